@@ -1,0 +1,268 @@
+//! Streaming put path: bytes in, encrypted and erasure-coded shards out, one chunk at a time.
+//!
+//! Memory stays at one chunk's shards however long the input is: a 10 GiB file is read
+//! 4 MiB at a time into the chunk's shard buffer, sealed where it lies, coded, hashed and
+//! handed out before the next chunk is read.
+
+use std::io::{self, Read};
+
+use basalt_proof::{BlobLayout, Hash, LayoutError};
+
+use crate::cid::{Cid, CidHasher};
+use crate::encryption::{ChunkCipher, DataKey, TAG_LEN};
+use crate::erasure::{ErasureCodec, ErasureError};
+use crate::merkle::{shard_root, BlobCommitment};
+
+/// A failure while encoding.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    #[error("invalid blob layout: {0}")]
+    Layout(#[from] LayoutError),
+    #[error("chunk size {0} leaves no room for plaintext after the {TAG_LEN}-byte tag")]
+    ChunkTooSmallForTag(u32),
+    #[error("input ended after {read} bytes; {expected} were announced")]
+    Truncated { read: u64, expected: u64 },
+    #[error("input is longer than the {expected} bytes announced")]
+    TrailingData { expected: u64 },
+    #[error("reading input: {0}")]
+    Io(#[from] io::Error),
+    #[error(transparent)]
+    Erasure(#[from] ErasureError),
+    #[error("finish() called before every chunk was taken ({done} of {total})")]
+    Unfinished { done: u32, total: u32 },
+}
+
+/// Stored size of a `plain_size`-byte input: the same for public blobs, plus one tag per
+/// chunk for encrypted ones (an empty encrypted blob still has one chunk: its tag proves
+/// the stream ended there).
+///
+/// # Errors
+///
+/// [`EncodeError::ChunkTooSmallForTag`] if an encrypted chunk cannot hold a tag.
+pub fn stored_size(plain_size: u64, chunk_size: u32, encrypted: bool) -> Result<u64, EncodeError> {
+    if !encrypted {
+        return Ok(plain_size);
+    }
+    let per_chunk = u64::from(chunk_size)
+        .checked_sub(TAG_LEN as u64)
+        .filter(|p| *p > 0)
+        .ok_or(EncodeError::ChunkTooSmallForTag(chunk_size))?;
+    let chunks = plain_size.div_ceil(per_chunk).max(1);
+    Ok(plain_size + chunks * TAG_LEN as u64)
+}
+
+/// The shards of one chunk, in one buffer.
+#[derive(Debug)]
+pub struct EncodedChunk {
+    /// Chunk index.
+    pub index: u32,
+    /// Length of each shard.
+    pub shard_len: usize,
+    // INV: buf.len() = roots.len() * shard_len; shard j is buf[j * shard_len..][..shard_len].
+    buf: Vec<u8>,
+    /// Merkle root of each shard.
+    pub roots: Vec<Hash>,
+}
+
+impl EncodedChunk {
+    /// Shard `j` (data for `j < k`, parity after).
+    pub fn shard(&self, j: usize) -> &[u8] {
+        &self.buf[j * self.shard_len..(j + 1) * self.shard_len]
+    }
+    /// Every shard in index order.
+    pub fn shards(&self) -> impl Iterator<Item = &[u8]> {
+        self.buf.chunks_exact(self.shard_len)
+    }
+}
+
+/// What a finished encode commits to: the CID and every root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobManifest {
+    /// BLAKE3 CID of the stored bytes.
+    pub cid: Cid,
+    /// Whether the stored bytes are ciphertext.
+    pub encrypted: bool,
+    /// Input length before encryption.
+    pub plain_size: u64,
+    /// Layout, shard roots, column roots and commitment root.
+    pub commitment: BlobCommitment,
+}
+
+impl BlobManifest {
+    /// The blob's layout.
+    pub fn layout(&self) -> &BlobLayout {
+        self.commitment.layout()
+    }
+}
+
+/// Encodes a byte stream of known length into chunks of shards.
+pub struct BlobEncoder<R> {
+    reader: R,
+    layout: BlobLayout,
+    cipher: Option<ChunkCipher>,
+    codec: ErasureCodec,
+    plain_size: u64,
+    // INV: plain_read = plaintext bytes consumed so far; next = chunks handed out so far.
+    plain_read: u64,
+    next: u32,
+    cid: CidHasher,
+    shard_roots: Vec<Hash>,
+}
+
+impl<R: Read> BlobEncoder<R> {
+    /// An encoder for `plain_size` bytes from `reader`, coded RS(`k`, `m`) in `chunk_size`
+    /// stored chunks, encrypted under `key` if given. The leaf size is the largest whose
+    /// proof fits in one transaction ([`BlobLayout::new`]).
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Layout`] for parameters no layout accepts (including blobs too large to
+    /// prove in one transaction), [`EncodeError::ChunkTooSmallForTag`], or an erasure setup
+    /// error.
+    pub fn new(
+        reader: R,
+        plain_size: u64,
+        chunk_size: u32,
+        k: u16,
+        m: u16,
+        key: Option<&DataKey>,
+    ) -> Result<Self, EncodeError> {
+        let size = stored_size(plain_size, chunk_size, key.is_some())?;
+        let layout = BlobLayout::new(size, chunk_size, k, m)?;
+        Ok(Self {
+            reader,
+            layout,
+            cipher: key.map(DataKey::cipher),
+            codec: ErasureCodec::new(k, m)?,
+            plain_size,
+            plain_read: 0,
+            next: 0,
+            cid: CidHasher::new(),
+            shard_roots: Vec::with_capacity(layout.chunk_count() as usize * usize::from(k + m)),
+        })
+    }
+
+    /// The layout being produced.
+    pub fn layout(&self) -> &BlobLayout {
+        &self.layout
+    }
+
+    /// Reads, seals and codes the next chunk; `None` after the last.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Truncated`] if the input ends early, [`EncodeError::Io`] on a read
+    /// error, or an erasure error.
+    pub fn next_chunk(&mut self) -> Result<Option<EncodedChunk>, EncodeError> {
+        let index = self.next;
+        if index >= self.layout.chunk_count() {
+            return Ok(None);
+        }
+        let n = usize::from(self.layout.total_shards());
+        let chunk_len = self.layout.chunk_len(index) as usize;
+        let shard_len = self.layout.shard_len(index) as usize;
+        let mut buf = vec![0u8; n * shard_len];
+        let plain_len = if self.cipher.is_some() {
+            chunk_len - TAG_LEN
+        } else {
+            chunk_len
+        };
+        self.read_exact(&mut buf[..plain_len])?;
+        let last = index + 1 == self.layout.chunk_count();
+        if let Some(cipher) = &self.cipher {
+            cipher
+                .seal_in_place(index, last, &mut buf[..chunk_len])
+                .expect("chunk_len includes the tag");
+        }
+        self.cid.update(&buf[..chunk_len]);
+        self.codec.encode(&mut buf, shard_len)?;
+        let leaf_size = self.layout.leaf_size() as usize;
+        let roots: Vec<Hash> = buf
+            .chunks_exact(shard_len)
+            .map(|s| shard_root(s, leaf_size))
+            .collect();
+        self.shard_roots.extend_from_slice(&roots);
+        self.next += 1;
+        Ok(Some(EncodedChunk {
+            index,
+            shard_len,
+            buf,
+            roots,
+        }))
+    }
+
+    /// Checks the input ended where announced and returns the manifest.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Unfinished`] if chunks remain, [`EncodeError::TrailingData`] if the
+    /// input has more bytes than announced.
+    pub fn finish(mut self) -> Result<BlobManifest, EncodeError> {
+        if self.next < self.layout.chunk_count() {
+            return Err(EncodeError::Unfinished {
+                done: self.next,
+                total: self.layout.chunk_count(),
+            });
+        }
+        let mut probe = [0u8; 1];
+        loop {
+            match self.reader.read(&mut probe) {
+                Ok(0) => break,
+                Ok(_) => {
+                    return Err(EncodeError::TrailingData {
+                        expected: self.plain_size,
+                    })
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(BlobManifest {
+            cid: self.cid.finish(),
+            encrypted: self.cipher.is_some(),
+            plain_size: self.plain_size,
+            commitment: BlobCommitment::from_shard_roots(self.layout, self.shard_roots),
+        })
+    }
+
+    fn read_exact(&mut self, mut dst: &mut [u8]) -> Result<(), EncodeError> {
+        while !dst.is_empty() {
+            match self.reader.read(dst) {
+                Ok(0) => {
+                    return Err(EncodeError::Truncated {
+                        read: self.plain_read,
+                        expected: self.plain_size,
+                    })
+                }
+                Ok(read) => {
+                    self.plain_read += read as u64;
+                    dst = &mut dst[read..];
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Encodes an in-memory blob whole: the put pipeline (encrypt, code, hash, CID) without I/O.
+/// Calls `sink` with every chunk as it is produced.
+///
+/// # Errors
+///
+/// As [`BlobEncoder::new`] and [`BlobEncoder::next_chunk`].
+pub fn encode_blob(
+    data: &[u8],
+    chunk_size: u32,
+    k: u16,
+    m: u16,
+    key: Option<&DataKey>,
+    mut sink: impl FnMut(EncodedChunk),
+) -> Result<BlobManifest, EncodeError> {
+    let mut encoder = BlobEncoder::new(data, data.len() as u64, chunk_size, k, m, key)?;
+    while let Some(chunk) = encoder.next_chunk()? {
+        sink(chunk);
+    }
+    encoder.finish()
+}

@@ -1,0 +1,281 @@
+//! Reed-Solomon coding behind one small interface, over two libraries chosen per code.
+//!
+//! Neither library wins everywhere on this machine kind, so [`ErasureCodec::new`] picks one
+//! per (k, m) from measurements (`cargo bench -p basalt-core --bench erasure` prints both side
+//! by side): reed-solomon-erasure (GF(2^8) Cauchy matrix, SIMD kernels in C) is faster for
+//! narrow codes such as RS(10, 4); reed-solomon-simd (Leopard-style FFT over GF(2^16)) is
+//! faster once the code is wide, and the only one that handles more than 256 shards.
+//!
+//! Both backends write parity straight into the caller's buffer; the only extra work on top
+//! of the libraries is reed-solomon-simd's parity copy-out, which its API requires.
+
+use reed_solomon_erasure::galois_8::ReedSolomon as ClassicRs;
+use reed_solomon_simd::{ReedSolomonDecoder, ReedSolomonEncoder};
+
+/// Which library codes a given (k, m).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// reed-solomon-erasure 6 with `simd-accel`.
+    Classic,
+    /// reed-solomon-simd 3.
+    Simd,
+}
+
+impl Backend {
+    /// The faster library for an RS(k, m) code, from `benches/erasure.rs` run on this machine
+    /// kind (see the README's benchmark table). reed-solomon-erasure wins while the code is
+    /// narrow (its cost grows with k * m, the FFT's with (k + m) log(k + m)), and works only up
+    /// to 256 shards.
+    pub fn preferred(k: u16, m: u16) -> Self {
+        let total = usize::from(k) + usize::from(m);
+        if total <= CLASSIC_MAX_SHARDS && usize::from(k) * usize::from(m) <= CLASSIC_MAX_WORK {
+            Self::Classic
+        } else {
+            Self::Simd
+        }
+    }
+}
+
+/// reed-solomon-erasure's GF(2^8) limit.
+const CLASSIC_MAX_SHARDS: usize = 256;
+/// Largest k * m for which reed-solomon-erasure measured faster (RS(10, 4) = 40 is;
+/// RS(20, 10) = 200 is not).
+const CLASSIC_MAX_WORK: usize = 64;
+
+/// A coding failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ErasureError {
+    #[error("only {present} of the {needed} shards needed to decode are present")]
+    NotEnoughShards { present: usize, needed: usize },
+    #[error("shard {index} is {actual} bytes, expected {expected}")]
+    ShardLength {
+        index: usize,
+        actual: usize,
+        expected: usize,
+    },
+    #[error("expected {expected} shard slots, got {actual}")]
+    ShardCount { expected: usize, actual: usize },
+    #[error("Reed-Solomon parameters rejected: {0}")]
+    Parameters(String),
+    #[error("reed-solomon-erasure: {0:?}")]
+    Classic(reed_solomon_erasure::Error),
+    #[error("reed-solomon-simd: {0}")]
+    Simd(#[from] reed_solomon_simd::Error),
+}
+
+/// An RS(k, m) coder. Keeps its library state between calls so coding a stream of chunks
+/// allocates nothing per chunk.
+pub struct ErasureCodec {
+    k: usize,
+    m: usize,
+    engine: Engine,
+}
+
+enum Engine {
+    Classic(ClassicRs),
+    Simd {
+        encoder: Option<ReedSolomonEncoder>,
+        decoder: Option<ReedSolomonDecoder>,
+    },
+}
+
+impl ErasureCodec {
+    /// A coder for RS(`k`, `m`) on the library [`Backend::preferred`] picks.
+    ///
+    /// # Errors
+    ///
+    /// [`ErasureError::Parameters`] when the library rejects (k, m).
+    pub fn new(k: u16, m: u16) -> Result<Self, ErasureError> {
+        Self::with_backend(k, m, Backend::preferred(k, m))
+    }
+
+    /// A coder for RS(`k`, `m`) on a chosen library (benchmarks, tests).
+    ///
+    /// # Errors
+    ///
+    /// [`ErasureError::Parameters`] when the library rejects (k, m).
+    pub fn with_backend(k: u16, m: u16, backend: Backend) -> Result<Self, ErasureError> {
+        let (k, m) = (usize::from(k), usize::from(m));
+        if k == 0 || m == 0 {
+            return Err(ErasureError::Parameters(format!(
+                "RS({k}, {m}) needs k >= 1 and m >= 1"
+            )));
+        }
+        let engine = match backend {
+            Backend::Classic => Engine::Classic(
+                ClassicRs::new(k, m).map_err(|e| ErasureError::Parameters(format!("{e:?}")))?,
+            ),
+            Backend::Simd => {
+                if !ReedSolomonEncoder::supports(k, m) {
+                    return Err(ErasureError::Parameters(format!(
+                        "reed-solomon-simd does not support RS({k}, {m})"
+                    )));
+                }
+                Engine::Simd {
+                    encoder: None,
+                    decoder: None,
+                }
+            }
+        };
+        Ok(Self { k, m, engine })
+    }
+
+    /// The library in use.
+    pub fn backend(&self) -> Backend {
+        match self.engine {
+            Engine::Classic(_) => Backend::Classic,
+            Engine::Simd { .. } => Backend::Simd,
+        }
+    }
+
+    /// Computes parity in place. `shards` holds `k + m` shards of `shard_len` bytes back to
+    /// back: the first `k` are the data, the last `m` are overwritten with parity.
+    /// `shard_len` must be even (layouts always are).
+    ///
+    /// # Errors
+    ///
+    /// [`ErasureError::ShardLength`] if `shards` is not `(k + m) * shard_len` bytes, or a
+    /// library error.
+    pub fn encode(&mut self, shards: &mut [u8], shard_len: usize) -> Result<(), ErasureError> {
+        let expected = (self.k + self.m) * shard_len;
+        if shards.len() != expected || shard_len == 0 {
+            return Err(ErasureError::ShardLength {
+                index: 0,
+                actual: shards.len(),
+                expected,
+            });
+        }
+        let (data, parity) = shards.split_at_mut(self.k * shard_len);
+        match &mut self.engine {
+            Engine::Classic(rs) => {
+                let data: Vec<&[u8]> = data.chunks_exact(shard_len).collect();
+                let mut parity: Vec<&mut [u8]> = parity.chunks_exact_mut(shard_len).collect();
+                rs.encode_sep(&data, &mut parity)
+                    .map_err(ErasureError::Classic)
+            }
+            Engine::Simd { encoder, .. } => {
+                let encoder = match encoder {
+                    Some(enc) => {
+                        enc.reset(self.k, self.m, shard_len)?;
+                        enc
+                    }
+                    None => encoder.insert(ReedSolomonEncoder::new(self.k, self.m, shard_len)?),
+                };
+                for shard in data.chunks_exact(shard_len) {
+                    encoder.add_original_shard(shard)?;
+                }
+                let result = encoder.encode()?;
+                for (dst, src) in parity
+                    .chunks_exact_mut(shard_len)
+                    .zip(result.recovery_iter())
+                {
+                    dst.copy_from_slice(src);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Restores every missing data shard (indices `0..k`) from any `k` present shards.
+    /// Parity shards that are missing stay missing (see [`ErasureCodec::reconstruct_all`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ErasureError::NotEnoughShards`] with fewer than `k` shards present,
+    /// [`ErasureError::ShardLength`] if a present shard is not `shard_len` bytes.
+    pub fn reconstruct_data(
+        &mut self,
+        shards: &mut [Option<Vec<u8>>],
+        shard_len: usize,
+    ) -> Result<(), ErasureError> {
+        self.check_slots(shards, shard_len)?;
+        if shards[..self.k].iter().all(Option::is_some) {
+            return Ok(());
+        }
+        match &mut self.engine {
+            Engine::Classic(rs) => rs.reconstruct_data(shards).map_err(ErasureError::Classic),
+            Engine::Simd { decoder, .. } => {
+                let decoder = match decoder {
+                    Some(dec) => {
+                        dec.reset(self.k, self.m, shard_len)?;
+                        dec
+                    }
+                    None => decoder.insert(ReedSolomonDecoder::new(self.k, self.m, shard_len)?),
+                };
+                for (index, shard) in shards.iter().enumerate() {
+                    match shard {
+                        Some(s) if index < self.k => decoder.add_original_shard(index, s)?,
+                        Some(s) => decoder.add_recovery_shard(index - self.k, s)?,
+                        None => {}
+                    }
+                }
+                let result = decoder.decode()?;
+                for (index, restored) in result.restored_original_iter() {
+                    shards[index] = Some(restored.to_vec());
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Restores every missing shard, data and parity (what repair needs).
+    ///
+    /// # Errors
+    ///
+    /// As [`ErasureCodec::reconstruct_data`].
+    pub fn reconstruct_all(
+        &mut self,
+        shards: &mut [Option<Vec<u8>>],
+        shard_len: usize,
+    ) -> Result<(), ErasureError> {
+        self.reconstruct_data(shards, shard_len)?;
+        if shards[self.k..].iter().all(Option::is_some) {
+            return Ok(());
+        }
+        let mut buf = vec![0u8; (self.k + self.m) * shard_len];
+        for (dst, src) in buf.chunks_exact_mut(shard_len).zip(&shards[..self.k]) {
+            dst.copy_from_slice(src.as_deref().expect("data shards were just restored"));
+        }
+        self.encode(&mut buf, shard_len)?;
+        for (index, slot) in shards.iter_mut().enumerate().skip(self.k) {
+            if slot.is_none() {
+                *slot = Some(buf[index * shard_len..(index + 1) * shard_len].to_vec());
+            }
+        }
+        Ok(())
+    }
+
+    fn check_slots(
+        &self,
+        shards: &[Option<Vec<u8>>],
+        shard_len: usize,
+    ) -> Result<(), ErasureError> {
+        let total = self.k + self.m;
+        if shards.len() != total {
+            return Err(ErasureError::ShardCount {
+                expected: total,
+                actual: shards.len(),
+            });
+        }
+        let mut present = 0;
+        for (index, shard) in shards.iter().enumerate() {
+            if let Some(s) = shard {
+                if s.len() != shard_len {
+                    return Err(ErasureError::ShardLength {
+                        index,
+                        actual: s.len(),
+                        expected: shard_len,
+                    });
+                }
+                present += 1;
+            }
+        }
+        if present < self.k {
+            return Err(ErasureError::NotEnoughShards {
+                present,
+                needed: self.k,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,26 @@
+//! Basalt's data plane without I/O: content IDs, chunking and Reed-Solomon coding, shard
+//! Merkle trees, per-chunk encryption and key wrapping, and the shard header.
+//!
+//! The put path is [`BlobEncoder`] (bytes in, shards out, one chunk at a time); the get
+//! path is [`ChunkDecoder`] / [`BlobReader`] (shards in, bytes out). Storage-proof
+//! verification and layout arithmetic come from [`basalt_proof`], the crate the on-chain
+//! programs use, re-exported here as [`proof`].
+#![forbid(unsafe_code)]
+
+pub mod cid;
+pub mod decoder;
+pub mod encoder;
+pub mod encryption;
+pub mod erasure;
+pub mod header;
+pub mod merkle;
+
+pub use basalt_proof as proof;
+pub use basalt_proof::BlobLayout;
+pub use cid::{Cid, CidError, CidHasher};
+pub use decoder::{BlobReader, ChunkDecoder, DecodeError, DecodedChunk, ShardSource};
+pub use encoder::{encode_blob, stored_size, BlobEncoder, BlobManifest, EncodeError, EncodedChunk};
+pub use encryption::{unwrap_key, wrap_key, ChunkCipher, CryptoError, DataKey};
+pub use erasure::{Backend, ErasureCodec, ErasureError};
+pub use header::{HeaderError, ShardHeader, HEADER_LEN};
+pub use merkle::{shard_root, BlobCommitment, MerkleTree, StorageProof};

@@ -1,0 +1,186 @@
+//! Property tests of the put/get path: any k of k + m shards give the input back.
+
+mod common;
+
+use std::io::Read;
+
+use basalt_core::{Backend, BlobReader, ChunkDecoder, DataKey, DecodeError, ErasureCodec};
+use common::{bytes, encode_to_memory};
+use proptest::prelude::*;
+
+/// Codes the tests cover, narrow and wide, with a chunk size small enough to give many
+/// chunks from a few kilobytes.
+const CODES: [(u16, u16, u32); 5] = [
+    (10, 4, 4096),
+    (3, 2, 1000),
+    (20, 10, 8192),
+    (32, 32, 16384),
+    (1, 1, 64),
+];
+
+fn read_all(mut reader: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    reader.read_to_end(&mut out)?;
+    Ok(out)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Any k of k + m shards decode to the original, for sizes from 0 up across several
+    /// chunk boundaries, encrypted or not.
+    #[test]
+    fn any_k_shards_decode(
+        code in 0..CODES.len(),
+        chunks in 0u32..5,
+        delta in -2i64..=2,
+        encrypted in any::<bool>(),
+        drop_seed in any::<u64>(),
+    ) {
+        let (k, m, chunk_size) = CODES[code];
+        let size = (i64::from(chunks) * i64::from(chunk_size) + delta).max(0) as usize;
+        let data = bytes(size, drop_seed);
+        let key = encrypted.then(DataKey::generate);
+        let (manifest, mut source) = encode_to_memory(&data, chunk_size, k, m, key.as_ref()).unwrap();
+
+        // Knock out exactly m shards of every chunk, a different set per chunk.
+        let n = usize::from(k + m);
+        let mut rng = drop_seed;
+        for chunk in &mut source.shards {
+            let mut alive: Vec<usize> = (0..n).collect();
+            for _ in 0..m {
+                rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let victim = alive.remove((rng >> 33) as usize % alive.len());
+                chunk[victim] = None;
+            }
+        }
+        let reader = BlobReader::new(&manifest, key.as_ref(), source).unwrap();
+        prop_assert_eq!(read_all(reader).unwrap(), data);
+    }
+
+    /// Flipping any single bit of any shard is detected: the shard is rejected and the
+    /// chunk still decodes from the others.
+    #[test]
+    fn any_flipped_bit_is_detected(
+        code in 0..CODES.len(),
+        size in 1usize..20_000,
+        shard_pick in any::<u16>(),
+        bit_pick in any::<u32>(),
+    ) {
+        let (k, m, chunk_size) = CODES[code];
+        let data = bytes(size, u64::from(bit_pick));
+        let (manifest, source) = encode_to_memory(&data, chunk_size, k, m, None).unwrap();
+        let mut shards = source.shards[0].clone();
+        let j = usize::from(shard_pick) % shards.len();
+        let shard = shards[j].as_mut().unwrap();
+        let bit = bit_pick as usize % (shard.len() * 8);
+        shard[bit / 8] ^= 1 << (bit % 8);
+
+        let mut decoder = ChunkDecoder::new(&manifest, None).unwrap();
+        prop_assert!(!decoder.verify_shard(0, j as u16, shards[j].as_deref().unwrap()));
+        let decoded = decoder.decode_chunk(0, shards).unwrap();
+        prop_assert_eq!(decoded.rejected, vec![j as u16]);
+        let chunk_len = manifest.layout().chunk_len(0) as usize;
+        prop_assert_eq!(&decoded.data[..], &data[..chunk_len]);
+    }
+}
+
+#[test]
+fn fewer_than_k_shards_is_a_clear_error() {
+    let data = bytes(10_000, 1);
+    let (manifest, mut source) = encode_to_memory(&data, 4096, 10, 4, None).unwrap();
+    for j in 0..5 {
+        source.shards[1][j] = None;
+    }
+    source.shards[1][7].as_mut().unwrap()[0] ^= 0xff;
+    let mut decoder = ChunkDecoder::new(&manifest, None).unwrap();
+    let err = decoder.fetch_chunk(1, &mut source).unwrap_err();
+    match err {
+        DecodeError::NotEnoughShards {
+            chunk,
+            good,
+            needed,
+            rejected,
+            missing,
+        } => {
+            assert_eq!((chunk, good, needed), (1, 8, 10));
+            assert_eq!(rejected, vec![7]);
+            assert_eq!(missing, vec![0, 1, 2, 3, 4]);
+        }
+        other => panic!("unexpected error {other:?}"),
+    }
+}
+
+#[test]
+fn encrypted_blob_needs_the_right_key() {
+    let data = bytes(9_000, 2);
+    let key = DataKey::generate();
+    let (manifest, source) = encode_to_memory(&data, 4096, 3, 2, Some(&key)).unwrap();
+    assert!(matches!(
+        ChunkDecoder::new(&manifest, None),
+        Err(DecodeError::KeyRequired)
+    ));
+    let reader = BlobReader::new(&manifest, Some(&DataKey::generate()), source).unwrap();
+    let err = read_all(reader).unwrap_err();
+    assert!(err.to_string().contains("failed authentication"), "{err}");
+}
+
+#[test]
+fn stored_bytes_are_ciphertext() {
+    let data = vec![b'A'; 3_000];
+    let key = DataKey::generate();
+    let (_, source) = encode_to_memory(&data, 4096, 3, 2, Some(&key)).unwrap();
+    let first_shard = source.shards[0][0].as_ref().unwrap();
+    assert!(
+        first_shard.windows(16).all(|w| w != [b'A'; 16]),
+        "plaintext leaked into a shard"
+    );
+}
+
+#[test]
+fn manifest_cid_is_checked_at_the_end() {
+    let data = bytes(5_000, 3);
+    let (mut manifest, source) = encode_to_memory(&data, 4096, 3, 2, None).unwrap();
+    manifest.cid = basalt_core::Cid::of(b"something else");
+    let err = read_all(BlobReader::new(&manifest, None, source).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("CID"), "{err}");
+}
+
+#[test]
+fn each_backend_restores_data_and_parity_after_losing_m() -> anyhow::Result<()> {
+    // each decodes its own parity after losing m shards.
+    for backend in [Backend::Classic, Backend::Simd] {
+        let mut codec = ErasureCodec::with_backend(10, 4, backend)?;
+        let shard_len = 1024;
+        let mut buf = bytes(14 * shard_len, 9);
+        buf[10 * shard_len..].fill(0);
+        codec.encode(&mut buf, shard_len)?;
+        let mut shards: Vec<Option<Vec<u8>>> = buf
+            .chunks_exact(shard_len)
+            .map(|s| Some(s.to_vec()))
+            .collect();
+        for j in [0, 3, 9, 12] {
+            shards[j] = None;
+        }
+        codec.reconstruct_all(&mut shards, shard_len)?;
+        let restored: Vec<u8> = shards.into_iter().flat_map(Option::unwrap).collect();
+        assert_eq!(restored, buf, "{backend:?}");
+    }
+    Ok(())
+}
+
+#[test]
+fn codes_above_256_shards_use_reed_solomon_simd() -> anyhow::Result<()> {
+    let codec = ErasureCodec::new(200, 100)?;
+    assert_eq!(codec.backend(), Backend::Simd);
+    assert!(ErasureCodec::with_backend(200, 100, Backend::Classic).is_err());
+    let data = bytes(200 * 64 * 3, 4);
+    let (manifest, mut source) = encode_to_memory(&data, 200 * 64, 200, 100, None)?;
+    for chunk in &mut source.shards {
+        for slot in chunk.iter_mut().step_by(3) {
+            *slot = None;
+        }
+    }
+    assert_eq!(read_all(BlobReader::new(&manifest, None, source)?)?, data);
+    Ok(())
+}

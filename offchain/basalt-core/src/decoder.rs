@@ -51,6 +51,12 @@ pub trait ShardSource {
     fn shard(&mut self, chunk: u32, shard: u16) -> Option<Vec<u8>>;
 }
 
+impl<S: ShardSource + ?Sized> ShardSource for &mut S {
+    fn shard(&mut self, chunk: u32, shard: u16) -> Option<Vec<u8>> {
+        (**self).shard(chunk, shard)
+    }
+}
+
 /// One decoded chunk.
 #[derive(Debug)]
 pub struct DecodedChunk {

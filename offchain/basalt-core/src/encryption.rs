@@ -15,8 +15,10 @@
 //! The blob is bound by its salt rather than by its CID because the CID is the hash of the
 //! ciphertext and is only known once every chunk is sealed.
 //!
-//! AES-256-GCM was chosen over XChaCha20-Poly1305 by measurement: with AES-NI and PCLMULQDQ
-//! it seals about twice as fast here (`cargo bench -p basalt-core --bench hashing`).
+//! AES-256-GCM and XChaCha20-Poly1305 seal at the same speed here (1.28 and 1.26 GiB/s per
+//! core with the RustCrypto crates, `cargo bench -p basalt-core --bench hashing`); AES-256-GCM
+//! is kept because browsers' WebCrypto decrypts it natively, so a dApp needs no extra code to
+//! read a blob, and the 96-bit nonce is safe here (one fresh key per blob, one nonce per chunk).
 //!
 //! # Keys
 //!

@@ -1,0 +1,79 @@
+//! Side-by-side measurement for the benches: contenders run interleaved, round after round,
+//! so machine noise hits all of them alike; the table prints throughput and ratios from the
+//! same run. Criterion (in each bench's `criterion_group`) gives the per-case statistics.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+/// One contender: a name and a closure that processes `bytes` bytes per call.
+pub struct Contender<'a> {
+    pub name: String,
+    pub run: Box<dyn FnMut() + 'a>,
+}
+
+impl<'a> Contender<'a> {
+    pub fn new(name: impl Into<String>, run: impl FnMut() + 'a) -> Self {
+        Self {
+            name: name.into(),
+            run: Box::new(run),
+        }
+    }
+}
+
+/// GiB/s per contender (median over rounds), in the order given.
+pub fn side_by_side(title: &str, bytes: u64, mut contenders: Vec<Contender<'_>>) -> Vec<f64> {
+    const ROUNDS: usize = 7;
+    const MIN_ROUND: Duration = Duration::from_millis(150);
+    let mut samples = vec![Vec::new(); contenders.len()];
+    for c in &mut contenders {
+        (c.run)(); // warm up caches and lazily built tables
+    }
+    for _ in 0..ROUNDS {
+        for (i, c) in contenders.iter_mut().enumerate() {
+            let start = Instant::now();
+            let mut calls = 0u32;
+            while start.elapsed() < MIN_ROUND {
+                (c.run)();
+                calls += 1;
+            }
+            let secs = start.elapsed().as_secs_f64();
+            samples[i].push(bytes as f64 * f64::from(calls) / secs / f64::from(1u32 << 30));
+        }
+    }
+    let medians: Vec<f64> = samples
+        .iter_mut()
+        .map(|s| {
+            s.sort_by(f64::total_cmp);
+            s[s.len() / 2]
+        })
+        .collect();
+    let best = medians.iter().copied().fold(f64::MIN, f64::max);
+    println!("\n== {title}");
+    for (c, gib) in contenders.iter().zip(&medians) {
+        println!(
+            "  {:<44} {:>8.2} GiB/s   {:>5.2}x of best",
+            c.name,
+            gib,
+            gib / best
+        );
+    }
+    medians
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+/// True when the bench runs as a quick check (`cargo bench -- --test` or `BENCH_QUICK=1`).
+pub fn quick() -> bool {
+    std::env::args().any(|a| a == "--test") || std::env::var_os("BENCH_QUICK").is_some()
+}

@@ -92,8 +92,12 @@ proptest! {
             prop_assert!(matches!(short_result, Err(ProofError::PathLength { .. })), "{:?}", short_result);
         }
 
-        // Wrong root: the proof for shard j against another column.
-        prop_assert!(check(&manifest, other, &proof).is_err());
+        // Wrong root: the proof for shard j against another column. (Columns made only of
+        // padding are identical in tiny blobs; there the proof is rightly the same.)
+        let columns = manifest.commitment.column_roots();
+        if columns[usize::from(other)] != columns[usize::from(shard)] {
+            prop_assert!(check(&manifest, other, &proof).is_err());
+        }
 
         // Wrong index: the same leaf and path claimed at another leaf or chunk.
         let leaves = layout.leaves_per_shard(proof.chunk);

@@ -97,7 +97,11 @@ impl BlobLayout {
     /// [`LayoutError`] when the parameters are out of range, or when even 64-byte leaves
     /// give a proof larger than one transaction (split the blob; see the module docs).
     pub fn new(size: u64, chunk_size: u32, k: u16, m: u16) -> Result<Self, LayoutError> {
-        let mut leaf_size = MAX_LEAF_SIZE;
+        // No leaf larger than a shard's share of the first chunk: a tiny blob would
+        // otherwise be padded to k + m whole 4 KiB leaves.
+        let first_chunk = size.min(u64::from(chunk_size)) as u32;
+        let natural = first_chunk.div_ceil(u32::from(k.max(1))).max(MIN_LEAF_SIZE);
+        let mut leaf_size = MAX_LEAF_SIZE.min(1 << (u32::BITS - 1 - natural.leading_zeros()));
         loop {
             match Self::with_leaf_size(size, chunk_size, k, m, leaf_size) {
                 Err(LayoutError::ProofTooLarge { .. }) if leaf_size > MIN_LEAF_SIZE => {
@@ -318,6 +322,15 @@ mod tests {
         for layout in [small, big] {
             assert!(proof_tx_size(layout.leaf_size(), layout.max_path_len()) <= SOLANA_TX_MAX);
         }
+    }
+
+    #[test]
+    fn leaves_never_exceed_a_shard_share_of_the_data() {
+        assert_eq!(BlobLayout::with_defaults(1).unwrap().leaf_size(), 64);
+        assert_eq!(BlobLayout::with_defaults(1).unwrap().shard_len(0), 64);
+        // 3000 bytes / 10 = 300 per shard -> 256-byte leaves, 512-byte shards.
+        let layout = BlobLayout::with_defaults(3000).unwrap();
+        assert_eq!((layout.leaf_size(), layout.shard_len(0)), (256, 512));
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub fn side_by_side(title: &str, bytes: u64, mut contenders: Vec<Contender<'_>>)
     for c in &mut contenders {
         (c.run)(); // warm up caches and lazily built tables
     }
+    if smoke() {
+        println!("smoke run (cargo test): {title}: every contender ran once");
+        return vec![1.0; contenders.len()];
+    }
     for _ in 0..ROUNDS {
         for (i, c) in contenders.iter_mut().enumerate() {
             let start = Instant::now();
@@ -73,7 +77,14 @@ pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-/// True when the bench runs as a quick check (`cargo bench -- --test` or `BENCH_QUICK=1`).
+/// True when criterion is skipped: only the ratio tables are wanted (`BENCH_QUICK=1`), or
+/// the bench runs as a smoke check under `cargo test`.
 pub fn quick() -> bool {
-    std::env::args().any(|a| a == "--test") || std::env::var_os("BENCH_QUICK").is_some()
+    smoke() || std::env::var_os("BENCH_QUICK").is_some()
+}
+
+/// True unless run by `cargo bench` (which passes `--bench`): under `cargo test` every
+/// contender runs once as a check, and nothing is timed.
+pub fn smoke() -> bool {
+    !std::env::args().any(|a| a == "--bench")
 }

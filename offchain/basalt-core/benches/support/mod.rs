@@ -64,18 +64,10 @@ pub fn side_by_side(title: &str, bytes: u64, mut contenders: Vec<Contender<'_>>)
     medians
 }
 
-/// Deterministic pseudo-random bytes.
-pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
-}
+// The same deterministic input generator the tests use.
+#[path = "../../tests/common/mod.rs"]
+mod common;
+pub use common::bytes;
 
 /// True when criterion is skipped: only the ratio tables are wanted (`BENCH_QUICK=1`), or
 /// the bench runs as a smoke check under `cargo test`.

@@ -7,14 +7,15 @@
 //! ```
 //! Without FILE, a 256 MiB file of pseudo-random bytes is generated first.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use basalt_core::proof::layout::{DEFAULT_CHUNK_SIZE, DEFAULT_K, DEFAULT_M};
-use basalt_core::{BlobEncoder, BlobReader, DataKey, ShardHeader, ShardSource};
+use basalt_core::{BlobEncoder, BlobReader, Cid, DataKey, ShardHeader, ShardSource};
 
 /// Shard indices whose every shard is deleted (4 of 14: two data, two parity).
 const LOST: [u16; 4] = [0, 5, 10, 13];
@@ -105,34 +106,38 @@ fn run(work: &Path) -> Result<()> {
         Some(&key),
     )?;
     let layout = *encoder.layout();
-    let mut chunks = Vec::new();
+    let mut headers = Vec::new();
     while let Some(chunk) = encoder.next_chunk()? {
-        chunks.push((chunk.index, chunk.roots.clone()));
         for (j, shard) in chunk.shards().enumerate() {
-            // The CID is only known at the end, so headers are written in a second step.
-            fs::write(shard_path(&shard_dir, chunk.index, j as u16), shard)?;
+            // The blob CID is only known once every chunk is sealed: write the header with
+            // a placeholder now and patch those 108 bytes in place at the end.
+            let header = ShardHeader {
+                blob: Cid::from_digest([0; 32]),
+                layout,
+                encrypted: true,
+                chunk: chunk.index,
+                shard: j as u16,
+                shard_root: chunk.roots[j],
+            };
+            let mut file =
+                BufWriter::new(File::create(shard_path(&shard_dir, chunk.index, j as u16))?);
+            file.write_all(&header.encode())?;
+            file.write_all(shard)?;
+            file.flush()?;
+            headers.push(header);
         }
     }
     let manifest = encoder.finish()?;
-    let encode_secs = started.elapsed().as_secs_f64();
-    for (chunk, roots) in &chunks {
-        for (j, root) in roots.iter().enumerate() {
-            let path = shard_path(&shard_dir, *chunk, j as u16);
-            let data = fs::read(&path)?;
-            let header = ShardHeader {
-                blob: manifest.cid,
-                layout,
-                encrypted: true,
-                chunk: *chunk,
-                shard: j as u16,
-                shard_root: *root,
-            };
-            let mut file = BufWriter::new(File::create(&path)?);
-            file.write_all(&header.encode())?;
-            file.write_all(&data)?;
-            file.flush()?;
-        }
+    for mut header in headers {
+        header.blob = manifest.cid;
+        let file = OpenOptions::new().write(true).open(shard_path(
+            &shard_dir,
+            header.chunk,
+            header.shard,
+        ))?;
+        file.write_all_at(&header.encode(), 0)?;
     }
+    let encode_secs = started.elapsed().as_secs_f64();
 
     // Lose 4 of the 14 shard indices, every chunk.
     for chunk in 0..layout.chunk_count() {

@@ -15,11 +15,12 @@
 //!
 //! Fixed part: 297 bytes; Solana's packet limit is 1232, leaving 935 for leaf and path.
 //!
-//! The five accounts are the prover (signer), the blob, the provider, the program's event
-//! authority and the program itself (the last two are what `emit_cpi!` needs). The challenge
-//! seed therefore has to come from somewhere that costs no account key (the SlotHashes
-//! sysvar read through the `sol_get_sysvar` syscall, or a seed copied into the blob by an
-//! earlier crank); a sixth account costs 33 bytes and the 64 GiB guarantee with it.
+//! The five accounts are the prover (signer), the blob, the SlotHashes sysvar (the challenge
+//! seed), the program's event authority and the program itself (the last two are what
+//! `emit_cpi!` needs). Everything else the check needs is in the blob account: the holder
+//! of each shard index is recorded there by its authority key (so no Provider account is
+//! read) and the epoch length is copied there at registration (so no Config account is
+//! read). A sixth account costs 33 bytes and the 64 GiB guarantee with it.
 
 /// Solana's maximum serialized transaction size (IPv6 MTU minus headers).
 pub const SOLANA_TX_MAX: usize = 1232;

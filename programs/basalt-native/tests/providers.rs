@@ -1,0 +1,245 @@
+//! Config and provider lifecycle in a real Solana runtime: happy paths and attacks.
+// solana-program-test 3.x marks its whole API deprecated ("agave-unstable-api"); it is
+// still the runtime the project measured and hosts the program in.
+#![allow(deprecated)]
+
+mod common;
+
+use anyhow::Result;
+use basalt::anchor_lang::error::ErrorCode as AnchorError;
+use basalt::client::{ix, pda};
+use basalt::errors::BasaltError;
+use basalt::state::{Config, Provider, ProviderStatus, ROLE_STORAGE};
+use common::{assert_basalt_err, code_of, params, Net, MIN_STAKE};
+use solana_signer::Signer;
+
+fn anchor_code(e: AnchorError) -> u32 {
+    e as u32
+}
+
+#[tokio::test]
+async fn config_is_initialized_once_and_only_the_admin_updates_it() -> Result<()> {
+    let mut net = Net::start().await?;
+    let config: Config = net.account(&pda::config()).await?;
+    assert_eq!(config.admin, net.admin.pubkey());
+    assert_eq!(config.stake_mint, net.mint);
+    assert_eq!((config.epoch_slots, config.proof_window_slots), (100, 40));
+
+    // A second initialize cannot overwrite it.
+    let intruder = net.wallet().await?;
+    let mint = net.mint;
+    let again = net
+        .send(
+            &[ix::config_initialize(
+                &intruder.pubkey(),
+                &mint,
+                10,
+                5,
+                params(),
+                None,
+            )],
+            &[&intruder],
+        )
+        .await;
+    assert!(again.is_err());
+
+    let mut changed = params();
+    changed.min_stake = 5;
+    assert_basalt_err(
+        net.send(
+            &[ix::config_update(&intruder.pubkey(), changed.clone(), None)],
+            &[&intruder],
+        )
+        .await,
+        BasaltError::NotAdmin,
+    );
+    let mut bad = params();
+    bad.bounty_bps = 10_001;
+    let admin = net.admin.insecure_clone();
+    assert_basalt_err(
+        net.send(&[ix::config_update(&admin.pubkey(), bad, None)], &[&admin])
+            .await,
+        BasaltError::InvalidBps,
+    );
+    net.send(
+        &[ix::config_update(&admin.pubkey(), changed, None)],
+        &[&admin],
+    )
+    .await?;
+    assert_eq!(net.account::<Config>(&pda::config()).await?.min_stake, 5);
+    Ok(())
+}
+
+#[tokio::test]
+async fn provider_registers_stakes_unbonds_and_withdraws() -> Result<()> {
+    let mut net = Net::start().await?;
+    let (alice, tokens) = net.provider(ROLE_STORAGE, 2 * MIN_STAKE).await?;
+    let a = alice.pubkey();
+    let p: Provider = net.account(&pda::provider(&a)).await?;
+    assert_eq!(
+        (p.stake, p.status, p.roles),
+        (2 * MIN_STAKE, ProviderStatus::Active, ROLE_STORAGE)
+    );
+    assert_eq!(net.balance(&pda::stake_vault()).await?, 2 * MIN_STAKE);
+
+    // Registering twice fails; bad roles and endpoints are refused.
+    assert!(net
+        .send(
+            &[ix::provider_register(&a, "https://x", "", ROLE_STORAGE, 1)],
+            &[&alice]
+        )
+        .await
+        .is_err());
+    let bob = net.wallet().await?;
+    assert_basalt_err(
+        net.send(
+            &[ix::provider_register(&bob.pubkey(), "https://x", "", 0, 1)],
+            &[&bob],
+        )
+        .await,
+        BasaltError::InvalidRoles,
+    );
+    assert_basalt_err(
+        net.send(
+            &[ix::provider_register(
+                &bob.pubkey(),
+                &"x".repeat(129),
+                "",
+                1,
+                1,
+            )],
+            &[&bob],
+        )
+        .await,
+        BasaltError::InvalidEndpoint,
+    );
+
+    net.warp(250).await?; // epoch 2
+    net.send(&[ix::provider_heartbeat(&a)], &[&alice]).await?;
+    assert!(
+        net.account::<Provider>(&pda::provider(&a))
+            .await?
+            .last_heartbeat_slot
+            >= 250
+    );
+    net.send(
+        &[ix::provider_update(
+            &a,
+            "https://new.example",
+            "us-east",
+            3,
+            7,
+        )],
+        &[&alice],
+    )
+    .await?;
+    let p: Provider = net.account(&pda::provider(&a)).await?;
+    assert_eq!(
+        (p.endpoint.as_str(), p.roles, p.capacity),
+        ("https://new.example", 3, 7)
+    );
+
+    assert_basalt_err(
+        net.send(&[ix::provider_unstake(&a, 3 * MIN_STAKE)], &[&alice])
+            .await,
+        BasaltError::InsufficientStake,
+    );
+    net.send(&[ix::provider_unstake(&a, MIN_STAKE)], &[&alice])
+        .await?;
+    let p: Provider = net.account(&pda::provider(&a)).await?;
+    assert_eq!(
+        (p.stake, p.unbonding_amount, p.status),
+        (MIN_STAKE, MIN_STAKE, ProviderStatus::Unbonding)
+    );
+    assert_eq!(p.unbonding_until_epoch, 4);
+
+    // Withdrawing while unbonding fails; after the period it pays out.
+    assert_basalt_err(
+        net.send(&[ix::provider_withdraw(&a, &tokens)], &[&alice])
+            .await,
+        BasaltError::StillUnbonding,
+    );
+    net.warp(410).await?; // epoch 4
+    let before = net.balance(&tokens).await?;
+    net.send(&[ix::provider_withdraw(&a, &tokens)], &[&alice])
+        .await?;
+    assert_eq!(net.balance(&tokens).await? - before, MIN_STAKE);
+    let p: Provider = net.account(&pda::provider(&a)).await?;
+    assert_eq!((p.unbonding_amount, p.status), (0, ProviderStatus::Active));
+    assert_basalt_err(
+        net.send(&[ix::provider_withdraw(&a, &tokens)], &[&alice])
+            .await,
+        BasaltError::NothingUnbonding,
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn staking_attacks_are_refused() -> Result<()> {
+    let mut net = Net::start().await?;
+    let (alice, alice_tokens) = net.provider(ROLE_STORAGE, MIN_STAKE).await?;
+    let (mallory, mallory_tokens) = net.provider(ROLE_STORAGE, MIN_STAKE).await?;
+    let (a, m) = (alice.pubkey(), mallory.pubkey());
+
+    // Wrong signer: Alice's unstake without Alice's signature.
+    let mut unsigned = ix::provider_unstake(&a, 1);
+    unsigned.accounts[0].is_signer = false;
+    let err = net.send(&[unsigned], &[]).await.unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(anchor_code(AnchorError::AccountNotSigner))
+    );
+
+    // Another user's PDA: Mallory signs but points at Alice's provider account.
+    let mut theft = ix::provider_unstake(&m, 1);
+    theft.accounts[2].pubkey = pda::provider(&a);
+    let err = net.send(&[theft], &[&mallory]).await.unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(anchor_code(AnchorError::ConstraintSeeds))
+    );
+
+    // Withdrawing into someone else's token account.
+    net.send(&[ix::provider_unstake(&m, 1)], &[&mallory])
+        .await?;
+    net.warp(500).await?;
+    let err = net
+        .send(&[ix::provider_withdraw(&m, &alice_tokens)], &[&mallory])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(anchor_code(AnchorError::ConstraintTokenOwner))
+    );
+
+    // Wrong mint: staking tokens of another mint.
+    let other_authority = net.wallet().await?;
+    let other_mint = net.create_mint_with(&other_authority.pubkey()).await?;
+    let fake = net
+        .tokens_of(&other_mint, &other_authority, &m, 5_000)
+        .await?;
+    let err = net
+        .send(&[ix::provider_stake(&m, &fake, 5_000)], &[&mallory])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(anchor_code(AnchorError::ConstraintTokenMint))
+    );
+
+    // Wrong vault: "staking" into a token account Mallory controls.
+    let mut fake_vault = ix::provider_stake(&m, &mallory_tokens, 10);
+    fake_vault.accounts[4].pubkey = alice_tokens;
+    let err = net.send(&[fake_vault], &[&mallory]).await.unwrap_err();
+    assert_eq!(
+        code_of(&err),
+        Some(anchor_code(AnchorError::ConstraintSeeds))
+    );
+
+    assert_basalt_err(
+        net.send(&[ix::provider_stake(&m, &mallory_tokens, 0)], &[&mallory])
+            .await,
+        BasaltError::ZeroAmount,
+    );
+    Ok(())
+}

@@ -1,0 +1,688 @@
+//! Blobs, storage proofs, slashing, repair and deals in a real Solana runtime, with blobs
+//! encoded by `basalt-core` and proofs verified on chain by `basalt-proof`.
+// solana-program-test 3.x marks its whole API deprecated ("agave-unstable-api"); it is
+// still the runtime the project measured and hosts the program in.
+#![allow(deprecated)]
+
+mod common;
+
+use anyhow::{anyhow, Result};
+use basalt::anchor_lang::prelude::{Pubkey, SlotHashes};
+use basalt::anchor_lang::solana_program::sysvar::SysvarId;
+use basalt::client::{ix, pda};
+use basalt::errors::BasaltError;
+use basalt::instructions::BlobRegisterArgs;
+use basalt::randomness::slot_hash_at_or_before;
+use basalt::state::{Blob, Deal, Provider, ProviderStatus};
+use basalt_core::encoder::{encode_blob, BlobManifest};
+use basalt_proof::{derive_challenge, tx_budget};
+use common::{assert_basalt_err, Net, EPOCH_SLOTS, MIN_STAKE, PROOF_WINDOW};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+const K: u16 = 4;
+const M: u16 = 2;
+const PRICE: u64 = 10;
+
+/// A blob encoded for real, with every shard kept: `shards[chunk][index]`.
+struct Encoded {
+    manifest: BlobManifest,
+    shards: Vec<Vec<Vec<u8>>>,
+}
+
+fn encode(len: usize, salt: u8) -> Result<Encoded> {
+    // Pseudo-random bytes: periodic data would give identical shards and column roots.
+    let mut data = vec![0u8; len];
+    blake3::Hasher::new()
+        .update(&[salt])
+        .finalize_xof()
+        .fill(&mut data);
+    let mut shards = Vec::new();
+    let manifest = encode_blob(&data, 16 << 10, K, M, None, |chunk| {
+        shards.push(chunk.shards().map(<[u8]>::to_vec).collect());
+    })?;
+    Ok(Encoded { manifest, shards })
+}
+
+fn register_args(e: &Encoded, expiry_epoch: u64) -> BlobRegisterArgs {
+    let layout = e.manifest.layout();
+    BlobRegisterArgs {
+        cid_digest: *e.manifest.cid.digest(),
+        size: layout.size(),
+        chunk_size: layout.chunk_size(),
+        leaf_size: layout.leaf_size(),
+        k: layout.k(),
+        m: layout.m(),
+        commitment_root: e.manifest.commitment.commitment_root(),
+        expiry_epoch,
+        public: false,
+    }
+}
+
+fn roots(e: &Encoded) -> Vec<[u8; 32]> {
+    e.manifest.commitment.column_roots().to_vec()
+}
+
+/// Builds the proof the chain will challenge `index` for in `epoch`, from the live
+/// SlotHashes sysvar, exactly as a storage node would.
+async fn proof_ix(
+    net: &mut Net,
+    e: &Encoded,
+    blob: &Pubkey,
+    prover: &Pubkey,
+    index: u16,
+    epoch: u64,
+    data_of: u16,
+) -> Result<basalt::anchor_lang::solana_program::instruction::Instruction> {
+    let sysvar = net
+        .ctx
+        .banks_client
+        .get_account(SlotHashes::id())
+        .await?
+        .ok_or_else(|| anyhow!("no SlotHashes"))?;
+    let seed = slot_hash_at_or_before(&sysvar.data, epoch * EPOCH_SLOTS)
+        .ok_or_else(|| anyhow!("no seed"))?;
+    let commitment = &e.manifest.commitment;
+    let challenge = derive_challenge(
+        &seed,
+        &commitment.commitment_root(),
+        index,
+        epoch,
+        commitment.layout(),
+    )
+    .ok_or_else(|| anyhow!("empty blob"))?;
+    let shard = &e.shards[challenge.chunk as usize][usize::from(data_of)];
+    let proof = match commitment.storage_proof(shard, challenge.chunk, data_of, challenge.leaf) {
+        Some(p) => p,
+        None => return Err(anyhow!("no proof")),
+    };
+    Ok(ix::proof_submit(
+        prover, blob, index, epoch, proof.leaf, proof.path,
+    ))
+}
+
+struct Stored {
+    e: Encoded,
+    blob: Pubkey,
+    owner: Keypair,
+    owner_tokens: Pubkey,
+    holders: Vec<(Keypair, Pubkey)>,
+}
+
+/// Registers, places and funds a blob on six fresh providers, in one transaction.
+async fn store(net: &mut Net, len: usize, escrow: u64) -> Result<Stored> {
+    let e = encode(len, 7)?;
+    let holders = net.storage_providers(usize::from(K + M)).await?;
+    let owner = net.wallet().await?;
+    let owner_tokens = net.tokens(&owner.pubkey(), 100_000).await?;
+    let blob = pda::blob(e.manifest.cid.digest());
+    let providers: Vec<Pubkey> = holders.iter().map(|(k, _)| k.pubkey()).collect();
+    net.send(
+        &[
+            ix::blob_register(&owner.pubkey(), register_args(&e, 20)),
+            ix::blob_place(&owner.pubkey(), &blob, 0, roots(&e), &providers, false),
+            ix::deal_fund(&owner.pubkey(), &blob, &owner_tokens, PRICE, escrow),
+        ],
+        &[&owner],
+    )
+    .await?;
+    Ok(Stored {
+        e,
+        blob,
+        owner,
+        owner_tokens,
+        holders,
+    })
+}
+
+#[tokio::test]
+async fn register_place_and_activate() -> Result<()> {
+    let mut net = Net::start().await?;
+    let s = store(&mut net, 40_000, 1_000).await?;
+    let blob: Blob = net.account(&s.blob).await?;
+    assert!(blob.active);
+    assert_eq!(blob.chunk_count, s.e.manifest.layout().chunk_count());
+    assert!(blob.chunk_count >= 2, "the test blob spans several chunks");
+    assert_eq!(blob.shards[3].provider, s.holders[3].0.pubkey());
+    assert_eq!(blob.shards[0].assigned_epoch, 1);
+    assert_eq!(
+        net.account::<Deal>(&pda::deal(&s.blob)).await?.balance,
+        1_000
+    );
+    assert_eq!(net.balance(&pda::escrow_vault()).await?, 1_000);
+    Ok(())
+}
+
+#[tokio::test]
+async fn placement_attacks_are_refused() -> Result<()> {
+    let mut net = Net::start().await?;
+    let e = encode(30_000, 1)?;
+    let owner = net.wallet().await?;
+    let blob = pda::blob(e.manifest.cid.digest());
+    net.send(
+        &[ix::blob_register(&owner.pubkey(), register_args(&e, 20))],
+        &[&owner],
+    )
+    .await?;
+    let holders = net.storage_providers(6).await?;
+    let mut providers: Vec<Pubkey> = holders.iter().map(|(k, _)| k.pubkey()).collect();
+
+    // A provider that is unbonding cannot be given shards; nor one under the minimum stake.
+    let (unbonding, _) = net.provider(basalt::state::ROLE_STORAGE, MIN_STAKE).await?;
+    net.send(
+        &[ix::provider_unstake(&unbonding.pubkey(), 1)],
+        &[&unbonding],
+    )
+    .await?;
+    let mut with_inactive = providers.clone();
+    with_inactive[5] = unbonding.pubkey();
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_place(
+                &owner.pubkey(),
+                &blob,
+                0,
+                roots(&e),
+                &with_inactive,
+                false,
+            )],
+            &[&owner],
+        )
+        .await,
+        BasaltError::ProviderNotEligible,
+    );
+    let (poor, _) = net
+        .provider(basalt::state::ROLE_STORAGE, MIN_STAKE - 1)
+        .await?;
+    with_inactive[5] = poor.pubkey();
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_place(
+                &owner.pubkey(),
+                &blob,
+                0,
+                roots(&e),
+                &with_inactive,
+                false,
+            )],
+            &[&owner],
+        )
+        .await,
+        BasaltError::ProviderNotEligible,
+    );
+    // A compute-only provider holds no shards.
+    let (compute, _) = net.provider(basalt::state::ROLE_COMPUTE, MIN_STAKE).await?;
+    with_inactive[5] = compute.pubkey();
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_place(
+                &owner.pubkey(),
+                &blob,
+                0,
+                roots(&e),
+                &with_inactive,
+                false,
+            )],
+            &[&owner],
+        )
+        .await,
+        BasaltError::ProviderNotEligible,
+    );
+    // The same provider twice.
+    let mut twice = providers.clone();
+    twice[5] = providers[0];
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_place(
+                &owner.pubkey(),
+                &blob,
+                0,
+                roots(&e),
+                &twice,
+                false,
+            )],
+            &[&owner],
+        )
+        .await,
+        BasaltError::DuplicateProvider,
+    );
+    // Column roots that do not hash to the commitment root.
+    let mut wrong = roots(&e);
+    wrong[2][0] ^= 1;
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_place(
+                &owner.pubkey(),
+                &blob,
+                0,
+                wrong,
+                &providers,
+                false,
+            )],
+            &[&owner],
+        )
+        .await,
+        BasaltError::CommitmentMismatch,
+    );
+    // Someone else placing the owner's blob.
+    let stranger = net.wallet().await?;
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_place(
+                &stranger.pubkey(),
+                &blob,
+                0,
+                roots(&e),
+                &providers,
+                false,
+            )],
+            &[&stranger],
+        )
+        .await,
+        BasaltError::Unauthorized,
+    );
+    // Fewer provider accounts than roots.
+    providers.pop();
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_place(
+                &owner.pubkey(),
+                &blob,
+                0,
+                roots(&e),
+                &providers,
+                false,
+            )],
+            &[&owner],
+        )
+        .await,
+        BasaltError::PlacementMismatch,
+    );
+    // A layout whose proofs cannot be checked, and an expiry in the past.
+    let mut bad = register_args(&encode(10, 2)?, 20);
+    bad.leaf_size = 3;
+    assert_basalt_err(
+        net.send(&[ix::blob_register(&owner.pubkey(), bad)], &[&owner])
+            .await,
+        BasaltError::InvalidLayout,
+    );
+    let past = register_args(&encode(10, 3)?, 0);
+    assert_basalt_err(
+        net.send(&[ix::blob_register(&owner.pubkey(), past)], &[&owner])
+            .await,
+        BasaltError::InvalidExpiry,
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn proofs_are_verified_paid_once_and_misses_are_slashed() -> Result<()> {
+    let mut net = Net::start().await?;
+    let s = store(&mut net, 40_000, 1_000).await?;
+    let (h0, h1, h2) = (
+        s.holders[0].0.insecure_clone(),
+        s.holders[1].0.insecure_clone(),
+        s.holders[2].0.insecure_clone(),
+    );
+
+    // Epoch 1, inside the proof window.
+    net.warp_epoch(1, 5).await?;
+    let good = proof_ix(&mut net, &s.e, &s.blob, &h0.pubkey(), 0, 1, 0).await?;
+
+    // The proof transaction fits Solana's packet limit, byte for byte as budgeted.
+    let blockhash = net.ctx.banks_client.get_latest_blockhash().await?;
+    let tx = Transaction::new_signed_with_payer(
+        std::slice::from_ref(&good),
+        Some(&h0.pubkey()),
+        &[&h0],
+        blockhash,
+    );
+    let size = bincode::serialize(&tx)?.len();
+    let layout = s.e.manifest.layout();
+    assert_eq!(good.accounts.len(), tx_budget::PROOF_TX_ACCOUNTS);
+    assert!(size <= tx_budget::proof_tx_size(layout.leaf_size(), layout.max_path_len()));
+    assert!(size <= tx_budget::SOLANA_TX_MAX);
+
+    net.send(std::slice::from_ref(&good), &[&h0]).await?;
+    assert_basalt_err(net.send(&[good], &[&h0]).await, BasaltError::AlreadyProven);
+
+    // A proof built from another shard's data, a proof by a non-holder, a proof for
+    // another epoch: all refused.
+    let other_data = proof_ix(&mut net, &s.e, &s.blob, &h1.pubkey(), 1, 1, 0).await?;
+    assert_basalt_err(
+        net.send(&[other_data], &[&h1]).await,
+        BasaltError::InvalidProof,
+    );
+    let not_holder = proof_ix(&mut net, &s.e, &s.blob, &h1.pubkey(), 0, 1, 0).await?;
+    assert_basalt_err(
+        net.send(&[not_holder], &[&h1]).await,
+        BasaltError::NotShardHolder,
+    );
+    let next_epoch = proof_ix(&mut net, &s.e, &s.blob, &h1.pubkey(), 1, 2, 1).await?;
+    assert_basalt_err(
+        net.send(&[next_epoch], &[&h1]).await,
+        BasaltError::WrongEpoch,
+    );
+    let mut tampered = proof_ix(&mut net, &s.e, &s.blob, &h1.pubkey(), 1, 1, 1).await?;
+    let len = tampered.data.len();
+    tampered.data[len - 1] ^= 1; // last byte of the path
+    assert_basalt_err(
+        net.send(&[tampered], &[&h1]).await,
+        BasaltError::InvalidProof,
+    );
+    let ok1 = proof_ix(&mut net, &s.e, &s.blob, &h1.pubkey(), 1, 1, 1).await?;
+    net.send(&[ok1], &[&h1]).await?;
+
+    // Slashing before the deadline, or slashing an honest provider, fails.
+    let cranker = net.wallet().await?;
+    let cranker_tokens = net.tokens(&cranker.pubkey(), 0).await?;
+    assert_basalt_err(
+        net.send(
+            &[ix::proof_slash(
+                &cranker.pubkey(),
+                &s.blob,
+                &h2.pubkey(),
+                &cranker_tokens,
+                2,
+                1,
+            )],
+            &[&cranker],
+        )
+        .await,
+        BasaltError::DeadlineNotPassed,
+    );
+    net.warp_epoch(1, PROOF_WINDOW + 1).await?;
+    let late = proof_ix(&mut net, &s.e, &s.blob, &h2.pubkey(), 2, 1, 2).await?;
+    assert_basalt_err(
+        net.send(&[late], &[&h2]).await,
+        BasaltError::OutsideProofWindow,
+    );
+    assert_basalt_err(
+        net.send(
+            &[ix::proof_slash(
+                &cranker.pubkey(),
+                &s.blob,
+                &h0.pubkey(),
+                &cranker_tokens,
+                0,
+                1,
+            )],
+            &[&cranker],
+        )
+        .await,
+        BasaltError::EpochWasProven,
+    );
+    // Naming a provider that does not hold the shard.
+    assert_basalt_err(
+        net.send(
+            &[ix::proof_slash(
+                &cranker.pubkey(),
+                &s.blob,
+                &h0.pubkey(),
+                &cranker_tokens,
+                2,
+                1,
+            )],
+            &[&cranker],
+        )
+        .await,
+        BasaltError::NotShardHolder,
+    );
+
+    // Holder 2 missed epoch 1: slashed 10 %, 20 % of it to the cranker, jailed, shard
+    // marked for repair; a second crank finds nothing to slash.
+    let treasury_before = net.balance(&pda::treasury()).await?;
+    net.send(
+        &[ix::proof_slash(
+            &cranker.pubkey(),
+            &s.blob,
+            &h2.pubkey(),
+            &cranker_tokens,
+            2,
+            1,
+        )],
+        &[&cranker],
+    )
+    .await?;
+    let slashed = MIN_STAKE * 10 / 10;
+    assert_eq!(net.balance(&cranker_tokens).await?, slashed / 5);
+    assert_eq!(
+        net.balance(&pda::treasury()).await? - treasury_before,
+        slashed - slashed / 5
+    );
+    let p: Provider = net.account(&pda::provider(&h2.pubkey())).await?;
+    assert_eq!(
+        (p.stake, p.status, p.reputation),
+        (MIN_STAKE * 10 - slashed, ProviderStatus::Jailed, -1)
+    );
+    assert!(net.account::<Blob>(&s.blob).await?.shards[2].needs_repair);
+    assert_basalt_err(
+        net.send(
+            &[ix::proof_slash(
+                &cranker.pubkey(),
+                &s.blob,
+                &h2.pubkey(),
+                &cranker_tokens,
+                2,
+                1,
+            )],
+            &[&cranker],
+        )
+        .await,
+        BasaltError::ShardNeedsRepair,
+    );
+
+    // Payouts: holder 0 proved one epoch and is paid once; holder 2 proved nothing.
+    let t0 = s.holders[0].1;
+    let before = net.balance(&t0).await?;
+    net.send(&[ix::deal_settle(&s.blob, 0, &t0)], &[]).await?;
+    net.send(&[ix::deal_settle(&s.blob, 0, &t0)], &[]).await?;
+    assert_eq!(net.balance(&t0).await? - before, PRICE);
+    let t2 = s.holders[2].1;
+    let before2 = net.balance(&t2).await?;
+    net.send(&[ix::deal_settle(&s.blob, 2, &t2)], &[]).await?;
+    assert_eq!(net.balance(&t2).await?, before2);
+    // Paying holder 1's epoch into holder 0's account is refused.
+    assert_basalt_err(
+        net.send(&[ix::deal_settle(&s.blob, 1, &t0)], &[]).await,
+        BasaltError::WrongTokenAccount,
+    );
+
+    // Repair: the shard moves to a fresh provider, keeping its column root; healthy
+    // shards do not move; a jailed provider gets nothing new.
+    let (fresh, _) = net.provider(basalt::state::ROLE_STORAGE, MIN_STAKE).await?;
+    let owner = s.owner.insecure_clone();
+    let root2 = roots(&s.e)[2];
+    let mut changed = root2;
+    changed[0] ^= 1;
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_place(
+                &owner.pubkey(),
+                &s.blob,
+                2,
+                vec![changed],
+                &[fresh.pubkey()],
+                false,
+            )],
+            &[&owner],
+        )
+        .await,
+        BasaltError::ColumnRootChanged,
+    );
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_place(
+                &owner.pubkey(),
+                &s.blob,
+                3,
+                vec![roots(&s.e)[3]],
+                &[fresh.pubkey()],
+                false,
+            )],
+            &[&owner],
+        )
+        .await,
+        BasaltError::ShardNotRepairable,
+    );
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_place(
+                &owner.pubkey(),
+                &s.blob,
+                2,
+                vec![root2],
+                &[h2.pubkey()],
+                false,
+            )],
+            &[&owner],
+        )
+        .await,
+        BasaltError::ProviderNotEligible,
+    );
+    net.send(
+        &[ix::blob_place(
+            &owner.pubkey(),
+            &s.blob,
+            2,
+            vec![root2],
+            &[fresh.pubkey()],
+            false,
+        )],
+        &[&owner],
+    )
+    .await?;
+    let blob: Blob = net.account(&s.blob).await?;
+    assert_eq!(
+        (
+            blob.shards[2].provider,
+            blob.shards[2].needs_repair,
+            blob.shards[2].assigned_epoch
+        ),
+        (fresh.pubkey(), false, 2)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_deal_never_pays_more_than_its_escrow_and_refunds_the_rest() -> Result<()> {
+    let mut net = Net::start().await?;
+    // Escrow for one and a half shard-epochs.
+    let s = store(&mut net, 20_000, PRICE + PRICE / 2).await?;
+    net.warp_epoch(1, 3).await?;
+    for i in 0..2u16 {
+        let h = s.holders[usize::from(i)].0.insecure_clone();
+        let p = proof_ix(&mut net, &s.e, &s.blob, &h.pubkey(), i, 1, i).await?;
+        net.send(&[p], &[&h]).await?;
+    }
+    let owner = s.owner.insecure_clone();
+    let (t0, t1) = (s.holders[0].1, s.holders[1].1);
+    let (b0, b1) = (net.balance(&t0).await?, net.balance(&t1).await?);
+
+    // Cancelling with proven epochs unpaid is refused; a stranger cannot cancel at all.
+    assert_basalt_err(
+        net.send(
+            &[ix::deal_refund(
+                &owner.pubkey(),
+                &s.blob,
+                &owner.pubkey(),
+                &s.owner_tokens,
+                false,
+            )],
+            &[&owner],
+        )
+        .await,
+        BasaltError::UnsettledPayouts,
+    );
+    let stranger = net.wallet().await?;
+    assert_basalt_err(
+        net.send(
+            &[ix::deal_refund(
+                &stranger.pubkey(),
+                &s.blob,
+                &owner.pubkey(),
+                &s.owner_tokens,
+                false,
+            )],
+            &[&stranger],
+        )
+        .await,
+        BasaltError::Unauthorized,
+    );
+
+    net.send(
+        &[
+            ix::deal_settle(&s.blob, 0, &t0),
+            ix::deal_settle(&s.blob, 1, &t1),
+        ],
+        &[],
+    )
+    .await?;
+    assert_eq!(net.balance(&t0).await? - b0, PRICE);
+    assert_eq!(
+        net.balance(&t1).await? - b1,
+        0,
+        "the second epoch is forfeited, not overdrawn"
+    );
+    let deal: Deal = net.account(&pda::deal(&s.blob)).await?;
+    assert_eq!((deal.balance, deal.total_paid), (PRICE / 2, PRICE));
+
+    // Deleting the blob while its deal holds escrow is refused; refund, then delete.
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_delete(
+                &owner.pubkey(),
+                &s.blob,
+                &owner.pubkey(),
+                false,
+            )],
+            &[&owner],
+        )
+        .await,
+        BasaltError::UnsettledPayouts,
+    );
+    let before = net.balance(&s.owner_tokens).await?;
+    net.send(
+        &[
+            ix::deal_refund(
+                &owner.pubkey(),
+                &s.blob,
+                &owner.pubkey(),
+                &s.owner_tokens,
+                false,
+            ),
+            ix::blob_delete(&owner.pubkey(), &s.blob, &owner.pubkey(), false),
+        ],
+        &[&owner],
+    )
+    .await?;
+    assert_eq!(net.balance(&s.owner_tokens).await? - before, PRICE / 2);
+    assert!(!net.exists(&s.blob).await?);
+    assert!(!net.exists(&pda::deal(&s.blob)).await?);
+    assert_eq!(net.balance(&pda::escrow_vault()).await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_expired_deal_is_refunded_by_anyone_to_its_payer() -> Result<()> {
+    let mut net = Net::start().await?;
+    let s = store(&mut net, 10_000, 500).await?;
+    let stranger = net.wallet().await?;
+    let owner = s.owner.pubkey();
+    net.warp_epoch(21, 0).await?; // expiry epoch was 20
+    let before = net.balance(&s.owner_tokens).await?;
+    net.send(
+        &[ix::deal_refund(
+            &stranger.pubkey(),
+            &s.blob,
+            &owner,
+            &s.owner_tokens,
+            false,
+        )],
+        &[&stranger],
+    )
+    .await?;
+    assert_eq!(net.balance(&s.owner_tokens).await? - before, 500);
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! Decoding account data and `emit_cpi!` events with the program's own types.
+
+use anchor_lang::event::EVENT_IX_TAG_LE;
+use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
+
+use crate::events::*;
+
+/// Why bytes did not decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The discriminator names no account or event of this program.
+    Unknown([u8; 8]),
+    /// The discriminator matched but the body did not decode (truncated or corrupt).
+    Malformed(&'static str),
+}
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Unknown(d) => write!(f, "unknown discriminator {d:02x?}"),
+            Self::Malformed(what) => write!(f, "malformed {what}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Decodes an account of type `T` (checks its discriminator).
+///
+/// # Errors
+///
+/// [`DecodeError::Malformed`] when the data is not a `T`.
+pub fn account<T: AccountDeserialize>(data: &[u8]) -> Result<T, DecodeError> {
+    T::try_deserialize(&mut &data[..])
+        .map_err(|_| DecodeError::Malformed(core::any::type_name::<T>()))
+}
+
+macro_rules! events {
+    ($($name:ident),* $(,)?) => {
+        /// Every event the program emits.
+        #[derive(Debug)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum BasaltEvent {
+            $($name($name),)*
+        }
+
+        impl BasaltEvent {
+            /// The event's name, as the indexer stores it.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Self::$name(_) => stringify!($name),)*
+                }
+            }
+        }
+
+        fn decode_body(disc: &[u8], mut body: &[u8]) -> Result<BasaltEvent, DecodeError> {
+            $(
+                if disc == $name::DISCRIMINATOR {
+                    let event = $name::deserialize(&mut body)
+                        .map_err(|_| DecodeError::Malformed(stringify!($name)))?;
+                    return Ok(BasaltEvent::$name(event));
+                }
+            )*
+            let mut d = [0u8; 8];
+            d[..disc.len().min(8)].copy_from_slice(&disc[..disc.len().min(8)]);
+            Err(DecodeError::Unknown(d))
+        }
+    };
+}
+
+events!(
+    ConfigInitialized,
+    ConfigUpdated,
+    ProviderRegistered,
+    ProviderUpdated,
+    StakeAdded,
+    UnstakeRequested,
+    StakeWithdrawn,
+    ProviderHeartbeat,
+    ProviderUnjailed,
+    ProviderSlashed,
+    BlobRegistered,
+    ShardPlaced,
+    BlobActivated,
+    BlobAccessChanged,
+    BlobDeleted,
+    GrantCreated,
+    GrantRevoked,
+    DealFunded,
+    DealSettled,
+    DealRefunded,
+    ProofAccepted,
+    ProofMissed,
+    JobPosted,
+    JobClaimed,
+    JobCommitted,
+    JobRevealed,
+    JobFinalized,
+    JobWorkerSettled,
+);
+
+/// Decodes the data of an inner instruction to this program. `Ok(None)` when it is not an
+/// `emit_cpi!` event (a real instruction of the program).
+///
+/// # Errors
+///
+/// [`DecodeError::Unknown`] for an event this build does not know (a newer program),
+/// [`DecodeError::Malformed`] for a truncated or corrupt one.
+pub fn event(ix_data: &[u8]) -> Result<Option<BasaltEvent>, DecodeError> {
+    let Some(rest) = ix_data.strip_prefix(EVENT_IX_TAG_LE) else {
+        return Ok(None);
+    };
+    if rest.len() < 8 {
+        return Err(DecodeError::Malformed("event discriminator"));
+    }
+    let (disc, body) = rest.split_at(8);
+    decode_body(disc, body).map(Some)
+}

@@ -1,0 +1,549 @@
+//! Instruction builders, one per instruction, over Anchor's generated account lists and
+//! argument encodings. Arguments named `via_grant` pass the signer's Grant account, for a
+//! signer acting on someone else's blob through a grant.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::solana_program::sysvar::SysvarId;
+use anchor_lang::{system_program, InstructionData, ToAccountMetas};
+use anchor_spl::token::ID as TOKEN_PROGRAM;
+
+use super::pda;
+use crate::instructions::{BlobRegisterArgs, JobPostArgs};
+use crate::state::{ConfigParams, TokenGate};
+use crate::{accounts, instruction, ID};
+
+fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id: ID,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+fn grant_of(via_grant: bool, blob: &Pubkey, signer: &Pubkey) -> Option<Pubkey> {
+    via_grant.then(|| pda::grant(blob, signer))
+}
+
+/// `program_data`: the program's ProgramData account when it is deployed upgradeable.
+pub fn config_initialize(
+    admin: &Pubkey,
+    stake_mint: &Pubkey,
+    epoch_slots: u64,
+    proof_window_slots: u64,
+    params: ConfigParams,
+    program_data: Option<Pubkey>,
+) -> Instruction {
+    build(
+        accounts::ConfigInitialize {
+            admin: *admin,
+            config: pda::config(),
+            stake_mint: *stake_mint,
+            stake_vault: pda::stake_vault(),
+            escrow_vault: pda::escrow_vault(),
+            treasury: pda::treasury(),
+            this_program: ID,
+            program_data,
+            token_program: TOKEN_PROGRAM,
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ConfigInitialize {
+            epoch_slots,
+            proof_window_slots,
+            params,
+        },
+    )
+}
+
+pub fn config_update(
+    admin: &Pubkey,
+    params: ConfigParams,
+    new_admin: Option<Pubkey>,
+) -> Instruction {
+    build(
+        accounts::ConfigUpdate {
+            admin: *admin,
+            config: pda::config(),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ConfigUpdate { params, new_admin },
+    )
+}
+
+pub fn provider_register(
+    authority: &Pubkey,
+    endpoint: &str,
+    region: &str,
+    roles: u8,
+    capacity: u64,
+) -> Instruction {
+    build(
+        accounts::ProviderRegister {
+            authority: *authority,
+            provider: pda::provider(authority),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ProviderRegister {
+            endpoint: endpoint.to_owned(),
+            region: region.to_owned(),
+            roles,
+            capacity,
+        },
+    )
+}
+
+pub fn provider_update(
+    authority: &Pubkey,
+    endpoint: &str,
+    region: &str,
+    roles: u8,
+    capacity: u64,
+) -> Instruction {
+    build(
+        accounts::ProviderUpdate {
+            authority: *authority,
+            provider: pda::provider(authority),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ProviderUpdate {
+            endpoint: endpoint.to_owned(),
+            region: region.to_owned(),
+            roles,
+            capacity,
+        },
+    )
+}
+
+/// Stakes `amount` from the authority's token account `from`.
+pub fn provider_stake(authority: &Pubkey, from: &Pubkey, amount: u64) -> Instruction {
+    build(
+        accounts::ProviderStake {
+            authority: *authority,
+            config: pda::config(),
+            provider: pda::provider(authority),
+            from: *from,
+            stake_vault: pda::stake_vault(),
+            token_program: TOKEN_PROGRAM,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ProviderStake { amount },
+    )
+}
+
+pub fn provider_unstake(authority: &Pubkey, amount: u64) -> Instruction {
+    build(
+        accounts::ProviderUnstake {
+            authority: *authority,
+            config: pda::config(),
+            provider: pda::provider(authority),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ProviderUnstake { amount },
+    )
+}
+
+pub fn provider_withdraw(authority: &Pubkey, to: &Pubkey) -> Instruction {
+    build(
+        accounts::ProviderWithdraw {
+            authority: *authority,
+            config: pda::config(),
+            provider: pda::provider(authority),
+            to: *to,
+            stake_vault: pda::stake_vault(),
+            token_program: TOKEN_PROGRAM,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ProviderWithdraw {},
+    )
+}
+
+pub fn provider_heartbeat(authority: &Pubkey) -> Instruction {
+    build(
+        accounts::ProviderHeartbeat {
+            authority: *authority,
+            provider: pda::provider(authority),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ProviderHeartbeat {},
+    )
+}
+
+pub fn provider_unjail(authority: &Pubkey) -> Instruction {
+    build(
+        accounts::ProviderUnjail {
+            authority: *authority,
+            config: pda::config(),
+            provider: pda::provider(authority),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ProviderUnjail {},
+    )
+}
+
+pub fn blob_register(owner: &Pubkey, args: BlobRegisterArgs) -> Instruction {
+    build(
+        accounts::BlobRegister {
+            owner: *owner,
+            config: pda::config(),
+            blob: pda::blob(&args.cid_digest),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::BlobRegister { args },
+    )
+}
+
+/// Places shards `first ..` on `providers` (authority keys, one per column root).
+pub fn blob_place(
+    signer: &Pubkey,
+    blob: &Pubkey,
+    first: u16,
+    column_roots: Vec<[u8; 32]>,
+    providers: &[Pubkey],
+    via_grant: bool,
+) -> Instruction {
+    let mut ix = build(
+        accounts::BlobPlace {
+            signer: *signer,
+            config: pda::config(),
+            blob: *blob,
+            grant: grant_of(via_grant, blob, signer),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::BlobPlace {
+            first,
+            column_roots,
+        },
+    );
+    ix.accounts.extend(providers.iter().map(|p| {
+        anchor_lang::solana_program::instruction::AccountMeta::new_readonly(pda::provider(p), false)
+    }));
+    ix
+}
+
+pub fn blob_set_access(
+    signer: &Pubkey,
+    blob: &Pubkey,
+    public: bool,
+    token_gate: Option<TokenGate>,
+    via_grant: bool,
+) -> Instruction {
+    build(
+        accounts::BlobSetAccess {
+            signer: *signer,
+            blob: *blob,
+            grant: grant_of(via_grant, blob, signer),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::BlobSetAccess { public, token_gate },
+    )
+}
+
+pub fn blob_delete(signer: &Pubkey, blob: &Pubkey, owner: &Pubkey, via_grant: bool) -> Instruction {
+    build(
+        accounts::BlobDelete {
+            signer: *signer,
+            blob: *blob,
+            owner: *owner,
+            deal: pda::deal(blob),
+            grant: grant_of(via_grant, blob, signer),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::BlobDelete {},
+    )
+}
+
+pub fn grant_create(
+    signer: &Pubkey,
+    blob: &Pubkey,
+    grantee: &Pubkey,
+    roles: u8,
+    expires_at: Option<i64>,
+    wrapped_key: Vec<u8>,
+    via_grant: bool,
+) -> Instruction {
+    build(
+        accounts::GrantCreate {
+            signer: *signer,
+            blob: *blob,
+            signer_grant: grant_of(via_grant, blob, signer),
+            grant: pda::grant(blob, grantee),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::GrantCreate {
+            grantee: *grantee,
+            roles,
+            expires_at,
+            wrapped_key,
+        },
+    )
+}
+
+/// `payer`: who paid the grant's rent (`Grant::payer`).
+pub fn grant_revoke(
+    signer: &Pubkey,
+    blob: &Pubkey,
+    grantee: &Pubkey,
+    payer: &Pubkey,
+    via_grant: bool,
+) -> Instruction {
+    build(
+        accounts::GrantRevoke {
+            signer: *signer,
+            blob: *blob,
+            signer_grant: grant_of(via_grant, blob, signer),
+            grant: pda::grant(blob, grantee),
+            payer: *payer,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::GrantRevoke {},
+    )
+}
+
+pub fn deal_fund(
+    payer: &Pubkey,
+    blob: &Pubkey,
+    from: &Pubkey,
+    price_per_shard_epoch: u64,
+    amount: u64,
+) -> Instruction {
+    build(
+        accounts::DealFund {
+            payer: *payer,
+            config: pda::config(),
+            blob: *blob,
+            deal: pda::deal(blob),
+            from: *from,
+            escrow_vault: pda::escrow_vault(),
+            token_program: TOKEN_PROGRAM,
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::DealFund {
+            price_per_shard_epoch,
+            amount,
+        },
+    )
+}
+
+pub fn deal_top_up(funder: &Pubkey, blob: &Pubkey, from: &Pubkey, amount: u64) -> Instruction {
+    build(
+        accounts::DealTopUp {
+            funder: *funder,
+            config: pda::config(),
+            deal: pda::deal(blob),
+            from: *from,
+            escrow_vault: pda::escrow_vault(),
+            token_program: TOKEN_PROGRAM,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::DealTopUp { amount },
+    )
+}
+
+/// `provider_tokens`: a token account of the shard holder.
+pub fn deal_settle(blob: &Pubkey, index: u16, provider_tokens: &Pubkey) -> Instruction {
+    build(
+        accounts::DealSettle {
+            config: pda::config(),
+            blob: *blob,
+            deal: pda::deal(blob),
+            provider_tokens: *provider_tokens,
+            escrow_vault: pda::escrow_vault(),
+            token_program: TOKEN_PROGRAM,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::DealSettle { index },
+    )
+}
+
+pub fn deal_refund(
+    signer: &Pubkey,
+    blob: &Pubkey,
+    payer: &Pubkey,
+    payer_tokens: &Pubkey,
+    via_grant: bool,
+) -> Instruction {
+    build(
+        accounts::DealRefund {
+            signer: *signer,
+            config: pda::config(),
+            blob: *blob,
+            deal: pda::deal(blob),
+            payer: *payer,
+            payer_tokens: *payer_tokens,
+            escrow_vault: pda::escrow_vault(),
+            grant: grant_of(via_grant, blob, signer),
+            token_program: TOKEN_PROGRAM,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::DealRefund {},
+    )
+}
+
+pub fn proof_submit(
+    prover: &Pubkey,
+    blob: &Pubkey,
+    index: u16,
+    epoch: u64,
+    leaf: Vec<u8>,
+    path: Vec<[u8; 32]>,
+) -> Instruction {
+    build(
+        accounts::ProofSubmit {
+            prover: *prover,
+            blob: *blob,
+            slot_hashes: anchor_lang::prelude::SlotHashes::id(),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ProofSubmit {
+            index,
+            epoch,
+            leaf,
+            path,
+        },
+    )
+}
+
+/// `holder`: the authority recorded in the shard's slot; `bounty_to`: the cranker's token
+/// account.
+pub fn proof_slash(
+    cranker: &Pubkey,
+    blob: &Pubkey,
+    holder: &Pubkey,
+    bounty_to: &Pubkey,
+    index: u16,
+    epoch: u64,
+) -> Instruction {
+    build(
+        accounts::ProofSlash {
+            cranker: *cranker,
+            config: pda::config(),
+            blob: *blob,
+            provider: pda::provider(holder),
+            bounty_to: *bounty_to,
+            stake_vault: pda::stake_vault(),
+            treasury: pda::treasury(),
+            token_program: TOKEN_PROGRAM,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ProofSlash { index, epoch },
+    )
+}
+
+pub fn job_post(requester: &Pubkey, from: &Pubkey, args: JobPostArgs) -> Instruction {
+    build(
+        accounts::JobPost {
+            requester: *requester,
+            config: pda::config(),
+            job: pda::job(requester, args.nonce),
+            from: *from,
+            escrow_vault: pda::escrow_vault(),
+            token_program: TOKEN_PROGRAM,
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::JobPost { args },
+    )
+}
+
+pub fn job_claim(worker: &Pubkey, job: &Pubkey) -> Instruction {
+    build(
+        accounts::JobClaim {
+            worker: *worker,
+            config: pda::config(),
+            provider: pda::provider(worker),
+            job: *job,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::JobClaim {},
+    )
+}
+
+pub fn job_commit(worker: &Pubkey, job: &Pubkey, commitment: [u8; 32]) -> Instruction {
+    build(
+        accounts::JobCommit {
+            worker: *worker,
+            job: *job,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::JobCommit { commitment },
+    )
+}
+
+pub fn job_reveal(
+    worker: &Pubkey,
+    job: &Pubkey,
+    result_hash: [u8; 32],
+    salt: [u8; 32],
+) -> Instruction {
+    build(
+        accounts::JobReveal {
+            worker: *worker,
+            job: *job,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::JobReveal { result_hash, salt },
+    )
+}
+
+pub fn job_finalize(job: &Pubkey, requester_tokens: &Pubkey) -> Instruction {
+    build(
+        accounts::JobFinalize {
+            config: pda::config(),
+            job: *job,
+            requester_tokens: *requester_tokens,
+            escrow_vault: pda::escrow_vault(),
+            token_program: TOKEN_PROGRAM,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::JobFinalize {},
+    )
+}
+
+pub fn job_settle(job: &Pubkey, worker: &Pubkey, worker_tokens: &Pubkey) -> Instruction {
+    build(
+        accounts::JobSettle {
+            config: pda::config(),
+            job: *job,
+            provider: pda::provider(worker),
+            worker_tokens: *worker_tokens,
+            escrow_vault: pda::escrow_vault(),
+            stake_vault: pda::stake_vault(),
+            treasury: pda::treasury(),
+            token_program: TOKEN_PROGRAM,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::JobSettle {},
+    )
+}

@@ -1,0 +1,132 @@
+//! Every error the program returns. Clients match on the code (6000 + position), not on
+//! the message: natively hosted, messages go to stdout rather than the transaction log.
+
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum BasaltError {
+    #[msg("arithmetic overflow")]
+    Overflow,
+    #[msg("a basis-point fraction must be at most 10000")]
+    InvalidBps,
+    #[msg("epoch length, unbonding period or proof window is out of range")]
+    InvalidEpochParams,
+    #[msg("only the config admin may do this")]
+    NotAdmin,
+    #[msg("the signer is not the program's upgrade authority")]
+    NotUpgradeAuthority,
+    #[msg("endpoint URL is empty or too long")]
+    InvalidEndpoint,
+    #[msg("region is too long")]
+    InvalidRegion,
+    #[msg("roles must be a non-empty combination of STORAGE and COMPUTE")]
+    InvalidRoles,
+    #[msg("amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("the provider does not have that much stake")]
+    InsufficientStake,
+    #[msg("nothing is unbonding")]
+    NothingUnbonding,
+    #[msg("the unbonding period has not ended")]
+    StillUnbonding,
+    #[msg("the provider is not jailed")]
+    NotJailed,
+    #[msg("the provider stays jailed until its jail epoch has passed and its stake is at least the minimum")]
+    CannotUnjail,
+    #[msg("the provider is not active with enough stake for this role")]
+    ProviderNotEligible,
+    #[msg("the blob layout is invalid or its proofs would not fit in a transaction")]
+    InvalidLayout,
+    #[msg("the blob has more shards than this program places")]
+    TooManyShards,
+    #[msg("expiry must be a future epoch")]
+    InvalidExpiry,
+    #[msg("shard index out of range")]
+    ShardOutOfRange,
+    #[msg("the provider accounts do not match the shards being placed")]
+    PlacementMismatch,
+    #[msg("a provider may hold only one shard of a blob")]
+    DuplicateProvider,
+    #[msg("this shard is placed and healthy; only shards marked for repair can move")]
+    ShardNotRepairable,
+    #[msg("a repaired shard keeps its column root")]
+    ColumnRootChanged,
+    #[msg("the column roots do not hash to the blob's commitment root")]
+    CommitmentMismatch,
+    #[msg("the blob is not fully placed yet")]
+    BlobNotActive,
+    #[msg("the signer is not allowed to do this to the blob")]
+    Unauthorized,
+    #[msg("the grant has expired")]
+    GrantExpired,
+    #[msg("roles must be a non-empty subset of READ|WRITE|DELETE (ADMIN = 7)")]
+    InvalidGrantRoles,
+    #[msg("the wrapped key is too long")]
+    WrappedKeyTooLong,
+    #[msg("grant expiry must be in the future")]
+    InvalidGrantExpiry,
+    #[msg("the token account's mint or owner is wrong")]
+    WrongTokenAccount,
+    #[msg("price must be greater than zero")]
+    ZeroPrice,
+    #[msg("the shard has proven epochs not yet paid: settle the deal first")]
+    UnsettledPayouts,
+    #[msg("the deal does not belong to this blob")]
+    DealMismatch,
+    #[msg("the blob has not expired yet")]
+    NotExpired,
+    #[msg("the blob has expired")]
+    BlobExpired,
+    #[msg("the signer does not hold this shard")]
+    NotShardHolder,
+    #[msg("the shard is marked for repair")]
+    ShardNeedsRepair,
+    #[msg("proofs are accepted only for the current epoch")]
+    WrongEpoch,
+    #[msg("the proof window of this epoch is closed or not yet open")]
+    OutsideProofWindow,
+    #[msg("the shard was not yet assigned in that epoch")]
+    EpochBeforeAssignment,
+    #[msg("this epoch is already proven")]
+    AlreadyProven,
+    #[msg("the SlotHashes sysvar no longer holds this epoch's seed slot")]
+    SeedUnavailable,
+    #[msg("the storage proof does not verify")]
+    InvalidProof,
+    #[msg("the proof deadline of that epoch has not passed")]
+    DeadlineNotPassed,
+    #[msg("that epoch was proven")]
+    EpochWasProven,
+    #[msg("that epoch is too old to judge")]
+    EpochTooOld,
+    #[msg("job parameters are invalid (1 <= k <= n <= 16, deadlines in order, in the future)")]
+    InvalidJobParams,
+    #[msg("the job is not open")]
+    JobNotOpen,
+    #[msg("the commit phase is over")]
+    CommitPhaseOver,
+    #[msg("the commit phase is not over")]
+    CommitPhaseOpen,
+    #[msg("the reveal phase is over")]
+    RevealPhaseOver,
+    #[msg("the job already has n workers")]
+    JobFull,
+    #[msg("this worker already claimed the job")]
+    AlreadyClaimed,
+    #[msg("the signer is not a worker of this job")]
+    NotJobWorker,
+    #[msg("this worker already committed")]
+    AlreadyCommitted,
+    #[msg("this worker has not committed")]
+    NotCommitted,
+    #[msg("this worker already revealed")]
+    AlreadyRevealed,
+    #[msg("the reveal does not match the commitment")]
+    RevealMismatch,
+    #[msg("the job cannot be finalized yet")]
+    TooEarlyToFinalize,
+    #[msg("the job is not finalized")]
+    JobNotFinalized,
+    #[msg("this worker is already settled")]
+    AlreadySettled,
+}

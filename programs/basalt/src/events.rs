@@ -1,0 +1,319 @@
+//! Events, one per state change, emitted with `emit_cpi!` as self-CPI inner instructions
+//! (`EVENT_IX_TAG_LE ++ discriminator ++ borsh(event)`), which the indexer decodes with these
+//! same types. Every event carries the slot it happened in.
+
+use anchor_lang::prelude::*;
+
+use crate::state::{ConfigParams, JobStatus, TokenGate};
+
+#[event]
+#[derive(Debug)]
+pub struct ConfigInitialized {
+    pub admin: Pubkey,
+    pub stake_mint: Pubkey,
+    pub epoch_slots: u64,
+    pub proof_window_slots: u64,
+    pub params: ConfigParams,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct ConfigUpdated {
+    pub admin: Pubkey,
+    pub params: ConfigParams,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct ProviderRegistered {
+    pub provider: Pubkey,
+    pub authority: Pubkey,
+    pub endpoint: String,
+    pub region: String,
+    pub roles: u8,
+    pub capacity: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct ProviderUpdated {
+    pub provider: Pubkey,
+    pub endpoint: String,
+    pub region: String,
+    pub roles: u8,
+    pub capacity: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct StakeAdded {
+    pub provider: Pubkey,
+    pub amount: u64,
+    pub stake: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct UnstakeRequested {
+    pub provider: Pubkey,
+    pub amount: u64,
+    pub stake: u64,
+    pub unbonding_until_epoch: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct StakeWithdrawn {
+    pub provider: Pubkey,
+    pub amount: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct ProviderHeartbeat {
+    pub provider: Pubkey,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct ProviderUnjailed {
+    pub provider: Pubkey,
+    pub slot: u64,
+}
+
+/// A provider lost `amount` of stake: `bounty` to `beneficiary`, the rest to the treasury.
+#[event]
+#[derive(Debug)]
+pub struct ProviderSlashed {
+    pub provider: Pubkey,
+    pub amount: u64,
+    pub bounty: u64,
+    pub beneficiary: Pubkey,
+    /// The blob (missed proof) or job (disagreeing result) the fault is about.
+    pub subject: Pubkey,
+    pub reputation: i64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct BlobRegistered {
+    pub blob: Pubkey,
+    pub owner: Pubkey,
+    pub cid_digest: [u8; 32],
+    pub size: u64,
+    pub k: u16,
+    pub m: u16,
+    pub chunk_count: u32,
+    pub commitment_root: [u8; 32],
+    pub expiry_epoch: u64,
+    pub public: bool,
+    pub slot: u64,
+}
+
+/// Shard `index` of `blob` is now held by `provider` (an authority key).
+#[event]
+#[derive(Debug)]
+pub struct ShardPlaced {
+    pub blob: Pubkey,
+    pub index: u16,
+    pub provider: Pubkey,
+    /// The previous holder when this is a repair.
+    pub previous: Option<Pubkey>,
+    pub assigned_epoch: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct BlobActivated {
+    pub blob: Pubkey,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct BlobAccessChanged {
+    pub blob: Pubkey,
+    pub public: bool,
+    pub token_gate: Option<TokenGate>,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct BlobDeleted {
+    pub blob: Pubkey,
+    pub by: Pubkey,
+    pub refunded: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct GrantCreated {
+    pub blob: Pubkey,
+    pub grantee: Pubkey,
+    pub roles: u8,
+    pub expires_at: Option<i64>,
+    pub granted_by: Pubkey,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct GrantRevoked {
+    pub blob: Pubkey,
+    pub grantee: Pubkey,
+    pub revoked_by: Pubkey,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct DealFunded {
+    pub deal: Pubkey,
+    pub blob: Pubkey,
+    pub payer: Pubkey,
+    pub price_per_shard_epoch: u64,
+    pub amount: u64,
+    pub balance: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct DealSettled {
+    pub deal: Pubkey,
+    pub blob: Pubkey,
+    pub index: u16,
+    pub provider: Pubkey,
+    pub epochs_paid: u64,
+    /// Proven epochs the escrow could not cover; they are not paid later.
+    pub epochs_forfeited: u64,
+    pub amount: u64,
+    pub balance: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct DealRefunded {
+    pub deal: Pubkey,
+    pub blob: Pubkey,
+    pub payer: Pubkey,
+    pub amount: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct ProofAccepted {
+    pub blob: Pubkey,
+    pub index: u16,
+    pub provider: Pubkey,
+    pub epoch: u64,
+    pub chunk: u32,
+    pub leaf: u32,
+    pub slot: u64,
+}
+
+/// Nobody proved shard `index` of `blob` in `epoch`: its holder was slashed (see the
+/// `ProviderSlashed` event in the same transaction) and the shard awaits repair.
+#[event]
+#[derive(Debug)]
+pub struct ProofMissed {
+    pub blob: Pubkey,
+    pub index: u16,
+    pub provider: Pubkey,
+    pub epoch: u64,
+    pub cranker: Pubkey,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct JobPosted {
+    pub job: Pubkey,
+    pub requester: Pubkey,
+    pub nonce: u64,
+    pub module_cid: [u8; 32],
+    pub input_cid: [u8; 32],
+    pub fuel_limit: u64,
+    pub n: u8,
+    pub k: u8,
+    pub reward_per_worker: u64,
+    pub commit_deadline_slot: u64,
+    pub reveal_deadline_slot: u64,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct JobClaimed {
+    pub job: Pubkey,
+    pub worker: Pubkey,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct JobCommitted {
+    pub job: Pubkey,
+    pub worker: Pubkey,
+    pub commitment: [u8; 32],
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct JobRevealed {
+    pub job: Pubkey,
+    pub worker: Pubkey,
+    pub result_hash: [u8; 32],
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct JobFinalized {
+    pub job: Pubkey,
+    pub status: JobStatus,
+    pub result_hash: [u8; 32],
+    pub agreeing: u8,
+    pub refunded: u64,
+    pub slot: u64,
+}
+
+/// How one worker of a finalized job came out.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkerOutcome {
+    /// Revealed the agreed result: paid, reputation up.
+    Paid,
+    /// Revealed another result: slashed, reputation down.
+    Disagreed,
+    /// Claimed but never revealed: reputation down.
+    NoShow,
+    /// Revealed, but no quorum was reached: nothing happens.
+    NoQuorum,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct JobWorkerSettled {
+    pub job: Pubkey,
+    pub worker: Pubkey,
+    pub outcome: WorkerOutcome,
+    pub paid: u64,
+    pub slashed: u64,
+    pub reputation: i64,
+    pub slot: u64,
+}

@@ -1,0 +1,112 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::BasaltError;
+use crate::events::{BlobActivated, ShardPlaced};
+use crate::seeds;
+use crate::state::{authorize, Blob, Config, Grant, Provider, ROLE_STORAGE, ROLE_WRITE};
+
+/// Places shard indices `first .. first + column_roots.len()` on the providers passed as
+/// remaining accounts (their Provider accounts, in index order).
+///
+/// While the blob is not yet active any index may be (re)placed; when the last one is
+/// placed the column roots must hash to the commitment root, and the blob becomes active.
+/// Once active, only shards marked for repair move, keeping their column root (repair).
+/// Signed by the owner or a WRITE grantee. Every provider must be eligible for storage
+/// (active, staked, not jailed or unbonding) and may hold only one index of the blob.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct BlobPlace<'info> {
+    pub signer: Signer<'info>,
+    #[account(seeds = [seeds::CONFIG], bump = config.bump)]
+    pub config: Account<'info, Config>,
+    #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    pub blob: Account<'info, Blob>,
+    #[account(seeds = [seeds::GRANT, blob.key().as_ref(), signer.key().as_ref()], bump = grant.bump)]
+    pub grant: Option<Account<'info, Grant>>,
+}
+
+impl<'info> BlobPlace<'info> {
+    pub fn handle(
+        ctx: Context<'info, Self>,
+        first: u16,
+        column_roots: Vec<[u8; 32]>,
+    ) -> Result<()> {
+        let a = &ctx.accounts;
+        authorize(&a.blob, &a.signer.key(), a.grant.as_ref(), ROLE_WRITE)?;
+        require!(
+            !column_roots.is_empty() && ctx.remaining_accounts.len() == column_roots.len(),
+            BasaltError::PlacementMismatch
+        );
+        let first = usize::from(first);
+        let end = first
+            .checked_add(column_roots.len())
+            .ok_or(BasaltError::Overflow)?;
+        require!(end <= a.blob.shards.len(), BasaltError::ShardOutOfRange);
+        let clock = Clock::get()?;
+        let epoch = a.config.epoch_at(clock.slot);
+        let assigned_epoch = epoch.checked_add(1).ok_or(BasaltError::Overflow)?;
+        require!(a.blob.expiry_epoch > epoch, BasaltError::BlobExpired);
+
+        let blob_key = a.blob.key();
+        let was_active = a.blob.active;
+        for (offset, (info, root)) in ctx.remaining_accounts.iter().zip(&column_roots).enumerate() {
+            let index = first + offset;
+            let provider: Account<Provider> = Account::try_from(info)?;
+            require!(
+                provider.is_eligible(&ctx.accounts.config, ROLE_STORAGE),
+                BasaltError::ProviderNotEligible
+            );
+            let blob = &mut ctx.accounts.blob;
+            require!(
+                blob.shards
+                    .iter()
+                    .enumerate()
+                    .all(|(i, s)| i == index || s.provider != provider.authority),
+                BasaltError::DuplicateProvider
+            );
+            let slot = &mut blob.shards[index];
+            let previous = slot.is_placed().then_some(slot.provider);
+            if was_active {
+                require!(slot.needs_repair, BasaltError::ShardNotRepairable);
+                require!(slot.column_root == *root, BasaltError::ColumnRootChanged);
+                require!(slot.unpaid_epochs == 0, BasaltError::UnsettledPayouts);
+            }
+            slot.provider = provider.authority;
+            slot.column_root = *root;
+            slot.assigned_epoch = assigned_epoch;
+            slot.proven_mask = 0;
+            slot.last_proven_epoch = 0;
+            slot.needs_repair = false;
+            emit_cpi!(ShardPlaced {
+                blob: blob_key,
+                index: index as u16,
+                provider: provider.authority,
+                previous,
+                assigned_epoch,
+                slot: clock.slot,
+            });
+        }
+
+        let blob = &mut ctx.accounts.blob;
+        if !was_active && blob.shards.iter().all(|s| s.is_placed()) {
+            let roots = blob.shards.iter().map(|s| s.column_root);
+            let mut builder = basalt_proof::MerkleRootBuilder::new();
+            for root in roots {
+                builder.push(root);
+            }
+            require!(
+                builder.finish() == blob.commitment_root,
+                BasaltError::CommitmentMismatch
+            );
+            blob.active = true;
+            for slot in blob.shards.iter_mut() {
+                slot.assigned_epoch = assigned_epoch;
+            }
+            emit_cpi!(BlobActivated {
+                blob: blob_key,
+                slot: clock.slot,
+            });
+        }
+        Ok(())
+    }
+}

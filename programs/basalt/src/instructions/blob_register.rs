@@ -1,0 +1,91 @@
+use anchor_lang::prelude::*;
+use basalt_proof::BlobLayout;
+
+use crate::errors::BasaltError;
+use crate::events::BlobRegistered;
+use crate::seeds;
+use crate::state::{Blob, Config, ShardSlot, MAX_BLOB_SHARDS};
+
+/// What a client commits to when it registers a blob (computed by `basalt-core`).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct BlobRegisterArgs {
+    pub cid_digest: [u8; 32],
+    pub size: u64,
+    pub chunk_size: u32,
+    pub leaf_size: u32,
+    pub k: u16,
+    pub m: u16,
+    pub commitment_root: [u8; 32],
+    pub expiry_epoch: u64,
+    pub public: bool,
+}
+
+/// Creates a blob with its shards unplaced; `blob_place` places them and activates it
+/// (the same transaction can carry both, and `deal_fund`).
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(args: BlobRegisterArgs)]
+pub struct BlobRegister<'info> {
+    #[account(mut)]
+    pub owner: Signer<'info>,
+    #[account(seeds = [seeds::CONFIG], bump = config.bump)]
+    pub config: Account<'info, Config>,
+    #[account(init, payer = owner,
+        space = Blob::space(usize::from(args.k) + usize::from(args.m)),
+        seeds = [seeds::BLOB, args.cid_digest.as_ref()], bump)]
+    pub blob: Account<'info, Blob>,
+    pub system_program: Program<'info, System>,
+}
+
+impl BlobRegister<'_> {
+    pub fn handle(ctx: Context<Self>, args: BlobRegisterArgs) -> Result<()> {
+        let total = usize::from(args.k) + usize::from(args.m);
+        require!(total <= MAX_BLOB_SHARDS, BasaltError::TooManyShards);
+        // Rejects zero k or m, bad chunk or leaf sizes, and blobs whose proofs would not
+        // fit in one transaction.
+        let layout =
+            BlobLayout::with_leaf_size(args.size, args.chunk_size, args.k, args.m, args.leaf_size)
+                .map_err(|_| error!(BasaltError::InvalidLayout))?;
+        let config = &ctx.accounts.config;
+        let clock = Clock::get()?;
+        require!(
+            args.expiry_epoch > config.epoch_at(clock.slot),
+            BasaltError::InvalidExpiry
+        );
+        let blob = &mut ctx.accounts.blob;
+        blob.set_inner(Blob {
+            owner: ctx.accounts.owner.key(),
+            cid_digest: args.cid_digest,
+            size: args.size,
+            chunk_size: args.chunk_size,
+            leaf_size: args.leaf_size,
+            k: args.k,
+            m: args.m,
+            chunk_count: layout.chunk_count(),
+            commitment_root: args.commitment_root,
+            expiry_epoch: args.expiry_epoch,
+            created_slot: clock.slot,
+            epoch_slots: config.epoch_slots,
+            proof_window_slots: config.proof_window_slots,
+            public: args.public,
+            token_gate: None,
+            active: false,
+            bump: ctx.bumps.blob,
+            shards: vec![ShardSlot::default(); total],
+        });
+        emit_cpi!(BlobRegistered {
+            blob: blob.key(),
+            owner: blob.owner,
+            cid_digest: args.cid_digest,
+            size: args.size,
+            k: args.k,
+            m: args.m,
+            chunk_count: blob.chunk_count,
+            commitment_root: args.commitment_root,
+            expiry_epoch: args.expiry_epoch,
+            public: args.public,
+            slot: clock.slot,
+        });
+        Ok(())
+    }
+}

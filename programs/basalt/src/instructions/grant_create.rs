@@ -1,0 +1,75 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::BasaltError;
+use crate::events::GrantCreated;
+use crate::seeds;
+use crate::state::{authorize, Blob, Grant, MAX_WRAPPED_KEY_LEN, ROLE_ADMIN};
+
+/// Gives `grantee` roles on a blob, with an optional expiry and the data key wrapped for it.
+/// Signed by the owner or an ADMIN grantee, who pays the rent.
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(grantee: Pubkey)]
+pub struct GrantCreate<'info> {
+    #[account(mut)]
+    pub signer: Signer<'info>,
+    #[account(seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    pub blob: Account<'info, Blob>,
+    #[account(seeds = [seeds::GRANT, blob.key().as_ref(), signer.key().as_ref()], bump = signer_grant.bump)]
+    pub signer_grant: Option<Account<'info, Grant>>,
+    #[account(init, payer = signer, space = 8 + Grant::INIT_SPACE,
+        seeds = [seeds::GRANT, blob.key().as_ref(), grantee.as_ref()], bump)]
+    pub grant: Account<'info, Grant>,
+    pub system_program: Program<'info, System>,
+}
+
+impl GrantCreate<'_> {
+    pub fn handle(
+        ctx: Context<Self>,
+        grantee: Pubkey,
+        roles: u8,
+        expires_at: Option<i64>,
+        wrapped_key: Vec<u8>,
+    ) -> Result<()> {
+        let a = &ctx.accounts;
+        authorize(
+            &a.blob,
+            &a.signer.key(),
+            a.signer_grant.as_ref(),
+            ROLE_ADMIN,
+        )?;
+        require!(
+            roles != 0 && roles & !ROLE_ADMIN == 0,
+            BasaltError::InvalidGrantRoles
+        );
+        require!(
+            wrapped_key.len() <= MAX_WRAPPED_KEY_LEN,
+            BasaltError::WrappedKeyTooLong
+        );
+        let clock = Clock::get()?;
+        if let Some(t) = expires_at {
+            require!(t > clock.unix_timestamp, BasaltError::InvalidGrantExpiry);
+        }
+        let blob = a.blob.key();
+        let signer = a.signer.key();
+        ctx.accounts.grant.set_inner(Grant {
+            blob,
+            grantee,
+            roles,
+            expires_at,
+            wrapped_key,
+            granted_by: signer,
+            payer: signer,
+            bump: ctx.bumps.grant,
+        });
+        emit_cpi!(GrantCreated {
+            blob,
+            grantee,
+            roles,
+            expires_at,
+            granted_by: signer,
+            slot: clock.slot,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,143 @@
+use anchor_lang::prelude::*;
+use basalt_proof::BlobLayout;
+
+use crate::errors::BasaltError;
+
+/// Widest code (k + m) this program places. A Blob account is created by the program
+/// through a CPI, which the runtime limits to 10 KiB of data; 64 slots take 7.3 KiB.
+/// Wider codes would need a client-created zero-copy account.
+pub const MAX_BLOB_SHARDS: usize = 64;
+
+/// Optional token gate: holders of at least `min_balance` of `mint` may read.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct TokenGate {
+    pub mint: Pubkey,
+    pub min_balance: u64,
+}
+
+/// One shard index of a blob: who holds it and its proof state.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
+)]
+pub struct ShardSlot {
+    /// Authority (wallet) of the provider holding this shard index; default while unplaced.
+    pub provider: Pubkey,
+    /// Merkle root over this index's shard roots of every chunk (the proof's anchor).
+    pub column_root: [u8; 32],
+    /// First epoch the holder must prove.
+    pub assigned_epoch: u64,
+    /// Latest proven epoch; meaningful only when `proven_mask != 0`.
+    pub last_proven_epoch: u64,
+    /// Bit i set: epoch `last_proven_epoch - i` was proven. Zero: never proven.
+    pub proven_mask: u64,
+    /// Proven epochs not yet paid by the deal.
+    pub unpaid_epochs: u64,
+    /// Set when the holder missed a proof: no more proofs or slashes until re-placed.
+    pub needs_repair: bool,
+}
+
+impl ShardSlot {
+    pub fn is_placed(&self) -> bool {
+        self.provider != Pubkey::default()
+    }
+
+    /// Whether `epoch` is recorded as proven; `None` when it is too far behind the latest
+    /// proof for the 64-epoch mask to tell.
+    pub fn is_proven(&self, epoch: u64) -> Option<bool> {
+        if self.proven_mask == 0 || epoch > self.last_proven_epoch {
+            return Some(false);
+        }
+        let behind = self.last_proven_epoch - epoch;
+        (behind < 64).then(|| self.proven_mask & (1u64 << behind) != 0)
+    }
+
+    /// Records a proof of `epoch`, which must be later than every earlier proof.
+    pub fn record_proof(&mut self, epoch: u64) -> Result<()> {
+        if self.proven_mask != 0 {
+            require!(epoch > self.last_proven_epoch, BasaltError::AlreadyProven);
+            let shift = epoch - self.last_proven_epoch;
+            self.proven_mask = if shift >= 64 {
+                0
+            } else {
+                self.proven_mask << shift
+            };
+        }
+        self.proven_mask |= 1;
+        self.last_proven_epoch = epoch;
+        self.unpaid_epochs = self
+            .unpaid_epochs
+            .checked_add(1)
+            .ok_or(BasaltError::Overflow)?;
+        Ok(())
+    }
+}
+
+/// A stored blob: `["blob", cid_digest]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Blob {
+    pub owner: Pubkey,
+    /// BLAKE3 digest of the stored bytes; the CID is CIDv1(raw, blake3, this digest).
+    pub cid_digest: [u8; 32],
+    /// Stored size in bytes (after encryption, before erasure coding).
+    pub size: u64,
+    pub chunk_size: u32,
+    pub leaf_size: u32,
+    pub k: u16,
+    pub m: u16,
+    pub chunk_count: u32,
+    /// Merkle root over the column roots (see `basalt_proof::commitment_root`).
+    pub commitment_root: [u8; 32],
+    /// First epoch in which the blob is no longer stored or paid for.
+    pub expiry_epoch: u64,
+    pub created_slot: u64,
+    /// Slots per epoch and proof window, copied from the config at registration so that
+    /// `proof_submit` needs no config account (its transaction has no byte to spare).
+    pub epoch_slots: u64,
+    pub proof_window_slots: u64,
+    /// Anyone may read.
+    pub public: bool,
+    pub token_gate: Option<TokenGate>,
+    /// Every slot is placed and the column roots match the commitment root.
+    pub active: bool,
+    pub bump: u8,
+    /// One slot per shard index.
+    // INV: shards.len() == k + m <= MAX_BLOB_SHARDS
+    #[max_len(0)]
+    pub shards: Vec<ShardSlot>,
+}
+
+impl Blob {
+    /// Account size for a blob with `total` shards.
+    pub fn space(total: usize) -> usize {
+        8 + Self::INIT_SPACE + total * ShardSlot::INIT_SPACE
+    }
+
+    /// The layout that proofs of this blob are checked against.
+    ///
+    /// # Errors
+    ///
+    /// [`BasaltError::InvalidLayout`] (cannot happen for a registered blob).
+    pub fn layout(&self) -> Result<BlobLayout> {
+        BlobLayout::with_leaf_size(self.size, self.chunk_size, self.k, self.m, self.leaf_size)
+            .map_err(|_| error!(BasaltError::InvalidLayout))
+    }
+
+    pub fn epoch_at(&self, slot: u64) -> u64 {
+        slot / self.epoch_slots
+    }
+
+    /// First slot of `epoch`.
+    pub fn epoch_start(&self, epoch: u64) -> Result<u64> {
+        epoch
+            .checked_mul(self.epoch_slots)
+            .ok_or_else(|| error!(BasaltError::Overflow))
+    }
+
+    /// The slot of `index`, or [`BasaltError::ShardOutOfRange`].
+    pub fn slot_mut(&mut self, index: u16) -> Result<&mut ShardSlot> {
+        self.shards
+            .get_mut(usize::from(index))
+            .ok_or_else(|| error!(BasaltError::ShardOutOfRange))
+    }
+}

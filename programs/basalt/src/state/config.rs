@@ -1,0 +1,111 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::BasaltError;
+
+/// One basis point is 1/10000.
+pub const BPS: u64 = 10_000;
+
+/// SlotHashes keeps the hashes of the last 512 banks. A proof window of at most 511 slots
+/// keeps the seed slot of the current epoch inside it (see `randomness`); 500 leaves margin.
+pub const MAX_PROOF_WINDOW_SLOTS: u64 = 500;
+
+/// The network's parameters: `["config"]`, one per program.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Config {
+    /// May update the parameters below (not the epoch geometry).
+    pub admin: Pubkey,
+    /// SPL token mint of stakes, deal escrow and job rewards.
+    pub stake_mint: Pubkey,
+    /// Least stake a provider needs to be given shards or jobs.
+    pub min_stake: u64,
+    /// Slots per Basalt epoch. Fixed at initialization: changing it would renumber epochs.
+    // INV: epoch_slots >= proof_window_slots > 0
+    pub epoch_slots: u64,
+    /// Slots after an epoch starts during which its storage proofs are accepted; after it
+    /// anyone may crank a missed proof. Fixed at initialization.
+    // INV: 0 < proof_window_slots <= MAX_PROOF_WINDOW_SLOTS
+    pub proof_window_slots: u64,
+    /// Whole epochs unstaked tokens stay slashable before they can be withdrawn.
+    pub unbonding_epochs: u64,
+    /// Fraction of a provider's stake slashed for a missed storage proof.
+    // INV: <= BPS (same for the two below)
+    pub proof_slash_bps: u16,
+    /// Fraction of a compute provider's stake slashed for a result that disagrees with the
+    /// quorum.
+    pub job_slash_bps: u16,
+    /// Fraction of a slashed amount paid to whoever proved the fault; the rest goes to the
+    /// treasury.
+    pub bounty_bps: u16,
+    /// Erasure parameters clients use unless told otherwise.
+    pub default_k: u16,
+    pub default_m: u16,
+    pub bump: u8,
+    pub stake_vault_bump: u8,
+    pub escrow_vault_bump: u8,
+    pub treasury_bump: u8,
+}
+
+/// The parameters `config_initialize` and `config_update` take.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ConfigParams {
+    pub min_stake: u64,
+    pub unbonding_epochs: u64,
+    pub proof_slash_bps: u16,
+    pub job_slash_bps: u16,
+    pub bounty_bps: u16,
+    pub default_k: u16,
+    pub default_m: u16,
+}
+
+impl ConfigParams {
+    /// # Errors
+    ///
+    /// [`BasaltError::InvalidBps`] for a fraction above 100 %,
+    /// [`BasaltError::InvalidLayout`] for unusable default erasure parameters.
+    pub fn validate(&self) -> Result<()> {
+        for bps in [self.proof_slash_bps, self.job_slash_bps, self.bounty_bps] {
+            require!(u64::from(bps) <= BPS, BasaltError::InvalidBps);
+        }
+        require!(
+            self.default_k >= 1
+                && self.default_m >= 1
+                && u32::from(self.default_k) + u32::from(self.default_m)
+                    <= crate::state::MAX_BLOB_SHARDS as u32,
+            BasaltError::InvalidLayout
+        );
+        Ok(())
+    }
+}
+
+impl Config {
+    pub fn apply(&mut self, params: &ConfigParams) {
+        self.min_stake = params.min_stake;
+        self.unbonding_epochs = params.unbonding_epochs;
+        self.proof_slash_bps = params.proof_slash_bps;
+        self.job_slash_bps = params.job_slash_bps;
+        self.bounty_bps = params.bounty_bps;
+        self.default_k = params.default_k;
+        self.default_m = params.default_m;
+    }
+
+    /// The Basalt epoch `slot` falls in.
+    pub fn epoch_at(&self, slot: u64) -> u64 {
+        slot / self.epoch_slots
+    }
+
+    /// The current Basalt epoch.
+    ///
+    /// # Errors
+    ///
+    /// When the Clock sysvar cannot be read.
+    pub fn current_epoch(&self) -> Result<u64> {
+        Ok(self.epoch_at(Clock::get()?.slot))
+    }
+}
+
+/// `amount * bps / 10000`, rounded down.
+pub fn bps_of(amount: u64, bps: u16) -> u64 {
+    // Cannot overflow: u64 * u16 fits in u128 and the quotient is <= amount.
+    (u128::from(amount) * u128::from(bps) / u128::from(BPS)) as u64
+}

@@ -1,0 +1,15 @@
+//! Program accounts, one file each.
+
+pub mod blob;
+pub mod config;
+pub mod deal;
+pub mod grant;
+pub mod job;
+pub mod provider;
+
+pub use blob::*;
+pub use config::*;
+pub use deal::*;
+pub use grant::*;
+pub use job::*;
+pub use provider::*;

@@ -1,0 +1,96 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::BasaltError;
+use crate::state::Config;
+
+pub const MAX_ENDPOINT_LEN: usize = 128;
+pub const MAX_REGION_LEN: usize = 32;
+
+/// Role bit: stores shards.
+pub const ROLE_STORAGE: u8 = 1;
+/// Role bit: runs compute jobs.
+pub const ROLE_COMPUTE: u8 = 2;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum ProviderStatus {
+    /// Can be given work if its stake is at least the minimum.
+    Active,
+    /// Part of its stake is unbonding: it gets no new work until it withdraws.
+    Unbonding,
+    /// Slashed for a fault: no new work until it unjails.
+    Jailed,
+}
+
+/// A storage and/or compute provider: `["provider", authority]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Provider {
+    /// The wallet that registered, stakes, signs proofs and job results.
+    pub authority: Pubkey,
+    /// Where its node or worker listens (`https://...`).
+    #[max_len(MAX_ENDPOINT_LEN)]
+    pub endpoint: String,
+    #[max_len(MAX_REGION_LEN)]
+    pub region: String,
+    /// ROLE_STORAGE | ROLE_COMPUTE.
+    // INV: non-zero, no other bits
+    pub roles: u8,
+    /// Advertised capacity in bytes.
+    pub capacity: u64,
+    /// Bonded stake, in the config's stake mint, held in the stake vault.
+    pub stake: u64,
+    /// Stake waiting out the unbonding period (still slashable).
+    pub unbonding_amount: u64,
+    /// First epoch in which `unbonding_amount` may be withdrawn.
+    pub unbonding_until_epoch: u64,
+    pub status: ProviderStatus,
+    /// Last epoch of the current jail term.
+    pub jailed_until_epoch: u64,
+    /// Raised for each agreeing job result, lowered for each fault or no-show.
+    pub reputation: i64,
+    pub last_heartbeat_slot: u64,
+    pub registered_slot: u64,
+    pub bump: u8,
+}
+
+/// Checks an endpoint URL and region before they are stored.
+///
+/// # Errors
+///
+/// [`BasaltError::InvalidEndpoint`] or [`BasaltError::InvalidRegion`].
+pub fn validate_endpoint(endpoint: &str, region: &str) -> Result<()> {
+    require!(
+        !endpoint.is_empty() && endpoint.len() <= MAX_ENDPOINT_LEN,
+        BasaltError::InvalidEndpoint
+    );
+    require!(region.len() <= MAX_REGION_LEN, BasaltError::InvalidRegion);
+    Ok(())
+}
+
+impl Provider {
+    /// Whether the provider may be given new work of `role`: active (neither unbonding nor
+    /// jailed), holding that role, with at least the minimum stake.
+    pub fn is_eligible(&self, config: &Config, role: u8) -> bool {
+        self.status == ProviderStatus::Active
+            && self.roles & role != 0
+            && self.stake >= config.min_stake
+    }
+
+    /// Takes `bps` of the provider's slashable tokens (bonded first, then unbonding) and
+    /// returns the amount, which the caller moves out of the stake vault.
+    pub fn slash(&mut self, bps: u16) -> u64 {
+        let slashable = self.stake.saturating_add(self.unbonding_amount);
+        let amount = crate::state::bps_of(slashable, bps);
+        let from_stake = amount.min(self.stake);
+        self.stake -= from_stake;
+        // INV: amount <= stake + unbonding, so the rest fits in unbonding_amount.
+        self.unbonding_amount -= amount - from_stake;
+        amount
+    }
+
+    /// Jails the provider for the rest of `epoch` and the next one.
+    pub fn jail(&mut self, epoch: u64) {
+        self.status = ProviderStatus::Jailed;
+        self.jailed_until_epoch = epoch.saturating_add(1);
+    }
+}

@@ -686,3 +686,51 @@ async fn an_expired_deal_is_refunded_by_anyone_to_its_payer() -> Result<()> {
     assert_eq!(net.balance(&s.owner_tokens).await? - before, 500);
     Ok(())
 }
+
+/// Measures what a client must know to register an RS(10, 4) blob: the legacy-transaction
+/// size of register + place + fund in one transaction, and of placement split in two.
+#[test]
+fn registration_transaction_sizes() -> Result<()> {
+    let owner = Keypair::new();
+    let o = owner.pubkey();
+    let providers: Vec<Pubkey> = (0..14).map(|_| Pubkey::new_unique()).collect();
+    let args = BlobRegisterArgs {
+        cid_digest: [1; 32],
+        size: 1 << 30,
+        chunk_size: 4 << 20,
+        leaf_size: 1024,
+        k: 10,
+        m: 4,
+        commitment_root: [2; 32],
+        expiry_epoch: 100,
+        public: false,
+    };
+    let blob = pda::blob(&args.cid_digest);
+    let tokens = Pubkey::new_unique();
+    let size =
+        |ixs: &[basalt::anchor_lang::solana_program::instruction::Instruction]| -> Result<usize> {
+            let tx =
+                Transaction::new_signed_with_payer(ixs, Some(&o), &[&owner], Default::default());
+            Ok(bincode::serialize(&tx)?.len())
+        };
+    let all_in_one = size(&[
+        ix::blob_register(&o, args.clone()),
+        ix::blob_place(&o, &blob, 0, vec![[3; 32]; 14], &providers, false),
+        ix::deal_fund(&o, &blob, &tokens, PRICE, 1_000),
+    ])?;
+    let first = size(&[
+        ix::blob_register(&o, args.clone()),
+        ix::blob_place(&o, &blob, 0, vec![[3; 32]; 7], &providers[..7], false),
+    ])?;
+    let second = size(&[
+        ix::blob_place(&o, &blob, 7, vec![[3; 32]; 7], &providers[7..], false),
+        ix::deal_fund(&o, &blob, &tokens, PRICE, 1_000),
+    ])?;
+    println!("RS(10, 4) registration, legacy transactions: one {all_in_one} B; split {first} B + {second} B");
+    assert!(
+        all_in_one > tx_budget::SOLANA_TX_MAX,
+        "needs a lookup table in one transaction"
+    );
+    assert!(first <= tx_budget::SOLANA_TX_MAX && second <= tx_budget::SOLANA_TX_MAX);
+    Ok(())
+}

@@ -116,3 +116,77 @@ pub fn event(ix_data: &[u8]) -> Result<Option<BasaltEvent>, DecodeError> {
     let (disc, body) = rest.split_at(8);
     decode_body(disc, body).map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use anchor_lang::prelude::Pubkey;
+    use anchor_lang::Event;
+
+    use super::*;
+    use crate::state::JobStatus;
+
+    /// The bytes `emit_cpi!` puts in its self-CPI: tag, discriminator, borsh body.
+    fn emitted(event: &impl Event) -> Vec<u8> {
+        let mut data = EVENT_IX_TAG_LE.to_vec();
+        data.extend(event.data());
+        data
+    }
+
+    #[test]
+    fn events_round_trip_through_their_inner_instruction_bytes() {
+        let slashed = ProviderSlashed {
+            provider: Pubkey::new_unique(),
+            amount: 1_000,
+            bounty: 200,
+            beneficiary: Pubkey::new_unique(),
+            subject: Pubkey::new_unique(),
+            reputation: -3,
+            slot: 77,
+        };
+        match event(&emitted(&slashed)) {
+            Ok(Some(BasaltEvent::ProviderSlashed(e))) => {
+                assert_eq!(
+                    (e.provider, e.amount, e.reputation),
+                    (slashed.provider, 1_000, -3)
+                );
+            }
+            other => panic!("decoded {other:?}"),
+        }
+        let finalized = JobFinalized {
+            job: Pubkey::new_unique(),
+            status: JobStatus::Succeeded,
+            result_hash: [9; 32],
+            agreeing: 2,
+            refunded: 100,
+            slot: 5,
+        };
+        let decoded = event(&emitted(&finalized)).unwrap().unwrap();
+        assert_eq!(decoded.name(), "JobFinalized");
+    }
+
+    #[test]
+    fn instructions_unknown_and_truncated_events_are_told_apart() {
+        // A real instruction of the program (no event tag) is not an event.
+        assert!(matches!(event(&[1, 2, 3, 4, 5, 6, 7, 8, 9]), Ok(None)));
+        // An event this build does not know.
+        let mut unknown = EVENT_IX_TAG_LE.to_vec();
+        unknown.extend([0xEE; 8]);
+        assert_eq!(
+            event(&unknown).unwrap_err(),
+            DecodeError::Unknown([0xEE; 8])
+        );
+        // A known event cut short (what a truncated record looks like).
+        let heartbeat = emitted(&ProviderHeartbeat {
+            provider: Pubkey::new_unique(),
+            slot: 1,
+        });
+        assert!(matches!(
+            event(&heartbeat[..heartbeat.len() - 3]),
+            Err(DecodeError::Malformed("ProviderHeartbeat"))
+        ));
+        assert!(matches!(
+            event(&heartbeat[..12]),
+            Err(DecodeError::Malformed(_))
+        ));
+    }
+}

@@ -51,7 +51,7 @@ async fn k_of_n_with_a_cheater_pays_the_honest_and_slashes_the_cheater() -> Resu
     let (_, req_tokens, job) = post(&mut net, args(1, 3, 2, 50, 100)).await?;
     assert_eq!(net.balance(&pda::escrow_vault()).await?, 3 * REWARD);
     assert_eq!(net.balance(&req_tokens).await?, 10_000 - 3 * REWARD);
-    let workers = net.compute_providers(4).await?;
+    let workers = net.providers(basalt::state::ROLE_COMPUTE, 4).await?;
 
     // A storage-only provider cannot claim; nobody claims twice; at most n claim.
     let (storage_only, _) = net.provider(ROLE_STORAGE, MIN_STAKE).await?;
@@ -213,7 +213,7 @@ async fn k_of_n_with_a_cheater_pays_the_honest_and_slashes_the_cheater() -> Resu
 async fn without_quorum_the_requester_is_refunded_and_no_shows_penalized() -> Result<()> {
     let mut net = Net::start().await?;
     let (_, req_tokens, job) = post(&mut net, args(7, 3, 2, 20, 40)).await?;
-    let workers = net.compute_providers(2).await?;
+    let workers = net.providers(basalt::state::ROLE_COMPUTE, 2).await?;
     for (w, _) in &workers {
         net.send(&[ix::job_claim(&w.pubkey(), &job)], &[w]).await?;
         net.send(

@@ -113,7 +113,9 @@ struct Stored {
 /// Registers, places and funds a blob on six fresh providers, in one transaction.
 async fn store(net: &mut Net, len: usize, escrow: u64) -> Result<Stored> {
     let e = encode(len, 7)?;
-    let holders = net.storage_providers(usize::from(K + M)).await?;
+    let holders = net
+        .providers(basalt::state::ROLE_STORAGE, usize::from(K + M))
+        .await?;
     let owner = net.wallet().await?;
     let owner_tokens = net.tokens(&owner.pubkey(), 100_000).await?;
     let blob = pda::blob(e.manifest.cid.digest());
@@ -165,7 +167,7 @@ async fn placement_attacks_are_refused() -> Result<()> {
         &[&owner],
     )
     .await?;
-    let holders = net.storage_providers(6).await?;
+    let holders = net.providers(basalt::state::ROLE_STORAGE, 6).await?;
     let mut providers: Vec<Pubkey> = holders.iter().map(|(k, _)| k.pubkey()).collect();
 
     // A provider that is unbonding cannot be given shards; nor one under the minimum stake.

@@ -7,9 +7,9 @@ use anyhow::{anyhow, Result};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::anchor_lang::solana_program::instruction::Instruction;
 use basalt::anchor_lang::AccountDeserialize;
-use basalt::client::{ix, pda};
+use basalt::client::ix;
 use basalt::errors::BasaltError;
-use basalt::state::{ConfigParams, ROLE_COMPUTE, ROLE_STORAGE};
+use basalt::state::ConfigParams;
 use basalt_native::program_test;
 use solana_instruction_error::InstructionError;
 use solana_keypair::Keypair;
@@ -294,23 +294,12 @@ impl Net {
         Ok((authority, tokens))
     }
 
-    pub async fn storage_providers(&mut self, n: usize) -> Result<Vec<(Keypair, Pubkey)>> {
+    /// `n` registered providers of `roles`, each staking ten times the minimum.
+    pub async fn providers(&mut self, roles: u8, n: usize) -> Result<Vec<(Keypair, Pubkey)>> {
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            out.push(self.provider(ROLE_STORAGE, MIN_STAKE * 10).await?);
+            out.push(self.provider(roles, MIN_STAKE * 10).await?);
         }
         Ok(out)
     }
-
-    pub async fn compute_providers(&mut self, n: usize) -> Result<Vec<(Keypair, Pubkey)>> {
-        let mut out = Vec::with_capacity(n);
-        for _ in 0..n {
-            out.push(self.provider(ROLE_COMPUTE, MIN_STAKE * 10).await?);
-        }
-        Ok(out)
-    }
-}
-
-pub fn config_address() -> Pubkey {
-    pda::config()
 }

@@ -89,13 +89,9 @@ impl<'info> BlobPlace<'info> {
 
         let blob = &mut ctx.accounts.blob;
         if !was_active && blob.shards.iter().all(|s| s.is_placed()) {
-            let roots = blob.shards.iter().map(|s| s.column_root);
-            let mut builder = basalt_proof::MerkleRootBuilder::new();
-            for root in roots {
-                builder.push(root);
-            }
+            let roots: Vec<[u8; 32]> = blob.shards.iter().map(|s| s.column_root).collect();
             require!(
-                builder.finish() == blob.commitment_root,
+                basalt_proof::commitment_root(&roots) == blob.commitment_root,
                 BasaltError::CommitmentMismatch
             );
             blob.active = true;

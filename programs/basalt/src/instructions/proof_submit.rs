@@ -37,8 +37,6 @@ impl ProofSubmit<'_> {
     ) -> Result<()> {
         let clock_slot = Clock::get()?.slot;
         let blob = &ctx.accounts.blob;
-        require!(blob.active, BasaltError::BlobNotActive);
-        require!(epoch < blob.expiry_epoch, BasaltError::BlobExpired);
         require!(epoch == blob.epoch_at(clock_slot), BasaltError::WrongEpoch);
         let start = blob.epoch_start(epoch)?;
         require!(

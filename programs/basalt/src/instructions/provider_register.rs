@@ -1,9 +1,8 @@
 use anchor_lang::prelude::*;
 
-use crate::errors::BasaltError;
 use crate::events::ProviderRegistered;
 use crate::seeds;
-use crate::state::{validate_endpoint, Provider, ProviderStatus, ROLE_COMPUTE, ROLE_STORAGE};
+use crate::state::{validate_profile, Provider, ProviderStatus};
 
 /// Registers the signer as a provider. It gets work only once it has staked the minimum.
 #[event_cpi]
@@ -17,19 +16,6 @@ pub struct ProviderRegister<'info> {
     pub system_program: Program<'info, System>,
 }
 
-/// Checks a role set: non-empty and only known bits.
-///
-/// # Errors
-///
-/// [`BasaltError::InvalidRoles`].
-pub fn validate_roles(roles: u8) -> Result<()> {
-    require!(
-        roles != 0 && roles & !(ROLE_STORAGE | ROLE_COMPUTE) == 0,
-        BasaltError::InvalidRoles
-    );
-    Ok(())
-}
-
 impl ProviderRegister<'_> {
     pub fn handle(
         ctx: Context<Self>,
@@ -38,8 +24,7 @@ impl ProviderRegister<'_> {
         roles: u8,
         capacity: u64,
     ) -> Result<()> {
-        validate_endpoint(&endpoint, &region)?;
-        validate_roles(roles)?;
+        validate_profile(&endpoint, &region, roles)?;
         let slot = Clock::get()?.slot;
         let provider = &mut ctx.accounts.provider;
         provider.set_inner(Provider {

@@ -1,9 +1,8 @@
 use anchor_lang::prelude::*;
 
 use crate::events::ProviderUpdated;
-use crate::instructions::provider_register::validate_roles;
 use crate::seeds;
-use crate::state::{validate_endpoint, Provider};
+use crate::state::{validate_profile, Provider};
 
 /// Changes a provider's endpoint, region, roles or capacity (its own authority only).
 #[event_cpi]
@@ -22,8 +21,7 @@ impl ProviderUpdate<'_> {
         roles: u8,
         capacity: u64,
     ) -> Result<()> {
-        validate_endpoint(&endpoint, &region)?;
-        validate_roles(roles)?;
+        validate_profile(&endpoint, &region, roles)?;
         let provider = &mut ctx.accounts.provider;
         provider.endpoint = endpoint.clone();
         provider.region = region.clone();

@@ -134,6 +134,28 @@ impl Blob {
             .ok_or_else(|| error!(BasaltError::Overflow))
     }
 
+    /// The slot of shard `index` when it can be proven or judged for `epoch`: the blob is
+    /// active and not expired by `epoch`, the shard is not awaiting repair, and it was
+    /// assigned by `epoch`. Shared by `proof_submit` and `proof_slash`.
+    ///
+    /// # Errors
+    ///
+    /// The [`BasaltError`] naming the first condition that fails.
+    pub fn provable_slot(&self, index: u16, epoch: u64) -> Result<ShardSlot> {
+        require!(self.active, BasaltError::BlobNotActive);
+        require!(epoch < self.expiry_epoch, BasaltError::BlobExpired);
+        let slot = *self
+            .shards
+            .get(usize::from(index))
+            .ok_or(BasaltError::ShardOutOfRange)?;
+        require!(!slot.needs_repair, BasaltError::ShardNeedsRepair);
+        require!(
+            epoch >= slot.assigned_epoch,
+            BasaltError::EpochBeforeAssignment
+        );
+        Ok(slot)
+    }
+
     /// The slot of `index`, or [`BasaltError::ShardOutOfRange`].
     pub fn slot_mut(&mut self, index: u16) -> Result<&mut ShardSlot> {
         self.shards

@@ -50,7 +50,12 @@ pub struct Grant {
 impl Grant {
     /// Whether the grant holds every bit of `roles` at unix time `now`.
     pub fn allows(&self, roles: u8, now: i64) -> bool {
-        self.roles & roles == roles && self.expires_at.is_none_or(|t| now < t)
+        self.roles & roles == roles && !self.is_expired(now)
+    }
+
+    /// Whether the grant's expiry has passed at unix time `now`.
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|t| now >= t)
     }
 }
 
@@ -75,7 +80,9 @@ pub fn authorize(
         grant.blob == blob.key() && grant.grantee == *signer && grant.roles & roles == roles,
         BasaltError::Unauthorized
     );
-    let now = Clock::get()?.unix_timestamp;
-    require!(grant.allows(roles, now), BasaltError::GrantExpired);
+    require!(
+        !grant.is_expired(Clock::get()?.unix_timestamp),
+        BasaltError::GrantExpired
+    );
     Ok(())
 }

@@ -53,17 +53,23 @@ pub struct Provider {
     pub bump: u8,
 }
 
-/// Checks an endpoint URL and region before they are stored.
+/// Checks what `provider_register` and `provider_update` store: a non-empty endpoint URL and
+/// a region within their limits, and a non-empty role set of known bits.
 ///
 /// # Errors
 ///
-/// [`BasaltError::InvalidEndpoint`] or [`BasaltError::InvalidRegion`].
-pub fn validate_endpoint(endpoint: &str, region: &str) -> Result<()> {
+/// [`BasaltError::InvalidEndpoint`], [`BasaltError::InvalidRegion`] or
+/// [`BasaltError::InvalidRoles`].
+pub fn validate_profile(endpoint: &str, region: &str, roles: u8) -> Result<()> {
     require!(
         !endpoint.is_empty() && endpoint.len() <= MAX_ENDPOINT_LEN,
         BasaltError::InvalidEndpoint
     );
     require!(region.len() <= MAX_REGION_LEN, BasaltError::InvalidRegion);
+    require!(
+        roles != 0 && roles & !(ROLE_STORAGE | ROLE_COMPUTE) == 0,
+        BasaltError::InvalidRoles
+    );
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Basalt's data plane without I/O: content IDs, chunking and Reed-Solomon coding, shard
-//! Merkle trees, per-chunk encryption and key wrapping, and the shard header.
+//! Merkle trees, per-chunk encryption and key wrapping, the shard header, signed requests and
+//! storage receipts.
 //!
 //! The put path is [`BlobEncoder`] (bytes in, shards out, one chunk at a time); the get
 //! path is [`ChunkDecoder`] / [`BlobReader`] (shards in, bytes out). Storage-proof
@@ -7,6 +8,7 @@
 //! programs use, re-exported here as [`proof`].
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod cid;
 pub mod decoder;
 pub mod encoder;
@@ -14,7 +16,9 @@ pub mod encryption;
 pub mod erasure;
 pub mod header;
 pub mod merkle;
+pub mod receipt;
 
+pub use auth::{AuthError, RequestAuth};
 pub use basalt_proof as proof;
 pub use basalt_proof::BlobLayout;
 pub use cid::{Cid, CidError, CidHasher};
@@ -24,3 +28,4 @@ pub use encryption::{unwrap_key, wrap_key, ChunkCipher, CryptoError, DataKey};
 pub use erasure::{Backend, ErasureCodec, ErasureError};
 pub use header::{HeaderError, ShardHeader, HEADER_LEN};
 pub use merkle::{shard_root, BlobCommitment, MerkleTree, StorageProof};
+pub use receipt::{Receipt, ReceiptError, RECEIPT_LEN};

@@ -7,6 +7,7 @@ use anyhow::{anyhow, Result};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::anchor_lang::solana_program::instruction::Instruction;
 use basalt::anchor_lang::AccountDeserialize;
+use basalt::client::decode::BasaltEvent;
 use basalt::client::ix;
 use basalt::errors::BasaltError;
 use basalt::state::ConfigParams;
@@ -19,6 +20,8 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 
 use anchor_spl::token::spl_token;
+
+pub mod events;
 
 pub const EPOCH_SLOTS: u64 = 100;
 pub const PROOF_WINDOW: u64 = 40;
@@ -42,6 +45,8 @@ pub struct Net {
     pub mint: Pubkey,
     mint_authority: Keypair,
     nonce: u64,
+    /// Every event emitted by a successful transaction, in order.
+    pub events: Vec<BasaltEvent>,
 }
 
 /// The Anchor error code of a failed transaction, if it failed with one.
@@ -88,6 +93,7 @@ impl Net {
             mint: Pubkey::default(),
             mint_authority: Keypair::new(),
             nonce: 0,
+            events: Vec::new(),
         };
         let admin = net.admin.insecure_clone();
         net.airdrop(&admin.pubkey(), 10_000_000_000).await?;
@@ -126,7 +132,29 @@ impl Net {
             &payer, &payer, self.nonce,
         ));
         let tx = Transaction::new_signed_with_payer(&ixs, Some(&payer), &all, blockhash);
+        // Simulate first on the same bank state: program-test's simulation records inner
+        // instructions (its processing metadata does not), so every successful transaction
+        // in every test also proves that each Basalt instruction emitted its events.
+        let simulated = self
+            .ctx
+            .banks_client
+            .simulate_transaction(tx.clone())
+            .await?;
+        if let (Some(Ok(())), Some(details)) = (&simulated.result, &simulated.simulation_details) {
+            let inner = details
+                .inner_instructions
+                .as_ref()
+                .expect("program-test records inner instructions when simulating");
+            let emitted = events::by_instruction(&tx, inner);
+            events::check(&tx, &emitted);
+            self.events.extend(emitted.into_iter().flatten());
+        }
         self.ctx.banks_client.process_transaction(tx).await
+    }
+
+    /// Names of the events every transaction sent so far emitted, in order.
+    pub fn event_names(&self) -> Vec<&'static str> {
+        self.events.iter().map(|e| e.name()).collect()
     }
 
     pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<()> {

@@ -1,0 +1,236 @@
+//! Shard put/get throughput to one `basalt-node` process over loopback, side by side with
+//! the same requests to a trivial HTTP sink in the same run (issue target: the node reaches
+//! at least 70 % of the sink).
+//!
+//! `cargo bench -p basalt-node --bench throughput [-- SHARDS CONCURRENCY]`
+//!
+//! Both servers get identical signed requests from the same client (the sink ignores the
+//! signature), so the ratio isolates what the node adds: body hashing, signature and
+//! replay checks, Merkle verification of every shard on write and on read, RocksDB writes
+//! with the WAL fsynced (the default policy) or only written (`wal`), and the receipt.
+
+use std::time::Instant;
+
+use anyhow::{ensure, Context, Result};
+use axum::body::Bytes;
+use axum::routing::put;
+use axum::Router;
+use basalt_core::{encode_blob, RequestAuth, ShardHeader};
+use ed25519_dalek::SigningKey;
+use futures::stream::{self, StreamExt};
+use rand_core::{OsRng, RngCore};
+
+struct Shard {
+    path: String,
+    body: Bytes,
+}
+
+fn shards(count: usize) -> Result<Vec<Shard>> {
+    // The default layout: 4 MiB chunks, RS(10, 4) -> 419 456-byte shards.
+    let chunks = count.div_ceil(14);
+    let mut data = vec![0u8; chunks * (4 << 20)];
+    OsRng.fill_bytes(&mut data);
+    let mut encoded = Vec::new();
+    let manifest = encode_blob(&data, 4 << 20, 10, 4, None, |c| encoded.push(c))?;
+    let mut out = Vec::new();
+    for c in &encoded {
+        for (j, s) in c.shards().enumerate() {
+            let header = ShardHeader {
+                blob: manifest.cid,
+                layout: *manifest.layout(),
+                encrypted: false,
+                chunk: c.index,
+                shard: j as u16,
+                shard_root: c.roots[j],
+            };
+            let mut body = header.encode().to_vec();
+            body.extend_from_slice(s);
+            out.push(Shard {
+                path: format!("/v1/shards/{}/{}/{j}", manifest.cid, c.index),
+                body: body.into(),
+            });
+        }
+    }
+    out.truncate(count);
+    Ok(out)
+}
+
+fn signed(
+    http: &reqwest::Client,
+    key: &SigningKey,
+    method: reqwest::Method,
+    url: &str,
+    path: &str,
+    body: Bytes,
+) -> reqwest::RequestBuilder {
+    let mut nonce = [0u8; 16];
+    OsRng.fill_bytes(&mut nonce);
+    let auth = RequestAuth::sign(
+        key,
+        method.as_str(),
+        path,
+        blake3::hash(&body).as_bytes(),
+        basalt_node::auth::now_ms(),
+        nonce,
+    );
+    let mut req = http.request(method, format!("{url}{path}"));
+    for (name, value) in auth.headers() {
+        req = req.header(name, value);
+    }
+    req.body(body)
+}
+
+/// Puts every shard, then gets every shard; returns (put MB/s, get MB/s).
+async fn run(url: &str, shards: &[Shard], concurrency: usize) -> Result<(f64, f64)> {
+    let http = reqwest::Client::new();
+    let key = SigningKey::generate(&mut OsRng);
+    let bytes: usize = shards.iter().map(|s| s.body.len()).sum();
+
+    let start = Instant::now();
+    let puts = stream::iter(shards)
+        .map(|s| {
+            signed(
+                &http,
+                &key,
+                reqwest::Method::PUT,
+                url,
+                &s.path,
+                s.body.clone(),
+            )
+            .send()
+        })
+        .buffer_unordered(concurrency);
+    let results: Vec<_> = puts.collect().await;
+    let put_secs = start.elapsed().as_secs_f64();
+    for r in results {
+        let r = r?;
+        ensure!(r.status().is_success(), "put: {}", r.status());
+    }
+
+    let start = Instant::now();
+    let gets = stream::iter(shards)
+        .map(|s| {
+            let req = signed(
+                &http,
+                &key,
+                reqwest::Method::GET,
+                url,
+                &s.path,
+                Bytes::new(),
+            );
+            async move {
+                let r = req.send().await?;
+                ensure!(r.status().is_success(), "get: {}", r.status());
+                Ok::<usize, anyhow::Error>(r.bytes().await?.len())
+            }
+        })
+        .buffer_unordered(concurrency);
+    let got: Vec<Result<usize>> = gets.collect().await;
+    let get_secs = start.elapsed().as_secs_f64();
+    let received: usize = got.into_iter().sum::<Result<usize>>()?;
+    ensure!(received == bytes, "received {received} of {bytes} bytes");
+    let mb = bytes as f64 / 1e6;
+    Ok((mb / put_secs, mb / get_secs))
+}
+
+/// A server that accepts any PUT body and answers GET with a body of the same size.
+async fn start_sink(size: usize) -> Result<String> {
+    let payload = Bytes::from(vec![7u8; size]);
+    let app =
+        Router::new()
+            .route(
+                "/v1/shards/{cid}/{chunk}/{shard}",
+                put(|body: Bytes| async move {
+                    (axum::http::StatusCode::CREATED, body.len().to_string())
+                })
+                .get(move || {
+                    let p = payload.clone();
+                    async move { p }
+                }),
+            )
+            .layer(axum::extract::DefaultBodyLimit::disable());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(format!("http://{addr}"))
+}
+
+fn start_node(dir: &std::path::Path, sync: &str) -> Result<(std::process::Child, String)> {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_basalt-node"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--sync",
+            sync,
+            "--gc-interval-secs",
+            "0",
+        ])
+        .args([
+            "--rate-limit-per-second",
+            "100000",
+            "--rpc-url",
+            "http://127.0.0.1:9",
+        ])
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--keypair")
+        .arg(dir.join("id.json"))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line)?;
+    let addr = line
+        .split_whitespace()
+        .nth(3)
+        .context("listening line")?
+        .to_string();
+    Ok((child, format!("http://{addr}")))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let count: usize = args.first().map_or(Ok(280), |a| a.parse())?;
+    let concurrency: usize = args.get(1).map_or(Ok(8), |a| a.parse())?;
+    let shards = shards(count)?;
+    let size = shards[0].body.len();
+    let total: usize = shards.iter().map(|s| s.body.len()).sum();
+    println!(
+        "{} shards of {} bytes ({:.0} MB), {} requests in flight, one client process",
+        shards.len(),
+        size,
+        total as f64 / 1e6,
+        concurrency
+    );
+    let sink = start_sink(size).await?;
+    // Warm the connection pool and both servers once.
+    run(&sink, &shards[..concurrency.min(shards.len())], concurrency).await?;
+    let (sink_put, sink_get) = run(&sink, &shards, concurrency).await?;
+    println!(
+        "{:<28} put {:>8.0} MB/s   get {:>8.0} MB/s",
+        "trivial HTTP sink", sink_put, sink_get
+    );
+    for sync in ["fsync", "wal"] {
+        let dir = tempfile::tempdir()?;
+        let (mut child, url) = start_node(dir.path(), sync)?;
+        let result = run(&url, &shards, concurrency).await;
+        let _ = child.kill();
+        let _ = child.wait();
+        let (put, get) = result?;
+        println!(
+            "{:<28} put {:>8.0} MB/s ({:>3.0} %)   get {:>8.0} MB/s ({:>3.0} %)",
+            format!("basalt-node, sync = {sync}"),
+            put,
+            100.0 * put / sink_put,
+            get,
+            100.0 * get / sink_get
+        );
+    }
+    Ok(())
+}

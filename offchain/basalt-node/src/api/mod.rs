@@ -1,0 +1,110 @@
+//! The HTTP API (axum).
+//!
+//! | method | path | who may call | what |
+//! |---|---|---|---|
+//! | PUT | `/v1/shards/{cid}/{chunk}/{shard}` | any signed key | store a shard (header ‖ data); returns a signed receipt |
+//! | GET | same | a reader (below) | the shard (header ‖ data), or a byte range of its data with `Range: bytes=a-b` |
+//! | HEAD | same | a reader | length and root, without reading the data |
+//! | DELETE | same | blob owner or DELETE grantee; the uploader while the blob is unregistered | delete |
+//! | GET | `/v1/shards/{cid}/{chunk}/{shard}/proof/{leaf}` | a reader | leaf, Merkle path to the column root |
+//! | GET | `/v1/stats` | any signed key | capacity, usage, shard and repair counts |
+//! | GET | `/health` | anyone | liveness |
+//! | GET | `/metrics` | anyone | Prometheus text format |
+//!
+//! **Readers** are the key that uploaded the shard, and any key the chain's ACL admits
+//! (owner, public blob, READ grant, token gate: see `chain.rs`). Every request except
+//! `/health` and `/metrics` is signed (see `basalt_core::auth`); errors are JSON
+//! `{"error": code, "message": text}`.
+
+mod error;
+mod ops;
+mod shards;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use basalt_core::Receipt;
+use ed25519_dalek::SigningKey;
+use tokio::sync::Semaphore;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::auth::Authenticator;
+use crate::chain::Chain;
+use crate::config::NodeConfig;
+use crate::metrics::Metrics;
+use crate::store::ShardStore;
+
+pub use error::ApiError;
+
+/// Uploads buffered at once: bounds memory at this many times `max_shard_bytes`.
+const UPLOAD_SLOTS: usize = 32;
+
+/// Everything a handler can reach.
+pub struct Node {
+    pub store: Arc<ShardStore>,
+    pub chain: Arc<dyn Chain>,
+    pub auth: Authenticator,
+    pub metrics: Metrics,
+    pub identity: SigningKey,
+    pub config: NodeConfig,
+    pub upload_slots: Semaphore,
+}
+
+impl Node {
+    /// Assembles a node from its parts.
+    pub fn new(
+        store: Arc<ShardStore>,
+        chain: Arc<dyn Chain>,
+        identity: SigningKey,
+        config: NodeConfig,
+    ) -> Self {
+        let metrics = Metrics::new();
+        metrics.capacity_bytes.set(config.capacity as i64);
+        Self {
+            auth: Authenticator::new(
+                config.signature_window_secs * 1_000,
+                config.rate_limit_per_second,
+            ),
+            store,
+            chain,
+            metrics,
+            identity,
+            config,
+            upload_slots: Semaphore::new(UPLOAD_SLOTS),
+        }
+    }
+
+    /// The node's public key.
+    pub fn address(&self) -> [u8; 32] {
+        self.identity.verifying_key().to_bytes()
+    }
+
+    fn receipt(&self, header: &basalt_core::ShardHeader) -> Receipt {
+        Receipt::sign(&self.identity, header)
+    }
+}
+
+/// The router with every route and the request timeout.
+pub fn router(node: Arc<Node>) -> Router {
+    let timeout = Duration::from_secs(node.config.request_timeout_secs);
+    let shard = "/v1/shards/{cid}/{chunk}/{shard}";
+    Router::new()
+        .route(
+            shard,
+            get(shards::get)
+                .head(shards::head)
+                .put(shards::put)
+                .delete(shards::delete),
+        )
+        .route(&format!("{shard}/proof/{{leaf}}"), get(shards::proof))
+        .route("/v1/stats", get(ops::stats))
+        .route("/health", get(ops::health))
+        .route("/metrics", get(ops::metrics))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .with_state(node)
+}

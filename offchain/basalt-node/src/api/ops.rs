@@ -1,0 +1,63 @@
+//! Operational endpoints: health, metrics, stats.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::{ApiError, Node};
+
+/// `GET /health`: the node is serving. Unauthenticated, for load balancers.
+pub async fn health(State(node): State<Arc<Node>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "status": "ok",
+        "node": crate::identity::address(&node.address()),
+    }))
+}
+
+/// `GET /metrics`: Prometheus text format. Unauthenticated: scrapers cannot sign, and it
+/// reveals only counts; bind the node to loopback or firewall it if that matters.
+pub async fn metrics(State(node): State<Arc<Node>>) -> Response {
+    let u = node.store.usage();
+    node.metrics.used_bytes.set(u.used_bytes as i64);
+    node.metrics.shards.set(u.shards as i64);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        node.metrics.render(),
+    )
+        .into_response()
+}
+
+/// `GET /v1/stats`: capacity, usage, shard and repair counts. Signed by any key.
+pub async fn stats(
+    State(node): State<Arc<Node>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    node.auth.check(
+        method.as_str(),
+        path,
+        &headers,
+        blake3::hash(b"").as_bytes(),
+    )?;
+    let store = Arc::clone(&node.store);
+    let repair = tokio::task::spawn_blocking(move || store.repair_queue())
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
+    node.metrics.repair_queue.set(repair.len() as i64);
+    let u = node.store.usage();
+    Ok(Json(serde_json::json!({
+        "node": crate::identity::address(&node.address()),
+        "capacity_bytes": u.capacity_bytes,
+        "used_bytes": u.used_bytes,
+        "shards": u.shards,
+        "marked_for_repair": repair.len(),
+    })))
+}

@@ -1,0 +1,438 @@
+//! Shard handlers: put, get (whole or a byte range), head, delete, leaf proof.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use basalt_core::{Cid, ShardHeader, HEADER_LEN};
+
+use super::{ApiError, Node};
+use crate::auth::now_ms;
+use crate::metrics::RequestLabels;
+use crate::store::{PutOutcome, ShardKey, ShardStore, StoreError};
+
+type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// Path parameters of a shard route.
+#[derive(serde::Deserialize)]
+pub struct ShardPath {
+    cid: String,
+    chunk: u32,
+    shard: u16,
+}
+
+impl ShardPath {
+    fn key(&self) -> Result<ShardKey> {
+        let blob: Cid = self
+            .cid
+            .parse()
+            .map_err(|e| ApiError::bad_request("bad_cid", format!("{}: {e}", self.cid)))?;
+        Ok(ShardKey {
+            blob,
+            chunk: self.chunk,
+            shard: self.shard,
+        })
+    }
+}
+
+/// Counts the request under `op` with its final status.
+fn counted(node: &Node, op: &'static str, result: Result<Response>) -> Response {
+    let response = result.unwrap_or_else(IntoResponse::into_response);
+    node.metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            op,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}
+
+fn path_and_query(uri: &Uri) -> &str {
+    uri.path_and_query().map_or("/", |p| p.as_str())
+}
+
+/// Authenticates a body-less request.
+fn caller(node: &Node, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<[u8; 32]> {
+    let empty = blake3::hash(b"");
+    node.auth
+        .check(
+            method.as_str(),
+            path_and_query(uri),
+            headers,
+            empty.as_bytes(),
+        )
+        .map_err(|r| refused(node, r))
+}
+
+fn refused(node: &Node, r: crate::auth::Refusal) -> ApiError {
+    let reason = match &r {
+        crate::auth::Refusal::Auth(basalt_core::AuthError::Replayed) => "replayed",
+        crate::auth::Refusal::Auth(basalt_core::AuthError::Expired { .. }) => "expired",
+        crate::auth::Refusal::Auth(basalt_core::AuthError::BadSignature) => "bad_signature",
+        crate::auth::Refusal::Auth(_) => "unauthenticated",
+        crate::auth::Refusal::RateLimited { .. } => "rate_limited",
+        crate::auth::Refusal::Busy => "busy",
+    };
+    node.metrics
+        .refusals
+        .get_or_create(&crate::metrics::RefusalLabels { reason })
+        .inc();
+    r.into()
+}
+
+/// Runs a blocking store call off the async threads.
+async fn blocking<T: Send + 'static>(
+    node: &Node,
+    f: impl FnOnce(&ShardStore) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T> {
+    let store = Arc::clone(&node.store);
+    let result = tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?;
+    if let Err(StoreError::Corrupt(_)) = &result {
+        node.metrics.corrupt_shards.inc();
+    }
+    result.map_err(ApiError::from)
+}
+
+/// Allows a read by the uploader of the shard, or by whoever the chain's ACL admits.
+/// Unauthorized callers get 403 whether or not the shard exists here.
+async fn authorize_read(node: &Node, key: &ShardKey, caller: &[u8; 32]) -> Result<ShardHeader> {
+    let k = *key;
+    let head = blocking(node, move |s| s.head(&k)).await?;
+    if let Some((header, uploader)) = head {
+        if uploader == *caller {
+            return Ok(header);
+        }
+    }
+    let decision = node.chain.read_access(&key.blob, caller).await?;
+    if !decision.allowed() {
+        return Err(ApiError::forbidden(format!(
+            "the chain's access list does not let this key read blob {} ({decision:?})",
+            key.blob
+        )));
+    }
+    head.map(|(h, _)| h).ok_or_else(ApiError::not_found)
+}
+
+/// `PUT /v1/shards/{cid}/{chunk}/{shard}`: body = shard header ‖ shard data.
+pub async fn put(
+    State(node): State<Arc<Node>>,
+    Path(path): Path<ShardPath>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = put_inner(&node, path, &method, &uri, &headers, body).await;
+    counted(&node, "put", result)
+}
+
+async fn put_inner(
+    node: &Arc<Node>,
+    path: ShardPath,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let key = path.key()?;
+    let _slot = node
+        .upload_slots
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("node is shutting down"))?;
+    let max = node.config.max_shard_bytes;
+    let bytes = axum::body::to_bytes(body, max).await.map_err(|e| {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("body exceeds this node's limit of {max} bytes"),
+            )
+        } else {
+            ApiError::bad_request(
+                "incomplete_body",
+                format!("upload did not complete ({e}); nothing was stored"),
+            )
+        }
+    })?;
+    let body_hash = blake3::hash(&bytes);
+    let uploader = node
+        .auth
+        .check(
+            method.as_str(),
+            path_and_query(uri),
+            headers,
+            body_hash.as_bytes(),
+        )
+        .map_err(|r| refused(node, r))?;
+    let (header, data) = ShardHeader::decode(&bytes)
+        .map_err(|e| ApiError::bad_request("bad_header", e.to_string()))?;
+    if ShardKey::of(&header) != key {
+        return Err(ApiError::bad_request(
+            "header_mismatch",
+            format!(
+                "header describes blob {} chunk {} shard {}, the path says {} {} {}",
+                header.blob, header.chunk, header.shard, key.blob, key.chunk, key.shard
+            ),
+        ));
+    }
+    let len = data.len() as u64;
+    let data = bytes.slice(HEADER_LEN..);
+    let outcome = blocking(node, move |s| s.put(&header, &data, uploader, now_ms())).await?;
+    node.metrics.bytes_in.inc_by(len);
+    refresh_usage(node);
+    let receipt = node.receipt(&header);
+    let status = match outcome {
+        PutOutcome::Stored => StatusCode::CREATED,
+        PutOutcome::AlreadyStored => StatusCode::OK,
+    };
+    let body = serde_json::json!({
+        "receipt": data_encoding::BASE64.encode(&receipt.to_bytes()),
+        "node": crate::identity::address(&receipt.node),
+        "stored": outcome == PutOutcome::Stored,
+    });
+    Ok((status, Json(body)).into_response())
+}
+
+fn refresh_usage(node: &Node) {
+    let u = node.store.usage();
+    node.metrics.used_bytes.set(u.used_bytes as i64);
+    node.metrics.shards.set(u.shards as i64);
+}
+
+/// `GET /v1/shards/{cid}/{chunk}/{shard}`, optionally with `Range: bytes=a-b` over the
+/// shard data (the header is then not included).
+pub async fn get(
+    State(node): State<Arc<Node>>,
+    Path(path): Path<ShardPath>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let result = get_inner(&node, path, &method, &uri, &headers).await;
+    counted(&node, "get", result)
+}
+
+async fn get_inner(
+    node: &Arc<Node>,
+    path: ShardPath,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Response> {
+    let key = path.key()?;
+    let caller = caller(node, method, uri, headers)?;
+    authorize_read(node, &key, &caller).await?;
+    let shard = blocking(node, move |s| s.get(&key))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let total = shard.data.len() as u64;
+    if let Some(range) = headers.get(header::RANGE) {
+        let (start, end) = parse_range(range, total)?;
+        let slice = Bytes::from(shard.data).slice(start as usize..=end as usize);
+        node.metrics.bytes_out.inc_by(slice.len() as u64);
+        let content_range = format!("bytes {start}-{end}/{total}");
+        return Ok((
+            StatusCode::PARTIAL_CONTENT,
+            [(header::CONTENT_RANGE, content_range)],
+            slice,
+        )
+            .into_response());
+    }
+    let mut body = Vec::with_capacity(HEADER_LEN + shard.data.len());
+    body.extend_from_slice(&shard.header.encode());
+    body.extend_from_slice(&shard.data);
+    node.metrics.bytes_out.inc_by(total);
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+/// Parses one `bytes=` range over a body of `total` bytes into inclusive bounds.
+fn parse_range(value: &HeaderValue, total: u64) -> Result<(u64, u64)> {
+    let unsatisfiable = || {
+        ApiError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "bad_range",
+            format!("expected one range `bytes=a-b` within 0..{total}"),
+        )
+    };
+    let spec = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("bytes="))
+        .filter(|v| !v.contains(','))
+        .ok_or_else(unsatisfiable)?;
+    let (a, b) = spec.split_once('-').ok_or_else(unsatisfiable)?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().map_err(|_| unsatisfiable())?;
+            (
+                total.saturating_sub(n),
+                total.checked_sub(1).ok_or_else(unsatisfiable)?,
+            )
+        }
+        (a, "") => (
+            a.parse().map_err(|_| unsatisfiable())?,
+            total.saturating_sub(1),
+        ),
+        (a, b) => (
+            a.parse().map_err(|_| unsatisfiable())?,
+            b.parse::<u64>()
+                .map_err(|_| unsatisfiable())?
+                .min(total.saturating_sub(1)),
+        ),
+    };
+    if start > end || start >= total {
+        return Err(unsatisfiable());
+    }
+    Ok((start, end))
+}
+
+/// `HEAD /v1/shards/{cid}/{chunk}/{shard}`: length and root, no data read.
+pub async fn head(
+    State(node): State<Arc<Node>>,
+    Path(path): Path<ShardPath>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let key = path.key()?;
+        let caller = caller(&node, &method, &uri, &headers)?;
+        let header = authorize_read(&node, &key, &caller).await?;
+        let len = HEADER_LEN as u64 + u64::from(header.shard_len());
+        Ok((
+            [
+                (header::CONTENT_LENGTH, len.to_string()),
+                (
+                    header::HeaderName::from_static("x-basalt-shard-root"),
+                    data_encoding::HEXLOWER.encode(&header.shard_root),
+                ),
+            ],
+            (),
+        )
+            .into_response())
+    }
+    .await;
+    counted(&node, "head", result)
+}
+
+/// `DELETE /v1/shards/{cid}/{chunk}/{shard}`.
+pub async fn delete(
+    State(node): State<Arc<Node>>,
+    Path(path): Path<ShardPath>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let key = path.key()?;
+        let caller = caller(&node, &method, &uri, &headers)?;
+        let k = key;
+        let head = blocking(&node, move |s| s.head(&k)).await?;
+        let allowed = match node.chain.may_delete(&key.blob, &caller).await? {
+            Some(allowed) => allowed,
+            // Unregistered: only whoever uploaded it may take it back.
+            None => head.is_some_and(|(_, uploader)| uploader == caller),
+        };
+        if !allowed {
+            return Err(ApiError::forbidden(
+                "only the blob's owner or a DELETE grantee may delete its shards (or the uploader before registration)",
+            ));
+        }
+        if !blocking(&node, move |s| s.delete(&key)).await? {
+            return Err(ApiError::not_found());
+        }
+        refresh_usage(&node);
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+    .await;
+    counted(&node, "delete", result)
+}
+
+/// Path parameters of the proof route.
+#[derive(serde::Deserialize)]
+pub struct ProofPath {
+    cid: String,
+    chunk: u32,
+    shard: u16,
+    leaf: u32,
+}
+
+/// `GET /v1/shards/{cid}/{chunk}/{shard}/proof/{leaf}`: the leaf and its path to the
+/// column root, the form `proof_submit` takes.
+pub async fn proof(
+    State(node): State<Arc<Node>>,
+    Path(p): Path<ProofPath>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let key = ShardPath {
+            cid: p.cid,
+            chunk: p.chunk,
+            shard: p.shard,
+        }
+        .key()?;
+        let caller = caller(&node, &method, &uri, &headers)?;
+        authorize_read(&node, &key, &caller).await?;
+        let leaf = p.leaf;
+        let proof = blocking(&node, move |s| s.leaf_proof(&key, leaf)).await?;
+        let hex = data_encoding::HEXLOWER;
+        Ok(Json(serde_json::json!({
+            "chunk": key.chunk,
+            "leaf_index": leaf,
+            "leaf": hex.encode(&proof.leaf),
+            "path": proof.path.iter().map(|h| hex.encode(h)).collect::<Vec<_>>(),
+            "column_root": hex.encode(&proof.column_root),
+        }))
+        .into_response())
+    }
+    .await;
+    counted(&node, "proof", result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(s: &str, total: u64) -> Result<(u64, u64)> {
+        parse_range(&HeaderValue::from_str(s).expect("ascii"), total)
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(range("bytes=0-9", 100).ok(), Some((0, 9)));
+        assert_eq!(range("bytes=90-", 100).ok(), Some((90, 99)));
+        assert_eq!(range("bytes=-10", 100).ok(), Some((90, 99)));
+        assert_eq!(range("bytes=50-500", 100).ok(), Some((50, 99)));
+        for bad in [
+            "bytes=100-",
+            "bytes=9-1",
+            "items=0-1",
+            "bytes=0-1,3-4",
+            "bytes=x-1",
+            "bytes=-0",
+        ] {
+            assert_eq!(
+                range(bad, 100).map_err(|e| e.status).err(),
+                Some(StatusCode::RANGE_NOT_SATISFIABLE),
+                "{bad}"
+            );
+        }
+    }
+}

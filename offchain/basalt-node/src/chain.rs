@@ -1,0 +1,272 @@
+//! What the node asks the chain: may this key read (or delete) this blob, and is the blob
+//! still alive. [`Chain`] is the small trait the API and GC use; [`SolanaChain`] is its
+//! real implementation, reading the program's accounts over JSON-RPC with a short cache.
+//!
+//! The read decision itself is the program crate's [`basalt::client::access::may_read`],
+//! applied to the accounts listed in `programs/basalt/src/state/grant.rs`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use basalt::anchor_lang::prelude::Pubkey;
+use basalt::client::access::{may_act, may_read, ReadDecision};
+use basalt::client::{decode, pda};
+use basalt::state::{Blob, Grant, ROLE_DELETE};
+use basalt_core::Cid;
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_rpc_client_api::request::TokenAccountsFilter;
+
+/// The chain could not answer.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot read the chain at {url}: {why}")]
+pub struct ChainError {
+    pub url: String,
+    pub why: String,
+}
+
+/// A blob's life as the chain sees it, for garbage collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobState {
+    /// No Blob account: not registered yet, or deleted.
+    Unregistered,
+    /// Registered (placement may still be in progress) and not expired.
+    Live,
+    /// Its paid storage ended.
+    Expired,
+}
+
+/// The chain questions a storage node asks.
+#[async_trait]
+pub trait Chain: Send + Sync + 'static {
+    /// Whether `requester` may read `blob`, and by which rule.
+    async fn read_access(
+        &self,
+        blob: &Cid,
+        requester: &[u8; 32],
+    ) -> Result<ReadDecision, ChainError>;
+    /// Whether `requester` may delete `blob`'s shards (owner or DELETE grant). `None` when
+    /// the blob is not registered.
+    async fn may_delete(
+        &self,
+        blob: &Cid,
+        requester: &[u8; 32],
+    ) -> Result<Option<bool>, ChainError>;
+    /// The blob's state, for garbage collection.
+    async fn blob_state(&self, blob: &Cid) -> Result<BlobState, ChainError>;
+}
+
+/// The accounts one decision needs, fetched in one `getMultipleAccounts` call so the blob,
+/// the grant and the clock come from the same slot.
+struct Snapshot {
+    address: Pubkey,
+    blob: Option<Blob>,
+    grant: Option<Grant>,
+    slot: u64,
+    unix_time: i64,
+}
+
+/// [`Chain`] over Solana JSON-RPC at `confirmed` commitment.
+pub struct SolanaChain {
+    rpc: RpcClient,
+    url: String,
+    program: Pubkey,
+    ttl: Duration,
+    // INV: entries older than `ttl` are never returned; the map is cleared when it grows
+    // past CACHE_LIMIT, so memory stays bounded whatever callers ask.
+    reads: Mutex<HashMap<ReadKey, (Instant, ReadDecision)>>,
+}
+
+const CACHE_LIMIT: usize = 100_000;
+
+/// (blob, requester): what a cached read decision is about.
+type ReadKey = (Cid, [u8; 32]);
+
+impl SolanaChain {
+    /// A client for the RPC endpoint `url`, caching decisions for `ttl`.
+    pub fn new(url: &str, ttl: Duration) -> Self {
+        Self {
+            rpc: RpcClient::new_with_commitment(url.to_string(), CommitmentConfig::confirmed()),
+            url: url.to_string(),
+            program: basalt::ID,
+            ttl,
+            reads: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn error(&self, why: impl std::fmt::Display) -> ChainError {
+        ChainError {
+            url: self.url.clone(),
+            why: why.to_string(),
+        }
+    }
+
+    async fn snapshot(
+        &self,
+        cid: &Cid,
+        requester: Option<&Pubkey>,
+    ) -> Result<Snapshot, ChainError> {
+        let address = pda::blob(cid.digest());
+        let clock = <basalt::anchor_lang::prelude::Clock as basalt::anchor_lang::solana_program::sysvar::SysvarId>::id();
+        let grant_address = requester.map(|r| pda::grant(&address, r));
+        let mut keys = vec![address, clock];
+        keys.extend(grant_address);
+        let accounts = self
+            .rpc
+            .get_multiple_accounts(&keys)
+            .await
+            .map_err(|e| self.error(e))?;
+        let [blob, clock, grant @ ..] = accounts.as_slice() else {
+            return Err(self.error("getMultipleAccounts returned too few accounts"));
+        };
+        let clock = clock
+            .as_ref()
+            .filter(|c| c.data.len() >= 40)
+            .ok_or_else(|| self.error("the Clock sysvar is missing"))?;
+        let word =
+            |at: usize| <[u8; 8]>::try_from(&clock.data[at..at + 8]).expect("length checked");
+        Ok(Snapshot {
+            address,
+            blob: self.decode(blob.as_ref())?,
+            grant: self.decode(grant.first().and_then(Option::as_ref))?,
+            // Clock layout: slot, epoch_start_timestamp, epoch, leader_schedule_epoch,
+            // unix_timestamp, each 8 bytes little-endian.
+            slot: u64::from_le_bytes(word(0)),
+            unix_time: i64::from_le_bytes(word(32)),
+        })
+    }
+
+    /// Decodes a program account. An account at a program address that the program does
+    /// not own cannot exist; if an RPC returns one, it is treated as absent.
+    fn decode<T: basalt::anchor_lang::AccountDeserialize>(
+        &self,
+        account: Option<&solana_account::Account>,
+    ) -> Result<Option<T>, ChainError> {
+        match account {
+            Some(a) if a.owner == self.program => decode::account::<T>(&a.data)
+                .map(Some)
+                .map_err(|e| self.error(format!("undecodable program account: {e}"))),
+            _ => Ok(None),
+        }
+    }
+
+    fn cached(&self, key: &ReadKey) -> Option<ReadDecision> {
+        let cache = self.reads.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, d)| *d)
+    }
+
+    fn remember(&self, key: ReadKey, decision: ReadDecision) {
+        let mut cache = self.reads.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key, (Instant::now(), decision));
+    }
+
+    async fn gate_balance(
+        &self,
+        blob: &Blob,
+        requester: &Pubkey,
+    ) -> Result<Option<u64>, ChainError> {
+        let Some(gate) = &blob.token_gate else {
+            return Ok(None);
+        };
+        let accounts = self
+            .rpc
+            .get_token_accounts_by_owner(requester, TokenAccountsFilter::Mint(gate.mint))
+            .await
+            .map_err(|e| self.error(e))?;
+        let mut total = 0u64;
+        for keyed in accounts {
+            let amount = serde_json::to_value(&keyed.account.data)
+                .ok()
+                .and_then(|v| {
+                    v.pointer("/parsed/info/tokenAmount/amount")
+                        .and_then(|a| a.as_str())
+                        .and_then(|a| a.parse::<u64>().ok())
+                })
+                .ok_or_else(|| self.error("token account without a parsed amount"))?;
+            total = total.saturating_add(amount);
+        }
+        Ok(Some(total))
+    }
+}
+
+#[async_trait]
+impl Chain for SolanaChain {
+    async fn read_access(
+        &self,
+        blob: &Cid,
+        requester: &[u8; 32],
+    ) -> Result<ReadDecision, ChainError> {
+        let key = (*blob, *requester);
+        if let Some(decision) = self.cached(&key) {
+            return Ok(decision);
+        }
+        let who = Pubkey::new_from_array(*requester);
+        let snap = self.snapshot(blob, Some(&who)).await?;
+        let mut decision = may_read(
+            snap.blob.as_ref(),
+            &snap.address,
+            &who,
+            snap.grant.as_ref(),
+            None,
+            snap.slot,
+            snap.unix_time,
+        );
+        // The token gate is the only rule that needs a second call; make it only when
+        // nothing cheaper admitted the requester.
+        if decision == ReadDecision::Deny {
+            if let Some(blob) = &snap.blob {
+                let balance = self.gate_balance(blob, &who).await?;
+                if balance.is_some() {
+                    decision = may_read(
+                        snap.blob.as_ref(),
+                        &snap.address,
+                        &who,
+                        snap.grant.as_ref(),
+                        balance,
+                        snap.slot,
+                        snap.unix_time,
+                    );
+                }
+            }
+        }
+        self.remember(key, decision);
+        Ok(decision)
+    }
+
+    async fn may_delete(
+        &self,
+        blob: &Cid,
+        requester: &[u8; 32],
+    ) -> Result<Option<bool>, ChainError> {
+        // Never cached: deletion is rare and must see a revocation at once.
+        let who = Pubkey::new_from_array(*requester);
+        let snap = self.snapshot(blob, Some(&who)).await?;
+        Ok(snap.blob.as_ref().map(|b| {
+            may_act(
+                b,
+                &snap.address,
+                &who,
+                snap.grant.as_ref(),
+                ROLE_DELETE,
+                snap.unix_time,
+            )
+        }))
+    }
+
+    async fn blob_state(&self, blob: &Cid) -> Result<BlobState, ChainError> {
+        let snap = self.snapshot(blob, None).await?;
+        Ok(match snap.blob {
+            None => BlobState::Unregistered,
+            Some(b) if b.expiry_epoch <= b.epoch_at(snap.slot) => BlobState::Expired,
+            Some(_) => BlobState::Live,
+        })
+    }
+}

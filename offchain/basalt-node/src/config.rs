@@ -1,0 +1,188 @@
+//! Node configuration: defaults, then a TOML file, then environment variables, then flags
+//! (each later source overrides the earlier ones).
+//!
+//! ```toml
+//! listen = "127.0.0.1:7070"
+//! data_dir = "/var/lib/basalt-node"
+//! keypair = "/etc/basalt/node.json"
+//! capacity = 1099511627776          # bytes
+//! sync = "fsync"                    # or "wal"; see SyncPolicy
+//! rpc_url = "http://127.0.0.1:8899"
+//! max_shard_bytes = 67108864
+//! request_timeout_secs = 60
+//! rate_limit_per_second = 200
+//! signature_window_secs = 60
+//! acl_cache_ms = 2000
+//! gc_interval_secs = 300
+//! pending_grace_secs = 3600
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use serde::{Deserialize, Serialize};
+
+use crate::store::SyncPolicy;
+
+/// Everything the node needs to run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// HTTP listen address. Loopback unless the operator opens it.
+    pub listen: SocketAddr,
+    /// RocksDB directory.
+    pub data_dir: PathBuf,
+    /// The node's identity (Solana CLI keypair file); created if missing.
+    pub keypair: PathBuf,
+    /// Bytes of shard data this node accepts.
+    pub capacity: u64,
+    /// When a put is acknowledged.
+    pub sync: SyncPolicy,
+    /// Solana JSON-RPC endpoint the access checks and GC read.
+    pub rpc_url: String,
+    /// Largest accepted request body (a shard plus its 108-byte header).
+    pub max_shard_bytes: usize,
+    /// A request that takes longer is answered 408 and its partial upload dropped.
+    pub request_timeout_secs: u64,
+    /// Requests per second per caller key (with an equal burst).
+    pub rate_limit_per_second: u32,
+    /// A signature is accepted this many seconds either side of the node's clock.
+    pub signature_window_secs: u64,
+    /// How long a read decision read from the chain is reused.
+    pub acl_cache_ms: u64,
+    /// Seconds between garbage-collection passes (0 disables GC).
+    pub gc_interval_secs: u64,
+    /// Shards of a blob that is still unregistered this long after its first shard
+    /// arrived are collected.
+    pub pending_grace_secs: u64,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7070)),
+            data_dir: PathBuf::from("basalt-node-data"),
+            keypair: PathBuf::from("basalt-node-data/identity.json"),
+            capacity: 100 << 30,
+            sync: SyncPolicy::Fsync,
+            rpc_url: "http://127.0.0.1:8899".into(),
+            max_shard_bytes: 64 << 20,
+            request_timeout_secs: 60,
+            rate_limit_per_second: 200,
+            signature_window_secs: 60,
+            acl_cache_ms: 2_000,
+            gc_interval_secs: 300,
+            pending_grace_secs: 3_600,
+        }
+    }
+}
+
+/// Command-line flags; each also reads a `BASALT_NODE_*` environment variable.
+#[derive(Debug, Parser)]
+#[command(name = "basalt-node", version, about = "Basalt storage node")]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, env = "BASALT_NODE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[arg(long, env = "BASALT_NODE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    #[arg(long, env = "BASALT_NODE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[arg(long, env = "BASALT_NODE_KEYPAIR")]
+    pub keypair: Option<PathBuf>,
+    /// Capacity in bytes.
+    #[arg(long, env = "BASALT_NODE_CAPACITY")]
+    pub capacity: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_SYNC")]
+    pub sync: Option<SyncPolicy>,
+    #[arg(long, env = "BASALT_NODE_RPC_URL")]
+    pub rpc_url: Option<String>,
+    #[arg(long, env = "BASALT_NODE_MAX_SHARD_BYTES")]
+    pub max_shard_bytes: Option<usize>,
+    #[arg(long, env = "BASALT_NODE_REQUEST_TIMEOUT_SECS")]
+    pub request_timeout_secs: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_RATE_LIMIT_PER_SECOND")]
+    pub rate_limit_per_second: Option<u32>,
+    #[arg(long, env = "BASALT_NODE_SIGNATURE_WINDOW_SECS")]
+    pub signature_window_secs: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_ACL_CACHE_MS")]
+    pub acl_cache_ms: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_GC_INTERVAL_SECS")]
+    pub gc_interval_secs: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_PENDING_GRACE_SECS")]
+    pub pending_grace_secs: Option<u64>,
+}
+
+impl Cli {
+    /// Defaults, overridden by the file, overridden by environment and flags.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be read or is not valid configuration.
+    pub fn resolve(self) -> Result<NodeConfig> {
+        let mut c = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("config file {} is not valid", path.display()))?
+            }
+            None => NodeConfig::default(),
+        };
+        macro_rules! set {
+            ($($field:ident),*) => { $(if let Some(v) = self.$field { c.$field = v; })* };
+        }
+        set!(
+            listen,
+            data_dir,
+            keypair,
+            capacity,
+            sync,
+            rpc_url,
+            max_shard_bytes,
+            request_timeout_secs,
+            rate_limit_per_second,
+            signature_window_secs,
+            acl_cache_ms,
+            gc_interval_secs,
+            pending_grace_secs
+        );
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_which_overrides_defaults() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("node.toml");
+        std::fs::write(
+            &path,
+            "capacity = 1234\nsync = \"wal\"\nrpc_url = \"http://x\"\n",
+        )?;
+        let cli = Cli::try_parse_from([
+            "basalt-node",
+            "--config",
+            path.to_str().expect("utf-8 path"),
+            "--rpc-url",
+            "http://y",
+        ])?;
+        let c = cli.resolve()?;
+        assert_eq!(c.capacity, 1234);
+        assert_eq!(c.sync, SyncPolicy::Wal);
+        assert_eq!(c.rpc_url, "http://y");
+        assert_eq!(c.listen, NodeConfig::default().listen);
+
+        std::fs::write(&path, "capacty = 1\n")?;
+        let err = Cli::try_parse_from(["basalt-node", "--config", path.to_str().expect("utf-8")])?
+            .resolve()
+            .expect_err("typo in a key");
+        assert!(format!("{err:#}").contains("capacty"), "{err:#}");
+        Ok(())
+    }
+}

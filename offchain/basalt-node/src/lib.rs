@@ -1,0 +1,101 @@
+//! Basalt storage node: a RocksDB shard store behind an authenticated HTTP API.
+//!
+//! - [`store`]: shards, metadata, the blob index and the repair queue in RocksDB;
+//!   integrity checked on every write and read.
+//! - [`api`]: the axum routes (put, get, byte range, head, delete, leaf proof, stats,
+//!   health, metrics) and who may call each.
+//! - [`auth`]: signed requests, replay protection, per-key rate limits.
+//! - [`chain`]: the on-chain questions (may this key read or delete, is the blob alive)
+//!   behind a small trait, answered over Solana JSON-RPC.
+//! - [`gc`]: collection of shards the chain no longer pays for.
+//! - [`config`], [`identity`], [`metrics`]: settings, the node's key, Prometheus.
+//!
+//! The binary (`basalt-node`) wires these together; [`serve`] is the whole node.
+
+pub mod api;
+pub mod auth;
+pub mod chain;
+pub mod config;
+pub mod gc;
+pub mod identity;
+pub mod metrics;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use ed25519_dalek::SigningKey;
+
+use crate::api::Node;
+use crate::chain::{Chain, SolanaChain};
+use crate::config::NodeConfig;
+use crate::store::ShardStore;
+
+/// Reads the node's keypair, creating one on first start.
+///
+/// # Errors
+///
+/// When an existing file is not a valid keypair, or a new one cannot be written.
+pub fn load_or_create_identity(config: &NodeConfig) -> Result<SigningKey> {
+    if config.keypair.exists() {
+        return identity::read_keypair(&config.keypair);
+    }
+    let key = SigningKey::generate(&mut rand_core::OsRng);
+    identity::write_keypair(&config.keypair, &key)?;
+    tracing::info!(path = %config.keypair.display(), "created a new node identity");
+    Ok(key)
+}
+
+/// Runs the node until `shutdown` resolves: binds, serves, collects garbage, and on
+/// shutdown lets in-flight requests finish before flushing the store.
+///
+/// `on_ready` is called with the bound address once the node accepts connections.
+///
+/// # Errors
+///
+/// When the store cannot be opened, the address cannot be bound, or the final flush fails.
+pub async fn serve(
+    config: NodeConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(std::net::SocketAddr, &SigningKey),
+) -> Result<()> {
+    let identity = load_or_create_identity(&config)?;
+    let store = ShardStore::open(&config.data_dir, config.capacity, config.sync)
+        .with_context(|| format!("opening the shard store in {}", config.data_dir.display()))?;
+    let store = Arc::new(store);
+    let chain: Arc<dyn Chain> = Arc::new(SolanaChain::new(
+        &config.rpc_url,
+        Duration::from_millis(config.acl_cache_ms),
+    ));
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let bound = listener.local_addr()?;
+    let gc_interval = config.gc_interval_secs;
+    let node = Arc::new(Node::new(Arc::clone(&store), chain, identity, config));
+    on_ready(bound, &node.identity);
+
+    let (stop_gc, gc_stopped) = tokio::sync::watch::channel(false);
+    let gc = (gc_interval > 0).then(|| {
+        tokio::spawn(gc::run(
+            Arc::clone(&node),
+            Duration::from_secs(gc_interval),
+            gc_stopped,
+        ))
+    });
+    axum::serve(listener, api::router(Arc::clone(&node)))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("HTTP server")?;
+    let _ = stop_gc.send(true);
+    if let Some(gc) = gc {
+        let _ = gc.await;
+    }
+    tokio::task::spawn_blocking(move || store.flush())
+        .await
+        .context("flush task")?
+        .context("flushing the store")?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}

@@ -1,0 +1,811 @@
+//! The shard store: RocksDB with one column family per kind of record.
+//!
+//! | column family | key | value |
+//! |---|---|---|
+//! | `shards` | [`ShardKey`] (38 bytes) | the shard data, without its header |
+//! | `meta` | [`ShardKey`] | shard header (108 B) ‖ uploader key (32 B) ‖ stored-at ms (u64 LE) |
+//! | `blobs` | blob CID digest (32 B) | uploader key (32 B) ‖ first-seen ms (u64 LE) |
+//! | `repair` | [`ShardKey`] | why the shard was marked (UTF-8) |
+//!
+//! Keys are big-endian (digest ‖ chunk ‖ shard) so that every shard of a blob, and every
+//! chunk of one column, sits under one key prefix in order.
+//!
+//! Shards are large values, so the `shards` family keeps them in RocksDB blob files
+//! (BlobDB): compaction then moves 38-byte keys and pointers instead of rewriting megabytes.
+//!
+//! # Durability
+//!
+//! A put writes data, metadata and the blob index in ONE `WriteBatch`, so a crash leaves
+//! either all of them or none. [`SyncPolicy`] says when the write is acknowledged.
+//!
+//! # Integrity
+//!
+//! Every read re-hashes the shard to its Merkle root and compares it with the root in its
+//! header (whose own checksum is checked too); RocksDB's block and blob checksums are
+//! verified on the same read. Any mismatch is [`StoreError::Corrupt`]: the bytes are not
+//! returned, and the shard is recorded in the `repair` family for the repair process.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use basalt_core::proof::Hash;
+use basalt_core::{Cid, HeaderError, MerkleTree, ShardHeader, HEADER_LEN};
+use rocksdb::{
+    BlockBasedOptions, ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch,
+    WriteOptions, DB,
+};
+
+const CF_SHARDS: &str = "shards";
+const CF_META: &str = "meta";
+const CF_BLOBS: &str = "blobs";
+const CF_REPAIR: &str = "repair";
+const META_LEN: usize = HEADER_LEN + 32 + 8;
+/// Puts of the same key are serialized on one of this many locks; different keys mostly
+/// proceed in parallel, so RocksDB can group-commit their WAL syncs.
+const LOCK_STRIPES: usize = 64;
+
+/// When a put is acknowledged.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncPolicy {
+    /// The write-ahead log is fsynced before the put returns: an acknowledged shard
+    /// survives power loss. The default.
+    Fsync,
+    /// The write reaches the WAL in the OS page cache before the put returns: it survives
+    /// a crash of the node process, but not of the machine. For disposable local networks.
+    Wal,
+}
+
+/// Identifies one shard: (blob, chunk, shard index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ShardKey {
+    pub blob: Cid,
+    pub chunk: u32,
+    pub shard: u16,
+}
+
+impl ShardKey {
+    /// The key of the shard `header` describes.
+    pub fn of(header: &ShardHeader) -> Self {
+        Self {
+            blob: header.blob,
+            chunk: header.chunk,
+            shard: header.shard,
+        }
+    }
+
+    fn encode(&self) -> [u8; 38] {
+        let mut k = [0u8; 38];
+        k[..32].copy_from_slice(self.blob.digest());
+        k[32..36].copy_from_slice(&self.chunk.to_be_bytes());
+        k[36..].copy_from_slice(&self.shard.to_be_bytes());
+        k
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let k: &[u8; 38] = bytes.try_into().ok()?;
+        Some(Self {
+            blob: Cid::from_digest(k[..32].try_into().ok()?),
+            chunk: u32::from_be_bytes(k[32..36].try_into().ok()?),
+            shard: u16::from_be_bytes(k[36..].try_into().ok()?),
+        })
+    }
+
+    fn stripe(&self) -> usize {
+        let d = self.blob.digest();
+        (usize::from(d[0]) ^ self.chunk as usize ^ usize::from(self.shard)) % LOCK_STRIPES
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("shard rejected: {0}")]
+    Invalid(#[from] HeaderError),
+    #[error("node is full: {used} of {capacity} bytes used, this shard needs {needed}")]
+    Full {
+        capacity: u64,
+        used: u64,
+        needed: u64,
+    },
+    #[error("a different shard is already stored at this blob, chunk and index")]
+    Conflict,
+    #[error("shard is corrupt on this node ({0}); it was marked for repair and is not served")]
+    Corrupt(String),
+    #[error("no such leaf or chunk: {0}")]
+    OutOfRange(String),
+    #[error("storage engine: {0}")]
+    Engine(#[from] rocksdb::Error),
+}
+
+/// What a put did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// The shard was written.
+    Stored,
+    /// The same shard was already stored; nothing changed (puts are idempotent).
+    AlreadyStored,
+}
+
+/// A shard read back and verified.
+#[derive(Debug, Clone)]
+pub struct StoredShard {
+    pub header: ShardHeader,
+    pub uploader: [u8; 32],
+    pub stored_at_ms: u64,
+    pub data: Vec<u8>,
+}
+
+/// A blob this node holds shards of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobEntry {
+    pub blob: Cid,
+    pub uploader: [u8; 32],
+    pub first_seen_ms: u64,
+}
+
+/// A storage proof of one leaf, against the node's column root.
+#[derive(Debug, Clone)]
+pub struct LeafProof {
+    pub leaf: Vec<u8>,
+    /// Siblings from the leaf to the shard root, then from the shard root to the column root.
+    pub path: Vec<Hash>,
+    pub column_root: Hash,
+}
+
+/// Capacity and usage.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Usage {
+    pub capacity_bytes: u64,
+    pub used_bytes: u64,
+    pub shards: u64,
+}
+
+/// The RocksDB-backed shard store. Every method blocks: call it from a blocking thread.
+pub struct ShardStore {
+    db: DB,
+    sync: SyncPolicy,
+    capacity: u64,
+    // INV: used == sum of shard_len over every record in `meta` plus reservations of puts
+    // in flight; shards == number of records in `meta`.
+    used: AtomicU64,
+    shards: AtomicU64,
+    stripes: Vec<Mutex<()>>,
+}
+
+impl ShardStore {
+    /// Opens (or creates) the store in `dir`.
+    ///
+    /// # Errors
+    ///
+    /// When RocksDB cannot open the directory (missing permissions, another process holds
+    /// its lock, unrecoverable corruption) or existing metadata does not parse.
+    pub fn open(dir: &Path, capacity: u64, sync: SyncPolicy) -> Result<Self, StoreError> {
+        let mut db_opts = Options::default();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        // Stop at the first corrupt WAL record instead of silently skipping it: a shard
+        // acknowledged after that point would otherwise vanish without a trace.
+        db_opts.set_wal_recovery_mode(rocksdb::DBRecoveryMode::AbsoluteConsistency);
+        db_opts.set_paranoid_checks(true);
+
+        let mut shard_opts = Options::default();
+        shard_opts.set_enable_blob_files(true);
+        shard_opts.set_min_blob_size(4096);
+        shard_opts.set_enable_blob_gc(true);
+        shard_opts.set_compression_type(rocksdb::DBCompressionType::None);
+        shard_opts.set_blob_compression_type(rocksdb::DBCompressionType::None);
+
+        let mut small_opts = Options::default();
+        let mut table = BlockBasedOptions::default();
+        table.set_bloom_filter(10.0, false);
+        small_opts.set_block_based_table_factory(&table);
+        small_opts.set_compression_type(rocksdb::DBCompressionType::None);
+
+        let cfs = vec![
+            ColumnFamilyDescriptor::new(CF_SHARDS, shard_opts),
+            ColumnFamilyDescriptor::new(CF_META, small_opts.clone()),
+            ColumnFamilyDescriptor::new(CF_BLOBS, small_opts.clone()),
+            ColumnFamilyDescriptor::new(CF_REPAIR, small_opts),
+        ];
+        let db = DB::open_cf_descriptors(&db_opts, dir, cfs)?;
+        let store = Self {
+            db,
+            sync,
+            capacity,
+            used: AtomicU64::new(0),
+            shards: AtomicU64::new(0),
+            stripes: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+        };
+        let (mut used, mut count) = (0u64, 0u64);
+        for item in store.db.iterator_cf(store.cf(CF_META), IteratorMode::Start) {
+            let (_, value) = item?;
+            // A meta record whose header no longer parses still occupies its space; it is
+            // counted by the length its data key holds, read lazily on access.
+            if let Ok((header, _)) = ShardHeader::decode(&value) {
+                used += u64::from(header.shard_len());
+            }
+            count += 1;
+        }
+        store.used.store(used, Ordering::Relaxed);
+        store.shards.store(count, Ordering::Relaxed);
+        Ok(store)
+    }
+
+    fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+        self.db
+            .cf_handle(name)
+            .expect("every column family is created at open")
+    }
+
+    fn write_options(&self) -> WriteOptions {
+        let mut w = WriteOptions::default();
+        w.set_sync(self.sync == SyncPolicy::Fsync);
+        w
+    }
+
+    /// Capacity and usage now.
+    pub fn usage(&self) -> Usage {
+        Usage {
+            capacity_bytes: self.capacity,
+            used_bytes: self.used.load(Ordering::Relaxed),
+            shards: self.shards.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Stores a shard after checking `data` against `header`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Invalid`] when the data does not match its header,
+    /// [`StoreError::Full`], [`StoreError::Conflict`], or an engine error (in which case
+    /// nothing was acknowledged).
+    pub fn put(
+        &self,
+        header: &ShardHeader,
+        data: &[u8],
+        uploader: [u8; 32],
+        now_ms: u64,
+    ) -> Result<PutOutcome, StoreError> {
+        header.verify_data(data)?;
+        let key = ShardKey::of(header);
+        let _guard = self.stripes[key.stripe()]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let k = key.encode();
+        if let Some(existing) = self.db.get_pinned_cf(self.cf(CF_META), k)? {
+            return match ShardHeader::decode(&existing) {
+                // The same shard again: nothing to do, unless the stored copy was found
+                // corrupt, in which case this verified upload repairs it.
+                Ok((h, _)) if h == *header => {
+                    if self.db.get_pinned_cf(self.cf(CF_REPAIR), k)?.is_some() {
+                        self.write_new(header, data, uploader, now_ms, &k, true)
+                    } else {
+                        Ok(PutOutcome::AlreadyStored)
+                    }
+                }
+                Ok(_) => Err(StoreError::Conflict),
+                // The old record is damaged: let the fresh, verified upload replace it.
+                Err(_) => self.write_new(header, data, uploader, now_ms, &k, true),
+            };
+        }
+        self.write_new(header, data, uploader, now_ms, &k, false)
+    }
+
+    fn write_new(
+        &self,
+        header: &ShardHeader,
+        data: &[u8],
+        uploader: [u8; 32],
+        now_ms: u64,
+        k: &[u8; 38],
+        replaces: bool,
+    ) -> Result<PutOutcome, StoreError> {
+        let needed = data.len() as u64;
+        if !replaces {
+            self.reserve(needed)?;
+        }
+        let mut meta = Vec::with_capacity(META_LEN);
+        meta.extend_from_slice(&header.encode());
+        meta.extend_from_slice(&uploader);
+        meta.extend_from_slice(&now_ms.to_le_bytes());
+
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(CF_SHARDS), k, data);
+        batch.put_cf(self.cf(CF_META), k, &meta);
+        batch.delete_cf(self.cf(CF_REPAIR), k);
+        let digest = header.blob.digest();
+        if self.db.get_pinned_cf(self.cf(CF_BLOBS), digest)?.is_none() {
+            let mut entry = Vec::with_capacity(40);
+            entry.extend_from_slice(&uploader);
+            entry.extend_from_slice(&now_ms.to_le_bytes());
+            batch.put_cf(self.cf(CF_BLOBS), digest, entry);
+        }
+        if let Err(e) = self.db.write_opt(batch, &self.write_options()) {
+            if !replaces {
+                self.used.fetch_sub(needed, Ordering::Relaxed);
+            }
+            return Err(e.into());
+        }
+        if !replaces {
+            self.shards.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(PutOutcome::Stored)
+    }
+
+    /// Reserves `needed` bytes of capacity or fails with [`StoreError::Full`].
+    fn reserve(&self, needed: u64) -> Result<(), StoreError> {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(needed)
+                    .filter(|total| *total <= self.capacity)
+            })
+            .map(|_| ())
+            .map_err(|used| StoreError::Full {
+                capacity: self.capacity,
+                used,
+                needed,
+            })
+    }
+
+    /// The header of a stored shard, without reading or checking its data.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] when the stored header is damaged (the shard is then marked
+    /// for repair), or an engine error.
+    pub fn head(&self, key: &ShardKey) -> Result<Option<(ShardHeader, [u8; 32])>, StoreError> {
+        let k = key.encode();
+        let Some(meta) = self.read(CF_META, &k, key)? else {
+            return Ok(None);
+        };
+        let (header, uploader, _) = self.parse_meta(&meta, key)?;
+        Ok(Some((header, uploader)))
+    }
+
+    /// Reads a shard and verifies it against its header.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] when anything about it fails a check (it is then marked for
+    /// repair and its bytes are not returned), or an engine error.
+    pub fn get(&self, key: &ShardKey) -> Result<Option<StoredShard>, StoreError> {
+        let k = key.encode();
+        let Some(meta) = self.read(CF_META, &k, key)? else {
+            return Ok(None);
+        };
+        let (header, uploader, stored_at_ms) = self.parse_meta(&meta, key)?;
+        let Some(data) = self.read(CF_SHARDS, &k, key)? else {
+            return Err(self.corrupt(key, "metadata present but shard data missing"));
+        };
+        if let Err(e) = header.verify_data(&data) {
+            return Err(self.corrupt(key, &e.to_string()));
+        }
+        Ok(Some(StoredShard {
+            header,
+            uploader,
+            stored_at_ms,
+            data,
+        }))
+    }
+
+    /// Reads one record; a RocksDB checksum failure counts as corruption of `key`.
+    fn read(&self, cf: &str, k: &[u8; 38], key: &ShardKey) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.db.get_cf(self.cf(cf), k) {
+            Ok(v) => Ok(v),
+            Err(e) if e.kind() == rocksdb::ErrorKind::Corruption => {
+                Err(self.corrupt(key, &format!("storage engine checksum: {e}")))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn parse_meta(
+        &self,
+        meta: &[u8],
+        key: &ShardKey,
+    ) -> Result<(ShardHeader, [u8; 32], u64), StoreError> {
+        let parsed = (meta.len() == META_LEN)
+            .then(|| ShardHeader::decode(meta))
+            .transpose()
+            .map_err(|e| self.corrupt(key, &format!("stored header: {e}")))?;
+        match parsed {
+            Some((header, rest)) if ShardKey::of(&header) == *key => {
+                let uploader: [u8; 32] = rest[..32].try_into().expect("META_LEN checked");
+                let at = u64::from_le_bytes(rest[32..40].try_into().expect("META_LEN checked"));
+                Ok((header, uploader, at))
+            }
+            _ => Err(self.corrupt(key, "stored metadata is damaged")),
+        }
+    }
+
+    /// Records `key` for repair and returns the error to report.
+    fn corrupt(&self, key: &ShardKey, why: &str) -> StoreError {
+        tracing::error!(blob = %key.blob, chunk = key.chunk, shard = key.shard, why, "corrupt shard");
+        if let Err(e) =
+            self.db
+                .put_cf_opt(self.cf(CF_REPAIR), key.encode(), why, &self.write_options())
+        {
+            tracing::error!(error = %e, "could not record the corrupt shard for repair");
+        }
+        StoreError::Corrupt(why.to_string())
+    }
+
+    /// Shards marked for repair, with the reason.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    pub fn repair_queue(&self) -> Result<Vec<(ShardKey, String)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_REPAIR), IteratorMode::Start) {
+            let (k, v) = item?;
+            if let Some(key) = ShardKey::decode(&k) {
+                out.push((key, String::from_utf8_lossy(&v).into_owned()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes one shard. Returns whether it existed.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    pub fn delete(&self, key: &ShardKey) -> Result<bool, StoreError> {
+        let _guard = self.stripes[key.stripe()]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let k = key.encode();
+        let Some(meta) = self.db.get_cf(self.cf(CF_META), k)? else {
+            return Ok(false);
+        };
+        let len = ShardHeader::decode(&meta)
+            .map(|(h, _)| u64::from(h.shard_len()))
+            .unwrap_or(0);
+        let mut batch = WriteBatch::default();
+        batch.delete_cf(self.cf(CF_SHARDS), k);
+        batch.delete_cf(self.cf(CF_META), k);
+        batch.delete_cf(self.cf(CF_REPAIR), k);
+        self.db.write_opt(batch, &self.write_options())?;
+        self.used.fetch_sub(
+            len.min(self.used.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
+        self.shards.fetch_sub(1, Ordering::Relaxed);
+        Ok(true)
+    }
+
+    /// Every stored shard key of `blob`, in (chunk, shard) order.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    pub fn shards_of(&self, blob: &Cid) -> Result<Vec<ShardKey>, StoreError> {
+        let prefix = blob.digest();
+        let mut out = Vec::new();
+        let mode = IteratorMode::From(prefix, Direction::Forward);
+        for item in self.db.iterator_cf(self.cf(CF_META), mode) {
+            let (k, _) = item?;
+            if !k.starts_with(prefix) {
+                break;
+            }
+            out.extend(ShardKey::decode(&k));
+        }
+        Ok(out)
+    }
+
+    /// Deletes every shard of `blob` and its index entry. Returns how many shards went.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    pub fn delete_blob(&self, blob: &Cid) -> Result<usize, StoreError> {
+        let keys = self.shards_of(blob)?;
+        let mut deleted = 0;
+        for key in &keys {
+            deleted += usize::from(self.delete(key)?);
+        }
+        self.db
+            .delete_cf_opt(self.cf(CF_BLOBS), blob.digest(), &self.write_options())?;
+        Ok(deleted)
+    }
+
+    /// Every blob this node holds shards of.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    pub fn blobs(&self) -> Result<Vec<BlobEntry>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_BLOBS), IteratorMode::Start) {
+            let (k, v) = item?;
+            let (Ok(digest), Some(uploader), Some(at)) = (
+                <[u8; 32]>::try_from(&k[..]),
+                v.get(..32).and_then(|s| <[u8; 32]>::try_from(s).ok()),
+                v.get(32..40).and_then(|s| <[u8; 8]>::try_from(s).ok()),
+            ) else {
+                continue;
+            };
+            out.push(BlobEntry {
+                blob: Cid::from_digest(digest),
+                uploader,
+                first_seen_ms: u64::from_le_bytes(at),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The storage proof of leaf `leaf` of chunk `chunk` in column `shard`: the leaf, its
+    /// path to the shard root, and the shard root's path to the column root (built from the
+    /// headers of every chunk of the column this node holds).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::OutOfRange`] when the shard, the leaf or another chunk of the column
+    /// is missing; [`StoreError::Corrupt`] as for [`Self::get`].
+    pub fn leaf_proof(&self, key: &ShardKey, leaf: u32) -> Result<LeafProof, StoreError> {
+        let shard = self
+            .get(key)?
+            .ok_or_else(|| StoreError::OutOfRange("shard not stored here".into()))?;
+        let layout = shard.header.layout;
+        let leaf_size = layout.leaf_size() as usize;
+        let tree = MerkleTree::over_shard(&shard.data, leaf_size);
+        let mut path = tree.path(leaf as usize).ok_or_else(|| {
+            StoreError::OutOfRange(format!("leaf {leaf} of {}", tree.leaf_count()))
+        })?;
+        let mut column = Vec::with_capacity(layout.chunk_count() as usize);
+        for chunk in 0..layout.chunk_count() {
+            let other = ShardKey { chunk, ..*key };
+            let (header, _) = self.head(&other)?.ok_or_else(|| {
+                StoreError::OutOfRange(format!("chunk {chunk} of the column is not stored here"))
+            })?;
+            column.push(header.shard_root);
+        }
+        let column_tree = MerkleTree::from_leaf_hashes(column);
+        path.extend(
+            column_tree
+                .path(key.chunk as usize)
+                .ok_or_else(|| StoreError::OutOfRange(format!("chunk {}", key.chunk)))?,
+        );
+        let start = leaf as usize * leaf_size;
+        Ok(LeafProof {
+            leaf: shard.data[start..start + leaf_size].to_vec(),
+            path,
+            column_root: column_tree.root(),
+        })
+    }
+
+    /// Flushes memtables and the WAL to disk (used at shutdown, so a restart replays
+    /// nothing and an operator's copy of the directory is complete).
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        for cf in [CF_SHARDS, CF_META, CF_BLOBS, CF_REPAIR] {
+            self.db.flush_cf(self.cf(cf))?;
+        }
+        self.db.flush_wal(true)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use basalt_core::{encode_blob, BlobManifest};
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// Every (header, data) of a random blob, chunk-major.
+    fn shards(
+        size: usize,
+        chunk: u32,
+        k: u16,
+        m: u16,
+    ) -> (BlobManifest, Vec<(ShardHeader, Vec<u8>)>) {
+        let data: Vec<u8> = (0..size).map(|i| (i * 31 % 251) as u8).collect();
+        let mut chunks = Vec::new();
+        let manifest = encode_blob(&data, chunk, k, m, None, |c| chunks.push(c)).expect("encode");
+        let mut out = Vec::new();
+        for c in &chunks {
+            for (j, s) in c.shards().enumerate() {
+                let header = ShardHeader {
+                    blob: manifest.cid,
+                    layout: *manifest.layout(),
+                    encrypted: false,
+                    chunk: c.index,
+                    shard: j as u16,
+                    shard_root: c.roots[j],
+                };
+                out.push((header, s.to_vec()));
+            }
+        }
+        (manifest, out)
+    }
+
+    fn open(dir: &Path, capacity: u64) -> ShardStore {
+        ShardStore::open(dir, capacity, SyncPolicy::Fsync).expect("open store")
+    }
+
+    #[test]
+    fn put_get_is_idempotent_and_conflicts_are_refused() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store = open(dir.path(), u64::MAX);
+        let (_, all) = shards(50_000, 32 << 10, 3, 2);
+        let (h, d) = &all[0];
+        assert_eq!(store.put(h, d, [1; 32], 5)?, PutOutcome::Stored);
+        assert_eq!(store.put(h, d, [1; 32], 6)?, PutOutcome::AlreadyStored);
+        let got = store.get(&ShardKey::of(h))?.expect("stored");
+        assert_eq!(
+            (got.data.as_slice(), got.uploader, got.stored_at_ms),
+            (d.as_slice(), [1; 32], 5)
+        );
+        assert_eq!(store.usage().shards, 1);
+        assert_eq!(store.usage().used_bytes, d.len() as u64);
+
+        // Same position, different content.
+        let mut other = *h;
+        other.shard_root = all[1].0.shard_root;
+        assert!(matches!(
+            store.put(&other, &all[1].1, [1; 32], 7),
+            Err(StoreError::Conflict)
+        ));
+        // Data that does not hash to its header's root.
+        let mut bad = d.clone();
+        bad[0] ^= 1;
+        assert!(matches!(
+            store.put(&all[2].0, &bad, [1; 32], 7),
+            Err(StoreError::Invalid(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn capacity_is_enforced_and_survives_reopen() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (_, all) = shards(50_000, 32 << 10, 3, 2);
+        let len = all[0].1.len() as u64;
+        {
+            let store = open(dir.path(), 2 * len);
+            store.put(&all[0].0, &all[0].1, [1; 32], 0)?;
+            store.put(&all[1].0, &all[1].1, [1; 32], 0)?;
+            assert!(matches!(
+                store.put(&all[2].0, &all[2].1, [1; 32], 0),
+                Err(StoreError::Full { .. })
+            ));
+        }
+        let store = open(dir.path(), 2 * len);
+        assert_eq!(store.usage().used_bytes, 2 * len);
+        assert!(matches!(
+            store.put(&all[2].0, &all[2].1, [1; 32], 0),
+            Err(StoreError::Full { .. })
+        ));
+        assert!(store.delete(&ShardKey::of(&all[0].0))?);
+        store.put(&all[2].0, &all[2].1, [1; 32], 0)?;
+        Ok(())
+    }
+
+    #[test]
+    fn corrupt_data_or_metadata_is_reported_queued_and_healed() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store = open(dir.path(), u64::MAX);
+        let (_, all) = shards(50_000, 32 << 10, 3, 2);
+        for (h, d) in &all[..2] {
+            store.put(h, d, [1; 32], 0)?;
+        }
+        let (k0, k1) = (ShardKey::of(&all[0].0), ShardKey::of(&all[1].0));
+        let mut flipped = all[0].1.clone();
+        flipped[100] ^= 1;
+        store
+            .db
+            .put_cf(store.cf(CF_SHARDS), k0.encode(), &flipped)?;
+        let mut meta = store
+            .db
+            .get_cf(store.cf(CF_META), k1.encode())?
+            .expect("meta");
+        meta[70] ^= 1; // inside the header's shard root: its checksum no longer matches
+        store.db.put_cf(store.cf(CF_META), k1.encode(), &meta)?;
+
+        assert!(matches!(store.get(&k0), Err(StoreError::Corrupt(_))));
+        assert!(matches!(store.get(&k1), Err(StoreError::Corrupt(_))));
+        assert!(matches!(store.head(&k1), Err(StoreError::Corrupt(_))));
+        let queued: Vec<ShardKey> = store.repair_queue()?.into_iter().map(|(k, _)| k).collect();
+        assert_eq!(queued, vec![k0, k1]);
+
+        // Re-uploading the verified shard replaces the damaged copy and clears the mark.
+        assert_eq!(
+            store.put(&all[0].0, &all[0].1, [1; 32], 0)?,
+            PutOutcome::Stored
+        );
+        assert_eq!(
+            store.put(&all[1].0, &all[1].1, [1; 32], 0)?,
+            PutOutcome::Stored
+        );
+        assert_eq!(store.get(&k0)?.expect("healed").data, all[0].1);
+        assert!(store.repair_queue()?.is_empty());
+        assert_eq!(store.usage().shards, 2);
+        Ok(())
+    }
+
+    #[test]
+    fn blobs_are_indexed_and_deleted_whole() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store = open(dir.path(), u64::MAX);
+        let (m1, a) = shards(70_000, 32 << 10, 2, 1);
+        let (m2, b) = shards(10_000, 32 << 10, 2, 1);
+        for (h, d) in a.iter().chain(&b) {
+            store.put(h, d, [9; 32], 42)?;
+        }
+        let mut blobs: Vec<Cid> = store.blobs()?.into_iter().map(|e| e.blob).collect();
+        blobs.sort();
+        let mut expected = vec![m1.cid, m2.cid];
+        expected.sort();
+        assert_eq!(blobs, expected);
+        assert_eq!(store.shards_of(&m1.cid)?.len(), a.len());
+        assert_eq!(store.delete_blob(&m1.cid)?, a.len());
+        assert!(store.shards_of(&m1.cid)?.is_empty());
+        assert_eq!(store.blobs()?.len(), 1);
+        assert_eq!(store.usage().shards, b.len() as u64);
+        Ok(())
+    }
+
+    #[test]
+    fn leaf_proofs_verify_with_the_on_chain_check() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store = open(dir.path(), u64::MAX);
+        let (manifest, all) = shards(200_000, 32 << 10, 3, 2);
+        let column = 4u16;
+        for (h, d) in all.iter().filter(|(h, _)| h.shard == column) {
+            store.put(h, d, [1; 32], 0)?;
+        }
+        let layout = *manifest.layout();
+        let column_root = manifest.commitment.column_roots()[usize::from(column)];
+        for (chunk, leaf) in [(0, 1), (layout.chunk_count() - 1, 0)] {
+            let key = ShardKey {
+                blob: manifest.cid,
+                chunk,
+                shard: column,
+            };
+            let proof = store.leaf_proof(&key, leaf)?;
+            assert_eq!(proof.column_root, column_root);
+            basalt_core::proof::verify_storage_proof(
+                &layout,
+                &column_root,
+                chunk,
+                leaf,
+                &proof.leaf,
+                &proof.path,
+            )?;
+        }
+        let past_the_end = ShardKey {
+            blob: manifest.cid,
+            chunk: 0,
+            shard: column,
+        };
+        assert!(matches!(
+            store.leaf_proof(&past_the_end, 1 << 20),
+            Err(StoreError::OutOfRange(_))
+        ));
+        // A column with a chunk missing cannot be proven from this node.
+        store.delete(&ShardKey {
+            blob: manifest.cid,
+            chunk: 1,
+            shard: column,
+        })?;
+        let key = ShardKey {
+            blob: manifest.cid,
+            chunk: 0,
+            shard: column,
+        };
+        assert!(matches!(
+            store.leaf_proof(&key, 3),
+            Err(StoreError::OutOfRange(_))
+        ));
+        Ok(())
+    }
+}

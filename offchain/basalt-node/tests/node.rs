@@ -1,0 +1,520 @@
+//! Storage-node behaviour against real `basalt-node` processes on loopback.
+
+mod common;
+
+use std::io::{Read, Write};
+
+use anyhow::{ensure, Result};
+use basalt_core::{Receipt, HEADER_LEN};
+use common::{Client, NodeProcess, TestBlob};
+use reqwest::StatusCode;
+
+async fn put_all(client: &Client, node: &NodeProcess, blob: &TestBlob) -> Result<Vec<Receipt>> {
+    let mut receipts = Vec::new();
+    for (header, body) in &blob.shards {
+        let resp = client
+            .send(
+                node,
+                "PUT",
+                &blob.path(header.chunk, header.shard),
+                body.clone(),
+            )
+            .await?;
+        ensure!(
+            resp.status() == StatusCode::CREATED,
+            "put: {}",
+            resp.text().await?
+        );
+        let json: serde_json::Value = resp.json().await?;
+        let bytes =
+            data_encoding::BASE64.decode(json["receipt"].as_str().unwrap_or("").as_bytes())?;
+        let receipt = Receipt::from_bytes(&bytes)?;
+        receipt.verify(header)?;
+        ensure!(
+            bs58::encode(receipt.node).into_string() == node.address,
+            "receipt from another key"
+        );
+        receipts.push(receipt);
+    }
+    Ok(receipts)
+}
+
+async fn error_code(resp: reqwest::Response) -> Result<(StatusCode, String)> {
+    let status = resp.status();
+    let json: serde_json::Value = resp.json().await?;
+    Ok((status, json["error"].as_str().unwrap_or("").to_string()))
+}
+
+#[tokio::test]
+async fn round_trip_range_head_and_idempotent_put() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let node = NodeProcess::start(dir.path(), &[])?;
+    let client = Client::new();
+    let blob = TestBlob::random(300_000, 128 << 10, 4, 2)?;
+    put_all(&client, &node, &blob).await?;
+
+    for (header, body) in &blob.shards {
+        let path = blob.path(header.chunk, header.shard);
+        let got = client.send(&node, "GET", &path, vec![]).await?;
+        ensure!(got.status() == StatusCode::OK);
+        ensure!(
+            got.bytes().await?.as_ref() == body.as_slice(),
+            "shard differs"
+        );
+    }
+
+    let (header, body) = &blob.shards[1];
+    let path = blob.path(header.chunk, header.shard);
+    let auth = client.auth("GET", &path, b"");
+    let ranged = client
+        .send_with(
+            &node,
+            "GET",
+            &path,
+            vec![],
+            &auth,
+            &[("range", "bytes=10-19")],
+        )
+        .await?;
+    ensure!(ranged.status() == StatusCode::PARTIAL_CONTENT);
+    ensure!(ranged.bytes().await?.as_ref() == &body[HEADER_LEN + 10..HEADER_LEN + 20]);
+
+    let head = client.send(&node, "HEAD", &path, vec![]).await?;
+    ensure!(head.status() == StatusCode::OK);
+    ensure!(head.headers()["content-length"] == body.len().to_string().as_str());
+
+    let again = client.send(&node, "PUT", &path, body.clone()).await?;
+    ensure!(
+        again.status() == StatusCode::OK,
+        "a repeated put is idempotent"
+    );
+
+    // Whether the uploader may still delete depends on the blob being unregistered, which
+    // only the chain can say; with no chain reachable the node keeps the shard.
+    let refused = client.send(&node, "DELETE", &path, vec![]).await?;
+    ensure!(
+        error_code(refused).await? == (StatusCode::SERVICE_UNAVAILABLE, "chain_unavailable".into())
+    );
+    let kept = client.send(&node, "GET", &path, vec![]).await?;
+    ensure!(kept.status() == StatusCode::OK);
+    Ok(())
+}
+
+#[tokio::test]
+async fn concurrent_puts_all_land() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let node = NodeProcess::start(dir.path(), &["--rate-limit-per-second", "10000"])?;
+    let client = Client::new();
+    let blobs: Vec<TestBlob> = (0..6)
+        .map(|_| TestBlob::random(200_000, 64 << 10, 10, 4))
+        .collect::<Result<_>>()?;
+    let puts = blobs.iter().map(|b| put_all(&client, &node, b));
+    for r in futures::future::join_all(puts).await {
+        r?;
+    }
+    let stats = client.send(&node, "GET", "/v1/stats", vec![]).await?;
+    let json: serde_json::Value = stats.json().await?;
+    let expected: usize = blobs.iter().map(|b| b.shards.len()).sum();
+    ensure!(json["shards"] == expected, "stats: {json}");
+    for blob in &blobs {
+        for (h, body) in &blob.shards {
+            let got = client
+                .send(&node, "GET", &blob.path(h.chunk, h.shard), vec![])
+                .await?;
+            ensure!(got.bytes().await?.as_ref() == body.as_slice());
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn restart_and_crash_keep_every_acknowledged_shard() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut node = NodeProcess::start(dir.path(), &[])?;
+    let client = Client::new();
+    let first = TestBlob::random(100_000, 64 << 10, 4, 2)?;
+    put_all(&client, &node, &first).await?;
+    let status = node.stop()?;
+    ensure!(status.success(), "SIGTERM exit: {status}");
+    node.restart()?;
+
+    let second = TestBlob::random(100_000, 64 << 10, 4, 2)?;
+    put_all(&client, &node, &second).await?;
+    node.kill()?; // no flush, no clean shutdown: only the fsynced WAL survives
+    node.restart()?;
+    for blob in [&first, &second] {
+        for (h, body) in &blob.shards {
+            let got = client
+                .send(&node, "GET", &blob.path(h.chunk, h.shard), vec![])
+                .await?;
+            ensure!(
+                got.status() == StatusCode::OK,
+                "lost {} {}",
+                h.chunk,
+                h.shard
+            );
+            ensure!(got.bytes().await?.as_ref() == body.as_slice());
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn forged_expired_replayed_and_unsigned_requests_are_refused() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let node = NodeProcess::start(dir.path(), &["--signature-window-secs", "5"])?;
+    let client = Client::new();
+    let blob = TestBlob::random(10_000, 64 << 10, 2, 1)?;
+    let (h, body) = &blob.shards[0];
+    let path = blob.path(h.chunk, h.shard);
+
+    let mut forged = client.auth("PUT", &path, body);
+    forged.signature[10] ^= 1;
+    let r = client
+        .send_with(&node, "PUT", &path, body.clone(), &forged, &[])
+        .await?;
+    ensure!(error_code(r).await? == (StatusCode::UNAUTHORIZED, "bad_signature".into()));
+
+    // Signed for one body, sent with another.
+    let other = client.auth("PUT", &path, b"something else");
+    let r = client
+        .send_with(&node, "PUT", &path, body.clone(), &other, &[])
+        .await?;
+    ensure!(error_code(r).await? == (StatusCode::UNAUTHORIZED, "bad_signature".into()));
+
+    let mut stale = client.auth("PUT", &path, body);
+    stale.timestamp_ms -= 60_000;
+    let resigned = basalt_core::RequestAuth::sign(
+        &client.key,
+        "PUT",
+        &path,
+        blake3::hash(body).as_bytes(),
+        stale.timestamp_ms,
+        stale.nonce,
+    );
+    let r = client
+        .send_with(&node, "PUT", &path, body.clone(), &resigned, &[])
+        .await?;
+    ensure!(error_code(r).await? == (StatusCode::UNAUTHORIZED, "expired".into()));
+
+    let good = client.auth("PUT", &path, body);
+    let r = client
+        .send_with(&node, "PUT", &path, body.clone(), &good, &[])
+        .await?;
+    ensure!(r.status() == StatusCode::CREATED);
+    let r = client
+        .send_with(&node, "PUT", &path, body.clone(), &good, &[])
+        .await?;
+    ensure!(error_code(r).await? == (StatusCode::UNAUTHORIZED, "replayed".into()));
+
+    let r = client
+        .http
+        .get(format!("{}{path}", node.url()))
+        .send()
+        .await?;
+    ensure!(error_code(r).await? == (StatusCode::UNAUTHORIZED, "unauthenticated".into()));
+
+    // Nothing above reached the store except the one good put.
+    let stats: serde_json::Value = client
+        .send(&node, "GET", "/v1/stats", vec![])
+        .await?
+        .json()
+        .await?;
+    ensure!(stats["shards"] == 1, "{stats}");
+    let metrics = client
+        .http
+        .get(format!("{}/metrics", node.url()))
+        .send()
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        metrics.contains("basalt_node_refusals_total{reason=\"replayed\"} 1"),
+        "{metrics}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn another_key_is_not_served_without_the_chain_saying_so() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let node = NodeProcess::start(dir.path(), &[])?;
+    let owner = Client::new();
+    let stranger = Client::new();
+    let blob = TestBlob::random(10_000, 64 << 10, 2, 1)?;
+    put_all(&owner, &node, &blob).await?;
+    let path = blob.path(0, 0);
+    // The chain cannot be reached: the node refuses rather than guessing.
+    let r = stranger.send(&node, "GET", &path, vec![]).await?;
+    ensure!(error_code(r).await? == (StatusCode::SERVICE_UNAVAILABLE, "chain_unavailable".into()));
+    let r = stranger.send(&node, "DELETE", &path, vec![]).await?;
+    ensure!(r.status() == StatusCode::SERVICE_UNAVAILABLE);
+    let r = owner.send(&node, "GET", &path, vec![]).await?;
+    ensure!(
+        r.status() == StatusCode::OK,
+        "the uploader still reads its own shard"
+    );
+    Ok(())
+}
+
+/// Flips one byte inside every on-disk copy of `needle` under `dir`. Returns how many.
+fn flip_on_disk(dir: &std::path::Path, needle: &[u8]) -> Result<usize> {
+    let mut flipped = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if !path.is_file() {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(&path)?.read_to_end(&mut bytes)?;
+        let mut changed = false;
+        let mut at = 0;
+        while let Some(pos) = bytes[at..].windows(needle.len()).position(|w| w == needle) {
+            bytes[at + pos + needle.len() / 2] ^= 0x40;
+            at += pos + needle.len();
+            changed = true;
+            flipped += 1;
+        }
+        if changed {
+            std::fs::File::create(&path)?.write_all(&bytes)?;
+        }
+    }
+    Ok(flipped)
+}
+
+#[tokio::test]
+async fn corrupted_bytes_on_disk_are_detected_and_never_served() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut node = NodeProcess::start(dir.path(), &[])?;
+    let client = Client::new();
+    let blob = TestBlob::random(200_000, 128 << 10, 4, 2)?;
+    put_all(&client, &node, &blob).await?;
+    node.stop()?; // flushes memtables: the shards now sit in RocksDB's files
+
+    let (victim_header, victim) = &blob.shards[2];
+    let needle = &victim[HEADER_LEN + 1000..HEADER_LEN + 1064];
+    let flipped = flip_on_disk(&dir.path().join("data"), needle)?;
+    ensure!(flipped >= 1, "the shard's bytes were not found on disk");
+    node.restart()?;
+
+    let path = blob.path(victim_header.chunk, victim_header.shard);
+    let r = client.send(&node, "GET", &path, vec![]).await?;
+    ensure!(error_code(r).await? == (StatusCode::INTERNAL_SERVER_ERROR, "corrupt".into()));
+    let auth = client.auth("GET", &path, b"");
+    let r = client
+        .send_with(
+            &node,
+            "GET",
+            &path,
+            vec![],
+            &auth,
+            &[("range", "bytes=0-9")],
+        )
+        .await?;
+    ensure!(
+        r.status() == StatusCode::INTERNAL_SERVER_ERROR,
+        "not even a range of it is served"
+    );
+
+    for (h, body) in blob.shards.iter().filter(|(h, _)| h != victim_header) {
+        let got = client
+            .send(&node, "GET", &blob.path(h.chunk, h.shard), vec![])
+            .await?;
+        ensure!(got.status() == StatusCode::OK);
+        ensure!(got.bytes().await?.as_ref() == body.as_slice());
+    }
+    let stats: serde_json::Value = client
+        .send(&node, "GET", "/v1/stats", vec![])
+        .await?
+        .json()
+        .await?;
+    ensure!(stats["marked_for_repair"] == 1, "{stats}");
+    let metrics = client
+        .http
+        .get(format!("{}/metrics", node.url()))
+        .send()
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        metrics.contains("basalt_node_corrupt_shards_total 2"),
+        "{metrics}"
+    );
+
+    // A fresh upload of the same shard heals it.
+    let r = client.send(&node, "PUT", &path, victim.clone()).await?;
+    ensure!(r.status().is_success(), "{}", r.text().await?);
+    let got = client.send(&node, "GET", &path, vec![]).await?;
+    ensure!(got.bytes().await?.as_ref() == victim.as_slice());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_full_node_says_so_and_keeps_what_it_has() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let blob = TestBlob::random(200_000, 64 << 10, 4, 2)?;
+    let shard_len = blob.shards[0].0.shard_len() as u64;
+    let capacity = (shard_len * 5).to_string();
+    let node = NodeProcess::start(dir.path(), &["--capacity", &capacity])?;
+    let client = Client::new();
+    let mut stored = 0;
+    for (h, body) in &blob.shards {
+        let r = client
+            .send(&node, "PUT", &blob.path(h.chunk, h.shard), body.clone())
+            .await?;
+        if r.status() == StatusCode::CREATED {
+            stored += 1;
+        } else {
+            ensure!(error_code(r).await? == (StatusCode::INSUFFICIENT_STORAGE, "full".into()));
+        }
+    }
+    ensure!(stored == 5, "stored {stored}");
+    for (h, body) in &blob.shards[..5] {
+        let got = client
+            .send(&node, "GET", &blob.path(h.chunk, h.shard), vec![])
+            .await?;
+        ensure!(got.bytes().await?.as_ref() == body.as_slice());
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn malformed_truncated_and_oversized_uploads_store_nothing() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let node = NodeProcess::start(dir.path(), &["--max-shard-bytes", "100000"])?;
+    let client = Client::new();
+    let blob = TestBlob::random(30_000, 64 << 10, 2, 1)?;
+    let (h, body) = &blob.shards[0];
+    let path = blob.path(h.chunk, h.shard);
+
+    let mut garbage = body.clone();
+    garbage[0] = b'X';
+    let r = client.send(&node, "PUT", &path, garbage).await?;
+    ensure!(error_code(r).await? == (StatusCode::BAD_REQUEST, "bad_header".into()));
+
+    let r = client
+        .send(&node, "PUT", &blob.path(0, 1), body.clone())
+        .await?;
+    ensure!(error_code(r).await? == (StatusCode::BAD_REQUEST, "header_mismatch".into()));
+
+    let mut flipped = body.clone();
+    flipped[HEADER_LEN + 5] ^= 1;
+    let r = client.send(&node, "PUT", &path, flipped).await?;
+    ensure!(error_code(r).await? == (StatusCode::UNPROCESSABLE_ENTITY, "invalid_shard".into()));
+
+    let r = client
+        .send(&node, "PUT", &path, body[..HEADER_LEN + 10].to_vec())
+        .await?;
+    ensure!(error_code(r).await? == (StatusCode::UNPROCESSABLE_ENTITY, "invalid_shard".into()));
+
+    let big = TestBlob::random(1_000_000, 1 << 20, 2, 1)?;
+    let (bh, bbody) = &big.shards[0];
+    // The node answers 413 without reading the rest; the client may see that answer or,
+    // if it was still sending, a reset connection. Either way nothing is stored.
+    // A separate connection pool: the refused connection must not be reused below.
+    let sender = Client::with_key(client.key.clone());
+    match sender
+        .send(&node, "PUT", &big.path(bh.chunk, bh.shard), bbody.clone())
+        .await
+    {
+        Ok(r) => ensure!(
+            r.status() == StatusCode::PAYLOAD_TOO_LARGE,
+            "{}",
+            r.status()
+        ),
+        Err(e) => ensure!(format!("{e:#}").contains("error sending request"), "{e:#}"),
+    }
+
+    // A client that dies mid-upload: Content-Length promises the whole body, half arrives.
+    let auth = client.auth("PUT", &path, body);
+    let mut stream = std::net::TcpStream::connect(node.addr)?;
+    let mut request = format!(
+        "PUT {path} HTTP/1.1\r\nhost: {}\r\ncontent-length: {}\r\n",
+        node.addr,
+        body.len()
+    );
+    for (name, value) in auth.headers() {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes())?;
+    stream.write_all(&body[..body.len() / 2])?;
+    stream.shutdown(std::net::Shutdown::Write)?;
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    drop(stream);
+
+    let stats: serde_json::Value = client
+        .send(&node, "GET", "/v1/stats", vec![])
+        .await?
+        .json()
+        .await?;
+    ensure!(stats["shards"] == 0, "nothing may be stored: {stats}");
+    let r = client.send(&node, "HEAD", &path, vec![]).await?;
+    ensure!(r.status() != StatusCode::OK);
+    Ok(())
+}
+
+#[tokio::test]
+async fn each_key_has_its_own_rate_limit() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let node = NodeProcess::start(dir.path(), &["--rate-limit-per-second", "5"])?;
+    let greedy = Client::new();
+    let mut limited = 0;
+    for _ in 0..20 {
+        let r = greedy.send(&node, "GET", "/v1/stats", vec![]).await?;
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+        } else {
+            ensure!(r.status() == StatusCode::OK);
+        }
+    }
+    ensure!(limited >= 10, "only {limited} of 20 requests were limited");
+    let polite = Client::new();
+    let r = polite.send(&node, "GET", "/v1/stats", vec![]).await?;
+    ensure!(r.status() == StatusCode::OK, "another key is not affected");
+    Ok(())
+}
+
+#[tokio::test]
+async fn shutdown_finishes_an_upload_in_flight() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut node = NodeProcess::start(dir.path(), &[])?;
+    let client = Client::new();
+    let blob = TestBlob::random(100_000, 128 << 10, 2, 1)?;
+    let (h, body) = &blob.shards[0];
+    let path = blob.path(h.chunk, h.shard);
+    let auth = client.auth("PUT", &path, body);
+    let mut stream = std::net::TcpStream::connect(node.addr)?;
+    let mut request = format!(
+        "PUT {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        node.addr,
+        body.len()
+    );
+    for (name, value) in auth.headers() {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes())?;
+    stream.write_all(&body[..body.len() / 2])?;
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    node.terminate()?; // mid-upload
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    stream.write_all(&body[body.len() / 2..])?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    ensure!(
+        reply.starts_with("HTTP/1.1 201"),
+        "in-flight upload answered: {reply}"
+    );
+    let status = node.stop_wait()?;
+    ensure!(status.success(), "exit: {status}");
+
+    node.restart()?;
+    let got = client.send(&node, "GET", &path, vec![]).await?;
+    ensure!(
+        got.bytes().await?.as_ref() == body.as_slice(),
+        "the acknowledged shard survived"
+    );
+    Ok(())
+}

@@ -11,6 +11,7 @@ use basalt_proof::{BlobLayout, Hash, LayoutError};
 use crate::cid::{Cid, CidHasher};
 use crate::encryption::{ChunkCipher, DataKey, TAG_LEN};
 use crate::erasure::{ErasureCodec, ErasureError};
+use crate::header::ShardHeader;
 use crate::merkle::{shard_root, BlobCommitment};
 
 /// A failure while encoding.
@@ -92,6 +93,19 @@ impl BlobManifest {
     /// The blob's layout.
     pub fn layout(&self) -> &BlobLayout {
         self.commitment.layout()
+    }
+
+    /// The header that goes in front of shard `shard` of chunk `chunk`, on disk and on the
+    /// wire; `None` if either index is out of range.
+    pub fn shard_header(&self, chunk: u32, shard: u16) -> Option<ShardHeader> {
+        Some(ShardHeader {
+            blob: self.cid,
+            layout: *self.layout(),
+            encrypted: self.encrypted,
+            chunk,
+            shard,
+            shard_root: self.commitment.shard_root(chunk, shard)?,
+        })
     }
 }
 

@@ -15,7 +15,7 @@ use anyhow::{ensure, Context, Result};
 use axum::body::Bytes;
 use axum::routing::put;
 use axum::Router;
-use basalt_core::{encode_blob, RequestAuth, ShardHeader};
+use basalt_core::{encode_blob, RequestAuth};
 use ed25519_dalek::SigningKey;
 use futures::stream::{self, StreamExt};
 use rand_core::{OsRng, RngCore};
@@ -35,14 +35,9 @@ fn shards(count: usize) -> Result<Vec<Shard>> {
     let mut out = Vec::new();
     for c in &encoded {
         for (j, s) in c.shards().enumerate() {
-            let header = ShardHeader {
-                blob: manifest.cid,
-                layout: *manifest.layout(),
-                encrypted: false,
-                chunk: c.index,
-                shard: j as u16,
-                shard_root: c.roots[j],
-            };
+            let header = manifest
+                .shard_header(c.index, j as u16)
+                .expect("indices from the encoder");
             let mut body = header.encode().to_vec();
             body.extend_from_slice(s);
             out.push(Shard {

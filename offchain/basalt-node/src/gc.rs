@@ -97,7 +97,7 @@ mod tests {
 
     use async_trait::async_trait;
     use basalt::client::access::ReadDecision;
-    use basalt_core::{encode_blob, Cid, ShardHeader};
+    use basalt_core::{encode_blob, Cid};
 
     use super::*;
     use crate::chain::{Chain, ChainError};
@@ -130,14 +130,9 @@ mod tests {
             encode_blob(&data, 64 << 10, 2, 1, None, |c| chunks.push(c)).expect("encode");
         for c in &chunks {
             for (j, s) in c.shards().enumerate() {
-                let header = ShardHeader {
-                    blob: manifest.cid,
-                    layout: *manifest.layout(),
-                    encrypted: false,
-                    chunk: c.index,
-                    shard: j as u16,
-                    shard_root: c.roots[j],
-                };
+                let header = manifest
+                    .shard_header(c.index, j as u16)
+                    .expect("indices from the encoder");
                 store
                     .put(&header, s, [seed; 32], first_seen_ms)
                     .expect("put");

@@ -136,7 +136,21 @@ pub struct StoredShard {
     pub header: ShardHeader,
     pub uploader: [u8; 32],
     pub stored_at_ms: u64,
-    pub data: Vec<u8>,
+    // INV: body = header.encode() ‖ data, in one buffer so that serving it whole costs no
+    // second copy.
+    body: Vec<u8>,
+}
+
+impl StoredShard {
+    /// Header ‖ data: what `GET` returns.
+    pub fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+
+    /// The shard data.
+    pub fn data(&self) -> &[u8] {
+        &self.body[HEADER_LEN..]
+    }
 }
 
 /// A blob this node holds shards of.
@@ -378,17 +392,30 @@ impl ShardStore {
             return Ok(None);
         };
         let (header, uploader, stored_at_ms) = self.parse_meta(&meta, key)?;
-        let Some(data) = self.read(CF_SHARDS, &k, key)? else {
-            return Err(self.corrupt(key, "metadata present but shard data missing"));
+        let mut body = Vec::with_capacity(HEADER_LEN + header.shard_len() as usize);
+        body.extend_from_slice(&meta[..HEADER_LEN]);
+        let found = match self.db.get_pinned_cf(self.cf(CF_SHARDS), k) {
+            Ok(Some(data)) => {
+                body.extend_from_slice(&data);
+                true
+            }
+            Ok(None) => false,
+            Err(e) if e.kind() == rocksdb::ErrorKind::Corruption => {
+                return Err(self.corrupt(key, &format!("storage engine checksum: {e}")));
+            }
+            Err(e) => return Err(e.into()),
         };
-        if let Err(e) = header.verify_data(&data) {
+        if !found {
+            return Err(self.corrupt(key, "metadata present but shard data missing"));
+        }
+        if let Err(e) = header.verify_data(&body[HEADER_LEN..]) {
             return Err(self.corrupt(key, &e.to_string()));
         }
         Ok(Some(StoredShard {
             header,
             uploader,
             stored_at_ms,
-            data,
+            body,
         }))
     }
 
@@ -553,7 +580,7 @@ impl ShardStore {
             .ok_or_else(|| StoreError::OutOfRange("shard not stored here".into()))?;
         let layout = shard.header.layout;
         let leaf_size = layout.leaf_size() as usize;
-        let tree = MerkleTree::over_shard(&shard.data, leaf_size);
+        let tree = MerkleTree::over_shard(shard.data(), leaf_size);
         let mut path = tree.path(leaf as usize).ok_or_else(|| {
             StoreError::OutOfRange(format!("leaf {leaf} of {}", tree.leaf_count()))
         })?;
@@ -573,7 +600,7 @@ impl ShardStore {
         );
         let start = leaf as usize * leaf_size;
         Ok(LeafProof {
-            leaf: shard.data[start..start + leaf_size].to_vec(),
+            leaf: shard.data()[start..start + leaf_size].to_vec(),
             path,
             column_root: column_tree.root(),
         })
@@ -614,14 +641,9 @@ mod tests {
         let mut out = Vec::new();
         for c in &chunks {
             for (j, s) in c.shards().enumerate() {
-                let header = ShardHeader {
-                    blob: manifest.cid,
-                    layout: *manifest.layout(),
-                    encrypted: false,
-                    chunk: c.index,
-                    shard: j as u16,
-                    shard_root: c.roots[j],
-                };
+                let header = manifest
+                    .shard_header(c.index, j as u16)
+                    .expect("indices from the encoder");
                 out.push((header, s.to_vec()));
             }
         }
@@ -642,7 +664,7 @@ mod tests {
         assert_eq!(store.put(h, d, [1; 32], 6)?, PutOutcome::AlreadyStored);
         let got = store.get(&ShardKey::of(h))?.expect("stored");
         assert_eq!(
-            (got.data.as_slice(), got.uploader, got.stored_at_ms),
+            (got.data(), got.uploader, got.stored_at_ms),
             (d.as_slice(), [1; 32], 5)
         );
         assert_eq!(store.usage().shards, 1);
@@ -726,7 +748,7 @@ mod tests {
             store.put(&all[1].0, &all[1].1, [1; 32], 0)?,
             PutOutcome::Stored
         );
-        assert_eq!(store.get(&k0)?.expect("healed").data, all[0].1);
+        assert_eq!(store.get(&k0)?.expect("healed").data(), all[0].1.as_slice());
         assert!(store.repair_queue()?.is_empty());
         assert_eq!(store.usage().shards, 2);
         Ok(())

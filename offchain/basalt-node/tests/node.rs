@@ -427,18 +427,7 @@ async fn malformed_truncated_and_oversized_uploads_store_nothing() -> Result<()>
 
     // A client that dies mid-upload: Content-Length promises the whole body, half arrives.
     let auth = client.auth("PUT", &path, body);
-    let mut stream = std::net::TcpStream::connect(node.addr)?;
-    let mut request = format!(
-        "PUT {path} HTTP/1.1\r\nhost: {}\r\ncontent-length: {}\r\n",
-        node.addr,
-        body.len()
-    );
-    for (name, value) in auth.headers() {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes())?;
-    stream.write_all(&body[..body.len() / 2])?;
+    let mut stream = common::start_raw_put(&node, &path, &auth, body)?;
     stream.shutdown(std::net::Shutdown::Write)?;
     let mut reply = String::new();
     let _ = stream.read_to_string(&mut reply);
@@ -485,18 +474,7 @@ async fn shutdown_finishes_an_upload_in_flight() -> Result<()> {
     let (h, body) = &blob.shards[0];
     let path = blob.path(h.chunk, h.shard);
     let auth = client.auth("PUT", &path, body);
-    let mut stream = std::net::TcpStream::connect(node.addr)?;
-    let mut request = format!(
-        "PUT {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        node.addr,
-        body.len()
-    );
-    for (name, value) in auth.headers() {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes())?;
-    stream.write_all(&body[..body.len() / 2])?;
+    let mut stream = common::start_raw_put(&node, &path, &auth, body)?;
     std::thread::sleep(std::time::Duration::from_millis(200));
     node.terminate()?; // mid-upload
     std::thread::sleep(std::time::Duration::from_millis(200));

@@ -564,6 +564,114 @@ async fn proofs_are_verified_paid_once_and_misses_are_slashed() -> Result<()> {
         ),
         (fresh.pubkey(), false, 2)
     );
+
+    // Unjail: refused while the term runs; allowed once it has passed and the stake is
+    // back at the minimum; refused to a provider that is not jailed.
+    let p2 = pda::provider(&h2.pubkey());
+    assert_basalt_err(
+        net.send(&[ix::provider_unjail(&h2.pubkey())], &[&h2]).await,
+        BasaltError::CannotUnjail,
+    );
+    let jailed: Provider = net.account(&p2).await?;
+    net.warp_epoch(jailed.jailed_until_epoch + 1, 0).await?;
+    if jailed.stake < MIN_STAKE {
+        assert_basalt_err(
+            net.send(&[ix::provider_unjail(&h2.pubkey())], &[&h2]).await,
+            BasaltError::CannotUnjail,
+        );
+        let topped = net.tokens(&h2.pubkey(), MIN_STAKE).await?;
+        net.send(
+            &[ix::provider_stake(
+                &h2.pubkey(),
+                &topped,
+                MIN_STAKE - jailed.stake,
+            )],
+            &[&h2],
+        )
+        .await?;
+    }
+    net.send(&[ix::provider_unjail(&h2.pubkey())], &[&h2])
+        .await?;
+    let back: Provider = net.account(&p2).await?;
+    assert_eq!(back.status, ProviderStatus::Active);
+    assert_basalt_err(
+        net.send(&[ix::provider_unjail(&fresh.pubkey())], &[&fresh])
+            .await,
+        BasaltError::NotJailed,
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn anyone_can_top_up_a_deal_in_the_stake_mint_only() -> Result<()> {
+    let mut net = Net::start().await?;
+    let s = store(&mut net, 20_000, PRICE).await?;
+    let friend = net.wallet().await?;
+    let friend_tokens = net.tokens(&friend.pubkey(), 5 * PRICE).await?;
+    let vault_before = net.balance(&pda::escrow_vault()).await?;
+    net.send(
+        &[ix::deal_top_up(
+            &friend.pubkey(),
+            &s.blob,
+            &friend_tokens,
+            2 * PRICE,
+        )],
+        &[&friend],
+    )
+    .await?;
+    let deal: Deal = net.account(&pda::deal(&s.blob)).await?;
+    assert_eq!(deal.balance, 3 * PRICE);
+    assert_eq!(
+        net.balance(&pda::escrow_vault()).await? - vault_before,
+        2 * PRICE
+    );
+    assert_eq!(
+        deal.payer,
+        s.owner.pubkey(),
+        "refunds still go to the payer"
+    );
+
+    assert_basalt_err(
+        net.send(
+            &[ix::deal_top_up(
+                &friend.pubkey(),
+                &s.blob,
+                &friend_tokens,
+                0,
+            )],
+            &[&friend],
+        )
+        .await,
+        BasaltError::ZeroAmount,
+    );
+    // Another mint's tokens, or tokens the signer does not own, are refused by the
+    // account constraints before anything moves.
+    let other_authority = Keypair::new();
+    let other_mint = net.create_mint_with(&other_authority.pubkey()).await?;
+    let foreign = net
+        .tokens_of(&other_mint, &other_authority, &friend.pubkey(), PRICE)
+        .await?;
+    assert!(net
+        .send(
+            &[ix::deal_top_up(&friend.pubkey(), &s.blob, &foreign, PRICE)],
+            &[&friend],
+        )
+        .await
+        .is_err());
+    assert!(net
+        .send(
+            &[ix::deal_top_up(
+                &friend.pubkey(),
+                &s.blob,
+                &s.owner_tokens,
+                PRICE
+            )],
+            &[&friend],
+        )
+        .await
+        .is_err());
+    let deal: Deal = net.account(&pda::deal(&s.blob)).await?;
+    assert_eq!(deal.balance, 3 * PRICE);
     Ok(())
 }
 

@@ -233,10 +233,11 @@ async fn get_inner(
     let shard = blocking(node, move |s| s.get(&key))
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let total = shard.data.len() as u64;
+    let total = u64::from(shard.header.shard_len());
     if let Some(range) = headers.get(header::RANGE) {
         let (start, end) = parse_range(range, total)?;
-        let slice = Bytes::from(shard.data).slice(start as usize..=end as usize);
+        let from = HEADER_LEN + start as usize;
+        let slice = Bytes::from(shard.into_body()).slice(from..=HEADER_LEN + end as usize);
         node.metrics.bytes_out.inc_by(slice.len() as u64);
         let content_range = format!("bytes {start}-{end}/{total}");
         return Ok((
@@ -246,16 +247,13 @@ async fn get_inner(
         )
             .into_response());
     }
-    let mut body = Vec::with_capacity(HEADER_LEN + shard.data.len());
-    body.extend_from_slice(&shard.header.encode());
-    body.extend_from_slice(&shard.data);
     node.metrics.bytes_out.inc_by(total);
     Ok((
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/octet-stream"),
         )],
-        body,
+        shard.into_body(),
     )
         .into_response())
 }

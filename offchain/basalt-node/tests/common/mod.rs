@@ -242,14 +242,9 @@ impl TestBlob {
         let mut shards = Vec::new();
         for chunk in &chunks {
             for (j, shard) in chunk.shards().enumerate() {
-                let header = ShardHeader {
-                    blob: manifest.cid,
-                    layout: *manifest.layout(),
-                    encrypted: false,
-                    chunk: chunk.index,
-                    shard: j as u16,
-                    shard_root: chunk.roots[j],
-                };
+                let header = manifest
+                    .shard_header(chunk.index, j as u16)
+                    .expect("indices from the encoder");
                 let mut body = header.encode().to_vec();
                 body.extend_from_slice(shard);
                 shards.push((header, body));
@@ -262,4 +257,28 @@ impl TestBlob {
     pub fn path(&self, chunk: u32, shard: u16) -> String {
         format!("/v1/shards/{}/{chunk}/{shard}", self.manifest.cid)
     }
+}
+
+/// Opens a raw HTTP/1.1 connection and sends a signed PUT of `body` whose headers promise
+/// the whole body, but only its first half: the caller then finishes, stalls or drops it.
+pub fn start_raw_put(
+    node: &NodeProcess,
+    path: &str,
+    auth: &RequestAuth,
+    body: &[u8],
+) -> Result<std::net::TcpStream> {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(node.addr)?;
+    let mut request = format!(
+        "PUT {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        node.addr,
+        body.len()
+    );
+    for (name, value) in auth.headers() {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes())?;
+    stream.write_all(&body[..body.len() / 2])?;
+    Ok(stream)
 }

@@ -112,8 +112,7 @@ async fn concurrent_puts_all_land() -> Result<()> {
     for r in futures::future::join_all(puts).await {
         r?;
     }
-    let stats = client.send(&node, "GET", "/v1/stats", vec![]).await?;
-    let json: serde_json::Value = stats.json().await?;
+    let json = client.stats(&node).await?;
     let expected: usize = blobs.iter().map(|b| b.shards.len()).sum();
     ensure!(json["shards"] == expected, "stats: {json}");
     for blob in &blobs {
@@ -215,19 +214,9 @@ async fn forged_expired_replayed_and_unsigned_requests_are_refused() -> Result<(
     ensure!(error_code(r).await? == (StatusCode::UNAUTHORIZED, "unauthenticated".into()));
 
     // Nothing above reached the store except the one good put.
-    let stats: serde_json::Value = client
-        .send(&node, "GET", "/v1/stats", vec![])
-        .await?
-        .json()
-        .await?;
+    let stats = client.stats(&node).await?;
     ensure!(stats["shards"] == 1, "{stats}");
-    let metrics = client
-        .http
-        .get(format!("{}/metrics", node.url()))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let metrics = client.metrics(&node).await?;
     ensure!(
         metrics.contains("basalt_node_refusals_total{reason=\"replayed\"} 1"),
         "{metrics}"
@@ -323,19 +312,9 @@ async fn corrupted_bytes_on_disk_are_detected_and_never_served() -> Result<()> {
         ensure!(got.status() == StatusCode::OK);
         ensure!(got.bytes().await?.as_ref() == body.as_slice());
     }
-    let stats: serde_json::Value = client
-        .send(&node, "GET", "/v1/stats", vec![])
-        .await?
-        .json()
-        .await?;
+    let stats = client.stats(&node).await?;
     ensure!(stats["marked_for_repair"] == 1, "{stats}");
-    let metrics = client
-        .http
-        .get(format!("{}/metrics", node.url()))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let metrics = client.metrics(&node).await?;
     ensure!(
         metrics.contains("basalt_node_corrupt_shards_total 2"),
         "{metrics}"
@@ -433,11 +412,7 @@ async fn malformed_truncated_and_oversized_uploads_store_nothing() -> Result<()>
     let _ = stream.read_to_string(&mut reply);
     drop(stream);
 
-    let stats: serde_json::Value = client
-        .send(&node, "GET", "/v1/stats", vec![])
-        .await?
-        .json()
-        .await?;
+    let stats = client.stats(&node).await?;
     ensure!(stats["shards"] == 0, "nothing may be stored: {stats}");
     let r = client.send(&node, "HEAD", &path, vec![]).await?;
     ensure!(r.status() != StatusCode::OK);

@@ -119,6 +119,18 @@ async fn authorize_read(node: &Node, key: &ShardKey, caller: &[u8; 32]) -> Resul
     head.map(|(h, _)| h).ok_or_else(ApiError::not_found)
 }
 
+/// Authenticates a body-less read request and authorizes it for `key`.
+async fn authorized_reader(
+    node: &Node,
+    key: &ShardKey,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<ShardHeader> {
+    let caller = caller(node, method, uri, headers)?;
+    authorize_read(node, key, &caller).await
+}
+
 /// `PUT /v1/shards/{cid}/{chunk}/{shard}`: body = shard header ‖ shard data.
 pub async fn put(
     State(node): State<Arc<Node>>,
@@ -228,8 +240,7 @@ async fn get_inner(
     headers: &HeaderMap,
 ) -> Result<Response> {
     let key = path.key()?;
-    let caller = caller(node, method, uri, headers)?;
-    authorize_read(node, &key, &caller).await?;
+    authorized_reader(node, &key, method, uri, headers).await?;
     let shard = blocking(node, move |s| s.get(&key))
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -309,8 +320,7 @@ pub async fn head(
 ) -> Response {
     let result = async {
         let key = path.key()?;
-        let caller = caller(&node, &method, &uri, &headers)?;
-        let header = authorize_read(&node, &key, &caller).await?;
+        let header = authorized_reader(&node, &key, &method, &uri, &headers).await?;
         let len = HEADER_LEN as u64 + u64::from(header.shard_len());
         Ok((
             [
@@ -386,8 +396,7 @@ pub async fn proof(
             shard: p.shard,
         }
         .key()?;
-        let caller = caller(&node, &method, &uri, &headers)?;
-        authorize_read(&node, &key, &caller).await?;
+        authorized_reader(&node, &key, &method, &uri, &headers).await?;
         let leaf = p.leaf;
         let proof = blocking(&node, move |s| s.leaf_proof(&key, leaf)).await?;
         let hex = data_encoding::HEXLOWER;

@@ -212,6 +212,21 @@ impl Client {
         Ok(req.body(body).send().await?)
     }
 
+    /// `GET /v1/stats`, signed.
+    pub async fn stats(&self, node: &NodeProcess) -> Result<serde_json::Value> {
+        Ok(self
+            .send(node, "GET", "/v1/stats", vec![])
+            .await?
+            .json()
+            .await?)
+    }
+
+    /// `GET /metrics` (unsigned, as a scraper asks).
+    pub async fn metrics(&self, node: &NodeProcess) -> Result<String> {
+        let url = format!("{}/metrics", node.url());
+        Ok(self.http.get(url).send().await?.text().await?)
+    }
+
     /// Signs and sends a request.
     pub async fn send(
         &self,

@@ -21,6 +21,20 @@ pub enum Refusal {
     Busy,
 }
 
+impl Refusal {
+    /// The short code used in error bodies and the refusal metric's label.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Auth(AuthError::Replayed) => "replayed",
+            Self::Auth(AuthError::Expired { .. }) => "expired",
+            Self::Auth(AuthError::BadSignature) => "bad_signature",
+            Self::Auth(_) => "unauthenticated",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Busy => "busy",
+        }
+    }
+}
+
 /// Checks signed requests. One per node, shared by every handler.
 pub struct Authenticator {
     window_ms: u64,

@@ -237,8 +237,8 @@ impl ShardStore {
         let (mut used, mut count) = (0u64, 0u64);
         for item in store.db.iterator_cf(store.cf(CF_META), IteratorMode::Start) {
             let (_, value) = item?;
-            // A meta record whose header no longer parses still occupies its space; it is
-            // counted by the length its data key holds, read lazily on access.
+            // A record whose header no longer parses is not counted: its length is unknown,
+            // and `delete` subtracts nothing for it either, so the sum stays consistent.
             if let Ok((header, _)) = ShardHeader::decode(&value) {
                 used += u64::from(header.shard_len());
             }
@@ -394,20 +394,13 @@ impl ShardStore {
         let (header, uploader, stored_at_ms) = self.parse_meta(&meta, key)?;
         let mut body = Vec::with_capacity(HEADER_LEN + header.shard_len() as usize);
         body.extend_from_slice(&meta[..HEADER_LEN]);
-        let found = match self.db.get_pinned_cf(self.cf(CF_SHARDS), k) {
-            Ok(Some(data)) => {
-                body.extend_from_slice(&data);
-                true
-            }
-            Ok(None) => false,
-            Err(e) if e.kind() == rocksdb::ErrorKind::Corruption => {
-                return Err(self.corrupt(key, &format!("storage engine checksum: {e}")));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if !found {
-            return Err(self.corrupt(key, "metadata present but shard data missing"));
-        }
+        let data = self
+            .db
+            .get_pinned_cf(self.cf(CF_SHARDS), k)
+            .map_err(|e| self.engine_error(key, e))?
+            .ok_or_else(|| self.corrupt(key, "metadata present but shard data missing"))?;
+        body.extend_from_slice(&data);
+        drop(data); // release RocksDB's pin before hashing
         if let Err(e) = header.verify_data(&body[HEADER_LEN..]) {
             return Err(self.corrupt(key, &e.to_string()));
         }
@@ -421,12 +414,17 @@ impl ShardStore {
 
     /// Reads one record; a RocksDB checksum failure counts as corruption of `key`.
     fn read(&self, cf: &str, k: &[u8; 38], key: &ShardKey) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.db.get_cf(self.cf(cf), k) {
-            Ok(v) => Ok(v),
-            Err(e) if e.kind() == rocksdb::ErrorKind::Corruption => {
-                Err(self.corrupt(key, &format!("storage engine checksum: {e}")))
-            }
-            Err(e) => Err(e.into()),
+        self.db
+            .get_cf(self.cf(cf), k)
+            .map_err(|e| self.engine_error(key, e))
+    }
+
+    /// An engine error on `key`'s records: a checksum failure is corruption of the shard.
+    fn engine_error(&self, key: &ShardKey, e: rocksdb::Error) -> StoreError {
+        if e.kind() == rocksdb::ErrorKind::Corruption {
+            self.corrupt(key, &format!("storage engine checksum: {e}"))
+        } else {
+            e.into()
         }
     }
 

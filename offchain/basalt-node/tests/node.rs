@@ -53,15 +53,7 @@ async fn round_trip_range_head_and_idempotent_put() -> Result<()> {
     let blob = TestBlob::random(300_000, 128 << 10, 4, 2)?;
     put_all(&client, &node, &blob).await?;
 
-    for (header, body) in &blob.shards {
-        let path = blob.path(header.chunk, header.shard);
-        let got = client.send(&node, "GET", &path, vec![]).await?;
-        ensure!(got.status() == StatusCode::OK);
-        ensure!(
-            got.bytes().await?.as_ref() == body.as_slice(),
-            "shard differs"
-        );
-    }
+    client.expect_served(&node, &blob.shards).await?;
 
     let (header, body) = &blob.shards[1];
     let path = blob.path(header.chunk, header.shard);
@@ -116,12 +108,7 @@ async fn concurrent_puts_all_land() -> Result<()> {
     let expected: usize = blobs.iter().map(|b| b.shards.len()).sum();
     ensure!(json["shards"] == expected, "stats: {json}");
     for blob in &blobs {
-        for (h, body) in &blob.shards {
-            let got = client
-                .send(&node, "GET", &blob.path(h.chunk, h.shard), vec![])
-                .await?;
-            ensure!(got.bytes().await?.as_ref() == body.as_slice());
-        }
+        client.expect_served(&node, &blob.shards).await?;
     }
     Ok(())
 }
@@ -142,18 +129,7 @@ async fn restart_and_crash_keep_every_acknowledged_shard() -> Result<()> {
     node.kill()?; // no flush, no clean shutdown: only the fsynced WAL survives
     node.restart()?;
     for blob in [&first, &second] {
-        for (h, body) in &blob.shards {
-            let got = client
-                .send(&node, "GET", &blob.path(h.chunk, h.shard), vec![])
-                .await?;
-            ensure!(
-                got.status() == StatusCode::OK,
-                "lost {} {}",
-                h.chunk,
-                h.shard
-            );
-            ensure!(got.bytes().await?.as_ref() == body.as_slice());
-        }
+        client.expect_served(&node, &blob.shards).await?;
     }
     Ok(())
 }
@@ -305,13 +281,8 @@ async fn corrupted_bytes_on_disk_are_detected_and_never_served() -> Result<()> {
         "not even a range of it is served"
     );
 
-    for (h, body) in blob.shards.iter().filter(|(h, _)| h != victim_header) {
-        let got = client
-            .send(&node, "GET", &blob.path(h.chunk, h.shard), vec![])
-            .await?;
-        ensure!(got.status() == StatusCode::OK);
-        ensure!(got.bytes().await?.as_ref() == body.as_slice());
-    }
+    let healthy = blob.shards.iter().filter(|(h, _)| h != victim_header);
+    client.expect_served(&node, healthy).await?;
     let stats = client.stats(&node).await?;
     ensure!(stats["marked_for_repair"] == 1, "{stats}");
     let metrics = client.metrics(&node).await?;
@@ -348,12 +319,7 @@ async fn a_full_node_says_so_and_keeps_what_it_has() -> Result<()> {
         }
     }
     ensure!(stored == 5, "stored {stored}");
-    for (h, body) in &blob.shards[..5] {
-        let got = client
-            .send(&node, "GET", &blob.path(h.chunk, h.shard), vec![])
-            .await?;
-        ensure!(got.bytes().await?.as_ref() == body.as_slice());
-    }
+    client.expect_served(&node, &blob.shards[..5]).await?;
     Ok(())
 }
 

@@ -55,21 +55,12 @@ impl IntoResponse for ApiError {
 
 impl From<Refusal> for ApiError {
     fn from(r: Refusal) -> Self {
-        let (status, code) = match &r {
-            Refusal::Auth(basalt_core::AuthError::Replayed) => {
-                (StatusCode::UNAUTHORIZED, "replayed")
-            }
-            Refusal::Auth(basalt_core::AuthError::Expired { .. }) => {
-                (StatusCode::UNAUTHORIZED, "expired")
-            }
-            Refusal::Auth(basalt_core::AuthError::BadSignature) => {
-                (StatusCode::UNAUTHORIZED, "bad_signature")
-            }
-            Refusal::Auth(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-            Refusal::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            Refusal::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+        let status = match &r {
+            Refusal::Auth(_) => StatusCode::UNAUTHORIZED,
+            Refusal::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Refusal::Busy => StatusCode::SERVICE_UNAVAILABLE,
         };
-        Self::new(status, code, r.to_string())
+        Self::new(status, r.code(), r.to_string())
     }
 }
 

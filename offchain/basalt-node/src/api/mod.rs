@@ -81,6 +81,39 @@ impl Node {
         self.identity.verifying_key().to_bytes()
     }
 
+    /// Authenticates a request whose body hashes to `body_hash` (BLAKE3; of the empty
+    /// string when there is none) and returns the caller's key. Every refusal is counted
+    /// under its code in `basalt_node_refusals_total`.
+    ///
+    /// # Errors
+    ///
+    /// The refusal as an [`ApiError`] (401, 429 or 503).
+    pub fn authenticate(
+        &self,
+        method: &axum::http::Method,
+        uri: &axum::http::Uri,
+        headers: &axum::http::HeaderMap,
+        body_hash: &[u8; 32],
+    ) -> Result<[u8; 32], ApiError> {
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        self.auth
+            .check(method.as_str(), path, headers, body_hash)
+            .map_err(|r| {
+                self.metrics
+                    .refusals
+                    .get_or_create(&crate::metrics::RefusalLabels { reason: r.code() })
+                    .inc();
+                r.into()
+            })
+    }
+
+    /// Copies the store's usage into the gauges.
+    pub fn refresh_usage_gauges(&self) {
+        let u = self.store.usage();
+        self.metrics.used_bytes.set(u.used_bytes as i64);
+        self.metrics.shards.set(u.shards as i64);
+    }
+
     fn receipt(&self, header: &basalt_core::ShardHeader) -> Receipt {
         Receipt::sign(&self.identity, header)
     }

@@ -20,9 +20,7 @@ pub async fn health(State(node): State<Arc<Node>>) -> Json<serde_json::Value> {
 /// `GET /metrics`: Prometheus text format. Unauthenticated: scrapers cannot sign, and it
 /// reveals only counts; bind the node to loopback or firewall it if that matters.
 pub async fn metrics(State(node): State<Arc<Node>>) -> Response {
-    let u = node.store.usage();
-    node.metrics.used_bytes.set(u.used_bytes as i64);
-    node.metrics.shards.set(u.shards as i64);
+    node.refresh_usage_gauges();
     (
         [(
             header::CONTENT_TYPE,
@@ -40,13 +38,7 @@ pub async fn stats(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    node.auth.check(
-        method.as_str(),
-        path,
-        &headers,
-        blake3::hash(b"").as_bytes(),
-    )?;
+    node.authenticate(&method, &uri, &headers, blake3::hash(b"").as_bytes())?;
     let store = Arc::clone(&node.store);
     let repair = tokio::task::spawn_blocking(move || store.repair_queue())
         .await

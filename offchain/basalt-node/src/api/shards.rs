@@ -51,37 +51,9 @@ fn counted(node: &Node, op: &'static str, result: Result<Response>) -> Response 
     response
 }
 
-fn path_and_query(uri: &Uri) -> &str {
-    uri.path_and_query().map_or("/", |p| p.as_str())
-}
-
 /// Authenticates a body-less request.
 fn caller(node: &Node, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<[u8; 32]> {
-    let empty = blake3::hash(b"");
-    node.auth
-        .check(
-            method.as_str(),
-            path_and_query(uri),
-            headers,
-            empty.as_bytes(),
-        )
-        .map_err(|r| refused(node, r))
-}
-
-fn refused(node: &Node, r: crate::auth::Refusal) -> ApiError {
-    let reason = match &r {
-        crate::auth::Refusal::Auth(basalt_core::AuthError::Replayed) => "replayed",
-        crate::auth::Refusal::Auth(basalt_core::AuthError::Expired { .. }) => "expired",
-        crate::auth::Refusal::Auth(basalt_core::AuthError::BadSignature) => "bad_signature",
-        crate::auth::Refusal::Auth(_) => "unauthenticated",
-        crate::auth::Refusal::RateLimited { .. } => "rate_limited",
-        crate::auth::Refusal::Busy => "busy",
-    };
-    node.metrics
-        .refusals
-        .get_or_create(&crate::metrics::RefusalLabels { reason })
-        .inc();
-    r.into()
+    node.authenticate(method, uri, headers, blake3::hash(b"").as_bytes())
 }
 
 /// Runs a blocking store call off the async threads.
@@ -175,15 +147,7 @@ async fn put_inner(
         }
     })?;
     let body_hash = blake3::hash(&bytes);
-    let uploader = node
-        .auth
-        .check(
-            method.as_str(),
-            path_and_query(uri),
-            headers,
-            body_hash.as_bytes(),
-        )
-        .map_err(|r| refused(node, r))?;
+    let uploader = node.authenticate(method, uri, headers, body_hash.as_bytes())?;
     let (header, data) = ShardHeader::decode(&bytes)
         .map_err(|e| ApiError::bad_request("bad_header", e.to_string()))?;
     if ShardKey::of(&header) != key {
@@ -199,7 +163,7 @@ async fn put_inner(
     let data = bytes.slice(HEADER_LEN..);
     let outcome = blocking(node, move |s| s.put(&header, &data, uploader, now_ms())).await?;
     node.metrics.bytes_in.inc_by(len);
-    refresh_usage(node);
+    node.refresh_usage_gauges();
     let receipt = node.receipt(&header);
     let status = match outcome {
         PutOutcome::Stored => StatusCode::CREATED,
@@ -211,12 +175,6 @@ async fn put_inner(
         "stored": outcome == PutOutcome::Stored,
     });
     Ok((status, Json(body)).into_response())
-}
-
-fn refresh_usage(node: &Node) {
-    let u = node.store.usage();
-    node.metrics.used_bytes.set(u.used_bytes as i64);
-    node.metrics.shards.set(u.shards as i64);
 }
 
 /// `GET /v1/shards/{cid}/{chunk}/{shard}`, optionally with `Range: bytes=a-b` over the
@@ -364,7 +322,7 @@ pub async fn delete(
         if !blocking(&node, move |s| s.delete(&key)).await? {
             return Err(ApiError::not_found());
         }
-        refresh_usage(&node);
+        node.refresh_usage_gauges();
         Ok(StatusCode::NO_CONTENT.into_response())
     }
     .await;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use basalt_core::{encode_blob, BlobManifest, RequestAuth, ShardHeader};
 use ed25519_dalek::SigningKey;
 use rand_core::{OsRng, RngCore};
@@ -225,6 +225,25 @@ impl Client {
     pub async fn metrics(&self, node: &NodeProcess) -> Result<String> {
         let url = format!("{}/metrics", node.url());
         Ok(self.http.get(url).send().await?.text().await?)
+    }
+
+    /// Checks that the node serves exactly each shard's header ‖ data.
+    pub async fn expect_served<'a>(
+        &self,
+        node: &NodeProcess,
+        shards: impl IntoIterator<Item = &'a (ShardHeader, Vec<u8>)>,
+    ) -> Result<()> {
+        for (h, body) in shards {
+            let path = format!("/v1/shards/{}/{}/{}", h.blob, h.chunk, h.shard);
+            let got = self.send(node, "GET", &path, vec![]).await?;
+            let status = got.status();
+            ensure!(status == reqwest::StatusCode::OK, "GET {path}: {status}");
+            ensure!(
+                got.bytes().await?.as_ref() == body.as_slice(),
+                "GET {path}: bytes differ"
+            );
+        }
+        Ok(())
     }
 
     /// Signs and sends a request.

@@ -173,22 +173,9 @@ impl<R: Read> BlobEncoder<R> {
             return Ok(None);
         }
         let n = usize::from(self.layout.total_shards());
-        let chunk_len = self.layout.chunk_len(index) as usize;
         let shard_len = self.layout.shard_len(index) as usize;
         let mut buf = vec![0u8; n * shard_len];
-        let plain_len = if self.cipher.is_some() {
-            chunk_len - TAG_LEN
-        } else {
-            chunk_len
-        };
-        self.read_exact(&mut buf[..plain_len])?;
-        let last = index + 1 == self.layout.chunk_count();
-        if let Some(cipher) = &self.cipher {
-            cipher
-                .seal_in_place(index, last, &mut buf[..chunk_len])
-                .expect("chunk_len includes the tag");
-        }
-        self.cid.update(&buf[..chunk_len]);
+        self.read_sealed(index, &mut buf)?;
         self.codec.encode(&mut buf, shard_len)?;
         let leaf_size = self.layout.leaf_size() as usize;
         let roots: Vec<Hash> = buf
@@ -205,6 +192,25 @@ impl<R: Read> BlobEncoder<R> {
         }))
     }
 
+    /// Reads, seals and hashes the rest of the input without erasure coding, and returns
+    /// the blob's CID: the first pass of a streaming put, which must name the blob in every
+    /// shard header before the first shard is sent. Sealing is deterministic for a given
+    /// key, so a second encoder over the same input and key produces the same CID.
+    ///
+    /// # Errors
+    ///
+    /// As [`BlobEncoder::next_chunk`] and [`BlobEncoder::finish`].
+    pub fn into_cid(mut self) -> Result<Cid, EncodeError> {
+        let mut buf = Vec::new();
+        while self.next < self.layout.chunk_count() {
+            buf.resize(self.layout.chunk_len(self.next) as usize, 0);
+            self.read_sealed(self.next, &mut buf)?;
+            self.next += 1;
+        }
+        self.check_input_ended()?;
+        Ok(self.cid.finish())
+    }
+
     /// Checks the input ended where announced and returns the manifest.
     ///
     /// # Errors
@@ -218,10 +224,40 @@ impl<R: Read> BlobEncoder<R> {
                 total: self.layout.chunk_count(),
             });
         }
+        self.check_input_ended()?;
+        Ok(BlobManifest {
+            cid: self.cid.finish(),
+            encrypted: self.cipher.is_some(),
+            plain_size: self.plain_size,
+            commitment: BlobCommitment::from_shard_roots(self.layout, self.shard_roots),
+        })
+    }
+
+    /// Reads chunk `index`'s plaintext into the front of `buf` (at least the chunk's
+    /// length), seals it in place when encrypting, and adds the stored bytes to the CID.
+    fn read_sealed(&mut self, index: u32, buf: &mut [u8]) -> Result<(), EncodeError> {
+        let chunk_len = self.layout.chunk_len(index) as usize;
+        let plain_len = if self.cipher.is_some() {
+            chunk_len - TAG_LEN
+        } else {
+            chunk_len
+        };
+        self.read_exact(&mut buf[..plain_len])?;
+        let last = index + 1 == self.layout.chunk_count();
+        if let Some(cipher) = &self.cipher {
+            cipher
+                .seal_in_place(index, last, &mut buf[..chunk_len])
+                .expect("chunk_len includes the tag");
+        }
+        self.cid.update(&buf[..chunk_len]);
+        Ok(())
+    }
+
+    fn check_input_ended(&mut self) -> Result<(), EncodeError> {
         let mut probe = [0u8; 1];
         loop {
             match self.reader.read(&mut probe) {
-                Ok(0) => break,
+                Ok(0) => return Ok(()),
                 Ok(_) => {
                     return Err(EncodeError::TrailingData {
                         expected: self.plain_size,
@@ -231,12 +267,6 @@ impl<R: Read> BlobEncoder<R> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(BlobManifest {
-            cid: self.cid.finish(),
-            encrypted: self.cipher.is_some(),
-            plain_size: self.plain_size,
-            commitment: BlobCommitment::from_shard_roots(self.layout, self.shard_roots),
-        })
     }
 
     fn read_exact(&mut self, mut dst: &mut [u8]) -> Result<(), EncodeError> {

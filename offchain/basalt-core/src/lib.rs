@@ -1,6 +1,6 @@
 //! Basalt's data plane without I/O: content IDs, chunking and Reed-Solomon coding, shard
-//! Merkle trees, per-chunk encryption and key wrapping, the shard header, signed requests and
-//! storage receipts.
+//! Merkle trees, per-chunk encryption and key wrapping, the shard header and stored manifest,
+//! signed requests and storage receipts.
 //!
 //! The put path is [`BlobEncoder`] (bytes in, shards out, one chunk at a time); the get
 //! path is [`ChunkDecoder`] / [`BlobReader`] (shards in, bytes out). Storage-proof
@@ -15,6 +15,7 @@ pub mod encoder;
 pub mod encryption;
 pub mod erasure;
 pub mod header;
+pub mod manifest;
 pub mod merkle;
 pub mod receipt;
 
@@ -27,5 +28,6 @@ pub use encoder::{encode_blob, stored_size, BlobEncoder, BlobManifest, EncodeErr
 pub use encryption::{unwrap_key, wrap_key, ChunkCipher, CryptoError, DataKey};
 pub use erasure::{Backend, ErasureCodec, ErasureError};
 pub use header::{HeaderError, ShardHeader, HEADER_LEN};
+pub use manifest::{ManifestError, StoredManifest};
 pub use merkle::{shard_root, BlobCommitment, MerkleTree, StorageProof};
 pub use receipt::{Receipt, ReceiptError, RECEIPT_LEN};

@@ -146,6 +146,10 @@ impl BlobCommitment {
     pub fn commitment_root(&self) -> Hash {
         self.commitment_root
     }
+    /// Every shard root, chunk-major (index `chunk * (k + m) + shard`).
+    pub fn shard_roots(&self) -> &[Hash] {
+        &self.shard_roots
+    }
     /// One root per shard index (what the chain keeps next to the commitment root).
     pub fn column_roots(&self) -> &[Hash] {
         &self.column_roots

@@ -184,3 +184,28 @@ fn codes_above_256_shards_use_reed_solomon_simd() -> anyhow::Result<()> {
     assert_eq!(read_all(BlobReader::new(&manifest, None, source)?)?, data);
     Ok(())
 }
+
+/// The first pass of a streaming put (seal and hash only) names the same CID as the full
+/// encode, encrypted or not, and a changed input gives another CID.
+#[test]
+fn cid_pass_matches_the_full_encode() -> anyhow::Result<()> {
+    use basalt_core::BlobEncoder;
+    let data = bytes(70_001, 3);
+    let key = DataKey::from_bytes(&[4; DataKey::LEN]);
+    for key in [None, Some(&key)] {
+        let full = basalt_core::encode_blob(&data, 8192, 3, 2, key, |_| {})?;
+        let cid = BlobEncoder::new(&data[..], data.len() as u64, 8192, 3, 2, key)?.into_cid()?;
+        assert_eq!(cid, full.cid);
+        let mut changed = data.clone();
+        changed[40_000] ^= 1;
+        let other =
+            BlobEncoder::new(&changed[..], data.len() as u64, 8192, 3, 2, key)?.into_cid()?;
+        assert_ne!(other, full.cid);
+    }
+    let short = BlobEncoder::new(&data[..100], data.len() as u64, 8192, 3, 2, None)?.into_cid();
+    assert!(matches!(
+        short,
+        Err(basalt_core::EncodeError::Truncated { .. })
+    ));
+    Ok(())
+}

@@ -437,3 +437,69 @@ async fn shutdown_finishes_an_upload_in_flight() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn manifests_are_checked_against_the_shards_held_and_served_to_readers() -> Result<()> {
+    use basalt_core::StoredManifest;
+    let dir = tempfile::tempdir()?;
+    let node = NodeProcess::start(dir.path(), &[])?;
+    let client = Client::new();
+    let blob = TestBlob::random(300_000, 128 << 10, 4, 2)?;
+    put_all(&client, &node, &blob).await?;
+    let path = format!("/v1/manifests/{}", blob.manifest.cid);
+    let stored = StoredManifest {
+        manifest: blob.manifest.clone(),
+        owner_key: Vec::new(),
+    };
+    let bytes = stored.encode();
+
+    // Malformed, for another blob, or contradicting a held shard: refused, nothing stored.
+    let bad = client
+        .send(&node, "PUT", &path, b"not a manifest".to_vec())
+        .await?;
+    ensure!(
+        error_code(bad).await? == (StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest".into())
+    );
+    let other = TestBlob::random(1_000, 128 << 10, 4, 2)?;
+    let foreign = StoredManifest {
+        manifest: other.manifest.clone(),
+        owner_key: Vec::new(),
+    };
+    let wrong_blob = client.send(&node, "PUT", &path, foreign.encode()).await?;
+    ensure!(wrong_blob.status() == StatusCode::UNPROCESSABLE_ENTITY);
+    let mut roots = bytes.clone();
+    let last = roots.len() - 1;
+    roots[last] ^= 1; // the last shard root no longer matches the shard held here
+    let contradicting = client.send(&node, "PUT", &path, roots).await?;
+    ensure!(contradicting.status() == StatusCode::UNPROCESSABLE_ENTITY);
+    // Nothing stored, so nothing shows this key uploaded it: the chain would have to say,
+    // and it cannot be reached.
+    let missing = client.send(&node, "GET", &path, vec![]).await?;
+    ensure!(
+        missing.status() == StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        missing.status()
+    );
+
+    let first = client.send(&node, "PUT", &path, bytes.clone()).await?;
+    ensure!(
+        first.status() == StatusCode::CREATED,
+        "{}",
+        first.text().await?
+    );
+    let again = client.send(&node, "PUT", &path, bytes.clone()).await?;
+    ensure!(again.status() == StatusCode::OK, "a second put is a no-op");
+    let got = client.send(&node, "GET", &path, vec![]).await?;
+    ensure!(got.status() == StatusCode::OK);
+    ensure!(got.bytes().await?.as_ref() == bytes.as_slice());
+
+    // Another key is not the uploader and the chain cannot be asked: never an allow.
+    let stranger = Client::new();
+    let refused = stranger.send(&node, "GET", &path, vec![]).await?;
+    ensure!(
+        refused.status() == StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        refused.status()
+    );
+    Ok(())
+}

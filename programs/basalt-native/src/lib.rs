@@ -37,3 +37,36 @@ pub fn program_test() -> ProgramTest {
     test.prefer_bpf(false);
     test
 }
+
+/// The program as a builtin entrypoint for any Agave-3.1 runtime that takes one (LiteSVM's
+/// and surfpool's `add_builtin`), after [`install_syscall_stubs`] has run in this process.
+pub fn builtin_entrypoint() -> solana_program_runtime::invoke_context::BuiltinFunctionWithContext {
+    let entry: Option<solana_program_runtime::invoke_context::BuiltinFunctionWithContext> =
+        processor!(process_instruction);
+    entry.expect("processor! always builds an entrypoint")
+}
+
+/// Installs program-test's syscall stubs, which route a native program's CPIs, logs and
+/// sysvar reads into the runtime that invoked it. program-test installs them (once per
+/// process) when it starts a bank and offers no other way, so this starts one throwaway
+/// bank. Call it before a builtin from [`builtin_entrypoint`] runs outside program-test.
+pub fn install_syscall_stubs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Its own thread and runtime, so callers inside an async runtime can call this too.
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a current-thread tokio runtime starts");
+            runtime.block_on(async {
+                let _bank = ProgramTest::default().start_with_context().await;
+            });
+        })
+        .join()
+        .expect("program-test's bank starts");
+        // program-test also installs a logger at debug level for the runtime's message
+        // processor: every instruction would print several lines. Keep warnings only.
+        log::set_max_level(log::LevelFilter::Warn);
+    });
+}

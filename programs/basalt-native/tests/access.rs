@@ -29,6 +29,7 @@ async fn blob(net: &mut Net) -> Result<(Keypair, Pubkey)> {
         commitment_root: [7; 32],
         expiry_epoch: 10,
         public: false,
+        encrypted: false,
     };
     net.send(&[ix::blob_register(&owner.pubkey(), args)], &[&owner])
         .await?;

@@ -57,6 +57,7 @@ fn register_args(e: &Encoded, expiry_epoch: u64) -> BlobRegisterArgs {
         commitment_root: e.manifest.commitment.commitment_root(),
         expiry_epoch,
         public: false,
+        encrypted: false,
     }
 }
 
@@ -814,6 +815,7 @@ fn registration_transaction_sizes() -> Result<()> {
         commitment_root: [2; 32],
         expiry_epoch: 100,
         public: false,
+        encrypted: false,
     };
     let blob = pda::blob(&args.cid_digest);
     let tokens = Pubkey::new_unique();

@@ -116,6 +116,7 @@ pub struct BlobRegistered {
     pub commitment_root: [u8; 32],
     pub expiry_epoch: u64,
     pub public: bool,
+    pub encrypted: bool,
     pub slot: u64,
 }
 

@@ -80,6 +80,7 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_shard"),
             StoreError::Full { .. } => (StatusCode::INSUFFICIENT_STORAGE, "full"),
             StoreError::Conflict => (StatusCode::CONFLICT, "conflict"),
+            StoreError::Manifest(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest"),
             StoreError::Corrupt(_) => (StatusCode::INTERNAL_SERVER_ERROR, "corrupt"),
             StoreError::OutOfRange(_) => (StatusCode::NOT_FOUND, "out_of_range"),
             StoreError::Engine(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_engine"),

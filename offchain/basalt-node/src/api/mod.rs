@@ -7,25 +7,31 @@
 //! | HEAD | same | a reader | length and root, without reading the data |
 //! | DELETE | same | blob owner or DELETE grantee; the uploader while the blob is unregistered | delete |
 //! | GET | `/v1/shards/{cid}/{chunk}/{shard}/proof/{leaf}` | a reader | leaf, Merkle path to the column root |
+//! | PUT | `/v1/manifests/{cid}` | any signed key | store the blob's manifest (`basalt_core::StoredManifest`) |
+//! | GET | `/v1/manifests/{cid}` | a reader | the manifest, to check against the chain's commitment root |
 //! | GET | `/v1/stats` | any signed key | capacity, usage, shard and repair counts |
 //! | GET | `/health` | anyone | liveness |
 //! | GET | `/metrics` | anyone | Prometheus text format |
 //!
-//! **Readers** are the key that uploaded the shard, and any key the chain's ACL admits
+//! **Readers** are the key that uploaded the shard (or manifest), and any key the chain's ACL admits
 //! (owner, public blob, READ grant, token gate: see `chain.rs`). Every request except
 //! `/health` and `/metrics` is signed (see `basalt_core::auth`); errors are JSON
 //! `{"error": code, "message": text}`.
 
 mod error;
+mod manifests;
 mod ops;
 mod shards;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use basalt_core::Receipt;
+use basalt_core::{Cid, Receipt};
 use ed25519_dalek::SigningKey;
 use tokio::sync::Semaphore;
 use tower_http::timeout::TimeoutLayer;
@@ -33,8 +39,8 @@ use tower_http::timeout::TimeoutLayer;
 use crate::auth::Authenticator;
 use crate::chain::Chain;
 use crate::config::NodeConfig;
-use crate::metrics::Metrics;
-use crate::store::ShardStore;
+use crate::metrics::{Metrics, RequestLabels};
+use crate::store::{ShardStore, StoreError};
 
 pub use error::ApiError;
 
@@ -119,6 +125,85 @@ impl Node {
     }
 }
 
+/// Counts the request under `op` with its final status.
+fn counted(node: &Node, op: &'static str, result: Result<Response, ApiError>) -> Response {
+    let response = result.unwrap_or_else(IntoResponse::into_response);
+    node.metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            op,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}
+
+/// Authenticates a body-less request.
+fn caller(
+    node: &Node,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<[u8; 32], ApiError> {
+    node.authenticate(method, uri, headers, blake3::hash(b"").as_bytes())
+}
+
+/// Runs a blocking store call off the async threads.
+async fn blocking<T: Send + 'static>(
+    node: &Node,
+    f: impl FnOnce(&ShardStore) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let store = Arc::clone(&node.store);
+    let result = tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?;
+    if let Err(StoreError::Corrupt(_)) = &result {
+        node.metrics.corrupt_shards.inc();
+    }
+    result.map_err(ApiError::from)
+}
+
+/// Reads an upload body of at most `max_shard_bytes`, holding one upload slot.
+async fn read_body(node: &Node, body: Body) -> Result<Bytes, ApiError> {
+    let max = node.config.max_shard_bytes;
+    axum::body::to_bytes(body, max).await.map_err(|e| {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("body exceeds this node's limit of {max} bytes"),
+            )
+        } else {
+            ApiError::bad_request(
+                "incomplete_body",
+                format!("upload did not complete ({e}); nothing was stored"),
+            )
+        }
+    })
+}
+
+/// Allows a read of `blob`'s data by the key that uploaded it here (`uploader`), or by
+/// whoever the chain's ACL admits. Unauthorized callers get 403 whether or not the data
+/// exists here.
+async fn authorize_blob_read(
+    node: &Node,
+    blob: &Cid,
+    uploader: Option<[u8; 32]>,
+    caller: &[u8; 32],
+) -> Result<(), ApiError> {
+    if uploader == Some(*caller) {
+        return Ok(());
+    }
+    let decision = node.chain.read_access(blob, caller).await?;
+    if !decision.allowed() {
+        return Err(ApiError::forbidden(format!(
+            "the chain's access list does not let this key read blob {blob} ({decision:?})"
+        )));
+    }
+    Ok(())
+}
+
 /// The router with every route and the request timeout.
 pub fn router(node: Arc<Node>) -> Router {
     let timeout = Duration::from_secs(node.config.request_timeout_secs);
@@ -132,6 +217,10 @@ pub fn router(node: Arc<Node>) -> Router {
                 .delete(shards::delete),
         )
         .route(&format!("{shard}/proof/{{leaf}}"), get(shards::proof))
+        .route(
+            "/v1/manifests/{cid}",
+            get(manifests::get).put(manifests::put),
+        )
         .route("/v1/stats", get(ops::stats))
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))

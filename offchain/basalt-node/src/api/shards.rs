@@ -9,10 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use basalt_core::{Cid, ShardHeader, HEADER_LEN};
 
-use super::{ApiError, Node};
+use super::{authorize_blob_read, blocking, caller, counted, read_body, ApiError, Node};
 use crate::auth::now_ms;
-use crate::metrics::RequestLabels;
-use crate::store::{PutOutcome, ShardKey, ShardStore, StoreError};
+use crate::store::{PutOutcome, ShardKey};
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
@@ -38,56 +37,13 @@ impl ShardPath {
     }
 }
 
-/// Counts the request under `op` with its final status.
-fn counted(node: &Node, op: &'static str, result: Result<Response>) -> Response {
-    let response = result.unwrap_or_else(IntoResponse::into_response);
-    node.metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            op,
-            status: response.status().as_u16(),
-        })
-        .inc();
-    response
-}
-
-/// Authenticates a body-less request.
-fn caller(node: &Node, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<[u8; 32]> {
-    node.authenticate(method, uri, headers, blake3::hash(b"").as_bytes())
-}
-
-/// Runs a blocking store call off the async threads.
-async fn blocking<T: Send + 'static>(
-    node: &Node,
-    f: impl FnOnce(&ShardStore) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T> {
-    let store = Arc::clone(&node.store);
-    let result = tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?;
-    if let Err(StoreError::Corrupt(_)) = &result {
-        node.metrics.corrupt_shards.inc();
-    }
-    result.map_err(ApiError::from)
-}
-
-/// Allows a read by the uploader of the shard, or by whoever the chain's ACL admits.
+/// Allows a read of a shard by its uploader, or by whoever the chain's ACL admits.
 /// Unauthorized callers get 403 whether or not the shard exists here.
 async fn authorize_read(node: &Node, key: &ShardKey, caller: &[u8; 32]) -> Result<ShardHeader> {
     let k = *key;
     let head = blocking(node, move |s| s.head(&k)).await?;
-    if let Some((header, uploader)) = head {
-        if uploader == *caller {
-            return Ok(header);
-        }
-    }
-    let decision = node.chain.read_access(&key.blob, caller).await?;
-    if !decision.allowed() {
-        return Err(ApiError::forbidden(format!(
-            "the chain's access list does not let this key read blob {} ({decision:?})",
-            key.blob
-        )));
-    }
+    let uploader = head.as_ref().map(|(_, uploader)| *uploader);
+    authorize_blob_read(node, &key.blob, uploader, caller).await?;
     head.map(|(h, _)| h).ok_or_else(ApiError::not_found)
 }
 
@@ -130,22 +86,7 @@ async fn put_inner(
         .acquire()
         .await
         .map_err(|_| ApiError::internal("node is shutting down"))?;
-    let max = node.config.max_shard_bytes;
-    let bytes = axum::body::to_bytes(body, max).await.map_err(|e| {
-        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-        {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("body exceeds this node's limit of {max} bytes"),
-            )
-        } else {
-            ApiError::bad_request(
-                "incomplete_body",
-                format!("upload did not complete ({e}); nothing was stored"),
-            )
-        }
-    })?;
+    let bytes = read_body(node, body).await?;
     let body_hash = blake3::hash(&bytes);
     let uploader = node.authenticate(method, uri, headers, body_hash.as_bytes())?;
     let (header, data) = ShardHeader::decode(&bytes)

@@ -117,6 +117,7 @@ mod tests {
             epoch_slots: EPOCH_SLOTS,
             proof_window_slots: 10,
             public: false,
+            encrypted: false,
             token_gate: None,
             active: true,
             bump: 255,

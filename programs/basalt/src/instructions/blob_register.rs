@@ -18,6 +18,9 @@ pub struct BlobRegisterArgs {
     pub commitment_root: [u8; 32],
     pub expiry_epoch: u64,
     pub public: bool,
+    /// The stored bytes are ciphertext (`basalt_core` per-chunk AEAD). Recorded on chain
+    /// so a reader never takes ciphertext for the file because a node said otherwise.
+    pub encrypted: bool,
 }
 
 /// Creates a blob with its shards unplaced; `blob_place` places them and activates it
@@ -68,6 +71,7 @@ impl BlobRegister<'_> {
             epoch_slots: config.epoch_slots,
             proof_window_slots: config.proof_window_slots,
             public: args.public,
+            encrypted: args.encrypted,
             token_gate: None,
             active: false,
             bump: ctx.bumps.blob,
@@ -84,6 +88,7 @@ impl BlobRegister<'_> {
             commitment_root: args.commitment_root,
             expiry_epoch: args.expiry_epoch,
             public: args.public,
+            encrypted: args.encrypted,
             slot: clock.slot,
         });
         Ok(())

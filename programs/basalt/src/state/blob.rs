@@ -97,6 +97,8 @@ pub struct Blob {
     pub proof_window_slots: u64,
     /// Anyone may read.
     pub public: bool,
+    /// The stored bytes are ciphertext.
+    pub encrypted: bool,
     pub token_gate: Option<TokenGate>,
     /// Every slot is placed and the column roots match the commitment root.
     pub active: bool,

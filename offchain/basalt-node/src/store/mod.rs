@@ -6,6 +6,7 @@
 //! | `meta` | [`ShardKey`] | shard header (108 B) ‖ uploader key (32 B) ‖ stored-at ms (u64 LE) |
 //! | `blobs` | blob CID digest (32 B) | uploader key (32 B) ‖ first-seen ms (u64 LE) |
 //! | `repair` | [`ShardKey`] | why the shard was marked (UTF-8) |
+//! | `manifests` | blob CID digest (32 B) | uploader key (32 B) ‖ [`basalt_core::StoredManifest`] |
 //!
 //! Keys are big-endian (digest ‖ chunk ‖ shard) so that every shard of a blob, and every
 //! chunk of one column, sits under one key prefix in order.
@@ -31,6 +32,10 @@ use std::sync::Mutex;
 
 use basalt_core::proof::Hash;
 use basalt_core::{Cid, HeaderError, MerkleTree, ShardHeader, HEADER_LEN};
+mod manifest;
+
+pub use manifest::ManifestRecord;
+
 use rocksdb::{
     BlockBasedOptions, ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch,
     WriteOptions, DB,
@@ -40,6 +45,7 @@ const CF_SHARDS: &str = "shards";
 const CF_META: &str = "meta";
 const CF_BLOBS: &str = "blobs";
 const CF_REPAIR: &str = "repair";
+const CF_MANIFESTS: &str = "manifests";
 const META_LEN: usize = HEADER_LEN + 32 + 8;
 /// Puts of the same key are serialized on one of this many locks; different keys mostly
 /// proceed in parallel, so RocksDB can group-commit their WAL syncs.
@@ -117,6 +123,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("no such leaf or chunk: {0}")]
     OutOfRange(String),
+    #[error("manifest rejected: {0}")]
+    Manifest(String),
     #[error("storage engine: {0}")]
     Engine(#[from] rocksdb::Error),
 }
@@ -183,8 +191,9 @@ pub struct ShardStore {
     db: DB,
     sync: SyncPolicy,
     capacity: u64,
-    // INV: used == sum of shard_len over every record in `meta` plus reservations of puts
-    // in flight; shards == number of records in `meta`.
+    // INV: used == sum of shard_len over every record in `meta`, plus the length of every
+    // record in `manifests`, plus reservations of puts in flight; shards == number of
+    // records in `meta`.
     used: AtomicU64,
     shards: AtomicU64,
     stripes: Vec<Mutex<()>>,
@@ -223,7 +232,8 @@ impl ShardStore {
             ColumnFamilyDescriptor::new(CF_SHARDS, shard_opts),
             ColumnFamilyDescriptor::new(CF_META, small_opts.clone()),
             ColumnFamilyDescriptor::new(CF_BLOBS, small_opts.clone()),
-            ColumnFamilyDescriptor::new(CF_REPAIR, small_opts),
+            ColumnFamilyDescriptor::new(CF_REPAIR, small_opts.clone()),
+            ColumnFamilyDescriptor::new(CF_MANIFESTS, small_opts),
         ];
         let db = DB::open_cf_descriptors(&db_opts, dir, cfs)?;
         let store = Self {
@@ -243,6 +253,13 @@ impl ShardStore {
                 used += u64::from(header.shard_len());
             }
             count += 1;
+        }
+        for item in store
+            .db
+            .iterator_cf(store.cf(CF_MANIFESTS), IteratorMode::Start)
+        {
+            let (_, value) = item?;
+            used += value.len() as u64;
         }
         store.used.store(used, Ordering::Relaxed);
         store.shards.store(count, Ordering::Relaxed);
@@ -331,16 +348,10 @@ impl ShardStore {
         batch.put_cf(self.cf(CF_SHARDS), k, data);
         batch.put_cf(self.cf(CF_META), k, &meta);
         batch.delete_cf(self.cf(CF_REPAIR), k);
-        let digest = header.blob.digest();
-        if self.db.get_pinned_cf(self.cf(CF_BLOBS), digest)?.is_none() {
-            let mut entry = Vec::with_capacity(40);
-            entry.extend_from_slice(&uploader);
-            entry.extend_from_slice(&now_ms.to_le_bytes());
-            batch.put_cf(self.cf(CF_BLOBS), digest, entry);
-        }
+        self.index_blob(&mut batch, &header.blob, uploader, now_ms)?;
         if let Err(e) = self.db.write_opt(batch, &self.write_options()) {
             if !replaces {
-                self.used.fetch_sub(needed, Ordering::Relaxed);
+                self.release(needed);
             }
             return Err(e.into());
         }
@@ -363,6 +374,22 @@ impl ShardStore {
                 used,
                 needed,
             })
+    }
+
+    /// Gives back `bytes` of capacity (never below zero).
+    fn release(&self, bytes: u64) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                Some(used.saturating_sub(bytes))
+            });
+    }
+
+    /// The lock stripe of a blob's manifest.
+    fn blob_lock(&self, blob: &Cid) -> std::sync::MutexGuard<'_, ()> {
+        self.stripes[usize::from(blob.digest()[0]) % LOCK_STRIPES]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The header of a stored shard, without reading or checking its data.
@@ -496,10 +523,7 @@ impl ShardStore {
         batch.delete_cf(self.cf(CF_META), k);
         batch.delete_cf(self.cf(CF_REPAIR), k);
         self.db.write_opt(batch, &self.write_options())?;
-        self.used.fetch_sub(
-            len.min(self.used.load(Ordering::Relaxed)),
-            Ordering::Relaxed,
-        );
+        self.release(len);
         self.shards.fetch_sub(1, Ordering::Relaxed);
         Ok(true)
     }
@@ -523,7 +547,8 @@ impl ShardStore {
         Ok(out)
     }
 
-    /// Deletes every shard of `blob` and its index entry. Returns how many shards went.
+    /// Deletes every shard of `blob`, its manifest and its index entry. Returns how many
+    /// shards went.
     ///
     /// # Errors
     ///
@@ -534,6 +559,7 @@ impl ShardStore {
         for key in &keys {
             deleted += usize::from(self.delete(key)?);
         }
+        self.delete_manifest(blob)?;
         self.db
             .delete_cf_opt(self.cf(CF_BLOBS), blob.digest(), &self.write_options())?;
         Ok(deleted)

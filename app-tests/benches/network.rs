@@ -1,0 +1,145 @@
+//! Put and get of one file (1 GiB by default, `BENCH_SIZE_MIB`) through a local network of
+//! 14 storage nodes, next to the raw loopback throughput of the same shard bytes to a
+//! trivial HTTP sink measured in the same run; the chain confirmation of the registration
+//! is reported on its own.
+//!
+//! `cargo bench -p basalt-app-tests --bench network`
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::{ensure, Result};
+use axum::body::Bytes;
+use axum::routing::put;
+use axum::Router;
+use basalt_app_tests::{random_bytes, SharedBuf, TestNet};
+use basalt_sdk::{GetOptions, PutOptions};
+use futures::stream::{self, StreamExt};
+
+/// A server that accepts any PUT body and answers GET with `size` bytes.
+async fn start_sink(size: usize) -> Result<String> {
+    let payload = Bytes::from(vec![7u8; size]);
+    let app = Router::new()
+        .route(
+            "/{shard}",
+            put(|body: Bytes| async move { body.len().to_string() }).get(move || {
+                let p = payload.clone();
+                async move { p }
+            }),
+        )
+        .layer(axum::extract::DefaultBodyLimit::disable());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(format!("http://{addr}"))
+}
+
+/// Moves `count` bodies of `shard_len` bytes to the sink and back with `concurrency`
+/// requests in flight; returns (put s, get s).
+async fn raw_loopback(shard_len: usize, count: usize, concurrency: usize) -> Result<(f64, f64)> {
+    let url = start_sink(shard_len).await?;
+    let http = reqwest::Client::new();
+    let body = Bytes::from(vec![1u8; shard_len]);
+    let start = Instant::now();
+    let puts: Vec<_> = stream::iter(0..count)
+        .map(|i| http.put(format!("{url}/{i}")).body(body.clone()).send())
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let put_s = start.elapsed().as_secs_f64();
+    for r in puts {
+        ensure!(r?.status().is_success());
+    }
+    let start = Instant::now();
+    let gets: Vec<Result<usize>> = stream::iter(0..count)
+        .map(|i| {
+            let req = http.get(format!("{url}/{i}"));
+            async move { Ok(req.send().await?.bytes().await?.len()) }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let get_s = start.elapsed().as_secs_f64();
+    let got: usize = gets.into_iter().sum::<Result<usize>>()?;
+    ensure!(got == shard_len * count);
+    Ok((put_s, get_s))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    // `cargo bench` passes --bench; under `cargo test` this runs as a quick smoke test.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let mib: usize = std::env::var("BENCH_SIZE_MIB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if benching { 1024 } else { 8 });
+    let size = mib << 20;
+    let t = TestNet::start(14, 1).await?;
+    let wallet = t.wallets[0].insecure_clone();
+    let options: PutOptions = t.put_options();
+    let data = random_bytes(size);
+
+    let put = t.put(&wallet, data.clone(), &options).await?;
+    let out = SharedBuf::default();
+    let get = basalt_sdk::get(
+        &t.net.client(),
+        &wallet,
+        &put.cid,
+        out.clone(),
+        &GetOptions::default(),
+        |_| {},
+    )
+    .await?;
+    ensure!(out.take() == data, "the file read back differs");
+
+    // The same shard bytes (k + m shards of every chunk) over raw loopback HTTP.
+    let n = put.providers.len();
+    let chunks = size.div_ceil(options.chunk_size as usize).max(1);
+    let shard_len = (put.shard_bytes as usize / (chunks * n)).max(1);
+    let (raw_put_s, raw_get_s) = raw_loopback(shard_len, chunks * n, options.concurrency).await?;
+    // A get moves k of the k + m shards.
+    let k = n - 4;
+    let raw_get_s = raw_get_s * k as f64 / n as f64;
+
+    let mb = size as f64 / 1e6;
+    let put_s = put.upload.as_secs_f64();
+    let get_s = get.elapsed.as_secs_f64();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "file {mib} MiB through {n} local nodes; shard bytes {:.1} MB",
+        put.shard_bytes as f64 / 1e6
+    )?;
+    writeln!(out, "{:<28}{:>12}{:>12}", "", "put MB/s", "get MB/s")?;
+    writeln!(
+        out,
+        "{:<28}{:>12.1}{:>12.1}",
+        "raw loopback (same bytes)",
+        mb / raw_put_s,
+        mb / raw_get_s
+    )?;
+    writeln!(
+        out,
+        "{:<28}{:>12.1}{:>12.1}",
+        "basalt",
+        mb / put_s,
+        mb / get_s
+    )?;
+    writeln!(
+        out,
+        "{:<28}{:>11.0}%{:>11.0}%",
+        "basalt / raw",
+        100.0 * raw_put_s / put_s,
+        100.0 * raw_get_s / get_s
+    )?;
+    writeln!(
+        out,
+        "chain confirmation of the registration: {} ms",
+        put.confirm.as_millis()
+    )?;
+    writeln!(
+        out,
+        "targets on 2 cores: put >= 250 MB/s, get >= 400 MB/s (file bytes)"
+    )?;
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! Helpers of the end-to-end tests: a local network with a funded wallet, and put/get of
+//! in-memory files through the SDK exactly as the CLI does them.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use basalt_core::Cid;
+use basalt_localnet::{Localnet, LocalnetOptions, NodeSettings};
+use basalt_sdk::{GetOptions, GetReport, PutOptions, PutReport};
+use rand_core::{OsRng, RngCore};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+/// A local network in a temporary directory, with wallets funded on it.
+pub struct TestNet {
+    pub net: Localnet,
+    pub wallets: Vec<Keypair>,
+    pub dir: tempfile::TempDir,
+}
+
+/// Options for a test network of `nodes` nodes: fast ACL cache, no GC surprises.
+pub fn options(dir: &std::path::Path, nodes: usize, wallets: &[Keypair]) -> LocalnetOptions {
+    let mut options = LocalnetOptions::new(dir.join("net"));
+    options.nodes = nodes;
+    options.fund = wallets.iter().map(Signer::pubkey).collect();
+    options.node_settings = NodeSettings {
+        acl_cache_ms: 200,
+        ..NodeSettings::default()
+    };
+    options
+}
+
+impl TestNet {
+    /// Starts `nodes` storage nodes and funds `wallets` fresh wallets.
+    ///
+    /// # Errors
+    ///
+    /// When the network does not start.
+    pub async fn start(nodes: usize, wallets: usize) -> Result<Self> {
+        Self::start_with(nodes, wallets, |_| {}).await
+    }
+
+    /// Like [`TestNet::start`], with `adjust` changing the network's options first.
+    ///
+    /// # Errors
+    ///
+    /// When the network does not start.
+    pub async fn start_with(
+        nodes: usize,
+        wallets: usize,
+        adjust: impl FnOnce(&mut LocalnetOptions),
+    ) -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let wallets: Vec<Keypair> = (0..wallets).map(|_| Keypair::new()).collect();
+        let mut options = options(dir.path(), nodes, &wallets);
+        adjust(&mut options);
+        let net = Localnet::start(&options).await?;
+        Ok(Self { net, wallets, dir })
+    }
+
+    /// Shards stored on each running node, from its signed `/v1/stats`.
+    ///
+    /// # Errors
+    ///
+    /// When a node does not answer.
+    pub async fn shards_per_node(&self, wallet: &Keypair) -> Result<Vec<u64>> {
+        let key = basalt_sdk::put::wallet_signing_key(wallet);
+        let http = reqwest::Client::new();
+        let mut counts = Vec::new();
+        for node in &self.net.nodes {
+            let client = basalt_sdk::NodeClient::new(http.clone(), &node.url, key.clone());
+            let stats = client.stats(std::time::Duration::from_secs(10)).await?;
+            counts.push(stats["shards"].as_u64().unwrap_or(u64::MAX));
+        }
+        Ok(counts)
+    }
+
+    /// Put options that use the network's lookup table.
+    pub fn put_options(&self) -> PutOptions {
+        PutOptions {
+            lookup_table: self.net.lookup_table(),
+            ..PutOptions::default()
+        }
+    }
+
+    /// Stores `data` as `wallet`.
+    ///
+    /// # Errors
+    ///
+    /// As [`basalt_sdk::put`].
+    pub async fn put(
+        &self,
+        wallet: &Keypair,
+        data: Vec<u8>,
+        options: &PutOptions,
+    ) -> Result<PutReport, basalt_sdk::PutError> {
+        let size = data.len() as u64;
+        let data = Arc::new(data);
+        basalt_sdk::put(
+            &self.net.client(),
+            wallet,
+            move || Ok(std::io::Cursor::new(SharedBytes(Arc::clone(&data)))),
+            size,
+            options,
+            |_| {},
+        )
+        .await
+    }
+
+    /// Reads `cid` as `wallet` into memory.
+    ///
+    /// # Errors
+    ///
+    /// As [`basalt_sdk::get`].
+    pub async fn get(
+        &self,
+        wallet: &Keypair,
+        cid: &Cid,
+    ) -> Result<(Vec<u8>, GetReport), basalt_sdk::GetError> {
+        let out = SharedBuf::default();
+        let report = basalt_sdk::get(
+            &self.net.client(),
+            wallet,
+            cid,
+            out.clone(),
+            &GetOptions::default(),
+            |_| {},
+        )
+        .await?;
+        Ok((out.take(), report))
+    }
+}
+
+/// Bytes shared between the two passes of a put without copying them.
+struct SharedBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// `len` random bytes.
+pub fn random_bytes(len: usize) -> Vec<u8> {
+    let mut data = vec![0u8; len];
+    OsRng.fill_bytes(&mut data);
+    data
+}
+
+/// A `Write` whose bytes the test can take back after the writer was moved away.
+#[derive(Clone, Default)]
+pub struct SharedBuf(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl SharedBuf {
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut self.0.lock().expect("not poisoned"))
+    }
+}
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("not poisoned").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,328 @@
+//! put, get, ls, info, grant, revoke, delete.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _, Result};
+use basalt::anchor_lang::prelude::Pubkey;
+use basalt::state::{ROLE_DELETE, ROLE_READ, ROLE_WRITE};
+use basalt_core::Cid;
+use basalt_sdk::{GetOptions, PutOptions};
+use serde_json::json;
+use solana_signer::Signer;
+
+use super::Context;
+use crate::output::{bytes_bar, mb_per_s, print};
+
+#[derive(Debug, clap::Args)]
+pub struct PutArgs {
+    /// The file to store.
+    pub file: PathBuf,
+    /// Store in the clear and let anyone read it.
+    #[arg(long)]
+    pub public: bool,
+    /// Epochs of storage to pay for.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: u64,
+    /// Stake-token base units per shard per epoch.
+    #[arg(long, default_value_t = 10)]
+    pub price: u64,
+    /// Data shards per chunk (default: the network's).
+    #[arg(long)]
+    pub k: Option<u16>,
+    /// Parity shards per chunk (default: the network's).
+    #[arg(long)]
+    pub m: Option<u16>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GetArgs {
+    pub cid: String,
+    /// Where to write the file.
+    #[arg(long, short = 'o')]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GrantArgs {
+    pub cid: String,
+    /// The grantee's wallet address.
+    pub grantee: String,
+    /// Comma-separated roles: read, write, delete, admin.
+    #[arg(long, default_value = "read")]
+    pub roles: String,
+    /// Unix time after which the grant lapses.
+    #[arg(long)]
+    pub expires_at: Option<i64>,
+}
+
+fn parse_cid(cid: &str) -> Result<Cid> {
+    cid.parse()
+        .map_err(|e| anyhow::anyhow!("{cid} is not a Basalt CID (b… base32 CIDv1): {e}"))
+}
+
+fn parse_pubkey(s: &str) -> Result<Pubkey> {
+    s.parse()
+        .map_err(|_| anyhow::anyhow!("{s} is not a base58 Solana address"))
+}
+
+fn parse_roles(s: &str) -> Result<u8> {
+    let mut roles = 0u8;
+    for part in s.split(',').map(str::trim) {
+        roles |= match part {
+            "read" => ROLE_READ,
+            "write" => ROLE_WRITE,
+            "delete" => ROLE_DELETE,
+            "admin" => ROLE_READ | ROLE_WRITE | ROLE_DELETE,
+            other => bail!("unknown role {other:?}: use read, write, delete or admin"),
+        };
+    }
+    Ok(roles)
+}
+
+pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
+    let wallet = ctx.wallet()?;
+    let size = std::fs::metadata(&args.file)
+        .with_context(|| format!("reading {}", args.file.display()))?
+        .len();
+    let options = PutOptions {
+        k: args.k,
+        m: args.m,
+        encrypt: !args.public,
+        public: args.public,
+        epochs: args.epochs,
+        price_per_shard_epoch: args.price,
+        lookup_table: ctx.cluster.lookup_table,
+        ..PutOptions::default()
+    };
+    let bar = bytes_bar(ctx.json, size, "put");
+    let progress = {
+        let bar = bar.clone();
+        move |done: u64| bar.set_position(done)
+    };
+    let path = args.file.clone();
+    let report = basalt_sdk::put(
+        &ctx.chain,
+        &wallet,
+        move || std::fs::File::open(&path),
+        size,
+        &options,
+        progress,
+    )
+    .await?;
+    bar.finish_and_clear();
+    print(
+        ctx.json,
+        &json!({
+            "cid": report.cid.to_string(),
+            "blob": report.blob.to_string(),
+            "signature": report.signature.to_string(),
+            "bytes": report.plain_bytes,
+            "shard_bytes": report.shard_bytes,
+            "upload_ms": report.upload.as_millis() as u64,
+            "confirm_ms": report.confirm.as_millis() as u64,
+            "providers": report.providers.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        }),
+        || {
+            format!(
+                "{}\nstored {} bytes on {} providers in {:.2} s ({:.1} MB/s), registered in {} ms\ntransaction {}",
+                report.cid,
+                report.plain_bytes,
+                report.providers.len(),
+                report.upload.as_secs_f64(),
+                mb_per_s(report.plain_bytes, report.upload),
+                report.confirm.as_millis(),
+                report.signature
+            )
+        },
+    );
+    Ok(())
+}
+
+pub async fn get(ctx: &Context, args: &GetArgs) -> Result<()> {
+    let wallet = ctx.wallet()?;
+    let cid = parse_cid(&args.cid)?;
+    let blob = ctx.chain.blob(cid.digest()).await?;
+    let total = blob.as_ref().map_or(0, |b| b.size);
+    // Write to a temporary file next to the output and rename at the end, so a failed get
+    // never leaves a partial file under the requested name.
+    let tmp = args.output.with_extension("basalt-partial");
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let bar = bytes_bar(ctx.json, total, "get");
+    let progress = {
+        let bar = bar.clone();
+        move |done: u64| bar.set_position(done)
+    };
+    let result = basalt_sdk::get(
+        &ctx.chain,
+        &wallet,
+        &cid,
+        std::io::BufWriter::new(file),
+        &GetOptions::default(),
+        progress,
+    )
+    .await;
+    bar.finish_and_clear();
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+    };
+    std::fs::rename(&tmp, &args.output)
+        .with_context(|| format!("moving the file to {}", args.output.display()))?;
+    print(
+        ctx.json,
+        &json!({
+            "cid": cid.to_string(),
+            "bytes": report.bytes,
+            "output": args.output.display().to_string(),
+            "elapsed_ms": report.elapsed.as_millis() as u64,
+            "failed_requests": report.failed_requests,
+            "corrupt_shards": report.rejected.len(),
+        }),
+        || {
+            format!(
+                "wrote {} bytes to {} in {:.2} s ({:.1} MB/s){}",
+                report.bytes,
+                args.output.display(),
+                report.elapsed.as_secs_f64(),
+                mb_per_s(report.bytes, report.elapsed),
+                if report.rejected.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} corrupt shards were skipped", report.rejected.len())
+                }
+            )
+        },
+    );
+    Ok(())
+}
+
+pub async fn ls(ctx: &Context) -> Result<()> {
+    let wallet = ctx.wallet()?;
+    let blobs = ctx.chain.blobs_of(&wallet.pubkey()).await?;
+    let rows: Vec<serde_json::Value> = blobs
+        .iter()
+        .map(|b| {
+            json!({
+                "cid": Cid::from_digest(b.cid_digest).to_string(),
+                "size": b.size,
+                "k": b.k,
+                "m": b.m,
+                "active": b.active,
+                "public": b.public,
+                "encrypted": b.encrypted,
+                "expiry_epoch": b.expiry_epoch,
+            })
+        })
+        .collect();
+    print(ctx.json, &json!(rows), || {
+        if blobs.is_empty() {
+            return "no blobs".into();
+        }
+        blobs
+            .iter()
+            .map(|b| {
+                format!(
+                    "{}  {:>12} B  RS({},{})  expires epoch {}{}",
+                    Cid::from_digest(b.cid_digest),
+                    b.size,
+                    b.k,
+                    b.m,
+                    b.expiry_epoch,
+                    if b.public { "  public" } else { "" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(())
+}
+
+pub async fn info(ctx: &Context, cid: &str) -> Result<()> {
+    let cid = parse_cid(cid)?;
+    let Some(b) = ctx.chain.blob(cid.digest()).await? else {
+        bail!("no blob {cid} on this chain");
+    };
+    let shards: Vec<serde_json::Value> = b
+        .shards
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            json!({
+                "index": i,
+                "provider": s.provider.to_string(),
+                "needs_repair": s.needs_repair,
+                "last_proven_epoch": s.last_proven_epoch,
+            })
+        })
+        .collect();
+    let value = json!({
+        "cid": cid.to_string(),
+        "owner": b.owner.to_string(),
+        "size": b.size,
+        "chunk_size": b.chunk_size,
+        "chunks": b.chunk_count,
+        "k": b.k,
+        "m": b.m,
+        "public": b.public,
+        "encrypted": b.encrypted,
+        "active": b.active,
+        "expiry_epoch": b.expiry_epoch,
+        "shards": shards,
+    });
+    print(ctx.json, &value, || {
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    });
+    Ok(())
+}
+
+pub async fn grant(ctx: &Context, args: &GrantArgs) -> Result<()> {
+    let wallet = ctx.wallet()?;
+    let cid = parse_cid(&args.cid)?;
+    let grantee = parse_pubkey(&args.grantee)?;
+    let roles = parse_roles(&args.roles)?;
+    let signature =
+        basalt_sdk::access::grant(&ctx.chain, &wallet, &cid, &grantee, roles, args.expires_at)
+            .await?;
+    print(
+        ctx.json,
+        &json!({ "signature": signature.to_string() }),
+        || {
+            format!(
+                "granted {} on {cid} to {grantee}\ntransaction {signature}",
+                args.roles
+            )
+        },
+    );
+    Ok(())
+}
+
+pub async fn revoke(ctx: &Context, cid: &str, grantee: &str) -> Result<()> {
+    let wallet = ctx.wallet()?;
+    let cid = parse_cid(cid)?;
+    let grantee = parse_pubkey(grantee)?;
+    let signature = basalt_sdk::access::revoke(&ctx.chain, &wallet, &cid, &grantee).await?;
+    print(
+        ctx.json,
+        &json!({ "signature": signature.to_string() }),
+        || format!("revoked {grantee}'s grant on {cid}\ntransaction {signature}"),
+    );
+    Ok(())
+}
+
+pub async fn delete(ctx: &Context, cid: &str) -> Result<()> {
+    let wallet = ctx.wallet()?;
+    let cid = parse_cid(cid)?;
+    let (signature, shards) = basalt_sdk::access::delete(&ctx.chain, &wallet, &cid).await?;
+    print(
+        ctx.json,
+        &json!({ "signature": signature.to_string(), "shards_deleted": shards }),
+        || {
+            format!("deleted {cid} ({shards} shards removed now; holders collect the rest)\ntransaction {signature}")
+        },
+    );
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! `basalt localnet`: the local network in the foreground until Ctrl-C.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use basalt_localnet::{bootstrap, Localnet, LocalnetOptions};
+use serde_json::json;
+use solana_signer::Signer;
+
+use super::{keypair_path, localnet_dir};
+use crate::output::print;
+use crate::Cli;
+
+#[derive(Debug, clap::Args)]
+pub struct LocalnetArgs {
+    /// Storage nodes to run.
+    #[arg(long, default_value_t = 14)]
+    pub nodes: usize,
+    /// Forget the previous network in the directory and start from scratch.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Milliseconds per slot.
+    #[arg(long, default_value_t = 100)]
+    pub slot_ms: u64,
+}
+
+pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
+    let dir: PathBuf = localnet_dir(cli);
+    if args.fresh && dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    crate::output::set_console(basalt_localnet::redirect_program_stdout(
+        &dir.join("program.log"),
+    )?);
+    // The user's wallet gets SOL and stake tokens, so `basalt put` works at once.
+    let wallet_path = keypair_path(cli);
+    let created_wallet = !wallet_path.exists();
+    let wallet = bootstrap::load_or_create_keypair(&wallet_path)?;
+    let mut options = LocalnetOptions::new(&dir);
+    options.nodes = args.nodes;
+    options.slot_ms = args.slot_ms;
+    // Solana's usual local ports when they are free.
+    options.rpc_port = 8899;
+    options.ws_port = 8900;
+    options.fund = vec![wallet.pubkey()];
+    eprintln!("starting the local network in {} …", dir.display());
+    let net = Localnet::start(&options).await?;
+    let info = &net.info;
+    print(
+        cli.json,
+        &json!({ "dir": dir.display().to_string(), "network": info, "wallet": wallet.pubkey().to_string() }),
+        || {
+            let mut text = format!(
+                "Basalt local network is up ({} storage nodes)\n  rpc:        {}\n  websocket:  {}\n  program:    {}\n  stake mint: {}\n",
+                info.nodes.len(),
+                info.rpc_url,
+                info.ws_url,
+                info.program_id,
+                info.stake_mint
+            );
+            for (i, n) in info.nodes.iter().enumerate() {
+                text.push_str(&format!("  node {i:>2}:    {}  {}\n", n.url, n.address));
+            }
+            text.push_str(&format!(
+                "  wallet:     {} ({}{})\n  state:      {}\nPress Ctrl-C to stop; run `basalt localnet` again to resume.",
+                wallet.pubkey(),
+                wallet_path.display(),
+                if created_wallet { ", created and funded" } else { ", funded" },
+                dir.display()
+            ));
+            text
+        },
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    eprintln!("stopping: nodes first, then the chain …");
+    tokio::task::spawn_blocking(move || net.stop())
+        .await
+        .context("stopping the network")?;
+    eprintln!("stopped; state kept in {}", dir.display());
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! `basalt`: the Basalt command line. Wallet, data (put, get, share, delete), provider
+//! operations, and `basalt localnet` / `basalt demo` for a network on this machine.
+//!
+//! Follows the Solana CLI's conventions: `--url` takes `localnet`, `devnet`,
+//! `mainnet-beta` or an RPC URL; `--keypair` is a Solana CLI keypair file (default
+//! `~/.config/solana/id.json`); `--json` prints machine-readable output.
+
+mod cluster;
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Basalt: decentralized storage and compute on Solana.
+#[derive(Debug, Parser)]
+#[command(name = "basalt", version, about)]
+pub struct Cli {
+    /// Cluster: localnet, devnet, mainnet-beta, or an RPC URL.
+    #[arg(
+        long,
+        short = 'u',
+        global = true,
+        default_value = "localnet",
+        env = "BASALT_URL"
+    )]
+    pub url: String,
+    /// Wallet keypair file (Solana CLI format).
+    #[arg(long, short = 'k', global = true, env = "BASALT_KEYPAIR")]
+    pub keypair: Option<PathBuf>,
+    /// Directory of the local network (`basalt localnet`).
+    #[arg(long, global = true, env = "BASALT_LOCALNET_DIR")]
+    pub localnet_dir: Option<PathBuf>,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Creates a new wallet keypair file.
+    Keygen {
+        /// Where to write it (default: --keypair or ~/.config/solana/id.json).
+        #[arg(long, short = 'o')]
+        outfile: Option<PathBuf>,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Prints the wallet's address.
+    Address,
+    /// Prints the wallet's SOL and stake-token balances.
+    Balance,
+    /// Asks a local network's faucet for SOL.
+    Airdrop {
+        /// Amount in SOL.
+        amount: f64,
+    },
+    /// Stores a file: encrypts, erasure-codes, uploads, registers and pays in one transaction.
+    Put(commands::data::PutArgs),
+    /// Reads a file back by CID.
+    Get(commands::data::GetArgs),
+    /// Lists the wallet's blobs.
+    Ls,
+    /// Shows a blob's chain record.
+    Info { cid: String },
+    /// Lets another wallet read (and optionally write or delete) a blob.
+    Grant(commands::data::GrantArgs),
+    /// Withdraws a grant.
+    Revoke { cid: String, grantee: String },
+    /// Deletes a blob: its chain record, deal refund, and the shards on every holder.
+    Delete { cid: String },
+    /// Storage provider operations.
+    #[command(subcommand)]
+    Provider(commands::provider::ProviderCommand),
+    /// Runs a local network: chain, storage nodes; Ctrl-C stops it, running it again resumes.
+    Localnet(commands::localnet::LocalnetArgs),
+    /// Starts a throwaway network, stores a file, kills 4 nodes, reads it back and checks it.
+    Demo(commands::demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BASALT_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

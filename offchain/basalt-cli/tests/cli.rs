@@ -1,0 +1,163 @@
+//! The `basalt` command end to end: `basalt localnet` in the background (stopped with
+//! Ctrl-C and resumed), and every user command against it, as a user would type them.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, ensure, Context, Result};
+use serde_json::Value;
+
+const BASALT: &str = env!("CARGO_BIN_EXE_basalt");
+
+/// Runs `basalt --json ARGS` with the test's wallet and network directory.
+fn basalt(home: &Path, wallet: &str, args: &[&str]) -> Result<Output> {
+    Ok(Command::new(BASALT)
+        .args(["--json", "--localnet-dir"])
+        .arg(home.join("net"))
+        .arg("--keypair")
+        .arg(home.join(wallet))
+        .args(args)
+        .output()?)
+}
+
+/// Runs a command that must succeed and returns its JSON output.
+fn ok(home: &Path, wallet: &str, args: &[&str]) -> Result<Value> {
+    let out = basalt(home, wallet, args)?;
+    ensure!(
+        out.status.success(),
+        "basalt {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "basalt {args:?} printed {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// Runs a command that must fail and returns its stderr.
+fn fails(home: &Path, wallet: &str, args: &[&str]) -> Result<String> {
+    let out = basalt(home, wallet, args)?;
+    ensure!(
+        !out.status.success(),
+        "basalt {args:?} unexpectedly succeeded"
+    );
+    Ok(String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// `basalt localnet` in the background; returns once it printed its description.
+fn start_localnet(home: &Path) -> Result<(Child, Value)> {
+    let mut child = Command::new(BASALT)
+        .args(["--json", "--localnet-dir"])
+        .arg(home.join("net"))
+        .arg("--keypair")
+        .arg(home.join("owner.json"))
+        .args(["localnet", "--nodes", "6"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(120))
+        .map_err(|_| anyhow!("basalt localnet printed nothing within 120 s"))?;
+    Ok((child, serde_json::from_str(&line)?))
+}
+
+/// Ctrl-C, as a user would stop it; it must exit cleanly.
+fn interrupt(mut child: Child) -> Result<()> {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()?;
+    ensure!(status.success(), "kill -INT failed");
+    for _ in 0..600 {
+        if let Some(status) = child.try_wait()? {
+            ensure!(status.success(), "basalt localnet exited with {status}");
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill()?;
+    bail!("basalt localnet did not stop within 60 s of Ctrl-C")
+}
+
+#[test]
+fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> {
+    let home = tempfile::tempdir()?;
+    let home = home.path();
+    let keygen = ok(home, "reader.json", &["keygen"])?;
+    let reader = keygen["address"].as_str().unwrap_or_default().to_owned();
+    ensure!(
+        fails(home, "reader.json", &["keygen"])?.contains("already exists"),
+        "keygen must not overwrite a wallet"
+    );
+
+    let (net, info) = start_localnet(home)?;
+    ensure!(
+        info["network"]["nodes"].as_array().map(Vec::len) == Some(6),
+        "{info}"
+    );
+    let owner = info["wallet"].as_str().unwrap_or_default().to_owned();
+    ensure!(ok(home, "owner.json", &["address"])?["address"] == owner.as_str());
+    ensure!(ok(home, "owner.json", &["balance"])?["stake_tokens"].as_u64() > Some(0));
+    ok(home, "reader.json", &["airdrop", "2"])?;
+
+    let file = home.join("notes.txt");
+    std::fs::write(&file, b"basalt end to end, through the CLI".repeat(1_000))?;
+    let file = file.to_str().ok_or_else(|| anyhow!("path"))?;
+    let put = ok(home, "owner.json", &["put", file, "--k", "4", "--m", "2"])?;
+    let cid = put["cid"].as_str().unwrap_or_default().to_owned();
+    let copy = home.join("copy.txt");
+    let copy_s = copy.to_str().ok_or_else(|| anyhow!("path"))?;
+    ok(home, "owner.json", &["get", &cid, "-o", copy_s])?;
+    ensure!(
+        std::fs::read(&copy)? == std::fs::read(file)?,
+        "owner's copy differs"
+    );
+    ensure!(ok(home, "owner.json", &["ls"])?.as_array().map(Vec::len) == Some(1));
+    ensure!(ok(home, "owner.json", &["info", &cid])?["encrypted"] == true);
+
+    // The reader needs a grant; a failed get leaves no partial file behind.
+    let denied = fails(home, "reader.json", &["get", &cid, "-o", copy_s])?;
+    ensure!(
+        denied.contains("may not read") || denied.contains("grant"),
+        "{denied}"
+    );
+    ok(home, "owner.json", &["grant", &cid, &reader])?;
+    std::thread::sleep(Duration::from_secs(3)); // the nodes' ACL cache
+    std::fs::remove_file(&copy)?;
+    ok(home, "reader.json", &["get", &cid, "-o", copy_s])?;
+    ensure!(
+        std::fs::read(&copy)? == std::fs::read(file)?,
+        "reader's copy differs"
+    );
+    ok(home, "owner.json", &["revoke", &cid, &reader])?;
+
+    // Stop with Ctrl-C and resume: the blob is still there and readable.
+    interrupt(net)?;
+    let (net, _) = start_localnet(home)?;
+    ok(home, "owner.json", &["get", &cid, "-o", copy_s])?;
+    ensure!(
+        std::fs::read(&copy)? == std::fs::read(file)?,
+        "copy after restart differs"
+    );
+    let status = ok(home, "owner.json", &["provider", "status"]);
+    ensure!(status.is_err(), "the owner is not a provider");
+    let deleted = ok(home, "owner.json", &["delete", &cid])?;
+    ensure!(deleted["shards_deleted"].as_u64() == Some(6));
+    ensure!(fails(home, "owner.json", &["info", &cid])?.contains("no blob"));
+    ensure!(
+        fails(home, "owner.json", &["get", "not-a-cid", "-o", copy_s])?
+            .contains("not a Basalt CID")
+    );
+    interrupt(net)?;
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! The Basalt local network: an embedded Solana chain with the program, initialized and
+//! funded, for `basalt localnet`, `basalt demo` and the end-to-end tests.
+//!
+//! - [`chain`]: surfpool in process on 127.0.0.1 with the program as a native builtin.
+//! - [`bootstrap`]: admin, stake mint, Config and funded wallets, idempotently.
+//! - [`nodes`]: `basalt-node` child processes.
+//! - [`network`]: all of it together, resumable, described in `localnet.json`.
+
+pub mod bootstrap;
+pub mod chain;
+pub mod network;
+pub mod nodes;
+
+pub use bootstrap::{fund_wallet, initialize, NetworkKeys, NetworkParams, SOL, TOKEN};
+pub use chain::{redirect_program_stdout, ChainOptions, LocalChain};
+pub use network::{Localnet, LocalnetOptions, NetworkInfo, NodeInfo};
+pub use nodes::{NodeProcess, NodeSettings};

@@ -1,0 +1,356 @@
+//! The whole local network: the chain, N storage nodes registered and staked on it, and
+//! the file (`localnet.json`) that tells the CLI and SDK where everything is.
+//!
+//! Everything lives in one directory: `chain/` (SQLite state), `keys/` (admin, stake mint),
+//! `nodes/<i>/` (identity, RocksDB, log), `localnet.json`. Starting again on the same
+//! directory resumes it: same chain state, same node data, same endpoints where the ports
+//! are still free (a node that must move updates its endpoint on chain).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use basalt::anchor_lang::prelude::Pubkey;
+use basalt::client::pda;
+use basalt::state::ROLE_STORAGE;
+use basalt_sdk::chain::ProviderRegistration;
+use basalt_sdk::ChainClient;
+use serde::{Deserialize, Serialize};
+use solana_signer::Signer;
+
+use crate::bootstrap::{self, load_or_create_keypair, NetworkKeys, NetworkParams, SOL, TOKEN};
+use crate::chain::{ChainOptions, LocalChain};
+use crate::nodes::{node_binary, NodeProcess, NodeSettings};
+
+/// Name of the file the CLI reads to find a local network.
+pub const INFO_FILE: &str = "localnet.json";
+
+/// How to start a local network.
+#[derive(Debug, Clone)]
+pub struct LocalnetOptions {
+    /// Where everything is kept; resumed when it already holds a network.
+    pub dir: PathBuf,
+    /// Storage nodes to run.
+    pub nodes: usize,
+    /// Milliseconds per slot.
+    pub slot_ms: u64,
+    /// JSON-RPC port to prefer (used when free; 0 = the previous run's, else any).
+    pub rpc_port: u16,
+    /// Websocket port to prefer, likewise.
+    pub ws_port: u16,
+    pub node_settings: NodeSettings,
+    pub params: NetworkParams,
+    /// Stake each node puts up (stake-token base units).
+    pub node_stake: u64,
+    /// Wallets to give SOL and stake tokens (e.g. the user's CLI keypair).
+    pub fund: Vec<Pubkey>,
+}
+
+impl LocalnetOptions {
+    /// Defaults for a network in `dir`: 14 nodes (RS(10, 4) with every shard on its own
+    /// node), 100 ms slots.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            nodes: 14,
+            slot_ms: 100,
+            rpc_port: 0,
+            ws_port: 0,
+            node_settings: NodeSettings::default(),
+            params: NetworkParams::default(),
+            node_stake: 2_000 * TOKEN,
+            fund: Vec::new(),
+        }
+    }
+}
+
+/// Where a local network's parts are, as written to `localnet.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NetworkInfo {
+    pub rpc_url: String,
+    pub ws_url: String,
+    pub program_id: String,
+    pub stake_mint: String,
+    /// Address lookup table with every provider account: lets a 14-shard blob register in
+    /// one transaction.
+    pub lookup_table: Option<String>,
+    pub nodes: Vec<NodeInfo>,
+}
+
+/// One storage node of the network.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NodeInfo {
+    pub url: String,
+    /// Provider authority = node identity (base58).
+    pub address: String,
+}
+
+impl NetworkInfo {
+    /// Reads `dir/localnet.json`.
+    ///
+    /// # Errors
+    ///
+    /// When it is missing or does not parse.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join(INFO_FILE);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "reading {}: is a local network running there? (`basalt localnet`)",
+                path.display()
+            )
+        })?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    fn write(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(INFO_FILE);
+        let tmp = dir.join(format!("{INFO_FILE}.tmp"));
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    }
+
+    fn port_of(url: &str) -> Option<u16> {
+        url.rsplit(':').next()?.trim_end_matches('/').parse().ok()
+    }
+}
+
+/// A running local network. Stopped (nodes first, then the chain) by [`Localnet::stop`]
+/// or on drop.
+pub struct Localnet {
+    pub info: NetworkInfo,
+    pub keys: NetworkKeys,
+    pub nodes: Vec<NodeProcess>,
+    chain: Option<LocalChain>,
+    dir: PathBuf,
+}
+
+impl Localnet {
+    /// Starts (or resumes) the network described by `options`.
+    ///
+    /// # Errors
+    ///
+    /// When the chain or a node does not start, or the chain refuses a registration.
+    pub async fn start(options: &LocalnetOptions) -> Result<Self> {
+        let dir = &options.dir;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let previous = NetworkInfo::read(dir).ok();
+        // The preferred port if free, else the previous run's if free, else any.
+        let port = |preferred: u16, url: Option<&str>| {
+            [Some(preferred), url.and_then(NetworkInfo::port_of)]
+                .into_iter()
+                .flatten()
+                .find(|p| *p != 0 && port_free(*p))
+                .unwrap_or(0)
+        };
+        let chain_options = ChainOptions {
+            state_dir: Some(dir.join("chain")),
+            rpc_port: port(
+                options.rpc_port,
+                previous.as_ref().map(|p| p.rpc_url.as_str()),
+            ),
+            ws_port: port(
+                options.ws_port,
+                previous.as_ref().map(|p| p.ws_url.as_str()),
+            ),
+            slot_ms: options.slot_ms,
+        };
+        let chain = tokio::task::spawn_blocking(move || LocalChain::start(&chain_options))
+            .await
+            .context("chain start task")??;
+        let client = ChainClient::new(chain.rpc_url());
+        let keys = bootstrap::initialize(&client, &dir.join("keys"), &options.params).await?;
+        for wallet in &options.fund {
+            bootstrap::fund_wallet(&client, &keys, wallet, 100 * SOL, 100_000 * TOKEN).await?;
+        }
+
+        let binary = node_binary()?;
+        let mut nodes = Vec::with_capacity(options.nodes);
+        let mut infos = Vec::with_capacity(options.nodes);
+        for i in 0..options.nodes {
+            let node_dir = dir.join("nodes").join(i.to_string());
+            let identity = load_or_create_keypair(&NodeProcess::identity_path(&node_dir))?;
+            let old_url = previous
+                .as_ref()
+                .and_then(|p| p.nodes.get(i))
+                .filter(|n| n.address == identity.pubkey().to_string())
+                .map(|n| n.url.as_str());
+            let port = match old_url
+                .and_then(NetworkInfo::port_of)
+                .filter(|p| port_free(*p))
+            {
+                Some(p) => p,
+                None => free_port()?,
+            };
+            let node = NodeProcess::start(
+                &binary,
+                &node_dir,
+                port,
+                chain.rpc_url(),
+                &options.node_settings,
+            )?;
+            if node.address != identity.pubkey().to_string() {
+                bail!(
+                    "node {i} runs as {}, but its identity file holds {}",
+                    node.address,
+                    identity.pubkey()
+                );
+            }
+            register_node(&client, &keys, &identity, &node.url, options).await?;
+            infos.push(NodeInfo {
+                url: node.url.clone(),
+                address: node.address.clone(),
+            });
+            nodes.push(node);
+        }
+
+        let authorities: Vec<Pubkey> = nodes
+            .iter()
+            .map(|n| n.address.parse())
+            .collect::<Result<_, _>>()
+            .context("a node reported an address that is not base58")?;
+        let lookup_table = lookup_table(&client, &keys, previous.as_ref(), &authorities).await?;
+        let info = NetworkInfo {
+            rpc_url: chain.rpc_url().to_owned(),
+            ws_url: chain.ws_url().to_owned(),
+            program_id: basalt::ID.to_string(),
+            stake_mint: keys.stake_mint.to_string(),
+            lookup_table: Some(lookup_table.to_string()),
+            nodes: infos,
+        };
+        info.write(dir)?;
+        Ok(Self {
+            info,
+            keys,
+            nodes,
+            chain: Some(chain),
+            dir: dir.clone(),
+        })
+    }
+
+    /// The network's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A client of the network's chain.
+    pub fn client(&self) -> ChainClient {
+        ChainClient::new(&self.info.rpc_url)
+    }
+
+    /// The lookup table to pass to puts.
+    pub fn lookup_table(&self) -> Option<Pubkey> {
+        self.info
+            .lookup_table
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+    }
+
+    /// Stops every node (letting in-flight writes finish), then the chain, which
+    /// checkpoints its state to disk.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        for node in &mut self.nodes {
+            if let Err(e) = node.stop() {
+                tracing::warn!("stopping node {}: {e}", node.url);
+            }
+        }
+        if let Some(chain) = self.chain.take() {
+            chain.stop();
+        }
+    }
+}
+
+impl Drop for Localnet {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Registers and stakes `identity` as a storage provider at `url`, or moves its endpoint
+/// there when it is registered elsewhere.
+async fn register_node(
+    client: &ChainClient,
+    keys: &NetworkKeys,
+    identity: &solana_keypair::Keypair,
+    url: &str,
+    options: &LocalnetOptions,
+) -> Result<()> {
+    let registration = ProviderRegistration {
+        endpoint: url.to_owned(),
+        region: "local".into(),
+        roles: ROLE_STORAGE,
+        capacity: options.node_settings.capacity,
+    };
+    match client.provider(&identity.pubkey()).await? {
+        Some(p) if p.endpoint == url => Ok(()),
+        Some(p) => {
+            let update = basalt::client::ix::provider_update(
+                &identity.pubkey(),
+                url,
+                &p.region,
+                p.roles,
+                p.capacity,
+            );
+            client.send(&[update], identity, &[]).await?;
+            Ok(())
+        }
+        None => {
+            bootstrap::fund_wallet(
+                client,
+                keys,
+                &identity.pubkey(),
+                10 * SOL,
+                options.node_stake,
+            )
+            .await?;
+            client
+                .register_provider(identity, &registration, options.node_stake)
+                .await
+                .with_context(|| format!("registering node {url}"))?;
+            Ok(())
+        }
+    }
+}
+
+/// The previous lookup table if it still lists every provider, else a new one.
+async fn lookup_table(
+    client: &ChainClient,
+    keys: &NetworkKeys,
+    previous: Option<&NetworkInfo>,
+    authorities: &[Pubkey],
+) -> Result<Pubkey> {
+    let mut wanted: Vec<Pubkey> = authorities.iter().map(pda::provider).collect();
+    wanted.extend([
+        pda::config(),
+        pda::escrow_vault(),
+        pda::event_authority(),
+        basalt::ID,
+        basalt::anchor_lang::system_program::ID,
+        anchor_spl::token::ID,
+    ]);
+    if let Some(old) = previous
+        .and_then(|p| p.lookup_table.as_deref())
+        .and_then(|t| t.parse::<Pubkey>().ok())
+    {
+        if let Ok(table) = client.lookup_table(&old).await {
+            if wanted.iter().all(|a| table.addresses.contains(a)) {
+                return Ok(old);
+            }
+        }
+    }
+    Ok(client.create_lookup_table(&keys.admin, &wanted).await?)
+}
+
+fn port_free(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}

@@ -1,0 +1,84 @@
+//! Manifest handlers: a blob's [`basalt_core::StoredManifest`], stored next to its shards.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use basalt_core::Cid;
+
+use super::{authorize_blob_read, blocking, caller, counted, read_body, ApiError, Node};
+use crate::auth::now_ms;
+use crate::store::PutOutcome;
+
+fn parse_cid(cid: &str) -> Result<Cid, ApiError> {
+    cid.parse()
+        .map_err(|e| ApiError::bad_request("bad_cid", format!("{cid}: {e}")))
+}
+
+/// `PUT /v1/manifests/{cid}`: body = the encoded manifest.
+pub async fn put(
+    State(node): State<Arc<Node>>,
+    Path(cid): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let blob = parse_cid(&cid)?;
+        let _slot = node
+            .upload_slots
+            .acquire()
+            .await
+            .map_err(|_| ApiError::internal("node is shutting down"))?;
+        let bytes = read_body(&node, body).await?;
+        let uploader =
+            node.authenticate(&method, &uri, &headers, blake3::hash(&bytes).as_bytes())?;
+        let outcome = blocking(&node, move |s| {
+            s.put_manifest(&blob, &bytes, uploader, now_ms())
+        })
+        .await?;
+        node.refresh_usage_gauges();
+        let status = match outcome {
+            PutOutcome::Stored => StatusCode::CREATED,
+            PutOutcome::AlreadyStored => StatusCode::OK,
+        };
+        Ok((
+            status,
+            Json(serde_json::json!({ "stored": outcome == PutOutcome::Stored })),
+        )
+            .into_response())
+    }
+    .await;
+    counted(&node, "put_manifest", result)
+}
+
+/// `GET /v1/manifests/{cid}`.
+pub async fn get(
+    State(node): State<Arc<Node>>,
+    Path(cid): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let blob = parse_cid(&cid)?;
+        let caller = caller(&node, &method, &uri, &headers)?;
+        let found = blocking(&node, move |s| s.get_manifest(&blob)).await?;
+        authorize_blob_read(&node, &blob, found.as_ref().map(|r| r.uploader), &caller).await?;
+        let bytes = found.ok_or_else(ApiError::not_found)?.bytes;
+        Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            )],
+            bytes,
+        )
+            .into_response())
+    }
+    .await;
+    counted(&node, "get_manifest", result)
+}

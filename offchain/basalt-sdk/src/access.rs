@@ -1,0 +1,148 @@
+//! Sharing and deleting: grants carry the blob's data key wrapped for the grantee, so a
+//! grant is both the chain's permission and the means to decrypt.
+
+use basalt::anchor_lang::prelude::Pubkey;
+use basalt::client::{ix, pda};
+use basalt::state::{Deal, Grant, ROLE_READ};
+use basalt_core::Cid;
+use rand_core::OsRng;
+use solana_keypair::Keypair;
+use solana_signature::Signature;
+use solana_signer::Signer;
+
+use crate::chain::{associated_token_address, ChainClient};
+use crate::get::{data_key, fetch_manifest, holders_of, GetError, GetOptions};
+
+/// Grants `roles` on blob `cid` to `grantee`, signed by the blob's owner `owner`. When the
+/// blob is encrypted and `roles` include READ, the data key (unwrapped from the owner's
+/// manifest) is wrapped for the grantee and stored in the grant.
+///
+/// # Errors
+///
+/// [`GetError`] when the blob, its manifest or the owner's key cannot be had, or the
+/// chain refuses the grant (not the owner, bad roles, already granted).
+pub async fn grant(
+    chain: &ChainClient,
+    owner: &Keypair,
+    cid: &Cid,
+    grantee: &Pubkey,
+    roles: u8,
+    expires_at: Option<i64>,
+) -> Result<Signature, GetError> {
+    let blob = chain
+        .blob(cid.digest())
+        .await?
+        .ok_or(GetError::NotFound(*cid))?;
+    let wrapped_key = if blob.encrypted && roles & ROLE_READ != 0 {
+        let holders = holders_of(chain, owner, &blob).await?;
+        let stored = fetch_manifest(&blob, cid, &holders, &GetOptions::default()).await?;
+        let key = data_key(chain, owner, &blob, &stored)
+            .await?
+            .ok_or(GetError::NoKey(*cid))?;
+        basalt_core::wrap_key(&key, &grantee.to_bytes(), &mut OsRng)?.to_vec()
+    } else {
+        Vec::new()
+    };
+    let address = pda::blob(cid.digest());
+    let create = ix::grant_create(
+        &owner.pubkey(),
+        &address,
+        grantee,
+        roles,
+        expires_at,
+        wrapped_key,
+        false,
+    );
+    Ok(chain.send(&[create], owner, &[]).await?)
+}
+
+/// Revokes `grantee`'s grant on blob `cid`; the rent goes back to whoever paid it.
+///
+/// # Errors
+///
+/// [`GetError::NotFound`] when there is no such grant; chain refusals.
+pub async fn revoke(
+    chain: &ChainClient,
+    owner: &Keypair,
+    cid: &Cid,
+    grantee: &Pubkey,
+) -> Result<Signature, GetError> {
+    let blob = pda::blob(cid.digest());
+    let grant: Grant = chain
+        .program_account(&pda::grant(&blob, grantee), "Grant")
+        .await?
+        .ok_or(GetError::NotFound(*cid))?;
+    let revoke = ix::grant_revoke(&owner.pubkey(), &blob, grantee, &grant.payer, false);
+    Ok(chain.send(&[revoke], owner, &[]).await?)
+}
+
+/// Deletes blob `cid` on chain (owner only here), then asks every holder to drop its
+/// shards; holders that are down collect them later (their GC sees the blob gone).
+/// A funded deal is first settled (providers keep every proven epoch) and its remaining
+/// escrow refunded to its payer, in the same transaction as the deletion.
+/// Returns the transaction and how many shard deletions the holders confirmed.
+///
+/// # Errors
+///
+/// [`GetError::NotFound`]; chain refusals. Failed shard deletions are not errors.
+pub async fn delete(
+    chain: &ChainClient,
+    owner: &Keypair,
+    cid: &Cid,
+) -> Result<(Signature, usize), GetError> {
+    let blob = chain
+        .blob(cid.digest())
+        .await?
+        .ok_or(GetError::NotFound(*cid))?;
+    let holders = holders_of(chain, owner, &blob).await?;
+    let address = pda::blob(cid.digest());
+    let mut ixs = Vec::new();
+    let deal: Option<Deal> = chain.program_account(&pda::deal(&address), "Deal").await?;
+    if let Some(deal) = deal {
+        let mint = chain.stake_mint().await?;
+        // Settling pays holders what they proved; a few per transaction keeps each small.
+        let settles: Vec<_> = blob
+            .shards
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.unpaid_epochs > 0)
+            .map(|(i, s)| {
+                let tokens = associated_token_address(&s.provider, &mint);
+                ix::deal_settle(&address, i as u16, &tokens)
+            })
+            .collect();
+        for batch in settles.chunks(4) {
+            chain.send(batch, owner, &[]).await?;
+        }
+        let payer_tokens = associated_token_address(&deal.payer, &mint);
+        ixs.push(ix::deal_refund(
+            &owner.pubkey(),
+            &address,
+            &deal.payer,
+            &payer_tokens,
+            false,
+        ));
+    }
+    ixs.push(ix::blob_delete(
+        &owner.pubkey(),
+        &address,
+        &blob.owner,
+        false,
+    ));
+    let signature = chain.send(&ixs, owner, &[]).await?;
+    let timeout = GetOptions::default().shard_timeout;
+    let mut deleted = 0;
+    for (j, node) in holders.iter().enumerate() {
+        let Some(node) = node else { continue };
+        for chunk in 0..blob.chunk_count {
+            if node
+                .delete_shard(cid, chunk, j as u16, timeout)
+                .await
+                .is_ok()
+            {
+                deleted += 1;
+            }
+        }
+    }
+    Ok((signature, deleted))
+}

@@ -1,0 +1,19 @@
+//! Basalt client SDK: everything a wallet holder does with the network, over a stock
+//! Solana RPC endpoint (local, devnet or mainnet) and the storage nodes it lists.
+//!
+//! - [`chain`]: signs and sends the program's instructions with the caller's own keys and
+//!   reads its accounts.
+//! - [`node`]: signed HTTP requests to one storage node, answers checked.
+//! - [`put`] and [`get`]: the data path, as DESIGN.md describes it.
+//! - [`access`]: grant, revoke, delete.
+
+pub mod access;
+pub mod chain;
+pub mod get;
+pub mod node;
+pub mod put;
+
+pub use chain::{ChainClient, ChainError};
+pub use get::{get, GetError, GetOptions, GetReport};
+pub use node::{NodeClient, NodeError};
+pub use put::{put, PutError, PutOptions, PutReport};

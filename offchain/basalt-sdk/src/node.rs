@@ -1,0 +1,270 @@
+//! HTTP client of one storage node (`basalt-node`): every request signed with the caller's
+//! wallet key (`basalt_core::auth`), every answer checked before it is believed.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use basalt_core::{Cid, Receipt, RequestAuth, ShardHeader, HEADER_LEN};
+use ed25519_dalek::SigningKey;
+use rand_core::{OsRng, RngCore};
+use reqwest::{Method, StatusCode};
+
+/// Why a node call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The node could not be reached, or the transfer broke off.
+    #[error("storage node {url}: {source}")]
+    Transport {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The node answered with an error (its JSON `{"error", "message"}` body).
+    #[error("storage node {url} answered {status}: {message}")]
+    Refused {
+        url: String,
+        status: StatusCode,
+        message: String,
+    },
+    /// The node answered success with something that does not check out.
+    #[error("storage node {url} sent a bad answer: {why}")]
+    BadAnswer { url: String, why: String },
+}
+
+impl NodeError {
+    /// 404: the node does not hold it.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Refused { status, .. } if *status == StatusCode::NOT_FOUND)
+    }
+
+    /// 403: the chain's ACL does not let this key read.
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, Self::Refused { status, .. } if *status == StatusCode::FORBIDDEN)
+    }
+}
+
+/// One storage node, addressed by its base URL, spoken to with one wallet key.
+#[derive(Clone)]
+pub struct NodeClient {
+    http: reqwest::Client,
+    url: String,
+    wallet: SigningKey,
+}
+
+impl NodeClient {
+    /// A client of the node at `url` (e.g. `http://127.0.0.1:7001`) signing with `wallet`.
+    pub fn new(http: reqwest::Client, url: &str, wallet: SigningKey) -> Self {
+        Self {
+            http,
+            url: url.trim_end_matches('/').to_owned(),
+            wallet,
+        }
+    }
+
+    /// The node's base URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, NodeError> {
+        let mut nonce = [0u8; 16];
+        OsRng.fill_bytes(&mut nonce);
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default();
+        let auth = RequestAuth::sign(
+            &self.wallet,
+            method.as_str(),
+            path,
+            blake3::hash(&body).as_bytes(),
+            now_ms,
+            nonce,
+        );
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .timeout(timeout)
+            .body(body);
+        for (name, value) in auth.headers() {
+            request = request.header(name, value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|source| NodeError::Transport {
+                url: self.url.clone(),
+                source,
+            })?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status();
+        let message = match response.json::<serde_json::Value>().await {
+            Ok(v) => v["message"].as_str().unwrap_or("no message").to_owned(),
+            Err(_) => "no JSON error body".to_owned(),
+        };
+        Err(NodeError::Refused {
+            url: self.url.clone(),
+            status,
+            message,
+        })
+    }
+
+    async fn bytes(&self, response: reqwest::Response) -> Result<Vec<u8>, NodeError> {
+        response
+            .bytes()
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|source| NodeError::Transport {
+                url: self.url.clone(),
+                source,
+            })
+    }
+
+    fn bad(&self, why: impl Into<String>) -> NodeError {
+        NodeError::BadAnswer {
+            url: self.url.clone(),
+            why: why.into(),
+        }
+    }
+
+    /// Stores one shard and returns the node's receipt, checked: signed by `expected_node`
+    /// over exactly this shard. Idempotent: putting the same shard again returns a receipt.
+    ///
+    /// # Errors
+    ///
+    /// [`NodeError`]; [`NodeError::BadAnswer`] when the receipt does not verify.
+    pub async fn put_shard(
+        &self,
+        header: &ShardHeader,
+        data: &[u8],
+        expected_node: &[u8; 32],
+        timeout: Duration,
+    ) -> Result<Receipt, NodeError> {
+        let mut body = Vec::with_capacity(HEADER_LEN + data.len());
+        body.extend_from_slice(&header.encode());
+        body.extend_from_slice(data);
+        let path = format!(
+            "/v1/shards/{}/{}/{}",
+            header.blob, header.chunk, header.shard
+        );
+        let response = self.send(Method::PUT, &path, body, timeout).await?;
+        let answer: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| self.bad(format!("receipt is not JSON: {e}")))?;
+        let encoded = answer["receipt"]
+            .as_str()
+            .ok_or_else(|| self.bad("no receipt in the answer"))?;
+        let bytes = data_encoding::BASE64
+            .decode(encoded.as_bytes())
+            .map_err(|e| self.bad(format!("receipt is not base64: {e}")))?;
+        let receipt = Receipt::from_bytes(&bytes).map_err(|e| self.bad(e.to_string()))?;
+        receipt
+            .verify(header)
+            .map_err(|e| self.bad(format!("receipt does not verify: {e}")))?;
+        if receipt.node != *expected_node {
+            return Err(self.bad(format!(
+                "receipt signed by {}, but the chain lists {} at this endpoint",
+                bs58::encode(receipt.node).into_string(),
+                bs58::encode(expected_node).into_string()
+            )));
+        }
+        Ok(receipt)
+    }
+
+    /// Fetches one shard: its header and data, the data checked against the header's root.
+    /// The caller still checks the root against the blob's manifest.
+    ///
+    /// # Errors
+    ///
+    /// [`NodeError`]; [`NodeError::BadAnswer`] for a malformed or mismatched shard.
+    pub async fn get_shard(
+        &self,
+        blob: &Cid,
+        chunk: u32,
+        shard: u16,
+        timeout: Duration,
+    ) -> Result<(ShardHeader, Vec<u8>), NodeError> {
+        let path = format!("/v1/shards/{blob}/{chunk}/{shard}");
+        let response = self.send(Method::GET, &path, Vec::new(), timeout).await?;
+        let mut body = self.bytes(response).await?;
+        let (header, data) = ShardHeader::decode(&body).map_err(|e| self.bad(e.to_string()))?;
+        if header.blob != *blob || header.chunk != chunk || header.shard != shard {
+            return Err(self.bad(format!(
+                "asked for {blob}/{chunk}/{shard}, got another shard"
+            )));
+        }
+        header
+            .verify_data(data)
+            .map_err(|e| self.bad(e.to_string()))?;
+        body.drain(..HEADER_LEN);
+        Ok((header, body))
+    }
+
+    /// Stores a blob's manifest (encoded `basalt_core::StoredManifest`).
+    ///
+    /// # Errors
+    ///
+    /// [`NodeError`].
+    pub async fn put_manifest(
+        &self,
+        blob: &Cid,
+        manifest: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<(), NodeError> {
+        let path = format!("/v1/manifests/{blob}");
+        self.send(Method::PUT, &path, manifest, timeout).await?;
+        Ok(())
+    }
+
+    /// Fetches a blob's manifest bytes (unchecked: the caller checks them against the chain).
+    ///
+    /// # Errors
+    ///
+    /// [`NodeError`].
+    pub async fn get_manifest(&self, blob: &Cid, timeout: Duration) -> Result<Vec<u8>, NodeError> {
+        let path = format!("/v1/manifests/{blob}");
+        let response = self.send(Method::GET, &path, Vec::new(), timeout).await?;
+        self.bytes(response).await
+    }
+
+    /// Deletes one shard (owner, DELETE grantee, or the uploader before registration).
+    ///
+    /// # Errors
+    ///
+    /// [`NodeError`].
+    pub async fn delete_shard(
+        &self,
+        blob: &Cid,
+        chunk: u32,
+        shard: u16,
+        timeout: Duration,
+    ) -> Result<(), NodeError> {
+        let path = format!("/v1/shards/{blob}/{chunk}/{shard}");
+        self.send(Method::DELETE, &path, Vec::new(), timeout)
+            .await?;
+        Ok(())
+    }
+
+    /// The node's `/v1/stats` answer.
+    ///
+    /// # Errors
+    ///
+    /// [`NodeError`].
+    pub async fn stats(&self, timeout: Duration) -> Result<serde_json::Value, NodeError> {
+        let response = self
+            .send(Method::GET, "/v1/stats", Vec::new(), timeout)
+            .await?;
+        response
+            .json()
+            .await
+            .map_err(|e| self.bad(format!("stats are not JSON: {e}")))
+    }
+}

@@ -1,0 +1,510 @@
+//! `put`: encrypt → chunk → Reed-Solomon → shard Merkle trees → providers from the on-chain
+//! registry → parallel upload with signed receipts → manifest on every holder → ONE
+//! wallet-signed transaction that registers the blob, places its shards and funds its deal.
+//!
+//! Nothing is registered unless every shard has a verified receipt from the provider the
+//! transaction names (receipts are signed after the node's durable write). Uploads are
+//! idempotent, so a retried shard or a retried `put` of the same blob is harmless.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use basalt::anchor_lang::prelude::Pubkey;
+use basalt::client::{ix, pda};
+use basalt::instructions::BlobRegisterArgs;
+use basalt::state::{Config, Provider, ProviderStatus, ROLE_STORAGE};
+use basalt_core::{BlobEncoder, BlobManifest, Cid, DataKey, EncodedChunk, StoredManifest};
+use ed25519_dalek::SigningKey;
+use rand_core::{OsRng, RngCore};
+use solana_keypair::Keypair;
+use solana_signature::Signature;
+use solana_signer::Signer;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::chain::{ChainClient, ChainError};
+use crate::node::{NodeClient, NodeError};
+
+/// How to store a blob.
+#[derive(Debug, Clone)]
+pub struct PutOptions {
+    /// Data shards per chunk; the Config's default when `None`.
+    pub k: Option<u16>,
+    /// Parity shards per chunk; the Config's default when `None`.
+    pub m: Option<u16>,
+    /// Stored bytes per chunk before coding.
+    pub chunk_size: u32,
+    /// Encrypt under a fresh data key wrapped for the wallet. Off only for public data.
+    pub encrypt: bool,
+    /// Anyone may read (the chain's public flag).
+    pub public: bool,
+    /// Epochs of storage to pay for.
+    pub epochs: u64,
+    /// Stake-token base units per shard per epoch.
+    pub price_per_shard_epoch: u64,
+    /// Shard uploads in flight at once.
+    pub concurrency: usize,
+    /// A shard upload slower than this is cancelled and retried.
+    pub shard_timeout: Duration,
+    /// Attempts per shard before the put gives up.
+    pub attempts: u32,
+    /// A lookup table holding the provider accounts (published by the network): lets the
+    /// registration of a wide blob fit in one transaction.
+    pub lookup_table: Option<Pubkey>,
+}
+
+impl Default for PutOptions {
+    fn default() -> Self {
+        Self {
+            k: None,
+            m: None,
+            chunk_size: 4 << 20,
+            encrypt: true,
+            public: false,
+            epochs: 10,
+            price_per_shard_epoch: 10,
+            concurrency: 16,
+            shard_timeout: Duration::from_secs(30),
+            attempts: 3,
+            lookup_table: None,
+        }
+    }
+}
+
+/// What a put did, with its timings.
+#[derive(Debug, Clone)]
+pub struct PutReport {
+    pub cid: Cid,
+    /// The Blob account.
+    pub blob: Pubkey,
+    pub signature: Signature,
+    /// Bytes read from the source.
+    pub plain_bytes: u64,
+    /// Bytes sent to nodes (every shard, parity included).
+    pub shard_bytes: u64,
+    /// Storage providers, one per shard index.
+    pub providers: Vec<Pubkey>,
+    /// Encoding and uploading, until the last receipt.
+    pub upload: Duration,
+    /// From sending the registration until it was confirmed.
+    pub confirm: Duration,
+}
+
+/// Why a put failed. Nothing was registered on chain unless the error says so.
+#[derive(Debug, thiserror::Error)]
+pub enum PutError {
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error("the Basalt Config is not initialized on this chain")]
+    NoConfig,
+    #[error(
+        "need {needed} active storage providers with the minimum stake, the registry has {found}"
+    )]
+    NotEnoughProviders { needed: usize, found: usize },
+    #[error("encoding: {0}")]
+    Encode(#[from] basalt_core::EncodeError),
+    #[error(
+        "shard {chunk}/{shard} could not be stored on {provider} after {attempts} attempts: {last}"
+    )]
+    Upload {
+        chunk: u32,
+        shard: u16,
+        provider: Pubkey,
+        attempts: u32,
+        last: NodeError,
+    },
+    #[error("the manifest could not be stored on {provider}: {last}")]
+    Manifest { provider: Pubkey, last: NodeError },
+    #[error("wrapping the data key: {0}")]
+    Crypto(#[from] basalt_core::CryptoError),
+    #[error("reading the source: {0}")]
+    Source(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The wallet's ed25519 key, as the nodes and the key wrapping use it.
+pub fn wallet_signing_key(wallet: &Keypair) -> SigningKey {
+    SigningKey::from_bytes(wallet.secret_bytes())
+}
+
+/// One provider chosen for one shard index.
+#[derive(Clone)]
+struct Holder {
+    authority: Pubkey,
+    node: NodeClient,
+}
+
+/// Stores `size` bytes and registers them on chain. `open` opens the source; it is called
+/// twice, because every shard header names the blob's CID, which is a hash of all the
+/// stored bytes: a first pass seals and hashes, a second one codes and uploads (and
+/// fails if the source changed in between). `progress` is called with the number of
+/// source bytes uploaded so far.
+///
+/// # Errors
+///
+/// [`PutError`]; in every case but a failed registration transaction, nothing was
+/// registered (uploaded shards of an unregistered blob are collected by the nodes).
+pub async fn put<R: Read + Send + 'static>(
+    chain: &ChainClient,
+    wallet: &Keypair,
+    open: impl Fn() -> std::io::Result<R> + Send + Sync + 'static,
+    size: u64,
+    options: &PutOptions,
+    progress: impl Fn(u64) + Send + Sync + 'static,
+) -> Result<PutReport, PutError> {
+    let started = Instant::now();
+    let config = chain.config().await?.ok_or(PutError::NoConfig)?;
+    let k = options.k.unwrap_or(config.default_k);
+    let m = options.m.unwrap_or(config.default_m);
+    let n = usize::from(k) + usize::from(m);
+    let signing_key = wallet_signing_key(wallet);
+    let http = reqwest::Client::new();
+    let holders: Vec<Holder> = pick_providers(chain.providers().await?, &config, n)?
+        .into_iter()
+        .map(|p| Holder {
+            authority: p.authority,
+            node: NodeClient::new(http.clone(), &p.endpoint, signing_key.clone()),
+        })
+        .collect();
+    let key = options.encrypt.then(DataKey::generate);
+    let open = Arc::new(open);
+
+    let cid = {
+        let (open, key, chunk_size) = (Arc::clone(&open), key.clone(), options.chunk_size);
+        tokio::task::spawn_blocking(move || -> Result<Cid, PutError> {
+            let source = open().map_err(|e| PutError::Source(e.to_string()))?;
+            Ok(BlobEncoder::new(source, size, chunk_size, k, m, key.as_ref())?.into_cid()?)
+        })
+        .await
+        .map_err(|e| PutError::Invalid(format!("hashing task failed: {e}")))??
+    };
+    let source = open().map_err(|e| PutError::Source(e.to_string()))?;
+    let (manifest, shard_bytes) = upload_all(
+        source,
+        size,
+        cid,
+        options,
+        (k, m),
+        key.clone(),
+        &holders,
+        Arc::new(progress),
+    )
+    .await?;
+    if manifest.cid != cid {
+        return Err(PutError::Source(
+            "the source changed while it was being stored (its hash differs between the two passes); nothing was registered".into(),
+        ));
+    }
+    let owner_key = match &key {
+        Some(key) => basalt_core::wrap_key(key, &wallet.pubkey().to_bytes(), &mut OsRng)?.to_vec(),
+        None => Vec::new(),
+    };
+    let stored = StoredManifest {
+        manifest: manifest.clone(),
+        owner_key,
+    };
+    store_manifest(&holders, &manifest.cid, stored.encode(), options).await?;
+    let upload = started.elapsed();
+
+    let providers: Vec<Pubkey> = holders.iter().map(|h| h.authority).collect();
+    let sent = Instant::now();
+    let (blob, signature) =
+        register(chain, wallet, &config, &manifest, &providers, options).await?;
+    Ok(PutReport {
+        cid: manifest.cid,
+        blob,
+        signature,
+        plain_bytes: size,
+        shard_bytes,
+        providers,
+        upload,
+        confirm: sent.elapsed(),
+    })
+}
+
+/// Chooses `n` distinct providers that the program will accept for new shards, in random
+/// order so load spreads across the registry.
+///
+/// # Errors
+///
+/// [`PutError::NotEnoughProviders`].
+fn pick_providers(
+    providers: Vec<Provider>,
+    config: &Config,
+    n: usize,
+) -> Result<Vec<Provider>, PutError> {
+    let mut eligible: Vec<(u64, Provider)> = providers
+        .into_iter()
+        .filter(|p| {
+            p.roles & ROLE_STORAGE != 0
+                && p.status == ProviderStatus::Active
+                && p.stake >= config.min_stake
+        })
+        .map(|p| (OsRng.next_u64(), p))
+        .collect();
+    if eligible.len() < n {
+        return Err(PutError::NotEnoughProviders {
+            needed: n,
+            found: eligible.len(),
+        });
+    }
+    eligible.sort_by_key(|(r, _)| *r);
+    Ok(eligible.into_iter().take(n).map(|(_, p)| p).collect())
+}
+
+/// Encodes on a blocking thread and uploads every shard of every chunk to its holder,
+/// with at most `options.concurrency` uploads in flight. Returns the manifest and the
+/// shard bytes sent.
+#[allow(clippy::too_many_arguments)]
+async fn upload_all(
+    source: impl Read + Send + 'static,
+    size: u64,
+    cid: Cid,
+    options: &PutOptions,
+    (k, m): (u16, u16),
+    key: Option<DataKey>,
+    holders: &[Holder],
+    progress: Arc<dyn Fn(u64) + Send + Sync>,
+) -> Result<(BlobManifest, u64), PutError> {
+    let chunk_size = options.chunk_size;
+    let key_present = key.is_some();
+    // Two chunks ahead of the uploads: the encoder keeps the network busy without holding
+    // more than a few chunks in memory.
+    let (tx, mut rx) = mpsc::channel::<EncodedChunk>(2);
+    let encoder = tokio::task::spawn_blocking(move || -> Result<BlobManifest, PutError> {
+        let mut encoder = BlobEncoder::new(source, size, chunk_size, k, m, key.as_ref())?;
+        while let Some(chunk) = encoder.next_chunk()? {
+            if tx.blocking_send(chunk).is_err() {
+                // The uploader stopped (an upload failed): its error is the one to report.
+                return Err(PutError::Invalid("upload stopped".into()));
+            }
+        }
+        Ok(encoder.finish()?)
+    });
+
+    let slots = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let mut uploads: JoinSet<Result<u64, PutError>> = JoinSet::new();
+    let layout_plain = |index: u32| -> u64 {
+        let start = u64::from(index) * u64::from(chunk_size);
+        size.saturating_sub(start).min(u64::from(chunk_size))
+    };
+    let layout = basalt_core::BlobLayout::new(
+        basalt_core::stored_size(size, chunk_size, key_present)?,
+        chunk_size,
+        k,
+        m,
+    )
+    .map_err(basalt_core::EncodeError::from)?;
+    let mut sent = 0u64;
+    let mut done_plain = 0u64;
+    while let Some(chunk) = rx.recv().await {
+        let chunk = Arc::new(ChunkToSend {
+            cid,
+            layout,
+            encrypted: key_present,
+            chunk,
+        });
+        for (j, holder) in holders.iter().enumerate() {
+            let permit = Arc::clone(&slots)
+                .acquire_owned()
+                .await
+                .map_err(|_| PutError::Invalid("upload slots closed".into()))?;
+            // Surface the first failure as soon as it happens.
+            while let Some(done) = uploads.try_join_next() {
+                sent += joined(done)?;
+            }
+            let chunk = Arc::clone(&chunk);
+            let holder = holder.clone();
+            let options = options.clone();
+            uploads.spawn(async move {
+                let _permit = permit;
+                upload_shard(&holder, &chunk, j as u16, &options).await
+            });
+        }
+        done_plain += layout_plain(chunk.chunk.index);
+        progress(done_plain.min(size));
+    }
+    while let Some(done) = uploads.join_next().await {
+        sent += joined(done)?;
+    }
+    let manifest = encoder
+        .await
+        .map_err(|e| PutError::Invalid(format!("encoder task failed: {e}")))??;
+    Ok((manifest, sent))
+}
+
+fn joined(done: Result<Result<u64, PutError>, tokio::task::JoinError>) -> Result<u64, PutError> {
+    done.map_err(|e| PutError::Invalid(format!("upload task failed: {e}")))?
+}
+
+/// An encoded chunk with what its shard headers need.
+struct ChunkToSend {
+    cid: Cid,
+    layout: basalt_core::BlobLayout,
+    encrypted: bool,
+    chunk: EncodedChunk,
+}
+
+impl ChunkToSend {
+    fn header(&self, j: u16) -> basalt_core::ShardHeader {
+        basalt_core::ShardHeader {
+            blob: self.cid,
+            layout: self.layout,
+            encrypted: self.encrypted,
+            chunk: self.chunk.index,
+            shard: j,
+            shard_root: self.chunk.roots[usize::from(j)],
+        }
+    }
+}
+
+/// Uploads shard `j` of `chunk` to `holder`, retrying a failed or slow attempt.
+async fn upload_shard(
+    holder: &Holder,
+    chunk: &ChunkToSend,
+    j: u16,
+    options: &PutOptions,
+) -> Result<u64, PutError> {
+    let header = chunk.header(j);
+    let data = chunk.chunk.shard(usize::from(j));
+    let mut last = None;
+    for attempt in 0..options.attempts.max(1) {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(100 << attempt.min(5))).await;
+        }
+        match holder
+            .node
+            .put_shard(
+                &header,
+                data,
+                &holder.authority.to_bytes(),
+                options.shard_timeout,
+            )
+            .await
+        {
+            Ok(_receipt) => return Ok(data.len() as u64),
+            // A refusal that a retry cannot change (full, conflict, bad shard) ends it.
+            Err(e @ NodeError::Refused { status, .. })
+                if status.is_client_error() && !matches!(status.as_u16(), 408 | 429) =>
+            {
+                last = Some(e);
+                break;
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(PutError::Upload {
+        chunk: chunk.chunk.index,
+        shard: j,
+        provider: holder.authority,
+        attempts: options.attempts,
+        last: last.expect("at least one attempt"),
+    })
+}
+
+/// Stores the manifest on every holder (any of them can then serve it to readers).
+async fn store_manifest(
+    holders: &[Holder],
+    cid: &Cid,
+    manifest: Vec<u8>,
+    options: &PutOptions,
+) -> Result<(), PutError> {
+    let mut puts = JoinSet::new();
+    for holder in holders {
+        let holder = holder.clone();
+        let manifest = manifest.clone();
+        let cid = *cid;
+        let options = options.clone();
+        puts.spawn(async move {
+            let mut last = None;
+            for _ in 0..options.attempts.max(1) {
+                match holder
+                    .node
+                    .put_manifest(&cid, manifest.clone(), options.shard_timeout)
+                    .await
+                {
+                    Ok(()) => return Ok(()),
+                    Err(e) => last = Some(e),
+                }
+            }
+            Err(PutError::Manifest {
+                provider: holder.authority,
+                last: last.expect("at least one attempt"),
+            })
+        });
+    }
+    while let Some(done) = puts.join_next().await {
+        done.map_err(|e| PutError::Invalid(format!("manifest task failed: {e}")))??;
+    }
+    Ok(())
+}
+
+/// Registers, places and funds the blob in one transaction signed by `wallet`.
+async fn register(
+    chain: &ChainClient,
+    wallet: &Keypair,
+    config: &Config,
+    manifest: &BlobManifest,
+    providers: &[Pubkey],
+    options: &PutOptions,
+) -> Result<(Pubkey, Signature), PutError> {
+    let layout = manifest.layout();
+    let slot = chain.slot().await?;
+    let expiry_epoch = slot / config.epoch_slots + options.epochs.max(1);
+    let args = BlobRegisterArgs {
+        cid_digest: *manifest.cid.digest(),
+        size: layout.size(),
+        chunk_size: layout.chunk_size(),
+        leaf_size: layout.leaf_size(),
+        k: layout.k(),
+        m: layout.m(),
+        commitment_root: manifest.commitment.commitment_root(),
+        expiry_epoch,
+        public: options.public,
+        encrypted: manifest.encrypted,
+    };
+    let owner = wallet.pubkey();
+    let blob = pda::blob(&args.cid_digest);
+    let amount = options
+        .price_per_shard_epoch
+        .checked_mul(providers.len() as u64)
+        .and_then(|a| a.checked_mul(options.epochs.max(1)))
+        .ok_or_else(|| PutError::Invalid("deal amount overflows".into()))?;
+    let from = crate::chain::associated_token_address(&owner, &config.stake_mint);
+    let roots = manifest.commitment.column_roots();
+    let register = ix::blob_register(&owner, args);
+    let place = |first: usize, end: usize| {
+        ix::blob_place(
+            &owner,
+            &blob,
+            first as u16,
+            roots[first..end].to_vec(),
+            &providers[first..end],
+            false,
+        )
+    };
+    let fund = ix::deal_fund(&owner, &blob, &from, options.price_per_shard_epoch, amount);
+    let all = [register.clone(), place(0, providers.len()), fund.clone()];
+    match chain
+        .send_with_lookup(&all, wallet, &[], options.lookup_table)
+        .await
+    {
+        // Without the network's lookup table a wide blob's provider accounts do not fit in
+        // one transaction: place half with the registration, the rest with the funding.
+        // The blob only becomes active (readable, provable) once every shard is placed.
+        Err(ChainError::TooLarge {
+            with_table: false, ..
+        }) => {
+            let half = providers.len() / 2;
+            chain.send(&[register, place(0, half)], wallet, &[]).await?;
+            let signature = chain
+                .send(&[place(half, providers.len()), fund], wallet, &[])
+                .await?;
+            Ok((blob, signature))
+        }
+        Err(e) => Err(e.into()),
+        Ok(signature) => Ok((blob, signature)),
+    }
+}

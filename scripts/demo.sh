@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job (README): `basalt demo` on a throwaway local network on 127.0.0.1 — a chain
+# with the Basalt program, 14 storage nodes, a sample file stored, 4 nodes killed, the file
+# read back and compared byte for byte. Extra arguments go to `basalt demo`
+# (e.g. --size-mib 256, --json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/basalt-target}"
+# Build both binaries: the demo starts `basalt-node` processes found next to `basalt`.
+cargo build --locked --workspace --bins
+exec "$CARGO_TARGET_DIR/debug/basalt" demo "$@"

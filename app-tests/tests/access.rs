@@ -70,3 +70,54 @@ async fn public_blobs_are_readable_by_anyone_and_deleted_blobs_by_no_one() -> Re
     assert!(matches!(gone, Err(GetError::NotFound(_))), "{gone:?}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_gate_admits_holders_of_the_mint_and_no_one_else() -> Result<()> {
+    use basalt::client::{ix, pda};
+    use basalt::state::TokenGate;
+    // Wallets 0 and 1 are funded with stake tokens; wallet 2 gets SOL only.
+    let t = TestNet::start(6, 2).await?;
+    let (owner, holder) = (&t.wallets[0], &t.wallets[1]);
+    let outsider = solana_keypair::Keypair::new();
+    let chain = t.net.client();
+    chain.airdrop(&outsider.pubkey(), 1_000_000_000).await?;
+    let options = PutOptions {
+        k: Some(4),
+        m: Some(2),
+        chunk_size: 64 << 10,
+        encrypt: false,
+        ..t.put_options()
+    };
+    let data = random_bytes(90_000);
+    let put = t.put(owner, data.clone(), &options).await?;
+    let gate = TokenGate {
+        mint: chain.stake_mint().await?,
+        min_balance: 1,
+    };
+    let blob = pda::blob(put.cid.digest());
+    chain
+        .send(
+            &[ix::blob_set_access(
+                &owner.pubkey(),
+                &blob,
+                false,
+                Some(gate),
+                false,
+            )],
+            owner,
+            &[],
+        )
+        .await?;
+    tokio::time::sleep(ACL_SETTLE).await;
+    assert_eq!(
+        t.get(holder, &put.cid).await?.0,
+        data,
+        "a holder of the mint reads"
+    );
+    let refused = t.get(&outsider, &put.cid).await;
+    assert!(
+        matches!(refused, Err(GetError::Forbidden(_))),
+        "{refused:?}"
+    );
+    Ok(())
+}

@@ -3,7 +3,8 @@
 //! trivial HTTP sink measured in the same run; the chain confirmation of the registration
 //! is reported on its own.
 //!
-//! `cargo bench -p basalt-app-tests --bench network`
+//! `cargo bench -p basalt-app-tests --bench network` (env: BENCH_SIZE_MIB,
+//! BENCH_PUT_CONCURRENCY, BENCH_GET_CHUNKS).
 
 use std::io::Write;
 use std::time::Instant;
@@ -73,10 +74,28 @@ async fn main() -> Result<()> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(if benching { 1024 } else { 8 });
+    println!(
+        "put concurrency {} (BENCH_PUT_CONCURRENCY), get chunks in flight {} (BENCH_GET_CHUNKS)",
+        std::env::var("BENCH_PUT_CONCURRENCY").unwrap_or_else(|_| "default".into()),
+        std::env::var("BENCH_GET_CHUNKS").unwrap_or_else(|_| "default".into())
+    );
     let size = mib << 20;
     let t = TestNet::start(14, 1).await?;
     let wallet = t.wallets[0].insecure_clone();
-    let options: PutOptions = t.put_options();
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    let options = PutOptions {
+        concurrency: env("BENCH_PUT_CONCURRENCY", PutOptions::default().concurrency),
+        ..t.put_options()
+    };
+    let get_options = GetOptions {
+        parallel_chunks: env("BENCH_GET_CHUNKS", GetOptions::default().parallel_chunks),
+        ..GetOptions::default()
+    };
     let data = random_bytes(size);
 
     let put = t.put(&wallet, data.clone(), &options).await?;
@@ -86,7 +105,7 @@ async fn main() -> Result<()> {
         &wallet,
         &put.cid,
         out.clone(),
-        &GetOptions::default(),
+        &get_options,
         |_| {},
     )
     .await?;

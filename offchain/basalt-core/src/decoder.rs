@@ -6,7 +6,6 @@ use crate::cid::CidHasher;
 use crate::encoder::BlobManifest;
 use crate::encryption::{ChunkCipher, CryptoError, DataKey, TAG_LEN};
 use crate::erasure::{ErasureCodec, ErasureError};
-use crate::merkle::shard_root;
 
 /// A failure while decoding.
 #[derive(Debug, thiserror::Error)]
@@ -94,10 +93,7 @@ impl<'a> ChunkDecoder<'a> {
 
     /// Whether `data` is exactly shard `shard` of chunk `chunk` as committed.
     pub fn verify_shard(&self, chunk: u32, shard: u16, data: &[u8]) -> bool {
-        let layout = self.manifest.layout();
-        data.len() == layout.shard_len(chunk) as usize
-            && Some(shard_root(data, layout.leaf_size() as usize))
-                == self.manifest.commitment.shard_root(chunk, shard)
+        self.manifest.verify_shard(chunk, shard, data)
     }
 
     /// Decodes chunk `chunk` from whatever shards are present (`None` for missing ones).

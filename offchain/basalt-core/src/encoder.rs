@@ -95,6 +95,15 @@ impl BlobManifest {
         self.commitment.layout()
     }
 
+    /// Whether `data` is exactly shard `shard` of chunk `chunk` as committed (right length,
+    /// right Merkle root). Needs no data key.
+    pub fn verify_shard(&self, chunk: u32, shard: u16, data: &[u8]) -> bool {
+        let layout = self.layout();
+        data.len() == layout.shard_len(chunk) as usize
+            && Some(shard_root(data, layout.leaf_size() as usize))
+                == self.commitment.shard_root(chunk, shard)
+    }
+
     /// The header that goes in front of shard `shard` of chunk `chunk`, on disk and on the
     /// wire; `None` if either index is out of range.
     pub fn shard_header(&self, chunk: u32, shard: u16) -> Option<ShardHeader> {

@@ -303,14 +303,7 @@ async fn fetch_chunk(
 ) -> Result<FetchedChunk, GetError> {
     let layout = manifest.layout();
     let (k, n) = (usize::from(layout.k()), usize::from(layout.total_shards()));
-    let verifier = ChunkDecoder::new(manifest, None).ok();
-    let verify = |j: u16, data: &[u8]| {
-        let expected = manifest.commitment.shard_root(chunk, j);
-        verifier.as_ref().map_or_else(
-            || Some(basalt_core::shard_root(data, layout.leaf_size() as usize)) == expected,
-            |d| d.verify_shard(chunk, j, data),
-        )
-    };
+    let verify = |j: u16, data: &[u8]| manifest.verify_shard(chunk, j, data);
     let mut shards: Vec<Option<Vec<u8>>> = vec![None; n];
     let mut next = 0usize;
     let (mut good, mut failed, mut forbidden) = (0usize, 0usize, 0usize);

@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/basalt-target}"
-# Build both binaries: the demo starts `basalt-node` processes found next to `basalt`.
-cargo build --locked --workspace --bins
+# Build both binaries (the demo starts `basalt-node` processes found next to `basalt`).
+# --all-targets resolves features exactly as scripts/test.sh does, so the two share one
+# build instead of compiling the Solana runtime twice.
+cargo build --locked --workspace --all-targets
 exec "$CARGO_TARGET_DIR/debug/basalt" demo "$@"

@@ -77,3 +77,31 @@ async fn files_of_every_size_survive_four_dead_nodes_and_a_restart() -> Result<(
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_provider_in_the_registry_does_not_fail_a_put() -> Result<()> {
+    // 7 registered providers for 6 shards; one of them is down but still registered.
+    let mut t = TestNet::start(7, 1).await?;
+    let wallet = t.wallets[0].insecure_clone();
+    let dead = t.net.nodes[0].address.clone();
+    t.net.nodes[0].kill()?;
+    let options = PutOptions {
+        k: Some(4),
+        m: Some(2),
+        chunk_size: 64 << 10,
+        attempts: 2,
+        ..t.put_options()
+    };
+    // Each put picks 6 of the 7 at random: most include the dead one, whose column then
+    // moves to the provider left over.
+    for _ in 0..4 {
+        let data = random_bytes(150_000);
+        let report = t.put(&wallet, data.clone(), &options).await?;
+        assert!(
+            report.providers.iter().all(|p| p.to_string() != dead),
+            "the dead provider was placed"
+        );
+        assert_eq!(t.get(&wallet, &report.cid).await?.0, data);
+    }
+    Ok(())
+}

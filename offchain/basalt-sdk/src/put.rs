@@ -161,13 +161,15 @@ pub async fn put<R: Read + Send + 'static>(
     let n = usize::from(k) + usize::from(m);
     let signing_key = wallet_signing_key(wallet);
     let http = reqwest::Client::new();
-    let holders: Vec<Holder> = pick_providers(chain.providers().await?, &config, n)?
+    let mut holders: Vec<Holder> = pick_providers(chain.providers().await?, &config, n)?
         .into_iter()
         .map(|p| Holder {
             authority: p.authority,
             node: NodeClient::new(http.clone(), &p.endpoint, signing_key.clone()),
         })
         .collect();
+    // Providers beyond the first n stand by for columns whose holder fails.
+    let mut spares = holders.split_off(n);
     let key = options.encrypt.then(DataKey::generate);
     let open = Arc::new(open);
 
@@ -181,21 +183,60 @@ pub async fn put<R: Read + Send + 'static>(
         .map_err(|e| PutError::Invalid(format!("hashing task failed: {e}")))??
     };
     let source = open().map_err(|e| PutError::Source(e.to_string()))?;
-    let (manifest, shard_bytes) = upload_all(
+    let columns: Vec<(u16, Holder)> = holders
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(j, h)| (j as u16, h))
+        .collect();
+    let mut pass = upload_all(
         source,
         size,
         cid,
         options,
         (k, m),
         key.clone(),
-        &holders,
+        &columns,
         Arc::new(progress),
     )
     .await?;
+    let mut shard_bytes = pass.sent;
+    // A column whose holder failed moves to a spare provider: the source is coded again
+    // (sealing is deterministic) and only that column is sent.
+    while !pass.failed.is_empty() {
+        let mut retry = Vec::with_capacity(pass.failed.len());
+        for (j, error) in pass.failed {
+            let Some(spare) = spares.pop() else {
+                return Err(error);
+            };
+            tracing::warn!(column = j, failed = %holders[usize::from(j)].authority, spare = %spare.authority, "{error}; moving the column to a spare provider");
+            holders[usize::from(j)] = spare.clone();
+            retry.push((j, spare));
+        }
+        let source = open().map_err(|e| PutError::Source(e.to_string()))?;
+        let again = upload_all(
+            source,
+            size,
+            cid,
+            options,
+            (k, m),
+            key.clone(),
+            &retry,
+            Arc::new(|_| {}),
+        )
+        .await?;
+        if again.manifest != pass.manifest {
+            return Err(changed_source());
+        }
+        shard_bytes += again.sent;
+        pass = Uploaded {
+            failed: again.failed,
+            ..pass
+        };
+    }
+    let manifest = pass.manifest;
     if manifest.cid != cid {
-        return Err(PutError::Source(
-            "the source changed while it was being stored (its hash differs between the two passes); nothing was registered".into(),
-        ));
+        return Err(changed_source());
     }
     let owner_key = match &key {
         Some(key) => basalt_core::wrap_key(key, &wallet.pubkey().to_bytes(), &mut OsRng)?.to_vec(),
@@ -224,8 +265,14 @@ pub async fn put<R: Read + Send + 'static>(
     })
 }
 
-/// Chooses `n` distinct providers that the program will accept for new shards, in random
-/// order so load spreads across the registry.
+fn changed_source() -> PutError {
+    PutError::Source(
+        "the source changed while it was being stored (its hash differs between passes); nothing was registered".into(),
+    )
+}
+
+/// Every provider the program will accept for new shards, in random order so load spreads
+/// across the registry: the first `n` hold the shards, the rest stand by.
 ///
 /// # Errors
 ///
@@ -251,12 +298,23 @@ fn pick_providers(
         });
     }
     eligible.sort_by_key(|(r, _)| *r);
-    Ok(eligible.into_iter().take(n).map(|(_, p)| p).collect())
+    Ok(eligible.into_iter().map(|(_, p)| p).collect())
 }
 
-/// Encodes on a blocking thread and uploads every shard of every chunk to its holder,
-/// with at most `options.concurrency` uploads in flight. Returns the manifest and the
-/// shard bytes sent.
+/// What one upload pass did.
+struct Uploaded {
+    manifest: BlobManifest,
+    /// Shard bytes that holders acknowledged.
+    sent: u64,
+    /// Columns whose holder failed, with the last failure: not every shard of these
+    /// columns is stored.
+    failed: Vec<(u16, PutError)>,
+}
+
+/// Encodes on a blocking thread and uploads every chunk's shard `j` to the holder of each
+/// `(j, holder)` in `columns`, with at most `options.concurrency` uploads in flight. A
+/// column whose holder fails (after its retries) gets no more uploads and is reported in
+/// [`Uploaded::failed`]; the others go on.
 #[allow(clippy::too_many_arguments)]
 async fn upload_all(
     source: impl Read + Send + 'static,
@@ -265,9 +323,9 @@ async fn upload_all(
     options: &PutOptions,
     (k, m): (u16, u16),
     key: Option<DataKey>,
-    holders: &[Holder],
+    columns: &[(u16, Holder)],
     progress: Arc<dyn Fn(u64) + Send + Sync>,
-) -> Result<(BlobManifest, u64), PutError> {
+) -> Result<Uploaded, PutError> {
     let chunk_size = options.chunk_size;
     let key_present = key.is_some();
     // Two chunks ahead of the uploads: the encoder keeps the network busy without holding
@@ -298,6 +356,7 @@ async fn upload_all(
     )
     .map_err(basalt_core::EncodeError::from)?;
     let mut sent = 0u64;
+    let mut failed: Vec<(u16, PutError)> = Vec::new();
     let mut done_plain = 0u64;
     while let Some(chunk) = rx.recv().await {
         let chunk = Arc::new(ChunkToSend {
@@ -306,37 +365,59 @@ async fn upload_all(
             encrypted: key_present,
             chunk,
         });
-        for (j, holder) in holders.iter().enumerate() {
+        for (j, holder) in columns {
             let permit = Arc::clone(&slots)
                 .acquire_owned()
                 .await
                 .map_err(|_| PutError::Invalid("upload slots closed".into()))?;
-            // Surface the first failure as soon as it happens.
+            // Learn of failures as soon as they happen, so a dead holder's column gets no
+            // more uploads.
             while let Some(done) = uploads.try_join_next() {
-                sent += joined(done)?;
+                sent += joined(done, &mut failed)?;
+            }
+            if failed.iter().any(|(f, _)| f == j) {
+                continue;
             }
             let chunk = Arc::clone(&chunk);
-            let holder = holder.clone();
+            let (j, holder) = (*j, holder.clone());
             let options = options.clone();
             uploads.spawn(async move {
                 let _permit = permit;
-                upload_shard(&holder, &chunk, j as u16, &options).await
+                upload_shard(&holder, &chunk, j, &options).await
             });
         }
         done_plain += layout_plain(chunk.chunk.index);
         progress(done_plain.min(size));
     }
     while let Some(done) = uploads.join_next().await {
-        sent += joined(done)?;
+        sent += joined(done, &mut failed)?;
     }
     let manifest = encoder
         .await
         .map_err(|e| PutError::Invalid(format!("encoder task failed: {e}")))??;
-    Ok((manifest, sent))
+    Ok(Uploaded {
+        manifest,
+        sent,
+        failed,
+    })
 }
 
-fn joined(done: Result<Result<u64, PutError>, tokio::task::JoinError>) -> Result<u64, PutError> {
-    done.map_err(|e| PutError::Invalid(format!("upload task failed: {e}")))?
+/// The bytes a finished upload task stored; a holder's failure is recorded against its
+/// column in `failed`, anything else ends the put.
+fn joined(
+    done: Result<Result<u64, PutError>, tokio::task::JoinError>,
+    failed: &mut Vec<(u16, PutError)>,
+) -> Result<u64, PutError> {
+    match done.map_err(|e| PutError::Invalid(format!("upload task failed: {e}")))? {
+        Ok(bytes) => Ok(bytes),
+        Err(e @ PutError::Upload { shard, .. }) => {
+            if !failed.iter().any(|(f, _)| *f == shard) {
+                failed.push((shard, e));
+            }
+            Ok(0)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// An encoded chunk with what its shard headers need.

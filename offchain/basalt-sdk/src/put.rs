@@ -189,17 +189,15 @@ pub async fn put<R: Read + Send + 'static>(
         .enumerate()
         .map(|(j, h)| (j as u16, h))
         .collect();
-    let mut pass = upload_all(
-        source,
+    let job = UploadJob {
         size,
         cid,
         options,
-        (k, m),
-        key.clone(),
-        &columns,
-        Arc::new(progress),
-    )
-    .await?;
+        k,
+        m,
+        key: key.clone(),
+    };
+    let mut pass = upload_all(&job, source, &columns, Arc::new(progress)).await?;
     let mut shard_bytes = pass.sent;
     // A column whose holder failed moves to a spare provider: the source is coded again
     // (sealing is deterministic) and only that column is sent.
@@ -214,17 +212,7 @@ pub async fn put<R: Read + Send + 'static>(
             retry.push((j, spare));
         }
         let source = open().map_err(|e| PutError::Source(e.to_string()))?;
-        let again = upload_all(
-            source,
-            size,
-            cid,
-            options,
-            (k, m),
-            key.clone(),
-            &retry,
-            Arc::new(|_| {}),
-        )
-        .await?;
+        let again = upload_all(&job, source, &retry, Arc::new(|_| {})).await?;
         if again.manifest != pass.manifest {
             return Err(changed_source());
         }
@@ -311,21 +299,35 @@ struct Uploaded {
     failed: Vec<(u16, PutError)>,
 }
 
-/// Encodes on a blocking thread and uploads every chunk's shard `j` to the holder of each
-/// `(j, holder)` in `columns`, with at most `options.concurrency` uploads in flight. A
-/// column whose holder fails (after its retries) gets no more uploads and is reported in
-/// [`Uploaded::failed`]; the others go on.
-#[allow(clippy::too_many_arguments)]
-async fn upload_all(
-    source: impl Read + Send + 'static,
+/// What every upload pass of one put codes the same way.
+struct UploadJob<'a> {
     size: u64,
     cid: Cid,
-    options: &PutOptions,
-    (k, m): (u16, u16),
+    options: &'a PutOptions,
+    k: u16,
+    m: u16,
     key: Option<DataKey>,
+}
+
+/// Encodes `source` on a blocking thread and uploads every chunk's shard `j` to the holder
+/// of each `(j, holder)` in `columns`, with at most `options.concurrency` uploads in
+/// flight. A column whose holder fails (after its retries) gets no more uploads and is
+/// reported in [`Uploaded::failed`]; the others go on.
+async fn upload_all(
+    job: &UploadJob<'_>,
+    source: impl Read + Send + 'static,
     columns: &[(u16, Holder)],
     progress: Arc<dyn Fn(u64) + Send + Sync>,
 ) -> Result<Uploaded, PutError> {
+    let UploadJob {
+        size,
+        cid,
+        options,
+        k,
+        m,
+        ..
+    } = *job;
+    let key = job.key.clone();
     let chunk_size = options.chunk_size;
     let key_present = key.is_some();
     // Two chunks ahead of the uploads: the encoder keeps the network busy without holding

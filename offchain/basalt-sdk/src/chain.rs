@@ -128,8 +128,7 @@ impl ChainClient {
             .get_latest_blockhash()
             .await
             .map_err(|e| self.rpc_error(e))?;
-        let mut all: Vec<&Keypair> = vec![payer];
-        all.extend(signers.iter().filter(|s| s.pubkey() != payer.pubkey()));
+        let all = signer_list(payer, signers);
         let tx = Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &all, blockhash);
         self.send_and_confirm(&tx).await
     }
@@ -213,8 +212,7 @@ impl ChainClient {
                     why: e.to_string(),
                 }
             })?;
-        let mut all: Vec<&Keypair> = vec![payer];
-        all.extend(signers.iter().filter(|s| s.pubkey() != payer.pubkey()));
+        let all = signer_list(payer, signers);
         let tx =
             VersionedTransaction::try_new(VersionedMessage::V0(message), &all).map_err(|e| {
                 ChainError::Invalid {
@@ -392,14 +390,8 @@ impl ChainClient {
         owner: &Pubkey,
         mint: &Pubkey,
     ) -> Result<Pubkey, ChainError> {
-        use spl_associated_token_account_interface::instruction;
         let ata = associated_token_address(owner, mint);
-        let create = instruction::create_associated_token_account_idempotent(
-            &payer.pubkey(),
-            owner,
-            mint,
-            &spl_token::ID,
-        );
+        let create = create_token_account(&payer.pubkey(), owner, mint);
         self.send(&[create], payer, &[]).await?;
         Ok(ata)
     }
@@ -418,12 +410,7 @@ impl ChainClient {
         amount: u64,
     ) -> Result<Pubkey, ChainError> {
         let ata = associated_token_address(owner, mint);
-        let create = spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
-            &authority.pubkey(),
-            owner,
-            mint,
-            &spl_token::ID,
-        );
+        let create = create_token_account(&authority.pubkey(), owner, mint);
         let mint_ix = spl_token::instruction::mint_to(
             &spl_token::ID,
             mint,
@@ -655,6 +642,24 @@ impl ChainClient {
         }
         decode_as(&account.data, what, *address).map(Some)
     }
+}
+
+/// Creates `owner`'s associated token account for `mint`, paid by `payer`; a no-op when
+/// it exists.
+fn create_token_account(payer: &Pubkey, owner: &Pubkey, mint: &Pubkey) -> Instruction {
+    spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+        payer,
+        owner,
+        mint,
+        &spl_token::ID,
+    )
+}
+
+/// The fee payer first, then every other signer once.
+fn signer_list<'a>(payer: &'a Keypair, signers: &[&'a Keypair]) -> Vec<&'a Keypair> {
+    let mut all = vec![payer];
+    all.extend(signers.iter().filter(|s| s.pubkey() != payer.pubkey()));
+    all
 }
 
 /// `owner`'s associated token account for `mint` (SPL Token).

@@ -4,19 +4,16 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use basalt_core::Cid;
 
-use super::{authorize_blob_read, blocking, caller, counted, read_body, ApiError, Node};
+use super::{
+    authorize_blob_read, blocking, caller, counted, octet_stream, parse_cid, put_status, read_body,
+    ApiError, Node,
+};
 use crate::auth::now_ms;
 use crate::store::PutOutcome;
-
-fn parse_cid(cid: &str) -> Result<Cid, ApiError> {
-    cid.parse()
-        .map_err(|e| ApiError::bad_request("bad_cid", format!("{cid}: {e}")))
-}
 
 /// `PUT /v1/manifests/{cid}`: body = the encoded manifest.
 pub async fn put(
@@ -42,12 +39,8 @@ pub async fn put(
         })
         .await?;
         node.refresh_usage_gauges();
-        let status = match outcome {
-            PutOutcome::Stored => StatusCode::CREATED,
-            PutOutcome::AlreadyStored => StatusCode::OK,
-        };
         Ok((
-            status,
+            put_status(outcome),
             Json(serde_json::json!({ "stored": outcome == PutOutcome::Stored })),
         )
             .into_response())
@@ -70,14 +63,7 @@ pub async fn get(
         let found = blocking(&node, move |s| s.get_manifest(&blob)).await?;
         authorize_blob_read(&node, &blob, found.as_ref().map(|r| r.uploader), &caller).await?;
         let bytes = found.ok_or_else(ApiError::not_found)?.bytes;
-        Ok((
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/octet-stream"),
-            )],
-            bytes,
-        )
-            .into_response())
+        Ok(octet_stream(bytes))
     }
     .await;
     counted(&node, "get_manifest", result)

@@ -40,7 +40,7 @@ use crate::auth::Authenticator;
 use crate::chain::Chain;
 use crate::config::NodeConfig;
 use crate::metrics::{Metrics, RequestLabels};
-use crate::store::{ShardStore, StoreError};
+use crate::store::{PutOutcome, ShardStore, StoreError};
 
 pub use error::ApiError;
 
@@ -181,6 +181,32 @@ async fn read_body(node: &Node, body: Body) -> Result<Bytes, ApiError> {
             )
         }
     })
+}
+
+/// Parses a CID path segment.
+fn parse_cid(cid: &str) -> Result<Cid, ApiError> {
+    cid.parse()
+        .map_err(|e| ApiError::bad_request("bad_cid", format!("{cid}: {e}")))
+}
+
+/// 201 when a put stored something new, 200 when it was already there.
+fn put_status(outcome: PutOutcome) -> StatusCode {
+    match outcome {
+        PutOutcome::Stored => StatusCode::CREATED,
+        PutOutcome::AlreadyStored => StatusCode::OK,
+    }
+}
+
+/// A binary body.
+fn octet_stream(body: Vec<u8>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/octet-stream"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// Allows a read of `blob`'s data by the key that uploaded it here (`uploader`), or by

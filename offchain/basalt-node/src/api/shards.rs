@@ -7,9 +7,12 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use basalt_core::{Cid, ShardHeader, HEADER_LEN};
+use basalt_core::{ShardHeader, HEADER_LEN};
 
-use super::{authorize_blob_read, blocking, caller, counted, read_body, ApiError, Node};
+use super::{
+    authorize_blob_read, blocking, caller, counted, octet_stream, parse_cid, put_status, read_body,
+    ApiError, Node,
+};
 use crate::auth::now_ms;
 use crate::store::{PutOutcome, ShardKey};
 
@@ -25,12 +28,8 @@ pub struct ShardPath {
 
 impl ShardPath {
     fn key(&self) -> Result<ShardKey> {
-        let blob: Cid = self
-            .cid
-            .parse()
-            .map_err(|e| ApiError::bad_request("bad_cid", format!("{}: {e}", self.cid)))?;
         Ok(ShardKey {
-            blob,
+            blob: parse_cid(&self.cid)?,
             chunk: self.chunk,
             shard: self.shard,
         })
@@ -106,16 +105,12 @@ async fn put_inner(
     node.metrics.bytes_in.inc_by(len);
     node.refresh_usage_gauges();
     let receipt = node.receipt(&header);
-    let status = match outcome {
-        PutOutcome::Stored => StatusCode::CREATED,
-        PutOutcome::AlreadyStored => StatusCode::OK,
-    };
     let body = serde_json::json!({
         "receipt": data_encoding::BASE64.encode(&receipt.to_bytes()),
         "node": crate::identity::address(&receipt.node),
         "stored": outcome == PutOutcome::Stored,
     });
-    Ok((status, Json(body)).into_response())
+    Ok((put_status(outcome), Json(body)).into_response())
 }
 
 /// `GET /v1/shards/{cid}/{chunk}/{shard}`, optionally with `Range: bytes=a-b` over the
@@ -158,14 +153,7 @@ async fn get_inner(
             .into_response());
     }
     node.metrics.bytes_out.inc_by(total);
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/octet-stream"),
-        )],
-        shard.into_body(),
-    )
-        .into_response())
+    Ok(octet_stream(shard.into_body()))
 }
 
 /// Parses one `bytes=` range over a body of `total` bytes into inclusive bounds.

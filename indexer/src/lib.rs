@@ -1,0 +1,95 @@
+//! Basalt's indexer: follows the program's events over Solana JSON-RPC into PostgreSQL
+//! exactly once, and serves them to dApps over HTTP.
+//!
+//! - [`extract`]: a fetched transaction to its events (the program's own decoder).
+//! - [`payload`]: an event to its stored form (kind, JSON fields, addresses).
+//! - [`follow`]: the RPC side: list, fetch, write in batches with the cursor; finalize.
+//! - [`db`]: the PostgreSQL side: migrations, the one-transaction batch writer, the reads.
+//! - [`api`]: REST + server-sent events + OpenAPI for dApps.
+
+pub mod api;
+pub mod db;
+pub mod extract;
+pub mod follow;
+pub mod metrics;
+pub mod payload;
+pub mod synthetic;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::watch;
+
+pub use db::Store;
+pub use follow::{FollowOptions, Follower};
+pub use metrics::Metrics;
+
+/// What [`run`] starts.
+#[derive(Debug, Clone)]
+pub struct IndexerOptions {
+    pub database_url: String,
+    /// `None`: serve the API only (a read replica of an index another process writes).
+    pub follow: Option<FollowOptions>,
+    /// `None`: follow only.
+    pub listen: Option<SocketAddr>,
+    pub program_id: String,
+}
+
+/// Connects to the database (migrating it), then follows the chain and serves the API
+/// until `shutdown` resolves. `on_listen` is called with the bound API address.
+///
+/// # Errors
+///
+/// When the database cannot be reached or migrated, or the API address cannot be bound.
+pub async fn run(
+    options: IndexerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_listen: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let store = Store::connect(&options.database_url)
+        .await
+        .context("connecting to the index database")?;
+    let metrics = Arc::new(Metrics::new());
+    let (stop_tx, stop) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+
+    if let Some(follow) = options.follow {
+        let follower = Follower::new(store.clone(), follow, Arc::clone(&metrics));
+        let stop = stop.clone();
+        tasks.spawn(async move { follower.run(stop).await });
+    }
+    if let Some(addr) = options.listen {
+        let (newest_tx, newest) = watch::channel(0);
+        tasks.spawn(api::listen_for_events(
+            store.clone(),
+            newest_tx,
+            stop.clone(),
+        ));
+        let state = Arc::new(api::ApiState {
+            store,
+            metrics,
+            newest_event: newest,
+            program_id: options.program_id,
+        });
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the API to {addr}"))?;
+        on_listen(listener.local_addr()?);
+        let mut stop = stop.clone();
+        tasks.spawn(async move {
+            let serve =
+                axum::serve(listener, api::router(state)).with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                });
+            if let Err(e) = serve.await {
+                tracing::error!("API server: {e}");
+            }
+        });
+    }
+    shutdown.await;
+    let _ = stop_tx.send(true);
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}

@@ -324,7 +324,6 @@ BEGIN
             holder = EXCLUDED.holder, previous = EXCLUDED.previous,
             assigned_epoch = EXCLUDED.assigned_epoch, last_proven_epoch = NULL,
             needs_repair = false, slot = EXCLUDED.slot;
-        UPDATE blobs SET updated_slot = NEW.slot WHERE address = p->>'blob';
     WHEN 'BlobActivated' THEN
         UPDATE blobs SET status = 'active', activated_slot = NEW.slot, updated_slot = NEW.slot
         WHERE address = p->>'blob';

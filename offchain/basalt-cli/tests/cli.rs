@@ -89,10 +89,39 @@ fn interrupt(mut child: Child) -> Result<()> {
     bail!("basalt localnet did not stop within 60 s of Ctrl-C")
 }
 
+/// `GET url` with curl: the HTTP status and the body as JSON (Null when it is not JSON).
+fn http_get(url: &str) -> Result<(u16, Value)> {
+    let out = Command::new("curl")
+        .args(["-s", "-w", "\n%{http_code}", url])
+        .output()
+        .context("running curl")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    Ok((
+        status.trim().parse()?,
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    ))
+}
+
+/// Waits until the indexer's API shows the blob `cid` with `status`.
+fn indexed(indexer: &str, cid: &str, status: &str) -> Result<()> {
+    for _ in 0..150 {
+        let (code, blob) = http_get(&format!("{indexer}/v1/blobs/{cid}"))?;
+        if code == 200 && blob["status"] == status {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("the indexer at {indexer} did not show {cid} as {status} within 15 s")
+}
+
 #[test]
 fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> {
     let home = tempfile::tempdir()?;
     let home = home.path();
+    // Run as root, the network's PostgreSQL runs as the `postgres` user, which must be able
+    // to reach its directory (a temporary directory is private to its owner).
+    std::fs::set_permissions(home, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
     let keygen = ok(home, "reader.json", &["keygen"])?;
     let reader = keygen["address"].as_str().unwrap_or_default().to_owned();
     ensure!(
@@ -106,6 +135,12 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
         "{info}"
     );
     let owner = info["wallet"].as_str().unwrap_or_default().to_owned();
+    let indexer = info["network"]["indexer_url"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no indexer in {info}"))?
+        .to_owned();
+    let (code, health) = http_get(&format!("{indexer}/health"))?;
+    ensure!(code == 200, "indexer health: {code} {health}");
     ensure!(ok(home, "owner.json", &["address"])?["address"] == owner.as_str());
     ensure!(ok(home, "owner.json", &["balance"])?["stake_tokens"].as_u64() > Some(0));
     ok(home, "reader.json", &["airdrop", "2"])?;
@@ -124,6 +159,7 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
     );
     ensure!(ok(home, "owner.json", &["ls"])?.as_array().map(Vec::len) == Some(1));
     ensure!(ok(home, "owner.json", &["info", &cid])?["encrypted"] == true);
+    indexed(&indexer, &cid, "active")?;
 
     // The reader needs a grant; a failed get leaves no partial file behind.
     let denied = fails(home, "reader.json", &["get", &cid, "-o", copy_s])?;
@@ -143,7 +179,11 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
 
     // Stop with Ctrl-C and resume: the blob is still there and readable.
     interrupt(net)?;
-    let (net, _) = start_localnet(home)?;
+    let (net, info) = start_localnet(home)?;
+    let indexer = info["network"]["indexer_url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     ok(home, "owner.json", &["get", &cid, "-o", copy_s])?;
     ensure!(
         std::fs::read(&copy)? == std::fs::read(file)?,
@@ -153,6 +193,11 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
     ensure!(status.is_err(), "the owner is not a provider");
     let deleted = ok(home, "owner.json", &["delete", &cid])?;
     ensure!(deleted["shards_deleted"].as_u64() == Some(6));
+    // The restarted indexer resumed from its cursor in the kept database.
+    indexed(&indexer, &cid, "deleted")?;
+    let (_, grants) = http_get(&format!("{indexer}/v1/blobs/{cid}/grants"))?;
+    ensure!(grants["items"][0]["grantee"] == reader.as_str(), "{grants}");
+    ensure!(grants["items"][0]["active"] == false, "{grants}");
     ensure!(fails(home, "owner.json", &["info", &cid])?.contains("no blob"));
     ensure!(
         fails(home, "owner.json", &["get", "not-a-cid", "-o", copy_s])?

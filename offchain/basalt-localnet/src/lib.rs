@@ -4,14 +4,19 @@
 //! - [`chain`]: surfpool in process on 127.0.0.1 with the program as a native builtin.
 //! - [`bootstrap`]: admin, stake mint, Config and funded wallets, idempotently.
 //! - [`nodes`]: `basalt-node` child processes.
+//! - [`indexer`], [`postgres`]: the `basalt-indexer` child process and its database.
 //! - [`network`]: all of it together, resumable, described in `localnet.json`.
 
 pub mod bootstrap;
 pub mod chain;
+pub mod indexer;
 pub mod network;
 pub mod nodes;
+pub mod postgres;
+pub mod process;
 
 pub use bootstrap::{fund_wallet, initialize, NetworkKeys, NetworkParams, SOL, TOKEN};
 pub use chain::{redirect_program_stdout, ChainOptions, LocalChain};
+pub use indexer::IndexerProcess;
 pub use network::{Localnet, LocalnetOptions, NetworkInfo, NodeInfo};
 pub use nodes::{NodeProcess, NodeSettings};

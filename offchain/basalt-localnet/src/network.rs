@@ -2,7 +2,8 @@
 //! the file (`localnet.json`) that tells the CLI and SDK where everything is.
 //!
 //! Everything lives in one directory: `chain/` (SQLite state), `keys/` (admin, stake mint),
-//! `nodes/<i>/` (identity, RocksDB, log), `localnet.json`. Starting again on the same
+//! `nodes/<i>/` (identity, RocksDB, log), `postgres/` and `indexer/` (when the indexer
+//! runs), `localnet.json`. Starting again on the same
 //! directory resumes it: same chain state, same node data, same endpoints where the ports
 //! are still free (a node that must move updates its endpoint on chain).
 
@@ -20,6 +21,7 @@ use solana_signer::Signer;
 
 use crate::bootstrap::{self, load_or_create_keypair, NetworkKeys, NetworkParams, SOL, TOKEN};
 use crate::chain::{ChainOptions, LocalChain};
+use crate::indexer::{Database, IndexerProcess};
 use crate::nodes::{node_binary, NodeProcess, NodeSettings};
 
 /// Name of the file the CLI reads to find a local network.
@@ -44,6 +46,9 @@ pub struct LocalnetOptions {
     pub node_stake: u64,
     /// Wallets to give SOL and stake tokens (e.g. the user's CLI keypair).
     pub fund: Vec<Pubkey>,
+    /// Run the indexer and its API, into `DATABASE_URL` when set, else into the
+    /// network's own PostgreSQL cluster in `<dir>/postgres`.
+    pub indexer: bool,
 }
 
 impl LocalnetOptions {
@@ -60,6 +65,7 @@ impl LocalnetOptions {
             params: NetworkParams::default(),
             node_stake: 2_000 * TOKEN,
             fund: Vec::new(),
+            indexer: false,
         }
     }
 }
@@ -75,6 +81,12 @@ pub struct NetworkInfo {
     /// one transaction.
     pub lookup_table: Option<String>,
     pub nodes: Vec<NodeInfo>,
+    /// The indexer's dApp API, when the network runs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indexer_url: Option<String>,
+    /// The indexer's database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
 }
 
 /// One storage node of the network.
@@ -122,6 +134,8 @@ pub struct Localnet {
     pub info: NetworkInfo,
     pub keys: NetworkKeys,
     pub nodes: Vec<NodeProcess>,
+    pub indexer: Option<IndexerProcess>,
+    database: Option<Database>,
     chain: Option<LocalChain>,
     dir: PathBuf,
 }
@@ -211,6 +225,25 @@ impl Localnet {
             .collect::<Result<_, _>>()
             .context("a node reported an address that is not base58")?;
         let lookup_table = lookup_table(&client, &keys, previous.as_ref(), &authorities).await?;
+        let (database, indexer) = if options.indexer {
+            let reuse = |url: Option<&String>| {
+                url.and_then(|u| NetworkInfo::port_of(u.split('/').nth(2).unwrap_or_default()))
+                    .filter(|p| port_free(*p))
+                    .map_or_else(free_port, Ok)
+            };
+            let db_port = reuse(previous.as_ref().and_then(|p| p.database_url.as_ref()))?;
+            let database = Database::open(&dir.join("postgres"), db_port)?;
+            let api_port = reuse(previous.as_ref().and_then(|p| p.indexer_url.as_ref()))?;
+            let indexer = IndexerProcess::start(
+                &dir.join("indexer"),
+                &database.url(),
+                chain.rpc_url(),
+                api_port,
+            )?;
+            (Some(database), Some(indexer))
+        } else {
+            (None, None)
+        };
         let info = NetworkInfo {
             rpc_url: chain.rpc_url().to_owned(),
             ws_url: chain.ws_url().to_owned(),
@@ -218,12 +251,16 @@ impl Localnet {
             stake_mint: keys.stake_mint.to_string(),
             lookup_table: Some(lookup_table.to_string()),
             nodes: infos,
+            indexer_url: indexer.as_ref().map(|i| i.url.clone()),
+            database_url: database.as_ref().map(Database::url),
         };
         info.write(dir)?;
         Ok(Self {
             info,
             keys,
             nodes,
+            indexer,
+            database,
             chain: Some(chain),
             dir: dir.clone(),
         })
@@ -254,6 +291,11 @@ impl Localnet {
     }
 
     fn shutdown(&mut self) {
+        if let Some(indexer) = &mut self.indexer {
+            if let Err(e) = indexer.stop() {
+                tracing::warn!("stopping the indexer: {e}");
+            }
+        }
         for node in &mut self.nodes {
             if let Err(e) = node.stop() {
                 tracing::warn!("stopping node {}: {e}", node.url);
@@ -261,6 +303,11 @@ impl Localnet {
         }
         if let Some(chain) = self.chain.take() {
             chain.stop();
+        }
+        if let Some(Database::Local(mut pg)) = self.database.take() {
+            if let Err(e) = pg.stop() {
+                tracing::warn!("stopping the local PostgreSQL: {e}");
+            }
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Storage nodes of the local network: `basalt-node` child processes on 127.0.0.1, each
 //! with its own directory (identity, RocksDB, log).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
+
+use crate::process::{sibling_binary, Service};
 
 /// How a local node runs.
 #[derive(Debug, Clone)]
@@ -38,7 +39,7 @@ impl Default for NodeSettings {
 
 /// A running `basalt-node`. Killed when dropped.
 pub struct NodeProcess {
-    child: Option<Child>,
+    service: Service,
     /// Base URL, e.g. `http://127.0.0.1:7001`.
     pub url: String,
     /// The node's identity (base58), as it reported it.
@@ -62,12 +63,8 @@ impl NodeProcess {
         settings: &NodeSettings,
     ) -> Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("node.log"))
-            .with_context(|| format!("opening {}", dir.join("node.log").display()))?;
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
@@ -86,42 +83,24 @@ impl NodeProcess {
             .env(
                 "RUST_LOG",
                 std::env::var("BASALT_NODE_LOG").unwrap_or_else(|_| "info".into()),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .with_context(|| format!("spawning {}", binary.display()))?;
-        let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(line)) = lines.next() {
-                let _ = tx.send(line);
-            }
-            // Keep draining so the node never blocks on a full pipe.
-            for _ in lines {}
-        });
-        let line = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) => line,
-            Err(_) => {
-                let _ = child.kill();
-                bail!(
-                    "basalt-node in {} did not start within 30 s; see {}",
-                    dir.display(),
-                    dir.join("node.log").display()
-                );
-            }
-        };
+            );
+        let mut service = Service::spawn(
+            command,
+            &format!("basalt-node in {}", dir.display()),
+            &dir.join("node.log"),
+            Duration::from_secs(30),
+        )?;
         // "basalt-node listening on ADDR as ADDRESS"
-        let words: Vec<&str> = line.split_whitespace().collect();
+        let words: Vec<&str> = service.first_line.split_whitespace().collect();
         let (Some(addr), Some(address)) = (words.get(3), words.get(5)) else {
-            let _ = child.kill();
+            let line = service.first_line.clone();
+            service.kill()?;
             bail!("unexpected first line from basalt-node: {line}");
         };
         Ok(Self {
             url: format!("http://{addr}"),
             address: (*address).to_owned(),
-            child: Some(child),
+            service,
             dir: dir.to_owned(),
         })
     }
@@ -133,9 +112,7 @@ impl NodeProcess {
 
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
-        self.child
-            .as_mut()
-            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+        self.service.is_running()
     }
 
     /// SIGTERM, then wait up to 30 s for in-flight requests to finish (SIGKILL after).
@@ -144,26 +121,7 @@ impl NodeProcess {
     ///
     /// When the signal cannot be sent.
     pub fn stop(&mut self) -> Result<()> {
-        let Some(mut child) = self.child.take() else {
-            return Ok(());
-        };
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .context("running kill -TERM")?;
-        if !status.success() {
-            let _ = child.kill();
-        }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if child.try_wait()?.is_some() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.kill()?;
-        child.wait()?;
-        Ok(())
+        self.service.stop()
     }
 
     /// SIGKILL: a crash, for fault injection.
@@ -172,43 +130,16 @@ impl NodeProcess {
     ///
     /// When the process cannot be killed.
     pub fn kill(&mut self) -> Result<()> {
-        if let Some(mut child) = self.child.take() {
-            child.kill()?;
-            child.wait()?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.kill();
+        self.service.kill()
     }
 }
 
 /// Finds the `basalt-node` binary: `$BASALT_NODE_BIN`, else next to the running
-/// executable, else one directory up (where cargo puts binaries when tests run from
-/// `target/<profile>/deps`).
+/// executable, else one directory up.
 ///
 /// # Errors
 ///
 /// When none exists, with what to do about it.
 pub fn node_binary() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("BASALT_NODE_BIN") {
-        return Ok(PathBuf::from(path));
-    }
-    let exe = std::env::current_exe().context("locating the running executable")?;
-    let dir = exe
-        .parent()
-        .ok_or_else(|| anyhow!("executable has no directory"))?;
-    let name = format!("basalt-node{}", std::env::consts::EXE_SUFFIX);
-    for candidate in [dir.join(&name), dir.join("..").join(&name)] {
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
-    }
-    bail!(
-        "cannot find the basalt-node binary next to {}: build it (`cargo build --workspace`) or set BASALT_NODE_BIN",
-        exe.display()
-    )
+    sibling_binary("basalt-node", "BASALT_NODE_BIN")
 }

@@ -22,6 +22,10 @@ pub struct LocalnetArgs {
     /// Milliseconds per slot.
     #[arg(long, default_value_t = 100)]
     pub slot_ms: u64,
+    /// Do not run the indexer and its API (they need PostgreSQL: DATABASE_URL, or the
+    /// installed server binaries for a private cluster in the network's directory).
+    #[arg(long)]
+    pub no_indexer: bool,
 }
 
 pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
@@ -43,8 +47,15 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
     options.rpc_port = 8899;
     options.ws_port = 8900;
     options.fund = vec![wallet.pubkey()];
+    options.indexer = !args.no_indexer;
     eprintln!("starting the local network in {} …", dir.display());
-    let net = Localnet::start(&options).await?;
+    let net = Localnet::start(&options).await.map_err(|e| {
+        if options.indexer {
+            e.context("starting the local network (`--no-indexer` runs it without the indexer)")
+        } else {
+            e
+        }
+    })?;
     let info = &net.info;
     print(
         cli.json,
@@ -58,6 +69,11 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
                 info.program_id,
                 info.stake_mint
             );
+            if let Some(url) = &info.indexer_url {
+                text.push_str(&format!(
+                    "  indexer:    {url}  (dApp API; {url}/openapi.json)\n"
+                ));
+            }
             for (i, n) in info.nodes.iter().enumerate() {
                 text.push_str(&format!("  node {i:>2}:    {}  {}\n", n.url, n.address));
             }
@@ -74,7 +90,7 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;
-    eprintln!("stopping: nodes first, then the chain …");
+    eprintln!("stopping: indexer and nodes first, then the chain …");
     tokio::task::spawn_blocking(move || net.stop())
         .await
         .context("stopping the network")?;

@@ -1,0 +1,144 @@
+//! Child processes of the local network (storage nodes, the indexer): spawned with their
+//! log in a file, ready once they print their first line on stdout, stopped with SIGTERM
+//! (so they finish what they are doing) and killed when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+
+/// A running child process.
+pub struct Service {
+    child: Option<Child>,
+    /// What it printed first (its address line).
+    pub first_line: String,
+}
+
+impl Service {
+    /// Spawns `command` with stderr appended to `log`, and waits up to `timeout` for its
+    /// first line on stdout.
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be spawned or prints nothing in time (its log says why).
+    pub fn spawn(mut command: Command, what: &str, log: &Path, timeout: Duration) -> Result<Self> {
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .with_context(|| format!("opening {}", log.display()))?;
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file))
+            .spawn()
+            .with_context(|| format!("spawning {what}"))?;
+        let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(line)) = lines.next() {
+                let _ = tx.send(line);
+            }
+            // Keep draining so the child never blocks on a full pipe.
+            for _ in lines {}
+        });
+        match rx.recv_timeout(timeout) {
+            Ok(first_line) => Ok(Self {
+                child: Some(child),
+                first_line,
+            }),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!(
+                    "{what} did not start within {} s; see {}",
+                    timeout.as_secs(),
+                    log.display()
+                )
+            }
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// SIGTERM, then wait up to 30 s for it to finish (SIGKILL after).
+    ///
+    /// # Errors
+    ///
+    /// When the signal cannot be sent.
+    pub fn stop(&mut self) -> Result<()> {
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .context("running kill -TERM")?;
+        if !status.success() {
+            let _ = child.kill();
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.kill()?;
+        child.wait()?;
+        Ok(())
+    }
+
+    /// SIGKILL: a crash, for fault injection.
+    ///
+    /// # Errors
+    ///
+    /// When the process cannot be killed.
+    pub fn kill(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill()?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}
+
+/// Finds a binary of the workspace: `$env_var`, else next to the running executable,
+/// else one directory up (where cargo puts binaries when tests run from
+/// `target/<profile>/deps`).
+///
+/// # Errors
+///
+/// When none exists, with what to do about it.
+pub fn sibling_binary(name: &str, env_var: &str) -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os(env_var) {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().context("locating the running executable")?;
+    let dir = exe
+        .parent()
+        .ok_or_else(|| anyhow!("executable has no directory"))?;
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    for candidate in [dir.join(&file), dir.join("..").join(&file)] {
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    bail!(
+        "cannot find the {name} binary next to {}: build it (`cargo build --workspace`) or set {env_var}",
+        exe.display()
+    )
+}

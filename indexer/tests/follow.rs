@@ -294,6 +294,28 @@ async fn killed_indexer_matches_a_fresh_replay_and_serves_the_api() -> Result<()
         "no event lost or doubled"
     );
 
+    // The running indexer's finalization pass marks everything finalized once the chain
+    // finalizes it (surfpool: 32 slots after confirmation).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let pending =
+            common::count_where(killed.pool(), "events", "commitment = 'confirmed'").await?;
+        let cursor = killed
+            .cursor(&basalt::ID.to_string())
+            .await?
+            .context("cursor")?;
+        if pending == 0 && cursor.finalized_slot >= cursor.slot {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "{pending} events still confirmed-only, watermark {} of {}",
+            cursor.finalized_slot,
+            cursor.slot
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     api(&indexer.api, &net, &owner, &private, &public).await?;
     push(&indexer.api, &net).await?;
     Ok(())
@@ -421,6 +443,111 @@ async fn push(base: &str, net: &Localnet) -> Result<()> {
         text.matches("event: ProviderHeartbeat").count(),
         1,
         "only the subscribed provider's heartbeat: {text}"
+    );
+    Ok(())
+}
+
+/// A JSON-RPC proxy in front of the chain that answers `null` to `getTransaction` for the
+/// signature in `hidden`: what a lagging RPC node behind a load balancer does. Returns its
+/// URL.
+async fn lagging_rpc(
+    upstream: String,
+    hidden: Arc<std::sync::Mutex<Option<String>>>,
+) -> Result<String> {
+    use axum::routing::post;
+    let http = reqwest::Client::new();
+    let app = axum::Router::new().route(
+        "/",
+        post(move |body: axum::body::Bytes| {
+            let (http, upstream, hidden) = (http.clone(), upstream.clone(), Arc::clone(&hidden));
+            async move {
+                let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let hide = hidden.lock().expect("not poisoned").clone();
+                if request["method"] == "getTransaction" && hide.is_some_and(|h| request["params"][0] == h) {
+                    return serde_json::json!({"jsonrpc": "2.0", "result": null, "id": request["id"]})
+                        .to_string();
+                }
+                match http.post(&upstream).header("content-type", "application/json").body(body).send().await {
+                    Ok(r) => r.text().await.unwrap_or_default(),
+                    Err(e) => serde_json::json!({"jsonrpc": "2.0", "error": {"code": -32000, "message": e.to_string()}, "id": request["id"]}).to_string(),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_the_rpc_cannot_return_yet_is_fetched_again_not_skipped() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut options = LocalnetOptions::new(dir.path().join("net"));
+    options.nodes = 1;
+    let net = Localnet::start(&options).await?;
+    profile_updates(&net, 5).await?;
+    let chain = net.client();
+    let listed = chain.rpc().get_signatures_for_address(&basalt::ID).await?;
+    // Newest first: hide the third newest transaction.
+    let hidden_sig = listed[2].signature.clone();
+    let hidden = Arc::new(std::sync::Mutex::new(Some(hidden_sig.clone())));
+    let proxy = lagging_rpc(net.info.rpc_url.clone(), Arc::clone(&hidden)).await?;
+
+    let db = TempDb::create().await?;
+    let store = Store::connect(&db.url).await?;
+    let metrics = Arc::new(Metrics::new());
+    let follower = Follower::new(
+        store.clone(),
+        FollowOptions::new(&proxy, basalt::ID),
+        Arc::clone(&metrics),
+    );
+    let pass = follower.pass().await?;
+    assert!(pass.gap, "{pass:?}");
+    assert_eq!(
+        pass.transactions,
+        listed.len() - 3,
+        "everything before the hidden one"
+    );
+    assert_eq!(
+        store
+            .cursor(&basalt::ID.to_string())
+            .await?
+            .map(|c| c.signature),
+        Some(listed[3].signature.clone())
+    );
+    // Still hidden: the next pass stops at the same place and writes nothing.
+    assert_eq!(follower.pass().await?.transactions, 0);
+    assert!(
+        metrics.render().contains("basalt_indexer_gaps_total 2"),
+        "{}",
+        metrics.render()
+    );
+
+    *hidden.lock().expect("not poisoned") = None;
+    let pass = follower.pass().await?;
+    assert_eq!((pass.transactions, pass.gap), (3, false));
+    let written = common::count_where(
+        store.pool(),
+        "transactions",
+        &format!("signature = '{hidden_sig}'"),
+    )
+    .await?;
+    assert_eq!(written, 1);
+
+    // The same tables as a follower that never saw the gap.
+    let direct_db = TempDb::create().await?;
+    let direct = Store::connect(&direct_db.url).await?;
+    Follower::new(
+        direct.clone(),
+        FollowOptions::new(&net.info.rpc_url, basalt::ID),
+        Arc::new(Metrics::new()),
+    )
+    .pass()
+    .await?;
+    common::assert_same(
+        &snapshot(direct.pool()).await?,
+        &snapshot(store.pool()).await?,
     );
     Ok(())
 }

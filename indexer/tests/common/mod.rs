@@ -83,3 +83,12 @@ pub async fn count(pool: &PgPool, table: &str) -> Result<i64> {
         .fetch_one(pool)
         .await?)
 }
+
+/// Rows in `table` matching `condition`.
+pub async fn count_where(pool: &PgPool, table: &str, condition: &str) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE {condition}"))
+            .fetch_one(pool)
+            .await?,
+    )
+}

@@ -74,8 +74,9 @@ pub enum FollowError {
     Db(#[from] sqlx::Error),
     #[error(transparent)]
     Extract(#[from] ExtractError),
-    #[error("the cursor holds {0:?}, which is not a transaction signature")]
-    BadCursor(String),
+    /// The cursor or the RPC named something that is not a transaction signature.
+    #[error("{0:?} is not a transaction signature")]
+    BadSignature(String),
 }
 
 impl From<RpcError> for FollowError {
@@ -186,7 +187,7 @@ impl Follower {
                 .as_ref()
                 .map(|c| {
                     Signature::from_str(&c.signature)
-                        .map_err(|_| FollowError::BadCursor(c.signature.clone()))
+                        .map_err(|_| FollowError::BadSignature(c.signature.clone()))
                 })
                 .transpose()?;
             listed.extend(self.signatures_after(until).await?);
@@ -267,7 +268,7 @@ impl Follower {
             before = match page.last() {
                 Some(last) => Some(
                     Signature::from_str(&last.signature)
-                        .map_err(|_| FollowError::BadCursor(last.signature.clone()))?,
+                        .map_err(|_| FollowError::BadSignature(last.signature.clone()))?,
                 ),
                 None => None,
             };
@@ -333,7 +334,9 @@ impl Follower {
             let pending = self.store.unfinalized(finalized_slot, 256).await?;
             let signatures: Vec<Signature> = pending
                 .iter()
-                .map(|(s, _)| Signature::from_str(s).map_err(|_| FollowError::BadCursor(s.clone())))
+                .map(|(s, _)| {
+                    Signature::from_str(s).map_err(|_| FollowError::BadSignature(s.clone()))
+                })
                 .collect::<Result<_, _>>()?;
             let statuses = if signatures.is_empty() {
                 Vec::new()

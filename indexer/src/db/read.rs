@@ -130,12 +130,9 @@ fn json_rows(inner: &str) -> String {
     format!("SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t._k), '[]'::jsonb) FROM ({inner}) t")
 }
 
-/// Whether a row last changed at or below the finalized watermark.
-const FINALIZED: &str =
-    "(SELECT coalesce(max(finalized_slot), 0) FROM cursors) >= {slot} AS finalized";
-
+/// The `finalized` column: whether the row last changed at or below the watermark.
 fn finalized(slot_column: &str) -> String {
-    FINALIZED.replace("{slot}", slot_column)
+    format!("(SELECT coalesce(max(finalized_slot), 0) FROM cursors) >= {slot_column} AS finalized")
 }
 
 const PROVIDER_COLUMNS: &str = "address, authority, endpoint, region, roles, \

@@ -14,10 +14,15 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::ix;
-use basalt::state::ROLE_STORAGE;
+use basalt::client::pda;
+use basalt::instructions::{job_commitment, JobPostArgs};
+use basalt::state::{ConfigParams, ROLE_COMPUTE, ROLE_STORAGE};
 use basalt_core::Cid;
 use basalt_indexer::{FollowOptions, Follower, Metrics, Store};
-use basalt_localnet::{bootstrap, Localnet, LocalnetOptions, NodeProcess, NodeSettings, TOKEN};
+use basalt_localnet::{
+    bootstrap, Localnet, LocalnetOptions, NodeProcess, NodeSettings, SOL, TOKEN,
+};
+use basalt_sdk::chain::{associated_token_address, ProviderRegistration};
 use basalt_sdk::{ChainClient, PutOptions};
 use common::{db::TempDb, snapshot};
 use futures::StreamExt;
@@ -115,6 +120,7 @@ async fn put(net: &Localnet, wallet: &Keypair, len: usize, public: bool) -> Resu
         m: Some(1),
         encrypt: !public,
         public,
+        epochs: 1_000,
         lookup_table: net.lookup_table(),
         ..PutOptions::default()
     };
@@ -147,8 +153,184 @@ async fn history(net: &Localnet, owner: &Keypair, reader: &Keypair) -> Result<(C
         .send(&[ix::provider_unstake(&node2.pubkey(), TOKEN)], &node2, &[])
         .await?;
     basalt_sdk::access::delete(&chain, owner, &private).await?;
+    job_with_a_cheater(net, owner).await?;
+    admin_and_faults(net, owner, &public).await?;
     profile_updates(net, 30).await?;
     Ok((private, public))
+}
+
+/// The admin re-sets the config, the owner re-sets the public blob's access, nobody proves
+/// shard 0 of it so its holder is slashed and jailed, serves the term and unjails, and
+/// node 2 withdraws what it unstaked.
+async fn admin_and_faults(net: &Localnet, owner: &Keypair, public: &Cid) -> Result<()> {
+    let chain = net.client();
+    let config = chain.config().await?.context("no config")?;
+    let params = ConfigParams {
+        min_stake: config.min_stake,
+        unbonding_epochs: config.unbonding_epochs,
+        proof_slash_bps: config.proof_slash_bps,
+        job_slash_bps: config.job_slash_bps,
+        bounty_bps: config.bounty_bps,
+        default_k: config.default_k,
+        default_m: config.default_m,
+    };
+    let admin = &net.keys.admin;
+    chain
+        .send(
+            &[ix::config_update(&admin.pubkey(), params, None)],
+            admin,
+            &[],
+        )
+        .await?;
+    let blob_address = pda::blob(public.digest());
+    chain
+        .send(
+            &[ix::blob_set_access(
+                &owner.pubkey(),
+                &blob_address,
+                true,
+                None,
+                false,
+            )],
+            owner,
+            &[],
+        )
+        .await?;
+
+    let blob = chain.blob(public.digest()).await?.context("no blob")?;
+    let shard = blob.shards[0];
+    past(
+        &chain,
+        shard.assigned_epoch * config.epoch_slots + config.proof_window_slots,
+    )
+    .await?;
+    let bounty_to = associated_token_address(&owner.pubkey(), &net.keys.stake_mint);
+    chain
+        .send(
+            &[ix::proof_slash(
+                &owner.pubkey(),
+                &blob_address,
+                &shard.provider,
+                &bounty_to,
+                0,
+                shard.assigned_epoch,
+            )],
+            owner,
+            &[],
+        )
+        .await?;
+    let holder = (0..net.nodes.len())
+        .map(|i| node_key(net, i))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .find(|k| k.pubkey() == shard.provider)
+        .context("the holder is one of the nodes")?;
+    let jailed = chain.provider(&holder.pubkey()).await?.context("holder")?;
+    past(&chain, (jailed.jailed_until_epoch + 1) * config.epoch_slots).await?;
+    chain
+        .send(&[ix::provider_unjail(&holder.pubkey())], &holder, &[])
+        .await?;
+
+    let node2 = node_key(net, 2)?;
+    let unbonding = chain.provider(&node2.pubkey()).await?.context("node 2")?;
+    past(&chain, unbonding.unbonding_until_epoch * config.epoch_slots).await?;
+    let to = associated_token_address(&node2.pubkey(), &net.keys.stake_mint);
+    chain
+        .send(&[ix::provider_withdraw(&node2.pubkey(), &to)], &node2, &[])
+        .await?;
+    Ok(())
+}
+
+/// Waits until the chain is past `slot`.
+async fn past(chain: &ChainClient, slot: u64) -> Result<()> {
+    while chain.slot().await? <= slot {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// A 2-of-3 job: three compute providers register and claim, two reveal the same result
+/// and one another; finalize, then settle each (two paid, the cheater slashed).
+async fn job_with_a_cheater(net: &Localnet, requester: &Keypair) -> Result<()> {
+    let chain = net.client();
+    let mint = net.keys.stake_mint;
+    let mut workers = Vec::new();
+    for i in 0..3 {
+        let worker = Keypair::new();
+        bootstrap::fund_wallet(&chain, &net.keys, &worker.pubkey(), 10 * SOL, 2_000 * TOKEN)
+            .await?;
+        let registration = ProviderRegistration {
+            endpoint: format!("http://127.0.0.1:{}", 9100 + i),
+            region: "local".into(),
+            roles: ROLE_COMPUTE,
+            capacity: 0,
+        };
+        chain
+            .register_provider(&worker, &registration, 1_500 * TOKEN)
+            .await?;
+        workers.push(worker);
+    }
+    let now = chain.slot().await?;
+    let args = JobPostArgs {
+        nonce: 1,
+        module_cid: *Cid::of(b"module").digest(),
+        input_cid: *Cid::of(b"input").digest(),
+        fuel_limit: 1_000_000,
+        n: 3,
+        k: 2,
+        reward_per_worker: 10 * TOKEN,
+        commit_deadline_slot: now + 20,
+        reveal_deadline_slot: now + 40,
+    };
+    let (commit_deadline, reveal_deadline) = (args.commit_deadline_slot, args.reveal_deadline_slot);
+    let job = pda::job(&requester.pubkey(), args.nonce);
+    let requester_tokens = associated_token_address(&requester.pubkey(), &mint);
+    chain
+        .send(
+            &[ix::job_post(&requester.pubkey(), &requester_tokens, args)],
+            requester,
+            &[],
+        )
+        .await?;
+    let results = [[0xAA; 32], [0xAA; 32], [0xBB; 32]];
+    for (worker, result) in workers.iter().zip(&results) {
+        chain
+            .send(&[ix::job_claim(&worker.pubkey(), &job)], worker, &[])
+            .await?;
+        let commitment = job_commitment(result, &worker.pubkey(), &[7; 32]);
+        chain
+            .send(
+                &[ix::job_commit(&worker.pubkey(), &job, commitment)],
+                worker,
+                &[],
+            )
+            .await?;
+    }
+    past(&chain, commit_deadline).await?;
+    for (worker, result) in workers.iter().zip(&results) {
+        chain
+            .send(
+                &[ix::job_reveal(&worker.pubkey(), &job, *result, [7; 32])],
+                worker,
+                &[],
+            )
+            .await?;
+    }
+    past(&chain, reveal_deadline).await?;
+    chain
+        .send(&[ix::job_finalize(&job, &requester_tokens)], requester, &[])
+        .await?;
+    for worker in &workers {
+        let tokens = associated_token_address(&worker.pubkey(), &mint);
+        chain
+            .send(
+                &[ix::job_settle(&job, &worker.pubkey(), &tokens)],
+                requester,
+                &[],
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// `rounds` profile updates from every node, sent without waiting for each (so the
@@ -200,6 +382,11 @@ async fn killed_indexer_matches_a_fresh_replay_and_serves_the_api() -> Result<()
     let mut options = LocalnetOptions::new(dir.path().join("net"));
     options.nodes = 3;
     options.fund = vec![owner.pubkey(), reader.pubkey()];
+    // Short epochs (3 s) so a missed proof, a jail term and an unbonding period pass
+    // within the test.
+    options.params.epoch_slots = 30;
+    options.params.proof_window_slots = 10;
+    options.params.config.unbonding_epochs = 1;
     options.node_settings = NodeSettings {
         acl_cache_ms: 200,
         ..NodeSettings::default()
@@ -269,8 +456,20 @@ async fn killed_indexer_matches_a_fresh_replay_and_serves_the_api() -> Result<()
     eprintln!("events by kind: {kinds:?}");
     for (kind, n) in [
         ("ConfigInitialized", 1),
-        ("ProviderRegistered", 3),
-        ("StakeAdded", 3),
+        ("ProviderRegistered", 6),
+        ("StakeAdded", 6),
+        ("JobPosted", 1),
+        ("JobClaimed", 3),
+        ("JobCommitted", 3),
+        ("JobRevealed", 3),
+        ("JobFinalized", 1),
+        ("JobWorkerSettled", 3),
+        ("ProviderSlashed", 2),
+        ("ConfigUpdated", 1),
+        ("BlobAccessChanged", 1),
+        ("ProofMissed", 1),
+        ("ProviderUnjailed", 1),
+        ("StakeWithdrawn", 1),
         ("BlobRegistered", 2),
         ("ShardPlaced", 6),
         ("BlobActivated", 2),
@@ -342,8 +541,32 @@ async fn api(
     .await?;
     assert_eq!(rest["items"].as_array().map(Vec::len), Some(1));
     assert!(rest.get("next").is_none());
+    // Node 2 unstaked and withdrew; the slashed holder served its term and unjailed.
     let (_, unbonding) = get(&http, &format!("{base}/v1/providers?status=unbonding")).await?;
-    assert_eq!(unbonding["items"][0]["authority"], net.nodes[2].address);
+    assert_eq!(
+        unbonding["items"].as_array().map(Vec::len),
+        Some(0),
+        "{unbonding}"
+    );
+    let (_, node2) = get(
+        &http,
+        &format!("{base}/v1/providers/{}", net.nodes[2].address),
+    )
+    .await?;
+    assert_eq!(
+        (&node2["status"], &node2["unbonding"]),
+        (&Value::from("active"), &Value::from(0))
+    );
+    let (_, missed) = get(&http, &format!("{base}/v1/proofs?cid={public}")).await?;
+    assert_eq!(missed["items"][0]["outcome"], "missed");
+    let slashed_holder = missed["items"][0]["holder"]
+        .as_str()
+        .context("holder")?
+        .to_owned();
+    let (_, holder) = get(&http, &format!("{base}/v1/providers/{slashed_holder}")).await?;
+    assert_eq!(holder["status"], "active");
+    assert_eq!(holder["reputation"], -1);
+    assert!(holder["slashed_total"].as_u64() > Some(0), "{holder}");
 
     let (status, blob) = get(&http, &format!("{base}/v1/blobs/{public}")).await?;
     assert_eq!(status, 200);
@@ -360,7 +583,36 @@ async fn api(
     let (_, mine) = get(&http, &format!("{base}/v1/blobs?owner={}", owner.pubkey())).await?;
     assert_eq!(mine["items"].as_array().map(Vec::len), Some(2));
     let (_, stats) = get(&http, &format!("{base}/v1/stats")).await?;
-    assert_eq!(stats["providers"]["total"], 3);
+    assert_eq!(stats["providers"]["total"], 6);
+    assert_eq!(stats["providers"]["compute"], 3);
+
+    // The job with every worker's outcome, and the cheater's slash.
+    let job = pda::job(&owner.pubkey(), 1);
+    let (status, job_row) = get(&http, &format!("{base}/v1/jobs/{job}")).await?;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&job_row["status"], &job_row["agreeing"]),
+        (&Value::from("succeeded"), &Value::from(2))
+    );
+    let mut outcomes: Vec<String> = job_row["results"]
+        .as_array()
+        .context("results")?
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    outcomes.sort();
+    assert_eq!(outcomes, ["disagreed", "paid", "paid"]);
+    let (_, slashes) = get(&http, &format!("{base}/v1/slashes")).await?;
+    assert_eq!(slashes["items"][0]["subject"], job.to_string());
+    let (_, jobs) = get(
+        &http,
+        &format!(
+            "{base}/v1/jobs?status=succeeded&requester={}",
+            owner.pubkey()
+        ),
+    )
+    .await?;
+    assert_eq!(jobs["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(stats["blobs"]["active"], 1);
 
     // Bad input is a 400 that says what is wrong; unknown keys are 404.
@@ -383,7 +635,7 @@ async fn api(
     let (_, doc) = get(&http, &format!("{base}/openapi.json")).await?;
     let paths = doc["paths"].as_object().context("paths")?;
     assert!(paths.len() >= 15);
-    let job = Pubkey::new_unique().to_string();
+    let job = pda::job(&owner.pubkey(), 1).to_string();
     for path in paths.keys() {
         if path.ends_with("/stream") {
             continue;
@@ -393,12 +645,7 @@ async fn api(
             .replace("{cid}", &public.to_string())
             .replace("{address}", &job);
         let r = http.get(format!("{base}{url}")).send().await?;
-        let want = if url.starts_with("/v1/jobs/") {
-            404
-        } else {
-            200
-        };
-        assert_eq!(r.status().as_u16(), want, "{url}");
+        assert_eq!(r.status().as_u16(), 200, "{url}");
     }
     let metrics = http
         .get(format!("{base}/metrics"))

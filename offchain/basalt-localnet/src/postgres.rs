@@ -136,18 +136,16 @@ impl LocalPostgres {
 
     /// Runs `program` (a server binary when `server`), as the cluster's user.
     fn run(&self, program: &str, args: &[&str], server: bool) -> Result<()> {
-        let out = self.command(program, args, server).output()?;
-        if !out.status.success() {
-            bail!(
-                "{program} failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        Ok(())
+        self.output_of(program, args, server).map(drop)
     }
 
+    /// Runs a server binary as the cluster's user and returns what it printed.
     fn output(&self, program: &str, args: &[&str]) -> Result<String> {
-        let out = self.command(program, args, true).output()?;
+        self.output_of(program, args, true)
+    }
+
+    fn output_of(&self, program: &str, args: &[&str], server: bool) -> Result<String> {
+        let out = self.command(program, args, server).output()?;
         if !out.status.success() {
             bail!(
                 "{program} failed: {}",

@@ -81,33 +81,11 @@ impl LocalPostgres {
         let mut pg = pg;
         pg.running = true;
         let port_arg = port.to_string();
-        let exists = pg.output(
-            "psql",
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port_arg,
-                "-U",
-                "postgres",
-                "-tAc",
-                "SELECT 1 FROM pg_database WHERE datname = 'basalt'",
-            ],
-        )?;
+        let connect = ["-h", "127.0.0.1", "-p", &port_arg, "-U", "postgres"];
+        let query = format!("SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'");
+        let exists = pg.output("psql", &[&connect[..], &["-tAc", &query]].concat())?;
         if exists.trim() != "1" {
-            pg.run(
-                "createdb",
-                &[
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &port_arg,
-                    "-U",
-                    "postgres",
-                    DATABASE,
-                ],
-                true,
-            )?;
+            pg.run("createdb", &[&connect[..], &[DATABASE]].concat(), true)?;
         }
         Ok(pg)
     }

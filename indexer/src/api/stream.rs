@@ -55,9 +55,14 @@ pub async fn listen_for_events(
                 None
             }
         };
+        // Read the table after (re)connecting and after a quiet RECHECK; a notification
+        // carries the id itself.
+        let mut recheck = true;
         loop {
-            if let Ok(id) = store.newest_event().await {
-                raise(id);
+            if recheck {
+                if let Ok(id) = store.newest_event().await {
+                    raise(id);
+                }
             }
             let notification = async {
                 match listener.as_mut() {
@@ -71,16 +76,15 @@ pub async fn listen_for_events(
             tokio::select! {
                 n = notification => match n {
                     Some(Ok(n)) => {
-                        if let Ok(id) = n.payload().parse() {
-                            raise(id);
-                        }
+                        // An unreadable payload falls back to reading the table.
+                        recheck = n.payload().parse().map(raise).is_err();
                     }
                     Some(Err(e)) => {
                         tracing::warn!("event listener: {e}; reconnecting");
                         break;
                     }
                     None if listener.is_none() => break,
-                    None => {}
+                    None => recheck = true,
                 },
                 _ = stop.changed() => return,
             }

@@ -1,0 +1,137 @@
+//! Every error the contract returns. The names are the Solana program's
+//! (`basalt::errors::BasaltError`), so clients and the cross-chain scenarios match on the
+//! same name on both chains; NEAR has no error codes, so the name leads the panic message:
+//! `"InsufficientStake: the provider does not have that much stake"`.
+//!
+//! Methods return `Result<_, BasaltError>` with `#[handle_result]`: an `Err` panics with
+//! that message, and a panic reverts every state change of the call.
+
+use near_sdk::FunctionError;
+
+macro_rules! errors {
+    ($($name:ident => $msg:literal,)*) => {
+        /// An error a method can fail with; see the module docs.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum BasaltError {
+            $($name,)*
+        }
+
+        impl BasaltError {
+            /// The variant's name, which clients match on.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$name => stringify!($name),)*
+                }
+            }
+
+            /// What went wrong, for people.
+            pub fn message(self) -> &'static str {
+                match self {
+                    $(Self::$name => $msg,)*
+                }
+            }
+        }
+    };
+}
+
+errors! {
+    Overflow => "arithmetic overflow",
+    InvalidBps => "a basis-point fraction must be at most 10000",
+    InvalidEpochParams => "epoch length or proof window is out of range",
+    NotAdmin => "only the config admin may do this",
+    InvalidEndpoint => "endpoint URL is empty or too long",
+    InvalidRegion => "region is too long",
+    InvalidRoles => "roles must be a non-empty combination of STORAGE and COMPUTE",
+    ZeroAmount => "amount must be greater than zero",
+    InsufficientStake => "the provider does not have that much stake",
+    NothingUnbonding => "nothing is unbonding",
+    StillUnbonding => "the unbonding period has not ended",
+    NotJailed => "the provider is not jailed",
+    CannotUnjail => "the provider stays jailed until its jail epoch has passed and its stake is at least the minimum",
+    ProviderNotEligible => "the provider is not active with enough stake for this role",
+    ProviderNotFound => "no provider is registered for this account",
+    ProviderExists => "this account is already registered as a provider",
+    InvalidLayout => "the blob layout is invalid or its proofs would not fit in a transaction",
+    TooManyShards => "the blob has more shards than this contract places",
+    InvalidExpiry => "expiry must be a future epoch",
+    ShardOutOfRange => "shard index out of range",
+    PlacementMismatch => "the providers do not match the shards being placed",
+    DuplicateProvider => "a provider may hold only one shard of a blob",
+    ShardNotRepairable => "this shard is placed and healthy; only shards marked for repair can move",
+    ColumnRootChanged => "a repaired shard keeps its column root",
+    CommitmentMismatch => "the column roots do not hash to the blob's commitment root",
+    BlobNotActive => "the blob is not fully placed yet",
+    BlobNotFound => "no blob is registered under this CID digest",
+    BlobExists => "a blob is already registered under this CID digest",
+    Unauthorized => "the caller is not allowed to do this to the blob",
+    GrantExpired => "the grant has expired",
+    GrantNotFound => "no grant exists for this blob and grantee",
+    GrantExists => "the grantee already has a grant on this blob; revoke it first",
+    InvalidGrantRoles => "roles must be a non-empty subset of READ|WRITE|DELETE (ADMIN = 7)",
+    WrappedKeyTooLong => "the wrapped key is too long",
+    InvalidGrantExpiry => "grant expiry must be in the future",
+    WrongToken => "only the configured stake token is accepted",
+    InvalidTransferMessage => "the ft_transfer_call message is not a Basalt action",
+    ZeroPrice => "price must be greater than zero",
+    UnsettledPayouts => "the shard has proven epochs not yet paid: settle the deal first",
+    DealNotFound => "the blob has no deal",
+    DealExists => "the blob already has a deal",
+    NotExpired => "the blob has not expired yet",
+    BlobExpired => "the blob has expired",
+    NotShardHolder => "the caller does not hold this shard",
+    ShardNeedsRepair => "the shard is marked for repair",
+    WrongEpoch => "proofs are accepted only for the current epoch",
+    OutsideProofWindow => "the proof window of this epoch is closed or not yet open",
+    EpochBeforeAssignment => "the shard was not yet assigned in that epoch",
+    AlreadyProven => "this epoch is already proven",
+    SeedUnavailable => "this epoch's challenge seed has not been drawn: call challenge_seed_draw first",
+    InvalidProof => "the storage proof does not verify",
+    DeadlineNotPassed => "the proof deadline of that epoch has not passed",
+    EpochWasProven => "that epoch was proven",
+    EpochTooOld => "that epoch is too old to judge",
+    InvalidJobParams => "job parameters are invalid (1 <= k <= n <= 16, deadlines in order, in the future)",
+    JobNotFound => "no job with this requester and nonce",
+    JobExists => "the requester already posted a job with this nonce",
+    JobNotOpen => "the job is not open",
+    CommitPhaseOver => "the commit phase is over",
+    CommitPhaseOpen => "the commit phase is not over",
+    RevealPhaseOver => "the reveal phase is over",
+    JobFull => "the job already has n workers",
+    AlreadyClaimed => "this worker already claimed the job",
+    NotJobWorker => "the caller is not a worker of this job",
+    AlreadyCommitted => "this worker already committed",
+    NotCommitted => "this worker has not committed",
+    AlreadyRevealed => "this worker already revealed",
+    RevealMismatch => "the reveal does not match the commitment",
+    TooEarlyToFinalize => "the job cannot be finalized yet",
+    JobNotFinalized => "the job is not finalized",
+    AlreadySettled => "this worker is already settled",
+    InsufficientStorageDeposit => "the storage deposit does not cover the state this call creates: attach more NEAR or call storage_deposit",
+    InsufficientTokens => "the account's withdrawable token balance is too small",
+    OneYoctoRequired => "attach exactly 1 yoctoNEAR (a full-access key must sign token moves)",
+    DepositNotAllowed => "this method does not take an attached deposit",
+}
+
+impl std::fmt::Display for BasaltError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.name(), self.message())
+    }
+}
+
+impl FunctionError for BasaltError {
+    fn panic(&self) -> ! {
+        near_sdk::env::panic_str(&self.to_string())
+    }
+}
+
+/// `Err(error)` unless `condition` holds (Anchor's `require!` for this contract).
+macro_rules! ensure {
+    ($condition:expr, $error:expr) => {
+        if !$condition {
+            return Err($error);
+        }
+    };
+}
+pub(crate) use ensure;
+
+pub type Result<T> = std::result::Result<T, BasaltError>;

@@ -1,0 +1,265 @@
+//! Events, one per state change, logged as NEP-297 JSON:
+//! `EVENT_JSON:{"standard":"basalt","version":"1.0.0","event":"stake_added","data":{...}}`.
+//!
+//! The kinds and fields are the Solana program's events (`basalt::events`) with NEAR's
+//! types: accounts are account IDs, digests base58, token amounts decimal strings (U128),
+//! and `block` (the block height) stands where Solana has `slot`. A blob is named by its
+//! CID digest and a job by (requester, nonce), since NEAR has no per-record addresses.
+//! Two kinds are NEAR's own: `challenge_seed_drawn` (see `randomness`) and
+//! `tokens_withdrawn` (see `ledger`).
+
+use near_sdk::json_types::U128;
+use near_sdk::{near, AccountId};
+
+use crate::state::{ConfigParams, Digest, JobStatus, TokenGate, WorkerOutcome};
+
+#[near(event_json(standard = "basalt"))]
+#[derive(Debug, Clone)]
+pub enum Event {
+    #[event_version("1.0.0")]
+    ConfigInitialized {
+        admin: AccountId,
+        stake_token: AccountId,
+        epoch_blocks: u64,
+        proof_window_blocks: u64,
+        params: ConfigParams,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    ConfigUpdated {
+        admin: AccountId,
+        params: ConfigParams,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    ProviderRegistered {
+        provider: AccountId,
+        endpoint: String,
+        region: String,
+        roles: u8,
+        capacity: u64,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    ProviderUpdated {
+        provider: AccountId,
+        endpoint: String,
+        region: String,
+        roles: u8,
+        capacity: u64,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    StakeAdded {
+        provider: AccountId,
+        amount: U128,
+        stake: U128,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    UnstakeRequested {
+        provider: AccountId,
+        amount: U128,
+        stake: U128,
+        unbonding_until_epoch: u64,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    StakeWithdrawn {
+        provider: AccountId,
+        amount: U128,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    ProviderHeartbeat { provider: AccountId, block: u64 },
+    #[event_version("1.0.0")]
+    ProviderUnjailed { provider: AccountId, block: u64 },
+    /// A provider lost `amount` of stake: `bounty` to `beneficiary`, the rest to the
+    /// treasury. `subject` is the blob's CID digest or the job's `requester:nonce`.
+    #[event_version("1.0.0")]
+    ProviderSlashed {
+        provider: AccountId,
+        amount: U128,
+        bounty: U128,
+        beneficiary: AccountId,
+        subject: String,
+        reputation: i64,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    BlobRegistered {
+        blob: Digest,
+        owner: AccountId,
+        size: u64,
+        k: u16,
+        m: u16,
+        chunk_count: u32,
+        commitment_root: Digest,
+        expiry_epoch: u64,
+        public: bool,
+        encrypted: bool,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    ShardPlaced {
+        blob: Digest,
+        index: u16,
+        provider: AccountId,
+        /// The previous holder when this is a repair.
+        previous: Option<AccountId>,
+        assigned_epoch: u64,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    BlobActivated { blob: Digest, block: u64 },
+    #[event_version("1.0.0")]
+    BlobAccessChanged {
+        blob: Digest,
+        public: bool,
+        token_gate: Option<TokenGate>,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    BlobDeleted {
+        blob: Digest,
+        by: AccountId,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    GrantCreated {
+        blob: Digest,
+        grantee: AccountId,
+        roles: u8,
+        expires_at: Option<u64>,
+        granted_by: AccountId,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    GrantRevoked {
+        blob: Digest,
+        grantee: AccountId,
+        revoked_by: AccountId,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    DealFunded {
+        blob: Digest,
+        payer: AccountId,
+        price_per_shard_epoch: U128,
+        amount: U128,
+        balance: U128,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    DealSettled {
+        blob: Digest,
+        index: u16,
+        provider: AccountId,
+        epochs_paid: u64,
+        /// Proven epochs the escrow could not cover; they are not paid later.
+        epochs_forfeited: u64,
+        amount: U128,
+        balance: U128,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    DealRefunded {
+        blob: Digest,
+        payer: AccountId,
+        amount: U128,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    ChallengeSeedDrawn {
+        epoch: u64,
+        seed: Digest,
+        by: AccountId,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    ProofAccepted {
+        blob: Digest,
+        index: u16,
+        provider: AccountId,
+        epoch: u64,
+        chunk: u32,
+        leaf: u32,
+        block: u64,
+    },
+    /// Nobody proved shard `index` of `blob` in `epoch`: its holder was slashed (see the
+    /// `provider_slashed` event of the same call) and the shard awaits repair.
+    #[event_version("1.0.0")]
+    ProofMissed {
+        blob: Digest,
+        index: u16,
+        provider: AccountId,
+        epoch: u64,
+        cranker: AccountId,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    JobPosted {
+        requester: AccountId,
+        nonce: u64,
+        module_cid: Digest,
+        input_cid: Digest,
+        fuel_limit: u64,
+        n: u8,
+        k: u8,
+        reward_per_worker: U128,
+        commit_deadline_block: u64,
+        reveal_deadline_block: u64,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    JobClaimed {
+        requester: AccountId,
+        nonce: u64,
+        worker: AccountId,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    JobCommitted {
+        requester: AccountId,
+        nonce: u64,
+        worker: AccountId,
+        commitment: Digest,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    JobRevealed {
+        requester: AccountId,
+        nonce: u64,
+        worker: AccountId,
+        result_hash: Digest,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    JobFinalized {
+        requester: AccountId,
+        nonce: u64,
+        status: JobStatus,
+        /// All zero when the job failed.
+        result_hash: Digest,
+        agreeing: u8,
+        refunded: U128,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    JobWorkerSettled {
+        requester: AccountId,
+        nonce: u64,
+        worker: AccountId,
+        outcome: WorkerOutcome,
+        paid: U128,
+        slashed: U128,
+        reputation: i64,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    TokensWithdrawn {
+        account: AccountId,
+        amount: U128,
+        block: u64,
+    },
+}

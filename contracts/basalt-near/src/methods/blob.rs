@@ -1,0 +1,248 @@
+use basalt_proof::BlobLayout;
+use near_sdk::{env, near, AccountId};
+
+use crate::errors::{ensure, BasaltError, Result};
+use crate::events::Event;
+use crate::state::{
+    Blob, Digest, ShardSlot, TokenGate, MAX_BLOB_SHARDS, ROLE_ADMIN, ROLE_DELETE, ROLE_STORAGE,
+    ROLE_WRITE,
+};
+use crate::{Contract, ContractExt};
+
+/// What a client commits to when it registers a blob (computed by `basalt-core`).
+#[near(serializers = [json])]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobRegisterArgs {
+    pub cid_digest: Digest,
+    pub size: u64,
+    pub chunk_size: u32,
+    pub leaf_size: u32,
+    pub k: u16,
+    pub m: u16,
+    pub commitment_root: Digest,
+    pub expiry_epoch: u64,
+    pub public: bool,
+    /// The stored bytes are ciphertext (`basalt_core` per-chunk AEAD).
+    pub encrypted: bool,
+}
+
+#[near]
+impl Contract {
+    /// `blob_register`: creates a blob owned by the caller with its shards unplaced;
+    /// `blob_place` places them and activates it. Attach the record's storage (about
+    /// 0.01 NEAR for 14 shards).
+    #[payable]
+    #[handle_result]
+    pub fn blob_register(&mut self, args: BlobRegisterArgs) -> Result<()> {
+        let total = usize::from(args.k) + usize::from(args.m);
+        ensure!(total <= MAX_BLOB_SHARDS, BasaltError::TooManyShards);
+        // Rejects zero k or m, bad chunk or leaf sizes, and blobs whose proofs would not
+        // fit in a Solana transaction (the same rule on both chains).
+        let layout =
+            BlobLayout::with_leaf_size(args.size, args.chunk_size, args.k, args.m, args.leaf_size)
+                .map_err(|_| BasaltError::InvalidLayout)?;
+        ensure!(
+            args.expiry_epoch > self.current_epoch(),
+            BasaltError::InvalidExpiry
+        );
+        ensure!(
+            self.blobs.get(&args.cid_digest).is_none(),
+            BasaltError::BlobExists
+        );
+        let owner = env::predecessor_account_id();
+        let block = env::block_height();
+        let meter = self.meter()?;
+        let blob = Blob {
+            owner: owner.clone(),
+            cid_digest: args.cid_digest,
+            size: args.size,
+            chunk_size: args.chunk_size,
+            leaf_size: args.leaf_size,
+            k: args.k,
+            m: args.m,
+            chunk_count: layout.chunk_count(),
+            commitment_root: args.commitment_root,
+            expiry_epoch: args.expiry_epoch,
+            created_block: block,
+            public: args.public,
+            encrypted: args.encrypted,
+            token_gate: None,
+            active: false,
+            storage_payer: owner.clone(),
+            shards: vec![ShardSlot::default(); total],
+        };
+        self.blobs.insert(&args.cid_digest, &blob);
+        self.settle(meter)?;
+        Event::BlobRegistered {
+            blob: args.cid_digest,
+            owner,
+            size: args.size,
+            k: args.k,
+            m: args.m,
+            chunk_count: blob.chunk_count,
+            commitment_root: args.commitment_root,
+            expiry_epoch: args.expiry_epoch,
+            public: args.public,
+            encrypted: args.encrypted,
+            block,
+        }
+        .emit();
+        Ok(())
+    }
+
+    /// `blob_place`: places shard indices `first .. first + providers.len()` on
+    /// `providers` with their `column_roots`.
+    ///
+    /// While the blob is not yet active any index may be (re)placed; when the last one is
+    /// placed the column roots must hash to the commitment root, and the blob becomes
+    /// active. Once active, only shards marked for repair move, keeping their column root.
+    /// Called by the owner or a WRITE grantee. Every provider must be eligible for storage
+    /// and may hold only one index of the blob.
+    #[payable]
+    #[handle_result]
+    pub fn blob_place(
+        &mut self,
+        cid_digest: Digest,
+        first: u16,
+        providers: Vec<AccountId>,
+        column_roots: Vec<Digest>,
+    ) -> Result<()> {
+        let caller = env::predecessor_account_id();
+        let mut blob = self.blob(&cid_digest)?;
+        self.authorize(&blob, &caller, ROLE_WRITE)?;
+        ensure!(
+            !column_roots.is_empty() && providers.len() == column_roots.len(),
+            BasaltError::PlacementMismatch
+        );
+        let first = usize::from(first);
+        let end = first
+            .checked_add(column_roots.len())
+            .ok_or(BasaltError::Overflow)?;
+        ensure!(end <= blob.shards.len(), BasaltError::ShardOutOfRange);
+        let epoch = self.current_epoch();
+        let assigned_epoch = epoch.checked_add(1).ok_or(BasaltError::Overflow)?;
+        ensure!(blob.expiry_epoch > epoch, BasaltError::BlobExpired);
+        let block = env::block_height();
+        let meter = self.meter()?;
+
+        let was_active = blob.active;
+        let mut placed = Vec::with_capacity(providers.len());
+        for (offset, (account, root)) in providers.into_iter().zip(column_roots).enumerate() {
+            let index = first + offset;
+            let provider = self.provider(&account)?;
+            ensure!(
+                provider.is_eligible(&self.config, ROLE_STORAGE),
+                BasaltError::ProviderNotEligible
+            );
+            ensure!(
+                blob.shards
+                    .iter()
+                    .enumerate()
+                    .all(|(i, s)| i == index || s.provider.as_ref() != Some(&account)),
+                BasaltError::DuplicateProvider
+            );
+            let slot = &mut blob.shards[index];
+            if was_active {
+                ensure!(slot.needs_repair, BasaltError::ShardNotRepairable);
+                ensure!(slot.column_root == root, BasaltError::ColumnRootChanged);
+                ensure!(slot.unpaid_epochs == 0, BasaltError::UnsettledPayouts);
+            }
+            let previous = slot.provider.replace(account.clone());
+            slot.column_root = root;
+            slot.assigned_epoch = assigned_epoch;
+            slot.proven_mask = 0;
+            slot.last_proven_epoch = 0;
+            slot.needs_repair = false;
+            placed.push(Event::ShardPlaced {
+                blob: cid_digest,
+                index: index as u16,
+                provider: account,
+                previous,
+                assigned_epoch,
+                block,
+            });
+        }
+
+        let activated = !was_active && blob.shards.iter().all(|s| s.provider.is_some());
+        if activated {
+            let roots: Vec<[u8; 32]> = blob.shards.iter().map(|s| s.column_root.into()).collect();
+            ensure!(
+                basalt_proof::commitment_root(&roots) == <[u8; 32]>::from(blob.commitment_root),
+                BasaltError::CommitmentMismatch
+            );
+            blob.active = true;
+            for slot in blob.shards.iter_mut() {
+                slot.assigned_epoch = assigned_epoch;
+            }
+        }
+        self.blobs.insert(&cid_digest, &blob);
+        self.settle(meter)?;
+        placed.iter().for_each(Event::emit);
+        if activated {
+            Event::BlobActivated {
+                blob: cid_digest,
+                block,
+            }
+            .emit();
+        }
+        Ok(())
+    }
+
+    /// `blob_set_access`: sets the public flag and the token gate (owner or an ADMIN
+    /// grantee).
+    #[payable]
+    #[handle_result]
+    pub fn blob_set_access(
+        &mut self,
+        cid_digest: Digest,
+        public: bool,
+        token_gate: Option<TokenGate>,
+    ) -> Result<()> {
+        let mut blob = self.blob(&cid_digest)?;
+        self.authorize(&blob, &env::predecessor_account_id(), ROLE_ADMIN)?;
+        let meter = self.meter()?;
+        blob.public = public;
+        blob.token_gate = token_gate.clone();
+        self.blobs.insert(&cid_digest, &blob);
+        self.settle(meter)?;
+        Event::BlobAccessChanged {
+            blob: cid_digest,
+            public,
+            token_gate,
+            block: env::block_height(),
+        }
+        .emit();
+        Ok(())
+    }
+
+    /// `blob_delete`: deletes a blob (owner or a DELETE grantee); its storage goes back to
+    /// whoever paid for it and nodes garbage-collect its shards. A deal must be refunded
+    /// first (`deal_refund`), so no escrow is stranded. Grants are separate records and
+    /// stay until revoked (their payers get their storage back then).
+    #[handle_result]
+    pub fn blob_delete(&mut self, cid_digest: Digest) -> Result<()> {
+        let caller = env::predecessor_account_id();
+        let blob = self.blob(&cid_digest)?;
+        self.authorize(&blob, &caller, ROLE_DELETE)?;
+        ensure!(
+            self.deals.get(&cid_digest).is_none(),
+            BasaltError::UnsettledPayouts
+        );
+        let mut meter = self.meter()?;
+        self.release(&mut meter, &blob.storage_payer, |c| {
+            c.blobs.remove(&cid_digest);
+        })?;
+        self.settle(meter)?;
+        Event::BlobDeleted {
+            blob: cid_digest,
+            by: caller,
+            block: env::block_height(),
+        }
+        .emit();
+        Ok(())
+    }
+
+    pub fn blob_get(&self, cid_digest: Digest) -> Option<Blob> {
+        self.blobs.get(&cid_digest)
+    }
+}

@@ -1,0 +1,171 @@
+use near_sdk::json_types::U128;
+use near_sdk::{env, near, AccountId};
+
+use crate::errors::{ensure, BasaltError, Result};
+use crate::events::Event;
+use crate::state::{Deal, Digest, ROLE_DELETE};
+use crate::{add, sub, Contract, ContractExt};
+
+#[near]
+impl Contract {
+    /// `deal_settle`: pays the holder of shard `index` for its proven, unpaid epochs
+    /// (anyone may crank it) into its withdrawable tokens.
+    ///
+    /// Pays at most what the escrow holds: epochs it cannot cover are forfeited, so after a
+    /// settle the shard owes nothing. Each proven epoch is counted once (`record_proof`) and
+    /// cleared here, so nothing is paid twice and nothing is paid without a proof.
+    #[handle_result]
+    pub fn deal_settle(&mut self, cid_digest: Digest, index: u16) -> Result<U128> {
+        let mut blob = self.blob(&cid_digest)?;
+        let mut deal = self
+            .deals
+            .get(&cid_digest)
+            .ok_or(BasaltError::DealNotFound)?;
+        let slot = blob.slot_mut(index)?;
+        let holder = slot.provider.clone().ok_or(BasaltError::NotShardHolder)?;
+        let affordable = deal.balance / deal.price_per_shard_epoch;
+        let paid_epochs = u128::from(slot.unpaid_epochs).min(affordable);
+        let forfeited = u128::from(slot.unpaid_epochs) - paid_epochs;
+        // Cannot overflow: paid_epochs * price <= balance.
+        let amount = paid_epochs * deal.price_per_shard_epoch;
+        slot.unpaid_epochs = 0;
+        let meter = self.meter()?;
+        deal.balance -= amount;
+        deal.total_paid = add(deal.total_paid, amount)?;
+        self.books.escrow = sub(self.books.escrow, amount)?;
+        self.credit_tokens(&holder, amount)?;
+        self.blobs.insert(&cid_digest, &blob);
+        self.deals.insert(&cid_digest, &deal);
+        self.settle(meter)?;
+        Event::DealSettled {
+            blob: cid_digest,
+            index,
+            provider: holder,
+            // Both are at most `unpaid_epochs`, a u64.
+            epochs_paid: paid_epochs as u64,
+            epochs_forfeited: forfeited as u64,
+            amount: U128(amount),
+            balance: U128(deal.balance),
+            block: env::block_height(),
+        }
+        .emit();
+        Ok(U128(amount))
+    }
+
+    /// `deal_refund`: returns a deal's remaining escrow to its payer and removes it: after
+    /// the blob expired (anyone may crank), or earlier when the owner or a DELETE grantee
+    /// cancels it (before deleting the blob). Every shard must be settled first, so
+    /// providers keep what they proved.
+    #[handle_result]
+    pub fn deal_refund(&mut self, cid_digest: Digest) -> Result<U128> {
+        let caller = env::predecessor_account_id();
+        let blob = self.blob(&cid_digest)?;
+        let deal = self
+            .deals
+            .get(&cid_digest)
+            .ok_or(BasaltError::DealNotFound)?;
+        if self.current_epoch() < blob.expiry_epoch {
+            self.authorize(&blob, &caller, ROLE_DELETE)?;
+        }
+        ensure!(
+            blob.shards.iter().all(|s| s.unpaid_epochs == 0),
+            BasaltError::UnsettledPayouts
+        );
+        let amount = deal.balance;
+        let mut meter = self.meter()?;
+        self.books.escrow = sub(self.books.escrow, amount)?;
+        self.credit_tokens(&deal.payer, amount)?;
+        self.release(&mut meter, &deal.payer, |c| {
+            c.deals.remove(&cid_digest);
+        })?;
+        self.settle(meter)?;
+        Event::DealRefunded {
+            blob: cid_digest,
+            payer: deal.payer,
+            amount: U128(amount),
+            block: env::block_height(),
+        }
+        .emit();
+        Ok(U128(amount))
+    }
+
+    pub fn deal_get(&self, cid_digest: Digest) -> Option<Deal> {
+        self.deals.get(&cid_digest)
+    }
+}
+
+impl Contract {
+    /// `deal_fund`, through `ft_transfer_call` `{"action":"deal_fund",...}`: opens the
+    /// blob's deal with `amount` as escrow; each shard's holder earns
+    /// `price_per_shard_epoch` for every epoch it proves. The sender is the payer and gets
+    /// the refund.
+    pub(crate) fn deal_fund_tokens(
+        &mut self,
+        payer: &AccountId,
+        cid_digest: Digest,
+        price_per_shard_epoch: u128,
+        amount: u128,
+    ) -> Result<u128> {
+        ensure!(price_per_shard_epoch > 0, BasaltError::ZeroPrice);
+        let blob = self.blob(&cid_digest)?;
+        ensure!(
+            blob.expiry_epoch > self.current_epoch(),
+            BasaltError::BlobExpired
+        );
+        ensure!(
+            self.deals.get(&cid_digest).is_none(),
+            BasaltError::DealExists
+        );
+        self.books.escrow = add(self.books.escrow, amount)?;
+        self.deals.insert(
+            &cid_digest,
+            &Deal {
+                payer: payer.clone(),
+                price_per_shard_epoch,
+                balance: amount,
+                total_paid: 0,
+            },
+        );
+        // The payer's withdrawable entry, for the refund, is made now at its expense.
+        if self.tokens.get(payer).is_none() {
+            self.tokens.insert(payer, &0);
+        }
+        Event::DealFunded {
+            blob: cid_digest,
+            payer: payer.clone(),
+            price_per_shard_epoch: U128(price_per_shard_epoch),
+            amount: U128(amount),
+            balance: U128(amount),
+            block: env::block_height(),
+        }
+        .emit();
+        Ok(amount)
+    }
+
+    /// `deal_top_up`, through `ft_transfer_call` `{"action":"deal_top_up",...}`: anyone
+    /// may add escrow; refunds still go to the deal's payer.
+    pub(crate) fn deal_top_up_tokens(
+        &mut self,
+        funder: &AccountId,
+        cid_digest: Digest,
+        amount: u128,
+    ) -> Result<u128> {
+        let mut deal = self
+            .deals
+            .get(&cid_digest)
+            .ok_or(BasaltError::DealNotFound)?;
+        deal.balance = add(deal.balance, amount)?;
+        self.books.escrow = add(self.books.escrow, amount)?;
+        self.deals.insert(&cid_digest, &deal);
+        Event::DealFunded {
+            blob: cid_digest,
+            payer: funder.clone(),
+            price_per_shard_epoch: U128(deal.price_per_shard_epoch),
+            amount: U128(amount),
+            balance: U128(deal.balance),
+            block: env::block_height(),
+        }
+        .emit();
+        Ok(amount)
+    }
+}

@@ -1,0 +1,360 @@
+use near_sdk::json_types::U128;
+use near_sdk::{env, near, AccountId};
+
+use crate::errors::{ensure, BasaltError, Result};
+use crate::events::Event;
+use crate::state::{
+    Digest, Job, JobStatus, JobWorker, WorkerOutcome, MAX_JOB_WORKERS, ROLE_COMPUTE,
+};
+use crate::{add, sub, Contract, ContractExt};
+
+/// The job a requester posts through `ft_transfer_call`
+/// `{"action":"job_post", ...these fields}`.
+#[near(serializers = [json])]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobPostArgs {
+    pub nonce: u64,
+    pub module_cid: Digest,
+    pub input_cid: Digest,
+    pub fuel_limit: u64,
+    pub n: u8,
+    pub k: u8,
+    pub reward_per_worker: U128,
+    pub commit_deadline_block: u64,
+    pub reveal_deadline_block: u64,
+}
+
+/// The commitment a worker posts for `result_hash`: SHA-256(result_hash || worker ||
+/// salt). Binding the worker's account stops another worker from copying a commitment.
+/// (Solana binds the 32-byte key; NEAR the account ID's bytes.)
+pub fn job_commitment(result_hash: &[u8; 32], worker: &AccountId, salt: &[u8; 32]) -> [u8; 32] {
+    basalt_proof::hash::sha256v(&[result_hash, worker.as_bytes(), salt])
+}
+
+#[near]
+impl Contract {
+    /// `job_claim`: an eligible compute provider (active, staked, not jailed or
+    /// unbonding) takes one of the job's `n` places during the commit phase, paying the
+    /// few bytes its place takes.
+    #[payable]
+    #[handle_result]
+    pub fn job_claim(&mut self, requester: AccountId, nonce: u64) -> Result<()> {
+        let worker = env::predecessor_account_id();
+        let block = env::block_height();
+        let provider = self.provider(&worker)?;
+        ensure!(
+            provider.is_eligible(&self.config, ROLE_COMPUTE),
+            BasaltError::ProviderNotEligible
+        );
+        let mut job = self.job(&requester, nonce)?;
+        ensure!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
+        ensure!(
+            block <= job.commit_deadline_block,
+            BasaltError::CommitPhaseOver
+        );
+        ensure!(
+            job.worker_index(&worker).is_none(),
+            BasaltError::AlreadyClaimed
+        );
+        ensure!(job.workers.len() < usize::from(job.n), BasaltError::JobFull);
+        let meter = self.meter()?;
+        job.workers.push(JobWorker {
+            worker: worker.clone(),
+            commitment: None,
+            result_hash: None,
+            settled: false,
+        });
+        self.jobs.insert(&(requester.clone(), nonce), &job);
+        self.settle(meter)?;
+        Event::JobClaimed {
+            requester,
+            nonce,
+            worker,
+            block,
+        }
+        .emit();
+        Ok(())
+    }
+
+    /// `job_commit`: a worker commits to `job_commitment(result_hash, worker, salt)` before
+    /// the commit deadline; once only, so a commitment cannot be replaced after seeing
+    /// others' reveals.
+    #[payable]
+    #[handle_result]
+    pub fn job_commit(
+        &mut self,
+        requester: AccountId,
+        nonce: u64,
+        commitment: Digest,
+    ) -> Result<()> {
+        let worker = env::predecessor_account_id();
+        let block = env::block_height();
+        let mut job = self.job(&requester, nonce)?;
+        ensure!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
+        ensure!(
+            block <= job.commit_deadline_block,
+            BasaltError::CommitPhaseOver
+        );
+        let i = job.worker_index(&worker).ok_or(BasaltError::NotJobWorker)?;
+        ensure!(
+            job.workers[i].commitment.is_none(),
+            BasaltError::AlreadyCommitted
+        );
+        let meter = self.meter()?;
+        job.workers[i].commitment = Some(commitment);
+        self.jobs.insert(&(requester.clone(), nonce), &job);
+        self.settle(meter)?;
+        Event::JobCommitted {
+            requester,
+            nonce,
+            worker,
+            commitment,
+            block,
+        }
+        .emit();
+        Ok(())
+    }
+
+    /// `job_reveal`: after the commit deadline and up to the reveal deadline, a worker opens
+    /// its commitment.
+    #[payable]
+    #[handle_result]
+    pub fn job_reveal(
+        &mut self,
+        requester: AccountId,
+        nonce: u64,
+        result_hash: Digest,
+        salt: Digest,
+    ) -> Result<()> {
+        let worker = env::predecessor_account_id();
+        let block = env::block_height();
+        let mut job = self.job(&requester, nonce)?;
+        ensure!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
+        ensure!(
+            block > job.commit_deadline_block,
+            BasaltError::CommitPhaseOpen
+        );
+        ensure!(
+            block <= job.reveal_deadline_block,
+            BasaltError::RevealPhaseOver
+        );
+        let i = job.worker_index(&worker).ok_or(BasaltError::NotJobWorker)?;
+        let entry = &mut job.workers[i];
+        let commitment = entry.commitment.ok_or(BasaltError::NotCommitted)?;
+        ensure!(entry.result_hash.is_none(), BasaltError::AlreadyRevealed);
+        ensure!(
+            job_commitment(&result_hash.into(), &worker, &salt.into())
+                == <[u8; 32]>::from(commitment),
+            BasaltError::RevealMismatch
+        );
+        entry.result_hash = Some(result_hash);
+        let meter = self.meter()?;
+        self.jobs.insert(&(requester.clone(), nonce), &job);
+        self.settle(meter)?;
+        Event::JobRevealed {
+            requester,
+            nonce,
+            worker,
+            result_hash,
+            block,
+        }
+        .emit();
+        Ok(())
+    }
+
+    /// `job_finalize`: closes a job's voting (anyone may crank): after the reveal deadline,
+    /// or as soon as all `n` workers revealed. If exactly one result has `k` or more
+    /// matching reveals the job succeeds: their rewards stay reserved for `job_settle` and
+    /// the rest is credited back to the requester. Otherwise it fails and the whole escrow
+    /// is credited back.
+    #[handle_result]
+    pub fn job_finalize(&mut self, requester: AccountId, nonce: u64) -> Result<U128> {
+        let block = env::block_height();
+        let mut job = self.job(&requester, nonce)?;
+        ensure!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
+        let everyone_revealed = job.workers.len() == usize::from(job.n)
+            && job.workers.iter().all(|w| w.result_hash.is_some());
+        ensure!(
+            block > job.reveal_deadline_block
+                || (block > job.commit_deadline_block && everyone_revealed),
+            BasaltError::TooEarlyToFinalize
+        );
+        let (status, result_hash, agreeing, reserved) = match job.quorum_result() {
+            Some((hash, votes)) => {
+                // Cannot overflow: votes <= n and n * reward was checked at posting.
+                let reserved = job.reward_per_worker * votes as u128;
+                (JobStatus::Succeeded, hash, votes as u8, reserved)
+            }
+            None => (JobStatus::Failed, Digest::default(), 0, 0),
+        };
+        let refund = sub(job.escrow, reserved)?;
+        let meter = self.meter()?;
+        self.books.escrow = sub(self.books.escrow, refund)?;
+        self.credit_tokens(&requester, refund)?;
+        job.escrow = reserved;
+        job.status = status;
+        job.result_hash = result_hash;
+        self.jobs.insert(&(requester.clone(), nonce), &job);
+        self.settle(meter)?;
+        Event::JobFinalized {
+            requester,
+            nonce,
+            status,
+            result_hash,
+            agreeing,
+            refunded: U128(refund),
+            block,
+        }
+        .emit();
+        Ok(U128(refund))
+    }
+
+    /// `job_settle`: settles one worker of a finalized job (anyone may crank, once per
+    /// worker): a worker that revealed the agreed result is credited its reward and gains
+    /// reputation; one that revealed another result is slashed `job_slash_bps` to the
+    /// treasury and loses reputation; one that claimed but never revealed loses
+    /// reputation.
+    #[handle_result]
+    pub fn job_settle(
+        &mut self,
+        requester: AccountId,
+        nonce: u64,
+        worker: AccountId,
+    ) -> Result<WorkerOutcome> {
+        let block = env::block_height();
+        let mut job = self.job(&requester, nonce)?;
+        ensure!(job.status != JobStatus::Open, BasaltError::JobNotFinalized);
+        let i = job.worker_index(&worker).ok_or(BasaltError::NotJobWorker)?;
+        ensure!(!job.workers[i].settled, BasaltError::AlreadySettled);
+        let outcome = match (job.status, job.workers[i].result_hash) {
+            (_, None) => WorkerOutcome::NoShow,
+            (JobStatus::Succeeded, Some(hash)) if hash == job.result_hash => WorkerOutcome::Paid,
+            (JobStatus::Succeeded, Some(_)) => WorkerOutcome::Disagreed,
+            _ => WorkerOutcome::NoQuorum,
+        };
+        let mut provider = self.provider(&worker)?;
+        job.workers[i].settled = true;
+        let (paid, slashed) = match outcome {
+            WorkerOutcome::Paid => {
+                job.escrow = sub(job.escrow, job.reward_per_worker)?;
+                provider.reputation = provider.reputation.saturating_add(1);
+                (job.reward_per_worker, 0)
+            }
+            WorkerOutcome::Disagreed => {
+                provider.reputation = provider.reputation.saturating_sub(1);
+                (0, provider.slash(self.config.job_slash_bps))
+            }
+            WorkerOutcome::NoShow => {
+                provider.reputation = provider.reputation.saturating_sub(1);
+                (0, 0)
+            }
+            WorkerOutcome::NoQuorum => (0, 0),
+        };
+        let meter = self.meter()?;
+        self.books.escrow = sub(self.books.escrow, paid)?;
+        self.credit_tokens(&worker, paid)?;
+        self.books.stake = sub(self.books.stake, slashed)?;
+        self.books.treasury = add(self.books.treasury, slashed)?;
+        self.providers.insert(&worker, &provider);
+        self.jobs.insert(&(requester.clone(), nonce), &job);
+        self.settle(meter)?;
+        if slashed > 0 {
+            Event::ProviderSlashed {
+                provider: worker.clone(),
+                amount: U128(slashed),
+                bounty: U128(0),
+                beneficiary: env::current_account_id(),
+                subject: format!("{requester}:{nonce}"),
+                reputation: provider.reputation,
+                block,
+            }
+            .emit();
+        }
+        Event::JobWorkerSettled {
+            requester,
+            nonce,
+            worker,
+            outcome,
+            paid: U128(paid),
+            slashed: U128(slashed),
+            reputation: provider.reputation,
+            block,
+        }
+        .emit();
+        Ok(outcome)
+    }
+
+    pub fn job_get(&self, requester: AccountId, nonce: u64) -> Option<Job> {
+        self.jobs.get(&(requester, nonce))
+    }
+}
+
+impl Contract {
+    /// `job_post`, through `ft_transfer_call` `{"action":"job_post",...}`: takes
+    /// `n * reward_per_worker` of the tokens into escrow (the rest is returned) and opens
+    /// the job for claims.
+    pub(crate) fn job_post_tokens(
+        &mut self,
+        requester: &AccountId,
+        args: JobPostArgs,
+        amount: u128,
+    ) -> Result<u128> {
+        let block = env::block_height();
+        ensure!(
+            args.k >= 1
+                && args.k <= args.n
+                && usize::from(args.n) <= MAX_JOB_WORKERS
+                && args.fuel_limit > 0
+                && args.commit_deadline_block > block
+                && args.reveal_deadline_block > args.commit_deadline_block,
+            BasaltError::InvalidJobParams
+        );
+        let reward = args.reward_per_worker.0;
+        ensure!(reward > 0, BasaltError::ZeroAmount);
+        let escrow = reward
+            .checked_mul(u128::from(args.n))
+            .ok_or(BasaltError::Overflow)?;
+        ensure!(amount >= escrow, BasaltError::InsufficientTokens);
+        let key = (requester.clone(), args.nonce);
+        ensure!(self.jobs.get(&key).is_none(), BasaltError::JobExists);
+        self.books.escrow = add(self.books.escrow, escrow)?;
+        self.jobs.insert(
+            &key,
+            &Job {
+                requester: requester.clone(),
+                nonce: args.nonce,
+                module_cid: args.module_cid,
+                input_cid: args.input_cid,
+                fuel_limit: args.fuel_limit,
+                n: args.n,
+                k: args.k,
+                reward_per_worker: reward,
+                escrow,
+                commit_deadline_block: args.commit_deadline_block,
+                reveal_deadline_block: args.reveal_deadline_block,
+                status: JobStatus::Open,
+                result_hash: Digest::default(),
+                workers: Vec::new(),
+            },
+        );
+        // The requester's withdrawable entry, for the refund, is made now at its expense.
+        if self.tokens.get(requester).is_none() {
+            self.tokens.insert(requester, &0);
+        }
+        Event::JobPosted {
+            requester: requester.clone(),
+            nonce: args.nonce,
+            module_cid: args.module_cid,
+            input_cid: args.input_cid,
+            fuel_limit: args.fuel_limit,
+            n: args.n,
+            k: args.k,
+            reward_per_worker: args.reward_per_worker,
+            commit_deadline_block: args.commit_deadline_block,
+            reveal_deadline_block: args.reveal_deadline_block,
+            block,
+        }
+        .emit();
+        Ok(escrow)
+    }
+}

@@ -1,0 +1,13 @@
+//! The contract's public methods, one file per noun (the Solana program's
+//! `instructions/`, grouped): each method names the Solana instruction it mirrors.
+
+mod blob;
+mod config;
+mod deal;
+mod grant;
+mod job;
+mod proof;
+mod provider;
+
+pub use blob::BlobRegisterArgs;
+pub use job::{job_commitment, JobPostArgs};

@@ -1,0 +1,160 @@
+use basalt_proof::BlobLayout;
+use near_sdk::json_types::Base58CryptoHash;
+use near_sdk::{near, AccountId};
+
+use crate::errors::{ensure, BasaltError, Result};
+
+/// Widest code (k + m) this contract places; the same limit as the Solana program, so a
+/// blob valid on one chain is valid on the other.
+pub const MAX_BLOB_SHARDS: usize = 64;
+
+/// A 32-byte digest (CID digest, Merkle root); base58 in JSON, as NEAR writes hashes.
+pub type Digest = Base58CryptoHash;
+
+/// Optional token gate: holders of at least `min_balance` of the NEP-141 `token` may read.
+/// (Solana: an SPL mint; the node checks `ft_balance_of` instead of token accounts.)
+#[near(serializers = [borsh, json])]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenGate {
+    pub token: AccountId,
+    #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
+    pub min_balance: u128,
+}
+
+/// One shard index of a blob: who holds it and its proof state.
+#[near(serializers = [borsh, json])]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShardSlot {
+    /// The provider holding this shard index; `None` while unplaced.
+    pub provider: Option<AccountId>,
+    /// Merkle root over this index's shard roots of every chunk (the proof's anchor).
+    pub column_root: Digest,
+    /// First epoch the holder must prove.
+    pub assigned_epoch: u64,
+    /// Latest proven epoch; meaningful only when `proven_mask != 0`.
+    pub last_proven_epoch: u64,
+    /// Bit i set: epoch `last_proven_epoch - i` was proven. Zero: never proven.
+    pub proven_mask: u64,
+    /// Proven epochs not yet paid by the deal.
+    pub unpaid_epochs: u64,
+    /// Set when the holder missed a proof: no more proofs or slashes until re-placed.
+    pub needs_repair: bool,
+}
+
+impl ShardSlot {
+    /// Whether `epoch` is recorded as proven; `None` when it is too far behind the latest
+    /// proof for the 64-epoch mask to tell.
+    pub fn is_proven(&self, epoch: u64) -> Option<bool> {
+        if self.proven_mask == 0 || epoch > self.last_proven_epoch {
+            return Some(false);
+        }
+        let behind = self.last_proven_epoch - epoch;
+        (behind < 64).then(|| self.proven_mask & (1u64 << behind) != 0)
+    }
+
+    /// Records a proof of `epoch`, which must be later than every earlier proof.
+    ///
+    /// # Errors
+    ///
+    /// [`BasaltError::AlreadyProven`] or [`BasaltError::Overflow`].
+    pub fn record_proof(&mut self, epoch: u64) -> Result<()> {
+        if self.proven_mask != 0 {
+            ensure!(epoch > self.last_proven_epoch, BasaltError::AlreadyProven);
+            let shift = epoch - self.last_proven_epoch;
+            self.proven_mask = if shift >= 64 {
+                0
+            } else {
+                self.proven_mask << shift
+            };
+        }
+        self.proven_mask |= 1;
+        self.last_proven_epoch = epoch;
+        self.unpaid_epochs = self
+            .unpaid_epochs
+            .checked_add(1)
+            .ok_or(BasaltError::Overflow)?;
+        Ok(())
+    }
+}
+
+/// A stored blob, keyed by its CID digest (the Solana program's `["blob", cid_digest]`).
+#[near(serializers = [borsh, json])]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blob {
+    pub owner: AccountId,
+    /// BLAKE3 digest of the stored bytes; the CID is CIDv1(raw, blake3, this digest).
+    pub cid_digest: Digest,
+    /// Stored size in bytes (after encryption, before erasure coding).
+    pub size: u64,
+    pub chunk_size: u32,
+    pub leaf_size: u32,
+    pub k: u16,
+    pub m: u16,
+    pub chunk_count: u32,
+    /// Merkle root over the column roots (see `basalt_proof::commitment_root`).
+    pub commitment_root: Digest,
+    /// First epoch in which the blob is no longer stored or paid for.
+    pub expiry_epoch: u64,
+    pub created_block: u64,
+    /// Anyone may read.
+    pub public: bool,
+    /// The stored bytes are ciphertext.
+    pub encrypted: bool,
+    pub token_gate: Option<TokenGate>,
+    /// Every slot is placed and the column roots match the commitment root.
+    pub active: bool,
+    /// Who paid the blob's storage; gets it back when the blob is deleted.
+    pub storage_payer: AccountId,
+    /// One slot per shard index.
+    // INV: shards.len() == k + m <= MAX_BLOB_SHARDS
+    pub shards: Vec<ShardSlot>,
+}
+
+impl Blob {
+    /// The layout that proofs of this blob are checked against.
+    ///
+    /// # Errors
+    ///
+    /// [`BasaltError::InvalidLayout`] (cannot happen for a registered blob).
+    pub fn layout(&self) -> Result<BlobLayout> {
+        BlobLayout::with_leaf_size(self.size, self.chunk_size, self.k, self.m, self.leaf_size)
+            .map_err(|_| BasaltError::InvalidLayout)
+    }
+
+    /// The slot of shard `index` when it can be proven or judged for `epoch`: the blob is
+    /// active and not expired by `epoch`, the shard is held by `holder` and not awaiting
+    /// repair, and it was assigned by `epoch`. Shared by `proof_submit` and `proof_slash`.
+    ///
+    /// # Errors
+    ///
+    /// The [`BasaltError`] naming the first condition that fails.
+    pub fn provable_slot(&self, index: u16, epoch: u64, holder: &AccountId) -> Result<&ShardSlot> {
+        ensure!(self.active, BasaltError::BlobNotActive);
+        ensure!(epoch < self.expiry_epoch, BasaltError::BlobExpired);
+        let slot = self.slot(index)?;
+        ensure!(
+            slot.provider.as_ref() == Some(holder),
+            BasaltError::NotShardHolder
+        );
+        ensure!(!slot.needs_repair, BasaltError::ShardNeedsRepair);
+        ensure!(
+            epoch >= slot.assigned_epoch,
+            BasaltError::EpochBeforeAssignment
+        );
+        Ok(slot)
+    }
+
+    /// The slot of `index`, or [`BasaltError::ShardOutOfRange`].
+    pub fn slot(&self, index: u16) -> Result<&ShardSlot> {
+        self.shards
+            .get(usize::from(index))
+            .ok_or(BasaltError::ShardOutOfRange)
+    }
+
+    /// The slot of `index`, or [`BasaltError::ShardOutOfRange`].
+    pub fn slot_mut(&mut self, index: u16) -> Result<&mut ShardSlot> {
+        self.shards
+            .get_mut(usize::from(index))
+            .ok_or(BasaltError::ShardOutOfRange)
+    }
+}

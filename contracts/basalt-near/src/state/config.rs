@@ -1,0 +1,109 @@
+use near_sdk::{near, AccountId};
+
+use crate::errors::{ensure, BasaltError, Result};
+use crate::state::MAX_BLOB_SHARDS;
+
+/// One basis point is 1/10000.
+pub const BPS: u128 = 10_000;
+
+/// The network's parameters (the Solana program's `Config`).
+///
+/// Chain difference: time is counted in NEAR block heights where Solana counts slots, and
+/// stake, escrow and rewards are a NEP-141 token (`stake_token`) where Solana uses an SPL
+/// mint.
+#[near(serializers = [borsh, json])]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// May update the parameters below (not the epoch geometry or the token).
+    pub admin: AccountId,
+    /// The NEP-141 token contract of stakes, deal escrow and job rewards.
+    pub stake_token: AccountId,
+    /// Least stake a provider needs to be given shards or jobs.
+    #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
+    pub min_stake: u128,
+    /// Blocks per Basalt epoch. Fixed at initialization: changing it would renumber epochs.
+    // INV: epoch_blocks >= proof_window_blocks > 0
+    pub epoch_blocks: u64,
+    /// Blocks after an epoch starts during which its storage proofs are accepted.
+    pub proof_window_blocks: u64,
+    /// Whole epochs unstaked tokens stay slashable before they can be withdrawn.
+    pub unbonding_epochs: u64,
+    // INV: the three fractions are <= BPS
+    pub proof_slash_bps: u16,
+    pub job_slash_bps: u16,
+    pub bounty_bps: u16,
+    pub default_k: u16,
+    pub default_m: u16,
+}
+
+/// The parameters `new` and `config_update` take (the Solana program's `ConfigParams`).
+#[near(serializers = [borsh, json])]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigParams {
+    #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
+    pub min_stake: u128,
+    pub unbonding_epochs: u64,
+    pub proof_slash_bps: u16,
+    pub job_slash_bps: u16,
+    pub bounty_bps: u16,
+    pub default_k: u16,
+    pub default_m: u16,
+}
+
+impl ConfigParams {
+    /// # Errors
+    ///
+    /// [`BasaltError::InvalidBps`] for a fraction above 100 %,
+    /// [`BasaltError::InvalidLayout`] for unusable default erasure parameters.
+    pub fn validate(&self) -> Result<()> {
+        for bps in [self.proof_slash_bps, self.job_slash_bps, self.bounty_bps] {
+            ensure!(u128::from(bps) <= BPS, BasaltError::InvalidBps);
+        }
+        ensure!(
+            self.default_k >= 1
+                && self.default_m >= 1
+                && usize::from(self.default_k) + usize::from(self.default_m) <= MAX_BLOB_SHARDS,
+            BasaltError::InvalidLayout
+        );
+        Ok(())
+    }
+}
+
+impl Config {
+    pub fn apply(&mut self, params: &ConfigParams) {
+        self.min_stake = params.min_stake;
+        self.unbonding_epochs = params.unbonding_epochs;
+        self.proof_slash_bps = params.proof_slash_bps;
+        self.job_slash_bps = params.job_slash_bps;
+        self.bounty_bps = params.bounty_bps;
+        self.default_k = params.default_k;
+        self.default_m = params.default_m;
+    }
+
+    /// The Basalt epoch block `height` falls in.
+    pub fn epoch_at(&self, height: u64) -> u64 {
+        height / self.epoch_blocks
+    }
+
+    /// The parameters part, as `config_update` takes it.
+    pub fn params(&self) -> ConfigParams {
+        ConfigParams {
+            min_stake: self.min_stake,
+            unbonding_epochs: self.unbonding_epochs,
+            proof_slash_bps: self.proof_slash_bps,
+            job_slash_bps: self.job_slash_bps,
+            bounty_bps: self.bounty_bps,
+            default_k: self.default_k,
+            default_m: self.default_m,
+        }
+    }
+}
+
+/// `amount * bps / 10000`, rounded down.
+pub fn bps_of(amount: u128, bps: u16) -> u128 {
+    // Cannot overflow for amounts below 2^114; token supplies are far below that, and a
+    // larger amount saturates rather than wraps (the result is still <= amount).
+    amount
+        .checked_mul(u128::from(bps))
+        .map_or(amount / BPS * u128::from(bps), |x| x / BPS)
+}

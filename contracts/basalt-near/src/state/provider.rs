@@ -1,0 +1,101 @@
+use near_sdk::near;
+
+use crate::errors::{ensure, BasaltError, Result};
+use crate::state::{bps_of, Config};
+
+pub const MAX_ENDPOINT_LEN: usize = 128;
+pub const MAX_REGION_LEN: usize = 32;
+
+/// Role bit: stores shards.
+pub const ROLE_STORAGE: u8 = 1;
+/// Role bit: runs compute jobs.
+pub const ROLE_COMPUTE: u8 = 2;
+
+#[near(serializers = [borsh, json])]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderStatus {
+    /// Can be given work if its stake is at least the minimum.
+    Active,
+    /// Part of its stake is unbonding: it gets no new work until it withdraws.
+    Unbonding,
+    /// Slashed for a fault: no new work until it unjails.
+    Jailed,
+}
+
+/// A storage and/or compute provider, keyed by its account (the Solana program's
+/// `["provider", authority]`).
+#[near(serializers = [borsh, json])]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provider {
+    /// Where its node or worker listens (`https://...`).
+    pub endpoint: String,
+    pub region: String,
+    /// ROLE_STORAGE | ROLE_COMPUTE.
+    // INV: non-zero, no other bits
+    pub roles: u8,
+    /// Advertised capacity in bytes.
+    pub capacity: u64,
+    /// Bonded stake, in the config's stake token.
+    #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
+    pub stake: u128,
+    /// Stake waiting out the unbonding period (still slashable).
+    #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
+    pub unbonding_amount: u128,
+    /// First epoch in which `unbonding_amount` may be withdrawn.
+    pub unbonding_until_epoch: u64,
+    pub status: ProviderStatus,
+    /// Last epoch of the current jail term.
+    pub jailed_until_epoch: u64,
+    /// Raised for each agreeing job result, lowered for each fault or no-show.
+    pub reputation: i64,
+    pub last_heartbeat_block: u64,
+    pub registered_block: u64,
+}
+
+/// Checks a provider's profile: a non-empty endpoint URL and a region within their
+/// limits, and a non-empty role set of known bits.
+///
+/// # Errors
+///
+/// [`BasaltError::InvalidEndpoint`], [`BasaltError::InvalidRegion`] or
+/// [`BasaltError::InvalidRoles`].
+pub fn validate_profile(endpoint: &str, region: &str, roles: u8) -> Result<()> {
+    ensure!(
+        !endpoint.is_empty() && endpoint.len() <= MAX_ENDPOINT_LEN,
+        BasaltError::InvalidEndpoint
+    );
+    ensure!(region.len() <= MAX_REGION_LEN, BasaltError::InvalidRegion);
+    ensure!(
+        roles != 0 && roles & !(ROLE_STORAGE | ROLE_COMPUTE) == 0,
+        BasaltError::InvalidRoles
+    );
+    Ok(())
+}
+
+impl Provider {
+    /// Whether the provider may be given new work of `role`: active (neither unbonding nor
+    /// jailed), holding that role, with at least the minimum stake.
+    pub fn is_eligible(&self, config: &Config, role: u8) -> bool {
+        self.status == ProviderStatus::Active
+            && self.roles & role != 0
+            && self.stake >= config.min_stake
+    }
+
+    /// Takes `bps` of the provider's slashable tokens (bonded first, then unbonding) and
+    /// returns the amount, which the caller moves out of the stake books.
+    pub fn slash(&mut self, bps: u16) -> u128 {
+        let slashable = self.stake.saturating_add(self.unbonding_amount);
+        let amount = bps_of(slashable, bps);
+        let from_stake = amount.min(self.stake);
+        self.stake -= from_stake;
+        // INV: amount <= stake + unbonding, so the rest fits in unbonding_amount.
+        self.unbonding_amount -= amount - from_stake;
+        amount
+    }
+
+    /// Jails the provider for the rest of `epoch` and the next one.
+    pub fn jail(&mut self, epoch: u64) {
+        self.status = ProviderStatus::Jailed;
+        self.jailed_until_epoch = epoch.saturating_add(1);
+    }
+}

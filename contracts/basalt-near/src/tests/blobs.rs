@@ -1,0 +1,564 @@
+use basalt_core::encoder::{encode_blob, BlobManifest};
+use basalt_proof::derive_challenge;
+use near_sdk::json_types::{Base64VecU8, U128};
+
+use super::*;
+use crate::methods::BlobRegisterArgs;
+use crate::state::{Digest, ProviderStatus, ROLE_ADMIN, ROLE_READ, ROLE_STORAGE, ROLE_WRITE};
+
+const K: u16 = 4;
+const M: u16 = 2;
+
+/// A blob encoded for real, with every shard kept: `shards[chunk][index]`.
+struct Encoded {
+    manifest: BlobManifest,
+    shards: Vec<Vec<Vec<u8>>>,
+}
+
+fn encode(len: usize) -> Encoded {
+    let mut data = vec![0u8; len];
+    blake3::Hasher::new()
+        .update(b"near")
+        .finalize_xof()
+        .fill(&mut data);
+    let mut shards = Vec::new();
+    let manifest = encode_blob(&data, 16 << 10, K, M, None, |chunk| {
+        shards.push(chunk.shards().map(<[u8]>::to_vec).collect());
+    })
+    .expect("encode");
+    Encoded { manifest, shards }
+}
+
+impl Encoded {
+    fn cid(&self) -> Digest {
+        Digest::from(*self.manifest.cid.digest())
+    }
+
+    fn args(&self, expiry_epoch: u64) -> BlobRegisterArgs {
+        let layout = self.manifest.layout();
+        BlobRegisterArgs {
+            cid_digest: self.cid(),
+            size: layout.size(),
+            chunk_size: layout.chunk_size(),
+            leaf_size: layout.leaf_size(),
+            k: layout.k(),
+            m: layout.m(),
+            commitment_root: Digest::from(self.manifest.commitment.commitment_root()),
+            expiry_epoch,
+            public: false,
+            encrypted: false,
+        }
+    }
+
+    fn roots(&self) -> Vec<Digest> {
+        let roots = self.manifest.commitment.column_roots();
+        roots.iter().map(|r| Digest::from(*r)).collect()
+    }
+
+    /// The proof of shard `index` for `epoch` under `seed`, built from the data of shard
+    /// `data_of` (a cheater answers with another shard's data).
+    fn proof(
+        &self,
+        seed: [u8; 32],
+        index: u16,
+        epoch: u64,
+        data_of: u16,
+    ) -> (Base64VecU8, Vec<Digest>) {
+        let commitment = &self.manifest.commitment;
+        let challenge = derive_challenge(
+            &seed,
+            &commitment.commitment_root(),
+            index,
+            epoch,
+            commitment.layout(),
+        )
+        .expect("non-empty");
+        let shard = &self.shards[challenge.chunk as usize][usize::from(data_of)];
+        let proof = commitment
+            .storage_proof(shard, challenge.chunk, data_of, challenge.leaf)
+            .expect("proof");
+        (
+            Base64VecU8(proof.leaf),
+            proof.path.into_iter().map(Digest::from).collect(),
+        )
+    }
+}
+
+const HOLDERS: [&str; 6] = ["h0", "h1", "h2", "h3", "h4", "h5"];
+
+fn holders() -> Vec<AccountId> {
+    HOLDERS.iter().map(|h| account(h)).collect()
+}
+
+/// Registers the blob as `owner` on six staked holders and places it; returns it.
+fn stored(chain: &mut Chain) -> Encoded {
+    let e = encode(100_000);
+    for h in HOLDERS {
+        chain.provider(h, ROLE_STORAGE, 2_000);
+    }
+    chain
+        .paying("owner")
+        .blob_register(e.args(50))
+        .expect("register");
+    chain
+        .paying("owner")
+        .blob_place(e.cid(), 0, holders(), e.roots())
+        .expect("place");
+    e
+}
+
+#[test]
+fn register_rejects_bad_layouts_expiry_and_duplicates() {
+    let mut chain = Chain::new();
+    let e = encode(50_000);
+    let mut args = e.args(5);
+    args.k = 0;
+    assert_eq!(
+        chain.paying("o").blob_register(args),
+        Err(BasaltError::InvalidLayout)
+    );
+    let mut args = e.args(5);
+    args.k = 60;
+    args.m = 5;
+    assert_eq!(
+        chain.paying("o").blob_register(args),
+        Err(BasaltError::TooManyShards)
+    );
+    chain.at_epoch(5, 1);
+    assert_eq!(
+        chain.paying("o").blob_register(e.args(5)),
+        Err(BasaltError::InvalidExpiry)
+    );
+    chain.paying("o").blob_register(e.args(6)).unwrap();
+    assert_eq!(event_names(), ["blob_registered"]);
+    assert_eq!(
+        chain.paying("o").blob_register(e.args(6)),
+        Err(BasaltError::BlobExists)
+    );
+    let blob = chain.by("o").blob_get(e.cid()).unwrap();
+    assert_eq!(
+        (blob.active, blob.shards.len(), blob.chunk_count),
+        (false, 6, 4)
+    );
+}
+
+#[test]
+fn placing_checks_signer_providers_and_the_commitment() {
+    let mut chain = Chain::new();
+    let e = encode(100_000);
+    for h in HOLDERS {
+        chain.provider(h, ROLE_STORAGE, 2_000);
+    }
+    chain.provider("poor", ROLE_STORAGE, 10);
+    chain.paying("owner").blob_register(e.args(50)).unwrap();
+    let roots = e.roots();
+    assert_eq!(
+        chain
+            .paying("mallory")
+            .blob_place(e.cid(), 0, holders(), roots.clone()),
+        Err(BasaltError::Unauthorized)
+    );
+    assert_eq!(
+        chain
+            .paying("owner")
+            .blob_place(e.cid(), 0, vec![account("poor")], roots[..1].to_vec()),
+        Err(BasaltError::ProviderNotEligible)
+    );
+    assert_eq!(
+        chain.paying("owner").blob_place(
+            e.cid(),
+            0,
+            vec![account("h0"), account("h0")],
+            roots[..2].to_vec()
+        ),
+        Err(BasaltError::DuplicateProvider)
+    );
+    assert_eq!(
+        chain
+            .paying("owner")
+            .blob_place(e.cid(), 5, holders()[..2].to_vec(), roots[..2].to_vec()),
+        Err(BasaltError::ShardOutOfRange)
+    );
+    let mut swapped = roots.clone();
+    swapped.swap(0, 1);
+    assert_eq!(
+        chain
+            .paying("owner")
+            .blob_place(e.cid(), 0, holders(), swapped),
+        Err(BasaltError::CommitmentMismatch)
+    );
+    // A WRITE grantee may place, in two calls; the second activates the blob.
+    chain
+        .paying("owner")
+        .grant_create(
+            e.cid(),
+            account("writer"),
+            ROLE_WRITE,
+            None,
+            Base64VecU8(vec![]),
+        )
+        .unwrap();
+    chain
+        .paying("writer")
+        .blob_place(e.cid(), 0, holders()[..3].to_vec(), roots[..3].to_vec())
+        .unwrap();
+    assert_eq!(event_names(), ["shard_placed"; 3]);
+    chain
+        .paying("writer")
+        .blob_place(e.cid(), 3, holders()[3..].to_vec(), roots[3..].to_vec())
+        .unwrap();
+    assert_eq!(
+        event_names(),
+        [
+            "shard_placed",
+            "shard_placed",
+            "shard_placed",
+            "blob_activated"
+        ]
+    );
+    let blob = chain.by("x").blob_get(e.cid()).unwrap();
+    assert!(blob.active);
+    assert!(blob.shards.iter().all(|s| s.assigned_epoch == 1));
+    // Once active, a healthy shard does not move.
+    assert_eq!(
+        chain
+            .paying("owner")
+            .blob_place(e.cid(), 0, vec![account("h0")], roots[..1].to_vec()),
+        Err(BasaltError::ShardNotRepairable)
+    );
+}
+
+#[test]
+fn grants_decide_who_reads_and_their_storage_goes_back_to_the_payer() {
+    let mut chain = Chain::new();
+    let e = stored(&mut chain);
+    let cid = e.cid();
+    assert!(chain.by("x").can_read(cid, account("owner")));
+    assert!(!chain.by("x").can_read(cid, account("reader")));
+    assert_eq!(
+        chain.paying("mallory").grant_create(
+            cid,
+            account("mallory"),
+            ROLE_READ,
+            None,
+            Base64VecU8(vec![])
+        ),
+        Err(BasaltError::Unauthorized)
+    );
+    assert_eq!(
+        chain
+            .paying("owner")
+            .grant_create(cid, account("reader"), 8, None, Base64VecU8(vec![])),
+        Err(BasaltError::InvalidGrantRoles)
+    );
+    assert_eq!(
+        chain.paying("owner").grant_create(
+            cid,
+            account("reader"),
+            ROLE_READ,
+            None,
+            Base64VecU8(vec![0; 129])
+        ),
+        Err(BasaltError::WrappedKeyTooLong)
+    );
+    chain.height = 1_000;
+    assert_eq!(
+        chain.paying("owner").grant_create(
+            cid,
+            account("reader"),
+            ROLE_READ,
+            Some(1_000),
+            Base64VecU8(vec![])
+        ),
+        Err(BasaltError::InvalidGrantExpiry)
+    );
+    let before = chain
+        .by("owner")
+        .storage_balance_of(account("owner"))
+        .unwrap()
+        .available
+        .0;
+    chain
+        .by("owner")
+        .grant_create(
+            cid,
+            account("reader"),
+            ROLE_READ,
+            Some(1_010),
+            Base64VecU8(vec![7; 80]),
+        )
+        .unwrap();
+    let after_grant = chain
+        .by("owner")
+        .storage_balance_of(account("owner"))
+        .unwrap()
+        .available
+        .0;
+    assert!(after_grant < before);
+    assert!(chain.by("x").can_read(cid, account("reader")));
+    // Expired grants do not count.
+    chain.height = 1_010;
+    assert!(!chain.by("x").can_read(cid, account("reader")));
+    chain.height = 1_000;
+    // An ADMIN grantee may grant and revoke; a READ grantee may not.
+    chain
+        .paying("owner")
+        .grant_create(
+            cid,
+            account("admin-g"),
+            ROLE_ADMIN,
+            None,
+            Base64VecU8(vec![]),
+        )
+        .unwrap();
+    assert_eq!(
+        chain.by("reader").grant_revoke(cid, account("admin-g")),
+        Err(BasaltError::Unauthorized)
+    );
+    let owner_before_revoke = chain
+        .by("owner")
+        .storage_balance_of(account("owner"))
+        .unwrap()
+        .available
+        .0;
+    chain
+        .by("admin-g")
+        .grant_revoke(cid, account("reader"))
+        .unwrap();
+    assert_eq!(event_names(), ["grant_revoked"]);
+    // The owner paid for the reader's grant, so the owner gets its storage back.
+    let owner_after_revoke = chain
+        .by("owner")
+        .storage_balance_of(account("owner"))
+        .unwrap()
+        .available
+        .0;
+    assert_eq!(
+        owner_after_revoke - owner_before_revoke,
+        before - after_grant
+    );
+    assert!(!chain.by("x").can_read(cid, account("reader")));
+    assert_eq!(
+        chain.by("owner").grant_revoke(cid, account("reader")),
+        Err(BasaltError::GrantNotFound)
+    );
+    // A grantee may renounce its own grant.
+    chain
+        .by("admin-g")
+        .grant_revoke(cid, account("admin-g"))
+        .unwrap();
+}
+
+#[test]
+fn proofs_are_checked_against_the_drawn_seed_and_paid_once() {
+    let mut chain = Chain::new();
+    let e = stored(&mut chain);
+    let cid = e.cid();
+    assert_eq!(
+        chain.transfer(
+            "owner",
+            100,
+            &format!(
+                r#"{{"action":"deal_fund","cid_digest":"{cid}","price_per_shard_epoch":"0"}}"#
+            )
+        ),
+        Err(BasaltError::ZeroPrice)
+    );
+    assert_eq!(
+        chain.transfer(
+            "owner",
+            100,
+            &format!(
+                r#"{{"action":"deal_fund","cid_digest":"{cid}","price_per_shard_epoch":"10"}}"#
+            )
+        ),
+        Ok(0)
+    );
+    // Epoch 1, inside the window.
+    chain.at_epoch(1, 10);
+    let (leaf, path) = e.proof(chain.seed, 2, 1, 2);
+    assert_eq!(
+        chain
+            .by("h2")
+            .proof_submit(cid, 2, 1, leaf.clone(), path.clone()),
+        Err(BasaltError::SeedUnavailable)
+    );
+    let seed: [u8; 32] = chain.by("h0").challenge_seed_draw().unwrap().into();
+    assert_eq!(seed, chain.seed);
+    assert_eq!(event_names(), ["challenge_seed_drawn"]);
+    assert_eq!(
+        chain
+            .by("h1")
+            .proof_submit(cid, 2, 1, leaf.clone(), path.clone()),
+        Err(BasaltError::NotShardHolder)
+    );
+    assert_eq!(
+        chain
+            .by("h2")
+            .proof_submit(cid, 2, 2, leaf.clone(), path.clone()),
+        Err(BasaltError::WrongEpoch)
+    );
+    // A holder answering with another shard's data is caught.
+    let (bad_leaf, bad_path) = e.proof(seed, 2, 1, 3);
+    assert_eq!(
+        chain.by("h2").proof_submit(cid, 2, 1, bad_leaf, bad_path),
+        Err(BasaltError::InvalidProof)
+    );
+    chain
+        .by("h2")
+        .proof_submit(cid, 2, 1, leaf.clone(), path.clone())
+        .unwrap();
+    assert_eq!(event_names(), ["proof_accepted"]);
+    assert_eq!(
+        chain.by("h2").proof_submit(cid, 2, 1, leaf, path),
+        Err(BasaltError::AlreadyProven)
+    );
+    // Outside the window nothing is accepted.
+    chain.at_epoch(1, PROOF_WINDOW + 1);
+    let (leaf, path) = e.proof(seed, 3, 1, 3);
+    assert_eq!(
+        chain.by("h3").proof_submit(cid, 3, 1, leaf, path),
+        Err(BasaltError::OutsideProofWindow)
+    );
+    // Settling pays the proven epoch once.
+    assert_eq!(chain.by("anyone").deal_settle(cid, 2), Ok(U128(10)));
+    assert_eq!(chain.tokens("h2"), 10);
+    assert_eq!(chain.by("anyone").deal_settle(cid, 2), Ok(U128(0)));
+    let deal = chain.by("x").deal_get(cid).unwrap();
+    assert_eq!((deal.balance, deal.total_paid), (90, 10));
+}
+
+#[test]
+fn a_missed_proof_is_slashed_once_with_a_bounty_and_jails_the_holder() {
+    let mut chain = Chain::new();
+    let e = stored(&mut chain);
+    let cid = e.cid();
+    chain.at_epoch(1, 10);
+    chain.by("h0").challenge_seed_draw().unwrap();
+    let (leaf, path) = e.proof(chain.seed, 0, 1, 0);
+    chain.by("h0").proof_submit(cid, 0, 1, leaf, path).unwrap();
+    assert_eq!(
+        chain.paying("cranker").proof_slash(cid, 1, 1),
+        Err(BasaltError::DeadlineNotPassed)
+    );
+    chain.at_epoch(1, PROOF_WINDOW + 1);
+    assert_eq!(
+        chain.paying("cranker").proof_slash(cid, 0, 1),
+        Err(BasaltError::EpochWasProven)
+    );
+    assert_eq!(
+        chain.paying("cranker").proof_slash(cid, 1, 0),
+        Err(BasaltError::EpochBeforeAssignment)
+    );
+    // 10 % of 2000 = 200: 40 to the cranker, 160 to the treasury.
+    assert_eq!(
+        chain.paying("cranker").proof_slash(cid, 1, 1),
+        Ok(U128(200))
+    );
+    assert_eq!(event_names(), ["provider_slashed", "proof_missed"]);
+    assert_eq!(chain.tokens("cranker"), 40);
+    let books = chain.by("x").books();
+    assert_eq!((books.treasury, books.stake), (160, 6 * 2_000 - 200));
+    let h1 = chain.by("x").provider_get(account("h1")).unwrap();
+    assert_eq!(
+        (h1.stake, h1.status, h1.jailed_until_epoch, h1.reputation),
+        (1_800, ProviderStatus::Jailed, 2, -1)
+    );
+    assert_eq!(
+        chain.paying("cranker").proof_slash(cid, 1, 1),
+        Err(BasaltError::ShardNeedsRepair)
+    );
+    // Unjail after the term, with the stake back above the minimum.
+    chain.at_epoch(2, 50);
+    assert_eq!(
+        chain.by("h1").provider_unjail(),
+        Err(BasaltError::CannotUnjail)
+    );
+    chain.at_epoch(3, 0);
+    chain.by("h1").provider_unjail().unwrap();
+    // The repaired shard moves to a new holder with the same column root.
+    chain.provider("spare", ROLE_STORAGE, 2_000);
+    let root = e.roots()[1];
+    chain
+        .paying("owner")
+        .blob_place(cid, 1, vec![account("spare")], vec![root])
+        .unwrap();
+    let blob = chain.by("x").blob_get(cid).unwrap();
+    assert_eq!(blob.shards[1].provider, Some(account("spare")));
+    assert!(!blob.shards[1].needs_repair);
+}
+
+#[test]
+fn refunds_wait_for_settlement_and_deletion_returns_storage() {
+    let mut chain = Chain::new();
+    let e = stored(&mut chain);
+    let cid = e.cid();
+    let fund =
+        format!(r#"{{"action":"deal_fund","cid_digest":"{cid}","price_per_shard_epoch":"10"}}"#);
+    assert_eq!(chain.transfer("owner", 25, &fund), Ok(0));
+    assert_eq!(
+        chain.transfer("owner", 25, &fund),
+        Err(BasaltError::DealExists)
+    );
+    assert_eq!(
+        chain.transfer(
+            "friend",
+            5,
+            &format!(r#"{{"action":"deal_top_up","cid_digest":"{cid}"}}"#)
+        ),
+        Ok(0)
+    );
+    // Three proven epochs by h0, but only 30 in escrow: 3 paid; then one more, forfeited.
+    for epoch in 1..=4 {
+        chain.at_epoch(epoch, 1);
+        chain.seed = [epoch as u8; 32];
+        chain.by("h0").challenge_seed_draw().unwrap();
+        let (leaf, path) = e.proof(chain.seed, 0, epoch, 0);
+        chain
+            .by("h0")
+            .proof_submit(cid, 0, epoch, leaf, path)
+            .unwrap();
+        if epoch == 3 {
+            assert_eq!(chain.by("x").deal_settle(cid, 0), Ok(U128(30)));
+        }
+    }
+    assert_eq!(
+        chain.by("mallory").deal_refund(cid),
+        Err(BasaltError::Unauthorized)
+    );
+    assert_eq!(
+        chain.by("owner").deal_refund(cid),
+        Err(BasaltError::UnsettledPayouts)
+    );
+    assert_eq!(chain.by("x").deal_settle(cid, 0), Ok(U128(0)));
+    assert_eq!(
+        chain.by("owner").blob_delete(cid),
+        Err(BasaltError::UnsettledPayouts)
+    );
+    assert_eq!(chain.by("owner").deal_refund(cid), Ok(U128(0)));
+    assert_eq!(chain.by("x").books().escrow, 0);
+    let before = chain
+        .by("owner")
+        .storage_balance_of(account("owner"))
+        .unwrap()
+        .available
+        .0;
+    assert_eq!(
+        chain.by("mallory").blob_delete(cid),
+        Err(BasaltError::Unauthorized)
+    );
+    chain.by("owner").blob_delete(cid).unwrap();
+    assert_eq!(event_names(), ["blob_deleted"]);
+    let after = chain
+        .by("owner")
+        .storage_balance_of(account("owner"))
+        .unwrap()
+        .available
+        .0;
+    let freed_bytes = (after - before) / near_sdk::env::storage_byte_cost().as_yoctonear();
+    assert!(
+        freed_bytes > 500,
+        "a six-shard blob record frees {freed_bytes} bytes"
+    );
+    assert!(chain.by("x").blob_get(cid).is_none());
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the NEAR contract (contracts/basalt-near) to wasm and prints the path of the .wasm.
+#
+# rustup cannot add the wasm32 target on this machine, so the build uses Debian's rustc-web
+# toolchain, which builds std for wasm32 from source (-Zbuild-std). Measured facts behind
+# each flag are in ../shared/notes/near-contract.md:
+# - RUSTC=/usr/bin/rustc: rustup's ~/.cargo/bin comes first on PATH;
+# - --cfg near: what cargo-near sets; without it near-sdk uses fallbacks and failed checks
+#   become bare wasm traps instead of readable panics;
+# - lld-22: rust-lld dangles without it.
+# The packages are installed when missing (idempotent). Output: $OUT/basalt_near.wasm,
+# where OUT defaults to $CARGO_TARGET_DIR/near (or target/near).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 binaryen)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+OUT="${BASALT_NEAR_OUT:-${CARGO_TARGET_DIR:-$PWD/target}/near}"
+mkdir -p "$OUT"
+# Its own target directory: this toolchain's artifacts must not mix with rustup's.
+RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
+    RUSTFLAGS="--cfg near -C link-arg=-s" CARGO_TARGET_DIR="$OUT/target" \
+    /usr/bin/cargo build --locked --quiet --profile contract --lib -p basalt-near \
+    --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort >&2
+raw="$OUT/target/wasm32-unknown-unknown/contract/basalt_near.wasm"
+# binaryen shrinks it by about a fifth; the feature flags are what NEAR's runtime accepts.
+wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-reference-types \
+    --enable-nontrapping-float-to-int "$raw" -o "$OUT/basalt_near.wasm"
+echo "wasm: $(stat -c %s "$raw") bytes built, $(stat -c %s "$OUT/basalt_near.wasm") after wasm-opt" >&2
+echo "$OUT/basalt_near.wasm"

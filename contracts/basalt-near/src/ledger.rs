@@ -20,7 +20,7 @@
 use near_sdk::json_types::U128;
 use near_sdk::{env, near, AccountId, Gas, NearToken, Promise, PromiseError, PromiseOrValue};
 
-use crate::errors::{ensure, BasaltError, Result};
+use crate::errors::{ensure, BasaltError};
 use crate::events::Event;
 use crate::methods::JobPostArgs;
 use crate::state::Digest;
@@ -76,7 +76,7 @@ impl Contract {
         sender_id: AccountId,
         amount: U128,
         msg: String,
-    ) -> Result<PromiseOrValue<U128>> {
+    ) -> Result<PromiseOrValue<U128>, BasaltError> {
         ensure!(
             env::predecessor_account_id() == self.config.stake_token,
             BasaltError::WrongToken
@@ -106,7 +106,7 @@ impl Contract {
     /// `ft_transfer`. Requires exactly 1 yoctoNEAR, as NEP-141 transfers do.
     #[payable]
     #[handle_result]
-    pub fn token_withdraw(&mut self, amount: Option<U128>) -> Result<Promise> {
+    pub fn token_withdraw(&mut self, amount: Option<U128>) -> Result<Promise, BasaltError> {
         ensure!(
             env::attached_deposit() == NearToken::from_yoctonear(1),
             BasaltError::OneYoctoRequired
@@ -144,7 +144,8 @@ impl Contract {
         &mut self,
         account: AccountId,
         amount: U128,
-        #[callback_result] result: std::result::Result<(), PromiseError>,
+        // `Result` here is std's: the macro matches the name `Result<T, PromiseError>`.
+        #[callback_result] result: Result<(), PromiseError>,
     ) -> bool {
         if result.is_ok() {
             Event::TokensWithdrawn {
@@ -171,7 +172,10 @@ impl Contract {
     /// the caller).
     #[payable]
     #[handle_result]
-    pub fn storage_deposit(&mut self, account_id: Option<AccountId>) -> Result<StorageBalance> {
+    pub fn storage_deposit(
+        &mut self,
+        account_id: Option<AccountId>,
+    ) -> Result<StorageBalance, BasaltError> {
         let account = account_id.unwrap_or_else(env::predecessor_account_id);
         let meter = self.meter_for(account.clone());
         self.credit_storage(&account, env::attached_deposit().as_yoctonear())?;
@@ -183,7 +187,10 @@ impl Contract {
     /// Requires exactly 1 yoctoNEAR.
     #[payable]
     #[handle_result]
-    pub fn storage_withdraw(&mut self, amount: Option<U128>) -> Result<StorageBalance> {
+    pub fn storage_withdraw(
+        &mut self,
+        amount: Option<U128>,
+    ) -> Result<StorageBalance, BasaltError> {
         ensure!(
             env::attached_deposit() == NearToken::from_yoctonear(1),
             BasaltError::OneYoctoRequired
@@ -223,7 +230,7 @@ impl Contract {
     /// Starts metering a state-changing call paid by its caller: credits the attached
     /// deposit to the caller's storage balance (creating that entry is metered too).
     /// Every state-changing method starts with this and ends with [`Self::settle`].
-    pub(crate) fn meter(&mut self) -> Result<Meter> {
+    pub(crate) fn meter(&mut self) -> Result<Meter, BasaltError> {
         let payer = env::predecessor_account_id();
         let meter = self.meter_for(payer.clone());
         let deposit = env::attached_deposit().as_yoctonear();
@@ -249,7 +256,7 @@ impl Contract {
     ///
     /// [`BasaltError::InsufficientStorageDeposit`] when the payer's balance does not cover
     /// the bytes added.
-    pub(crate) fn settle(&mut self, meter: Meter) -> Result<()> {
+    pub(crate) fn settle(&mut self, meter: Meter) -> Result<(), BasaltError> {
         let net = i128::from(env::storage_usage()) - i128::from(meter.start) - meter.released;
         let byte_cost = env::storage_byte_cost().as_yoctonear();
         match net.cmp(&0) {
@@ -275,7 +282,7 @@ impl Contract {
         meter: &mut Meter,
         payer: &AccountId,
         remove: impl FnOnce(&mut Self),
-    ) -> Result<()> {
+    ) -> Result<(), BasaltError> {
         let before = env::storage_usage();
         remove(self);
         let freed = u128::from(before.saturating_sub(env::storage_usage()))
@@ -287,7 +294,7 @@ impl Contract {
         Ok(())
     }
 
-    fn credit_storage(&mut self, account: &AccountId, amount: u128) -> Result<()> {
+    fn credit_storage(&mut self, account: &AccountId, amount: u128) -> Result<(), BasaltError> {
         let held = self.storage_balances.get(account).unwrap_or(0);
         self.storage_balances.insert(account, &add(held, amount)?);
         Ok(())
@@ -296,7 +303,7 @@ impl Contract {
     /// Credits `amount` of freed storage to `payer`. If `payer` has no storage entry any
     /// more, creating one costs bytes too; they are taken from the credit, and a credit too
     /// small to pay for its own entry stays with the contract.
-    fn refund_storage(&mut self, payer: &AccountId, amount: u128) -> Result<()> {
+    fn refund_storage(&mut self, payer: &AccountId, amount: u128) -> Result<(), BasaltError> {
         if let Some(held) = self.storage_balances.get(payer) {
             self.storage_balances.insert(payer, &add(held, amount)?);
             return Ok(());
@@ -314,7 +321,11 @@ impl Contract {
     }
 
     /// Credits `amount` of stake tokens to `account`'s withdrawable balance.
-    pub(crate) fn credit_tokens(&mut self, account: &AccountId, amount: u128) -> Result<()> {
+    pub(crate) fn credit_tokens(
+        &mut self,
+        account: &AccountId,
+        amount: u128,
+    ) -> Result<(), BasaltError> {
         if amount == 0 {
             return Ok(());
         }

@@ -11,6 +11,8 @@
 
 use solana_program_test::{processor, ProgramTest};
 
+pub mod harness;
+
 pub use basalt::ID as PROGRAM_ID;
 
 /// Anchor's generated `entry` ties the program id, the accounts and the instruction data to

@@ -1,0 +1,106 @@
+//! The chain-neutral driver the scenarios are written against. Each chain's driver maps
+//! actor names to its own keys or accounts, token moves to its token standard, and time to
+//! its slots or block heights; the scenarios only see what the protocol promises.
+
+use anyhow::Result;
+
+use crate::blob::TestBlob;
+
+/// Blocks (NEAR) or slots (Solana) per Basalt epoch in every scenario.
+pub const EPOCH: u64 = 100;
+/// Proof window in blocks or slots.
+pub const PROOF_WINDOW: u64 = 40;
+pub const MIN_STAKE: u64 = 1_000;
+pub const UNBONDING_EPOCHS: u64 = 2;
+pub const PROOF_SLASH_BPS: u16 = 1_000;
+pub const JOB_SLASH_BPS: u16 = 500;
+pub const BOUNTY_BPS: u16 = 2_000;
+/// Stake tokens every actor starts with.
+pub const FUNDS: u64 = 1_000_000;
+
+pub const ROLE_STORAGE: u8 = 1;
+pub const ROLE_COMPUTE: u8 = 2;
+pub const ROLE_READ: u8 = 1;
+
+/// A call's result: `Ok(Err(name))` is the protocol refusing with error `name` (the
+/// `BasaltError` variant, the same on both chains); `Err` is the driver failing.
+pub type Outcome = Result<std::result::Result<(), String>>;
+
+/// A provider as the scenarios see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderView {
+    pub stake: u64,
+    pub unbonding: u64,
+    /// `Active`, `Unbonding` or `Jailed`.
+    pub status: String,
+    pub reputation: i64,
+}
+
+/// One chain running the Basalt protocol.
+pub trait Chain {
+    /// The chain's name, for messages.
+    fn name(&self) -> &'static str;
+
+    /// Moves time to `offset` blocks or slots into `epoch`.
+    fn go_to(&mut self, epoch: u64, offset: u64) -> Result<()>;
+
+    fn register_provider(&mut self, who: &str, roles: u8) -> Outcome;
+    fn stake(&mut self, who: &str, amount: u64) -> Outcome;
+    fn unstake(&mut self, who: &str, amount: u64) -> Outcome;
+    fn withdraw_stake(&mut self, who: &str) -> Outcome;
+    fn unjail(&mut self, who: &str) -> Outcome;
+    fn provider(&mut self, who: &str) -> Result<ProviderView>;
+
+    fn register_blob(&mut self, owner: &str, blob: &TestBlob, expiry_epoch: u64) -> Outcome;
+    /// Places shards `first ..` on `holders`, with their real column roots.
+    fn place(&mut self, signer: &str, blob: &TestBlob, first: u16, holders: &[&str]) -> Outcome;
+    fn grant(&mut self, signer: &str, blob: &TestBlob, grantee: &str, roles: u8) -> Outcome;
+    fn revoke(&mut self, signer: &str, blob: &TestBlob, grantee: &str) -> Outcome;
+    /// Whether `who` may read by owner, public flag or grant.
+    fn can_read(&mut self, blob: &TestBlob, who: &str) -> Result<bool>;
+    fn fund_deal(&mut self, payer: &str, blob: &TestBlob, price: u64, amount: u64) -> Outcome;
+    fn settle_deal(&mut self, blob: &TestBlob, index: u16) -> Outcome;
+    fn refund_deal(&mut self, signer: &str, blob: &TestBlob) -> Outcome;
+    fn delete_blob(&mut self, signer: &str, blob: &TestBlob) -> Outcome;
+
+    /// `holder` proves shard `index` for the current epoch `epoch` with the data of shard
+    /// `data_of` (another index's data makes a false proof), reading the epoch's challenge
+    /// seed as a node would.
+    fn prove(
+        &mut self,
+        holder: &str,
+        blob: &TestBlob,
+        index: u16,
+        epoch: u64,
+        data_of: u16,
+    ) -> Outcome;
+    fn slash_missed(&mut self, cranker: &str, blob: &TestBlob, index: u16, epoch: u64) -> Outcome;
+
+    /// Posts job `nonce` for `n` workers with quorum `k`; commits close `commit_in`
+    /// blocks or slots from now, reveals `reveal_in` from now.
+    #[allow(clippy::too_many_arguments)]
+    fn post_job(
+        &mut self,
+        requester: &str,
+        nonce: u64,
+        n: u8,
+        k: u8,
+        reward: u64,
+        commit_in: u64,
+        reveal_in: u64,
+    ) -> Outcome;
+    fn claim(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome;
+    fn commit(&mut self, worker: &str, requester: &str, nonce: u64, result: [u8; 32]) -> Outcome;
+    fn reveal(&mut self, worker: &str, requester: &str, nonce: u64, result: [u8; 32]) -> Outcome;
+    fn finalize(&mut self, requester: &str, nonce: u64) -> Outcome;
+    fn settle_worker(&mut self, requester: &str, nonce: u64, worker: &str) -> Outcome;
+    /// Moves time `blocks` blocks or slots forward.
+    fn advance(&mut self, blocks: u64) -> Result<()>;
+
+    /// Stake tokens `who` holds outside the protocol's books: on Solana its token
+    /// account; on NEAR its NEP-141 balance plus what the contract credited it to withdraw.
+    fn tokens(&mut self, who: &str) -> Result<u64>;
+}
+
+/// The salt every scenario worker commits with.
+pub const SALT: [u8; 32] = [5; 32];

@@ -1,0 +1,477 @@
+//! The Solana driver: the Basalt program hosted natively in solana-program-test
+//! (`basalt_native::harness`), actors as keypairs with a token account of the stake mint
+//! each, and time as warped slots. Every call is a real signed transaction; a refusal is
+//! named from the program's IDL error table, as the SDK names it.
+
+use std::collections::BTreeMap;
+
+use anyhow::{anyhow, bail, Context, Result};
+use basalt::anchor_lang::prelude::{Pubkey, SlotHashes};
+use basalt::anchor_lang::solana_program::sysvar::SysvarId;
+use basalt::client::access::may_read;
+use basalt::client::{ix, pda};
+use basalt::instructions::{BlobRegisterArgs, JobPostArgs};
+use basalt::state::{Blob, Grant, Provider};
+use basalt_native::harness::{self, code_of, Net};
+use solana_keypair::Keypair;
+use solana_program_test::BanksClientError;
+use solana_signer::Signer;
+
+use crate::blob::TestBlob;
+use crate::chain::*;
+
+struct Actor {
+    key: Keypair,
+    /// Its token account of the stake mint, funded with [`FUNDS`].
+    tokens: Pubkey,
+}
+
+pub struct SolanaChain {
+    runtime: tokio::runtime::Runtime,
+    net: Net,
+    actors: BTreeMap<String, Actor>,
+}
+
+/// The program's IDL: its error table names every code the program returns.
+const IDL: &str = include_str!("../../../programs/basalt/idl/basalt.json");
+
+/// The name of a program error code, from the IDL; Anchor's own codes (below 6000) keep
+/// their number.
+fn error_name(code: u32) -> String {
+    let idl: serde_json::Value = serde_json::from_str(IDL).unwrap_or_default();
+    idl["errors"]
+        .as_array()
+        .and_then(|errors| errors.iter().find(|e| e["code"] == code))
+        .and_then(|e| e["name"].as_str())
+        .map_or_else(|| format!("AnchorError{code}"), str::to_string)
+}
+
+impl SolanaChain {
+    /// A fresh program-test chain with the Config initialized.
+    ///
+    /// # Errors
+    ///
+    /// When the chain does not start or its parameters differ from the scenarios'.
+    pub fn new() -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let net = runtime.block_on(Net::start())?;
+        let params = harness::params();
+        ensure_same(
+            (
+                harness::EPOCH_SLOTS,
+                harness::PROOF_WINDOW,
+                harness::MIN_STAKE,
+            ),
+            (EPOCH, PROOF_WINDOW, MIN_STAKE),
+        )?;
+        ensure_same(
+            (
+                params.unbonding_epochs,
+                params.proof_slash_bps,
+                params.job_slash_bps,
+                params.bounty_bps,
+            ),
+            (UNBONDING_EPOCHS, PROOF_SLASH_BPS, JOB_SLASH_BPS, BOUNTY_BPS),
+        )?;
+        Ok(Self {
+            runtime,
+            net,
+            actors: BTreeMap::new(),
+        })
+    }
+
+    /// The actor `who`, created (funded wallet and token account) on first use.
+    fn actor(&mut self, who: &str) -> Result<(Keypair, Pubkey)> {
+        if !self.actors.contains_key(who) {
+            let key = self.runtime.block_on(self.net.wallet())?;
+            let tokens = self
+                .runtime
+                .block_on(self.net.tokens(&key.pubkey(), FUNDS))?;
+            self.actors.insert(who.to_string(), Actor { key, tokens });
+        }
+        let actor = &self.actors[who];
+        Ok((actor.key.insecure_clone(), actor.tokens))
+    }
+
+    fn pubkey(&mut self, who: &str) -> Result<Pubkey> {
+        Ok(self.actor(who)?.0.pubkey())
+    }
+
+    /// Sends one instruction signed by `signer`; a program error is a refusal.
+    fn send(
+        &mut self,
+        ix: basalt::anchor_lang::solana_program::instruction::Instruction,
+        signer: &Keypair,
+    ) -> Outcome {
+        let result = self.runtime.block_on(self.net.send(&[ix], &[signer]));
+        refusal(result)
+    }
+
+    /// Sends a crank instruction, which needs no signer but the fee payer.
+    fn crank(
+        &mut self,
+        ix: basalt::anchor_lang::solana_program::instruction::Instruction,
+    ) -> Outcome {
+        let result = self.runtime.block_on(self.net.send(&[ix], &[]));
+        refusal(result)
+    }
+
+    fn account<T: basalt::anchor_lang::AccountDeserialize>(
+        &mut self,
+        address: &Pubkey,
+    ) -> Result<Option<T>> {
+        if !self.runtime.block_on(self.net.exists(address))? {
+            return Ok(None);
+        }
+        Ok(Some(self.runtime.block_on(self.net.account(address))?))
+    }
+
+    fn blob_address(blob: &TestBlob) -> Pubkey {
+        pda::blob(&blob.cid_digest())
+    }
+
+    /// Whether `signer` acts on `blob` through its grant (it is not the owner and holds
+    /// one), as a client decides which accounts to pass.
+    fn via_grant(&mut self, signer: &Pubkey, blob: &Pubkey) -> Result<bool> {
+        let owner = self.account::<Blob>(blob)?.map(|b| b.owner);
+        if owner.as_ref() == Some(signer) {
+            return Ok(false);
+        }
+        Ok(self.account::<Grant>(&pda::grant(blob, signer))?.is_some())
+    }
+
+    fn slot(&mut self) -> Result<u64> {
+        self.runtime.block_on(self.net.slot())
+    }
+}
+
+fn ensure_same<T: PartialEq + std::fmt::Debug>(harness: T, scenarios: T) -> Result<()> {
+    if harness != scenarios {
+        bail!("the Solana harness runs with {harness:?}, the scenarios assume {scenarios:?}");
+    }
+    Ok(())
+}
+
+fn refusal(result: std::result::Result<(), BanksClientError>) -> Outcome {
+    match result {
+        Ok(()) => Ok(Ok(())),
+        Err(e) => match code_of(&e) {
+            Some(code) => Ok(Err(error_name(code))),
+            None => Err(anyhow!("the transaction failed outside the program: {e:?}")),
+        },
+    }
+}
+
+impl Chain for SolanaChain {
+    fn name(&self) -> &'static str {
+        "solana"
+    }
+
+    fn go_to(&mut self, epoch: u64, offset: u64) -> Result<()> {
+        let target = epoch * EPOCH + offset;
+        let now = self.slot()?;
+        if target < now {
+            bail!("time only moves forward ({now} -> {target})");
+        }
+        self.advance(target - now)
+    }
+
+    fn advance(&mut self, blocks: u64) -> Result<()> {
+        let target = self.slot()? + blocks;
+        self.runtime.block_on(self.net.warp(target))
+    }
+
+    fn register_provider(&mut self, who: &str, roles: u8) -> Outcome {
+        let (key, _) = self.actor(who)?;
+        let endpoint = format!("https://{who}.example");
+        self.send(
+            ix::provider_register(&key.pubkey(), &endpoint, "eu", roles, 1 << 40),
+            &key,
+        )
+    }
+
+    fn stake(&mut self, who: &str, amount: u64) -> Outcome {
+        let (key, tokens) = self.actor(who)?;
+        self.send(ix::provider_stake(&key.pubkey(), &tokens, amount), &key)
+    }
+
+    fn unstake(&mut self, who: &str, amount: u64) -> Outcome {
+        let (key, _) = self.actor(who)?;
+        self.send(ix::provider_unstake(&key.pubkey(), amount), &key)
+    }
+
+    fn withdraw_stake(&mut self, who: &str) -> Outcome {
+        let (key, tokens) = self.actor(who)?;
+        self.send(ix::provider_withdraw(&key.pubkey(), &tokens), &key)
+    }
+
+    fn unjail(&mut self, who: &str) -> Outcome {
+        let (key, _) = self.actor(who)?;
+        self.send(ix::provider_unjail(&key.pubkey()), &key)
+    }
+
+    fn provider(&mut self, who: &str) -> Result<ProviderView> {
+        let authority = self.pubkey(who)?;
+        let p: Provider = self
+            .account(&pda::provider(&authority))?
+            .with_context(|| format!("{who} is not registered"))?;
+        Ok(ProviderView {
+            stake: p.stake,
+            unbonding: p.unbonding_amount,
+            status: format!("{:?}", p.status),
+            reputation: p.reputation,
+        })
+    }
+
+    fn register_blob(&mut self, owner: &str, blob: &TestBlob, expiry_epoch: u64) -> Outcome {
+        let (key, _) = self.actor(owner)?;
+        let layout = blob.manifest.layout();
+        let args = BlobRegisterArgs {
+            cid_digest: blob.cid_digest(),
+            size: layout.size(),
+            chunk_size: layout.chunk_size(),
+            leaf_size: layout.leaf_size(),
+            k: layout.k(),
+            m: layout.m(),
+            commitment_root: blob.manifest.commitment.commitment_root(),
+            expiry_epoch,
+            public: false,
+            encrypted: false,
+        };
+        self.send(ix::blob_register(&key.pubkey(), args), &key)
+    }
+
+    fn place(&mut self, signer: &str, blob: &TestBlob, first: u16, holders: &[&str]) -> Outcome {
+        let (key, _) = self.actor(signer)?;
+        let address = Self::blob_address(blob);
+        let start = usize::from(first);
+        let roots = blob
+            .column_roots()
+            .get(start..start + holders.len())
+            .context("shard range")?
+            .to_vec();
+        let providers = holders
+            .iter()
+            .map(|h| self.pubkey(h))
+            .collect::<Result<Vec<_>>>()?;
+        let via_grant = self.via_grant(&key.pubkey(), &address)?;
+        self.send(
+            ix::blob_place(&key.pubkey(), &address, first, roots, &providers, via_grant),
+            &key,
+        )
+    }
+
+    fn grant(&mut self, signer: &str, blob: &TestBlob, grantee: &str, roles: u8) -> Outcome {
+        let (key, _) = self.actor(signer)?;
+        let grantee = self.pubkey(grantee)?;
+        let address = Self::blob_address(blob);
+        let via_grant = self.via_grant(&key.pubkey(), &address)?;
+        let ix = ix::grant_create(
+            &key.pubkey(),
+            &address,
+            &grantee,
+            roles,
+            None,
+            vec![0; 80],
+            via_grant,
+        );
+        self.send(ix, &key)
+    }
+
+    fn revoke(&mut self, signer: &str, blob: &TestBlob, grantee: &str) -> Outcome {
+        let (key, _) = self.actor(signer)?;
+        let grantee = self.pubkey(grantee)?;
+        let address = Self::blob_address(blob);
+        let grant: Grant = self
+            .account(&pda::grant(&address, &grantee))?
+            .context("no such grant")?;
+        let via_grant = grantee != key.pubkey() && self.via_grant(&key.pubkey(), &address)?;
+        let ix = ix::grant_revoke(&key.pubkey(), &address, &grantee, &grant.payer, via_grant);
+        self.send(ix, &key)
+    }
+
+    fn can_read(&mut self, blob: &TestBlob, who: &str) -> Result<bool> {
+        let requester = self.pubkey(who)?;
+        let address = Self::blob_address(blob);
+        let account: Option<Blob> = self.account(&address)?;
+        let grant: Option<Grant> = self.account(&pda::grant(&address, &requester))?;
+        let slot = self.slot()?;
+        let unix_now = self.runtime.block_on(self.net.unix_time())?;
+        let decision = may_read(
+            account.as_ref(),
+            &address,
+            &requester,
+            grant.as_ref(),
+            None,
+            slot,
+            unix_now,
+        );
+        Ok(decision.allowed())
+    }
+
+    fn fund_deal(&mut self, payer: &str, blob: &TestBlob, price: u64, amount: u64) -> Outcome {
+        let (key, tokens) = self.actor(payer)?;
+        let ix = ix::deal_fund(
+            &key.pubkey(),
+            &Self::blob_address(blob),
+            &tokens,
+            price,
+            amount,
+        );
+        self.send(ix, &key)
+    }
+
+    fn settle_deal(&mut self, blob: &TestBlob, index: u16) -> Outcome {
+        let address = Self::blob_address(blob);
+        let account: Blob = self.account(&address)?.context("no blob")?;
+        let holder = account
+            .shards
+            .get(usize::from(index))
+            .context("shard index")?
+            .provider;
+        let holder_name = self
+            .actors
+            .iter()
+            .find(|(_, a)| a.key.pubkey() == holder)
+            .map(|(name, _)| name.clone())
+            .context("the holder is not a scenario actor")?;
+        let (_, holder_tokens) = self.actor(&holder_name)?;
+        self.crank(ix::deal_settle(&address, index, &holder_tokens))
+    }
+
+    fn refund_deal(&mut self, signer: &str, blob: &TestBlob) -> Outcome {
+        let (key, _) = self.actor(signer)?;
+        let address = Self::blob_address(blob);
+        let deal: basalt::state::Deal = self.account(&pda::deal(&address))?.context("no deal")?;
+        let payer_tokens = self
+            .actors
+            .values()
+            .find(|a| a.key.pubkey() == deal.payer)
+            .map(|a| a.tokens)
+            .context("the payer is not a scenario actor")?;
+        let via_grant = self.via_grant(&key.pubkey(), &address)?;
+        let ix = ix::deal_refund(
+            &key.pubkey(),
+            &address,
+            &deal.payer,
+            &payer_tokens,
+            via_grant,
+        );
+        self.send(ix, &key)
+    }
+
+    fn delete_blob(&mut self, signer: &str, blob: &TestBlob) -> Outcome {
+        let (key, _) = self.actor(signer)?;
+        let address = Self::blob_address(blob);
+        let owner = self.account::<Blob>(&address)?.context("no blob")?.owner;
+        let via_grant = self.via_grant(&key.pubkey(), &address)?;
+        self.send(
+            ix::blob_delete(&key.pubkey(), &address, &owner, via_grant),
+            &key,
+        )
+    }
+
+    fn prove(
+        &mut self,
+        holder: &str,
+        blob: &TestBlob,
+        index: u16,
+        epoch: u64,
+        data_of: u16,
+    ) -> Outcome {
+        let (key, _) = self.actor(holder)?;
+        let sysvar = self
+            .runtime
+            .block_on(self.net.account_data(&SlotHashes::id()))?
+            .context("no SlotHashes sysvar")?;
+        let seed = basalt::randomness::slot_hash_at_or_before(&sysvar, epoch * EPOCH)
+            .context("the epoch's seed slot is not in SlotHashes")?;
+        let proof = blob.proof(&seed, index, epoch, data_of)?;
+        let ix = ix::proof_submit(
+            &key.pubkey(),
+            &Self::blob_address(blob),
+            index,
+            epoch,
+            proof.leaf,
+            proof.path,
+        );
+        self.send(ix, &key)
+    }
+
+    fn slash_missed(&mut self, cranker: &str, blob: &TestBlob, index: u16, epoch: u64) -> Outcome {
+        let (key, tokens) = self.actor(cranker)?;
+        let address = Self::blob_address(blob);
+        let account: Blob = self.account(&address)?.context("no blob")?;
+        let holder = account
+            .shards
+            .get(usize::from(index))
+            .context("shard index")?
+            .provider;
+        let ix = ix::proof_slash(&key.pubkey(), &address, &holder, &tokens, index, epoch);
+        self.send(ix, &key)
+    }
+
+    fn post_job(
+        &mut self,
+        requester: &str,
+        nonce: u64,
+        n: u8,
+        k: u8,
+        reward: u64,
+        commit_in: u64,
+        reveal_in: u64,
+    ) -> Outcome {
+        let (key, tokens) = self.actor(requester)?;
+        let slot = self.slot()?;
+        let args = JobPostArgs {
+            nonce,
+            module_cid: [1; 32],
+            input_cid: [2; 32],
+            fuel_limit: 1_000_000,
+            n,
+            k,
+            reward_per_worker: reward,
+            commit_deadline_slot: slot + commit_in,
+            reveal_deadline_slot: slot + reveal_in,
+        };
+        self.send(ix::job_post(&key.pubkey(), &tokens, args), &key)
+    }
+
+    fn claim(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome {
+        let (key, _) = self.actor(worker)?;
+        let job = pda::job(&self.pubkey(requester)?, nonce);
+        self.send(ix::job_claim(&key.pubkey(), &job), &key)
+    }
+
+    fn commit(&mut self, worker: &str, requester: &str, nonce: u64, result: [u8; 32]) -> Outcome {
+        let (key, _) = self.actor(worker)?;
+        let job = pda::job(&self.pubkey(requester)?, nonce);
+        let commitment = basalt::instructions::job_commitment(&result, &key.pubkey(), &SALT);
+        self.send(ix::job_commit(&key.pubkey(), &job, commitment), &key)
+    }
+
+    fn reveal(&mut self, worker: &str, requester: &str, nonce: u64, result: [u8; 32]) -> Outcome {
+        let (key, _) = self.actor(worker)?;
+        let job = pda::job(&self.pubkey(requester)?, nonce);
+        self.send(ix::job_reveal(&key.pubkey(), &job, result, SALT), &key)
+    }
+
+    fn finalize(&mut self, requester: &str, nonce: u64) -> Outcome {
+        let (requester_key, requester_tokens) = self.actor(requester)?;
+        let job = pda::job(&requester_key.pubkey(), nonce);
+        self.crank(ix::job_finalize(&job, &requester_tokens))
+    }
+
+    fn settle_worker(&mut self, requester: &str, nonce: u64, worker: &str) -> Outcome {
+        let job = pda::job(&self.pubkey(requester)?, nonce);
+        let (worker_key, worker_tokens) = self.actor(worker)?;
+        self.crank(ix::job_settle(&job, &worker_key.pubkey(), &worker_tokens))
+    }
+
+    fn tokens(&mut self, who: &str) -> Result<u64> {
+        let (_, tokens) = self.actor(who)?;
+        self.runtime.block_on(self.net.balance(&tokens))
+    }
+}

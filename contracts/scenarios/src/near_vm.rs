@@ -23,7 +23,7 @@ use near_primitives_core::version::PROTOCOL_VERSION;
 use near_vm_runner::logic::errors::FunctionCallError;
 use near_vm_runner::logic::mocks::mock_external::MockedExternal;
 use near_vm_runner::logic::types::ReturnData;
-use near_vm_runner::logic::VMContext;
+use near_vm_runner::logic::{VMContext, VMOutcome};
 use near_vm_runner::ContractCode;
 use serde_json::Value;
 
@@ -113,17 +113,7 @@ impl NearVm {
     ) -> Result<std::result::Result<CallOutcome, CallFailure>> {
         let snapshot = self.ext.fake_trie.clone();
         let context = self.context(caller, args, deposit, false)?;
-        let gas_counter = context.make_gas_counter(&self.config);
-        let prepared = near_vm_runner::prepare(
-            &self.ext,
-            Arc::clone(&self.config),
-            None,
-            gas_counter,
-            method,
-        );
-        let outcome =
-            near_vm_runner::run(prepared, &mut self.ext, &context, Arc::clone(&self.fees))
-                .map_err(|e| anyhow!("the runtime failed (not the contract): {e:?}"))?;
+        let outcome = self.execute(&context, method)?;
         let burnt_gas = outcome.burnt_gas.as_gas();
         if let Some(error) = outcome.aborted {
             self.ext.fake_trie = snapshot;
@@ -151,6 +141,15 @@ impl NearVm {
     /// When the view panics or returns something that is not JSON.
     pub fn view(&mut self, method: &str, args: &Value) -> Result<Value> {
         let context = self.context("viewer.near", args, 0, true)?;
+        let outcome = self.execute(&context, method)?;
+        if let Some(error) = outcome.aborted {
+            return Err(anyhow!("view {method} failed: {}", failure_message(&error)));
+        }
+        return_value(&outcome.return_data)
+    }
+
+    /// Prepares (validates, instruments) and runs `method` in `context`.
+    fn execute(&mut self, context: &VMContext, method: &str) -> Result<VMOutcome> {
         let gas_counter = context.make_gas_counter(&self.config);
         let prepared = near_vm_runner::prepare(
             &self.ext,
@@ -159,13 +158,8 @@ impl NearVm {
             gas_counter,
             method,
         );
-        let outcome =
-            near_vm_runner::run(prepared, &mut self.ext, &context, Arc::clone(&self.fees))
-                .map_err(|e| anyhow!("the runtime failed: {e:?}"))?;
-        if let Some(error) = outcome.aborted {
-            return Err(anyhow!("view {method} failed: {}", failure_message(&error)));
-        }
-        return_value(&outcome.return_data)
+        near_vm_runner::run(prepared, &mut self.ext, context, Arc::clone(&self.fees))
+            .map_err(|e| anyhow!("the runtime failed (not the contract): {e:?}"))
     }
 
     fn context(&self, caller: &str, args: &Value, deposit: u128, view: bool) -> Result<VMContext> {

@@ -25,8 +25,11 @@ fn refused(outcome: Outcome, expected: &str, what: &str) -> Result<()> {
     }
 }
 
+/// A scenario: runs on any chain, fails with what went differently from the protocol.
+pub type Scenario = fn(&mut dyn Chain) -> Result<()>;
+
 /// Every scenario, by name, for the drivers' tests.
-pub const ALL: &[(&str, fn(&mut dyn Chain) -> Result<()>)] = &[
+pub const ALL: &[(&str, Scenario)] = &[
     (
         "providers_stake_unbond_withdraw",
         providers_stake_unbond_withdraw,

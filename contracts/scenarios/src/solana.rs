@@ -142,6 +142,16 @@ impl SolanaChain {
         Ok(self.account::<Grant>(&pda::grant(blob, signer))?.is_some())
     }
 
+    /// The authority holding shard `index` of the blob at `address`.
+    fn holder_of(&mut self, address: &Pubkey, index: u16) -> Result<Pubkey> {
+        let account: Blob = self.account(address)?.context("no blob")?;
+        Ok(account
+            .shards
+            .get(usize::from(index))
+            .context("shard index")?
+            .provider)
+    }
+
     fn slot(&mut self) -> Result<u64> {
         self.runtime.block_on(self.net.slot())
     }
@@ -325,12 +335,7 @@ impl Chain for SolanaChain {
 
     fn settle_deal(&mut self, blob: &TestBlob, index: u16) -> Outcome {
         let address = Self::blob_address(blob);
-        let account: Blob = self.account(&address)?.context("no blob")?;
-        let holder = account
-            .shards
-            .get(usize::from(index))
-            .context("shard index")?
-            .provider;
+        let holder = self.holder_of(&address, index)?;
         let holder_name = self
             .actors
             .iter()
@@ -403,12 +408,7 @@ impl Chain for SolanaChain {
     fn slash_missed(&mut self, cranker: &str, blob: &TestBlob, index: u16, epoch: u64) -> Outcome {
         let (key, tokens) = self.actor(cranker)?;
         let address = Self::blob_address(blob);
-        let account: Blob = self.account(&address)?.context("no blob")?;
-        let holder = account
-            .shards
-            .get(usize::from(index))
-            .context("shard index")?
-            .provider;
+        let holder = self.holder_of(&address, index)?;
         let ix = ix::proof_slash(&key.pubkey(), &address, &holder, &tokens, index, epoch);
         self.send(ix, &key)
     }

@@ -40,3 +40,76 @@ fn every_scenario_runs_on_the_near_contract() -> Result<()> {
     }
     Ok(())
 }
+
+/// What only the wasm in the runtime can show: near-sdk's generated entry points refuse
+/// deposits on non-payable methods and strangers on private ones, and a contract error
+/// reaches the caller as its readable message.
+#[test]
+fn the_runtime_enforces_deposits_privacy_and_readable_errors() -> Result<()> {
+    use serde_json::json;
+    let mut chain = NearChain::new(wasm()?)?;
+    let vm = &mut chain.vm;
+    let failure = |out: std::result::Result<_, basalt_scenarios::near_vm::CallFailure>| {
+        out.err().map(|f| f.message).unwrap_or_default()
+    };
+
+    let deposit = vm.call("p.near", "provider_heartbeat", &json!({}), 1)?;
+    assert!(
+        failure(deposit).contains("doesn't accept deposit"),
+        "a non-payable method refuses NEAR"
+    );
+    let private = vm.call(
+        "mallory.near",
+        "on_tokens_withdrawn",
+        &json!({"account": "mallory.near", "amount": "1000"}),
+        0,
+    )?;
+    assert!(
+        failure(private).contains("is private"),
+        "callbacks are private"
+    );
+    let reinit = vm.call("mallory.near", "new", &json!({}), 0)?;
+    assert!(!failure(reinit).is_empty(), "nobody initializes twice");
+
+    let unregistered = vm.call("p.near", "provider_heartbeat", &json!({}), 0)?;
+    assert_eq!(
+        failure(unregistered),
+        "ProviderNotFound: no provider is registered for this account"
+    );
+    let fake_token = vm.call(
+        "fake-token.near",
+        "ft_on_transfer",
+        &json!({"sender_id": "p.near", "amount": "10", "msg": "{\"action\":\"stake\"}"}),
+        0,
+    )?;
+    assert_eq!(
+        failure(fake_token),
+        "WrongToken: only the configured stake token is accepted"
+    );
+    let unknown = vm.call("p.near", "mint_free_tokens", &json!({}), 0)?;
+    assert!(
+        failure(unknown).contains("MethodNotFound"),
+        "no such method"
+    );
+    let bad_json = vm.call("p.near", "provider_unstake", &json!({"amount": 5}), 0)?;
+    assert!(
+        !failure(bad_json).is_empty(),
+        "malformed arguments are refused"
+    );
+
+    // A refused call leaves nothing behind: registering without a storage deposit fails,
+    // and a later paid registration starts from a clean slate.
+    let args = json!({"endpoint": "https://p", "region": "eu", "roles": 1, "capacity": 1});
+    let unpaid = vm.call("p.near", "provider_register", &args, 0)?;
+    assert!(failure(unpaid).starts_with("InsufficientStorageDeposit"));
+    assert!(vm
+        .view("provider_get", &json!({"account_id": "p.near"}))?
+        .is_null());
+    vm.call("p.near", "provider_register", &args, 10u128.pow(22))?
+        .map_err(|f| anyhow::anyhow!("paid registration: {f}"))?;
+    assert_eq!(
+        vm.view("provider_get", &json!({"account_id": "p.near"}))?["status"],
+        "Active"
+    );
+    Ok(())
+}

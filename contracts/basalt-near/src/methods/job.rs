@@ -46,8 +46,7 @@ impl Contract {
             provider.is_eligible(&self.config, ROLE_COMPUTE),
             BasaltError::ProviderNotEligible
         );
-        let mut job = self.job(&requester, nonce)?;
-        ensure!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
+        let mut job = self.open_job(&requester, nonce)?;
         ensure!(
             block <= job.commit_deadline_block,
             BasaltError::CommitPhaseOver
@@ -57,15 +56,13 @@ impl Contract {
             BasaltError::AlreadyClaimed
         );
         ensure!(job.workers.len() < usize::from(job.n), BasaltError::JobFull);
-        let meter = self.meter()?;
         job.workers.push(JobWorker {
             worker: worker.clone(),
             commitment: None,
             result_hash: None,
             settled: false,
         });
-        self.jobs.insert(&(requester.clone(), nonce), &job);
-        self.settle(meter)?;
+        self.store_job(&job)?;
         Event::JobClaimed {
             requester,
             nonce,
@@ -89,8 +86,7 @@ impl Contract {
     ) -> Result<()> {
         let worker = env::predecessor_account_id();
         let block = env::block_height();
-        let mut job = self.job(&requester, nonce)?;
-        ensure!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
+        let mut job = self.open_job(&requester, nonce)?;
         ensure!(
             block <= job.commit_deadline_block,
             BasaltError::CommitPhaseOver
@@ -100,10 +96,8 @@ impl Contract {
             job.workers[i].commitment.is_none(),
             BasaltError::AlreadyCommitted
         );
-        let meter = self.meter()?;
         job.workers[i].commitment = Some(commitment);
-        self.jobs.insert(&(requester.clone(), nonce), &job);
-        self.settle(meter)?;
+        self.store_job(&job)?;
         Event::JobCommitted {
             requester,
             nonce,
@@ -128,8 +122,7 @@ impl Contract {
     ) -> Result<()> {
         let worker = env::predecessor_account_id();
         let block = env::block_height();
-        let mut job = self.job(&requester, nonce)?;
-        ensure!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
+        let mut job = self.open_job(&requester, nonce)?;
         ensure!(
             block > job.commit_deadline_block,
             BasaltError::CommitPhaseOpen
@@ -148,9 +141,7 @@ impl Contract {
             BasaltError::RevealMismatch
         );
         entry.result_hash = Some(result_hash);
-        let meter = self.meter()?;
-        self.jobs.insert(&(requester.clone(), nonce), &job);
-        self.settle(meter)?;
+        self.store_job(&job)?;
         Event::JobRevealed {
             requester,
             nonce,
@@ -170,8 +161,7 @@ impl Contract {
     #[handle_result]
     pub fn job_finalize(&mut self, requester: AccountId, nonce: u64) -> Result<U128> {
         let block = env::block_height();
-        let mut job = self.job(&requester, nonce)?;
-        ensure!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
+        let mut job = self.open_job(&requester, nonce)?;
         let everyone_revealed = job.workers.len() == usize::from(job.n)
             && job.workers.iter().all(|w| w.result_hash.is_some());
         ensure!(
@@ -290,6 +280,21 @@ impl Contract {
 }
 
 impl Contract {
+    /// The job, if it is still open for claims, commits and reveals.
+    fn open_job(&self, requester: &AccountId, nonce: u64) -> Result<Job> {
+        let job = self.job(requester, nonce)?;
+        ensure!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
+        Ok(job)
+    }
+
+    /// Writes `job` back, charging the caller for the bytes it grew by (a claim adds a
+    /// worker, a commit or reveal fills its fields).
+    fn store_job(&mut self, job: &Job) -> Result<()> {
+        let meter = self.meter()?;
+        self.jobs.insert(&(job.requester.clone(), job.nonce), job);
+        self.settle(meter)
+    }
+
     /// `job_post`, through `ft_transfer_call` `{"action":"job_post",...}`: takes
     /// `n * reward_per_worker` of the tokens into escrow (the rest is returned) and opens
     /// the job for claims.

@@ -272,12 +272,7 @@ fn grants_decide_who_reads_and_their_storage_goes_back_to_the_payer() {
         ),
         Err(BasaltError::InvalidGrantExpiry)
     );
-    let before = chain
-        .by("owner")
-        .storage_balance_of(account("owner"))
-        .unwrap()
-        .available
-        .0;
+    let before = chain.storage("owner");
     chain
         .by("owner")
         .grant_create(
@@ -288,12 +283,7 @@ fn grants_decide_who_reads_and_their_storage_goes_back_to_the_payer() {
             Base64VecU8(vec![7; 80]),
         )
         .unwrap();
-    let after_grant = chain
-        .by("owner")
-        .storage_balance_of(account("owner"))
-        .unwrap()
-        .available
-        .0;
+    let after_grant = chain.storage("owner");
     assert!(after_grant < before);
     assert!(chain.by("x").can_read(cid, account("reader")));
     // Expired grants do not count.
@@ -315,24 +305,14 @@ fn grants_decide_who_reads_and_their_storage_goes_back_to_the_payer() {
         chain.by("reader").grant_revoke(cid, account("admin-g")),
         Err(BasaltError::Unauthorized)
     );
-    let owner_before_revoke = chain
-        .by("owner")
-        .storage_balance_of(account("owner"))
-        .unwrap()
-        .available
-        .0;
+    let owner_before_revoke = chain.storage("owner");
     chain
         .by("admin-g")
         .grant_revoke(cid, account("reader"))
         .unwrap();
     assert_eq!(event_names(), ["grant_revoked"]);
     // The owner paid for the reader's grant, so the owner gets its storage back.
-    let owner_after_revoke = chain
-        .by("owner")
-        .storage_balance_of(account("owner"))
-        .unwrap()
-        .available
-        .0;
+    let owner_after_revoke = chain.storage("owner");
     assert_eq!(
         owner_after_revoke - owner_before_revoke,
         before - after_grant
@@ -537,24 +517,14 @@ fn refunds_wait_for_settlement_and_deletion_returns_storage() {
     );
     assert_eq!(chain.by("owner").deal_refund(cid), Ok(U128(0)));
     assert_eq!(chain.by("x").books().escrow, 0);
-    let before = chain
-        .by("owner")
-        .storage_balance_of(account("owner"))
-        .unwrap()
-        .available
-        .0;
+    let before = chain.storage("owner");
     assert_eq!(
         chain.by("mallory").blob_delete(cid),
         Err(BasaltError::Unauthorized)
     );
     chain.by("owner").blob_delete(cid).unwrap();
     assert_eq!(event_names(), ["blob_deleted"]);
-    let after = chain
-        .by("owner")
-        .storage_balance_of(account("owner"))
-        .unwrap()
-        .available
-        .0;
+    let after = chain.storage("owner");
     let freed_bytes = (after - before) / near_sdk::env::storage_byte_cost().as_yoctonear();
     assert!(
         freed_bytes > 500,

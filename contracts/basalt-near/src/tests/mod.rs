@@ -107,6 +107,12 @@ impl Chain {
         self.height = epoch * EPOCH_BLOCKS + offset;
     }
 
+    /// `who`'s unspent storage balance (yoctoNEAR); panics when it has none.
+    pub fn storage(&mut self, who: &str) -> u128 {
+        let balance = self.by("anyone").storage_balance_of(account(who));
+        balance.expect("a storage entry").available.0
+    }
+
     pub fn tokens(&mut self, who: &str) -> u128 {
         self.by("anyone").tokens_of(account(who)).0
     }

@@ -7,7 +7,9 @@
 //! keypair = "/etc/basalt/node.json"
 //! capacity = 1099511627776          # bytes
 //! sync = "fsync"                    # or "wal"; see SyncPolicy
+//! chain = "solana"                 # or "near", with near_contract set
 //! rpc_url = "http://127.0.0.1:8899"
+//! # near_contract = "basalt.testnet"
 //! max_shard_bytes = 67108864
 //! request_timeout_secs = 60
 //! rate_limit_per_second = 200
@@ -40,8 +42,12 @@ pub struct NodeConfig {
     pub capacity: u64,
     /// When a put is acknowledged.
     pub sync: SyncPolicy,
-    /// Solana JSON-RPC endpoint the access checks and GC read.
+    /// Which chain the Basalt deployment this node serves lives on.
+    pub chain: ChainKind,
+    /// JSON-RPC endpoint of that chain, which the access checks and GC read.
     pub rpc_url: String,
+    /// The NEAR account the Basalt contract is deployed at (`chain = "near"` only).
+    pub near_contract: Option<String>,
     /// Largest accepted request body (a shard plus its 108-byte header).
     pub max_shard_bytes: usize,
     /// A request that takes longer is answered 408 and its partial upload dropped.
@@ -67,7 +73,9 @@ impl Default for NodeConfig {
             keypair: PathBuf::from("basalt-node-data/identity.json"),
             capacity: 100 << 30,
             sync: SyncPolicy::Fsync,
+            chain: ChainKind::Solana,
             rpc_url: "http://127.0.0.1:8899".into(),
+            near_contract: None,
             max_shard_bytes: 64 << 20,
             request_timeout_secs: 60,
             rate_limit_per_second: 200,
@@ -77,6 +85,16 @@ impl Default for NodeConfig {
             pending_grace_secs: 3_600,
         }
     }
+}
+
+/// The chain a node follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ChainKind {
+    /// The Solana program (`programs/basalt`).
+    Solana,
+    /// The NEAR contract (`contracts/basalt-near`).
+    Near,
 }
 
 /// Command-line flags; each also reads a `BASALT_NODE_*` environment variable.
@@ -97,8 +115,13 @@ pub struct Cli {
     pub capacity: Option<u64>,
     #[arg(long, env = "BASALT_NODE_SYNC")]
     pub sync: Option<SyncPolicy>,
+    #[arg(long, env = "BASALT_NODE_CHAIN")]
+    pub chain: Option<ChainKind>,
     #[arg(long, env = "BASALT_NODE_RPC_URL")]
     pub rpc_url: Option<String>,
+    /// The NEAR contract account (with `--chain near`).
+    #[arg(long, env = "BASALT_NODE_NEAR_CONTRACT")]
+    pub near_contract: Option<String>,
     #[arg(long, env = "BASALT_NODE_MAX_SHARD_BYTES")]
     pub max_shard_bytes: Option<usize>,
     #[arg(long, env = "BASALT_NODE_REQUEST_TIMEOUT_SECS")]
@@ -140,6 +163,7 @@ impl Cli {
             keypair,
             capacity,
             sync,
+            chain,
             rpc_url,
             max_shard_bytes,
             request_timeout_secs,
@@ -149,6 +173,9 @@ impl Cli {
             gc_interval_secs,
             pending_grace_secs
         );
+        if let Some(contract) = self.near_contract {
+            c.near_contract = Some(contract);
+        }
         Ok(c)
     }
 }
@@ -183,6 +210,33 @@ mod tests {
             .resolve()
             .expect_err("typo in a key");
         assert!(format!("{err:#}").contains("capacty"), "{err:#}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_chain_is_solana_unless_near_is_chosen() -> Result<()> {
+        assert_eq!(NodeConfig::default().chain, ChainKind::Solana);
+        let c = Cli::try_parse_from([
+            "basalt-node",
+            "--chain",
+            "near",
+            "--near-contract",
+            "basalt.testnet",
+            "--rpc-url",
+            "https://rpc.testnet.near.org",
+        ])?
+        .resolve()?;
+        assert_eq!(c.chain, ChainKind::Near);
+        assert_eq!(c.near_contract.as_deref(), Some("basalt.testnet"));
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, "chain = \"near\"\nnear_contract = \"b.near\"\n")?;
+        let c = Cli::try_parse_from(["basalt-node", "--config", path.to_str().expect("utf-8")])?
+            .resolve()?;
+        assert_eq!(
+            (c.chain, c.near_contract.as_deref()),
+            (ChainKind::Near, Some("b.near"))
+        );
         Ok(())
     }
 }

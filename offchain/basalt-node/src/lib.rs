@@ -6,7 +6,7 @@
 //!   health, metrics) and who may call each.
 //! - [`auth`]: signed requests, replay protection, per-key rate limits.
 //! - [`chain`]: the on-chain questions (may this key read or delete, is the blob alive)
-//!   behind a small trait, answered over Solana JSON-RPC.
+//!   behind a small trait, answered over Solana or NEAR JSON-RPC.
 //! - [`gc`]: collection of shards the chain no longer pays for.
 //! - [`config`], [`identity`], [`metrics`]: settings, the node's key, Prometheus.
 //!
@@ -28,9 +28,31 @@ use anyhow::{Context, Result};
 use ed25519_dalek::SigningKey;
 
 use crate::api::Node;
-use crate::chain::{Chain, SolanaChain};
-use crate::config::NodeConfig;
+use crate::chain::{Chain, NearChain, SolanaChain};
+use crate::config::{ChainKind, NodeConfig};
 use crate::store::ShardStore;
+
+/// The chain client the configuration names.
+///
+/// # Errors
+///
+/// When `chain = "near"` comes without a valid `near_contract` account.
+pub fn connect_chain(config: &NodeConfig) -> Result<Arc<dyn Chain>> {
+    let ttl = Duration::from_millis(config.acl_cache_ms);
+    Ok(match config.chain {
+        ChainKind::Solana => Arc::new(SolanaChain::new(&config.rpc_url, ttl)),
+        ChainKind::Near => {
+            let contract = config
+                .near_contract
+                .as_deref()
+                .context("chain = \"near\" needs near_contract: the account the Basalt contract is deployed at")?;
+            let contract = contract
+                .parse()
+                .with_context(|| format!("near_contract {contract:?} is not a NEAR account id"))?;
+            Arc::new(NearChain::new(&config.rpc_url, contract, ttl))
+        }
+    })
+}
 
 /// Reads the node's keypair, creating one on first start.
 ///
@@ -64,10 +86,7 @@ pub async fn serve(
     let store = ShardStore::open(&config.data_dir, config.capacity, config.sync)
         .with_context(|| format!("opening the shard store in {}", config.data_dir.display()))?;
     let store = Arc::new(store);
-    let chain: Arc<dyn Chain> = Arc::new(SolanaChain::new(
-        &config.rpc_url,
-        Duration::from_millis(config.acl_cache_ms),
-    ));
+    let chain = connect_chain(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

@@ -4,8 +4,8 @@ use near_sdk::{env, near, AccountId};
 use crate::errors::{ensure, BasaltError, Result};
 use crate::events::Event;
 use crate::state::{
-    Blob, Digest, ShardSlot, TokenGate, MAX_BLOB_SHARDS, ROLE_ADMIN, ROLE_DELETE, ROLE_STORAGE,
-    ROLE_WRITE,
+    Blob, BlobState, Digest, ShardSlot, TokenGate, MAX_BLOB_SHARDS, ROLE_ADMIN, ROLE_DELETE,
+    ROLE_STORAGE, ROLE_WRITE,
 };
 use crate::{Contract, ContractExt};
 
@@ -244,5 +244,15 @@ impl Contract {
 
     pub fn blob_get(&self, cid_digest: Digest) -> Option<Blob> {
         self.blobs.get(&cid_digest)
+    }
+
+    /// Whether the blob is registered and still paid for: what a node's garbage
+    /// collection asks.
+    pub fn blob_state(&self, cid_digest: Digest) -> BlobState {
+        match self.blobs.get(&cid_digest) {
+            None => BlobState::Unregistered,
+            Some(b) if b.expiry_epoch <= self.current_epoch() => BlobState::Expired,
+            Some(_) => BlobState::Live,
+        }
     }
 }

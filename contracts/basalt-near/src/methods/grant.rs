@@ -3,7 +3,7 @@ use near_sdk::{env, near, AccountId};
 
 use crate::errors::{ensure, BasaltError, Result};
 use crate::events::Event;
-use crate::state::{Digest, Grant, MAX_WRAPPED_KEY_LEN, ROLE_ADMIN};
+use crate::state::{Digest, Grant, ReadAccess, MAX_WRAPPED_KEY_LEN, ROLE_ADMIN, ROLE_READ};
 use crate::{unix_seconds, Contract, ContractExt};
 
 #[near]
@@ -95,21 +95,50 @@ impl Contract {
         self.grants.get(&(cid_digest, grantee))
     }
 
-    /// Whether `account_id` may read the blob by the rules in `state::grant` that the
-    /// contract can check itself (owner, public, grant). A token gate needs the token
-    /// contract's `ft_balance_of`, which the caller checks off chain.
-    pub fn can_read(&self, cid_digest: Digest, account_id: AccountId) -> bool {
+    /// How `account_id` may read the blob: rules 1 and 2 of `state::grant` decided here,
+    /// rule 3 (the token gate) returned as [`ReadAccess::Gated`] for the caller to check
+    /// with the token contract. This is the view a storage node asks before serving.
+    pub fn read_access(&self, cid_digest: Digest, account_id: AccountId) -> ReadAccess {
         let Some(blob) = self.blobs.get(&cid_digest) else {
-            return false;
+            return ReadAccess::DenyUnregistered;
         };
-        if !blob.active || blob.expiry_epoch <= self.current_epoch() {
-            return false;
+        if !blob.active {
+            return ReadAccess::DenyInactive;
         }
-        if blob.owner == account_id || blob.public {
-            return true;
+        if blob.expiry_epoch <= self.current_epoch() {
+            return ReadAccess::DenyExpired;
         }
-        self.grants.get(&(cid_digest, account_id)).is_some_and(|g| {
-            g.roles & crate::state::ROLE_READ != 0 && !g.is_expired(unix_seconds())
-        })
+        if blob.owner == account_id {
+            return ReadAccess::Owner;
+        }
+        if blob.public {
+            return ReadAccess::Public;
+        }
+        let granted = self
+            .grants
+            .get(&(cid_digest, account_id))
+            .is_some_and(|g| g.roles & ROLE_READ != 0 && !g.is_expired(unix_seconds()));
+        if granted {
+            return ReadAccess::Grant;
+        }
+        match blob.token_gate {
+            Some(gate) => ReadAccess::Gated(gate),
+            None => ReadAccess::Deny,
+        }
+    }
+
+    /// Whether the contract alone admits `account_id` as a reader (a token-gated reader
+    /// needs [`Self::read_access`] and the token contract).
+    pub fn can_read(&self, cid_digest: Digest, account_id: AccountId) -> bool {
+        self.read_access(cid_digest, account_id).allowed()
+    }
+
+    /// Whether `account_id` may act on the blob with every bit of `roles`: the check the
+    /// contract's own methods apply (owner, or an unexpired grant holding them). `None`
+    /// when the blob is not registered. A node asks it with `ROLE_DELETE` before dropping
+    /// shards on request.
+    pub fn may_act(&self, cid_digest: Digest, account_id: AccountId, roles: u8) -> Option<bool> {
+        let blob = self.blobs.get(&cid_digest)?;
+        Some(self.authorize(&blob, &account_id, roles).is_ok())
     }
 }

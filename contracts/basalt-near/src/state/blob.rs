@@ -1,4 +1,5 @@
 use basalt_proof::BlobLayout;
+use basalt_rules::ProofRecord;
 use near_sdk::json_types::Base58CryptoHash;
 use near_sdk::{near, AccountId};
 
@@ -6,7 +7,7 @@ use crate::errors::{ensure, BasaltError, Result};
 
 /// Widest code (k + m) this contract places; the same limit as the Solana program, so a
 /// blob valid on one chain is valid on the other.
-pub const MAX_BLOB_SHARDS: usize = 64;
+pub const MAX_BLOB_SHARDS: usize = basalt_rules::MAX_BLOB_SHARDS;
 
 /// A 32-byte digest (CID digest, Merkle root); base58 in JSON, as NEAR writes hashes.
 pub type Digest = Base58CryptoHash;
@@ -19,6 +20,19 @@ pub struct TokenGate {
     pub token: AccountId,
     #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
     pub min_balance: u128,
+}
+
+/// A blob's life as the `blob_state` view reports it, for a node's garbage collection.
+#[near(serializers = [json])]
+#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlobState {
+    /// No such blob: not registered yet, or deleted.
+    Unregistered,
+    /// Registered (placement may still be in progress) and not expired.
+    Live,
+    /// Its paid storage ended.
+    Expired,
 }
 
 /// One shard index of a blob: who holds it and its proof state.
@@ -45,11 +59,7 @@ impl ShardSlot {
     /// Whether `epoch` is recorded as proven; `None` when it is too far behind the latest
     /// proof for the 64-epoch mask to tell.
     pub fn is_proven(&self, epoch: u64) -> Option<bool> {
-        if self.proven_mask == 0 || epoch > self.last_proven_epoch {
-            return Some(false);
-        }
-        let behind = self.last_proven_epoch - epoch;
-        (behind < 64).then(|| self.proven_mask & (1u64 << behind) != 0)
+        self.proofs().is_proven(epoch)
     }
 
     /// Records a proof of `epoch`, which must be later than every earlier proof.
@@ -58,22 +68,22 @@ impl ShardSlot {
     ///
     /// [`BasaltError::AlreadyProven`] or [`BasaltError::Overflow`].
     pub fn record_proof(&mut self, epoch: u64) -> Result<()> {
-        if self.proven_mask != 0 {
-            ensure!(epoch > self.last_proven_epoch, BasaltError::AlreadyProven);
-            let shift = epoch - self.last_proven_epoch;
-            self.proven_mask = if shift >= 64 {
-                0
-            } else {
-                self.proven_mask << shift
-            };
-        }
-        self.proven_mask |= 1;
-        self.last_proven_epoch = epoch;
+        let mut proofs = self.proofs();
+        proofs.record(epoch)?;
         self.unpaid_epochs = self
             .unpaid_epochs
             .checked_add(1)
             .ok_or(BasaltError::Overflow)?;
+        self.last_proven_epoch = proofs.last_proven_epoch;
+        self.proven_mask = proofs.proven_mask;
         Ok(())
+    }
+
+    fn proofs(&self) -> ProofRecord {
+        ProofRecord {
+            last_proven_epoch: self.last_proven_epoch,
+            proven_mask: self.proven_mask,
+        }
     }
 }
 

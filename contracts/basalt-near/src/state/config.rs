@@ -1,10 +1,8 @@
 use near_sdk::{near, AccountId};
 
-use crate::errors::{ensure, BasaltError, Result};
-use crate::state::MAX_BLOB_SHARDS;
+pub use basalt_rules::{bps_of, BPS};
 
-/// One basis point is 1/10000.
-pub const BPS: u128 = 10_000;
+use crate::errors::{BasaltError, Result};
 
 /// The network's parameters (the Solana program's `Config`).
 ///
@@ -56,16 +54,9 @@ impl ConfigParams {
     /// [`BasaltError::InvalidBps`] for a fraction above 100 %,
     /// [`BasaltError::InvalidLayout`] for unusable default erasure parameters.
     pub fn validate(&self) -> Result<()> {
-        for bps in [self.proof_slash_bps, self.job_slash_bps, self.bounty_bps] {
-            ensure!(u128::from(bps) <= BPS, BasaltError::InvalidBps);
-        }
-        ensure!(
-            self.default_k >= 1
-                && self.default_m >= 1
-                && usize::from(self.default_k) + usize::from(self.default_m) <= MAX_BLOB_SHARDS,
-            BasaltError::InvalidLayout
-        );
-        Ok(())
+        let fractions = [self.proof_slash_bps, self.job_slash_bps, self.bounty_bps];
+        basalt_rules::validate_params(&fractions, self.default_k, self.default_m)
+            .map_err(BasaltError::from)
     }
 }
 
@@ -97,13 +88,4 @@ impl Config {
             default_m: self.default_m,
         }
     }
-}
-
-/// `amount * bps / 10000`, rounded down.
-pub fn bps_of(amount: u128, bps: u16) -> u128 {
-    // Cannot overflow for amounts below 2^114; token supplies are far below that, and a
-    // larger amount saturates rather than wraps (the result is still <= amount).
-    amount
-        .checked_mul(u128::from(bps))
-        .map_or(amount / BPS * u128::from(bps), |x| x / BPS)
 }

@@ -12,6 +12,8 @@
 use near_sdk::json_types::Base64VecU8;
 use near_sdk::{near, AccountId};
 
+use super::TokenGate;
+
 pub const ROLE_READ: u8 = 1;
 pub const ROLE_WRITE: u8 = 2;
 pub const ROLE_DELETE: u8 = 4;
@@ -41,5 +43,37 @@ impl Grant {
     /// Whether the grant's expiry has passed at unix time `now` (seconds).
     pub fn is_expired(&self, now: u64) -> bool {
         self.expires_at.is_some_and(|t| now >= t)
+    }
+}
+
+/// What the `read_access` view answers: the Solana client's `ReadDecision`, with rule 3
+/// handed back to the caller, since a view cannot call the token contract.
+#[near(serializers = [json])]
+#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadAccess {
+    /// The requester owns the blob.
+    Owner,
+    /// The blob is public.
+    Public,
+    /// The requester holds an unexpired READ grant.
+    Grant,
+    /// Rules 1 and 2 deny; the requester may still read if `ft_balance_of` on the gate's
+    /// token is at least its `min_balance` (rule 3).
+    Gated(TokenGate),
+    /// No such blob: never registered, or deleted.
+    DenyUnregistered,
+    /// Registered but placement is not complete yet.
+    DenyInactive,
+    /// The blob's paid storage ended.
+    DenyExpired,
+    /// None of the rules admits the requester, and there is no token gate.
+    Deny,
+}
+
+impl ReadAccess {
+    /// Whether the contract alone admits the requester (a `Gated` answer does not).
+    pub fn allowed(&self) -> bool {
+        matches!(self, Self::Owner | Self::Public | Self::Grant)
     }
 }

@@ -83,21 +83,9 @@ impl Job {
     /// The result at least `k` reveals agree on, if exactly one result does, with its
     /// vote count.
     pub fn quorum_result(&self) -> Option<(Digest, usize)> {
-        let revealed = || self.workers.iter().filter_map(|w| w.result_hash);
-        let mut winner = None;
-        for (i, candidate) in revealed().enumerate() {
-            // Count each distinct result once, at its first occurrence.
-            if revealed().take(i).any(|r| r == candidate) {
-                continue;
-            }
-            let votes = revealed().filter(|r| *r == candidate).count();
-            if votes >= usize::from(self.k) {
-                if winner.is_some() {
-                    return None; // two results reach quorum (k <= n / 2): no agreement
-                }
-                winner = Some((candidate, votes));
-            }
-        }
-        winner
+        basalt_rules::quorum(
+            self.workers.iter().filter_map(|w| w.result_hash),
+            usize::from(self.k),
+        )
     }
 }

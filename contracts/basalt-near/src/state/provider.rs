@@ -1,15 +1,10 @@
 use near_sdk::near;
 
-use crate::errors::{ensure, BasaltError, Result};
-use crate::state::{bps_of, Config};
+use basalt_rules::Slash;
+pub use basalt_rules::{MAX_ENDPOINT_LEN, MAX_REGION_LEN, ROLE_COMPUTE, ROLE_STORAGE};
 
-pub const MAX_ENDPOINT_LEN: usize = 128;
-pub const MAX_REGION_LEN: usize = 32;
-
-/// Role bit: stores shards.
-pub const ROLE_STORAGE: u8 = 1;
-/// Role bit: runs compute jobs.
-pub const ROLE_COMPUTE: u8 = 2;
+use crate::errors::{BasaltError, Result};
+use crate::state::Config;
 
 #[near(serializers = [borsh, json])]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,16 +55,7 @@ pub struct Provider {
 /// [`BasaltError::InvalidEndpoint`], [`BasaltError::InvalidRegion`] or
 /// [`BasaltError::InvalidRoles`].
 pub fn validate_profile(endpoint: &str, region: &str, roles: u8) -> Result<()> {
-    ensure!(
-        !endpoint.is_empty() && endpoint.len() <= MAX_ENDPOINT_LEN,
-        BasaltError::InvalidEndpoint
-    );
-    ensure!(region.len() <= MAX_REGION_LEN, BasaltError::InvalidRegion);
-    ensure!(
-        roles != 0 && roles & !(ROLE_STORAGE | ROLE_COMPUTE) == 0,
-        BasaltError::InvalidRoles
-    );
-    Ok(())
+    basalt_rules::validate_profile(endpoint, region, roles).map_err(BasaltError::from)
 }
 
 impl Provider {
@@ -84,13 +70,10 @@ impl Provider {
     /// Takes `bps` of the provider's slashable tokens (bonded first, then unbonding) and
     /// returns the amount, which the caller moves out of the stake books.
     pub fn slash(&mut self, bps: u16) -> u128 {
-        let slashable = self.stake.saturating_add(self.unbonding_amount);
-        let amount = bps_of(slashable, bps);
-        let from_stake = amount.min(self.stake);
-        self.stake -= from_stake;
-        // INV: amount <= stake + unbonding, so the rest fits in unbonding_amount.
-        self.unbonding_amount -= amount - from_stake;
-        amount
+        let slash = Slash::of(self.stake, self.unbonding_amount, bps);
+        self.stake -= slash.from_stake;
+        self.unbonding_amount -= slash.from_unbonding;
+        slash.amount
     }
 
     /// Jails the provider for the rest of `epoch` and the next one.

@@ -4,7 +4,10 @@ use near_sdk::json_types::{Base64VecU8, U128};
 
 use super::*;
 use crate::methods::BlobRegisterArgs;
-use crate::state::{Digest, ProviderStatus, ROLE_ADMIN, ROLE_READ, ROLE_STORAGE, ROLE_WRITE};
+use crate::state::{
+    BlobState, Digest, ProviderStatus, ReadAccess, TokenGate, ROLE_ADMIN, ROLE_DELETE, ROLE_READ,
+    ROLE_STORAGE, ROLE_WRITE,
+};
 
 const K: u16 = 4;
 const M: u16 = 2;
@@ -91,7 +94,8 @@ fn holders() -> Vec<AccountId> {
 }
 
 /// Registers the blob as `owner` on six staked holders and places it; returns it.
-fn stored(chain: &mut Chain) -> Encoded {
+/// A blob registered (expiring at epoch 50) with its holders staked, not yet placed.
+fn registered(chain: &mut Chain) -> Encoded {
     let e = encode(100_000);
     for h in HOLDERS {
         chain.provider(h, ROLE_STORAGE, 2_000);
@@ -100,6 +104,12 @@ fn stored(chain: &mut Chain) -> Encoded {
         .paying("owner")
         .blob_register(e.args(50))
         .expect("register");
+    e
+}
+
+/// [`registered`], then placed on its holders.
+fn stored(chain: &mut Chain) -> Encoded {
+    let e = registered(chain);
     chain
         .paying("owner")
         .blob_place(e.cid(), 0, holders(), e.roots())
@@ -531,4 +541,101 @@ fn refunds_wait_for_settlement_and_deletion_returns_storage() {
         "a six-shard blob record frees {freed_bytes} bytes"
     );
     assert!(chain.by("x").blob_get(cid).is_none());
+}
+
+#[test]
+fn the_views_a_node_asks_follow_the_read_rules() {
+    let mut chain = Chain::new();
+    let cid = encode(100_000).cid();
+    let reader = || account("reader");
+    assert_eq!(
+        chain.by("x").read_access(cid, reader()),
+        ReadAccess::DenyUnregistered
+    );
+    assert_eq!(chain.by("x").blob_state(cid), BlobState::Unregistered);
+    assert_eq!(
+        chain.by("x").may_act(cid, account("owner"), ROLE_DELETE),
+        None
+    );
+    let e = registered(&mut chain);
+    assert_eq!(e.cid(), cid);
+    // Registered but not placed: live for GC, not yet readable by anyone.
+    assert_eq!(chain.by("x").blob_state(cid), BlobState::Live);
+    assert_eq!(
+        chain.by("x").read_access(cid, account("owner")),
+        ReadAccess::DenyInactive
+    );
+    chain
+        .paying("owner")
+        .blob_place(e.cid(), 0, holders(), e.roots())
+        .expect("place");
+    assert_eq!(
+        chain.by("x").read_access(cid, account("owner")),
+        ReadAccess::Owner
+    );
+    assert_eq!(chain.by("x").read_access(cid, reader()), ReadAccess::Deny);
+    assert_eq!(
+        chain.by("x").may_act(cid, account("owner"), ROLE_DELETE),
+        Some(true)
+    );
+    assert_eq!(
+        chain.by("x").may_act(cid, reader(), ROLE_DELETE),
+        Some(false)
+    );
+
+    // A token gate is handed back to the caller, after the grant rule.
+    let gate = TokenGate {
+        token: account("gate-token"),
+        min_balance: 5,
+    };
+    chain
+        .paying("owner")
+        .blob_set_access(cid, false, Some(gate.clone()))
+        .expect("gate");
+    assert_eq!(
+        chain.by("x").read_access(cid, reader()),
+        ReadAccess::Gated(gate)
+    );
+    assert!(!chain.by("x").can_read(cid, reader()));
+    chain
+        .paying("owner")
+        .grant_create(
+            cid,
+            reader(),
+            ROLE_READ | ROLE_DELETE,
+            Some(2_000),
+            Base64VecU8(vec![]),
+        )
+        .expect("grant");
+    assert_eq!(chain.by("x").read_access(cid, reader()), ReadAccess::Grant);
+    assert_eq!(
+        chain.by("x").may_act(cid, reader(), ROLE_DELETE),
+        Some(true)
+    );
+    // An expired grant neither reads nor deletes.
+    chain.height = 2_000;
+    assert!(matches!(
+        chain.by("x").read_access(cid, reader()),
+        ReadAccess::Gated(_)
+    ));
+    assert_eq!(
+        chain.by("x").may_act(cid, reader(), ROLE_DELETE),
+        Some(false)
+    );
+    chain.height = 1;
+    chain
+        .paying("owner")
+        .blob_set_access(cid, true, None)
+        .expect("public");
+    assert_eq!(
+        chain.by("x").read_access(cid, account("anyone")),
+        ReadAccess::Public
+    );
+    // Expiry at epoch 50 ends reads and makes the blob collectable.
+    chain.at_epoch(50, 0);
+    assert_eq!(
+        chain.by("x").read_access(cid, account("owner")),
+        ReadAccess::DenyExpired
+    );
+    assert_eq!(chain.by("x").blob_state(cid), BlobState::Expired);
 }

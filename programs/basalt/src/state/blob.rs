@@ -1,12 +1,13 @@
 use anchor_lang::prelude::*;
 use basalt_proof::BlobLayout;
+use basalt_rules::ProofRecord;
 
 use crate::errors::BasaltError;
 
-/// Widest code (k + m) this program places. A Blob account is created by the program
-/// through a CPI, which the runtime limits to 10 KiB of data; 64 slots take 7.3 KiB.
-/// Wider codes would need a client-created zero-copy account.
-pub const MAX_BLOB_SHARDS: usize = 64;
+/// Widest code (k + m) this program places, the limit shared with the NEAR contract. A Blob
+/// account is created by the program through a CPI, which the runtime limits to 10 KiB of
+/// data; 64 slots take 7.3 KiB. Wider codes would need a client-created zero-copy account.
+pub const MAX_BLOB_SHARDS: usize = basalt_rules::MAX_BLOB_SHARDS;
 
 /// Optional token gate: holders of at least `min_balance` of `mint` may read.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -44,31 +45,28 @@ impl ShardSlot {
     /// Whether `epoch` is recorded as proven; `None` when it is too far behind the latest
     /// proof for the 64-epoch mask to tell.
     pub fn is_proven(&self, epoch: u64) -> Option<bool> {
-        if self.proven_mask == 0 || epoch > self.last_proven_epoch {
-            return Some(false);
-        }
-        let behind = self.last_proven_epoch - epoch;
-        (behind < 64).then(|| self.proven_mask & (1u64 << behind) != 0)
+        self.proofs().is_proven(epoch)
     }
 
-    /// Records a proof of `epoch`, which must be later than every earlier proof.
+    /// Records a proof of `epoch`, which must be later than every earlier proof, as one
+    /// more epoch the deal owes.
     pub fn record_proof(&mut self, epoch: u64) -> Result<()> {
-        if self.proven_mask != 0 {
-            require!(epoch > self.last_proven_epoch, BasaltError::AlreadyProven);
-            let shift = epoch - self.last_proven_epoch;
-            self.proven_mask = if shift >= 64 {
-                0
-            } else {
-                self.proven_mask << shift
-            };
-        }
-        self.proven_mask |= 1;
-        self.last_proven_epoch = epoch;
+        let mut proofs = self.proofs();
+        proofs.record(epoch).map_err(BasaltError::from)?;
         self.unpaid_epochs = self
             .unpaid_epochs
             .checked_add(1)
             .ok_or(BasaltError::Overflow)?;
+        self.last_proven_epoch = proofs.last_proven_epoch;
+        self.proven_mask = proofs.proven_mask;
         Ok(())
+    }
+
+    fn proofs(&self) -> ProofRecord {
+        ProofRecord {
+            last_proven_epoch: self.last_proven_epoch,
+            proven_mask: self.proven_mask,
+        }
     }
 }
 

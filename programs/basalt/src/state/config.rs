@@ -2,8 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::BasaltError;
 
-/// One basis point is 1/10000.
-pub const BPS: u64 = 10_000;
+pub use basalt_rules::BPS;
 
 /// SlotHashes keeps the hashes of the last 512 banks. A proof window of at most 511 slots
 /// keeps the seed slot of the current epoch inside it (see `randomness`); 500 leaves margin.
@@ -64,17 +63,9 @@ impl ConfigParams {
     /// [`BasaltError::InvalidBps`] for a fraction above 100 %,
     /// [`BasaltError::InvalidLayout`] for unusable default erasure parameters.
     pub fn validate(&self) -> Result<()> {
-        for bps in [self.proof_slash_bps, self.job_slash_bps, self.bounty_bps] {
-            require!(u64::from(bps) <= BPS, BasaltError::InvalidBps);
-        }
-        require!(
-            self.default_k >= 1
-                && self.default_m >= 1
-                && u32::from(self.default_k) + u32::from(self.default_m)
-                    <= crate::state::MAX_BLOB_SHARDS as u32,
-            BasaltError::InvalidLayout
-        );
-        Ok(())
+        let fractions = [self.proof_slash_bps, self.job_slash_bps, self.bounty_bps];
+        basalt_rules::validate_params(&fractions, self.default_k, self.default_m)
+            .map_err(|e| BasaltError::from(e).into())
     }
 }
 
@@ -104,8 +95,13 @@ impl Config {
     }
 }
 
-/// `amount * bps / 10000`, rounded down.
+/// `amount * bps / 10000`, rounded down ([`basalt_rules::bps_of`] on token amounts).
 pub fn bps_of(amount: u64, bps: u16) -> u64 {
-    // Cannot overflow: u64 * u16 fits in u128 and the quotient is <= amount.
-    (u128::from(amount) * u128::from(bps) / u128::from(BPS)) as u64
+    narrow(basalt_rules::bps_of(u128::from(amount), bps))
+}
+
+/// A shared-rule result back in token units. Every such result is at most one of its u64
+/// inputs, so it always fits.
+pub(crate) fn narrow(amount: u128) -> u64 {
+    u64::try_from(amount).unwrap_or(u64::MAX)
 }

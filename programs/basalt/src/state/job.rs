@@ -64,26 +64,7 @@ impl Job {
 
     /// The result at least `k` reveals agree on, if exactly one result does.
     pub fn quorum_result(&self) -> Option<([u8; 32], usize)> {
-        let revealed = || self.workers.iter().filter(|w| w.revealed);
-        let mut winner = None;
-        for (i, candidate) in revealed().enumerate() {
-            // Count each distinct result once, at its first occurrence.
-            if revealed()
-                .take(i)
-                .any(|w| w.result_hash == candidate.result_hash)
-            {
-                continue;
-            }
-            let votes = revealed()
-                .filter(|w| w.result_hash == candidate.result_hash)
-                .count();
-            if votes >= usize::from(self.k) {
-                if winner.is_some() {
-                    return None; // two results reach quorum (k <= n / 2): no agreement
-                }
-                winner = Some((candidate.result_hash, votes));
-            }
-        }
-        winner
+        let revealed = self.workers.iter().filter(|w| w.revealed);
+        basalt_rules::quorum(revealed.map(|w| w.result_hash), usize::from(self.k))
     }
 }

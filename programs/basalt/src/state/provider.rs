@@ -1,15 +1,10 @@
 use anchor_lang::prelude::*;
+use basalt_rules::Slash;
 
 use crate::errors::BasaltError;
-use crate::state::Config;
+use crate::state::{narrow, Config};
 
-pub const MAX_ENDPOINT_LEN: usize = 128;
-pub const MAX_REGION_LEN: usize = 32;
-
-/// Role bit: stores shards.
-pub const ROLE_STORAGE: u8 = 1;
-/// Role bit: runs compute jobs.
-pub const ROLE_COMPUTE: u8 = 2;
+pub use basalt_rules::{MAX_ENDPOINT_LEN, MAX_REGION_LEN, ROLE_COMPUTE, ROLE_STORAGE};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum ProviderStatus {
@@ -61,16 +56,7 @@ pub struct Provider {
 /// [`BasaltError::InvalidEndpoint`], [`BasaltError::InvalidRegion`] or
 /// [`BasaltError::InvalidRoles`].
 pub fn validate_profile(endpoint: &str, region: &str, roles: u8) -> Result<()> {
-    require!(
-        !endpoint.is_empty() && endpoint.len() <= MAX_ENDPOINT_LEN,
-        BasaltError::InvalidEndpoint
-    );
-    require!(region.len() <= MAX_REGION_LEN, BasaltError::InvalidRegion);
-    require!(
-        roles != 0 && roles & !(ROLE_STORAGE | ROLE_COMPUTE) == 0,
-        BasaltError::InvalidRoles
-    );
-    Ok(())
+    basalt_rules::validate_profile(endpoint, region, roles).map_err(|e| BasaltError::from(e).into())
 }
 
 impl Provider {
@@ -85,13 +71,10 @@ impl Provider {
     /// Takes `bps` of the provider's slashable tokens (bonded first, then unbonding) and
     /// returns the amount, which the caller moves out of the stake vault.
     pub fn slash(&mut self, bps: u16) -> u64 {
-        let slashable = self.stake.saturating_add(self.unbonding_amount);
-        let amount = crate::state::bps_of(slashable, bps);
-        let from_stake = amount.min(self.stake);
-        self.stake -= from_stake;
-        // INV: amount <= stake + unbonding, so the rest fits in unbonding_amount.
-        self.unbonding_amount -= amount - from_stake;
-        amount
+        let slash = Slash::of(self.stake.into(), self.unbonding_amount.into(), bps);
+        self.stake -= narrow(slash.from_stake);
+        self.unbonding_amount -= narrow(slash.from_unbonding);
+        narrow(slash.amount)
     }
 
     /// Jails the provider for the rest of `epoch` and the next one.

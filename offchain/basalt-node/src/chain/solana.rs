@@ -1,13 +1,9 @@
-//! What the node asks the chain: may this key read (or delete) this blob, and is the blob
-//! still alive. [`Chain`] is the small trait the API and GC use; [`SolanaChain`] is its
-//! real implementation, reading the program's accounts over JSON-RPC with a short cache.
+//! [`SolanaChain`]: the node's chain questions answered from the Solana program's accounts.
 //!
 //! The read decision itself is the program crate's [`basalt::client::access::may_read`],
 //! applied to the accounts listed in `programs/basalt/src/state/grant.rs`.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use basalt::anchor_lang::prelude::Pubkey;
@@ -19,44 +15,7 @@ use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::request::TokenAccountsFilter;
 
-/// The chain could not answer.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("cannot read the chain at {url}: {why}")]
-pub struct ChainError {
-    pub url: String,
-    pub why: String,
-}
-
-/// A blob's life as the chain sees it, for garbage collection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlobState {
-    /// No Blob account: not registered yet, or deleted.
-    Unregistered,
-    /// Registered (placement may still be in progress) and not expired.
-    Live,
-    /// Its paid storage ended.
-    Expired,
-}
-
-/// The chain questions a storage node asks.
-#[async_trait]
-pub trait Chain: Send + Sync + 'static {
-    /// Whether `requester` may read `blob`, and by which rule.
-    async fn read_access(
-        &self,
-        blob: &Cid,
-        requester: &[u8; 32],
-    ) -> Result<ReadDecision, ChainError>;
-    /// Whether `requester` may delete `blob`'s shards (owner or DELETE grant). `None` when
-    /// the blob is not registered.
-    async fn may_delete(
-        &self,
-        blob: &Cid,
-        requester: &[u8; 32],
-    ) -> Result<Option<bool>, ChainError>;
-    /// The blob's state, for garbage collection.
-    async fn blob_state(&self, blob: &Cid) -> Result<BlobState, ChainError>;
-}
+use super::{BlobState, Chain, ChainError, DecisionCache};
 
 /// The accounts one decision needs, fetched in one `getMultipleAccounts` call so the blob,
 /// the grant and the clock come from the same slot.
@@ -73,16 +32,8 @@ pub struct SolanaChain {
     rpc: RpcClient,
     url: String,
     program: Pubkey,
-    ttl: Duration,
-    // INV: entries older than `ttl` are never returned; the map is cleared when it grows
-    // past CACHE_LIMIT, so memory stays bounded whatever callers ask.
-    reads: Mutex<HashMap<ReadKey, (Instant, ReadDecision)>>,
+    reads: DecisionCache,
 }
-
-const CACHE_LIMIT: usize = 100_000;
-
-/// (blob, requester): what a cached read decision is about.
-type ReadKey = (Cid, [u8; 32]);
 
 impl SolanaChain {
     /// A client for the RPC endpoint `url`, caching decisions for `ttl`.
@@ -91,8 +42,7 @@ impl SolanaChain {
             rpc: RpcClient::new_with_commitment(url.to_string(), CommitmentConfig::confirmed()),
             url: url.to_string(),
             program: basalt::ID,
-            ttl,
-            reads: Mutex::new(HashMap::new()),
+            reads: DecisionCache::new(ttl),
         }
     }
 
@@ -152,20 +102,39 @@ impl SolanaChain {
         }
     }
 
-    fn cached(&self, key: &ReadKey) -> Option<ReadDecision> {
-        let cache = self.reads.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, d)| *d)
-    }
-
-    fn remember(&self, key: ReadKey, decision: ReadDecision) {
-        let mut cache = self.reads.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= CACHE_LIMIT {
-            cache.clear();
+    /// The read decision from one snapshot of the accounts, plus the requester's gate
+    /// balance when nothing cheaper admitted it.
+    async fn decide_read(
+        &self,
+        blob: &Cid,
+        requester: &[u8; 32],
+    ) -> Result<ReadDecision, ChainError> {
+        let who = Pubkey::new_from_array(*requester);
+        let snap = self.snapshot(blob, Some(&who)).await?;
+        let decide = |gate_balance| {
+            may_read(
+                snap.blob.as_ref(),
+                &snap.address,
+                &who,
+                snap.grant.as_ref(),
+                gate_balance,
+                snap.slot,
+                snap.unix_time,
+            )
+        };
+        let decision = decide(None);
+        // The token gate is the only rule that needs a second call; make it only when
+        // nothing cheaper admitted the requester.
+        if decision != ReadDecision::Deny {
+            return Ok(decision);
         }
-        cache.insert(key, (Instant::now(), decision));
+        let Some(blob) = &snap.blob else {
+            return Ok(decision);
+        };
+        Ok(match self.gate_balance(blob, &who).await? {
+            Some(balance) => decide(Some(balance)),
+            None => decision,
+        })
     }
 
     async fn gate_balance(
@@ -204,41 +173,9 @@ impl Chain for SolanaChain {
         blob: &Cid,
         requester: &[u8; 32],
     ) -> Result<ReadDecision, ChainError> {
-        let key = (*blob, *requester);
-        if let Some(decision) = self.cached(&key) {
-            return Ok(decision);
-        }
-        let who = Pubkey::new_from_array(*requester);
-        let snap = self.snapshot(blob, Some(&who)).await?;
-        let mut decision = may_read(
-            snap.blob.as_ref(),
-            &snap.address,
-            &who,
-            snap.grant.as_ref(),
-            None,
-            snap.slot,
-            snap.unix_time,
-        );
-        // The token gate is the only rule that needs a second call; make it only when
-        // nothing cheaper admitted the requester.
-        if decision == ReadDecision::Deny {
-            if let Some(blob) = &snap.blob {
-                let balance = self.gate_balance(blob, &who).await?;
-                if balance.is_some() {
-                    decision = may_read(
-                        snap.blob.as_ref(),
-                        &snap.address,
-                        &who,
-                        snap.grant.as_ref(),
-                        balance,
-                        snap.slot,
-                        snap.unix_time,
-                    );
-                }
-            }
-        }
-        self.remember(key, decision);
-        Ok(decision)
+        self.reads
+            .get_or_decide(blob, requester, self.decide_read(blob, requester))
+            .await
     }
 
     async fn may_delete(

@@ -1,0 +1,128 @@
+//! What the node asks the chain: may this key read (or delete) this blob, and is the blob
+//! still alive. [`Chain`] is the small trait the API and GC use. Its implementations:
+//!
+//! - [`SolanaChain`]: reads the Solana program's accounts over JSON-RPC and applies the
+//!   program crate's own read rule ([`basalt::client::access::may_read`]);
+//! - [`NearChain`]: asks the NEAR contract's views (`read_access`, `may_act`,
+//!   `blob_state`), which run the contract's own rules, over NEAR JSON-RPC.
+//!
+//! Both cache read decisions for a short time ([`DecisionCache`]); deletions and GC always
+//! read the chain.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use basalt_core::Cid;
+
+pub use basalt::client::access::ReadDecision;
+pub use near::NearChain;
+pub use solana::SolanaChain;
+
+mod near;
+mod solana;
+
+/// The chain could not answer.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot read the chain at {url}: {why}")]
+pub struct ChainError {
+    pub url: String,
+    pub why: String,
+}
+
+/// A blob's life as the chain sees it, for garbage collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobState {
+    /// Not registered yet, or deleted.
+    Unregistered,
+    /// Registered (placement may still be in progress) and not expired.
+    Live,
+    /// Its paid storage ended.
+    Expired,
+}
+
+/// The chain questions a storage node asks.
+#[async_trait]
+pub trait Chain: Send + Sync + 'static {
+    /// Whether `requester` may read `blob`, and by which rule.
+    async fn read_access(
+        &self,
+        blob: &Cid,
+        requester: &[u8; 32],
+    ) -> Result<ReadDecision, ChainError>;
+    /// Whether `requester` may delete `blob`'s shards (owner or DELETE grant). `None` when
+    /// the blob is not registered.
+    async fn may_delete(
+        &self,
+        blob: &Cid,
+        requester: &[u8; 32],
+    ) -> Result<Option<bool>, ChainError>;
+    /// The blob's state, for garbage collection.
+    async fn blob_state(&self, blob: &Cid) -> Result<BlobState, ChainError>;
+}
+
+/// Recent read decisions, so a client fetching many shards of one blob costs one chain
+/// read, not one per shard.
+pub struct DecisionCache {
+    ttl: Duration,
+    // INV: entries older than `ttl` are never returned; the map is cleared when it grows
+    // past CACHE_LIMIT, so memory stays bounded whatever callers ask.
+    reads: Mutex<HashMap<ReadKey, (Instant, ReadDecision)>>,
+}
+
+const CACHE_LIMIT: usize = 100_000;
+
+/// (blob, requester): what a cached read decision is about.
+type ReadKey = (Cid, [u8; 32]);
+
+impl DecisionCache {
+    /// A cache keeping decisions for `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            reads: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The decision about `requester` reading `blob`, if one younger than the TTL is kept.
+    fn get(&self, blob: &Cid, requester: &[u8; 32]) -> Option<ReadDecision> {
+        let cache = self.reads.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(&(*blob, *requester))
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, d)| *d)
+    }
+
+    /// The kept decision, or else `decide`'s, which is then kept.
+    ///
+    /// # Errors
+    ///
+    /// `decide`'s error; nothing is kept then.
+    pub async fn get_or_decide<F>(
+        &self,
+        blob: &Cid,
+        requester: &[u8; 32],
+        decide: F,
+    ) -> Result<ReadDecision, ChainError>
+    where
+        F: Future<Output = Result<ReadDecision, ChainError>>,
+    {
+        if let Some(decision) = self.get(blob, requester) {
+            return Ok(decision);
+        }
+        let decision = decide.await?;
+        self.put(blob, requester, decision);
+        Ok(decision)
+    }
+
+    /// Keeps `decision` for the TTL.
+    fn put(&self, blob: &Cid, requester: &[u8; 32], decision: ReadDecision) {
+        let mut cache = self.reads.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert((*blob, *requester), (Instant::now(), decision));
+    }
+}

@@ -1,0 +1,41 @@
+//! The protocol's rules that do not depend on a chain, written once for both deployments:
+//! the Solana program (`programs/basalt`) and the NEAR contract (`contracts/basalt-near`)
+//! call these and map [`RuleError`] to their own error of the same name. What differs
+//! between the chains (accounts, tokens, clocks, storage) stays in each of them.
+//!
+//! `no_std`, no allocation, no dependencies: it builds for SBF, wasm and the host alike.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+#[cfg(test)]
+extern crate std;
+
+mod limits;
+mod proofs;
+mod quorum;
+mod stake;
+
+pub use limits::*;
+pub use proofs::ProofRecord;
+pub use quorum::quorum;
+pub use stake::{bps_of, Slash};
+
+/// A broken rule. Each chain reports it as its error of the same name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleError {
+    /// A fraction above 100 %.
+    InvalidBps,
+    /// Unusable erasure parameters.
+    InvalidLayout,
+    /// An empty or too long provider endpoint.
+    InvalidEndpoint,
+    /// A too long provider region.
+    InvalidRegion,
+    /// An empty provider role set, or unknown role bits.
+    InvalidRoles,
+    /// A proof of an epoch not later than the latest proven one.
+    AlreadyProven,
+    /// A counter would overflow.
+    Overflow,
+}

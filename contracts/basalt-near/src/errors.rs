@@ -124,20 +124,7 @@ impl FunctionError for BasaltError {
     }
 }
 
-impl From<basalt_rules::RuleError> for BasaltError {
-    fn from(e: basalt_rules::RuleError) -> Self {
-        use basalt_rules::RuleError as R;
-        match e {
-            R::InvalidBps => Self::InvalidBps,
-            R::InvalidLayout => Self::InvalidLayout,
-            R::InvalidEndpoint => Self::InvalidEndpoint,
-            R::InvalidRegion => Self::InvalidRegion,
-            R::InvalidRoles => Self::InvalidRoles,
-            R::AlreadyProven => Self::AlreadyProven,
-            R::Overflow => Self::Overflow,
-        }
-    }
-}
+basalt_rules::impl_from_rule_error!(BasaltError);
 
 /// `Err(error)` unless `condition` holds (Anchor's `require!` for this contract).
 macro_rules! ensure {

@@ -39,3 +39,24 @@ pub enum RuleError {
     /// A counter would overflow.
     Overflow,
 }
+
+/// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
+/// names, so each chain reports a broken rule as its own error.
+#[macro_export]
+macro_rules! impl_from_rule_error {
+    ($error:ty) => {
+        impl From<$crate::RuleError> for $error {
+            fn from(e: $crate::RuleError) -> Self {
+                match e {
+                    $crate::RuleError::InvalidBps => Self::InvalidBps,
+                    $crate::RuleError::InvalidLayout => Self::InvalidLayout,
+                    $crate::RuleError::InvalidEndpoint => Self::InvalidEndpoint,
+                    $crate::RuleError::InvalidRegion => Self::InvalidRegion,
+                    $crate::RuleError::InvalidRoles => Self::InvalidRoles,
+                    $crate::RuleError::AlreadyProven => Self::AlreadyProven,
+                    $crate::RuleError::Overflow => Self::Overflow,
+                }
+            }
+        }
+    };
+}

@@ -131,17 +131,4 @@ pub enum BasaltError {
     AlreadySettled,
 }
 
-impl From<basalt_rules::RuleError> for BasaltError {
-    fn from(e: basalt_rules::RuleError) -> Self {
-        use basalt_rules::RuleError as R;
-        match e {
-            R::InvalidBps => Self::InvalidBps,
-            R::InvalidLayout => Self::InvalidLayout,
-            R::InvalidEndpoint => Self::InvalidEndpoint,
-            R::InvalidRegion => Self::InvalidRegion,
-            R::InvalidRoles => Self::InvalidRoles,
-            R::AlreadyProven => Self::AlreadyProven,
-            R::Overflow => Self::Overflow,
-        }
-    }
-}
+basalt_rules::impl_from_rule_error!(BasaltError);

@@ -12,7 +12,8 @@
 //! ```
 //!
 //! A request is answered by the first recording whose `method` is equal and whose `params`
-//! are contained in the request's (objects compared field by field, recursively).
+//! are contained in the request's (objects compared field by field, recursively; a `null` in
+//! a recording matches any value, and a recording without `params` matches any request).
 //! `args_json` stands for `args_base64` decoded and read as JSON, so recordings stay
 //! readable. A `once` recording is used up by its first answer, which lets a sequence of
 //! identical requests get different answers. The response is sent as recorded, with the

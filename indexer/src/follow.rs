@@ -150,11 +150,7 @@ impl Follower {
                     tracing::warn!("finalization pass: {e}");
                 }
             }
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                _ = stop.changed() => {}
-            }
-            if *stop.borrow() {
+            if sleep_or_stop(wait, &mut stop).await {
                 return;
             }
         }
@@ -380,4 +376,13 @@ impl Follower {
             }
         }
     }
+}
+
+/// Waits `wait`, or less if `stop` changes; whether the follower must stop.
+pub(crate) async fn sleep_or_stop(wait: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(wait) => {}
+        _ = stop.changed() => {}
+    }
+    *stop.borrow()
 }

@@ -1,9 +1,11 @@
-//! Basalt's indexer: follows the program's events over Solana JSON-RPC into PostgreSQL
-//! exactly once, and serves them to dApps over HTTP.
+//! Basalt's indexer: follows the program's events over Solana JSON-RPC (or the NEAR
+//! contract's over NEAR JSON-RPC) into PostgreSQL exactly once, and serves them to dApps
+//! over HTTP.
 //!
 //! - [`extract`]: a fetched transaction to its events (the program's own decoder).
 //! - [`payload`]: an event to its stored form (kind, JSON fields, addresses).
 //! - [`follow`]: the RPC side: list, fetch, write in batches with the cursor; finalize.
+//! - [`near`]: the same for a NEAR deployment, into the same tables.
 //! - [`db`]: the PostgreSQL side: migrations, the one-transaction batch writer, the reads.
 //! - [`api`]: REST + server-sent events + OpenAPI for dApps.
 
@@ -12,6 +14,7 @@ pub mod db;
 pub mod extract;
 pub mod follow;
 pub mod metrics;
+pub mod near;
 pub mod payload;
 pub mod synthetic;
 
@@ -25,16 +28,26 @@ use tokio::sync::watch;
 pub use db::Store;
 pub use follow::{FollowOptions, Follower};
 pub use metrics::Metrics;
+pub use near::{NearFollowOptions, NearFollower};
 
 /// What [`run`] starts.
 #[derive(Debug, Clone)]
 pub struct IndexerOptions {
     pub database_url: String,
     /// `None`: serve the API only (a read replica of an index another process writes).
-    pub follow: Option<FollowOptions>,
+    pub follow: Option<Follow>,
     /// `None`: follow only.
     pub listen: Option<SocketAddr>,
+    /// The followed program's id (Solana) or contract account (NEAR): the cursor the API
+    /// reports.
     pub program_id: String,
+}
+
+/// Which chain the indexer follows. One database indexes one deployment.
+#[derive(Debug, Clone)]
+pub enum Follow {
+    Solana(FollowOptions),
+    Near(NearFollowOptions),
 }
 
 /// Connects to the database (migrating it), then follows the chain and serves the API
@@ -55,10 +68,18 @@ pub async fn run(
     let (stop_tx, stop) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
 
-    if let Some(follow) = options.follow {
-        let follower = Follower::new(store.clone(), follow, Arc::clone(&metrics));
-        let stop = stop.clone();
-        tasks.spawn(async move { follower.run(stop).await });
+    match options.follow {
+        Some(Follow::Solana(follow)) => {
+            let follower = Follower::new(store.clone(), follow, Arc::clone(&metrics));
+            let stop = stop.clone();
+            tasks.spawn(async move { follower.run(stop).await });
+        }
+        Some(Follow::Near(follow)) => {
+            let follower = NearFollower::new(store.clone(), follow, Arc::clone(&metrics));
+            let stop = stop.clone();
+            tasks.spawn(async move { follower.run(stop).await });
+        }
+        None => {}
     }
     if let Some(addr) = options.listen {
         let (newest_tx, newest) = watch::channel(0);

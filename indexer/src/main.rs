@@ -1,26 +1,44 @@
-//! `basalt-indexer`: follows the Basalt program into PostgreSQL and serves the dApp API.
+//! `basalt-indexer`: follows the Basalt program (Solana) or contract (NEAR) into PostgreSQL
+//! and serves the dApp API.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use basalt::anchor_lang::prelude::Pubkey;
-use basalt_indexer::{FollowOptions, IndexerOptions};
-use clap::Parser;
+use basalt_indexer::{Follow, FollowOptions, IndexerOptions, NearFollowOptions};
+use basalt_near_client::AccountId;
+use clap::{Parser, ValueEnum};
 
-/// Follows the Basalt program into PostgreSQL and serves the dApp API.
+/// Follows the Basalt program (Solana) or contract (NEAR) into PostgreSQL and serves the
+/// dApp API. One database indexes one deployment.
 #[derive(Debug, Parser)]
 #[command(name = "basalt-indexer", version)]
 struct Cli {
     /// PostgreSQL URL; the schema is created or migrated at start.
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
-    /// Solana JSON-RPC URL to follow (any standard RPC; `confirmed` commitment).
-    #[arg(long, env = "BASALT_RPC_URL", default_value = "http://127.0.0.1:8899")]
-    rpc_url: String,
-    /// The Basalt program's id.
+    /// The chain the deployment runs on.
+    #[arg(long, env = "BASALT_CHAIN", value_enum, default_value_t = Chain::Solana)]
+    chain: Chain,
+    /// JSON-RPC URL to follow: any standard Solana RPC (`confirmed` commitment), or a NEAR
+    /// RPC node (final blocks). Default: the local network's Solana RPC; NEAR needs one.
+    #[arg(long, env = "BASALT_RPC_URL")]
+    rpc_url: Option<String>,
+    /// The Basalt program's id (Solana).
     #[arg(long, env = "BASALT_PROGRAM_ID", default_value_t = basalt::ID.to_string())]
     program_id: String,
+    /// The Basalt contract's account (NEAR).
+    #[arg(long, env = "BASALT_NEAR_CONTRACT", required_if_eq("chain", "near"))]
+    near_contract: Option<String>,
+    /// The NEP-141 stake token whose `ft_transfer_call`s to the contract carry stakes,
+    /// escrow and rewards (NEAR).
+    #[arg(long, env = "BASALT_NEAR_TOKEN", required_if_eq("chain", "near"))]
+    near_token: Option<String>,
+    /// The height the contract was deployed at: where a new database starts reading
+    /// (NEAR; ignored once the database has a cursor).
+    #[arg(long, env = "BASALT_NEAR_START_BLOCK")]
+    near_start_block: Option<u64>,
     /// API address (port 0 picks a free one).
     #[arg(long, env = "BASALT_INDEXER_LISTEN", default_value = "127.0.0.1:8790")]
     listen: SocketAddr,
@@ -30,12 +48,56 @@ struct Cli {
     /// Follow only, without the API.
     #[arg(long)]
     no_api: bool,
-    /// Transactions per database transaction.
+    /// Transactions (Solana) or block heights (NEAR) per database transaction.
     #[arg(long, default_value_t = 200)]
     batch: usize,
     /// Milliseconds between polls once caught up.
     #[arg(long, default_value_t = 300)]
     poll_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Chain {
+    Solana,
+    Near,
+}
+
+impl Cli {
+    /// What to follow, from the flags of the chosen chain.
+    fn follow(&self) -> Result<(Follow, String)> {
+        let poll = Duration::from_millis(self.poll_ms);
+        match self.chain {
+            Chain::Solana => {
+                let program: Pubkey = self.program_id.parse().with_context(|| {
+                    format!("--program-id {}: not a base58 address", self.program_id)
+                })?;
+                let url = self.rpc_url.as_deref().unwrap_or("http://127.0.0.1:8899");
+                let mut f = FollowOptions::new(url, program);
+                f.batch = self.batch;
+                f.poll = poll;
+                Ok((Follow::Solana(f), self.program_id.clone()))
+            }
+            Chain::Near => {
+                let url = self
+                    .rpc_url
+                    .as_deref()
+                    .context("--chain near needs --rpc-url: a NEAR RPC node")?;
+                let account = |flag: &str, value: Option<&str>| {
+                    let text = value.unwrap_or_default();
+                    text.parse::<AccountId>()
+                        .with_context(|| format!("{flag} {text:?}: not a NEAR account ID"))
+                };
+                let contract = account("--near-contract", self.near_contract.as_deref())?;
+                let token = account("--near-token", self.near_token.as_deref())?;
+                let mut f = NearFollowOptions::new(url, contract, token);
+                f.start_height = self.near_start_block;
+                f.batch = u64::try_from(self.batch).unwrap_or(u64::MAX);
+                f.poll = poll;
+                let id = f.contract.to_string();
+                Ok((Follow::Near(f), id))
+            }
+        }
+    }
 }
 
 #[tokio::main]
@@ -47,22 +109,13 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let program: Pubkey = cli
-        .program_id
-        .parse()
-        .with_context(|| format!("--program-id {}: not a base58 address", cli.program_id))?;
     anyhow::ensure!(cli.batch > 0, "--batch must be at least 1");
-    let follow = (!cli.api_only).then(|| {
-        let mut f = FollowOptions::new(&cli.rpc_url, program);
-        f.batch = cli.batch;
-        f.poll = Duration::from_millis(cli.poll_ms);
-        f
-    });
+    let (follow, program_id) = cli.follow()?;
     let options = IndexerOptions {
         database_url: cli.database_url,
-        follow,
+        follow: (!cli.api_only).then_some(follow),
         listen: (!cli.no_api).then_some(cli.listen),
-        program_id: cli.program_id,
+        program_id,
     };
     basalt_indexer::run(options, shutdown_signal(), |addr| {
         // One line on stdout that scripts (and the localnet) read to find the API.

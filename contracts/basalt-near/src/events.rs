@@ -15,6 +15,9 @@ use crate::state::{ConfigParams, Digest, JobStatus, TokenGate, WorkerOutcome};
 
 #[near(event_json(standard = "basalt"))]
 #[derive(Debug, Clone)]
+// Off chain only (the wasm does not carry it): the indexer reads `{"event", "data"}` back
+// into this enum, so a field the contract adds fails to compile there until it is mapped.
+#[cfg_attr(not(target_family = "wasm"), derive(near_sdk::serde::Deserialize))]
 pub enum Event {
     #[event_version("1.0.0")]
     ConfigInitialized {

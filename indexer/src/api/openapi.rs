@@ -305,7 +305,11 @@ pub fn document() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Read-only views of the Basalt program's state, mirrored from the \
                 chain into PostgreSQL. Addresses are base58, hashes hex, amounts integers in \
-                base units. Every row carries the slot of its last change and `finalized`.",
+                base units. Every row carries the slot of its last change and `finalized`. \
+                An index of a NEAR deployment has the same fields: addresses are account IDs \
+                (a blob and its deal are named by the blob's CID, a job by `requester:nonce`), \
+                slots are block heights, and amounts in event payloads are decimal strings \
+                (u128).",
         },
         "paths": paths,
         "components": {

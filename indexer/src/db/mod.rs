@@ -7,7 +7,7 @@ mod read;
 mod write;
 
 pub use read::{Page, PageRequest, ProviderFilter, MAX_PAGE};
-pub use write::{InsertMethod, Written};
+pub use write::{BlockCursor, InsertMethod, Written};
 
 use std::time::Duration;
 

@@ -124,33 +124,110 @@ impl Store {
             return Ok(Written::default());
         };
         let mut db = self.pool.begin().await?;
-        let transactions = insert_transactions(&mut db, txs).await?;
-        let columns = EventColumns::of(txs);
-        let events = match method {
-            InsertMethod::Unnest => insert_events_unnest(&mut db, &columns).await?,
-            InsertMethod::Copy => insert_events_copy(&mut db, &columns).await?,
-            InsertMethod::RowByRow => insert_events_rows(&mut db, &columns).await?,
-        };
-        let undecoded = insert_undecoded(&mut db, txs).await?;
-        // INV: the cursor only moves forward, and only with the rows it covers.
-        sqlx::query(
-            "INSERT INTO cursors (program_id, signature, slot) VALUES ($1, $2, $3) \
-             ON CONFLICT (program_id) DO UPDATE SET signature = EXCLUDED.signature, \
-                 slot = EXCLUDED.slot, updated_at = now() \
-             WHERE cursors.slot <= EXCLUDED.slot",
+        let written = insert_records(&mut db, txs, method).await?;
+        move_cursor(&mut db, program_id, &last.signature, last.slot, None).await?;
+        db.commit().await?;
+        Ok(written)
+    }
+
+    /// Writes `txs` (in chain order), read from blocks that are already final, and moves
+    /// the cursor of `program_id` to `cursor`, all in one transaction: the NEAR follower's
+    /// write. The events are stored `finalized` and the cursor's finalized watermark is its
+    /// height, since no finalization pass will come back for them. `txs` may be empty: a
+    /// batch of blocks without Basalt transactions still moves the cursor.
+    ///
+    /// # Errors
+    ///
+    /// When PostgreSQL refuses or the connection drops: nothing of the batch is kept.
+    pub async fn write_final_batch(
+        &self,
+        program_id: &str,
+        txs: &[TxRecord],
+        cursor: &BlockCursor,
+    ) -> Result<Written, sqlx::Error> {
+        let mut db = self.pool.begin().await?;
+        let written = insert_records(&mut db, txs, InsertMethod::FASTEST).await?;
+        let signatures: Vec<&str> = txs.iter().map(|t| t.signature.as_str()).collect();
+        if !signatures.is_empty() {
+            sqlx::query(
+                "UPDATE events SET commitment = 'finalized' \
+                 WHERE signature = ANY($1) AND commitment = 'confirmed'",
+            )
+            .bind(&signatures)
+            .execute(&mut *db)
+            .await?;
+        }
+        move_cursor(
+            &mut db,
+            program_id,
+            &cursor.hash,
+            cursor.height,
+            Some(cursor.height),
         )
-        .bind(program_id)
-        .bind(&last.signature)
-        .bind(to_sql(last.slot))
-        .execute(&mut *db)
         .await?;
         db.commit().await?;
-        Ok(Written {
-            transactions,
-            events,
-            undecoded,
-        })
+        Ok(written)
     }
+}
+
+/// Where a batch of final blocks ends (NEAR): the last height read and the hash of the
+/// newest block in the batch (heights can be skipped, so the last height may have none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockCursor {
+    pub hash: String,
+    pub height: u64,
+}
+
+/// Moves the cursor of `program_id` to (`signature`, `slot`) and raises its finalized
+/// watermark to `finalized_slot` when given.
+// INV: the cursor only moves forward, and only with the rows it covers (same transaction).
+async fn move_cursor(
+    db: &mut PgConnection,
+    program_id: &str,
+    signature: &str,
+    slot: u64,
+    finalized_slot: Option<u64>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO cursors (program_id, signature, slot, finalized_slot) \
+         VALUES ($1, $2, $3, coalesce($4, 0)) \
+         ON CONFLICT (program_id) DO UPDATE SET signature = EXCLUDED.signature, \
+             slot = EXCLUDED.slot, \
+             finalized_slot = GREATEST(cursors.finalized_slot, EXCLUDED.finalized_slot), \
+             updated_at = now() \
+         WHERE cursors.slot <= EXCLUDED.slot",
+    )
+    .bind(program_id)
+    .bind(signature)
+    .bind(to_sql(slot))
+    .bind(finalized_slot.map(to_sql))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The transactions, events and undecoded records of a batch, inside its transaction.
+async fn insert_records(
+    db: &mut PgConnection,
+    txs: &[TxRecord],
+    method: InsertMethod,
+) -> Result<Written, sqlx::Error> {
+    if txs.is_empty() {
+        return Ok(Written::default());
+    }
+    let transactions = insert_transactions(db, txs).await?;
+    let columns = EventColumns::of(txs);
+    let events = match method {
+        InsertMethod::Unnest => insert_events_unnest(db, &columns).await?,
+        InsertMethod::Copy => insert_events_copy(db, &columns).await?,
+        InsertMethod::RowByRow => insert_events_rows(db, &columns).await?,
+    };
+    let undecoded = insert_undecoded(db, txs).await?;
+    Ok(Written {
+        transactions,
+        events,
+        undecoded,
+    })
 }
 
 async fn insert_transactions(db: &mut PgConnection, txs: &[TxRecord]) -> Result<u64, sqlx::Error> {

@@ -14,3 +14,15 @@ if command -v ccache >/dev/null 2>&1; then
     # absolute paths must not split the cache between clones in different folders.
     export CCACHE_NOHASHDIR=1
 fi
+
+# RocksDB checksums every WAL record and block with CRC32C; its hardware path needs SSE4.2
+# (and PCLMUL for the folding step) at compile time, and librocksdb-sys only passes those
+# flags when rustc targets them, which the default x86-64 target does not. Pass them to the
+# C++ compiler when this CPU has them (CI builds and runs on the same machine).
+# Idempotent: sourcing twice must not change CXXFLAGS, or RocksDB is compiled again.
+if grep -q ' sse4_2' /proc/cpuinfo 2>/dev/null && grep -q ' pclmulqdq' /proc/cpuinfo; then
+    case " ${CXXFLAGS:-} " in
+    *" -msse4.2 -mpclmul "*) ;;
+    *) export CXXFLAGS="${CXXFLAGS:+$CXXFLAGS }-msse4.2 -mpclmul" ;;
+    esac
+fi

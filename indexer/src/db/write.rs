@@ -32,6 +32,24 @@ impl InsertMethod {
     pub const FASTEST: Self = Self::Unnest;
 }
 
+/// The commitment a batch's events are stored with (the `events.commitment` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Commitment {
+    /// Read at `confirmed`; the finality pass raises it later (Solana).
+    Confirmed,
+    /// Read from blocks already final (NEAR).
+    Finalized,
+}
+
+impl Commitment {
+    fn as_sql(self) -> &'static str {
+        match self {
+            Self::Confirmed => "confirmed",
+            Self::Finalized => "finalized",
+        }
+    }
+}
+
 /// What a batch changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Written {
@@ -79,9 +97,10 @@ impl EventColumns {
 }
 
 const INSERT_EVENTS_UNNEST: &str = "\
-    INSERT INTO events (signature, event_index, slot, block_time, kind, payload, accounts) \
+    INSERT INTO events (signature, event_index, slot, block_time, kind, payload, accounts, \
+                        commitment) \
     SELECT signature, event_index, slot, to_timestamp(block_time), kind, payload::jsonb, \
-           string_to_array(accounts, ',') \
+           string_to_array(accounts, ','), $8 \
     FROM UNNEST($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], \
                 $7::text[]) WITH ORDINALITY \
          AS u(signature, event_index, slot, block_time, kind, payload, accounts, ord) \
@@ -89,8 +108,9 @@ const INSERT_EVENTS_UNNEST: &str = "\
     ON CONFLICT (signature, event_index) DO NOTHING";
 
 const INSERT_EVENT_ROW: &str = "\
-    INSERT INTO events (signature, event_index, slot, block_time, kind, payload, accounts) \
-    VALUES ($1, $2, $3, to_timestamp($4), $5, $6::jsonb, string_to_array($7, ',')) \
+    INSERT INTO events (signature, event_index, slot, block_time, kind, payload, accounts, \
+                        commitment) \
+    VALUES ($1, $2, $3, to_timestamp($4), $5, $6::jsonb, string_to_array($7, ','), $8) \
     ON CONFLICT (signature, event_index) DO NOTHING";
 
 impl Store {
@@ -124,7 +144,7 @@ impl Store {
             return Ok(Written::default());
         };
         let mut db = self.pool.begin().await?;
-        let written = insert_records(&mut db, txs, method).await?;
+        let written = insert_records(&mut db, txs, method, Commitment::Confirmed).await?;
         move_cursor(&mut db, program_id, &last.signature, last.slot, None).await?;
         db.commit().await?;
         Ok(written)
@@ -146,17 +166,8 @@ impl Store {
         cursor: &BlockCursor,
     ) -> Result<Written, sqlx::Error> {
         let mut db = self.pool.begin().await?;
-        let written = insert_records(&mut db, txs, InsertMethod::FASTEST).await?;
-        let signatures: Vec<&str> = txs.iter().map(|t| t.signature.as_str()).collect();
-        if !signatures.is_empty() {
-            sqlx::query(
-                "UPDATE events SET commitment = 'finalized' \
-                 WHERE signature = ANY($1) AND commitment = 'confirmed'",
-            )
-            .bind(&signatures)
-            .execute(&mut *db)
-            .await?;
-        }
+        let written =
+            insert_records(&mut db, txs, InsertMethod::FASTEST, Commitment::Finalized).await?;
         move_cursor(
             &mut db,
             program_id,
@@ -211,6 +222,7 @@ async fn insert_records(
     db: &mut PgConnection,
     txs: &[TxRecord],
     method: InsertMethod,
+    commitment: Commitment,
 ) -> Result<Written, sqlx::Error> {
     if txs.is_empty() {
         return Ok(Written::default());
@@ -218,9 +230,9 @@ async fn insert_records(
     let transactions = insert_transactions(db, txs).await?;
     let columns = EventColumns::of(txs);
     let events = match method {
-        InsertMethod::Unnest => insert_events_unnest(db, &columns).await?,
-        InsertMethod::Copy => insert_events_copy(db, &columns).await?,
-        InsertMethod::RowByRow => insert_events_rows(db, &columns).await?,
+        InsertMethod::Unnest => insert_events_unnest(db, &columns, commitment).await?,
+        InsertMethod::Copy => insert_events_copy(db, &columns, commitment).await?,
+        InsertMethod::RowByRow => insert_events_rows(db, &columns, commitment).await?,
     };
     let undecoded = insert_undecoded(db, txs).await?;
     Ok(Written {
@@ -256,7 +268,11 @@ async fn insert_transactions(db: &mut PgConnection, txs: &[TxRecord]) -> Result<
     .rows_affected())
 }
 
-async fn insert_events_unnest(db: &mut PgConnection, c: &EventColumns) -> Result<u64, sqlx::Error> {
+async fn insert_events_unnest(
+    db: &mut PgConnection,
+    c: &EventColumns,
+    commitment: Commitment,
+) -> Result<u64, sqlx::Error> {
     if c.len() == 0 {
         return Ok(0);
     }
@@ -268,12 +284,17 @@ async fn insert_events_unnest(db: &mut PgConnection, c: &EventColumns) -> Result
         .bind(&c.kind)
         .bind(&c.payload)
         .bind(&c.accounts)
+        .bind(commitment.as_sql())
         .execute(db)
         .await?
         .rows_affected())
 }
 
-async fn insert_events_rows(db: &mut PgConnection, c: &EventColumns) -> Result<u64, sqlx::Error> {
+async fn insert_events_rows(
+    db: &mut PgConnection,
+    c: &EventColumns,
+    commitment: Commitment,
+) -> Result<u64, sqlx::Error> {
     let mut inserted = 0;
     for i in 0..c.len() {
         inserted += sqlx::query(INSERT_EVENT_ROW)
@@ -284,6 +305,7 @@ async fn insert_events_rows(db: &mut PgConnection, c: &EventColumns) -> Result<u
             .bind(&c.kind[i])
             .bind(&c.payload[i])
             .bind(&c.accounts[i])
+            .bind(commitment.as_sql())
             .execute(&mut *db)
             .await?
             .rows_affected();
@@ -291,7 +313,11 @@ async fn insert_events_rows(db: &mut PgConnection, c: &EventColumns) -> Result<u
     Ok(inserted)
 }
 
-async fn insert_events_copy(db: &mut PgConnection, c: &EventColumns) -> Result<u64, sqlx::Error> {
+async fn insert_events_copy(
+    db: &mut PgConnection,
+    c: &EventColumns,
+    commitment: Commitment,
+) -> Result<u64, sqlx::Error> {
     if c.len() == 0 {
         return Ok(0);
     }
@@ -321,12 +347,14 @@ async fn insert_events_copy(db: &mut PgConnection, c: &EventColumns) -> Result<u
     copy.send(text.as_bytes()).await?;
     copy.finish().await?;
     Ok(sqlx::query(
-        "INSERT INTO events (signature, event_index, slot, block_time, kind, payload, accounts) \
+        "INSERT INTO events (signature, event_index, slot, block_time, kind, payload, accounts, \
+                             commitment) \
          SELECT signature, event_index, slot, to_timestamp(block_time), kind, payload::jsonb, \
-                string_to_array(accounts, ',') \
+                string_to_array(accounts, ','), $1 \
          FROM events_in ORDER BY ord \
          ON CONFLICT (signature, event_index) DO NOTHING",
     )
+    .bind(commitment.as_sql())
     .execute(&mut *db)
     .await?
     .rows_affected())

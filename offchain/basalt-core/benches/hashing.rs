@@ -1,11 +1,16 @@
 //! Per-core throughput of the hashes and ciphers on the put path: BLAKE3 (CIDs), SHA-256
-//! (sha2 with its run-time SHA-NI detection), shard Merkle roots at each leaf size, and the
-//! two AEAD candidates (AES-256-GCM, chosen, against XChaCha20-Poly1305).
+//! (sha2 with its run-time SHA-NI detection), shard Merkle roots at each leaf size (batched
+//! through tape-sha256, as `shard_root` builds them, against leaf by leaf through sha2, as the
+//! on-chain builder does), and the AEADs (AES-256-GCM through ring, chosen, against
+//! RustCrypto's aes-gcm and XChaCha20-Poly1305).
 
 mod support;
 
 use aes_gcm::aead::{AeadInPlace, KeyInit};
-use basalt_core::shard_root;
+use basalt_core::encryption::TAG_LEN;
+use basalt_core::proof::hash_leaf;
+use basalt_core::proof::merkle::MerkleRootBuilder;
+use basalt_core::{shard_root, DataKey};
 use chacha20poly1305::XChaCha20Poly1305;
 use criterion::{black_box, criterion_group, Criterion, Throughput};
 use sha2::{Digest, Sha256};
@@ -25,32 +30,48 @@ fn ratio_tables() {
     ];
     side_by_side("hashes, 4 MiB input", LEN as u64, hashes);
 
-    let merkle = [64usize, 256, 1024, 4096]
-        .into_iter()
-        .map(|leaf| {
-            let data = &data;
-            Contender::new(
-                format!("SHA-256 Merkle root, {leaf}-byte leaves"),
-                move || {
-                    black_box(shard_root(data, leaf));
-                },
-            )
-        })
-        .collect();
-    side_by_side("shard Merkle roots, 4 MiB input", LEN as u64, merkle);
+    for leaf in [64usize, 256, 1024, 4096] {
+        let data = &data;
+        let merkle = vec![
+            Contender::new("batched, tape-sha256 (shard_root)", move || {
+                black_box(shard_root(data, leaf));
+            }),
+            Contender::new("leaf by leaf, sha2 (on-chain builder)", move || {
+                let mut builder = MerkleRootBuilder::new();
+                for l in data.chunks_exact(leaf) {
+                    builder.push(hash_leaf(l));
+                }
+                black_box(builder.finish());
+            }),
+        ];
+        side_by_side(
+            &format!(
+                "shard Merkle root, {leaf}-byte leaves, 4 MiB input ({})",
+                tape_sha256::backend()
+            ),
+            LEN as u64,
+            merkle,
+        );
+    }
 
+    let mut chunk = data.clone();
+    chunk.extend_from_slice(&[0; TAG_LEN]);
     let mut a = data.clone();
     let mut b = data.clone();
+    let cipher = DataKey::generate().cipher();
     let aes = aes_gcm::Aes256Gcm::new(&[7u8; 32].into());
     let xchacha = XChaCha20Poly1305::new(&[7u8; 32].into());
     let aeads = vec![
-        Contender::new("AES-256-GCM (chosen)", move || {
+        Contender::new("AES-256-GCM, ring (chosen: ChunkCipher)", move || {
+            cipher.seal_in_place(0, false, &mut chunk).unwrap();
+        }),
+        Contender::new("AES-256-GCM, RustCrypto aes-gcm", move || {
             black_box(
                 aes.encrypt_in_place_detached(&[0u8; 12].into(), b"ad", &mut a)
                     .unwrap(),
             );
         }),
-        Contender::new("XChaCha20-Poly1305", move || {
+        Contender::new("XChaCha20-Poly1305, RustCrypto", move || {
             black_box(
                 xchacha
                     .encrypt_in_place_detached(&[0u8; 24].into(), b"ad", &mut b)

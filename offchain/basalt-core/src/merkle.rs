@@ -1,24 +1,61 @@
-//! Merkle trees over shards, columns and blobs, built with the shared [`basalt_proof`] hashes
+//! Merkle trees over shards, columns and blobs, with the same hashes as [`basalt_proof`]
 //! so that whatever this crate proves, the on-chain check accepts.
+//!
+//! Off chain the trees are built a whole level at a time: every leaf of a shard, then every
+//! pair of each level, goes through `tape-sha256`'s multi-buffer SHA-256, which keeps several
+//! independent messages in flight (four SHA-NI streams, or 16 or 2 x 16 AVX-512 lanes, picked
+//! at run time). One SHA-256 stream is latency-bound, so hashing leaf by leaf with `sha2`
+//! leaves the hardware mostly idle: measured on one core here (AMD EPYC, `avx512-2x16`
+//! chosen), a 4 MiB shard's root takes 2.26 against 0.73 GiB/s with 256-byte leaves and 0.60
+//! against 0.27 GiB/s with 64-byte ones (`benches/hashing.rs` prints both). The digests are
+//! plain SHA-256 of `LEAF_PREFIX || leaf` and `NODE_PREFIX || left || right`, exactly
+//! [`basalt_proof::hash_leaf`] and [`basalt_proof::hash_node`]; the tests below check the two
+//! constructions agree for every tree size up to 70 and for every leaf size.
 
 use basalt_proof::merkle::{root_of, tree_depth, MerkleRootBuilder};
-use basalt_proof::{hash_leaf, hash_node, BlobLayout, Hash, EMPTY_SUBTREE};
+use basalt_proof::{hash_node, BlobLayout, Hash, EMPTY_SUBTREE, LEAF_PREFIX, NODE_PREFIX};
 
-/// The root of the Merkle tree over `shard`, cut into `leaf_size` leaves. Allocation-free;
-/// use [`MerkleTree`] when paths are needed too.
+/// The root of the Merkle tree over `shard`, cut into `leaf_size` leaves.
+/// Use [`MerkleTree`] when paths are needed too.
 ///
 /// `shard.len()` must be a multiple of `leaf_size` (layouts guarantee it).
 pub fn shard_root(shard: &[u8], leaf_size: usize) -> Hash {
+    let mut level = leaf_hashes(shard, leaf_size);
+    if level.is_empty() {
+        return EMPTY_SUBTREE;
+    }
+    while level.len() > 1 {
+        level = level_above(&level);
+    }
+    level[0]
+}
+
+/// The hash of every `leaf_size` leaf of `shard`, in order.
+fn leaf_hashes(shard: &[u8], leaf_size: usize) -> Vec<Hash> {
     debug_assert_eq!(
         shard.len() % leaf_size,
         0,
         "shard is a whole number of leaves"
     );
-    let mut builder = MerkleRootBuilder::new();
-    for leaf in shard.chunks_exact(leaf_size) {
-        builder.push(hash_leaf(leaf));
+    let leaves: Vec<&[u8]> = shard.chunks_exact(leaf_size).collect();
+    let mut hashes = vec![EMPTY_SUBTREE; leaves.len()];
+    tape_sha256::hash_many_prefixed(LEAF_PREFIX, &leaves, &mut hashes);
+    hashes
+}
+
+/// The level above `below`: each pair hashed into its parent, and a last node without a
+/// right neighbour paired with [`EMPTY_SUBTREE`] (the padded tree of `basalt_proof`).
+fn level_above(below: &[Hash]) -> Vec<Hash> {
+    // Two adjacent digests are the 64-byte body of their parent's hash input.
+    let bodies: Vec<&[u8]> = below.chunks_exact(2).map(<[Hash]>::as_flattened).collect();
+    let mut above = vec![EMPTY_SUBTREE; below.len().div_ceil(2)];
+    tape_sha256::hash_many_prefixed(NODE_PREFIX, &bodies, &mut above[..bodies.len()]);
+    if let [.., last] = below {
+        if below.len() % 2 == 1 {
+            above[bodies.len()] = hash_node(last, &EMPTY_SUBTREE);
+        }
     }
-    builder.finish()
+    above
 }
 
 /// A Merkle tree with every level kept, for producing inclusion paths.
@@ -40,11 +77,7 @@ impl MerkleTree {
         let mut levels = Vec::with_capacity(depth as usize + 1);
         levels.push(leaves);
         for _ in 0..depth {
-            let below = levels.last().expect("levels is non-empty");
-            let above = below
-                .chunks(2)
-                .map(|pair| hash_node(&pair[0], pair.get(1).unwrap_or(&EMPTY_SUBTREE)))
-                .collect();
+            let above = level_above(levels.last().expect("levels is non-empty"));
             levels.push(above);
         }
         Self { levels }
@@ -52,7 +85,7 @@ impl MerkleTree {
 
     /// The tree over one shard cut into `leaf_size` leaves.
     pub fn over_shard(shard: &[u8], leaf_size: usize) -> Self {
-        Self::from_leaf_hashes(shard.chunks_exact(leaf_size).map(hash_leaf).collect())
+        Self::from_leaf_hashes(leaf_hashes(shard, leaf_size))
     }
 
     /// The root; [`EMPTY_SUBTREE`] for an empty tree.
@@ -206,5 +239,67 @@ impl BlobCommitment {
     /// The path from column root `shard` to the commitment root.
     pub fn column_path(&self, shard: u16) -> Option<Vec<Hash>> {
         MerkleTree::from_leaf_hashes(self.column_roots.clone()).path(usize::from(shard))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use basalt_proof::hash_leaf;
+    use basalt_proof::merkle::compute_root;
+
+    /// Pseudo-random bytes (xorshift), so leaves differ from each other.
+    fn bytes(len: usize, mut state: u64) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect()
+    }
+
+    /// The on-chain construction: one leaf at a time through `basalt_proof`'s builder.
+    fn reference_shard_root(shard: &[u8], leaf_size: usize) -> Hash {
+        let mut builder = MerkleRootBuilder::new();
+        for leaf in shard.chunks_exact(leaf_size) {
+            builder.push(hash_leaf(leaf));
+        }
+        builder.finish()
+    }
+
+    #[test]
+    fn batched_tree_matches_the_on_chain_builder_for_every_small_size() {
+        for n in 0..70u8 {
+            let leaves: Vec<Hash> = (0..n).map(|i| [i; 32]).collect();
+            let tree = MerkleTree::from_leaf_hashes(leaves.clone());
+            assert_eq!(tree.root(), root_of(&leaves), "n = {n}");
+            for (i, leaf) in leaves.iter().enumerate() {
+                let path = tree.path(i).expect("index in range");
+                assert_eq!(
+                    compute_root(*leaf, i as u32, &path),
+                    tree.root(),
+                    "n = {n}, leaf {i}"
+                );
+            }
+            assert_eq!(tree.path(usize::from(n)), None);
+        }
+    }
+
+    #[test]
+    fn batched_shard_root_matches_leaf_by_leaf_hashing() {
+        for leaf_size in [64usize, 128, 256, 512, 1024, 2048, 4096] {
+            for leaves in [0usize, 1, 2, 3, 5, 16, 17, 33] {
+                let shard = bytes(leaf_size * leaves, (leaf_size * 31 + leaves) as u64 | 1);
+                let expected = reference_shard_root(&shard, leaf_size);
+                assert_eq!(
+                    shard_root(&shard, leaf_size),
+                    expected,
+                    "{leaves} leaves of {leaf_size} B"
+                );
+                assert_eq!(MerkleTree::over_shard(&shard, leaf_size).root(), expected);
+            }
+        }
     }
 }

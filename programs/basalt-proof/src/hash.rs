@@ -11,8 +11,10 @@ pub type Hash = [u8; 32];
 /// Nobody knows a preimage of it, so no real leaf or node can be passed off as padding.
 pub const EMPTY_SUBTREE: Hash = [0u8; 32];
 
-const LEAF_PREFIX: &[u8] = &[0x00];
-const NODE_PREFIX: &[u8] = &[0x01];
+/// The byte a leaf's hash input starts with.
+pub const LEAF_PREFIX: &[u8] = &[0x00];
+/// The byte an inner node's hash input starts with.
+pub const NODE_PREFIX: &[u8] = &[0x01];
 
 /// SHA-256 of the concatenation of `parts`.
 #[cfg(not(target_os = "solana"))]

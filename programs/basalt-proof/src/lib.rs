@@ -25,7 +25,7 @@ pub mod tx_budget;
 
 pub use challenge::{derive_challenge, Challenge};
 pub use error::{LayoutError, ProofError};
-pub use hash::{hash_leaf, hash_node, Hash, EMPTY_SUBTREE};
+pub use hash::{hash_leaf, hash_node, Hash, EMPTY_SUBTREE, LEAF_PREFIX, NODE_PREFIX};
 pub use layout::BlobLayout;
 pub use merkle::{compute_root, tree_depth, MerkleRootBuilder};
 pub use proof::{commitment_root, verify_column_root, verify_storage_proof};

@@ -7,8 +7,11 @@
 //! chunk are in hand.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::io::Write;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use basalt::anchor_lang::prelude::Pubkey;
@@ -126,16 +129,24 @@ pub async fn get<W: Write + Send + 'static>(
     let mut rejected = Vec::new();
     let mut failed_requests = 0;
     let holders = Arc::new(holders);
+    // Each chunk is fetched (and its shards verified) in a task of its own, so chunks move on
+    // all runtime threads, and on while this loop waits for a decode. In one task, every
+    // fetch and root check ran on one thread and stopped during each decode: with 2 cores
+    // and 14 local nodes, 1 GiB got at 191-265 MB/s whatever `parallel_chunks` was (4 to 32);
+    // with a task per chunk, 286-456 MB/s at the default 4.
     let mut chunks = futures::stream::iter(0..chunk_count)
         .map(|chunk| {
             let (manifest, holders, options) =
                 (Arc::clone(&manifest), Arc::clone(&holders), options.clone());
             let cid = *cid;
-            async move { fetch_chunk(&cid, &manifest, &holders, chunk, &options).await }
+            AbortOnDrop(tokio::spawn(async move {
+                fetch_chunk(&cid, &manifest, &holders, chunk, &options).await
+            }))
         })
         .buffered(options.parallel_chunks.max(1));
     while let Some(fetched) = chunks.next().await {
-        let fetched = fetched?;
+        let fetched =
+            fetched.map_err(|e| GetError::Internal(format!("chunk fetch task failed: {e}")))??;
         failed_requests += fetched.failed;
         rejected.extend(fetched.rejected.iter().map(|j| (fetched.chunk, *j)));
         let (manifest, key, w) = (Arc::clone(&manifest), key.clone(), writer.take());
@@ -281,6 +292,24 @@ pub(crate) async fn data_key(
             Ok(Some(basalt_core::unwrap_key(&g.wrapped_key, &signing_key)?))
         }
         _ => Err(GetError::NoKey(cid)),
+    }
+}
+
+/// A spawned task, aborted when dropped: a get that fails or is dropped stops the fetches
+/// it started instead of leaving them running.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
     }
 }
 

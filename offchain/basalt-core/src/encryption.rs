@@ -176,7 +176,7 @@ impl ChunkCipher {
 
     /// Checks and decrypts a sealed chunk in place; on success the plaintext is
     /// `buf[..len - TAG_LEN]`. On failure `buf` holds neither the chunk nor its plaintext
-    /// (ring overwrites what it decrypted), so keep a copy if the sealed bytes are needed.
+    /// (ring zeroes what it decrypted), so keep a copy if the sealed bytes are needed.
     ///
     /// # Errors
     ///

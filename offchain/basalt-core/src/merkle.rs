@@ -9,8 +9,8 @@
 //! chosen), a 4 MiB shard's root takes 2.26 against 0.73 GiB/s with 256-byte leaves and 0.60
 //! against 0.27 GiB/s with 64-byte ones (`benches/hashing.rs` prints both). The digests are
 //! plain SHA-256 of `LEAF_PREFIX || leaf` and `NODE_PREFIX || left || right`, exactly
-//! [`basalt_proof::hash_leaf`] and [`basalt_proof::hash_node`]; the tests below check the two
-//! constructions agree for every tree size up to 70 and for every leaf size.
+//! [`basalt_proof::hash_leaf`] and [`basalt_proof::hash_node`]; `tests/merkle.rs` checks
+//! the two constructions agree for every tree size up to 70 and for every leaf size.
 
 use basalt_proof::merkle::{root_of, tree_depth, MerkleRootBuilder};
 use basalt_proof::{hash_node, BlobLayout, Hash, EMPTY_SUBTREE, LEAF_PREFIX, NODE_PREFIX};
@@ -239,67 +239,5 @@ impl BlobCommitment {
     /// The path from column root `shard` to the commitment root.
     pub fn column_path(&self, shard: u16) -> Option<Vec<Hash>> {
         MerkleTree::from_leaf_hashes(self.column_roots.clone()).path(usize::from(shard))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use basalt_proof::hash_leaf;
-    use basalt_proof::merkle::compute_root;
-
-    /// Pseudo-random bytes (xorshift), so leaves differ from each other.
-    fn bytes(len: usize, mut state: u64) -> Vec<u8> {
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect()
-    }
-
-    /// The on-chain construction: one leaf at a time through `basalt_proof`'s builder.
-    fn reference_shard_root(shard: &[u8], leaf_size: usize) -> Hash {
-        let mut builder = MerkleRootBuilder::new();
-        for leaf in shard.chunks_exact(leaf_size) {
-            builder.push(hash_leaf(leaf));
-        }
-        builder.finish()
-    }
-
-    #[test]
-    fn batched_tree_matches_the_on_chain_builder_for_every_small_size() {
-        for n in 0..70u8 {
-            let leaves: Vec<Hash> = (0..n).map(|i| [i; 32]).collect();
-            let tree = MerkleTree::from_leaf_hashes(leaves.clone());
-            assert_eq!(tree.root(), root_of(&leaves), "n = {n}");
-            for (i, leaf) in leaves.iter().enumerate() {
-                let path = tree.path(i).expect("index in range");
-                assert_eq!(
-                    compute_root(*leaf, i as u32, &path),
-                    tree.root(),
-                    "n = {n}, leaf {i}"
-                );
-            }
-            assert_eq!(tree.path(usize::from(n)), None);
-        }
-    }
-
-    #[test]
-    fn batched_shard_root_matches_leaf_by_leaf_hashing() {
-        for leaf_size in [64usize, 128, 256, 512, 1024, 2048, 4096] {
-            for leaves in [0usize, 1, 2, 3, 5, 16, 17, 33] {
-                let shard = bytes(leaf_size * leaves, (leaf_size * 31 + leaves) as u64 | 1);
-                let expected = reference_shard_root(&shard, leaf_size);
-                assert_eq!(
-                    shard_root(&shard, leaf_size),
-                    expected,
-                    "{leaves} leaves of {leaf_size} B"
-                );
-                assert_eq!(MerkleTree::over_shard(&shard, leaf_size).root(), expected);
-            }
-        }
     }
 }

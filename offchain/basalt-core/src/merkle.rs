@@ -46,14 +46,14 @@ fn leaf_hashes(shard: &[u8], leaf_size: usize) -> Vec<Hash> {
 /// The level above `below`: each pair hashed into its parent, and a last node without a
 /// right neighbour paired with [`EMPTY_SUBTREE`] (the padded tree of `basalt_proof`).
 fn level_above(below: &[Hash]) -> Vec<Hash> {
+    let pairs = below.chunks_exact(2);
+    let unpaired = pairs.remainder().first();
     // Two adjacent digests are the 64-byte body of their parent's hash input.
-    let bodies: Vec<&[u8]> = below.chunks_exact(2).map(<[Hash]>::as_flattened).collect();
+    let bodies: Vec<&[u8]> = pairs.map(<[Hash]>::as_flattened).collect();
     let mut above = vec![EMPTY_SUBTREE; below.len().div_ceil(2)];
     tape_sha256::hash_many_prefixed(NODE_PREFIX, &bodies, &mut above[..bodies.len()]);
-    if let [.., last] = below {
-        if below.len() % 2 == 1 {
-            above[bodies.len()] = hash_node(last, &EMPTY_SUBTREE);
-        }
+    if let Some(last) = unpaired {
+        above[bodies.len()] = hash_node(last, &EMPTY_SUBTREE);
     }
     above
 }

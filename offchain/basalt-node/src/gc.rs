@@ -102,7 +102,7 @@ mod tests {
     use super::*;
     use crate::chain::{Chain, ChainError};
     use crate::config::NodeConfig;
-    use crate::store::{ShardStore, SyncPolicy};
+    use crate::store::{ShardStore, ShardUpload, SyncPolicy};
 
     /// Answers GC's question from a table; a blob not in it makes the chain "unreachable".
     struct Table(HashMap<Cid, BlobState>);
@@ -134,7 +134,7 @@ mod tests {
                     .shard_header(c.index, j as u16)
                     .expect("indices from the encoder");
                 store
-                    .put(&header, s, [seed; 32], first_seen_ms)
+                    .put(&ShardUpload::new(&header, s), [seed; 32], first_seen_ms)
                     .expect("put");
             }
         }

@@ -14,7 +14,7 @@ use super::{
     ApiError, Node,
 };
 use crate::auth::now_ms;
-use crate::store::{PutOutcome, ShardKey};
+use crate::store::{PutOutcome, ShardKey, ShardUpload};
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
@@ -86,10 +86,10 @@ async fn put_inner(
         .await
         .map_err(|_| ApiError::internal("node is shutting down"))?;
     let bytes = read_body(node, body).await?;
-    let body_hash = blake3::hash(&bytes);
-    let uploader = node.authenticate(method, uri, headers, body_hash.as_bytes())?;
-    let (header, data) = ShardHeader::decode(&bytes)
-        .map_err(|e| ApiError::bad_request("bad_header", e.to_string()))?;
+    let (body_hash, upload) = ShardUpload::from_body(bytes);
+    let uploader = node.authenticate(method, uri, headers, &body_hash)?;
+    let upload = upload.map_err(|e| ApiError::bad_request("bad_header", e.to_string()))?;
+    let header = *upload.header();
     if ShardKey::of(&header) != key {
         return Err(ApiError::bad_request(
             "header_mismatch",
@@ -99,9 +99,8 @@ async fn put_inner(
             ),
         ));
     }
-    let len = data.len() as u64;
-    let data = bytes.slice(HEADER_LEN..);
-    let outcome = blocking(node, move |s| s.put(&header, &data, uploader, now_ms())).await?;
+    let len = upload.data().len() as u64;
+    let outcome = blocking(node, move |s| s.put(&upload, uploader, now_ms())).await?;
     node.metrics.bytes_in.inc_by(len);
     node.refresh_usage_gauges();
     let receipt = node.receipt(&header);

@@ -3,7 +3,7 @@
 //! | column family | key | value |
 //! |---|---|---|
 //! | `shards` | [`ShardKey`] (38 bytes) | the shard data, without its header |
-//! | `meta` | [`ShardKey`] | shard header (108 B) ‖ uploader key (32 B) ‖ stored-at ms (u64 LE) |
+//! | `meta` | [`ShardKey`] | shard header (108 B) ‖ uploader key (32 B) ‖ stored-at ms (u64 LE) ‖ BLAKE3 of header ‖ data (32 B) |
 //! | `blobs` | blob CID digest (32 B) | uploader key (32 B) ‖ first-seen ms (u64 LE) |
 //! | `repair` | [`ShardKey`] | why the shard was marked (UTF-8) |
 //! | `manifests` | blob CID digest (32 B) | uploader key (32 B) ‖ [`basalt_core::StoredManifest`] |
@@ -21,10 +21,15 @@
 //!
 //! # Integrity
 //!
-//! Every read re-hashes the shard to its Merkle root and compares it with the root in its
-//! header (whose own checksum is checked too); RocksDB's block and blob checksums are
-//! verified on the same read. Any mismatch is [`StoreError::Corrupt`]: the bytes are not
-//! returned, and the shard is recorded in the `repair` family for the repair process.
+//! A put recomputes the shard's SHA-256 Merkle root from its data and refuses a mismatch
+//! with the root in its header; the BLAKE3 digest of header ‖ data (see [`ShardUpload`]) is
+//! kept in `meta`. Every read re-hashes the header and data it is about to return and
+//! compares the digest (one BLAKE3 pass, several times cheaper than rebuilding the Merkle
+//! tree over 64- to 256-byte leaves); the header's own checksum is checked too, and
+//! RocksDB's block and blob checksums are verified on the same read. Records written before
+//! the digest was kept are checked against their Merkle root instead. Any mismatch is
+//! [`StoreError::Corrupt`]: the bytes are not returned, and the shard is recorded in the
+//! `repair` family for the repair process.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,8 +38,10 @@ use std::sync::Mutex;
 use basalt_core::proof::Hash;
 use basalt_core::{Cid, HeaderError, MerkleTree, ShardHeader, HEADER_LEN};
 mod manifest;
+mod upload;
 
 pub use manifest::ManifestRecord;
+pub use upload::ShardUpload;
 
 use rocksdb::{
     BlockBasedOptions, ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch,
@@ -46,7 +53,9 @@ const CF_META: &str = "meta";
 const CF_BLOBS: &str = "blobs";
 const CF_REPAIR: &str = "repair";
 const CF_MANIFESTS: &str = "manifests";
-const META_LEN: usize = HEADER_LEN + 32 + 8;
+const META_LEN: usize = HEADER_LEN + 32 + 8 + 32;
+/// A `meta` record from before the body digest was kept: checked by Merkle root on read.
+const META_LEN_NO_DIGEST: usize = HEADER_LEN + 32 + 8;
 /// Puts of the same key are serialized on one of this many locks; different keys mostly
 /// proceed in parallel, so RocksDB can group-commit their WAL syncs.
 const LOCK_STRIPES: usize = 64;
@@ -186,6 +195,15 @@ pub struct Usage {
     pub shards: u64,
 }
 
+/// A `meta` record, decoded.
+struct ParsedMeta {
+    header: ShardHeader,
+    uploader: [u8; 32],
+    stored_at_ms: u64,
+    /// BLAKE3 of header ‖ data; `None` in records from before it was kept.
+    digest: Option<[u8; 32]>,
+}
+
 /// The RocksDB-backed shard store. Every method blocks: call it from a blocking thread.
 pub struct ShardStore {
     db: DB,
@@ -287,7 +305,7 @@ impl ShardStore {
         }
     }
 
-    /// Stores a shard after checking `data` against `header`.
+    /// Stores a shard after checking its data against the Merkle root in its header.
     ///
     /// # Errors
     ///
@@ -296,12 +314,12 @@ impl ShardStore {
     /// nothing was acknowledged).
     pub fn put(
         &self,
-        header: &ShardHeader,
-        data: &[u8],
+        upload: &ShardUpload,
         uploader: [u8; 32],
         now_ms: u64,
     ) -> Result<PutOutcome, StoreError> {
-        header.verify_data(data)?;
+        let header = upload.header();
+        header.verify_data(upload.data())?;
         let key = ShardKey::of(header);
         let _guard = self.stripes[key.stripe()]
             .lock()
@@ -313,28 +331,28 @@ impl ShardStore {
                 // corrupt, in which case this verified upload repairs it.
                 Ok((h, _)) if h == *header => {
                     if self.db.get_pinned_cf(self.cf(CF_REPAIR), k)?.is_some() {
-                        self.write_new(header, data, uploader, now_ms, &k, true)
+                        self.write_new(upload, uploader, now_ms, &k, true)
                     } else {
                         Ok(PutOutcome::AlreadyStored)
                     }
                 }
                 Ok(_) => Err(StoreError::Conflict),
                 // The old record is damaged: let the fresh, verified upload replace it.
-                Err(_) => self.write_new(header, data, uploader, now_ms, &k, true),
+                Err(_) => self.write_new(upload, uploader, now_ms, &k, true),
             };
         }
-        self.write_new(header, data, uploader, now_ms, &k, false)
+        self.write_new(upload, uploader, now_ms, &k, false)
     }
 
     fn write_new(
         &self,
-        header: &ShardHeader,
-        data: &[u8],
+        upload: &ShardUpload,
         uploader: [u8; 32],
         now_ms: u64,
         k: &[u8; 38],
         replaces: bool,
     ) -> Result<PutOutcome, StoreError> {
+        let (header, data) = (upload.header(), upload.data());
         let needed = data.len() as u64;
         if !replaces {
             self.reserve(needed)?;
@@ -343,6 +361,7 @@ impl ShardStore {
         meta.extend_from_slice(&header.encode());
         meta.extend_from_slice(&uploader);
         meta.extend_from_slice(&now_ms.to_le_bytes());
+        meta.extend_from_slice(upload.digest());
 
         let mut batch = WriteBatch::default();
         batch.put_cf(self.cf(CF_SHARDS), k, data);
@@ -403,8 +422,8 @@ impl ShardStore {
         let Some(meta) = self.read(CF_META, &k, key)? else {
             return Ok(None);
         };
-        let (header, uploader, _) = self.parse_meta(&meta, key)?;
-        Ok(Some((header, uploader)))
+        let parsed = self.parse_meta(&meta, key)?;
+        Ok(Some((parsed.header, parsed.uploader)))
     }
 
     /// Reads a shard and verifies it against its header.
@@ -418,7 +437,12 @@ impl ShardStore {
         let Some(meta) = self.read(CF_META, &k, key)? else {
             return Ok(None);
         };
-        let (header, uploader, stored_at_ms) = self.parse_meta(&meta, key)?;
+        let ParsedMeta {
+            header,
+            uploader,
+            stored_at_ms,
+            digest,
+        } = self.parse_meta(&meta, key)?;
         let mut body = Vec::with_capacity(HEADER_LEN + header.shard_len() as usize);
         body.extend_from_slice(&meta[..HEADER_LEN]);
         let data = self
@@ -428,8 +452,15 @@ impl ShardStore {
             .ok_or_else(|| self.corrupt(key, "metadata present but shard data missing"))?;
         body.extend_from_slice(&data);
         drop(data); // release RocksDB's pin before hashing
-        if let Err(e) = header.verify_data(&body[HEADER_LEN..]) {
-            return Err(self.corrupt(key, &e.to_string()));
+        let checked = match digest {
+            Some(digest) if blake3::hash(&body).as_bytes() == &digest => Ok(()),
+            Some(_) => Err("BLAKE3 digest of header and data does not match".to_string()),
+            None => header
+                .verify_data(&body[HEADER_LEN..])
+                .map_err(|e| e.to_string()),
+        };
+        if let Err(why) = checked {
+            return Err(self.corrupt(key, &why));
         }
         Ok(Some(StoredShard {
             header,
@@ -455,20 +486,21 @@ impl ShardStore {
         }
     }
 
-    fn parse_meta(
-        &self,
-        meta: &[u8],
-        key: &ShardKey,
-    ) -> Result<(ShardHeader, [u8; 32], u64), StoreError> {
-        let parsed = (meta.len() == META_LEN)
+    fn parse_meta(&self, meta: &[u8], key: &ShardKey) -> Result<ParsedMeta, StoreError> {
+        let parsed = matches!(meta.len(), META_LEN | META_LEN_NO_DIGEST)
             .then(|| ShardHeader::decode(meta))
             .transpose()
             .map_err(|e| self.corrupt(key, &format!("stored header: {e}")))?;
         match parsed {
             Some((header, rest)) if ShardKey::of(&header) == *key => {
-                let uploader: [u8; 32] = rest[..32].try_into().expect("META_LEN checked");
-                let at = u64::from_le_bytes(rest[32..40].try_into().expect("META_LEN checked"));
-                Ok((header, uploader, at))
+                let uploader: [u8; 32] = rest[..32].try_into().expect("length checked");
+                let at = u64::from_le_bytes(rest[32..40].try_into().expect("length checked"));
+                Ok(ParsedMeta {
+                    header,
+                    uploader,
+                    stored_at_ms: at,
+                    digest: rest.get(40..72).map(|d| d.try_into().expect("32 bytes")),
+                })
             }
             _ => Err(self.corrupt(key, "stored metadata is damaged")),
         }
@@ -684,8 +716,14 @@ mod tests {
         let store = open(dir.path(), u64::MAX);
         let (_, all) = shards(50_000, 32 << 10, 3, 2);
         let (h, d) = &all[0];
-        assert_eq!(store.put(h, d, [1; 32], 5)?, PutOutcome::Stored);
-        assert_eq!(store.put(h, d, [1; 32], 6)?, PutOutcome::AlreadyStored);
+        assert_eq!(
+            store.put(&ShardUpload::new(h, d), [1; 32], 5)?,
+            PutOutcome::Stored
+        );
+        assert_eq!(
+            store.put(&ShardUpload::new(h, d), [1; 32], 6)?,
+            PutOutcome::AlreadyStored
+        );
         let got = store.get(&ShardKey::of(h))?.expect("stored");
         assert_eq!(
             (got.data(), got.uploader, got.stored_at_ms),
@@ -698,14 +736,14 @@ mod tests {
         let mut other = *h;
         other.shard_root = all[1].0.shard_root;
         assert!(matches!(
-            store.put(&other, &all[1].1, [1; 32], 7),
+            store.put(&ShardUpload::new(&other, &all[1].1), [1; 32], 7),
             Err(StoreError::Conflict)
         ));
         // Data that does not hash to its header's root.
         let mut bad = d.clone();
         bad[0] ^= 1;
         assert!(matches!(
-            store.put(&all[2].0, &bad, [1; 32], 7),
+            store.put(&ShardUpload::new(&all[2].0, &bad), [1; 32], 7),
             Err(StoreError::Invalid(_))
         ));
         Ok(())
@@ -718,21 +756,21 @@ mod tests {
         let len = all[0].1.len() as u64;
         {
             let store = open(dir.path(), 2 * len);
-            store.put(&all[0].0, &all[0].1, [1; 32], 0)?;
-            store.put(&all[1].0, &all[1].1, [1; 32], 0)?;
+            store.put(&ShardUpload::new(&all[0].0, &all[0].1), [1; 32], 0)?;
+            store.put(&ShardUpload::new(&all[1].0, &all[1].1), [1; 32], 0)?;
             assert!(matches!(
-                store.put(&all[2].0, &all[2].1, [1; 32], 0),
+                store.put(&ShardUpload::new(&all[2].0, &all[2].1), [1; 32], 0),
                 Err(StoreError::Full { .. })
             ));
         }
         let store = open(dir.path(), 2 * len);
         assert_eq!(store.usage().used_bytes, 2 * len);
         assert!(matches!(
-            store.put(&all[2].0, &all[2].1, [1; 32], 0),
+            store.put(&ShardUpload::new(&all[2].0, &all[2].1), [1; 32], 0),
             Err(StoreError::Full { .. })
         ));
         assert!(store.delete(&ShardKey::of(&all[0].0))?);
-        store.put(&all[2].0, &all[2].1, [1; 32], 0)?;
+        store.put(&ShardUpload::new(&all[2].0, &all[2].1), [1; 32], 0)?;
         Ok(())
     }
 
@@ -742,7 +780,7 @@ mod tests {
         let store = open(dir.path(), u64::MAX);
         let (_, all) = shards(50_000, 32 << 10, 3, 2);
         for (h, d) in &all[..2] {
-            store.put(h, d, [1; 32], 0)?;
+            store.put(&ShardUpload::new(h, d), [1; 32], 0)?;
         }
         let (k0, k1) = (ShardKey::of(&all[0].0), ShardKey::of(&all[1].0));
         let mut flipped = all[0].1.clone();
@@ -765,16 +803,61 @@ mod tests {
 
         // Re-uploading the verified shard replaces the damaged copy and clears the mark.
         assert_eq!(
-            store.put(&all[0].0, &all[0].1, [1; 32], 0)?,
+            store.put(&ShardUpload::new(&all[0].0, &all[0].1), [1; 32], 0)?,
             PutOutcome::Stored
         );
         assert_eq!(
-            store.put(&all[1].0, &all[1].1, [1; 32], 0)?,
+            store.put(&ShardUpload::new(&all[1].0, &all[1].1), [1; 32], 0)?,
             PutOutcome::Stored
         );
         assert_eq!(store.get(&k0)?.expect("healed").data(), all[0].1.as_slice());
         assert!(store.repair_queue()?.is_empty());
         assert_eq!(store.usage().shards, 2);
+        Ok(())
+    }
+
+    #[test]
+    fn a_damaged_digest_is_corruption_and_digestless_records_are_checked_by_root() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store = open(dir.path(), u64::MAX);
+        let (_, all) = shards(50_000, 32 << 10, 3, 2);
+        for (h, d) in &all[..3] {
+            store.put(&ShardUpload::new(h, d), [1; 32], 0)?;
+        }
+        let keys: Vec<ShardKey> = all[..3].iter().map(|(h, _)| ShardKey::of(h)).collect();
+        let meta_of = |k: &ShardKey| -> Result<Vec<u8>, StoreError> {
+            Ok(store
+                .db
+                .get_cf(store.cf(CF_META), k.encode())?
+                .expect("meta"))
+        };
+
+        // The digest itself damaged: the data is intact, but nothing vouches for it.
+        let mut meta = meta_of(&keys[0])?;
+        assert_eq!(meta.len(), META_LEN);
+        meta[META_LEN - 1] ^= 0x80;
+        store
+            .db
+            .put_cf(store.cf(CF_META), keys[0].encode(), &meta)?;
+        assert!(matches!(store.get(&keys[0]), Err(StoreError::Corrupt(_))));
+
+        // Records written before the digest was kept are read, and checked by Merkle root.
+        for k in &keys[1..] {
+            let meta = meta_of(k)?;
+            store
+                .db
+                .put_cf(store.cf(CF_META), k.encode(), &meta[..META_LEN_NO_DIGEST])?;
+        }
+        assert_eq!(store.get(&keys[1])?.expect("stored").data(), &all[1].1[..]);
+        let mut flipped = all[2].1.clone();
+        flipped[7] ^= 1;
+        store
+            .db
+            .put_cf(store.cf(CF_SHARDS), keys[2].encode(), &flipped)?;
+        assert!(matches!(store.get(&keys[2]), Err(StoreError::Corrupt(_))));
+
+        let queued: Vec<ShardKey> = store.repair_queue()?.into_iter().map(|(k, _)| k).collect();
+        assert_eq!(queued, vec![keys[0], keys[2]]);
         Ok(())
     }
 
@@ -785,7 +868,7 @@ mod tests {
         let (m1, a) = shards(70_000, 32 << 10, 2, 1);
         let (m2, b) = shards(10_000, 32 << 10, 2, 1);
         for (h, d) in a.iter().chain(&b) {
-            store.put(h, d, [9; 32], 42)?;
+            store.put(&ShardUpload::new(h, d), [9; 32], 42)?;
         }
         let mut blobs: Vec<Cid> = store.blobs()?.into_iter().map(|e| e.blob).collect();
         blobs.sort();
@@ -807,7 +890,7 @@ mod tests {
         let (manifest, all) = shards(200_000, 32 << 10, 3, 2);
         let column = 4u16;
         for (h, d) in all.iter().filter(|(h, _)| h.shard == column) {
-            store.put(h, d, [1; 32], 0)?;
+            store.put(&ShardUpload::new(h, d), [1; 32], 0)?;
         }
         let layout = *manifest.layout();
         let column_root = manifest.commitment.column_roots()[usize::from(column)];

@@ -14,6 +14,7 @@ use axum::body::Bytes;
 use axum::routing::put;
 use axum::Router;
 use basalt_app_tests::{random_bytes, SharedBuf, TestNet};
+use basalt_node::metrics::mean_latency;
 use basalt_sdk::{GetOptions, PutOptions};
 use futures::stream::{self, StreamExt};
 
@@ -66,6 +67,37 @@ async fn raw_loopback(shard_len: usize, count: usize, concurrency: usize) -> Res
     Ok((put_s, get_s))
 }
 
+/// The nodes' own view of the run, from their `/metrics`: mean handler time and store
+/// time per put and per get across every node, in milliseconds.
+async fn node_latency(urls: &[String]) -> Result<String> {
+    let http = reqwest::Client::new();
+    let mut totals = [[(0.0f64, 0u64); 2]; 2]; // [put, get] x [request, store]: (sum s, count)
+    for url in urls {
+        let text = http
+            .get(format!("{url}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        for (o, op) in ["put", "get"].into_iter().enumerate() {
+            for (h, name) in ["request_seconds", "store_seconds"].into_iter().enumerate() {
+                if let Some((mean, count)) = mean_latency(&text, name, op) {
+                    totals[o][h].0 += mean * count as f64;
+                    totals[o][h].1 += count;
+                }
+            }
+        }
+    }
+    let ms = |(sum, count): (f64, u64)| 1e3 * sum / count.max(1) as f64;
+    Ok(format!(
+        "node side, mean per request: put {:.2} ms ({:.2} ms in the store), get {:.2} ms ({:.2} ms in the store)",
+        ms(totals[0][0]),
+        ms(totals[0][1]),
+        ms(totals[1][0]),
+        ms(totals[1][1])
+    ))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     // `cargo bench` passes --bench; under `cargo test` this runs as a quick smoke test.
@@ -110,6 +142,8 @@ async fn main() -> Result<()> {
     )
     .await?;
     ensure!(out.take() == data, "the file read back differs");
+    let node_urls: Vec<String> = t.net.info.nodes.iter().map(|n| n.url.clone()).collect();
+    let node_side = node_latency(&node_urls).await?;
 
     // The same shard bytes (k + m shards of every chunk) over raw loopback HTTP.
     let n = put.providers.len();
@@ -156,6 +190,7 @@ async fn main() -> Result<()> {
         "chain confirmation of the registration: {} ms",
         put.confirm.as_millis()
     )?;
+    writeln!(out, "{node_side}")?;
     writeln!(
         out,
         "targets on 2 cores: put >= 250 MB/s, get >= 400 MB/s (file bytes)"

@@ -6,8 +6,10 @@
 //!
 //! Both servers get identical signed requests from the same client (the sink ignores the
 //! signature), so the ratio isolates what the node adds: body hashing, signature and
-//! replay checks, Merkle verification of every shard on write and on read, RocksDB writes
-//! with the WAL fsynced (the default policy) or only written (`wal`), and the receipt.
+//! replay checks, Merkle verification of every shard on write and a BLAKE3 check on read,
+//! RocksDB writes with the WAL fsynced (the default policy) or only written (`wal`), and the
+//! receipt. After each node's run it prints the node's own split of a request's time (whole
+//! handler and the store call inside it) from its `/metrics` histograms.
 
 use std::time::Instant;
 
@@ -16,6 +18,7 @@ use axum::body::Bytes;
 use axum::routing::put;
 use axum::Router;
 use basalt_core::{encode_blob, RequestAuth};
+use basalt_node::metrics::mean_latency;
 use ed25519_dalek::SigningKey;
 use futures::stream::{self, StreamExt};
 use rand_core::{OsRng, RngCore};
@@ -150,6 +153,23 @@ async fn start_sink(size: usize) -> Result<String> {
     Ok(format!("http://{addr}"))
 }
 
+/// Where a node's time per request went, from its own `/metrics`: the whole handler and
+/// the store call inside it, per operation, in milliseconds.
+async fn latency_split(url: &str) -> Result<String> {
+    let text = reqwest::get(format!("{url}/metrics")).await?.text().await?;
+    let mut out = Vec::new();
+    for op in ["put", "get"] {
+        let (request, _) = mean_latency(&text, "request_seconds", op).context("request_seconds")?;
+        let (store, _) = mean_latency(&text, "store_seconds", op).context("store_seconds")?;
+        out.push(format!(
+            "{op}: {:.2} ms per request, {:.2} ms of it in the store",
+            request * 1e3,
+            store * 1e3
+        ));
+    }
+    Ok(out.join("; "))
+}
+
 fn start_node(dir: &std::path::Path, sync: &str) -> Result<(std::process::Child, String)> {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_basalt-node"))
@@ -215,6 +235,7 @@ async fn main() -> Result<()> {
         let dir = tempfile::tempdir()?;
         let (mut child, url) = start_node(dir.path(), sync)?;
         let result = run(&url, &shards, concurrency).await;
+        let split = latency_split(&url).await;
         let _ = child.kill();
         let _ = child.wait();
         let (put, get) = result?;
@@ -226,6 +247,7 @@ async fn main() -> Result<()> {
             get,
             100.0 * get / sink_get
         );
+        println!("{:<28} {}", "", split?);
     }
     Ok(())
 }

@@ -197,6 +197,15 @@ async fn forged_expired_replayed_and_unsigned_requests_are_refused() -> Result<(
         metrics.contains("basalt_node_refusals_total{reason=\"replayed\"} 1"),
         "{metrics}"
     );
+    // The latency histograms saw every put request, and one store call.
+    ensure!(
+        metrics.contains("basalt_node_store_seconds_count{op=\"put\"} 1\n"),
+        "{metrics}"
+    );
+    ensure!(
+        metrics.contains("basalt_node_request_seconds_count{op=\"put\"} "),
+        "{metrics}"
+    );
     Ok(())
 }
 

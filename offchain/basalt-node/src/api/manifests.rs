@@ -1,6 +1,7 @@
 //! Manifest handlers: a blob's [`basalt_core::StoredManifest`], stored next to its shards.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -24,6 +25,7 @@ pub async fn put(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let started = Instant::now();
     let result = async {
         let blob = parse_cid(&cid)?;
         let _slot = node
@@ -34,7 +36,7 @@ pub async fn put(
         let bytes = read_body(&node, body).await?;
         let uploader =
             node.authenticate(&method, &uri, &headers, blake3::hash(&bytes).as_bytes())?;
-        let outcome = blocking(&node, move |s| {
+        let outcome = blocking(&node, "put_manifest", move |s| {
             s.put_manifest(&blob, &bytes, uploader, now_ms())
         })
         .await?;
@@ -46,7 +48,7 @@ pub async fn put(
             .into_response())
     }
     .await;
-    counted(&node, "put_manifest", result)
+    counted(&node, started, "put_manifest", result)
 }
 
 /// `GET /v1/manifests/{cid}`.
@@ -57,14 +59,15 @@ pub async fn get(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let started = Instant::now();
     let result = async {
         let blob = parse_cid(&cid)?;
         let caller = caller(&node, &method, &uri, &headers)?;
-        let found = blocking(&node, move |s| s.get_manifest(&blob)).await?;
+        let found = blocking(&node, "get_manifest", move |s| s.get_manifest(&blob)).await?;
         authorize_blob_read(&node, &blob, found.as_ref().map(|r| r.uploader), &caller).await?;
         let bytes = found.ok_or_else(ApiError::not_found)?.bytes;
         Ok(octet_stream(bytes))
     }
     .await;
-    counted(&node, "get_manifest", result)
+    counted(&node, started, "get_manifest", result)
 }

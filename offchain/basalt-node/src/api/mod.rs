@@ -24,7 +24,7 @@ mod ops;
 mod shards;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -39,7 +39,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::auth::Authenticator;
 use crate::chain::Chain;
 use crate::config::NodeConfig;
-use crate::metrics::{Metrics, RequestLabels};
+use crate::metrics::{Metrics, OpLabels, RequestLabels};
 use crate::store::{PutOutcome, ShardStore, StoreError};
 
 pub use error::ApiError;
@@ -126,8 +126,17 @@ impl Node {
 }
 
 /// Counts the request under `op` with its final status.
-fn counted(node: &Node, op: &'static str, result: Result<Response, ApiError>) -> Response {
+fn counted(
+    node: &Node,
+    started: Instant,
+    op: &'static str,
+    result: Result<Response, ApiError>,
+) -> Response {
     let response = result.unwrap_or_else(IntoResponse::into_response);
+    node.metrics
+        .request_seconds
+        .get_or_create(&OpLabels { op })
+        .observe(started.elapsed().as_secs_f64());
     node.metrics
         .requests
         .get_or_create(&RequestLabels {
@@ -151,12 +160,18 @@ fn caller(
 /// Runs a blocking store call off the async threads.
 async fn blocking<T: Send + 'static>(
     node: &Node,
+    op: &'static str,
     f: impl FnOnce(&ShardStore) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let store = Arc::clone(&node.store);
+    let started = Instant::now();
     let result = tokio::task::spawn_blocking(move || f(&store))
         .await
         .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?;
+    node.metrics
+        .store_seconds
+        .get_or_create(&OpLabels { op })
+        .observe(started.elapsed().as_secs_f64());
     if let Err(StoreError::Corrupt(_)) = &result {
         node.metrics.corrupt_shards.inc();
     }

@@ -1,6 +1,7 @@
 //! Shard handlers: put, get (whole or a byte range), head, delete, leaf proof.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -40,7 +41,7 @@ impl ShardPath {
 /// Unauthorized callers get 403 whether or not the shard exists here.
 async fn authorize_read(node: &Node, key: &ShardKey, caller: &[u8; 32]) -> Result<ShardHeader> {
     let k = *key;
-    let head = blocking(node, move |s| s.head(&k)).await?;
+    let head = blocking(node, "head", move |s| s.head(&k)).await?;
     let uploader = head.as_ref().map(|(_, uploader)| *uploader);
     authorize_blob_read(node, &key.blob, uploader, caller).await?;
     head.map(|(h, _)| h).ok_or_else(ApiError::not_found)
@@ -67,8 +68,9 @@ pub async fn put(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let started = Instant::now();
     let result = put_inner(&node, path, &method, &uri, &headers, body).await;
-    counted(&node, "put", result)
+    counted(&node, started, "put", result)
 }
 
 async fn put_inner(
@@ -100,7 +102,7 @@ async fn put_inner(
         ));
     }
     let len = upload.data().len() as u64;
-    let outcome = blocking(node, move |s| s.put(&upload, uploader, now_ms())).await?;
+    let outcome = blocking(node, "put", move |s| s.put(&upload, uploader, now_ms())).await?;
     node.metrics.bytes_in.inc_by(len);
     node.refresh_usage_gauges();
     let receipt = node.receipt(&header);
@@ -121,8 +123,9 @@ pub async fn get(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let started = Instant::now();
     let result = get_inner(&node, path, &method, &uri, &headers).await;
-    counted(&node, "get", result)
+    counted(&node, started, "get", result)
 }
 
 async fn get_inner(
@@ -134,7 +137,7 @@ async fn get_inner(
 ) -> Result<Response> {
     let key = path.key()?;
     authorized_reader(node, &key, method, uri, headers).await?;
-    let shard = blocking(node, move |s| s.get(&key))
+    let shard = blocking(node, "get", move |s| s.get(&key))
         .await?
         .ok_or_else(ApiError::not_found)?;
     let total = u64::from(shard.header.shard_len());
@@ -204,6 +207,7 @@ pub async fn head(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let started = Instant::now();
     let result = async {
         let key = path.key()?;
         let header = authorized_reader(&node, &key, &method, &uri, &headers).await?;
@@ -221,7 +225,7 @@ pub async fn head(
             .into_response())
     }
     .await;
-    counted(&node, "head", result)
+    counted(&node, started, "head", result)
 }
 
 /// `DELETE /v1/shards/{cid}/{chunk}/{shard}`.
@@ -232,11 +236,12 @@ pub async fn delete(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let started = Instant::now();
     let result = async {
         let key = path.key()?;
         let caller = caller(&node, &method, &uri, &headers)?;
         let k = key;
-        let head = blocking(&node, move |s| s.head(&k)).await?;
+        let head = blocking(&node, "head", move |s| s.head(&k)).await?;
         let allowed = match node.chain.may_delete(&key.blob, &caller).await? {
             Some(allowed) => allowed,
             // Unregistered: only whoever uploaded it may take it back.
@@ -247,14 +252,14 @@ pub async fn delete(
                 "only the blob's owner or a DELETE grantee may delete its shards (or the uploader before registration)",
             ));
         }
-        if !blocking(&node, move |s| s.delete(&key)).await? {
+        if !blocking(&node, "delete", move |s| s.delete(&key)).await? {
             return Err(ApiError::not_found());
         }
         node.refresh_usage_gauges();
         Ok(StatusCode::NO_CONTENT.into_response())
     }
     .await;
-    counted(&node, "delete", result)
+    counted(&node, started, "delete", result)
 }
 
 /// Path parameters of the proof route.
@@ -275,6 +280,7 @@ pub async fn proof(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let started = Instant::now();
     let result = async {
         let key = ShardPath {
             cid: p.cid,
@@ -284,7 +290,7 @@ pub async fn proof(
         .key()?;
         authorized_reader(&node, &key, &method, &uri, &headers).await?;
         let leaf = p.leaf;
-        let proof = blocking(&node, move |s| s.leaf_proof(&key, leaf)).await?;
+        let proof = blocking(&node, "leaf_proof", move |s| s.leaf_proof(&key, leaf)).await?;
         let hex = data_encoding::HEXLOWER;
         Ok(Json(serde_json::json!({
             "chunk": key.chunk,
@@ -296,7 +302,7 @@ pub async fn proof(
         .into_response())
     }
     .await;
-    counted(&node, "proof", result)
+    counted(&node, started, "proof", result)
 }
 
 #[cfg(test)]

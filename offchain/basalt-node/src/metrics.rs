@@ -84,16 +84,21 @@ impl Metrics {
             "Requests refused before their handler, by reason",
             m.refusals.clone(),
         );
-        registry.register(
-            "request_seconds",
-            "Handler time per request by operation, body upload included",
-            m.request_seconds.clone(),
-        );
-        registry.register(
-            "store_seconds",
-            "Time in the shard store per call by operation",
-            m.store_seconds.clone(),
-        );
+        let latencies = [
+            (
+                "request_seconds",
+                "Handler time per request by operation, body upload included",
+                &m.request_seconds,
+            ),
+            (
+                "store_seconds",
+                "Time in the shard store per call by operation",
+                &m.store_seconds,
+            ),
+        ];
+        for (name, help, histograms) in latencies {
+            registry.register(name, help, histograms.clone());
+        }
         registry.register("shard_bytes_in", "Shard bytes accepted", m.bytes_in.clone());
         registry.register("shard_bytes_out", "Shard bytes served", m.bytes_out.clone());
         registry.register(

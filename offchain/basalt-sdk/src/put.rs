@@ -46,7 +46,9 @@ pub struct PutOptions {
     /// Shard uploads in flight at once. Each waits for its holder's durable write (an
     /// fsync), so the default keeps about four RS(10, 4) chunks in flight (~27 MB): 1 GiB
     /// through 14 local nodes on 2 cores put 116-183 MB/s at 16, 242-253 at 64 and
-    /// 246-263 at 128 (`app-tests/benches/network.rs`, its dev-profile binary).
+    /// 246-263 at 128 (`app-tests/benches/network.rs`, its dev-profile binary). A later
+    /// machine showed no such dependence (release build: 221 at 16, 105-209 at 64, 215 at
+    /// 128), so the choice is not settled by these figures alone.
     pub concurrency: usize,
     /// A shard upload slower than this is cancelled and retried.
     pub shard_timeout: Duration,

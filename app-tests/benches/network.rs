@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::routing::put;
 use axum::Router;
 use basalt_app_tests::{random_bytes, SharedBuf, TestNet};
-use basalt_node::metrics::mean_latency;
+use basalt_node::metrics::latency_totals;
 use basalt_sdk::{GetOptions, PutOptions};
 use futures::stream::{self, StreamExt};
 
@@ -81,8 +81,8 @@ async fn node_latency(urls: &[String]) -> Result<String> {
             .await?;
         for (o, op) in ["put", "get"].into_iter().enumerate() {
             for (h, name) in ["request_seconds", "store_seconds"].into_iter().enumerate() {
-                if let Some((mean, count)) = mean_latency(&text, name, op) {
-                    totals[o][h].0 += mean * count as f64;
+                if let Some((sum, count)) = latency_totals(&text, name, op) {
+                    totals[o][h].0 += sum;
                     totals[o][h].1 += count;
                 }
             }

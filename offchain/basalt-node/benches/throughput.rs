@@ -18,7 +18,7 @@ use axum::body::Bytes;
 use axum::routing::put;
 use axum::Router;
 use basalt_core::{encode_blob, RequestAuth};
-use basalt_node::metrics::mean_latency;
+use basalt_node::metrics::latency_totals;
 use ed25519_dalek::SigningKey;
 use futures::stream::{self, StreamExt};
 use rand_core::{OsRng, RngCore};
@@ -159,12 +159,15 @@ async fn latency_split(url: &str) -> Result<String> {
     let text = reqwest::get(format!("{url}/metrics")).await?.text().await?;
     let mut out = Vec::new();
     for op in ["put", "get"] {
-        let (request, _) = mean_latency(&text, "request_seconds", op).context("request_seconds")?;
-        let (store, _) = mean_latency(&text, "store_seconds", op).context("store_seconds")?;
+        let mean_ms = |name: &str| {
+            latency_totals(&text, name, op)
+                .map(|(sum, count)| 1e3 * sum / count.max(1) as f64)
+                .context(format!("no {name} for {op} in the node's metrics"))
+        };
         out.push(format!(
             "{op}: {:.2} ms per request, {:.2} ms of it in the store",
-            request * 1e3,
-            store * 1e3
+            mean_ms("request_seconds")?,
+            mean_ms("store_seconds")?
         ));
     }
     Ok(out.join("; "))

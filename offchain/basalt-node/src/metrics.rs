@@ -135,10 +135,10 @@ impl Metrics {
     }
 }
 
-/// The mean, in seconds, of the latency histogram `name` (`request_seconds` or
-/// `store_seconds`) for operation `op` in a node's `/metrics` text, with its count; `None`
-/// when the series is absent. For benchmarks and tools that read several nodes.
-pub fn mean_latency(exposition: &str, name: &str, op: &str) -> Option<(f64, u64)> {
+/// The total seconds and the count of the latency histogram `name` (`request_seconds` or
+/// `store_seconds`) for operation `op` in a node's `/metrics` text; `None` when the series
+/// is absent. For benchmarks and tools that add up several nodes.
+pub fn latency_totals(exposition: &str, name: &str, op: &str) -> Option<(f64, u64)> {
     let value = |suffix: &str| {
         let prefix = format!("basalt_node_{name}_{suffix}{{op=\"{op}\"}} ");
         exposition
@@ -146,8 +146,7 @@ pub fn mean_latency(exposition: &str, name: &str, op: &str) -> Option<(f64, u64)
             .find_map(|l| l.strip_prefix(prefix.as_str()))
             .and_then(|v| v.trim().parse::<f64>().ok())
     };
-    let (sum, count) = (value("sum")?, value("count")?);
-    (count > 0.0).then(|| (sum / count, count as u64))
+    Some((value("sum")?, value("count")? as u64))
 }
 
 impl Default for Metrics {
@@ -161,16 +160,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mean_latency_reads_back_what_was_observed() {
+    fn latency_totals_read_back_what_was_observed() {
         let m = Metrics::new();
         let put = m.store_seconds.get_or_create(&OpLabels { op: "put" });
         put.observe(0.002);
         put.observe(0.004);
         let text = m.render();
-        let (mean, count) = mean_latency(&text, "store_seconds", "put").expect("put series");
-        assert!((mean - 0.003).abs() < 1e-9, "{mean}");
+        let (sum, count) = latency_totals(&text, "store_seconds", "put").expect("put series");
+        assert!((sum - 0.006).abs() < 1e-9, "{sum}");
         assert_eq!(count, 2);
-        assert_eq!(mean_latency(&text, "store_seconds", "get"), None);
-        assert_eq!(mean_latency(&text, "request_seconds", "put"), None);
+        assert_eq!(latency_totals(&text, "store_seconds", "get"), None);
+        assert_eq!(latency_totals(&text, "request_seconds", "put"), None);
     }
 }

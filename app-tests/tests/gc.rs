@@ -72,7 +72,7 @@ async fn nodes_collect_expired_deleted_and_abandoned_blobs_and_keep_live_ones() 
     client
         .put_shard(
             &header,
-            chunks[0].shard(0),
+            chunks[0].shard(0).to_vec().into(),
             &identity.to_bytes(),
             Duration::from_secs(10),
         )

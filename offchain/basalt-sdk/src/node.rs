@@ -4,6 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use basalt_core::{Cid, Receipt, RequestAuth, ShardHeader, HEADER_LEN};
+use bytes::Bytes;
 use ed25519_dalek::SigningKey;
 use rand_core::{OsRng, RngCore};
 use reqwest::{Method, StatusCode};
@@ -72,6 +73,22 @@ impl NodeClient {
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<reqwest::Response, NodeError> {
+        let hash = blake3::hash(&body);
+        self.send_hashed(method, path, body.into(), hash.as_bytes(), None, timeout)
+            .await
+    }
+
+    /// [`Self::send`] for a body whose BLAKE3 hash the caller computed while building it;
+    /// `content_length` is declared for a streamed body (a buffered one carries its own).
+    async fn send_hashed(
+        &self,
+        method: Method,
+        path: &str,
+        body: reqwest::Body,
+        body_hash: &[u8; 32],
+        content_length: Option<usize>,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, NodeError> {
         let mut nonce = [0u8; 16];
         OsRng.fill_bytes(&mut nonce);
         let now_ms = SystemTime::now()
@@ -82,7 +99,7 @@ impl NodeClient {
             &self.wallet,
             method.as_str(),
             path,
-            blake3::hash(&body).as_bytes(),
+            body_hash,
             now_ms,
             nonce,
         );
@@ -91,6 +108,9 @@ impl NodeClient {
             .request(method, format!("{}{path}", self.url))
             .timeout(timeout)
             .body(body);
+        if let Some(length) = content_length {
+            request = request.header(reqwest::header::CONTENT_LENGTH, length);
+        }
         for (name, value) in auth.headers() {
             request = request.header(name, value);
         }
@@ -143,18 +163,33 @@ impl NodeClient {
     pub async fn put_shard(
         &self,
         header: &ShardHeader,
-        data: &[u8],
+        data: Bytes,
         expected_node: &[u8; 32],
         timeout: Duration,
     ) -> Result<Receipt, NodeError> {
-        let mut body = Vec::with_capacity(HEADER_LEN + data.len());
-        body.extend_from_slice(&header.encode());
-        body.extend_from_slice(data);
+        // The body is the header followed by `data`, sent as two pieces: `data` is usually
+        // a view into the encoder's chunk buffer, and joining them would allocate and copy
+        // every shard once more. The length is declared so the node sees a plain body.
+        let head = Bytes::copy_from_slice(&header.encode());
+        let length = head.len() + data.len();
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&head);
+        hasher.update(&data);
+        let pieces = futures::stream::iter([Ok::<_, std::io::Error>(head), Ok(data)]);
         let path = format!(
             "/v1/shards/{}/{}/{}",
             header.blob, header.chunk, header.shard
         );
-        let response = self.send(Method::PUT, &path, body, timeout).await?;
+        let response = self
+            .send_hashed(
+                Method::PUT,
+                &path,
+                reqwest::Body::wrap_stream(pieces),
+                hasher.finalize().as_bytes(),
+                Some(length),
+                timeout,
+            )
+            .await?;
         let answer: serde_json::Value = response
             .json()
             .await

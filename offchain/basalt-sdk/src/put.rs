@@ -15,6 +15,7 @@ use basalt::client::{ix, pda};
 use basalt::instructions::BlobRegisterArgs;
 use basalt::state::{Config, Provider, ProviderStatus, ROLE_STORAGE};
 use basalt_core::{BlobEncoder, BlobManifest, Cid, DataKey, EncodedChunk, StoredManifest};
+use bytes::Bytes;
 use ed25519_dalek::SigningKey;
 use rand_core::{OsRng, RngCore};
 use solana_keypair::Keypair;
@@ -427,6 +428,15 @@ fn joined(
     }
 }
 
+/// Shard `.1` of a shared chunk, as the owner of a [`Bytes`].
+struct ShardOf(Arc<ChunkToSend>, usize);
+
+impl AsRef<[u8]> for ShardOf {
+    fn as_ref(&self) -> &[u8] {
+        self.0.chunk.shard(self.1)
+    }
+}
+
 /// An encoded chunk with what its shard headers need.
 struct ChunkToSend {
     cid: Cid,
@@ -451,12 +461,13 @@ impl ChunkToSend {
 /// Uploads shard `j` of `chunk` to `holder`, retrying a failed or slow attempt.
 async fn upload_shard(
     holder: &Holder,
-    chunk: &ChunkToSend,
+    chunk: &Arc<ChunkToSend>,
     j: u16,
     options: &PutOptions,
 ) -> Result<u64, PutError> {
     let header = chunk.header(j);
-    let data = chunk.chunk.shard(usize::from(j));
+    // A view of the shard in the chunk buffer that the other uploads share: no copy.
+    let data = Bytes::from_owner(ShardOf(Arc::clone(chunk), usize::from(j)));
     let mut last = None;
     for attempt in 0..options.attempts.max(1) {
         if attempt > 0 {
@@ -466,7 +477,7 @@ async fn upload_shard(
             .node
             .put_shard(
                 &header,
-                data,
+                data.clone(),
                 &holder.authority.to_bytes(),
                 options.shard_timeout,
             )

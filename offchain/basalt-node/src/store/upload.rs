@@ -43,8 +43,8 @@ impl ShardUpload {
         (digest, upload)
     }
 
-    /// An upload built from a header and its data (repair, tests): copies both into one
-    /// buffer and hashes it.
+    /// An upload built from a header and its data held apart (tests use it): copies both
+    /// into one buffer and hashes it.
     pub fn new(header: &ShardHeader, data: &[u8]) -> Self {
         let mut body = Vec::with_capacity(HEADER_LEN + data.len());
         body.extend_from_slice(&header.encode());

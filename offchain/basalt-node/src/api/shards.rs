@@ -15,7 +15,7 @@ use super::{
     ApiError, Node,
 };
 use crate::auth::now_ms;
-use crate::store::{PutOutcome, ShardKey, ShardUpload};
+use crate::store::{Lookup, PutOutcome, ShardKey, ShardUpload};
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
@@ -136,10 +136,23 @@ async fn get_inner(
     headers: &HeaderMap,
 ) -> Result<Response> {
     let key = path.key()?;
-    authorized_reader(node, &key, method, uri, headers).await?;
-    let shard = blocking(node, "get", move |s| s.get(&key))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let caller = caller(node, method, uri, headers)?;
+    // The uploader reading its own shard (the common case) is served in one store call;
+    // anybody else is checked against the chain's ACL before the data is read.
+    let lookup = blocking(node, "get", move |s| s.get_if(&key, |up| *up == caller)).await?;
+    let shard = match lookup {
+        Lookup::Found(shard) => shard,
+        Lookup::Missing => {
+            authorize_blob_read(node, &key.blob, None, &caller).await?;
+            return Err(ApiError::not_found());
+        }
+        Lookup::Withheld { uploader, .. } => {
+            authorize_blob_read(node, &key.blob, Some(uploader), &caller).await?;
+            blocking(node, "get", move |s| s.get(&key))
+                .await?
+                .ok_or_else(ApiError::not_found)?
+        }
+    };
     let total = u64::from(shard.header.shard_len());
     if let Some(range) = headers.get(header::RANGE) {
         let (start, end) = parse_range(range, total)?;

@@ -170,6 +170,20 @@ impl StoredShard {
     }
 }
 
+/// What [`ShardStore::get_if`] found.
+#[derive(Debug)]
+pub enum Lookup {
+    /// No shard is stored at the key.
+    Missing,
+    /// The shard, read and verified.
+    Found(StoredShard),
+    /// The shard is stored, but its data was not read (the caller's predicate declined).
+    Withheld {
+        header: ShardHeader,
+        uploader: [u8; 32],
+    },
+}
+
 /// A blob this node holds shards of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlobEntry {
@@ -433,9 +447,28 @@ impl ShardStore {
     /// [`StoreError::Corrupt`] when anything about it fails a check (it is then marked for
     /// repair and its bytes are not returned), or an engine error.
     pub fn get(&self, key: &ShardKey) -> Result<Option<StoredShard>, StoreError> {
+        Ok(match self.get_if(key, |_| true)? {
+            Lookup::Found(shard) => Some(shard),
+            Lookup::Missing | Lookup::Withheld { .. } => None,
+        })
+    }
+
+    /// Reads a shard's metadata and, when `read_now(uploader)` says yes, its data, verified
+    /// as by [`Self::get`]; otherwise the data is left unread. The API uses it to serve a
+    /// shard's own uploader in one call, and to consult the chain's ACL (which may wait on
+    /// the network) before reading anybody else's data.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Self::get`].
+    pub fn get_if(
+        &self,
+        key: &ShardKey,
+        read_now: impl FnOnce(&[u8; 32]) -> bool,
+    ) -> Result<Lookup, StoreError> {
         let k = key.encode();
         let Some(meta) = self.read(CF_META, &k, key)? else {
-            return Ok(None);
+            return Ok(Lookup::Missing);
         };
         let ParsedMeta {
             header,
@@ -443,6 +476,9 @@ impl ShardStore {
             stored_at_ms,
             digest,
         } = self.parse_meta(&meta, key)?;
+        if !read_now(&uploader) {
+            return Ok(Lookup::Withheld { header, uploader });
+        }
         let mut body = Vec::with_capacity(HEADER_LEN + header.shard_len() as usize);
         body.extend_from_slice(&meta[..HEADER_LEN]);
         let data = self
@@ -462,7 +498,7 @@ impl ShardStore {
         if let Err(why) = checked {
             return Err(self.corrupt(key, &why));
         }
-        Ok(Some(StoredShard {
+        Ok(Lookup::Found(StoredShard {
             header,
             uploader,
             stored_at_ms,
@@ -746,6 +782,42 @@ mod tests {
             store.put(&ShardUpload::new(&all[2].0, &bad), [1; 32], 7),
             Err(StoreError::Invalid(_))
         ));
+        Ok(())
+    }
+
+    #[test]
+    fn get_if_reads_data_only_when_the_predicate_admits_the_uploader() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store = open(dir.path(), u64::MAX);
+        let (_, all) = shards(50_000, 32 << 10, 3, 2);
+        let (h, d) = &all[0];
+        store.put(&ShardUpload::new(h, d), [1; 32], 0)?;
+        let key = ShardKey::of(h);
+        // Damage the data: a lookup that does not read it cannot notice.
+        let mut flipped = d.clone();
+        flipped[7] ^= 1;
+        store
+            .db
+            .put_cf(store.cf(CF_SHARDS), key.encode(), &flipped)?;
+        match store.get_if(&key, |uploader| *uploader == [2; 32])? {
+            Lookup::Withheld { header, uploader } => {
+                assert_eq!((header, uploader), (*h, [1; 32]));
+            }
+            other => panic!("expected the data withheld, got {other:?}"),
+        }
+        assert!(store.repair_queue()?.is_empty(), "nothing was read");
+        assert!(matches!(
+            store.get_if(&key, |uploader| *uploader == [1; 32]),
+            Err(StoreError::Corrupt(_))
+        ));
+        // Healed by a fresh upload, the uploader gets it in one call.
+        store.put(&ShardUpload::new(h, d), [1; 32], 0)?;
+        match store.get_if(&key, |uploader| *uploader == [1; 32])? {
+            Lookup::Found(shard) => assert_eq!(shard.data(), d.as_slice()),
+            other => panic!("expected the shard, got {other:?}"),
+        }
+        let absent = ShardKey::of(&all[1].0);
+        assert!(matches!(store.get_if(&absent, |_| true)?, Lookup::Missing));
         Ok(())
     }
 

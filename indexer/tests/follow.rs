@@ -91,24 +91,37 @@ async fn newest_signature(chain: &ChainClient) -> Result<String> {
         .clone())
 }
 
+/// Whether the index at `store` has written `signature`.
+async fn has_reached(store: &Store, signature: &str) -> Result<bool> {
+    let cursor = store.cursor(&basalt::ID.to_string()).await?;
+    Ok(cursor.map(|c| c.signature).as_deref() == Some(signature))
+}
+
 /// Waits until the index at `store` has written `signature`.
 async fn caught_up(store: &Store, signature: &str) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if store
-            .cursor(&basalt::ID.to_string())
-            .await?
-            .map(|c| c.signature)
-            .as_deref()
-            == Some(signature)
-        {
-            return Ok(());
-        }
+    while !has_reached(store, signature).await? {
         if Instant::now() > deadline {
             bail!("the indexer did not reach {signature} within 60 s");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    Ok(())
+}
+
+/// Waits until an indexer run has written more than `before` transactions to `store`, or
+/// has already reached `newest` (nothing is left to write).
+async fn progressed(store: &Store, before: i64, newest: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while common::count(store.pool(), "transactions").await? <= before
+        && !has_reached(store, newest).await?
+    {
+        if Instant::now() > deadline {
+            bail!("the indexer wrote nothing within 60 s of its start");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    Ok(())
 }
 
 /// Stores `len` random bytes as `wallet`.
@@ -398,13 +411,17 @@ async fn killed_indexer_matches_a_fresh_replay_and_serves_the_api() -> Result<()
     let newest = newest_signature(&chain).await?;
 
     // Kill -9 the indexer at random moments while it works through the history one
-    // transaction per batch, then let a last run catch up.
+    // transaction per batch, then let a last run catch up. Each kill waits for the run to
+    // write something first: a fixed delay from process start would, on a slow machine,
+    // land every kill before the indexer has even connected.
     let killed_db = TempDb::create().await?;
     let killed = Store::connect(&killed_db.url).await?;
     let mut cursors = std::collections::BTreeSet::new();
     for round in 0..10 {
+        let before = common::count(killed.pool(), "transactions").await?;
         let indexer = Indexer::start(&killed_db.url, &rpc, 1)?;
-        let wait = 5 + OsRng.next_u64() % 40;
+        progressed(&killed, before, &newest).await?;
+        let wait = OsRng.next_u64() % 15;
         tokio::time::sleep(Duration::from_millis(wait)).await;
         indexer.kill()?;
         let cursor = killed
@@ -412,7 +429,7 @@ async fn killed_indexer_matches_a_fresh_replay_and_serves_the_api() -> Result<()
             .await?
             .map(|c| c.signature);
         let written = common::count(killed.pool(), "transactions").await?;
-        eprintln!("kill {round} after {wait} ms: {written} transactions written");
+        eprintln!("kill {round} {wait} ms after progress: {written} transactions written");
         cursors.insert(cursor);
     }
     assert!(

@@ -3,7 +3,7 @@
 use std::io::{self, Read};
 
 use crate::cid::CidHasher;
-use crate::encoder::BlobManifest;
+use crate::encoder::{BlobManifest, CheckedShard};
 use crate::encryption::{ChunkCipher, CryptoError, DataKey, TAG_LEN};
 use crate::erasure::{ErasureCodec, ErasureError};
 
@@ -106,27 +106,62 @@ impl<'a> ChunkDecoder<'a> {
     pub fn decode_chunk(
         &mut self,
         chunk: u32,
-        mut shards: Vec<Option<Vec<u8>>>,
+        shards: Vec<Option<Vec<u8>>>,
     ) -> Result<DecodedChunk, DecodeError> {
-        self.check_chunk(chunk)?;
-        let n = usize::from(self.manifest.layout().total_shards());
-        if shards.len() != n {
-            return Err(DecodeError::ShardCount {
-                expected: n,
-                actual: shards.len(),
-            });
-        }
+        self.check_slots(chunk, shards.len())?;
         let mut rejected = Vec::new();
-        for (j, slot) in shards.iter_mut().enumerate() {
-            let j = j as u16;
-            if slot
-                .as_deref()
-                .is_some_and(|s| !self.verify_shard(chunk, j, s))
-            {
-                *slot = None;
-                rejected.push(j);
-            }
-        }
+        let checked = shards
+            .into_iter()
+            .enumerate()
+            .map(|(j, slot)| {
+                let data = slot?;
+                self.manifest
+                    .check_shard(chunk, j as u16, data)
+                    .map_err(|_| rejected.push(j as u16))
+                    .ok()
+            })
+            .collect();
+        self.decode_checked_after(chunk, checked, rejected)
+    }
+
+    /// Decodes chunk `chunk` from shards already checked by
+    /// [`BlobManifest::check_shard`] (`None` for missing ones), without hashing them again.
+    /// A shard checked as another blob's, chunk's or index's is dropped and listed in
+    /// [`DecodedChunk::rejected`].
+    ///
+    /// # Errors
+    ///
+    /// As [`ChunkDecoder::decode_chunk`].
+    pub fn decode_checked(
+        &mut self,
+        chunk: u32,
+        shards: Vec<Option<CheckedShard>>,
+    ) -> Result<DecodedChunk, DecodeError> {
+        self.check_slots(chunk, shards.len())?;
+        self.decode_checked_after(chunk, shards, Vec::new())
+    }
+
+    /// Decodes checked shards; `rejected` lists those already dropped by the caller.
+    fn decode_checked_after(
+        &mut self,
+        chunk: u32,
+        shards: Vec<Option<CheckedShard>>,
+        mut rejected: Vec<u16>,
+    ) -> Result<DecodedChunk, DecodeError> {
+        let blob = self.manifest.cid;
+        let shards = shards
+            .into_iter()
+            .enumerate()
+            .map(|(j, slot)| {
+                let s = slot?;
+                if s.position() == (blob, chunk, j as u16) {
+                    Some(s.into_data())
+                } else {
+                    rejected.push(j as u16);
+                    None
+                }
+            })
+            .collect();
         let stored = self.decode_verified(chunk, shards, rejected.clone())?;
         Ok(DecodedChunk {
             data: self.open(chunk, stored)?,
@@ -180,6 +215,19 @@ impl<'a> ChunkDecoder<'a> {
         }
         let stored = self.decode_verified(chunk, shards, rejected.clone())?;
         Ok((stored, rejected))
+    }
+
+    /// Checks that `chunk` exists and `slots` is one slot per shard index.
+    fn check_slots(&self, chunk: u32, slots: usize) -> Result<(), DecodeError> {
+        self.check_chunk(chunk)?;
+        let n = usize::from(self.manifest.layout().total_shards());
+        if slots != n {
+            return Err(DecodeError::ShardCount {
+                expected: n,
+                actual: slots,
+            });
+        }
+        Ok(())
     }
 
     fn check_chunk(&self, chunk: u32) -> Result<(), DecodeError> {

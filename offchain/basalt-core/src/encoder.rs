@@ -89,6 +89,35 @@ pub struct BlobManifest {
     pub commitment: BlobCommitment,
 }
 
+/// Shard data that [`BlobManifest::check_shard`] found to be the committed shard at its
+/// position: the type carries the check, so decoding does not repeat it.
+#[derive(Debug, Clone)]
+pub struct CheckedShard {
+    // INV: data is exactly shard `shard` of chunk `chunk` of blob `blob` as its manifest
+    // commits (length and Merkle root); only `check_shard` builds this value.
+    blob: Cid,
+    chunk: u32,
+    shard: u16,
+    data: Vec<u8>,
+}
+
+impl CheckedShard {
+    /// (blob, chunk, shard index) the data was checked as.
+    pub fn position(&self) -> (Cid, u32, u16) {
+        (self.blob, self.chunk, self.shard)
+    }
+
+    /// The shard data.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The shard data, unwrapped.
+    pub fn into_data(self) -> Vec<u8> {
+        self.data
+    }
+}
+
 impl BlobManifest {
     /// The blob's layout.
     pub fn layout(&self) -> &BlobLayout {
@@ -102,6 +131,31 @@ impl BlobManifest {
         data.len() == layout.shard_len(chunk) as usize
             && Some(shard_root(data, layout.leaf_size() as usize))
                 == self.commitment.shard_root(chunk, shard)
+    }
+
+    /// Checks `data` as shard `shard` of chunk `chunk` (as [`Self::verify_shard`]) and, when
+    /// it passes, wraps it so that [`crate::ChunkDecoder::decode_checked`] need not hash
+    /// it again.
+    ///
+    /// # Errors
+    ///
+    /// Gives `data` back when it is not the committed shard.
+    pub fn check_shard(
+        &self,
+        chunk: u32,
+        shard: u16,
+        data: Vec<u8>,
+    ) -> Result<CheckedShard, Vec<u8>> {
+        if self.verify_shard(chunk, shard, &data) {
+            Ok(CheckedShard {
+                blob: self.cid,
+                chunk,
+                shard,
+                data,
+            })
+        } else {
+            Err(data)
+        }
     }
 
     /// The header that goes in front of shard `shard` of chunk `chunk`, on disk and on the

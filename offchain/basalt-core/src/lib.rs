@@ -24,7 +24,9 @@ pub use basalt_proof as proof;
 pub use basalt_proof::BlobLayout;
 pub use cid::{Cid, CidError, CidHasher};
 pub use decoder::{BlobReader, ChunkDecoder, DecodeError, DecodedChunk, ShardSource};
-pub use encoder::{encode_blob, stored_size, BlobEncoder, BlobManifest, EncodeError, EncodedChunk};
+pub use encoder::{
+    encode_blob, stored_size, BlobEncoder, BlobManifest, CheckedShard, EncodeError, EncodedChunk,
+};
 pub use encryption::{unwrap_key, wrap_key, ChunkCipher, CryptoError, DataKey};
 pub use erasure::{Backend, ErasureCodec, ErasureError};
 pub use header::{HeaderError, ShardHeader, HEADER_LEN};

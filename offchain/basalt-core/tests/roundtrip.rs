@@ -209,3 +209,32 @@ fn cid_pass_matches_the_full_encode() -> anyhow::Result<()> {
     ));
     Ok(())
 }
+
+/// Shards checked once against the manifest decode without a second check; a shard checked
+/// for another position is refused at decode, and corrupt data never becomes checked.
+#[test]
+fn checked_shards_decode_and_misplaced_ones_are_rejected() -> Result<(), DecodeError> {
+    let data = bytes(10_000, 3);
+    let (manifest, source) = encode_to_memory(&data, 4096, 3, 2, None).unwrap();
+    let check = |chunk: u32, j: usize| {
+        let shard = source.shards[chunk as usize][j].clone().unwrap();
+        manifest.check_shard(chunk, j as u16, shard).unwrap()
+    };
+    let mut slots: Vec<_> = (0..5).map(|j| Some(check(0, j))).collect();
+    // Slot 1 holds chunk 1's shard 1, and slot 2 shard 3 of chunk 0: both misplaced.
+    slots[1] = Some(check(1, 1));
+    slots[2] = Some(check(0, 3));
+    let mut decoder = ChunkDecoder::new(&manifest, None)?;
+    let decoded = decoder.decode_checked(0, slots)?;
+    assert_eq!(decoded.rejected, vec![1, 2]);
+    let chunk_len = manifest.layout().chunk_len(0) as usize;
+    assert_eq!(&decoded.data[..], &data[..chunk_len]);
+
+    let mut flipped = source.shards[0][0].clone().unwrap();
+    flipped[5] ^= 1;
+    assert_eq!(
+        manifest.check_shard(0, 0, flipped.clone()).err(),
+        Some(flipped)
+    );
+    Ok(())
+}

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::pda;
 use basalt::state::{Blob, Grant};
-use basalt_core::{BlobManifest, ChunkDecoder, Cid, DataKey, StoredManifest};
+use basalt_core::{BlobManifest, CheckedShard, ChunkDecoder, Cid, DataKey, StoredManifest};
 use futures::stream::{FuturesUnordered, StreamExt};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -153,7 +153,7 @@ pub async fn get<W: Write + Send + 'static>(
         let (w, len) = tokio::task::spawn_blocking(move || -> Result<(W, u64), GetError> {
             let mut w = w.expect("the writer is put back after every chunk");
             let mut decoder = ChunkDecoder::new(&manifest, key.as_ref())?;
-            let decoded = decoder.decode_chunk(fetched.chunk, fetched.shards)?;
+            let decoded = decoder.decode_checked(fetched.chunk, fetched.shards)?;
             w.write_all(&decoded.data)?;
             Ok((w, decoded.data.len() as u64))
         })
@@ -316,7 +316,7 @@ impl<T> Future for AbortOnDrop<T> {
 /// The shards of one chunk as fetched: k verified ones, the rest `None`.
 struct FetchedChunk {
     chunk: u32,
-    shards: Vec<Option<Vec<u8>>>,
+    shards: Vec<Option<CheckedShard>>,
     rejected: Vec<u16>,
     failed: usize,
 }
@@ -332,8 +332,7 @@ async fn fetch_chunk(
 ) -> Result<FetchedChunk, GetError> {
     let layout = manifest.layout();
     let (k, n) = (usize::from(layout.k()), usize::from(layout.total_shards()));
-    let verify = |j: u16, data: &[u8]| manifest.verify_shard(chunk, j, data);
-    let mut shards: Vec<Option<Vec<u8>>> = vec![None; n];
+    let mut shards: Vec<Option<CheckedShard>> = vec![None; n];
     let mut next = 0usize;
     let (mut good, mut failed, mut forbidden) = (0usize, 0usize, 0usize);
     let mut rejected = Vec::new();
@@ -341,11 +340,10 @@ async fn fetch_chunk(
     let mut in_flight = FuturesUnordered::new();
     let launch = |j: usize| {
         let node = holders[j].clone();
-        let cid = *cid;
         let timeout = options.shard_timeout;
         async move {
             let result = match node {
-                Some(node) => node.get_shard(&cid, chunk, j as u16, timeout).await,
+                Some(node) => node.get_shard(manifest, chunk, j as u16, timeout).await,
                 None => Err(NodeError::BadAnswer {
                     url: "(none)".into(),
                     why: format!("shard {j}'s provider has no registered endpoint"),
@@ -365,12 +363,12 @@ async fn fetch_chunk(
             done = in_flight.next() => {
                 let Some((j, result)) = done else { break };
                 match result {
-                    Ok((_, data)) if verify(j as u16, &data) => {
-                        shards[j] = Some(data);
+                    Ok(checked) => {
+                        shards[j] = Some(checked);
                         good += 1;
                         continue;
                     }
-                    Ok(_) => rejected.push(j as u16),
+                    Err(e) if e.is_corrupt() => rejected.push(j as u16),
                     Err(e) => {
                         failed += 1;
                         forbidden += usize::from(e.is_forbidden());

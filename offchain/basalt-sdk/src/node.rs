@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use basalt_core::{Cid, Receipt, RequestAuth, ShardHeader, HEADER_LEN};
+use basalt_core::{BlobManifest, CheckedShard, Cid, Receipt, RequestAuth, ShardHeader, HEADER_LEN};
 use bytes::Bytes;
 use ed25519_dalek::SigningKey;
 use rand_core::{OsRng, RngCore};
@@ -29,12 +29,20 @@ pub enum NodeError {
     /// The node answered success with something that does not check out.
     #[error("storage node {url} sent a bad answer: {why}")]
     BadAnswer { url: String, why: String },
+    /// The node sent data that is not the committed shard (wrong length or Merkle root).
+    #[error("storage node {url} sent corrupt data for chunk {chunk} shard {shard}")]
+    CorruptShard { url: String, chunk: u32, shard: u16 },
 }
 
 impl NodeError {
     /// 404: the node does not hold it.
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::Refused { status, .. } if *status == StatusCode::NOT_FOUND)
+    }
+
+    /// The node sent data that does not match the blob's commitment.
+    pub fn is_corrupt(&self) -> bool {
+        matches!(self, Self::CorruptShard { .. })
     }
 
     /// 403: the chain's ACL does not let this key read.
@@ -214,33 +222,38 @@ impl NodeClient {
         Ok(receipt)
     }
 
-    /// Fetches one shard: its header and data, the data checked against the header's root.
-    /// The caller still checks the root against the blob's manifest.
+    /// Fetches one shard of `manifest`'s blob and checks its data against the manifest's
+    /// commitment, the only root that counts (the node's header is not trusted for it).
     ///
     /// # Errors
     ///
-    /// [`NodeError`]; [`NodeError::BadAnswer`] for a malformed or mismatched shard.
+    /// [`NodeError`]; [`NodeError::CorruptShard`] when the data is not the committed shard,
+    /// [`NodeError::BadAnswer`] for a malformed answer or another shard's header.
     pub async fn get_shard(
         &self,
-        blob: &Cid,
+        manifest: &BlobManifest,
         chunk: u32,
         shard: u16,
         timeout: Duration,
-    ) -> Result<(ShardHeader, Vec<u8>), NodeError> {
+    ) -> Result<CheckedShard, NodeError> {
+        let blob = manifest.cid;
         let path = format!("/v1/shards/{blob}/{chunk}/{shard}");
         let response = self.send(Method::GET, &path, Vec::new(), timeout).await?;
         let mut body = self.bytes(response).await?;
-        let (header, data) = ShardHeader::decode(&body).map_err(|e| self.bad(e.to_string()))?;
-        if header.blob != *blob || header.chunk != chunk || header.shard != shard {
+        let (header, _) = ShardHeader::decode(&body).map_err(|e| self.bad(e.to_string()))?;
+        if header.blob != blob || header.chunk != chunk || header.shard != shard {
             return Err(self.bad(format!(
                 "asked for {blob}/{chunk}/{shard}, got another shard"
             )));
         }
-        header
-            .verify_data(data)
-            .map_err(|e| self.bad(e.to_string()))?;
         body.drain(..HEADER_LEN);
-        Ok((header, body))
+        manifest
+            .check_shard(chunk, shard, body)
+            .map_err(|_| NodeError::CorruptShard {
+                url: self.url.clone(),
+                chunk,
+                shard,
+            })
     }
 
     /// Stores a blob's manifest (encoded `basalt_core::StoredManifest`).

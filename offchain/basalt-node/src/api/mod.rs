@@ -18,6 +18,7 @@
 //! `/health` and `/metrics` is signed (see `basalt_core::auth`); errors are JSON
 //! `{"error": code, "message": text}`.
 
+mod body;
 mod error;
 mod manifests;
 mod ops;

@@ -3,16 +3,17 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use basalt_core::{ShardHeader, HEADER_LEN};
 
+use super::body::octet_pieces;
 use super::{
-    authorize_blob_read, blocking, caller, counted, octet_stream, parse_cid, put_status, read_body,
-    ApiError, Node,
+    authorize_blob_read, blocking, caller, counted, parse_cid, put_status, read_body, ApiError,
+    Node,
 };
 use crate::auth::now_ms;
 use crate::store::{Lookup, PutOutcome, ShardKey, ShardUpload};
@@ -154,10 +155,10 @@ async fn get_inner(
         }
     };
     let total = u64::from(shard.header.shard_len());
+    let (head, data) = shard.into_parts();
     if let Some(range) = headers.get(header::RANGE) {
         let (start, end) = parse_range(range, total)?;
-        let from = HEADER_LEN + start as usize;
-        let slice = Bytes::from(shard.into_body()).slice(from..=HEADER_LEN + end as usize);
+        let slice = data.slice(start as usize..=end as usize);
         node.metrics.bytes_out.inc_by(slice.len() as u64);
         let content_range = format!("bytes {start}-{end}/{total}");
         return Ok((
@@ -168,7 +169,7 @@ async fn get_inner(
             .into_response());
     }
     node.metrics.bytes_out.inc_by(total);
-    Ok(octet_stream(shard.into_body()))
+    Ok(octet_pieces([head, data]))
 }
 
 /// Parses one `bytes=` range over a body of `total` bytes into inclusive bounds.

@@ -33,14 +33,17 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use basalt_core::proof::Hash;
 use basalt_core::{Cid, HeaderError, MerkleTree, ShardHeader, HEADER_LEN};
+use bytes::Bytes;
 mod manifest;
+mod pinned;
 mod upload;
 
 pub use manifest::ManifestRecord;
+use pinned::PinnedValue;
 pub use upload::ShardUpload;
 
 use rocksdb::{
@@ -153,20 +156,21 @@ pub struct StoredShard {
     pub header: ShardHeader,
     pub uploader: [u8; 32],
     pub stored_at_ms: u64,
-    // INV: body = header.encode() ‖ data, in one buffer so that serving it whole costs no
-    // second copy.
-    body: Vec<u8>,
+    // INV: head = header.encode(); head ‖ data passed the record's integrity check when read.
+    // `data` is RocksDB's own buffer, still pinned: serving it costs no copy.
+    head: Bytes,
+    data: Bytes,
 }
 
 impl StoredShard {
-    /// Header ‖ data: what `GET` returns.
-    pub fn into_body(self) -> Vec<u8> {
-        self.body
+    /// The encoded header and the data: `GET` returns the two back to back.
+    pub fn into_parts(self) -> (Bytes, Bytes) {
+        (self.head, self.data)
     }
 
     /// The shard data.
     pub fn data(&self) -> &[u8] {
-        &self.body[HEADER_LEN..]
+        &self.data
     }
 }
 
@@ -220,7 +224,8 @@ struct ParsedMeta {
 
 /// The RocksDB-backed shard store. Every method blocks: call it from a blocking thread.
 pub struct ShardStore {
-    db: DB,
+    // Shared with the pinned values a read hands out (`PinnedValue`), which borrow from it.
+    db: Arc<DB>,
     sync: SyncPolicy,
     capacity: u64,
     // INV: used == sum of shard_len over every record in `meta`, plus the length of every
@@ -267,7 +272,7 @@ impl ShardStore {
             ColumnFamilyDescriptor::new(CF_REPAIR, small_opts.clone()),
             ColumnFamilyDescriptor::new(CF_MANIFESTS, small_opts),
         ];
-        let db = DB::open_cf_descriptors(&db_opts, dir, cfs)?;
+        let db = Arc::new(DB::open_cf_descriptors(&db_opts, dir, cfs)?);
         let store = Self {
             db,
             sync,
@@ -479,21 +484,21 @@ impl ShardStore {
         if !read_now(&uploader) {
             return Ok(Lookup::Withheld { header, uploader });
         }
-        let mut body = Vec::with_capacity(HEADER_LEN + header.shard_len() as usize);
-        body.extend_from_slice(&meta[..HEADER_LEN]);
-        let data = self
-            .db
-            .get_pinned_cf(self.cf(CF_SHARDS), k)
+        let head = &meta[..HEADER_LEN];
+        let data = PinnedValue::read(Arc::clone(&self.db), CF_SHARDS, &k)
             .map_err(|e| self.engine_error(key, e))?
             .ok_or_else(|| self.corrupt(key, "metadata present but shard data missing"))?;
-        body.extend_from_slice(&data);
-        drop(data); // release RocksDB's pin before hashing
+        // The digest covers header ‖ data; hashed in place, from RocksDB's buffer.
         let checked = match digest {
-            Some(digest) if blake3::hash(&body).as_bytes() == &digest => Ok(()),
-            Some(_) => Err("BLAKE3 digest of header and data does not match".to_string()),
-            None => header
-                .verify_data(&body[HEADER_LEN..])
-                .map_err(|e| e.to_string()),
+            Some(digest) => {
+                let mut hasher = blake3::Hasher::new();
+                hasher.update(head);
+                hasher.update(data.as_ref());
+                (hasher.finalize().as_bytes() == &digest)
+                    .then_some(())
+                    .ok_or_else(|| "BLAKE3 digest of header and data does not match".to_string())
+            }
+            None => header.verify_data(data.as_ref()).map_err(|e| e.to_string()),
         };
         if let Err(why) = checked {
             return Err(self.corrupt(key, &why));
@@ -502,7 +507,8 @@ impl ShardStore {
             header,
             uploader,
             stored_at_ms,
-            body,
+            head: Bytes::copy_from_slice(head),
+            data: Bytes::from_owner(data),
         }))
     }
 

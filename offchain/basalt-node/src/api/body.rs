@@ -6,7 +6,6 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
@@ -49,18 +48,6 @@ impl Body for Pieces {
     fn size_hint(&self) -> SizeHint {
         SizeHint::with_exact(self.remaining)
     }
-}
-
-/// `application/octet-stream` response made of `pieces`.
-pub fn octet_pieces(pieces: impl IntoIterator<Item = Bytes>) -> Response {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("application/octet-stream"),
-        )],
-        axum::body::Body::new(Pieces::new(pieces)),
-    )
-        .into_response()
 }
 
 #[cfg(test)]

@@ -214,7 +214,7 @@ fn put_status(outcome: PutOutcome) -> StatusCode {
 }
 
 /// A binary body.
-fn octet_stream(body: Vec<u8>) -> Response {
+fn octet_stream(body: impl IntoResponse) -> Response {
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use basalt_core::{ShardHeader, HEADER_LEN};
 
-use super::body::octet_pieces;
+use super::body::Pieces;
 use super::{
-    authorize_blob_read, blocking, caller, counted, parse_cid, put_status, read_body, ApiError,
-    Node,
+    authorize_blob_read, blocking, caller, counted, octet_stream, parse_cid, put_status, read_body,
+    ApiError, Node,
 };
 use crate::auth::now_ms;
 use crate::store::{Lookup, PutOutcome, ShardKey, ShardUpload};
@@ -169,7 +169,7 @@ async fn get_inner(
             .into_response());
     }
     node.metrics.bytes_out.inc_by(total);
-    Ok(octet_pieces([head, data]))
+    Ok(octet_stream(Body::new(Pieces::new([head, data]))))
 }
 
 /// Parses one `bytes=` range over a body of `total` bytes into inclusive bounds.

@@ -12,17 +12,16 @@ use http_body::{Body, Frame, SizeHint};
 /// Buffers sent in order as one body of known length.
 #[derive(Debug)]
 pub struct Pieces {
-    // INV: remaining = sum of the lengths of `pieces`; no piece is empty.
+    // INV: no piece is empty, so the body has ended exactly when none is left.
     pieces: VecDeque<Bytes>,
-    remaining: u64,
 }
 
 impl Pieces {
     /// A body of `pieces`, in order.
     pub fn new(pieces: impl IntoIterator<Item = Bytes>) -> Self {
-        let pieces: VecDeque<Bytes> = pieces.into_iter().filter(|p| !p.is_empty()).collect();
-        let remaining = pieces.iter().map(|p| p.len() as u64).sum();
-        Self { pieces, remaining }
+        Self {
+            pieces: pieces.into_iter().filter(|p| !p.is_empty()).collect(),
+        }
     }
 }
 
@@ -34,11 +33,7 @@ impl Body for Pieces {
         mut self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let next = self.pieces.pop_front();
-        if let Some(piece) = &next {
-            self.remaining -= piece.len() as u64;
-        }
-        Poll::Ready(next.map(|piece| Ok(Frame::data(piece))))
+        Poll::Ready(self.pieces.pop_front().map(|piece| Ok(Frame::data(piece))))
     }
 
     fn is_end_stream(&self) -> bool {
@@ -46,7 +41,7 @@ impl Body for Pieces {
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.remaining)
+        SizeHint::with_exact(self.pieces.iter().map(|p| p.len() as u64).sum())
     }
 }
 

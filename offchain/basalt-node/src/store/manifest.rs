@@ -74,7 +74,7 @@ impl ShardStore {
         let mut record = Vec::with_capacity(UPLOADER_LEN + bytes.len());
         record.extend_from_slice(&uploader);
         record.extend_from_slice(bytes);
-        let mut batch = WriteBatch::default();
+        let mut batch = super::batch_with_room_for(record.len());
         batch.put_cf(self.cf(CF_MANIFESTS), blob.digest(), &record);
         self.index_blob(&mut batch, blob, uploader, now_ms)?;
         if let Err(e) = self.db.write_opt(batch, &self.write_options()) {

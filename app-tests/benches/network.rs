@@ -130,6 +130,10 @@ async fn main() -> Result<()> {
     };
     let data = random_bytes(size);
 
+    // Start from no dirty pages in the OS cache, so that an earlier run's unwritten pages do
+    // not throttle this one's writes to the disk's speed.
+    let synced = std::process::Command::new("sync").status()?;
+    ensure!(synced.success(), "sync(1) failed: {synced}");
     let put = t.put(&wallet, data.clone(), &options).await?;
     let out = SharedBuf::default();
     let get = basalt_sdk::get(

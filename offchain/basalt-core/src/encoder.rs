@@ -239,6 +239,8 @@ impl<R: Read> BlobEncoder<R> {
         let shard_len = self.layout.shard_len(index) as usize;
         let mut buf = vec![0u8; n * shard_len];
         self.read_sealed(index, &mut buf)?;
+        self.cid
+            .update(&buf[..self.layout.chunk_len(index) as usize]);
         self.codec.encode(&mut buf, shard_len)?;
         let leaf_size = self.layout.leaf_size() as usize;
         let roots: Vec<Hash> = buf
@@ -260,18 +262,49 @@ impl<R: Read> BlobEncoder<R> {
     /// shard header before the first shard is sent. Sealing is deterministic for a given
     /// key, so a second encoder over the same input and key produces the same CID.
     ///
+    /// Runs on two threads: this one reads and seals chunk `i + 1` while a second hashes
+    /// chunk `i`. Nothing else can start before this pass ends, and on one thread it left
+    /// the second core idle: reading, AES-GCM and BLAKE3 took about a third of the pass each
+    /// (perf, 1 GiB put through the local network), so the pass now takes about as long as
+    /// reading and sealing alone. Three chunk buffers at most are alive at once.
+    ///
     /// # Errors
     ///
     /// As [`BlobEncoder::next_chunk`] and [`BlobEncoder::finish`].
     pub fn into_cid(mut self) -> Result<Cid, EncodeError> {
-        let mut buf = Vec::new();
-        while self.next < self.layout.chunk_count() {
-            buf.resize(self.layout.chunk_len(self.next) as usize, 0);
-            self.read_sealed(self.next, &mut buf)?;
-            self.next += 1;
-        }
-        self.check_input_ended()?;
-        Ok(self.cid.finish())
+        let mut cid = std::mem::take(&mut self.cid);
+        let chunks = self.layout.chunk_count();
+        std::thread::scope(|scope| {
+            // INV: at most one sealed chunk waits in `full` and one is being hashed, so with
+            // the one being sealed, at most three buffers exist.
+            let (full, to_hash) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+            let (recycle, hashed) = std::sync::mpsc::channel::<Vec<u8>>();
+            let hashing = scope.spawn(move || {
+                for buf in to_hash {
+                    cid.update(&buf);
+                    // The sealer may have stopped on an error: then nobody takes it back.
+                    let _ = recycle.send(buf);
+                }
+                cid
+            });
+            let sealing = (|| {
+                while self.next < chunks {
+                    let mut buf = hashed.try_recv().unwrap_or_default();
+                    buf.resize(self.layout.chunk_len(self.next) as usize, 0);
+                    self.read_sealed(self.next, &mut buf)?;
+                    self.next += 1;
+                    if full.send(buf).is_err() {
+                        break; // the hashing thread panicked; joining it below says so
+                    }
+                }
+                self.check_input_ended()
+            })();
+            drop(full);
+            let cid = hashing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            sealing.map(|()| cid.finish())
+        })
     }
 
     /// Checks the input ended where announced and returns the manifest.
@@ -297,7 +330,8 @@ impl<R: Read> BlobEncoder<R> {
     }
 
     /// Reads chunk `index`'s plaintext into the front of `buf` (at least the chunk's
-    /// length), seals it in place when encrypting, and adds the stored bytes to the CID.
+    /// length) and seals it in place when encrypting: `buf[..chunk_len]` is then the stored
+    /// bytes, which the caller adds to the CID.
     fn read_sealed(&mut self, index: u32, buf: &mut [u8]) -> Result<(), EncodeError> {
         let chunk_len = self.layout.chunk_len(index) as usize;
         let plain_len = if self.cipher.is_some() {
@@ -312,7 +346,6 @@ impl<R: Read> BlobEncoder<R> {
                 .seal_in_place(index, last, &mut buf[..chunk_len])
                 .expect("chunk_len includes the tag");
         }
-        self.cid.update(&buf[..chunk_len]);
         Ok(())
     }
 

@@ -193,9 +193,15 @@ fn cid_pass_matches_the_full_encode() -> anyhow::Result<()> {
     let data = bytes(70_001, 3);
     let key = DataKey::from_bytes(&[4; DataKey::LEN]);
     for key in [None, Some(&key)] {
+        // Empty, one byte, one chunk exactly, several chunks with a short last one (the
+        // pass recycles its buffers across chunks of different lengths).
+        for len in [0, 1, 8192, 8192 * 3, data.len()] {
+            let part = &data[..len];
+            let full = basalt_core::encode_blob(part, 8192, 3, 2, key, |_| {})?;
+            let cid = BlobEncoder::new(part, len as u64, 8192, 3, 2, key)?.into_cid()?;
+            assert_eq!(cid, full.cid, "{len} bytes, encrypted: {}", key.is_some());
+        }
         let full = basalt_core::encode_blob(&data, 8192, 3, 2, key, |_| {})?;
-        let cid = BlobEncoder::new(&data[..], data.len() as u64, 8192, 3, 2, key)?.into_cid()?;
-        assert_eq!(cid, full.cid);
         let mut changed = data.clone();
         changed[40_000] ^= 1;
         let other =
@@ -206,6 +212,11 @@ fn cid_pass_matches_the_full_encode() -> anyhow::Result<()> {
     assert!(matches!(
         short,
         Err(basalt_core::EncodeError::Truncated { .. })
+    ));
+    let long = BlobEncoder::new(&data[..], 50_000, 8192, 3, 2, None)?.into_cid();
+    assert!(matches!(
+        long,
+        Err(basalt_core::EncodeError::TrailingData { expected: 50_000 })
     ));
     Ok(())
 }

@@ -63,6 +63,9 @@ const META_LEN_NO_DIGEST: usize = HEADER_LEN + 32 + 8;
 /// Puts of the same key are serialized on one of this many locks; different keys mostly
 /// proceed in parallel, so RocksDB can group-commit their WAL syncs.
 const LOCK_STRIPES: usize = 64;
+/// The write-ahead log's total size, past which the small column families are flushed so
+/// old WAL files can go (see [`ShardStore::open`]). Four `shards` memtables' worth.
+const MAX_TOTAL_WAL_BYTES: u64 = 256 << 20;
 /// Room a write batch needs beyond its values: the 12-byte batch header, and per record a
 /// tag, a column family id, two varint lengths and a key of at most 38 bytes, for the at
 /// most four records a put writes (the blob index entry's 40-byte value included).
@@ -256,6 +259,13 @@ impl ShardStore {
         // acknowledged after that point would otherwise vanish without a trace.
         db_opts.set_wal_recovery_mode(rocksdb::DBRecoveryMode::AbsoluteConsistency);
         db_opts.set_paranoid_checks(true);
+        // A WAL file is deleted only once every column family with records in it has
+        // flushed them. The small families (`meta`, `blobs`, ...) take a few hundred bytes
+        // per shard and never fill a memtable, so without this bound every WAL stayed until
+        // RocksDB's default limit of 4 x the total memtable budget (2.5 GB here): the node
+        // kept a second copy of its last 2.5 GB of shards and replayed all of it on every
+        // start. Past the bound, RocksDB flushes the families that hold the oldest WAL.
+        db_opts.set_max_total_wal_size(MAX_TOTAL_WAL_BYTES);
 
         let mut shard_opts = Options::default();
         shard_opts.set_enable_blob_files(true);
@@ -831,6 +841,43 @@ mod tests {
             store.put(&ShardUpload::new(&all[2].0, &bad), [1; 32], 7),
             Err(StoreError::Invalid(_))
         ));
+        Ok(())
+    }
+
+    /// Sum of the sizes of the WAL files (`*.log`) in `dir`.
+    fn wal_bytes(dir: &Path) -> std::io::Result<u64> {
+        let mut total = 0;
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.path().extension().is_some_and(|e| e == "log") {
+                total += entry.metadata()?.len();
+            }
+        }
+        Ok(total)
+    }
+
+    #[test]
+    fn old_write_ahead_logs_are_deleted_past_the_bound() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store = open(dir.path(), u64::MAX);
+        // 240 MB of data in RS(10, 4): 336 MB of shards, more than the bound.
+        let (_, all) = shards(240 << 20, 4 << 20, 10, 4);
+        let written: u64 = all.iter().map(|(_, d)| d.len() as u64).sum();
+        for (h, d) in &all {
+            store.put(&ShardUpload::new(h, d), [1; 32], 5)?;
+        }
+        let wal = wal_bytes(dir.path())?;
+        assert!(written > MAX_TOTAL_WAL_BYTES, "{written}");
+        // The bound, plus the WAL file being written when the flush it triggered began.
+        assert!(
+            wal <= MAX_TOTAL_WAL_BYTES + (64 << 20),
+            "{wal} bytes of WAL after {written} bytes of shards"
+        );
+        drop(store);
+        let store = open(dir.path(), u64::MAX);
+        assert_eq!(store.usage().shards, all.len() as u64);
+        let (h, d) = &all[0];
+        assert_eq!(store.get(&ShardKey::of(h))?.expect("stored").data(), d);
         Ok(())
     }
 

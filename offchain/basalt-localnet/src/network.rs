@@ -22,7 +22,7 @@ use solana_signer::Signer;
 use crate::bootstrap::{self, load_or_create_keypair, NetworkKeys, NetworkParams, SOL, TOKEN};
 use crate::chain::{ChainOptions, LocalChain};
 use crate::indexer::{Database, IndexerProcess};
-use crate::nodes::{node_binary, NodeProcess, NodeSettings};
+use crate::nodes::{node_binary, threads_per_node, NodeProcess, NodeSettings};
 
 /// Name of the file the CLI reads to find a local network.
 pub const INFO_FILE: &str = "localnet.json";
@@ -180,6 +180,11 @@ impl Localnet {
         }
 
         let binary = node_binary()?;
+        let settings = NodeSettings {
+            worker_threads: (options.node_settings.worker_threads)
+                .or_else(|| Some(threads_per_node(options.nodes))),
+            ..options.node_settings.clone()
+        };
         let mut nodes = Vec::with_capacity(options.nodes);
         let mut infos = Vec::with_capacity(options.nodes);
         for i in 0..options.nodes {
@@ -197,13 +202,7 @@ impl Localnet {
                 Some(p) => p,
                 None => free_port()?,
             };
-            let node = NodeProcess::start(
-                &binary,
-                &node_dir,
-                port,
-                chain.rpc_url(),
-                &options.node_settings,
-            )?;
+            let node = NodeProcess::start(&binary, &node_dir, port, chain.rpc_url(), &settings)?;
             if node.address != identity.pubkey().to_string() {
                 bail!(
                     "node {i} runs as {}, but its identity file holds {}",

@@ -23,6 +23,17 @@ pub struct NodeSettings {
     pub gc_interval_secs: u64,
     /// How long shards of a never-registered blob are kept.
     pub pending_grace_secs: u64,
+    /// Request-serving threads per node; `None` gives each node its share of the cores
+    /// ([`threads_per_node`]).
+    pub worker_threads: Option<usize>,
+}
+
+/// Each of `nodes` nodes' share of this machine's cores, at least one: nodes that all run
+/// one thread per core on a shared machine spend their time switching between threads
+/// (see `basalt_node::config::NodeConfig::worker_threads` for the measurement).
+pub fn threads_per_node(nodes: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    (cores / nodes.max(1)).max(1)
 }
 
 impl Default for NodeSettings {
@@ -33,6 +44,7 @@ impl Default for NodeSettings {
             acl_cache_ms: 500,
             gc_interval_secs: 10,
             pending_grace_secs: 600,
+            worker_threads: None,
         }
     }
 }
@@ -80,6 +92,11 @@ impl NodeProcess {
                 "--pending-grace-secs",
                 &settings.pending_grace_secs.to_string(),
             ])
+            .args(
+                settings
+                    .worker_threads
+                    .map(|n| format!("--worker-threads={n}")),
+            )
             .env(
                 "RUST_LOG",
                 std::env::var("BASALT_NODE_LOG").unwrap_or_else(|_| "info".into()),

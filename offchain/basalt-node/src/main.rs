@@ -3,8 +3,7 @@
 use anyhow::Result;
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -12,13 +11,22 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let config = basalt_node::config::Cli::parse().resolve()?;
-    basalt_node::serve(config, shutdown_signal(), |addr, key| {
-        let address = basalt_node::identity::address(&key.verifying_key().to_bytes());
-        // One line on stdout that scripts (and the localnet) read to find the node.
-        println!("basalt-node listening on {addr} as {address}");
-        tracing::info!(%addr, %address, "serving");
-    })
-    .await
+    // Built by hand rather than by `#[tokio::main]`: the thread count is configuration.
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    if let Some(threads) = config.worker_threads {
+        runtime.worker_threads(threads);
+    }
+    runtime.build()?.block_on(basalt_node::serve(
+        config,
+        shutdown_signal(),
+        |addr, key| {
+            let address = basalt_node::identity::address(&key.verifying_key().to_bytes());
+            // One line on stdout that scripts (and the localnet) read to find the node.
+            println!("basalt-node listening on {addr} as {address}");
+            tracing::info!(%addr, %address, "serving");
+        },
+    ))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -181,8 +181,10 @@ impl Localnet {
 
         let binary = node_binary()?;
         let settings = NodeSettings {
-            worker_threads: (options.node_settings.worker_threads)
-                .or_else(|| Some(threads_per_node(options.nodes))),
+            worker_threads: Some(
+                (options.node_settings.worker_threads)
+                    .unwrap_or_else(|| threads_per_node(options.nodes)),
+            ),
             ..options.node_settings.clone()
         };
         let mut nodes = Vec::with_capacity(options.nodes);

@@ -143,8 +143,8 @@ pub struct Cli {
     #[arg(long, env = "BASALT_NODE_PENDING_GRACE_SECS")]
     pub pending_grace_secs: Option<u64>,
     /// Request-serving threads (default: one per core).
-    #[arg(long, env = "BASALT_NODE_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..))]
-    pub worker_threads: Option<u16>,
+    #[arg(long, env = "BASALT_NODE_WORKER_THREADS")]
+    pub worker_threads: Option<usize>,
 }
 
 impl Cli {
@@ -186,7 +186,7 @@ impl Cli {
             c.near_contract = Some(contract);
         }
         if let Some(threads) = self.worker_threads {
-            c.worker_threads = Some(usize::from(threads));
+            c.worker_threads = Some(threads);
         }
         if c.worker_threads == Some(0) {
             anyhow::bail!("worker_threads must be at least 1");
@@ -229,12 +229,14 @@ mod tests {
         );
         let flag = Cli::try_parse_from([&file_only[..], &["--worker-threads", "1"]].concat())?;
         assert_eq!(flag.resolve()?.worker_threads, Some(1));
-        assert!(Cli::try_parse_from(["basalt-node", "--worker-threads", "0"]).is_err());
         std::fs::write(&path, "worker_threads = 0\n")?;
-        let err = Cli::try_parse_from(file_only)?
-            .resolve()
-            .expect_err("zero threads");
-        assert!(format!("{err:#}").contains("worker_threads"), "{err:#}");
+        for zero in [
+            Cli::try_parse_from(file_only)?,
+            Cli::try_parse_from(["basalt-node", "--worker-threads", "0"])?,
+        ] {
+            let err = zero.resolve().expect_err("zero threads");
+            assert!(format!("{err:#}").contains("worker_threads"), "{err:#}");
+        }
 
         std::fs::write(&path, "capacty = 1\n")?;
         let err = Cli::try_parse_from(["basalt-node", "--config", path.to_str().expect("utf-8")])?

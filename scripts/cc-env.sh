@@ -1,4 +1,4 @@
-# Sourced by scripts/test.sh and .ci/run (not run): routes C/C++ compiles through ccache.
+# Sourced by scripts/test.sh, scripts/demo.sh and .ci/run (not run): routes C/C++ compiles through ccache.
 #
 # Why: `cargo test` and `cargo clippy` each run librocksdb-sys's build script (their host
 # units are fingerprinted differently), so the 329 RocksDB C++ objects were compiled twice in

@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The same C/C++ environment as scripts/test.sh (ccache, and the CRC32C instructions for
+# RocksDB): with another CC or CXXFLAGS, librocksdb-sys's build script compiles RocksDB
+# again, and everything above it is rebuilt, each time one follows the other.
+. scripts/cc-env.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/basalt-target}"
 # Build both binaries (the demo starts `basalt-node` processes found next to `basalt`).
 # --all-targets resolves features exactly as scripts/test.sh does, so the two share one

@@ -164,16 +164,16 @@ pub struct StoredShard {
     pub header: ShardHeader,
     pub uploader: [u8; 32],
     pub stored_at_ms: u64,
-    // INV: head = header.encode(); head ‖ data passed the record's integrity check when read.
-    // `data` is RocksDB's own buffer, still pinned: serving it costs no copy.
-    head: Bytes,
+    // INV: header.encode() ‖ data passed the record's integrity check when read (the stored
+    // header bytes are that encoding: it is canonical). `data` is RocksDB's own buffer,
+    // still pinned: serving it costs no copy.
     data: Bytes,
 }
 
 impl StoredShard {
     /// The encoded header and the data: `GET` returns the two back to back.
     pub fn into_parts(self) -> (Bytes, Bytes) {
-        (self.head, self.data)
+        (Bytes::copy_from_slice(&self.header.encode()), self.data)
     }
 
     /// The shard data.
@@ -552,7 +552,6 @@ impl ShardStore {
             header,
             uploader,
             stored_at_ms,
-            head: Bytes::copy_from_slice(head),
             data: Bytes::from_owner(data),
         }))
     }

@@ -260,13 +260,20 @@ impl<'a> ChunkDecoder<'a> {
                 missing,
             });
         }
-        self.codec.reconstruct_data(&mut shards, shard_len)?;
-        let chunk_len = layout.chunk_len(chunk) as usize;
-        let mut data = Vec::with_capacity(k * shard_len);
-        for shard in shards.iter().take(k) {
-            data.extend_from_slice(shard.as_deref().expect("data shards restored"));
+        // The data shards back to back, each copied once: restored ones straight from the
+        // erasure library's buffer, then the ones that were present from their slots.
+        let present: Vec<bool> = shards[..k].iter().map(Option::is_some).collect();
+        let mut data = vec![0u8; k * shard_len];
+        self.codec
+            .reconstruct_data_with(&mut shards, shard_len, |index, restored| {
+                data[index * shard_len..(index + 1) * shard_len].copy_from_slice(restored);
+            })?;
+        for ((dst, shard), present) in data.chunks_exact_mut(shard_len).zip(&shards).zip(present) {
+            if let (true, Some(shard)) = (present, shard) {
+                dst.copy_from_slice(shard);
+            }
         }
-        data.truncate(chunk_len);
+        data.truncate(layout.chunk_len(chunk) as usize);
         Ok(data)
     }
 

@@ -6,11 +6,16 @@
 //! kernels in C) for narrow codes such as RS(10, 4) and RS(20, 10); reed-solomon-simd
 //! (Leopard-style FFT over GF(2^16)) once the code is wide, and always above 256 shards.
 //!
-//! Both backends write parity straight into the caller's buffer; the only extra work on top
-//! of the libraries is reed-solomon-simd's parity copy-out, which its API requires.
+//! Both backends write parity straight into the caller's buffer. reed-solomon-erasure does so
+//! itself; reed-solomon-simd's encoder keeps parity in its own buffer, so where the code
+//! allows, its transform is run on the caller's buffer instead ([`parity_in_place`]), and
+//! otherwise parity is copied out.
 
+mod parity_in_place;
+
+use parity_in_place::ParityInPlace;
 use reed_solomon_erasure::galois_8::ReedSolomon as ClassicRs;
-use reed_solomon_simd::{ReedSolomonDecoder, ReedSolomonEncoder};
+use reed_solomon_simd::{DecoderResult, ReedSolomonDecoder, ReedSolomonEncoder};
 
 /// Which library codes a given (k, m).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,18 +28,19 @@ pub enum Backend {
 
 impl Backend {
     /// The library that codes RS(k, m), from `benches/erasure.rs` run on this machine kind
-    /// (one core, shards of a 4 MiB chunk; GiB/s of original data):
+    /// (one core, shards of a 4 MiB chunk; GiB/s of original data; first figure on an Intel
+    /// Xeon, second on an AMD EPYC Zen 4):
     ///
     /// | code | encode erasure / simd | decode (m lost) erasure / simd |
     /// |---|---|---|
-    /// | RS(10, 4) | 6.6 / 6.3 | 7.8 / 1.9 |
-    /// | RS(20, 10) | 3.1 / 4.5 | 3.1 / 0.7 |
-    /// | RS(32, 32) | 0.9 / 3.9 | 1.0 / 1.2 |
+    /// | RS(10, 4) | 6.6, 8.4 / 6.3, 9.3 | 7.8, 8.0 / 1.9, 2.1 |
+    /// | RS(20, 10) | 3.1, 3.2 / 4.5, 4.3 | 3.1, 3.4 / 0.7, 0.9 |
+    /// | RS(32, 32) | 0.9, 1.1 / 3.9, 4.7 | 1.0, 1.1 / 1.2, 1.3 |
     ///
     /// reed-solomon-erasure's cost grows with k * m and the FFT's with (k + m) log(k + m);
     /// reed-solomon-erasure decodes far faster until the code is wide, so it is kept while
-    /// k * m <= 512 even where reed-solomon-simd encodes faster (RS(20, 10)): a blob is
-    /// encoded once and decoded on every degraded read and repair.
+    /// k * m <= 512 even where reed-solomon-simd encodes faster (RS(20, 10), and RS(10, 4) on
+    /// Zen 4): a blob is encoded once and decoded on every degraded read and repair.
     ///
     /// # Format stability
     ///
@@ -90,6 +96,7 @@ enum Engine {
     // Boxed: each library's state is a kilobyte or more, built once per codec.
     Classic(Box<ClassicRs>),
     Simd {
+        in_place: Option<Box<ParityInPlace>>,
         encoder: Option<Box<ReedSolomonEncoder>>,
         decoder: Option<Box<ReedSolomonDecoder>>,
     },
@@ -128,6 +135,7 @@ impl ErasureCodec {
                     )));
                 }
                 Engine::Simd {
+                    in_place: None,
                     encoder: None,
                     decoder: None,
                 }
@@ -168,6 +176,12 @@ impl ErasureCodec {
                 let mut parity: Vec<&mut [u8]> = parity.chunks_exact_mut(shard_len).collect();
                 rs.encode_sep(&data, &mut parity)
                     .map_err(ErasureError::Classic)
+            }
+            Engine::Simd { in_place, .. } if ParityInPlace::applies(self.k, self.m, shard_len) => {
+                in_place
+                    .get_or_insert_with(|| Box::new(ParityInPlace::new()))
+                    .encode(data, parity, self.k, self.m, shard_len);
+                Ok(())
             }
             Engine::Simd { encoder, .. } => {
                 let encoder = match encoder {
@@ -210,32 +224,55 @@ impl ErasureCodec {
         if shards[..self.k].iter().all(Option::is_some) {
             return Ok(());
         }
+        let (k, m) = (self.k, self.m);
         match &mut self.engine {
             Engine::Classic(rs) => rs.reconstruct_data(shards).map_err(ErasureError::Classic),
             Engine::Simd { decoder, .. } => {
-                let decoder = match decoder {
-                    Some(dec) => {
-                        dec.reset(self.k, self.m, shard_len)?;
-                        dec
-                    }
-                    None => decoder.insert(Box::new(ReedSolomonDecoder::new(
-                        self.k, self.m, shard_len,
-                    )?)),
-                };
-                for (index, shard) in shards.iter().enumerate() {
-                    match shard {
-                        Some(s) if index < self.k => decoder.add_original_shard(index, s)?,
-                        Some(s) => decoder.add_recovery_shard(index - self.k, s)?,
-                        None => {}
-                    }
-                }
-                let result = decoder.decode()?;
+                let result = simd_decode(decoder, k, m, shards, shard_len)?;
                 for (index, restored) in result.restored_original_iter() {
                     shards[index] = Some(restored.to_vec());
                 }
                 Ok(())
             }
         }
+    }
+
+    /// Restores every missing data shard like [`ErasureCodec::reconstruct_data`], but lends
+    /// each one to `restored(index, bytes)` instead of storing it in its slot, so a caller
+    /// that assembles the data elsewhere copies it once. reed-solomon-simd lends them
+    /// straight from its own buffer and leaves the slots empty; reed-solomon-erasure restores
+    /// into the slots and lends them from there.
+    ///
+    /// # Errors
+    ///
+    /// As [`ErasureCodec::reconstruct_data`]; `restored` is not called on error.
+    pub fn reconstruct_data_with(
+        &mut self,
+        shards: &mut [Option<Vec<u8>>],
+        shard_len: usize,
+        mut restored: impl FnMut(usize, &[u8]),
+    ) -> Result<(), ErasureError> {
+        self.check_slots(shards, shard_len)?;
+        let (k, m) = (self.k, self.m);
+        let missing: Vec<usize> = (0..k).filter(|&i| shards[i].is_none()).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        match &mut self.engine {
+            Engine::Classic(rs) => {
+                rs.reconstruct_data(shards).map_err(ErasureError::Classic)?;
+                for index in missing {
+                    restored(index, shards[index].as_deref().expect("restored above"));
+                }
+            }
+            Engine::Simd { decoder, .. } => {
+                let result = simd_decode(decoder, k, m, shards, shard_len)?;
+                for (index, bytes) in result.restored_original_iter() {
+                    restored(index, bytes);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Restores every missing shard, data and parity (what repair needs).
@@ -298,4 +335,30 @@ impl ErasureCodec {
         }
         Ok(())
     }
+}
+
+/// Feeds the present shards to reed-solomon-simd's decoder (made on first use, reset after)
+/// and decodes; the result lends the restored data shards from the decoder's buffer.
+fn simd_decode<'a>(
+    decoder: &'a mut Option<Box<ReedSolomonDecoder>>,
+    k: usize,
+    m: usize,
+    shards: &[Option<Vec<u8>>],
+    shard_len: usize,
+) -> Result<DecoderResult<'a>, ErasureError> {
+    let decoder = match decoder {
+        Some(dec) => {
+            dec.reset(k, m, shard_len)?;
+            dec
+        }
+        None => decoder.insert(Box::new(ReedSolomonDecoder::new(k, m, shard_len)?)),
+    };
+    for (index, shard) in shards.iter().enumerate() {
+        match shard {
+            Some(s) if index < k => decoder.add_original_shard(index, s)?,
+            Some(s) => decoder.add_recovery_shard(index - k, s)?,
+            None => {}
+        }
+    }
+    Ok(decoder.decode()?)
 }

@@ -169,6 +169,48 @@ fn each_backend_restores_data_and_parity_after_losing_m() -> anyhow::Result<()> 
     Ok(())
 }
 
+/// `reconstruct_data_with` lends exactly the missing data shards, each once and restored,
+/// on both libraries, and with every data shard present it lends nothing.
+#[test]
+fn restored_shards_are_lent_once_each() -> anyhow::Result<()> {
+    for (k, m, backend) in [
+        (10, 4, Backend::Classic),
+        (10, 4, Backend::Simd),
+        (32, 32, Backend::Simd),
+    ] {
+        let (n, shard_len) = (usize::from(k + m), 512);
+        let mut codec = ErasureCodec::with_backend(k, m, backend)?;
+        let mut buf = bytes(n * shard_len, u64::from(k));
+        codec.encode(&mut buf, shard_len)?;
+        let full: Vec<Option<Vec<u8>>> = buf
+            .chunks_exact(shard_len)
+            .map(|s| Some(s.to_vec()))
+            .collect();
+
+        let mut lent = Vec::new();
+        let mut intact = full.clone();
+        codec.reconstruct_data_with(&mut intact, shard_len, |i, _| lent.push(i))?;
+        assert!(lent.is_empty(), "{backend:?}: nothing was missing");
+
+        // Lose m shards: the first data shard, the last one, and parity for the rest.
+        let lost: Vec<usize> = [0, usize::from(k) - 1]
+            .into_iter()
+            .chain(usize::from(k)..)
+            .take(usize::from(m))
+            .collect();
+        let mut shards = full.clone();
+        for &j in &lost {
+            shards[j] = None;
+        }
+        codec.reconstruct_data_with(&mut shards, shard_len, |i, restored| {
+            assert_eq!(Some(restored), full[i].as_deref(), "{backend:?} shard {i}");
+            lent.push(i);
+        })?;
+        assert_eq!(lent, [0, usize::from(k) - 1], "{backend:?}");
+    }
+    Ok(())
+}
+
 #[test]
 fn codes_above_256_shards_use_reed_solomon_simd() -> anyhow::Result<()> {
     let codec = ErasureCodec::new(200, 100)?;

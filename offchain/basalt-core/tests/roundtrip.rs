@@ -4,7 +4,9 @@ mod common;
 
 use std::io::Read;
 
-use basalt_core::{Backend, BlobReader, ChunkDecoder, DataKey, DecodeError, ErasureCodec};
+use basalt_core::{
+    Backend, BlobReader, ChunkDecoder, DataKey, DecodeError, ErasureCodec, ErasureError,
+};
 use common::{bytes, encode_to_memory};
 use proptest::prelude::*;
 
@@ -260,6 +262,20 @@ fn restored_shards_are_lent_once_each() -> anyhow::Result<()> {
             lent.push(i);
         })?;
         assert_eq!(lent, [0, usize::from(k) - 1], "{backend:?}");
+
+        // One shard more lost than the code tolerates: a typed error, and nothing lent.
+        let mut too_few = full.clone();
+        for slot in too_few.iter_mut().take(usize::from(m) + 1) {
+            *slot = None;
+        }
+        let result = codec.reconstruct_data_with(&mut too_few, shard_len, |i, _| {
+            panic!("{backend:?} lent shard {i} without enough shards to restore it")
+        });
+        assert!(
+            matches!(result, Err(ErasureError::NotEnoughShards { present, needed })
+                if present == usize::from(k) - 1 && needed == usize::from(k)),
+            "{backend:?}: {result:?}"
+        );
     }
     Ok(())
 }

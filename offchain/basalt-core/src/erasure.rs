@@ -10,9 +10,15 @@
 //! itself; reed-solomon-simd's encoder keeps parity in its own buffer, so where the code
 //! allows, its transform is run on the caller's buffer instead ([`parity_in_place`]), and
 //! otherwise parity is copied out.
+//!
+//! Where the CPU has GFNI and AVX-512, reed-solomon-erasure's code is computed with that
+//! instruction instead of the library's table kernels, 2.5-4x faster, with the library's
+//! own coefficients ([`gfni`]).
 
+mod gfni;
 mod parity_in_place;
 
+use gfni::ClassicGfni;
 use parity_in_place::ParityInPlace;
 use reed_solomon_erasure::galois_8::ReedSolomon as ClassicRs;
 use reed_solomon_simd::{DecoderResult, ReedSolomonDecoder, ReedSolomonEncoder};
@@ -41,6 +47,12 @@ impl Backend {
     /// reed-solomon-erasure decodes far faster until the code is wide, so it is kept while
     /// k * m <= 512 even where reed-solomon-simd encodes faster (RS(20, 10), and RS(10, 4) on
     /// Zen 4): a blob is encoded once and decoded on every degraded read and repair.
+    ///
+    /// Where the CPU has GFNI, the layer computes reed-solomon-erasure's code with it
+    /// ([`ErasureCodec::uses_gfni`]) and leaves both libraries behind on these codes: on the
+    /// Zen 4, RS(10, 4) encodes at 47.6 and decodes at 49.3 GiB/s, RS(20, 10) at 21.1 and
+    /// 21.0, against 11.6-12.1 and 5.5-7.0 GiB/s for the better library (a quieter hour
+    /// than the table above).
     ///
     /// # Format stability
     ///
@@ -94,7 +106,11 @@ pub struct ErasureCodec {
 
 enum Engine {
     // Boxed: each library's state is a kilobyte or more, built once per codec.
-    Classic(Box<ClassicRs>),
+    Classic {
+        rs: Box<ClassicRs>,
+        /// The same code on the GFNI kernel, where the CPU has it.
+        gfni: Option<Box<ClassicGfni>>,
+    },
     Simd {
         in_place: Option<Box<ParityInPlace>>,
         encoder: Option<Box<ReedSolomonEncoder>>,
@@ -125,9 +141,15 @@ impl ErasureCodec {
             )));
         }
         let engine = match backend {
-            Backend::Classic => Engine::Classic(Box::new(
-                ClassicRs::new(k, m).map_err(|e| ErasureError::Parameters(format!("{e:?}")))?,
-            )),
+            Backend::Classic => {
+                let rs =
+                    ClassicRs::new(k, m).map_err(|e| ErasureError::Parameters(format!("{e:?}")))?;
+                let gfni = ClassicGfni::new(&rs, k, m)?.map(Box::new);
+                Engine::Classic {
+                    rs: Box::new(rs),
+                    gfni,
+                }
+            }
             Backend::Simd => {
                 if !ReedSolomonEncoder::supports(k, m) {
                     return Err(ErasureError::Parameters(format!(
@@ -144,10 +166,27 @@ impl ErasureCodec {
         Ok(Self { k, m, engine })
     }
 
+    /// Whether reed-solomon-erasure's code runs on the GFNI kernel: where the CPU has it
+    /// (AVX-512 F/BW and GFNI) and [`ErasureCodec::without_gfni`] was not called.
+    pub fn uses_gfni(&self) -> bool {
+        matches!(self.engine, Engine::Classic { gfni: Some(_), .. })
+    }
+
+    /// The same coder on reed-solomon-erasure's own kernels even where the CPU has GFNI: the
+    /// bytes are the same, only slower (side-by-side measurements, and tests of the path
+    /// CPUs without GFNI take).
+    #[must_use]
+    pub fn without_gfni(mut self) -> Self {
+        if let Engine::Classic { gfni, .. } = &mut self.engine {
+            *gfni = None;
+        }
+        self
+    }
+
     /// The library in use.
     pub fn backend(&self) -> Backend {
         match self.engine {
-            Engine::Classic(_) => Backend::Classic,
+            Engine::Classic { .. } => Backend::Classic,
             Engine::Simd { .. } => Backend::Simd,
         }
     }
@@ -171,11 +210,18 @@ impl ErasureCodec {
         }
         let (data, parity) = shards.split_at_mut(self.k * shard_len);
         match &mut self.engine {
-            Engine::Classic(rs) => {
+            Engine::Classic { rs, gfni } => {
                 let data: Vec<&[u8]> = data.chunks_exact(shard_len).collect();
                 let mut parity: Vec<&mut [u8]> = parity.chunks_exact_mut(shard_len).collect();
-                rs.encode_sep(&data, &mut parity)
-                    .map_err(ErasureError::Classic)
+                match gfni {
+                    Some(gfni) => {
+                        gfni.encode(&data, &mut parity);
+                        Ok(())
+                    }
+                    None => rs
+                        .encode_sep(&data, &mut parity)
+                        .map_err(ErasureError::Classic),
+                }
             }
             Engine::Simd { in_place, .. } if ParityInPlace::applies(self.k, self.m, shard_len) => {
                 in_place
@@ -226,7 +272,22 @@ impl ErasureCodec {
         }
         let (k, m) = (self.k, self.m);
         match &mut self.engine {
-            Engine::Classic(rs) => rs.reconstruct_data(shards).map_err(ErasureError::Classic),
+            Engine::Classic {
+                rs,
+                gfni: Some(gfni),
+            } => {
+                let mut restored = Vec::new();
+                gfni.restore_data(rs, shards, shard_len, |index, bytes| {
+                    restored.push((index, bytes.to_vec()));
+                })?;
+                for (index, bytes) in restored {
+                    shards[index] = Some(bytes);
+                }
+                Ok(())
+            }
+            Engine::Classic { rs, gfni: None } => {
+                rs.reconstruct_data(shards).map_err(ErasureError::Classic)
+            }
             Engine::Simd { decoder, .. } => {
                 let result = simd_decode(decoder, k, m, shards, shard_len)?;
                 for (index, restored) in result.restored_original_iter() {
@@ -239,9 +300,9 @@ impl ErasureCodec {
 
     /// Restores every missing data shard like [`ErasureCodec::reconstruct_data`], but lends
     /// each one to `restored(index, bytes)` instead of storing it in its slot, so a caller
-    /// that assembles the data elsewhere copies it once. reed-solomon-simd lends them
-    /// straight from its own buffer and leaves the slots empty; reed-solomon-erasure restores
-    /// into the slots and lends them from there.
+    /// that assembles the data elsewhere copies it once. reed-solomon-simd and the GFNI
+    /// kernel lend them straight from their own buffer and leave the slots empty;
+    /// reed-solomon-erasure's own kernels restore into the slots and lend them from there.
     ///
     /// # Errors
     ///
@@ -259,7 +320,11 @@ impl ErasureCodec {
             return Ok(());
         }
         match &mut self.engine {
-            Engine::Classic(rs) => {
+            Engine::Classic {
+                rs,
+                gfni: Some(gfni),
+            } => gfni.restore_data(rs, shards, shard_len, restored)?,
+            Engine::Classic { rs, gfni: None } => {
                 rs.reconstruct_data(shards).map_err(ErasureError::Classic)?;
                 for index in missing {
                     restored(index, shards[index].as_deref().expect("restored above"));

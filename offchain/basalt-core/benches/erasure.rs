@@ -6,7 +6,7 @@
 mod support;
 
 use basalt_core::proof::layout::DEFAULT_CHUNK_SIZE;
-use basalt_core::{Backend, BlobLayout, ErasureCodec};
+use basalt_core::{Backend, BlobLayout, ClassicKernel, ErasureCodec};
 use criterion::{black_box, criterion_group, BenchmarkId, Criterion, Throughput};
 use reed_solomon_erasure::galois_8::ReedSolomon;
 use reed_solomon_simd::{ReedSolomonDecoder, ReedSolomonEncoder};
@@ -73,17 +73,38 @@ fn encode_contenders(case: &Case) -> Vec<Contender<'_>> {
             black_box(recovery);
         }
     }));
-    let mut codec = ErasureCodec::new(k as u16, m as u16).unwrap();
+    contenders.push(layer_encode(case, None));
+    contenders
+}
+
+/// The layer's coder for `case`, on `kernel` if given (reed-solomon-erasure codes only), else
+/// on the fastest this CPU runs.
+fn layer(case: &Case, kernel: Option<ClassicKernel>) -> ErasureCodec {
+    let codec = ErasureCodec::new(case.k as u16, case.m as u16).unwrap();
+    match kernel {
+        Some(kernel) => codec.on_kernel(kernel).unwrap(),
+        None => codec,
+    }
+}
+
+fn layer_name(codec: &ErasureCodec) -> String {
+    match codec.classic_kernel() {
+        Some(kernel) => format!("basalt ErasureCodec (Classic, {kernel:?} kernel)"),
+        None => format!("basalt ErasureCodec ({:?})", codec.backend()),
+    }
+}
+
+fn layer_encode(case: &Case, kernel: Option<ClassicKernel>) -> Contender<'_> {
+    let (k, m, len) = (case.k, case.m, case.shard_len);
+    let mut codec = layer(case, kernel);
     let mut buf = vec![0u8; (k + m) * len];
     for (dst, src) in buf.chunks_exact_mut(len).zip(&case.data) {
         dst.copy_from_slice(src);
     }
-    let name = format!("basalt ErasureCodec ({:?})", codec.backend());
-    contenders.push(Contender::new(name, move || {
+    Contender::new(layer_name(&codec), move || {
         codec.encode(&mut buf, len).unwrap();
         black_box(&buf);
-    }));
-    contenders
+    })
 }
 
 /// Shards with the first m data shards lost (the worst case: all of them must be rebuilt).
@@ -142,7 +163,13 @@ fn decode_contenders(case: &Case) -> Vec<Contender<'_>> {
             black_box(restored);
         }
     }));
-    let mut codec = ErasureCodec::new(k as u16, m as u16).unwrap();
+    contenders.push(layer_decode(case, None));
+    contenders
+}
+
+fn layer_decode(case: &Case, kernel: Option<ClassicKernel>) -> Contender<'_> {
+    let (k, m, len) = (case.k, case.m, case.shard_len);
+    let mut codec = layer(case, kernel);
     let mut buf = vec![0u8; (k + m) * len];
     for (dst, src) in buf.chunks_exact_mut(len).zip(&case.data) {
         dst.copy_from_slice(src);
@@ -150,8 +177,7 @@ fn decode_contenders(case: &Case) -> Vec<Contender<'_>> {
     codec.encode(&mut buf, len).unwrap();
     let full: Vec<Option<Vec<u8>>> = buf.chunks_exact(len).map(|s| Some(s.to_vec())).collect();
     let mut work = full.clone();
-    let name = format!("basalt ErasureCodec ({:?})", codec.backend());
-    contenders.push(Contender::new(name, move || {
+    Contender::new(layer_name(&codec), move || {
         // Same per-call setup as the library contenders: knock out the first m data shards.
         for slot in work.iter_mut().take(m.min(k)) {
             *slot = None;
@@ -163,8 +189,39 @@ fn decode_contenders(case: &Case) -> Vec<Contender<'_>> {
             })
             .unwrap();
         black_box(&work);
-    }));
-    contenders
+    })
+}
+
+/// reed-solomon-erasure's code on each kernel this CPU runs, side by side (the layer picks
+/// the fastest; the others are what CPUs without GFNI, or without AVX2, get).
+fn kernel_tables() {
+    println!("\nreed-solomon-erasure's code on each kernel this CPU runs, one core:");
+    for (k, m) in CODES {
+        if Backend::preferred(k, m) != Backend::Classic {
+            continue;
+        }
+        let case = Case::new(k, m);
+        let kernels: Vec<ClassicKernel> = [
+            ClassicKernel::Library,
+            ClassicKernel::Avx2,
+            ClassicKernel::Gfni,
+        ]
+        .into_iter()
+        .filter(|kernel| kernel.runs_here())
+        .collect();
+        let encode = kernels.iter().map(|&kr| layer_encode(&case, Some(kr)));
+        side_by_side(
+            &format!("{} encode", case.label()),
+            case.original_bytes(),
+            encode.collect(),
+        );
+        let decode = kernels.iter().map(|&kr| layer_decode(&case, Some(kr)));
+        side_by_side(
+            &format!("{} decode, m lost", case.label()),
+            case.original_bytes(),
+            decode.collect(),
+        );
+    }
 }
 
 fn ratio_tables() {
@@ -219,4 +276,5 @@ fn main() {
         benches();
     }
     ratio_tables();
+    kernel_tables();
 }

@@ -11,14 +11,15 @@
 //! allows, its transform is run on the caller's buffer instead ([`parity_in_place`]), and
 //! otherwise parity is copied out.
 //!
-//! Where the CPU has GFNI and AVX-512, reed-solomon-erasure's code is computed with that
-//! instruction instead of the library's table kernels, 2.5-4x faster, with the library's
-//! own coefficients ([`gfni`]).
+//! reed-solomon-erasure's code is computed on Basalt's own kernels where the CPU runs them
+//! (GFNI with AVX-512, or AVX2), with the library's own coefficients: on a Zen 4, 3-4x the
+//! faster library with GFNI, 1.1-1.2x on AVX2 ([`classic_kernels`]).
 
-mod gfni;
+mod classic_kernels;
 mod parity_in_place;
 
-use gfni::ClassicGfni;
+pub use classic_kernels::ClassicKernel;
+use classic_kernels::ClassicOnKernel;
 use parity_in_place::ParityInPlace;
 use reed_solomon_erasure::galois_8::ReedSolomon as ClassicRs;
 use reed_solomon_simd::{DecoderResult, ReedSolomonDecoder, ReedSolomonEncoder};
@@ -49,10 +50,11 @@ impl Backend {
     /// Zen 4): a blob is encoded once and decoded on every degraded read and repair.
     ///
     /// Where the CPU has GFNI, the layer computes reed-solomon-erasure's code with it
-    /// ([`ErasureCodec::uses_gfni`]) and leaves both libraries behind on these codes: on the
-    /// Zen 4, RS(10, 4) encodes at 47.6 and decodes at 49.3 GiB/s, RS(20, 10) at 21.1 and
-    /// 21.0, against 11.6-12.1 and 5.5-7.0 GiB/s for the better library (a quieter hour
-    /// than the table above).
+    /// ([`ErasureCodec::classic_kernel`]) and leaves both libraries behind on these codes: on
+    /// the Zen 4, RS(10, 4) encodes at 47.6 and decodes at 49.3 GiB/s, RS(20, 10) at 21.1
+    /// and 21.0, against 11.6-12.1 and 5.5-7.0 GiB/s for the better library (a quieter hour
+    /// than the table above). Its AVX2 kernel, for CPUs without GFNI, encodes 1.1-1.2x as
+    /// fast as the better library.
     ///
     /// # Format stability
     ///
@@ -108,8 +110,8 @@ enum Engine {
     // Boxed: each library's state is a kilobyte or more, built once per codec.
     Classic {
         rs: Box<ClassicRs>,
-        /// The same code on the GFNI kernel, where the CPU has it.
-        gfni: Option<Box<ClassicGfni>>,
+        /// The same code on a SIMD kernel of Basalt's, where the CPU runs one.
+        fast: Option<Box<ClassicOnKernel>>,
     },
     Simd {
         in_place: Option<Box<ParityInPlace>>,
@@ -144,10 +146,11 @@ impl ErasureCodec {
             Backend::Classic => {
                 let rs =
                     ClassicRs::new(k, m).map_err(|e| ErasureError::Parameters(format!("{e:?}")))?;
-                let gfni = ClassicGfni::new(&rs, k, m)?.map(Box::new);
+                let fast =
+                    ClassicOnKernel::new(&rs, k, m, ClassicKernel::best_available())?.map(Box::new);
                 Engine::Classic {
                     rs: Box::new(rs),
-                    gfni,
+                    fast,
                 }
             }
             Backend::Simd => {
@@ -166,21 +169,40 @@ impl ErasureCodec {
         Ok(Self { k, m, engine })
     }
 
-    /// Whether reed-solomon-erasure's code runs on the GFNI kernel: where the CPU has it
-    /// (AVX-512 F/BW and GFNI) and [`ErasureCodec::without_gfni`] was not called.
-    pub fn uses_gfni(&self) -> bool {
-        matches!(self.engine, Engine::Classic { gfni: Some(_), .. })
+    /// The kernels that compute reed-solomon-erasure's code (`None` on reed-solomon-simd):
+    /// the fastest this CPU runs unless [`ErasureCodec::on_kernel`] chose another.
+    pub fn classic_kernel(&self) -> Option<ClassicKernel> {
+        match &self.engine {
+            Engine::Classic {
+                fast: Some(fast), ..
+            } => Some(fast.kernel()),
+            Engine::Classic { fast: None, .. } => Some(ClassicKernel::Library),
+            Engine::Simd { .. } => None,
+        }
     }
 
-    /// The same coder on reed-solomon-erasure's own kernels even where the CPU has GFNI: the
-    /// bytes are the same, only slower (side-by-side measurements, and tests of the path
-    /// CPUs without GFNI take).
-    #[must_use]
-    pub fn without_gfni(mut self) -> Self {
-        if let Engine::Classic { gfni, .. } = &mut self.engine {
-            *gfni = None;
+    /// The same coder with reed-solomon-erasure's code on `kernel`: the bytes are the same
+    /// on every kernel, only the speed differs (side-by-side measurements, and tests of the
+    /// paths other CPUs take).
+    ///
+    /// # Errors
+    ///
+    /// [`ErasureError::Parameters`] if the coder is on reed-solomon-simd or this CPU does
+    /// not run `kernel`.
+    pub fn on_kernel(mut self, kernel: ClassicKernel) -> Result<Self, ErasureError> {
+        let (k, m) = (self.k, self.m);
+        let Engine::Classic { rs, fast } = &mut self.engine else {
+            return Err(ErasureError::Parameters(format!(
+                "RS({k}, {m}) is coded by reed-solomon-simd, which has no {kernel:?} kernel"
+            )));
+        };
+        if !kernel.runs_here() {
+            return Err(ErasureError::Parameters(format!(
+                "this CPU does not run the {kernel:?} kernel"
+            )));
         }
-        self
+        *fast = ClassicOnKernel::new(rs, k, m, kernel)?.map(Box::new);
+        Ok(self)
     }
 
     /// The library in use.
@@ -210,12 +232,12 @@ impl ErasureCodec {
         }
         let (data, parity) = shards.split_at_mut(self.k * shard_len);
         match &mut self.engine {
-            Engine::Classic { rs, gfni } => {
+            Engine::Classic { rs, fast } => {
                 let data: Vec<&[u8]> = data.chunks_exact(shard_len).collect();
                 let mut parity: Vec<&mut [u8]> = parity.chunks_exact_mut(shard_len).collect();
-                match gfni {
-                    Some(gfni) => {
-                        gfni.encode(&data, &mut parity);
+                match fast {
+                    Some(fast) => {
+                        fast.encode(&data, &mut parity);
                         Ok(())
                     }
                     None => rs
@@ -274,10 +296,10 @@ impl ErasureCodec {
         match &mut self.engine {
             Engine::Classic {
                 rs,
-                gfni: Some(gfni),
+                fast: Some(fast),
             } => {
                 let mut restored = Vec::new();
-                gfni.restore_data(rs, shards, shard_len, |index, bytes| {
+                fast.restore_data(rs, shards, shard_len, |index, bytes| {
                     restored.push((index, bytes.to_vec()));
                 })?;
                 for (index, bytes) in restored {
@@ -285,7 +307,7 @@ impl ErasureCodec {
                 }
                 Ok(())
             }
-            Engine::Classic { rs, gfni: None } => {
+            Engine::Classic { rs, fast: None } => {
                 rs.reconstruct_data(shards).map_err(ErasureError::Classic)
             }
             Engine::Simd { decoder, .. } => {
@@ -300,8 +322,8 @@ impl ErasureCodec {
 
     /// Restores every missing data shard like [`ErasureCodec::reconstruct_data`], but lends
     /// each one to `restored(index, bytes)` instead of storing it in its slot, so a caller
-    /// that assembles the data elsewhere copies it once. reed-solomon-simd and the GFNI
-    /// kernel lend them straight from their own buffer and leave the slots empty;
+    /// that assembles the data elsewhere copies it once. reed-solomon-simd and Basalt's
+    /// kernels lend them straight from their own buffer and leave the slots empty;
     /// reed-solomon-erasure's own kernels restore into the slots and lend them from there.
     ///
     /// # Errors
@@ -322,9 +344,9 @@ impl ErasureCodec {
         match &mut self.engine {
             Engine::Classic {
                 rs,
-                gfni: Some(gfni),
-            } => gfni.restore_data(rs, shards, shard_len, restored)?,
-            Engine::Classic { rs, gfni: None } => {
+                fast: Some(fast),
+            } => fast.restore_data(rs, shards, shard_len, restored)?,
+            Engine::Classic { rs, fast: None } => {
                 rs.reconstruct_data(shards).map_err(ErasureError::Classic)?;
                 for index in missing {
                     restored(index, shards[index].as_deref().expect("restored above"));

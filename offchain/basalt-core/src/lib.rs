@@ -6,7 +6,7 @@
 //! path is [`ChunkDecoder`] / [`BlobReader`] (shards in, bytes out). Storage-proof
 //! verification and layout arithmetic come from [`basalt_proof`], the crate the on-chain
 //! programs use, re-exported here as [`proof`].
-// Denied, not forbidden: `erasure::gfni` alone allows it, for its SIMD kernel.
+// Denied, not forbidden: `erasure::classic_kernels` alone allows it, for its SIMD kernels.
 #![deny(unsafe_code)]
 
 pub mod auth;
@@ -29,7 +29,7 @@ pub use encoder::{
     encode_blob, stored_size, BlobEncoder, BlobManifest, CheckedShard, EncodeError, EncodedChunk,
 };
 pub use encryption::{unwrap_key, wrap_key, ChunkCipher, CryptoError, DataKey};
-pub use erasure::{Backend, ErasureCodec, ErasureError};
+pub use erasure::{Backend, ClassicKernel, ErasureCodec, ErasureError};
 pub use header::{HeaderError, ShardHeader, HEADER_LEN};
 pub use manifest::{ManifestError, StoredManifest};
 pub use merkle::{shard_root, BlobCommitment, MerkleTree, StorageProof};

@@ -5,7 +5,8 @@ mod common;
 use std::io::Read;
 
 use basalt_core::{
-    Backend, BlobReader, ChunkDecoder, DataKey, DecodeError, ErasureCodec, ErasureError,
+    Backend, BlobReader, ChunkDecoder, ClassicKernel, DataKey, DecodeError, ErasureCodec,
+    ErasureError,
 };
 use common::{bytes, encode_to_memory};
 use proptest::prelude::*;
@@ -224,13 +225,32 @@ fn simd_parity_is_the_librarys_byte_for_byte() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// reed-solomon-erasure codes on the GFNI kernel (where this CPU has it; otherwise on the
-/// library's own kernels) give the library's parity and restored data byte for byte: parity
-/// that takes the kernel one, two and three passes (m up to 8, 9-16, 17-24 rows), shards
-/// with a partial last 64-byte block, data restored from data and parity, from parity
-/// alone, and from a pattern seen before (the decoding matrix is kept) or new.
+/// Every kernel this CPU runs.
+fn classic_kernels_here() -> Vec<ClassicKernel> {
+    let kernels: Vec<ClassicKernel> = [
+        ClassicKernel::Gfni,
+        ClassicKernel::Avx2,
+        ClassicKernel::Library,
+    ]
+    .into_iter()
+    .filter(|kernel| {
+        let runs = kernel.runs_here();
+        if !runs {
+            eprintln!("this CPU does not run the {kernel:?} kernel: not tested here");
+        }
+        runs
+    })
+    .collect();
+    kernels
+}
+
+/// reed-solomon-erasure codes on every kernel this CPU runs (GFNI, AVX2, the library's)
+/// give the library's parity and restored data byte for byte: parity that takes a kernel
+/// one, two and three passes (m up to 8, 9-16, 17-24 rows), shards with a partial last
+/// 64-byte block, data restored from data and parity, from parity alone, and from a pattern
+/// seen before (the decoding matrix is kept) or new.
 #[test]
-fn gfni_codes_are_the_librarys_byte_for_byte() -> anyhow::Result<()> {
+fn classic_kernels_code_the_librarys_bytes() -> anyhow::Result<()> {
     use reed_solomon_erasure::galois_8::ReedSolomon;
     for (k, m) in [
         (1, 1),
@@ -245,14 +265,13 @@ fn gfni_codes_are_the_librarys_byte_for_byte() -> anyhow::Result<()> {
     ] {
         let rs = ReedSolomon::new(k, m).map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let (k16, m16) = (k as u16, m as u16);
-        let codecs = [
-            ErasureCodec::with_backend(k16, m16, Backend::Classic)?,
-            ErasureCodec::with_backend(k16, m16, Backend::Classic)?.without_gfni(),
-        ];
-        for mut codec in codecs {
-            let kernel = if codec.uses_gfni() { "GFNI" } else { "library" };
-            for shard_len in [1, 2, 63, 64, 65, 200, 4096 + 17] {
-                let what = format!("RS({k}, {m}) on the {kernel} kernel, {shard_len}-byte shards");
+        for kernel in classic_kernels_here() {
+            let mut codec =
+                ErasureCodec::with_backend(k16, m16, Backend::Classic)?.on_kernel(kernel)?;
+            assert_eq!(codec.classic_kernel(), Some(kernel));
+            for shard_len in [1, 2, 31, 63, 64, 65, 200, 4096 + 17] {
+                let what =
+                    format!("RS({k}, {m}) on the {kernel:?} kernel, {shard_len}-byte shards");
                 let data = bytes(k * shard_len, (k * 1000 + m + shard_len) as u64);
                 let data_shards: Vec<&[u8]> = data.chunks_exact(shard_len).collect();
                 let mut expected = vec![vec![0u8; shard_len]; m];
@@ -294,21 +313,21 @@ fn gfni_codes_are_the_librarys_byte_for_byte() -> anyhow::Result<()> {
 }
 
 /// `reconstruct_data_with` lends exactly the missing data shards, each once and restored,
-/// on both libraries and on the GFNI kernel (where this CPU has it), and with every data
-/// shard present it lends nothing.
+/// on both libraries and on every kernel this CPU runs, and with every data shard present it
+/// lends nothing.
 #[test]
 fn restored_shards_are_lent_once_each() -> anyhow::Result<()> {
-    for (k, m, backend, gfni) in [
-        (10, 4, Backend::Classic, true),
-        (10, 4, Backend::Classic, false),
-        (10, 4, Backend::Simd, false),
-        (32, 32, Backend::Simd, false),
-    ] {
+    let classic = classic_kernels_here()
+        .into_iter()
+        .map(|kernel| (10, 4, Backend::Classic, Some(kernel)));
+    let simd = [(10, 4, Backend::Simd, None), (32, 32, Backend::Simd, None)];
+    for (k, m, backend, kernel) in classic.chain(simd) {
         let (n, shard_len) = (usize::from(k + m), 512);
         let mut codec = ErasureCodec::with_backend(k, m, backend)?;
-        if !gfni {
-            codec = codec.without_gfni();
+        if let Some(kernel) = kernel {
+            codec = codec.on_kernel(kernel)?;
         }
+        let backend = (backend, kernel);
         let mut buf = bytes(n * shard_len, u64::from(k));
         codec.encode(&mut buf, shard_len)?;
         let full: Vec<Option<Vec<u8>>> = buf
@@ -359,6 +378,12 @@ fn codes_above_256_shards_use_reed_solomon_simd() -> anyhow::Result<()> {
     let codec = ErasureCodec::new(200, 100)?;
     assert_eq!(codec.backend(), Backend::Simd);
     assert!(ErasureCodec::with_backend(200, 100, Backend::Classic).is_err());
+    assert_eq!(codec.classic_kernel(), None);
+    let kernel_on_simd = codec.on_kernel(ClassicKernel::Library);
+    assert!(
+        matches!(kernel_on_simd, Err(ErasureError::Parameters(_))),
+        "reed-solomon-simd has no kernel choice"
+    );
     let data = bytes(200 * 64 * 3, 4);
     let (manifest, mut source) = encode_to_memory(&data, 200 * 64, 200, 100, None)?;
     for chunk in &mut source.shards {

@@ -8,12 +8,12 @@
 //! multiplies 64 bytes by a constant of any GF(2^8) field: multiplying by c is linear over
 //! GF(2), an 8x8 bit matrix, which GF2P8AFFINEQB applies to every byte. Neither library uses
 //! it (reed-solomon-simd works in GF(2^16)). Encode, one core, 4 MiB chunks, an AMD EPYC
-//! Zen 4 (`benches/erasure.rs` and a scratch run of the same loops, GiB/s of data):
+//! Zen 5 (`benches/erasure.rs` and a scratch run of the same loops, GiB/s of data):
 //!
 //! | code | reed-solomon-erasure | reed-solomon-simd | AVX2 kernel | GFNI kernel |
 //! |---|---|---|---|---|
-//! | RS(10, 4) | 11.6-14.3 | 12.1-13.1 | 15.5 | 47.6-50.7 |
-//! | RS(20, 10) | 5.6-5.7 | 6.8-7.0 | 8.1 | 21.1-25.5 |
+//! | RS(10, 4) | 11.6-14.3 | 11.9-13.1 | 15.5-16.2 | 47.6-57.0 |
+//! | RS(20, 10) | 4.7-5.7 | 6.6-7.0 | 7.0-8.1 | 21.1-25.5 |
 //!
 //! The library stays the authority on the code: the coefficients these kernels multiply by
 //! are read off the library itself, by coding one-byte unit shards with it (column j of the

@@ -478,3 +478,36 @@ impl DecodePlan {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kernel this CPU runs multiplies every byte by every constant as the library's
+    /// field does: a 1 x 1 matrix per constant, applied to the 256 byte values (four whole
+    /// 64-byte blocks) and to a 255-byte input (a padded partial block).
+    #[test]
+    fn kernels_multiply_like_the_librarys_field() {
+        let all_bytes: Vec<u8> = (0..=255u8).collect();
+        for kernel in [ClassicKernel::Gfni, ClassicKernel::Avx2] {
+            let Some(simd) = SimdKernel::new(kernel) else {
+                eprintln!("this CPU does not run the {kernel:?} kernel: not tested here");
+                continue;
+            };
+            for c in 0..=255u8 {
+                let matrix = GfMatrix::new(simd, 1, &[c]);
+                for input in [&all_bytes[..], &all_bytes[1..]] {
+                    let mut output = vec![0xA5u8; input.len()];
+                    matrix.apply(&[input], &mut [&mut output[..]]);
+                    let expected: Vec<u8> = input.iter().map(|&x| gf_mul(c, x)).collect();
+                    assert_eq!(output, expected, "{kernel:?} kernel, c = {c}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_library_kernel_is_never_a_simd_kernel() {
+        assert!(SimdKernel::new(ClassicKernel::Library).is_none());
+    }
+}

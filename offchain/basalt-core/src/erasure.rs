@@ -8,12 +8,12 @@
 //!
 //! Both backends write parity straight into the caller's buffer. reed-solomon-erasure does so
 //! itself; reed-solomon-simd's encoder keeps parity in its own buffer, so where the code
-//! allows, its transform is run on the caller's buffer instead ([`parity_in_place`]), and
+//! allows, its transform is run on the caller's buffer instead (`erasure/parity_in_place.rs`), and
 //! otherwise parity is copied out.
 //!
 //! reed-solomon-erasure's code is computed on Basalt's own kernels where the CPU runs them
 //! (GFNI with AVX-512, or AVX2), with the library's own coefficients: on an AMD EPYC Zen 5,
-//! 3.2-4.5x the faster library with GFNI, 1.0-1.2x on AVX2 ([`classic_kernels`]).
+//! 3.2-4.5x the faster library with GFNI, 1.0-1.2x on AVX2 (`erasure/classic_kernels.rs`).
 
 mod classic_kernels;
 mod parity_in_place;

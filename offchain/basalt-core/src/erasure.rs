@@ -8,8 +8,8 @@
 //!
 //! Both backends write parity straight into the caller's buffer. reed-solomon-erasure does so
 //! itself; reed-solomon-simd's encoder keeps parity in its own buffer, so where the code
-//! allows, its transform is run on the caller's buffer instead (`erasure/parity_in_place.rs`), and
-//! otherwise parity is copied out.
+//! allows, its transform is run on the caller's buffer instead
+//! (`erasure/parity_in_place.rs`), and otherwise parity is copied out.
 //!
 //! reed-solomon-erasure's code is computed on Basalt's own kernels where the CPU runs them
 //! (GFNI with AVX-512, or AVX2), with the library's own coefficients: on an AMD EPYC Zen 5,

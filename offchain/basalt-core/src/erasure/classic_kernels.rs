@@ -157,7 +157,8 @@ enum Coefficients {
 /// Only made from a [`SimdKernel`], so its kernel was checked to run on this CPU.
 struct GfMatrix {
     cols: usize,
-    // INV: holds rows * cols entries, for `kernel`; entry (r, c) is coefficient (r, c).
+    // INV: holds rows * cols entries, in the form of the kernel `GfMatrix::new` was given;
+    // entry (r, c) is coefficient (r, c).
     coefficients: Coefficients,
 }
 
@@ -343,7 +344,7 @@ unsafe fn avx2_rows<const R: usize>(_: &[NibbleTables], _: &[*const u8], _: &[*m
 /// blob with the same shards missing).
 pub(super) struct ClassicOnKernel {
     kernel: SimdKernel,
-    k: usize,
+    /// m rows by k columns: its column count is the code's k.
     parity: GfMatrix,
     decode: Option<DecodePlan>,
     /// Where [`ClassicOnKernel::restore_data`] writes restored shards, kept between calls.
@@ -391,7 +392,6 @@ impl ClassicOnKernel {
         }
         Ok(Some(Self {
             kernel,
-            k,
             parity: GfMatrix::new(kernel, k, &coefficients),
             decode: None,
             scratch: Vec::new(),
@@ -424,7 +424,7 @@ impl ClassicOnKernel {
         let present: Vec<bool> = shards.iter().map(Option::is_some).collect();
         let plan = match self.decode.take() {
             Some(plan) if plan.present == present => plan,
-            _ => DecodePlan::read_off(rs, self.kernel, self.k, present)?,
+            _ => DecodePlan::read_off(rs, self.kernel, self.parity.cols, present)?,
         };
         let inputs: Vec<&[u8]> = plan
             .sources

@@ -10,15 +10,32 @@
 //! RocksDB writes with the WAL fsynced (the default policy) or only written (`wal`), and the
 //! receipt. After each node's run it prints the node's own split of a request's time (whole
 //! handler and the store call inside it) from its `/metrics` histograms.
+//!
+//! Two more lines bound what any node that meets the issue could reach on this machine,
+//! measured in the same run:
+//! - a *checking sink*: the trivial sink plus only the per-request work the issue demands
+//!   before a byte is stored or served (signature, nonce and rate checks; BLAKE3 of the
+//!   body; the shard's SHA-256 Merkle root on put, the BLAKE3 check on get), with the
+//!   node's own functions, and no storage at all;
+//! - the *disk*: the same bytes appended to one file, synced once per as many shards as
+//!   there are requests in flight: the fastest durable write of them this disk allows,
+//!   which bounds a put acknowledged only when durable (`fsync`).
 
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{ensure, Context, Result};
 use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::routing::put;
 use axum::Router;
 use basalt_core::{encode_blob, RequestAuth};
+use basalt_node::auth::Authenticator;
 use basalt_node::metrics::latency_totals;
+use basalt_node::store::ShardUpload;
 use ed25519_dalek::SigningKey;
 use futures::stream::{self, StreamExt};
 use rand_core::{OsRng, RngCore};
@@ -153,6 +170,106 @@ async fn start_sink(size: usize) -> Result<String> {
     Ok(format!("http://{addr}"))
 }
 
+/// What the checking sink needs: the node's authenticator, and every shard body by its
+/// request path with the body's BLAKE3 digest (the node keeps one per shard). Gets serve
+/// the shard asked for, so they read as many distinct bytes from memory as the node's do;
+/// one body served over and over would stay in the CPU cache and flatter the sink.
+struct Checks {
+    auth: Authenticator,
+    bodies: HashMap<String, (Bytes, [u8; 32])>,
+}
+
+/// A sink that does the checks the issue requires of every request and nothing else.
+/// A failed check answers an error status, which `run` reports.
+async fn start_checking_sink(shards: &[Shard]) -> Result<String> {
+    let checks = Arc::new(Checks {
+        // The node's default 60 s signature window; the rate limit the bench gives the node.
+        auth: Authenticator::new(60_000, 100_000),
+        bodies: shards
+            .iter()
+            .map(|s| {
+                let digest = *blake3::hash(&s.body).as_bytes();
+                (s.path.clone(), (s.body.clone(), digest))
+            })
+            .collect(),
+    });
+    let app = Router::new()
+        .route(
+            "/v1/shards/{cid}/{chunk}/{shard}",
+            put(check_put).get(check_get),
+        )
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(checks);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(format!("http://{addr}"))
+}
+
+fn path_of(uri: &Uri) -> &str {
+    uri.path_and_query().map_or("/", |p| p.as_str())
+}
+
+/// Put: BLAKE3 of the body, the signature over it, the header, the Merkle root of the data.
+async fn check_put(
+    State(checks): State<Arc<Checks>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let (body_hash, upload) = ShardUpload::from_body(body);
+    if checks
+        .auth
+        .check(method.as_str(), path_of(&uri), &headers, &body_hash)
+        .is_err()
+    {
+        return StatusCode::UNAUTHORIZED;
+    }
+    match upload.and_then(|u| u.header().verify_data(u.data())) {
+        Ok(()) => StatusCode::CREATED,
+        Err(_) => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Get: the signature over the empty body, then BLAKE3 of the bytes about to be served.
+async fn check_get(
+    State(checks): State<Arc<Checks>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Bytes, StatusCode> {
+    let path = path_of(&uri);
+    let empty = blake3::hash(b"");
+    checks
+        .auth
+        .check(method.as_str(), path, &headers, empty.as_bytes())
+        .map_err(|_| StatusCode::UNAUTHORIZED)?;
+    let (body, digest) = checks.bodies.get(path).ok_or(StatusCode::NOT_FOUND)?;
+    if blake3::hash(body).as_bytes() != digest {
+        return Err(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Ok(body.clone())
+}
+
+/// Appends every shard body to one new file in `dir`, syncing it after every `group`
+/// shards; returns MB/s. With `group` puts in flight, a put acknowledged only when durable
+/// shares its sync with at most `group - 1` others, and writing each byte once to one file
+/// is the least a store can do: no node's durable put beats this on the same disk.
+fn disk_write(dir: &std::path::Path, shards: &[Shard], group: usize) -> Result<f64> {
+    write_back_dirty_pages()?;
+    let bytes: usize = shards.iter().map(|s| s.body.len()).sum();
+    let start = Instant::now();
+    let mut file = std::fs::File::create(dir.join("disk-bench"))?;
+    for batch in shards.chunks(group.max(1)) {
+        for s in batch {
+            file.write_all(&s.body)?;
+        }
+        file.sync_data()?;
+    }
+    Ok(bytes as f64 / 1e6 / start.elapsed().as_secs_f64())
+}
+
 /// Where a node's time per request went, from its own `/metrics`: the whole handler and
 /// the store call inside it, per operation, in milliseconds.
 async fn latency_split(url: &str) -> Result<String> {
@@ -243,6 +360,32 @@ async fn main() -> Result<()> {
     println!(
         "{:<28} put {:>8.0} MB/s   get {:>8.0} MB/s",
         "trivial HTTP sink", sink_put, sink_get
+    );
+    let checking = start_checking_sink(&shards).await?;
+    run(
+        &checking,
+        &shards[..concurrency.min(shards.len())],
+        concurrency,
+    )
+    .await?;
+    let (checked_put, checked_get) = run(&checking, &shards, concurrency).await?;
+    println!(
+        "{:<28} put {:>8.0} MB/s ({:>3.0} %)   get {:>8.0} MB/s ({:>3.0} %)",
+        "sink + required checks",
+        checked_put,
+        100.0 * checked_put / sink_put,
+        checked_get,
+        100.0 * checked_get / sink_get
+    );
+    let disk_dir = tempfile::tempdir()?;
+    let disk = disk_write(disk_dir.path(), &shards, concurrency)?;
+    drop(disk_dir);
+    println!(
+        "{:<28} put {:>8.0} MB/s ({:>3.0} %)   (same bytes to one file, fdatasync every {} shards)",
+        "disk",
+        disk,
+        100.0 * disk / sink_put,
+        concurrency
     );
     for sync in ["fsync", "wal"] {
         write_back_dirty_pages()?;

@@ -2,7 +2,7 @@
 //! the same requests to a trivial HTTP sink in the same run (issue target: the node reaches
 //! at least 70 % of the sink).
 //!
-//! `cargo bench -p basalt-node --bench throughput [-- SHARDS CONCURRENCY]`
+//! `cargo bench -p basalt-node --bench throughput [-- SHARDS CONCURRENCY ROUNDS]`
 //!
 //! Both servers get identical signed requests from the same client (the sink ignores the
 //! signature), so the ratio isolates what the node adds: body hashing, signature and
@@ -335,6 +335,58 @@ fn start_node(dir: &std::path::Path, sync: &str) -> Result<(std::process::Child,
     Ok((child, format!("http://{addr}")))
 }
 
+/// Per-line ratios to the same round's sink, in percent, across rounds.
+#[derive(Default)]
+struct Ratios(Vec<(String, Vec<f64>, Vec<f64>)>);
+
+impl Ratios {
+    /// Prints one line of a round and records its ratios (`get` is absent for the disk).
+    fn line(&mut self, label: &str, put: f64, get: Option<f64>, sink: (f64, f64), note: &str) {
+        let (put_pct, get_pct) = (100.0 * put / sink.0, get.map(|g| 100.0 * g / sink.1));
+        let get_text = match (get, get_pct) {
+            (Some(g), Some(pct)) => format!("   get {g:>8.0} MB/s ({pct:>3.0} %)"),
+            _ => String::new(),
+        };
+        println!("{label:<28} put {put:>8.0} MB/s ({put_pct:>3.0} %){get_text}{note}");
+        let entry = match self.0.iter().position(|(l, _, _)| l == label) {
+            Some(i) => &mut self.0[i],
+            None => {
+                self.0.push((label.to_string(), Vec::new(), Vec::new()));
+                self.0.last_mut().expect("just pushed")
+            }
+        };
+        entry.1.push(put_pct);
+        entry.2.extend(get_pct);
+    }
+
+    /// Prints each line's median and range over the rounds.
+    fn summary(&self, rounds: usize) {
+        fn stats(v: &[f64]) -> String {
+            if v.is_empty() {
+                return String::new();
+            }
+            let mut v = v.to_vec();
+            v.sort_by(f64::total_cmp);
+            let mid = v.len() / 2;
+            let median = if v.len() % 2 == 0 {
+                (v[mid - 1] + v[mid]) / 2.0
+            } else {
+                v[mid]
+            };
+            format!("{median:>3.0} % ({:.0}-{:.0})", v[0], v[v.len() - 1])
+        }
+        println!("median over {rounds} rounds, % of the same round's sink (range):");
+        for (label, put, get) in &self.0 {
+            let get = if get.is_empty() {
+                String::new()
+            } else {
+                format!("   get {}", stats(get))
+            };
+            println!("{label:<28} put {}{get}", stats(put));
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args()
@@ -343,68 +395,60 @@ async fn main() -> Result<()> {
         .collect();
     let count: usize = args.first().map_or(Ok(280), |a| a.parse())?;
     let concurrency: usize = args.get(1).map_or(Ok(8), |a| a.parse())?;
+    // One pass moves a few hundred MB in well under a second, and this machine kind's
+    // figures move by a third from one pass to the next: rounds give a median.
+    let rounds: usize = args.get(2).map_or(Ok(1), |a| a.parse())?;
     let shards = shards(count)?;
     let size = shards[0].body.len();
     let total: usize = shards.iter().map(|s| s.body.len()).sum();
     println!(
-        "{} shards of {} bytes ({:.0} MB), {} requests in flight, one client process",
+        "{} shards of {} bytes ({:.0} MB), {} requests in flight, one client process, {} round(s)",
         shards.len(),
         size,
         total as f64 / 1e6,
-        concurrency
+        concurrency,
+        rounds
     );
     let sink = start_sink(size).await?;
-    // Warm the connection pool and both servers once.
-    run(&sink, &shards[..concurrency.min(shards.len())], concurrency).await?;
-    let (sink_put, sink_get) = run(&sink, &shards, concurrency).await?;
-    println!(
-        "{:<28} put {:>8.0} MB/s   get {:>8.0} MB/s",
-        "trivial HTTP sink", sink_put, sink_get
-    );
     let checking = start_checking_sink(&shards).await?;
-    run(
-        &checking,
-        &shards[..concurrency.min(shards.len())],
-        concurrency,
-    )
-    .await?;
-    let (checked_put, checked_get) = run(&checking, &shards, concurrency).await?;
-    println!(
-        "{:<28} put {:>8.0} MB/s ({:>3.0} %)   get {:>8.0} MB/s ({:>3.0} %)",
-        "sink + required checks",
-        checked_put,
-        100.0 * checked_put / sink_put,
-        checked_get,
-        100.0 * checked_get / sink_get
-    );
-    let disk_dir = tempfile::tempdir()?;
-    let disk = disk_write(disk_dir.path(), &shards, concurrency)?;
-    drop(disk_dir);
-    println!(
-        "{:<28} put {:>8.0} MB/s ({:>3.0} %)   (same bytes to one file, fdatasync every {} shards)",
-        "disk",
-        disk,
-        100.0 * disk / sink_put,
-        concurrency
-    );
-    for sync in ["fsync", "wal"] {
-        write_back_dirty_pages()?;
-        let dir = tempfile::tempdir()?;
-        let (mut child, url) = start_node(dir.path(), sync)?;
-        let result = run(&url, &shards, concurrency).await;
-        let split = latency_split(&url).await;
-        let _ = child.kill();
-        let _ = child.wait();
-        let (put, get) = result?;
+    // Warm the connection pool and both in-process servers once.
+    let warm = &shards[..concurrency.min(shards.len())];
+    run(&sink, warm, concurrency).await?;
+    run(&checking, warm, concurrency).await?;
+    let mut ratios = Ratios::default();
+    for round in 1..=rounds.max(1) {
+        if rounds > 1 {
+            println!("round {round}");
+        }
+        let (sink_put, sink_get) = run(&sink, &shards, concurrency).await?;
         println!(
-            "{:<28} put {:>8.0} MB/s ({:>3.0} %)   get {:>8.0} MB/s ({:>3.0} %)",
-            format!("basalt-node, sync = {sync}"),
-            put,
-            100.0 * put / sink_put,
-            get,
-            100.0 * get / sink_get
+            "{:<28} put {:>8.0} MB/s          get {:>8.0} MB/s",
+            "trivial HTTP sink", sink_put, sink_get
         );
-        println!("{:<28} {}", "", split?);
+        let sink_mbps = (sink_put, sink_get);
+        let (put, get) = run(&checking, &shards, concurrency).await?;
+        ratios.line("sink + required checks", put, Some(get), sink_mbps, "");
+        let disk_dir = tempfile::tempdir()?;
+        let disk = disk_write(disk_dir.path(), &shards, concurrency)?;
+        drop(disk_dir);
+        let note = format!("   (same bytes to one file, fdatasync every {concurrency} shards)");
+        ratios.line("disk", disk, None, sink_mbps, &note);
+        for sync in ["fsync", "wal"] {
+            write_back_dirty_pages()?;
+            let dir = tempfile::tempdir()?;
+            let (mut child, url) = start_node(dir.path(), sync)?;
+            let result = run(&url, &shards, concurrency).await;
+            let split = latency_split(&url).await;
+            let _ = child.kill();
+            let _ = child.wait();
+            let (put, get) = result?;
+            let label = format!("basalt-node, sync = {sync}");
+            ratios.line(&label, put, Some(get), sink_mbps, "");
+            println!("{:<28} {}", "", split?);
+        }
+    }
+    if rounds > 1 {
+        ratios.summary(rounds);
     }
     Ok(())
 }

@@ -39,10 +39,12 @@ use std::sync::{Arc, Mutex};
 use basalt_core::proof::Hash;
 use basalt_core::{Cid, HeaderError, MerkleTree, ShardHeader, HEADER_LEN};
 use bytes::Bytes;
+mod group_sync;
 mod manifest;
 mod pinned;
 mod upload;
 
+use group_sync::GroupSync;
 pub use manifest::ManifestRecord;
 use pinned::PinnedValue;
 pub use upload::ShardUpload;
@@ -242,6 +244,7 @@ pub struct ShardStore {
     used: AtomicU64,
     shards: AtomicU64,
     stripes: Vec<Mutex<()>>,
+    wal_sync: GroupSync,
 }
 
 impl ShardStore {
@@ -295,6 +298,7 @@ impl ShardStore {
             used: AtomicU64::new(0),
             shards: AtomicU64::new(0),
             stripes: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+            wal_sync: GroupSync::new(),
         };
         let (mut used, mut count) = (0u64, 0u64);
         for item in store.db.iterator_cf(store.cf(CF_META), IteratorMode::Start) {
@@ -332,23 +336,23 @@ impl ShardStore {
         w
     }
 
-    /// Under [`SyncPolicy::Fsync`], syncs the WAL: every write made before this call is
-    /// then durable.
+    /// Under [`SyncPolicy::Fsync`], returns once the WAL is synced past every write made
+    /// before this call.
     ///
     /// Shard puts write their batch without `sync` and call this after it. A synced write
     /// shares its fsync only with the writes in its RocksDB write group, and a group is
     /// capped at 1 MB (`max_write_batch_group_size_bytes`, which neither RocksDB's C API nor
-    /// the `rocksdb` crate can set): with 420 KB shards every fsync covered one or two puts,
-    /// and concurrent puts queued behind each other's fsyncs. A WAL sync covers every write
-    /// made before it, and RocksDB runs one at a time, so the puts that arrive during a
-    /// sync all share the next one, whatever their size.
+    /// the `rocksdb` crate can set): with 420 KB shards every fsync covered one or two puts.
+    /// RocksDB's own WAL sync does not share either (see [`GroupSync`]): the puts that
+    /// return from their write while a sync runs share the next one here.
     ///
     /// A write is visible to readers before its sync. Nothing is acknowledged before it:
     /// a put returns after the sync, and a repeated put of a stored shard syncs again
     /// before it answers, in case the first one's sync failed.
     fn sync_wal(&self) -> Result<(), StoreError> {
         if self.sync == SyncPolicy::Fsync {
-            self.db.flush_wal(true)?;
+            let ticket = self.wal_sync.ticket();
+            self.wal_sync.wait(ticket, || self.db.flush_wal(true))?;
         }
         Ok(())
     }

@@ -95,8 +95,44 @@ fn signed(
     req.body(body)
 }
 
-/// Puts every shard, then gets every shard; returns (put MB/s, get MB/s).
-async fn run(url: &str, shards: &[Shard], concurrency: usize) -> Result<(f64, f64)> {
+/// One pass of puts then gets: MB/s each, and, for a server in its own process, the CPU
+/// seconds that process spent per GB moved in each (steadier than MB/s on a shared VM).
+/// Background work (RocksDB's flushes) counts in the phase it runs in: a flush still
+/// running when the puts end is charged to the gets.
+struct Pass {
+    put: f64,
+    get: f64,
+    cpu_per_gb: Option<(f64, f64)>,
+}
+
+/// CPU seconds (user + system, every thread) process `pid` has used so far.
+fn cpu_seconds(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name sits in parentheses and may hold spaces; the fields after it start
+    // at field 3, so utime (field 14) and stime (15) are the 12th and 13th.
+    let (_, rest) = stat.rsplit_once(')').context("/proc/PID/stat format")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    // /proc reports in USER_HZ, which is 100 on Linux whatever the kernel's tick rate.
+    Ok(ticks as f64 / 100.0)
+}
+
+/// Puts every shard, then gets every shard, to the server at `url`, whose process is
+/// `server_pid` when it runs apart from this one.
+async fn run(
+    url: &str,
+    shards: &[Shard],
+    concurrency: usize,
+    server_pid: Option<u32>,
+) -> Result<Pass> {
+    let cpu = |at: &mut Vec<f64>| -> Result<()> {
+        if let Some(pid) = server_pid {
+            at.push(cpu_seconds(pid)?);
+        }
+        Ok(())
+    };
+    let mut cpu_at = Vec::new();
+    cpu(&mut cpu_at)?;
     let http = reqwest::Client::new();
     let key = SigningKey::generate(&mut OsRng);
     let bytes: usize = shards.iter().map(|s| s.body.len()).sum();
@@ -117,6 +153,7 @@ async fn run(url: &str, shards: &[Shard], concurrency: usize) -> Result<(f64, f6
         .buffer_unordered(concurrency);
     let results: Vec<_> = puts.collect().await;
     let put_secs = start.elapsed().as_secs_f64();
+    cpu(&mut cpu_at)?;
     for r in results {
         let r = r?;
         ensure!(r.status().is_success(), "put: {}", r.status());
@@ -142,10 +179,19 @@ async fn run(url: &str, shards: &[Shard], concurrency: usize) -> Result<(f64, f6
         .buffer_unordered(concurrency);
     let got: Vec<Result<usize>> = gets.collect().await;
     let get_secs = start.elapsed().as_secs_f64();
+    cpu(&mut cpu_at)?;
     let received: usize = got.into_iter().sum::<Result<usize>>()?;
     ensure!(received == bytes, "received {received} of {bytes} bytes");
     let mb = bytes as f64 / 1e6;
-    Ok((mb / put_secs, mb / get_secs))
+    let gb = bytes as f64 / 1e9;
+    Ok(Pass {
+        put: mb / put_secs,
+        get: mb / get_secs,
+        cpu_per_gb: match cpu_at[..] {
+            [a, b, c] => Some(((b - a) / gb, (c - b) / gb)),
+            _ => None,
+        },
+    })
 }
 
 /// A server that accepts any PUT body and answers GET with a body of the same size.
@@ -300,7 +346,28 @@ fn write_back_dirty_pages() -> Result<()> {
     Ok(())
 }
 
-fn start_node(dir: &std::path::Path, sync: &str) -> Result<(std::process::Child, String)> {
+/// The node configurations each round runs: the two sync policies with the default store
+/// tuning, then `fsync` with direct-I/O flushes and a 1 GiB blob cache (`StoreTuning`).
+const NODES: [(&str, &str, &[&str]); 3] = [
+    ("basalt-node, sync = fsync", "fsync", &[]),
+    ("basalt-node, sync = wal", "wal", &[]),
+    (
+        "node, fsync, direct + cache",
+        "fsync",
+        &[
+            "--direct-io-flush",
+            "true",
+            "--blob-cache-bytes",
+            "1073741824",
+        ],
+    ),
+];
+
+fn start_node(
+    dir: &std::path::Path,
+    sync: &str,
+    tuning: &[&str],
+) -> Result<(std::process::Child, String)> {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_basalt-node"))
         .args([
@@ -321,6 +388,7 @@ fn start_node(dir: &std::path::Path, sync: &str) -> Result<(std::process::Child,
         .arg(dir.join("data"))
         .arg("--keypair")
         .arg(dir.join("id.json"))
+        .args(tuning)
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
         .spawn()?;
@@ -413,38 +481,48 @@ async fn main() -> Result<()> {
     let checking = start_checking_sink(&shards).await?;
     // Warm the connection pool and both in-process servers once.
     let warm = &shards[..concurrency.min(shards.len())];
-    run(&sink, warm, concurrency).await?;
-    run(&checking, warm, concurrency).await?;
+    run(&sink, warm, concurrency, None).await?;
+    run(&checking, warm, concurrency, None).await?;
     let mut ratios = Ratios::default();
     for round in 1..=rounds.max(1) {
         if rounds > 1 {
             println!("round {round}");
         }
-        let (sink_put, sink_get) = run(&sink, &shards, concurrency).await?;
+        let Pass {
+            put: sink_put,
+            get: sink_get,
+            ..
+        } = run(&sink, &shards, concurrency, None).await?;
         println!(
             "{:<28} put {:>8.0} MB/s          get {:>8.0} MB/s",
             "trivial HTTP sink", sink_put, sink_get
         );
         let sink_mbps = (sink_put, sink_get);
-        let (put, get) = run(&checking, &shards, concurrency).await?;
-        ratios.line("sink + required checks", put, Some(get), sink_mbps, "");
+        let checked = run(&checking, &shards, concurrency, None).await?;
+        let label = "sink + required checks";
+        ratios.line(label, checked.put, Some(checked.get), sink_mbps, "");
         let disk_dir = tempfile::tempdir()?;
         let disk = disk_write(disk_dir.path(), &shards, concurrency)?;
         drop(disk_dir);
         let note = format!("   (same bytes to one file, fdatasync every {concurrency} shards)");
         ratios.line("disk", disk, None, sink_mbps, &note);
-        for sync in ["fsync", "wal"] {
+        for (label, sync, tuning) in NODES {
             write_back_dirty_pages()?;
             let dir = tempfile::tempdir()?;
-            let (mut child, url) = start_node(dir.path(), sync)?;
-            let result = run(&url, &shards, concurrency).await;
+            let (mut child, url) = start_node(dir.path(), sync, tuning)?;
+            let result = run(&url, &shards, concurrency, Some(child.id())).await;
             let split = latency_split(&url).await;
             let _ = child.kill();
             let _ = child.wait();
-            let (put, get) = result?;
-            let label = format!("basalt-node, sync = {sync}");
-            ratios.line(&label, put, Some(get), sink_mbps, "");
+            let pass = result?;
+            ratios.line(label, pass.put, Some(pass.get), sink_mbps, "");
             println!("{:<28} {}", "", split?);
+            if let Some((put_cpu, get_cpu)) = pass.cpu_per_gb {
+                println!(
+                    "{:<28} node CPU per GB: put {put_cpu:.2} s, get {get_cpu:.2} s",
+                    ""
+                );
+            }
         }
     }
     if rounds > 1 {

@@ -17,6 +17,8 @@
 //! acl_cache_ms = 2000
 //! gc_interval_secs = 300
 //! pending_grace_secs = 3600
+//! direct_io_flush = false            # see StoreTuning
+//! blob_cache_bytes = 0
 //! ```
 
 use std::net::SocketAddr;
@@ -68,6 +70,20 @@ pub struct NodeConfig {
     /// local network) run best with their share of its cores: 14 nodes on 2 cores with one
     /// thread each put 260-266 against 253-257 MB/s with two (network bench, 3 rounds).
     pub worker_threads: Option<usize>,
+    /// Write RocksDB's flushed files past the page cache (`StoreTuning::direct_io_flush`).
+    pub direct_io_flush: bool,
+    /// Bytes of memory caching recently written shards (`StoreTuning::blob_cache_bytes`).
+    pub blob_cache_bytes: usize,
+}
+
+impl NodeConfig {
+    /// The store settings this configuration asks for.
+    pub fn store_tuning(&self) -> crate::store::StoreTuning {
+        crate::store::StoreTuning {
+            direct_io_flush: self.direct_io_flush,
+            blob_cache_bytes: self.blob_cache_bytes,
+        }
+    }
 }
 
 impl Default for NodeConfig {
@@ -89,6 +105,8 @@ impl Default for NodeConfig {
             gc_interval_secs: 300,
             pending_grace_secs: 3_600,
             worker_threads: None,
+            direct_io_flush: false,
+            blob_cache_bytes: 0,
         }
     }
 }
@@ -145,6 +163,12 @@ pub struct Cli {
     /// Request-serving threads (default: one per core).
     #[arg(long, env = "BASALT_NODE_WORKER_THREADS")]
     pub worker_threads: Option<usize>,
+    /// Write RocksDB's flushed files with O_DIRECT (true or false).
+    #[arg(long, env = "BASALT_NODE_DIRECT_IO_FLUSH")]
+    pub direct_io_flush: Option<bool>,
+    /// Bytes of blob cache for recently written shards.
+    #[arg(long, env = "BASALT_NODE_BLOB_CACHE_BYTES")]
+    pub blob_cache_bytes: Option<usize>,
 }
 
 impl Cli {
@@ -180,7 +204,9 @@ impl Cli {
             signature_window_secs,
             acl_cache_ms,
             gc_interval_secs,
-            pending_grace_secs
+            pending_grace_secs,
+            direct_io_flush,
+            blob_cache_bytes
         );
         if let Some(contract) = self.near_contract {
             c.near_contract = Some(contract);
@@ -220,6 +246,25 @@ mod tests {
         assert_eq!(c.rpc_url, "http://y");
         assert_eq!(c.listen, NodeConfig::default().listen);
         assert_eq!(c.worker_threads, None);
+        assert_eq!(c.store_tuning(), crate::store::StoreTuning::default());
+
+        std::fs::write(&path, "direct_io_flush = true\nblob_cache_bytes = 4096\n")?;
+        let tuned = Cli::try_parse_from([
+            "basalt-node",
+            "--config",
+            path.to_str().expect("utf-8 path"),
+            "--blob-cache-bytes",
+            "8192",
+        ])?
+        .resolve()?
+        .store_tuning();
+        assert_eq!(
+            tuned,
+            crate::store::StoreTuning {
+                direct_io_flush: true,
+                blob_cache_bytes: 8192
+            }
+        );
 
         std::fs::write(&path, "worker_threads = 4\n")?;
         let file_only = ["basalt-node", "--config", path.to_str().expect("utf-8")];

@@ -83,8 +83,13 @@ pub async fn serve(
     on_ready: impl FnOnce(std::net::SocketAddr, &SigningKey),
 ) -> Result<()> {
     let identity = load_or_create_identity(&config)?;
-    let store = ShardStore::open(&config.data_dir, config.capacity, config.sync)
-        .with_context(|| format!("opening the shard store in {}", config.data_dir.display()))?;
+    let store = ShardStore::open_tuned(
+        &config.data_dir,
+        config.capacity,
+        config.sync,
+        config.store_tuning(),
+    )
+    .with_context(|| format!("opening the shard store in {}", config.data_dir.display()))?;
     let store = Arc::new(store);
     let chain = connect_chain(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen)

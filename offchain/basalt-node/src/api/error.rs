@@ -83,7 +83,10 @@ impl From<StoreError> for ApiError {
             StoreError::Manifest(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest"),
             StoreError::Corrupt(_) => (StatusCode::INTERNAL_SERVER_ERROR, "corrupt"),
             StoreError::OutOfRange(_) => (StatusCode::NOT_FOUND, "out_of_range"),
-            StoreError::Engine(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_engine"),
+            // Only opening a store reports this; a request never sees it.
+            StoreError::Engine(_) | StoreError::DirectIoUnsupported { .. } => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "storage_engine")
+            }
         };
         Self::new(status, code, e.to_string())
     }

@@ -54,37 +54,31 @@ impl GroupSync {
     /// The error of the `sync` this caller ran. A caller that only waited never sees
     /// another caller's error: when that sync fails, it runs a sync of its own.
     pub fn wait<E>(&self, ticket: u64, sync: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
-        let mut sync = Some(sync);
         let mut state = self.lock();
-        loop {
-            if state.synced >= ticket {
-                return Ok(());
-            }
-            if state.running {
-                state = self
-                    .finished
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
-                continue;
-            }
-            // This caller syncs. Every ticket issued so far belongs to a write that has
-            // returned, so the sync about to start covers all of them.
-            let covers = self.issued.load(Ordering::Acquire);
-            state.running = true;
-            drop(state);
-            let run = sync
-                .take()
-                .expect("a caller runs at most one sync: it returns after");
-            let result = run();
-            state = self.lock();
-            state.running = false;
-            if result.is_ok() {
-                state.synced = state.synced.max(covers);
-            }
-            drop(state);
-            self.finished.notify_all();
-            return result;
+        while state.running && state.synced < ticket {
+            state = self
+                .finished
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
         }
+        if state.synced >= ticket {
+            return Ok(());
+        }
+        // No sync runs and none covered this ticket: this caller syncs. Every ticket issued
+        // so far belongs to a write that has returned, so the sync about to start covers
+        // all of them.
+        let covers = self.issued.load(Ordering::Acquire);
+        state.running = true;
+        drop(state);
+        let result = sync();
+        let mut state = self.lock();
+        state.running = false;
+        if result.is_ok() {
+            state.synced = state.synced.max(covers);
+        }
+        drop(state);
+        self.finished.notify_all();
+        result
     }
 
     fn lock(&self) -> MutexGuard<'_, SyncState> {

@@ -3,7 +3,7 @@
 //! killed with SIGKILL again and again while it ingests, and a fresh replay that must give
 //! the same tables; then the API and its push stream over what was indexed.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

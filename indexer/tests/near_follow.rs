@@ -6,7 +6,7 @@
 //! No NEAR node or sandbox runs here (see the README); the answers' shapes come from the
 //! recordings in `offchain/basalt-near-client/tests/fixtures`.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

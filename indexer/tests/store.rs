@@ -2,7 +2,7 @@
 //! tables exactly as the program's state changes, a batch is all or nothing, and writing
 //! the same events again (in any batch split) changes nothing.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use basalt::anchor_lang::prelude::Pubkey;

@@ -1,6 +1,6 @@
 //! The encoder's handling of input that does not match what was announced.
 
-mod common;
+use crate::common;
 
 use basalt_core::{stored_size, BlobEncoder, DataKey, EncodeError};
 use common::bytes;

@@ -1,7 +1,7 @@
 //! The off-chain Merkle trees (hashed a level at a time with multi-buffer SHA-256) are the
 //! trees the on-chain code builds and checks one hash at a time.
 
-mod common;
+use crate::common;
 
 use basalt_core::proof::merkle::{compute_root, root_of, MerkleRootBuilder};
 use basalt_core::proof::{hash_leaf, Hash};

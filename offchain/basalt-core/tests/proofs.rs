@@ -1,7 +1,7 @@
 //! Storage and inclusion proofs built off chain verify with the shared on-chain crate, and
 //! anything altered is rejected.
 
-mod common;
+use crate::common;
 
 use basalt_core::proof::{
     derive_challenge, proof::verify_column_root, tx_budget::proof_tx_size, verify_storage_proof,

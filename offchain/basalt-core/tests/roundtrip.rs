@@ -1,6 +1,6 @@
 //! Property tests of the put/get path: any k of k + m shards give the input back.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 

@@ -1,6 +1,6 @@
 //! Storage-node behaviour against real `basalt-node` processes on loopback.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 

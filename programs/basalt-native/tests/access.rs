@@ -3,7 +3,7 @@
 // still the runtime the project measured and hosts the program in.
 #![allow(deprecated)]
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use basalt::anchor_lang::prelude::Pubkey;

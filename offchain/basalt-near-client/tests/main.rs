@@ -1,0 +1,5 @@
+//! The integration tests, one module per file, linked into one binary: a binary per file
+//! linked the whole dependency graph once per file.
+
+mod follow;
+mod rpc;

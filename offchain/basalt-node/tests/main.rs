@@ -1,0 +1,7 @@
+//! The integration tests, one module per file, linked into one binary: a binary per file
+//! linked the whole dependency graph once per file.
+
+mod common;
+
+mod near_chain;
+mod node;

@@ -5,14 +5,11 @@
 # (e.g. --size-mib 256, --json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-# The same C/C++ environment as scripts/test.sh (ccache, and the CRC32C instructions for
-# RocksDB): with another CC or CXXFLAGS, librocksdb-sys's build script compiles RocksDB
-# again, and everything above it is rebuilt, each time one follows the other.
-. scripts/cc-env.sh
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/basalt-target}"
-# Build both binaries (the demo starts `basalt-node` processes found next to `basalt`).
-# --all-targets resolves features exactly as scripts/test.sh does, so the two share one
-# build instead of compiling the Solana runtime twice.
-cargo build --locked --workspace --all-targets
+. scripts/build-env.sh
+stage setup scripts/setup.sh
+# Only the binaries: `basalt`, and the `basalt-node` processes it starts (`basalt-indexer`
+# comes along; `basalt localnet` runs it). `--workspace` resolves the dependencies' features
+# over every crate of the workspace, as the test build does, so the two share one compilation
+# of the Solana runtime, RocksDB and the rest (scripts/check-shared-features.sh keeps it so).
+stage build cargo build --locked --workspace --bins
 exec "$CARGO_TARGET_DIR/debug/basalt" demo "$@"

@@ -5,7 +5,8 @@
 # different RUSTFLAGS, so it uses its own target directory to keep the main one warm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target="${CARGO_TARGET_DIR:-$HOME/.cache/basalt-target}"
+. scripts/build-env.sh
+target="$CARGO_TARGET_DIR"
 out=programs/basalt/idl/basalt.json
 # The example re-invokes cargo for the program; give that build its own target directory and
 # let it use whichever toolchain is the default.

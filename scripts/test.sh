@@ -1,16 +1,41 @@
 #!/usr/bin/env bash
-# The test command (README): every crate's unit, property and integration tests.
-# scripts/setup.sh first installs what the build needs (a C/C++ compiler and libclang for
-# RocksDB), and scripts/postgres.sh starts the PostgreSQL server the indexer's tests use;
-# both do nothing when it is already there. scripts/cc-env.sh routes C/C++ compiles
-# through ccache. scripts/build-near.sh builds the NEAR contract's
-# wasm (installing Debian's rustc-web toolchain when missing), which the cross-chain
-# scenarios run in NEAR's runtime.
+# The test command (README): every crate's unit, property and integration tests, with clippy's
+# lints denied on the workspace's own code. Extra arguments go to both `cargo test` runs
+# (e.g. `-p basalt-node`, or `-- name_filter`).
+#
+# Each stage prints its time. setup.sh installs what the build needs when it is missing;
+# the NEAR contract's wasm (build-near.sh, Debian's rustc-web toolchain, for the cross-chain
+# scenarios) builds in the background while cargo compiles; postgres.sh starts the
+# PostgreSQL server the indexer's tests use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-. scripts/cc-env.sh
-scripts/postgres.sh
-BASALT_NEAR_WASM="$(scripts/build-near.sh)"
+. scripts/build-env.sh
+stage setup scripts/setup.sh
+stage postgres scripts/postgres.sh
+
+# After the two above: its own apt-get must not race theirs for the dpkg lock.
+near_dir=$(mktemp -d)
+scripts/build-near.sh >"$near_dir/path" 2>"$near_dir/log" &
+near_pid=$!
+trap 'kill "$near_pid" 2>/dev/null || true; rm -rf "$near_dir"' EXIT
+
+# clippy-driver is rustc plus clippy's lints. As the workspace wrapper, cargo runs it for the
+# workspace's own crates only, so the lints come with the test build instead of costing a
+# second, check-mode build of the whole dependency graph (`cargo clippy --all-targets` checks
+# the same targets). CLIPPY_ARGS is how `cargo clippy -- -D warnings` hands it its arguments.
+export RUSTC_WORKSPACE_WRAPPER=clippy-driver
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+stage "build (with clippy)" cargo test --workspace --all-targets --locked --no-run "$@"
+
+wait_near() {
+    if ! wait "$near_pid"; then
+        cat "$near_dir/log" >&2
+        return 1
+    fi
+    tail -1 "$near_dir/log" >&2
+}
+stage "NEAR contract wasm (built alongside)" wait_near
+BASALT_NEAR_WASM="$(cat "$near_dir/path")"
 export BASALT_NEAR_WASM
-cargo test --workspace --all-targets --locked "$@"
+
+stage tests cargo test --workspace --all-targets --locked "$@"

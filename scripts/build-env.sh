@@ -9,14 +9,23 @@
 # their path.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/basalt-target}"
 
+# C and C++ are compiled with clang: RocksDB's 329 C++ files, most of a cold build's compiler
+# time, took 12 % less CPU than with g++ at the same -O1 (docs/benchmarks.md).
+# scripts/setup.sh installs it; without it the system's cc and c++ are used.
+cc=cc cxx=c++
+if command -v clang >/dev/null 2>&1 && command -v clang++ >/dev/null 2>&1; then
+    cc=clang cxx=clang++
+fi
 # ccache serves C/C++ objects across target directories (a fresh one, the IDL build's own) and
 # across commands that run librocksdb-sys's build script separately (`cargo clippy` by hand).
-# scripts/setup.sh installs it; without it this changes nothing.
 if command -v ccache >/dev/null 2>&1; then
-    export CC="ccache cc" CXX="ccache c++"
+    export CC="ccache $cc" CXX="ccache $cxx"
     # Absolute paths must not split the cache between clones in different folders.
     export CCACHE_NOHASHDIR=1
+else
+    export CC="$cc" CXX="$cxx"
 fi
+unset cc cxx
 
 # RocksDB checksums every WAL record and block with CRC32C; its hardware path needs SSE4.2
 # (and PCLMUL for the folding step) at compile time, and librocksdb-sys only passes those

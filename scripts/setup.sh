@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the build needs, idempotently (nothing happens when they are
 # already there): a C/C++ compiler for RocksDB and the other -sys crates, libclang for the
-# bindgen that librocksdb-sys runs, ccache (scripts/build-env.sh), and Debian's OpenSSL, which
-# the build links instead of compiling OpenSSL from source (.cargo/config.toml).
+# bindgen that librocksdb-sys runs, ccache (scripts/build-env.sh), and Debian's OpenSSL, zstd
+# and SQLite, which the build links instead of compiling them from source (.cargo/config.toml).
 set -euo pipefail
 need=()
 command -v cc >/dev/null || need+=(build-essential)
@@ -11,7 +11,9 @@ command -v clang >/dev/null || need+=(clang)
 ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || need+=(libclang-dev)
 command -v ccache >/dev/null || need+=(ccache)
 command -v pkg-config >/dev/null || need+=(pkg-config)
-dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
+for lib in libssl-dev libzstd-dev libsqlite3-dev; do
+    dpkg -s "$lib" >/dev/null 2>&1 || need+=("$lib")
+done
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}" >&2
     sudo_cmd=""

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that scripts/demo.sh's build (`cargo build --workspace --bins`) and the test build
+# Checks that scripts/demo.sh's build (`cargo build --workspace --bin …`) and the test build
 # (`cargo test --workspace --all-targets`) compile every shared dependency with the same
 # features, so that running one after the other compiles no third-party crate twice. A
 # feature that only a dev-dependency turns on breaks this; repeat it in

@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/build-env.sh
 stage setup scripts/setup.sh
-# Only the binaries: `basalt`, and the `basalt-node` processes it starts (`basalt-indexer`
-# comes along; `basalt localnet` runs it). `--workspace` resolves the dependencies' features
-# over every crate of the workspace, as the test build does, so the two share one compilation
-# of the Solana runtime, RocksDB and the rest (scripts/check-shared-features.sh keeps it so).
-stage build cargo build --locked --workspace --bins
+# Only what the demo runs: `basalt`, and the `basalt-node` processes it starts. `--workspace`
+# still resolves the dependencies' features over every crate of the workspace, as the test
+# build does, so the two share one compilation of the Solana runtime, RocksDB and the rest
+# (scripts/check-shared-features.sh keeps it so).
+stage build cargo build --locked --workspace --bin basalt --bin basalt-node
 exec "$CARGO_TARGET_DIR/debug/basalt" demo "$@"

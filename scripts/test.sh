@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README): every crate's unit, property and integration tests, with clippy's
 # lints denied on the workspace's own code. Extra arguments go to both `cargo test` runs
-# (e.g. `-p basalt-node`, or `-- name_filter`).
+# (e.g. `-- name_filter`).
 #
 # Each stage prints its time. setup.sh installs what the build needs when it is missing;
 # the NEAR contract's wasm (build-near.sh, Debian's rustc-web toolchain, for the cross-chain

@@ -10,17 +10,18 @@ features() {
     cargo tree --locked --workspace --prefix none --format '{p}|{f}' "$@" \
         | grep -F '|' | grep -v -F '(*)' | sed 's/ (proc-macro)//' | sort -u
 }
-features --edges features >"${TMPDIR:-/tmp}/basalt-test-features.$$"
-features --edges no-dev,features >"${TMPDIR:-/tmp}/basalt-demo-features.$$"
+# Files, not process substitution: a failing `cargo tree` must fail the check (pipefail).
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+features --edges features >"$dir/test"
+features --edges no-dev,features >"$dir/demo"
 # Known and accepted: basalt-near's unit tests need near-sdk's `unit-testing` (it brings
 # NEAR's whole VM runner, which the binaries do not need), and the node's and the indexer's
 # tests use basalt-near-client's `replay` server. What sits above them is a few crates of
 # the workspace itself.
 accepted='^(near-sdk|near-sdk-core|near-sdk-env|near-global-contracts|basalt-near-client) '
 # Every (crate, features) the demo compiles must be one the test build compiles too.
-missing=$(comm -23 "${TMPDIR:-/tmp}/basalt-demo-features.$$" "${TMPDIR:-/tmp}/basalt-test-features.$$" \
-    | grep -E -v "$accepted" || true)
-rm -f "${TMPDIR:-/tmp}"/basalt-{test,demo}-features.$$
+missing=$(comm -23 "$dir/demo" "$dir/test" | grep -E -v "$accepted" || true)
 if [ -n "$missing" ]; then
     echo "the demo's build compiles these with features the test build does not use:" >&2
     echo "$missing" >&2

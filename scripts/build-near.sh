@@ -3,7 +3,7 @@
 #
 # rustup cannot add the wasm32 target on this machine, so the build uses Debian's rustc-web
 # toolchain, which builds std for wasm32 from source (-Zbuild-std). Measured facts behind
-# each flag are in ../shared/notes/near-contract.md:
+# each flag (docs/near.md, "Building and testing"):
 # - RUSTC=/usr/bin/rustc: rustup's ~/.cargo/bin comes first on PATH;
 # - --cfg near: what cargo-near sets; without it near-sdk uses fallbacks and failed checks
 #   become bare wasm traps instead of readable panics;
@@ -28,7 +28,9 @@ fi
 
 OUT="${BASALT_NEAR_OUT:-${CARGO_TARGET_DIR:-$PWD/target}/near}"
 mkdir -p "$OUT"
-# Its own target directory: this toolchain's artifacts must not mix with rustup's.
+# Its own target directory: this toolchain's artifacts must not mix with rustup's. A clippy
+# wrapper from the caller's environment (scripts/test.sh) would bring rustup's sysroot.
+unset RUSTC_WORKSPACE_WRAPPER RUSTC_WRAPPER CLIPPY_ARGS
 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
     RUSTFLAGS="--cfg near -C link-arg=-s" CARGO_TARGET_DIR="$OUT/target" \
     /usr/bin/cargo build --locked --quiet --profile contract --lib -p basalt-near \

@@ -70,7 +70,7 @@ impl TestNet {
         for node in &self.net.nodes {
             let client = basalt_sdk::NodeClient::new(http.clone(), &node.url, key.clone());
             let stats = client.stats(std::time::Duration::from_secs(10)).await?;
-            counts.push(stats["shards"].as_u64().unwrap_or(u64::MAX));
+            counts.push(stats.shards);
         }
         Ok(counts)
     }

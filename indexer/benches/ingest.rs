@@ -14,6 +14,8 @@
 
 #[path = "../tests/common/db.rs"]
 mod db;
+#[path = "support/synthetic.rs"]
+mod synthetic;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -21,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use basalt_indexer::db::InsertMethod;
-use basalt_indexer::synthetic::{event_count, Generator};
 use basalt_indexer::Store;
+use synthetic::{event_count, Generator};
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)

@@ -2,21 +2,19 @@
 //! contract's over NEAR JSON-RPC) into PostgreSQL exactly once, and serves them to dApps
 //! over HTTP.
 //!
-//! - [`extract`]: a fetched transaction to its events (the program's own decoder).
-//! - [`payload`]: an event to its stored form (kind, JSON fields, addresses).
-//! - [`follow`]: the RPC side: list, fetch, write in batches with the cursor; finalize.
+//! - [`record`]: what is written, whichever chain it came from (transactions, events).
+//! - [`solana`]: follows the program over Solana RPC: list, fetch, decode with the
+//!   program's own types, write in batches with the cursor; finalize.
 //! - [`near`]: the same for a NEAR deployment, into the same tables.
 //! - [`db`]: the PostgreSQL side: migrations, the one-transaction batch writer, the reads.
 //! - [`api`]: REST + server-sent events + OpenAPI for dApps.
 
 pub mod api;
 pub mod db;
-pub mod extract;
-pub mod follow;
 pub mod metrics;
 pub mod near;
-pub mod payload;
-pub mod synthetic;
+pub mod record;
+pub mod solana;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,9 +24,9 @@ use anyhow::Context;
 use tokio::sync::watch;
 
 pub use db::Store;
-pub use follow::{FollowOptions, Follower};
 pub use metrics::Metrics;
 pub use near::{NearFollowOptions, NearFollower};
+pub use solana::{FollowOptions, Follower};
 
 /// What [`run`] starts.
 #[derive(Debug, Clone)]
@@ -113,4 +111,16 @@ pub async fn run(
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
     Ok(())
+}
+
+/// Waits `wait`, or less if `stop` changes; whether the follower must stop.
+pub(crate) async fn sleep_or_stop(
+    wait: std::time::Duration,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(wait) => {}
+        _ = stop.changed() => {}
+    }
+    *stop.borrow()
 }

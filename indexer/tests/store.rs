@@ -11,8 +11,7 @@ use basalt::events::*;
 use basalt::state::{ConfigParams, JobStatus, TokenGate};
 use basalt_core::Cid;
 use basalt_indexer::db::{InsertMethod, PageRequest};
-use basalt_indexer::extract::{TxRecord, Undecoded};
-use basalt_indexer::payload::EventRecord;
+use basalt_indexer::record::{EventRecord, TxRecord, Undecoded};
 use basalt_indexer::Store;
 use common::{count, db::TempDb, snapshot};
 use serde_json::Value;
@@ -603,7 +602,8 @@ async fn undecodable_events_are_kept_aside_and_failed_transactions_recorded() ->
         reason: "unknown discriminator".into(),
         data: vec![0xE4, 0x45, 1, 2, 3],
     });
-    let failed = basalt_indexer::extract::failed("tx0002", 102, None, "Custom(6001)".into());
+    let failed =
+        basalt_indexer::solana::extract::failed("tx0002", 102, None, "Custom(6001)".into());
     let written = store.write_batch(PROGRAM, &[odd, failed]).await?;
     assert_eq!(
         (written.transactions, written.events, written.undecoded),

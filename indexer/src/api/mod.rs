@@ -1,32 +1,37 @@
 //! The dApp API (axum): read-only views of the indexed chain, a server-sent-event stream
 //! of new events, `/openapi.json`, `/health` and `/metrics`.
 //!
-//! Everything served is public chain data, so no request is authenticated; every
-//! parameter is validated (addresses, CIDs, enums, cursors) and a bad one is a 400 with a
-//! message, never a 500.
+//! Everything served is public chain data, so no request is authenticated. Every parameter
+//! is a type from [`params`] that checks its value as it is parsed and states the same rule
+//! in the OpenAPI document, which utoipa builds from these handlers' own signatures and
+//! types: a bad value is a 400 with a message, never a 500, and the document says which
+//! values are good.
 
 mod openapi;
+mod params;
 mod stream;
 
-use std::str::FromStr;
 use std::sync::Arc;
 
-use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
-use basalt::anchor_lang::prelude::Pubkey;
-use basalt_core::Cid;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tokio::sync::watch;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::db::{Page, PageRequest, Store};
 use crate::metrics::{Metrics, RequestLabels};
+use params::{Address, BlobCid, EventKind, IdPage, KeyPage, Text};
 
-pub use openapi::document as openapi_document;
 pub use stream::listen_for_events;
 
 /// What every handler shares.
@@ -41,6 +46,13 @@ pub struct ApiState {
 /// An API error: a status and a message for the caller.
 #[derive(Debug)]
 pub struct ApiError(StatusCode, String);
+
+/// Every error's body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: String,
+}
 
 impl ApiError {
     fn bad_request(message: impl Into<String>) -> Self {
@@ -65,34 +77,78 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> Self {
+        Self::bad_request(e.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(e: PathRejection) -> Self {
+        Self::bad_request(e.body_text())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
+        (self.0, Json(ErrorBody { error: self.1 })).into_response()
+    }
+}
+
+/// axum's `Query`, refusing a bad query string with an [`ApiError`] (JSON, 400).
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        Ok(Self(value))
+    }
+}
+
+/// axum's `Path`, refusing a bad segment with an [`ApiError`] (JSON, 400).
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(value) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(Self(value))
     }
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-/// The API's router.
+/// The API's router, and the OpenAPI document of exactly its routes.
 pub fn router(state: Arc<ApiState>) -> Router {
-    Router::new()
-        .route("/v1/providers", get(providers))
-        .route("/v1/providers/{id}", get(provider))
-        .route("/v1/blobs", get(blobs))
-        .route("/v1/blobs/{cid}", get(blob))
-        .route("/v1/blobs/{cid}/grants", get(grants))
-        .route("/v1/deals", get(deals))
-        .route("/v1/payouts", get(payouts))
-        .route("/v1/proofs", get(proofs))
-        .route("/v1/slashes", get(slashes))
-        .route("/v1/jobs", get(jobs))
-        .route("/v1/jobs/{address}", get(job))
-        .route("/v1/events", get(events))
-        .route("/v1/events/stream", get(stream::events_stream))
-        .route("/v1/stats", get(stats))
-        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
-        .route("/health", get(health))
-        .route("/metrics", get(metrics))
+    let (router, document) = OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(providers))
+        .routes(routes!(provider))
+        .routes(routes!(blobs))
+        .routes(routes!(blob))
+        .routes(routes!(grants))
+        .routes(routes!(deals))
+        .routes(routes!(payouts))
+        .routes(routes!(proofs))
+        .routes(routes!(slashes))
+        .routes(routes!(jobs))
+        .routes(routes!(job))
+        .routes(routes!(events))
+        .routes(routes!(stream::events_stream))
+        .routes(routes!(stats))
+        .routes(routes!(health))
+        .routes(routes!(metrics))
+        .split_for_parts();
+    let document = Arc::new(document);
+    router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || async move { Json(Arc::clone(&document)) }),
+        )
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             count_requests,
@@ -117,139 +173,191 @@ async fn count_requests(State(state): State<Arc<ApiState>>, req: Request, next: 
     response
 }
 
-fn address(value: &str, what: &str) -> Result<String, ApiError> {
-    Pubkey::from_str(value)
-        .map(|k| k.to_string())
-        .map_err(|_| ApiError::bad_request(format!("{what}={value}: not a base58 address")))
-}
-
-fn optional_address(value: Option<&String>, what: &str) -> Result<Option<String>, ApiError> {
-    value.map(|v| address(v, what)).transpose()
-}
-
-fn cid(value: &str) -> Result<String, ApiError> {
-    Cid::from_str(value)
-        .map(|c| c.to_string())
-        .map_err(|e| ApiError::bad_request(format!("{value}: not a Basalt CID ({e})")))
-}
-
-fn one_of(value: Option<&String>, what: &str, allowed: &[&str]) -> Result<(), ApiError> {
-    match value {
-        Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::bad_request(format!(
-            "{what}={v}: expected one of {}",
-            allowed.join(", ")
-        ))),
-        _ => Ok(()),
-    }
-}
-
-fn checked(page: PageRequest, by_id: bool) -> Result<PageRequest, ApiError> {
-    page.validate(by_id).map_err(ApiError::bad_request)?;
-    Ok(page)
-}
-
 fn found(value: Option<Value>, what: &str) -> ApiResult<Value> {
     value.map(Json).ok_or_else(|| ApiError::not_found(what))
 }
 
-#[derive(Deserialize)]
-struct ProviderQuery {
-    role: Option<String>,
-    status: Option<String>,
-    region: Option<String>,
-    #[serde(flatten)]
-    page: PageRequest,
+/// Declares a filter's closed set of values: serde and the document take the lowercase
+/// names, and the store gets the same name back.
+macro_rules! filter_values {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        // INV: each text is its variant's name in lower case (what `rename_all` gives).
+        #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+        }
+    };
 }
 
+filter_values!(
+    /// A provider's role.
+    Role { Storage => "storage", Compute => "compute" }
+);
+filter_values!(
+    /// A provider's status.
+    ProviderStatus { Active => "active", Unbonding => "unbonding", Jailed => "jailed" }
+);
+filter_values!(
+    /// A job's status.
+    JobStatus { Open => "open", Succeeded => "succeeded", Failed => "failed" }
+);
+
+/// Filters of the provider list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ProviderQuery {
+    /// Only providers with this role.
+    #[param(inline)]
+    role: Option<Role>,
+    /// Only providers in this status.
+    #[param(inline)]
+    status: Option<ProviderStatus>,
+    /// Only providers that declared this region.
+    #[param(inline)]
+    region: Option<Text>,
+    #[serde(flatten)]
+    #[param(ignore)]
+    page: KeyPage,
+}
+
+/// Storage and compute providers, by account address.
+#[utoipa::path(get, path = "/v1/providers", params(ProviderQuery, KeyPage),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn providers(
     State(s): State<Arc<ApiState>>,
     Query(q): Query<ProviderQuery>,
 ) -> ApiResult<Page> {
-    one_of(q.role.as_ref(), "role", &["storage", "compute"])?;
-    one_of(
-        q.status.as_ref(),
-        "status",
-        &["active", "unbonding", "jailed"],
-    )?;
     let filter = crate::db::ProviderFilter {
-        role: q.role,
-        status: q.status,
-        region: q.region,
+        role: q.role.map(|r| r.as_str().to_owned()),
+        status: q.status.map(|st| st.as_str().to_owned()),
+        region: q.region.map(|r| r.0),
     };
-    Ok(Json(
-        s.store.providers(&filter, &checked(q.page, false)?).await?,
-    ))
+    Ok(Json(s.store.providers(&filter, &q.page.into()).await?))
 }
 
-async fn provider(State(s): State<Arc<ApiState>>, Path(id): Path<String>) -> ApiResult<Value> {
-    let id = address(&id, "provider")?;
-    found(s.store.provider(&id).await?, "provider")
+/// A provider's account address or its authority.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct ProviderPath {
+    /// Provider account or authority (base58).
+    #[param(inline)]
+    id: Address,
 }
 
-#[derive(Deserialize)]
+/// One provider by account address or authority.
+#[utoipa::path(get, path = "/v1/providers/{id}", params(ProviderPath),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn provider(State(s): State<Arc<ApiState>>, Path(p): Path<ProviderPath>) -> ApiResult<Value> {
+    found(s.store.provider(&p.id.0).await?, "provider")
+}
+
+/// Filters of the blob list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct OwnerQuery {
-    owner: Option<String>,
+    /// Owner wallet (base58).
+    #[param(inline)]
+    owner: Option<Address>,
     #[serde(flatten)]
-    page: PageRequest,
+    #[param(ignore)]
+    page: KeyPage,
 }
 
+/// Blobs, optionally of one owner, by address.
+#[utoipa::path(get, path = "/v1/blobs", params(OwnerQuery, KeyPage),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn blobs(State(s): State<Arc<ApiState>>, Query(q): Query<OwnerQuery>) -> ApiResult<Page> {
-    let owner = optional_address(q.owner.as_ref(), "owner")?;
-    Ok(Json(
-        s.store
-            .blobs(owner.as_deref(), &checked(q.page, false)?)
-            .await?,
-    ))
+    let owner = q.owner.map(|o| o.0);
+    Ok(Json(s.store.blobs(owner.as_deref(), &q.page.into()).await?))
 }
 
-async fn blob(State(s): State<Arc<ApiState>>, Path(c): Path<String>) -> ApiResult<Value> {
-    found(s.store.blob(&cid(&c)?).await?, "blob")
+/// A blob named by its CID.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct BlobPath {
+    /// Blob CID.
+    #[param(inline)]
+    cid: BlobCid,
 }
 
+/// One blob by CID, with its shard placement and deal.
+#[utoipa::path(get, path = "/v1/blobs/{cid}", params(BlobPath),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn blob(State(s): State<Arc<ApiState>>, Path(p): Path<BlobPath>) -> ApiResult<Value> {
+    found(s.store.blob(&p.cid.0).await?, "blob")
+}
+
+/// Access grants on a blob (active and revoked), by grantee.
+#[utoipa::path(get, path = "/v1/blobs/{cid}/grants", params(BlobPath, KeyPage),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn grants(
     State(s): State<Arc<ApiState>>,
-    Path(c): Path<String>,
-    Query(page): Query<PageRequest>,
+    Path(p): Path<BlobPath>,
+    Query(page): Query<KeyPage>,
 ) -> ApiResult<Page> {
-    Ok(Json(
-        s.store.grants(&cid(&c)?, &checked(page, false)?).await?,
-    ))
+    Ok(Json(s.store.grants(&p.cid.0, &page.into()).await?))
 }
 
-#[derive(Deserialize)]
+/// Filters of the deal list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DealQuery {
-    payer: Option<String>,
+    /// Payer wallet (base58).
+    #[param(inline)]
+    payer: Option<Address>,
     #[serde(flatten)]
-    page: PageRequest,
+    #[param(ignore)]
+    page: KeyPage,
 }
 
+/// Storage deals (escrow and payouts so far), by address.
+#[utoipa::path(get, path = "/v1/deals", params(DealQuery, KeyPage),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn deals(State(s): State<Arc<ApiState>>, Query(q): Query<DealQuery>) -> ApiResult<Page> {
-    let payer = optional_address(q.payer.as_ref(), "payer")?;
-    Ok(Json(
-        s.store
-            .deals(payer.as_deref(), &checked(q.page, false)?)
-            .await?,
-    ))
+    let payer = q.payer.map(|p| p.0);
+    Ok(Json(s.store.deals(payer.as_deref(), &q.page.into()).await?))
 }
 
-#[derive(Deserialize)]
+/// Filters of the payout and proof histories.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
-    holder: Option<String>,
-    cid: Option<String>,
+    /// Holder (provider authority).
+    #[param(inline)]
+    holder: Option<Address>,
+    /// Blob CID.
+    #[param(inline)]
+    cid: Option<BlobCid>,
     #[serde(flatten)]
-    page: PageRequest,
+    #[param(ignore)]
+    page: IdPage,
 }
 
 impl HistoryQuery {
-    fn parsed(self) -> Result<(Option<String>, Option<String>, PageRequest), ApiError> {
-        let holder = optional_address(self.holder.as_ref(), "holder")?;
-        let cid = self.cid.as_deref().map(cid).transpose()?;
-        Ok((holder, cid, checked(self.page, true)?))
+    fn parts(self) -> (Option<String>, Option<String>, PageRequest) {
+        (
+            self.holder.map(|h| h.0),
+            self.cid.map(|c| c.0),
+            self.page.into(),
+        )
     }
 }
 
+/// Deal payouts to shard holders, oldest first.
+#[utoipa::path(get, path = "/v1/payouts", params(HistoryQuery, IdPage),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn payouts(State(s): State<Arc<ApiState>>, Query(q): Query<HistoryQuery>) -> ApiResult<Page> {
-    let (holder, cid, page) = q.parsed()?;
+    let (holder, cid, page) = q.parts();
     Ok(Json(
         s.store
             .payouts(holder.as_deref(), cid.as_deref(), &page)
@@ -257,8 +365,11 @@ async fn payouts(State(s): State<Arc<ApiState>>, Query(q): Query<HistoryQuery>) 
     ))
 }
 
+/// Storage-proof history (accepted and missed), oldest first.
+#[utoipa::path(get, path = "/v1/proofs", params(HistoryQuery, IdPage),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn proofs(State(s): State<Arc<ApiState>>, Query(q): Query<HistoryQuery>) -> ApiResult<Page> {
-    let (holder, cid, page) = q.parsed()?;
+    let (holder, cid, page) = q.parts();
     Ok(Json(
         s.store
             .proofs(holder.as_deref(), cid.as_deref(), &page)
@@ -266,75 +377,103 @@ async fn proofs(State(s): State<Arc<ApiState>>, Query(q): Query<HistoryQuery>) -
     ))
 }
 
-#[derive(Deserialize)]
+/// Filters of the slash list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SlashQuery {
-    provider: Option<String>,
+    /// Provider account or authority.
+    #[param(inline)]
+    provider: Option<Address>,
     #[serde(flatten)]
-    page: PageRequest,
+    #[param(ignore)]
+    page: IdPage,
 }
 
+/// Slashes (missed proofs, disagreeing job results), oldest first.
+#[utoipa::path(get, path = "/v1/slashes", params(SlashQuery, IdPage),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn slashes(State(s): State<Arc<ApiState>>, Query(q): Query<SlashQuery>) -> ApiResult<Page> {
-    let provider = optional_address(q.provider.as_ref(), "provider")?;
-    let page = checked(q.page, true)?;
-    Ok(Json(s.store.slashes(provider.as_deref(), &page).await?))
+    let provider = q.provider.map(|p| p.0);
+    Ok(Json(
+        s.store.slashes(provider.as_deref(), &q.page.into()).await?,
+    ))
 }
 
-#[derive(Deserialize)]
+/// Filters of the job list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct JobQuery {
-    requester: Option<String>,
-    status: Option<String>,
+    /// Requester wallet (base58).
+    #[param(inline)]
+    requester: Option<Address>,
+    /// Only jobs in this status.
+    #[param(inline)]
+    status: Option<JobStatus>,
     #[serde(flatten)]
-    page: PageRequest,
+    #[param(ignore)]
+    page: KeyPage,
 }
 
+/// Compute jobs, by address.
+#[utoipa::path(get, path = "/v1/jobs", params(JobQuery, KeyPage),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn jobs(State(s): State<Arc<ApiState>>, Query(q): Query<JobQuery>) -> ApiResult<Page> {
-    let requester = optional_address(q.requester.as_ref(), "requester")?;
-    one_of(
-        q.status.as_ref(),
-        "status",
-        &["open", "succeeded", "failed"],
-    )?;
+    let requester = q.requester.map(|r| r.0);
+    let status = q.status.map(JobStatus::as_str);
     Ok(Json(
         s.store
-            .jobs(
-                requester.as_deref(),
-                q.status.as_deref(),
-                &checked(q.page, false)?,
-            )
+            .jobs(requester.as_deref(), status, &q.page.into())
             .await?,
     ))
 }
 
-async fn job(State(s): State<Arc<ApiState>>, Path(a): Path<String>) -> ApiResult<Value> {
-    found(s.store.job(&address(&a, "job")?).await?, "job")
+/// A job's account.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct JobPath {
+    /// Job account (base58).
+    #[param(inline)]
+    address: Address,
+}
+
+/// One job with every worker's claim, commitment, reveal and outcome.
+#[utoipa::path(get, path = "/v1/jobs/{address}", params(JobPath),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn job(State(s): State<Arc<ApiState>>, Path(p): Path<JobPath>) -> ApiResult<Value> {
+    found(s.store.job(&p.address.0).await?, "job")
 }
 
 /// Filters of the event list and stream.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct EventQuery {
-    kind: Option<String>,
-    account: Option<String>,
+    /// Only events of this kind.
+    #[param(inline)]
+    kind: Option<EventKind>,
+    /// Only events naming this address.
+    #[param(inline)]
+    account: Option<Address>,
     #[serde(flatten)]
-    page: PageRequest,
+    #[param(ignore)]
+    page: IdPage,
 }
 
 impl EventQuery {
-    /// Checks the filters; the account in canonical base58.
-    fn parsed(self) -> Result<(Option<String>, Option<String>, PageRequest), ApiError> {
-        if let Some(kind) = &self.kind {
-            if !openapi::EVENT_KINDS.contains(&kind.as_str()) {
-                return Err(ApiError::bad_request(format!(
-                    "kind={kind}: not an event of the program (see /openapi.json)"
-                )));
-            }
-        }
-        let account = optional_address(self.account.as_ref(), "account")?;
-        Ok((self.kind, account, checked(self.page, true)?))
+    /// The filters and the page.
+    fn parts(self) -> (Option<String>, Option<String>, PageRequest) {
+        (
+            self.kind.map(|k| k.0),
+            self.account.map(|a| a.0),
+            self.page.into(),
+        )
     }
 }
 
+/// Raw program events in chain order.
+#[utoipa::path(get, path = "/v1/events", params(EventQuery, IdPage),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn events(State(s): State<Arc<ApiState>>, Query(q): Query<EventQuery>) -> ApiResult<Page> {
-    let (kind, account, page) = q.parsed()?;
+    let (kind, account, page) = q.parts();
     Ok(Json(
         s.store
             .events(kind.as_deref(), account.as_deref(), &page)
@@ -342,24 +481,41 @@ async fn events(State(s): State<Arc<ApiState>>, Query(q): Query<EventQuery>) -> 
     ))
 }
 
+/// Network totals and how far the indexer has followed the chain.
+#[utoipa::path(get, path = "/v1/stats",
+    responses((status = 200, body = Object), (status = 503, body = ErrorBody)))]
 async fn stats(State(s): State<Arc<ApiState>>) -> ApiResult<Value> {
     Ok(Json(s.store.stats().await?))
 }
 
-/// 200 when the database answers and the follower has written something, with where it is.
-async fn health(State(s): State<Arc<ApiState>>) -> Response {
-    match s.store.cursor(&s.program_id).await {
-        Ok(cursor) => Json(json!({
-            "status": "ok",
-            "program_id": s.program_id,
-            "cursor_slot": cursor.as_ref().map(|c| c.slot),
-            "finalized_slot": cursor.as_ref().map(|c| c.finalized_slot),
-        }))
-        .into_response(),
-        Err(e) => ApiError::from(e).into_response(),
-    }
+/// Where the follower is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` while the database answers.
+    pub status: String,
+    pub program_id: String,
+    /// The slot (or NEAR block height) written up to, once anything was.
+    pub cursor_slot: Option<u64>,
+    /// The highest slot known finalized.
+    pub finalized_slot: Option<u64>,
 }
 
+/// 200 while the database answers, with the cursor's slots.
+#[utoipa::path(get, path = "/health",
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+async fn health(State(s): State<Arc<ApiState>>) -> ApiResult<Health> {
+    let cursor = s.store.cursor(&s.program_id).await?;
+    Ok(Json(Health {
+        status: "ok".to_owned(),
+        program_id: s.program_id.clone(),
+        cursor_slot: cursor.as_ref().map(|c| c.slot),
+        finalized_slot: cursor.as_ref().map(|c| c.finalized_slot),
+    }))
+}
+
+/// Prometheus metrics (OpenMetrics text).
+#[utoipa::path(get, path = "/metrics",
+    responses((status = 200, body = String, content_type = "application/openmetrics-text")))]
 async fn metrics(State(s): State<Arc<ApiState>>) -> impl IntoResponse {
     (
         [(

@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
@@ -19,7 +19,8 @@ use serde_json::Value;
 use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
-use super::{ApiError, ApiState, EventQuery};
+use super::params::IdPage;
+use super::{ApiError, ApiState, ErrorBody, EventQuery, Query};
 use crate::db::{PageRequest, Store, MAX_PAGE};
 
 /// The notification channel the `events` trigger uses.
@@ -111,15 +112,19 @@ struct StreamState {
     ready: VecDeque<Value>,
 }
 
-/// `GET /v1/events/stream`: every new event matching `kind` and `account`, as it is
-/// committed. Starts after `Last-Event-ID` (a reconnect), else after `after`, else at the
-/// newest event.
+/// Server-sent events: each new event matching `kind` and `account` as it is committed
+/// (SSE id = event id; `data` is the event's row as in `/v1/events`). Starts after
+/// `Last-Event-ID` (a reconnect), else after `after`, else at the newest event.
+#[utoipa::path(get, path = "/v1/events/stream", params(EventQuery, IdPage,
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event id")),
+    responses((status = 200, description = "An endless stream of events", content_type = "text/event-stream", body = String),
+        (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub(super) async fn events_stream(
     State(s): State<Arc<ApiState>>,
     headers: HeaderMap,
     Query(q): Query<EventQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let (kind, account, page) = q.parsed()?;
+    let (kind, account, page) = q.parts();
     let resume = headers
         .get("last-event-id")
         .map(|v| {

@@ -10,7 +10,7 @@
 use sqlx::PgConnection;
 
 use super::{to_sql, Store};
-use crate::extract::TxRecord;
+use crate::record::TxRecord;
 
 /// How events are sent to PostgreSQL. `cargo bench -p basalt-indexer --bench ingest`
 /// measures all three side by side; the follower uses [`InsertMethod::FASTEST`].

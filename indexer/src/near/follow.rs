@@ -17,10 +17,10 @@ use futures::{StreamExt, TryStreamExt};
 use tokio::sync::watch;
 
 use crate::db::{BlockCursor, Store};
-use crate::extract::TxRecord;
-use crate::follow::sleep_or_stop;
 use crate::metrics::Metrics;
 use crate::near::tx_record;
+use crate::record::TxRecord;
+use crate::sleep_or_stop;
 
 /// How the NEAR follower runs.
 #[derive(Debug, Clone)]

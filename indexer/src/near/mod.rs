@@ -23,7 +23,7 @@ pub use follow::{NearFollowOptions, NearFollower};
 use basalt_near_client::{BlockEvents, TxEvents};
 use serde_json::json;
 
-use crate::extract::{TxRecord, Undecoded};
+use crate::record::{TxRecord, Undecoded};
 
 /// What the indexer keeps of `tx`, a transaction included in `block` that reached the
 /// contract. Events that do not read (another version, unknown kind, wrong fields) are kept

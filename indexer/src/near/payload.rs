@@ -1,5 +1,5 @@
 //! A NEAR contract event in the indexer's stored form: the same kinds, field names and
-//! encodings as the Solana program's (`crate::payload`), so the derived tables, the API and
+//! encodings as the Solana program's (`crate::solana::payload`), so the derived tables, the API and
 //! the dApps reading them do not care which chain a deployment runs on.
 //!
 //! What the translation does, field by field:
@@ -24,7 +24,7 @@ use near_sdk::json_types::U128;
 use near_sdk::AccountId;
 use serde_json::{json, Map, Value};
 
-use crate::payload::EventRecord;
+use crate::record::EventRecord;
 
 /// The event versions this indexer reads; an event of another version is kept aside
 /// (`undecoded`) rather than read with the wrong field meanings.

@@ -1,8 +1,8 @@
 //! Reed-Solomon coding behind one small interface, over two libraries chosen per code.
 //!
-//! Neither library wins everywhere on this machine kind, so [`ErasureCodec::new`] picks one
-//! per (k, m) from measurements (`cargo bench -p basalt-core --bench erasure` prints both side
-//! by side; see [`Backend::preferred`]): reed-solomon-erasure (GF(2^8) matrix code, SIMD
+//! Neither library wins everywhere, so [`ErasureCodec::new`] picks one per (k, m) from
+//! measurements (`cargo bench -p basalt-core --bench erasure` prints both side by side;
+//! figures in `docs/benchmarks.md`; see [`Backend::preferred`]): reed-solomon-erasure (GF(2^8) matrix code, SIMD
 //! kernels in C) for narrow codes such as RS(10, 4) and RS(20, 10); reed-solomon-simd
 //! (Leopard-style FFT over GF(2^16)) once the code is wide, and always above 256 shards.
 //!
@@ -12,8 +12,9 @@
 //! (`erasure/parity_in_place.rs`), and otherwise parity is copied out.
 //!
 //! reed-solomon-erasure's code is computed on Basalt's own kernels where the CPU runs them
-//! (GFNI with AVX-512, or AVX2), with the library's own coefficients: on an AMD EPYC Zen 5,
-//! 3.2-4.5x the faster library with GFNI, 1.0-1.2x on AVX2 (`erasure/classic_kernels.rs`).
+//! (GFNI with AVX-512, or AVX2), with the library's own coefficients: several times the
+//! faster library with GFNI, level with it or a little ahead on AVX2
+//! (`erasure/classic_kernels.rs`).
 
 mod classic_kernels;
 mod parity_in_place;
@@ -34,29 +35,17 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// The library that codes RS(k, m), from `benches/erasure.rs` run on this machine kind
-    /// (one core, shards of a 4 MiB chunk; GiB/s of original data; first figure on an Intel
-    /// Xeon, second on an AMD EPYC Zen 4):
-    ///
-    /// | code | encode erasure / simd | decode (m lost) erasure / simd |
-    /// |---|---|---|
-    /// | RS(10, 4) | 6.6, 8.4 / 6.3, 9.3 | 7.8, 8.0 / 1.9, 2.1 |
-    /// | RS(20, 10) | 3.1, 3.2 / 4.5, 4.3 | 3.1, 3.4 / 0.7, 0.9 |
-    /// | RS(32, 32) | 0.9, 1.1 / 3.9, 4.7 | 1.0, 1.1 / 1.2, 1.3 |
+    /// The library that codes RS(k, m), chosen from `benches/erasure.rs` (the figures, per
+    /// machine, are in `docs/benchmarks.md`).
     ///
     /// reed-solomon-erasure's cost grows with k * m and the FFT's with (k + m) log(k + m);
     /// reed-solomon-erasure decodes far faster until the code is wide, so it is kept while
     /// k * m <= 512 even where reed-solomon-simd encodes faster (RS(20, 10), and RS(10, 4) on
-    /// Zen 4): a blob is encoded once and decoded on every degraded read and repair.
+    /// some CPUs): a blob is encoded once and decoded on every degraded read and repair.
     ///
     /// Where the CPU has GFNI, the layer computes reed-solomon-erasure's code with it
-    /// ([`ErasureCodec::classic_kernel`]) and leaves both libraries behind on these codes. On
-    /// an AMD EPYC Zen 5 (family 0x1A, full-width AVX-512), RS(10, 4) encoded at 47.6-57.0 and
-    /// decoded at 49.3-54.9 GiB/s, RS(20, 10) at 21.1-23.5 and 21.0-23.8, where the libraries
-    /// gave 13.1 / 11.9 and 13.2 / 3.1 (RS(10, 4)), 4.7 / 6.6 and 5.3 / 1.3 (RS(20, 10)).
-    /// Basalt's AVX2 kernel, for CPUs without GFNI, encoded RS(10, 4) at 16.2-16.6 GiB/s
-    /// there (1.2x the faster library) and RS(20, 10) at 6.4-7.0, level with
-    /// reed-solomon-simd's 6.6.
+    /// ([`ErasureCodec::classic_kernel`]) and leaves both libraries behind on these codes;
+    /// Basalt's AVX2 kernel, for CPUs without GFNI, is level with the faster library or ahead.
     ///
     /// # Format stability
     ///

@@ -1,6 +1,6 @@
 //! Basalt's data plane without I/O: content IDs, chunking and Reed-Solomon coding, shard
 //! Merkle trees, per-chunk encryption and key wrapping, the shard header and stored manifest,
-//! signed requests and storage receipts.
+//! signed requests and storage receipts, and the storage node's wire protocol ([`wire`]).
 //!
 //! The put path is [`BlobEncoder`] (bytes in, shards out, one chunk at a time); the get
 //! path is [`ChunkDecoder`] / [`BlobReader`] (shards in, bytes out). Storage-proof
@@ -19,6 +19,7 @@ pub mod header;
 pub mod manifest;
 pub mod merkle;
 pub mod receipt;
+pub mod wire;
 
 pub use auth::{AuthError, RequestAuth};
 pub use basalt_proof as proof;

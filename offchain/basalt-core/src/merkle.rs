@@ -5,9 +5,9 @@
 //! pair of each level, goes through `tape-sha256`'s multi-buffer SHA-256, which keeps several
 //! independent messages in flight (four SHA-NI streams, or 16 or 2 x 16 AVX-512 lanes, picked
 //! at run time). One SHA-256 stream is latency-bound, so hashing leaf by leaf with `sha2`
-//! leaves the hardware mostly idle: measured on one core here (AMD EPYC, `avx512-2x16`
-//! chosen), a 4 MiB shard's root takes 2.26 against 0.73 GiB/s with 256-byte leaves and 0.60
-//! against 0.27 GiB/s with 64-byte ones (`benches/hashing.rs` prints both). The digests are
+//! leaves the hardware mostly idle: batched, a 4 MiB shard's root is about three times as
+//! fast with 256-byte leaves and twice as fast with 64-byte ones (`benches/hashing.rs`
+//! prints both; figures in `docs/benchmarks.md`). The digests are
 //! plain SHA-256 of `LEAF_PREFIX || leaf` and `NODE_PREFIX || left || right`, exactly
 //! [`basalt_proof::hash_leaf`] and [`basalt_proof::hash_node`]; `tests/merkle.rs` checks
 //! the two constructions agree for every tree size up to 70 and for every leaf size.

@@ -11,6 +11,8 @@ use basalt_sdk::ChainClient;
 use solana_keypair::{read_keypair_file, write_keypair_file, Keypair};
 use solana_signer::Signer;
 
+use crate::admin;
+
 /// One SOL in lamports.
 pub const SOL: u64 = 1_000_000_000;
 /// One stake token in base units (the mint has six decimals).
@@ -85,21 +87,20 @@ pub async fn initialize(
     }
     client.airdrop(&admin.pubkey(), 1_000 * SOL).await?;
     if client.rpc().get_account(&mint.pubkey()).await.is_err() {
-        client
-            .create_mint(&admin, &mint, &admin.pubkey())
+        admin::create_mint(client, &admin, &mint, &admin.pubkey())
             .await
             .context("creating the stake mint")?;
     }
-    client
-        .initialize_config(
-            &admin,
-            &mint.pubkey(),
-            params.epoch_slots,
-            params.proof_window_slots,
-            params.config.clone(),
-        )
-        .await
-        .context("initializing the Basalt Config")?;
+    admin::initialize_config(
+        client,
+        &admin,
+        &mint.pubkey(),
+        params.epoch_slots,
+        params.proof_window_slots,
+        params.config.clone(),
+    )
+    .await
+    .context("initializing the Basalt Config")?;
     Ok(NetworkKeys {
         admin,
         stake_mint: mint.pubkey(),
@@ -123,9 +124,7 @@ pub async fn fund_wallet(
         client.airdrop(wallet, sol).await?;
     }
     if tokens > 0 {
-        client
-            .mint_to(&keys.admin, &keys.stake_mint, wallet, tokens)
-            .await?;
+        admin::mint_to(client, &keys.admin, &keys.stake_mint, wallet, tokens).await?;
     }
     Ok(())
 }

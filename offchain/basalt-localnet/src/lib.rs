@@ -2,11 +2,13 @@
 //! funded, for `basalt localnet`, `basalt demo` and the end-to-end tests.
 //!
 //! - [`chain`]: surfpool in process on 127.0.0.1 with the program as a native builtin.
-//! - [`bootstrap`]: admin, stake mint, Config and funded wallets, idempotently.
+//! - [`bootstrap`]: admin, stake mint, Config and funded wallets, idempotently, with the
+//!   operator's transactions in [`admin`].
 //! - [`nodes`]: `basalt-node` child processes.
 //! - [`indexer`], [`postgres`]: the `basalt-indexer` child process and its database.
 //! - [`network`]: all of it together, resumable, described in `localnet.json`.
 
+pub mod admin;
 pub mod bootstrap;
 pub mod chain;
 pub mod indexer;

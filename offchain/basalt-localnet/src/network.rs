@@ -98,7 +98,7 @@ pub struct NodeInfo {
 }
 
 impl NetworkInfo {
-    /// Reads `dir/localnet.json`.
+    /// Reads `localnet.json` in `dir`.
     ///
     /// # Errors
     ///
@@ -391,7 +391,7 @@ async fn lookup_table(
             }
         }
     }
-    Ok(client.create_lookup_table(&keys.admin, &wanted).await?)
+    Ok(crate::admin::create_lookup_table(client, &keys.admin, &wanted).await?)
 }
 
 fn port_free(port: u16) -> bool {

@@ -338,8 +338,8 @@ async fn latency_split(url: &str) -> Result<String> {
 
 /// Writes every dirty page in the OS cache back to disk (`sync(1)`). A node run leaves
 /// hundreds of MB of written-but-unflushed pages; when the next run starts on top of them,
-/// the kernel throttles its writes to the disk's speed: back-to-back runs measured fsync put
-/// at 180-230 MB/s against 340-390 from a clean start, on the same binary.
+/// the kernel throttles its writes to the disk's speed, and back-to-back runs of the same
+/// binary measured fsync put at about half the speed of a clean start (`docs/benchmarks.md`).
 fn write_back_dirty_pages() -> Result<()> {
     let status = std::process::Command::new("sync").status()?;
     ensure!(status.success(), "sync(1) failed: {status}");

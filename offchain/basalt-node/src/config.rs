@@ -67,8 +67,8 @@ pub struct NodeConfig {
     pub pending_grace_secs: u64,
     /// Threads serving requests; one per core when unset. Hashing and RocksDB calls run on
     /// a separate blocking pool, whatever this says. Several nodes sharing one machine (a
-    /// local network) run best with their share of its cores: 14 nodes on 2 cores with one
-    /// thread each put 260-266 against 253-257 MB/s with two (network bench, 3 rounds).
+    /// local network) run best with their share of its cores (network bench,
+    /// `docs/benchmarks.md`).
     pub worker_threads: Option<usize>,
     /// Write RocksDB's flushed files past the page cache (`StoreTuning::direct_io_flush`).
     pub direct_io_flush: bool,
@@ -137,7 +137,8 @@ pub struct Cli {
     /// Capacity in bytes.
     #[arg(long, env = "BASALT_NODE_CAPACITY")]
     pub capacity: Option<u64>,
-    #[arg(long, env = "BASALT_NODE_SYNC")]
+    /// When a put is acknowledged: `fsync` (the default) or `wal`.
+    #[arg(long, env = "BASALT_NODE_SYNC", value_parser = str::parse::<SyncPolicy>)]
     pub sync: Option<SyncPolicy>,
     #[arg(long, env = "BASALT_NODE_CHAIN")]
     pub chain: Option<ChainKind>,

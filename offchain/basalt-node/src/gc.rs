@@ -8,9 +8,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::api::Node;
 use crate::auth::now_ms;
 use crate::chain::BlobState;
+use crate::node::Node;
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -96,8 +96,8 @@ mod tests {
     use std::collections::HashMap;
 
     use async_trait::async_trait;
-    use basalt::client::access::ReadDecision;
     use basalt_core::{encode_blob, Cid};
+    use basalt_rules::ReadDecision;
 
     use super::*;
     use crate::chain::{Chain, ChainError};

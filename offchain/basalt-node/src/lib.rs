@@ -2,8 +2,9 @@
 //!
 //! - [`store`]: shards, metadata, the blob index and the repair queue in RocksDB;
 //!   integrity checked on every write and read.
+//! - [`node`]: the running node's parts ([`node::Node`]), which the API and GC share.
 //! - [`api`]: the axum routes (put, get, byte range, head, delete, leaf proof, stats,
-//!   health, metrics) and who may call each.
+//!   health, metrics) and who may call each; the protocol is `basalt_core::wire`.
 //! - [`auth`]: signed requests, replay protection, per-key rate limits.
 //! - [`chain`]: the on-chain questions (may this key read or delete, is the blob alive)
 //!   behind a small trait, answered over Solana or NEAR JSON-RPC.
@@ -19,6 +20,7 @@ pub mod config;
 pub mod gc;
 pub mod identity;
 pub mod metrics;
+pub mod node;
 pub mod store;
 
 use std::sync::Arc;
@@ -27,9 +29,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use ed25519_dalek::SigningKey;
 
-use crate::api::Node;
 use crate::chain::{Chain, NearChain, SolanaChain};
 use crate::config::{ChainKind, NodeConfig};
+use crate::node::Node;
 use crate::store::ShardStore;
 
 /// The chain client the configuration names.

@@ -5,6 +5,7 @@ use crate::common;
 use std::io::{Read, Write};
 
 use anyhow::{ensure, Result};
+use basalt_core::wire::{ErrorAnswer, LeafProofAnswer, PutShardAnswer};
 use basalt_core::{Receipt, HEADER_LEN};
 use common::{Client, NodeProcess, TestBlob};
 use reqwest::StatusCode;
@@ -25,10 +26,8 @@ async fn put_all(client: &Client, node: &NodeProcess, blob: &TestBlob) -> Result
             "put: {}",
             resp.text().await?
         );
-        let json: serde_json::Value = resp.json().await?;
-        let bytes =
-            data_encoding::BASE64.decode(json["receipt"].as_str().unwrap_or("").as_bytes())?;
-        let receipt = Receipt::from_bytes(&bytes)?;
+        let answer: PutShardAnswer = resp.json().await?;
+        let receipt = answer.receipt()?;
         receipt.verify(header)?;
         ensure!(
             bs58::encode(receipt.node).into_string() == node.address,
@@ -41,8 +40,8 @@ async fn put_all(client: &Client, node: &NodeProcess, blob: &TestBlob) -> Result
 
 async fn error_code(resp: reqwest::Response) -> Result<(StatusCode, String)> {
     let status = resp.status();
-    let json: serde_json::Value = resp.json().await?;
-    Ok((status, json["error"].as_str().unwrap_or("").to_string()))
+    let answer: ErrorAnswer = resp.json().await?;
+    Ok((status, answer.error))
 }
 
 #[tokio::test]
@@ -106,7 +105,7 @@ async fn concurrent_puts_all_land() -> Result<()> {
     }
     let json = client.stats(&node).await?;
     let expected: usize = blobs.iter().map(|b| b.shards.len()).sum();
-    ensure!(json["shards"] == expected, "stats: {json}");
+    ensure!(json.shards == expected as u64, "stats: {json:?}");
     for blob in &blobs {
         client.expect_served(&node, &blob.shards).await?;
     }
@@ -198,7 +197,7 @@ async fn forged_expired_replayed_and_unsigned_requests_are_refused() -> Result<(
 
     // Nothing above reached the store except the one good put.
     let stats = client.stats(&node).await?;
-    ensure!(stats["shards"] == 1, "{stats}");
+    ensure!(stats.shards == 1, "{stats:?}");
     let metrics = client.metrics(&node).await?;
     ensure!(
         metrics.contains("basalt_node_refusals_total{reason=\"replayed\"} 1"),
@@ -300,7 +299,7 @@ async fn corrupted_bytes_on_disk_are_detected_and_never_served() -> Result<()> {
     let healthy = blob.shards.iter().filter(|(h, _)| h != victim_header);
     client.expect_served(&node, healthy).await?;
     let stats = client.stats(&node).await?;
-    ensure!(stats["marked_for_repair"] == 1, "{stats}");
+    ensure!(stats.marked_for_repair == 1, "{stats:?}");
     let metrics = client.metrics(&node).await?;
     ensure!(
         metrics.contains("basalt_node_corrupt_shards_total 2"),
@@ -395,7 +394,7 @@ async fn malformed_truncated_and_oversized_uploads_store_nothing() -> Result<()>
     drop(stream);
 
     let stats = client.stats(&node).await?;
-    ensure!(stats["shards"] == 0, "nothing may be stored: {stats}");
+    ensure!(stats.shards == 0, "nothing may be stored: {stats:?}");
     let r = client.send(&node, "HEAD", &path, vec![]).await?;
     ensure!(r.status() != StatusCode::OK);
     Ok(())
@@ -517,5 +516,44 @@ async fn manifests_are_checked_against_the_shards_held_and_served_to_readers() -
         "{}",
         refused.status()
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn leaf_proofs_over_http_verify_against_the_column_root() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let node = NodeProcess::start(dir.path(), &[])?;
+    let client = Client::new();
+    let blob = TestBlob::random(300_000, 128 << 10, 4, 2)?;
+    put_all(&client, &node, &blob).await?;
+    let layout = *blob.manifest.layout();
+    let (chunk, shard, leaf) = (layout.chunk_count() - 1, 5u16, 1u32);
+    let path = basalt_core::wire::leaf_proof_path(&blob.manifest.cid, chunk, shard, leaf);
+    let resp = client.send(&node, "GET", &path, vec![]).await?;
+    ensure!(resp.status() == StatusCode::OK, "{}", resp.text().await?);
+    let answer: LeafProofAnswer = resp.json().await?;
+    let hex = data_encoding::HEXLOWER;
+    let column_root = blob.manifest.commitment.column_roots()[usize::from(shard)];
+    ensure!(answer.column_root == hex.encode(&column_root));
+    let proof_path = answer
+        .path
+        .iter()
+        .map(|h| {
+            let bytes = hex.decode(h.as_bytes())?;
+            <[u8; 32]>::try_from(bytes).map_err(|_| anyhow::anyhow!("not 32 bytes"))
+        })
+        .collect::<Result<Vec<[u8; 32]>>>()?;
+    basalt_core::proof::verify_storage_proof(
+        &layout,
+        &column_root,
+        answer.chunk,
+        answer.leaf_index,
+        &hex.decode(answer.leaf.as_bytes())?,
+        &proof_path,
+    )?;
+
+    let beyond = basalt_core::wire::leaf_proof_path(&blob.manifest.cid, chunk, shard, 1 << 20);
+    let resp = client.send(&node, "GET", &beyond, vec![]).await?;
+    ensure!(error_code(resp).await? == (StatusCode::NOT_FOUND, "out_of_range".to_string()));
     Ok(())
 }

@@ -131,9 +131,8 @@ pub async fn get<W: Write + Send + 'static>(
     let holders = Arc::new(holders);
     // Each chunk is fetched (and its shards verified) in a task of its own, so chunks move on
     // all runtime threads, and on while this loop waits for a decode. In one task, every
-    // fetch and root check ran on one thread and stopped during each decode: with 2 cores
-    // and 14 local nodes, 1 GiB got at 191-265 MB/s whatever `parallel_chunks` was (4 to 32);
-    // with a task per chunk, 286-456 MB/s at the default 4.
+    // fetch and root check ran on one thread and stopped during each decode, and
+    // `parallel_chunks` made no difference (network bench, `docs/benchmarks.md`).
     let mut chunks = futures::stream::iter(0..chunk_count)
         .map(|chunk| {
             let (manifest, holders, options) =

@@ -1,8 +1,10 @@
 //! HTTP client of one storage node (`basalt-node`): every request signed with the caller's
-//! wallet key (`basalt_core::auth`), every answer checked before it is believed.
+//! wallet key (`basalt_core::auth`), every answer checked before it is believed. Routes and
+//! answer bodies are `basalt_core::wire`, the types the node serves.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use basalt_core::wire::{self, ErrorAnswer, PutShardAnswer, StatsAnswer};
 use basalt_core::{BlobManifest, CheckedShard, Cid, Receipt, RequestAuth, ShardHeader, HEADER_LEN};
 use bytes::Bytes;
 use ed25519_dalek::SigningKey;
@@ -19,7 +21,7 @@ pub enum NodeError {
         #[source]
         source: reqwest::Error,
     },
-    /// The node answered with an error (its JSON `{"error", "message"}` body).
+    /// The node answered with an error (its [`ErrorAnswer`] body).
     #[error("storage node {url} answered {status}: {message}")]
     Refused {
         url: String,
@@ -133,9 +135,9 @@ impl NodeClient {
             return Ok(response);
         }
         let status = response.status();
-        let message = match response.json::<serde_json::Value>().await {
-            Ok(v) => v["message"].as_str().unwrap_or("no message").to_owned(),
-            Err(_) => "no JSON error body".to_owned(),
+        let message = match response.json::<ErrorAnswer>().await {
+            Ok(answer) => format!("{} ({})", answer.message, answer.error),
+            Err(_) => "no error body".to_owned(),
         };
         Err(NodeError::Refused {
             url: self.url.clone(),
@@ -184,10 +186,7 @@ impl NodeClient {
         hasher.update(&head);
         hasher.update(&data);
         let pieces = futures::stream::iter([Ok::<_, std::io::Error>(head), Ok(data)]);
-        let path = format!(
-            "/v1/shards/{}/{}/{}",
-            header.blob, header.chunk, header.shard
-        );
+        let path = wire::shard_path(&header.blob, header.chunk, header.shard);
         let response = self
             .send_hashed(
                 Method::PUT,
@@ -198,17 +197,11 @@ impl NodeClient {
                 timeout,
             )
             .await?;
-        let answer: serde_json::Value = response
+        let answer: PutShardAnswer = response
             .json()
             .await
-            .map_err(|e| self.bad(format!("receipt is not JSON: {e}")))?;
-        let encoded = answer["receipt"]
-            .as_str()
-            .ok_or_else(|| self.bad("no receipt in the answer"))?;
-        let bytes = data_encoding::BASE64
-            .decode(encoded.as_bytes())
-            .map_err(|e| self.bad(format!("receipt is not base64: {e}")))?;
-        let receipt = Receipt::from_bytes(&bytes).map_err(|e| self.bad(e.to_string()))?;
+            .map_err(|e| self.bad(format!("not a put answer: {e}")))?;
+        let receipt = answer.receipt().map_err(|e| self.bad(e.to_string()))?;
         receipt
             .verify(header)
             .map_err(|e| self.bad(format!("receipt does not verify: {e}")))?;
@@ -237,7 +230,7 @@ impl NodeClient {
         timeout: Duration,
     ) -> Result<CheckedShard, NodeError> {
         let blob = manifest.cid;
-        let path = format!("/v1/shards/{blob}/{chunk}/{shard}");
+        let path = wire::shard_path(&blob, chunk, shard);
         let response = self.send(Method::GET, &path, Vec::new(), timeout).await?;
         let mut body = self.bytes(response).await?;
         let (header, _) = ShardHeader::decode(&body).map_err(|e| self.bad(e.to_string()))?;
@@ -267,8 +260,8 @@ impl NodeClient {
         manifest: Vec<u8>,
         timeout: Duration,
     ) -> Result<(), NodeError> {
-        let path = format!("/v1/manifests/{blob}");
-        self.send(Method::PUT, &path, manifest, timeout).await?;
+        self.send(Method::PUT, &wire::manifest_path(blob), manifest, timeout)
+            .await?;
         Ok(())
     }
 
@@ -278,7 +271,7 @@ impl NodeClient {
     ///
     /// [`NodeError`].
     pub async fn get_manifest(&self, blob: &Cid, timeout: Duration) -> Result<Vec<u8>, NodeError> {
-        let path = format!("/v1/manifests/{blob}");
+        let path = wire::manifest_path(blob);
         let response = self.send(Method::GET, &path, Vec::new(), timeout).await?;
         self.bytes(response).await
     }
@@ -295,7 +288,7 @@ impl NodeClient {
         shard: u16,
         timeout: Duration,
     ) -> Result<(), NodeError> {
-        let path = format!("/v1/shards/{blob}/{chunk}/{shard}");
+        let path = wire::shard_path(blob, chunk, shard);
         self.send(Method::DELETE, &path, Vec::new(), timeout)
             .await?;
         Ok(())
@@ -306,13 +299,13 @@ impl NodeClient {
     /// # Errors
     ///
     /// [`NodeError`].
-    pub async fn stats(&self, timeout: Duration) -> Result<serde_json::Value, NodeError> {
+    pub async fn stats(&self, timeout: Duration) -> Result<StatsAnswer, NodeError> {
         let response = self
-            .send(Method::GET, "/v1/stats", Vec::new(), timeout)
+            .send(Method::GET, wire::STATS_ROUTE, Vec::new(), timeout)
             .await?;
         response
             .json()
             .await
-            .map_err(|e| self.bad(format!("stats are not JSON: {e}")))
+            .map_err(|e| self.bad(format!("not a stats answer: {e}")))
     }
 }

@@ -45,11 +45,9 @@ pub struct PutOptions {
     /// Stake-token base units per shard per epoch.
     pub price_per_shard_epoch: u64,
     /// Shard uploads in flight at once. Each waits for its holder's durable write (an
-    /// fsync), so the default keeps about four RS(10, 4) chunks in flight (~27 MB): 1 GiB
-    /// through 14 local nodes on 2 cores put 116-183 MB/s at 16, 242-253 at 64 and
-    /// 246-263 at 128 (`app-tests/benches/network.rs`, its dev-profile binary). A later
-    /// machine showed no such dependence (release build: 221 at 16, 105-209 at 64, 215 at
-    /// 128), so the choice is not settled by these figures alone.
+    /// fsync), so the default keeps about four RS(10, 4) chunks in flight (~27 MB). The
+    /// network bench (`app-tests/benches/network.rs`) found 16 too few on one machine and no
+    /// difference on another (`docs/benchmarks.md`), so the choice is not settled.
     pub concurrency: usize,
     /// A shard upload slower than this is cancelled and retried.
     pub shard_timeout: Duration,

@@ -2,7 +2,7 @@
 //!
 //! No SBF toolchain can be installed on the machines this project is built on, so tests and
 //! the local network compile the program for the host and register it as a native builtin
-//! (see `../shared/notes/solana-native-hosting.md`). Everything that only makes sense on the
+//! (`docs/solana-program.md` says how and why). Everything that only makes sense on the
 //! host lives here, never in the program crate, which stays SBF-clean.
 
 // solana-program-test 3.x marks its whole API deprecated ("agave-unstable-api"); it is still

@@ -11,11 +11,15 @@
 #[cfg(test)]
 extern crate std;
 
+mod access;
+mod jobs;
 mod limits;
 mod proofs;
 mod quorum;
 mod stake;
 
+pub use access::{decide_read, decide_read_before_gate, GateBalance, ReadDecision, ReadFacts};
+pub use jobs::{JobDeadlines, JobParams, MAX_JOB_WORKERS};
 pub use limits::*;
 pub use proofs::ProofRecord;
 pub use quorum::quorum;
@@ -38,6 +42,16 @@ pub enum RuleError {
     AlreadyProven,
     /// A counter would overflow.
     Overflow,
+    /// Unusable job parameters (workers, quorum, fuel, deadlines).
+    InvalidJobParams,
+    /// The job's commit deadline has passed.
+    CommitPhaseOver,
+    /// The job's commit deadline has not passed yet.
+    CommitPhaseOpen,
+    /// The job's reveal deadline has passed.
+    RevealPhaseOver,
+    /// Neither the reveal deadline nor every worker's reveal has come yet.
+    TooEarlyToFinalize,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -55,6 +69,11 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::InvalidRoles => Self::InvalidRoles,
                     $crate::RuleError::AlreadyProven => Self::AlreadyProven,
                     $crate::RuleError::Overflow => Self::Overflow,
+                    $crate::RuleError::InvalidJobParams => Self::InvalidJobParams,
+                    $crate::RuleError::CommitPhaseOver => Self::CommitPhaseOver,
+                    $crate::RuleError::CommitPhaseOpen => Self::CommitPhaseOpen,
+                    $crate::RuleError::RevealPhaseOver => Self::RevealPhaseOver,
+                    $crate::RuleError::TooEarlyToFinalize => Self::TooEarlyToFinalize,
                 }
             }
         }

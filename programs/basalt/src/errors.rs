@@ -3,8 +3,23 @@
 
 use anchor_lang::prelude::*;
 
-#[error_code]
-pub enum BasaltError {
+/// Declares the error enum through Anchor's `#[error_code]`, and [`BasaltError::ALL`]
+/// from the same list, so off-chain code names a code with the program's own type.
+macro_rules! basalt_errors {
+    ($( #[msg($msg:tt)] $name:ident, )*) => {
+        #[error_code]
+        pub enum BasaltError {
+            $( #[msg($msg)] $name, )*
+        }
+
+        impl BasaltError {
+            /// Every error, in code order (6000 + position).
+            pub const ALL: &'static [BasaltError] = &[$(BasaltError::$name),*];
+        }
+    };
+}
+
+basalt_errors! {
     #[msg("arithmetic overflow")]
     Overflow,
     #[msg("a basis-point fraction must be at most 10000")]

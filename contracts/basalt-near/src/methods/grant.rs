@@ -3,6 +3,8 @@ use near_sdk::{env, near, AccountId};
 
 use crate::errors::{ensure, BasaltError, Result};
 use crate::events::Event;
+use basalt_rules::{decide_read_before_gate, ReadDecision, ReadFacts};
+
 use crate::state::{Digest, Grant, ReadAccess, MAX_WRAPPED_KEY_LEN, ROLE_ADMIN, ROLE_READ};
 use crate::{unix_seconds, Contract, ContractExt};
 
@@ -99,31 +101,35 @@ impl Contract {
     /// rule 3 (the token gate) returned as [`ReadAccess::Gated`] for the caller to check
     /// with the token contract. This is the view a storage node asks before serving.
     pub fn read_access(&self, cid_digest: Digest, account_id: AccountId) -> ReadAccess {
-        let Some(blob) = self.blobs.get(&cid_digest) else {
-            return ReadAccess::DenyUnregistered;
+        let blob = self.blobs.get(&cid_digest);
+        let facts = match &blob {
+            None => ReadFacts::default(),
+            Some(blob) => ReadFacts {
+                registered: true,
+                active: blob.active,
+                expired: blob.expiry_epoch <= self.current_epoch(),
+                owner: blob.owner == account_id,
+                public: blob.public,
+                read_grant: self
+                    .grants
+                    .get(&(cid_digest, account_id))
+                    .is_some_and(|g| g.roles & ROLE_READ != 0 && !g.is_expired(unix_seconds())),
+            },
         };
-        if !blob.active {
-            return ReadAccess::DenyInactive;
-        }
-        if blob.expiry_epoch <= self.current_epoch() {
-            return ReadAccess::DenyExpired;
-        }
-        if blob.owner == account_id {
-            return ReadAccess::Owner;
-        }
-        if blob.public {
-            return ReadAccess::Public;
-        }
-        let granted = self
-            .grants
-            .get(&(cid_digest, account_id))
-            .is_some_and(|g| g.roles & ROLE_READ != 0 && !g.is_expired(unix_seconds()));
-        if granted {
-            return ReadAccess::Grant;
-        }
-        match blob.token_gate {
-            Some(gate) => ReadAccess::Gated(gate),
-            None => ReadAccess::Deny,
+        match decide_read_before_gate(&facts) {
+            Some(ReadDecision::Owner) => ReadAccess::Owner,
+            Some(ReadDecision::Public) => ReadAccess::Public,
+            Some(ReadDecision::Grant) => ReadAccess::Grant,
+            Some(ReadDecision::DenyUnregistered) => ReadAccess::DenyUnregistered,
+            Some(ReadDecision::DenyInactive) => ReadAccess::DenyInactive,
+            Some(ReadDecision::DenyExpired) => ReadAccess::DenyExpired,
+            // The rules before the gate never answer these.
+            Some(ReadDecision::TokenGate | ReadDecision::Deny) | None => {
+                match blob.and_then(|b| b.token_gate) {
+                    Some(gate) => ReadAccess::Gated(gate),
+                    None => ReadAccess::Deny,
+                }
+            }
         }
     }
 

@@ -1,11 +1,10 @@
+use basalt_rules::JobParams;
 use near_sdk::json_types::U128;
 use near_sdk::{env, near, AccountId};
 
 use crate::errors::{ensure, BasaltError, Result};
 use crate::events::Event;
-use crate::state::{
-    Digest, Job, JobStatus, JobWorker, WorkerOutcome, MAX_JOB_WORKERS, ROLE_COMPUTE,
-};
+use crate::state::{Digest, Job, JobStatus, JobWorker, WorkerOutcome, ROLE_COMPUTE};
 use crate::{add, sub, Contract, ContractExt};
 
 /// The job a requester posts through `ft_transfer_call`
@@ -47,10 +46,7 @@ impl Contract {
             BasaltError::ProviderNotEligible
         );
         let mut job = self.open_job(&requester, nonce)?;
-        ensure!(
-            block <= job.commit_deadline_block,
-            BasaltError::CommitPhaseOver
-        );
+        job.deadlines().check_commit_open(block)?;
         ensure!(
             job.worker_index(&worker).is_none(),
             BasaltError::AlreadyClaimed
@@ -87,10 +83,7 @@ impl Contract {
         let worker = env::predecessor_account_id();
         let block = env::block_height();
         let mut job = self.open_job(&requester, nonce)?;
-        ensure!(
-            block <= job.commit_deadline_block,
-            BasaltError::CommitPhaseOver
-        );
+        job.deadlines().check_commit_open(block)?;
         let i = job.worker_index(&worker).ok_or(BasaltError::NotJobWorker)?;
         ensure!(
             job.workers[i].commitment.is_none(),
@@ -123,14 +116,7 @@ impl Contract {
         let worker = env::predecessor_account_id();
         let block = env::block_height();
         let mut job = self.open_job(&requester, nonce)?;
-        ensure!(
-            block > job.commit_deadline_block,
-            BasaltError::CommitPhaseOpen
-        );
-        ensure!(
-            block <= job.reveal_deadline_block,
-            BasaltError::RevealPhaseOver
-        );
+        job.deadlines().check_reveal_open(block)?;
         let i = job.worker_index(&worker).ok_or(BasaltError::NotJobWorker)?;
         let entry = &mut job.workers[i];
         let commitment = entry.commitment.ok_or(BasaltError::NotCommitted)?;
@@ -164,11 +150,8 @@ impl Contract {
         let mut job = self.open_job(&requester, nonce)?;
         let everyone_revealed = job.workers.len() == usize::from(job.n)
             && job.workers.iter().all(|w| w.result_hash.is_some());
-        ensure!(
-            block > job.reveal_deadline_block
-                || (block > job.commit_deadline_block && everyone_revealed),
-            BasaltError::TooEarlyToFinalize
-        );
+        job.deadlines()
+            .check_finalizable(block, everyone_revealed)?;
         let (status, result_hash, agreeing, reserved) = match job.quorum_result() {
             Some((hash, votes)) => {
                 // Cannot overflow: votes <= n and n * reward was checked at posting.
@@ -305,15 +288,14 @@ impl Contract {
         amount: u128,
     ) -> Result<u128> {
         let block = env::block_height();
-        ensure!(
-            args.k >= 1
-                && args.k <= args.n
-                && usize::from(args.n) <= MAX_JOB_WORKERS
-                && args.fuel_limit > 0
-                && args.commit_deadline_block > block
-                && args.reveal_deadline_block > args.commit_deadline_block,
-            BasaltError::InvalidJobParams
-        );
+        JobParams {
+            n: args.n,
+            k: args.k,
+            fuel_limit: args.fuel_limit,
+            commit_deadline: args.commit_deadline_block,
+            reveal_deadline: args.reveal_deadline_block,
+        }
+        .check(block)?;
         let reward = args.reward_per_worker.0;
         ensure!(reward > 0, BasaltError::ZeroAmount);
         let escrow = reward

@@ -3,7 +3,7 @@ use near_sdk::{near, AccountId};
 use crate::state::Digest;
 
 /// Most workers a job may ask for.
-pub const MAX_JOB_WORKERS: usize = 16;
+pub use basalt_rules::MAX_JOB_WORKERS;
 
 #[near(serializers = [borsh, json])]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +76,14 @@ pub struct Job {
 }
 
 impl Job {
+    /// The job's deadlines, for the phase checks in `basalt_rules`.
+    pub fn deadlines(&self) -> basalt_rules::JobDeadlines {
+        basalt_rules::JobDeadlines {
+            commit: self.commit_deadline_block,
+            reveal: self.reveal_deadline_block,
+        }
+    }
+
     pub fn worker_index(&self, worker: &AccountId) -> Option<usize> {
         self.workers.iter().position(|w| w.worker == *worker)
     }

@@ -7,13 +7,8 @@
 //! registers and read each input block once for all of them. With GFNI, one instruction
 //! multiplies 64 bytes by a constant of any GF(2^8) field: multiplying by c is linear over
 //! GF(2), an 8x8 bit matrix, which GF2P8AFFINEQB applies to every byte. Neither library uses
-//! it (reed-solomon-simd works in GF(2^16)). Encode, one core, 4 MiB chunks, an AMD EPYC
-//! Zen 5 (`benches/erasure.rs` and a scratch run of the same loops, GiB/s of data):
-//!
-//! | code | reed-solomon-erasure | reed-solomon-simd | AVX2 kernel | GFNI kernel |
-//! |---|---|---|---|---|
-//! | RS(10, 4) | 11.6-14.3 | 11.9-13.1 | 15.5-16.2 | 47.6-57.0 |
-//! | RS(20, 10) | 4.7-5.7 | 6.6-7.0 | 7.0-8.1 | 21.1-25.5 |
+//! it (reed-solomon-simd works in GF(2^16)). `benches/erasure.rs` compares them with both
+//! libraries; the figures are in `docs/benchmarks.md`.
 //!
 //! The library stays the authority on the code: the coefficients these kernels multiply by
 //! are read off the library itself, by coding one-byte unit shards with it (column j of the
@@ -37,7 +32,7 @@ use core::arch::x86_64::{
 };
 
 /// Output rows computed per pass over the inputs. Each needs one accumulator register; eight
-/// measured best on AVX2 (RS(20, 10): 8.1 GiB/s against 7.9 with six and 7.0 with four).
+/// measured best on AVX2, against six and four (`docs/benchmarks.md`).
 const ROWS_PER_PASS: usize = 8;
 
 /// Bytes the kernels handle per step; a shorter tail is padded to one block.

@@ -4,13 +4,13 @@
 //! `ReedSolomonEncoder` copies the data shards into a work buffer of its own, transforms them
 //! there and leaves the parity in that buffer, from where the layer had to copy every parity
 //! shard out again. At RS(32, 32) that copy-out is 4 MiB per 4 MiB chunk (32 shards of
-//! 128 KiB), and it held the layer at 0.815x of the bare library (`benches/erasure.rs`, an
-//! Intel Xeon). Computed in place, the layer ran at 1.14-1.20x of it (AMD EPYC, Zen 4).
+//! 128 KiB), and it held the layer below the bare library (`benches/erasure.rs`); computed in
+//! place, the layer runs ahead of it (`docs/benchmarks.md`).
 //!
 //! When m is a power of two, the first chunk of the library's transform is exactly m shards,
 //! the size of the parity region, so the transform runs there: the data is copied in once, as
 //! the library does, and nothing is copied out. The steps are those of reed-solomon-simd
-//! 3.1's `HighRateEncoder::encode` (`src/rate/rate_high.rs`). The one difference is where the
+//! 3.1's `HighRateEncoder::encode` (reed-solomon-simd: `src/rate/rate_high.rs`). The one difference is where the
 //! later chunks are transformed: in a scratch buffer, where the library uses its own buffer
 //! past the first chunk. A transform depends on its chunk's position only through its skew
 //! argument, which is passed unchanged. `tests/roundtrip.rs` checks the parity byte for byte
@@ -38,8 +38,8 @@ impl ParityInPlace {
     /// - m is a power of two, so the transform's first chunk (m rounded up to a power of
     ///   two) is the parity region exactly;
     /// - the library itself would use its high-rate algorithm: it does when k rounded up to a
-    ///   power of two exceeds m, or equals it with k <= m (`use_high_rate` in its
-    ///   `src/rate/rate_default.rs`), which for a power-of-two m is k > m / 2;
+    ///   power of two exceeds m, or equals it with k <= m (`use_high_rate`, in
+    ///   reed-solomon-simd: `src/rate/rate_default.rs`), which for a power-of-two m is k > m / 2;
     /// - shards are whole 64-byte blocks, which the library stores verbatim (a partial last
     ///   block is rearranged into its own layout). Layouts always give such shards: their
     ///   length is a whole number of leaves of at least 64 bytes.

@@ -3,18 +3,21 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, Method, Uri};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use basalt_core::wire::{HealthAnswer, StatsAnswer};
 
-use super::{ApiError, Node};
+use super::extract::Caller;
+use super::ApiError;
+use crate::node::Node;
 
 /// `GET /health`: the node is serving. Unauthenticated, for load balancers.
-pub async fn health(State(node): State<Arc<Node>>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({
-        "status": "ok",
-        "node": crate::identity::address(&node.address()),
-    }))
+pub async fn health(State(node): State<Arc<Node>>) -> Json<HealthAnswer> {
+    Json(HealthAnswer {
+        status: "ok".to_owned(),
+        node: crate::identity::address(&node.address()),
+    })
 }
 
 /// `GET /metrics`: Prometheus text format. Unauthenticated: scrapers cannot sign, and it
@@ -34,22 +37,19 @@ pub async fn metrics(State(node): State<Arc<Node>>) -> Response {
 /// `GET /v1/stats`: capacity, usage, shard and repair counts. Signed by any key.
 pub async fn stats(
     State(node): State<Arc<Node>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    node.authenticate(&method, &uri, &headers, blake3::hash(b"").as_bytes())?;
+    _signed: Caller,
+) -> Result<Json<StatsAnswer>, ApiError> {
     let store = Arc::clone(&node.store);
     let repair = tokio::task::spawn_blocking(move || store.repair_queue())
         .await
         .map_err(|e| ApiError::internal(e.to_string()))??;
     node.metrics.repair_queue.set(repair.len() as i64);
     let u = node.store.usage();
-    Ok(Json(serde_json::json!({
-        "node": crate::identity::address(&node.address()),
-        "capacity_bytes": u.capacity_bytes,
-        "used_bytes": u.used_bytes,
-        "shards": u.shards,
-        "marked_for_repair": repair.len(),
-    })))
+    Ok(Json(StatsAnswer {
+        node: crate::identity::address(&node.address()),
+        capacity_bytes: u.capacity_bytes,
+        used_bytes: u.used_bytes,
+        shards: u.shards,
+        marked_for_repair: repair.len() as u64,
+    }))
 }

@@ -1,42 +1,23 @@
 //! Shard handlers: put, get (whole or a byte range), head, delete, leaf proof.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use basalt_core::wire::{LeafProofAnswer, PutShardAnswer, SHARD_ROOT_HEADER};
 use basalt_core::{ShardHeader, HEADER_LEN};
 
 use super::body::Pieces;
-use super::{
-    authorize_blob_read, blocking, caller, counted, octet_stream, parse_cid, put_status, read_body,
-    ApiError, Node,
-};
+use super::extract::{Caller, ShardAt, SignedBody};
+use super::{authorize_blob_read, blocking, octet_stream, put_status, ApiError};
 use crate::auth::now_ms;
+use crate::node::Node;
 use crate::store::{Lookup, PutOutcome, ShardKey, ShardUpload};
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
-
-/// Path parameters of a shard route.
-#[derive(serde::Deserialize)]
-pub struct ShardPath {
-    cid: String,
-    chunk: u32,
-    shard: u16,
-}
-
-impl ShardPath {
-    fn key(&self) -> Result<ShardKey> {
-        Ok(ShardKey {
-            blob: parse_cid(&self.cid)?,
-            chunk: self.chunk,
-            shard: self.shard,
-        })
-    }
-}
 
 /// Allows a read of a shard by its uploader, or by whoever the chain's ACL admits.
 /// Unauthorized callers get 403 whether or not the shard exists here.
@@ -48,50 +29,14 @@ async fn authorize_read(node: &Node, key: &ShardKey, caller: &[u8; 32]) -> Resul
     head.map(|(h, _)| h).ok_or_else(ApiError::not_found)
 }
 
-/// Authenticates a body-less read request and authorizes it for `key`.
-async fn authorized_reader(
-    node: &Node,
-    key: &ShardKey,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> Result<ShardHeader> {
-    let caller = caller(node, method, uri, headers)?;
-    authorize_read(node, key, &caller).await
-}
-
 /// `PUT /v1/shards/{cid}/{chunk}/{shard}`: body = shard header ‖ shard data.
 pub async fn put(
     State(node): State<Arc<Node>>,
-    Path(path): Path<ShardPath>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let started = Instant::now();
-    let result = put_inner(&node, path, &method, &uri, &headers, body).await;
-    counted(&node, started, "put", result)
-}
-
-async fn put_inner(
-    node: &Arc<Node>,
-    path: ShardPath,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Body,
+    ShardAt(key): ShardAt,
+    body: SignedBody,
 ) -> Result<Response> {
-    let key = path.key()?;
-    let _slot = node
-        .upload_slots
-        .acquire()
-        .await
-        .map_err(|_| ApiError::internal("node is shutting down"))?;
-    let bytes = read_body(node, body).await?;
-    let (body_hash, upload) = ShardUpload::from_body(bytes);
-    let uploader = node.authenticate(method, uri, headers, &body_hash)?;
-    let upload = upload.map_err(|e| ApiError::bad_request("bad_header", e.to_string()))?;
+    let upload = ShardUpload::from_hashed(body.bytes.clone(), body.hash)
+        .map_err(|e| ApiError::bad_request("bad_header", e.to_string()))?;
     let header = *upload.header();
     if ShardKey::of(&header) != key {
         return Err(ApiError::bad_request(
@@ -103,53 +48,35 @@ async fn put_inner(
         ));
     }
     let len = upload.data().len() as u64;
-    let outcome = blocking(node, "put", move |s| s.put(&upload, uploader, now_ms())).await?;
+    let uploader = body.caller;
+    let outcome = blocking(&node, "put", move |s| s.put(&upload, uploader, now_ms())).await?;
+    drop(body);
     node.metrics.bytes_in.inc_by(len);
     node.refresh_usage_gauges();
-    let receipt = node.receipt(&header);
-    let body = serde_json::json!({
-        "receipt": data_encoding::BASE64.encode(&receipt.to_bytes()),
-        "node": crate::identity::address(&receipt.node),
-        "stored": outcome == PutOutcome::Stored,
-    });
-    Ok((put_status(outcome), Json(body)).into_response())
+    let answer = PutShardAnswer::new(&node.receipt(&header), outcome == PutOutcome::Stored);
+    Ok((put_status(outcome), Json(answer)).into_response())
 }
 
 /// `GET /v1/shards/{cid}/{chunk}/{shard}`, optionally with `Range: bytes=a-b` over the
 /// shard data (the header is then not included).
 pub async fn get(
     State(node): State<Arc<Node>>,
-    Path(path): Path<ShardPath>,
-    method: Method,
-    uri: Uri,
+    ShardAt(key): ShardAt,
+    Caller(caller): Caller,
     headers: HeaderMap,
-) -> Response {
-    let started = Instant::now();
-    let result = get_inner(&node, path, &method, &uri, &headers).await;
-    counted(&node, started, "get", result)
-}
-
-async fn get_inner(
-    node: &Arc<Node>,
-    path: ShardPath,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
 ) -> Result<Response> {
-    let key = path.key()?;
-    let caller = caller(node, method, uri, headers)?;
     // The uploader reading its own shard (the common case) is served in one store call;
     // anybody else is checked against the chain's ACL before the data is read.
-    let lookup = blocking(node, "get", move |s| s.get_if(&key, |up| *up == caller)).await?;
+    let lookup = blocking(&node, "get", move |s| s.get_if(&key, |up| *up == caller)).await?;
     let shard = match lookup {
         Lookup::Found(shard) => shard,
         Lookup::Missing => {
-            authorize_blob_read(node, &key.blob, None, &caller).await?;
+            authorize_blob_read(&node, &key.blob, None, &caller).await?;
             return Err(ApiError::not_found());
         }
         Lookup::Withheld { uploader, .. } => {
-            authorize_blob_read(node, &key.blob, Some(uploader), &caller).await?;
-            blocking(node, "get", move |s| s.get(&key))
+            authorize_blob_read(&node, &key.blob, Some(uploader), &caller).await?;
+            blocking(&node, "get", move |s| s.get(&key))
                 .await?
                 .ok_or_else(ApiError::not_found)?
         }
@@ -216,72 +143,51 @@ fn parse_range(value: &HeaderValue, total: u64) -> Result<(u64, u64)> {
 /// `HEAD /v1/shards/{cid}/{chunk}/{shard}`: length and root, no data read.
 pub async fn head(
     State(node): State<Arc<Node>>,
-    Path(path): Path<ShardPath>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let started = Instant::now();
-    let result = async {
-        let key = path.key()?;
-        let header = authorized_reader(&node, &key, &method, &uri, &headers).await?;
-        let len = HEADER_LEN as u64 + u64::from(header.shard_len());
-        Ok((
-            [
-                (header::CONTENT_LENGTH, len.to_string()),
-                (
-                    header::HeaderName::from_static("x-basalt-shard-root"),
-                    data_encoding::HEXLOWER.encode(&header.shard_root),
-                ),
-            ],
-            (),
-        )
-            .into_response())
-    }
-    .await;
-    counted(&node, started, "head", result)
+    ShardAt(key): ShardAt,
+    Caller(caller): Caller,
+) -> Result<Response> {
+    let header = authorize_read(&node, &key, &caller).await?;
+    let len = HEADER_LEN as u64 + u64::from(header.shard_len());
+    Ok((
+        [
+            (header::CONTENT_LENGTH, len.to_string()),
+            (
+                header::HeaderName::from_static(SHARD_ROOT_HEADER),
+                data_encoding::HEXLOWER.encode(&header.shard_root),
+            ),
+        ],
+        (),
+    )
+        .into_response())
 }
 
 /// `DELETE /v1/shards/{cid}/{chunk}/{shard}`.
 pub async fn delete(
     State(node): State<Arc<Node>>,
-    Path(path): Path<ShardPath>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let started = Instant::now();
-    let result = async {
-        let key = path.key()?;
-        let caller = caller(&node, &method, &uri, &headers)?;
-        let k = key;
-        let head = blocking(&node, "head", move |s| s.head(&k)).await?;
-        let allowed = match node.chain.may_delete(&key.blob, &caller).await? {
-            Some(allowed) => allowed,
-            // Unregistered: only whoever uploaded it may take it back.
-            None => head.is_some_and(|(_, uploader)| uploader == caller),
-        };
-        if !allowed {
-            return Err(ApiError::forbidden(
-                "only the blob's owner or a DELETE grantee may delete its shards (or the uploader before registration)",
-            ));
-        }
-        if !blocking(&node, "delete", move |s| s.delete(&key)).await? {
-            return Err(ApiError::not_found());
-        }
-        node.refresh_usage_gauges();
-        Ok(StatusCode::NO_CONTENT.into_response())
+    ShardAt(key): ShardAt,
+    Caller(caller): Caller,
+) -> Result<Response> {
+    let head = blocking(&node, "head", move |s| s.head(&key)).await?;
+    let allowed = match node.chain.may_delete(&key.blob, &caller).await? {
+        Some(allowed) => allowed,
+        // Unregistered: only whoever uploaded it may take it back.
+        None => head.is_some_and(|(_, uploader)| uploader == caller),
+    };
+    if !allowed {
+        return Err(ApiError::forbidden(
+            "only the blob's owner or a DELETE grantee may delete its shards (or the uploader before registration)",
+        ));
     }
-    .await;
-    counted(&node, started, "delete", result)
+    if !blocking(&node, "delete", move |s| s.delete(&key)).await? {
+        return Err(ApiError::not_found());
+    }
+    node.refresh_usage_gauges();
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// Path parameters of the proof route.
+/// The leaf segment of the proof route (the shard comes from [`ShardAt`]).
 #[derive(serde::Deserialize)]
-pub struct ProofPath {
-    cid: String,
-    chunk: u32,
-    shard: u16,
+pub struct LeafPath {
     leaf: u32,
 }
 
@@ -289,34 +195,20 @@ pub struct ProofPath {
 /// column root, the form `proof_submit` takes.
 pub async fn proof(
     State(node): State<Arc<Node>>,
-    Path(p): Path<ProofPath>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let started = Instant::now();
-    let result = async {
-        let key = ShardPath {
-            cid: p.cid,
-            chunk: p.chunk,
-            shard: p.shard,
-        }
-        .key()?;
-        authorized_reader(&node, &key, &method, &uri, &headers).await?;
-        let leaf = p.leaf;
-        let proof = blocking(&node, "leaf_proof", move |s| s.leaf_proof(&key, leaf)).await?;
-        let hex = data_encoding::HEXLOWER;
-        Ok(Json(serde_json::json!({
-            "chunk": key.chunk,
-            "leaf_index": leaf,
-            "leaf": hex.encode(&proof.leaf),
-            "path": proof.path.iter().map(|h| hex.encode(h)).collect::<Vec<_>>(),
-            "column_root": hex.encode(&proof.column_root),
-        }))
-        .into_response())
-    }
-    .await;
-    counted(&node, started, "proof", result)
+    ShardAt(key): ShardAt,
+    Path(LeafPath { leaf }): Path<LeafPath>,
+    Caller(caller): Caller,
+) -> Result<Json<LeafProofAnswer>> {
+    authorize_read(&node, &key, &caller).await?;
+    let proof = blocking(&node, "leaf_proof", move |s| s.leaf_proof(&key, leaf)).await?;
+    let hex = data_encoding::HEXLOWER;
+    Ok(Json(LeafProofAnswer {
+        chunk: key.chunk,
+        leaf_index: leaf,
+        leaf: hex.encode(&proof.leaf),
+        path: proof.path.iter().map(|h| hex.encode(h)).collect(),
+        column_root: hex.encode(&proof.column_root),
+    }))
 }
 
 #[cfg(test)]

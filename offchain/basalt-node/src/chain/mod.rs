@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use basalt_core::Cid;
 
-pub use basalt::client::access::ReadDecision;
+pub use basalt_rules::ReadDecision;
 pub use near::NearChain;
 pub use solana::SolanaChain;
 

@@ -5,7 +5,9 @@
 use basalt_core::{Cid, ShardHeader, StoredManifest};
 use rocksdb::WriteBatch;
 
-use super::{PutOutcome, ShardStore, StoreError, CF_BLOBS, CF_MANIFESTS, CF_META};
+use super::{
+    batch_with_room_for, PutOutcome, ShardStore, StoreError, CF_BLOBS, CF_MANIFESTS, CF_META,
+};
 
 /// A stored manifest as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +76,7 @@ impl ShardStore {
         let mut record = Vec::with_capacity(UPLOADER_LEN + bytes.len());
         record.extend_from_slice(&uploader);
         record.extend_from_slice(bytes);
-        let mut batch = super::batch_with_room_for(record.len());
+        let mut batch = batch_with_room_for(record.len());
         batch.put_cf(self.cf(CF_MANIFESTS), blob.digest(), &record);
         self.index_blob(&mut batch, blob, uploader, now_ms)?;
         if let Err(e) = self.db.write_opt(batch, &self.write_options()) {

@@ -3,8 +3,7 @@
 //!
 //! Without a blob cache, RocksDB reads a blob into a buffer it hands to the pinnable slice
 //! (`PinOwnedBlob`); copying that buffer into a response body cost one more memcpy of every
-//! shard served (memmove was 9.7 % of all CPU under the node bench's get load, this copy
-//! and RocksDB's own together; serving the pinned buffer raised get by 5 %, 2026-12-02).
+//! shard served (`docs/benchmarks.md` has what serving the pinned buffer gained).
 //! The slice borrows the database, so it is kept in one cell with an `Arc` of the database
 //! that outlives it (`self_cell` makes that self-reference safe).
 

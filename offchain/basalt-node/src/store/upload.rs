@@ -34,13 +34,24 @@ impl ShardUpload {
     /// shard header.
     pub fn from_body(body: Bytes) -> ([u8; 32], Result<Self, HeaderError>) {
         let digest = *blake3::hash(&body).as_bytes();
-        let upload = ShardHeader::decode(&body).map(|(header, _)| header);
-        let upload = upload.map(|header| Self {
+        (digest, Self::from_hashed(body, digest))
+    }
+
+    /// Decodes the header at the front of a body whose digest the caller already computed
+    /// (the API hashes every signed body once, to check its signature).
+    ///
+    /// `digest` must be BLAKE3 of `body`; that is why this is not public.
+    ///
+    /// # Errors
+    ///
+    /// [`HeaderError`] when the body does not start with a valid shard header.
+    pub(crate) fn from_hashed(body: Bytes, digest: [u8; 32]) -> Result<Self, HeaderError> {
+        let (header, _) = ShardHeader::decode(&body)?;
+        Ok(Self {
             header,
             body,
             digest,
-        });
-        (digest, upload)
+        })
     }
 
     /// An upload built from a header and its data held apart (tests use it): copies both

@@ -213,7 +213,7 @@ impl Client {
     }
 
     /// `GET /v1/stats`, signed.
-    pub async fn stats(&self, node: &NodeProcess) -> Result<serde_json::Value> {
+    pub async fn stats(&self, node: &NodeProcess) -> Result<basalt_core::wire::StatsAnswer> {
         Ok(self
             .send(node, "GET", "/v1/stats", vec![])
             .await?

@@ -1,40 +1,13 @@
-//! The read decision of `state/grant.rs` as a pure function, so an off-chain node decides
-//! exactly as documented there from the accounts it fetched.
+//! The read decision of `state/grant.rs` from the accounts a node fetched: the facts are
+//! read off the Solana accounts here, and the rule itself is `basalt_rules::decide_read`,
+//! the one the NEAR contract applies too.
 
 use anchor_lang::prelude::Pubkey;
 
+pub use basalt_rules::ReadDecision;
+use basalt_rules::{decide_read, GateBalance, ReadFacts};
+
 use crate::state::{Blob, Grant, ROLE_READ};
-
-/// Why a node may or may not serve a blob to a requester.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadDecision {
-    /// The requester owns the blob.
-    Owner,
-    /// The blob is public.
-    Public,
-    /// The requester holds an unexpired READ grant.
-    Grant,
-    /// The requester holds enough of the gate's token.
-    TokenGate,
-    /// No Blob account: never registered, or deleted.
-    DenyUnregistered,
-    /// Registered but placement is not complete yet.
-    DenyInactive,
-    /// The blob's paid storage ended.
-    DenyExpired,
-    /// None of the rules admits the requester.
-    Deny,
-}
-
-impl ReadDecision {
-    /// Whether the decision admits the requester.
-    pub fn allowed(self) -> bool {
-        matches!(
-            self,
-            Self::Owner | Self::Public | Self::Grant | Self::TokenGate
-        )
-    }
-}
 
 /// Decides whether `requester` may read `blob` at (`slot`, `unix_now`).
 ///
@@ -51,31 +24,27 @@ pub fn may_read(
     unix_now: i64,
 ) -> ReadDecision {
     let Some(blob) = blob else {
-        return ReadDecision::DenyUnregistered;
+        return decide_read(&ReadFacts::default(), GateBalance::NoGate);
     };
-    if !blob.active {
-        return ReadDecision::DenyInactive;
-    }
-    if blob.expiry_epoch <= blob.epoch_at(slot) {
-        return ReadDecision::DenyExpired;
-    }
-    if blob.owner == *requester {
-        return ReadDecision::Owner;
-    }
-    if blob.public {
-        return ReadDecision::Public;
-    }
-    if grant.is_some_and(|g| {
-        g.blob == *blob_address && g.grantee == *requester && g.allows(ROLE_READ, unix_now)
-    }) {
-        return ReadDecision::Grant;
-    }
-    if let (Some(gate), Some(balance)) = (&blob.token_gate, gate_balance) {
-        if balance >= gate.min_balance {
-            return ReadDecision::TokenGate;
-        }
-    }
-    ReadDecision::Deny
+    let facts = ReadFacts {
+        registered: true,
+        active: blob.active,
+        expired: blob.expiry_epoch <= blob.epoch_at(slot),
+        owner: blob.owner == *requester,
+        public: blob.public,
+        read_grant: grant.is_some_and(|g| {
+            g.blob == *blob_address && g.grantee == *requester && g.allows(ROLE_READ, unix_now)
+        }),
+    };
+    let gate = match (&blob.token_gate, gate_balance) {
+        (None, _) => GateBalance::NoGate,
+        (Some(_), None) => GateBalance::Unknown,
+        (Some(gate), Some(balance)) => GateBalance::Known {
+            balance: u128::from(balance),
+            min_balance: u128::from(gate.min_balance),
+        },
+    };
+    decide_read(&facts, gate)
 }
 
 /// Whether `requester` may act on `blob` with every bit of `roles` (owner, or an

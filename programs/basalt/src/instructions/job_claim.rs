@@ -30,10 +30,9 @@ impl JobClaim<'_> {
         let worker = a.worker.key();
         let job = &mut ctx.accounts.job;
         require!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
-        require!(
-            slot <= job.commit_deadline_slot,
-            BasaltError::CommitPhaseOver
-        );
+        job.deadlines()
+            .check_commit_open(slot)
+            .map_err(BasaltError::from)?;
         require!(
             job.worker_index(&worker).is_none(),
             BasaltError::AlreadyClaimed

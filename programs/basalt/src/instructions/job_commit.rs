@@ -21,10 +21,9 @@ impl JobCommit<'_> {
         let worker = ctx.accounts.worker.key();
         let job = &mut ctx.accounts.job;
         require!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
-        require!(
-            slot <= job.commit_deadline_slot,
-            BasaltError::CommitPhaseOver
-        );
+        job.deadlines()
+            .check_commit_open(slot)
+            .map_err(BasaltError::from)?;
         let i = job.worker_index(&worker).ok_or(BasaltError::NotJobWorker)?;
         require!(!job.workers[i].committed, BasaltError::AlreadyCommitted);
         job.workers[i].commitment = commitment;

@@ -32,11 +32,9 @@ impl JobFinalize<'_> {
         require!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
         let everyone_revealed =
             job.workers.len() == usize::from(job.n) && job.workers.iter().all(|w| w.revealed);
-        require!(
-            slot > job.reveal_deadline_slot
-                || (slot > job.commit_deadline_slot && everyone_revealed),
-            BasaltError::TooEarlyToFinalize
-        );
+        job.deadlines()
+            .check_finalizable(slot, everyone_revealed)
+            .map_err(BasaltError::from)?;
         let (status, result_hash, agreeing, reserved) = match job.quorum_result() {
             Some((hash, votes)) => {
                 // Cannot overflow: votes <= n and n * reward was checked at posting.

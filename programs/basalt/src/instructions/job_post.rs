@@ -4,7 +4,9 @@ use anchor_spl::token::{Token, TokenAccount};
 use crate::errors::BasaltError;
 use crate::events::JobPosted;
 use crate::seeds;
-use crate::state::{Config, Job, JobStatus, MAX_JOB_WORKERS};
+use basalt_rules::JobParams;
+
+use crate::state::{Config, Job, JobStatus};
 use crate::token::deposit;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -44,15 +46,15 @@ pub struct JobPost<'info> {
 impl JobPost<'_> {
     pub fn handle(ctx: Context<Self>, args: JobPostArgs) -> Result<()> {
         let slot = Clock::get()?.slot;
-        require!(
-            args.k >= 1
-                && args.k <= args.n
-                && usize::from(args.n) <= MAX_JOB_WORKERS
-                && args.fuel_limit > 0
-                && args.commit_deadline_slot > slot
-                && args.reveal_deadline_slot > args.commit_deadline_slot,
-            BasaltError::InvalidJobParams
-        );
+        JobParams {
+            n: args.n,
+            k: args.k,
+            fuel_limit: args.fuel_limit,
+            commit_deadline: args.commit_deadline_slot,
+            reveal_deadline: args.reveal_deadline_slot,
+        }
+        .check(slot)
+        .map_err(BasaltError::from)?;
         require!(args.reward_per_worker > 0, BasaltError::ZeroAmount);
         let escrow = args
             .reward_per_worker

@@ -27,14 +27,9 @@ impl JobReveal<'_> {
         let worker = ctx.accounts.worker.key();
         let job = &mut ctx.accounts.job;
         require!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
-        require!(
-            slot > job.commit_deadline_slot,
-            BasaltError::CommitPhaseOpen
-        );
-        require!(
-            slot <= job.reveal_deadline_slot,
-            BasaltError::RevealPhaseOver
-        );
+        job.deadlines()
+            .check_reveal_open(slot)
+            .map_err(BasaltError::from)?;
         let i = job.worker_index(&worker).ok_or(BasaltError::NotJobWorker)?;
         let entry = &mut job.workers[i];
         require!(entry.committed, BasaltError::NotCommitted);

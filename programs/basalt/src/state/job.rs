@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 /// Most workers a job may ask for.
-pub const MAX_JOB_WORKERS: usize = 16;
+pub use basalt_rules::MAX_JOB_WORKERS;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum JobStatus {
@@ -58,6 +58,14 @@ pub struct Job {
 }
 
 impl Job {
+    /// The job's deadlines, for the phase checks in `basalt_rules`.
+    pub fn deadlines(&self) -> basalt_rules::JobDeadlines {
+        basalt_rules::JobDeadlines {
+            commit: self.commit_deadline_slot,
+            reveal: self.reveal_deadline_slot,
+        }
+    }
+
     pub fn worker_index(&self, worker: &Pubkey) -> Option<usize> {
         self.workers.iter().position(|w| w.worker == *worker)
     }

@@ -1,4 +1,4 @@
-//! Synthetic but consistent event streams for the ingest benchmark and the store tests:
+//! Synthetic but consistent event streams for the ingest benchmark (kept out of the library):
 //! providers register and stake, then blobs are registered, placed, activated, funded,
 //! proven and paid, the way the program emits them.
 
@@ -6,8 +6,7 @@ use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::decode::BasaltEvent;
 use basalt::events::*;
 
-use crate::extract::TxRecord;
-use crate::payload::EventRecord;
+use basalt_indexer::record::{EventRecord, TxRecord};
 
 /// Generates transactions with unique signatures, slot by slot.
 pub struct Generator {

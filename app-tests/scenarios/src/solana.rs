@@ -1,7 +1,7 @@
 //! The Solana driver: the Basalt program hosted natively in solana-program-test
 //! (`basalt_native::harness`), actors as keypairs with a token account of the stake mint
 //! each, and time as warped slots. Every call is a real signed transaction; a refusal is
-//! named from the program's IDL error table, as the SDK names it.
+//! named with the program's own error type, as the SDK names it.
 
 use std::collections::BTreeMap;
 
@@ -32,18 +32,11 @@ pub struct SolanaChain {
     actors: BTreeMap<String, Actor>,
 }
 
-/// The program's IDL: its error table names every code the program returns.
-const IDL: &str = include_str!("../../../programs/basalt/idl/basalt.json");
-
-/// The name of a program error code, from the IDL; Anchor's own codes (below 6000) keep
-/// their number.
+/// The name of a program error code, from the program's error type; Anchor's own codes
+/// (below 6000) keep their number.
 fn error_name(code: u32) -> String {
-    let idl: serde_json::Value = serde_json::from_str(IDL).unwrap_or_default();
-    idl["errors"]
-        .as_array()
-        .and_then(|errors| errors.iter().find(|e| e["code"] == code))
-        .and_then(|e| e["name"].as_str())
-        .map_or_else(|| format!("AnchorError{code}"), str::to_string)
+    basalt::client::errors::program_error(code)
+        .map_or_else(|| format!("AnchorError{code}"), |e| e.name())
 }
 
 impl SolanaChain {

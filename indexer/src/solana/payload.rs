@@ -11,15 +11,7 @@ use basalt::state::{ConfigParams, JobStatus, TokenGate};
 use basalt_core::Cid;
 use serde_json::{json, Map, Value};
 
-/// An event ready to be written.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventRecord {
-    /// The event's type name (`BlobRegistered`, ...).
-    pub kind: &'static str,
-    pub payload: Value,
-    /// Every address the event names, each once, in field order.
-    pub accounts: Vec<String>,
-}
+use crate::record::EventRecord;
 
 /// A value of an event field, rendered for JSON and searched for addresses.
 trait Field {

@@ -12,33 +12,7 @@ use solana_transaction_status_client_types::{
     EncodedConfirmedTransactionWithStatusMeta, EncodedTransaction, UiInstruction, UiMessage,
 };
 
-use crate::payload::EventRecord;
-
-/// Everything the indexer keeps of one transaction.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TxRecord {
-    pub signature: String,
-    pub slot: u64,
-    /// Unix seconds, when the RPC knows it.
-    pub block_time: Option<i64>,
-    /// Why the transaction failed on chain; a failed transaction has no events.
-    pub error: Option<String>,
-    /// Decoded events with their position among the transaction's inner instructions.
-    pub events: Vec<(u32, EventRecord)>,
-    /// Event-tagged inner instructions that did not decode.
-    pub undecoded: Vec<Undecoded>,
-    /// The log said it was truncated.
-    pub truncated_logs: bool,
-}
-
-/// An inner instruction to the program that looked like an event but did not decode.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Undecoded {
-    /// Position among the transaction's inner instructions (flattened, in order).
-    pub inner_index: u32,
-    pub reason: String,
-    pub data: Vec<u8>,
-}
+use crate::record::{EventRecord, TxRecord, Undecoded};
 
 /// Why a fetched transaction cannot be read at all.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

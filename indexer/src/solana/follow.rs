@@ -34,8 +34,10 @@ use solana_transaction_status_client_types::{
 use tokio::sync::{watch, Mutex};
 
 use crate::db::Store;
-use crate::extract::{self, ExtractError, TxRecord};
 use crate::metrics::Metrics;
+use crate::record::TxRecord;
+use crate::sleep_or_stop;
+use crate::solana::extract::{self, ExtractError};
 
 /// How the follower runs.
 #[derive(Debug, Clone)]
@@ -376,13 +378,4 @@ impl Follower {
             }
         }
     }
-}
-
-/// Waits `wait`, or less if `stop` changes; whether the follower must stop.
-pub(crate) async fn sleep_or_stop(wait: Duration, stop: &mut watch::Receiver<bool>) -> bool {
-    tokio::select! {
-        () = tokio::time::sleep(wait) => {}
-        _ = stop.changed() => {}
-    }
-    *stop.borrow()
 }

@@ -1,0 +1,332 @@
+//! The API's parameter types. Each one checks a value when it is deserialized and states the
+//! same constraint in the OpenAPI document ([`utoipa::ToSchema`]), so what the document allows
+//! is exactly what the server accepts: a CI step fuzzes the live server against it.
+//!
+//! Query strings reach these through `#[serde(flatten)]`, which hands every value over as
+//! text, so the numeric ones parse from strings too.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use basalt_core::Cid;
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::{KnownFormat, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+
+use crate::db::{PageRequest, MAX_PAGE};
+
+/// A base58 address: 32 to 44 characters of the Bitcoin alphabet. A well-formed string that
+/// is not a 32-byte key names nothing, so it matches no row.
+pub const ADDRESS_PATTERN: &str = "^[1-9A-HJ-NP-Za-km-z]{32,44}$";
+/// A Basalt CID: CIDv1, raw codec, BLAKE3, base32 lower case. The character after the fixed
+/// prefix and the last one carry the prefix's and the padding's fixed bits.
+pub const CID_PATTERN: &str = "^bafkr4i[a-h][a-z2-7]{50}[aeimquy4]$";
+/// Free text: anything but NUL, which PostgreSQL text cannot hold.
+pub const TEXT_PATTERN: &str = "^[^\\x00]*$";
+/// Longest free-text value accepted.
+pub const MAX_TEXT_LEN: usize = 256;
+
+const BASE58: &str = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/// Deserializes through `FromStr`, so each type's rule lives in one place.
+fn from_text<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr<Err = String>,
+{
+    struct Text<T>(std::marker::PhantomData<T>);
+    impl<T: FromStr<Err = String>> Visitor<'_> for Text<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            v.parse().map_err(E::custom)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+            v.to_string().parse().map_err(E::custom)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+            v.to_string().parse().map_err(E::custom)
+        }
+    }
+    deserializer.deserialize_any(Text(std::marker::PhantomData))
+}
+
+/// A string schema with a pattern and a description.
+fn text_schema(pattern: &str, description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .description(Some(description))
+}
+
+/// Declares a string newtype whose `FromStr` is its rule and whose schema states it.
+macro_rules! text_param {
+    ($name:ident, $schema:expr) => {
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                from_text(deserializer)
+            }
+        }
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                $schema.into()
+            }
+        }
+        impl ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+/// A base58 account address ([`ADDRESS_PATTERN`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address(pub String);
+
+impl FromStr for Address {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if (32..=44).contains(&s.len()) && s.chars().all(|c| BASE58.contains(c)) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!("{s:?} is not a base58 address"))
+        }
+    }
+}
+
+text_param!(
+    Address,
+    text_schema(ADDRESS_PATTERN, "A base58 address (account or wallet)")
+);
+
+/// A Basalt CID ([`CID_PATTERN`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobCid(pub String);
+
+impl FromStr for BlobCid {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Cid::from_str(s)
+            .map(|c| Self(c.to_string()))
+            .map_err(|e| format!("{s:?} is not a Basalt CID ({e})"))
+    }
+}
+
+text_param!(
+    BlobCid,
+    text_schema(
+        CID_PATTERN,
+        "A blob's CID (CIDv1, raw, BLAKE3, base32: bafkr4i...)"
+    )
+);
+
+/// Free text ([`TEXT_PATTERN`], at most [`MAX_TEXT_LEN`] bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl FromStr for Text {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.contains('\0') {
+            Err("text may not contain NUL".into())
+        } else if s.chars().count() > MAX_TEXT_LEN {
+            Err(format!("text is longer than {MAX_TEXT_LEN} characters"))
+        } else {
+            Ok(Self(s.to_owned()))
+        }
+    }
+}
+
+text_param!(
+    Text,
+    text_schema(TEXT_PATTERN, "Free text").max_length(Some(MAX_TEXT_LEN))
+);
+
+/// Items per page: 1 to [`MAX_PAGE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(pub u32);
+
+impl FromStr for Limit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.parse::<u32>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(Self(n)),
+            _ => Err(format!("limit={s}: expected 1 to {MAX_PAGE}")),
+        }
+    }
+}
+
+text_param!(
+    Limit,
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .minimum(Some(1))
+        .maximum(Some(MAX_PAGE))
+        .description(Some("Items per page (default 50)"))
+);
+
+/// An event id: where a list ordered by event id continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventId(pub i64);
+
+impl FromStr for EventId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(Self(n)),
+            _ => Err(format!("after={s}: expected an event id (0 or more)")),
+        }
+    }
+}
+
+text_param!(
+    EventId,
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(0))
+        .maximum(Some(i64::MAX))
+        .description(Some("An event id"))
+);
+
+/// An event's type name, one of [`super::openapi::EVENT_KINDS`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventKind(pub String);
+
+impl FromStr for EventKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if super::openapi::EVENT_KINDS.contains(&s) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "kind={s}: not an event of the program (see /openapi.json)"
+            ))
+        }
+    }
+}
+
+text_param!(
+    EventKind,
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(super::openapi::EVENT_KINDS.iter().copied()))
+        .description(Some("An event's type name"))
+);
+
+/// Paging of a list ordered by a key (an address, a CID).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KeyPage {
+    /// The `next` value of the previous page.
+    #[param(inline)]
+    pub after: Option<Text>,
+    #[param(inline)]
+    pub limit: Option<Limit>,
+}
+
+/// Paging of a list ordered by event id.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IdPage {
+    /// The `next` value of the previous page.
+    #[param(inline)]
+    pub after: Option<EventId>,
+    #[param(inline)]
+    pub limit: Option<Limit>,
+}
+
+impl From<KeyPage> for PageRequest {
+    fn from(p: KeyPage) -> Self {
+        Self {
+            after: p.after.map(|a| a.0),
+            limit: p.limit.map(|l| l.0.to_string()),
+        }
+    }
+}
+
+impl From<IdPage> for PageRequest {
+    fn from(p: IdPage) -> Self {
+        Self {
+            after: p.after.map(|a| a.0.to_string()),
+            limit: p.limit.map(|l| l.0.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use proptest::string::string_regex;
+
+    use super::*;
+
+    proptest! {
+        // What the document allows, the server accepts.
+        #[test]
+        fn every_string_the_patterns_allow_parses(
+            address in string_regex(unanchored(ADDRESS_PATTERN)).expect("pattern"),
+            cid in string_regex(unanchored(CID_PATTERN)).expect("pattern"),
+        ) {
+            prop_assert!(address.parse::<Address>().is_ok(), "{}", address);
+            prop_assert!(cid.parse::<BlobCid>().is_ok(), "{}", cid);
+        }
+
+        // And what it refuses, the server refuses: near misses of each pattern (one
+        // character changed, dropped or added) parse exactly when the pattern matches.
+        #[test]
+        fn near_misses_parse_exactly_when_the_pattern_matches(
+            seed in any::<[u8; 32]>(),
+            at in 0usize..60,
+            with in prop::char::any(),
+            edit in 0u8..3,
+        ) {
+            let address = regex::Regex::new(ADDRESS_PATTERN).expect("pattern");
+            let cid = regex::Regex::new(CID_PATTERN).expect("pattern");
+            for (valid, re, is_ok) in [
+                (bs58::encode(seed).into_string(), &address, (|s: &str| s.parse::<Address>().is_ok()) as fn(&str) -> bool),
+                (Cid::of(&seed).to_string(), &cid, |s: &str| s.parse::<BlobCid>().is_ok()),
+            ] {
+                let mut chars: Vec<char> = valid.chars().collect();
+                let i = at.min(chars.len() - 1);
+                match edit {
+                    0 => chars[i] = with,
+                    1 => { chars.remove(i); }
+                    _ => chars.insert(i, with),
+                }
+                let s: String = chars.into_iter().collect();
+                prop_assert_eq!(is_ok(&s), re.is_match(&s), "{:?}", s);
+            }
+        }
+    }
+
+    /// A whole-string pattern without its anchors, for proptest's generator (which
+    /// produces whole strings and does not take anchors).
+    fn unanchored(pattern: &str) -> &str {
+        pattern.trim_start_matches('^').trim_end_matches('$')
+    }
+
+    #[test]
+    fn real_cids_and_keys_match_the_patterns() {
+        for i in 0..64u8 {
+            let cid = Cid::of(&[i]).to_string();
+            assert!(cid.parse::<BlobCid>().is_ok(), "{cid}");
+            assert!(cid.starts_with("bafkr4i") && cid.len() == 59, "{cid}");
+            let key = bs58::encode([i; 32]).into_string();
+            assert!(key.parse::<Address>().is_ok(), "{key}");
+        }
+        assert!("bafkr4i".parse::<BlobCid>().is_err());
+        assert!("0OIl".repeat(10).parse::<Address>().is_err());
+        assert_eq!("500".parse::<Limit>(), Ok(Limit(500)));
+        assert!("0".parse::<Limit>().is_err() && "501".parse::<Limit>().is_err());
+        assert!("-1".parse::<EventId>().is_err());
+        assert!("a\0b".parse::<Text>().is_err());
+    }
+}

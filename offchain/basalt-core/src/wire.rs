@@ -1,0 +1,162 @@
+//! The storage node's HTTP protocol, shared by the node (`basalt-node`) and its client
+//! (`basalt-sdk`): the routes, and the JSON bodies of every answer that is not raw bytes.
+//!
+//! | method | route | request body | answer |
+//! |---|---|---|---|
+//! | PUT | [`SHARD_ROUTE`] | shard header ‖ shard data | [`PutShardAnswer`] (201 stored, 200 already there) |
+//! | GET | [`SHARD_ROUTE`] | | shard header ‖ data; with `Range: bytes=a-b`, that range of the data (206) |
+//! | HEAD | [`SHARD_ROUTE`] | | `Content-Length` and [`SHARD_ROOT_HEADER`] |
+//! | DELETE | [`SHARD_ROUTE`] | | 204 |
+//! | GET | [`LEAF_PROOF_ROUTE`] | | [`LeafProofAnswer`] |
+//! | PUT | [`MANIFEST_ROUTE`] | encoded [`crate::StoredManifest`] | [`PutManifestAnswer`] |
+//! | GET | [`MANIFEST_ROUTE`] | | the encoded manifest |
+//! | GET | [`STATS_ROUTE`] | | [`StatsAnswer`] |
+//! | GET | [`HEALTH_ROUTE`] | | [`HealthAnswer`] (unsigned) |
+//! | GET | [`METRICS_ROUTE`] | | Prometheus text (unsigned) |
+//!
+//! Every request but health and metrics is signed ([`crate::auth`]). Every refusal is an
+//! [`ErrorAnswer`] with an HTTP status.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Cid, Receipt, ReceiptError};
+
+/// One shard: store, read, probe, delete.
+pub const SHARD_ROUTE: &str = "/v1/shards/{cid}/{chunk}/{shard}";
+/// A leaf of one shard with its Merkle path to the column root.
+pub const LEAF_PROOF_ROUTE: &str = "/v1/shards/{cid}/{chunk}/{shard}/proof/{leaf}";
+/// A blob's manifest.
+pub const MANIFEST_ROUTE: &str = "/v1/manifests/{cid}";
+/// Capacity and usage.
+pub const STATS_ROUTE: &str = "/v1/stats";
+/// Liveness.
+pub const HEALTH_ROUTE: &str = "/health";
+/// Prometheus metrics.
+pub const METRICS_ROUTE: &str = "/metrics";
+
+/// Response header of a shard HEAD: the shard's Merkle root, lowercase hex.
+pub const SHARD_ROOT_HEADER: &str = "x-basalt-shard-root";
+
+/// The path of one shard.
+pub fn shard_path(blob: &Cid, chunk: u32, shard: u16) -> String {
+    format!("/v1/shards/{blob}/{chunk}/{shard}")
+}
+
+/// The path of one leaf proof.
+pub fn leaf_proof_path(blob: &Cid, chunk: u32, shard: u16, leaf: u32) -> String {
+    format!("/v1/shards/{blob}/{chunk}/{shard}/proof/{leaf}")
+}
+
+/// The path of a blob's manifest.
+pub fn manifest_path(blob: &Cid) -> String {
+    format!("/v1/manifests/{blob}")
+}
+
+/// The answer to a shard PUT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PutShardAnswer {
+    /// The node's signed receipt ([`Receipt::to_bytes`]), base64.
+    pub receipt: String,
+    /// The signing node's address (base58 of its ed25519 key).
+    pub node: String,
+    /// False when the node already held the shard.
+    pub stored: bool,
+}
+
+impl PutShardAnswer {
+    /// The answer carrying `receipt`.
+    pub fn new(receipt: &Receipt, stored: bool) -> Self {
+        Self {
+            receipt: data_encoding::BASE64.encode(&receipt.to_bytes()),
+            node: bs58::encode(receipt.node).into_string(),
+            stored,
+        }
+    }
+
+    /// The receipt, decoded but not yet verified ([`Receipt::verify`]).
+    ///
+    /// # Errors
+    ///
+    /// [`WireError`] when the field is not base64 or not a receipt.
+    pub fn receipt(&self) -> Result<Receipt, WireError> {
+        let bytes = data_encoding::BASE64
+            .decode(self.receipt.as_bytes())
+            .map_err(|e| WireError(format!("receipt is not base64: {e}")))?;
+        Receipt::from_bytes(&bytes).map_err(|e: ReceiptError| WireError(e.to_string()))
+    }
+}
+
+/// The answer to a manifest PUT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PutManifestAnswer {
+    /// False when the node already held it.
+    pub stored: bool,
+}
+
+/// One leaf of a shard and its path to the column root: what `proof_submit` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeafProofAnswer {
+    pub chunk: u32,
+    pub leaf_index: u32,
+    /// The leaf's bytes, lowercase hex.
+    pub leaf: String,
+    /// Sibling hashes from the leaf up to the column root, lowercase hex.
+    pub path: Vec<String>,
+    /// The column root the path ends at, lowercase hex.
+    pub column_root: String,
+}
+
+/// A node's capacity and usage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsAnswer {
+    /// The node's address (base58).
+    pub node: String,
+    pub capacity_bytes: u64,
+    pub used_bytes: u64,
+    pub shards: u64,
+    /// Shards found corrupt and waiting for repair.
+    pub marked_for_repair: u64,
+}
+
+/// The answer to a health probe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthAnswer {
+    /// `"ok"` while the node serves.
+    pub status: String,
+    /// The node's address (base58).
+    pub node: String,
+}
+
+/// Every refusal's body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorAnswer {
+    /// A stable, machine-readable code (`forbidden`, `not_found`, `bad_cid`, …).
+    pub error: String,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+/// An answer field that does not decode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct WireError(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_fill_the_route_templates() {
+        let cid = Cid::of(b"wire");
+        let fill = |route: &str| {
+            route
+                .replace("{cid}", &cid.to_string())
+                .replace("{chunk}", "3")
+                .replace("{shard}", "7")
+                .replace("{leaf}", "9")
+        };
+        assert_eq!(shard_path(&cid, 3, 7), fill(SHARD_ROUTE));
+        assert_eq!(leaf_proof_path(&cid, 3, 7, 9), fill(LEAF_PROOF_ROUTE));
+        assert_eq!(manifest_path(&cid), fill(MANIFEST_ROUTE));
+    }
+}

@@ -1,0 +1,72 @@
+//! The running node's parts, shared by the HTTP API and the background tasks (GC).
+//!
+//! Nothing here knows about HTTP: the API (`api/`) and GC (`gc.rs`) both build on this.
+
+use std::sync::Arc;
+
+use basalt_core::{Receipt, ShardHeader};
+use ed25519_dalek::SigningKey;
+use tokio::sync::Semaphore;
+
+use crate::auth::Authenticator;
+use crate::chain::Chain;
+use crate::config::NodeConfig;
+use crate::metrics::Metrics;
+use crate::store::ShardStore;
+
+/// Uploads buffered at once: bounds memory at this many times `max_shard_bytes`.
+const UPLOAD_SLOTS: usize = 32;
+
+/// A storage node: its store, its view of the chain, its identity and settings.
+pub struct Node {
+    pub store: Arc<ShardStore>,
+    pub chain: Arc<dyn Chain>,
+    pub auth: Authenticator,
+    pub metrics: Metrics,
+    pub identity: SigningKey,
+    pub config: NodeConfig,
+    /// INV: a request body is buffered only while one of these permits is held.
+    pub upload_slots: Arc<Semaphore>,
+}
+
+impl Node {
+    /// Assembles a node from its parts.
+    pub fn new(
+        store: Arc<ShardStore>,
+        chain: Arc<dyn Chain>,
+        identity: SigningKey,
+        config: NodeConfig,
+    ) -> Self {
+        let metrics = Metrics::new();
+        metrics.capacity_bytes.set(config.capacity as i64);
+        Self {
+            auth: Authenticator::new(
+                config.signature_window_secs * 1_000,
+                config.rate_limit_per_second,
+            ),
+            store,
+            chain,
+            metrics,
+            identity,
+            config,
+            upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
+        }
+    }
+
+    /// The node's public key.
+    pub fn address(&self) -> [u8; 32] {
+        self.identity.verifying_key().to_bytes()
+    }
+
+    /// Copies the store's usage into the gauges.
+    pub fn refresh_usage_gauges(&self) {
+        let u = self.store.usage();
+        self.metrics.used_bytes.set(u.used_bytes as i64);
+        self.metrics.shards.set(u.shards as i64);
+    }
+
+    /// The node's signed receipt for a stored shard.
+    pub fn receipt(&self, header: &ShardHeader) -> Receipt {
+        Receipt::sign(&self.identity, header)
+    }
+}

@@ -47,6 +47,10 @@ pub const ALL: &[(&str, Scenario)] = &[
         job_two_of_three_with_a_cheater,
     ),
     ("job_without_quorum_refunds", job_without_quorum_refunds),
+    (
+        "no_proofs_before_activation_or_after_expiry",
+        no_proofs_before_activation_or_after_expiry,
+    ),
 ];
 
 /// Register, stake, unbond, wait, withdraw; stake moves only by the rules.
@@ -205,6 +209,12 @@ pub fn missed_proof_is_slashed_and_repaired(chain: &mut dyn Chain) -> Result<()>
         "EpochWasProven",
         "slash a proven epoch",
     )?;
+    // Issue 28, finding 8: the holder cannot crank its own slash to take the bounty back.
+    refused(
+        chain.slash_missed("h1", &blob, 1, 1),
+        "SelfSlash",
+        "the slashed holder cranks",
+    )?;
     let cranker_before = chain.tokens("cranker")?;
     ok(chain.slash_missed("cranker", &blob, 1, 1), "slash h1")?;
     // 10 % of 2000 = 200, of which 20 % is the bounty.
@@ -335,5 +345,42 @@ pub fn job_without_quorum_refunds(chain: &mut dyn Chain) -> Result<()> {
         chain.provider("w1")?.reputation == 0,
         "no quorum: no change"
     );
+    Ok(())
+}
+
+/// Issue 28, finding 4: a holder of an incompletely placed blob cannot prove (nothing is
+/// paid for yet, and its proven epochs would pass to whoever the index is re-placed on), and
+/// nobody proves or is slashed past the blob's expiry.
+pub fn no_proofs_before_activation_or_after_expiry(chain: &mut dyn Chain) -> Result<()> {
+    let blob = TestBlob::new(100_000, 3)?;
+    ensure!(usize::from(K + M) == HOLDERS.len(), "one holder per shard");
+    storage_providers(chain, &HOLDERS)?;
+    ok(chain.register_blob("owner", &blob, 3), "register blob")?;
+    ok(
+        chain.place("owner", &blob, 0, &HOLDERS[..5]),
+        "place all but one",
+    )?;
+    chain.go_to(1, 10)?;
+    refused(
+        chain.prove("h0", &blob, 0, 1, 0),
+        "BlobNotActive",
+        "prove an inactive blob",
+    )?;
+    ok(chain.place("owner", &blob, 5, &HOLDERS[5..]), "complete")?;
+    ok(chain.fund_deal("owner", &blob, 10, 100), "fund")?;
+    chain.go_to(2, 10)?;
+    ok(chain.prove("h0", &blob, 0, 2, 0), "prove while paid for")?;
+    chain.go_to(3, 10)?;
+    refused(
+        chain.prove("h0", &blob, 0, 3, 0),
+        "BlobExpired",
+        "prove after expiry",
+    )?;
+    chain.go_to(3, PROOF_WINDOW + 1)?;
+    refused(
+        chain.slash_missed("cranker", &blob, 1, 3),
+        "BlobExpired",
+        "slash after expiry",
+    )?;
     Ok(())
 }

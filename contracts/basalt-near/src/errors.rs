@@ -106,6 +106,7 @@ errors! {
     TooEarlyToFinalize => "the job cannot be finalized yet",
     JobNotFinalized => "the job is not finalized",
     AlreadySettled => "this worker is already settled",
+    SelfSlash => "a provider cannot crank its own slash",
     InsufficientStorageDeposit => "the storage deposit does not cover the state this call creates: attach more NEAR or call storage_deposit",
     InsufficientTokens => "the account's withdrawable token balance is too small",
     OneYoctoRequired => "attach exactly 1 yoctoNEAR (a full-access key must sign token moves)",

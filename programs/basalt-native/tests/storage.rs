@@ -846,3 +846,62 @@ fn registration_transaction_sizes() -> Result<()> {
     assert!(first <= tx_budget::SOLANA_TX_MAX && second <= tx_budget::SOLANA_TX_MAX);
     Ok(())
 }
+
+/// Issue 28, finding 4: a holder proves neither before its blob is active (the placement is
+/// not complete, so nothing is paid for) nor past the blob's expiry; and a slot re-placed
+/// before activation does not hand earlier proofs to its new holder.
+#[tokio::test]
+async fn proofs_of_inactive_or_expired_blobs_are_refused() -> Result<()> {
+    let mut net = Net::start().await?;
+    // Placed on all but one shard index: registered, not active.
+    let e = encode(30_000, 4)?;
+    let owner = net.wallet().await?;
+    let blob = pda::blob(e.manifest.cid.digest());
+    let holders = net
+        .providers(basalt::state::ROLE_STORAGE, usize::from(K + M))
+        .await?;
+    let keys: Vec<Pubkey> = holders.iter().map(|(k, _)| k.pubkey()).collect();
+    let placed = usize::from(K + M) - 1;
+    net.send(
+        &[
+            ix::blob_register(&owner.pubkey(), register_args(&e, 3)),
+            ix::blob_place(
+                &owner.pubkey(),
+                &blob,
+                0,
+                roots(&e)[..placed].to_vec(),
+                &keys[..placed],
+                false,
+            ),
+        ],
+        &[&owner],
+    )
+    .await?;
+    assert!(!net.account::<Blob>(&blob).await?.active);
+    net.warp_epoch(1, 5).await?;
+    let h0 = &holders[0].0;
+    let early = proof_ix(&mut net, &e, &blob, &h0.pubkey(), 0, 1, 0).await?;
+    assert_basalt_err(net.send(&[early], &[h0]).await, BasaltError::BlobNotActive);
+    assert_eq!(net.account::<Blob>(&blob).await?.shards[0].unpaid_epochs, 0);
+
+    // Completed, then proven up to its expiry (epoch 3) and not after.
+    net.send(
+        &[ix::blob_place(
+            &owner.pubkey(),
+            &blob,
+            placed as u16,
+            roots(&e)[placed..].to_vec(),
+            &keys[placed..],
+            false,
+        )],
+        &[&owner],
+    )
+    .await?;
+    net.warp_epoch(2, 5).await?;
+    let ok = proof_ix(&mut net, &e, &blob, &h0.pubkey(), 0, 2, 0).await?;
+    net.send(&[ok], &[h0]).await?;
+    net.warp_epoch(3, 5).await?;
+    let expired = proof_ix(&mut net, &e, &blob, &h0.pubkey(), 0, 3, 0).await?;
+    assert_basalt_err(net.send(&[expired], &[h0]).await, BasaltError::BlobExpired);
+    Ok(())
+}

@@ -14,6 +14,7 @@ extern crate std;
 mod access;
 mod jobs;
 mod limits;
+mod placement;
 mod proofs;
 mod quorum;
 mod stake;
@@ -21,9 +22,10 @@ mod stake;
 pub use access::{decide_read, decide_read_before_gate, GateBalance, ReadDecision, ReadFacts};
 pub use jobs::{JobDeadlines, JobParams, MAX_JOB_WORKERS};
 pub use limits::*;
+pub use placement::{check_placement, SlotBeforePlacement};
 pub use proofs::ProofRecord;
 pub use quorum::quorum;
-pub use stake::{bps_of, Slash};
+pub use stake::{bps_of, check_slasher, Slash};
 
 /// A broken rule. Each chain reports it as its error of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +54,14 @@ pub enum RuleError {
     RevealPhaseOver,
     /// Neither the reveal deadline nor every worker's reveal has come yet.
     TooEarlyToFinalize,
+    /// An active blob's shard index that does not await repair.
+    ShardNotRepairable,
+    /// A repair that would change the index's column root.
+    ColumnRootChanged,
+    /// Proven epochs the deal has not paid yet.
+    UnsettledPayouts,
+    /// A provider cranking its own slash (and taking back the bounty).
+    SelfSlash,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -74,6 +84,10 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::CommitPhaseOpen => Self::CommitPhaseOpen,
                     $crate::RuleError::RevealPhaseOver => Self::RevealPhaseOver,
                     $crate::RuleError::TooEarlyToFinalize => Self::TooEarlyToFinalize,
+                    $crate::RuleError::ShardNotRepairable => Self::ShardNotRepairable,
+                    $crate::RuleError::ColumnRootChanged => Self::ColumnRootChanged,
+                    $crate::RuleError::UnsettledPayouts => Self::UnsettledPayouts,
+                    $crate::RuleError::SelfSlash => Self::SelfSlash,
                 }
             }
         }

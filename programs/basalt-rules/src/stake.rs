@@ -1,6 +1,7 @@
 //! Fractions of amounts, and how a slash is taken from a provider's tokens.
 
 use crate::limits::BPS;
+use crate::RuleError;
 
 /// `bps / BPS` of `amount`, rounded down; never more than `amount`.
 pub fn bps_of(amount: u128, bps: u16) -> u128 {
@@ -35,6 +36,20 @@ impl Slash {
             // amount <= stake + unbonding, so the rest fits in unbonding.
             from_unbonding: (amount - from_stake).min(unbonding),
         }
+    }
+}
+
+/// Checks who collects a slash's bounty: anyone but the slashed provider itself, which would
+/// otherwise take part of its own penalty back by cranking it first.
+///
+/// # Errors
+///
+/// [`RuleError::SelfSlash`] when the caller is the slashed provider.
+pub fn check_slasher(caller_is_slashed: bool) -> Result<(), RuleError> {
+    if caller_is_slashed {
+        Err(RuleError::SelfSlash)
+    } else {
+        Ok(())
     }
 }
 

@@ -144,6 +144,8 @@ basalt_errors! {
     JobNotFinalized,
     #[msg("this worker is already settled")]
     AlreadySettled,
+    #[msg("a provider cannot crank its own slash")]
+    SelfSlash,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

@@ -142,11 +142,12 @@ impl Contract {
                 BasaltError::DuplicateProvider
             );
             let slot = &mut blob.shards[index];
-            if was_active {
-                ensure!(slot.needs_repair, BasaltError::ShardNotRepairable);
-                ensure!(slot.column_root == root, BasaltError::ColumnRootChanged);
-                ensure!(slot.unpaid_epochs == 0, BasaltError::UnsettledPayouts);
-            }
+            basalt_rules::check_placement(&basalt_rules::SlotBeforePlacement {
+                blob_active: was_active,
+                needs_repair: slot.needs_repair,
+                same_column_root: slot.column_root == root,
+                unpaid_epochs: slot.unpaid_epochs,
+            })?;
             let previous = slot.provider.replace(account.clone());
             slot.column_root = root;
             slot.assigned_epoch = assigned_epoch;

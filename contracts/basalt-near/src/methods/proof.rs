@@ -79,6 +79,7 @@ impl Contract {
             .clone()
             .ok_or(BasaltError::NotShardHolder)?;
         let slot = blob.provable_slot(index, epoch, &holder)?;
+        basalt_rules::check_slasher(cranker == holder)?;
         let deadline = epoch
             .checked_mul(self.config.epoch_blocks)
             .and_then(|start| start.checked_add(self.config.proof_window_blocks))

@@ -66,11 +66,13 @@ impl<'info> BlobPlace<'info> {
             );
             let slot = &mut blob.shards[index];
             let previous = slot.is_placed().then_some(slot.provider);
-            if was_active {
-                require!(slot.needs_repair, BasaltError::ShardNotRepairable);
-                require!(slot.column_root == *root, BasaltError::ColumnRootChanged);
-                require!(slot.unpaid_epochs == 0, BasaltError::UnsettledPayouts);
-            }
+            basalt_rules::check_placement(&basalt_rules::SlotBeforePlacement {
+                blob_active: was_active,
+                needs_repair: slot.needs_repair,
+                same_column_root: slot.column_root == *root,
+                unpaid_epochs: slot.unpaid_epochs,
+            })
+            .map_err(BasaltError::from)?;
             slot.provider = provider.authority;
             slot.column_root = *root;
             slot.assigned_epoch = assigned_epoch;

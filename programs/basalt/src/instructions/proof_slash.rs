@@ -35,26 +35,19 @@ impl ProofSlash<'_> {
     pub fn handle(ctx: Context<Self>, index: u16, epoch: u64) -> Result<()> {
         let clock_slot = Clock::get()?.slot;
         let blob = &ctx.accounts.blob;
-        require!(blob.active, BasaltError::BlobNotActive);
-        require!(epoch < blob.expiry_epoch, BasaltError::BlobExpired);
         require!(
             blob.layout()?.column_leaves() > 0,
             BasaltError::InvalidLayout
         );
-        let slot = *blob
-            .shards
-            .get(usize::from(index))
-            .ok_or(BasaltError::ShardOutOfRange)?;
+        let slot = blob.provable_slot(index, epoch)?;
         require_keys_eq!(
             ctx.accounts.provider.authority,
             slot.provider,
             BasaltError::NotShardHolder
         );
-        require!(!slot.needs_repair, BasaltError::ShardNeedsRepair);
-        require!(
-            epoch >= slot.assigned_epoch,
-            BasaltError::EpochBeforeAssignment
-        );
+        // The bounty account's authority is the cranker (constraint above).
+        basalt_rules::check_slasher(ctx.accounts.cranker.key() == slot.provider)
+            .map_err(BasaltError::from)?;
         let deadline = blob
             .epoch_start(epoch)?
             .checked_add(blob.proof_window_slots)

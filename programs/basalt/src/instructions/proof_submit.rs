@@ -43,19 +43,12 @@ impl ProofSubmit<'_> {
             clock_slot > start && clock_slot - start <= blob.proof_window_slots,
             BasaltError::OutsideProofWindow
         );
-        let slot = *blob
-            .shards
-            .get(usize::from(index))
-            .ok_or(BasaltError::ShardOutOfRange)?;
+        // Active, unexpired, placed on the prover, not awaiting repair, assigned by `epoch`.
+        let slot = blob.provable_slot(index, epoch)?;
         require_keys_eq!(
             slot.provider,
             ctx.accounts.prover.key(),
             BasaltError::NotShardHolder
-        );
-        require!(!slot.needs_repair, BasaltError::ShardNeedsRepair);
-        require!(
-            epoch >= slot.assigned_epoch,
-            BasaltError::EpochBeforeAssignment
         );
 
         let seed = {

@@ -61,6 +61,27 @@ async fn config_is_initialized_once_and_only_the_admin_updates_it() -> Result<()
             .await,
         BasaltError::InvalidBps,
     );
+    // Issue 28, findings 5 and 8: the admin cannot let stake leave at once, lock it for
+    // ever, or make staking free.
+    for (unbonding, min_stake, error) in [
+        (0, 5, BasaltError::InvalidEpochParams),
+        (1, 5, BasaltError::InvalidEpochParams),
+        (
+            basalt_rules::MAX_UNBONDING_EPOCHS + 1,
+            5,
+            BasaltError::InvalidEpochParams,
+        ),
+        (2, 0, BasaltError::ZeroAmount),
+    ] {
+        let mut bad = params();
+        bad.unbonding_epochs = unbonding;
+        bad.min_stake = min_stake;
+        assert_basalt_err(
+            net.send(&[ix::config_update(&admin.pubkey(), bad, None)], &[&admin])
+                .await,
+            error,
+        );
+    }
     net.send(
         &[ix::config_update(&admin.pubkey(), changed, None)],
         &[&admin],

@@ -62,6 +62,10 @@ pub enum RuleError {
     UnsettledPayouts,
     /// A provider cranking its own slash (and taking back the bounty).
     SelfSlash,
+    /// An unbonding period (or epoch geometry) out of range.
+    InvalidEpochParams,
+    /// An amount that must not be zero is.
+    ZeroAmount,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -88,6 +92,8 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::ColumnRootChanged => Self::ColumnRootChanged,
                     $crate::RuleError::UnsettledPayouts => Self::UnsettledPayouts,
                     $crate::RuleError::SelfSlash => Self::SelfSlash,
+                    $crate::RuleError::InvalidEpochParams => Self::InvalidEpochParams,
+                    $crate::RuleError::ZeroAmount => Self::ZeroAmount,
                 }
             }
         }

@@ -18,19 +18,47 @@ pub const ROLE_STORAGE: u8 = 1;
 /// Provider role: runs jobs.
 pub const ROLE_COMPUTE: u8 = 2;
 
-/// Checks the protocol parameters that have a shape: each fraction at most 100 %, and a
+/// Fewest epochs stake stays slashable after a provider asks to unbond. An obligation of
+/// epoch `e` becomes slashable when `e`'s proof window closes, inside `e`; a provider that
+/// asks to unbond in `e` can withdraw at `e + unbonding_epochs`, so with two the whole of
+/// epoch `e + 1` remains for any cranker to slash a miss of `e` before the stake leaves.
+pub const MIN_UNBONDING_EPOCHS: u64 = 2;
+/// Most epochs a configuration may hold stake after a provider asks to unbond, so an admin
+/// cannot lock providers' stake indefinitely.
+pub const MAX_UNBONDING_EPOCHS: u64 = 1_000;
+
+/// The protocol parameters a configuration sets, as both chains hold them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params<'a> {
+    pub min_stake: u128,
+    pub unbonding_epochs: u64,
+    /// Every fraction, in basis points.
+    pub fractions: &'a [u16],
+    pub default_k: u16,
+    pub default_m: u16,
+}
+
+/// Checks the protocol parameters: a non-zero minimum stake, an unbonding period within
+/// [`MIN_UNBONDING_EPOCHS`] ..= [`MAX_UNBONDING_EPOCHS`], each fraction at most 100 %, and a
 /// default erasure code with at least one data and one parity shard, within
 /// [`MAX_BLOB_SHARDS`].
 ///
 /// # Errors
 ///
-/// [`RuleError::InvalidBps`] or [`RuleError::InvalidLayout`].
-pub fn validate_params(fractions: &[u16], default_k: u16, default_m: u16) -> Result<(), RuleError> {
-    if fractions.iter().any(|&bps| bps > BPS) {
+/// [`RuleError::ZeroAmount`], [`RuleError::InvalidEpochParams`], [`RuleError::InvalidBps`]
+/// or [`RuleError::InvalidLayout`].
+pub fn validate_params(p: &Params<'_>) -> Result<(), RuleError> {
+    if p.min_stake == 0 {
+        return Err(RuleError::ZeroAmount);
+    }
+    if !(MIN_UNBONDING_EPOCHS..=MAX_UNBONDING_EPOCHS).contains(&p.unbonding_epochs) {
+        return Err(RuleError::InvalidEpochParams);
+    }
+    if p.fractions.iter().any(|&bps| bps > BPS) {
         return Err(RuleError::InvalidBps);
     }
-    let width = usize::from(default_k) + usize::from(default_m);
-    if default_k == 0 || default_m == 0 || width > MAX_BLOB_SHARDS {
+    let width = usize::from(p.default_k) + usize::from(p.default_m);
+    if p.default_k == 0 || p.default_m == 0 || width > MAX_BLOB_SHARDS {
         return Err(RuleError::InvalidLayout);
     }
     Ok(())
@@ -60,17 +88,46 @@ pub fn validate_profile(endpoint: &str, region: &str, roles: u8) -> Result<(), R
 mod tests {
     use super::*;
 
+    fn params(fractions: &[u16], default_k: u16, default_m: u16) -> Params<'_> {
+        Params {
+            min_stake: 1,
+            unbonding_epochs: MIN_UNBONDING_EPOCHS,
+            fractions,
+            default_k,
+            default_m,
+        }
+    }
+
     #[test]
     fn params_need_fractions_within_one_and_a_usable_code() {
-        assert_eq!(validate_params(&[0, BPS, 500], 10, 4), Ok(()));
+        let check = |f: &[u16], k, m| validate_params(&params(f, k, m));
+        assert_eq!(check(&[0, BPS, 500], 10, 4), Ok(()));
+        assert_eq!(check(&[BPS + 1], 10, 4), Err(RuleError::InvalidBps));
+        assert_eq!(check(&[], 0, 4), Err(RuleError::InvalidLayout));
+        assert_eq!(check(&[], 4, 0), Err(RuleError::InvalidLayout));
+        assert_eq!(check(&[], 32, 32), Ok(()));
+        assert_eq!(check(&[], 33, 32), Err(RuleError::InvalidLayout));
+    }
+
+    #[test]
+    fn params_bound_the_stake_and_the_unbonding_period() {
+        let ok = params(&[], 10, 4);
         assert_eq!(
-            validate_params(&[BPS + 1], 10, 4),
-            Err(RuleError::InvalidBps)
+            validate_params(&Params { min_stake: 0, ..ok }),
+            Err(RuleError::ZeroAmount)
         );
-        assert_eq!(validate_params(&[], 0, 4), Err(RuleError::InvalidLayout));
-        assert_eq!(validate_params(&[], 4, 0), Err(RuleError::InvalidLayout));
-        assert_eq!(validate_params(&[], 32, 32), Ok(()));
-        assert_eq!(validate_params(&[], 33, 32), Err(RuleError::InvalidLayout));
+        for (epochs, expected) in [
+            (MIN_UNBONDING_EPOCHS - 1, Err(RuleError::InvalidEpochParams)),
+            (MIN_UNBONDING_EPOCHS, Ok(())),
+            (MAX_UNBONDING_EPOCHS, Ok(())),
+            (MAX_UNBONDING_EPOCHS + 1, Err(RuleError::InvalidEpochParams)),
+        ] {
+            let p = Params {
+                unbonding_epochs: epochs,
+                ..ok
+            };
+            assert_eq!(validate_params(&p), expected, "{epochs}");
+        }
     }
 
     #[test]

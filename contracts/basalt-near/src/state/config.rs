@@ -51,12 +51,20 @@ pub struct ConfigParams {
 impl ConfigParams {
     /// # Errors
     ///
+    /// [`BasaltError::ZeroAmount`] for a zero minimum stake,
+    /// [`BasaltError::InvalidEpochParams`] for an unbonding period out of bounds,
     /// [`BasaltError::InvalidBps`] for a fraction above 100 %,
     /// [`BasaltError::InvalidLayout`] for unusable default erasure parameters.
     pub fn validate(&self) -> Result<()> {
         let fractions = [self.proof_slash_bps, self.job_slash_bps, self.bounty_bps];
-        basalt_rules::validate_params(&fractions, self.default_k, self.default_m)
-            .map_err(BasaltError::from)
+        basalt_rules::validate_params(&basalt_rules::Params {
+            min_stake: self.min_stake,
+            unbonding_epochs: self.unbonding_epochs,
+            fractions: &fractions,
+            default_k: self.default_k,
+            default_m: self.default_m,
+        })
+        .map_err(BasaltError::from)
     }
 }
 

@@ -181,6 +181,22 @@ fn only_the_admin_updates_the_config() {
         chain.by("mallory").config_update(p.clone(), None),
         Err(BasaltError::NotAdmin)
     );
+    // Issue 28, findings 5 and 8: no unbonding shorter than the floor or longer than the
+    // ceiling, no free staking.
+    for (unbonding, min_stake, error) in [
+        (1, 5, BasaltError::InvalidEpochParams),
+        (
+            basalt_rules::MAX_UNBONDING_EPOCHS + 1,
+            5,
+            BasaltError::InvalidEpochParams,
+        ),
+        (2, 0, BasaltError::ZeroAmount),
+    ] {
+        let mut bad = p.clone();
+        bad.unbonding_epochs = unbonding;
+        bad.min_stake = min_stake;
+        assert_eq!(chain.by("admin").config_update(bad, None), Err(error));
+    }
     chain
         .by("admin")
         .config_update(p.clone(), Some(account("admin2")))

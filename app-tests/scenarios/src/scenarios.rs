@@ -121,6 +121,12 @@ fn put(chain: &mut dyn Chain, blob: &TestBlob, escrow: u64) -> Result<()> {
         "a stranger places",
     )?;
     ok(chain.place("owner", blob, 0, &HOLDERS), "place")?;
+    // Issue 28, finding 7: a stranger cannot open the deal first, at a price of its choosing.
+    refused(
+        chain.fund_deal("mallory", blob, 1_000_000, 1),
+        "Unauthorized",
+        "a stranger opens the owner's deal",
+    )?;
     ok(chain.fund_deal("owner", blob, 10, escrow), "fund")?;
     Ok(())
 }

@@ -108,6 +108,8 @@ impl Contract {
     ) -> Result<u128> {
         ensure!(price_per_shard_epoch > 0, BasaltError::ZeroPrice);
         let blob = self.blob(&cid_digest)?;
+        // Only the owner opens the deal: a stranger opening it first would fix the price.
+        ensure!(*payer == blob.owner, BasaltError::Unauthorized);
         ensure!(
             blob.expiry_epoch > self.current_epoch(),
             BasaltError::BlobExpired

@@ -8,8 +8,9 @@ use crate::state::{Blob, Config, Deal};
 use crate::token::deposit;
 
 /// Opens a blob's deal: `amount` of the stake mint goes into escrow and each shard's holder
-/// earns `price_per_shard_epoch` for every epoch it proves. The signer is the payer and
-/// gets the refund.
+/// earns `price_per_shard_epoch` for every epoch it proves. Only the blob's owner opens it
+/// (a stranger opening it first would fix the price); it is the payer and gets the refund.
+/// Anyone may add to an open deal (`deal_top_up`).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct DealFund<'info> {
@@ -35,6 +36,7 @@ impl DealFund<'_> {
         require!(price_per_shard_epoch > 0, BasaltError::ZeroPrice);
         require!(amount > 0, BasaltError::ZeroAmount);
         let a = &ctx.accounts;
+        require_keys_eq!(a.payer.key(), a.blob.owner, BasaltError::Unauthorized);
         require!(
             a.blob.expiry_epoch > a.config.current_epoch()?,
             BasaltError::BlobExpired

@@ -395,11 +395,11 @@ async fn killed_indexer_matches_a_fresh_replay_and_serves_the_api() -> Result<()
     let mut options = LocalnetOptions::new(dir.path().join("net"));
     options.nodes = 3;
     options.fund = vec![owner.pubkey(), reader.pubkey()];
-    // Short epochs (3 s) so a missed proof, a jail term and an unbonding period pass
-    // within the test.
+    // Short epochs (3 s) so a missed proof, a jail term and the shortest unbonding period
+    // the program accepts pass within the test.
     options.params.epoch_slots = 30;
     options.params.proof_window_slots = 10;
-    options.params.config.unbonding_epochs = 1;
+    options.params.config.unbonding_epochs = basalt_rules::MIN_UNBONDING_EPOCHS;
     options.node_settings = NodeSettings {
         acl_cache_ms: 200,
         ..NodeSettings::default()

@@ -16,7 +16,7 @@ use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::ix;
 use basalt::client::pda;
 use basalt::instructions::{job_commitment, JobPostArgs};
-use basalt::state::{ConfigParams, ROLE_COMPUTE, ROLE_STORAGE};
+use basalt::state::{ConfigParams, ShardSlot, ROLE_COMPUTE, ROLE_STORAGE};
 use basalt_core::Cid;
 use basalt_indexer::{FollowOptions, Follower, Metrics, Store};
 use basalt_localnet::{
@@ -146,6 +146,12 @@ async fn put(net: &Localnet, wallet: &Keypair, len: usize, public: bool) -> Resu
         |_| {},
     )
     .await?;
+    // Every holder's node accepts its shard on its own; wait for them, so the history has
+    // a known number of acceptances.
+    let chain = net.client();
+    for index in 0..3 {
+        accepted_shard(&chain, &report.cid, index).await?;
+    }
     Ok(report.cid)
 }
 
@@ -186,6 +192,7 @@ async fn admin_and_faults(net: &Localnet, owner: &Keypair, public: &Cid) -> Resu
         bounty_bps: config.bounty_bps,
         default_k: config.default_k,
         default_m: config.default_m,
+        max_deal_epochs: config.max_deal_epochs,
     };
     let admin = &net.keys.admin;
     chain
@@ -210,8 +217,9 @@ async fn admin_and_faults(net: &Localnet, owner: &Keypair, public: &Cid) -> Resu
         )
         .await?;
 
-    let blob = chain.blob(public.digest()).await?.context("no blob")?;
-    let shard = blob.shards[0];
+    // Shard 0 becomes an obligation once its node accepted it, which the node does on its
+    // own after it checked the column it stores.
+    let shard = accepted_shard(&chain, public, 0).await?;
     past(
         &chain,
         shard.assigned_epoch * config.epoch_slots + config.proof_window_slots,
@@ -252,6 +260,22 @@ async fn admin_and_faults(net: &Localnet, owner: &Keypair, public: &Cid) -> Resu
         .send(&[ix::provider_withdraw(&node2.pubkey(), &to)], &node2, &[])
         .await?;
     Ok(())
+}
+
+/// Shard `index` of `cid` once its holder accepted it (within 60 s).
+async fn accepted_shard(chain: &ChainClient, cid: &Cid, index: usize) -> Result<ShardSlot> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let blob = chain.blob(cid.digest()).await?.context("no blob")?;
+        let shard = *blob.shards.get(index).context("no such shard index")?;
+        if shard.accepted {
+            return Ok(shard);
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("shard {index} of {cid} was not accepted by its node within 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Waits until the chain is past `slot`.
@@ -489,6 +513,7 @@ async fn killed_indexer_matches_a_fresh_replay_and_serves_the_api() -> Result<()
         ("StakeWithdrawn", 1),
         ("BlobRegistered", 2),
         ("ShardPlaced", 6),
+        ("ShardAccepted", 6),
         ("BlobActivated", 2),
         ("DealFunded", 2),
         ("GrantCreated", 2),

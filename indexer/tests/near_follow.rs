@@ -201,6 +201,7 @@ fn params() -> ConfigParams {
         bounty_bps: 2_000,
         default_k: 1,
         default_m: 1,
+        max_deal_epochs: 10_000,
     }
 }
 

@@ -60,6 +60,7 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
         bounty_bps: 2_000,
         default_k: 1,
         default_m: 1,
+        max_deal_epochs: 10_000,
     };
     let admin = Pubkey::new_unique();
     let registered = |provider, authority, endpoint: &str| {

@@ -15,6 +15,8 @@ pub const UNBONDING_EPOCHS: u64 = 2;
 pub const PROOF_SLASH_BPS: u16 = 1_000;
 pub const JOB_SLASH_BPS: u16 = 500;
 pub const BOUNTY_BPS: u16 = 2_000;
+/// Most epochs ahead a blob may expire.
+pub const MAX_DEAL_EPOCHS: u64 = 10_000;
 /// Stake tokens every actor starts with.
 pub const FUNDS: u64 = 1_000_000;
 
@@ -54,6 +56,17 @@ pub trait Chain {
     fn register_blob(&mut self, owner: &str, blob: &TestBlob, expiry_epoch: u64) -> Outcome;
     /// Places shards `first ..` on `holders`, with their real column roots.
     fn place(&mut self, signer: &str, blob: &TestBlob, first: u16, holders: &[&str]) -> Outcome;
+    /// `holder` accepts shard `index`, naming `column_root` as the root it checked its
+    /// stored column against (a node passes the placed one once its data matches it).
+    fn accept(
+        &mut self,
+        holder: &str,
+        blob: &TestBlob,
+        index: u16,
+        column_root: [u8; 32],
+    ) -> Outcome;
+    /// `holder` walks away from shard `index`, whose deal lapsed.
+    fn release(&mut self, holder: &str, blob: &TestBlob, index: u16) -> Outcome;
     fn grant(&mut self, signer: &str, blob: &TestBlob, grantee: &str, roles: u8) -> Outcome;
     fn revoke(&mut self, signer: &str, blob: &TestBlob, grantee: &str) -> Outcome;
     /// Whether `who` may read by owner, public flag or grant.

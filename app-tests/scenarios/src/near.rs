@@ -71,6 +71,7 @@ impl NearChain {
                 "bounty_bps": BOUNTY_BPS,
                 "default_k": 10,
                 "default_m": 4,
+                "max_deal_epochs": MAX_DEAL_EPOCHS,
             },
         });
         chain
@@ -236,6 +237,26 @@ impl Chain for NearChain {
             "column_roots": roots.iter().map(b58).collect::<Vec<_>>(),
         });
         self.call(signer, "blob_place", args, STORAGE_DEPOSIT)
+    }
+
+    fn accept(
+        &mut self,
+        holder: &str,
+        blob: &TestBlob,
+        index: u16,
+        column_root: [u8; 32],
+    ) -> Outcome {
+        let args = json!({
+            "cid_digest": Self::blob_id(blob),
+            "index": index,
+            "column_root": b58(&column_root),
+        });
+        self.call(holder, "shard_accept", args, 0)
+    }
+
+    fn release(&mut self, holder: &str, blob: &TestBlob, index: u16) -> Outcome {
+        let args = json!({ "cid_digest": Self::blob_id(blob), "index": index });
+        self.call(holder, "shard_release", args, 0)
     }
 
     fn grant(&mut self, signer: &str, blob: &TestBlob, grantee: &str, roles: u8) -> Outcome {

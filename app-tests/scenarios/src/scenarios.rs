@@ -51,6 +51,18 @@ pub const ALL: &[(&str, Scenario)] = &[
         "no_proofs_before_activation_or_after_expiry",
         no_proofs_before_activation_or_after_expiry,
     ),
+    (
+        "only_accepted_placements_are_obligations",
+        only_accepted_placements_are_obligations,
+    ),
+    (
+        "slashes_per_provider_and_epoch_are_capped",
+        slashes_per_provider_and_epoch_are_capped,
+    ),
+    (
+        "obligations_end_with_the_deal",
+        obligations_end_with_the_deal,
+    ),
 ];
 
 /// Register, stake, unbond, wait, withdraw; stake moves only by the rules.
@@ -110,10 +122,26 @@ fn storage_providers(chain: &mut dyn Chain, names: &[&str]) -> Result<()> {
 
 const HOLDERS: [&str; 6] = ["h0", "h1", "h2", "h3", "h4", "h5"];
 
-/// Puts a blob on six holders (register + place), funded at 10 per shard-epoch.
+/// Every holder in `holders` (shard `first + i` for the i-th) accepts its placement with
+/// the real column root, as its node does once it stored the column.
+fn accept_all(chain: &mut dyn Chain, blob: &TestBlob, first: u16, holders: &[&str]) -> Result<()> {
+    for (index, holder) in (first..).zip(holders) {
+        let root = blob.column_roots()[usize::from(index)];
+        ok(chain.accept(holder, blob, index, root), "accept")?;
+    }
+    Ok(())
+}
+
+/// Puts a blob on six holders (register + place + every holder accepts), funded at 10 per
+/// shard-epoch.
 fn put(chain: &mut dyn Chain, blob: &TestBlob, escrow: u64) -> Result<()> {
     ensure!(usize::from(K + M) == HOLDERS.len(), "one holder per shard");
     storage_providers(chain, &HOLDERS)?;
+    put_on_registered(chain, blob, escrow)
+}
+
+/// [`put`] on the already registered [`HOLDERS`].
+fn put_on_registered(chain: &mut dyn Chain, blob: &TestBlob, escrow: u64) -> Result<()> {
     ok(chain.register_blob("owner", blob, 50), "register blob")?;
     refused(
         chain.place("mallory", blob, 0, &HOLDERS),
@@ -128,7 +156,7 @@ fn put(chain: &mut dyn Chain, blob: &TestBlob, escrow: u64) -> Result<()> {
         "a stranger opens the owner's deal",
     )?;
     ok(chain.fund_deal("owner", blob, 10, escrow), "fund")?;
-    Ok(())
+    accept_all(chain, blob, 0, &HOLDERS)
 }
 
 /// Put, grant a reader, revoke; prove, reject a false proof, get paid once; refund.
@@ -374,6 +402,7 @@ pub fn no_proofs_before_activation_or_after_expiry(chain: &mut dyn Chain) -> Res
     )?;
     ok(chain.place("owner", &blob, 5, &HOLDERS[5..]), "complete")?;
     ok(chain.fund_deal("owner", &blob, 10, 100), "fund")?;
+    accept_all(chain, &blob, 0, &HOLDERS)?;
     chain.go_to(2, 10)?;
     ok(chain.prove("h0", &blob, 0, 2, 0), "prove while paid for")?;
     chain.go_to(3, 10)?;
@@ -388,5 +417,205 @@ pub fn no_proofs_before_activation_or_after_expiry(chain: &mut dyn Chain) -> Res
         "BlobExpired",
         "slash after expiry",
     )?;
+    Ok(())
+}
+
+/// Issue 28, finding 1: a placement is an offer. The owner who places shards on a provider
+/// that never accepted them (with roots no data backs) cannot have it slashed; only the
+/// holder itself accepts, only for the placed column root, once, within its window; a
+/// lapsed offer is placed again elsewhere, and an accepted shard does not move.
+pub fn only_accepted_placements_are_obligations(chain: &mut dyn Chain) -> Result<()> {
+    let blob = TestBlob::new(100_000, 4)?;
+    let roots = blob.column_roots().to_vec();
+    storage_providers(chain, &HOLDERS)?;
+    ok(chain.register_blob("owner", &blob, 50), "register blob")?;
+    ok(chain.place("owner", &blob, 0, &HOLDERS), "place")?;
+    ok(chain.fund_deal("owner", &blob, 10, 100), "fund")?;
+    refused(
+        chain.accept("mallory", &blob, 1, roots[1]),
+        "NotShardHolder",
+        "a stranger accepts for the holder",
+    )?;
+    refused(
+        chain.accept("h1", &blob, 1, roots[2]),
+        "ColumnRootChanged",
+        "accept a root the placement does not name",
+    )?;
+    // Everybody but h1 accepts.
+    accept_all(chain, &blob, 0, &HOLDERS[..1])?;
+    accept_all(chain, &blob, 2, &HOLDERS[2..])?;
+    refused(
+        chain.accept("h0", &blob, 0, roots[0]),
+        "AlreadyAccepted",
+        "accept twice",
+    )?;
+
+    chain.go_to(1, PROOF_WINDOW + 1)?;
+    // The attack: h1 never signed for shard 1, so its missing proof costs it nothing.
+    refused(
+        chain.slash_missed("mallory", &blob, 1, 1),
+        "ShardNotAccepted",
+        "slash a provider for a placement it never accepted",
+    )?;
+    ensure!(chain.provider("h1")?.stake == 2_000, "h1 keeps its stake");
+    // h0 accepted and did not prove: that is an obligation, and it is slashed.
+    ok(chain.slash_missed("cranker", &blob, 0, 1), "slash h0")?;
+    ensure!(chain.provider("h0")?.stake == 1_800, "h0 slashed");
+
+    // Placed in epoch 0, the offer to h1 lapses after epoch 0 + ACCEPT_EPOCHS.
+    chain.go_to(1 + basalt_rules::ACCEPT_EPOCHS, 0)?;
+    refused(
+        chain.accept("h1", &blob, 1, roots[1]),
+        "AcceptanceLapsed",
+        "accept after the window",
+    )?;
+    storage_providers(chain, &["spare"])?;
+    refused(
+        chain.place("owner", &blob, 2, &["spare"]),
+        "ShardNotRepairable",
+        "move an accepted, healthy shard",
+    )?;
+    ok(
+        chain.place("owner", &blob, 1, &["spare"]),
+        "place the lapsed index again",
+    )?;
+    accept_all(chain, &blob, 1, &["spare"])?;
+    Ok(())
+}
+
+/// Issue 28, finding 1: however many shards a provider loses at once, at most
+/// `MAX_SLASHES_PER_EPOCH` slashes take its stake in one epoch; the others still send
+/// their shard to repair.
+pub fn slashes_per_provider_and_epoch_are_capped(chain: &mut dyn Chain) -> Result<()> {
+    let cap = usize::from(basalt_rules::MAX_SLASHES_PER_EPOCH);
+    storage_providers(chain, &HOLDERS)?;
+    // `cap` slashes that take stake, one beyond the cap, one in the next epoch.
+    let blobs = (0..cap + 2)
+        .map(|i| TestBlob::new(20_000, 10 + i as u8))
+        .collect::<Result<Vec<_>>>()?;
+    for blob in &blobs {
+        put_on_registered(chain, blob, 100)?;
+    }
+    chain.go_to(1, PROOF_WINDOW + 1)?;
+    let mut stake = 2_000;
+    for blob in &blobs[..cap] {
+        ok(chain.slash_missed("cranker", blob, 1, 1), "slash h1")?;
+        stake -= stake / 10;
+        ensure!(chain.provider("h1")?.stake == stake, "10 % taken");
+    }
+    let cranker = chain.tokens("cranker")?;
+    ok(
+        chain.slash_missed("cranker", &blobs[cap], 1, 1),
+        "a slash beyond the cap",
+    )?;
+    let h1 = chain.provider("h1")?;
+    ensure!(
+        (h1.stake, chain.tokens("cranker")?) == (stake, cranker),
+        "beyond the cap nothing is taken and no bounty paid: {h1:?}"
+    );
+    refused(
+        chain.slash_missed("cranker", &blobs[cap], 1, 1),
+        "ShardNeedsRepair",
+        "the shard still goes to repair",
+    )?;
+    // A new epoch starts a new count.
+    chain.go_to(2, PROOF_WINDOW + 1)?;
+    ok(
+        chain.slash_missed("cranker", &blobs[cap + 1], 1, 2),
+        "slash h1 in the next epoch",
+    )?;
+    ensure!(
+        chain.provider("h1")?.stake == stake - stake / 10,
+        "a new epoch, a new count"
+    );
+    Ok(())
+}
+
+/// Issue 28, finding 2: a holder answers for a shard only while the blob's deal pays for it.
+/// Once the owner drains or cancels the deal, missed proofs cost nothing and the holders
+/// may walk away (after settling what they proved); and no owner binds holders further
+/// ahead than the configuration's `max_deal_epochs`.
+pub fn obligations_end_with_the_deal(chain: &mut dyn Chain) -> Result<()> {
+    let blob = TestBlob::new(100_000, 30)?;
+    storage_providers(chain, &HOLDERS)?;
+    refused(
+        chain.register_blob("owner", &blob, MAX_DEAL_EPOCHS + 1),
+        "InvalidExpiry",
+        "bind holders beyond the configured horizon",
+    )?;
+    // 60 at 10 per shard-epoch: one epoch of all six holders.
+    put_on_registered(chain, &blob, 60)?;
+    refused(
+        chain.release("h0", &blob, 0),
+        "DealStillFunded",
+        "walk away from a shard the deal pays for",
+    )?;
+    refused(
+        chain.release("mallory", &blob, 0),
+        "NotShardHolder",
+        "a stranger releases a holder's shard",
+    )?;
+
+    // Epochs 1 and 2: h2..h5 prove, h0 and h1 do not.
+    for epoch in 1..=2 {
+        chain.go_to(epoch, 10)?;
+        for index in 2..K + M {
+            ok(
+                chain.prove(HOLDERS[usize::from(index)], &blob, index, epoch, index),
+                "prove",
+            )?;
+        }
+        chain.go_to(epoch, PROOF_WINDOW + 1)?;
+        if epoch == 1 {
+            // Owed 4 epochs (40) of 60: the deal still pays h0's missed epoch.
+            ok(
+                chain.slash_missed("cranker", &blob, 0, 1),
+                "slash a paid miss",
+            )?;
+        }
+    }
+    // Owed 8 epochs (80) of 60: the deal no longer pays h1.
+    refused(
+        chain.slash_missed("cranker", &blob, 1, 2),
+        "DealLapsed",
+        "slash a holder the deal no longer pays",
+    )?;
+    ensure!(chain.provider("h1")?.stake == 2_000, "h1 keeps its stake");
+    ok(chain.release("h1", &blob, 1), "h1 walks away")?;
+    refused(
+        chain.release("h2", &blob, 2),
+        "UnsettledPayouts",
+        "walk away before being paid what the deal covers",
+    )?;
+    ok(chain.settle_deal(&blob, 2), "settle h2")?;
+    ok(chain.release("h2", &blob, 2), "h2 walks away, paid")?;
+    ensure!(
+        chain.tokens("h2")? == FUNDS - 2_000 + 20,
+        "h2 paid its 2 epochs"
+    );
+
+    // The owner cancels what is left: nothing is slashable afterwards, and a holder with
+    // proofs nobody can pay any more may still leave.
+    for index in 3..K + M {
+        ok(chain.settle_deal(&blob, index), "settle")?;
+    }
+    ok(chain.refund_deal("owner", &blob), "cancel the deal")?;
+    chain.go_to(3, 10)?;
+    refused(
+        chain.prove("h1", &blob, 1, 3, 1),
+        "ShardNotAccepted",
+        "a released shard is no obligation",
+    )?;
+    chain.go_to(3, PROOF_WINDOW + 1)?;
+    refused(
+        chain.slash_missed("cranker", &blob, 3, 3),
+        "DealLapsed",
+        "slash after the owner cancelled the deal",
+    )?;
+    ok(chain.release("h3", &blob, 3), "h3 walks away")?;
+    ensure!(
+        chain.provider("h3")?.stake == 2_000,
+        "no stake moved for an unpaid obligation"
+    );
     Ok(())
 }

@@ -65,8 +65,15 @@ impl SolanaChain {
                 params.proof_slash_bps,
                 params.job_slash_bps,
                 params.bounty_bps,
+                params.max_deal_epochs,
             ),
-            (UNBONDING_EPOCHS, PROOF_SLASH_BPS, JOB_SLASH_BPS, BOUNTY_BPS),
+            (
+                UNBONDING_EPOCHS,
+                PROOF_SLASH_BPS,
+                JOB_SLASH_BPS,
+                BOUNTY_BPS,
+                MAX_DEAL_EPOCHS,
+            ),
         )?;
         Ok(Self {
             runtime,
@@ -264,6 +271,27 @@ impl Chain for SolanaChain {
             ix::blob_place(&key.pubkey(), &address, first, roots, &providers, via_grant),
             &key,
         )
+    }
+
+    fn accept(
+        &mut self,
+        holder: &str,
+        blob: &TestBlob,
+        index: u16,
+        column_root: [u8; 32],
+    ) -> Outcome {
+        let (key, _) = self.actor(holder)?;
+        let address = Self::blob_address(blob);
+        self.send(
+            ix::shard_accept(&key.pubkey(), &address, index, column_root),
+            &key,
+        )
+    }
+
+    fn release(&mut self, holder: &str, blob: &TestBlob, index: u16) -> Outcome {
+        let (key, _) = self.actor(holder)?;
+        let address = Self::blob_address(blob);
+        self.send(ix::shard_release(&key.pubkey(), &address, index), &key)
     }
 
     fn grant(&mut self, signer: &str, blob: &TestBlob, grantee: &str, roles: u8) -> Outcome {

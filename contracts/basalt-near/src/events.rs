@@ -113,6 +113,24 @@ pub enum Event {
         assigned_epoch: u64,
         block: u64,
     },
+    /// The holder accepted a placement: from `assigned_epoch` on it owes proofs of the
+    /// index and is paid for them.
+    #[event_version("1.0.0")]
+    ShardAccepted {
+        blob: Digest,
+        index: u16,
+        provider: AccountId,
+        assigned_epoch: u64,
+        block: u64,
+    },
+    /// The holder walked away from a shard whose deal lapsed; the index awaits repair.
+    #[event_version("1.0.0")]
+    ShardReleased {
+        blob: Digest,
+        index: u16,
+        provider: AccountId,
+        block: u64,
+    },
     #[event_version("1.0.0")]
     BlobActivated { blob: Digest, block: u64 },
     #[event_version("1.0.0")]

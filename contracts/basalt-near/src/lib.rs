@@ -129,6 +129,7 @@ impl Contract {
             bounty_bps: 0,
             default_k: 0,
             default_m: 0,
+            max_deal_epochs: 0,
         };
         config.apply(&params);
         Event::ConfigInitialized {

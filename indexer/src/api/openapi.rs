@@ -16,6 +16,8 @@ pub const EVENT_KINDS: &[&str] = &[
     "ProviderSlashed",
     "BlobRegistered",
     "ShardPlaced",
+    "ShardAccepted",
+    "ShardReleased",
     "BlobActivated",
     "BlobAccessChanged",
     "BlobDeleted",

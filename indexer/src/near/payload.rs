@@ -153,6 +153,7 @@ fn params(p: &ConfigParams) -> Value {
         "bounty_bps": p.bounty_bps,
         "default_k": p.default_k,
         "default_m": p.default_m,
+        "max_deal_epochs": p.max_deal_epochs,
     })
 }
 
@@ -337,6 +338,28 @@ pub fn of(event: &Event) -> EventRecord {
             .optional_account("previous", previous.as_ref())
             .value("assigned_epoch", *assigned_epoch)
             .done("ShardPlaced", *block),
+        Event::ShardAccepted {
+            blob,
+            index,
+            provider,
+            assigned_epoch,
+            block,
+        } => f
+            .blob(blob)
+            .value("index", *index)
+            .account("provider", provider)
+            .value("assigned_epoch", *assigned_epoch)
+            .done("ShardAccepted", *block),
+        Event::ShardReleased {
+            blob,
+            index,
+            provider,
+            block,
+        } => f
+            .blob(blob)
+            .value("index", *index)
+            .account("provider", provider)
+            .done("ShardReleased", *block),
         Event::BlobActivated { blob, block } => f.blob(blob).done("BlobActivated", *block),
         Event::BlobAccessChanged {
             blob,
@@ -611,6 +634,7 @@ mod tests {
                 bounty_bps: 3,
                 default_k: 10,
                 default_m: 4,
+                max_deal_epochs: 10_000,
             },
             block: 1,
         })?;

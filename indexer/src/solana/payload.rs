@@ -78,6 +78,7 @@ impl Field for ConfigParams {
             "bounty_bps": self.bounty_bps,
             "default_k": self.default_k,
             "default_m": self.default_m,
+            "max_deal_epochs": self.max_deal_epochs,
         })
     }
 }
@@ -154,6 +155,8 @@ impl EventRecord {
                 expiry_epoch, public, encrypted, slot,
             }
             ShardPlaced { blob, index, provider, previous, assigned_epoch, slot }
+            ShardAccepted { blob, index, provider, assigned_epoch, slot }
+            ShardReleased { blob, index, provider, slot }
             BlobActivated { blob, slot }
             BlobAccessChanged { blob, public, token_gate, slot }
             BlobDeleted { blob, by, refunded, slot }

@@ -42,6 +42,8 @@ impl Default for NetworkParams {
                 bounty_bps: 2_000,
                 default_k: 10,
                 default_m: 4,
+                // 30 days of one-minute epochs.
+                max_deal_epochs: 43_200,
             },
         }
     }

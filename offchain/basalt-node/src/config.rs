@@ -16,6 +16,7 @@
 //! signature_window_secs = 60
 //! acl_cache_ms = 2000
 //! gc_interval_secs = 300
+//! accept_interval_secs = 2
 //! pending_grace_secs = 3600
 //! direct_io_flush = false            # see StoreTuning
 //! blob_cache_bytes = 0
@@ -62,6 +63,9 @@ pub struct NodeConfig {
     pub acl_cache_ms: u64,
     /// Seconds between garbage-collection passes (0 disables GC).
     pub gc_interval_secs: u64,
+    /// Seconds between passes that accept the placements this node holds the data of (0
+    /// disables them: the node then never signs for a shard, and owes nothing).
+    pub accept_interval_secs: u64,
     /// Shards of a blob that is still unregistered this long after its first shard
     /// arrived are collected.
     pub pending_grace_secs: u64,
@@ -103,6 +107,7 @@ impl Default for NodeConfig {
             signature_window_secs: 60,
             acl_cache_ms: 2_000,
             gc_interval_secs: 300,
+            accept_interval_secs: 2,
             pending_grace_secs: 3_600,
             worker_threads: None,
             direct_io_flush: false,
@@ -159,6 +164,8 @@ pub struct Cli {
     pub acl_cache_ms: Option<u64>,
     #[arg(long, env = "BASALT_NODE_GC_INTERVAL_SECS")]
     pub gc_interval_secs: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_ACCEPT_INTERVAL_SECS")]
+    pub accept_interval_secs: Option<u64>,
     #[arg(long, env = "BASALT_NODE_PENDING_GRACE_SECS")]
     pub pending_grace_secs: Option<u64>,
     /// Request-serving threads (default: one per core).
@@ -205,6 +212,7 @@ impl Cli {
             signature_window_secs,
             acl_cache_ms,
             gc_interval_secs,
+            accept_interval_secs,
             pending_grace_secs,
             direct_io_flush,
             blob_cache_bytes

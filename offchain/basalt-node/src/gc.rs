@@ -95,51 +95,12 @@ pub async fn run(
 mod tests {
     use std::collections::HashMap;
 
-    use async_trait::async_trait;
-    use basalt_core::{encode_blob, Cid};
-    use basalt_rules::ReadDecision;
+    use basalt_core::Cid;
 
     use super::*;
-    use crate::chain::{Chain, ChainError};
     use crate::config::NodeConfig;
-    use crate::store::{ShardStore, ShardUpload, SyncPolicy};
-
-    /// Answers GC's question from a table; a blob not in it makes the chain "unreachable".
-    struct Table(HashMap<Cid, BlobState>);
-
-    #[async_trait]
-    impl Chain for Table {
-        async fn read_access(&self, _: &Cid, _: &[u8; 32]) -> Result<ReadDecision, ChainError> {
-            Ok(ReadDecision::Deny)
-        }
-        async fn may_delete(&self, _: &Cid, _: &[u8; 32]) -> Result<Option<bool>, ChainError> {
-            Ok(Some(false))
-        }
-        async fn blob_state(&self, blob: &Cid) -> Result<BlobState, ChainError> {
-            self.0.get(blob).copied().ok_or_else(|| ChainError {
-                url: "table".into(),
-                why: "unreachable".into(),
-            })
-        }
-    }
-
-    fn put_blob(store: &ShardStore, seed: u8, first_seen_ms: u64) -> Cid {
-        let data = vec![seed; 10_000];
-        let mut chunks = Vec::new();
-        let manifest =
-            encode_blob(&data, 64 << 10, 2, 1, None, |c| chunks.push(c)).expect("encode");
-        for c in &chunks {
-            for (j, s) in c.shards().enumerate() {
-                let header = manifest
-                    .shard_header(c.index, j as u16)
-                    .expect("indices from the encoder");
-                store
-                    .put(&ShardUpload::new(&header, s), [seed; 32], first_seen_ms)
-                    .expect("put");
-            }
-        }
-        manifest.cid
-    }
+    use crate::store::{ShardStore, SyncPolicy};
+    use crate::testing::{put_blob, TableChain};
 
     #[tokio::test]
     async fn collects_expired_and_abandoned_blobs_and_nothing_else(
@@ -148,17 +109,21 @@ mod tests {
         let store = Arc::new(ShardStore::open(dir.path(), u64::MAX, SyncPolicy::Wal)?);
         let now = now_ms();
         let hour = 3_600_000;
-        let live = put_blob(&store, 1, now - 2 * hour);
-        let expired = put_blob(&store, 2, now);
-        let abandoned = put_blob(&store, 3, now - 2 * hour);
-        let uploading = put_blob(&store, 4, now - 60_000);
-        let unknown = put_blob(&store, 5, now - 2 * hour);
-        let chain = Table(HashMap::from([
-            (live, BlobState::Live),
-            (expired, BlobState::Expired),
-            (abandoned, BlobState::Unregistered),
-            (uploading, BlobState::Unregistered),
-        ]));
+        let all = |_, _| true;
+        let live = put_blob(&store, 1, now - 2 * hour, all).cid;
+        let expired = put_blob(&store, 2, now, all).cid;
+        let abandoned = put_blob(&store, 3, now - 2 * hour, all).cid;
+        let uploading = put_blob(&store, 4, now - 60_000, all).cid;
+        let unknown = put_blob(&store, 5, now - 2 * hour, all).cid;
+        let chain = TableChain {
+            states: HashMap::from([
+                (live, BlobState::Live),
+                (expired, BlobState::Expired),
+                (abandoned, BlobState::Unregistered),
+                (uploading, BlobState::Unregistered),
+            ]),
+            ..TableChain::default()
+        };
         let config = NodeConfig {
             pending_grace_secs: 3_600,
             ..NodeConfig::default()
@@ -175,7 +140,8 @@ mod tests {
             GcReport {
                 blobs_checked: 5,
                 blobs_collected: 2,
-                shards_deleted: 6,
+                // Three chunks of three shards each.
+                shards_deleted: 18,
                 chain_errors: 1,
             }
         );

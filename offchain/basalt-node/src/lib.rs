@@ -9,10 +9,12 @@
 //! - [`chain`]: the on-chain questions (may this key read or delete, is the blob alive)
 //!   behind a small trait, answered over Solana or NEAR JSON-RPC.
 //! - [`gc`]: collection of shards the chain no longer pays for.
+//! - [`acceptor`]: accepts on chain the placements whose data this node holds.
 //! - [`config`], [`identity`], [`metrics`]: settings, the node's key, Prometheus.
 //!
 //! The binary (`basalt-node`) wires these together; [`serve`] is the whole node.
 
+pub mod acceptor;
 pub mod api;
 pub mod auth;
 pub mod chain;
@@ -22,6 +24,8 @@ pub mod identity;
 pub mod metrics;
 pub mod node;
 pub mod store;
+#[cfg(test)]
+mod testing;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,8 +75,8 @@ pub fn load_or_create_identity(config: &NodeConfig) -> Result<SigningKey> {
     Ok(key)
 }
 
-/// Runs the node until `shutdown` resolves: binds, serves, collects garbage, and on
-/// shutdown lets in-flight requests finish before flushing the store.
+/// Runs the node until `shutdown` resolves: binds, serves, accepts placements, collects
+/// garbage, and on shutdown lets in-flight requests finish before flushing the store.
 ///
 /// `on_ready` is called with the bound address once the node accepts connections.
 ///
@@ -99,24 +103,32 @@ pub async fn serve(
         .with_context(|| format!("binding {}", config.listen))?;
     let bound = listener.local_addr()?;
     let gc_interval = config.gc_interval_secs;
+    let accept_interval = config.accept_interval_secs;
     let node = Arc::new(Node::new(Arc::clone(&store), chain, identity, config));
     on_ready(bound, &node.identity);
 
-    let (stop_gc, gc_stopped) = tokio::sync::watch::channel(false);
+    let (stop_tasks, tasks_stopped) = tokio::sync::watch::channel(false);
     let gc = (gc_interval > 0).then(|| {
         tokio::spawn(gc::run(
             Arc::clone(&node),
             Duration::from_secs(gc_interval),
-            gc_stopped,
+            tasks_stopped,
+        ))
+    });
+    let acceptor = (accept_interval > 0).then(|| {
+        tokio::spawn(acceptor::run(
+            Arc::clone(&node),
+            Duration::from_secs(accept_interval),
+            stop_tasks.subscribe(),
         ))
     });
     axum::serve(listener, api::router(Arc::clone(&node)))
         .with_graceful_shutdown(shutdown)
         .await
         .context("HTTP server")?;
-    let _ = stop_gc.send(true);
-    if let Some(gc) = gc {
-        let _ = gc.await;
+    let _ = stop_tasks.send(true);
+    for task in gc.into_iter().chain(acceptor) {
+        let _ = task.await;
     }
     tokio::task::spawn_blocking(move || store.flush())
         .await

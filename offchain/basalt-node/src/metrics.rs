@@ -49,6 +49,8 @@ pub struct Metrics {
     pub bytes_out: Counter,
     pub corrupt_shards: Counter,
     pub gc_deleted_shards: Counter,
+    pub placements_accepted: Counter,
+    pub placements_refused: Counter,
     pub used_bytes: Gauge,
     pub capacity_bytes: Gauge,
     pub shards: Gauge,
@@ -68,6 +70,8 @@ impl Metrics {
             bytes_out: Counter::default(),
             corrupt_shards: Counter::default(),
             gc_deleted_shards: Counter::default(),
+            placements_accepted: Counter::default(),
+            placements_refused: Counter::default(),
             used_bytes: Gauge::default(),
             capacity_bytes: Gauge::default(),
             shards: Gauge::default(),
@@ -110,6 +114,16 @@ impl Metrics {
             "gc_deleted_shards",
             "Shards removed by garbage collection",
             m.gc_deleted_shards.clone(),
+        );
+        registry.register(
+            "placements_accepted",
+            "Shard placements this node accepted on chain",
+            m.placements_accepted.clone(),
+        );
+        registry.register(
+            "placements_refused",
+            "Shard placements refused: their column root does not match the stored data",
+            m.placements_refused.clone(),
         );
         registry.register("used_bytes", "Shard bytes stored", m.used_bytes.clone());
         registry.register(

@@ -160,6 +160,13 @@ pub async fn put<R: Read + Send + 'static>(
 ) -> Result<PutReport, PutError> {
     let started = Instant::now();
     let config = chain.config().await?.ok_or(PutError::NoConfig)?;
+    // The program refuses it too, but only after every shard was uploaded.
+    if options.epochs > config.max_deal_epochs {
+        return Err(PutError::Invalid(format!(
+            "a blob may be stored for at most {} epochs on this network, not {}",
+            config.max_deal_epochs, options.epochs
+        )));
+    }
     let k = options.k.unwrap_or(config.default_k);
     let m = options.m.unwrap_or(config.default_m);
     let n = usize::from(k) + usize::from(m);

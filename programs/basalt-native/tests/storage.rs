@@ -103,6 +103,27 @@ async fn proof_ix(
     ))
 }
 
+/// Each of `holders` accepts shard `first + i` (the i-th) with its real column root, as its
+/// node does once it stored and checked the column.
+async fn accept(
+    net: &mut Net,
+    e: &Encoded,
+    blob: &Pubkey,
+    first: u16,
+    holders: &[(Keypair, Pubkey)],
+) -> Result<()> {
+    let roots = roots(e);
+    for (index, (holder, _)) in (first..).zip(holders) {
+        let root = roots[usize::from(index)];
+        net.send(
+            &[ix::shard_accept(&holder.pubkey(), blob, index, root)],
+            &[holder],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 struct Stored {
     e: Encoded,
     blob: Pubkey,
@@ -111,7 +132,8 @@ struct Stored {
     holders: Vec<(Keypair, Pubkey)>,
 }
 
-/// Registers, places and funds a blob on six fresh providers, in one transaction.
+/// Registers, places and funds a blob on six fresh providers, in one transaction, and has
+/// every holder accept its shard.
 async fn store(net: &mut Net, len: usize, escrow: u64) -> Result<Stored> {
     let e = encode(len, 7)?;
     let holders = net
@@ -130,6 +152,7 @@ async fn store(net: &mut Net, len: usize, escrow: u64) -> Result<Stored> {
         &[&owner],
     )
     .await?;
+    accept(net, &e, &blob, 0, &holders).await?;
     Ok(Stored {
         e,
         blob,
@@ -897,11 +920,84 @@ async fn proofs_of_inactive_or_expired_blobs_are_refused() -> Result<()> {
         &[&owner],
     )
     .await?;
+    accept(&mut net, &e, &blob, 0, &holders).await?;
     net.warp_epoch(2, 5).await?;
     let ok = proof_ix(&mut net, &e, &blob, &h0.pubkey(), 0, 2, 0).await?;
     net.send(&[ok], &[h0]).await?;
     net.warp_epoch(3, 5).await?;
     let expired = proof_ix(&mut net, &e, &blob, &h0.pubkey(), 0, 3, 0).await?;
     assert_basalt_err(net.send(&[expired], &[h0]).await, BasaltError::BlobExpired);
+    Ok(())
+}
+
+/// Issue 28, finding 1, the attack: an owner registers a blob whose commitment covers
+/// column roots no data backs, places it on providers that never agreed to hold it, waits
+/// for the proof window to close and cranks their slashes for the bounty. The providers
+/// owe nothing until they accept, so every slash is refused and no stake moves; nobody but
+/// the provider can accept for it.
+#[tokio::test]
+async fn placements_nobody_accepted_cannot_be_slashed() -> Result<()> {
+    let mut net = Net::start().await?;
+    let victims = net
+        .providers(basalt::state::ROLE_STORAGE, usize::from(K + M))
+        .await?;
+    let keys: Vec<Pubkey> = victims.iter().map(|(k, _)| k.pubkey()).collect();
+    let e = encode(30_000, 9)?;
+    let unbacked: Vec<[u8; 32]> = (1..=K + M).map(|i| [i as u8; 32]).collect();
+    let mut args = register_args(&e, 20);
+    args.commitment_root = basalt_proof::commitment_root(&unbacked);
+    let attacker = net.wallet().await?;
+    let attacker_tokens = net.tokens(&attacker.pubkey(), 0).await?;
+    let blob = pda::blob(e.manifest.cid.digest());
+    net.send(
+        &[
+            ix::blob_register(&attacker.pubkey(), args),
+            ix::blob_place(&attacker.pubkey(), &blob, 0, unbacked.clone(), &keys, false),
+        ],
+        &[&attacker],
+    )
+    .await?;
+    assert!(net.account::<Blob>(&blob).await?.active);
+
+    assert_basalt_err(
+        net.send(
+            &[ix::shard_accept(&attacker.pubkey(), &blob, 0, unbacked[0])],
+            &[&attacker],
+        )
+        .await,
+        BasaltError::NotShardHolder,
+    );
+    net.warp_epoch(1, PROOF_WINDOW + 1).await?;
+    for (index, victim) in (0u16..).zip(&keys) {
+        let slash = ix::proof_slash(
+            &attacker.pubkey(),
+            &blob,
+            victim,
+            &attacker_tokens,
+            index,
+            1,
+        );
+        assert_basalt_err(
+            net.send(&[slash], &[&attacker]).await,
+            BasaltError::ShardNotAccepted,
+        );
+        let p: Provider = net.account(&pda::provider(victim)).await?;
+        assert_eq!(
+            (p.stake, p.status),
+            (MIN_STAKE * 10, ProviderStatus::Active)
+        );
+    }
+    assert_eq!(net.balance(&attacker_tokens).await?, 0);
+
+    // The offers lapse after their window; a late acceptance is refused.
+    net.warp_epoch(1 + basalt_rules::ACCEPT_EPOCHS, 0).await?;
+    assert_basalt_err(
+        net.send(
+            &[ix::shard_accept(&keys[0], &blob, 0, unbacked[0])],
+            &[&victims[0].0],
+        )
+        .await,
+        BasaltError::AcceptanceLapsed,
+    );
     Ok(())
 }

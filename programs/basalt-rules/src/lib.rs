@@ -12,6 +12,7 @@
 extern crate std;
 
 mod access;
+mod deal;
 mod jobs;
 mod limits;
 mod placement;
@@ -20,12 +21,13 @@ mod quorum;
 mod stake;
 
 pub use access::{decide_read, decide_read_before_gate, GateBalance, ReadDecision, ReadFacts};
+pub use deal::{check_expiry, check_release, check_slashable, DealCover, MAX_DEAL_EPOCHS_LIMIT};
 pub use jobs::{JobDeadlines, JobParams, MAX_JOB_WORKERS};
 pub use limits::*;
-pub use placement::{check_placement, SlotBeforePlacement};
+pub use placement::{check_placement, Acceptance, SlotBeforePlacement, ACCEPT_EPOCHS};
 pub use proofs::ProofRecord;
 pub use quorum::quorum;
-pub use stake::{bps_of, check_slasher, Slash};
+pub use stake::{bps_of, check_slasher, Slash, SlashCounter, MAX_SLASHES_PER_EPOCH};
 
 /// A broken rule. Each chain reports it as its error of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +68,16 @@ pub enum RuleError {
     InvalidEpochParams,
     /// An amount that must not be zero is.
     ZeroAmount,
+    /// The holder already accepted this placement.
+    AlreadyAccepted,
+    /// The placement was not accepted within its window; it must be placed again.
+    AcceptanceLapsed,
+    /// An expiry epoch not in the future, or further ahead than the configuration allows.
+    InvalidExpiry,
+    /// The blob's deal no longer pays for the shard: its holder owes no proof.
+    DealLapsed,
+    /// The blob's deal still pays for the shard: its holder cannot walk away from it.
+    DealStillFunded,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -94,6 +106,11 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::SelfSlash => Self::SelfSlash,
                     $crate::RuleError::InvalidEpochParams => Self::InvalidEpochParams,
                     $crate::RuleError::ZeroAmount => Self::ZeroAmount,
+                    $crate::RuleError::AlreadyAccepted => Self::AlreadyAccepted,
+                    $crate::RuleError::AcceptanceLapsed => Self::AcceptanceLapsed,
+                    $crate::RuleError::InvalidExpiry => Self::InvalidExpiry,
+                    $crate::RuleError::DealLapsed => Self::DealLapsed,
+                    $crate::RuleError::DealStillFunded => Self::DealStillFunded,
                 }
             }
         }

@@ -36,12 +36,14 @@ pub struct Params<'a> {
     pub fractions: &'a [u16],
     pub default_k: u16,
     pub default_m: u16,
+    /// Most epochs ahead of registration a blob may expire (`crate::check_expiry`).
+    pub max_deal_epochs: u64,
 }
 
 /// Checks the protocol parameters: a non-zero minimum stake, an unbonding period within
 /// [`MIN_UNBONDING_EPOCHS`] ..= [`MAX_UNBONDING_EPOCHS`], each fraction at most 100 %, and a
 /// default erasure code with at least one data and one parity shard, within
-/// [`MAX_BLOB_SHARDS`].
+/// [`MAX_BLOB_SHARDS`], and a deal horizon within 1 ..= [`crate::MAX_DEAL_EPOCHS_LIMIT`].
 ///
 /// # Errors
 ///
@@ -51,7 +53,9 @@ pub fn validate_params(p: &Params<'_>) -> Result<(), RuleError> {
     if p.min_stake == 0 {
         return Err(RuleError::ZeroAmount);
     }
-    if !(MIN_UNBONDING_EPOCHS..=MAX_UNBONDING_EPOCHS).contains(&p.unbonding_epochs) {
+    if !(MIN_UNBONDING_EPOCHS..=MAX_UNBONDING_EPOCHS).contains(&p.unbonding_epochs)
+        || !(1..=crate::MAX_DEAL_EPOCHS_LIMIT).contains(&p.max_deal_epochs)
+    {
         return Err(RuleError::InvalidEpochParams);
     }
     if p.fractions.iter().any(|&bps| bps > BPS) {
@@ -95,6 +99,7 @@ mod tests {
             fractions,
             default_k,
             default_m,
+            max_deal_epochs: 100,
         }
     }
 
@@ -127,6 +132,21 @@ mod tests {
                 ..ok
             };
             assert_eq!(validate_params(&p), expected, "{epochs}");
+        }
+        for (epochs, expected) in [
+            (0, Err(RuleError::InvalidEpochParams)),
+            (1, Ok(())),
+            (crate::MAX_DEAL_EPOCHS_LIMIT, Ok(())),
+            (
+                crate::MAX_DEAL_EPOCHS_LIMIT + 1,
+                Err(RuleError::InvalidEpochParams),
+            ),
+        ] {
+            let p = Params {
+                max_deal_epochs: epochs,
+                ..ok
+            };
+            assert_eq!(validate_params(&p), expected, "deal horizon {epochs}");
         }
     }
 

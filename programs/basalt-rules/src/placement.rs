@@ -1,6 +1,60 @@
-//! When a shard index of a blob may be (re)placed on a provider.
+//! When a shard index of a blob may be (re)placed on a provider, and when its holder may
+//! accept it. A placement is only an offer: the holder becomes answerable for the shard
+//! (proofs, slashes, payment) once it accepts with its own signature, which its node does
+//! after it stored the column and checked it against the placed column root.
 
 use crate::RuleError;
+
+/// Epochs after the epoch of a placement in which the named holder may still accept it: a
+/// placement made in epoch `e` may be accepted until the end of `e + ACCEPT_EPOCHS`, so the
+/// holder has at least one whole epoch to receive and check the data. Afterwards the
+/// placement has lapsed and the index may be placed again.
+pub const ACCEPT_EPOCHS: u64 = 1;
+
+/// Whether a placed index was accepted by its holder, and when it was placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acceptance {
+    /// The holder accepted the placement (signed for the obligation).
+    pub accepted: bool,
+    /// Epoch of the placement.
+    pub placed_epoch: u64,
+}
+
+impl Acceptance {
+    /// Unaccepted and past its acceptance window at `epoch`: nobody answers for the index,
+    /// and it may be placed again.
+    pub fn lapsed(&self, epoch: u64) -> bool {
+        !self.accepted && epoch > self.placed_epoch.saturating_add(ACCEPT_EPOCHS)
+    }
+
+    /// Checks an acceptance made at `epoch`, by the index's holder (each chain checks the
+    /// signer), of the column root the holder checked its data against. Returns the first
+    /// epoch the holder must prove: the next one, or `assigned_epoch` when that is later
+    /// (a blob activated after the acceptance).
+    ///
+    /// # Errors
+    ///
+    /// [`RuleError::AlreadyAccepted`], [`RuleError::AcceptanceLapsed`] or
+    /// [`RuleError::ColumnRootChanged`] (the placement changed since the holder checked).
+    pub fn accept(
+        &self,
+        epoch: u64,
+        same_column_root: bool,
+        assigned_epoch: u64,
+    ) -> Result<u64, RuleError> {
+        if self.accepted {
+            return Err(RuleError::AlreadyAccepted);
+        }
+        if self.lapsed(epoch) {
+            return Err(RuleError::AcceptanceLapsed);
+        }
+        if !same_column_root {
+            return Err(RuleError::ColumnRootChanged);
+        }
+        let next = epoch.checked_add(1).ok_or(RuleError::Overflow)?;
+        Ok(next.max(assigned_epoch))
+    }
+}
 
 /// What a shard index looks like when a placement names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,6 +63,9 @@ pub struct SlotBeforePlacement {
     pub blob_active: bool,
     /// The index's holder missed a proof and the index awaits repair.
     pub needs_repair: bool,
+    /// The index was placed but its holder never accepted within the window
+    /// ([`Acceptance::lapsed`]).
+    pub acceptance_lapsed: bool,
     /// The placement keeps the index's column root.
     pub same_column_root: bool,
     /// Proven epochs the deal has not paid yet.
@@ -16,8 +73,8 @@ pub struct SlotBeforePlacement {
 }
 
 /// Checks a placement of one shard index. Before activation any index may be placed again
-/// (the owner completes or corrects the placement); after it, only an index awaiting repair,
-/// with the same column root. Either way the index's proven epochs must be paid first:
+/// (the owner completes or corrects the placement); after it, only an index awaiting repair
+/// or whose placement lapsed unaccepted, with the same column root. Either way the index's proven epochs must be paid first:
 /// they belong to the holder that proved them, never to the next one.
 ///
 /// # Errors
@@ -26,7 +83,7 @@ pub struct SlotBeforePlacement {
 /// [`RuleError::UnsettledPayouts`].
 pub fn check_placement(slot: &SlotBeforePlacement) -> Result<(), RuleError> {
     if slot.blob_active {
-        if !slot.needs_repair {
+        if !slot.needs_repair && !slot.acceptance_lapsed {
             return Err(RuleError::ShardNotRepairable);
         }
         if !slot.same_column_root {
@@ -48,6 +105,7 @@ mod tests {
         let fresh = SlotBeforePlacement {
             blob_active: false,
             needs_repair: false,
+            acceptance_lapsed: false,
             same_column_root: false,
             unpaid_epochs: 0,
         };
@@ -80,5 +138,62 @@ mod tests {
             check_placement(&same_owed),
             Err(RuleError::UnsettledPayouts)
         );
+        let lapsed = SlotBeforePlacement {
+            acceptance_lapsed: true,
+            same_column_root: true,
+            ..active
+        };
+        assert_eq!(check_placement(&lapsed), Ok(()));
+        let lapsed_other_root = SlotBeforePlacement {
+            same_column_root: false,
+            ..lapsed
+        };
+        assert_eq!(
+            check_placement(&lapsed_other_root),
+            Err(RuleError::ColumnRootChanged)
+        );
+    }
+
+    #[test]
+    fn a_placement_is_accepted_once_within_its_window() {
+        let offer = Acceptance {
+            accepted: false,
+            placed_epoch: 10,
+        };
+        assert_eq!(offer.accept(10, true, 11), Ok(11));
+        assert_eq!(
+            offer.accept(11, true, 11),
+            Ok(12),
+            "the last epoch of the window"
+        );
+        assert_eq!(offer.accept(10, true, 15), Ok(15), "activated later");
+        assert!(!offer.lapsed(10 + ACCEPT_EPOCHS));
+        assert!(offer.lapsed(11 + ACCEPT_EPOCHS));
+        assert_eq!(
+            offer.accept(11 + ACCEPT_EPOCHS, true, 11),
+            Err(RuleError::AcceptanceLapsed)
+        );
+        assert_eq!(
+            offer.accept(10, false, 11),
+            Err(RuleError::ColumnRootChanged)
+        );
+        let accepted = Acceptance {
+            accepted: true,
+            ..offer
+        };
+        assert_eq!(
+            accepted.accept(10, true, 11),
+            Err(RuleError::AlreadyAccepted)
+        );
+        assert!(
+            !accepted.lapsed(u64::MAX),
+            "an accepted placement never lapses"
+        );
+        let late = Acceptance {
+            accepted: false,
+            placed_epoch: u64::MAX,
+        };
+        assert!(!late.lapsed(u64::MAX));
+        assert_eq!(late.accept(u64::MAX, true, 0), Err(RuleError::Overflow));
     }
 }

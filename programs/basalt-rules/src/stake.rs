@@ -39,6 +39,39 @@ impl Slash {
     }
 }
 
+/// Most slashes that take stake from one provider in one epoch. A node that loses its disk
+/// misses the proofs of every shard it holds at once; without a cap one fault would cost
+/// its whole stake in a single epoch, however many blobs it held. Beyond the cap a missed
+/// proof still jails the provider and sends the shard to repair, but takes no stake (and
+/// pays no bounty). Three slashes of `proof_slash_bps` = 10 % take at most 27.1 % in an epoch.
+pub const MAX_SLASHES_PER_EPOCH: u16 = 3;
+
+/// The slashes a provider suffered in the latest epoch it was slashed in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SlashCounter {
+    /// Epoch of the latest counted slash.
+    pub epoch: u64,
+    // INV: count <= MAX_SLASHES_PER_EPOCH
+    pub count: u16,
+}
+
+impl SlashCounter {
+    /// Counts a slash executed in `epoch` (the chain's current epoch, which never goes back)
+    /// and says whether it may take stake: `false` once the provider already suffered
+    /// [`MAX_SLASHES_PER_EPOCH`] slashes in that epoch, in which case nothing is counted.
+    pub fn record(&mut self, epoch: u64) -> bool {
+        if epoch != self.epoch {
+            self.epoch = epoch;
+            self.count = 0;
+        }
+        if self.count >= MAX_SLASHES_PER_EPOCH {
+            return false;
+        }
+        self.count += 1;
+        true
+    }
+}
+
 /// Checks who collects a slash's bounty: anyone but the slashed provider itself, which would
 /// otherwise take part of its own penalty back by cranking it first.
 ///
@@ -57,6 +90,19 @@ pub fn check_slasher(caller_is_slashed: bool) -> Result<(), RuleError> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn slashes_per_epoch_are_capped() {
+        let mut counter = SlashCounter::default();
+        for _ in 0..MAX_SLASHES_PER_EPOCH {
+            assert!(counter.record(7));
+        }
+        assert!(!counter.record(7), "beyond the cap");
+        assert!(!counter.record(7));
+        assert_eq!(counter.count, MAX_SLASHES_PER_EPOCH);
+        assert!(counter.record(8), "a new epoch starts a new count");
+        assert_eq!(counter, SlashCounter { epoch: 8, count: 1 });
+    }
 
     #[test]
     fn fractions_round_down_and_stay_within_the_amount() {

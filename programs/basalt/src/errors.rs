@@ -54,7 +54,7 @@ basalt_errors! {
     InvalidLayout,
     #[msg("the blob has more shards than this program places")]
     TooManyShards,
-    #[msg("expiry must be a future epoch")]
+    #[msg("expiry must be a future epoch within the configuration's max_deal_epochs")]
     InvalidExpiry,
     #[msg("shard index out of range")]
     ShardOutOfRange,
@@ -146,6 +146,16 @@ basalt_errors! {
     AlreadySettled,
     #[msg("a provider cannot crank its own slash")]
     SelfSlash,
+    #[msg("the holder already accepted this placement")]
+    AlreadyAccepted,
+    #[msg("the placement was not accepted in time; place the shard again")]
+    AcceptanceLapsed,
+    #[msg("the holder has not accepted this shard: it owes no proofs for it")]
+    ShardNotAccepted,
+    #[msg("the blob's deal no longer pays for this shard: its holder owes no proof")]
+    DealLapsed,
+    #[msg("the blob's deal still pays for this shard: it cannot be released")]
+    DealStillFunded,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

@@ -133,6 +133,28 @@ pub struct ShardPlaced {
     pub slot: u64,
 }
 
+/// The holder accepted a placement: from `assigned_epoch` on it owes proofs of the index
+/// and is paid for them.
+#[event]
+#[derive(Debug)]
+pub struct ShardAccepted {
+    pub blob: Pubkey,
+    pub index: u16,
+    pub provider: Pubkey,
+    pub assigned_epoch: u64,
+    pub slot: u64,
+}
+
+/// The holder walked away from a shard whose deal lapsed; the index awaits repair.
+#[event]
+#[derive(Debug)]
+pub struct ShardReleased {
+    pub blob: Pubkey,
+    pub index: u16,
+    pub provider: Pubkey,
+    pub slot: u64,
+}
+
 #[event]
 #[derive(Debug)]
 pub struct BlobActivated {

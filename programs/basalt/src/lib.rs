@@ -108,6 +108,18 @@ pub mod basalt {
         BlobPlace::handle(ctx, first, column_roots)
     }
 
+    pub fn shard_accept(
+        ctx: Context<ShardAccept>,
+        index: u16,
+        column_root: [u8; 32],
+    ) -> Result<()> {
+        ShardAccept::handle(ctx, index, column_root)
+    }
+
+    pub fn shard_release(ctx: Context<ShardRelease>, index: u16) -> Result<()> {
+        ShardRelease::handle(ctx, index)
+    }
+
     pub fn blob_set_access(
         ctx: Context<BlobSetAccess>,
         public: bool,

@@ -41,10 +41,11 @@ impl Contract {
         let layout =
             BlobLayout::with_leaf_size(args.size, args.chunk_size, args.k, args.m, args.leaf_size)
                 .map_err(|_| BasaltError::InvalidLayout)?;
-        ensure!(
-            args.expiry_epoch > self.current_epoch(),
-            BasaltError::InvalidExpiry
-        );
+        basalt_rules::check_expiry(
+            self.current_epoch(),
+            args.expiry_epoch,
+            self.config.max_deal_epochs,
+        )?;
         ensure!(
             self.blobs.get(&args.cid_digest).is_none(),
             BasaltError::BlobExists
@@ -93,9 +94,15 @@ impl Contract {
     /// `blob_place`: places shard indices `first .. first + providers.len()` on
     /// `providers` with their `column_roots`.
     ///
+    /// A placement is an offer: the provider owes nothing for the index until it accepts it
+    /// with `shard_accept`, which its node does once it holds and checked the column. An
+    /// offer not accepted within `basalt_rules::ACCEPT_EPOCHS` lapses and the index may be
+    /// placed again.
+    ///
     /// While the blob is not yet active any index may be (re)placed; when the last one is
     /// placed the column roots must hash to the commitment root, and the blob becomes
-    /// active. Once active, only shards marked for repair move, keeping their column root.
+    /// active. Once active, only shards marked for repair or whose placement lapsed move,
+    /// keeping their column root.
     /// Called by the owner or a WRITE grantee. Every provider must be eligible for storage
     /// and may hold only one index of the blob.
     #[payable]
@@ -145,6 +152,7 @@ impl Contract {
             basalt_rules::check_placement(&basalt_rules::SlotBeforePlacement {
                 blob_active: was_active,
                 needs_repair: slot.needs_repair,
+                acceptance_lapsed: slot.provider.is_some() && slot.acceptance().lapsed(epoch),
                 same_column_root: slot.column_root == root,
                 unpaid_epochs: slot.unpaid_epochs,
             })?;
@@ -154,6 +162,8 @@ impl Contract {
             slot.proven_mask = 0;
             slot.last_proven_epoch = 0;
             slot.needs_repair = false;
+            slot.accepted = false;
+            slot.placed_epoch = epoch;
             placed.push(Event::ShardPlaced {
                 blob: cid_digest,
                 index: index as u16,
@@ -186,6 +196,81 @@ impl Contract {
             }
             .emit();
         }
+        Ok(())
+    }
+
+    /// `shard_accept`: the holder named by a placement accepts shard `index`, signing for
+    /// the obligation to prove it every epoch (and to be slashed when it does not) in
+    /// exchange for the deal's payments. `column_root` is the root the holder checked its
+    /// stored column against: the acceptance fails if the placement changed since.
+    #[handle_result]
+    pub fn shard_accept(
+        &mut self,
+        cid_digest: Digest,
+        index: u16,
+        column_root: Digest,
+    ) -> Result<()> {
+        let holder = env::predecessor_account_id();
+        let mut blob = self.blob(&cid_digest)?;
+        let epoch = self.current_epoch();
+        ensure!(blob.expiry_epoch > epoch, BasaltError::BlobExpired);
+        let slot = blob.slot_mut(index)?;
+        ensure!(
+            slot.provider.as_ref() == Some(&holder),
+            BasaltError::NotShardHolder
+        );
+        let assigned_epoch = slot.acceptance().accept(
+            epoch,
+            slot.column_root == column_root,
+            slot.assigned_epoch,
+        )?;
+        slot.accepted = true;
+        slot.assigned_epoch = assigned_epoch;
+        // The record does not grow: no storage to pay.
+        self.blobs.insert(&cid_digest, &blob);
+        Event::ShardAccepted {
+            blob: cid_digest,
+            index,
+            provider: holder,
+            assigned_epoch,
+            block: env::block_height(),
+        }
+        .emit();
+        Ok(())
+    }
+
+    /// `shard_release`: the holder of shard `index` walks away from it, without penalty,
+    /// once the blob's deal no longer pays for it (refunded, or drained below what the
+    /// holders are owed plus one more epoch). The epochs it proved must be settled first
+    /// while a deal remains; without a deal nothing can pay them and they are dropped. The
+    /// index then awaits repair.
+    #[handle_result]
+    pub fn shard_release(&mut self, cid_digest: Digest, index: u16) -> Result<()> {
+        let holder = env::predecessor_account_id();
+        let mut blob = self.blob(&cid_digest)?;
+        let cover = self.deals.get(&cid_digest).map(|d| d.cover(&blob));
+        let slot = blob.slot_mut(index)?;
+        ensure!(
+            slot.provider.as_ref() == Some(&holder),
+            BasaltError::NotShardHolder
+        );
+        ensure!(
+            slot.accepted && !slot.needs_repair,
+            BasaltError::ShardNotAccepted
+        );
+        basalt_rules::check_release(cover.as_ref(), slot.unpaid_epochs)?;
+        slot.unpaid_epochs = 0;
+        slot.accepted = false;
+        slot.needs_repair = true;
+        // The record does not grow: no storage to pay.
+        self.blobs.insert(&cid_digest, &blob);
+        Event::ShardReleased {
+            blob: cid_digest,
+            index,
+            provider: holder,
+            block: env::block_height(),
+        }
+        .emit();
         Ok(())
     }
 

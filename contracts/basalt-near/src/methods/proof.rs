@@ -59,9 +59,13 @@ impl Contract {
     }
 
     /// `proof_slash`: after the proof window of `epoch` closed without a proof of shard
-    /// `index`, anyone may crank this: the holder loses `proof_slash_bps` of its stake (the
-    /// caller gets `bounty_bps` of that, the treasury the rest), is jailed, and the shard is
-    /// marked for repair. Returns the amount slashed. The bounty is credited to the
+    /// `index` (which its holder accepted, and which the blob's deal still pays for), anyone
+    /// may crank this: the holder loses
+    /// `proof_slash_bps` of its stake (the caller gets `bounty_bps` of that, the treasury
+    /// the rest), is jailed, and the shard is marked for repair. Beyond
+    /// `basalt_rules::MAX_SLASHES_PER_EPOCH` slashes of one provider in the current epoch
+    /// no stake is taken (the jail and the repair still happen). Returns the amount
+    /// slashed. The bounty is credited to the
     /// caller's withdrawable tokens; a first credit creates that entry, so a caller without
     /// a storage balance attaches a little NEAR.
     #[payable]
@@ -80,6 +84,8 @@ impl Contract {
             .ok_or(BasaltError::NotShardHolder)?;
         let slot = blob.provable_slot(index, epoch, &holder)?;
         basalt_rules::check_slasher(cranker == holder)?;
+        let cover = self.deals.get(&cid_digest).map(|d| d.cover(&blob));
+        basalt_rules::check_slashable(cover.as_ref())?;
         let deadline = epoch
             .checked_mul(self.config.epoch_blocks)
             .and_then(|start| start.checked_add(self.config.proof_window_blocks))
@@ -95,9 +101,14 @@ impl Contract {
         }
 
         let mut provider = self.provider(&holder)?;
-        let amount = provider.slash(self.config.proof_slash_bps);
+        let epoch_now = self.current_epoch();
+        let amount = if provider.count_slash(epoch_now) {
+            provider.slash(self.config.proof_slash_bps)
+        } else {
+            0
+        };
         provider.reputation = provider.reputation.saturating_sub(1);
-        provider.jail(self.current_epoch());
+        provider.jail(epoch_now);
         let bounty = bps_of(amount, self.config.bounty_bps);
         blob.slot_mut(index)?.needs_repair = true;
 

@@ -44,6 +44,8 @@ impl Contract {
                 reputation: 0,
                 last_heartbeat_block: block,
                 registered_block: block,
+                slash_epoch: 0,
+                slashes_in_epoch: 0,
             },
         );
         // The provider's withdrawable-token entry is created now, at its own expense, so

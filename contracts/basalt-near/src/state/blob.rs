@@ -1,5 +1,5 @@
 use basalt_proof::BlobLayout;
-use basalt_rules::ProofRecord;
+use basalt_rules::{Acceptance, ProofRecord};
 use near_sdk::json_types::Base58CryptoHash;
 use near_sdk::{near, AccountId};
 
@@ -53,9 +53,23 @@ pub struct ShardSlot {
     pub unpaid_epochs: u64,
     /// Set when the holder missed a proof: no more proofs or slashes until re-placed.
     pub needs_repair: bool,
+    /// The holder accepted the placement with its own signature (`shard_accept`): only
+    /// then does it owe proofs, get paid or risk a slash for this index.
+    pub accepted: bool,
+    /// Epoch of the latest placement; the holder may accept until
+    /// `placed_epoch + basalt_rules::ACCEPT_EPOCHS`.
+    pub placed_epoch: u64,
 }
 
 impl ShardSlot {
+    /// The slot's acceptance state, for the rules in `basalt_rules`.
+    pub fn acceptance(&self) -> Acceptance {
+        Acceptance {
+            accepted: self.accepted,
+            placed_epoch: self.placed_epoch,
+        }
+    }
+
     /// Whether `epoch` is recorded as proven; `None` when it is too far behind the latest
     /// proof for the 64-epoch mask to tell.
     pub fn is_proven(&self, epoch: u64) -> Option<bool> {
@@ -132,8 +146,8 @@ impl Blob {
     }
 
     /// The slot of shard `index` when it can be proven or judged for `epoch`: the blob is
-    /// active and not expired by `epoch`, the shard is held by `holder` and not awaiting
-    /// repair, and it was assigned by `epoch`. Shared by `proof_submit` and `proof_slash`.
+    /// active and not expired by `epoch`, the shard is held by `holder`, who accepted it,
+    /// it is not awaiting repair, and it was assigned by `epoch`. Shared by `proof_submit` and `proof_slash`.
     ///
     /// # Errors
     ///
@@ -146,6 +160,7 @@ impl Blob {
             slot.provider.as_ref() == Some(holder),
             BasaltError::NotShardHolder
         );
+        ensure!(slot.accepted, BasaltError::ShardNotAccepted);
         ensure!(!slot.needs_repair, BasaltError::ShardNeedsRepair);
         ensure!(
             epoch >= slot.assigned_epoch,

@@ -32,6 +32,10 @@ pub struct Config {
     pub bounty_bps: u16,
     pub default_k: u16,
     pub default_m: u16,
+    /// Most epochs ahead of registration a blob may expire: how long an owner can bind
+    /// holders to a blob.
+    // INV: 1 <= max_deal_epochs <= basalt_rules::MAX_DEAL_EPOCHS_LIMIT
+    pub max_deal_epochs: u64,
 }
 
 /// The parameters `new` and `config_update` take (the Solana program's `ConfigParams`).
@@ -46,13 +50,15 @@ pub struct ConfigParams {
     pub bounty_bps: u16,
     pub default_k: u16,
     pub default_m: u16,
+    pub max_deal_epochs: u64,
 }
 
 impl ConfigParams {
     /// # Errors
     ///
     /// [`BasaltError::ZeroAmount`] for a zero minimum stake,
-    /// [`BasaltError::InvalidEpochParams`] for an unbonding period out of bounds,
+    /// [`BasaltError::InvalidEpochParams`] for an unbonding period or deal horizon out of
+    /// bounds,
     /// [`BasaltError::InvalidBps`] for a fraction above 100 %,
     /// [`BasaltError::InvalidLayout`] for unusable default erasure parameters.
     pub fn validate(&self) -> Result<()> {
@@ -63,6 +69,7 @@ impl ConfigParams {
             fractions: &fractions,
             default_k: self.default_k,
             default_m: self.default_m,
+            max_deal_epochs: self.max_deal_epochs,
         })
         .map_err(BasaltError::from)
     }
@@ -77,6 +84,7 @@ impl Config {
         self.bounty_bps = params.bounty_bps;
         self.default_k = params.default_k;
         self.default_m = params.default_m;
+        self.max_deal_epochs = params.max_deal_epochs;
     }
 
     /// The Basalt epoch block `height` falls in.
@@ -94,6 +102,7 @@ impl Config {
             bounty_bps: self.bounty_bps,
             default_k: self.default_k,
             default_m: self.default_m,
+            max_deal_epochs: self.max_deal_epochs,
         }
     }
 }

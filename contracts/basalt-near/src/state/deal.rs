@@ -1,4 +1,7 @@
+use basalt_rules::DealCover;
 use near_sdk::{near, AccountId};
+
+use crate::state::Blob;
 
 /// A blob's storage deal, keyed by the blob's CID digest. Its tokens are in the contract's
 /// escrow books; `balance` is this deal's share.
@@ -16,4 +19,19 @@ pub struct Deal {
     pub balance: u128,
     #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
     pub total_paid: u128,
+}
+
+impl Deal {
+    /// What the deal holds for `blob`'s shards, for `basalt_rules::check_slashable`.
+    pub fn cover(&self, blob: &Blob) -> DealCover {
+        DealCover {
+            balance: self.balance,
+            price_per_shard_epoch: self.price_per_shard_epoch,
+            owed_epochs: blob
+                .shards
+                .iter()
+                .map(|s| u128::from(s.unpaid_epochs))
+                .sum(),
+        }
+    }
 }

@@ -45,6 +45,10 @@ pub struct Provider {
     pub reputation: i64,
     pub last_heartbeat_block: u64,
     pub registered_block: u64,
+    /// Epoch of the latest proof slash, and how many took stake in it.
+    // INV: slashes_in_epoch <= basalt_rules::MAX_SLASHES_PER_EPOCH
+    pub slash_epoch: u64,
+    pub slashes_in_epoch: u16,
 }
 
 /// Checks a provider's profile: a non-empty endpoint URL and a region within their
@@ -74,6 +78,19 @@ impl Provider {
         self.stake -= slash.from_stake;
         self.unbonding_amount -= slash.from_unbonding;
         slash.amount
+    }
+
+    /// Counts a proof slash in `epoch` (the current one) and says whether it may take stake:
+    /// no more than `basalt_rules::MAX_SLASHES_PER_EPOCH` do in one epoch.
+    pub fn count_slash(&mut self, epoch: u64) -> bool {
+        let mut counter = basalt_rules::SlashCounter {
+            epoch: self.slash_epoch,
+            count: self.slashes_in_epoch,
+        };
+        let takes_stake = counter.record(epoch);
+        self.slash_epoch = counter.epoch;
+        self.slashes_in_epoch = counter.count;
+        takes_stake
     }
 
     /// Jails the provider for the rest of `epoch` and the next one.

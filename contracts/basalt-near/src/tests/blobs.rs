@@ -107,13 +107,19 @@ fn registered(chain: &mut Chain) -> Encoded {
     e
 }
 
-/// [`registered`], then placed on its holders.
+/// [`registered`], then placed on its holders, each of which accepts its shard.
 fn stored(chain: &mut Chain) -> Encoded {
     let e = registered(chain);
     chain
         .paying("owner")
         .blob_place(e.cid(), 0, holders(), e.roots())
         .expect("place");
+    for ((index, holder), root) in (0u16..).zip(HOLDERS).zip(e.roots()) {
+        chain
+            .by(holder)
+            .shard_accept(e.cid(), index, root)
+            .expect("accept");
+    }
     e
 }
 
@@ -423,6 +429,10 @@ fn a_missed_proof_is_slashed_once_with_a_bounty_and_jails_the_holder() {
     let mut chain = Chain::new();
     let e = stored(&mut chain);
     let cid = e.cid();
+    // A miss is slashable only while the deal pays for the shard.
+    let fund =
+        format!(r#"{{"action":"deal_fund","cid_digest":"{cid}","price_per_shard_epoch":"10"}}"#);
+    assert_eq!(chain.transfer("owner", 100, &fund), Ok(0));
     chain.at_epoch(1, 10);
     chain.by("h0").challenge_seed_draw().unwrap();
     let (leaf, path) = e.proof(chain.seed, 0, 1, 0);

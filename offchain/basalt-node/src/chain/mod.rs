@@ -1,5 +1,7 @@
-//! What the node asks the chain: may this key read (or delete) this blob, and is the blob
-//! still alive. [`Chain`] is the small trait the API and GC use. Its implementations:
+//! What the node asks the chain: may this key read (or delete) this blob, is the blob still
+//! alive, and which placements await this node's acceptance; and the one transaction it
+//! sends, the acceptance itself. [`Chain`] is the small trait the API, GC and the acceptor
+//! use. Its implementations:
 //!
 //! - [`SolanaChain`]: reads the Solana program's accounts over JSON-RPC and applies the
 //!   program crate's own read rule ([`basalt::client::access::may_read`]);
@@ -16,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use basalt_core::Cid;
+use ed25519_dalek::SigningKey;
 
 pub use basalt_rules::ReadDecision;
 pub use near::NearChain;
@@ -43,6 +46,26 @@ pub enum BlobState {
     Expired,
 }
 
+/// A shard index of a blob placed on this node that it has not accepted yet and still may
+/// (`basalt_rules::Acceptance`): the column root it must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offer {
+    pub index: u16,
+    pub column_root: [u8; 32],
+}
+
+/// What the chain says about a node's placement in one blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// The blob is not registered (not yet, or no more).
+    Unregistered,
+    /// An index awaits this node's acceptance (a provider holds at most one index of a
+    /// blob).
+    Offered(Offer),
+    /// Nothing to accept: accepted already, lapsed, expired, or not placed on this node.
+    Settled,
+}
+
 /// The chain questions a storage node asks.
 #[async_trait]
 pub trait Chain: Send + Sync + 'static {
@@ -61,6 +84,16 @@ pub trait Chain: Send + Sync + 'static {
     ) -> Result<Option<bool>, ChainError>;
     /// The blob's state, for garbage collection.
     async fn blob_state(&self, blob: &Cid) -> Result<BlobState, ChainError>;
+    /// Whether `holder` has a placement in `blob` to accept.
+    async fn placement(&self, blob: &Cid, holder: &[u8; 32]) -> Result<Placement, ChainError>;
+    /// Accepts `offer` on chain, signed by `identity` (the provider's authority key), and
+    /// waits until the acceptance is confirmed.
+    async fn accept(
+        &self,
+        blob: &Cid,
+        offer: &Offer,
+        identity: &SigningKey,
+    ) -> Result<(), ChainError>;
 }
 
 /// Recent read decisions, so a client fetching many shards of one blob costs one chain

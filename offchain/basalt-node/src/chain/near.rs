@@ -1,4 +1,5 @@
-//! [`NearChain`]: the node's chain questions answered by the NEAR contract's views.
+//! [`NearChain`]: the node's chain questions answered by the NEAR contract's views, and its
+//! acceptances sent as `shard_accept` calls from the node key's implicit account.
 //!
 //! The contract decides with its own code (`read_access`, `may_act`, `blob_state` in
 //! `contracts/basalt-near`), so the rules cannot drift from what its methods enforce. The
@@ -14,11 +15,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use basalt_core::Cid;
-use basalt_near::state::{BlobState as ContractBlobState, Digest, ReadAccess, ROLE_DELETE};
-use basalt_near_client::{implicit_account, AccountId, NearClient, NearError};
+use basalt_near::state::{Blob, BlobState as ContractBlobState, Digest, ReadAccess, ROLE_DELETE};
+use basalt_near_client::{
+    implicit_account, AccountId, FunctionCall, InMemorySigner, NearClient, NearError, SecretKey,
+};
+use ed25519_dalek::SigningKey;
 use serde_json::json;
 
-use super::{BlobState, Chain, ChainError, DecisionCache, ReadDecision};
+use super::{BlobState, Chain, ChainError, DecisionCache, Offer, Placement, ReadDecision};
 
 /// [`Chain`] over NEAR JSON-RPC, reading final blocks.
 pub struct NearChain {
@@ -127,5 +131,75 @@ impl Chain for NearChain {
             ContractBlobState::Live => BlobState::Live,
             ContractBlobState::Expired => BlobState::Expired,
         })
+    }
+
+    async fn placement(&self, blob: &Cid, holder: &[u8; 32]) -> Result<Placement, ChainError> {
+        let args = json!({ "cid_digest": digest(blob) });
+        let (record, at) = self
+            .client
+            .view::<_, Option<Blob>>("blob_get", &args, None)
+            .await
+            .map_err(|e| self.error(e))?;
+        let Some(record) = record else {
+            return Ok(Placement::Unregistered);
+        };
+        // The epoch at the block the record was read at, so the two agree.
+        let (epoch, _) = self
+            .client
+            .view::<_, u64>("epoch", &json!({}), Some(at))
+            .await
+            .map_err(|e| self.error(e))?;
+        let holder = implicit_account(holder);
+        let offered = (0u16..).zip(&record.shards).find(|(_, s)| {
+            s.provider.as_ref() == Some(&holder) && !s.accepted && !s.acceptance().lapsed(epoch)
+        });
+        Ok(match offered {
+            Some((index, slot)) if record.expiry_epoch > epoch => Placement::Offered(Offer {
+                index,
+                column_root: slot.column_root.into(),
+            }),
+            _ => Placement::Settled,
+        })
+    }
+
+    async fn accept(
+        &self,
+        blob: &Cid,
+        offer: &Offer,
+        identity: &SigningKey,
+    ) -> Result<(), ChainError> {
+        let account = implicit_account(&identity.verifying_key().to_bytes());
+        // NEAR writes an ed25519 secret key as the 64 bytes seed ‖ public key, in base58.
+        let secret: SecretKey = format!(
+            "ed25519:{}",
+            bs58::encode(identity.to_keypair_bytes()).into_string()
+        )
+        .parse()
+        .map_err(|e| {
+            self.error(NearError::Decode {
+                method: "node identity".into(),
+                why: format!("{e}"),
+            })
+        })?;
+        let signer = InMemorySigner::from_secret_key(account, secret);
+        let call = FunctionCall::new(
+            "shard_accept",
+            &json!({
+                "cid_digest": digest(blob),
+                "index": offer.index,
+                "column_root": Digest::from(offer.column_root),
+            }),
+        )
+        .map_err(|e| {
+            self.error(NearError::Decode {
+                method: "shard_accept".into(),
+                why: e.to_string(),
+            })
+        })?;
+        self.client
+            .call(&signer, call)
+            .await
+            .map(drop)
+            .map_err(|e| self.error(e))
     }
 }

@@ -1,4 +1,5 @@
-//! [`SolanaChain`]: the node's chain questions answered from the Solana program's accounts.
+//! [`SolanaChain`]: the node's chain questions answered from the Solana program's accounts,
+//! and its acceptances sent as `shard_accept` transactions.
 //!
 //! The read decision itself is the program crate's [`basalt::client::access::may_read`],
 //! applied to the accounts listed in `programs/basalt/src/state/grant.rs`.
@@ -8,14 +9,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::access::{may_act, may_read, ReadDecision};
-use basalt::client::{decode, pda};
+use basalt::client::{decode, ix, pda};
 use basalt::state::{Blob, Grant, ROLE_DELETE};
 use basalt_core::Cid;
+use ed25519_dalek::SigningKey;
 use solana_commitment_config::CommitmentConfig;
+use solana_keypair::Keypair;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::request::TokenAccountsFilter;
 
-use super::{BlobState, Chain, ChainError, DecisionCache};
+use super::{BlobState, Chain, ChainError, DecisionCache, Offer, Placement};
 
 /// The accounts one decision needs, fetched in one `getMultipleAccounts` call so the blob,
 /// the grant and the clock come from the same slot.
@@ -30,6 +33,8 @@ struct Snapshot {
 /// [`Chain`] over Solana JSON-RPC at `confirmed` commitment.
 pub struct SolanaChain {
     rpc: RpcClient,
+    /// Sends the node's own transactions (acceptances), confirmed by polling.
+    sender: basalt_sdk::ChainClient,
     url: String,
     program: Pubkey,
     reads: DecisionCache,
@@ -40,6 +45,7 @@ impl SolanaChain {
     pub fn new(url: &str, ttl: Duration) -> Self {
         Self {
             rpc: RpcClient::new_with_commitment(url.to_string(), CommitmentConfig::confirmed()),
+            sender: basalt_sdk::ChainClient::new(url),
             url: url.to_string(),
             program: basalt::ID,
             reads: DecisionCache::new(ttl),
@@ -205,5 +211,44 @@ impl Chain for SolanaChain {
             Some(b) if b.expiry_epoch <= b.epoch_at(snap.slot) => BlobState::Expired,
             Some(_) => BlobState::Live,
         })
+    }
+
+    async fn placement(&self, blob: &Cid, holder: &[u8; 32]) -> Result<Placement, ChainError> {
+        let snap = self.snapshot(blob, None).await?;
+        let Some(blob) = snap.blob else {
+            return Ok(Placement::Unregistered);
+        };
+        let epoch = blob.epoch_at(snap.slot);
+        let holder = Pubkey::new_from_array(*holder);
+        let offered = (0u16..)
+            .zip(&blob.shards)
+            .find(|(_, s)| s.provider == holder && !s.accepted && !s.acceptance().lapsed(epoch));
+        Ok(match offered {
+            Some((index, slot)) if blob.expiry_epoch > epoch => Placement::Offered(Offer {
+                index,
+                column_root: slot.column_root,
+            }),
+            _ => Placement::Settled,
+        })
+    }
+
+    async fn accept(
+        &self,
+        blob: &Cid,
+        offer: &Offer,
+        identity: &SigningKey,
+    ) -> Result<(), ChainError> {
+        let key = Keypair::new_from_array(identity.to_bytes());
+        let ix = ix::shard_accept(
+            &Pubkey::new_from_array(identity.verifying_key().to_bytes()),
+            &pda::blob(blob.digest()),
+            offer.index,
+            offer.column_root,
+        );
+        self.sender
+            .send(&[ix], &key, &[])
+            .await
+            .map(drop)
+            .map_err(|e| self.error(e))
     }
 }

@@ -172,14 +172,7 @@ impl ShardStore {
         let mut path = tree.path(leaf as usize).ok_or_else(|| {
             StoreError::OutOfRange(format!("leaf {leaf} of {}", tree.leaf_count()))
         })?;
-        let mut column = Vec::with_capacity(layout.chunk_count() as usize);
-        for chunk in 0..layout.chunk_count() {
-            let other = ShardKey { chunk, ..*key };
-            let (header, _) = self.head(&other)?.ok_or_else(|| {
-                StoreError::OutOfRange(format!("chunk {chunk} of the column is not stored here"))
-            })?;
-            column.push(header.shard_root);
-        }
+        let column = self.column_shard_roots(key, layout.chunk_count())?;
         let column_tree = MerkleTree::from_leaf_hashes(column);
         path.extend(
             column_tree
@@ -192,5 +185,40 @@ impl ShardStore {
             path,
             column_root: column_tree.root(),
         })
+    }
+
+    /// The root over the shard roots of every chunk of `key`'s column (shard index
+    /// `key.shard` of `key.blob`), as the chain's `column_root`; `None` until every chunk of
+    /// the column is stored here. The column's length comes from the stored shard's layout.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    pub fn column_root(&self, key: &ShardKey) -> Result<Option<[u8; 32]>, StoreError> {
+        let Some((header, _)) = self.head(key)? else {
+            return Ok(None);
+        };
+        match self.column_shard_roots(key, header.layout.chunk_count()) {
+            Ok(roots) => Ok(Some(MerkleTree::from_leaf_hashes(roots).root())),
+            Err(StoreError::OutOfRange(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The shard roots of chunks `0 .. chunk_count` of `key`'s column, from their headers.
+    fn column_shard_roots(
+        &self,
+        key: &ShardKey,
+        chunk_count: u32,
+    ) -> Result<Vec<[u8; 32]>, StoreError> {
+        let mut column = Vec::with_capacity(chunk_count as usize);
+        for chunk in 0..chunk_count {
+            let other = ShardKey { chunk, ..*key };
+            let (header, _) = self.head(&other)?.ok_or_else(|| {
+                StoreError::OutOfRange(format!("chunk {chunk} of the column is not stored here"))
+            })?;
+            column.push(header.shard_root);
+        }
+        Ok(column)
     }
 }

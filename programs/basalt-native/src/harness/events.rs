@@ -29,6 +29,8 @@ const REQUIRED: &[(&[u8], &[&str])] = &[
     (ixs::ProviderUnjail::DISCRIMINATOR, &["ProviderUnjailed"]),
     (ixs::BlobRegister::DISCRIMINATOR, &["BlobRegistered"]),
     (ixs::BlobPlace::DISCRIMINATOR, &["ShardPlaced"]),
+    (ixs::ShardAccept::DISCRIMINATOR, &["ShardAccepted"]),
+    (ixs::ShardRelease::DISCRIMINATOR, &["ShardReleased"]),
     (ixs::BlobSetAccess::DISCRIMINATOR, &["BlobAccessChanged"]),
     (ixs::BlobDelete::DISCRIMINATOR, &["BlobDeleted"]),
     (ixs::GrantCreate::DISCRIMINATOR, &["GrantCreated"]),

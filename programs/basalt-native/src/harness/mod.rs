@@ -36,6 +36,7 @@ pub fn params() -> ConfigParams {
         bounty_bps: 2_000,      // 20 % of the slashed amount
         default_k: 10,
         default_m: 4,
+        max_deal_epochs: 10_000,
     }
 }
 

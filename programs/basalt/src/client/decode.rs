@@ -81,6 +81,8 @@ events!(
     ProviderSlashed,
     BlobRegistered,
     ShardPlaced,
+    ShardAccepted,
+    ShardReleased,
     BlobActivated,
     BlobAccessChanged,
     BlobDeleted,

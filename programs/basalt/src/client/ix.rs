@@ -234,6 +234,39 @@ pub fn blob_place(
     ix
 }
 
+/// The placed holder `holder` accepts shard `index` of `blob`, whose column it stored and
+/// checked against `column_root`.
+pub fn shard_accept(
+    holder: &Pubkey,
+    blob: &Pubkey,
+    index: u16,
+    column_root: [u8; 32],
+) -> Instruction {
+    build(
+        accounts::ShardAccept {
+            holder: *holder,
+            blob: *blob,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ShardAccept { index, column_root },
+    )
+}
+
+/// The holder `holder` releases shard `index` of `blob`, whose deal lapsed.
+pub fn shard_release(holder: &Pubkey, blob: &Pubkey, index: u16) -> Instruction {
+    build(
+        accounts::ShardRelease {
+            holder: *holder,
+            blob: *blob,
+            deal: pda::deal(blob),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ShardRelease { index },
+    )
+}
+
 pub fn blob_set_access(
     signer: &Pubkey,
     blob: &Pubkey,
@@ -444,6 +477,7 @@ pub fn proof_slash(
             config: pda::config(),
             blob: *blob,
             provider: pda::provider(holder),
+            deal: pda::deal(blob),
             bounty_to: *bounty_to,
             stake_vault: pda::stake_vault(),
             treasury: pda::treasury(),

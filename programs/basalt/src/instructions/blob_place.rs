@@ -8,11 +8,17 @@ use crate::state::{authorize, Blob, Config, Grant, Provider, ROLE_STORAGE, ROLE_
 /// Places shard indices `first .. first + column_roots.len()` on the providers passed as
 /// remaining accounts (their Provider accounts, in index order).
 ///
+/// A placement is an offer: the provider owes nothing for the index until it accepts it
+/// with `shard_accept`, which its node does once it holds and checked the column. An offer
+/// not accepted within `basalt_rules::ACCEPT_EPOCHS` lapses and the index may be placed
+/// again.
+///
 /// While the blob is not yet active any index may be (re)placed; when the last one is
 /// placed the column roots must hash to the commitment root, and the blob becomes active.
-/// Once active, only shards marked for repair move, keeping their column root (repair).
-/// Signed by the owner or a WRITE grantee. Every provider must be eligible for storage
-/// (active, staked, not jailed or unbonding) and may hold only one index of the blob.
+/// Once active, only shards marked for repair or whose placement lapsed move, keeping their
+/// column root (repair). Signed by the owner or a WRITE grantee. Every provider must be
+/// eligible for storage (active, staked, not jailed or unbonding) and may hold only one
+/// index of the blob.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct BlobPlace<'info> {
@@ -69,6 +75,7 @@ impl<'info> BlobPlace<'info> {
             basalt_rules::check_placement(&basalt_rules::SlotBeforePlacement {
                 blob_active: was_active,
                 needs_repair: slot.needs_repair,
+                acceptance_lapsed: slot.is_placed() && slot.acceptance().lapsed(epoch),
                 same_column_root: slot.column_root == *root,
                 unpaid_epochs: slot.unpaid_epochs,
             })
@@ -79,6 +86,8 @@ impl<'info> BlobPlace<'info> {
             slot.proven_mask = 0;
             slot.last_proven_epoch = 0;
             slot.needs_repair = false;
+            slot.accepted = false;
+            slot.placed_epoch = epoch;
             emit_cpi!(ShardPlaced {
                 blob: blob_key,
                 index: index as u16,

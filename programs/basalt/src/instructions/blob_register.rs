@@ -51,10 +51,12 @@ impl BlobRegister<'_> {
                 .map_err(|_| error!(BasaltError::InvalidLayout))?;
         let config = &ctx.accounts.config;
         let clock = Clock::get()?;
-        require!(
-            args.expiry_epoch > config.epoch_at(clock.slot),
-            BasaltError::InvalidExpiry
-        );
+        basalt_rules::check_expiry(
+            config.epoch_at(clock.slot),
+            args.expiry_epoch,
+            config.max_deal_epochs,
+        )
+        .map_err(BasaltError::from)?;
         let blob = &mut ctx.accounts.blob;
         blob.set_inner(Blob {
             owner: ctx.accounts.owner.key(),

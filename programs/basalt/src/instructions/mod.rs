@@ -28,6 +28,8 @@ pub mod provider_unjail;
 pub mod provider_unstake;
 pub mod provider_update;
 pub mod provider_withdraw;
+pub mod shard_accept;
+pub mod shard_release;
 
 pub use blob_delete::*;
 pub use blob_place::*;
@@ -56,3 +58,5 @@ pub use provider_unjail::*;
 pub use provider_unstake::*;
 pub use provider_update::*;
 pub use provider_withdraw::*;
+pub use shard_accept::*;
+pub use shard_release::*;

@@ -4,13 +4,15 @@ use anchor_spl::token::{Token, TokenAccount};
 use crate::errors::BasaltError;
 use crate::events::{ProofMissed, ProviderSlashed};
 use crate::seeds;
-use crate::state::{bps_of, Blob, Config, Provider};
+use crate::state::{bps_of, Blob, Config, Deal, Provider};
 use crate::token::pay_out;
 
-/// After the proof window of `epoch` closed without a proof of shard `index`, anyone may
-/// crank this: the holder loses `proof_slash_bps` of its stake (the cranker gets
-/// `bounty_bps` of that, the treasury the rest), is jailed, and the shard is marked for
-/// repair (no more proofs or slashes until `blob_place` moves it).
+/// After the proof window of `epoch` closed without a proof of shard `index` (which its
+/// holder accepted, and which the blob's deal still pays for), anyone may crank this: the holder loses `proof_slash_bps` of its stake
+/// (the cranker gets `bounty_bps` of that, the treasury the rest), is jailed, and the shard
+/// is marked for repair (no more proofs or slashes until `blob_place` moves it). Beyond
+/// `basalt_rules::MAX_SLASHES_PER_EPOCH` slashes of one provider in the current epoch, the
+/// shard still goes to repair and the holder to jail, but no stake is taken.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ProofSlash<'info> {
@@ -21,6 +23,11 @@ pub struct ProofSlash<'info> {
     pub blob: Account<'info, Blob>,
     #[account(mut, seeds = [seeds::PROVIDER, provider.authority.as_ref()], bump = provider.bump)]
     pub provider: Account<'info, Provider>,
+    /// CHECK: the blob's deal address, whether or not a deal exists there (the seeds check
+    /// the address; `Deal::cover` reads it only when the program owns it). A shard is
+    /// slashable only while its deal pays for it.
+    #[account(seeds = [seeds::DEAL, blob.key().as_ref()], bump)]
+    pub deal: UncheckedAccount<'info>,
     /// The cranker's token account for the bounty.
     #[account(mut, token::mint = config.stake_mint, token::authority = cranker)]
     pub bounty_to: Account<'info, TokenAccount>,
@@ -48,6 +55,8 @@ impl ProofSlash<'_> {
         // The bounty account's authority is the cranker (constraint above).
         basalt_rules::check_slasher(ctx.accounts.cranker.key() == slot.provider)
             .map_err(BasaltError::from)?;
+        let cover = Deal::cover(&ctx.accounts.deal, blob)?;
+        basalt_rules::check_slashable(cover.as_ref()).map_err(BasaltError::from)?;
         let deadline = blob
             .epoch_start(epoch)?
             .checked_add(blob.proof_window_slots)
@@ -63,7 +72,11 @@ impl ProofSlash<'_> {
         let current_epoch = config.epoch_at(clock_slot);
         let (amount, bounty, reputation) = {
             let provider = &mut ctx.accounts.provider;
-            let amount = provider.slash(config.proof_slash_bps);
+            let amount = if provider.count_slash(current_epoch) {
+                provider.slash(config.proof_slash_bps)
+            } else {
+                0
+            };
             provider.reputation = provider.reputation.saturating_sub(1);
             provider.jail(current_epoch);
             (
@@ -89,6 +102,7 @@ impl ProofSlash<'_> {
             &a.config,
             amount - bounty,
         )?;
+        // Emitted beyond the cap too (amount 0): the jail and the reputation still change.
         emit_cpi!(ProviderSlashed {
             provider: a.provider.key(),
             amount,

@@ -42,6 +42,8 @@ impl ProviderRegister<'_> {
             last_heartbeat_slot: slot,
             registered_slot: slot,
             bump: ctx.bumps.provider,
+            slash_epoch: 0,
+            slashes_in_epoch: 0,
         });
         emit_cpi!(ProviderRegistered {
             provider: provider.key(),

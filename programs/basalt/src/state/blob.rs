@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use basalt_proof::BlobLayout;
-use basalt_rules::ProofRecord;
+use basalt_rules::{Acceptance, ProofRecord};
 
 use crate::errors::BasaltError;
 
@@ -35,11 +35,25 @@ pub struct ShardSlot {
     pub unpaid_epochs: u64,
     /// Set when the holder missed a proof: no more proofs or slashes until re-placed.
     pub needs_repair: bool,
+    /// The holder accepted the placement with its own signature (`shard_accept`): only
+    /// then does it owe proofs, get paid or risk a slash for this index.
+    pub accepted: bool,
+    /// Epoch of the latest placement; the holder may accept until
+    /// `placed_epoch + basalt_rules::ACCEPT_EPOCHS`.
+    pub placed_epoch: u64,
 }
 
 impl ShardSlot {
     pub fn is_placed(&self) -> bool {
         self.provider != Pubkey::default()
+    }
+
+    /// The slot's acceptance state, for the rules in `basalt_rules`.
+    pub fn acceptance(&self) -> Acceptance {
+        Acceptance {
+            accepted: self.accepted,
+            placed_epoch: self.placed_epoch,
+        }
     }
 
     /// Whether `epoch` is recorded as proven; `None` when it is too far behind the latest
@@ -135,8 +149,9 @@ impl Blob {
     }
 
     /// The slot of shard `index` when it can be proven or judged for `epoch`: the blob is
-    /// active and not expired by `epoch`, the shard is not awaiting repair, and it was
-    /// assigned by `epoch`. Shared by `proof_submit` and `proof_slash`.
+    /// active and not expired by `epoch`, the holder accepted the shard, the shard is not
+    /// awaiting repair, and it was assigned by `epoch`. Shared by `proof_submit` and
+    /// `proof_slash`.
     ///
     /// # Errors
     ///
@@ -148,6 +163,7 @@ impl Blob {
             .shards
             .get(usize::from(index))
             .ok_or(BasaltError::ShardOutOfRange)?;
+        require!(slot.accepted, BasaltError::ShardNotAccepted);
         require!(!slot.needs_repair, BasaltError::ShardNeedsRepair);
         require!(
             epoch >= slot.assigned_epoch,

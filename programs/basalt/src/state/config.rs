@@ -39,6 +39,10 @@ pub struct Config {
     /// Erasure parameters clients use unless told otherwise.
     pub default_k: u16,
     pub default_m: u16,
+    /// Most epochs ahead of registration a blob may expire: how long an owner can bind
+    /// holders to a blob.
+    // INV: 1 <= max_deal_epochs <= basalt_rules::MAX_DEAL_EPOCHS_LIMIT
+    pub max_deal_epochs: u64,
     pub bump: u8,
     pub stake_vault_bump: u8,
     pub escrow_vault_bump: u8,
@@ -55,13 +59,15 @@ pub struct ConfigParams {
     pub bounty_bps: u16,
     pub default_k: u16,
     pub default_m: u16,
+    pub max_deal_epochs: u64,
 }
 
 impl ConfigParams {
     /// # Errors
     ///
     /// [`BasaltError::ZeroAmount`] for a zero minimum stake,
-    /// [`BasaltError::InvalidEpochParams`] for an unbonding period out of bounds,
+    /// [`BasaltError::InvalidEpochParams`] for an unbonding period or deal horizon out of
+    /// bounds,
     /// [`BasaltError::InvalidBps`] for a fraction above 100 %,
     /// [`BasaltError::InvalidLayout`] for unusable default erasure parameters.
     pub fn validate(&self) -> Result<()> {
@@ -72,6 +78,7 @@ impl ConfigParams {
             fractions: &fractions,
             default_k: self.default_k,
             default_m: self.default_m,
+            max_deal_epochs: self.max_deal_epochs,
         })
         .map_err(|e| BasaltError::from(e).into())
     }
@@ -86,6 +93,7 @@ impl Config {
         self.bounty_bps = params.bounty_bps;
         self.default_k = params.default_k;
         self.default_m = params.default_m;
+        self.max_deal_epochs = params.max_deal_epochs;
     }
 
     /// The Basalt epoch `slot` falls in.

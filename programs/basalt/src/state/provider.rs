@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use basalt_rules::Slash;
+use basalt_rules::{Slash, SlashCounter};
 
 use crate::errors::BasaltError;
 use crate::state::{narrow, Config};
@@ -46,6 +46,10 @@ pub struct Provider {
     pub last_heartbeat_slot: u64,
     pub registered_slot: u64,
     pub bump: u8,
+    /// Epoch of the latest proof slash, and how many took stake in it.
+    // INV: slashes_in_epoch <= basalt_rules::MAX_SLASHES_PER_EPOCH
+    pub slash_epoch: u64,
+    pub slashes_in_epoch: u16,
 }
 
 /// Checks what `provider_register` and `provider_update` store: a non-empty endpoint URL and
@@ -75,6 +79,19 @@ impl Provider {
         self.stake -= narrow(slash.from_stake);
         self.unbonding_amount -= narrow(slash.from_unbonding);
         narrow(slash.amount)
+    }
+
+    /// Counts a proof slash in `epoch` (the current one) and says whether it may take stake:
+    /// no more than `basalt_rules::MAX_SLASHES_PER_EPOCH` do in one epoch.
+    pub fn count_slash(&mut self, epoch: u64) -> bool {
+        let mut counter = SlashCounter {
+            epoch: self.slash_epoch,
+            count: self.slashes_in_epoch,
+        };
+        let takes_stake = counter.record(epoch);
+        self.slash_epoch = counter.epoch;
+        self.slashes_in_epoch = counter.count;
+        takes_stake
     }
 
     /// Jails the provider for the rest of `epoch` and the next one.

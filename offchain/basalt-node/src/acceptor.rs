@@ -1,0 +1,256 @@
+//! Accepting placements. A placement on chain is only an offer: this node owes proofs for a
+//! shard index (and can be slashed for it) once it accepts, with its own key. It accepts
+//! only a column it holds in full (every chunk's shard, each checked against its root when
+//! it was written) whose shard roots hash to the column root the placement names; anything
+//! else it leaves to lapse.
+//!
+//! Each pass looks at every blob the node holds shards of and asks the chain whether an
+//! index awaits its acceptance. Blobs with nothing (left) to accept are not asked again for
+//! [`RECHECK`]: a repair may place an index here later, and a restart asks about every blob
+//! once, so nothing depends on memory surviving.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use basalt_core::Cid;
+
+use crate::chain::{Offer, Placement};
+use crate::node::Node;
+use crate::store::ShardKey;
+
+/// How long a blob with nothing to accept is left alone.
+pub const RECHECK: Duration = Duration::from_secs(600);
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct AcceptReport {
+    /// Blobs whose placement was asked of the chain.
+    pub blobs_checked: usize,
+    /// Placements accepted on chain.
+    pub accepted: usize,
+    /// Offers for a column not (yet) complete here: asked again next pass.
+    pub incomplete: usize,
+    /// Offers naming a column root this node's data does not match: never accepted.
+    pub mismatched: usize,
+    /// Chain reads or acceptances that failed: retried next pass.
+    pub chain_errors: usize,
+}
+
+/// Blobs known to need nothing, with when that was learned.
+#[derive(Debug, Default)]
+pub struct Settled(HashMap<Cid, Instant>);
+
+impl Settled {
+    fn is_fresh(&self, blob: &Cid) -> bool {
+        self.0.get(blob).is_some_and(|at| at.elapsed() < RECHECK)
+    }
+
+    fn mark(&mut self, blob: Cid) {
+        self.0.insert(blob, Instant::now());
+    }
+}
+
+/// One pass over every blob this node holds.
+pub async fn run_once(node: &Node, settled: &mut Settled) -> AcceptReport {
+    let mut report = AcceptReport::default();
+    let store = Arc::clone(&node.store);
+    let blobs = match tokio::task::spawn_blocking(move || store.blobs()).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "accept: cannot list blobs");
+            return report;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "accept: list task failed");
+            return report;
+        }
+    };
+    // Forget what the store no longer holds, so the map stays as small as the store.
+    let held: std::collections::HashSet<Cid> = blobs.iter().map(|b| b.blob).collect();
+    settled.0.retain(|blob, _| held.contains(blob));
+    let me = node.address();
+    for entry in blobs {
+        if settled.is_fresh(&entry.blob) {
+            continue;
+        }
+        report.blobs_checked += 1;
+        let placement = match node.chain.placement(&entry.blob, &me).await {
+            Ok(p) => p,
+            Err(e) => {
+                report.chain_errors += 1;
+                tracing::warn!(blob = %entry.blob, error = %e, "accept: chain unavailable");
+                continue;
+            }
+        };
+        match placement {
+            // Not registered yet (the owner's transaction follows the uploads), or deleted
+            // (GC collects it): ask again next pass.
+            Placement::Unregistered => {}
+            Placement::Settled => settled.mark(entry.blob),
+            Placement::Offered(offer) => {
+                if accept_offer(node, &entry.blob, &offer, &mut report).await {
+                    settled.mark(entry.blob);
+                }
+            }
+        }
+    }
+    report
+}
+
+/// Checks `offer` against the column stored here and accepts it when they match. Returns
+/// whether the blob needs nothing more.
+async fn accept_offer(node: &Node, blob: &Cid, offer: &Offer, report: &mut AcceptReport) -> bool {
+    let store = Arc::clone(&node.store);
+    let key = ShardKey {
+        blob: *blob,
+        chunk: 0,
+        shard: offer.index,
+    };
+    let stored = match tokio::task::spawn_blocking(move || store.column_root(&key)).await {
+        Ok(Ok(root)) => root,
+        Ok(Err(e)) => {
+            tracing::error!(blob = %blob, error = %e, "accept: cannot read the column");
+            return false;
+        }
+        Err(e) => {
+            tracing::error!(blob = %blob, error = %e, "accept: column task failed");
+            return false;
+        }
+    };
+    match stored {
+        None => {
+            report.incomplete += 1;
+            false
+        }
+        Some(root) if root != offer.column_root => {
+            report.mismatched += 1;
+            node.metrics.placements_refused.inc();
+            tracing::warn!(
+                blob = %blob,
+                index = offer.index,
+                "accept: the placement names a column root this node's data does not hash to; leaving it to lapse"
+            );
+            true
+        }
+        Some(_) => match node.chain.accept(blob, offer, &node.identity).await {
+            Ok(()) => {
+                report.accepted += 1;
+                node.metrics.placements_accepted.inc();
+                tracing::info!(blob = %blob, index = offer.index, "accepted placement");
+                true
+            }
+            Err(e) => {
+                report.chain_errors += 1;
+                tracing::warn!(blob = %blob, index = offer.index, error = %e, "accept: transaction failed");
+                false
+            }
+        },
+    }
+}
+
+/// Runs a pass every `interval` until `shutdown` resolves.
+pub async fn run(
+    node: Arc<Node>,
+    interval: Duration,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut shutdown = shutdown;
+    let mut settled = Settled::default();
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let report = run_once(&node, &mut settled).await;
+                tracing::debug!(?report, "accept pass");
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::auth::now_ms;
+    use crate::chain::Placement;
+    use crate::config::NodeConfig;
+    use crate::store::{ShardStore, SyncPolicy};
+    use crate::testing::{put_blob, TableChain};
+
+    #[tokio::test]
+    async fn accepts_only_complete_columns_that_match_the_placed_root(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Arc::new(ShardStore::open(dir.path(), u64::MAX, SyncPolicy::Wal)?);
+        let now = now_ms();
+        // Column 1 of each blob is what this node was sent.
+        let column = |_, shard| shard == 1;
+        let good = put_blob(&store, 1, now, column);
+        let forged = put_blob(&store, 2, now, column);
+        // The last chunk's shard has not arrived yet.
+        let partial = put_blob(&store, 3, now, |chunk, shard| shard == 1 && chunk < 2);
+        let unregistered = put_blob(&store, 4, now, column).cid;
+        let done = put_blob(&store, 5, now, column).cid;
+        let offer = |root: [u8; 32]| Offer {
+            index: 1,
+            column_root: root,
+        };
+        let root_of = |m: &basalt_core::BlobManifest| m.commitment.column_roots()[1];
+        let chain = Arc::new(TableChain {
+            placements: Mutex::new(HashMap::from([
+                (good.cid, Placement::Offered(offer(root_of(&good)))),
+                // A root no data here hashes to: an owner's forged placement.
+                (forged.cid, Placement::Offered(offer([9; 32]))),
+                (partial.cid, Placement::Offered(offer(root_of(&partial)))),
+                (unregistered, Placement::Unregistered),
+                (done, Placement::Settled),
+            ])),
+            ..TableChain::default()
+        });
+        let node = Node::new(
+            Arc::clone(&store),
+            chain.clone(),
+            ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
+            NodeConfig::default(),
+        );
+
+        let mut settled = Settled::default();
+        let first = run_once(&node, &mut settled).await;
+        assert_eq!(
+            first,
+            AcceptReport {
+                blobs_checked: 5,
+                accepted: 1,
+                incomplete: 1,
+                mismatched: 1,
+                chain_errors: 0,
+            }
+        );
+        assert_eq!(
+            *chain.accepted.lock().expect("not poisoned"),
+            vec![(good.cid, offer(root_of(&good)))]
+        );
+        assert_eq!(node.metrics.placements_accepted.get(), 1);
+        assert_eq!(node.metrics.placements_refused.get(), 1);
+
+        // Only the blobs that may still need an acceptance are asked again; the missing
+        // shard arrives and the column is accepted.
+        put_blob(&store, 3, now, |chunk, shard| shard == 1 && chunk == 2);
+        let second = run_once(&node, &mut settled).await;
+        assert_eq!(
+            second,
+            AcceptReport {
+                blobs_checked: 2,
+                accepted: 1,
+                ..AcceptReport::default()
+            }
+        );
+        assert_eq!(chain.accepted.lock().expect("not poisoned").len(), 2);
+        Ok(())
+    }
+}

@@ -1,0 +1,94 @@
+//! Test doubles and fixtures for the unit tests of the node's background tasks.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use basalt_core::encoder::BlobManifest;
+use basalt_core::{encode_blob, Cid};
+use basalt_rules::ReadDecision;
+use ed25519_dalek::SigningKey;
+
+use crate::chain::{BlobState, Chain, ChainError, Offer, Placement};
+use crate::store::{ShardStore, ShardUpload};
+
+/// A chain answered from tables. A blob missing from the table a question reads makes the
+/// chain "unreachable" for that question, as a failing RPC would.
+#[derive(Default)]
+pub struct TableChain {
+    pub states: HashMap<Cid, BlobState>,
+    pub placements: Mutex<HashMap<Cid, Placement>>,
+    /// Every acceptance sent, in order.
+    pub accepted: Mutex<Vec<(Cid, Offer)>>,
+}
+
+fn unreachable() -> ChainError {
+    ChainError {
+        url: "table".into(),
+        why: "unreachable".into(),
+    }
+}
+
+#[async_trait]
+impl Chain for TableChain {
+    async fn read_access(&self, _: &Cid, _: &[u8; 32]) -> Result<ReadDecision, ChainError> {
+        Ok(ReadDecision::Deny)
+    }
+
+    async fn may_delete(&self, _: &Cid, _: &[u8; 32]) -> Result<Option<bool>, ChainError> {
+        Ok(Some(false))
+    }
+
+    async fn blob_state(&self, blob: &Cid) -> Result<BlobState, ChainError> {
+        self.states.get(blob).copied().ok_or_else(unreachable)
+    }
+
+    async fn placement(&self, blob: &Cid, _: &[u8; 32]) -> Result<Placement, ChainError> {
+        let placements = self.placements.lock().expect("not poisoned");
+        placements.get(blob).copied().ok_or_else(unreachable)
+    }
+
+    /// Records the acceptance; the offer is then settled, as on chain.
+    async fn accept(&self, blob: &Cid, offer: &Offer, _: &SigningKey) -> Result<(), ChainError> {
+        let mut placements = self.placements.lock().expect("not poisoned");
+        if placements.get(blob) != Some(&Placement::Offered(*offer)) {
+            return Err(ChainError {
+                url: "table".into(),
+                why: "NotShardHolder".into(),
+            });
+        }
+        placements.insert(*blob, Placement::Settled);
+        self.accepted
+            .lock()
+            .expect("not poisoned")
+            .push((*blob, *offer));
+        Ok(())
+    }
+}
+
+/// Encodes 150,000 bytes of `seed` as RS(2, 1) in 64 KiB chunks (three chunks) and stores
+/// the shards `keep(chunk, shard)` selects, uploaded by `[seed; 32]` at `first_seen_ms`.
+pub fn put_blob(
+    store: &ShardStore,
+    seed: u8,
+    first_seen_ms: u64,
+    keep: impl Fn(u32, u16) -> bool,
+) -> BlobManifest {
+    let data = vec![seed; 150_000];
+    let mut chunks = Vec::new();
+    let manifest = encode_blob(&data, 64 << 10, 2, 1, None, |c| chunks.push(c)).expect("encode");
+    for c in &chunks {
+        for (j, s) in (0u16..).zip(c.shards()) {
+            if !keep(c.index, j) {
+                continue;
+            }
+            let header = manifest
+                .shard_header(c.index, j)
+                .expect("indices from the encoder");
+            store
+                .put(&ShardUpload::new(&header, s), [seed; 32], first_seen_ms)
+                .expect("put");
+        }
+    }
+    manifest
+}

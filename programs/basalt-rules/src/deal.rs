@@ -1,0 +1,151 @@
+//! What a blob's deal obliges its holders to: a holder answers for a shard only while the
+//! deal pays for it. An owner who cancels or drains the deal releases the holders with it,
+//! and no owner can bind holders further ahead than the configuration allows.
+
+use crate::RuleError;
+
+/// Ceiling of a configuration's `max_deal_epochs`.
+pub const MAX_DEAL_EPOCHS_LIMIT: u64 = 1_000_000;
+
+/// Checks a blob's `expiry_epoch`, asked for at `current_epoch`: in the future, and at most
+/// `max_deal_epochs` (a configuration parameter) ahead, so nobody signs up holders for an
+/// unbounded time.
+///
+/// # Errors
+///
+/// [`RuleError::InvalidExpiry`].
+pub fn check_expiry(
+    current_epoch: u64,
+    expiry_epoch: u64,
+    max_deal_epochs: u64,
+) -> Result<(), RuleError> {
+    if expiry_epoch <= current_epoch || expiry_epoch - current_epoch > max_deal_epochs {
+        return Err(RuleError::InvalidExpiry);
+    }
+    Ok(())
+}
+
+/// What a blob's deal holds when one of its shards is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DealCover {
+    /// Escrow not yet paid out.
+    pub balance: u128,
+    /// Paid to a holder for each proven epoch.
+    pub price_per_shard_epoch: u128,
+    /// Proven epochs of every shard of the blob not yet settled: the escrow owes them first.
+    pub owed_epochs: u128,
+}
+
+impl DealCover {
+    /// Whether the deal still pays for the shard under judgement: after every proven epoch
+    /// it owes, the escrow holds one more shard-epoch, the pay the holder would have
+    /// earned for the epoch in question.
+    pub fn funds_the_shard(&self) -> bool {
+        self.price_per_shard_epoch > 0
+            && self
+                .owed_epochs
+                .checked_add(1)
+                .and_then(|epochs| epochs.checked_mul(self.price_per_shard_epoch))
+                .is_some_and(|due| self.balance >= due)
+    }
+}
+
+/// Checks that a missed proof may be slashed: the blob has a deal (`None` once it was
+/// refunded or never funded) and it still pays for the shard.
+///
+/// # Errors
+///
+/// [`RuleError::DealLapsed`].
+pub fn check_slashable(deal: Option<&DealCover>) -> Result<(), RuleError> {
+    match deal {
+        Some(cover) if cover.funds_the_shard() => Ok(()),
+        _ => Err(RuleError::DealLapsed),
+    }
+}
+
+/// Checks that a holder may release its shard without penalty: the deal lapsed (see
+/// [`check_slashable`]), and the epochs it proved were settled first when a deal remains to
+/// pay them (what an underfunded deal covers is paid; without a deal nothing can be).
+///
+/// # Errors
+///
+/// [`RuleError::DealStillFunded`] or [`RuleError::UnsettledPayouts`].
+pub fn check_release(deal: Option<&DealCover>, unpaid_epochs: u64) -> Result<(), RuleError> {
+    if check_slashable(deal).is_ok() {
+        return Err(RuleError::DealStillFunded);
+    }
+    if deal.is_some() && unpaid_epochs > 0 {
+        return Err(RuleError::UnsettledPayouts);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_is_in_the_future_and_within_the_bound() {
+        assert_eq!(check_expiry(10, 11, 5), Ok(()));
+        assert_eq!(check_expiry(10, 15, 5), Ok(()));
+        assert_eq!(check_expiry(10, 16, 5), Err(RuleError::InvalidExpiry));
+        assert_eq!(check_expiry(10, 10, 5), Err(RuleError::InvalidExpiry));
+        assert_eq!(check_expiry(10, 3, 5), Err(RuleError::InvalidExpiry));
+        assert_eq!(
+            check_expiry(0, u64::MAX, MAX_DEAL_EPOCHS_LIMIT),
+            Err(RuleError::InvalidExpiry)
+        );
+    }
+
+    #[test]
+    fn a_shard_is_slashable_only_while_its_deal_pays_for_it() {
+        let deal = |balance, owed_epochs| DealCover {
+            balance,
+            price_per_shard_epoch: 10,
+            owed_epochs,
+        };
+        assert_eq!(check_slashable(Some(&deal(10, 0))), Ok(()));
+        assert_eq!(check_slashable(Some(&deal(40, 3))), Ok(()));
+        assert_eq!(
+            check_slashable(Some(&deal(39, 3))),
+            Err(RuleError::DealLapsed),
+            "the escrow is owed to the proofs already made"
+        );
+        assert_eq!(check_slashable(None), Err(RuleError::DealLapsed));
+        let free = DealCover {
+            price_per_shard_epoch: 0,
+            ..deal(100, 0)
+        };
+        assert_eq!(check_slashable(Some(&free)), Err(RuleError::DealLapsed));
+        let huge = deal(u128::MAX, u128::MAX);
+        assert_eq!(check_slashable(Some(&huge)), Err(RuleError::DealLapsed));
+    }
+
+    #[test]
+    fn only_a_lapsed_deal_releases_a_settled_holder() {
+        let funded = DealCover {
+            balance: 100,
+            price_per_shard_epoch: 10,
+            owed_epochs: 0,
+        };
+        let drained = DealCover {
+            balance: 5,
+            ..funded
+        };
+        assert_eq!(
+            check_release(Some(&funded), 0),
+            Err(RuleError::DealStillFunded)
+        );
+        assert_eq!(check_release(Some(&drained), 0), Ok(()));
+        assert_eq!(
+            check_release(Some(&drained), 2),
+            Err(RuleError::UnsettledPayouts),
+            "settle what the escrow covers first"
+        );
+        assert_eq!(
+            check_release(None, 2),
+            Ok(()),
+            "nothing is left to pay them"
+        );
+    }
+}

@@ -1,0 +1,51 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::BasaltError;
+use crate::events::ShardAccepted;
+use crate::seeds;
+use crate::state::Blob;
+
+/// The holder named by a placement accepts shard `index` of a blob, signing for the
+/// obligation to prove it every epoch (and to be slashed when it does not) in exchange for
+/// the deal's payments. `column_root` is the root the holder checked its stored column
+/// against: the acceptance fails if the placement changed since.
+///
+/// Until this is signed the placement is only an offer that costs the provider nothing;
+/// an offer left unaccepted past `basalt_rules::ACCEPT_EPOCHS` lapses.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ShardAccept<'info> {
+    /// The provider's authority: the wallet the placement names.
+    pub holder: Signer<'info>,
+    #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    pub blob: Account<'info, Blob>,
+}
+
+impl ShardAccept<'_> {
+    pub fn handle(ctx: Context<Self>, index: u16, column_root: [u8; 32]) -> Result<()> {
+        let clock_slot = Clock::get()?.slot;
+        let holder = ctx.accounts.holder.key();
+        let blob = &mut ctx.accounts.blob;
+        let epoch = blob.epoch_at(clock_slot);
+        require!(blob.expiry_epoch > epoch, BasaltError::BlobExpired);
+        let slot = blob.slot_mut(index)?;
+        require!(
+            slot.is_placed() && slot.provider == holder,
+            BasaltError::NotShardHolder
+        );
+        let assigned_epoch = slot
+            .acceptance()
+            .accept(epoch, slot.column_root == column_root, slot.assigned_epoch)
+            .map_err(BasaltError::from)?;
+        slot.accepted = true;
+        slot.assigned_epoch = assigned_epoch;
+        emit_cpi!(ShardAccepted {
+            blob: ctx.accounts.blob.key(),
+            index,
+            provider: holder,
+            assigned_epoch,
+            slot: clock_slot,
+        });
+        Ok(())
+    }
+}

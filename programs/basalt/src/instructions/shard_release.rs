@@ -1,0 +1,53 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::BasaltError;
+use crate::events::ShardReleased;
+use crate::seeds;
+use crate::state::{Blob, Deal};
+
+/// The holder of shard `index` walks away from it, without penalty, once the blob's deal
+/// no longer pays for it (refunded, or drained below what the holders are owed plus one
+/// more epoch). The epochs it proved must be settled first while a deal remains; without a
+/// deal nothing can pay them and they are dropped. The index then awaits repair: the owner
+/// may place it again (after funding the deal again).
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ShardRelease<'info> {
+    /// The provider's authority: the wallet that accepted the shard.
+    pub holder: Signer<'info>,
+    #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    pub blob: Account<'info, Blob>,
+    /// CHECK: the blob's deal address, whether or not a deal exists there (the seeds check
+    /// the address; `Deal::cover` reads it only when the program owns it).
+    #[account(seeds = [seeds::DEAL, blob.key().as_ref()], bump)]
+    pub deal: UncheckedAccount<'info>,
+}
+
+impl ShardRelease<'_> {
+    pub fn handle(ctx: Context<Self>, index: u16) -> Result<()> {
+        let holder = ctx.accounts.holder.key();
+        let cover = Deal::cover(&ctx.accounts.deal, &ctx.accounts.blob)?;
+        let blob = &mut ctx.accounts.blob;
+        let slot = blob.slot_mut(index)?;
+        require!(
+            slot.is_placed() && slot.provider == holder,
+            BasaltError::NotShardHolder
+        );
+        require!(
+            slot.accepted && !slot.needs_repair,
+            BasaltError::ShardNotAccepted
+        );
+        basalt_rules::check_release(cover.as_ref(), slot.unpaid_epochs)
+            .map_err(BasaltError::from)?;
+        slot.unpaid_epochs = 0;
+        slot.accepted = false;
+        slot.needs_repair = true;
+        emit_cpi!(ShardReleased {
+            blob: ctx.accounts.blob.key(),
+            index,
+            provider: holder,
+            slot: Clock::get()?.slot,
+        });
+        Ok(())
+    }
+}

@@ -4,13 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use basalt::client::{ix, pda};
 use basalt_app_tests::{random_bytes, TestNet};
 use basalt_core::encode_blob;
 use basalt_localnet::NodeSettings;
 use basalt_sdk::chain::associated_token_address;
-use basalt_sdk::{NodeClient, PutOptions};
+use basalt_sdk::{ChainError, NodeClient, PutOptions};
 use solana_signer::Signer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,21 +41,6 @@ async fn nodes_collect_expired_deleted_and_abandoned_blobs_and_keep_live_ones() 
     let expiring = t.put(owner, random_bytes(100_000), &options(1)).await?;
     let deleted = t.put(owner, random_bytes(100_000), &options(1_000)).await?;
 
-    // Deleted on chain only (refund, then delete): the nodes are not told.
-    let blob = pda::blob(deleted.cid.digest());
-    let mint = chain.stake_mint().await?;
-    let tokens = associated_token_address(&owner.pubkey(), &mint);
-    chain
-        .send(
-            &[
-                ix::deal_refund(&owner.pubkey(), &blob, &owner.pubkey(), &tokens, false),
-                ix::blob_delete(&owner.pubkey(), &blob, &owner.pubkey(), false),
-            ],
-            owner,
-            &[],
-        )
-        .await?;
-
     // An upload that was never registered.
     let mut chunks = Vec::new();
     let abandoned = encode_blob(&random_bytes(10_000), 64 << 10, 2, 2, None, |c| {
@@ -81,6 +66,37 @@ async fn nodes_collect_expired_deleted_and_abandoned_blobs_and_keep_live_ones() 
     // Each node holds one shard index of every blob: 2 chunks × 3 blobs + 1 abandoned.
     let before: u64 = t.shards_per_node(owner).await?.iter().sum();
     assert_eq!(before, 4 * 2 * 3 + 1);
+
+    // Deleted on chain only (refund, then delete): the nodes are not told.
+    let blob = pda::blob(deleted.cid.digest());
+    let mint = chain.stake_mint().await?;
+    let tokens = associated_token_address(&owner.pubkey(), &mint);
+    // The holders that accepted a shard so far, whose obligations end with the blob; a
+    // node accepting in between makes the program refuse the list (HoldersMismatch), and
+    // the list is read again.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let holders = chain
+            .blob(deleted.cid.digest())
+            .await?
+            .context("the deleted blob was registered")?
+            .accepted_holders();
+        let sent = chain
+            .send(
+                &[
+                    ix::deal_refund(&owner.pubkey(), &blob, &owner.pubkey(), &tokens, false),
+                    ix::blob_delete(&owner.pubkey(), &blob, &owner.pubkey(), false, &holders),
+                ],
+                owner,
+                &[],
+            )
+            .await;
+        match sent {
+            Err(ChainError::Program { name, .. }) if name == "HoldersMismatch" && attempts < 4 => {}
+            sent => break sent.map(drop)?,
+        }
+    }
 
     // Within a few GC passes only the live blob is left.
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -202,6 +202,7 @@ fn params() -> ConfigParams {
         default_k: 1,
         default_m: 1,
         max_deal_epochs: 10_000,
+        max_slashes_per_epoch: 1,
     }
 }
 

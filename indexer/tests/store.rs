@@ -61,6 +61,7 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
         default_k: 1,
         default_m: 1,
         max_deal_epochs: 10_000,
+        max_slashes_per_epoch: 1,
     };
     let admin = Pubkey::new_unique();
     let registered = |provider, authority, endpoint: &str| {

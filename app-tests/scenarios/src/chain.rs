@@ -17,6 +17,8 @@ pub const JOB_SLASH_BPS: u16 = 500;
 pub const BOUNTY_BPS: u16 = 2_000;
 /// Most epochs ahead a blob may expire.
 pub const MAX_DEAL_EPOCHS: u64 = 10_000;
+/// Most proof slashes that take stake from one provider in one epoch.
+pub const MAX_SLASHES_PER_EPOCH: u16 = 1;
 /// Stake tokens every actor starts with.
 pub const FUNDS: u64 = 1_000_000;
 

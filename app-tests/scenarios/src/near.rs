@@ -72,6 +72,7 @@ impl NearChain {
                 "default_k": 10,
                 "default_m": 4,
                 "max_deal_epochs": MAX_DEAL_EPOCHS,
+                "max_slashes_per_epoch": MAX_SLASHES_PER_EPOCH,
             },
         });
         chain

@@ -63,6 +63,10 @@ pub const ALL: &[(&str, Scenario)] = &[
         "obligations_end_with_the_deal",
         obligations_end_with_the_deal,
     ),
+    (
+        "stake_stays_while_obligations_stay",
+        stake_stays_while_obligations_stay,
+    ),
 ];
 
 /// Register, stake, unbond, wait, withdraw; stake moves only by the rules.
@@ -431,10 +435,11 @@ pub fn only_accepted_placements_are_obligations(chain: &mut dyn Chain) -> Result
     ok(chain.register_blob("owner", &blob, 50), "register blob")?;
     ok(chain.place("owner", &blob, 0, &HOLDERS), "place")?;
     ok(chain.fund_deal("owner", &blob, 10, 100), "fund")?;
+    storage_providers(chain, &["mallory"])?;
     refused(
         chain.accept("mallory", &blob, 1, roots[1]),
         "NotShardHolder",
-        "a stranger accepts for the holder",
+        "another provider accepts for the holder",
     )?;
     refused(
         chain.accept("h1", &blob, 1, roots[2]),
@@ -483,14 +488,15 @@ pub fn only_accepted_placements_are_obligations(chain: &mut dyn Chain) -> Result
     Ok(())
 }
 
-/// Issue 28, finding 1: however many shards a provider loses at once, at most
-/// `MAX_SLASHES_PER_EPOCH` slashes take its stake in one epoch; the others still send
-/// their shard to repair.
+/// Issue 41, item 2: however many shards a provider misses at once (ten here), at most
+/// `MAX_SLASHES_PER_EPOCH` slashes take its stake in one epoch; the others still jail it
+/// and send their shard to repair.
 pub fn slashes_per_provider_and_epoch_are_capped(chain: &mut dyn Chain) -> Result<()> {
-    let cap = usize::from(basalt_rules::MAX_SLASHES_PER_EPOCH);
+    const MISSED: usize = 10;
+    let cap = usize::from(MAX_SLASHES_PER_EPOCH);
     storage_providers(chain, &HOLDERS)?;
-    // `cap` slashes that take stake, one beyond the cap, one in the next epoch.
-    let blobs = (0..cap + 2)
+    // Ten misses in epoch 1, one more judged in epoch 2.
+    let blobs = (0..=MISSED)
         .map(|i| TestBlob::new(20_000, 10 + i as u8))
         .collect::<Result<Vec<_>>>()?;
     for blob in &blobs {
@@ -504,24 +510,26 @@ pub fn slashes_per_provider_and_epoch_are_capped(chain: &mut dyn Chain) -> Resul
         ensure!(chain.provider("h1")?.stake == stake, "10 % taken");
     }
     let cranker = chain.tokens("cranker")?;
-    ok(
-        chain.slash_missed("cranker", &blobs[cap], 1, 1),
-        "a slash beyond the cap",
-    )?;
+    for blob in &blobs[cap..MISSED] {
+        ok(
+            chain.slash_missed("cranker", blob, 1, 1),
+            "a slash beyond the cap",
+        )?;
+        refused(
+            chain.slash_missed("cranker", blob, 1, 1),
+            "ShardNeedsRepair",
+            "the shard still goes to repair",
+        )?;
+    }
     let h1 = chain.provider("h1")?;
     ensure!(
         (h1.stake, chain.tokens("cranker")?) == (stake, cranker),
         "beyond the cap nothing is taken and no bounty paid: {h1:?}"
     );
-    refused(
-        chain.slash_missed("cranker", &blobs[cap], 1, 1),
-        "ShardNeedsRepair",
-        "the shard still goes to repair",
-    )?;
     // A new epoch starts a new count.
     chain.go_to(2, PROOF_WINDOW + 1)?;
     ok(
-        chain.slash_missed("cranker", &blobs[cap + 1], 1, 2),
+        chain.slash_missed("cranker", &blobs[MISSED], 1, 2),
         "slash h1 in the next epoch",
     )?;
     ensure!(
@@ -550,10 +558,11 @@ pub fn obligations_end_with_the_deal(chain: &mut dyn Chain) -> Result<()> {
         "DealStillFunded",
         "walk away from a shard the deal pays for",
     )?;
+    storage_providers(chain, &["mallory"])?;
     refused(
         chain.release("mallory", &blob, 0),
         "NotShardHolder",
-        "a stranger releases a holder's shard",
+        "another provider releases a holder's shard",
     )?;
 
     // Epochs 1 and 2: h2..h5 prove, h0 and h1 do not.
@@ -603,7 +612,7 @@ pub fn obligations_end_with_the_deal(chain: &mut dyn Chain) -> Result<()> {
     chain.go_to(3, 10)?;
     refused(
         chain.prove("h1", &blob, 1, 3, 1),
-        "ShardNotAccepted",
+        "ShardNeedsRepair",
         "a released shard is no obligation",
     )?;
     chain.go_to(3, PROOF_WINDOW + 1)?;
@@ -617,5 +626,75 @@ pub fn obligations_end_with_the_deal(chain: &mut dyn Chain) -> Result<()> {
         chain.provider("h3")?.stake == 2_000,
         "no stake moved for an unpaid obligation"
     );
+    Ok(())
+}
+
+/// Issue 41, item 4: a provider that carries obligations (accepted shards, job places)
+/// keeps at least the minimum stake bonded. Each obligation ends with a slash (the shard
+/// goes to repair), the blob's deletion or the job's settlement; then the stake may leave.
+pub fn stake_stays_while_obligations_stay(chain: &mut dyn Chain) -> Result<()> {
+    let first = TestBlob::new(100_000, 50)?;
+    let second = TestBlob::new(100_000, 51)?;
+    // Every holder accepts a shard of each: two obligations and 2_000 staked apiece.
+    put(chain, &first, 600)?;
+    put_on_registered(chain, &second, 600)?;
+    refused(
+        chain.unstake("h0", MIN_STAKE + 1),
+        "ObligationsOpen",
+        "unstake below the minimum while holding shards",
+    )?;
+    ok(
+        chain.unstake("h0", MIN_STAKE),
+        "unstake down to the minimum",
+    )?;
+
+    // h0 misses epoch 1 of the first blob: the slash takes it below the minimum, and that
+    // shard, no longer its obligation, goes to repair; the second one remains.
+    chain.go_to(1, PROOF_WINDOW + 1)?;
+    ok(chain.slash_missed("cranker", &first, 0, 1), "slash h0")?;
+    let h0 = chain.provider("h0")?;
+    ensure!(
+        (h0.stake, h0.unbonding) == (MIN_STAKE - 200, MIN_STAKE),
+        "10 % of 2_000, from the bonded stake first: {h0:?}"
+    );
+    chain.go_to(UNBONDING_EPOCHS, 0)?;
+    refused(
+        chain.withdraw_stake("h0"),
+        "ObligationsOpen",
+        "withdraw while below the minimum with a shard still held",
+    )?;
+    ok(chain.stake("h0", 200), "top up to the minimum")?;
+    ok(
+        chain.withdraw_stake("h0"),
+        "withdraw with the minimum bonded",
+    )?;
+
+    // Deleting the blobs ends every holder's obligations.
+    refused(
+        chain.unstake("h2", 2_000),
+        "ObligationsOpen",
+        "unstake everything while holding shards",
+    )?;
+    for blob in [&first, &second] {
+        ok(chain.refund_deal("owner", blob), "cancel the deal")?;
+        ok(chain.delete_blob("owner", blob), "delete")?;
+    }
+    ok(chain.unstake("h2", 2_000), "nothing held any more")?;
+    ok(chain.unstake("h0", MIN_STAKE), "nothing held any more")?;
+
+    // A job place is an obligation until the worker is settled.
+    compute_providers(chain, &["w"])?;
+    ok(chain.post_job("req", 1, 1, 1, 100, 10, 20), "post")?;
+    ok(chain.claim("w", "req", 1), "claim")?;
+    let w = chain.provider("w")?;
+    refused(
+        chain.unstake("w", w.stake - MIN_STAKE + 1),
+        "ObligationsOpen",
+        "leave a job place unsecured",
+    )?;
+    chain.advance(21)?;
+    ok(chain.finalize("req", 1), "finalize")?;
+    ok(chain.settle_worker("req", 1, "w"), "settle")?;
+    ok(chain.unstake("w", w.stake), "the place ended")?;
     Ok(())
 }

@@ -66,6 +66,7 @@ impl SolanaChain {
                 params.job_slash_bps,
                 params.bounty_bps,
                 params.max_deal_epochs,
+                params.max_slashes_per_epoch,
             ),
             (
                 UNBONDING_EPOCHS,
@@ -73,6 +74,7 @@ impl SolanaChain {
                 JOB_SLASH_BPS,
                 BOUNTY_BPS,
                 MAX_DEAL_EPOCHS,
+                MAX_SLASHES_PER_EPOCH,
             ),
         )?;
         Ok(Self {
@@ -391,10 +393,16 @@ impl Chain for SolanaChain {
     fn delete_blob(&mut self, signer: &str, blob: &TestBlob) -> Outcome {
         let (key, _) = self.actor(signer)?;
         let address = Self::blob_address(blob);
-        let owner = self.account::<Blob>(&address)?.context("no blob")?.owner;
+        let record = self.account::<Blob>(&address)?.context("no blob")?;
         let via_grant = self.via_grant(&key.pubkey(), &address)?;
         self.send(
-            ix::blob_delete(&key.pubkey(), &address, &owner, via_grant),
+            ix::blob_delete(
+                &key.pubkey(),
+                &address,
+                &record.owner,
+                via_grant,
+                &record.accepted_holders(),
+            ),
             &key,
         )
     }

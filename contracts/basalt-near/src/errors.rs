@@ -112,6 +112,7 @@ errors! {
     ShardNotAccepted => "the holder has not accepted this shard: it owes no proofs for it",
     DealLapsed => "the blob's deal no longer pays for this shard: its holder owes no proof",
     DealStillFunded => "the blob's deal still pays for this shard: it cannot be released",
+    ObligationsOpen => "the provider holds open obligations: its bonded stake must stay at least the minimum",
     InsufficientStorageDeposit => "the storage deposit does not cover the state this call creates: attach more NEAR or call storage_deposit",
     InsufficientTokens => "the account's withdrawable token balance is too small",
     OneYoctoRequired => "attach exactly 1 yoctoNEAR (a full-access key must sign token moves)",

@@ -112,10 +112,7 @@ impl Contract {
     ) -> Result<Self> {
         // Chain difference: Solana caps the window at 500 slots (the SlotHashes history);
         // NEAR's seed is stored in state, so only the epoch bounds it.
-        ensure!(
-            proof_window_blocks > 0 && epoch_blocks >= proof_window_blocks,
-            BasaltError::InvalidEpochParams
-        );
+        basalt_rules::check_epoch_geometry(epoch_blocks, proof_window_blocks, u64::MAX)?;
         params.validate()?;
         let mut config = Config {
             admin,
@@ -130,6 +127,7 @@ impl Contract {
             default_k: 0,
             default_m: 0,
             max_deal_epochs: 0,
+            max_slashes_per_epoch: 0,
         };
         config.apply(&params);
         Event::ConfigInitialized {

@@ -154,6 +154,7 @@ fn params(p: &ConfigParams) -> Value {
         "default_k": p.default_k,
         "default_m": p.default_m,
         "max_deal_epochs": p.max_deal_epochs,
+        "max_slashes_per_epoch": p.max_slashes_per_epoch,
     })
 }
 
@@ -635,6 +636,7 @@ mod tests {
                 default_k: 10,
                 default_m: 4,
                 max_deal_epochs: 10_000,
+                max_slashes_per_epoch: 1,
             },
             block: 1,
         })?;

@@ -79,6 +79,7 @@ impl Field for ConfigParams {
             "default_k": self.default_k,
             "default_m": self.default_m,
             "max_deal_epochs": self.max_deal_epochs,
+            "max_slashes_per_epoch": self.max_slashes_per_epoch,
         })
     }
 }

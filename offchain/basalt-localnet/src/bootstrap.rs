@@ -44,6 +44,7 @@ impl Default for NetworkParams {
                 default_m: 4,
                 // 30 days of one-minute epochs.
                 max_deal_epochs: 43_200,
+                max_slashes_per_epoch: 1,
             },
         }
     }

@@ -10,7 +10,7 @@ use solana_keypair::Keypair;
 use solana_signature::Signature;
 use solana_signer::Signer;
 
-use crate::chain::{associated_token_address, ChainClient};
+use crate::chain::{associated_token_address, ChainClient, ChainError};
 use crate::get::{data_key, fetch_manifest, holders_of, GetError, GetOptions};
 
 /// Grants `roles` on blob `cid` to `grantee`, signed by the blob's owner `owner`. When the
@@ -79,7 +79,8 @@ pub async fn revoke(
 /// Deletes blob `cid` on chain (owner only here), then asks every holder to drop its
 /// shards; holders that are down collect them later (their GC sees the blob gone).
 /// A funded deal is first settled (providers keep every proven epoch) and its remaining
-/// escrow refunded to its payer, in the same transaction as the deletion.
+/// escrow refunded to its payer, in the same transaction as the deletion, which ends the
+/// obligations of the holders that accepted a shard.
 /// Returns the transaction and how many shard deletions the holders confirmed.
 ///
 /// # Errors
@@ -123,13 +124,32 @@ pub async fn delete(
             false,
         ));
     }
-    ixs.push(ix::blob_delete(
-        &owner.pubkey(),
-        &address,
-        &blob.owner,
-        false,
-    ));
-    let signature = chain.send(&ixs, owner, &[]).await?;
+    // The holders that accepted a shard, whose obligations end with the blob. A node may
+    // accept between the read and the transaction (the program then refuses it with
+    // HoldersMismatch, changing nothing): read again and retry.
+    let mut accepted = blob.accepted_holders();
+    let mut attempts = 0;
+    let signature = loop {
+        attempts += 1;
+        let mut attempt = ixs.clone();
+        attempt.push(ix::blob_delete(
+            &owner.pubkey(),
+            &address,
+            &blob.owner,
+            false,
+            &accepted,
+        ));
+        match chain.send(&attempt, owner, &[]).await {
+            Err(ChainError::Program { name, .. }) if name == "HoldersMismatch" && attempts < 4 => {
+                accepted = chain
+                    .blob(cid.digest())
+                    .await?
+                    .ok_or(GetError::NotFound(*cid))?
+                    .accepted_holders();
+            }
+            sent => break sent?,
+        }
+    };
     let timeout = GetOptions::default().shard_timeout;
     let mut deleted = 0;
     for (j, node) in holders.iter().enumerate() {

@@ -305,7 +305,7 @@ async fn public_flag_token_gate_and_delete_rights() -> Result<()> {
     // Deletion: a READ grantee cannot, a DELETE grantee can; the rent goes to the owner.
     assert_basalt_err(
         net.send(
-            &[ix::blob_delete(&reader.pubkey(), &b, &o, true)],
+            &[ix::blob_delete(&reader.pubkey(), &b, &o, true, &[])],
             &[&reader],
         )
         .await,
@@ -319,6 +319,7 @@ async fn public_flag_token_gate_and_delete_rights() -> Result<()> {
                 &b,
                 &deleter.pubkey(),
                 true,
+                &[],
             )],
             &[&deleter],
         )
@@ -326,7 +327,7 @@ async fn public_flag_token_gate_and_delete_rights() -> Result<()> {
         BasaltError::Unauthorized,
     );
     net.send(
-        &[ix::blob_delete(&deleter.pubkey(), &b, &o, true)],
+        &[ix::blob_delete(&deleter.pubkey(), &b, &o, true, &[])],
         &[&deleter],
     )
     .await?;

@@ -10,7 +10,9 @@ use basalt::anchor_lang::error::ErrorCode as AnchorError;
 use basalt::client::{ix, pda};
 use basalt::errors::BasaltError;
 use basalt::state::{Config, Provider, ProviderStatus, ROLE_STORAGE};
-use common::{assert_basalt_err, code_of, params, Net, MIN_STAKE};
+use common::{
+    assert_basalt_err, bad_params, code, code_of, params, Net, EPOCH_SLOTS, MIN_STAKE, PROOF_WINDOW,
+};
 use solana_signer::Signer;
 
 fn anchor_code(e: AnchorError) -> u32 {
@@ -53,33 +55,15 @@ async fn config_is_initialized_once_and_only_the_admin_updates_it() -> Result<()
         .await,
         BasaltError::NotAdmin,
     );
-    let mut bad = params();
-    bad.bounty_bps = 10_001;
     let admin = net.admin.insecure_clone();
-    assert_basalt_err(
-        net.send(&[ix::config_update(&admin.pubkey(), bad, None)], &[&admin])
-            .await,
-        BasaltError::InvalidBps,
-    );
-    // Issue 28, findings 5 and 8: the admin cannot let stake leave at once, lock it for
-    // ever, or make staking free.
-    for (unbonding, min_stake, error) in [
-        (0, 5, BasaltError::InvalidEpochParams),
-        (1, 5, BasaltError::InvalidEpochParams),
-        (
-            basalt_rules::MAX_UNBONDING_EPOCHS + 1,
-            5,
-            BasaltError::InvalidEpochParams,
-        ),
-        (2, 0, BasaltError::ZeroAmount),
-    ] {
-        let mut bad = params();
-        bad.unbonding_epochs = unbonding;
-        bad.min_stake = min_stake;
-        assert_basalt_err(
-            net.send(&[ix::config_update(&admin.pubkey(), bad, None)], &[&admin])
-                .await,
-            error,
+    for (what, bad, error) in bad_params() {
+        let refused = net
+            .send(&[ix::config_update(&admin.pubkey(), bad, None)], &[&admin])
+            .await;
+        assert_eq!(
+            code_of(&refused.expect_err(what)),
+            Some(code(error)),
+            "{what}"
         );
     }
     net.send(
@@ -88,6 +72,54 @@ async fn config_is_initialized_once_and_only_the_admin_updates_it() -> Result<()
     )
     .await?;
     assert_eq!(net.account::<Config>(&pda::config()).await?.min_stake, 5);
+    Ok(())
+}
+
+/// Issue 41, item 6: the initializer refuses what `config_update` refuses, and an epoch
+/// geometry that would let stake leave before its last miss is slashable.
+#[tokio::test]
+async fn the_initializer_checks_what_the_update_checks() -> Result<()> {
+    let mut net = Net::start_uninitialized().await?;
+    let admin = net.admin.insecure_clone();
+    let mint = net.mint;
+    let init = |epoch_slots, window, p| {
+        ix::config_initialize(&admin.pubkey(), &mint, epoch_slots, window, p, None)
+    };
+    for (what, bad, error) in bad_params() {
+        let refused = net
+            .send(&[init(EPOCH_SLOTS, PROOF_WINDOW, bad)], &[&admin])
+            .await;
+        assert_eq!(
+            code_of(&refused.expect_err(what)),
+            Some(code(error)),
+            "{what}"
+        );
+    }
+    for (what, epoch_slots, window) in [
+        ("a window as long as the epoch", 100, 100),
+        ("a window longer than the epoch", 100, 101),
+        ("no window", 100, 0),
+        ("a window beyond the slot-hash history", 1_000, 501),
+        (
+            "an epoch beyond the limit",
+            basalt_rules::MAX_EPOCH_TICKS + 1,
+            40,
+        ),
+    ] {
+        assert_basalt_err(
+            net.send(&[init(epoch_slots, window, params())], &[&admin])
+                .await,
+            BasaltError::InvalidEpochParams,
+        );
+        assert!(!net.exists(&pda::config()).await?, "{what}");
+    }
+    net.send(&[init(EPOCH_SLOTS, EPOCH_SLOTS - 1, params())], &[&admin])
+        .await?;
+    let config: Config = net.account(&pda::config()).await?;
+    assert_eq!(
+        (config.proof_window_slots, config.max_slashes_per_epoch),
+        (EPOCH_SLOTS - 1, 1)
+    );
     Ok(())
 }
 

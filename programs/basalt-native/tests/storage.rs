@@ -763,6 +763,8 @@ async fn a_deal_never_pays_more_than_its_escrow_and_refunds_the_rest() -> Result
     assert_eq!((deal.balance, deal.total_paid), (PRICE / 2, PRICE));
 
     // Deleting the blob while its deal holds escrow is refused; refund, then delete.
+    let holders = net.account::<Blob>(&s.blob).await?.accepted_holders();
+    assert_eq!(holders.len(), s.holders.len(), "every holder accepted");
     assert_basalt_err(
         net.send(
             &[ix::blob_delete(
@@ -770,6 +772,7 @@ async fn a_deal_never_pays_more_than_its_escrow_and_refunds_the_rest() -> Result
                 &s.blob,
                 &owner.pubkey(),
                 false,
+                &holders,
             )],
             &[&owner],
         )
@@ -786,7 +789,7 @@ async fn a_deal_never_pays_more_than_its_escrow_and_refunds_the_rest() -> Result
                 &s.owner_tokens,
                 false,
             ),
-            ix::blob_delete(&owner.pubkey(), &s.blob, &owner.pubkey(), false),
+            ix::blob_delete(&owner.pubkey(), &s.blob, &owner.pubkey(), false, &holders),
         ],
         &[&owner],
     )
@@ -959,10 +962,11 @@ async fn placements_nobody_accepted_cannot_be_slashed() -> Result<()> {
     .await?;
     assert!(net.account::<Blob>(&blob).await?.active);
 
+    // Another provider cannot accept for the holder.
     assert_basalt_err(
         net.send(
-            &[ix::shard_accept(&attacker.pubkey(), &blob, 0, unbacked[0])],
-            &[&attacker],
+            &[ix::shard_accept(&keys[1], &blob, 0, unbacked[0])],
+            &[&victims[1].0],
         )
         .await,
         BasaltError::NotShardHolder,

@@ -63,15 +63,20 @@ pub fn check_slashable(deal: Option<&DealCover>) -> Result<(), RuleError> {
     }
 }
 
-/// Checks that a holder may release its shard without penalty: the deal lapsed (see
-/// [`check_slashable`]), and the epochs it proved were settled first when a deal remains to
-/// pay them (what an underfunded deal covers is paid; without a deal nothing can be).
+/// Checks that a holder may release its shard without penalty: the blob expired, or its
+/// deal lapsed (see [`check_slashable`]); and the epochs it proved were settled first when
+/// a deal remains to pay them (what an underfunded deal covers is paid; without a deal
+/// nothing can be).
 ///
 /// # Errors
 ///
 /// [`RuleError::DealStillFunded`] or [`RuleError::UnsettledPayouts`].
-pub fn check_release(deal: Option<&DealCover>, unpaid_epochs: u64) -> Result<(), RuleError> {
-    if check_slashable(deal).is_ok() {
+pub fn check_release(
+    deal: Option<&DealCover>,
+    unpaid_epochs: u64,
+    expired: bool,
+) -> Result<(), RuleError> {
+    if !expired && check_slashable(deal).is_ok() {
         return Err(RuleError::DealStillFunded);
     }
     if deal.is_some() && unpaid_epochs > 0 {
@@ -133,17 +138,23 @@ mod tests {
             ..funded
         };
         assert_eq!(
-            check_release(Some(&funded), 0),
+            check_release(Some(&funded), 0, false),
             Err(RuleError::DealStillFunded)
         );
-        assert_eq!(check_release(Some(&drained), 0), Ok(()));
+        assert_eq!(check_release(Some(&funded), 0, true), Ok(()), "expired");
         assert_eq!(
-            check_release(Some(&drained), 2),
+            check_release(Some(&funded), 1, true),
+            Err(RuleError::UnsettledPayouts),
+            "expired, but paid first"
+        );
+        assert_eq!(check_release(Some(&drained), 0, false), Ok(()));
+        assert_eq!(
+            check_release(Some(&drained), 2, false),
             Err(RuleError::UnsettledPayouts),
             "settle what the escrow covers first"
         );
         assert_eq!(
-            check_release(None, 2),
+            check_release(None, 2, false),
             Ok(()),
             "nothing is left to pay them"
         );

@@ -24,15 +24,17 @@ pub use access::{decide_read, decide_read_before_gate, GateBalance, ReadDecision
 pub use deal::{check_expiry, check_release, check_slashable, DealCover, MAX_DEAL_EPOCHS_LIMIT};
 pub use jobs::{JobDeadlines, JobParams, MAX_JOB_WORKERS};
 pub use limits::*;
-pub use placement::{check_placement, Acceptance, SlotBeforePlacement, ACCEPT_EPOCHS};
+pub use placement::{
+    check_placement, check_provable, Acceptance, SlotBeforePlacement, SlotUnderProof, ACCEPT_EPOCHS,
+};
 pub use proofs::ProofRecord;
 pub use quorum::quorum;
-pub use stake::{bps_of, check_slasher, Slash, SlashCounter, MAX_SLASHES_PER_EPOCH};
+pub use stake::{bps_of, check_slasher, check_stake_kept, Slash, SlashCounter};
 
 /// A broken rule. Each chain reports it as its error of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleError {
-    /// A fraction above 100 %.
+    /// A fraction above its limit.
     InvalidBps,
     /// Unusable erasure parameters.
     InvalidLayout,
@@ -78,6 +80,20 @@ pub enum RuleError {
     DealLapsed,
     /// The blob's deal still pays for the shard: its holder cannot walk away from it.
     DealStillFunded,
+    /// The shard index awaits repair: its holder missed a proof or released it.
+    ShardNeedsRepair,
+    /// The provider still holds obligations, which its stake must keep covering.
+    ObligationsOpen,
+    /// The blob is not fully placed yet.
+    BlobNotActive,
+    /// The blob has expired.
+    BlobExpired,
+    /// The caller (or the provider named) does not hold this shard.
+    NotShardHolder,
+    /// The holder never accepted this shard: it owes nothing for it.
+    ShardNotAccepted,
+    /// The shard was not yet assigned in that epoch.
+    EpochBeforeAssignment,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -111,6 +127,13 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::InvalidExpiry => Self::InvalidExpiry,
                     $crate::RuleError::DealLapsed => Self::DealLapsed,
                     $crate::RuleError::DealStillFunded => Self::DealStillFunded,
+                    $crate::RuleError::ShardNeedsRepair => Self::ShardNeedsRepair,
+                    $crate::RuleError::ObligationsOpen => Self::ObligationsOpen,
+                    $crate::RuleError::BlobNotActive => Self::BlobNotActive,
+                    $crate::RuleError::BlobExpired => Self::BlobExpired,
+                    $crate::RuleError::NotShardHolder => Self::NotShardHolder,
+                    $crate::RuleError::ShardNotAccepted => Self::ShardNotAccepted,
+                    $crate::RuleError::EpochBeforeAssignment => Self::EpochBeforeAssignment,
                 }
             }
         }

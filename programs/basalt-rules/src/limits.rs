@@ -27,43 +27,165 @@ pub const MIN_UNBONDING_EPOCHS: u64 = 2;
 /// cannot lock providers' stake indefinitely.
 pub const MAX_UNBONDING_EPOCHS: u64 = 1_000;
 
+/// Most of a provider's slashable tokens one slash may take, for a missed proof or a wrong
+/// job result: a fault costs a share of the stake, never all of it at once.
+pub const MAX_SLASH_BPS: u16 = 2_000;
+/// Most of a slash paid to whoever cranked it. The rest goes to the treasury, so a provider
+/// that slashes itself through another wallet always loses more than it gets back.
+pub const MAX_BOUNTY_BPS: u16 = 5_000;
+/// Most slashes one provider may suffer in one epoch that a configuration may allow
+/// (`max_slashes_per_epoch`, see [`crate::SlashCounter`]).
+pub const MAX_SLASHES_PER_EPOCH_LIMIT: u16 = 3;
+/// Longest epoch, in chain ticks (Solana slots, NEAR blocks): a week of 400 ms slots. Epochs
+/// pace proofs, payments and unbonding; a longer one would let an admin stall them all.
+pub const MAX_EPOCH_TICKS: u64 = 1_512_000;
+
 /// The protocol parameters a configuration sets, as both chains hold them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Params<'a> {
+pub struct Params {
     pub min_stake: u128,
     pub unbonding_epochs: u64,
-    /// Every fraction, in basis points.
-    pub fractions: &'a [u16],
+    /// Fraction of the stake slashed for a missed storage proof, in basis points.
+    pub proof_slash_bps: u16,
+    /// Fraction of the stake slashed for a job result outside the quorum.
+    pub job_slash_bps: u16,
+    /// Fraction of a slash paid to its cranker.
+    pub bounty_bps: u16,
     pub default_k: u16,
     pub default_m: u16,
     /// Most epochs ahead of registration a blob may expire (`crate::check_expiry`).
     pub max_deal_epochs: u64,
+    /// Most proof slashes that take stake from one provider in one epoch.
+    pub max_slashes_per_epoch: u16,
 }
 
 /// Checks the protocol parameters: a non-zero minimum stake, an unbonding period within
-/// [`MIN_UNBONDING_EPOCHS`] ..= [`MAX_UNBONDING_EPOCHS`], each fraction at most 100 %, and a
-/// default erasure code with at least one data and one parity shard, within
-/// [`MAX_BLOB_SHARDS`], and a deal horizon within 1 ..= [`crate::MAX_DEAL_EPOCHS_LIMIT`].
+/// [`MIN_UNBONDING_EPOCHS`] ..= [`MAX_UNBONDING_EPOCHS`], slash fractions up to
+/// [`MAX_SLASH_BPS`] and a bounty up to [`MAX_BOUNTY_BPS`], a default erasure code with at
+/// least one data and one parity shard, within [`MAX_BLOB_SHARDS`], a deal horizon within
+/// 1 ..= [`crate::MAX_DEAL_EPOCHS_LIMIT`], and a per-epoch slash cap within
+/// 1 ..= [`MAX_SLASHES_PER_EPOCH_LIMIT`]. Both chains run it in their initializer and in
+/// their `config_update`, so no configuration escapes it.
 ///
 /// # Errors
 ///
 /// [`RuleError::ZeroAmount`], [`RuleError::InvalidEpochParams`], [`RuleError::InvalidBps`]
 /// or [`RuleError::InvalidLayout`].
-pub fn validate_params(p: &Params<'_>) -> Result<(), RuleError> {
+pub fn validate_params(p: &Params) -> Result<(), RuleError> {
     if p.min_stake == 0 {
         return Err(RuleError::ZeroAmount);
     }
     if !(MIN_UNBONDING_EPOCHS..=MAX_UNBONDING_EPOCHS).contains(&p.unbonding_epochs)
         || !(1..=crate::MAX_DEAL_EPOCHS_LIMIT).contains(&p.max_deal_epochs)
+        || !(1..=MAX_SLASHES_PER_EPOCH_LIMIT).contains(&p.max_slashes_per_epoch)
     {
         return Err(RuleError::InvalidEpochParams);
     }
-    if p.fractions.iter().any(|&bps| bps > BPS) {
+    if p.proof_slash_bps > MAX_SLASH_BPS
+        || p.job_slash_bps > MAX_SLASH_BPS
+        || p.bounty_bps > MAX_BOUNTY_BPS
+    {
         return Err(RuleError::InvalidBps);
     }
     let width = usize::from(p.default_k) + usize::from(p.default_m);
     if p.default_k == 0 || p.default_m == 0 || width > MAX_BLOB_SHARDS {
         return Err(RuleError::InvalidLayout);
+    }
+    Ok(())
+}
+
+/// The parameter sets both chains' initializers and `config_update` must refuse, each named
+/// and with the rule it breaks: `$valid`, a valid parameter set of the chain's own type
+/// `$ty` (the fields are named alike on both chains), changed one field at a time. For the
+/// chains' tests, so both attack the same list.
+#[macro_export]
+macro_rules! invalid_params {
+    ($ty:ty, $valid:expr) => {{
+        let with = |change: fn(&mut $ty)| -> $ty {
+            let mut p = $valid;
+            change(&mut p);
+            p
+        };
+        [
+            (
+                "free staking",
+                with(|p| p.min_stake = 0),
+                $crate::RuleError::ZeroAmount,
+            ),
+            (
+                "stake leaves before a miss is slashable",
+                with(|p| p.unbonding_epochs = $crate::MIN_UNBONDING_EPOCHS - 1),
+                $crate::RuleError::InvalidEpochParams,
+            ),
+            (
+                "stake locked for ever",
+                with(|p| p.unbonding_epochs = $crate::MAX_UNBONDING_EPOCHS + 1),
+                $crate::RuleError::InvalidEpochParams,
+            ),
+            (
+                "a whole stake per slash",
+                with(|p| p.proof_slash_bps = $crate::BPS),
+                $crate::RuleError::InvalidBps,
+            ),
+            (
+                "a slash above the limit",
+                with(|p| p.proof_slash_bps = $crate::MAX_SLASH_BPS + 1),
+                $crate::RuleError::InvalidBps,
+            ),
+            (
+                "a job slash above the limit",
+                with(|p| p.job_slash_bps = $crate::MAX_SLASH_BPS + 1),
+                $crate::RuleError::InvalidBps,
+            ),
+            (
+                "a bounty above the limit",
+                with(|p| p.bounty_bps = $crate::MAX_BOUNTY_BPS + 1),
+                $crate::RuleError::InvalidBps,
+            ),
+            (
+                "no slash cap",
+                with(|p| p.max_slashes_per_epoch = $crate::MAX_SLASHES_PER_EPOCH_LIMIT + 1),
+                $crate::RuleError::InvalidEpochParams,
+            ),
+            (
+                "no slash at all",
+                with(|p| p.max_slashes_per_epoch = 0),
+                $crate::RuleError::InvalidEpochParams,
+            ),
+            (
+                "holders bound for ever",
+                with(|p| p.max_deal_epochs = $crate::MAX_DEAL_EPOCHS_LIMIT + 1),
+                $crate::RuleError::InvalidEpochParams,
+            ),
+            (
+                "no data shard",
+                with(|p| p.default_k = 0),
+                $crate::RuleError::InvalidLayout,
+            ),
+        ]
+    }};
+}
+
+/// Checks an epoch geometry, fixed at initialization: a proof window of at least one tick
+/// and at most `max_window` (a chain's own limit), strictly shorter than the epoch, and an
+/// epoch of at most [`MAX_EPOCH_TICKS`]. A window as long as the epoch would make a miss of
+/// an epoch slashable only once the next one began, after a provider that unbonded in time
+/// could already have withdrawn.
+///
+/// # Errors
+///
+/// [`RuleError::InvalidEpochParams`].
+pub fn check_epoch_geometry(
+    epoch_ticks: u64,
+    proof_window_ticks: u64,
+    max_window: u64,
+) -> Result<(), RuleError> {
+    if proof_window_ticks == 0
+        || proof_window_ticks > max_window
+        || proof_window_ticks >= epoch_ticks
+        || epoch_ticks > MAX_EPOCH_TICKS
+    {
+        return Err(RuleError::InvalidEpochParams);
     }
     Ok(())
 }
@@ -92,31 +214,65 @@ pub fn validate_profile(endpoint: &str, region: &str, roles: u8) -> Result<(), R
 mod tests {
     use super::*;
 
-    fn params(fractions: &[u16], default_k: u16, default_m: u16) -> Params<'_> {
+    fn params(default_k: u16, default_m: u16) -> Params {
         Params {
             min_stake: 1,
             unbonding_epochs: MIN_UNBONDING_EPOCHS,
-            fractions,
+            proof_slash_bps: 1_000,
+            job_slash_bps: 500,
+            bounty_bps: 2_000,
             default_k,
             default_m,
             max_deal_epochs: 100,
+            max_slashes_per_epoch: 1,
         }
     }
 
     #[test]
-    fn params_need_fractions_within_one_and_a_usable_code() {
-        let check = |f: &[u16], k, m| validate_params(&params(f, k, m));
-        assert_eq!(check(&[0, BPS, 500], 10, 4), Ok(()));
-        assert_eq!(check(&[BPS + 1], 10, 4), Err(RuleError::InvalidBps));
-        assert_eq!(check(&[], 0, 4), Err(RuleError::InvalidLayout));
-        assert_eq!(check(&[], 4, 0), Err(RuleError::InvalidLayout));
-        assert_eq!(check(&[], 32, 32), Ok(()));
-        assert_eq!(check(&[], 33, 32), Err(RuleError::InvalidLayout));
+    fn params_need_a_usable_code() {
+        let check = |k, m| validate_params(&params(k, m));
+        assert_eq!(check(10, 4), Ok(()));
+        assert_eq!(check(0, 4), Err(RuleError::InvalidLayout));
+        assert_eq!(check(4, 0), Err(RuleError::InvalidLayout));
+        assert_eq!(check(32, 32), Ok(()));
+        assert_eq!(check(33, 32), Err(RuleError::InvalidLayout));
     }
 
     #[test]
-    fn params_bound_the_stake_and_the_unbonding_period() {
-        let ok = params(&[], 10, 4);
+    fn params_keep_slashes_and_bounties_well_below_the_whole() {
+        let ok = params(10, 4);
+        let at_limits = Params {
+            proof_slash_bps: MAX_SLASH_BPS,
+            job_slash_bps: MAX_SLASH_BPS,
+            bounty_bps: MAX_BOUNTY_BPS,
+            ..ok
+        };
+        assert_eq!(validate_params(&at_limits), Ok(()));
+        for bad in [
+            Params {
+                proof_slash_bps: MAX_SLASH_BPS + 1,
+                ..ok
+            },
+            Params {
+                job_slash_bps: MAX_SLASH_BPS + 1,
+                ..ok
+            },
+            Params {
+                bounty_bps: MAX_BOUNTY_BPS + 1,
+                ..ok
+            },
+            Params {
+                proof_slash_bps: BPS,
+                ..ok
+            },
+        ] {
+            assert_eq!(validate_params(&bad), Err(RuleError::InvalidBps), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn params_bound_the_stake_the_periods_and_the_slash_cap() {
+        let ok = params(10, 4);
         assert_eq!(
             validate_params(&Params { min_stake: 0, ..ok }),
             Err(RuleError::ZeroAmount)
@@ -147,6 +303,48 @@ mod tests {
                 ..ok
             };
             assert_eq!(validate_params(&p), expected, "deal horizon {epochs}");
+        }
+        for (cap, expected) in [
+            (0, Err(RuleError::InvalidEpochParams)),
+            (1, Ok(())),
+            (MAX_SLASHES_PER_EPOCH_LIMIT, Ok(())),
+            (
+                MAX_SLASHES_PER_EPOCH_LIMIT + 1,
+                Err(RuleError::InvalidEpochParams),
+            ),
+        ] {
+            let p = Params {
+                max_slashes_per_epoch: cap,
+                ..ok
+            };
+            assert_eq!(validate_params(&p), expected, "slash cap {cap}");
+        }
+    }
+
+    #[test]
+    fn every_invalid_params_set_is_refused_with_its_rule() {
+        for (what, p, error) in crate::invalid_params!(Params, params(10, 4)) {
+            assert_eq!(validate_params(&p), Err(error), "{what}");
+        }
+    }
+
+    #[test]
+    fn the_proof_window_is_strictly_shorter_than_a_bounded_epoch() {
+        assert_eq!(check_epoch_geometry(600, 300, 500), Ok(()));
+        assert_eq!(check_epoch_geometry(600, 599, u64::MAX), Ok(()));
+        assert_eq!(check_epoch_geometry(MAX_EPOCH_TICKS, 1, 500), Ok(()));
+        for (epoch, window, max) in [
+            (600, 0, 500),
+            (600, 600, u64::MAX),
+            (600, 700, u64::MAX),
+            (600, 501, 500),
+            (MAX_EPOCH_TICKS + 1, 1, 500),
+        ] {
+            assert_eq!(
+                check_epoch_geometry(epoch, window, max),
+                Err(RuleError::InvalidEpochParams),
+                "epoch {epoch}, window {window}, limit {max}"
+            );
         }
     }
 

@@ -15,12 +15,21 @@ pub const ACCEPT_EPOCHS: u64 = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Acceptance {
     /// The holder accepted the placement (signed for the obligation).
+    // INV: never together with needs_repair: a slash or a release ends the acceptance
     pub accepted: bool,
+    /// The holder missed a proof or released the index: it awaits a new placement.
+    pub needs_repair: bool,
     /// Epoch of the placement.
     pub placed_epoch: u64,
 }
 
 impl Acceptance {
+    /// Whether the holder may still accept the index at `epoch`: neither accepted, nor in
+    /// repair, nor lapsed. What a node looks for in a blob it holds data of.
+    pub fn awaits_acceptance(&self, epoch: u64) -> bool {
+        !self.accepted && !self.needs_repair && !self.lapsed(epoch)
+    }
+
     /// Unaccepted and past its acceptance window at `epoch`: nobody answers for the index,
     /// and it may be placed again.
     pub fn lapsed(&self, epoch: u64) -> bool {
@@ -34,7 +43,8 @@ impl Acceptance {
     ///
     /// # Errors
     ///
-    /// [`RuleError::AlreadyAccepted`], [`RuleError::AcceptanceLapsed`] or
+    /// [`RuleError::AlreadyAccepted`], [`RuleError::ShardNeedsRepair`] (the holder
+    /// already lost or gave up the index), [`RuleError::AcceptanceLapsed`] or
     /// [`RuleError::ColumnRootChanged`] (the placement changed since the holder checked).
     pub fn accept(
         &self,
@@ -44,6 +54,9 @@ impl Acceptance {
     ) -> Result<u64, RuleError> {
         if self.accepted {
             return Err(RuleError::AlreadyAccepted);
+        }
+        if self.needs_repair {
+            return Err(RuleError::ShardNeedsRepair);
         }
         if self.lapsed(epoch) {
             return Err(RuleError::AcceptanceLapsed);
@@ -56,11 +69,61 @@ impl Acceptance {
     }
 }
 
+/// What a shard index looks like when a proof or a slash of one epoch names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotUnderProof {
+    /// Every index of the blob was placed.
+    pub blob_active: bool,
+    /// First epoch the blob is no longer stored.
+    pub expiry_epoch: u64,
+    /// The index names the prover (`proof_submit`) or the provider being slashed.
+    pub names_holder: bool,
+    pub acceptance: Acceptance,
+    /// First epoch the holder owes a proof of.
+    pub assigned_epoch: u64,
+}
+
+/// Checks that the index is an obligation of its holder for `epoch`, which `proof_submit`
+/// and `proof_slash` both require: the blob is active and not expired by `epoch`, the index
+/// names the holder, who accepted it, it does not await repair, and the holder owed proofs
+/// from `epoch` on.
+///
+/// # Errors
+///
+/// [`RuleError::BlobNotActive`], [`RuleError::BlobExpired`], [`RuleError::NotShardHolder`],
+/// [`RuleError::ShardNeedsRepair`], [`RuleError::ShardNotAccepted`] or
+/// [`RuleError::EpochBeforeAssignment`].
+pub fn check_provable(slot: &SlotUnderProof, epoch: u64) -> Result<(), RuleError> {
+    if !slot.blob_active {
+        return Err(RuleError::BlobNotActive);
+    }
+    if epoch >= slot.expiry_epoch {
+        return Err(RuleError::BlobExpired);
+    }
+    if !slot.names_holder {
+        return Err(RuleError::NotShardHolder);
+    }
+    // Before the acceptance check: a slashed or released index was accepted once, and the
+    // caller learns why it is no obligation any more.
+    if slot.acceptance.needs_repair {
+        return Err(RuleError::ShardNeedsRepair);
+    }
+    if !slot.acceptance.accepted {
+        return Err(RuleError::ShardNotAccepted);
+    }
+    if epoch < slot.assigned_epoch {
+        return Err(RuleError::EpochBeforeAssignment);
+    }
+    Ok(())
+}
+
 /// What a shard index looks like when a placement names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlotBeforePlacement {
     /// The blob is active: every index was placed and the commitment checked.
     pub blob_active: bool,
+    /// The index's holder accepted it: an obligation, which only a slash or a release ends.
+    pub accepted: bool,
     /// The index's holder missed a proof and the index awaits repair.
     pub needs_repair: bool,
     /// The index was placed but its holder never accepted within the window
@@ -72,16 +135,21 @@ pub struct SlotBeforePlacement {
     pub unpaid_epochs: u64,
 }
 
-/// Checks a placement of one shard index. Before activation any index may be placed again
-/// (the owner completes or corrects the placement); after it, only an index awaiting repair
-/// or whose placement lapsed unaccepted, with the same column root. Either way the index's proven epochs must be paid first:
-/// they belong to the holder that proved them, never to the next one.
+/// Checks a placement of one shard index. An index its holder accepted never moves: the
+/// holder signed for it, and only a slash or a release (which send it to repair) end that.
+/// Otherwise, before activation any index may be placed again (the owner completes or
+/// corrects the placement); after it, only an index awaiting repair or whose placement
+/// lapsed unaccepted, with the same column root. Either way the index's proven epochs must
+/// be paid first: they belong to the holder that proved them, never to the next one.
 ///
 /// # Errors
 ///
 /// [`RuleError::ShardNotRepairable`], [`RuleError::ColumnRootChanged`] or
 /// [`RuleError::UnsettledPayouts`].
 pub fn check_placement(slot: &SlotBeforePlacement) -> Result<(), RuleError> {
+    if slot.accepted {
+        return Err(RuleError::ShardNotRepairable);
+    }
     if slot.blob_active {
         if !slot.needs_repair && !slot.acceptance_lapsed {
             return Err(RuleError::ShardNotRepairable);
@@ -104,6 +172,7 @@ mod tests {
     fn placements() {
         let fresh = SlotBeforePlacement {
             blob_active: false,
+            accepted: false,
             needs_repair: false,
             acceptance_lapsed: false,
             same_column_root: false,
@@ -152,14 +221,98 @@ mod tests {
             check_placement(&lapsed_other_root),
             Err(RuleError::ColumnRootChanged)
         );
+        for blob_active in [false, true] {
+            let accepted = SlotBeforePlacement {
+                blob_active,
+                accepted: true,
+                same_column_root: true,
+                ..fresh
+            };
+            assert_eq!(
+                check_placement(&accepted),
+                Err(RuleError::ShardNotRepairable),
+                "an accepted index is its holder's until a slash or a release"
+            );
+        }
+    }
+
+    #[test]
+    fn only_an_accepted_index_of_a_live_blob_is_provable() {
+        let owed = SlotUnderProof {
+            blob_active: true,
+            expiry_epoch: 20,
+            names_holder: true,
+            acceptance: Acceptance {
+                accepted: true,
+                needs_repair: false,
+                placed_epoch: 3,
+            },
+            assigned_epoch: 5,
+        };
+        assert_eq!(check_provable(&owed, 5), Ok(()));
+        assert_eq!(check_provable(&owed, 19), Ok(()));
+        let offered = Acceptance {
+            accepted: false,
+            ..owed.acceptance
+        };
+        let in_repair = Acceptance {
+            accepted: false,
+            needs_repair: true,
+            ..owed.acceptance
+        };
+        for (slot, epoch, expected) in [
+            (
+                SlotUnderProof {
+                    blob_active: false,
+                    ..owed
+                },
+                5,
+                RuleError::BlobNotActive,
+            ),
+            (owed, 20, RuleError::BlobExpired),
+            (
+                SlotUnderProof {
+                    names_holder: false,
+                    ..owed
+                },
+                5,
+                RuleError::NotShardHolder,
+            ),
+            (
+                SlotUnderProof {
+                    acceptance: offered,
+                    ..owed
+                },
+                5,
+                RuleError::ShardNotAccepted,
+            ),
+            (
+                SlotUnderProof {
+                    acceptance: in_repair,
+                    ..owed
+                },
+                5,
+                RuleError::ShardNeedsRepair,
+            ),
+            (owed, 4, RuleError::EpochBeforeAssignment),
+        ] {
+            assert_eq!(
+                check_provable(&slot, epoch),
+                Err(expected),
+                "{slot:?} at {epoch}"
+            );
+        }
     }
 
     #[test]
     fn a_placement_is_accepted_once_within_its_window() {
         let offer = Acceptance {
             accepted: false,
+            needs_repair: false,
             placed_epoch: 10,
         };
+        assert!(offer.awaits_acceptance(10 + ACCEPT_EPOCHS));
+        assert!(!offer.awaits_acceptance(11 + ACCEPT_EPOCHS));
         assert_eq!(offer.accept(10, true, 11), Ok(11));
         assert_eq!(
             offer.accept(11, true, 11),
@@ -189,8 +342,20 @@ mod tests {
             !accepted.lapsed(u64::MAX),
             "an accepted placement never lapses"
         );
+        assert!(!accepted.awaits_acceptance(10));
+        let lost = Acceptance {
+            needs_repair: true,
+            ..offer
+        };
+        assert!(!lost.awaits_acceptance(10));
+        assert_eq!(
+            lost.accept(10, true, 11),
+            Err(RuleError::ShardNeedsRepair),
+            "a slashed or released holder cannot take the index back"
+        );
         let late = Acceptance {
             accepted: false,
+            needs_repair: false,
             placed_epoch: u64::MAX,
         };
         assert!(!late.lapsed(u64::MAX));

@@ -39,37 +39,54 @@ impl Slash {
     }
 }
 
-/// Most slashes that take stake from one provider in one epoch. A node that loses its disk
-/// misses the proofs of every shard it holds at once; without a cap one fault would cost
-/// its whole stake in a single epoch, however many blobs it held. Beyond the cap a missed
-/// proof still jails the provider and sends the shard to repair, but takes no stake (and
-/// pays no bounty). Three slashes of `proof_slash_bps` = 10 % take at most 27.1 % in an epoch.
-pub const MAX_SLASHES_PER_EPOCH: u16 = 3;
-
-/// The slashes a provider suffered in the latest epoch it was slashed in.
+/// The slashes a provider suffered in the latest epoch it was slashed in. A node that loses
+/// its disk misses the proofs of every shard it holds at once; without a cap one fault would
+/// cost its whole stake in a single epoch, however many blobs it held, and a stranger who
+/// forced placements on it would multiply the loss at will. Beyond the configuration's
+/// `max_slashes_per_epoch` a missed proof still jails the provider and sends the shard to
+/// repair, but takes no stake (and pays no bounty).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SlashCounter {
     /// Epoch of the latest counted slash.
     pub epoch: u64,
-    // INV: count <= MAX_SLASHES_PER_EPOCH
+    // INV: count <= the configuration's max_slashes_per_epoch when it was counted
     pub count: u16,
 }
 
 impl SlashCounter {
     /// Counts a slash executed in `epoch` (the chain's current epoch, which never goes back)
-    /// and says whether it may take stake: `false` once the provider already suffered
-    /// [`MAX_SLASHES_PER_EPOCH`] slashes in that epoch, in which case nothing is counted.
-    pub fn record(&mut self, epoch: u64) -> bool {
+    /// and says whether it may take stake: `false` once the provider already suffered `cap`
+    /// slashes in that epoch, in which case nothing is counted.
+    pub fn record(&mut self, epoch: u64, cap: u16) -> bool {
         if epoch != self.epoch {
             self.epoch = epoch;
             self.count = 0;
         }
-        if self.count >= MAX_SLASHES_PER_EPOCH {
+        if self.count >= cap {
             return false;
         }
         self.count += 1;
         true
     }
+}
+
+/// Checks that a provider with `open_obligations` (accepted shard slots, job places) keeps
+/// at least `min_stake` bonded: `bonded_after` is its bonded stake once an unstake or a
+/// withdrawal went through. Stake backs obligations; a provider cannot take it away and
+/// leave the obligations unsecured. Without obligations any amount may go.
+///
+/// # Errors
+///
+/// [`RuleError::ObligationsOpen`].
+pub fn check_stake_kept(
+    bonded_after: u128,
+    min_stake: u128,
+    open_obligations: u32,
+) -> Result<(), RuleError> {
+    if open_obligations > 0 && bonded_after < min_stake {
+        return Err(RuleError::ObligationsOpen);
+    }
+    Ok(())
 }
 
 /// Checks who collects a slash's bounty: anyone but the slashed provider itself, which would
@@ -93,15 +110,28 @@ mod tests {
 
     #[test]
     fn slashes_per_epoch_are_capped() {
-        let mut counter = SlashCounter::default();
-        for _ in 0..MAX_SLASHES_PER_EPOCH {
-            assert!(counter.record(7));
+        for cap in 1..=crate::MAX_SLASHES_PER_EPOCH_LIMIT {
+            let mut counter = SlashCounter::default();
+            let taken = (0..10).filter(|_| counter.record(7, cap)).count();
+            assert_eq!(
+                taken,
+                usize::from(cap),
+                "ten misses in one epoch, cap {cap}"
+            );
+            assert_eq!(counter.count, cap);
+            assert!(counter.record(8, cap), "a new epoch starts a new count");
+            assert_eq!(counter, SlashCounter { epoch: 8, count: 1 });
         }
-        assert!(!counter.record(7), "beyond the cap");
-        assert!(!counter.record(7));
-        assert_eq!(counter.count, MAX_SLASHES_PER_EPOCH);
-        assert!(counter.record(8), "a new epoch starts a new count");
-        assert_eq!(counter, SlashCounter { epoch: 8, count: 1 });
+    }
+
+    #[test]
+    fn stake_stays_while_obligations_stay() {
+        assert_eq!(check_stake_kept(1_000, 1_000, 3), Ok(()));
+        assert_eq!(
+            check_stake_kept(999, 1_000, 1),
+            Err(RuleError::ObligationsOpen)
+        );
+        assert_eq!(check_stake_kept(0, 1_000, 0), Ok(()), "nothing to secure");
     }
 
     #[test]

@@ -156,6 +156,10 @@ basalt_errors! {
     DealLapsed,
     #[msg("the blob's deal still pays for this shard: it cannot be released")]
     DealStillFunded,
+    #[msg("the provider holds open obligations: its bonded stake must stay at least the minimum")]
+    ObligationsOpen,
+    #[msg("pass the Provider account of every holder that accepted a shard of the blob, in index order")]
+    HoldersMismatch,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

@@ -128,7 +128,7 @@ pub mod basalt {
         BlobSetAccess::handle(ctx, public, token_gate)
     }
 
-    pub fn blob_delete(ctx: Context<BlobDelete>) -> Result<()> {
+    pub fn blob_delete<'info>(ctx: Context<'info, BlobDelete<'info>>) -> Result<()> {
         BlobDelete::handle(ctx)
     }
 

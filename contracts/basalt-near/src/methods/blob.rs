@@ -97,7 +97,8 @@ impl Contract {
     /// A placement is an offer: the provider owes nothing for the index until it accepts it
     /// with `shard_accept`, which its node does once it holds and checked the column. An
     /// offer not accepted within `basalt_rules::ACCEPT_EPOCHS` lapses and the index may be
-    /// placed again.
+    /// placed again; an accepted index never moves until a slash or a release sends it to
+    /// repair.
     ///
     /// While the blob is not yet active any index may be (re)placed; when the last one is
     /// placed the column roots must hash to the commitment root, and the blob becomes
@@ -151,6 +152,7 @@ impl Contract {
             let slot = &mut blob.shards[index];
             basalt_rules::check_placement(&basalt_rules::SlotBeforePlacement {
                 blob_active: was_active,
+                accepted: slot.accepted,
                 needs_repair: slot.needs_repair,
                 acceptance_lapsed: slot.provider.is_some() && slot.acceptance().lapsed(epoch),
                 same_column_root: slot.column_root == root,
@@ -202,7 +204,9 @@ impl Contract {
     /// `shard_accept`: the holder named by a placement accepts shard `index`, signing for
     /// the obligation to prove it every epoch (and to be slashed when it does not) in
     /// exchange for the deal's payments. `column_root` is the root the holder checked its
-    /// stored column against: the acceptance fails if the placement changed since.
+    /// stored column against: the acceptance fails if the placement changed since. The
+    /// holder's provider record counts the obligation, which keeps its stake bonded until
+    /// it ends.
     #[handle_result]
     pub fn shard_accept(
         &mut self,
@@ -211,6 +215,7 @@ impl Contract {
         column_root: Digest,
     ) -> Result<()> {
         let holder = env::predecessor_account_id();
+        let mut provider = self.provider(&holder)?;
         let mut blob = self.blob(&cid_digest)?;
         let epoch = self.current_epoch();
         ensure!(blob.expiry_epoch > epoch, BasaltError::BlobExpired);
@@ -226,8 +231,10 @@ impl Contract {
         )?;
         slot.accepted = true;
         slot.assigned_epoch = assigned_epoch;
-        // The record does not grow: no storage to pay.
+        provider.open_obligation()?;
+        // Neither record grows: no storage to pay.
         self.blobs.insert(&cid_digest, &blob);
+        self.providers.insert(&holder, &provider);
         Event::ShardAccepted {
             blob: cid_digest,
             index,
@@ -240,30 +247,31 @@ impl Contract {
     }
 
     /// `shard_release`: the holder of shard `index` walks away from it, without penalty,
-    /// once the blob's deal no longer pays for it (refunded, or drained below what the
-    /// holders are owed plus one more epoch). The epochs it proved must be settled first
-    /// while a deal remains; without a deal nothing can pay them and they are dropped. The
-    /// index then awaits repair.
+    /// once the blob expired or its deal no longer pays for it (refunded, or drained below
+    /// what the holders are owed plus one more epoch). The epochs it proved must be settled
+    /// first while a deal remains; without a deal nothing can pay them and they are
+    /// dropped. The obligation ends and the index awaits repair.
     #[handle_result]
     pub fn shard_release(&mut self, cid_digest: Digest, index: u16) -> Result<()> {
         let holder = env::predecessor_account_id();
+        let mut provider = self.provider(&holder)?;
         let mut blob = self.blob(&cid_digest)?;
         let cover = self.deals.get(&cid_digest).map(|d| d.cover(&blob));
+        let expired = self.current_epoch() >= blob.expiry_epoch;
         let slot = blob.slot_mut(index)?;
         ensure!(
             slot.provider.as_ref() == Some(&holder),
             BasaltError::NotShardHolder
         );
-        ensure!(
-            slot.accepted && !slot.needs_repair,
-            BasaltError::ShardNotAccepted
-        );
-        basalt_rules::check_release(cover.as_ref(), slot.unpaid_epochs)?;
+        ensure!(slot.accepted, BasaltError::ShardNotAccepted);
+        basalt_rules::check_release(cover.as_ref(), slot.unpaid_epochs, expired)?;
         slot.unpaid_epochs = 0;
         slot.accepted = false;
         slot.needs_repair = true;
-        // The record does not grow: no storage to pay.
+        provider.close_obligation();
+        // Neither record grows: no storage to pay.
         self.blobs.insert(&cid_digest, &blob);
+        self.providers.insert(&holder, &provider);
         Event::ShardReleased {
             blob: cid_digest,
             index,
@@ -304,7 +312,8 @@ impl Contract {
     /// `blob_delete`: deletes a blob (owner or a DELETE grantee); its storage goes back to
     /// whoever paid for it and nodes garbage-collect its shards. A deal must be refunded
     /// first (`deal_refund`), so no escrow is stranded. Grants are separate records and
-    /// stay until revoked (their payers get their storage back then).
+    /// stay until revoked (their payers get their storage back then). The obligations of
+    /// the holders that accepted a shard end with the blob.
     #[handle_result]
     pub fn blob_delete(&mut self, cid_digest: Digest) -> Result<()> {
         let caller = env::predecessor_account_id();
@@ -314,6 +323,16 @@ impl Contract {
             self.deals.get(&cid_digest).is_none(),
             BasaltError::UnsettledPayouts
         );
+        // The holders' obligations end with the blob (their records keep their size).
+        for holder in blob.shards.iter().filter(|s| s.accepted) {
+            let holder = holder
+                .provider
+                .as_ref()
+                .ok_or(BasaltError::NotShardHolder)?;
+            let mut provider = self.provider(holder)?;
+            provider.close_obligation();
+            self.providers.insert(holder, &provider);
+        }
         let mut meter = self.meter()?;
         self.release(&mut meter, &blob.storage_payer, |c| {
             c.blobs.remove(&cid_digest);

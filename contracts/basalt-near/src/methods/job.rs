@@ -40,7 +40,7 @@ impl Contract {
     pub fn job_claim(&mut self, requester: AccountId, nonce: u64) -> Result<()> {
         let worker = env::predecessor_account_id();
         let block = env::block_height();
-        let provider = self.provider(&worker)?;
+        let mut provider = self.provider(&worker)?;
         ensure!(
             provider.is_eligible(&self.config, ROLE_COMPUTE),
             BasaltError::ProviderNotEligible
@@ -59,6 +59,9 @@ impl Contract {
             settled: false,
         });
         self.store_job(&job)?;
+        // The place is an obligation until `job_settle`; the record keeps its size.
+        provider.open_obligation()?;
+        self.providers.insert(&worker, &provider);
         Event::JobClaimed {
             requester,
             nonce,
@@ -207,6 +210,7 @@ impl Contract {
         };
         let mut provider = self.provider(&worker)?;
         job.workers[i].settled = true;
+        provider.close_obligation();
         let (paid, slashed) = match outcome {
             WorkerOutcome::Paid => {
                 job.escrow = sub(job.escrow, job.reward_per_worker)?;

@@ -63,7 +63,7 @@ impl Contract {
     /// may crank this: the holder loses
     /// `proof_slash_bps` of its stake (the caller gets `bounty_bps` of that, the treasury
     /// the rest), is jailed, and the shard is marked for repair. Beyond
-    /// `basalt_rules::MAX_SLASHES_PER_EPOCH` slashes of one provider in the current epoch
+    /// the configuration's `max_slashes_per_epoch` slashes of one provider in the current epoch
     /// no stake is taken (the jail and the repair still happen). Returns the amount
     /// slashed. The bounty is credited to the
     /// caller's withdrawable tokens; a first credit creates that entry, so a caller without
@@ -102,15 +102,21 @@ impl Contract {
 
         let mut provider = self.provider(&holder)?;
         let epoch_now = self.current_epoch();
-        let amount = if provider.count_slash(epoch_now) {
+        let amount = if provider.count_slash(epoch_now, self.config.max_slashes_per_epoch) {
             provider.slash(self.config.proof_slash_bps)
         } else {
             0
         };
         provider.reputation = provider.reputation.saturating_sub(1);
         provider.jail(epoch_now);
+        // The shard goes to repair: the holder no longer answers for it.
+        provider.close_obligation();
         let bounty = bps_of(amount, self.config.bounty_bps);
-        blob.slot_mut(index)?.needs_repair = true;
+        {
+            let slot = blob.slot_mut(index)?;
+            slot.needs_repair = true;
+            slot.accepted = false;
+        }
 
         let meter = self.meter()?;
         self.books.stake = sub(self.books.stake, amount)?;

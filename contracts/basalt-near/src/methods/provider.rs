@@ -46,6 +46,7 @@ impl Contract {
                 registered_block: block,
                 slash_epoch: 0,
                 slashes_in_epoch: 0,
+                open_obligations: 0,
             },
         );
         // The provider's withdrawable-token entry is created now, at its own expense, so
@@ -99,7 +100,8 @@ impl Contract {
     }
 
     /// `provider_unstake`: starts unbonding `amount` of the caller's stake. It gets no new
-    /// work until it withdraws, and the unbonding tokens stay slashable until then.
+    /// work until it withdraws, and the unbonding tokens stay slashable until then. While
+    /// the caller carries open obligations, at least the minimum stake stays bonded.
     #[handle_result]
     pub fn provider_unstake(&mut self, amount: U128) -> Result<()> {
         let amount = amount.0;
@@ -111,6 +113,7 @@ impl Contract {
             .checked_add(self.config.unbonding_epochs)
             .ok_or(BasaltError::Overflow)?;
         ensure!(amount <= provider.stake, BasaltError::InsufficientStake);
+        provider.check_stake_kept(provider.stake - amount, &self.config)?;
         provider.stake -= amount;
         provider.unbonding_amount = add(provider.unbonding_amount, amount)?;
         // A later request restarts the clock for everything unbonding.
@@ -131,7 +134,8 @@ impl Contract {
     }
 
     /// `provider_withdraw`: moves everything that finished unbonding to the caller's
-    /// withdrawable tokens (`token_withdraw` sends them).
+    /// withdrawable tokens (`token_withdraw` sends them); while the caller carries open
+    /// obligations, only if its bonded stake is still at least the minimum.
     #[handle_result]
     pub fn provider_withdraw(&mut self) -> Result<U128> {
         let authority = env::predecessor_account_id();
@@ -142,6 +146,9 @@ impl Contract {
             self.current_epoch() >= provider.unbonding_until_epoch,
             BasaltError::StillUnbonding
         );
+        // A provider slashed below the minimum while it carries obligations keeps its
+        // unbonded tokens in the books, as the security those obligations still need.
+        provider.check_stake_kept(provider.stake, &self.config)?;
         let meter = self.meter()?;
         self.books.stake = sub(self.books.stake, amount)?;
         self.credit_tokens(&authority, amount)?;

@@ -3,7 +3,7 @@ use basalt_rules::{Acceptance, ProofRecord};
 use near_sdk::json_types::Base58CryptoHash;
 use near_sdk::{near, AccountId};
 
-use crate::errors::{ensure, BasaltError, Result};
+use crate::errors::{BasaltError, Result};
 
 /// Widest code (k + m) this contract places; the same limit as the Solana program, so a
 /// blob valid on one chain is valid on the other.
@@ -66,6 +66,7 @@ impl ShardSlot {
     pub fn acceptance(&self) -> Acceptance {
         Acceptance {
             accepted: self.accepted,
+            needs_repair: self.needs_repair,
             placed_epoch: self.placed_epoch,
         }
     }
@@ -145,27 +146,25 @@ impl Blob {
             .map_err(|_| BasaltError::InvalidLayout)
     }
 
-    /// The slot of shard `index` when it can be proven or judged for `epoch`: the blob is
-    /// active and not expired by `epoch`, the shard is held by `holder`, who accepted it,
-    /// it is not awaiting repair, and it was assigned by `epoch`. Shared by `proof_submit` and `proof_slash`.
+    /// The slot of shard `index` when it is an obligation of `holder` for `epoch`
+    /// (`basalt_rules::check_provable`, which the Solana program applies too). Shared by
+    /// `proof_submit` and `proof_slash`.
     ///
     /// # Errors
     ///
     /// The [`BasaltError`] naming the first condition that fails.
     pub fn provable_slot(&self, index: u16, epoch: u64, holder: &AccountId) -> Result<&ShardSlot> {
-        ensure!(self.active, BasaltError::BlobNotActive);
-        ensure!(epoch < self.expiry_epoch, BasaltError::BlobExpired);
         let slot = self.slot(index)?;
-        ensure!(
-            slot.provider.as_ref() == Some(holder),
-            BasaltError::NotShardHolder
-        );
-        ensure!(slot.accepted, BasaltError::ShardNotAccepted);
-        ensure!(!slot.needs_repair, BasaltError::ShardNeedsRepair);
-        ensure!(
-            epoch >= slot.assigned_epoch,
-            BasaltError::EpochBeforeAssignment
-        );
+        basalt_rules::check_provable(
+            &basalt_rules::SlotUnderProof {
+                blob_active: self.active,
+                expiry_epoch: self.expiry_epoch,
+                names_holder: slot.provider.as_ref() == Some(holder),
+                acceptance: slot.acceptance(),
+                assigned_epoch: slot.assigned_epoch,
+            },
+            epoch,
+        )?;
         Ok(slot)
     }
 

@@ -20,13 +20,14 @@ pub struct Config {
     #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
     pub min_stake: u128,
     /// Blocks per Basalt epoch. Fixed at initialization: changing it would renumber epochs.
-    // INV: epoch_blocks >= proof_window_blocks > 0
+    // INV: MAX_EPOCH_TICKS >= epoch_blocks > proof_window_blocks > 0
     pub epoch_blocks: u64,
     /// Blocks after an epoch starts during which its storage proofs are accepted.
     pub proof_window_blocks: u64,
     /// Whole epochs unstaked tokens stay slashable before they can be withdrawn.
     pub unbonding_epochs: u64,
-    // INV: the three fractions are <= BPS
+    // INV: proof_slash_bps, job_slash_bps <= basalt_rules::MAX_SLASH_BPS,
+    // bounty_bps <= basalt_rules::MAX_BOUNTY_BPS
     pub proof_slash_bps: u16,
     pub job_slash_bps: u16,
     pub bounty_bps: u16,
@@ -36,6 +37,10 @@ pub struct Config {
     /// holders to a blob.
     // INV: 1 <= max_deal_epochs <= basalt_rules::MAX_DEAL_EPOCHS_LIMIT
     pub max_deal_epochs: u64,
+    /// Most proof slashes that take stake from one provider in one epoch
+    /// (`basalt_rules::SlashCounter`).
+    // INV: 1 <= max_slashes_per_epoch <= basalt_rules::MAX_SLASHES_PER_EPOCH_LIMIT
+    pub max_slashes_per_epoch: u16,
 }
 
 /// The parameters `new` and `config_update` take (the Solana program's `ConfigParams`).
@@ -51,25 +56,28 @@ pub struct ConfigParams {
     pub default_k: u16,
     pub default_m: u16,
     pub max_deal_epochs: u64,
+    pub max_slashes_per_epoch: u16,
 }
 
 impl ConfigParams {
     /// # Errors
     ///
     /// [`BasaltError::ZeroAmount`] for a zero minimum stake,
-    /// [`BasaltError::InvalidEpochParams`] for an unbonding period or deal horizon out of
-    /// bounds,
-    /// [`BasaltError::InvalidBps`] for a fraction above 100 %,
+    /// [`BasaltError::InvalidEpochParams`] for an unbonding period, deal horizon or slash
+    /// cap out of bounds,
+    /// [`BasaltError::InvalidBps`] for a slash or bounty fraction above its limit,
     /// [`BasaltError::InvalidLayout`] for unusable default erasure parameters.
     pub fn validate(&self) -> Result<()> {
-        let fractions = [self.proof_slash_bps, self.job_slash_bps, self.bounty_bps];
         basalt_rules::validate_params(&basalt_rules::Params {
             min_stake: self.min_stake,
             unbonding_epochs: self.unbonding_epochs,
-            fractions: &fractions,
+            proof_slash_bps: self.proof_slash_bps,
+            job_slash_bps: self.job_slash_bps,
+            bounty_bps: self.bounty_bps,
             default_k: self.default_k,
             default_m: self.default_m,
             max_deal_epochs: self.max_deal_epochs,
+            max_slashes_per_epoch: self.max_slashes_per_epoch,
         })
         .map_err(BasaltError::from)
     }
@@ -85,6 +93,7 @@ impl Config {
         self.default_k = params.default_k;
         self.default_m = params.default_m;
         self.max_deal_epochs = params.max_deal_epochs;
+        self.max_slashes_per_epoch = params.max_slashes_per_epoch;
     }
 
     /// The Basalt epoch block `height` falls in.
@@ -103,6 +112,7 @@ impl Config {
             default_k: self.default_k,
             default_m: self.default_m,
             max_deal_epochs: self.max_deal_epochs,
+            max_slashes_per_epoch: self.max_slashes_per_epoch,
         }
     }
 }

@@ -542,8 +542,21 @@ fn refunds_wait_for_settlement_and_deletion_returns_storage() {
         chain.by("mallory").blob_delete(cid),
         Err(BasaltError::Unauthorized)
     );
+    let obligations = |chain: &mut Chain, holder: &str| {
+        chain
+            .by("x")
+            .provider_get(account(holder))
+            .expect("registered")
+            .open_obligations
+    };
+    assert_eq!(obligations(&mut chain, "h0"), 1, "h0 accepted shard 0");
     chain.by("owner").blob_delete(cid).unwrap();
     assert_eq!(event_names(), ["blob_deleted"]);
+    assert_eq!(
+        obligations(&mut chain, "h0"),
+        0,
+        "the obligation ended with the blob"
+    );
     let after = chain.storage("owner");
     let freed_bytes = (after - before) / near_sdk::env::storage_byte_cost().as_yoctonear();
     assert!(

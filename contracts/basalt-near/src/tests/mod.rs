@@ -33,7 +33,17 @@ pub fn params() -> ConfigParams {
         default_k: 10,
         default_m: 4,
         max_deal_epochs: 10_000,
+        max_slashes_per_epoch: 1,
     }
+}
+
+/// Parameter sets both the initializer and `config_update` must refuse, each with its
+/// error: `basalt_rules::invalid_params!`, the list both chains are tested against.
+pub fn bad_params() -> Vec<(&'static str, ConfigParams, BasaltError)> {
+    basalt_rules::invalid_params!(ConfigParams, params())
+        .into_iter()
+        .map(|(what, p, rule)| (what, p, BasaltError::from(rule)))
+        .collect()
 }
 
 /// A contract plus the mocked chain around it: block height, time and who is calling.
@@ -154,23 +164,34 @@ fn errors_read_as_name_then_message() {
     );
 }
 
+/// Issue 41, item 6: the initializer refuses what `config_update` refuses, and an epoch
+/// geometry that would let stake leave before its last miss is slashable.
 #[test]
 fn init_checks_epoch_geometry_and_parameters() {
     let _ = Chain::new();
-    let mut bad = params();
-    bad.bounty_bps = 10_001;
-    assert_eq!(
-        Contract::new(account("a"), account("t"), 100, 40, bad).err(),
-        Some(BasaltError::InvalidBps)
-    );
-    assert_eq!(
-        Contract::new(account("a"), account("t"), 10, 40, params()).err(),
-        Some(BasaltError::InvalidEpochParams)
-    );
-    assert_eq!(
-        Contract::new(account("a"), account("t"), 10, 0, params()).err(),
-        Some(BasaltError::InvalidEpochParams)
-    );
+    let init = |epoch_blocks, window, p| {
+        Contract::new(account("a"), account("t"), epoch_blocks, window, p).err()
+    };
+    for (what, bad, error) in bad_params() {
+        assert_eq!(init(100, 40, bad), Some(error), "{what}");
+    }
+    for (what, epoch_blocks, window) in [
+        ("a window as long as the epoch", 100, 100),
+        ("a window longer than the epoch", 10, 40),
+        ("no window", 10, 0),
+        (
+            "an epoch beyond the limit",
+            basalt_rules::MAX_EPOCH_TICKS + 1,
+            40,
+        ),
+    ] {
+        assert_eq!(
+            init(epoch_blocks, window, params()),
+            Some(BasaltError::InvalidEpochParams),
+            "{what}"
+        );
+    }
+    assert_eq!(init(100, 99, params()), None);
 }
 
 #[test]
@@ -182,21 +203,12 @@ fn only_the_admin_updates_the_config() {
         chain.by("mallory").config_update(p.clone(), None),
         Err(BasaltError::NotAdmin)
     );
-    // Issue 28, findings 5 and 8: no unbonding shorter than the floor or longer than the
-    // ceiling, no free staking.
-    for (unbonding, min_stake, error) in [
-        (1, 5, BasaltError::InvalidEpochParams),
-        (
-            basalt_rules::MAX_UNBONDING_EPOCHS + 1,
-            5,
-            BasaltError::InvalidEpochParams,
-        ),
-        (2, 0, BasaltError::ZeroAmount),
-    ] {
-        let mut bad = p.clone();
-        bad.unbonding_epochs = unbonding;
-        bad.min_stake = min_stake;
-        assert_eq!(chain.by("admin").config_update(bad, None), Err(error));
+    for (what, bad, error) in bad_params() {
+        assert_eq!(
+            chain.by("admin").config_update(bad, None),
+            Err(error),
+            "{what}"
+        );
     }
     chain
         .by("admin")

@@ -66,6 +66,35 @@ pub enum Placement {
     Settled,
 }
 
+/// A slot of a blob as the acceptor sees it, whichever chain it was read from.
+pub struct SlotView {
+    /// The slot names the node's provider.
+    pub names_holder: bool,
+    pub acceptance: basalt_rules::Acceptance,
+    pub column_root: [u8; 32],
+}
+
+/// What `slots` (a blob's, in index order) offer their holder at `epoch`: the first index
+/// that awaits its acceptance, unless the blob expired by `epoch`.
+pub fn placement_of(
+    slots: impl IntoIterator<Item = SlotView>,
+    epoch: u64,
+    expiry_epoch: u64,
+) -> Placement {
+    if expiry_epoch <= epoch {
+        return Placement::Settled;
+    }
+    (0u16..)
+        .zip(slots)
+        .find(|(_, s)| s.names_holder && s.acceptance.awaits_acceptance(epoch))
+        .map_or(Placement::Settled, |(index, s)| {
+            Placement::Offered(Offer {
+                index,
+                column_root: s.column_root,
+            })
+        })
+}
+
 /// The chain questions a storage node asks.
 #[async_trait]
 pub trait Chain: Send + Sync + 'static {
@@ -157,5 +186,56 @@ impl DecisionCache {
             cache.clear();
         }
         cache.insert((*blob, *requester), (Instant::now(), decision));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use basalt_rules::Acceptance;
+
+    use super::*;
+
+    fn slot(names_holder: bool, accepted: bool, needs_repair: bool, root: u8) -> SlotView {
+        SlotView {
+            names_holder,
+            acceptance: Acceptance {
+                accepted,
+                needs_repair,
+                placed_epoch: 4,
+            },
+            column_root: [root; 32],
+        }
+    }
+
+    #[test]
+    fn only_the_holders_own_pending_index_is_offered() {
+        let offered = |slots: Vec<SlotView>, epoch| placement_of(slots, epoch, 10);
+        // Index 1 names another provider; index 2 is this node's, pending.
+        let blob = || {
+            vec![
+                slot(false, false, false, 0),
+                slot(false, false, false, 1),
+                slot(true, false, false, 2),
+            ]
+        };
+        assert_eq!(
+            offered(blob(), 4),
+            Placement::Offered(Offer {
+                index: 2,
+                column_root: [2; 32],
+            })
+        );
+        assert_eq!(offered(blob(), 6), Placement::Settled, "lapsed");
+        assert_eq!(placement_of(blob(), 4, 4), Placement::Settled, "expired");
+        assert_eq!(
+            offered(vec![slot(true, true, false, 0)], 4),
+            Placement::Settled,
+            "accepted already"
+        );
+        assert_eq!(
+            offered(vec![slot(true, false, true, 0)], 4),
+            Placement::Settled,
+            "slashed or released: awaits repair, not this node"
+        );
     }
 }

@@ -22,7 +22,10 @@ use basalt_near_client::{
 use ed25519_dalek::SigningKey;
 use serde_json::json;
 
-use super::{BlobState, Chain, ChainError, DecisionCache, Offer, Placement, ReadDecision};
+use super::{
+    placement_of, BlobState, Chain, ChainError, DecisionCache, Offer, Placement, ReadDecision,
+    SlotView,
+};
 
 /// [`Chain`] over NEAR JSON-RPC, reading final blocks.
 pub struct NearChain {
@@ -150,16 +153,12 @@ impl Chain for NearChain {
             .await
             .map_err(|e| self.error(e))?;
         let holder = implicit_account(holder);
-        let offered = (0u16..).zip(&record.shards).find(|(_, s)| {
-            s.provider.as_ref() == Some(&holder) && !s.accepted && !s.acceptance().lapsed(epoch)
+        let slots = record.shards.iter().map(|s| SlotView {
+            names_holder: s.provider.as_ref() == Some(&holder),
+            acceptance: s.acceptance(),
+            column_root: s.column_root.into(),
         });
-        Ok(match offered {
-            Some((index, slot)) if record.expiry_epoch > epoch => Placement::Offered(Offer {
-                index,
-                column_root: slot.column_root.into(),
-            }),
-            _ => Placement::Settled,
-        })
+        Ok(placement_of(slots, epoch, record.expiry_epoch))
     }
 
     async fn accept(

@@ -18,7 +18,9 @@ use solana_keypair::Keypair;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::request::TokenAccountsFilter;
 
-use super::{BlobState, Chain, ChainError, DecisionCache, Offer, Placement};
+use super::{
+    placement_of, BlobState, Chain, ChainError, DecisionCache, Offer, Placement, SlotView,
+};
 
 /// The accounts one decision needs, fetched in one `getMultipleAccounts` call so the blob,
 /// the grant and the clock come from the same slot.
@@ -220,16 +222,12 @@ impl Chain for SolanaChain {
         };
         let epoch = blob.epoch_at(snap.slot);
         let holder = Pubkey::new_from_array(*holder);
-        let offered = (0u16..)
-            .zip(&blob.shards)
-            .find(|(_, s)| s.provider == holder && !s.accepted && !s.acceptance().lapsed(epoch));
-        Ok(match offered {
-            Some((index, slot)) if blob.expiry_epoch > epoch => Placement::Offered(Offer {
-                index,
-                column_root: slot.column_root,
-            }),
-            _ => Placement::Settled,
-        })
+        let slots = blob.shards.iter().map(|s| SlotView {
+            names_holder: s.provider == holder,
+            acceptance: s.acceptance(),
+            column_root: s.column_root,
+        });
+        Ok(placement_of(slots, epoch, blob.expiry_epoch))
     }
 
     async fn accept(

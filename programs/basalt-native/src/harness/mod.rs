@@ -37,7 +37,17 @@ pub fn params() -> ConfigParams {
         default_k: 10,
         default_m: 4,
         max_deal_epochs: 10_000,
+        max_slashes_per_epoch: 1,
     }
+}
+
+/// Parameter sets both the initializer and `config_update` must refuse, each with its
+/// error: `basalt_rules::invalid_params!`, the list both chains are tested against.
+pub fn bad_params() -> Vec<(&'static str, ConfigParams, BasaltError)> {
+    basalt_rules::invalid_params!(ConfigParams, params())
+        .into_iter()
+        .map(|(what, p, rule)| (what, p, BasaltError::from(rule)))
+        .collect()
 }
 
 pub struct Net {
@@ -87,6 +97,26 @@ pub fn assert_basalt_err<T: std::fmt::Debug>(
 impl Net {
     /// A fresh chain with the mint created and the Config initialized.
     pub async fn start() -> Result<Self> {
+        let mut net = Self::start_uninitialized().await?;
+        let admin = net.admin.insecure_clone();
+        let mint = net.mint;
+        net.send(
+            &[ix::config_initialize(
+                &admin.pubkey(),
+                &mint,
+                EPOCH_SLOTS,
+                PROOF_WINDOW,
+                params(),
+                None,
+            )],
+            &[&admin],
+        )
+        .await?;
+        Ok(net)
+    }
+
+    /// A fresh chain with the mint created and the admin funded, but no Config yet.
+    pub async fn start_uninitialized() -> Result<Self> {
         let ctx = program_test().start_with_context().await;
         let mut net = Self {
             ctx,
@@ -99,18 +129,6 @@ impl Net {
         let admin = net.admin.insecure_clone();
         net.airdrop(&admin.pubkey(), 10_000_000_000).await?;
         net.mint = net.create_mint().await?;
-        net.send(
-            &[ix::config_initialize(
-                &admin.pubkey(),
-                &net.mint,
-                EPOCH_SLOTS,
-                PROOF_WINDOW,
-                params(),
-                None,
-            )],
-            &[&admin],
-        )
-        .await?;
         Ok(net)
     }
 

@@ -245,6 +245,7 @@ pub fn shard_accept(
     build(
         accounts::ShardAccept {
             holder: *holder,
+            provider: pda::provider(holder),
             blob: *blob,
             event_authority: pda::event_authority(),
             program: ID,
@@ -258,6 +259,7 @@ pub fn shard_release(holder: &Pubkey, blob: &Pubkey, index: u16) -> Instruction 
     build(
         accounts::ShardRelease {
             holder: *holder,
+            provider: pda::provider(holder),
             blob: *blob,
             deal: pda::deal(blob),
             event_authority: pda::event_authority(),
@@ -286,8 +288,17 @@ pub fn blob_set_access(
     )
 }
 
-pub fn blob_delete(signer: &Pubkey, blob: &Pubkey, owner: &Pubkey, via_grant: bool) -> Instruction {
-    build(
+/// Deletes `blob`. `holders` are the authorities of the holders that accepted a shard, in
+/// index order ([`crate::state::Blob::accepted_holders`] of the blob as read just before):
+/// their obligations end with the blob.
+pub fn blob_delete(
+    signer: &Pubkey,
+    blob: &Pubkey,
+    owner: &Pubkey,
+    via_grant: bool,
+    holders: &[Pubkey],
+) -> Instruction {
+    let mut ix = build(
         accounts::BlobDelete {
             signer: *signer,
             blob: *blob,
@@ -298,7 +309,11 @@ pub fn blob_delete(signer: &Pubkey, blob: &Pubkey, owner: &Pubkey, via_grant: bo
             program: ID,
         },
         instruction::BlobDelete {},
-    )
+    );
+    ix.accounts.extend(holders.iter().map(|h| {
+        anchor_lang::solana_program::instruction::AccountMeta::new(pda::provider(h), false)
+    }));
+    ix
 }
 
 pub fn grant_create(

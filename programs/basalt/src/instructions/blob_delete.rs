@@ -3,11 +3,15 @@ use anchor_lang::prelude::*;
 use crate::errors::BasaltError;
 use crate::events::BlobDeleted;
 use crate::seeds;
-use crate::state::{authorize, Blob, Grant, ROLE_DELETE};
+use crate::state::{authorize, Blob, Grant, Provider, ROLE_DELETE};
 
 /// Deletes a blob (owner or a DELETE grantee); the rent goes back to the owner and nodes
 /// garbage-collect its shards. A funded deal must be refunded first (`deal_refund`, which
 /// can run in the same transaction), so no escrow is stranded.
+///
+/// The obligations of the holders that accepted a shard end with the blob: the remaining
+/// accounts are their Provider accounts (writable), in shard index order, and each stops
+/// counting its obligation, so no stake stays bonded for a blob that no longer exists.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct BlobDelete<'info> {
@@ -25,11 +29,23 @@ pub struct BlobDelete<'info> {
     pub grant: Option<Account<'info, Grant>>,
 }
 
-impl BlobDelete<'_> {
-    pub fn handle(ctx: Context<Self>) -> Result<()> {
+impl<'info> BlobDelete<'info> {
+    pub fn handle(ctx: Context<'info, Self>) -> Result<()> {
         let a = &ctx.accounts;
         authorize(&a.blob, &a.signer.key(), a.grant.as_ref(), ROLE_DELETE)?;
         require!(a.deal.data_is_empty(), BasaltError::UnsettledPayouts);
+        let mut passed = ctx.remaining_accounts.iter();
+        for holder in a.blob.accepted_holders() {
+            let info = passed.next().ok_or(BasaltError::HoldersMismatch)?;
+            require!(info.is_writable, BasaltError::HoldersMismatch);
+            // Program-owned Provider accounts exist only at ["provider", authority], so the
+            // authority identifies the account.
+            let mut provider: Account<Provider> = Account::try_from(info)?;
+            require_keys_eq!(provider.authority, holder, BasaltError::HoldersMismatch);
+            provider.close_obligation();
+            provider.exit(&crate::ID)?;
+        }
+        require!(passed.next().is_none(), BasaltError::HoldersMismatch);
         emit_cpi!(BlobDeleted {
             blob: ctx.accounts.blob.key(),
             by: ctx.accounts.signer.key(),

@@ -11,7 +11,7 @@ use crate::state::{authorize, Blob, Config, Grant, Provider, ROLE_STORAGE, ROLE_
 /// A placement is an offer: the provider owes nothing for the index until it accepts it
 /// with `shard_accept`, which its node does once it holds and checked the column. An offer
 /// not accepted within `basalt_rules::ACCEPT_EPOCHS` lapses and the index may be placed
-/// again.
+/// again; an accepted index never moves until a slash or a release sends it to repair.
 ///
 /// While the blob is not yet active any index may be (re)placed; when the last one is
 /// placed the column roots must hash to the commitment root, and the blob becomes active.
@@ -74,6 +74,7 @@ impl<'info> BlobPlace<'info> {
             let previous = slot.is_placed().then_some(slot.provider);
             basalt_rules::check_placement(&basalt_rules::SlotBeforePlacement {
                 blob_active: was_active,
+                accepted: slot.accepted,
                 needs_repair: slot.needs_repair,
                 acceptance_lapsed: slot.is_placed() && slot.acceptance().lapsed(epoch),
                 same_column_root: slot.column_root == *root,

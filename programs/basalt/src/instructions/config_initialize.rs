@@ -52,12 +52,8 @@ impl ConfigInitialize<'_> {
                 BasaltError::NotUpgradeAuthority
             );
         }
-        require!(
-            proof_window_slots > 0
-                && proof_window_slots <= MAX_PROOF_WINDOW_SLOTS
-                && epoch_slots >= proof_window_slots,
-            BasaltError::InvalidEpochParams
-        );
+        basalt_rules::check_epoch_geometry(epoch_slots, proof_window_slots, MAX_PROOF_WINDOW_SLOTS)
+            .map_err(BasaltError::from)?;
         params.validate()?;
         let config = &mut ctx.accounts.config;
         config.admin = ctx.accounts.admin.key();

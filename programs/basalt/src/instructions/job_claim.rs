@@ -6,14 +6,15 @@ use crate::seeds;
 use crate::state::{Config, Job, JobStatus, JobWorker, Provider, ROLE_COMPUTE};
 
 /// An eligible compute provider (active, staked, not jailed or unbonding) takes one of the
-/// job's `n` places during the commit phase.
+/// job's `n` places during the commit phase. The place is an obligation its Provider
+/// account counts until `job_settle`.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct JobClaim<'info> {
     pub worker: Signer<'info>,
     #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Account<'info, Config>,
-    #[account(seeds = [seeds::PROVIDER, worker.key().as_ref()], bump = provider.bump)]
+    #[account(mut, seeds = [seeds::PROVIDER, worker.key().as_ref()], bump = provider.bump)]
     pub provider: Account<'info, Provider>,
     #[account(mut, seeds = [seeds::JOB, job.requester.as_ref(), &job.nonce.to_le_bytes()], bump = job.bump)]
     pub job: Account<'info, Job>,
@@ -42,6 +43,7 @@ impl JobClaim<'_> {
             worker,
             ..JobWorker::default()
         });
+        ctx.accounts.provider.open_obligation()?;
         emit_cpi!(JobClaimed {
             job: job.key(),
             worker,

@@ -10,7 +10,8 @@ use crate::token::pay_out;
 /// Settles one worker of a finalized job (anyone may crank, once per worker): a worker that
 /// revealed the agreed result is paid its reward and gains reputation; one that revealed
 /// another result is slashed `job_slash_bps` to the treasury and loses reputation; one that
-/// claimed but never revealed loses reputation.
+/// claimed but never revealed loses reputation. Either way the worker's place, an open
+/// obligation since `job_claim`, ends.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct JobSettle<'info> {
@@ -56,6 +57,7 @@ impl JobSettle<'_> {
             let job = &mut ctx.accounts.job;
             job.workers[i].settled = true;
             let provider = &mut ctx.accounts.provider;
+            provider.close_obligation();
             match outcome {
                 WorkerOutcome::Paid => {
                     job.escrow = job

@@ -11,7 +11,7 @@ use crate::token::pay_out;
 /// holder accepted, and which the blob's deal still pays for), anyone may crank this: the holder loses `proof_slash_bps` of its stake
 /// (the cranker gets `bounty_bps` of that, the treasury the rest), is jailed, and the shard
 /// is marked for repair (no more proofs or slashes until `blob_place` moves it). Beyond
-/// `basalt_rules::MAX_SLASHES_PER_EPOCH` slashes of one provider in the current epoch, the
+/// the configuration's `max_slashes_per_epoch` slashes of one provider in the current epoch, the
 /// shard still goes to repair and the holder to jail, but no stake is taken.
 #[event_cpi]
 #[derive(Accounts)]
@@ -46,12 +46,7 @@ impl ProofSlash<'_> {
             blob.layout()?.column_leaves() > 0,
             BasaltError::InvalidLayout
         );
-        let slot = blob.provable_slot(index, epoch)?;
-        require_keys_eq!(
-            ctx.accounts.provider.authority,
-            slot.provider,
-            BasaltError::NotShardHolder
-        );
+        let slot = blob.provable_slot(index, epoch, &ctx.accounts.provider.authority)?;
         // The bounty account's authority is the cranker (constraint above).
         basalt_rules::check_slasher(ctx.accounts.cranker.key() == slot.provider)
             .map_err(BasaltError::from)?;
@@ -72,20 +67,26 @@ impl ProofSlash<'_> {
         let current_epoch = config.epoch_at(clock_slot);
         let (amount, bounty, reputation) = {
             let provider = &mut ctx.accounts.provider;
-            let amount = if provider.count_slash(current_epoch) {
+            let amount = if provider.count_slash(current_epoch, config.max_slashes_per_epoch) {
                 provider.slash(config.proof_slash_bps)
             } else {
                 0
             };
             provider.reputation = provider.reputation.saturating_sub(1);
             provider.jail(current_epoch);
+            // The shard goes to repair: the holder no longer answers for it.
+            provider.close_obligation();
             (
                 amount,
                 bps_of(amount, config.bounty_bps),
                 provider.reputation,
             )
         };
-        ctx.accounts.blob.slot_mut(index)?.needs_repair = true;
+        {
+            let slot = ctx.accounts.blob.slot_mut(index)?;
+            slot.needs_repair = true;
+            slot.accepted = false;
+        }
 
         let a = &ctx.accounts;
         pay_out(

@@ -44,12 +44,7 @@ impl ProofSubmit<'_> {
             BasaltError::OutsideProofWindow
         );
         // Active, unexpired, placed on the prover, not awaiting repair, assigned by `epoch`.
-        let slot = blob.provable_slot(index, epoch)?;
-        require_keys_eq!(
-            slot.provider,
-            ctx.accounts.prover.key(),
-            BasaltError::NotShardHolder
-        );
+        let slot = blob.provable_slot(index, epoch, &ctx.accounts.prover.key())?;
 
         let seed = {
             let data = ctx.accounts.slot_hashes.try_borrow_data()?;

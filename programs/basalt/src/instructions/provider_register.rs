@@ -44,6 +44,7 @@ impl ProviderRegister<'_> {
             bump: ctx.bumps.provider,
             slash_epoch: 0,
             slashes_in_epoch: 0,
+            open_obligations: 0,
         });
         emit_cpi!(ProviderRegistered {
             provider: provider.key(),

@@ -6,7 +6,8 @@ use crate::seeds;
 use crate::state::{Config, Provider, ProviderStatus};
 
 /// Starts unbonding `amount` of stake. The provider gets no new work until it withdraws,
-/// and the unbonding tokens stay slashable until then.
+/// and the unbonding tokens stay slashable until then. While the provider carries open
+/// obligations, at least the minimum stake must stay bonded.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ProviderUnstake<'info> {
@@ -26,6 +27,7 @@ impl ProviderUnstake<'_> {
             .ok_or(BasaltError::Overflow)?;
         let provider = &mut ctx.accounts.provider;
         require!(amount <= provider.stake, BasaltError::InsufficientStake);
+        provider.check_stake_kept(provider.stake - amount, &ctx.accounts.config)?;
         provider.stake -= amount;
         provider.unbonding_amount = provider
             .unbonding_amount

@@ -7,7 +7,9 @@ use crate::seeds;
 use crate::state::{Config, Provider, ProviderStatus};
 use crate::token::pay_out;
 
-/// Pays out everything that finished unbonding to a token account of the authority.
+/// Pays out everything that finished unbonding to a token account of the authority; while
+/// the provider carries open obligations, only if its bonded stake is still at least the
+/// minimum.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ProviderWithdraw<'info> {
@@ -33,6 +35,9 @@ impl ProviderWithdraw<'_> {
             epoch >= provider.unbonding_until_epoch,
             BasaltError::StillUnbonding
         );
+        // A provider slashed below the minimum while it carries obligations keeps its
+        // unbonded tokens in the vault, as the security those obligations still need.
+        provider.check_stake_kept(provider.stake, &ctx.accounts.config)?;
         let a = &ctx.accounts;
         pay_out(
             &a.token_program,

@@ -3,12 +3,13 @@ use anchor_lang::prelude::*;
 use crate::errors::BasaltError;
 use crate::events::ShardAccepted;
 use crate::seeds;
-use crate::state::Blob;
+use crate::state::{Blob, Provider};
 
 /// The holder named by a placement accepts shard `index` of a blob, signing for the
 /// obligation to prove it every epoch (and to be slashed when it does not) in exchange for
 /// the deal's payments. `column_root` is the root the holder checked its stored column
-/// against: the acceptance fails if the placement changed since.
+/// against: the acceptance fails if the placement changed since. The holder's Provider
+/// account counts the obligation, which keeps its stake bonded until it ends.
 ///
 /// Until this is signed the placement is only an offer that costs the provider nothing;
 /// an offer left unaccepted past `basalt_rules::ACCEPT_EPOCHS` lapses.
@@ -17,6 +18,8 @@ use crate::state::Blob;
 pub struct ShardAccept<'info> {
     /// The provider's authority: the wallet the placement names.
     pub holder: Signer<'info>,
+    #[account(mut, seeds = [seeds::PROVIDER, holder.key().as_ref()], bump = provider.bump)]
+    pub provider: Account<'info, Provider>,
     #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
 }
@@ -39,6 +42,7 @@ impl ShardAccept<'_> {
             .map_err(BasaltError::from)?;
         slot.accepted = true;
         slot.assigned_epoch = assigned_epoch;
+        ctx.accounts.provider.open_obligation()?;
         emit_cpi!(ShardAccepted {
             blob: ctx.accounts.blob.key(),
             index,

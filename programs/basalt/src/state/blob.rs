@@ -52,6 +52,7 @@ impl ShardSlot {
     pub fn acceptance(&self) -> Acceptance {
         Acceptance {
             accepted: self.accepted,
+            needs_repair: self.needs_repair,
             placed_epoch: self.placed_epoch,
         }
     }
@@ -148,28 +149,41 @@ impl Blob {
             .ok_or_else(|| error!(BasaltError::Overflow))
     }
 
-    /// The slot of shard `index` when it can be proven or judged for `epoch`: the blob is
-    /// active and not expired by `epoch`, the holder accepted the shard, the shard is not
-    /// awaiting repair, and it was assigned by `epoch`. Shared by `proof_submit` and
-    /// `proof_slash`.
+    /// The slot of shard `index` when it is an obligation of `holder` for `epoch`
+    /// (`basalt_rules::check_provable`: active, unexpired, placed on and accepted by
+    /// `holder`, not awaiting repair, assigned by `epoch`). Shared by `proof_submit` and
+    /// `proof_slash`, and by the NEAR contract through the same rule.
     ///
     /// # Errors
     ///
     /// The [`BasaltError`] naming the first condition that fails.
-    pub fn provable_slot(&self, index: u16, epoch: u64) -> Result<ShardSlot> {
-        require!(self.active, BasaltError::BlobNotActive);
-        require!(epoch < self.expiry_epoch, BasaltError::BlobExpired);
+    pub fn provable_slot(&self, index: u16, epoch: u64, holder: &Pubkey) -> Result<ShardSlot> {
         let slot = *self
             .shards
             .get(usize::from(index))
             .ok_or(BasaltError::ShardOutOfRange)?;
-        require!(slot.accepted, BasaltError::ShardNotAccepted);
-        require!(!slot.needs_repair, BasaltError::ShardNeedsRepair);
-        require!(
-            epoch >= slot.assigned_epoch,
-            BasaltError::EpochBeforeAssignment
-        );
+        basalt_rules::check_provable(
+            &basalt_rules::SlotUnderProof {
+                blob_active: self.active,
+                expiry_epoch: self.expiry_epoch,
+                names_holder: slot.provider == *holder,
+                acceptance: slot.acceptance(),
+                assigned_epoch: slot.assigned_epoch,
+            },
+            epoch,
+        )
+        .map_err(BasaltError::from)?;
         Ok(slot)
+    }
+
+    /// The authorities of the holders that accepted a shard, in index order: whose
+    /// obligations end when the blob is deleted (`blob_delete`'s remaining accounts).
+    pub fn accepted_holders(&self) -> Vec<Pubkey> {
+        self.shards
+            .iter()
+            .filter(|s| s.accepted)
+            .map(|s| s.provider)
+            .collect()
     }
 
     /// The slot of `index`, or [`BasaltError::ShardOutOfRange`].

@@ -19,7 +19,7 @@ pub struct Config {
     /// Least stake a provider needs to be given shards or jobs.
     pub min_stake: u64,
     /// Slots per Basalt epoch. Fixed at initialization: changing it would renumber epochs.
-    // INV: epoch_slots >= proof_window_slots > 0
+    // INV: MAX_EPOCH_TICKS >= epoch_slots > proof_window_slots > 0
     pub epoch_slots: u64,
     /// Slots after an epoch starts during which its storage proofs are accepted; after it
     /// anyone may crank a missed proof. Fixed at initialization.
@@ -28,7 +28,7 @@ pub struct Config {
     /// Whole epochs unstaked tokens stay slashable before they can be withdrawn.
     pub unbonding_epochs: u64,
     /// Fraction of a provider's stake slashed for a missed storage proof.
-    // INV: <= BPS (same for the two below)
+    // INV: <= basalt_rules::MAX_SLASH_BPS (job_slash_bps too; bounty_bps <= MAX_BOUNTY_BPS)
     pub proof_slash_bps: u16,
     /// Fraction of a compute provider's stake slashed for a result that disagrees with the
     /// quorum.
@@ -43,6 +43,10 @@ pub struct Config {
     /// holders to a blob.
     // INV: 1 <= max_deal_epochs <= basalt_rules::MAX_DEAL_EPOCHS_LIMIT
     pub max_deal_epochs: u64,
+    /// Most proof slashes that take stake from one provider in one epoch
+    /// (`basalt_rules::SlashCounter`).
+    // INV: 1 <= max_slashes_per_epoch <= basalt_rules::MAX_SLASHES_PER_EPOCH_LIMIT
+    pub max_slashes_per_epoch: u16,
     pub bump: u8,
     pub stake_vault_bump: u8,
     pub escrow_vault_bump: u8,
@@ -60,25 +64,28 @@ pub struct ConfigParams {
     pub default_k: u16,
     pub default_m: u16,
     pub max_deal_epochs: u64,
+    pub max_slashes_per_epoch: u16,
 }
 
 impl ConfigParams {
     /// # Errors
     ///
     /// [`BasaltError::ZeroAmount`] for a zero minimum stake,
-    /// [`BasaltError::InvalidEpochParams`] for an unbonding period or deal horizon out of
-    /// bounds,
-    /// [`BasaltError::InvalidBps`] for a fraction above 100 %,
+    /// [`BasaltError::InvalidEpochParams`] for an unbonding period, deal horizon or slash
+    /// cap out of bounds,
+    /// [`BasaltError::InvalidBps`] for a slash or bounty fraction above its limit,
     /// [`BasaltError::InvalidLayout`] for unusable default erasure parameters.
     pub fn validate(&self) -> Result<()> {
-        let fractions = [self.proof_slash_bps, self.job_slash_bps, self.bounty_bps];
         basalt_rules::validate_params(&basalt_rules::Params {
             min_stake: u128::from(self.min_stake),
             unbonding_epochs: self.unbonding_epochs,
-            fractions: &fractions,
+            proof_slash_bps: self.proof_slash_bps,
+            job_slash_bps: self.job_slash_bps,
+            bounty_bps: self.bounty_bps,
             default_k: self.default_k,
             default_m: self.default_m,
             max_deal_epochs: self.max_deal_epochs,
+            max_slashes_per_epoch: self.max_slashes_per_epoch,
         })
         .map_err(|e| BasaltError::from(e).into())
     }
@@ -94,6 +101,7 @@ impl Config {
         self.default_k = params.default_k;
         self.default_m = params.default_m;
         self.max_deal_epochs = params.max_deal_epochs;
+        self.max_slashes_per_epoch = params.max_slashes_per_epoch;
     }
 
     /// The Basalt epoch `slot` falls in.

@@ -47,9 +47,14 @@ pub struct Provider {
     pub registered_slot: u64,
     pub bump: u8,
     /// Epoch of the latest proof slash, and how many took stake in it.
-    // INV: slashes_in_epoch <= basalt_rules::MAX_SLASHES_PER_EPOCH
+    // INV: slashes_in_epoch <= the max_slashes_per_epoch in force when it was counted
     pub slash_epoch: u64,
     pub slashes_in_epoch: u16,
+    /// Obligations the provider signed for and still carries: shard slots it accepted
+    /// (until a slash, a release or the blob's deletion) and job places it took (until
+    /// settled). While any is open its bonded stake may not fall below the minimum.
+    // INV: == accepted slots naming this provider + its unsettled job places
+    pub open_obligations: u32,
 }
 
 /// Checks what `provider_register` and `provider_update` store: a non-empty endpoint URL and
@@ -82,16 +87,51 @@ impl Provider {
     }
 
     /// Counts a proof slash in `epoch` (the current one) and says whether it may take stake:
-    /// no more than `basalt_rules::MAX_SLASHES_PER_EPOCH` do in one epoch.
-    pub fn count_slash(&mut self, epoch: u64) -> bool {
+    /// no more than `cap` (the configuration's `max_slashes_per_epoch`) do in one epoch.
+    pub fn count_slash(&mut self, epoch: u64, cap: u16) -> bool {
         let mut counter = SlashCounter {
             epoch: self.slash_epoch,
             count: self.slashes_in_epoch,
         };
-        let takes_stake = counter.record(epoch);
+        let takes_stake = counter.record(epoch, cap);
         self.slash_epoch = counter.epoch;
         self.slashes_in_epoch = counter.count;
         takes_stake
+    }
+
+    /// Counts an obligation the provider just signed for.
+    ///
+    /// # Errors
+    ///
+    /// [`BasaltError::Overflow`].
+    pub fn open_obligation(&mut self) -> Result<()> {
+        self.open_obligations = self
+            .open_obligations
+            .checked_add(1)
+            .ok_or(BasaltError::Overflow)?;
+        Ok(())
+    }
+
+    /// Counts an obligation that ended (slashed, released, deleted, settled).
+    pub fn close_obligation(&mut self) {
+        // INV above: every close follows its open, so this never saturates.
+        self.open_obligations = self.open_obligations.saturating_sub(1);
+    }
+
+    /// Checks that `bonded_after`, the provider's bonded stake once an unstake or a
+    /// withdrawal went through, still secures its open obligations
+    /// (`basalt_rules::check_stake_kept`).
+    ///
+    /// # Errors
+    ///
+    /// [`BasaltError::ObligationsOpen`].
+    pub fn check_stake_kept(&self, bonded_after: u64, config: &Config) -> Result<()> {
+        basalt_rules::check_stake_kept(
+            bonded_after.into(),
+            config.min_stake.into(),
+            self.open_obligations,
+        )
+        .map_err(|e| BasaltError::from(e).into())
     }
 
     /// Jails the provider for the rest of `epoch` and the next one.

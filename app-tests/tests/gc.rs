@@ -34,6 +34,9 @@ async fn nodes_collect_expired_deleted_and_abandoned_blobs_and_keep_live_ones() 
         m: Some(2),
         chunk_size: 64 << 10,
         epochs,
+        // A blob that expires within the test may never be accepted; nothing here needs
+        // the acceptances, and GC must not wait for them.
+        acceptance_timeout: None,
         ..t.put_options()
     };
     // 100 KB in 64 KiB chunks: 2 chunks × 4 shards on each blob.

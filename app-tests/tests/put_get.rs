@@ -37,6 +37,13 @@ async fn files_of_every_size_survive_four_dead_nodes_and_a_restart() -> Result<(
     for (name, data) in files {
         let report = t.put(&wallet, data.clone(), &small_chunks).await?;
         assert_eq!(report.providers.len(), 14, "{name}: one provider per shard");
+        // Each holder's node saw the placement, checked its column against the placed
+        // root and accepted it with its own key before the put returned.
+        assert!(
+            report.fully_accepted(),
+            "{name}: {} of 14 holders accepted",
+            report.accepted
+        );
         let (back, _) = t.get(&wallet, &report.cid).await?;
         assert_eq!(back, data, "{name} read back");
         stored.push((name, report, data));

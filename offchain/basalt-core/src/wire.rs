@@ -10,6 +10,7 @@
 //! | GET | [`LEAF_PROOF_ROUTE`] | | [`LeafProofAnswer`] |
 //! | PUT | [`MANIFEST_ROUTE`] | encoded [`crate::StoredManifest`] | [`PutManifestAnswer`] |
 //! | GET | [`MANIFEST_ROUTE`] | | the encoded manifest |
+//! | POST | [`PLACEMENT_ROUTE`] | | 202: the node looks for its placement in the blob now |
 //! | GET | [`STATS_ROUTE`] | | [`StatsAnswer`] |
 //! | GET | [`HEALTH_ROUTE`] | | [`HealthAnswer`] (unsigned) |
 //! | GET | [`METRICS_ROUTE`] | | Prometheus text (unsigned) |
@@ -27,7 +28,10 @@ pub const SHARD_ROUTE: &str = "/v1/shards/{cid}/{chunk}/{shard}";
 pub const LEAF_PROOF_ROUTE: &str = "/v1/shards/{cid}/{chunk}/{shard}/proof/{leaf}";
 /// A blob's manifest.
 pub const MANIFEST_ROUTE: &str = "/v1/manifests/{cid}";
-/// Capacity and usage.
+/// Told by an uploader once the blob is registered: the node looks for its placement (to
+/// accept it) at once instead of at its next pass.
+pub const PLACEMENT_ROUTE: &str = "/v1/placements/{cid}";
+/// Capacity, usage and terms.
 pub const STATS_ROUTE: &str = "/v1/stats";
 /// Liveness.
 pub const HEALTH_ROUTE: &str = "/health";
@@ -50,6 +54,11 @@ pub fn leaf_proof_path(blob: &Cid, chunk: u32, shard: u16, leaf: u32) -> String 
 /// The path of a blob's manifest.
 pub fn manifest_path(blob: &Cid) -> String {
     format!("/v1/manifests/{blob}")
+}
+
+/// The path that tells a node a blob was registered.
+pub fn placement_path(blob: &Cid) -> String {
+    format!("/v1/placements/{blob}")
 }
 
 /// The answer to a shard PUT.
@@ -106,7 +115,7 @@ pub struct LeafProofAnswer {
     pub column_root: String,
 }
 
-/// A node's capacity and usage.
+/// A node's capacity and usage, and the terms it accepts placements on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatsAnswer {
     /// The node's address (base58).
@@ -116,6 +125,36 @@ pub struct StatsAnswer {
     pub shards: u64,
     /// Shards found corrupt and waiting for repair.
     pub marked_for_repair: u64,
+    pub terms: NodeTerms,
+}
+
+/// The terms on which a node signs for a shard (accepts its placement on chain). A
+/// placement outside them is left to lapse; the node loses nothing it stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeTerms {
+    /// Least deal price per shard and epoch, in stake-token base units.
+    pub min_price_per_shard_epoch: u64,
+    /// Largest blob, in plain bytes, the node stores a shard of.
+    pub max_blob_bytes: u64,
+}
+
+impl NodeTerms {
+    /// Why a shard of a `blob_size`-byte blob whose deal pays `price_per_shard_epoch` is
+    /// refused under these terms; `None` when it is accepted.
+    pub fn refusal(&self, blob_size: u64, price_per_shard_epoch: u64) -> Option<String> {
+        if blob_size > self.max_blob_bytes {
+            return Some(format!(
+                "the blob is {blob_size} bytes, over this node's {} byte limit",
+                self.max_blob_bytes
+            ));
+        }
+        (price_per_shard_epoch < self.min_price_per_shard_epoch).then(|| {
+            format!(
+                "the deal pays {price_per_shard_epoch} per shard and epoch, under this node's minimum of {}",
+                self.min_price_per_shard_epoch
+            )
+        })
+    }
 }
 
 /// The answer to a health probe.
@@ -146,6 +185,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn terms_refuse_large_blobs_and_low_prices() {
+        let terms = NodeTerms {
+            min_price_per_shard_epoch: 10,
+            max_blob_bytes: 1_000,
+        };
+        assert_eq!(terms.refusal(1_000, 10), None);
+        assert!(terms
+            .refusal(1_001, 10)
+            .is_some_and(|why| why.contains("limit")));
+        assert!(terms
+            .refusal(1, 9)
+            .is_some_and(|why| why.contains("minimum")));
+    }
+
+    #[test]
     fn paths_fill_the_route_templates() {
         let cid = Cid::of(b"wire");
         let fill = |route: &str| {
@@ -158,5 +212,6 @@ mod tests {
         assert_eq!(shard_path(&cid, 3, 7), fill(SHARD_ROUTE));
         assert_eq!(leaf_proof_path(&cid, 3, 7, 9), fill(LEAF_PROOF_ROUTE));
         assert_eq!(manifest_path(&cid), fill(MANIFEST_ROUTE));
+        assert_eq!(placement_path(&cid), fill(PLACEMENT_ROUTE));
     }
 }

@@ -1,13 +1,17 @@
 //! Accepting placements. A placement on chain is only an offer: this node owes proofs for a
 //! shard index (and can be slashed for it) once it accepts, with its own key. It accepts
-//! only a column it holds in full (every chunk's shard, each checked against its root when
-//! it was written) whose shard roots hash to the column root the placement names; anything
-//! else it leaves to lapse.
+//! only on its terms (`NodeConfig::terms`: a deal paying at least its minimum price, a blob
+//! within its size limit) a column it holds in full (every chunk's shard, each checked
+//! against its root when it was written) whose shard roots hash to the column root the
+//! placement names; anything else it leaves to lapse, deleting nothing.
 //!
-//! Each pass looks at every blob the node holds shards of and asks the chain whether an
-//! index awaits its acceptance. Blobs with nothing (left) to accept are not asked again for
-//! [`RECHECK`]: a repair may place an index here later, and a restart asks about every blob
-//! once, so nothing depends on memory surviving.
+//! Each full pass looks at every blob the node holds shards of and asks the chain whether
+//! an index awaits its acceptance. Blobs with nothing (left) to accept are not asked again
+//! for [`RECHECK`]: a repair may place an index here later, and a restart asks about every
+//! blob once, so nothing depends on memory surviving. Between full passes, blobs that
+//! received a shard in the last [`RECENT`] are asked every [`RECENT_INTERVAL`]: their owner
+//! registers them right after the upload and waits for the acceptances, so this node's
+//! acceptance follows the registration by about one confirmation.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +25,10 @@ use crate::store::ShardKey;
 
 /// How long a blob with nothing to accept is left alone.
 pub const RECHECK: Duration = Duration::from_secs(600);
+/// How long after its latest shard arrived a blob is watched closely.
+pub const RECENT: Duration = Duration::from_secs(120);
+/// How often the blobs uploaded in the last [`RECENT`] are asked about.
+pub const RECENT_INTERVAL: Duration = Duration::from_millis(200);
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +41,8 @@ pub struct AcceptReport {
     pub incomplete: usize,
     /// Offers naming a column root this node's data does not match: never accepted.
     pub mismatched: usize,
+    /// Offers outside this node's terms (price, blob size): never accepted.
+    pub refused_terms: usize,
     /// Chain reads or acceptances that failed: retried next pass.
     pub chain_errors: usize,
 }
@@ -69,38 +79,71 @@ pub async fn run_once(node: &Node, settled: &mut Settled) -> AcceptReport {
     // Forget what the store no longer holds, so the map stays as small as the store.
     let held: std::collections::HashSet<Cid> = blobs.iter().map(|b| b.blob).collect();
     settled.0.retain(|blob, _| held.contains(blob));
-    let me = node.address();
     for entry in blobs {
-        if settled.is_fresh(&entry.blob) {
-            continue;
+        check_blob(node, &entry.blob, settled, &mut report).await;
+    }
+    report
+}
+
+/// One pass over the blobs that received a shard in the last [`RECENT`] (forgetting older
+/// ones), skipping those known to need nothing.
+pub async fn run_recent(node: &Node, settled: &mut Settled) -> AcceptReport {
+    let recent: Vec<Cid> = {
+        let mut recent = node
+            .recent_uploads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        recent.retain(|_, at| at.elapsed() < RECENT);
+        recent.keys().copied().collect()
+    };
+    let mut report = AcceptReport::default();
+    for blob in recent {
+        check_blob(node, &blob, settled, &mut report).await;
+    }
+    report
+}
+
+/// Asks the chain about `blob` unless it is known to need nothing, and accepts its offer.
+async fn check_blob(node: &Node, blob: &Cid, settled: &mut Settled, report: &mut AcceptReport) {
+    if settled.is_fresh(blob) {
+        return;
+    }
+    report.blobs_checked += 1;
+    let placement = match node.chain.placement(blob, &node.address()).await {
+        Ok(p) => p,
+        Err(e) => {
+            report.chain_errors += 1;
+            tracing::warn!(blob = %blob, error = %e, "accept: chain unavailable");
+            return;
         }
-        report.blobs_checked += 1;
-        let placement = match node.chain.placement(&entry.blob, &me).await {
-            Ok(p) => p,
-            Err(e) => {
-                report.chain_errors += 1;
-                tracing::warn!(blob = %entry.blob, error = %e, "accept: chain unavailable");
-                continue;
-            }
-        };
-        match placement {
-            // Not registered yet (the owner's transaction follows the uploads), or deleted
-            // (GC collects it): ask again next pass.
-            Placement::Unregistered => {}
-            Placement::Settled => settled.mark(entry.blob),
-            Placement::Offered(offer) => {
-                if accept_offer(node, &entry.blob, &offer, &mut report).await {
-                    settled.mark(entry.blob);
-                }
+    };
+    match placement {
+        // Not registered yet (the owner's transaction follows the uploads), or deleted (GC
+        // collects it): ask again next pass.
+        Placement::Unregistered => {}
+        Placement::Settled => settled.mark(*blob),
+        Placement::Offered(offer) => {
+            if accept_offer(node, blob, &offer, report).await {
+                settled.mark(*blob);
             }
         }
     }
-    report
 }
 
 /// Checks `offer` against the column stored here and accepts it when they match. Returns
 /// whether the blob needs nothing more.
 async fn accept_offer(node: &Node, blob: &Cid, offer: &Offer, report: &mut AcceptReport) -> bool {
+    // The deal is funded in the registration's last transaction: until then, ask again.
+    let Some(price) = offer.price_per_shard_epoch else {
+        report.incomplete += 1;
+        return false;
+    };
+    if let Some(why) = node.config.terms().refusal(offer.blob_size, price) {
+        report.refused_terms += 1;
+        node.metrics.placements_refused.inc();
+        tracing::warn!(blob = %blob, index = offer.index, "accept: {why}; leaving the placement to lapse");
+        return true;
+    }
     let store = Arc::clone(&node.store);
     let key = ShardKey {
         blob: *blob,
@@ -149,7 +192,9 @@ async fn accept_offer(node: &Node, blob: &Cid, offer: &Offer, report: &mut Accep
     }
 }
 
-/// Runs a pass every `interval` until `shutdown` resolves.
+/// Runs a full pass every `interval`, and a pass over recent uploads every
+/// [`RECENT_INTERVAL`] and whenever an uploader says it registered a blob, until
+/// `shutdown` resolves.
 pub async fn run(
     node: Arc<Node>,
     interval: Duration,
@@ -157,13 +202,25 @@ pub async fn run(
 ) {
     let mut shutdown = shutdown;
     let mut settled = Settled::default();
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut full = tokio::time::interval(interval);
+    full.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut recent = tokio::time::interval(RECENT_INTERVAL.min(interval));
+    recent.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = ticker.tick() => {
+            _ = full.tick() => {
                 let report = run_once(&node, &mut settled).await;
                 tracing::debug!(?report, "accept pass");
+            }
+            _ = node.placement_registered.notified() => {
+                let report = run_recent(&node, &mut settled).await;
+                tracing::debug!(?report, "accept pass after a registration");
+            }
+            _ = recent.tick() => {
+                let report = run_recent(&node, &mut settled).await;
+                if report != AcceptReport::default() {
+                    tracing::debug!(?report, "accept pass over recent uploads");
+                }
             }
             _ = shutdown.changed() => return,
         }
@@ -183,7 +240,7 @@ mod tests {
     use crate::testing::{put_blob, TableChain};
 
     #[tokio::test]
-    async fn accepts_only_complete_columns_that_match_the_placed_root(
+    async fn accepts_only_complete_columns_that_match_the_placed_root_on_its_terms(
     ) -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let store = Arc::new(ShardStore::open(dir.path(), u64::MAX, SyncPolicy::Wal)?);
@@ -196,10 +253,15 @@ mod tests {
         let partial = put_blob(&store, 3, now, |chunk, shard| shard == 1 && chunk < 2);
         let unregistered = put_blob(&store, 4, now, column).cid;
         let done = put_blob(&store, 5, now, column).cid;
-        let offer = |root: [u8; 32]| Offer {
+        let cheap = put_blob(&store, 6, now, column);
+        let unfunded = put_blob(&store, 7, now, column);
+        let priced = |root: [u8; 32], price| Offer {
             index: 1,
             column_root: root,
+            blob_size: 150_000,
+            price_per_shard_epoch: price,
         };
+        let offer = |root| priced(root, Some(10));
         let root_of = |m: &basalt_core::BlobManifest| m.commitment.column_roots()[1];
         let chain = Arc::new(TableChain {
             placements: Mutex::new(HashMap::from([
@@ -209,6 +271,92 @@ mod tests {
                 (partial.cid, Placement::Offered(offer(root_of(&partial)))),
                 (unregistered, Placement::Unregistered),
                 (done, Placement::Settled),
+                // Under this node's minimum price.
+                (
+                    cheap.cid,
+                    Placement::Offered(priced(root_of(&cheap), Some(4))),
+                ),
+                // Registered and placed, its deal not funded yet (a two-transaction
+                // registration between its transactions).
+                (
+                    unfunded.cid,
+                    Placement::Offered(priced(root_of(&unfunded), None)),
+                ),
+            ])),
+            ..TableChain::default()
+        });
+        let node = Node::new(
+            Arc::clone(&store),
+            chain.clone(),
+            ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
+            NodeConfig {
+                min_price_per_shard_epoch: 5,
+                ..NodeConfig::default()
+            },
+        );
+
+        let mut settled = Settled::default();
+        let first = run_once(&node, &mut settled).await;
+        assert_eq!(
+            first,
+            AcceptReport {
+                blobs_checked: 7,
+                accepted: 1,
+                incomplete: 2,
+                mismatched: 1,
+                refused_terms: 1,
+                chain_errors: 0,
+            }
+        );
+        assert_eq!(
+            *chain.accepted.lock().expect("not poisoned"),
+            vec![(good.cid, offer(root_of(&good)))]
+        );
+        assert_eq!(node.metrics.placements_accepted.get(), 1);
+        assert_eq!(node.metrics.placements_refused.get(), 2);
+        // Nothing refused was deleted.
+        assert!(store
+            .column_root(&ShardKey {
+                blob: cheap.cid,
+                chunk: 0,
+                shard: 1
+            })?
+            .is_some());
+
+        // Only the blobs that may still need an acceptance are asked again; the missing
+        // shard arrives and the column is accepted; the deal is funded and that one too.
+        put_blob(&store, 3, now, |chunk, shard| shard == 1 && chunk == 2);
+        chain
+            .placements
+            .lock()
+            .expect("not poisoned")
+            .insert(unfunded.cid, Placement::Offered(offer(root_of(&unfunded))));
+        let second = run_once(&node, &mut settled).await;
+        assert_eq!(
+            second,
+            AcceptReport {
+                blobs_checked: 3,
+                accepted: 2,
+                ..AcceptReport::default()
+            }
+        );
+        assert_eq!(chain.accepted.lock().expect("not poisoned").len(), 3);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn recent_uploads_are_checked_between_full_passes(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Arc::new(ShardStore::open(dir.path(), u64::MAX, SyncPolicy::Wal)?);
+        let column = |_, shard| shard == 1;
+        let old = put_blob(&store, 1, now_ms(), column);
+        let fresh = put_blob(&store, 2, now_ms(), column);
+        let offer = |m: &basalt_core::BlobManifest| Placement::Offered(offer_of(m));
+        let chain = Arc::new(TableChain {
+            placements: Mutex::new(HashMap::from([
+                (old.cid, offer(&old)),
+                (fresh.cid, Placement::Unregistered),
             ])),
             ..TableChain::default()
         });
@@ -218,39 +366,41 @@ mod tests {
             ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
             NodeConfig::default(),
         );
-
+        node.note_upload(fresh.cid);
         let mut settled = Settled::default();
-        let first = run_once(&node, &mut settled).await;
+
+        // Registration has not landed yet: asked, nothing to do, asked again next time.
+        let before = run_recent(&node, &mut settled).await;
         assert_eq!(
-            first,
-            AcceptReport {
-                blobs_checked: 5,
-                accepted: 1,
-                incomplete: 1,
-                mismatched: 1,
-                chain_errors: 0,
-            }
+            (before.blobs_checked, before.accepted),
+            (1, 0),
+            "only the recent upload"
+        );
+        chain
+            .placements
+            .lock()
+            .expect("not poisoned")
+            .insert(fresh.cid, offer(&fresh));
+        let after = run_recent(&node, &mut settled).await;
+        assert_eq!((after.blobs_checked, after.accepted), (1, 1));
+        assert_eq!(
+            run_recent(&node, &mut settled).await.blobs_checked,
+            0,
+            "settled"
         );
         assert_eq!(
             *chain.accepted.lock().expect("not poisoned"),
-            vec![(good.cid, offer(root_of(&good)))]
+            vec![(fresh.cid, offer_of(&fresh))]
         );
-        assert_eq!(node.metrics.placements_accepted.get(), 1);
-        assert_eq!(node.metrics.placements_refused.get(), 1);
-
-        // Only the blobs that may still need an acceptance are asked again; the missing
-        // shard arrives and the column is accepted.
-        put_blob(&store, 3, now, |chunk, shard| shard == 1 && chunk == 2);
-        let second = run_once(&node, &mut settled).await;
-        assert_eq!(
-            second,
-            AcceptReport {
-                blobs_checked: 2,
-                accepted: 1,
-                ..AcceptReport::default()
-            }
-        );
-        assert_eq!(chain.accepted.lock().expect("not poisoned").len(), 2);
         Ok(())
+    }
+
+    fn offer_of(m: &basalt_core::BlobManifest) -> Offer {
+        Offer {
+            index: 1,
+            column_root: m.commitment.column_roots()[1],
+            blob_size: 150_000,
+            price_per_shard_epoch: Some(10),
+        }
     }
 }

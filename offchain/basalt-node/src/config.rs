@@ -17,6 +17,8 @@
 //! acl_cache_ms = 2000
 //! gc_interval_secs = 300
 //! accept_interval_secs = 2
+//! min_price_per_shard_epoch = 0     # the terms it accepts placements on
+//! max_blob_bytes = 1099511627776
 //! pending_grace_secs = 3600
 //! direct_io_flush = false            # see StoreTuning
 //! blob_cache_bytes = 0
@@ -66,6 +68,10 @@ pub struct NodeConfig {
     /// Seconds between passes that accept the placements this node holds the data of (0
     /// disables them: the node then never signs for a shard, and owes nothing).
     pub accept_interval_secs: u64,
+    /// Least deal price per shard and epoch this node signs for a shard at.
+    pub min_price_per_shard_epoch: u64,
+    /// Largest blob (plain bytes) this node stores a shard of; larger uploads are refused.
+    pub max_blob_bytes: u64,
     /// Shards of a blob that is still unregistered this long after its first shard
     /// arrived are collected.
     pub pending_grace_secs: u64,
@@ -81,6 +87,14 @@ pub struct NodeConfig {
 }
 
 impl NodeConfig {
+    /// The terms this node accepts placements on.
+    pub fn terms(&self) -> basalt_core::wire::NodeTerms {
+        basalt_core::wire::NodeTerms {
+            min_price_per_shard_epoch: self.min_price_per_shard_epoch,
+            max_blob_bytes: self.max_blob_bytes,
+        }
+    }
+
     /// The store settings this configuration asks for.
     pub fn store_tuning(&self) -> crate::store::StoreTuning {
         crate::store::StoreTuning {
@@ -108,6 +122,8 @@ impl Default for NodeConfig {
             acl_cache_ms: 2_000,
             gc_interval_secs: 300,
             accept_interval_secs: 2,
+            min_price_per_shard_epoch: 0,
+            max_blob_bytes: 1 << 40,
             pending_grace_secs: 3_600,
             worker_threads: None,
             direct_io_flush: false,
@@ -166,6 +182,10 @@ pub struct Cli {
     pub gc_interval_secs: Option<u64>,
     #[arg(long, env = "BASALT_NODE_ACCEPT_INTERVAL_SECS")]
     pub accept_interval_secs: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_MIN_PRICE_PER_SHARD_EPOCH")]
+    pub min_price_per_shard_epoch: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_MAX_BLOB_BYTES")]
+    pub max_blob_bytes: Option<u64>,
     #[arg(long, env = "BASALT_NODE_PENDING_GRACE_SECS")]
     pub pending_grace_secs: Option<u64>,
     /// Request-serving threads (default: one per core).
@@ -213,6 +233,8 @@ impl Cli {
             acl_cache_ms,
             gc_interval_secs,
             accept_interval_secs,
+            min_price_per_shard_epoch,
+            max_blob_bytes,
             pending_grace_secs,
             direct_io_flush,
             blob_cache_bytes

@@ -2,11 +2,13 @@
 //!
 //! Nothing here knows about HTTP: the API (`api/`) and GC (`gc.rs`) both build on this.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-use basalt_core::{Receipt, ShardHeader};
+use basalt_core::{Cid, Receipt, ShardHeader};
 use ed25519_dalek::SigningKey;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::auth::Authenticator;
 use crate::chain::Chain;
@@ -27,6 +29,11 @@ pub struct Node {
     pub config: NodeConfig,
     /// INV: a request body is buffered only while one of these permits is held.
     pub upload_slots: Arc<Semaphore>,
+    /// Blobs that received a shard lately, with when: their registration (and so their
+    /// placement) usually follows within seconds, and the acceptor watches them closely.
+    pub recent_uploads: Mutex<HashMap<Cid, Instant>>,
+    /// Wakes the acceptor for the recent uploads (an uploader said a blob is registered).
+    pub placement_registered: Notify,
 }
 
 impl Node {
@@ -50,7 +57,18 @@ impl Node {
             identity,
             config,
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
+            recent_uploads: Mutex::new(HashMap::new()),
+            placement_registered: Notify::new(),
         }
+    }
+
+    /// Notes that `blob` received a shard now (see [`Node::recent_uploads`]).
+    pub fn note_upload(&self, blob: Cid) {
+        let mut recent = self
+            .recent_uploads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        recent.insert(blob, Instant::now());
     }
 
     /// The node's public key.

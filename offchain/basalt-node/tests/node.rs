@@ -338,6 +338,49 @@ async fn a_full_node_says_so_and_keeps_what_it_has() -> Result<()> {
     Ok(())
 }
 
+/// Issue 41: a node states its terms on its stats route and stores no shard of a blob
+/// larger than it signs for, saying why; what it already holds stays.
+#[tokio::test]
+async fn a_blob_beyond_the_nodes_terms_is_refused_and_its_terms_are_published() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let node = NodeProcess::start(
+        dir.path(),
+        &[
+            "--max-blob-bytes",
+            "100000",
+            "--min-price-per-shard-epoch",
+            "7",
+        ],
+    )?;
+    let client = Client::new();
+    let stats = client.stats(&node).await?;
+    ensure!(
+        (
+            stats.terms.max_blob_bytes,
+            stats.terms.min_price_per_shard_epoch
+        ) == (100_000, 7),
+        "{stats:?}"
+    );
+    let small = TestBlob::random(50_000, 64 << 10, 4, 2)?;
+    let (h, body) = &small.shards[0];
+    let r = client
+        .send(&node, "PUT", &small.path(h.chunk, h.shard), body.clone())
+        .await?;
+    ensure!(r.status() == StatusCode::CREATED, "{}", r.status());
+    let large = TestBlob::random(200_000, 64 << 10, 4, 2)?;
+    let (h, body) = &large.shards[0];
+    let r = client
+        .send(&node, "PUT", &large.path(h.chunk, h.shard), body.clone())
+        .await?;
+    ensure!(error_code(r).await? == (StatusCode::PAYLOAD_TOO_LARGE, "blob_too_large".into()));
+    client.expect_served(&node, &small.shards[..1]).await?;
+    ensure!(
+        client.stats(&node).await?.shards == 1,
+        "nothing of the large blob stored"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn malformed_truncated_and_oversized_uploads_store_nothing() -> Result<()> {
     let dir = tempfile::tempdir()?;

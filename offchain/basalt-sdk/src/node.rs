@@ -294,6 +294,27 @@ impl NodeClient {
         Ok(())
     }
 
+    /// Tells the node that `blob` is registered, so it looks for its placement (to accept
+    /// it) now rather than at its next pass.
+    ///
+    /// # Errors
+    ///
+    /// [`NodeError`]; a node that received no shard of `blob` lately answers 404.
+    pub async fn placement_registered(
+        &self,
+        blob: &Cid,
+        timeout: Duration,
+    ) -> Result<(), NodeError> {
+        self.send(
+            Method::POST,
+            &wire::placement_path(blob),
+            Vec::new(),
+            timeout,
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The node's `/v1/stats` answer.
     ///
     /// # Errors

@@ -1,6 +1,7 @@
 //! `put`: encrypt → chunk → Reed-Solomon → shard Merkle trees → providers from the on-chain
 //! registry → parallel upload with signed receipts → manifest on every holder → ONE
-//! wallet-signed transaction that registers the blob, places its shards and funds its deal.
+//! wallet-signed transaction that registers the blob, places its shards and funds its deal
+//! → the holders' nodes accept their shards on chain, which `put` waits for.
 //!
 //! Nothing is registered unless every shard has a verified receipt from the provider the
 //! transaction names (receipts are signed after the node's durable write). Uploads are
@@ -56,6 +57,10 @@ pub struct PutOptions {
     /// A lookup table holding the provider accounts (published by the network): lets the
     /// registration of a wide blob fit in one transaction.
     pub lookup_table: Option<Pubkey>,
+    /// How long to wait, once the blob is registered, for every holder to accept its shard
+    /// (the holders' nodes do on their own once they see the placement; until then a
+    /// holder owes nothing for it). `None` returns right after the registration.
+    pub acceptance_timeout: Option<Duration>,
 }
 
 impl Default for PutOptions {
@@ -72,6 +77,7 @@ impl Default for PutOptions {
             shard_timeout: Duration::from_secs(30),
             attempts: 3,
             lookup_table: None,
+            acceptance_timeout: Some(Duration::from_secs(30)),
         }
     }
 }
@@ -93,6 +99,20 @@ pub struct PutReport {
     pub upload: Duration,
     /// From sending the registration until it was confirmed.
     pub confirm: Duration,
+    /// Holders that had accepted their shard when the put returned (0 when it did not wait:
+    /// [`PutOptions::acceptance_timeout`]).
+    // INV: accepted <= providers.len()
+    pub accepted: usize,
+    /// From the confirmed registration until every holder accepted (or the wait ended).
+    pub acceptance: Duration,
+}
+
+impl PutReport {
+    /// Whether every holder accepted its shard before the put returned: only then is every
+    /// shard an obligation its holder is paid for and slashed for missing.
+    pub fn fully_accepted(&self) -> bool {
+        self.accepted == self.providers.len()
+    }
 }
 
 /// Why a put failed. Nothing was registered on chain unless the error says so.
@@ -252,6 +272,15 @@ pub async fn put<R: Read + Send + 'static>(
     let sent = Instant::now();
     let (blob, signature) =
         register(chain, wallet, &config, &manifest, &providers, options).await?;
+    let confirm = sent.elapsed();
+    let waited = Instant::now();
+    let accepted = match options.acceptance_timeout {
+        Some(timeout) => {
+            tell_holders(&holders, &manifest.cid, options.shard_timeout).await;
+            wait_for_acceptances(chain, &manifest.cid, timeout).await
+        }
+        None => 0,
+    };
     Ok(PutReport {
         cid: manifest.cid,
         blob,
@@ -260,8 +289,53 @@ pub async fn put<R: Read + Send + 'static>(
         shard_bytes,
         providers,
         upload,
-        confirm: sent.elapsed(),
+        confirm,
+        accepted,
+        acceptance: waited.elapsed(),
     })
+}
+
+/// Tells every holder the blob is registered, so each accepts its shard within about one
+/// confirmation instead of at its next look at the chain. A holder that does not answer
+/// still finds the placement on its own.
+async fn tell_holders(holders: &[Holder], cid: &Cid, timeout: Duration) {
+    let mut told = JoinSet::new();
+    for holder in holders {
+        let holder = holder.clone();
+        let cid = *cid;
+        told.spawn(async move {
+            if let Err(e) = holder.node.placement_registered(&cid, timeout).await {
+                tracing::debug!(provider = %holder.authority, error = %e, "telling a holder of the registration");
+            }
+        });
+    }
+    while told.join_next().await.is_some() {}
+}
+
+/// Polls the registered blob until every holder accepted its shard or `timeout` passed,
+/// and returns how many had. The blob is registered and its data stored either way, so a
+/// chain read that fails is retried until the deadline rather than failing the put.
+async fn wait_for_acceptances(chain: &ChainClient, cid: &Cid, timeout: Duration) -> usize {
+    // The holders' acceptances take about one confirmation: poll at a fraction of it.
+    const POLL: Duration = Duration::from_millis(25);
+    let deadline = Instant::now() + timeout;
+    let mut accepted = 0;
+    loop {
+        match chain.blob(cid.digest()).await {
+            Ok(Some(blob)) => {
+                accepted = blob.shards.iter().filter(|s| s.accepted).count();
+                if accepted == blob.shards.len() {
+                    return accepted;
+                }
+            }
+            Ok(None) => tracing::warn!(%cid, "the registered blob is gone (deleted?)"),
+            Err(e) => tracing::warn!(%cid, error = %e, "reading the blob's acceptances"),
+        }
+        if Instant::now() + POLL > deadline {
+            return accepted;
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 fn changed_source() -> PutError {

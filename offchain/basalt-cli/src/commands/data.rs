@@ -32,6 +32,10 @@ pub struct PutArgs {
     /// Parity shards per chunk (default: the network's).
     #[arg(long)]
     pub m: Option<u16>,
+    /// Return once the blob is registered, without waiting for the holders to accept
+    /// their shards.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,6 +96,11 @@ pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
         epochs: args.epochs,
         price_per_shard_epoch: args.price,
         lookup_table: ctx.cluster.lookup_table,
+        acceptance_timeout: if args.no_wait {
+            None
+        } else {
+            PutOptions::default().acceptance_timeout
+        },
         ..PutOptions::default()
     };
     let bar = bytes_bar(ctx.json, size, "put");
@@ -110,6 +119,14 @@ pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
     )
     .await?;
     bar.finish_and_clear();
+    if !args.no_wait && !report.fully_accepted() {
+        eprintln!(
+            "warning: {} of {} holders accepted their shard in {:.1} s; the others owe nothing for it until they do, and an offer left unaccepted lapses",
+            report.accepted,
+            report.providers.len(),
+            report.acceptance.as_secs_f64()
+        );
+    }
     print(
         ctx.json,
         &json!({
@@ -120,6 +137,8 @@ pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
             "shard_bytes": report.shard_bytes,
             "upload_ms": report.upload.as_millis() as u64,
             "confirm_ms": report.confirm.as_millis() as u64,
+            "accepted": report.accepted,
+            "acceptance_ms": report.acceptance.as_millis() as u64,
             "providers": report.providers.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
         }),
         || {

@@ -1,8 +1,10 @@
-//! Manifest handlers: a blob's [`basalt_core::StoredManifest`], stored next to its shards.
+//! Manifest handlers: a blob's [`basalt_core::StoredManifest`], stored next to its shards;
+//! and the uploader's word, after the manifest, that the blob is registered.
 
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use basalt_core::wire::PutManifestAnswer;
@@ -30,6 +32,26 @@ pub async fn put(
         stored: outcome == PutOutcome::Stored,
     };
     Ok((put_status(outcome), Json(answer)).into_response())
+}
+
+/// `POST /v1/placements/{cid}`: the uploader registered the blob; the acceptor looks for
+/// this node's placement in it now. Only for a blob this node received a shard of lately
+/// (404 otherwise), so a caller cannot make it ask the chain about arbitrary blobs.
+pub async fn registered(
+    State(node): State<Arc<Node>>,
+    BlobAt(blob): BlobAt,
+    _signed: Caller,
+) -> Result<StatusCode, ApiError> {
+    let recent = node
+        .recent_uploads
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .contains_key(&blob);
+    if !recent {
+        return Err(ApiError::not_found());
+    }
+    node.placement_registered.notify_one();
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// `GET /v1/manifests/{cid}`.

@@ -33,7 +33,7 @@ use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use basalt_core::wire;
 use basalt_core::Cid;
@@ -66,6 +66,10 @@ pub fn router(node: Arc<Node>) -> Router {
             wire::MANIFEST_ROUTE,
             get(manifests::get.layer(op("get_manifest")))
                 .put(manifests::put.layer(op("put_manifest"))),
+        )
+        .route(
+            wire::PLACEMENT_ROUTE,
+            post(manifests::registered.layer(op("placement"))),
         )
         .route(wire::STATS_ROUTE, get(ops::stats))
         .route(wire::HEALTH_ROUTE, get(ops::health))

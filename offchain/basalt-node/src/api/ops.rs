@@ -34,7 +34,8 @@ pub async fn metrics(State(node): State<Arc<Node>>) -> Response {
         .into_response()
 }
 
-/// `GET /v1/stats`: capacity, usage, shard and repair counts. Signed by any key.
+/// `GET /v1/stats`: capacity, usage, shard and repair counts, and the terms the node
+/// accepts placements on. Signed by any key.
 pub async fn stats(
     State(node): State<Arc<Node>>,
     _signed: Caller,
@@ -51,5 +52,6 @@ pub async fn stats(
         used_bytes: u.used_bytes,
         shards: u.shards,
         marked_for_repair: repair.len() as u64,
+        terms: node.config.terms(),
     }))
 }

@@ -47,10 +47,23 @@ pub async fn put(
             ),
         ));
     }
+    // The node's terms: it stores no shard of a blob larger than it signs for.
+    let max = node.config.max_blob_bytes;
+    if header.layout.size() > max {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "blob_too_large",
+            format!(
+                "the blob is {} bytes; this node stores shards of blobs up to {max} bytes (its terms: GET /v1/stats)",
+                header.layout.size()
+            ),
+        ));
+    }
     let len = upload.data().len() as u64;
     let uploader = body.caller;
     let outcome = blocking(&node, "put", move |s| s.put(&upload, uploader, now_ms())).await?;
     drop(body);
+    node.note_upload(key.blob);
     node.metrics.bytes_in.inc_by(len);
     node.refresh_usage_gauges();
     let answer = PutShardAnswer::new(&node.receipt(&header), outcome == PutOutcome::Stored);

@@ -47,11 +47,23 @@ pub enum BlobState {
 }
 
 /// A shard index of a blob placed on this node that it has not accepted yet and still may
-/// (`basalt_rules::Acceptance`): the column root it must hold.
+/// (`basalt_rules::Acceptance`): the column root it must hold, and the terms it is offered
+/// on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Offer {
     pub index: u16,
     pub column_root: [u8; 32],
+    /// The blob's plain size in bytes.
+    pub blob_size: u64,
+    /// What the blob's deal pays per shard and epoch; `None` without a deal.
+    pub price_per_shard_epoch: Option<u64>,
+}
+
+/// A blob as the acceptor sees it: its size, its deal's price and its expiry.
+pub struct BlobTerms {
+    pub size: u64,
+    pub price_per_shard_epoch: Option<u64>,
+    pub expiry_epoch: u64,
 }
 
 /// What the chain says about a node's placement in one blob.
@@ -79,9 +91,9 @@ pub struct SlotView {
 pub fn placement_of(
     slots: impl IntoIterator<Item = SlotView>,
     epoch: u64,
-    expiry_epoch: u64,
+    blob: &BlobTerms,
 ) -> Placement {
-    if expiry_epoch <= epoch {
+    if blob.expiry_epoch <= epoch {
         return Placement::Settled;
     }
     (0u16..)
@@ -91,6 +103,8 @@ pub fn placement_of(
             Placement::Offered(Offer {
                 index,
                 column_root: s.column_root,
+                blob_size: blob.size,
+                price_per_shard_epoch: blob.price_per_shard_epoch,
             })
         })
 }
@@ -207,9 +221,15 @@ mod tests {
         }
     }
 
+    const TERMS: BlobTerms = BlobTerms {
+        size: 5,
+        price_per_shard_epoch: Some(10),
+        expiry_epoch: 10,
+    };
+
     #[test]
     fn only_the_holders_own_pending_index_is_offered() {
-        let offered = |slots: Vec<SlotView>, epoch| placement_of(slots, epoch, 10);
+        let offered = |slots: Vec<SlotView>, epoch| placement_of(slots, epoch, &TERMS);
         // Index 1 names another provider; index 2 is this node's, pending.
         let blob = || {
             vec![
@@ -223,10 +243,20 @@ mod tests {
             Placement::Offered(Offer {
                 index: 2,
                 column_root: [2; 32],
+                blob_size: 5,
+                price_per_shard_epoch: Some(10),
             })
         );
         assert_eq!(offered(blob(), 6), Placement::Settled, "lapsed");
-        assert_eq!(placement_of(blob(), 4, 4), Placement::Settled, "expired");
+        let expired = BlobTerms {
+            expiry_epoch: 4,
+            ..TERMS
+        };
+        assert_eq!(
+            placement_of(blob(), 4, &expired),
+            Placement::Settled,
+            "expired"
+        );
         assert_eq!(
             offered(vec![slot(true, true, false, 0)], 4),
             Placement::Settled,

@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use basalt_core::Cid;
-use basalt_near::state::{Blob, BlobState as ContractBlobState, Digest, ReadAccess, ROLE_DELETE};
+use basalt_near::state::{
+    Blob, BlobState as ContractBlobState, Deal, Digest, ReadAccess, ROLE_DELETE,
+};
 use basalt_near_client::{
     implicit_account, AccountId, FunctionCall, InMemorySigner, NearClient, NearError, SecretKey,
 };
@@ -23,8 +25,8 @@ use ed25519_dalek::SigningKey;
 use serde_json::json;
 
 use super::{
-    placement_of, BlobState, Chain, ChainError, DecisionCache, Offer, Placement, ReadDecision,
-    SlotView,
+    placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache, Offer, Placement,
+    ReadDecision, SlotView,
 };
 
 /// [`Chain`] over NEAR JSON-RPC, reading final blocks.
@@ -152,13 +154,25 @@ impl Chain for NearChain {
             .view::<_, u64>("epoch", &json!({}), Some(at))
             .await
             .map_err(|e| self.error(e))?;
+        let (deal, _) = self
+            .client
+            .view::<_, Option<Deal>>("deal_get", &args, Some(at))
+            .await
+            .map_err(|e| self.error(e))?;
         let holder = implicit_account(holder);
         let slots = record.shards.iter().map(|s| SlotView {
             names_holder: s.provider.as_ref() == Some(&holder),
             acceptance: s.acceptance(),
             column_root: s.column_root.into(),
         });
-        Ok(placement_of(slots, epoch, record.expiry_epoch))
+        let terms = BlobTerms {
+            size: record.size,
+            // A price beyond u64 is beyond any node's minimum.
+            price_per_shard_epoch: deal
+                .map(|d| u64::try_from(d.price_per_shard_epoch).unwrap_or(u64::MAX)),
+            expiry_epoch: record.expiry_epoch,
+        };
+        Ok(placement_of(slots, epoch, &terms))
     }
 
     async fn accept(

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::access::{may_act, may_read, ReadDecision};
 use basalt::client::{decode, ix, pda};
-use basalt::state::{Blob, Grant, ROLE_DELETE};
+use basalt::state::{Blob, Deal, Grant, ROLE_DELETE};
 use basalt_core::Cid;
 use ed25519_dalek::SigningKey;
 use solana_commitment_config::CommitmentConfig;
@@ -19,7 +19,8 @@ use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::request::TokenAccountsFilter;
 
 use super::{
-    placement_of, BlobState, Chain, ChainError, DecisionCache, Offer, Placement, SlotView,
+    placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache, Offer, Placement,
+    SlotView,
 };
 
 /// The accounts one decision needs, fetched in one `getMultipleAccounts` call so the blob,
@@ -222,12 +223,24 @@ impl Chain for SolanaChain {
         };
         let epoch = blob.epoch_at(snap.slot);
         let holder = Pubkey::new_from_array(*holder);
+        let deal_address = pda::deal(&snap.address);
+        let deal = self
+            .rpc
+            .get_multiple_accounts(&[deal_address])
+            .await
+            .map_err(|e| self.error(e))?;
+        let deal: Option<Deal> = self.decode(deal.first().and_then(Option::as_ref))?;
         let slots = blob.shards.iter().map(|s| SlotView {
             names_holder: s.provider == holder,
             acceptance: s.acceptance(),
             column_root: s.column_root,
         });
-        Ok(placement_of(slots, epoch, blob.expiry_epoch))
+        let terms = BlobTerms {
+            size: blob.size,
+            price_per_shard_epoch: deal.map(|d| d.price_per_shard_epoch),
+            expiry_epoch: blob.expiry_epoch,
+        };
+        Ok(placement_of(slots, epoch, &terms))
     }
 
     async fn accept(

@@ -425,9 +425,11 @@ pub fn no_proofs_before_activation_or_after_expiry(chain: &mut dyn Chain) -> Res
 }
 
 /// Issue 28, finding 1: a placement is an offer. The owner who places shards on a provider
-/// that never accepted them (with roots no data backs) cannot have it slashed; only the
-/// holder itself accepts, only for the placed column root, once, within its window; a
-/// lapsed offer is placed again elsewhere, and an accepted shard does not move.
+/// that never accepted them cannot have it slashed, and the blob binds none of its holders
+/// until every one has accepted; only the holder itself accepts, only for the placed column
+/// root, once, within its window; a lapsed offer is placed again elsewhere, an accepted
+/// shard does not move, and the last acceptance activates the blob, with no epoch before it
+/// owed.
 pub fn only_accepted_placements_are_obligations(chain: &mut dyn Chain) -> Result<()> {
     let blob = TestBlob::new(100_000, 4)?;
     let roots = blob.column_roots().to_vec();
@@ -456,16 +458,24 @@ pub fn only_accepted_placements_are_obligations(chain: &mut dyn Chain) -> Result
     )?;
 
     chain.go_to(1, PROOF_WINDOW + 1)?;
-    // The attack: h1 never signed for shard 1, so its missing proof costs it nothing.
+    // The attack: h1 never signed for shard 1, so its missing proof costs it nothing; and
+    // until it does the blob is not active, so nobody's is.
     refused(
         chain.slash_missed("mallory", &blob, 1, 1),
-        "ShardNotAccepted",
+        "BlobNotActive",
         "slash a provider for a placement it never accepted",
     )?;
-    ensure!(chain.provider("h1")?.stake == 2_000, "h1 keeps its stake");
-    // h0 accepted and did not prove: that is an obligation, and it is slashed.
-    ok(chain.slash_missed("cranker", &blob, 0, 1), "slash h0")?;
-    ensure!(chain.provider("h0")?.stake == 1_800, "h0 slashed");
+    refused(
+        chain.slash_missed("cranker", &blob, 0, 1),
+        "BlobNotActive",
+        "slash a holder of a blob not every holder accepted",
+    )?;
+    for holder in ["h0", "h1"] {
+        ensure!(
+            chain.provider(holder)?.stake == 2_000,
+            "{holder} keeps its stake"
+        );
+    }
 
     // Placed in epoch 0, the offer to h1 lapses after epoch 0 + ACCEPT_EPOCHS.
     chain.go_to(1 + basalt_rules::ACCEPT_EPOCHS, 0)?;
@@ -484,7 +494,16 @@ pub fn only_accepted_placements_are_obligations(chain: &mut dyn Chain) -> Result
         chain.place("owner", &blob, 1, &["spare"]),
         "place the lapsed index again",
     )?;
+    // The last acceptance (epoch 2) activates the blob: proofs are owed from epoch 3.
     accept_all(chain, &blob, 1, &["spare"])?;
+    chain.go_to(3, PROOF_WINDOW + 1)?;
+    refused(
+        chain.slash_missed("cranker", &blob, 0, 2),
+        "EpochBeforeAssignment",
+        "slash an epoch before the activation",
+    )?;
+    ok(chain.slash_missed("cranker", &blob, 0, 3), "slash h0")?;
+    ensure!(chain.provider("h0")?.stake == 1_800, "h0 slashed");
     Ok(())
 }
 

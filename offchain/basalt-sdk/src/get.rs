@@ -115,7 +115,7 @@ pub async fn get<W: Write + Send + 'static>(
         .blob(cid.digest())
         .await?
         .ok_or(GetError::NotFound(*cid))?;
-    if !blob.active {
+    if !blob.is_placed() {
         return Err(GetError::NotActive(*cid));
     }
     let holders = holders_of(chain, wallet, &blob).await?;

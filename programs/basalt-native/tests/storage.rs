@@ -936,8 +936,9 @@ async fn proofs_of_inactive_or_expired_blobs_are_refused() -> Result<()> {
 /// Issue 28, finding 1, the attack: an owner registers a blob whose commitment covers
 /// column roots no data backs, places it on providers that never agreed to hold it, waits
 /// for the proof window to close and cranks their slashes for the bounty. The providers
-/// owe nothing until they accept, so every slash is refused and no stake moves; nobody but
-/// the provider can accept for it.
+/// owe nothing until they accept, and the blob binds nobody until every holder has: with
+/// accomplices accepting every other index, every slash is still refused and no stake
+/// moves; nobody but the provider can accept for it.
 #[tokio::test]
 async fn placements_nobody_accepted_cannot_be_slashed() -> Result<()> {
     let mut net = Net::start().await?;
@@ -960,7 +961,7 @@ async fn placements_nobody_accepted_cannot_be_slashed() -> Result<()> {
         &[&attacker],
     )
     .await?;
-    assert!(net.account::<Blob>(&blob).await?.active);
+    assert!(!net.account::<Blob>(&blob).await?.active, "nobody accepted");
 
     // Another provider cannot accept for the holder.
     assert_basalt_err(
@@ -971,6 +972,21 @@ async fn placements_nobody_accepted_cannot_be_slashed() -> Result<()> {
         .await,
         BasaltError::NotShardHolder,
     );
+    // The attacker's accomplices accept every other index (they sign for their own): the
+    // victim at index 0 still owes nothing, and the blob never becomes active.
+    for (index, (accomplice, _)) in (1u16..).zip(&victims[1..]) {
+        net.send(
+            &[ix::shard_accept(
+                &accomplice.pubkey(),
+                &blob,
+                index,
+                unbacked[usize::from(index)],
+            )],
+            &[accomplice],
+        )
+        .await?;
+    }
+    assert!(!net.account::<Blob>(&blob).await?.active);
     net.warp_epoch(1, PROOF_WINDOW + 1).await?;
     for (index, victim) in (0u16..).zip(&keys) {
         let slash = ix::proof_slash(
@@ -983,7 +999,7 @@ async fn placements_nobody_accepted_cannot_be_slashed() -> Result<()> {
         );
         assert_basalt_err(
             net.send(&[slash], &[&attacker]).await,
-            BasaltError::ShardNotAccepted,
+            BasaltError::BlobNotActive,
         );
         let p: Provider = net.account(&pda::provider(victim)).await?;
         assert_eq!(

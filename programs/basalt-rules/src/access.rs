@@ -2,7 +2,7 @@
 //! Each chain gathers the facts from its own records (Solana accounts, the NEAR contract's
 //! state) and asks [`decide_read`]; a node on either chain gets the same decision.
 //!
-//! The rules, in order: a blob must be registered, active and unexpired; then its owner,
+//! The rules, in order: a blob must be registered, fully placed and unexpired; then its owner,
 //! anyone if it is public, a holder of an unexpired READ grant, or a holder of at least the
 //! token gate's minimum balance may read.
 
@@ -42,8 +42,9 @@ impl ReadDecision {
 pub struct ReadFacts {
     /// The blob has a record on chain.
     pub registered: bool,
-    /// Its placement is complete.
-    pub active: bool,
+    /// Every index of it is placed, on the column roots its commitment names (its holders
+    /// need not all have accepted yet: the data is readable as soon as it is stored).
+    pub placed: bool,
     /// Its paid storage ended.
     pub expired: bool,
     /// The requester is its owner.
@@ -71,7 +72,7 @@ pub fn decide_read_before_gate(facts: &ReadFacts) -> Option<ReadDecision> {
     if !facts.registered {
         return Some(ReadDecision::DenyUnregistered);
     }
-    if !facts.active {
+    if !facts.placed {
         return Some(ReadDecision::DenyInactive);
     }
     if facts.expired {
@@ -106,7 +107,7 @@ mod tests {
 
     const LIVE: ReadFacts = ReadFacts {
         registered: true,
-        active: true,
+        placed: true,
         expired: false,
         owner: false,
         public: false,
@@ -125,7 +126,7 @@ mod tests {
             ReadDecision::DenyUnregistered
         );
         let inactive = ReadFacts {
-            active: false,
+            placed: false,
             owner: true,
             ..LIVE
         };

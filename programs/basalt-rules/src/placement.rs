@@ -69,6 +69,29 @@ impl Acceptance {
     }
 }
 
+/// Whether a blob not yet active becomes active, given each of its indices as
+/// `(placed, accepted)`: once every index is placed and every holder has accepted. Until
+/// then no index is an obligation (no proof is due, no deal pays, nothing is slashed), so a
+/// blob whose placement a holder never accepted binds nobody. Once active a blob stays
+/// active; a repaired index is then an offer to its new holder alone.
+pub fn activates(slots: impl IntoIterator<Item = (bool, bool)>) -> bool {
+    slots
+        .into_iter()
+        .all(|(placed, accepted)| placed && accepted)
+}
+
+/// The first epoch a holder owes a proof of, for a blob that becomes active in `epoch`:
+/// the next one, or the slot's own `assigned_epoch` when that is later. No epoch before the
+/// activation can ever be judged, since no proof of it was possible.
+///
+/// # Errors
+///
+/// [`RuleError::Overflow`].
+pub fn assigned_at_activation(assigned_epoch: u64, epoch: u64) -> Result<u64, RuleError> {
+    let next = epoch.checked_add(1).ok_or(RuleError::Overflow)?;
+    Ok(next.max(assigned_epoch))
+}
+
 /// What a shard index looks like when a proof or a slash of one epoch names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlotUnderProof {
@@ -234,6 +257,25 @@ mod tests {
                 "an accepted index is its holder's until a slash or a release"
             );
         }
+    }
+
+    #[test]
+    fn a_blob_activates_once_every_index_is_placed_and_accepted() {
+        assert!(activates([(true, true), (true, true)]));
+        assert!(
+            !activates([(true, true), (true, false)]),
+            "one holder has not signed"
+        );
+        assert!(
+            !activates([(true, true), (false, false)]),
+            "one index unplaced"
+        );
+        assert_eq!(assigned_at_activation(3, 7), Ok(8));
+        assert_eq!(assigned_at_activation(9, 7), Ok(9));
+        assert_eq!(
+            assigned_at_activation(0, u64::MAX),
+            Err(RuleError::Overflow)
+        );
     }
 
     #[test]

@@ -100,9 +100,9 @@ impl Contract {
     /// placed again; an accepted index never moves until a slash or a release sends it to
     /// repair.
     ///
-    /// While the blob is not yet active any index may be (re)placed; when the last one is
-    /// placed the column roots must hash to the commitment root, and the blob becomes
-    /// active. Once active, only shards marked for repair or whose placement lapsed move,
+    /// While the blob is not yet active any index its holder has not accepted may be
+    /// (re)placed; whenever every index is placed the column roots must hash to the
+    /// commitment root. The blob becomes active when every holder has accepted. Once active, only shards marked for repair or whose placement lapsed move,
     /// keeping their column root.
     /// Called by the owner or a WRITE grantee. Every provider must be eligible for storage
     /// and may hold only one index of the blob.
@@ -176,28 +176,18 @@ impl Contract {
             });
         }
 
-        let activated = !was_active && blob.shards.iter().all(|s| s.provider.is_some());
-        if activated {
+        // INV: whenever every index is placed, the column roots hash to the commitment root
+        // (checked at each placement until activation; a repair keeps its index's root).
+        if !was_active && blob.is_placed() {
             let roots: Vec<[u8; 32]> = blob.shards.iter().map(|s| s.column_root.into()).collect();
             ensure!(
                 basalt_proof::commitment_root(&roots) == <[u8; 32]>::from(blob.commitment_root),
                 BasaltError::CommitmentMismatch
             );
-            blob.active = true;
-            for slot in blob.shards.iter_mut() {
-                slot.assigned_epoch = assigned_epoch;
-            }
         }
         self.blobs.insert(&cid_digest, &blob);
         self.settle(meter)?;
         placed.iter().for_each(Event::emit);
-        if activated {
-            Event::BlobActivated {
-                blob: cid_digest,
-                block,
-            }
-            .emit();
-        }
         Ok(())
     }
 
@@ -231,6 +221,8 @@ impl Contract {
         )?;
         slot.accepted = true;
         slot.assigned_epoch = assigned_epoch;
+        let activated = blob.activate_if_accepted(epoch)?;
+        let assigned_epoch = blob.slot(index)?.assigned_epoch;
         provider.open_obligation()?;
         // Neither record grows: no storage to pay.
         self.blobs.insert(&cid_digest, &blob);
@@ -243,6 +235,13 @@ impl Contract {
             block: env::block_height(),
         }
         .emit();
+        if activated {
+            Event::BlobActivated {
+                blob: cid_digest,
+                block: env::block_height(),
+            }
+            .emit();
+        }
         Ok(())
     }
 

@@ -106,7 +106,7 @@ impl Contract {
             None => ReadFacts::default(),
             Some(blob) => ReadFacts {
                 registered: true,
-                active: blob.active,
+                placed: blob.is_placed(),
                 expired: blob.expiry_epoch <= self.current_epoch(),
                 owner: blob.owner == account_id,
                 public: blob.public,

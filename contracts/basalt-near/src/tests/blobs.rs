@@ -203,7 +203,7 @@ fn placing_checks_signer_providers_and_the_commitment() {
             .blob_place(e.cid(), 0, holders(), swapped),
         Err(BasaltError::CommitmentMismatch)
     );
-    // A WRITE grantee may place, in two calls; the second activates the blob.
+    // A WRITE grantee may place, in two calls; the holders' acceptances activate the blob.
     chain
         .paying("owner")
         .grant_create(
@@ -223,15 +223,24 @@ fn placing_checks_signer_providers_and_the_commitment() {
         .paying("writer")
         .blob_place(e.cid(), 3, holders()[3..].to_vec(), roots[3..].to_vec())
         .unwrap();
-    assert_eq!(
-        event_names(),
-        [
-            "shard_placed",
-            "shard_placed",
-            "shard_placed",
-            "blob_activated"
-        ]
+    assert_eq!(event_names(), ["shard_placed"; 3]);
+    assert!(
+        !chain.by("x").blob_get(e.cid()).unwrap().active,
+        "nobody accepted yet"
     );
+    for ((index, holder), root) in (0u16..).zip(HOLDERS).zip(roots.iter().cloned()) {
+        chain
+            .by(holder)
+            .shard_accept(e.cid(), index, root)
+            .expect("accept");
+        let last = usize::from(index) + 1 == HOLDERS.len();
+        let expected: &[&str] = if last {
+            &["shard_accepted", "blob_activated"]
+        } else {
+            &["shard_accepted"]
+        };
+        assert_eq!(event_names(), expected);
+    }
     let blob = chain.by("x").blob_get(e.cid()).unwrap();
     assert!(blob.active);
     assert!(blob.shards.iter().all(|s| s.assigned_epoch == 1));

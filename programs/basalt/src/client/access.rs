@@ -28,7 +28,7 @@ pub fn may_read(
     };
     let facts = ReadFacts {
         registered: true,
-        active: blob.active,
+        placed: blob.is_placed(),
         expired: blob.expiry_epoch <= blob.epoch_at(slot),
         owner: blob.owner == *requester,
         public: blob.public,
@@ -168,7 +168,7 @@ mod tests {
             read(Some(&public), &reader, None, None, 0),
             ReadDecision::Public
         );
-        public.active = false;
+        public.shards = vec![crate::state::ShardSlot::default()];
         assert_eq!(
             read(Some(&public), &owner, None, None, 0),
             ReadDecision::DenyInactive

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::BasaltError;
-use crate::events::{BlobActivated, ShardPlaced};
+use crate::events::ShardPlaced;
 use crate::seeds;
 use crate::state::{authorize, Blob, Config, Grant, Provider, ROLE_STORAGE, ROLE_WRITE};
 
@@ -13,8 +13,9 @@ use crate::state::{authorize, Blob, Config, Grant, Provider, ROLE_STORAGE, ROLE_
 /// not accepted within `basalt_rules::ACCEPT_EPOCHS` lapses and the index may be placed
 /// again; an accepted index never moves until a slash or a release sends it to repair.
 ///
-/// While the blob is not yet active any index may be (re)placed; when the last one is
-/// placed the column roots must hash to the commitment root, and the blob becomes active.
+/// While the blob is not yet active any index its holder has not accepted may be
+/// (re)placed; whenever every index is placed the column roots must hash to the commitment
+/// root. The blob becomes active when every holder has accepted (`shard_accept`).
 /// Once active, only shards marked for repair or whose placement lapsed move, keeping their
 /// column root (repair). Signed by the owner or a WRITE grantee. Every provider must be
 /// eligible for storage (active, staked, not jailed or unbonding) and may hold only one
@@ -99,21 +100,15 @@ impl<'info> BlobPlace<'info> {
             });
         }
 
-        let blob = &mut ctx.accounts.blob;
-        if !was_active && blob.shards.iter().all(|s| s.is_placed()) {
+        // INV: whenever every index is placed, the column roots hash to the commitment root
+        // (checked at each placement until activation; a repair keeps its index's root).
+        let blob = &ctx.accounts.blob;
+        if !was_active && blob.is_placed() {
             let roots: Vec<[u8; 32]> = blob.shards.iter().map(|s| s.column_root).collect();
             require!(
                 basalt_proof::commitment_root(&roots) == blob.commitment_root,
                 BasaltError::CommitmentMismatch
             );
-            blob.active = true;
-            for slot in blob.shards.iter_mut() {
-                slot.assigned_epoch = assigned_epoch;
-            }
-            emit_cpi!(BlobActivated {
-                blob: blob_key,
-                slot: clock.slot,
-            });
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::BasaltError;
-use crate::events::ShardAccepted;
+use crate::events::{BlobActivated, ShardAccepted};
 use crate::seeds;
 use crate::state::{Blob, Provider};
 
@@ -12,7 +12,8 @@ use crate::state::{Blob, Provider};
 /// account counts the obligation, which keeps its stake bonded until it ends.
 ///
 /// Until this is signed the placement is only an offer that costs the provider nothing;
-/// an offer left unaccepted past `basalt_rules::ACCEPT_EPOCHS` lapses.
+/// an offer left unaccepted past `basalt_rules::ACCEPT_EPOCHS` lapses. The last acceptance
+/// of a fully placed blob activates it.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ShardAccept<'info> {
@@ -42,6 +43,8 @@ impl ShardAccept<'_> {
             .map_err(BasaltError::from)?;
         slot.accepted = true;
         slot.assigned_epoch = assigned_epoch;
+        let activated = blob.activate_if_accepted(epoch)?;
+        let assigned_epoch = blob.slot_mut(index)?.assigned_epoch;
         ctx.accounts.provider.open_obligation()?;
         emit_cpi!(ShardAccepted {
             blob: ctx.accounts.blob.key(),
@@ -50,6 +53,12 @@ impl ShardAccept<'_> {
             assigned_epoch,
             slot: clock_slot,
         });
+        if activated {
+            emit_cpi!(BlobActivated {
+                blob: ctx.accounts.blob.key(),
+                slot: clock_slot,
+            });
+        }
         Ok(())
     }
 }

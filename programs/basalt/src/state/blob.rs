@@ -113,7 +113,9 @@ pub struct Blob {
     /// The stored bytes are ciphertext.
     pub encrypted: bool,
     pub token_gate: Option<TokenGate>,
-    /// Every slot is placed and the column roots match the commitment root.
+    /// Every slot is placed (on column roots that match the commitment root) and every
+    /// holder accepted its slot: from then on the holders owe proofs and the deal pays
+    /// (`basalt_rules::activates`). Stays set once set.
     pub active: bool,
     pub bump: u8,
     /// One slot per shard index.
@@ -174,6 +176,34 @@ impl Blob {
         )
         .map_err(BasaltError::from)?;
         Ok(slot)
+    }
+
+    /// Every index is placed (`blob_place` checked the column roots against the commitment
+    /// root when the last one was): the data can be read, whether or not every holder has
+    /// accepted yet.
+    pub fn is_placed(&self) -> bool {
+        self.shards.iter().all(ShardSlot::is_placed)
+    }
+
+    /// Activates the blob at `epoch` when every index is placed and accepted
+    /// (`basalt_rules::activates`), moving each slot's first owed epoch past the activation.
+    /// Returns whether it did.
+    ///
+    /// # Errors
+    ///
+    /// [`BasaltError::Overflow`].
+    pub fn activate_if_accepted(&mut self, epoch: u64) -> Result<bool> {
+        if self.active
+            || !basalt_rules::activates(self.shards.iter().map(|s| (s.is_placed(), s.accepted)))
+        {
+            return Ok(false);
+        }
+        for slot in self.shards.iter_mut() {
+            slot.assigned_epoch = basalt_rules::assigned_at_activation(slot.assigned_epoch, epoch)
+                .map_err(BasaltError::from)?;
+        }
+        self.active = true;
+        Ok(true)
     }
 
     /// The authorities of the holders that accepted a shard, in index order: whose

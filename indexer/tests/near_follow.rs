@@ -203,6 +203,7 @@ fn params() -> ConfigParams {
         default_m: 1,
         max_deal_epochs: 10_000,
         max_slashes_per_epoch: 1,
+        accept_window_ticks: 150,
     }
 }
 

@@ -19,6 +19,8 @@ pub const BOUNTY_BPS: u16 = 2_000;
 pub const MAX_DEAL_EPOCHS: u64 = 10_000;
 /// Most proof slashes that take stake from one provider in one epoch.
 pub const MAX_SLASHES_PER_EPOCH: u16 = 1;
+/// Blocks or slots a holder has to accept a placement.
+pub const ACCEPT_WINDOW: u64 = 150;
 /// Stake tokens every actor starts with.
 pub const FUNDS: u64 = 1_000_000;
 

@@ -73,6 +73,7 @@ impl NearChain {
                 "default_m": 4,
                 "max_deal_epochs": MAX_DEAL_EPOCHS,
                 "max_slashes_per_epoch": MAX_SLASHES_PER_EPOCH,
+                "accept_window_ticks": ACCEPT_WINDOW,
             },
         });
         chain

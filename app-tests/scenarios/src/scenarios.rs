@@ -477,8 +477,9 @@ pub fn only_accepted_placements_are_obligations(chain: &mut dyn Chain) -> Result
         );
     }
 
-    // Placed in epoch 0, the offer to h1 lapses after epoch 0 + ACCEPT_EPOCHS.
-    chain.go_to(1 + basalt_rules::ACCEPT_EPOCHS, 0)?;
+    // Placed early in epoch 0, the offer to h1 lapses ACCEPT_WINDOW blocks or slots later,
+    // before epoch 2.
+    chain.go_to(2, 0)?;
     refused(
         chain.accept("h1", &blob, 1, roots[1]),
         "AcceptanceLapsed",

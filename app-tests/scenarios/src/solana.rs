@@ -67,6 +67,7 @@ impl SolanaChain {
                 params.bounty_bps,
                 params.max_deal_epochs,
                 params.max_slashes_per_epoch,
+                params.accept_window_ticks,
             ),
             (
                 UNBONDING_EPOCHS,
@@ -75,6 +76,7 @@ impl SolanaChain {
                 BOUNTY_BPS,
                 MAX_DEAL_EPOCHS,
                 MAX_SLASHES_PER_EPOCH,
+                ACCEPT_WINDOW,
             ),
         )?;
         Ok(Self {

@@ -128,6 +128,7 @@ impl Contract {
             default_m: 0,
             max_deal_epochs: 0,
             max_slashes_per_epoch: 0,
+            accept_window_ticks: 0,
         };
         config.apply(&params);
         Event::ConfigInitialized {

@@ -155,6 +155,7 @@ fn params(p: &ConfigParams) -> Value {
         "default_m": p.default_m,
         "max_deal_epochs": p.max_deal_epochs,
         "max_slashes_per_epoch": p.max_slashes_per_epoch,
+        "accept_window_ticks": p.accept_window_ticks,
     })
 }
 
@@ -637,6 +638,7 @@ mod tests {
                 default_m: 4,
                 max_deal_epochs: 10_000,
                 max_slashes_per_epoch: 1,
+                accept_window_ticks: 150,
             },
             block: 1,
         })?;

@@ -80,6 +80,7 @@ impl Field for ConfigParams {
             "default_m": self.default_m,
             "max_deal_epochs": self.max_deal_epochs,
             "max_slashes_per_epoch": self.max_slashes_per_epoch,
+            "accept_window_ticks": self.accept_window_ticks,
         })
     }
 }

@@ -45,6 +45,8 @@ impl Default for NetworkParams {
                 // 30 days of one-minute epochs.
                 max_deal_epochs: 43_200,
                 max_slashes_per_epoch: 1,
+                // An epoch (600 slots, 4 minutes at 400 ms) to accept a placement.
+                accept_window_ticks: 600,
             },
         }
     }

@@ -1010,7 +1010,8 @@ async fn placements_nobody_accepted_cannot_be_slashed() -> Result<()> {
     assert_eq!(net.balance(&attacker_tokens).await?, 0);
 
     // The offers lapse after their window; a late acceptance is refused.
-    net.warp_epoch(1 + basalt_rules::ACCEPT_EPOCHS, 0).await?;
+    // Placed at slot 1 or so: lapsed at epoch 2 (slot 200), beyond ACCEPT_WINDOW.
+    net.warp_epoch(2, 0).await?;
     assert_basalt_err(
         net.send(
             &[ix::shard_accept(&keys[0], &blob, 0, unbacked[0])],

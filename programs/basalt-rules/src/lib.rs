@@ -25,8 +25,8 @@ pub use deal::{check_expiry, check_release, check_slashable, DealCover, MAX_DEAL
 pub use jobs::{JobDeadlines, JobParams, MAX_JOB_WORKERS};
 pub use limits::*;
 pub use placement::{
-    activates, assigned_at_activation, check_placement, check_provable, Acceptance,
-    SlotBeforePlacement, SlotUnderProof, ACCEPT_EPOCHS,
+    accept_by, activates, assigned_at_activation, check_placement, check_provable, Acceptance,
+    SlotBeforePlacement, SlotUnderProof,
 };
 pub use proofs::ProofRecord;
 pub use quorum::quorum;

@@ -57,14 +57,18 @@ pub struct Params {
     pub max_deal_epochs: u64,
     /// Most proof slashes that take stake from one provider in one epoch.
     pub max_slashes_per_epoch: u16,
+    /// Chain ticks (Solana slots, NEAR blocks) a holder has to accept a placement
+    /// (`crate::accept_by`); afterwards the owner may place the index elsewhere.
+    pub accept_window_ticks: u64,
 }
 
 /// Checks the protocol parameters: a non-zero minimum stake, an unbonding period within
 /// [`MIN_UNBONDING_EPOCHS`] ..= [`MAX_UNBONDING_EPOCHS`], slash fractions up to
 /// [`MAX_SLASH_BPS`] and a bounty up to [`MAX_BOUNTY_BPS`], a default erasure code with at
 /// least one data and one parity shard, within [`MAX_BLOB_SHARDS`], a deal horizon within
-/// 1 ..= [`crate::MAX_DEAL_EPOCHS_LIMIT`], and a per-epoch slash cap within
-/// 1 ..= [`MAX_SLASHES_PER_EPOCH_LIMIT`]. Both chains run it in their initializer and in
+/// 1 ..= [`crate::MAX_DEAL_EPOCHS_LIMIT`], a per-epoch slash cap within
+/// 1 ..= [`MAX_SLASHES_PER_EPOCH_LIMIT`], and an acceptance window within
+/// 1 ..= [`MAX_EPOCH_TICKS`]. Both chains run it in their initializer and in
 /// their `config_update`, so no configuration escapes it.
 ///
 /// # Errors
@@ -78,6 +82,7 @@ pub fn validate_params(p: &Params) -> Result<(), RuleError> {
     if !(MIN_UNBONDING_EPOCHS..=MAX_UNBONDING_EPOCHS).contains(&p.unbonding_epochs)
         || !(1..=crate::MAX_DEAL_EPOCHS_LIMIT).contains(&p.max_deal_epochs)
         || !(1..=MAX_SLASHES_PER_EPOCH_LIMIT).contains(&p.max_slashes_per_epoch)
+        || !(1..=MAX_EPOCH_TICKS).contains(&p.accept_window_ticks)
     {
         return Err(RuleError::InvalidEpochParams);
     }
@@ -158,6 +163,16 @@ macro_rules! invalid_params {
                 $crate::RuleError::InvalidEpochParams,
             ),
             (
+                "no time to accept a placement",
+                with(|p| p.accept_window_ticks = 0),
+                $crate::RuleError::InvalidEpochParams,
+            ),
+            (
+                "offers open for ever",
+                with(|p| p.accept_window_ticks = $crate::MAX_EPOCH_TICKS + 1),
+                $crate::RuleError::InvalidEpochParams,
+            ),
+            (
                 "no data shard",
                 with(|p| p.default_k = 0),
                 $crate::RuleError::InvalidLayout,
@@ -225,6 +240,7 @@ mod tests {
             default_m,
             max_deal_epochs: 100,
             max_slashes_per_epoch: 1,
+            accept_window_ticks: 150,
         }
     }
 

@@ -5,13 +5,14 @@
 
 use crate::RuleError;
 
-/// Epochs after the epoch of a placement in which the named holder may still accept it: a
-/// placement made in epoch `e` may be accepted until the end of `e + ACCEPT_EPOCHS`, so the
-/// holder has at least one whole epoch to receive and check the data. Afterwards the
-/// placement has lapsed and the index may be placed again.
-pub const ACCEPT_EPOCHS: u64 = 1;
+/// The deadline of an offer made at chain tick `now` (a Solana slot, a NEAR block) under a
+/// configuration's `accept_window_ticks`: the last tick its holder may accept it at. Fixed
+/// at placement, so a later change of the window does not move an open offer.
+pub fn accept_by(now: u64, accept_window_ticks: u64) -> u64 {
+    now.saturating_add(accept_window_ticks)
+}
 
-/// Whether a placed index was accepted by its holder, and when it was placed.
+/// Whether a placed index was accepted by its holder, and until when it may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Acceptance {
     /// The holder accepted the placement (signed for the obligation).
@@ -19,27 +20,27 @@ pub struct Acceptance {
     pub accepted: bool,
     /// The holder missed a proof or released the index: it awaits a new placement.
     pub needs_repair: bool,
-    /// Epoch of the placement.
-    pub placed_epoch: u64,
+    /// Last chain tick the holder may accept the placement at ([`accept_by`]).
+    pub accept_by: u64,
 }
 
 impl Acceptance {
-    /// Whether the holder may still accept the index at `epoch`: neither accepted, nor in
+    /// Whether the holder may still accept the index at tick `now`: neither accepted, nor in
     /// repair, nor lapsed. What a node looks for in a blob it holds data of.
-    pub fn awaits_acceptance(&self, epoch: u64) -> bool {
-        !self.accepted && !self.needs_repair && !self.lapsed(epoch)
+    pub fn awaits_acceptance(&self, now: u64) -> bool {
+        !self.accepted && !self.needs_repair && !self.lapsed(now)
     }
 
-    /// Unaccepted and past its acceptance window at `epoch`: nobody answers for the index,
-    /// and it may be placed again.
-    pub fn lapsed(&self, epoch: u64) -> bool {
-        !self.accepted && epoch > self.placed_epoch.saturating_add(ACCEPT_EPOCHS)
+    /// Unaccepted and past its deadline at tick `now`: nobody answers for the index, and it
+    /// may be placed again.
+    pub fn lapsed(&self, now: u64) -> bool {
+        !self.accepted && now > self.accept_by
     }
 
-    /// Checks an acceptance made at `epoch`, by the index's holder (each chain checks the
-    /// signer), of the column root the holder checked its data against. Returns the first
-    /// epoch the holder must prove: the next one, or `assigned_epoch` when that is later
-    /// (a blob activated after the acceptance).
+    /// Checks an acceptance made at tick `now`, in `epoch`, by the index's holder (each
+    /// chain checks the signer), of the column root the holder checked its data against.
+    /// Returns the first epoch the holder must prove: the next one, or `assigned_epoch`
+    /// when that is later.
     ///
     /// # Errors
     ///
@@ -48,6 +49,7 @@ impl Acceptance {
     /// [`RuleError::ColumnRootChanged`] (the placement changed since the holder checked).
     pub fn accept(
         &self,
+        now: u64,
         epoch: u64,
         same_column_root: bool,
         assigned_epoch: u64,
@@ -58,7 +60,7 @@ impl Acceptance {
         if self.needs_repair {
             return Err(RuleError::ShardNeedsRepair);
         }
-        if self.lapsed(epoch) {
+        if self.lapsed(now) {
             return Err(RuleError::AcceptanceLapsed);
         }
         if !same_column_root {
@@ -287,7 +289,7 @@ mod tests {
             acceptance: Acceptance {
                 accepted: true,
                 needs_repair: false,
-                placed_epoch: 3,
+                accept_by: 30,
             },
             assigned_epoch: 5,
         };
@@ -347,29 +349,24 @@ mod tests {
     }
 
     #[test]
-    fn a_placement_is_accepted_once_within_its_window() {
+    fn a_placement_is_accepted_once_by_its_deadline() {
         let offer = Acceptance {
             accepted: false,
             needs_repair: false,
-            placed_epoch: 10,
+            accept_by: accept_by(1_000, 150),
         };
-        assert!(offer.awaits_acceptance(10 + ACCEPT_EPOCHS));
-        assert!(!offer.awaits_acceptance(11 + ACCEPT_EPOCHS));
-        assert_eq!(offer.accept(10, true, 11), Ok(11));
+        assert!(offer.awaits_acceptance(1_150));
+        assert!(!offer.awaits_acceptance(1_151));
+        assert_eq!(offer.accept(1_000, 10, true, 11), Ok(11));
+        assert_eq!(offer.accept(1_150, 11, true, 11), Ok(12), "at the deadline");
+        assert_eq!(offer.accept(1_000, 10, true, 15), Ok(15), "assigned later");
+        assert!(offer.lapsed(1_151));
         assert_eq!(
-            offer.accept(11, true, 11),
-            Ok(12),
-            "the last epoch of the window"
-        );
-        assert_eq!(offer.accept(10, true, 15), Ok(15), "activated later");
-        assert!(!offer.lapsed(10 + ACCEPT_EPOCHS));
-        assert!(offer.lapsed(11 + ACCEPT_EPOCHS));
-        assert_eq!(
-            offer.accept(11 + ACCEPT_EPOCHS, true, 11),
+            offer.accept(1_151, 11, true, 11),
             Err(RuleError::AcceptanceLapsed)
         );
         assert_eq!(
-            offer.accept(10, false, 11),
+            offer.accept(1_000, 10, false, 11),
             Err(RuleError::ColumnRootChanged)
         );
         let accepted = Acceptance {
@@ -377,30 +374,28 @@ mod tests {
             ..offer
         };
         assert_eq!(
-            accepted.accept(10, true, 11),
+            accepted.accept(1_000, 10, true, 11),
             Err(RuleError::AlreadyAccepted)
         );
         assert!(
             !accepted.lapsed(u64::MAX),
             "an accepted placement never lapses"
         );
-        assert!(!accepted.awaits_acceptance(10));
+        assert!(!accepted.awaits_acceptance(1_000));
         let lost = Acceptance {
             needs_repair: true,
             ..offer
         };
-        assert!(!lost.awaits_acceptance(10));
+        assert!(!lost.awaits_acceptance(1_000));
         assert_eq!(
-            lost.accept(10, true, 11),
+            lost.accept(1_000, 10, true, 11),
             Err(RuleError::ShardNeedsRepair),
             "a slashed or released holder cannot take the index back"
         );
-        let late = Acceptance {
-            accepted: false,
-            needs_repair: false,
-            placed_epoch: u64::MAX,
-        };
-        assert!(!late.lapsed(u64::MAX));
-        assert_eq!(late.accept(u64::MAX, true, 0), Err(RuleError::Overflow));
+        assert_eq!(accept_by(u64::MAX, 5), u64::MAX, "saturates");
+        assert_eq!(
+            offer.accept(1_000, u64::MAX, true, 0),
+            Err(RuleError::Overflow)
+        );
     }
 }

@@ -96,7 +96,7 @@ impl Contract {
     ///
     /// A placement is an offer: the provider owes nothing for the index until it accepts it
     /// with `shard_accept`, which its node does once it holds and checked the column. An
-    /// offer not accepted within `basalt_rules::ACCEPT_EPOCHS` lapses and the index may be
+    /// offer not accepted within the configuration's `accept_window_ticks` blocks lapses and the index may be
     /// placed again; an accepted index never moves until a slash or a release sends it to
     /// repair.
     ///
@@ -154,7 +154,7 @@ impl Contract {
                 blob_active: was_active,
                 accepted: slot.accepted,
                 needs_repair: slot.needs_repair,
-                acceptance_lapsed: slot.provider.is_some() && slot.acceptance().lapsed(epoch),
+                acceptance_lapsed: slot.provider.is_some() && slot.acceptance().lapsed(block),
                 same_column_root: slot.column_root == root,
                 unpaid_epochs: slot.unpaid_epochs,
             })?;
@@ -165,7 +165,7 @@ impl Contract {
             slot.last_proven_epoch = 0;
             slot.needs_repair = false;
             slot.accepted = false;
-            slot.placed_epoch = epoch;
+            slot.accept_by = basalt_rules::accept_by(block, self.config.accept_window_ticks);
             placed.push(Event::ShardPlaced {
                 blob: cid_digest,
                 index: index as u16,
@@ -215,6 +215,7 @@ impl Contract {
             BasaltError::NotShardHolder
         );
         let assigned_epoch = slot.acceptance().accept(
+            env::block_height(),
             epoch,
             slot.column_root == column_root,
             slot.assigned_epoch,

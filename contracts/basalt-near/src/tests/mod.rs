@@ -34,6 +34,7 @@ pub fn params() -> ConfigParams {
         default_m: 4,
         max_deal_epochs: 10_000,
         max_slashes_per_epoch: 1,
+        accept_window_ticks: 150,
     }
 }
 

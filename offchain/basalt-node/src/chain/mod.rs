@@ -86,10 +86,11 @@ pub struct SlotView {
     pub column_root: [u8; 32],
 }
 
-/// What `slots` (a blob's, in index order) offer their holder at `epoch`: the first index
-/// that awaits its acceptance, unless the blob expired by `epoch`.
+/// What `slots` (a blob's, in index order) offer their holder at chain tick `now`, in
+/// `epoch`: the first index that awaits its acceptance, unless the blob expired by `epoch`.
 pub fn placement_of(
     slots: impl IntoIterator<Item = SlotView>,
+    now: u64,
     epoch: u64,
     blob: &BlobTerms,
 ) -> Placement {
@@ -98,7 +99,7 @@ pub fn placement_of(
     }
     (0u16..)
         .zip(slots)
-        .find(|(_, s)| s.names_holder && s.acceptance.awaits_acceptance(epoch))
+        .find(|(_, s)| s.names_holder && s.acceptance.awaits_acceptance(now))
         .map_or(Placement::Settled, |(index, s)| {
             Placement::Offered(Offer {
                 index,
@@ -215,7 +216,7 @@ mod tests {
             acceptance: Acceptance {
                 accepted,
                 needs_repair,
-                placed_epoch: 4,
+                accept_by: 450,
             },
             column_root: [root; 32],
         }
@@ -229,7 +230,8 @@ mod tests {
 
     #[test]
     fn only_the_holders_own_pending_index_is_offered() {
-        let offered = |slots: Vec<SlotView>, epoch| placement_of(slots, epoch, &TERMS);
+        // Epoch 4 at tick 400; the offers may be accepted until tick 450.
+        let offered = |slots: Vec<SlotView>, now| placement_of(slots, now, 4, &TERMS);
         // Index 1 names another provider; index 2 is this node's, pending.
         let blob = || {
             vec![
@@ -239,7 +241,7 @@ mod tests {
             ]
         };
         assert_eq!(
-            offered(blob(), 4),
+            offered(blob(), 400),
             Placement::Offered(Offer {
                 index: 2,
                 column_root: [2; 32],
@@ -247,23 +249,28 @@ mod tests {
                 price_per_shard_epoch: Some(10),
             })
         );
-        assert_eq!(offered(blob(), 6), Placement::Settled, "lapsed");
+        assert_eq!(
+            offered(blob(), 450),
+            offered(blob(), 400),
+            "at the deadline"
+        );
+        assert_eq!(offered(blob(), 451), Placement::Settled, "lapsed");
         let expired = BlobTerms {
             expiry_epoch: 4,
             ..TERMS
         };
         assert_eq!(
-            placement_of(blob(), 4, &expired),
+            placement_of(blob(), 400, 4, &expired),
             Placement::Settled,
             "expired"
         );
         assert_eq!(
-            offered(vec![slot(true, true, false, 0)], 4),
+            offered(vec![slot(true, true, false, 0)], 400),
             Placement::Settled,
             "accepted already"
         );
         assert_eq!(
-            offered(vec![slot(true, false, true, 0)], 4),
+            offered(vec![slot(true, false, true, 0)], 400),
             Placement::Settled,
             "slashed or released: awaits repair, not this node"
         );

@@ -172,7 +172,7 @@ impl Chain for NearChain {
                 .map(|d| u64::try_from(d.price_per_shard_epoch).unwrap_or(u64::MAX)),
             expiry_epoch: record.expiry_epoch,
         };
-        Ok(placement_of(slots, epoch, &terms))
+        Ok(placement_of(slots, at.height, epoch, &terms))
     }
 
     async fn accept(

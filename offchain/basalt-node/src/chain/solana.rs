@@ -240,7 +240,7 @@ impl Chain for SolanaChain {
             price_per_shard_epoch: deal.map(|d| d.price_per_shard_epoch),
             expiry_epoch: blob.expiry_epoch,
         };
-        Ok(placement_of(slots, epoch, &terms))
+        Ok(placement_of(slots, snap.slot, epoch, &terms))
     }
 
     async fn accept(

@@ -26,6 +26,8 @@ pub mod events;
 pub const EPOCH_SLOTS: u64 = 100;
 pub const PROOF_WINDOW: u64 = 40;
 pub const MIN_STAKE: u64 = 1_000;
+/// Slots a holder has to accept a placement: half an epoch more than one.
+pub const ACCEPT_WINDOW: u64 = 150;
 
 pub fn params() -> ConfigParams {
     ConfigParams {
@@ -38,6 +40,7 @@ pub fn params() -> ConfigParams {
         default_m: 4,
         max_deal_epochs: 10_000,
         max_slashes_per_epoch: 1,
+        accept_window_ticks: ACCEPT_WINDOW,
     }
 }
 

@@ -10,7 +10,7 @@ use crate::state::{authorize, Blob, Config, Grant, Provider, ROLE_STORAGE, ROLE_
 ///
 /// A placement is an offer: the provider owes nothing for the index until it accepts it
 /// with `shard_accept`, which its node does once it holds and checked the column. An offer
-/// not accepted within `basalt_rules::ACCEPT_EPOCHS` lapses and the index may be placed
+/// not accepted within the configuration's `accept_window_ticks` slots lapses and the index may be placed
 /// again; an accepted index never moves until a slash or a release sends it to repair.
 ///
 /// While the blob is not yet active any index its holder has not accepted may be
@@ -77,7 +77,7 @@ impl<'info> BlobPlace<'info> {
                 blob_active: was_active,
                 accepted: slot.accepted,
                 needs_repair: slot.needs_repair,
-                acceptance_lapsed: slot.is_placed() && slot.acceptance().lapsed(epoch),
+                acceptance_lapsed: slot.is_placed() && slot.acceptance().lapsed(clock.slot),
                 same_column_root: slot.column_root == *root,
                 unpaid_epochs: slot.unpaid_epochs,
             })
@@ -89,7 +89,8 @@ impl<'info> BlobPlace<'info> {
             slot.last_proven_epoch = 0;
             slot.needs_repair = false;
             slot.accepted = false;
-            slot.placed_epoch = epoch;
+            slot.accept_by =
+                basalt_rules::accept_by(clock.slot, ctx.accounts.config.accept_window_ticks);
             emit_cpi!(ShardPlaced {
                 blob: blob_key,
                 index: index as u16,

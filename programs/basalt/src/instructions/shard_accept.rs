@@ -12,7 +12,8 @@ use crate::state::{Blob, Provider};
 /// account counts the obligation, which keeps its stake bonded until it ends.
 ///
 /// Until this is signed the placement is only an offer that costs the provider nothing;
-/// an offer left unaccepted past `basalt_rules::ACCEPT_EPOCHS` lapses. The last acceptance
+/// an offer left unaccepted past its `accept_by` slot (the configuration's
+/// `accept_window_ticks` after the placement) lapses. The last acceptance
 /// of a fully placed blob activates it.
 #[event_cpi]
 #[derive(Accounts)]
@@ -39,7 +40,12 @@ impl ShardAccept<'_> {
         );
         let assigned_epoch = slot
             .acceptance()
-            .accept(epoch, slot.column_root == column_root, slot.assigned_epoch)
+            .accept(
+                clock_slot,
+                epoch,
+                slot.column_root == column_root,
+                slot.assigned_epoch,
+            )
             .map_err(BasaltError::from)?;
         slot.accepted = true;
         slot.assigned_epoch = assigned_epoch;

@@ -38,9 +38,9 @@ pub struct ShardSlot {
     /// The holder accepted the placement with its own signature (`shard_accept`): only
     /// then does it owe proofs, get paid or risk a slash for this index.
     pub accepted: bool,
-    /// Epoch of the latest placement; the holder may accept until
-    /// `placed_epoch + basalt_rules::ACCEPT_EPOCHS`.
-    pub placed_epoch: u64,
+    /// Last chain tick (slot, block) the holder of the latest placement may accept it at
+    /// (`basalt_rules::accept_by`); afterwards the placement lapses.
+    pub accept_by: u64,
 }
 
 impl ShardSlot {
@@ -53,7 +53,7 @@ impl ShardSlot {
         Acceptance {
             accepted: self.accepted,
             needs_repair: self.needs_repair,
-            placed_epoch: self.placed_epoch,
+            accept_by: self.accept_by,
         }
     }
 

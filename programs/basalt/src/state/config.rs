@@ -47,6 +47,10 @@ pub struct Config {
     /// (`basalt_rules::SlashCounter`).
     // INV: 1 <= max_slashes_per_epoch <= basalt_rules::MAX_SLASHES_PER_EPOCH_LIMIT
     pub max_slashes_per_epoch: u16,
+    /// Slots a holder has to accept a placement before the owner may place the
+    /// index elsewhere (`basalt_rules::accept_by`).
+    // INV: 1 <= accept_window_ticks <= basalt_rules::MAX_EPOCH_TICKS
+    pub accept_window_ticks: u64,
     pub bump: u8,
     pub stake_vault_bump: u8,
     pub escrow_vault_bump: u8,
@@ -65,6 +69,7 @@ pub struct ConfigParams {
     pub default_m: u16,
     pub max_deal_epochs: u64,
     pub max_slashes_per_epoch: u16,
+    pub accept_window_ticks: u64,
 }
 
 impl ConfigParams {
@@ -86,6 +91,7 @@ impl ConfigParams {
             default_m: self.default_m,
             max_deal_epochs: self.max_deal_epochs,
             max_slashes_per_epoch: self.max_slashes_per_epoch,
+            accept_window_ticks: self.accept_window_ticks,
         })
         .map_err(|e| BasaltError::from(e).into())
     }
@@ -102,6 +108,7 @@ impl Config {
         self.default_m = params.default_m;
         self.max_deal_epochs = params.max_deal_epochs;
         self.max_slashes_per_epoch = params.max_slashes_per_epoch;
+        self.accept_window_ticks = params.accept_window_ticks;
     }
 
     /// The Basalt epoch `slot` falls in.

@@ -8,7 +8,7 @@
 --
 -- placements.released_slot: the slot of the holder's ShardReleased (finding 2: it walked
 -- away from a shard whose deal lapsed); the acceptance ends with it. A new ShardPlaced
--- clears it.
+-- clears it. A ProofMissed (the slot goes to repair) ends the acceptance too.
 ALTER TABLE placements ADD COLUMN accepted_slot BIGINT;
 ALTER TABLE placements ADD COLUMN released_slot BIGINT;
 
@@ -29,6 +29,10 @@ BEGIN
         UPDATE placements SET accepted_slot = NULL, released_slot = NEW.slot
         WHERE blob = p->>'blob' AND shard_index = (p->>'index')::int
           AND holder = p->>'provider';
+    WHEN 'ProofMissed' THEN
+        UPDATE placements SET accepted_slot = NULL
+        WHERE blob = p->>'blob' AND shard_index = (p->>'index')::int
+          AND holder = p->>'provider';
     END CASE;
     RETURN NULL;
 END;
@@ -43,5 +47,5 @@ CREATE TRIGGER events_apply AFTER INSERT ON events
         'ShardReleased'))
     EXECUTE FUNCTION apply_event();
 CREATE TRIGGER events_apply_acceptance AFTER INSERT ON events
-    FOR EACH ROW WHEN (NEW.kind IN ('ShardPlaced', 'ShardAccepted', 'ShardReleased'))
+    FOR EACH ROW WHEN (NEW.kind IN ('ShardPlaced', 'ShardAccepted', 'ShardReleased', 'ProofMissed'))
     EXECUTE FUNCTION apply_acceptance();

@@ -619,6 +619,15 @@ async fn api(
         (&Value::from("active"), &Value::from(true))
     );
     assert_eq!(blob["placements"].as_array().map(Vec::len), Some(3));
+    // Every holder accepted; shard 0's holder missed a proof since, which ended its
+    // acceptance.
+    let accepted: Vec<bool> = blob["placements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| !p["accepted_slot"].is_null())
+        .collect();
+    assert_eq!(accepted.iter().filter(|a| **a).count(), 2, "{blob}");
     assert_eq!(blob["deal"]["status"], "open");
     let (_, deleted) = get(&http, &format!("{base}/v1/blobs/{private}")).await?;
     assert_eq!(deleted["status"], "deleted");

@@ -4,3 +4,4 @@
 mod access;
 mod gc;
 mod put_get;
+mod stock_client;

@@ -26,7 +26,7 @@ pub use jobs::{JobDeadlines, JobParams, MAX_JOB_WORKERS};
 pub use limits::*;
 pub use placement::{
     accept_by, activates, assigned_at_activation, check_placement, check_provable, Acceptance,
-    SlotBeforePlacement, SlotUnderProof,
+    NewPlacement, SlotBeforePlacement, SlotState, SlotUnderProof,
 };
 pub use proofs::ProofRecord;
 pub use quorum::quorum;

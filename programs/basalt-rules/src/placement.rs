@@ -71,6 +71,77 @@ impl Acceptance {
     }
 }
 
+/// What both chains keep of one shard index beside its holder: its column root, its proof
+/// record and its acceptance. Each chain's `ShardSlot` converts to and from it, so the
+/// transitions below are the only place its fields change on a placement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SlotState {
+    pub column_root: [u8; 32],
+    /// First epoch the holder owes a proof of.
+    pub assigned_epoch: u64,
+    pub last_proven_epoch: u64,
+    pub proven_mask: u64,
+    /// Proven epochs the deal has not paid yet.
+    pub unpaid_epochs: u64,
+    pub needs_repair: bool,
+    pub accepted: bool,
+    pub accept_by: u64,
+}
+
+/// A placement of one index by `blob_place`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewPlacement {
+    /// The blob was active before this placement.
+    pub blob_active: bool,
+    /// The index had a holder before this placement.
+    pub replaces: bool,
+    pub column_root: [u8; 32],
+    /// Chain tick and epoch of the placement.
+    pub now: u64,
+    pub epoch: u64,
+    /// The configuration's `accept_window_ticks`.
+    pub accept_window_ticks: u64,
+}
+
+impl SlotState {
+    /// The index's acceptance, for [`Acceptance`]'s rules.
+    pub fn acceptance(&self) -> Acceptance {
+        Acceptance {
+            accepted: self.accepted,
+            needs_repair: self.needs_repair,
+            accept_by: self.accept_by,
+        }
+    }
+
+    /// The index once `placement` put it on a (new) holder: checked by [`check_placement`],
+    /// it starts over as an offer, owed from the next epoch if accepted in time, with no
+    /// proof record.
+    ///
+    /// # Errors
+    ///
+    /// As [`check_placement`]; [`RuleError::Overflow`].
+    pub fn place(&self, placement: &NewPlacement) -> Result<SlotState, RuleError> {
+        check_placement(&SlotBeforePlacement {
+            blob_active: placement.blob_active,
+            accepted: self.accepted,
+            needs_repair: self.needs_repair,
+            acceptance_lapsed: placement.replaces && self.acceptance().lapsed(placement.now),
+            same_column_root: self.column_root == placement.column_root,
+            unpaid_epochs: self.unpaid_epochs,
+        })?;
+        Ok(SlotState {
+            column_root: placement.column_root,
+            assigned_epoch: placement.epoch.checked_add(1).ok_or(RuleError::Overflow)?,
+            last_proven_epoch: 0,
+            proven_mask: 0,
+            unpaid_epochs: 0,
+            needs_repair: false,
+            accepted: false,
+            accept_by: accept_by(placement.now, placement.accept_window_ticks),
+        })
+    }
+}
+
 /// Whether a blob not yet active becomes active, given each of its indices as
 /// `(placed, accepted)`: once every index is placed and every holder has accepted. Until
 /// then no index is an obligation (no proof is due, no deal pays, nothing is slashed), so a
@@ -259,6 +330,47 @@ mod tests {
                 "an accepted index is its holder's until a slash or a release"
             );
         }
+    }
+
+    #[test]
+    fn a_placement_starts_the_index_over_as_an_offer() {
+        let proven = SlotState {
+            column_root: [1; 32],
+            assigned_epoch: 2,
+            last_proven_epoch: 5,
+            proven_mask: 0b111,
+            unpaid_epochs: 0,
+            needs_repair: true,
+            accepted: false,
+            accept_by: 40,
+        };
+        let repair = NewPlacement {
+            blob_active: true,
+            replaces: true,
+            column_root: [1; 32],
+            now: 700,
+            epoch: 7,
+            accept_window_ticks: 150,
+        };
+        assert_eq!(
+            proven.place(&repair),
+            Ok(SlotState {
+                column_root: [1; 32],
+                assigned_epoch: 8,
+                accept_by: 850,
+                ..SlotState::default()
+            })
+        );
+        let moved = NewPlacement {
+            column_root: [2; 32],
+            ..repair
+        };
+        assert_eq!(proven.place(&moved), Err(RuleError::ColumnRootChanged));
+        let owed = SlotState {
+            unpaid_epochs: 1,
+            ..proven
+        };
+        assert_eq!(owed.place(&repair), Err(RuleError::UnsettledPayouts));
     }
 
     #[test]

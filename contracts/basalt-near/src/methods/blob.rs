@@ -150,22 +150,16 @@ impl Contract {
                 BasaltError::DuplicateProvider
             );
             let slot = &mut blob.shards[index];
-            basalt_rules::check_placement(&basalt_rules::SlotBeforePlacement {
+            let next = slot.state().place(&basalt_rules::NewPlacement {
                 blob_active: was_active,
-                accepted: slot.accepted,
-                needs_repair: slot.needs_repair,
-                acceptance_lapsed: slot.provider.is_some() && slot.acceptance().lapsed(block),
-                same_column_root: slot.column_root == root,
-                unpaid_epochs: slot.unpaid_epochs,
+                replaces: slot.provider.is_some(),
+                column_root: root.into(),
+                now: block,
+                epoch,
+                accept_window_ticks: self.config.accept_window_ticks,
             })?;
+            slot.set_state(next);
             let previous = slot.provider.replace(account.clone());
-            slot.column_root = root;
-            slot.assigned_epoch = assigned_epoch;
-            slot.proven_mask = 0;
-            slot.last_proven_epoch = 0;
-            slot.needs_repair = false;
-            slot.accepted = false;
-            slot.accept_by = basalt_rules::accept_by(block, self.config.accept_window_ticks);
             placed.push(Event::ShardPlaced {
                 blob: cid_digest,
                 index: index as u16,

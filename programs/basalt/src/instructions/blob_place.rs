@@ -73,24 +73,19 @@ impl<'info> BlobPlace<'info> {
             );
             let slot = &mut blob.shards[index];
             let previous = slot.is_placed().then_some(slot.provider);
-            basalt_rules::check_placement(&basalt_rules::SlotBeforePlacement {
-                blob_active: was_active,
-                accepted: slot.accepted,
-                needs_repair: slot.needs_repair,
-                acceptance_lapsed: slot.is_placed() && slot.acceptance().lapsed(clock.slot),
-                same_column_root: slot.column_root == *root,
-                unpaid_epochs: slot.unpaid_epochs,
-            })
-            .map_err(BasaltError::from)?;
+            let next = slot
+                .state()
+                .place(&basalt_rules::NewPlacement {
+                    blob_active: was_active,
+                    replaces: slot.is_placed(),
+                    column_root: *root,
+                    now: clock.slot,
+                    epoch,
+                    accept_window_ticks: ctx.accounts.config.accept_window_ticks,
+                })
+                .map_err(BasaltError::from)?;
+            slot.set_state(next);
             slot.provider = provider.authority;
-            slot.column_root = *root;
-            slot.assigned_epoch = assigned_epoch;
-            slot.proven_mask = 0;
-            slot.last_proven_epoch = 0;
-            slot.needs_repair = false;
-            slot.accepted = false;
-            slot.accept_by =
-                basalt_rules::accept_by(clock.slot, ctx.accounts.config.accept_window_ticks);
             emit_cpi!(ShardPlaced {
                 blob: blob_key,
                 index: index as u16,

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use basalt_proof::BlobLayout;
-use basalt_rules::{Acceptance, ProofRecord};
+use basalt_rules::{Acceptance, ProofRecord, SlotState};
 
 use crate::errors::BasaltError;
 
@@ -50,11 +50,33 @@ impl ShardSlot {
 
     /// The slot's acceptance state, for the rules in `basalt_rules`.
     pub fn acceptance(&self) -> Acceptance {
-        Acceptance {
-            accepted: self.accepted,
+        self.state().acceptance()
+    }
+
+    /// Everything but the holder, as `basalt_rules` changes it.
+    pub fn state(&self) -> SlotState {
+        SlotState {
+            column_root: self.column_root,
+            assigned_epoch: self.assigned_epoch,
+            last_proven_epoch: self.last_proven_epoch,
+            proven_mask: self.proven_mask,
+            unpaid_epochs: self.unpaid_epochs,
             needs_repair: self.needs_repair,
+            accepted: self.accepted,
             accept_by: self.accept_by,
         }
+    }
+
+    /// Stores a state `basalt_rules` computed (see [`ShardSlot::state`]).
+    pub fn set_state(&mut self, s: SlotState) {
+        self.column_root = s.column_root;
+        self.assigned_epoch = s.assigned_epoch;
+        self.last_proven_epoch = s.last_proven_epoch;
+        self.proven_mask = s.proven_mask;
+        self.unpaid_epochs = s.unpaid_epochs;
+        self.needs_repair = s.needs_repair;
+        self.accepted = s.accepted;
+        self.accept_by = s.accept_by;
     }
 
     /// Whether `epoch` is recorded as proven; `None` when it is too far behind the latest

@@ -2,11 +2,17 @@
 //!
 //! A blob's shards are collected when its Blob account is expired, or when there is no
 //! Blob account `pending_grace` after the first shard arrived (the upload was abandoned,
-//! or the blob was deleted on chain). A blob the chain cannot be asked about is kept:
-//! GC never deletes on an RPC failure.
+//! or the blob was deleted on chain), or when the live blob has not named this node for an
+//! index it accepted or may still accept for `pending_grace` (its offer lapsed, it released
+//! the index, or a slash moved it: the holder is free of it and keeps it that long in case
+//! it is placed there again). A blob the chain cannot be asked about is kept: GC never
+//! deletes on an RPC failure.
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use basalt_core::Cid;
 
 use crate::auth::now_ms;
 use crate::chain::BlobState;
@@ -21,8 +27,20 @@ pub struct GcReport {
     pub chain_errors: usize,
 }
 
+/// Live blobs that no longer name this node, with when that was first seen (the grace
+/// runs from there; a restart starts it again, erring on keeping data).
+#[derive(Debug, Default)]
+pub struct NotHeld(HashMap<Cid, Instant>);
+
+impl NotHeld {
+    /// Whether `blob`, seen not held now, has been for at least `grace`.
+    fn for_at_least(&mut self, blob: Cid, grace: Duration) -> bool {
+        self.0.entry(blob).or_insert_with(Instant::now).elapsed() >= grace
+    }
+}
+
 /// One pass over every blob this node holds.
-pub async fn run_once(node: &Node) -> GcReport {
+pub async fn run_once(node: &Node, not_held: &mut NotHeld) -> GcReport {
     let mut report = GcReport::default();
     let store = Arc::clone(&node.store);
     let blobs = match tokio::task::spawn_blocking(move || store.blobs()).await {
@@ -37,6 +55,10 @@ pub async fn run_once(node: &Node) -> GcReport {
         }
     };
     let grace_ms = node.config.pending_grace_secs.saturating_mul(1_000);
+    let grace = Duration::from_secs(node.config.pending_grace_secs);
+    // Forget what the store no longer holds, so the map stays as small as the store.
+    let held: std::collections::HashSet<Cid> = blobs.iter().map(|b| b.blob).collect();
+    not_held.0.retain(|blob, _| held.contains(blob));
     for entry in blobs {
         report.blobs_checked += 1;
         let state = match node.chain.blob_state(&entry.blob).await {
@@ -48,7 +70,18 @@ pub async fn run_once(node: &Node) -> GcReport {
             }
         };
         let collect = match state {
-            BlobState::Live => false,
+            BlobState::Live => match node.chain.holds(&entry.blob, &node.address()).await {
+                Ok(true) => {
+                    not_held.0.remove(&entry.blob);
+                    false
+                }
+                Ok(false) => not_held.for_at_least(entry.blob, grace),
+                Err(e) => {
+                    report.chain_errors += 1;
+                    tracing::warn!(blob = %entry.blob, error = %e, "gc: chain unavailable, keeping blob");
+                    continue;
+                }
+            },
             BlobState::Expired => true,
             BlobState::Unregistered => now_ms().saturating_sub(entry.first_seen_ms) >= grace_ms,
         };
@@ -78,12 +111,13 @@ pub async fn run(
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut shutdown = shutdown;
+    let mut not_held = NotHeld::default();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = ticker.tick() => {
-                let report = run_once(&node).await;
+                let report = run_once(&node, &mut not_held).await;
                 tracing::debug!(?report, "gc pass");
             }
             _ = shutdown.changed() => return,
@@ -115,13 +149,19 @@ mod tests {
         let abandoned = put_blob(&store, 3, now - 2 * hour, all).cid;
         let uploading = put_blob(&store, 4, now - 60_000, all).cid;
         let unknown = put_blob(&store, 5, now - 2 * hour, all).cid;
+        // Live, but its placement here lapsed or was released: long ago, and just now.
+        let released = put_blob(&store, 6, now - 2 * hour, all).cid;
+        let just_released = put_blob(&store, 7, now - 2 * hour, all).cid;
         let chain = TableChain {
             states: HashMap::from([
                 (live, BlobState::Live),
                 (expired, BlobState::Expired),
                 (abandoned, BlobState::Unregistered),
                 (uploading, BlobState::Unregistered),
+                (released, BlobState::Live),
+                (just_released, BlobState::Live),
             ]),
+            not_held: [released, just_released].into(),
             ..TableChain::default()
         };
         let config = NodeConfig {
@@ -134,24 +174,33 @@ mod tests {
             ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
             config,
         );
-        let report = run_once(&node).await;
+        let mut not_held = NotHeld::default();
+        let long_ago = Instant::now()
+            .checked_sub(Duration::from_secs(2 * 3_600))
+            .ok_or("the clock is too young for this test")?;
+        not_held.0.insert(released, long_ago);
+        let report = run_once(&node, &mut not_held).await;
         assert_eq!(
             report,
             GcReport {
-                blobs_checked: 5,
-                blobs_collected: 2,
+                blobs_checked: 7,
+                blobs_collected: 3,
                 // Three chunks of three shards each.
-                shards_deleted: 18,
+                shards_deleted: 27,
                 chain_errors: 1,
             }
         );
         let mut left: Vec<Cid> = store.blobs()?.into_iter().map(|b| b.blob).collect();
         left.sort();
-        let mut expected = vec![live, uploading, unknown];
+        let mut expected = vec![live, uploading, unknown, just_released];
         expected.sort();
         assert_eq!(
             left, expected,
-            "kept: live, within grace, and what the chain could not answer"
+            "kept: live, within grace (of upload or of release), and what the chain could not answer"
+        );
+        assert!(
+            not_held.0.contains_key(&just_released),
+            "its grace has started"
         );
         assert!(store.shards_of(&expired)?.is_empty());
         Ok(())

@@ -17,6 +17,8 @@ use crate::store::{ShardStore, ShardUpload};
 #[derive(Default)]
 pub struct TableChain {
     pub states: HashMap<Cid, BlobState>,
+    /// Live blobs that no longer name this node (every other one does).
+    pub not_held: std::collections::HashSet<Cid>,
     pub placements: Mutex<HashMap<Cid, Placement>>,
     /// Every acceptance sent, in order.
     pub accepted: Mutex<Vec<(Cid, Offer)>>,
@@ -41,6 +43,10 @@ impl Chain for TableChain {
 
     async fn blob_state(&self, blob: &Cid) -> Result<BlobState, ChainError> {
         self.states.get(blob).copied().ok_or_else(unreachable)
+    }
+
+    async fn holds(&self, blob: &Cid, _: &[u8; 32]) -> Result<bool, ChainError> {
+        Ok(!self.not_held.contains(blob))
     }
 
     async fn placement(&self, blob: &Cid, _: &[u8; 32]) -> Result<Placement, ChainError> {

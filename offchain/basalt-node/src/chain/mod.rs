@@ -110,6 +110,14 @@ pub fn placement_of(
         })
 }
 
+/// Whether any of `slots` is the holder's at chain tick `now`: accepted, or an offer it may
+/// still accept.
+pub fn holds_any(slots: impl IntoIterator<Item = SlotView>, now: u64) -> bool {
+    slots
+        .into_iter()
+        .any(|s| s.names_holder && (s.acceptance.accepted || s.acceptance.awaits_acceptance(now)))
+}
+
 /// The chain questions a storage node asks.
 #[async_trait]
 pub trait Chain: Send + Sync + 'static {
@@ -128,6 +136,11 @@ pub trait Chain: Send + Sync + 'static {
     ) -> Result<Option<bool>, ChainError>;
     /// The blob's state, for garbage collection.
     async fn blob_state(&self, blob: &Cid) -> Result<BlobState, ChainError>;
+    /// Whether `blob` still names `holder` for an index it accepted or may still accept;
+    /// `false` once that placement lapsed, was released or slashed and moved, or when the
+    /// blob never named it (an upload whose column went to a spare). GC asks it of live
+    /// blobs.
+    async fn holds(&self, blob: &Cid, holder: &[u8; 32]) -> Result<bool, ChainError>;
     /// Whether `holder` has a placement in `blob` to accept.
     async fn placement(&self, blob: &Cid, holder: &[u8; 32]) -> Result<Placement, ChainError>;
     /// Accepts `offer` on chain, signed by `identity` (the provider's authority key), and
@@ -227,6 +240,21 @@ mod tests {
         price_per_shard_epoch: Some(10),
         expiry_epoch: 10,
     };
+
+    #[test]
+    fn a_holder_holds_what_it_accepted_or_may_still_accept() {
+        assert!(holds_any([slot(true, true, false, 0)], 10_000), "accepted");
+        assert!(
+            holds_any([slot(true, false, false, 0)], 450),
+            "an open offer"
+        );
+        assert!(!holds_any([slot(true, false, false, 0)], 451), "lapsed");
+        assert!(
+            !holds_any([slot(true, false, true, 0)], 400),
+            "released or slashed"
+        );
+        assert!(!holds_any([slot(false, true, false, 0)], 400), "another's");
+    }
 
     #[test]
     fn only_the_holders_own_pending_index_is_offered() {

@@ -25,8 +25,8 @@ use ed25519_dalek::SigningKey;
 use serde_json::json;
 
 use super::{
-    placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache, Offer, Placement,
-    ReadDecision, SlotView,
+    holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache, Offer,
+    Placement, ReadDecision, SlotView,
 };
 
 /// [`Chain`] over NEAR JSON-RPC, reading final blocks.
@@ -136,6 +136,24 @@ impl Chain for NearChain {
             ContractBlobState::Live => BlobState::Live,
             ContractBlobState::Expired => BlobState::Expired,
         })
+    }
+
+    async fn holds(&self, blob: &Cid, holder: &[u8; 32]) -> Result<bool, ChainError> {
+        let args = json!({ "cid_digest": digest(blob) });
+        let (record, at) = self
+            .client
+            .view::<_, Option<Blob>>("blob_get", &args, None)
+            .await
+            .map_err(|e| self.error(e))?;
+        let holder = implicit_account(holder);
+        Ok(record.is_some_and(|record| {
+            let slots = record.shards.iter().map(|s| SlotView {
+                names_holder: s.provider.as_ref() == Some(&holder),
+                acceptance: s.acceptance(),
+                column_root: s.column_root.into(),
+            });
+            holds_any(slots, at.height)
+        }))
     }
 
     async fn placement(&self, blob: &Cid, holder: &[u8; 32]) -> Result<Placement, ChainError> {

@@ -19,8 +19,8 @@ use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::request::TokenAccountsFilter;
 
 use super::{
-    placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache, Offer, Placement,
-    SlotView,
+    holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache, Offer,
+    Placement, SlotView,
 };
 
 /// The accounts one decision needs, fetched in one `getMultipleAccounts` call so the blob,
@@ -214,6 +214,19 @@ impl Chain for SolanaChain {
             Some(b) if b.expiry_epoch <= b.epoch_at(snap.slot) => BlobState::Expired,
             Some(_) => BlobState::Live,
         })
+    }
+
+    async fn holds(&self, blob: &Cid, holder: &[u8; 32]) -> Result<bool, ChainError> {
+        let snap = self.snapshot(blob, None).await?;
+        let holder = Pubkey::new_from_array(*holder);
+        Ok(snap.blob.is_some_and(|blob| {
+            let slots = blob.shards.iter().map(|s| SlotView {
+                names_holder: s.provider == holder,
+                acceptance: s.acceptance(),
+                column_root: s.column_root,
+            });
+            holds_any(slots, snap.slot)
+        }))
     }
 
     async fn placement(&self, blob: &Cid, holder: &[u8; 32]) -> Result<Placement, ChainError> {

@@ -27,8 +27,9 @@ use crate::store::ShardKey;
 pub const RECHECK: Duration = Duration::from_secs(600);
 /// How long after its latest shard arrived a blob is watched closely.
 pub const RECENT: Duration = Duration::from_secs(120);
-/// How often the blobs uploaded in the last [`RECENT`] are asked about.
-pub const RECENT_INTERVAL: Duration = Duration::from_millis(200);
+/// How often the blobs uploaded in the last [`RECENT`] are asked about, besides at once when
+/// their uploader says it registered them: a fallback for an uploader that does not.
+pub const RECENT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -47,17 +48,31 @@ pub struct AcceptReport {
     pub chain_errors: usize,
 }
 
-/// Blobs known to need nothing, with when that was learned.
+/// Blobs known to need nothing, with when that was learned and whether for good.
 #[derive(Debug, Default)]
-pub struct Settled(HashMap<Cid, Instant>);
+pub struct Settled(HashMap<Cid, (Instant, Settlement)>);
+
+/// Why a blob needs nothing from this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settlement {
+    /// Accepted here, or refused (a mismatched root, terms not met): final.
+    Decided,
+    /// No index awaits this node. Maybe not final: a registration split over two
+    /// transactions places this node's index in the second one.
+    NothingHere,
+}
 
 impl Settled {
-    fn is_fresh(&self, blob: &Cid) -> bool {
-        self.0.get(blob).is_some_and(|at| at.elapsed() < RECHECK)
+    /// Whether `blob` is known to need nothing; a pass over recent uploads (`recent`) asks
+    /// again about a blob that only had nothing here.
+    fn is_fresh(&self, blob: &Cid, recent: bool) -> bool {
+        self.0.get(blob).is_some_and(|(at, why)| {
+            at.elapsed() < RECHECK && (!recent || *why == Settlement::Decided)
+        })
     }
 
-    fn mark(&mut self, blob: Cid) {
-        self.0.insert(blob, Instant::now());
+    fn mark(&mut self, blob: Cid, why: Settlement) {
+        self.0.insert(blob, (Instant::now(), why));
     }
 }
 
@@ -80,7 +95,7 @@ pub async fn run_once(node: &Node, settled: &mut Settled) -> AcceptReport {
     let held: std::collections::HashSet<Cid> = blobs.iter().map(|b| b.blob).collect();
     settled.0.retain(|blob, _| held.contains(blob));
     for entry in blobs {
-        check_blob(node, &entry.blob, settled, &mut report).await;
+        check_blob(node, &entry.blob, settled, false, &mut report).await;
     }
     report
 }
@@ -98,14 +113,20 @@ pub async fn run_recent(node: &Node, settled: &mut Settled) -> AcceptReport {
     };
     let mut report = AcceptReport::default();
     for blob in recent {
-        check_blob(node, &blob, settled, &mut report).await;
+        check_blob(node, &blob, settled, true, &mut report).await;
     }
     report
 }
 
 /// Asks the chain about `blob` unless it is known to need nothing, and accepts its offer.
-async fn check_blob(node: &Node, blob: &Cid, settled: &mut Settled, report: &mut AcceptReport) {
-    if settled.is_fresh(blob) {
+async fn check_blob(
+    node: &Node,
+    blob: &Cid,
+    settled: &mut Settled,
+    recent: bool,
+    report: &mut AcceptReport,
+) {
+    if settled.is_fresh(blob, recent) {
         return;
     }
     report.blobs_checked += 1;
@@ -121,10 +142,10 @@ async fn check_blob(node: &Node, blob: &Cid, settled: &mut Settled, report: &mut
         // Not registered yet (the owner's transaction follows the uploads), or deleted (GC
         // collects it): ask again next pass.
         Placement::Unregistered => {}
-        Placement::Settled => settled.mark(*blob),
+        Placement::Settled => settled.mark(*blob, Settlement::NothingHere),
         Placement::Offered(offer) => {
             if accept_offer(node, blob, &offer, report).await {
-                settled.mark(*blob);
+                settled.mark(*blob, Settlement::Decided);
             }
         }
     }
@@ -392,6 +413,28 @@ mod tests {
             *chain.accepted.lock().expect("not poisoned"),
             vec![(fresh.cid, offer_of(&fresh))]
         );
+
+        // A registration split over two transactions: a full pass between them finds
+        // nothing here yet; the pass after the uploader's word finds the index and accepts.
+        let split = put_blob(&store, 3, now_ms(), column);
+        node.note_upload(split.cid);
+        chain
+            .placements
+            .lock()
+            .expect("not poisoned")
+            .insert(split.cid, Placement::Settled);
+        run_once(&node, &mut settled).await;
+        chain
+            .placements
+            .lock()
+            .expect("not poisoned")
+            .insert(split.cid, offer(&split));
+        assert_eq!(
+            run_once(&node, &mut settled).await.accepted,
+            0,
+            "a full pass waits"
+        );
+        assert_eq!(run_recent(&node, &mut settled).await.accepted, 1);
         Ok(())
     }
 

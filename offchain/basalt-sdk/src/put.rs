@@ -316,9 +316,13 @@ async fn tell_holders(holders: &[Holder], cid: &Cid, timeout: Duration) {
 /// and returns how many had. The blob is registered and its data stored either way, so a
 /// chain read that fails is retried until the deadline rather than failing the put.
 async fn wait_for_acceptances(chain: &ChainClient, cid: &Cid, timeout: Duration) -> usize {
-    // The holders' acceptances take about one confirmation: poll at a fraction of it.
-    const POLL: Duration = Duration::from_millis(25);
+    // The holders' acceptances take about one confirmation: poll at a fraction of it at
+    // first, then back off, so a holder that never answers costs the RPC endpoint a few
+    // reads a second, not forty.
+    const FIRST_POLL: Duration = Duration::from_millis(25);
+    const LAST_POLL: Duration = Duration::from_millis(400);
     let deadline = Instant::now() + timeout;
+    let mut poll = FIRST_POLL;
     let mut accepted = 0;
     loop {
         match chain.blob(cid.digest()).await {
@@ -331,10 +335,11 @@ async fn wait_for_acceptances(chain: &ChainClient, cid: &Cid, timeout: Duration)
             Ok(None) => tracing::warn!(%cid, "the registered blob is gone (deleted?)"),
             Err(e) => tracing::warn!(%cid, error = %e, "reading the blob's acceptances"),
         }
-        if Instant::now() + POLL > deadline {
+        if Instant::now() + poll > deadline {
             return accepted;
         }
-        tokio::time::sleep(POLL).await;
+        tokio::time::sleep(poll).await;
+        poll = (poll * 2).min(LAST_POLL);
     }
 }
 

@@ -316,12 +316,14 @@ async fn tell_holders(holders: &[Holder], cid: &Cid, timeout: Duration) {
 /// and returns how many had. The blob is registered and its data stored either way, so a
 /// chain read that fails is retried until the deadline rather than failing the put.
 async fn wait_for_acceptances(chain: &ChainClient, cid: &Cid, timeout: Duration) -> usize {
-    // The holders' acceptances take about one confirmation: poll at a fraction of it at
-    // first, then back off, so a holder that never answers costs the RPC endpoint a few
-    // reads a second, not forty.
+    // The holders' acceptances take about one confirmation: poll at a fraction of it for
+    // the first second, then back off, so a holder that never answers costs the RPC
+    // endpoint a few reads a second, not forty.
     const FIRST_POLL: Duration = Duration::from_millis(25);
+    const FAST_FOR: Duration = Duration::from_secs(1);
     const LAST_POLL: Duration = Duration::from_millis(400);
-    let deadline = Instant::now() + timeout;
+    let started = Instant::now();
+    let deadline = started + timeout;
     let mut poll = FIRST_POLL;
     let mut accepted = 0;
     loop {
@@ -339,7 +341,9 @@ async fn wait_for_acceptances(chain: &ChainClient, cid: &Cid, timeout: Duration)
             return accepted;
         }
         tokio::time::sleep(poll).await;
-        poll = (poll * 2).min(LAST_POLL);
+        if started.elapsed() > FAST_FOR {
+            poll = (poll * 2).min(LAST_POLL);
+        }
     }
 }
 

@@ -128,7 +128,6 @@ impl Contract {
             .ok_or(BasaltError::Overflow)?;
         ensure!(end <= blob.shards.len(), BasaltError::ShardOutOfRange);
         let epoch = self.current_epoch();
-        let assigned_epoch = epoch.checked_add(1).ok_or(BasaltError::Overflow)?;
         ensure!(blob.expiry_epoch > epoch, BasaltError::BlobExpired);
         let block = env::block_height();
         let meter = self.meter()?;
@@ -165,7 +164,7 @@ impl Contract {
                 index: index as u16,
                 provider: account,
                 previous,
-                assigned_epoch,
+                assigned_epoch: next.assigned_epoch,
                 block,
             });
         }

@@ -51,7 +51,6 @@ impl<'info> BlobPlace<'info> {
         require!(end <= a.blob.shards.len(), BasaltError::ShardOutOfRange);
         let clock = Clock::get()?;
         let epoch = a.config.epoch_at(clock.slot);
-        let assigned_epoch = epoch.checked_add(1).ok_or(BasaltError::Overflow)?;
         require!(a.blob.expiry_epoch > epoch, BasaltError::BlobExpired);
 
         let blob_key = a.blob.key();
@@ -91,7 +90,7 @@ impl<'info> BlobPlace<'info> {
                 index: index as u16,
                 provider: provider.authority,
                 previous,
-                assigned_epoch,
+                assigned_epoch: next.assigned_epoch,
                 slot: clock.slot,
             });
         }

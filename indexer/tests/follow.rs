@@ -628,6 +628,16 @@ async fn api(
         .map(|p| !p["accepted_slot"].is_null())
         .collect();
     assert_eq!(accepted.iter().filter(|a| **a).count(), 2, "{blob}");
+    // Each acceptance names the price it was for: the deal's.
+    let deal_price = &blob["deal"]["price_per_shard_epoch"];
+    assert!(
+        blob["placements"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|p| &p["accepted_price"] == deal_price),
+        "{blob}"
+    );
     assert_eq!(blob["deal"]["status"], "open");
     let (_, deleted) = get(&http, &format!("{base}/v1/blobs/{private}")).await?;
     assert_eq!(deleted["status"], "deleted");

@@ -3,6 +3,7 @@
 //! its slots or block heights; the scenarios only see what the protocol promises.
 
 use anyhow::Result;
+pub use basalt_rules::Terms;
 
 use crate::blob::TestBlob;
 
@@ -60,15 +61,10 @@ pub trait Chain {
     fn register_blob(&mut self, owner: &str, blob: &TestBlob, expiry_epoch: u64) -> Outcome;
     /// Places shards `first ..` on `holders`, with their real column roots.
     fn place(&mut self, signer: &str, blob: &TestBlob, first: u16, holders: &[&str]) -> Outcome;
-    /// `holder` accepts shard `index`, naming `column_root` as the root it checked its
-    /// stored column against (a node passes the placed one once its data matches it).
-    fn accept(
-        &mut self,
-        holder: &str,
-        blob: &TestBlob,
-        index: u16,
-        column_root: [u8; 32],
-    ) -> Outcome;
+    /// `holder` accepts shard `index` on `terms`: the root it checked its stored column
+    /// against (a node passes the placed one once its data matches it), the blob's expiry
+    /// and its deal's price, as the holder read them.
+    fn accept(&mut self, holder: &str, blob: &TestBlob, index: u16, terms: &Terms) -> Outcome;
     /// `holder` walks away from shard `index`, whose deal lapsed.
     fn release(&mut self, holder: &str, blob: &TestBlob, index: u16) -> Outcome;
     fn grant(&mut self, signer: &str, blob: &TestBlob, grantee: &str, roles: u8) -> Outcome;

@@ -241,17 +241,13 @@ impl Chain for NearChain {
         self.call(signer, "blob_place", args, STORAGE_DEPOSIT)
     }
 
-    fn accept(
-        &mut self,
-        holder: &str,
-        blob: &TestBlob,
-        index: u16,
-        column_root: [u8; 32],
-    ) -> Outcome {
+    fn accept(&mut self, holder: &str, blob: &TestBlob, index: u16, terms: &Terms) -> Outcome {
         let args = json!({
             "cid_digest": Self::blob_id(blob),
             "index": index,
-            "column_root": b58(&column_root),
+            "column_root": b58(&terms.column_root),
+            "expiry_epoch": terms.expiry_epoch,
+            "price_per_shard_epoch": terms.price_per_shard_epoch.to_string(),
         });
         self.call(holder, "shard_accept", args, 0)
     }

@@ -67,6 +67,7 @@ pub const ALL: &[(&str, Scenario)] = &[
         "stake_stays_while_obligations_stay",
         stake_stays_while_obligations_stay,
     ),
+    ("acceptance_binds_the_price", acceptance_binds_the_price),
 ];
 
 /// Register, stake, unbond, wait, withdraw; stake moves only by the rules.
@@ -126,12 +127,33 @@ fn storage_providers(chain: &mut dyn Chain, names: &[&str]) -> Result<()> {
 
 const HOLDERS: [&str; 6] = ["h0", "h1", "h2", "h3", "h4", "h5"];
 
-/// Every holder in `holders` (shard `first + i` for the i-th) accepts its placement with
-/// the real column root, as its node does once it stored the column.
-fn accept_all(chain: &mut dyn Chain, blob: &TestBlob, first: u16, holders: &[&str]) -> Result<()> {
+/// The expiry epoch of the scenarios' blobs, unless one says otherwise.
+const EXPIRY: u64 = 50;
+/// What the scenarios' deals pay per shard-epoch, unless one says otherwise.
+const PRICE: u64 = 10;
+
+/// The terms a holder of shard `index` of `blob` signs for: the real column root, expiry
+/// `expiry_epoch` and [`PRICE`].
+fn terms(blob: &TestBlob, index: u16, expiry_epoch: u64) -> Terms {
+    Terms {
+        column_root: blob.column_roots()[usize::from(index)],
+        expiry_epoch,
+        price_per_shard_epoch: u128::from(PRICE),
+    }
+}
+
+/// Every holder in `holders` (shard `first + i` for the i-th) accepts its placement on the
+/// blob's terms (expiring at `expiry_epoch`), as its node does once it stored the column.
+fn accept_all(
+    chain: &mut dyn Chain,
+    blob: &TestBlob,
+    expiry_epoch: u64,
+    first: u16,
+    holders: &[&str],
+) -> Result<()> {
     for (index, holder) in (first..).zip(holders) {
-        let root = blob.column_roots()[usize::from(index)];
-        ok(chain.accept(holder, blob, index, root), "accept")?;
+        let terms = terms(blob, index, expiry_epoch);
+        ok(chain.accept(holder, blob, index, &terms), "accept")?;
     }
     Ok(())
 }
@@ -146,7 +168,7 @@ fn put(chain: &mut dyn Chain, blob: &TestBlob, escrow: u64) -> Result<()> {
 
 /// [`put`] on the already registered [`HOLDERS`].
 fn put_on_registered(chain: &mut dyn Chain, blob: &TestBlob, escrow: u64) -> Result<()> {
-    ok(chain.register_blob("owner", blob, 50), "register blob")?;
+    ok(chain.register_blob("owner", blob, EXPIRY), "register blob")?;
     refused(
         chain.place("mallory", blob, 0, &HOLDERS),
         "Unauthorized",
@@ -159,8 +181,8 @@ fn put_on_registered(chain: &mut dyn Chain, blob: &TestBlob, escrow: u64) -> Res
         "Unauthorized",
         "a stranger opens the owner's deal",
     )?;
-    ok(chain.fund_deal("owner", blob, 10, escrow), "fund")?;
-    accept_all(chain, blob, 0, &HOLDERS)
+    ok(chain.fund_deal("owner", blob, PRICE, escrow), "fund")?;
+    accept_all(chain, blob, EXPIRY, 0, &HOLDERS)
 }
 
 /// Put, grant a reader, revoke; prove, reject a false proof, get paid once; refund.
@@ -405,8 +427,8 @@ pub fn no_proofs_before_activation_or_after_expiry(chain: &mut dyn Chain) -> Res
         "prove an inactive blob",
     )?;
     ok(chain.place("owner", &blob, 5, &HOLDERS[5..]), "complete")?;
-    ok(chain.fund_deal("owner", &blob, 10, 100), "fund")?;
-    accept_all(chain, &blob, 0, &HOLDERS)?;
+    ok(chain.fund_deal("owner", &blob, PRICE, 100), "fund")?;
+    accept_all(chain, &blob, 3, 0, &HOLDERS)?;
     chain.go_to(2, 10)?;
     ok(chain.prove("h0", &blob, 0, 2, 0), "prove while paid for")?;
     chain.go_to(3, 10)?;
@@ -426,33 +448,62 @@ pub fn no_proofs_before_activation_or_after_expiry(chain: &mut dyn Chain) -> Res
 
 /// Issue 28, finding 1: a placement is an offer. The owner who places shards on a provider
 /// that never accepted them cannot have it slashed, and the blob binds none of its holders
-/// until every one has accepted; only the holder itself accepts, only for the placed column
-/// root, once, within its window; a lapsed offer is placed again elsewhere, an accepted
+/// until every one has accepted; only the holder itself accepts, only on the placement's
+/// terms (column root, expiry, the deal's price), once, within its window; a lapsed offer is placed again elsewhere, an accepted
 /// shard does not move, and the last acceptance activates the blob, with no epoch before it
 /// owed.
 pub fn only_accepted_placements_are_obligations(chain: &mut dyn Chain) -> Result<()> {
     let blob = TestBlob::new(100_000, 4)?;
-    let roots = blob.column_roots().to_vec();
     storage_providers(chain, &HOLDERS)?;
-    ok(chain.register_blob("owner", &blob, 50), "register blob")?;
+    ok(chain.register_blob("owner", &blob, EXPIRY), "register blob")?;
     ok(chain.place("owner", &blob, 0, &HOLDERS), "place")?;
-    ok(chain.fund_deal("owner", &blob, 10, 100), "fund")?;
+    let offered = terms(&blob, 1, EXPIRY);
+    refused(
+        chain.accept("h1", &blob, 1, &offered),
+        "DealLapsed",
+        "accept a placement no deal pays for",
+    )?;
+    ok(chain.fund_deal("owner", &blob, PRICE, 100), "fund")?;
     storage_providers(chain, &["mallory"])?;
     refused(
-        chain.accept("mallory", &blob, 1, roots[1]),
+        chain.accept("mallory", &blob, 1, &offered),
         "NotShardHolder",
         "another provider accepts for the holder",
     )?;
-    refused(
-        chain.accept("h1", &blob, 1, roots[2]),
-        "ColumnRootChanged",
-        "accept a root the placement does not name",
-    )?;
+    // An acceptance holds for the terms it names, and no others.
+    for (other, expected, what) in [
+        (
+            Terms {
+                column_root: blob.column_roots()[2],
+                ..offered
+            },
+            "ColumnRootChanged",
+            "accept a root the placement does not name",
+        ),
+        (
+            Terms {
+                expiry_epoch: EXPIRY + 1,
+                ..offered
+            },
+            "TermsChanged",
+            "accept an expiry the blob does not have",
+        ),
+        (
+            Terms {
+                price_per_shard_epoch: u128::from(PRICE) + 1,
+                ..offered
+            },
+            "TermsChanged",
+            "accept a price the deal does not pay",
+        ),
+    ] {
+        refused(chain.accept("h1", &blob, 1, &other), expected, what)?;
+    }
     // Everybody but h1 accepts.
-    accept_all(chain, &blob, 0, &HOLDERS[..1])?;
-    accept_all(chain, &blob, 2, &HOLDERS[2..])?;
+    accept_all(chain, &blob, EXPIRY, 0, &HOLDERS[..1])?;
+    accept_all(chain, &blob, EXPIRY, 2, &HOLDERS[2..])?;
     refused(
-        chain.accept("h0", &blob, 0, roots[0]),
+        chain.accept("h0", &blob, 0, &terms(&blob, 0, EXPIRY)),
         "AlreadyAccepted",
         "accept twice",
     )?;
@@ -481,7 +532,7 @@ pub fn only_accepted_placements_are_obligations(chain: &mut dyn Chain) -> Result
     // before epoch 2.
     chain.go_to(2, 0)?;
     refused(
-        chain.accept("h1", &blob, 1, roots[1]),
+        chain.accept("h1", &blob, 1, &offered),
         "AcceptanceLapsed",
         "accept after the window",
     )?;
@@ -496,7 +547,7 @@ pub fn only_accepted_placements_are_obligations(chain: &mut dyn Chain) -> Result
         "place the lapsed index again",
     )?;
     // The last acceptance (epoch 2) activates the blob: proofs are owed from epoch 3.
-    accept_all(chain, &blob, 1, &["spare"])?;
+    accept_all(chain, &blob, EXPIRY, 1, &["spare"])?;
     chain.go_to(3, PROOF_WINDOW + 1)?;
     refused(
         chain.slash_missed("cranker", &blob, 0, 2),
@@ -716,5 +767,51 @@ pub fn stake_stays_while_obligations_stay(chain: &mut dyn Chain) -> Result<()> {
     ok(chain.finalize("req", 1), "finalize")?;
     ok(chain.settle_worker("req", 1, "w"), "settle")?;
     ok(chain.unstake("w", w.stake), "the place ended")?;
+    Ok(())
+}
+
+/// Issue 41, item 1: a holder signs for a price, and the owner cannot lower it afterwards.
+/// Cancelling the deal the holders accepted and reopening it at a fraction of the price
+/// leaves them answerable for nothing (no slash, free to walk away); a deal reopened at the
+/// accepted price or above binds them again.
+pub fn acceptance_binds_the_price(chain: &mut dyn Chain) -> Result<()> {
+    let blob = TestBlob::new(100_000, 60)?;
+    // Every holder accepts 10 per shard-epoch.
+    put(chain, &blob, 600)?;
+    ok(
+        chain.refund_deal("owner", &blob),
+        "cancel the accepted deal",
+    )?;
+    ok(
+        chain.fund_deal("owner", &blob, 1, 100_000),
+        "reopen it at a tenth of the price",
+    )?;
+    chain.go_to(1, PROOF_WINDOW + 1)?;
+    refused(
+        chain.slash_missed("cranker", &blob, 0, 1),
+        "DealLapsed",
+        "slash a holder the deal pays less than it accepted",
+    )?;
+    ensure!(chain.provider("h0")?.stake == 2_000, "h0 keeps its stake");
+    ok(
+        chain.release("h0", &blob, 0),
+        "h0 walks away from the cut price",
+    )?;
+
+    ok(chain.refund_deal("owner", &blob), "cancel the cheap deal")?;
+    ok(
+        chain.fund_deal("owner", &blob, 12, 100_000),
+        "reopen it above the accepted price",
+    )?;
+    refused(
+        chain.release("h1", &blob, 1),
+        "DealStillFunded",
+        "walk away from a deal paying more than accepted",
+    )?;
+    ok(
+        chain.slash_missed("cranker", &blob, 1, 1),
+        "slash a holder the deal pays what it accepted",
+    )?;
+    ensure!(chain.provider("h1")?.stake == 1_800, "h1 slashed");
     Ok(())
 }

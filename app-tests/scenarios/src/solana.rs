@@ -277,17 +277,11 @@ impl Chain for SolanaChain {
         )
     }
 
-    fn accept(
-        &mut self,
-        holder: &str,
-        blob: &TestBlob,
-        index: u16,
-        column_root: [u8; 32],
-    ) -> Outcome {
+    fn accept(&mut self, holder: &str, blob: &TestBlob, index: u16, terms: &Terms) -> Outcome {
         let (key, _) = self.actor(holder)?;
         let address = Self::blob_address(blob);
         self.send(
-            ix::shard_accept(&key.pubkey(), &address, index, column_root),
+            ix::shard_accept(&key.pubkey(), &address, index, terms),
             &key,
         )
     }

@@ -110,13 +110,14 @@ errors! {
     AlreadyAccepted => "the holder already accepted this placement",
     AcceptanceLapsed => "the placement was not accepted in time; place the shard again",
     ShardNotAccepted => "the holder has not accepted this shard: it owes no proofs for it",
-    DealLapsed => "the blob's deal no longer pays for this shard: its holder owes no proof",
+    DealLapsed => "the blob's deal does not pay for this shard at the price its holder accepted: the holder owes no proof",
     DealStillFunded => "the blob's deal still pays for this shard: it cannot be released",
     ObligationsOpen => "the provider holds open obligations: its bonded stake must stay at least the minimum",
     InsufficientStorageDeposit => "the storage deposit does not cover the state this call creates: attach more NEAR or call storage_deposit",
     InsufficientTokens => "the account's withdrawable token balance is too small",
     OneYoctoRequired => "attach exactly 1 yoctoNEAR (a full-access key must sign token moves)",
     DepositNotAllowed => "this method does not take an attached deposit",
+    TermsChanged => "the acceptance names an expiry or a price other than the blob's and its deal's",
 }
 
 impl std::fmt::Display for BasaltError {

@@ -121,6 +121,7 @@ pub enum Event {
         index: u16,
         provider: AccountId,
         assigned_epoch: u64,
+        price_per_shard_epoch: U128,
         block: u64,
     },
     /// The holder walked away from a shard whose deal lapsed; the index awaits repair.

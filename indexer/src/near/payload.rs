@@ -345,12 +345,14 @@ pub fn of(event: &Event) -> EventRecord {
             index,
             provider,
             assigned_epoch,
+            price_per_shard_epoch,
             block,
         } => f
             .blob(blob)
             .value("index", *index)
             .account("provider", provider)
             .value("assigned_epoch", *assigned_epoch)
+            .amount("price_per_shard_epoch", *price_per_shard_epoch)
             .done("ShardAccepted", *block),
         Event::ShardReleased {
             blob,

@@ -157,7 +157,7 @@ impl EventRecord {
                 expiry_epoch, public, encrypted, slot,
             }
             ShardPlaced { blob, index, provider, previous, assigned_epoch, slot }
-            ShardAccepted { blob, index, provider, assigned_epoch, slot }
+            ShardAccepted { blob, index, provider, assigned_epoch, price_per_shard_epoch, slot }
             ShardReleased { blob, index, provider, slot }
             BlobActivated { blob, slot }
             BlobAccessChanged { blob, public, token_gate, slot }

@@ -141,14 +141,14 @@ pub struct NodeTerms {
 impl NodeTerms {
     /// Why a shard of a `blob_size`-byte blob whose deal pays `price_per_shard_epoch` is
     /// refused under these terms; `None` when it is accepted.
-    pub fn refusal(&self, blob_size: u64, price_per_shard_epoch: u64) -> Option<String> {
+    pub fn refusal(&self, blob_size: u64, price_per_shard_epoch: u128) -> Option<String> {
         if blob_size > self.max_blob_bytes {
             return Some(format!(
                 "the blob is {blob_size} bytes, over this node's {} byte limit",
                 self.max_blob_bytes
             ));
         }
-        (price_per_shard_epoch < self.min_price_per_shard_epoch).then(|| {
+        (price_per_shard_epoch < u128::from(self.min_price_per_shard_epoch)).then(|| {
             format!(
                 "the deal pays {price_per_shard_epoch} per shard and epoch, under this node's minimum of {}",
                 self.min_price_per_shard_epoch

@@ -155,11 +155,15 @@ async fn check_blob(
 /// whether the blob needs nothing more.
 async fn accept_offer(node: &Node, blob: &Cid, offer: &Offer, report: &mut AcceptReport) -> bool {
     // The deal is funded in the registration's last transaction: until then, ask again.
-    let Some(price) = offer.price_per_shard_epoch else {
+    let Some(terms) = offer.terms() else {
         report.incomplete += 1;
         return false;
     };
-    if let Some(why) = node.config.terms().refusal(offer.blob_size, price) {
+    if let Some(why) = node
+        .config
+        .terms()
+        .refusal(offer.blob_size, terms.price_per_shard_epoch)
+    {
         report.refused_terms += 1;
         node.metrics.placements_refused.inc();
         tracing::warn!(blob = %blob, index = offer.index, "accept: {why}; leaving the placement to lapse");
@@ -197,7 +201,11 @@ async fn accept_offer(node: &Node, blob: &Cid, offer: &Offer, report: &mut Accep
             );
             true
         }
-        Some(_) => match node.chain.accept(blob, offer, &node.identity).await {
+        Some(_) => match node
+            .chain
+            .accept(blob, offer.index, &terms, &node.identity)
+            .await
+        {
             Ok(()) => {
                 report.accepted += 1;
                 node.metrics.placements_accepted.inc();
@@ -280,6 +288,7 @@ mod tests {
             index: 1,
             column_root: root,
             blob_size: 150_000,
+            expiry_epoch: 20,
             price_per_shard_epoch: price,
         };
         let offer = |root| priced(root, Some(10));
@@ -443,6 +452,7 @@ mod tests {
             index: 1,
             column_root: m.commitment.column_roots()[1],
             blob_size: 150_000,
+            expiry_epoch: 20,
             price_per_shard_epoch: Some(10),
         }
     }

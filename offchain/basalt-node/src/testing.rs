@@ -9,7 +9,7 @@ use basalt_core::{encode_blob, Cid};
 use basalt_rules::ReadDecision;
 use ed25519_dalek::SigningKey;
 
-use crate::chain::{BlobState, Chain, ChainError, Offer, Placement};
+use crate::chain::{BlobState, Chain, ChainError, Offer, Placement, Terms};
 use crate::store::{ShardStore, ShardUpload};
 
 /// A chain answered from tables. A blob missing from the table a question reads makes the
@@ -55,19 +55,34 @@ impl Chain for TableChain {
     }
 
     /// Records the acceptance; the offer is then settled, as on chain.
-    async fn accept(&self, blob: &Cid, offer: &Offer, _: &SigningKey) -> Result<(), ChainError> {
+    async fn accept(
+        &self,
+        blob: &Cid,
+        index: u16,
+        terms: &Terms,
+        _: &SigningKey,
+    ) -> Result<(), ChainError> {
         let mut placements = self.placements.lock().expect("not poisoned");
-        if placements.get(blob) != Some(&Placement::Offered(*offer)) {
+        let offer = match placements.get(blob) {
+            Some(Placement::Offered(offer)) if offer.index == index => *offer,
+            _ => {
+                return Err(ChainError {
+                    url: "table".into(),
+                    why: "NotShardHolder".into(),
+                })
+            }
+        };
+        if offer.terms().as_ref() != Some(terms) {
             return Err(ChainError {
                 url: "table".into(),
-                why: "NotShardHolder".into(),
+                why: "TermsChanged".into(),
             });
         }
         placements.insert(*blob, Placement::Settled);
         self.accepted
             .lock()
             .expect("not poisoned")
-            .push((*blob, *offer));
+            .push((*blob, offer));
         Ok(())
     }
 }

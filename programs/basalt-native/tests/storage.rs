@@ -16,6 +16,7 @@ use basalt::randomness::slot_hash_at_or_before;
 use basalt::state::{Blob, Deal, Provider, ProviderStatus};
 use basalt_core::encoder::{encode_blob, BlobManifest};
 use basalt_proof::{derive_challenge, tx_budget};
+use basalt_rules::Terms;
 use common::{assert_basalt_err, Net, EPOCH_SLOTS, MIN_STAKE, PROOF_WINDOW};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -103,20 +104,31 @@ async fn proof_ix(
     ))
 }
 
-/// Each of `holders` accepts shard `first + i` (the i-th) with its real column root, as its
-/// node does once it stored and checked the column.
+/// The terms a holder signs for: `column_root`, expiry `expiry_epoch` and [`PRICE`].
+fn terms(column_root: [u8; 32], expiry_epoch: u64) -> Terms {
+    Terms {
+        column_root,
+        expiry_epoch,
+        price_per_shard_epoch: u128::from(PRICE),
+    }
+}
+
+/// Each of `holders` accepts shard `first + i` (the i-th) with its real column root, the
+/// blob's expiry `expiry_epoch` and the deal's [`PRICE`], as its node does once it stored
+/// and checked the column.
 async fn accept(
     net: &mut Net,
     e: &Encoded,
     blob: &Pubkey,
+    expiry_epoch: u64,
     first: u16,
     holders: &[(Keypair, Pubkey)],
 ) -> Result<()> {
     let roots = roots(e);
     for (index, (holder, _)) in (first..).zip(holders) {
-        let root = roots[usize::from(index)];
+        let terms = terms(roots[usize::from(index)], expiry_epoch);
         net.send(
-            &[ix::shard_accept(&holder.pubkey(), blob, index, root)],
+            &[ix::shard_accept(&holder.pubkey(), blob, index, &terms)],
             &[holder],
         )
         .await?;
@@ -152,7 +164,7 @@ async fn store(net: &mut Net, len: usize, escrow: u64) -> Result<Stored> {
         &[&owner],
     )
     .await?;
-    accept(net, &e, &blob, 0, &holders).await?;
+    accept(net, &e, &blob, 20, 0, &holders).await?;
     Ok(Stored {
         e,
         blob,
@@ -923,7 +935,19 @@ async fn proofs_of_inactive_or_expired_blobs_are_refused() -> Result<()> {
         &[&owner],
     )
     .await?;
-    accept(&mut net, &e, &blob, 0, &holders).await?;
+    let owner_tokens = net.tokens(&owner.pubkey(), 1_000).await?;
+    net.send(
+        &[ix::deal_fund(
+            &owner.pubkey(),
+            &blob,
+            &owner_tokens,
+            PRICE,
+            1_000,
+        )],
+        &[&owner],
+    )
+    .await?;
+    accept(&mut net, &e, &blob, 3, 0, &holders).await?;
     net.warp_epoch(2, 5).await?;
     let ok = proof_ix(&mut net, &e, &blob, &h0.pubkey(), 0, 2, 0).await?;
     net.send(&[ok], &[h0]).await?;
@@ -951,12 +975,14 @@ async fn placements_nobody_accepted_cannot_be_slashed() -> Result<()> {
     let mut args = register_args(&e, 20);
     args.commitment_root = basalt_proof::commitment_root(&unbacked);
     let attacker = net.wallet().await?;
-    let attacker_tokens = net.tokens(&attacker.pubkey(), 0).await?;
+    let attacker_tokens = net.tokens(&attacker.pubkey(), 1_000).await?;
     let blob = pda::blob(e.manifest.cid.digest());
     net.send(
         &[
             ix::blob_register(&attacker.pubkey(), args),
             ix::blob_place(&attacker.pubkey(), &blob, 0, unbacked.clone(), &keys, false),
+            // Every token the attacker has: a bounty would show on its empty account.
+            ix::deal_fund(&attacker.pubkey(), &blob, &attacker_tokens, PRICE, 1_000),
         ],
         &[&attacker],
     )
@@ -966,7 +992,12 @@ async fn placements_nobody_accepted_cannot_be_slashed() -> Result<()> {
     // Another provider cannot accept for the holder.
     assert_basalt_err(
         net.send(
-            &[ix::shard_accept(&keys[1], &blob, 0, unbacked[0])],
+            &[ix::shard_accept(
+                &keys[1],
+                &blob,
+                0,
+                &terms(unbacked[0], 20),
+            )],
             &[&victims[1].0],
         )
         .await,
@@ -980,7 +1011,7 @@ async fn placements_nobody_accepted_cannot_be_slashed() -> Result<()> {
                 &accomplice.pubkey(),
                 &blob,
                 index,
-                unbacked[usize::from(index)],
+                &terms(unbacked[usize::from(index)], 20),
             )],
             &[accomplice],
         )
@@ -1014,7 +1045,12 @@ async fn placements_nobody_accepted_cannot_be_slashed() -> Result<()> {
     net.warp_epoch(2, 0).await?;
     assert_basalt_err(
         net.send(
-            &[ix::shard_accept(&keys[0], &blob, 0, unbacked[0])],
+            &[ix::shard_accept(
+                &keys[0],
+                &blob,
+                0,
+                &terms(unbacked[0], 20),
+            )],
             &[&victims[0].0],
         )
         .await,

@@ -50,33 +50,38 @@ impl DealCover {
     }
 }
 
-/// Checks that a missed proof may be slashed: the blob has a deal (`None` once it was
-/// refunded or never funded) and it still pays for the shard.
+/// Checks that a missed proof of a shard whose holder accepted `accepted_price` per epoch
+/// may be slashed: the blob has a deal (`None` once it was refunded or never funded), it
+/// pays at least the accepted price (an owner who reopens the deal cheaper does not keep
+/// the holder bound), and it still holds the pay for the shard.
 ///
 /// # Errors
 ///
 /// [`RuleError::DealLapsed`].
-pub fn check_slashable(deal: Option<&DealCover>) -> Result<(), RuleError> {
+pub fn check_slashable(deal: Option<&DealCover>, accepted_price: u128) -> Result<(), RuleError> {
     match deal {
-        Some(cover) if cover.funds_the_shard() => Ok(()),
+        Some(cover) if cover.price_per_shard_epoch >= accepted_price && cover.funds_the_shard() => {
+            Ok(())
+        }
         _ => Err(RuleError::DealLapsed),
     }
 }
 
-/// Checks that a holder may release its shard without penalty: the blob expired, or its
-/// deal lapsed (see [`check_slashable`]); and the epochs it proved were settled first when
-/// a deal remains to pay them (what an underfunded deal covers is paid; without a deal
-/// nothing can be).
+/// Checks that a holder who accepted `accepted_price` per epoch may release its shard
+/// without penalty: the blob expired, or its deal lapsed (see [`check_slashable`]); and
+/// the epochs it proved were settled first when a deal remains to pay them (what an
+/// underfunded deal covers is paid; without a deal nothing can be).
 ///
 /// # Errors
 ///
 /// [`RuleError::DealStillFunded`] or [`RuleError::UnsettledPayouts`].
 pub fn check_release(
     deal: Option<&DealCover>,
+    accepted_price: u128,
     unpaid_epochs: u64,
     expired: bool,
 ) -> Result<(), RuleError> {
-    if !expired && check_slashable(deal).is_ok() {
+    if !expired && check_slashable(deal, accepted_price).is_ok() {
         return Err(RuleError::DealStillFunded);
     }
     if deal.is_some() && unpaid_epochs > 0 {
@@ -109,21 +114,31 @@ mod tests {
             price_per_shard_epoch: 10,
             owed_epochs,
         };
-        assert_eq!(check_slashable(Some(&deal(10, 0))), Ok(()));
-        assert_eq!(check_slashable(Some(&deal(40, 3))), Ok(()));
+        assert_eq!(check_slashable(Some(&deal(10, 0)), 10), Ok(()));
+        assert_eq!(check_slashable(Some(&deal(40, 3)), 10), Ok(()));
         assert_eq!(
-            check_slashable(Some(&deal(39, 3))),
+            check_slashable(Some(&deal(39, 3)), 10),
             Err(RuleError::DealLapsed),
             "the escrow is owed to the proofs already made"
         );
-        assert_eq!(check_slashable(None), Err(RuleError::DealLapsed));
+        assert_eq!(check_slashable(None, 10), Err(RuleError::DealLapsed));
         let free = DealCover {
             price_per_shard_epoch: 0,
             ..deal(100, 0)
         };
-        assert_eq!(check_slashable(Some(&free)), Err(RuleError::DealLapsed));
+        assert_eq!(check_slashable(Some(&free), 0), Err(RuleError::DealLapsed));
         let huge = deal(u128::MAX, u128::MAX);
-        assert_eq!(check_slashable(Some(&huge)), Err(RuleError::DealLapsed));
+        assert_eq!(check_slashable(Some(&huge), 10), Err(RuleError::DealLapsed));
+        assert_eq!(
+            check_slashable(Some(&deal(1_000, 0)), 11),
+            Err(RuleError::DealLapsed),
+            "the deal pays less than the holder accepted"
+        );
+        assert_eq!(
+            check_slashable(Some(&deal(1_000, 0)), 9),
+            Ok(()),
+            "a deal reopened at a higher price binds"
+        );
     }
 
     #[test]
@@ -138,25 +153,30 @@ mod tests {
             ..funded
         };
         assert_eq!(
-            check_release(Some(&funded), 0, false),
+            check_release(Some(&funded), 10, 0, false),
             Err(RuleError::DealStillFunded)
         );
-        assert_eq!(check_release(Some(&funded), 0, true), Ok(()), "expired");
+        assert_eq!(check_release(Some(&funded), 10, 0, true), Ok(()), "expired");
         assert_eq!(
-            check_release(Some(&funded), 1, true),
+            check_release(Some(&funded), 10, 1, true),
             Err(RuleError::UnsettledPayouts),
             "expired, but paid first"
         );
-        assert_eq!(check_release(Some(&drained), 0, false), Ok(()));
+        assert_eq!(check_release(Some(&drained), 10, 0, false), Ok(()));
         assert_eq!(
-            check_release(Some(&drained), 2, false),
+            check_release(Some(&drained), 10, 2, false),
             Err(RuleError::UnsettledPayouts),
             "settle what the escrow covers first"
         );
         assert_eq!(
-            check_release(None, 2, false),
+            check_release(None, 10, 2, false),
             Ok(()),
             "nothing is left to pay them"
+        );
+        assert_eq!(
+            check_release(Some(&funded), 11, 0, false),
+            Ok(()),
+            "the deal pays less than the holder accepted"
         );
     }
 }

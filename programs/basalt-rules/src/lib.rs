@@ -26,7 +26,7 @@ pub use jobs::{JobDeadlines, JobParams, MAX_JOB_WORKERS};
 pub use limits::*;
 pub use placement::{
     accept_by, activates, assigned_at_activation, check_placement, check_provable, Acceptance,
-    NewPlacement, SlotBeforePlacement, SlotState, SlotUnderProof,
+    NewPlacement, OfferedBlob, SlotBeforePlacement, SlotState, SlotUnderProof, Terms,
 };
 pub use proofs::ProofRecord;
 pub use quorum::quorum;
@@ -77,7 +77,8 @@ pub enum RuleError {
     AcceptanceLapsed,
     /// An expiry epoch not in the future, or further ahead than the configuration allows.
     InvalidExpiry,
-    /// The blob's deal no longer pays for the shard: its holder owes no proof.
+    /// The blob's deal does not (or no longer) pay for the shard at the price its holder
+    /// accepted: the holder owes no proof.
     DealLapsed,
     /// The blob's deal still pays for the shard: its holder cannot walk away from it.
     DealStillFunded,
@@ -95,6 +96,8 @@ pub enum RuleError {
     ShardNotAccepted,
     /// The shard was not yet assigned in that epoch.
     EpochBeforeAssignment,
+    /// An acceptance naming an expiry or a price other than the blob's and its deal's.
+    TermsChanged,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -135,6 +138,7 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::NotShardHolder => Self::NotShardHolder,
                     $crate::RuleError::ShardNotAccepted => Self::ShardNotAccepted,
                     $crate::RuleError::EpochBeforeAssignment => Self::EpochBeforeAssignment,
+                    $crate::RuleError::TermsChanged => Self::TermsChanged,
                 }
             }
         }

@@ -36,39 +36,29 @@ impl Acceptance {
     pub fn lapsed(&self, now: u64) -> bool {
         !self.accepted && now > self.accept_by
     }
+}
 
-    /// Checks an acceptance made at tick `now`, in `epoch`, by the index's holder (each
-    /// chain checks the signer), of the column root the holder checked its data against.
-    /// Returns the first epoch the holder must prove: the next one, or `assigned_epoch`
-    /// when that is later.
-    ///
-    /// # Errors
-    ///
-    /// [`RuleError::AlreadyAccepted`], [`RuleError::ShardNeedsRepair`] (the holder
-    /// already lost or gave up the index), [`RuleError::AcceptanceLapsed`] or
-    /// [`RuleError::ColumnRootChanged`] (the placement changed since the holder checked).
-    pub fn accept(
-        &self,
-        now: u64,
-        epoch: u64,
-        same_column_root: bool,
-        assigned_epoch: u64,
-    ) -> Result<u64, RuleError> {
-        if self.accepted {
-            return Err(RuleError::AlreadyAccepted);
-        }
-        if self.needs_repair {
-            return Err(RuleError::ShardNeedsRepair);
-        }
-        if self.lapsed(now) {
-            return Err(RuleError::AcceptanceLapsed);
-        }
-        if !same_column_root {
-            return Err(RuleError::ColumnRootChanged);
-        }
-        let next = epoch.checked_add(1).ok_or(RuleError::Overflow)?;
-        Ok(next.max(assigned_epoch))
-    }
+/// The terms a holder signs for when it accepts a shard index: the column it stores, until
+/// when, and for what pay. The instruction binds the rest (the program or contract it is
+/// sent to, the blob, the index, the signer), so an acceptance holds for these terms of
+/// that one placement and nothing else.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Terms {
+    /// The root the holder checked its stored column against.
+    pub column_root: [u8; 32],
+    /// The blob's expiry epoch: the holder answers for no epoch from it on.
+    pub expiry_epoch: u64,
+    /// What the blob's deal pays the holder per proven epoch (u128: NEAR's token amounts).
+    pub price_per_shard_epoch: u128,
+}
+
+/// The blob an offer belongs to, as the chain holds it when the holder accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfferedBlob {
+    pub expiry_epoch: u64,
+    /// The price of the blob's deal; `None` while no deal is open (nothing would pay the
+    /// holder).
+    pub deal_price: Option<u128>,
 }
 
 /// What both chains keep of one shard index beside its holder: its column root, its proof
@@ -86,6 +76,10 @@ pub struct SlotState {
     pub needs_repair: bool,
     pub accepted: bool,
     pub accept_by: u64,
+    /// The price per shard-epoch the holder signed for ([`Terms`]); 0 until it accepted.
+    /// The holder answers for the index only while the deal pays at least this
+    /// (`check_slashable`), whatever the owner does to the deal afterwards.
+    pub accepted_price: u128,
 }
 
 /// A placement of one index by `blob_place`.
@@ -138,6 +132,52 @@ impl SlotState {
             needs_repair: false,
             accepted: false,
             accept_by: accept_by(placement.now, placement.accept_window_ticks),
+            accepted_price: 0,
+        })
+    }
+
+    /// The index once its holder accepted it at tick `now`, in `epoch`, signing `signed`:
+    /// an obligation from the next epoch (or its own later `assigned_epoch`) on, at the
+    /// signed price.
+    ///
+    /// # Errors
+    ///
+    /// [`RuleError::AlreadyAccepted`], [`RuleError::ShardNeedsRepair`] (the holder already
+    /// lost or gave up the index), [`RuleError::AcceptanceLapsed`],
+    /// [`RuleError::ColumnRootChanged`] (the placement changed since the holder checked its
+    /// data), [`RuleError::DealLapsed`] (no deal pays for the index) or
+    /// [`RuleError::TermsChanged`] (the blob's expiry or its deal's price are not the signed
+    /// ones); [`RuleError::Overflow`].
+    pub fn accept(
+        &self,
+        now: u64,
+        epoch: u64,
+        signed: &Terms,
+        blob: &OfferedBlob,
+    ) -> Result<SlotState, RuleError> {
+        let acceptance = self.acceptance();
+        if acceptance.accepted {
+            return Err(RuleError::AlreadyAccepted);
+        }
+        if acceptance.needs_repair {
+            return Err(RuleError::ShardNeedsRepair);
+        }
+        if acceptance.lapsed(now) {
+            return Err(RuleError::AcceptanceLapsed);
+        }
+        if signed.column_root != self.column_root {
+            return Err(RuleError::ColumnRootChanged);
+        }
+        let deal_price = blob.deal_price.ok_or(RuleError::DealLapsed)?;
+        if signed.expiry_epoch != blob.expiry_epoch || signed.price_per_shard_epoch != deal_price {
+            return Err(RuleError::TermsChanged);
+        }
+        let next = epoch.checked_add(1).ok_or(RuleError::Overflow)?;
+        Ok(SlotState {
+            assigned_epoch: next.max(self.assigned_epoch),
+            accepted: true,
+            accepted_price: deal_price,
+            ..*self
         })
     }
 }
@@ -343,6 +383,7 @@ mod tests {
             needs_repair: true,
             accepted: false,
             accept_by: 40,
+            accepted_price: 10,
         };
         let repair = NewPlacement {
             blob_active: true,
@@ -461,53 +502,117 @@ mod tests {
     }
 
     #[test]
-    fn a_placement_is_accepted_once_by_its_deadline() {
-        let offer = Acceptance {
-            accepted: false,
-            needs_repair: false,
+    fn a_placement_is_accepted_once_by_its_deadline_on_its_terms() {
+        let offer = SlotState {
+            column_root: [3; 32],
+            assigned_epoch: 11,
             accept_by: accept_by(1_000, 150),
+            ..SlotState::default()
         };
-        assert!(offer.awaits_acceptance(1_150));
-        assert!(!offer.awaits_acceptance(1_151));
-        assert_eq!(offer.accept(1_000, 10, true, 11), Ok(11));
-        assert_eq!(offer.accept(1_150, 11, true, 11), Ok(12), "at the deadline");
-        assert_eq!(offer.accept(1_000, 10, true, 15), Ok(15), "assigned later");
-        assert!(offer.lapsed(1_151));
-        assert_eq!(
-            offer.accept(1_151, 11, true, 11),
-            Err(RuleError::AcceptanceLapsed)
-        );
-        assert_eq!(
-            offer.accept(1_000, 10, false, 11),
-            Err(RuleError::ColumnRootChanged)
-        );
-        let accepted = Acceptance {
-            accepted: true,
-            ..offer
+        let signed = Terms {
+            column_root: [3; 32],
+            expiry_epoch: 50,
+            price_per_shard_epoch: 10,
         };
+        let blob = OfferedBlob {
+            expiry_epoch: 50,
+            deal_price: Some(10),
+        };
+        assert!(offer.acceptance().awaits_acceptance(1_150));
+        assert!(!offer.acceptance().awaits_acceptance(1_151));
+        let accepted = offer.accept(1_000, 10, &signed, &blob);
         assert_eq!(
-            accepted.accept(1_000, 10, true, 11),
+            accepted,
+            Ok(SlotState {
+                accepted: true,
+                accepted_price: 10,
+                ..offer
+            })
+        );
+        let at = |now, epoch, assigned_epoch| {
+            SlotState {
+                assigned_epoch,
+                ..offer
+            }
+            .accept(now, epoch, &signed, &blob)
+            .map(|s| s.assigned_epoch)
+        };
+        assert_eq!(at(1_150, 11, 11), Ok(12), "at the deadline");
+        assert_eq!(at(1_000, 10, 15), Ok(15), "assigned later");
+        assert_eq!(at(1_151, 11, 11), Err(RuleError::AcceptanceLapsed));
+        assert_eq!(at(1_000, u64::MAX, 0), Err(RuleError::Overflow));
+        assert!(offer.acceptance().lapsed(1_151));
+
+        // Terms other than the offer's: refused, whichever differs.
+        for (terms, blob, expected) in [
+            (
+                Terms {
+                    column_root: [4; 32],
+                    ..signed
+                },
+                blob,
+                RuleError::ColumnRootChanged,
+            ),
+            (
+                Terms {
+                    expiry_epoch: 51,
+                    ..signed
+                },
+                blob,
+                RuleError::TermsChanged,
+            ),
+            (
+                Terms {
+                    price_per_shard_epoch: 9,
+                    ..signed
+                },
+                blob,
+                RuleError::TermsChanged,
+            ),
+            (
+                signed,
+                OfferedBlob {
+                    deal_price: Some(1),
+                    ..blob
+                },
+                RuleError::TermsChanged,
+            ),
+            (
+                signed,
+                OfferedBlob {
+                    deal_price: None,
+                    ..blob
+                },
+                RuleError::DealLapsed,
+            ),
+        ] {
+            assert_eq!(
+                offer.accept(1_000, 10, &terms, &blob),
+                Err(expected),
+                "{terms:?} for {blob:?}"
+            );
+        }
+
+        let accepted = accepted.unwrap_or_default();
+        assert_eq!(
+            accepted.accept(1_000, 10, &signed, &blob),
             Err(RuleError::AlreadyAccepted)
         );
         assert!(
-            !accepted.lapsed(u64::MAX),
+            !accepted.acceptance().lapsed(u64::MAX),
             "an accepted placement never lapses"
         );
-        assert!(!accepted.awaits_acceptance(1_000));
-        let lost = Acceptance {
+        assert!(!accepted.acceptance().awaits_acceptance(1_000));
+        let lost = SlotState {
             needs_repair: true,
             ..offer
         };
-        assert!(!lost.awaits_acceptance(1_000));
+        assert!(!lost.acceptance().awaits_acceptance(1_000));
         assert_eq!(
-            lost.accept(1_000, 10, true, 11),
+            lost.accept(1_000, 10, &signed, &blob),
             Err(RuleError::ShardNeedsRepair),
             "a slashed or released holder cannot take the index back"
         );
         assert_eq!(accept_by(u64::MAX, 5), u64::MAX, "saturates");
-        assert_eq!(
-            offer.accept(1_000, u64::MAX, true, 0),
-            Err(RuleError::Overflow)
-        );
     }
 }

@@ -152,7 +152,7 @@ basalt_errors! {
     AcceptanceLapsed,
     #[msg("the holder has not accepted this shard: it owes no proofs for it")]
     ShardNotAccepted,
-    #[msg("the blob's deal no longer pays for this shard: its holder owes no proof")]
+    #[msg("the blob's deal does not pay for this shard at the price its holder accepted: the holder owes no proof")]
     DealLapsed,
     #[msg("the blob's deal still pays for this shard: it cannot be released")]
     DealStillFunded,
@@ -160,6 +160,8 @@ basalt_errors! {
     ObligationsOpen,
     #[msg("pass the Provider account of every holder that accepted a shard of the blob, in index order")]
     HoldersMismatch,
+    #[msg("the acceptance names an expiry or a price other than the blob's and its deal's")]
+    TermsChanged,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

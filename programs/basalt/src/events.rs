@@ -134,7 +134,7 @@ pub struct ShardPlaced {
 }
 
 /// The holder accepted a placement: from `assigned_epoch` on it owes proofs of the index
-/// and is paid for them.
+/// and is paid for them, while the deal pays at least `price_per_shard_epoch`.
 #[event]
 #[derive(Debug)]
 pub struct ShardAccepted {
@@ -142,6 +142,7 @@ pub struct ShardAccepted {
     pub index: u16,
     pub provider: Pubkey,
     pub assigned_epoch: u64,
+    pub price_per_shard_epoch: u64,
     pub slot: u64,
 }
 

@@ -112,8 +112,15 @@ pub mod basalt {
         ctx: Context<ShardAccept>,
         index: u16,
         column_root: [u8; 32],
+        expiry_epoch: u64,
+        price_per_shard_epoch: u64,
     ) -> Result<()> {
-        ShardAccept::handle(ctx, index, column_root)
+        let terms = basalt_rules::Terms {
+            column_root,
+            expiry_epoch,
+            price_per_shard_epoch: u128::from(price_per_shard_epoch),
+        };
+        ShardAccept::handle(ctx, index, &terms)
     }
 
     pub fn shard_release(ctx: Context<ShardRelease>, index: u16) -> Result<()> {

@@ -1,4 +1,6 @@
 use basalt_proof::BlobLayout;
+use basalt_rules::{OfferedBlob, Terms};
+use near_sdk::json_types::U128;
 use near_sdk::{env, near, AccountId};
 
 use crate::errors::{ensure, BasaltError, Result};
@@ -184,37 +186,46 @@ impl Contract {
         Ok(())
     }
 
-    /// `shard_accept`: the holder named by a placement accepts shard `index`, signing for
-    /// the obligation to prove it every epoch (and to be slashed when it does not) in
-    /// exchange for the deal's payments. `column_root` is the root the holder checked its
-    /// stored column against: the acceptance fails if the placement changed since. The
-    /// holder's provider record counts the obligation, which keeps its stake bonded until
-    /// it ends.
+    /// `shard_accept`: the holder named by a placement accepts shard `index` on its terms,
+    /// signing for the obligation to prove it every epoch (and to be slashed when it does
+    /// not) in exchange for the deal's payments: `column_root`, the root it checked its
+    /// stored column against, the blob's `expiry_epoch` and the deal's
+    /// `price_per_shard_epoch` (`basalt_rules::Terms`). The acceptance fails if any of them
+    /// changed since the holder read them; the slot keeps the price, and the holder answers
+    /// for it only while the deal pays at least that. The holder's provider record counts
+    /// the obligation, which keeps its stake bonded until it ends.
     #[handle_result]
     pub fn shard_accept(
         &mut self,
         cid_digest: Digest,
         index: u16,
         column_root: Digest,
+        expiry_epoch: u64,
+        price_per_shard_epoch: U128,
     ) -> Result<()> {
         let holder = env::predecessor_account_id();
         let mut provider = self.provider(&holder)?;
         let mut blob = self.blob(&cid_digest)?;
         let epoch = self.current_epoch();
         ensure!(blob.expiry_epoch > epoch, BasaltError::BlobExpired);
+        let offered = OfferedBlob {
+            expiry_epoch: blob.expiry_epoch,
+            deal_price: self.deals.get(&cid_digest).map(|d| d.price_per_shard_epoch),
+        };
+        let terms = Terms {
+            column_root: column_root.into(),
+            expiry_epoch,
+            price_per_shard_epoch: price_per_shard_epoch.0,
+        };
         let slot = blob.slot_mut(index)?;
         ensure!(
             slot.provider.as_ref() == Some(&holder),
             BasaltError::NotShardHolder
         );
-        let assigned_epoch = slot.acceptance().accept(
-            env::block_height(),
-            epoch,
-            slot.column_root == column_root,
-            slot.assigned_epoch,
-        )?;
-        slot.accepted = true;
-        slot.assigned_epoch = assigned_epoch;
+        let accepted = slot
+            .state()
+            .accept(env::block_height(), epoch, &terms, &offered)?;
+        slot.set_state(accepted);
         let activated = blob.activate_if_accepted(epoch)?;
         let assigned_epoch = blob.slot(index)?.assigned_epoch;
         provider.open_obligation()?;
@@ -226,6 +237,7 @@ impl Contract {
             index,
             provider: holder,
             assigned_epoch,
+            price_per_shard_epoch,
             block: env::block_height(),
         }
         .emit();
@@ -257,7 +269,12 @@ impl Contract {
             BasaltError::NotShardHolder
         );
         ensure!(slot.accepted, BasaltError::ShardNotAccepted);
-        basalt_rules::check_release(cover.as_ref(), slot.unpaid_epochs, expired)?;
+        basalt_rules::check_release(
+            cover.as_ref(),
+            slot.accepted_price,
+            slot.unpaid_epochs,
+            expired,
+        )?;
         slot.unpaid_epochs = 0;
         slot.accepted = false;
         slot.needs_repair = true;

@@ -85,7 +85,7 @@ impl Contract {
         let slot = blob.provable_slot(index, epoch, &holder)?;
         basalt_rules::check_slasher(cranker == holder)?;
         let cover = self.deals.get(&cid_digest).map(|d| d.cover(&blob));
-        basalt_rules::check_slashable(cover.as_ref())?;
+        basalt_rules::check_slashable(cover.as_ref(), slot.accepted_price)?;
         let deadline = epoch
             .checked_mul(self.config.epoch_blocks)
             .and_then(|start| start.checked_add(self.config.proof_window_blocks))

@@ -59,6 +59,10 @@ pub struct ShardSlot {
     /// Last chain tick (slot, block) the holder of the latest placement may accept it at
     /// (`basalt_rules::accept_by`); afterwards the placement lapses.
     pub accept_by: u64,
+    /// The price per shard-epoch the holder accepted (`basalt_rules::Terms`); 0 until it
+    /// did. It answers for the index only while the deal pays at least this.
+    #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
+    pub accepted_price: u128,
 }
 
 impl ShardSlot {
@@ -78,6 +82,7 @@ impl ShardSlot {
             needs_repair: self.needs_repair,
             accepted: self.accepted,
             accept_by: self.accept_by,
+            accepted_price: self.accepted_price,
         }
     }
 
@@ -91,6 +96,7 @@ impl ShardSlot {
         self.needs_repair = s.needs_repair;
         self.accepted = s.accepted;
         self.accept_by = s.accept_by;
+        self.accepted_price = s.accepted_price;
     }
 
     /// Whether `epoch` is recorded as proven; `None` when it is too far behind the latest

@@ -102,23 +102,51 @@ fn registered(chain: &mut Chain) -> Encoded {
     }
     chain
         .paying("owner")
-        .blob_register(e.args(50))
+        .blob_register(e.args(EXPIRY))
         .expect("register");
     e
 }
 
-/// [`registered`], then placed on its holders, each of which accepts its shard.
-fn stored(chain: &mut Chain) -> Encoded {
+/// [`registered`], then placed on its holders: offers nobody accepted yet.
+fn placed(chain: &mut Chain) -> Encoded {
     let e = registered(chain);
     chain
         .paying("owner")
         .blob_place(e.cid(), 0, holders(), e.roots())
         .expect("place");
-    for ((index, holder), root) in (0u16..).zip(HOLDERS).zip(e.roots()) {
-        chain
-            .by(holder)
-            .shard_accept(e.cid(), index, root)
-            .expect("accept");
+    e
+}
+
+/// The owner opens `e`'s deal at [`PRICE`] per shard-epoch with `escrow`.
+fn fund(chain: &mut Chain, e: &Encoded, escrow: u128) -> Result<u128, BasaltError> {
+    let cid = e.cid();
+    let msg = format!(
+        r#"{{"action":"deal_fund","cid_digest":"{cid}","price_per_shard_epoch":"{PRICE}"}}"#
+    );
+    chain.transfer("owner", escrow, &msg)
+}
+
+/// What every holder of a test blob accepts: its expiry (epoch 50) and [`PRICE`].
+const EXPIRY: u64 = 50;
+const PRICE: u128 = 10;
+
+/// Holder `holder` accepts shard `index` of `e` on the blob's terms.
+fn accept(chain: &mut Chain, e: &Encoded, holder: &str, index: u16) -> Result<(), BasaltError> {
+    chain.by(holder).shard_accept(
+        e.cid(),
+        index,
+        e.roots()[usize::from(index)],
+        EXPIRY,
+        U128(PRICE),
+    )
+}
+
+/// [`placed`], with a deal holding `escrow`, and every holder accepted its shard.
+fn stored(chain: &mut Chain, escrow: u128) -> Encoded {
+    let e = placed(chain);
+    fund(chain, &e, escrow).expect("fund");
+    for (index, holder) in (0u16..).zip(HOLDERS) {
+        accept(chain, &e, holder, index).expect("accept");
     }
     e
 }
@@ -228,11 +256,9 @@ fn placing_checks_signer_providers_and_the_commitment() {
         !chain.by("x").blob_get(e.cid()).unwrap().active,
         "nobody accepted yet"
     );
-    for ((index, holder), root) in (0u16..).zip(HOLDERS).zip(roots.iter().cloned()) {
-        chain
-            .by(holder)
-            .shard_accept(e.cid(), index, root)
-            .expect("accept");
+    fund(&mut chain, &e, 100).expect("fund");
+    for (index, holder) in (0u16..).zip(HOLDERS) {
+        accept(&mut chain, &e, holder, index).expect("accept");
         let last = usize::from(index) + 1 == HOLDERS.len();
         let expected: &[&str] = if last {
             &["shard_accepted", "blob_activated"]
@@ -256,7 +282,7 @@ fn placing_checks_signer_providers_and_the_commitment() {
 #[test]
 fn grants_decide_who_reads_and_their_storage_goes_back_to_the_payer() {
     let mut chain = Chain::new();
-    let e = stored(&mut chain);
+    let e = stored(&mut chain, 100);
     let cid = e.cid();
     assert!(chain.by("x").can_read(cid, account("owner")));
     assert!(!chain.by("x").can_read(cid, account("reader")));
@@ -357,7 +383,7 @@ fn grants_decide_who_reads_and_their_storage_goes_back_to_the_payer() {
 #[test]
 fn proofs_are_checked_against_the_drawn_seed_and_paid_once() {
     let mut chain = Chain::new();
-    let e = stored(&mut chain);
+    let e = placed(&mut chain);
     let cid = e.cid();
     assert_eq!(
         chain.transfer(
@@ -379,6 +405,9 @@ fn proofs_are_checked_against_the_drawn_seed_and_paid_once() {
         ),
         Ok(0)
     );
+    for (index, holder) in (0u16..).zip(HOLDERS) {
+        accept(&mut chain, &e, holder, index).expect("accept");
+    }
     // Epoch 1, inside the window.
     chain.at_epoch(1, 10);
     let (leaf, path) = e.proof(chain.seed, 2, 1, 2);
@@ -436,12 +465,9 @@ fn proofs_are_checked_against_the_drawn_seed_and_paid_once() {
 #[test]
 fn a_missed_proof_is_slashed_once_with_a_bounty_and_jails_the_holder() {
     let mut chain = Chain::new();
-    let e = stored(&mut chain);
-    let cid = e.cid();
     // A miss is slashable only while the deal pays for the shard.
-    let fund =
-        format!(r#"{{"action":"deal_fund","cid_digest":"{cid}","price_per_shard_epoch":"10"}}"#);
-    assert_eq!(chain.transfer("owner", 100, &fund), Ok(0));
+    let e = stored(&mut chain, 100);
+    let cid = e.cid();
     chain.at_epoch(1, 10);
     chain.by("h0").challenge_seed_draw().unwrap();
     let (leaf, path) = e.proof(chain.seed, 0, 1, 0);
@@ -500,15 +526,9 @@ fn a_missed_proof_is_slashed_once_with_a_bounty_and_jails_the_holder() {
 #[test]
 fn refunds_wait_for_settlement_and_deletion_returns_storage() {
     let mut chain = Chain::new();
-    let e = stored(&mut chain);
+    let e = stored(&mut chain, 25);
     let cid = e.cid();
-    let fund =
-        format!(r#"{{"action":"deal_fund","cid_digest":"{cid}","price_per_shard_epoch":"10"}}"#);
-    assert_eq!(chain.transfer("owner", 25, &fund), Ok(0));
-    assert_eq!(
-        chain.transfer("owner", 25, &fund),
-        Err(BasaltError::DealExists)
-    );
+    assert_eq!(fund(&mut chain, &e, 25), Err(BasaltError::DealExists));
     assert_eq!(
         chain.transfer(
             "friend",

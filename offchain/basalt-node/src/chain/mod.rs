@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use basalt_core::Cid;
 use ed25519_dalek::SigningKey;
 
-pub use basalt_rules::ReadDecision;
+pub use basalt_rules::{ReadDecision, Terms};
 pub use near::NearChain;
 pub use solana::SolanaChain;
 
@@ -55,14 +55,27 @@ pub struct Offer {
     pub column_root: [u8; 32],
     /// The blob's plain size in bytes.
     pub blob_size: u64,
+    /// The blob's expiry epoch.
+    pub expiry_epoch: u64,
     /// What the blob's deal pays per shard and epoch; `None` without a deal.
-    pub price_per_shard_epoch: Option<u64>,
+    pub price_per_shard_epoch: Option<u128>,
+}
+
+impl Offer {
+    /// The terms accepting this offer signs for; `None` while no deal pays for it.
+    pub fn terms(&self) -> Option<Terms> {
+        self.price_per_shard_epoch.map(|price| Terms {
+            column_root: self.column_root,
+            expiry_epoch: self.expiry_epoch,
+            price_per_shard_epoch: price,
+        })
+    }
 }
 
 /// A blob as the acceptor sees it: its size, its deal's price and its expiry.
 pub struct BlobTerms {
     pub size: u64,
-    pub price_per_shard_epoch: Option<u64>,
+    pub price_per_shard_epoch: Option<u128>,
     pub expiry_epoch: u64,
 }
 
@@ -105,6 +118,7 @@ pub fn placement_of(
                 index,
                 column_root: s.column_root,
                 blob_size: blob.size,
+                expiry_epoch: blob.expiry_epoch,
                 price_per_shard_epoch: blob.price_per_shard_epoch,
             })
         })
@@ -143,12 +157,13 @@ pub trait Chain: Send + Sync + 'static {
     async fn holds(&self, blob: &Cid, holder: &[u8; 32]) -> Result<bool, ChainError>;
     /// Whether `holder` has a placement in `blob` to accept.
     async fn placement(&self, blob: &Cid, holder: &[u8; 32]) -> Result<Placement, ChainError>;
-    /// Accepts `offer` on chain, signed by `identity` (the provider's authority key), and
-    /// waits until the acceptance is confirmed.
+    /// Accepts shard `index` of `blob` on `terms` (an [`Offer`]'s), signed by `identity`
+    /// (the provider's authority key), and waits until the acceptance is confirmed.
     async fn accept(
         &self,
         blob: &Cid,
-        offer: &Offer,
+        index: u16,
+        terms: &Terms,
         identity: &SigningKey,
     ) -> Result<(), ChainError>;
 }
@@ -274,6 +289,7 @@ mod tests {
                 index: 2,
                 column_root: [2; 32],
                 blob_size: 5,
+                expiry_epoch: 10,
                 price_per_shard_epoch: Some(10),
             })
         );

@@ -25,8 +25,8 @@ use ed25519_dalek::SigningKey;
 use serde_json::json;
 
 use super::{
-    holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache, Offer,
-    Placement, ReadDecision, SlotView,
+    holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache, Placement,
+    ReadDecision, SlotView, Terms,
 };
 
 /// [`Chain`] over NEAR JSON-RPC, reading final blocks.
@@ -185,9 +185,7 @@ impl Chain for NearChain {
         });
         let terms = BlobTerms {
             size: record.size,
-            // A price beyond u64 is beyond any node's minimum.
-            price_per_shard_epoch: deal
-                .map(|d| u64::try_from(d.price_per_shard_epoch).unwrap_or(u64::MAX)),
+            price_per_shard_epoch: deal.map(|d| d.price_per_shard_epoch),
             expiry_epoch: record.expiry_epoch,
         };
         Ok(placement_of(slots, at.height, epoch, &terms))
@@ -196,7 +194,8 @@ impl Chain for NearChain {
     async fn accept(
         &self,
         blob: &Cid,
-        offer: &Offer,
+        index: u16,
+        terms: &Terms,
         identity: &SigningKey,
     ) -> Result<(), ChainError> {
         let account = implicit_account(&identity.verifying_key().to_bytes());
@@ -217,8 +216,10 @@ impl Chain for NearChain {
             "shard_accept",
             &json!({
                 "cid_digest": digest(blob),
-                "index": offer.index,
-                "column_root": Digest::from(offer.column_root),
+                "index": index,
+                "column_root": Digest::from(terms.column_root),
+                "expiry_epoch": terms.expiry_epoch,
+                "price_per_shard_epoch": terms.price_per_shard_epoch.to_string(),
             }),
         )
         .map_err(|e| {

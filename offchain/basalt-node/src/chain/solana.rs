@@ -19,8 +19,8 @@ use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::request::TokenAccountsFilter;
 
 use super::{
-    holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache, Offer,
-    Placement, SlotView,
+    holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache, Placement,
+    SlotView, Terms,
 };
 
 /// The accounts one decision needs, fetched in one `getMultipleAccounts` call so the blob,
@@ -250,7 +250,7 @@ impl Chain for SolanaChain {
         });
         let terms = BlobTerms {
             size: blob.size,
-            price_per_shard_epoch: deal.map(|d| d.price_per_shard_epoch),
+            price_per_shard_epoch: deal.map(|d| u128::from(d.price_per_shard_epoch)),
             expiry_epoch: blob.expiry_epoch,
         };
         Ok(placement_of(slots, snap.slot, epoch, &terms))
@@ -259,15 +259,16 @@ impl Chain for SolanaChain {
     async fn accept(
         &self,
         blob: &Cid,
-        offer: &Offer,
+        index: u16,
+        terms: &Terms,
         identity: &SigningKey,
     ) -> Result<(), ChainError> {
         let key = Keypair::new_from_array(identity.to_bytes());
         let ix = ix::shard_accept(
             &Pubkey::new_from_array(identity.verifying_key().to_bytes()),
             &pda::blob(blob.digest()),
-            offer.index,
-            offer.column_root,
+            index,
+            terms,
         );
         self.sender
             .send(&[ix], &key, &[])

@@ -234,23 +234,30 @@ pub fn blob_place(
     ix
 }
 
-/// The placed holder `holder` accepts shard `index` of `blob`, whose column it stored and
-/// checked against `column_root`.
+/// The placed holder `holder` accepts shard `index` of `blob` on `terms`: the column it
+/// stored and checked against `terms.column_root`, the blob's expiry and its deal's price.
 pub fn shard_accept(
     holder: &Pubkey,
     blob: &Pubkey,
     index: u16,
-    column_root: [u8; 32],
+    terms: &basalt_rules::Terms,
 ) -> Instruction {
     build(
         accounts::ShardAccept {
             holder: *holder,
             provider: pda::provider(holder),
             blob: *blob,
+            deal: pda::deal(blob),
             event_authority: pda::event_authority(),
             program: ID,
         },
-        instruction::ShardAccept { index, column_root },
+        instruction::ShardAccept {
+            index,
+            column_root: terms.column_root,
+            expiry_epoch: terms.expiry_epoch,
+            // A Solana deal's price is a u64: a larger one matches no deal and is refused.
+            price_per_shard_epoch: u64::try_from(terms.price_per_shard_epoch).unwrap_or(u64::MAX),
+        },
     )
 }
 

@@ -8,7 +8,8 @@ use crate::state::{bps_of, Blob, Config, Deal, Provider};
 use crate::token::pay_out;
 
 /// After the proof window of `epoch` closed without a proof of shard `index` (which its
-/// holder accepted, and which the blob's deal still pays for), anyone may crank this: the holder loses `proof_slash_bps` of its stake
+/// holder accepted, and which the blob's deal still pays for at the accepted price), anyone
+/// may crank this: the holder loses `proof_slash_bps` of its stake
 /// (the cranker gets `bounty_bps` of that, the treasury the rest), is jailed, and the shard
 /// is marked for repair (no more proofs or slashes until `blob_place` moves it). Beyond
 /// the configuration's `max_slashes_per_epoch` slashes of one provider in the current epoch, the
@@ -51,7 +52,8 @@ impl ProofSlash<'_> {
         basalt_rules::check_slasher(ctx.accounts.cranker.key() == slot.provider)
             .map_err(BasaltError::from)?;
         let cover = Deal::cover(&ctx.accounts.deal, blob)?;
-        basalt_rules::check_slashable(cover.as_ref()).map_err(BasaltError::from)?;
+        basalt_rules::check_slashable(cover.as_ref(), u128::from(slot.accepted_price))
+            .map_err(BasaltError::from)?;
         let deadline = blob
             .epoch_start(epoch)?
             .checked_add(blob.proof_window_slots)

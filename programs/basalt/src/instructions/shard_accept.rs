@@ -1,14 +1,17 @@
 use anchor_lang::prelude::*;
+use basalt_rules::{OfferedBlob, Terms};
 
 use crate::errors::BasaltError;
 use crate::events::{BlobActivated, ShardAccepted};
 use crate::seeds;
-use crate::state::{Blob, Provider};
+use crate::state::{Blob, Deal, Provider};
 
-/// The holder named by a placement accepts shard `index` of a blob, signing for the
-/// obligation to prove it every epoch (and to be slashed when it does not) in exchange for
-/// the deal's payments. `column_root` is the root the holder checked its stored column
-/// against: the acceptance fails if the placement changed since. The holder's Provider
+/// The holder named by a placement accepts shard `index` of a blob on `terms`, signing for
+/// the obligation to prove it every epoch (and to be slashed when it does not) in exchange
+/// for the deal's payments: the column root it checked its stored data against, the blob's
+/// expiry and the deal's price per shard-epoch (`basalt_rules::Terms`). The acceptance
+/// fails if any of them changed since the holder read them; the slot keeps the price, and
+/// the holder answers for it only while the deal pays at least that. The holder's Provider
 /// account counts the obligation, which keeps its stake bonded until it ends.
 ///
 /// Until this is signed the placement is only an offer that costs the provider nothing;
@@ -24,12 +27,20 @@ pub struct ShardAccept<'info> {
     pub provider: Account<'info, Provider>,
     #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
+    /// CHECK: the blob's deal address, whether or not a deal exists there (the seeds check
+    /// the address; `Deal::price_at` reads it only when the program owns it).
+    #[account(seeds = [seeds::DEAL, blob.key().as_ref()], bump)]
+    pub deal: UncheckedAccount<'info>,
 }
 
 impl ShardAccept<'_> {
-    pub fn handle(ctx: Context<Self>, index: u16, column_root: [u8; 32]) -> Result<()> {
+    pub fn handle(ctx: Context<Self>, index: u16, terms: &Terms) -> Result<()> {
         let clock_slot = Clock::get()?.slot;
         let holder = ctx.accounts.holder.key();
+        let offered = OfferedBlob {
+            expiry_epoch: ctx.accounts.blob.expiry_epoch,
+            deal_price: Deal::price_at(&ctx.accounts.deal)?,
+        };
         let blob = &mut ctx.accounts.blob;
         let epoch = blob.epoch_at(clock_slot);
         require!(blob.expiry_epoch > epoch, BasaltError::BlobExpired);
@@ -38,17 +49,12 @@ impl ShardAccept<'_> {
             slot.is_placed() && slot.provider == holder,
             BasaltError::NotShardHolder
         );
-        let assigned_epoch = slot
-            .acceptance()
-            .accept(
-                clock_slot,
-                epoch,
-                slot.column_root == column_root,
-                slot.assigned_epoch,
-            )
+        let accepted = slot
+            .state()
+            .accept(clock_slot, epoch, terms, &offered)
             .map_err(BasaltError::from)?;
-        slot.accepted = true;
-        slot.assigned_epoch = assigned_epoch;
+        slot.set_state(accepted);
+        let accepted_price = slot.accepted_price;
         let activated = blob.activate_if_accepted(epoch)?;
         let assigned_epoch = blob.slot_mut(index)?.assigned_epoch;
         ctx.accounts.provider.open_obligation()?;
@@ -57,6 +63,7 @@ impl ShardAccept<'_> {
             index,
             provider: holder,
             assigned_epoch,
+            price_per_shard_epoch: accepted_price,
             slot: clock_slot,
         });
         if activated {

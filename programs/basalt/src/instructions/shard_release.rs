@@ -39,8 +39,13 @@ impl ShardRelease<'_> {
             BasaltError::NotShardHolder
         );
         require!(slot.accepted, BasaltError::ShardNotAccepted);
-        basalt_rules::check_release(cover.as_ref(), slot.unpaid_epochs, expired)
-            .map_err(BasaltError::from)?;
+        basalt_rules::check_release(
+            cover.as_ref(),
+            u128::from(slot.accepted_price),
+            slot.unpaid_epochs,
+            expired,
+        )
+        .map_err(BasaltError::from)?;
         slot.unpaid_epochs = 0;
         slot.accepted = false;
         slot.needs_repair = true;

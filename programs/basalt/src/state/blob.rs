@@ -41,6 +41,9 @@ pub struct ShardSlot {
     /// Last chain tick (slot, block) the holder of the latest placement may accept it at
     /// (`basalt_rules::accept_by`); afterwards the placement lapses.
     pub accept_by: u64,
+    /// The price per shard-epoch the holder accepted (`basalt_rules::Terms`); 0 until it
+    /// did. It answers for the index only while the deal pays at least this.
+    pub accepted_price: u64,
 }
 
 impl ShardSlot {
@@ -64,6 +67,7 @@ impl ShardSlot {
             needs_repair: self.needs_repair,
             accepted: self.accepted,
             accept_by: self.accept_by,
+            accepted_price: u128::from(self.accepted_price),
         }
     }
 
@@ -77,6 +81,9 @@ impl ShardSlot {
         self.needs_repair = s.needs_repair;
         self.accepted = s.accepted;
         self.accept_by = s.accept_by;
+        // The price came from a Deal's u64; saturating could only make the slot bind
+        // less (no deal pays more than u64::MAX), never more.
+        self.accepted_price = u64::try_from(s.accepted_price).unwrap_or(u64::MAX);
     }
 
     /// Whether `epoch` is recorded as proven; `None` when it is too far behind the latest

@@ -29,10 +29,9 @@ impl Deal {
     ///
     /// When the account is the program's but not a Deal.
     pub fn cover(info: &AccountInfo, blob: &Blob) -> Result<Option<DealCover>> {
-        if info.owner != &crate::ID || info.data_is_empty() {
+        let Some(deal) = Self::read(info)? else {
             return Ok(None);
-        }
-        let deal = Deal::try_deserialize(&mut &info.try_borrow_data()?[..])?;
+        };
         let owed_epochs = blob
             .shards
             .iter()
@@ -43,5 +42,26 @@ impl Deal {
             price_per_shard_epoch: u128::from(deal.price_per_shard_epoch),
             owed_epochs,
         }))
+    }
+
+    /// The price per shard-epoch of the deal at `info` (the blob's deal address, checked by
+    /// the caller's seeds); `None` when there is no deal there.
+    ///
+    /// # Errors
+    ///
+    /// When the account is the program's but not a Deal.
+    pub fn price_at(info: &AccountInfo) -> Result<Option<u128>> {
+        Ok(Self::read(info)?.map(|deal| u128::from(deal.price_per_shard_epoch)))
+    }
+
+    /// The deal at `info`, or `None` when the program holds no account there (never funded,
+    /// or refunded and closed).
+    fn read(info: &AccountInfo) -> Result<Option<Deal>> {
+        if info.owner != &crate::ID || info.data_is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Deal::try_deserialize(
+            &mut &info.try_borrow_data()?[..],
+        )?))
     }
 }

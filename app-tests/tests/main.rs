@@ -3,5 +3,6 @@
 
 mod access;
 mod gc;
+mod proofs;
 mod put_get;
 mod stock_client;

@@ -426,8 +426,11 @@ async fn killed_indexer_matches_a_fresh_replay_and_serves_the_api() -> Result<()
     options.params.epoch_slots = 30;
     options.params.proof_window_slots = 10;
     options.params.config.unbonding_epochs = basalt_rules::MIN_UNBONDING_EPOCHS;
+    // The history proves and misses by hand, as its script says: the nodes' own provers
+    // stay off.
     options.node_settings = NodeSettings {
         acl_cache_ms: 200,
+        prove_interval_secs: 0,
         ..NodeSettings::default()
     };
     let net = Localnet::start(&options).await?;

@@ -126,6 +126,24 @@ pub struct StatsAnswer {
     /// Shards found corrupt and waiting for repair.
     pub marked_for_repair: u64,
     pub terms: NodeTerms,
+    /// What the node's prover did since the node started.
+    #[serde(default)]
+    pub proofs: ProofStats,
+}
+
+/// What a node's prover did since the node started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofStats {
+    /// The latest epoch whose proof window the prover worked in.
+    pub epoch: Option<u64>,
+    /// Proofs the chain counted.
+    pub proved: u64,
+    /// Shards whose proof could not be built from the data here (missing or corrupt).
+    pub unprovable: u64,
+    /// Proofs the chain refused or that did not land (sent again while the window is open).
+    pub failed: u64,
+    /// Shards a window closed on before they were proven.
+    pub missed: u64,
 }
 
 /// The terms on which a node signs for a shard (accepts its placement on chain). A

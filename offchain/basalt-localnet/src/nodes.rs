@@ -23,6 +23,9 @@ pub struct NodeSettings {
     pub gc_interval_secs: u64,
     /// How long shards of a never-registered blob are kept.
     pub pending_grace_secs: u64,
+    /// Seconds between prover passes: a fraction of the proof window, so each window gets
+    /// several chances.
+    pub prove_interval_secs: u64,
     /// Request-serving threads per node; `None` gives each node its share of the cores
     /// ([`threads_per_node`]).
     pub worker_threads: Option<usize>,
@@ -44,6 +47,7 @@ impl Default for NodeSettings {
             acl_cache_ms: 500,
             gc_interval_secs: 10,
             pending_grace_secs: 600,
+            prove_interval_secs: 2,
             worker_threads: None,
         }
     }
@@ -91,6 +95,10 @@ impl NodeProcess {
             .args([
                 "--pending-grace-secs",
                 &settings.pending_grace_secs.to_string(),
+            ])
+            .args([
+                "--prove-interval-secs",
+                &settings.prove_interval_secs.to_string(),
             ])
             .args(
                 settings

@@ -17,6 +17,7 @@
 //! acl_cache_ms = 2000
 //! gc_interval_secs = 300
 //! accept_interval_secs = 2
+//! prove_interval_secs = 2          # 0: never prove (the node is slashed for what it holds)
 //! min_price_per_shard_epoch = 0     # the terms it accepts placements on
 //! max_blob_bytes = 1099511627776
 //! pending_grace_secs = 3600
@@ -68,6 +69,9 @@ pub struct NodeConfig {
     /// Seconds between passes that accept the placements this node holds the data of (0
     /// disables them: the node then never signs for a shard, and owes nothing).
     pub accept_interval_secs: u64,
+    /// Seconds between prover passes: each proves what the chain says is due in the open
+    /// proof window (0 disables proving: every accepted shard then misses its proofs).
+    pub prove_interval_secs: u64,
     /// Least deal price per shard and epoch this node signs for a shard at.
     pub min_price_per_shard_epoch: u64,
     /// Largest blob (plain bytes) this node stores a shard of; larger uploads are refused.
@@ -122,6 +126,7 @@ impl Default for NodeConfig {
             acl_cache_ms: 2_000,
             gc_interval_secs: 300,
             accept_interval_secs: 2,
+            prove_interval_secs: 2,
             min_price_per_shard_epoch: 0,
             max_blob_bytes: 1 << 40,
             pending_grace_secs: 3_600,
@@ -182,6 +187,8 @@ pub struct Cli {
     pub gc_interval_secs: Option<u64>,
     #[arg(long, env = "BASALT_NODE_ACCEPT_INTERVAL_SECS")]
     pub accept_interval_secs: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_PROVE_INTERVAL_SECS")]
+    pub prove_interval_secs: Option<u64>,
     #[arg(long, env = "BASALT_NODE_MIN_PRICE_PER_SHARD_EPOCH")]
     pub min_price_per_shard_epoch: Option<u64>,
     #[arg(long, env = "BASALT_NODE_MAX_BLOB_BYTES")]
@@ -233,6 +240,7 @@ impl Cli {
             acl_cache_ms,
             gc_interval_secs,
             accept_interval_secs,
+            prove_interval_secs,
             min_price_per_shard_epoch,
             max_blob_bytes,
             pending_grace_secs,

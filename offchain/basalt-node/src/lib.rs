@@ -10,6 +10,7 @@
 //!   behind a small trait, answered over Solana or NEAR JSON-RPC.
 //! - [`gc`]: collection of shards the chain no longer pays for.
 //! - [`acceptor`]: accepts on chain the placements whose data this node holds.
+//! - [`prover`]: proves, every epoch, the shards it accepted.
 //! - [`config`], [`identity`], [`metrics`]: settings, the node's key, Prometheus.
 //!
 //! The binary (`basalt-node`) wires these together; [`serve`] is the whole node.
@@ -23,6 +24,7 @@ pub mod gc;
 pub mod identity;
 pub mod metrics;
 pub mod node;
+pub mod prover;
 pub mod store;
 #[cfg(test)]
 mod testing;
@@ -75,8 +77,8 @@ pub fn load_or_create_identity(config: &NodeConfig) -> Result<SigningKey> {
     Ok(key)
 }
 
-/// Runs the node until `shutdown` resolves: binds, serves, accepts placements, collects
-/// garbage, and on shutdown lets in-flight requests finish before flushing the store.
+/// Runs the node until `shutdown` resolves: binds, serves, accepts placements, proves
+/// them, collects garbage, and on shutdown lets in-flight requests finish before flushing the store.
 ///
 /// `on_ready` is called with the bound address once the node accepts connections.
 ///
@@ -104,6 +106,7 @@ pub async fn serve(
     let bound = listener.local_addr()?;
     let gc_interval = config.gc_interval_secs;
     let accept_interval = config.accept_interval_secs;
+    let prove_interval = config.prove_interval_secs;
     let node = Arc::new(Node::new(Arc::clone(&store), chain, identity, config));
     on_ready(bound, &node.identity);
 
@@ -122,12 +125,19 @@ pub async fn serve(
             stop_tasks.subscribe(),
         ))
     });
+    let prover = (prove_interval > 0).then(|| {
+        tokio::spawn(prover::run(
+            Arc::clone(&node),
+            Duration::from_secs(prove_interval),
+            stop_tasks.subscribe(),
+        ))
+    });
     axum::serve(listener, api::router(Arc::clone(&node)))
         .with_graceful_shutdown(shutdown)
         .await
         .context("HTTP server")?;
     let _ = stop_tasks.send(true);
-    for task in gc.into_iter().chain(acceptor) {
+    for task in gc.into_iter().chain(acceptor).chain(prover) {
         let _ = task.await;
     }
     tokio::task::spawn_blocking(move || store.flush())

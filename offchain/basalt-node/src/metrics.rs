@@ -51,6 +51,10 @@ pub struct Metrics {
     pub gc_deleted_shards: Counter,
     pub placements_accepted: Counter,
     pub placements_refused: Counter,
+    pub proofs_accepted: Counter,
+    pub proofs_failed: Counter,
+    pub proofs_unprovable: Counter,
+    pub proofs_missed: Counter,
     pub used_bytes: Gauge,
     pub capacity_bytes: Gauge,
     pub shards: Gauge,
@@ -72,6 +76,10 @@ impl Metrics {
             gc_deleted_shards: Counter::default(),
             placements_accepted: Counter::default(),
             placements_refused: Counter::default(),
+            proofs_accepted: Counter::default(),
+            proofs_failed: Counter::default(),
+            proofs_unprovable: Counter::default(),
+            proofs_missed: Counter::default(),
             used_bytes: Gauge::default(),
             capacity_bytes: Gauge::default(),
             shards: Gauge::default(),
@@ -125,6 +133,31 @@ impl Metrics {
             "Shard placements refused: their column root does not match the stored data",
             m.placements_refused.clone(),
         );
+        let proofs = [
+            (
+                "proofs_accepted",
+                "Storage proofs the chain counted",
+                &m.proofs_accepted,
+            ),
+            (
+                "proofs_failed",
+                "Storage proofs refused or not landed (sent again while the window is open)",
+                &m.proofs_failed,
+            ),
+            (
+                "proofs_unprovable",
+                "Proof duties whose proof could not be built from the stored data",
+                &m.proofs_unprovable,
+            ),
+            (
+                "proofs_missed",
+                "Shards a proof window closed on before they were proven",
+                &m.proofs_missed,
+            ),
+        ];
+        for (name, help, counter) in proofs {
+            registry.register(name, help, counter.clone());
+        }
         registry.register("used_bytes", "Shard bytes stored", m.used_bytes.clone());
         registry.register(
             "capacity_bytes",

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use basalt_core::wire::ProofStats;
 use basalt_core::{Cid, Receipt, ShardHeader};
 use ed25519_dalek::SigningKey;
 use tokio::sync::{Notify, Semaphore};
@@ -14,6 +15,7 @@ use crate::auth::Authenticator;
 use crate::chain::Chain;
 use crate::config::NodeConfig;
 use crate::metrics::Metrics;
+use crate::prover::ProveReport;
 use crate::store::ShardStore;
 
 /// Uploads buffered at once: bounds memory at this many times `max_shard_bytes`.
@@ -34,6 +36,8 @@ pub struct Node {
     pub recent_uploads: Mutex<HashMap<Cid, Instant>>,
     /// Wakes the acceptor for the recent uploads (an uploader said a blob is registered).
     pub placement_registered: Notify,
+    /// What the prover did since the node started, for the stats route.
+    proving: Mutex<ProofStats>,
 }
 
 impl Node {
@@ -59,7 +63,29 @@ impl Node {
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
             recent_uploads: Mutex::new(HashMap::new()),
             placement_registered: Notify::new(),
+            proving: Mutex::new(ProofStats::default()),
         }
+    }
+
+    /// Adds a prover pass to [`Node::proof_stats`].
+    pub fn record_proving(&self, pass: &ProveReport) {
+        let mut stats = self
+            .proving
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        stats.epoch = pass.epoch.or(stats.epoch);
+        stats.proved += pass.proved as u64;
+        stats.unprovable += pass.unprovable as u64;
+        stats.failed += pass.failed as u64;
+        stats.missed += pass.missed as u64;
+    }
+
+    /// What the prover did since the node started.
+    pub fn proof_stats(&self) -> ProofStats {
+        *self
+            .proving
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Notes that `blob` received a shard now (see [`Node::recent_uploads`]).

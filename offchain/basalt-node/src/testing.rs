@@ -9,7 +9,10 @@ use basalt_core::{encode_blob, Cid};
 use basalt_rules::ReadDecision;
 use ed25519_dalek::SigningKey;
 
-use crate::chain::{BlobState, Chain, ChainError, Offer, Placement, Terms};
+use crate::chain::{
+    BlobState, Chain, ChainError, Offer, Placement, ProofClock, ProofDuty, ProofOutcome,
+    ProofSubmission, Terms,
+};
 use crate::store::{ShardStore, ShardUpload};
 
 /// A chain answered from tables. A blob missing from the table a question reads makes the
@@ -22,6 +25,12 @@ pub struct TableChain {
     pub placements: Mutex<HashMap<Cid, Placement>>,
     /// Every acceptance sent, in order.
     pub accepted: Mutex<Vec<(Cid, Offer)>>,
+    /// Where the chain is in its epochs; `None`: unreachable.
+    pub clock: Mutex<Option<ProofClock>>,
+    /// Proofs owed; a counted proof removes its duty, as the chain records it.
+    pub duties: Mutex<Vec<ProofDuty>>,
+    /// Every proof counted, in order.
+    pub proofs: Mutex<Vec<ProofSubmission>>,
 }
 
 fn unreachable() -> ChainError {
@@ -52,6 +61,48 @@ impl Chain for TableChain {
     async fn placement(&self, blob: &Cid, _: &[u8; 32]) -> Result<Placement, ChainError> {
         let placements = self.placements.lock().expect("not poisoned");
         placements.get(blob).copied().ok_or_else(unreachable)
+    }
+
+    async fn proof_clock(&self) -> Result<ProofClock, ChainError> {
+        self.clock
+            .lock()
+            .expect("not poisoned")
+            .ok_or_else(unreachable)
+    }
+
+    async fn proof_duties(
+        &self,
+        blobs: &[Cid],
+        _: &SigningKey,
+        epoch: u64,
+    ) -> Result<Vec<ProofDuty>, ChainError> {
+        let duties = self.duties.lock().expect("not poisoned");
+        Ok(duties
+            .iter()
+            .filter(|d| d.epoch == epoch && blobs.contains(&d.blob))
+            .copied()
+            .collect())
+    }
+
+    /// Counts each proof of a duty still owed (and removes the duty); a proof of a duty
+    /// already counted is `AlreadyProven`, any other is refused.
+    async fn submit_proofs(&self, proofs: &[ProofSubmission], _: &SigningKey) -> Vec<ProofOutcome> {
+        let mut duties = self.duties.lock().expect("not poisoned");
+        let mut counted = self.proofs.lock().expect("not poisoned");
+        proofs
+            .iter()
+            .map(|p| {
+                if let Some(at) = duties.iter().position(|d| *d == p.duty) {
+                    duties.remove(at);
+                    counted.push(p.clone());
+                    ProofOutcome::Accepted
+                } else if counted.iter().any(|c| c.duty == p.duty) {
+                    ProofOutcome::AlreadyProven
+                } else {
+                    ProofOutcome::Failed("NotShardHolder".into())
+                }
+            })
+            .collect()
     }
 
     /// Records the acceptance; the offer is then settled, as on chain.

@@ -53,5 +53,6 @@ pub async fn stats(
         shards: u.shards,
         marked_for_repair: repair.len() as u64,
         terms: node.config.terms(),
+        proofs: node.proof_stats(),
     }))
 }

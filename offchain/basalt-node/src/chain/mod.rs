@@ -132,6 +132,89 @@ pub fn holds_any(slots: impl IntoIterator<Item = SlotView>, now: u64) -> bool {
         .any(|s| s.names_holder && (s.acceptance.accepted || s.acceptance.awaits_acceptance(now)))
 }
 
+/// Where the chain is in its epochs, for the prover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProofClock {
+    /// The current epoch.
+    pub epoch: u64,
+    /// Proofs of the current epoch are accepted now.
+    pub window_open: bool,
+}
+
+impl ProofClock {
+    /// The clock at chain tick `tick` (a Solana slot, a NEAR block) under epochs of
+    /// `epoch_ticks` whose proofs are due in the `window_ticks` ticks after the first: the
+    /// window the program checks (`proof_submit`), ticks `start + 1 ..= start + window`.
+    pub fn at(tick: u64, epoch_ticks: u64, window_ticks: u64) -> Self {
+        let epoch = tick / epoch_ticks.max(1);
+        let since_start = tick - epoch * epoch_ticks.max(1);
+        Self {
+            epoch,
+            window_open: since_start > 0 && since_start <= window_ticks,
+        }
+    }
+}
+
+/// A shard this node owes a proof of, with the leaf the chain challenges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProofDuty {
+    pub blob: Cid,
+    pub index: u16,
+    pub epoch: u64,
+    /// The challenged chunk and leaf (`basalt_proof::derive_challenge`).
+    pub chunk: u32,
+    pub leaf: u32,
+    /// The column root the chain checks the proof against.
+    pub column_root: [u8; 32],
+}
+
+/// A proof built for a [`ProofDuty`]: the leaf and its path to the column root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofSubmission {
+    pub duty: ProofDuty,
+    pub leaf: Vec<u8>,
+    pub path: Vec<[u8; 32]>,
+}
+
+/// How the chain answered one proof.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProofOutcome {
+    /// Counted: the epoch is proven.
+    Accepted,
+    /// The chain had counted this epoch already (a proof sent before a restart).
+    AlreadyProven,
+    /// Refused or not landed, with why: sent again on the next pass while the window is
+    /// open.
+    Failed(String),
+}
+
+/// The duties of `holder` in `epoch` among the indices of one blob, each given as
+/// `(names_holder, provable, proven, column_root)`: the indices that name it, are an
+/// obligation for that epoch (`basalt_rules::check_provable`) and are not proven yet, with
+/// the leaf `challenge(index)` picks. `None` from `challenge` (an empty blob) owes nothing.
+pub fn duties_of(
+    blob: Cid,
+    epoch: u64,
+    slots: impl IntoIterator<Item = (bool, bool, bool, [u8; 32])>,
+    challenge: impl Fn(u16) -> Option<(u32, u32)>,
+) -> Vec<ProofDuty> {
+    (0u16..)
+        .zip(slots)
+        .filter(|(_, (names_holder, provable, proven, _))| *names_holder && *provable && !*proven)
+        .filter_map(|(index, (_, _, _, column_root))| {
+            let (chunk, leaf) = challenge(index)?;
+            Some(ProofDuty {
+                blob,
+                index,
+                epoch,
+                chunk,
+                leaf,
+                column_root,
+            })
+        })
+        .collect()
+}
+
 /// The chain questions a storage node asks.
 #[async_trait]
 pub trait Chain: Send + Sync + 'static {
@@ -157,6 +240,24 @@ pub trait Chain: Send + Sync + 'static {
     async fn holds(&self, blob: &Cid, holder: &[u8; 32]) -> Result<bool, ChainError>;
     /// Whether `holder` has a placement in `blob` to accept.
     async fn placement(&self, blob: &Cid, holder: &[u8; 32]) -> Result<Placement, ChainError>;
+    /// Where the chain is in its epochs.
+    async fn proof_clock(&self) -> Result<ProofClock, ChainError>;
+    /// The shards of `blobs` that the provider of `identity` owes a proof of in `epoch`
+    /// (the current one) and has not proven yet, with the chain's challenges. On NEAR it
+    /// draws the epoch's seed, signed by `identity`, when nobody has yet.
+    async fn proof_duties(
+        &self,
+        blobs: &[Cid],
+        identity: &SigningKey,
+        epoch: u64,
+    ) -> Result<Vec<ProofDuty>, ChainError>;
+    /// Submits `proofs`, signed by `identity`, many at once; one outcome per proof, in
+    /// order.
+    async fn submit_proofs(
+        &self,
+        proofs: &[ProofSubmission],
+        identity: &SigningKey,
+    ) -> Vec<ProofOutcome>;
     /// Accepts shard `index` of `blob` on `terms` (an [`Offer`]'s), signed by `identity`
     /// (the provider's authority key), and waits until the acceptance is confirmed.
     async fn accept(
@@ -317,6 +418,68 @@ mod tests {
             offered(vec![slot(true, false, true, 0)], 400),
             Placement::Settled,
             "slashed or released: awaits repair, not this node"
+        );
+    }
+
+    #[test]
+    fn the_proof_window_is_the_programs() {
+        // Epochs of 100 ticks, proofs due in ticks start + 1 ..= start + 40.
+        let at = |tick| ProofClock::at(tick, 100, 40);
+        assert_eq!(
+            at(200),
+            ProofClock {
+                epoch: 2,
+                window_open: false
+            },
+            "the epoch's first tick"
+        );
+        assert!(at(201).window_open);
+        assert!(at(240).window_open);
+        assert_eq!(
+            at(241),
+            ProofClock {
+                epoch: 2,
+                window_open: false
+            }
+        );
+        assert_eq!(at(299).epoch, 2);
+    }
+
+    #[test]
+    fn a_holder_owes_proofs_of_its_provable_unproven_indices() {
+        let blob = Cid::from_digest([1; 32]);
+        let slots = [
+            (false, true, false, [0; 32]), // another provider's
+            (true, true, false, [1; 32]),  // owed
+            (true, true, true, [2; 32]),   // proven already
+            (true, false, false, [3; 32]), // not an obligation (offer, repair, expiry)
+            (true, true, false, [4; 32]),  // owed
+        ];
+        let duties = duties_of(blob, 7, slots, |index| Some((u32::from(index), 9)));
+        assert_eq!(
+            duties,
+            vec![
+                ProofDuty {
+                    blob,
+                    index: 1,
+                    epoch: 7,
+                    chunk: 1,
+                    leaf: 9,
+                    column_root: [1; 32]
+                },
+                ProofDuty {
+                    blob,
+                    index: 4,
+                    epoch: 7,
+                    chunk: 4,
+                    leaf: 9,
+                    column_root: [4; 32]
+                },
+            ]
+        );
+        assert!(
+            duties_of(blob, 7, slots, |_| None).is_empty(),
+            "an empty blob owes nothing"
         );
     }
 }

@@ -14,25 +14,29 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use basalt_core::proof::derive_challenge;
 use basalt_core::Cid;
 use basalt_near::state::{
-    Blob, BlobState as ContractBlobState, Deal, Digest, ReadAccess, ROLE_DELETE,
+    Blob, BlobState as ContractBlobState, Config, Deal, Digest, ReadAccess, ROLE_DELETE,
 };
 use basalt_near_client::{
-    implicit_account, AccountId, FunctionCall, InMemorySigner, NearClient, NearError, SecretKey,
+    implicit_account, AccountId, BlockAt, FunctionCall, InMemorySigner, NearClient, NearError,
+    SecretKey, Signer,
 };
 use ed25519_dalek::SigningKey;
 use serde_json::json;
 
 use super::{
-    holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache, Placement,
-    ReadDecision, SlotView, Terms,
+    duties_of, holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache,
+    Placement, ProofClock, ProofDuty, ProofOutcome, ProofSubmission, ReadDecision, SlotView, Terms,
 };
 
 /// [`Chain`] over NEAR JSON-RPC, reading final blocks.
 pub struct NearChain {
     client: NearClient,
     reads: DecisionCache,
+    /// Blocks per epoch and of its proof window, fixed when the contract was initialized.
+    epoch_geometry: tokio::sync::OnceCell<(u64, u64)>,
 }
 
 impl NearChain {
@@ -42,6 +46,7 @@ impl NearChain {
         Self {
             client: NearClient::new(url, contract),
             reads: DecisionCache::new(ttl),
+            epoch_geometry: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -86,6 +91,88 @@ impl NearChain {
                 }
             }
         })
+    }
+}
+
+impl NearChain {
+    /// The node key's implicit account as a transaction signer.
+    fn signer(&self, identity: &SigningKey) -> Result<Signer, ChainError> {
+        let account = implicit_account(&identity.verifying_key().to_bytes());
+        // NEAR writes an ed25519 secret key as the 64 bytes seed ‖ public key, in base58.
+        let secret: SecretKey = format!(
+            "ed25519:{}",
+            bs58::encode(identity.to_keypair_bytes()).into_string()
+        )
+        .parse()
+        .map_err(|e| {
+            self.error(NearError::Decode {
+                method: "node identity".into(),
+                why: format!("{e}"),
+            })
+        })?;
+        Ok(InMemorySigner::from_secret_key(account, secret))
+    }
+
+    /// A call of `method` with `args`, or the error that the arguments do not encode.
+    fn function_call(
+        &self,
+        method: &str,
+        args: &serde_json::Value,
+    ) -> Result<FunctionCall, ChainError> {
+        FunctionCall::new(method, args).map_err(|e| {
+            self.error(NearError::Decode {
+                method: method.into(),
+                why: e.to_string(),
+            })
+        })
+    }
+
+    /// Blocks per epoch and of the proof window, from the contract's config (read once).
+    async fn epoch_geometry(&self) -> Result<(u64, u64), ChainError> {
+        self.epoch_geometry
+            .get_or_try_init(|| async {
+                let (config, _) = self
+                    .client
+                    .view::<_, Config>("config", &json!({}), None)
+                    .await
+                    .map_err(|e| self.error(e))?;
+                Ok((config.epoch_blocks, config.proof_window_blocks))
+            })
+            .await
+            .copied()
+    }
+
+    /// The seed of `epoch` and the block it was read at, drawn first (signed by
+    /// `identity`) when nobody has yet: on NEAR a holder draws the seed it proves against.
+    async fn seed(
+        &self,
+        epoch: u64,
+        identity: &SigningKey,
+    ) -> Result<([u8; 32], BlockAt), ChainError> {
+        let args = json!({ "epoch": epoch });
+        let (seed, at) = self
+            .client
+            .view::<_, Option<Digest>>("challenge_seed", &args, None)
+            .await
+            .map_err(|e| self.error(e))?;
+        if let Some(seed) = seed {
+            return Ok((seed.into(), at));
+        }
+        let draw = self.function_call("challenge_seed_draw", &json!({}))?;
+        self.client
+            .call(&self.signer(identity)?, draw)
+            .await
+            .map_err(|e| self.error(e))?;
+        let (seed, at) = self
+            .client
+            .view::<_, Option<Digest>>("challenge_seed", &args, None)
+            .await
+            .map_err(|e| self.error(e))?;
+        let seed = seed.ok_or_else(|| ChainError {
+            url: self.client.url().to_owned(),
+            why: format!("the seed of epoch {epoch} was drawn but cannot be read"),
+        })?;
+        Ok((seed.into(), at))
     }
 }
 
@@ -191,6 +278,108 @@ impl Chain for NearChain {
         Ok(placement_of(slots, at.height, epoch, &terms))
     }
 
+    async fn proof_clock(&self) -> Result<ProofClock, ChainError> {
+        let (epoch_blocks, window_blocks) = self.epoch_geometry().await?;
+        let (_, at) = self
+            .client
+            .view::<_, u64>("epoch", &json!({}), None)
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(ProofClock::at(at.height, epoch_blocks, window_blocks))
+    }
+
+    async fn proof_duties(
+        &self,
+        blobs: &[Cid],
+        identity: &SigningKey,
+        epoch: u64,
+    ) -> Result<Vec<ProofDuty>, ChainError> {
+        let holder = implicit_account(&identity.verifying_key().to_bytes());
+        let mut duties = Vec::new();
+        let mut seed = None;
+        for cid in blobs {
+            let args = json!({ "cid_digest": digest(cid) });
+            let (record, _) = self
+                .client
+                .view::<_, Option<Blob>>("blob_get", &args, None)
+                .await
+                .map_err(|e| self.error(e))?;
+            let Some(record) = record else {
+                continue;
+            };
+            let Ok(layout) = record.layout() else {
+                continue;
+            };
+            let slots: Vec<_> = (0u16..)
+                .zip(&record.shards)
+                .map(|(index, s)| {
+                    (
+                        s.provider.as_ref() == Some(&holder),
+                        record.provable_slot(index, epoch, &holder).is_ok(),
+                        s.is_proven(epoch) != Some(false),
+                        <[u8; 32]>::from(s.column_root),
+                    )
+                })
+                .collect();
+            if !slots
+                .iter()
+                .any(|(mine, provable, proven, _)| *mine && *provable && !*proven)
+            {
+                continue;
+            }
+            // Drawn (or read) once per pass, only when something is owed.
+            let seed = match seed {
+                Some(seed) => seed,
+                None => *seed.insert(self.seed(epoch, identity).await?.0),
+            };
+            let commitment_root = <[u8; 32]>::from(record.commitment_root);
+            duties.extend(duties_of(*cid, epoch, slots, |index| {
+                derive_challenge(&seed, &commitment_root, index, epoch, &layout)
+                    .map(|c| (c.chunk, c.leaf))
+            }));
+        }
+        Ok(duties)
+    }
+
+    /// One call after another: the node key's calls share one nonce sequence.
+    async fn submit_proofs(
+        &self,
+        proofs: &[ProofSubmission],
+        identity: &SigningKey,
+    ) -> Vec<ProofOutcome> {
+        let signer = match self.signer(identity) {
+            Ok(s) => s,
+            Err(e) => {
+                return proofs
+                    .iter()
+                    .map(|_| ProofOutcome::Failed(e.to_string()))
+                    .collect()
+            }
+        };
+        let mut outcomes = Vec::with_capacity(proofs.len());
+        for p in proofs {
+            let args = json!({
+                "cid_digest": digest(&p.duty.blob),
+                "index": p.duty.index,
+                "epoch": p.duty.epoch,
+                "leaf": data_encoding::BASE64.encode(&p.leaf),
+                "path": p.path.iter().map(|h| Digest::from(*h)).collect::<Vec<_>>(),
+            });
+            let outcome = match self.function_call("proof_submit", &args) {
+                Err(e) => ProofOutcome::Failed(e.to_string()),
+                Ok(call) => match self.client.call(&signer, call).await {
+                    Ok(_) => ProofOutcome::Accepted,
+                    Err(e) if e.to_string().contains("AlreadyProven") => {
+                        ProofOutcome::AlreadyProven
+                    }
+                    Err(e) => ProofOutcome::Failed(e.to_string()),
+                },
+            };
+            outcomes.push(outcome);
+        }
+        outcomes
+    }
+
     async fn accept(
         &self,
         blob: &Cid,
@@ -198,21 +387,8 @@ impl Chain for NearChain {
         terms: &Terms,
         identity: &SigningKey,
     ) -> Result<(), ChainError> {
-        let account = implicit_account(&identity.verifying_key().to_bytes());
-        // NEAR writes an ed25519 secret key as the 64 bytes seed ‖ public key, in base58.
-        let secret: SecretKey = format!(
-            "ed25519:{}",
-            bs58::encode(identity.to_keypair_bytes()).into_string()
-        )
-        .parse()
-        .map_err(|e| {
-            self.error(NearError::Decode {
-                method: "node identity".into(),
-                why: format!("{e}"),
-            })
-        })?;
-        let signer = InMemorySigner::from_secret_key(account, secret);
-        let call = FunctionCall::new(
+        let signer = self.signer(identity)?;
+        let call = self.function_call(
             "shard_accept",
             &json!({
                 "cid_digest": digest(blob),
@@ -221,13 +397,7 @@ impl Chain for NearChain {
                 "expiry_epoch": terms.expiry_epoch,
                 "price_per_shard_epoch": terms.price_per_shard_epoch.to_string(),
             }),
-        )
-        .map_err(|e| {
-            self.error(NearError::Decode {
-                method: "shard_accept".into(),
-                why: e.to_string(),
-            })
-        })?;
+        )?;
         self.client
             .call(&signer, call)
             .await

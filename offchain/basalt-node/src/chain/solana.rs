@@ -8,9 +8,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use basalt::anchor_lang::prelude::Pubkey;
+use basalt::anchor_lang::prelude::SlotHashes;
+use basalt::anchor_lang::solana_program::sysvar::SysvarId;
 use basalt::client::access::{may_act, may_read, ReadDecision};
 use basalt::client::{decode, ix, pda};
+use basalt::randomness::slot_hash_at_or_before;
 use basalt::state::{Blob, Deal, Grant, ROLE_DELETE};
+use basalt_core::proof::derive_challenge;
 use basalt_core::Cid;
 use ed25519_dalek::SigningKey;
 use solana_commitment_config::CommitmentConfig;
@@ -19,9 +23,13 @@ use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::request::TokenAccountsFilter;
 
 use super::{
-    holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache, Placement,
-    SlotView, Terms,
+    duties_of, holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache,
+    Placement, ProofClock, ProofDuty, ProofOutcome, ProofSubmission, SlotView, Terms,
 };
+
+/// Blob accounts per `getMultipleAccounts` call when listing proof duties: the RPC's limit
+/// is 100 keys, and the SlotHashes sysvar takes one.
+const BLOBS_PER_READ: usize = 99;
 
 /// The accounts one decision needs, fetched in one `getMultipleAccounts` call so the blob,
 /// the grant and the clock come from the same slot.
@@ -36,6 +44,8 @@ struct Snapshot {
 /// [`Chain`] over Solana JSON-RPC at `confirmed` commitment.
 pub struct SolanaChain {
     rpc: RpcClient,
+    /// Slots per epoch and of its proof window, fixed when the program was initialized.
+    epoch_geometry: tokio::sync::OnceCell<(u64, u64)>,
     /// Sends the node's own transactions (acceptances), confirmed by polling.
     sender: basalt_sdk::ChainClient,
     url: String,
@@ -48,6 +58,7 @@ impl SolanaChain {
     pub fn new(url: &str, ttl: Duration) -> Self {
         Self {
             rpc: RpcClient::new_with_commitment(url.to_string(), CommitmentConfig::confirmed()),
+            epoch_geometry: tokio::sync::OnceCell::new(),
             sender: basalt_sdk::ChainClient::new(url),
             url: url.to_string(),
             program: basalt::ID,
@@ -109,6 +120,74 @@ impl SolanaChain {
                 .map_err(|e| self.error(format!("undecodable program account: {e}"))),
             _ => Ok(None),
         }
+    }
+
+    /// Slots per epoch and of the proof window, from the program's Config (read once).
+    async fn epoch_geometry(&self) -> Result<(u64, u64), ChainError> {
+        self.epoch_geometry
+            .get_or_try_init(|| async {
+                let config = self
+                    .sender
+                    .config()
+                    .await
+                    .map_err(|e| self.error(e))?
+                    .ok_or_else(|| self.error("the Basalt program is not initialized"))?;
+                Ok((config.epoch_slots, config.proof_window_slots))
+            })
+            .await
+            .copied()
+    }
+
+    /// The duties of `holder` in `epoch` for `blobs`, read in one call with the SlotHashes
+    /// sysvar, so the seeds and the blobs are of one slot.
+    async fn duties_in(
+        &self,
+        blobs: &[Cid],
+        holder: &Pubkey,
+        epoch: u64,
+    ) -> Result<Vec<ProofDuty>, ChainError> {
+        let mut keys: Vec<Pubkey> = blobs.iter().map(|c| pda::blob(c.digest())).collect();
+        keys.push(SlotHashes::id());
+        let mut accounts = self
+            .rpc
+            .get_multiple_accounts(&keys)
+            .await
+            .map_err(|e| self.error(e))?;
+        let slot_hashes = accounts
+            .pop()
+            .flatten()
+            .ok_or_else(|| self.error("the SlotHashes sysvar is missing"))?;
+        let mut duties = Vec::new();
+        for (cid, account) in blobs.iter().zip(&accounts) {
+            let Some(blob) = self.decode::<Blob>(account.as_ref())? else {
+                continue;
+            };
+            // The program's seed: the hash of the newest slot at or before the epoch's
+            // first; gone once that slot left SlotHashes, after the window closed.
+            let Some(seed) = blob
+                .epoch_start(epoch)
+                .ok()
+                .and_then(|start| slot_hash_at_or_before(&slot_hashes.data, start))
+            else {
+                continue;
+            };
+            let Ok(layout) = blob.layout() else {
+                continue;
+            };
+            let slots = (0u16..).zip(&blob.shards).map(|(index, s)| {
+                (
+                    s.provider == *holder,
+                    blob.provable_slot(index, epoch, holder).is_ok(),
+                    s.is_proven(epoch) != Some(false),
+                    s.column_root,
+                )
+            });
+            duties.extend(duties_of(*cid, epoch, slots, |index| {
+                derive_challenge(&seed, &blob.commitment_root, index, epoch, &layout)
+                    .map(|c| (c.chunk, c.leaf))
+            }));
+        }
+        Ok(duties)
     }
 
     /// The read decision from one snapshot of the accounts, plus the requester's gate
@@ -254,6 +333,62 @@ impl Chain for SolanaChain {
             expiry_epoch: blob.expiry_epoch,
         };
         Ok(placement_of(slots, snap.slot, epoch, &terms))
+    }
+
+    async fn proof_clock(&self) -> Result<ProofClock, ChainError> {
+        let (epoch_slots, window_slots) = self.epoch_geometry().await?;
+        let slot = self.rpc.get_slot().await.map_err(|e| self.error(e))?;
+        Ok(ProofClock::at(slot, epoch_slots, window_slots))
+    }
+
+    async fn proof_duties(
+        &self,
+        blobs: &[Cid],
+        identity: &SigningKey,
+        epoch: u64,
+    ) -> Result<Vec<ProofDuty>, ChainError> {
+        let holder = Pubkey::new_from_array(identity.verifying_key().to_bytes());
+        let mut duties = Vec::new();
+        for group in blobs.chunks(BLOBS_PER_READ) {
+            duties.extend(self.duties_in(group, &holder, epoch).await?);
+        }
+        Ok(duties)
+    }
+
+    async fn submit_proofs(
+        &self,
+        proofs: &[ProofSubmission],
+        identity: &SigningKey,
+    ) -> Vec<ProofOutcome> {
+        let key = Keypair::new_from_array(identity.to_bytes());
+        let prover = Pubkey::new_from_array(identity.verifying_key().to_bytes());
+        let batch: Vec<_> = proofs
+            .iter()
+            .map(|p| {
+                vec![ix::proof_submit(
+                    &prover,
+                    &pda::blob(p.duty.blob.digest()),
+                    p.duty.index,
+                    p.duty.epoch,
+                    p.leaf.clone(),
+                    p.path.clone(),
+                )]
+            })
+            .collect();
+        self.sender
+            .send_many(&batch, &key)
+            .await
+            .into_iter()
+            .map(|sent| match sent {
+                Ok(_) => ProofOutcome::Accepted,
+                Err(basalt_sdk::chain::ChainError::Program { name, .. })
+                    if name == "AlreadyProven" =>
+                {
+                    ProofOutcome::AlreadyProven
+                }
+                Err(e) => ProofOutcome::Failed(e.to_string()),
+            })
+            .collect()
     }
 
     async fn accept(

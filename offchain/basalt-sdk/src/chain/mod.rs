@@ -2,9 +2,11 @@
 //! keys, and reads the program's accounts, over JSON-RPC at `confirmed` commitment.
 //!
 //! - `send.rs`: one transaction, legacy or version 0 with a lookup table, confirmed.
+//! - `batch.rs`: many transactions from one signer, pipelined (a prover's, a crank's).
 //! - `wallet.rs`: the slot, SOL balance and airdrops, token accounts.
 //! - `program.rs`: the program's accounts, decoded, and provider registration.
 
+mod batch;
 mod program;
 mod send;
 mod wallet;

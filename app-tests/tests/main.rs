@@ -2,6 +2,7 @@
 //! linked the whole dependency graph once per file.
 
 mod access;
+mod crank;
 mod gc;
 mod proofs;
 mod put_get;

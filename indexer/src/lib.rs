@@ -39,6 +39,8 @@ pub struct IndexerOptions {
     /// The followed program's id (Solana) or contract account (NEAR): the cursor the API
     /// reports.
     pub program_id: String,
+    /// When the API calls a silent provider `warning`, then `offline`.
+    pub liveness: basalt_core::LivenessThresholds,
 }
 
 /// Which chain the indexer follows. One database indexes one deployment.
@@ -91,6 +93,7 @@ pub async fn run(
             metrics,
             newest_event: newest,
             program_id: options.program_id,
+            liveness: options.liveness,
         });
         let listener = tokio::net::TcpListener::bind(addr)
             .await

@@ -54,6 +54,12 @@ struct Cli {
     /// Milliseconds between polls once caught up.
     #[arg(long, default_value_t = 300)]
     poll_ms: u64,
+    /// Seconds without a heartbeat after which the API calls a provider `warning`.
+    #[arg(long, env = "BASALT_HEARTBEAT_WARNING_SECS", default_value_t = 60)]
+    heartbeat_warning_secs: u64,
+    /// Seconds without a heartbeat after which the API calls a provider `offline`.
+    #[arg(long, env = "BASALT_HEARTBEAT_OFFLINE_SECS", default_value_t = 300)]
+    heartbeat_offline_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,11 +117,17 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     anyhow::ensure!(cli.batch > 0, "--batch must be at least 1");
     let (follow, program_id) = cli.follow()?;
+    let liveness = basalt_core::LivenessThresholds {
+        warning_secs: cli.heartbeat_warning_secs,
+        offline_secs: cli.heartbeat_offline_secs,
+    };
+    liveness.check().map_err(anyhow::Error::msg)?;
     let options = IndexerOptions {
         database_url: cli.database_url,
         follow: (!cli.api_only).then_some(follow),
         listen: (!cli.no_api).then_some(cli.listen),
         program_id,
+        liveness,
     };
     basalt_indexer::run(options, shutdown_signal(), |addr| {
         // One line on stdout that scripts (and the localnet) read to find the API.

@@ -28,6 +28,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use basalt_core::LivenessThresholds;
+
 use crate::db::{Page, PageRequest, Store};
 use crate::metrics::{Metrics, RequestLabels};
 use params::{Address, BlobCid, EventKind, IdPage, KeyPage, Text};
@@ -41,6 +43,23 @@ pub struct ApiState {
     /// The newest event id committed, pushed by [`listen_for_events`].
     pub newest_event: watch::Receiver<i64>,
     pub program_id: String,
+    /// When a silent provider is `warning`, then `offline`.
+    pub liveness: LivenessThresholds,
+}
+
+/// Adds `liveness` (`online`, `warning`, `offline`) to a provider row from its
+/// `silent_secs`, the seconds since its last heartbeat (absent: never).
+fn with_liveness(mut row: Value, thresholds: &LivenessThresholds) -> Value {
+    // A block time ahead of this machine's clock counts as just now.
+    let silent = row
+        .get("silent_secs")
+        .and_then(Value::as_i64)
+        .map(|s| s.max(0).unsigned_abs());
+    if let Some(fields) = row.as_object_mut() {
+        let liveness = thresholds.classify(silent).as_str();
+        fields.insert("liveness".into(), Value::from(liveness));
+    }
+    row
 }
 
 /// An API error: a status and a message for the caller.
@@ -230,7 +249,9 @@ struct ProviderQuery {
     page: KeyPage,
 }
 
-/// Storage and compute providers, by account address.
+/// Storage and compute providers, by account address. Each says when it last heartbeat
+/// (`last_heartbeat_at`, `silent_secs`) and so whether it is `online`, `warning` (it gets no
+/// new shards) or `offline` (its shards are repaired): `liveness`.
 #[utoipa::path(get, path = "/v1/providers", params(ProviderQuery, KeyPage),
     responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn providers(
@@ -242,7 +263,13 @@ async fn providers(
         status: q.status.map(|st| st.as_str().to_owned()),
         region: q.region.map(|r| r.0),
     };
-    Ok(Json(s.store.providers(&filter, &q.page.into()).await?))
+    let mut page = s.store.providers(&filter, &q.page.into()).await?;
+    page.items = page
+        .items
+        .into_iter()
+        .map(|row| with_liveness(row, &s.liveness))
+        .collect();
+    Ok(Json(page))
 }
 
 /// A provider's account address or its authority.
@@ -254,11 +281,12 @@ struct ProviderPath {
     id: Address,
 }
 
-/// One provider by account address or authority.
+/// One provider by account address or authority, with its `liveness`.
 #[utoipa::path(get, path = "/v1/providers/{id}", params(ProviderPath),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn provider(State(s): State<Arc<ApiState>>, Path(p): Path<ProviderPath>) -> ApiResult<Value> {
-    found(s.store.provider(&p.id.0).await?, "provider")
+    let row = s.store.provider(&p.id.0).await?;
+    found(row.map(|r| with_liveness(r, &s.liveness)), "provider")
 }
 
 /// Filters of the blob list.
@@ -524,4 +552,26 @@ async fn metrics(State(s): State<Arc<ApiState>>) -> impl IntoResponse {
         )],
         s.metrics.render(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_providers_liveness_follows_its_silence() {
+        let t = LivenessThresholds::default();
+        let of = |row: Value| with_liveness(row, &t)["liveness"].clone();
+        assert_eq!(of(json!({ "silent_secs": 5 })), "online");
+        assert_eq!(of(json!({ "silent_secs": -3 })), "online", "clock skew");
+        assert_eq!(of(json!({ "silent_secs": 61 })), "warning");
+        assert_eq!(of(json!({ "silent_secs": 301 })), "offline");
+        assert_eq!(
+            of(json!({ "silent_secs": null })),
+            "offline",
+            "never heard from"
+        );
+    }
 }

@@ -141,7 +141,9 @@ const PROVIDER_COLUMNS: &str = "address, authority, endpoint, region, roles, \
     array_remove(ARRAY[CASE WHEN roles & 1 <> 0 THEN 'storage' END, \
                        CASE WHEN roles & 2 <> 0 THEN 'compute' END], NULL) AS role_names, \
     capacity, stake, unbonding, unbonding_until_epoch, status, reputation, slashed_total, \
-    last_heartbeat_slot, registered_slot, updated_slot";
+    last_heartbeat_slot, last_heartbeat_at, \
+    floor(extract(epoch FROM now() - last_heartbeat_at))::bigint AS silent_secs, \
+    registered_slot, updated_slot";
 
 /// Filters of the provider list.
 #[derive(Debug, Clone, Default, serde::Deserialize)]

@@ -57,7 +57,7 @@ fn start_localnet(home: &Path) -> Result<(Child, Value)> {
         .arg(home.join("owner.json"))
         .args(["localnet", "--nodes", "6"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(home.join("localnet.err"))?)
         .spawn()?;
     let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
     let (tx, rx) = std::sync::mpsc::channel();
@@ -66,9 +66,10 @@ fn start_localnet(home: &Path) -> Result<(Child, Value)> {
             let _ = tx.send(line);
         }
     });
-    let line = rx
-        .recv_timeout(Duration::from_secs(120))
-        .map_err(|_| anyhow!("basalt localnet printed nothing within 120 s"))?;
+    let line = rx.recv_timeout(Duration::from_secs(120)).map_err(|_| {
+        let log = std::fs::read_to_string(home.join("localnet.err")).unwrap_or_default();
+        anyhow!("basalt localnet printed nothing within 120 s; its stderr:\n{log}")
+    })?;
     Ok((child, serde_json::from_str(&line)?))
 }
 
@@ -191,6 +192,10 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
     );
     let status = ok(home, "owner.json", &["provider", "status"]);
     ensure!(status.is_err(), "the owner is not a provider");
+    // A node's identity is its provider's wallet; the node heartbeats, so it is online.
+    let node = ok(home, "net/nodes/0/identity.json", &["provider", "status"])?;
+    ensure!(node["liveness"] == "online", "{node}");
+    ensure!(node["silent_secs"].as_u64() < Some(60), "{node}");
     let deleted = ok(home, "owner.json", &["delete", &cid])?;
     ensure!(deleted["shards_deleted"].as_u64() == Some(6));
     // The restarted indexer resumed from its cursor in the kept database.

@@ -1,6 +1,7 @@
 //! Basalt's data plane without I/O: content IDs, chunking and Reed-Solomon coding, shard
 //! Merkle trees, per-chunk encryption and key wrapping, the shard header and stored manifest,
-//! signed requests and storage receipts, and the storage node's wire protocol ([`wire`]).
+//! signed requests and storage receipts, the storage node's wire protocol ([`wire`]), and
+//! the rule that says whether a provider is up ([`liveness`]).
 //!
 //! The put path is [`BlobEncoder`] (bytes in, shards out, one chunk at a time); the get
 //! path is [`ChunkDecoder`] / [`BlobReader`] (shards in, bytes out). Storage-proof
@@ -16,6 +17,7 @@ pub mod encoder;
 pub mod encryption;
 pub mod erasure;
 pub mod header;
+pub mod liveness;
 pub mod manifest;
 pub mod merkle;
 pub mod receipt;
@@ -32,6 +34,7 @@ pub use encoder::{
 pub use encryption::{unwrap_key, wrap_key, ChunkCipher, CryptoError, DataKey};
 pub use erasure::{Backend, ClassicKernel, ErasureCodec, ErasureError};
 pub use header::{HeaderError, ShardHeader, HEADER_LEN};
+pub use liveness::{Liveness, LivenessThresholds};
 pub use manifest::{ManifestError, StoredManifest};
 pub use merkle::{shard_root, BlobCommitment, MerkleTree, StorageProof};
 pub use receipt::{Receipt, ReceiptError, RECEIPT_LEN};

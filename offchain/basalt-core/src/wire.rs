@@ -129,6 +129,27 @@ pub struct StatsAnswer {
     /// What the node's prover did since the node started.
     #[serde(default)]
     pub proofs: ProofStats,
+    /// What the node's crank did since the node started, and what it was paid.
+    #[serde(default)]
+    pub crank: CrankStats,
+}
+
+/// What a node's crank did since the node started. Amounts are in the stake token's base
+/// units.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrankStats {
+    /// Settlements of this node's own shards that landed.
+    pub settled_own: u64,
+    /// What those settlements paid this node.
+    pub paid: u128,
+    /// Settlements of other holders' shards (left unsettled for a few epochs) that landed.
+    pub settled_others: u64,
+    /// Slashes of other holders' missed proofs that landed.
+    pub slashed: u64,
+    /// The bounties those slashes earned.
+    pub bounty: u128,
+    /// Crank transactions refused or not landed.
+    pub failed: u64,
 }
 
 /// What a node's prover did since the node started.
@@ -138,6 +159,10 @@ pub struct ProofStats {
     pub epoch: Option<u64>,
     /// Proofs the chain counted.
     pub proved: u64,
+    /// Proofs the chain had counted already: sent again after a confirmation that came
+    /// late, or before a restart.
+    #[serde(default)]
+    pub already_proven: u64,
     /// Shards whose proof could not be built from the data here (missing or corrupt).
     pub unprovable: u64,
     /// Proofs the chain refused or that did not land (sent again while the window is open).

@@ -138,6 +138,8 @@ pub struct Localnet {
     database: Option<Database>,
     chain: Option<LocalChain>,
     dir: PathBuf,
+    /// How the nodes run, for a restart.
+    node_settings: NodeSettings,
 }
 
 impl Localnet {
@@ -264,7 +266,38 @@ impl Localnet {
             database,
             chain: Some(chain),
             dir: dir.clone(),
+            node_settings: settings,
         })
+    }
+
+    /// Stops node `i` (letting in-flight requests finish), runs `while_stopped` on its
+    /// RocksDB directory, and starts it again on the same port, identity and data: an
+    /// operator's restart, or a disk that lost something in between.
+    ///
+    /// # Errors
+    ///
+    /// When there is no node `i`, it does not stop or start, or `while_stopped` fails.
+    pub fn restart_node(
+        &mut self,
+        i: usize,
+        while_stopped: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<()> {
+        let node = self
+            .nodes
+            .get_mut(i)
+            .with_context(|| format!("the network has no node {i}"))?;
+        let port = NetworkInfo::port_of(&node.url)
+            .with_context(|| format!("node URL {} has no port", node.url))?;
+        node.stop()?;
+        while_stopped(&node.dir.join("data"))?;
+        *node = NodeProcess::start(
+            &node_binary()?,
+            &node.dir,
+            port,
+            &self.info.rpc_url,
+            &self.node_settings,
+        )?;
+        Ok(())
     }
 
     /// The network's directory.
@@ -335,7 +368,7 @@ async fn register_node(
         capacity: options.node_settings.capacity,
     };
     match client.provider(&identity.pubkey()).await? {
-        Some(p) if p.endpoint == url => Ok(()),
+        Some(p) if p.endpoint == url => {}
         Some(p) => {
             let update = basalt::client::ix::provider_update(
                 &identity.pubkey(),
@@ -345,7 +378,6 @@ async fn register_node(
                 p.capacity,
             );
             client.send(&[update], identity, &[]).await?;
-            Ok(())
         }
         None => {
             bootstrap::fund_wallet(
@@ -360,9 +392,9 @@ async fn register_node(
                 .register_provider(identity, &registration, options.node_stake)
                 .await
                 .with_context(|| format!("registering node {url}"))?;
-            Ok(())
         }
     }
+    Ok(())
 }
 
 /// The previous lookup table if it still lists every provider, else a new one.

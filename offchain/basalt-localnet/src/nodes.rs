@@ -26,6 +26,10 @@ pub struct NodeSettings {
     /// Seconds between prover passes: a fraction of the proof window, so each window gets
     /// several chances.
     pub prove_interval_secs: u64,
+    /// Seconds between crank passes (settlements and slashes); 0 runs no crank.
+    pub crank_interval_secs: u64,
+    /// Seconds between heartbeats on chain; 0 sends none.
+    pub heartbeat_interval_secs: u64,
     /// Request-serving threads per node; `None` gives each node its share of the cores
     /// ([`threads_per_node`]).
     pub worker_threads: Option<usize>,
@@ -48,6 +52,8 @@ impl Default for NodeSettings {
             gc_interval_secs: 10,
             pending_grace_secs: 600,
             prove_interval_secs: 2,
+            crank_interval_secs: 2,
+            heartbeat_interval_secs: 5,
             worker_threads: None,
         }
     }
@@ -99,6 +105,14 @@ impl NodeProcess {
             .args([
                 "--prove-interval-secs",
                 &settings.prove_interval_secs.to_string(),
+            ])
+            .args([
+                "--crank-interval-secs",
+                &settings.crank_interval_secs.to_string(),
+            ])
+            .args([
+                "--heartbeat-interval-secs",
+                &settings.heartbeat_interval_secs.to_string(),
             ])
             .args(
                 settings

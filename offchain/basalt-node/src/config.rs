@@ -18,6 +18,8 @@
 //! gc_interval_secs = 300
 //! accept_interval_secs = 2
 //! prove_interval_secs = 2          # 0: never prove (the node is slashed for what it holds)
+//! crank_interval_secs = 5          # 0: no crank (the node's pay then waits for another's)
+//! heartbeat_interval_secs = 20     # 0: none (the network then takes the node for offline)
 //! min_price_per_shard_epoch = 0     # the terms it accepts placements on
 //! max_blob_bytes = 1099511627776
 //! pending_grace_secs = 3600
@@ -72,6 +74,13 @@ pub struct NodeConfig {
     /// Seconds between prover passes: each proves what the chain says is due in the open
     /// proof window (0 disables proving: every accepted shard then misses its proofs).
     pub prove_interval_secs: u64,
+    /// Seconds between crank passes, which settle this node's proven epochs (its pay) and
+    /// slash the missed proofs of the blobs it holds shards of (0 disables the crank:
+    /// another holder's settles the node's pay, later).
+    pub crank_interval_secs: u64,
+    /// Seconds between heartbeats on chain (0 sends none: after a minute the network
+    /// places no new shards here, after five it repairs the ones held here).
+    pub heartbeat_interval_secs: u64,
     /// Least deal price per shard and epoch this node signs for a shard at.
     pub min_price_per_shard_epoch: u64,
     /// Largest blob (plain bytes) this node stores a shard of; larger uploads are refused.
@@ -127,6 +136,8 @@ impl Default for NodeConfig {
             gc_interval_secs: 300,
             accept_interval_secs: 2,
             prove_interval_secs: 2,
+            crank_interval_secs: 5,
+            heartbeat_interval_secs: 20,
             min_price_per_shard_epoch: 0,
             max_blob_bytes: 1 << 40,
             pending_grace_secs: 3_600,
@@ -189,6 +200,13 @@ pub struct Cli {
     pub accept_interval_secs: Option<u64>,
     #[arg(long, env = "BASALT_NODE_PROVE_INTERVAL_SECS")]
     pub prove_interval_secs: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_CRANK_INTERVAL_SECS")]
+    pub crank_interval_secs: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_HEARTBEAT_INTERVAL_SECS")]
+    pub heartbeat_interval_secs: Option<u64>,
+    /// Run no crank (the same as `--crank-interval-secs 0`).
+    #[arg(long, env = "BASALT_NODE_NO_CRANK")]
+    pub no_crank: bool,
     #[arg(long, env = "BASALT_NODE_MIN_PRICE_PER_SHARD_EPOCH")]
     pub min_price_per_shard_epoch: Option<u64>,
     #[arg(long, env = "BASALT_NODE_MAX_BLOB_BYTES")]
@@ -241,12 +259,17 @@ impl Cli {
             gc_interval_secs,
             accept_interval_secs,
             prove_interval_secs,
+            crank_interval_secs,
+            heartbeat_interval_secs,
             min_price_per_shard_epoch,
             max_blob_bytes,
             pending_grace_secs,
             direct_io_flush,
             blob_cache_bytes
         );
+        if self.no_crank {
+            c.crank_interval_secs = 0;
+        }
         if let Some(contract) = self.near_contract {
             c.near_contract = Some(contract);
         }

@@ -11,6 +11,8 @@
 //! - [`gc`]: collection of shards the chain no longer pays for.
 //! - [`acceptor`]: accepts on chain the placements whose data this node holds.
 //! - [`prover`]: proves, every epoch, the shards it accepted.
+//! - [`crank`]: settles its pay and slashes the missed proofs of the blobs it holds.
+//! - [`heartbeat`]: tells the chain the node is up.
 //! - [`config`], [`identity`], [`metrics`]: settings, the node's key, Prometheus.
 //!
 //! The binary (`basalt-node`) wires these together; [`serve`] is the whole node.
@@ -20,7 +22,9 @@ pub mod api;
 pub mod auth;
 pub mod chain;
 pub mod config;
+pub mod crank;
 pub mod gc;
+pub mod heartbeat;
 pub mod identity;
 pub mod metrics;
 pub mod node;
@@ -78,7 +82,7 @@ pub fn load_or_create_identity(config: &NodeConfig) -> Result<SigningKey> {
 }
 
 /// Runs the node until `shutdown` resolves: binds, serves, accepts placements, proves
-/// them, collects garbage, and on shutdown lets in-flight requests finish before flushing the store.
+/// them, cranks settlements and slashes, collects garbage, and on shutdown lets in-flight requests finish before flushing the store.
 ///
 /// `on_ready` is called with the bound address once the node accepts connections.
 ///
@@ -107,6 +111,8 @@ pub async fn serve(
     let gc_interval = config.gc_interval_secs;
     let accept_interval = config.accept_interval_secs;
     let prove_interval = config.prove_interval_secs;
+    let crank_interval = config.crank_interval_secs;
+    let heartbeat_interval = config.heartbeat_interval_secs;
     let node = Arc::new(Node::new(Arc::clone(&store), chain, identity, config));
     on_ready(bound, &node.identity);
 
@@ -132,12 +138,32 @@ pub async fn serve(
             stop_tasks.subscribe(),
         ))
     });
+    let crank = (crank_interval > 0).then(|| {
+        tokio::spawn(crank::run(
+            Arc::clone(&node),
+            Duration::from_secs(crank_interval),
+            stop_tasks.subscribe(),
+        ))
+    });
+    let heartbeat = (heartbeat_interval > 0).then(|| {
+        tokio::spawn(heartbeat::run(
+            Arc::clone(&node),
+            Duration::from_secs(heartbeat_interval),
+            stop_tasks.subscribe(),
+        ))
+    });
     axum::serve(listener, api::router(Arc::clone(&node)))
         .with_graceful_shutdown(shutdown)
         .await
         .context("HTTP server")?;
     let _ = stop_tasks.send(true);
-    for task in gc.into_iter().chain(acceptor).chain(prover) {
+    for task in gc
+        .into_iter()
+        .chain(acceptor)
+        .chain(prover)
+        .chain(crank)
+        .chain(heartbeat)
+    {
         let _ = task.await;
     }
     tokio::task::spawn_blocking(move || store.flush())

@@ -6,6 +6,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 
 /// Label of the request counter.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -55,6 +56,16 @@ pub struct Metrics {
     pub proofs_failed: Counter,
     pub proofs_unprovable: Counter,
     pub proofs_missed: Counter,
+    pub crank_settled: Counter,
+    pub crank_settled_others: Counter,
+    pub crank_slashed: Counter,
+    pub crank_failed: Counter,
+    pub heartbeats: Counter,
+    pub heartbeats_failed: Counter,
+    /// Stake-token base units the node's own settlements paid it.
+    pub paid_tokens: Counter<f64, AtomicU64>,
+    /// Stake-token base units its slashes earned.
+    pub bounty_tokens: Counter<f64, AtomicU64>,
     pub used_bytes: Gauge,
     pub capacity_bytes: Gauge,
     pub shards: Gauge,
@@ -80,6 +91,14 @@ impl Metrics {
             proofs_failed: Counter::default(),
             proofs_unprovable: Counter::default(),
             proofs_missed: Counter::default(),
+            crank_settled: Counter::default(),
+            crank_settled_others: Counter::default(),
+            crank_slashed: Counter::default(),
+            crank_failed: Counter::default(),
+            heartbeats: Counter::default(),
+            heartbeats_failed: Counter::default(),
+            paid_tokens: Counter::default(),
+            bounty_tokens: Counter::default(),
             used_bytes: Gauge::default(),
             capacity_bytes: Gauge::default(),
             shards: Gauge::default(),
@@ -154,10 +173,46 @@ impl Metrics {
                 "Shards a proof window closed on before they were proven",
                 &m.proofs_missed,
             ),
+            (
+                "crank_settled",
+                "Settlements of this node's proven epochs that landed",
+                &m.crank_settled,
+            ),
+            (
+                "crank_settled_others",
+                "Settlements of other holders' proven epochs that landed",
+                &m.crank_settled_others,
+            ),
+            (
+                "crank_slashed",
+                "Slashes of other holders' missed proofs that landed",
+                &m.crank_slashed,
+            ),
+            (
+                "crank_failed",
+                "Crank transactions refused or not landed",
+                &m.crank_failed,
+            ),
+            ("heartbeats", "Heartbeats recorded on chain", &m.heartbeats),
+            (
+                "heartbeats_failed",
+                "Heartbeats the chain did not record",
+                &m.heartbeats_failed,
+            ),
         ];
         for (name, help, counter) in proofs {
             registry.register(name, help, counter.clone());
         }
+        registry.register(
+            "paid_tokens",
+            "Stake-token base units this node's settlements paid it",
+            m.paid_tokens.clone(),
+        );
+        registry.register(
+            "bounty_tokens",
+            "Stake-token base units this node's slashes earned",
+            m.bounty_tokens.clone(),
+        );
         registry.register("used_bytes", "Shard bytes stored", m.used_bytes.clone());
         registry.register(
             "capacity_bytes",

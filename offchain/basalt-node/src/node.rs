@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use basalt_core::wire::ProofStats;
+use basalt_core::wire::{CrankStats, ProofStats};
 use basalt_core::{Cid, Receipt, ShardHeader};
 use ed25519_dalek::SigningKey;
 use tokio::sync::{Notify, Semaphore};
@@ -14,6 +14,7 @@ use tokio::sync::{Notify, Semaphore};
 use crate::auth::Authenticator;
 use crate::chain::Chain;
 use crate::config::NodeConfig;
+use crate::crank::CrankReport;
 use crate::metrics::Metrics;
 use crate::prover::ProveReport;
 use crate::store::ShardStore;
@@ -38,6 +39,8 @@ pub struct Node {
     pub placement_registered: Notify,
     /// What the prover did since the node started, for the stats route.
     proving: Mutex<ProofStats>,
+    /// What the crank did since the node started, for the stats route.
+    cranking: Mutex<CrankStats>,
 }
 
 impl Node {
@@ -64,6 +67,7 @@ impl Node {
             recent_uploads: Mutex::new(HashMap::new()),
             placement_registered: Notify::new(),
             proving: Mutex::new(ProofStats::default()),
+            cranking: Mutex::new(CrankStats::default()),
         }
     }
 
@@ -75,6 +79,7 @@ impl Node {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         stats.epoch = pass.epoch.or(stats.epoch);
         stats.proved += pass.proved as u64;
+        stats.already_proven += pass.already_proven as u64;
         stats.unprovable += pass.unprovable as u64;
         stats.failed += pass.failed as u64;
         stats.missed += pass.missed as u64;
@@ -86,6 +91,51 @@ impl Node {
             .proving
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds a crank pass to [`Node::crank_stats`] and the metrics.
+    pub fn record_cranking(&self, pass: &CrankReport) {
+        let m = &self.metrics;
+        m.crank_settled.inc_by(pass.settled_own);
+        m.crank_settled_others.inc_by(pass.settled_others);
+        m.crank_slashed.inc_by(pass.slashed);
+        m.crank_failed.inc_by(pass.failed);
+        // Counters of token units as floats: a u128 amount does not fit an integer counter.
+        m.paid_tokens.inc_by(pass.paid as f64);
+        m.bounty_tokens.inc_by(pass.bounty as f64);
+        let mut stats = self
+            .cranking
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        stats.settled_own += pass.settled_own;
+        stats.paid += pass.paid;
+        stats.settled_others += pass.settled_others;
+        stats.slashed += pass.slashed;
+        stats.bounty += pass.bounty;
+        stats.failed += pass.failed;
+    }
+
+    /// What the crank did since the node started.
+    pub fn crank_stats(&self) -> CrankStats {
+        *self
+            .cranking
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reads the repair queue's length into its gauge, and returns it.
+    ///
+    /// # Errors
+    ///
+    /// Why the store could not be read.
+    pub async fn refresh_repair_gauge(&self) -> Result<u64, String> {
+        let store = Arc::clone(&self.store);
+        let queued = tokio::task::spawn_blocking(move || store.repair_queue().map(|q| q.len()))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        self.metrics.repair_queue.set(queued as i64);
+        Ok(queued as u64)
     }
 
     /// Notes that `blob` received a shard now (see [`Node::recent_uploads`]).

@@ -198,9 +198,8 @@ mod tests {
 
     use super::*;
     use crate::chain::ProofClock;
-    use crate::config::NodeConfig;
     use crate::store::{ShardStore, SyncPolicy};
-    use crate::testing::{put_blob, TableChain};
+    use crate::testing::{put_blob, test_node, TableChain};
 
     #[tokio::test]
     async fn proves_what_is_due_once_and_counts_what_it_cannot_prove(
@@ -232,12 +231,7 @@ mod tests {
             ]),
             ..TableChain::default()
         });
-        let node = Node::new(
-            Arc::clone(&store),
-            chain.clone(),
-            ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
-            NodeConfig::default(),
-        );
+        let node = test_node(Arc::clone(&store), chain.clone());
         let mut prover = Prover::default();
 
         let first = prover.pass(&node).await;
@@ -297,12 +291,7 @@ mod tests {
             }]),
             ..TableChain::default()
         });
-        let node = Node::new(
-            store,
-            chain.clone(),
-            ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
-            NodeConfig::default(),
-        );
+        let node = test_node(store, chain.clone());
         let report = Prover::default().pass(&node).await;
         assert_eq!((report.due, report.unprovable, report.failed), (1, 1, 0));
         assert!(chain.proofs.lock().expect("not poisoned").is_empty());

@@ -10,9 +10,11 @@ use basalt_rules::ReadDecision;
 use ed25519_dalek::SigningKey;
 
 use crate::chain::{
-    BlobState, Chain, ChainError, Offer, Placement, ProofClock, ProofDuty, ProofOutcome,
-    ProofSubmission, Terms,
+    BlobState, Chain, ChainError, CrankAction, CrankBlob, CrankClock, CrankOutcome, Offer,
+    Placement, ProofClock, ProofDuty, ProofOutcome, ProofSubmission, Terms,
 };
+use crate::config::NodeConfig;
+use crate::node::Node;
 use crate::store::{ShardStore, ShardUpload};
 
 /// A chain answered from tables. A blob missing from the table a question reads makes the
@@ -31,6 +33,23 @@ pub struct TableChain {
     pub duties: Mutex<Vec<ProofDuty>>,
     /// Every proof counted, in order.
     pub proofs: Mutex<Vec<ProofSubmission>>,
+    /// What the crank reads; `None`: unreachable. A settle clears the slot's unpaid
+    /// epochs and a slash marks it for repair, as the program does.
+    pub crank_view: Mutex<Option<(CrankClock, Vec<CrankBlob>)>>,
+    /// Every crank transaction that landed, in order.
+    pub cranked: Mutex<Vec<CrankAction>>,
+    /// Heartbeats sent.
+    pub heartbeats: std::sync::atomic::AtomicU64,
+}
+
+/// A node with its identity `[7; 32]` and default settings over `store` and `chain`.
+pub fn test_node(store: std::sync::Arc<ShardStore>, chain: std::sync::Arc<TableChain>) -> Node {
+    Node::new(
+        store,
+        chain,
+        SigningKey::from_bytes(&[7; 32]),
+        NodeConfig::default(),
+    )
 }
 
 fn unreachable() -> ChainError {
@@ -103,6 +122,64 @@ impl Chain for TableChain {
                 }
             })
             .collect()
+    }
+
+    async fn crank_view(
+        &self,
+        blobs: &[Cid],
+        _: &SigningKey,
+    ) -> Result<(CrankClock, Vec<CrankBlob>), ChainError> {
+        let view = self.crank_view.lock().expect("not poisoned");
+        let (clock, all) = view.clone().ok_or_else(unreachable)?;
+        Ok((
+            clock,
+            all.into_iter().filter(|b| blobs.contains(&b.cid)).collect(),
+        ))
+    }
+
+    /// Applies each action to the view as the program would, paying the deal's price per
+    /// unpaid epoch and a bounty of 1.
+    async fn crank(&self, actions: &[CrankAction], _: &SigningKey) -> Vec<CrankOutcome> {
+        let mut view = self.crank_view.lock().expect("not poisoned");
+        let Some((_, blobs)) = view.as_mut() else {
+            return actions
+                .iter()
+                .map(|_| CrankOutcome::Failed("unreachable".into()))
+                .collect();
+        };
+        let mut outcomes = Vec::with_capacity(actions.len());
+        for action in actions {
+            let (CrankAction::Settle { blob, index, .. } | CrankAction::Slash { blob, index, .. }) =
+                action;
+            let Some(b) = blobs.iter_mut().find(|b| b.cid == *blob) else {
+                outcomes.push(CrankOutcome::Failed("BlobNotFound".into()));
+                continue;
+            };
+            let price = b.cover.map_or(0, |c| c.price_per_shard_epoch);
+            let slot = &mut b.slots[usize::from(*index)].state;
+            outcomes.push(match action {
+                CrankAction::Settle { .. } => {
+                    let amount = u128::from(std::mem::take(&mut slot.unpaid_epochs)) * price;
+                    CrankOutcome::Settled { amount }
+                }
+                CrankAction::Slash { .. } => {
+                    slot.needs_repair = true;
+                    slot.accepted = false;
+                    CrankOutcome::Slashed { bounty: 1 }
+                }
+            });
+            self.cranked
+                .lock()
+                .expect("not poisoned")
+                .push(action.clone());
+        }
+        outcomes
+    }
+
+    async fn heartbeat(&self, _: &SigningKey) -> Result<(), ChainError> {
+        self.heartbeats
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 
     /// Records the acceptance; the offer is then settled, as on chain.

@@ -15,7 +15,10 @@ use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::{ix, pda};
 use basalt::instructions::BlobRegisterArgs;
 use basalt::state::{Config, Provider, ProviderStatus, ROLE_STORAGE};
-use basalt_core::{BlobEncoder, BlobManifest, Cid, DataKey, EncodedChunk, StoredManifest};
+use basalt_core::{
+    BlobEncoder, BlobManifest, Cid, DataKey, EncodedChunk, Liveness, LivenessThresholds,
+    StoredManifest,
+};
 use bytes::Bytes;
 use ed25519_dalek::SigningKey;
 use rand_core::{OsRng, RngCore};
@@ -61,6 +64,9 @@ pub struct PutOptions {
     /// (the holders' nodes do on their own once they see the placement; until then a
     /// holder owes nothing for it). `None` returns right after the registration.
     pub acceptance_timeout: Option<Duration>,
+    /// Only providers `online` by these thresholds get shards: one silent past the warning
+    /// threshold is likely down, and a shard placed there would need repair at once.
+    pub liveness: LivenessThresholds,
 }
 
 impl Default for PutOptions {
@@ -78,6 +84,7 @@ impl Default for PutOptions {
             attempts: 3,
             lookup_table: None,
             acceptance_timeout: Some(Duration::from_secs(30)),
+            liveness: LivenessThresholds::default(),
         }
     }
 }
@@ -123,7 +130,7 @@ pub enum PutError {
     #[error("the Basalt Config is not initialized on this chain")]
     NoConfig,
     #[error(
-        "need {needed} active storage providers with the minimum stake, the registry has {found}"
+        "need {needed} active, online storage providers with the minimum stake, the registry has {found}"
     )]
     NotEnoughProviders { needed: usize, found: usize },
     #[error("encoding: {0}")]
@@ -192,7 +199,9 @@ pub async fn put<R: Read + Send + 'static>(
     let n = usize::from(k) + usize::from(m);
     let signing_key = wallet_signing_key(wallet);
     let http = reqwest::Client::new();
-    let mut holders: Vec<Holder> = pick_providers(chain.providers().await?, &config, n)?
+    let providers = chain.providers().await?;
+    let silence = chain.heartbeat_silence(&providers).await?;
+    let mut holders: Vec<Holder> = pick_providers(providers, &silence, &config, options, n)?
         .into_iter()
         .map(|p| Holder {
             authority: p.authority,
@@ -353,24 +362,30 @@ fn changed_source() -> PutError {
     )
 }
 
-/// Every provider the program will accept for new shards, in random order so load spreads
-/// across the registry: the first `n` hold the shards, the rest stand by.
+/// Every provider the program will accept for new shards and that is `online` (each
+/// silent for `silence[i]` seconds), in random order so load spreads across the registry:
+/// the first `n` hold the shards, the rest stand by.
 ///
 /// # Errors
 ///
 /// [`PutError::NotEnoughProviders`].
 fn pick_providers(
     providers: Vec<Provider>,
+    silence: &[Option<u64>],
     config: &Config,
+    options: &PutOptions,
     n: usize,
 ) -> Result<Vec<Provider>, PutError> {
     let mut eligible: Vec<(u64, Provider)> = providers
         .into_iter()
-        .filter(|p| {
+        .zip(silence)
+        .filter(|(p, silent)| {
             p.roles & ROLE_STORAGE != 0
                 && p.status == ProviderStatus::Active
                 && p.stake >= config.min_stake
+                && options.liveness.classify(**silent) == Liveness::Online
         })
+        .map(|(p, _)| p)
         .map(|p| (OsRng.next_u64(), p))
         .collect();
     if eligible.len() < n {

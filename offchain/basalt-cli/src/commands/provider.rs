@@ -4,6 +4,7 @@
 use anyhow::{bail, Result};
 use basalt::client::ix;
 use basalt::state::{ROLE_COMPUTE, ROLE_STORAGE};
+use basalt_core::LivenessThresholds;
 use basalt_sdk::chain::{associated_token_address, ProviderRegistration};
 use serde_json::json;
 use solana_signer::Signer;
@@ -36,7 +37,8 @@ pub enum ProviderCommand {
     Unstake { amount: u64 },
     /// Withdraws unbonded stake to the wallet's token account.
     Withdraw,
-    /// Shows the provider's chain record.
+    /// Shows the provider's chain record, and whether its node is online (heartbeats
+    /// within a minute), warning (no new shards) or offline (its shards are repaired).
     Status,
 }
 
@@ -100,6 +102,14 @@ pub async fn run(ctx: &Context, command: &ProviderCommand) -> Result<()> {
     let Some(p) = ctx.chain.provider(&me).await? else {
         bail!("{me} is not a registered provider: `basalt provider register --endpoint URL --capacity BYTES`");
     };
+    let silence = ctx
+        .chain
+        .heartbeat_silence(std::slice::from_ref(&p))
+        .await?
+        .first()
+        .copied()
+        .flatten();
+    let liveness = LivenessThresholds::default().classify(silence);
     let value = json!({
         "authority": me.to_string(),
         "endpoint": p.endpoint,
@@ -112,6 +122,8 @@ pub async fn run(ctx: &Context, command: &ProviderCommand) -> Result<()> {
         "status": format!("{:?}", p.status),
         "reputation": p.reputation,
         "last_heartbeat_slot": p.last_heartbeat_slot,
+        "silent_secs": silence,
+        "liveness": liveness.as_str(),
         "signature": signature.map(|s| s.to_string()),
     });
     print(ctx.json, &value, || {

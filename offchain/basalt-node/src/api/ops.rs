@@ -24,6 +24,9 @@ pub async fn health(State(node): State<Arc<Node>>) -> Json<HealthAnswer> {
 /// reveals only counts; bind the node to loopback or firewall it if that matters.
 pub async fn metrics(State(node): State<Arc<Node>>) -> Response {
     node.refresh_usage_gauges();
+    if let Err(why) = node.refresh_repair_gauge().await {
+        tracing::warn!(%why, "metrics: cannot read the repair queue");
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -40,19 +43,19 @@ pub async fn stats(
     State(node): State<Arc<Node>>,
     _signed: Caller,
 ) -> Result<Json<StatsAnswer>, ApiError> {
-    let store = Arc::clone(&node.store);
-    let repair = tokio::task::spawn_blocking(move || store.repair_queue())
+    let marked_for_repair = node
+        .refresh_repair_gauge()
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
-    node.metrics.repair_queue.set(repair.len() as i64);
+        .map_err(ApiError::internal)?;
     let u = node.store.usage();
     Ok(Json(StatsAnswer {
         node: crate::identity::address(&node.address()),
         capacity_bytes: u.capacity_bytes,
         used_bytes: u.used_bytes,
         shards: u.shards,
-        marked_for_repair: repair.len() as u64,
+        marked_for_repair,
         terms: node.config.terms(),
         proofs: node.proof_stats(),
+        crank: node.crank_stats(),
     }))
 }

@@ -21,9 +21,11 @@ use basalt_core::Cid;
 use ed25519_dalek::SigningKey;
 
 pub use basalt_rules::{ReadDecision, Terms};
+pub use crank::{CrankAction, CrankBlob, CrankClock, CrankOutcome, CrankSlot};
 pub use near::NearChain;
 pub use solana::SolanaChain;
 
+pub mod crank;
 mod near;
 mod solana;
 
@@ -258,6 +260,19 @@ pub trait Chain: Send + Sync + 'static {
         proofs: &[ProofSubmission],
         identity: &SigningKey,
     ) -> Vec<ProofOutcome>;
+    /// The slots of `blobs` (those registered) and the deals that pay them, read at one
+    /// chain tick, for the crank; `identity` is the crank's provider.
+    async fn crank_view(
+        &self,
+        blobs: &[Cid],
+        identity: &SigningKey,
+    ) -> Result<(CrankClock, Vec<CrankBlob>), ChainError>;
+    /// Sends `actions`, signed by `identity` (which pays the fees and earns the bounties);
+    /// one outcome per action, in order.
+    async fn crank(&self, actions: &[CrankAction], identity: &SigningKey) -> Vec<CrankOutcome>;
+    /// Records on chain that the provider of `identity` is up (`provider_heartbeat`), and
+    /// waits until it is confirmed.
+    async fn heartbeat(&self, identity: &SigningKey) -> Result<(), ChainError>;
     /// Accepts shard `index` of `blob` on `terms` (an [`Offer`]'s), signed by `identity`
     /// (the provider's authority key), and waits until the acceptance is confirmed.
     async fn accept(

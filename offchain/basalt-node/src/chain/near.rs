@@ -27,9 +27,14 @@ use ed25519_dalek::SigningKey;
 use serde_json::json;
 
 use super::{
-    duties_of, holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache,
-    Placement, ProofClock, ProofDuty, ProofOutcome, ProofSubmission, ReadDecision, SlotView, Terms,
+    duties_of, holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, CrankAction,
+    CrankBlob, CrankClock, CrankOutcome, CrankSlot, DecisionCache, Placement, ProofClock,
+    ProofDuty, ProofOutcome, ProofSubmission, ReadDecision, SlotView, Terms,
 };
+
+/// Attached to a slash: the bounty's first credit to the crank's account creates a
+/// ledger entry, which its storage balance pays for; what is left stays there.
+const SLASH_DEPOSIT: u128 = 10_000_000_000_000_000_000_000; // 0.01 NEAR
 
 /// [`Chain`] over NEAR JSON-RPC, reading final blocks.
 pub struct NearChain {
@@ -174,6 +179,30 @@ impl NearChain {
         })?;
         Ok((seed.into(), at))
     }
+}
+
+/// What a crank call did: `deal_settle` returns the amount paid; a slash's bounty is in
+/// its `provider_slashed` event.
+fn crank_result(action: &CrankAction, done: &basalt_near_client::CallOutcome) -> CrankOutcome {
+    let amount = |v: Option<&serde_json::Value>| {
+        v.and_then(|v| v.as_str())
+            .and_then(|a| a.parse::<u128>().ok())
+    };
+    let read = match action {
+        // A U128 is a JSON string.
+        CrankAction::Settle { .. } => done
+            .json::<serde_json::Value>()
+            .ok()
+            .and_then(|paid| amount(Some(&paid)))
+            .map(|amount| CrankOutcome::Settled { amount }),
+        CrankAction::Slash { .. } => done
+            .events
+            .iter()
+            .find(|e| e.event == "provider_slashed")
+            .and_then(|e| amount(e.data.get("bounty")))
+            .map(|bounty| CrankOutcome::Slashed { bounty }),
+    };
+    read.unwrap_or(CrankOutcome::Landed)
 }
 
 fn digest(blob: &Cid) -> Digest {
@@ -341,6 +370,106 @@ impl Chain for NearChain {
         Ok(duties)
     }
 
+    async fn crank_view(
+        &self,
+        blobs: &[Cid],
+        identity: &SigningKey,
+    ) -> Result<(CrankClock, Vec<CrankBlob>), ChainError> {
+        let (epoch_ticks, window_ticks) = self.epoch_geometry().await?;
+        let me = implicit_account(&identity.verifying_key().to_bytes());
+        let mut now = None::<u64>;
+        let mut read = Vec::with_capacity(blobs.len());
+        for cid in blobs {
+            let args = json!({ "cid_digest": digest(cid) });
+            let (record, at) = self
+                .client
+                .view::<_, Option<Blob>>("blob_get", &args, None)
+                .await
+                .map_err(|e| self.error(e))?;
+            // The earliest read's block: a window closed then was closed for every blob.
+            now = Some(now.map_or(at.height, |n| n.min(at.height)));
+            let Some(record) = record else {
+                continue;
+            };
+            let (deal, _) = self
+                .client
+                .view::<_, Option<Deal>>("deal_get", &args, Some(at))
+                .await
+                .map_err(|e| self.error(e))?;
+            read.push(CrankBlob {
+                cid: *cid,
+                active: record.active,
+                expiry_epoch: record.expiry_epoch,
+                cover: deal.map(|d| d.cover(&record)),
+                slots: record
+                    .shards
+                    .iter()
+                    .map(|s| CrankSlot {
+                        holder: s.provider.as_ref().map(ToString::to_string),
+                        mine: s.provider.as_ref() == Some(&me),
+                        state: s.state(),
+                    })
+                    .collect(),
+            });
+        }
+        let now = match now {
+            Some(now) => now,
+            None => {
+                let (_, at) = self
+                    .client
+                    .view::<_, u64>("epoch", &json!({}), None)
+                    .await
+                    .map_err(|e| self.error(e))?;
+                at.height
+            }
+        };
+        let clock = CrankClock {
+            now,
+            epoch_ticks,
+            window_ticks,
+        };
+        Ok((clock, read))
+    }
+
+    /// One call after another, as for proofs.
+    async fn crank(&self, actions: &[CrankAction], identity: &SigningKey) -> Vec<CrankOutcome> {
+        let signer = match self.signer(identity) {
+            Ok(s) => s,
+            Err(e) => {
+                return actions
+                    .iter()
+                    .map(|_| CrankOutcome::Failed(e.to_string()))
+                    .collect()
+            }
+        };
+        let mut outcomes = Vec::with_capacity(actions.len());
+        for action in actions {
+            let call = match action {
+                CrankAction::Settle { blob, index, .. } => self.function_call(
+                    "deal_settle",
+                    &json!({ "cid_digest": digest(blob), "index": index }),
+                ),
+                CrankAction::Slash {
+                    blob, index, epoch, ..
+                } => self
+                    .function_call(
+                        "proof_slash",
+                        &json!({ "cid_digest": digest(blob), "index": index, "epoch": epoch }),
+                    )
+                    .map(|call| call.with_deposit(SLASH_DEPOSIT)),
+            };
+            let outcome = match call {
+                Err(e) => CrankOutcome::Failed(e.to_string()),
+                Ok(call) => match self.client.call(&signer, call).await {
+                    Err(e) => CrankOutcome::Failed(e.to_string()),
+                    Ok(done) => crank_result(action, &done),
+                },
+            };
+            outcomes.push(outcome);
+        }
+        outcomes
+    }
+
     /// One call after another: the node key's calls share one nonce sequence.
     async fn submit_proofs(
         &self,
@@ -378,6 +507,16 @@ impl Chain for NearChain {
             outcomes.push(outcome);
         }
         outcomes
+    }
+
+    async fn heartbeat(&self, identity: &SigningKey) -> Result<(), ChainError> {
+        let signer = self.signer(identity)?;
+        let call = self.function_call("provider_heartbeat", &json!({}))?;
+        self.client
+            .call(&signer, call)
+            .await
+            .map(drop)
+            .map_err(|e| self.error(e))
     }
 
     async fn accept(

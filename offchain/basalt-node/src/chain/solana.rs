@@ -11,6 +11,7 @@ use basalt::anchor_lang::prelude::Pubkey;
 use basalt::anchor_lang::prelude::SlotHashes;
 use basalt::anchor_lang::solana_program::sysvar::SysvarId;
 use basalt::client::access::{may_act, may_read, ReadDecision};
+use basalt::client::decode::BasaltEvent;
 use basalt::client::{decode, ix, pda};
 use basalt::randomness::slot_hash_at_or_before;
 use basalt::state::{Blob, Deal, Grant, ROLE_DELETE};
@@ -23,13 +24,18 @@ use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::request::TokenAccountsFilter;
 
 use super::{
-    duties_of, holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, DecisionCache,
-    Placement, ProofClock, ProofDuty, ProofOutcome, ProofSubmission, SlotView, Terms,
+    duties_of, holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, CrankAction,
+    CrankBlob, CrankClock, CrankOutcome, CrankSlot, DecisionCache, Placement, ProofClock,
+    ProofDuty, ProofOutcome, ProofSubmission, SlotView, Terms,
 };
 
 /// Blob accounts per `getMultipleAccounts` call when listing proof duties: the RPC's limit
 /// is 100 keys, and the SlotHashes sysvar takes one.
 const BLOBS_PER_READ: usize = 99;
+
+/// Blobs per `getMultipleAccounts` call when reading for the crank: each with its deal,
+/// and the Clock sysvar, within the RPC's 100 keys.
+const CRANK_BLOBS_PER_READ: usize = 49;
 
 /// The accounts one decision needs, fetched in one `getMultipleAccounts` call so the blob,
 /// the grant and the clock come from the same slot.
@@ -46,6 +52,8 @@ pub struct SolanaChain {
     rpc: RpcClient,
     /// Slots per epoch and of its proof window, fixed when the program was initialized.
     epoch_geometry: tokio::sync::OnceCell<(u64, u64)>,
+    /// The stake mint, fixed when the program was initialized: what deals pay in.
+    stake_mint: tokio::sync::OnceCell<Pubkey>,
     /// Sends the node's own transactions (acceptances), confirmed by polling.
     sender: basalt_sdk::ChainClient,
     url: String,
@@ -59,6 +67,7 @@ impl SolanaChain {
         Self {
             rpc: RpcClient::new_with_commitment(url.to_string(), CommitmentConfig::confirmed()),
             epoch_geometry: tokio::sync::OnceCell::new(),
+            stake_mint: tokio::sync::OnceCell::new(),
             sender: basalt_sdk::ChainClient::new(url),
             url: url.to_string(),
             program: basalt::ID,
@@ -91,21 +100,157 @@ impl SolanaChain {
         let [blob, clock, grant @ ..] = accounts.as_slice() else {
             return Err(self.error("getMultipleAccounts returned too few accounts"));
         };
-        let clock = clock
-            .as_ref()
-            .filter(|c| c.data.len() >= 40)
-            .ok_or_else(|| self.error("the Clock sysvar is missing"))?;
-        let word =
-            |at: usize| <[u8; 8]>::try_from(&clock.data[at..at + 8]).expect("length checked");
+        let (slot, unix_time) = self.clock(clock.as_ref())?;
         Ok(Snapshot {
             address,
             blob: self.decode(blob.as_ref())?,
             grant: self.decode(grant.first().and_then(Option::as_ref))?,
-            // Clock layout: slot, epoch_start_timestamp, epoch, leader_schedule_epoch,
-            // unix_timestamp, each 8 bytes little-endian.
-            slot: u64::from_le_bytes(word(0)),
-            unix_time: i64::from_le_bytes(word(32)),
+            slot,
+            unix_time,
         })
+    }
+
+    /// The slot and unix time of a Clock sysvar account.
+    fn clock(&self, account: Option<&solana_account::Account>) -> Result<(u64, i64), ChainError> {
+        let clock = account
+            .filter(|c| c.data.len() >= 40)
+            .ok_or_else(|| self.error("the Clock sysvar is missing"))?;
+        let word =
+            |at: usize| <[u8; 8]>::try_from(&clock.data[at..at + 8]).expect("length checked");
+        // Clock layout: slot, epoch_start_timestamp, epoch, leader_schedule_epoch,
+        // unix_timestamp, each 8 bytes little-endian.
+        Ok((u64::from_le_bytes(word(0)), i64::from_le_bytes(word(32))))
+    }
+
+    /// The stake mint, from the program's Config (read once).
+    async fn stake_mint(&self) -> Result<Pubkey, ChainError> {
+        self.stake_mint
+            .get_or_try_init(|| async { self.sender.stake_mint().await.map_err(|e| self.error(e)) })
+            .await
+            .copied()
+    }
+
+    /// `blobs` and their deals as the crank sees them, with the slot they were read at.
+    async fn crank_read(
+        &self,
+        blobs: &[Cid],
+        me: &Pubkey,
+    ) -> Result<(u64, Vec<CrankBlob>), ChainError> {
+        let mut keys = Vec::with_capacity(blobs.len() * 2 + 1);
+        for cid in blobs {
+            let blob = pda::blob(cid.digest());
+            keys.push(blob);
+            keys.push(pda::deal(&blob));
+        }
+        keys.push(<basalt::anchor_lang::prelude::Clock as SysvarId>::id());
+        let mut accounts = self
+            .rpc
+            .get_multiple_accounts(&keys)
+            .await
+            .map_err(|e| self.error(e))?;
+        let (slot, _) = self.clock(accounts.pop().flatten().as_ref())?;
+        let mut read = Vec::with_capacity(blobs.len());
+        for (cid, pair) in blobs.iter().zip(accounts.chunks(2)) {
+            let Some(blob) = self.decode::<Blob>(pair[0].as_ref())? else {
+                continue;
+            };
+            let deal: Option<Deal> = self.decode(pair.get(1).and_then(Option::as_ref))?;
+            let owed_epochs = blob
+                .shards
+                .iter()
+                .map(|s| u128::from(s.unpaid_epochs))
+                .sum();
+            read.push(CrankBlob {
+                cid: *cid,
+                active: blob.active,
+                expiry_epoch: blob.expiry_epoch,
+                cover: deal.map(|d| basalt_rules::DealCover {
+                    balance: u128::from(d.balance),
+                    price_per_shard_epoch: u128::from(d.price_per_shard_epoch),
+                    owed_epochs,
+                }),
+                slots: blob
+                    .shards
+                    .iter()
+                    .map(|s| CrankSlot {
+                        holder: s.is_placed().then(|| s.provider.to_string()),
+                        mine: s.provider == *me,
+                        state: s.state(),
+                    })
+                    .collect(),
+            });
+        }
+        Ok((slot, read))
+    }
+
+    /// The instructions of one crank action signed by `me`: the payee's token account is
+    /// created when missing (the program pays into it), then the settle or the slash.
+    fn crank_instructions(
+        action: &CrankAction,
+        me: &Pubkey,
+        mint: &Pubkey,
+    ) -> Result<Vec<basalt::anchor_lang::solana_program::instruction::Instruction>, String> {
+        let holder = |h: &str| {
+            h.parse::<Pubkey>()
+                .map_err(|e| format!("holder {h} is not a key: {e}"))
+        };
+        Ok(match action {
+            CrankAction::Settle {
+                blob,
+                index,
+                holder: h,
+                ..
+            } => {
+                let holder = holder(h)?;
+                vec![
+                    basalt_sdk::chain::create_token_account(me, &holder, mint),
+                    ix::deal_settle(
+                        &pda::blob(blob.digest()),
+                        *index,
+                        &basalt_sdk::chain::associated_token_address(&holder, mint),
+                    ),
+                ]
+            }
+            CrankAction::Slash {
+                blob,
+                index,
+                epoch,
+                holder: h,
+            } => vec![
+                basalt_sdk::chain::create_token_account(me, me, mint),
+                ix::proof_slash(
+                    me,
+                    &pda::blob(blob.digest()),
+                    &holder(h)?,
+                    &basalt_sdk::chain::associated_token_address(me, mint),
+                    *index,
+                    *epoch,
+                ),
+            ],
+        })
+    }
+
+    /// What a landed crank transaction did, from the program's events in it.
+    async fn crank_result(&self, signature: &solana_signature::Signature) -> CrankOutcome {
+        let events = match self.sender.events(signature).await {
+            Ok(events) => events,
+            Err(e) => {
+                tracing::warn!(%signature, error = %e, "crank: landed, but its events cannot be read");
+                return CrankOutcome::Landed;
+            }
+        };
+        events
+            .iter()
+            .find_map(|event| match event {
+                BasaltEvent::DealSettled(e) => Some(CrankOutcome::Settled {
+                    amount: u128::from(e.amount),
+                }),
+                BasaltEvent::ProviderSlashed(e) => Some(CrankOutcome::Slashed {
+                    bounty: u128::from(e.bounty),
+                }),
+                _ => None,
+            })
+            .unwrap_or(CrankOutcome::Landed)
     }
 
     /// Decodes a program account. An account at a program address that the program does
@@ -389,6 +534,88 @@ impl Chain for SolanaChain {
                 Err(e) => ProofOutcome::Failed(e.to_string()),
             })
             .collect()
+    }
+
+    async fn crank_view(
+        &self,
+        blobs: &[Cid],
+        identity: &SigningKey,
+    ) -> Result<(CrankClock, Vec<CrankBlob>), ChainError> {
+        let (epoch_ticks, window_ticks) = self.epoch_geometry().await?;
+        let me = Pubkey::new_from_array(identity.verifying_key().to_bytes());
+        let mut now = None::<u64>;
+        let mut read = Vec::with_capacity(blobs.len());
+        for group in blobs.chunks(CRANK_BLOBS_PER_READ) {
+            let (slot, blobs) = self.crank_read(group, &me).await?;
+            // The earliest read's slot: a window closed then was closed for every group.
+            now = Some(now.map_or(slot, |n| n.min(slot)));
+            read.extend(blobs);
+        }
+        let now = match now {
+            Some(now) => now,
+            None => self.rpc.get_slot().await.map_err(|e| self.error(e))?,
+        };
+        let clock = CrankClock {
+            now,
+            epoch_ticks,
+            window_ticks,
+        };
+        Ok((clock, read))
+    }
+
+    async fn crank(&self, actions: &[CrankAction], identity: &SigningKey) -> Vec<CrankOutcome> {
+        let key = Keypair::new_from_array(identity.to_bytes());
+        let me = Pubkey::new_from_array(identity.verifying_key().to_bytes());
+        let mint = match self.stake_mint().await {
+            Ok(mint) => mint,
+            Err(e) => {
+                return actions
+                    .iter()
+                    .map(|_| CrankOutcome::Failed(e.to_string()))
+                    .collect()
+            }
+        };
+        let mut outcomes: Vec<Option<CrankOutcome>> = Vec::with_capacity(actions.len());
+        let mut batch = Vec::with_capacity(actions.len());
+        let mut sent = Vec::with_capacity(actions.len());
+        for (i, action) in actions.iter().enumerate() {
+            match Self::crank_instructions(action, &me, &mint) {
+                Ok(ixs) => {
+                    batch.push(ixs);
+                    sent.push(i);
+                    outcomes.push(None);
+                }
+                Err(why) => outcomes.push(Some(CrankOutcome::Failed(why))),
+            }
+        }
+        let answers = self.sender.send_many(&batch, &key).await;
+        for (i, answer) in sent.into_iter().zip(answers) {
+            outcomes[i] = Some(match answer {
+                Ok(signature) => self.crank_result(&signature).await,
+                Err(e) => CrankOutcome::Failed(e.to_string()),
+            });
+        }
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| CrankOutcome::Failed("not sent".into())))
+            .collect()
+    }
+
+    async fn heartbeat(&self, identity: &SigningKey) -> Result<(), ChainError> {
+        let key = Keypair::new_from_array(identity.to_bytes());
+        let me = Pubkey::new_from_array(identity.verifying_key().to_bytes());
+        // A node starts before its operator registers it: say so instead of sending a
+        // transaction the program can only refuse.
+        let registered = self.sender.provider(&me).await.map_err(|e| self.error(e))?;
+        if registered.is_none() {
+            return Err(self.error(format!("{me} is not a registered provider yet")));
+        }
+        let ix = ix::provider_heartbeat(&me);
+        self.sender
+            .send(&[ix], &key, &[])
+            .await
+            .map(drop)
+            .map_err(|e| self.error(e))
     }
 
     async fn accept(

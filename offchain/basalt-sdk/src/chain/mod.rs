@@ -3,10 +3,14 @@
 //!
 //! - `send.rs`: one transaction, legacy or version 0 with a lookup table, confirmed.
 //! - `batch.rs`: many transactions from one signer, pipelined (a prover's, a crank's).
+//! - `events.rs`: the program's events in a confirmed transaction.
+//! - `liveness.rs`: how long ago providers last heartbeat.
 //! - `wallet.rs`: the slot, SOL balance and airdrops, token accounts.
 //! - `program.rs`: the program's accounts, decoded, and provider registration.
 
 mod batch;
+mod events;
+mod liveness;
 mod program;
 mod send;
 mod wallet;
@@ -53,6 +57,9 @@ pub enum ChainError {
         address: Pubkey,
         why: String,
     },
+    /// A confirmed transaction's record does not hold what the RPC always returns.
+    #[error("transaction {signature} cannot be read back: {why}")]
+    Unreadable { signature: Signature, why: String },
     /// The RPC endpoint could not be reached or answered with an error.
     #[error("RPC {url}: {source}")]
     Rpc {

@@ -1,0 +1,216 @@
+//! The nodes' cranks on a real local network: every holder is paid for each epoch it
+//! proved, exactly once, and a holder that lost a shard's data misses its proof and is
+//! slashed by another holder's crank, which earns the bounty.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use basalt::anchor_lang::prelude::Pubkey;
+use basalt::client::{decode, pda};
+use basalt::state::{Blob, Deal, ProviderStatus};
+use basalt_app_tests::{random_bytes, TestNet};
+use basalt_localnet::NodeSettings;
+use basalt_node::store::{ShardStore, SyncPolicy};
+use basalt_sdk::chain::associated_token_address;
+use basalt_sdk::{NodeClient, PutOptions};
+
+const PRICE: u64 = 7;
+
+/// The blob, its deal and each holder's token balance, read at one slot.
+struct Snapshot {
+    blob: Blob,
+    deal: Deal,
+    balances: Vec<u64>,
+}
+
+async fn snapshot(t: &TestNet, blob: &Pubkey, accounts: &[Pubkey]) -> Result<Snapshot> {
+    let mut keys = vec![*blob, pda::deal(blob)];
+    keys.extend_from_slice(accounts);
+    let read = t.net.client().rpc().get_multiple_accounts(&keys).await?;
+    let data = |i: usize| read[i].as_ref().map(|a| a.data.as_slice());
+    let blob = decode::account::<Blob>(data(0).context("the blob exists")?)?;
+    let deal = decode::account::<Deal>(data(1).context("the deal exists")?)?;
+    // An SPL token account's amount: 8 bytes little-endian after the mint and the owner.
+    let balances = (2..keys.len())
+        .map(|i| {
+            data(i).map_or(0, |d| {
+                u64::from_le_bytes(d[64..72].try_into().expect("a token account"))
+            })
+        })
+        .collect();
+    Ok(Snapshot {
+        blob,
+        deal,
+        balances,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holders_are_paid_once_per_proven_epoch_and_a_lost_shard_is_slashed() -> Result<()> {
+    let mut t = TestNet::start_with(4, 1, |o| {
+        // 4-second epochs whose proofs are due in the first 2.5 s; provers and cranks
+        // pass every second.
+        o.params.epoch_slots = 40;
+        o.params.proof_window_slots = 25;
+        o.node_settings = NodeSettings {
+            acl_cache_ms: 200,
+            prove_interval_secs: 1,
+            crank_interval_secs: 1,
+            ..NodeSettings::default()
+        };
+    })
+    .await?;
+    let chain = t.net.client();
+    let mint = chain.stake_mint().await?;
+    let nodes: Vec<Pubkey> = t
+        .net
+        .nodes
+        .iter()
+        .map(|n| n.address.parse())
+        .collect::<Result<_, _>>()?;
+    // Each node's token account, where its pay and bounties go, before anything is paid.
+    let mut before = Vec::new();
+    for node in &nodes {
+        before.push(
+            chain
+                .token_balance(&associated_token_address(node, &mint))
+                .await
+                .unwrap_or(0),
+        );
+    }
+    let owner = &t.wallets[0];
+    let options = PutOptions {
+        k: Some(2),
+        m: Some(2),
+        chunk_size: 64 << 10,
+        epochs: 1_000,
+        price_per_shard_epoch: PRICE,
+        ..t.put_options()
+    };
+    let put = t.put(owner, random_bytes(150_000), &options).await?;
+    let blob_address = pda::blob(put.cid.digest());
+    let blob = chain.blob(put.cid.digest()).await?.context("registered")?;
+    // The holders in index order, and their token accounts.
+    let holders: Vec<Pubkey> = blob.shards.iter().map(|s| s.provider).collect();
+    let accounts: Vec<Pubkey> = holders
+        .iter()
+        .map(|h| associated_token_address(h, &mint))
+        .collect();
+
+    // Every holder proves two epochs.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !chain
+        .blob(put.cid.digest())
+        .await?
+        .context("registered")?
+        .shards
+        .iter()
+        .all(|s| s.proven_mask.count_ones() >= 2)
+    {
+        if Instant::now() > deadline {
+            bail!("not every holder proved two epochs in 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // The holder of index 0 loses the blob's data and restarts: it cannot prove, and
+    // another holder's crank slashes the miss.
+    let lost = 0;
+    let lost_node = nodes
+        .iter()
+        .position(|n| *n == holders[lost])
+        .context("a node holds index 0")?;
+    let stake_before = chain
+        .provider(&holders[lost])
+        .await?
+        .context("registered")?
+        .stake;
+    let cid = put.cid;
+    t.net.restart_node(lost_node, |data| {
+        let store = ShardStore::open(data, u64::MAX, SyncPolicy::Wal)?;
+        store.delete_blob(&cid)?;
+        store.flush()?;
+        Ok(())
+    })?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let blob = chain.blob(put.cid.digest()).await?.context("registered")?;
+        if blob.shards[lost].needs_repair {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the lost shard was not slashed in 60 s: {:?}",
+                blob.shards[lost]
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let slashed = chain
+        .provider(&holders[lost])
+        .await?
+        .context("registered")?;
+    assert!(
+        slashed.stake < stake_before,
+        "{} -> {}",
+        stake_before,
+        slashed.stake
+    );
+    assert_eq!(slashed.status, ProviderStatus::Jailed);
+
+    // The cranks' own account of it: one slash, whose bounty one of them earned.
+    let key = basalt_sdk::put::wallet_signing_key(owner);
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let stats = loop {
+        let mut stats = Vec::new();
+        for node in &t.net.nodes {
+            let client = NodeClient::new(http.clone(), &node.url, key.clone());
+            stats.push(client.stats(Duration::from_secs(10)).await?.crank);
+        }
+        if stats.iter().map(|s| s.slashed).sum::<u64>() == 1 || Instant::now() > deadline {
+            break stats;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(stats.iter().map(|s| s.slashed).sum::<u64>(), 1, "{stats:?}");
+    assert!(stats.iter().any(|s| s.bounty > 0), "{stats:?}");
+
+    // Paid exactly once per proven epoch, to the token unit: what each holder's account
+    // gained is its proven epochs not still unpaid, at the price, plus any bounty.
+    let end = snapshot(&t, &blob_address, &accounts).await?;
+    let mut paid_total = 0u64;
+    for (index, slot) in end.blob.shards.iter().enumerate() {
+        let node = nodes
+            .iter()
+            .position(|n| *n == holders[index])
+            .context("a node holds each index")?;
+        let proven = u64::from(slot.proven_mask.count_ones());
+        let paid = (proven - slot.unpaid_epochs) * PRICE;
+        let bounty = u64::try_from(stats[node].bounty)?;
+        let gained = end.balances[index] - before[node];
+        assert_eq!(gained, paid + bounty, "index {index}: {slot:?}");
+        if index != lost {
+            assert!(proven >= 2, "index {index} proved {proven} epochs");
+            assert!(
+                stats[node].paid > 0,
+                "node {node} settled its pay: {:?}",
+                stats[node]
+            );
+        }
+        paid_total += paid;
+    }
+    assert_eq!(end.deal.total_paid, paid_total);
+
+    let metrics = http
+        .get(format!("{}/metrics", t.net.nodes[0].url))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        metrics.contains("basalt_node_paid_tokens_total"),
+        "{metrics}"
+    );
+    Ok(())
+}

@@ -1,0 +1,351 @@
+//! What a crank sees and does, whichever chain it runs on: the blobs' slots as the
+//! program's own rules see them ([`basalt_rules::SlotState`]), and the transactions that
+//! settle a holder's proven epochs (`deal_settle`) or slash a missed proof (`proof_slash`).
+//!
+//! [`plan`] decides from one read of a blob, with the same rules the program applies, so a
+//! crank sends only what the chain will take. Several cranks read the same blobs (every
+//! holder of a blob runs one); [`plan`] staggers them so that they seldom send the same
+//! transaction, and when two do, the loser's is refused once and not sent again: the next
+//! read shows the work done.
+
+use basalt_core::Cid;
+use basalt_rules::{
+    check_provable, check_slashable, DealCover, ProofRecord, SlotState, SlotUnderProof,
+};
+
+/// Unpaid proven epochs after which a crank settles a slot that is not its own: its holder
+/// settles it itself sooner, and a holder that does not (no crank, or down) is paid anyway.
+pub const LAZY_HOLDER_EPOCHS: u64 = 3;
+
+/// Where the chain is, for the crank: the tick a view was read at and the epoch geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrankClock {
+    /// The chain tick (Solana slot, NEAR block) the blobs were read at.
+    pub now: u64,
+    /// Ticks per epoch.
+    pub epoch_ticks: u64,
+    /// Ticks after an epoch's first in which its proofs are due.
+    pub window_ticks: u64,
+}
+
+impl CrankClock {
+    /// The last tick at which a proof of `epoch` is accepted (`proof_slash`'s deadline).
+    pub fn deadline(&self, epoch: u64) -> u64 {
+        epoch
+            .saturating_mul(self.epoch_ticks)
+            .saturating_add(self.window_ticks)
+    }
+
+    /// The latest epoch whose proof window has closed, if any.
+    fn latest_closed_epoch(&self) -> Option<u64> {
+        let epoch = self.now / self.epoch_ticks.max(1);
+        if self.now > self.deadline(epoch) {
+            Some(epoch)
+        } else {
+            epoch.checked_sub(1)
+        }
+    }
+
+    /// Ticks a crank waits per place in the turn order before slashing a miss (a quarter
+    /// epoch): the holder next to the missed index goes first.
+    fn stagger(&self) -> u64 {
+        (self.epoch_ticks / 4).max(1)
+    }
+}
+
+/// One shard index of a blob as the chain holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrankSlot {
+    /// The holder as the chain names it (a base58 key on Solana, an account on NEAR);
+    /// `None` while the index is unplaced.
+    pub holder: Option<String>,
+    /// The holder is this crank's provider.
+    pub mine: bool,
+    pub state: SlotState,
+}
+
+/// A blob as the crank reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrankBlob {
+    pub cid: Cid,
+    /// Every index was placed and accepted.
+    pub active: bool,
+    pub expiry_epoch: u64,
+    /// What its deal holds; `None` without a deal.
+    pub cover: Option<DealCover>,
+    /// One per index, in index order.
+    pub slots: Vec<CrankSlot>,
+}
+
+/// One transaction the crank sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrankAction {
+    /// `deal_settle`: pays the holder of `index` its proven, unpaid epochs.
+    Settle {
+        blob: Cid,
+        index: u16,
+        holder: String,
+        /// The holder is this crank's provider.
+        mine: bool,
+    },
+    /// `proof_slash`: the holder of `index` missed its proof of `epoch`.
+    Slash {
+        blob: Cid,
+        index: u16,
+        epoch: u64,
+        holder: String,
+    },
+}
+
+/// How the chain answered one [`CrankAction`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrankOutcome {
+    /// Settled: `amount` was paid to the holder (0 when another crank settled first).
+    Settled { amount: u128 },
+    /// Slashed: the crank earned `bounty`.
+    Slashed { bounty: u128 },
+    /// Landed, but what it paid could not be read back.
+    Landed,
+    /// Refused or not landed, with why. Nothing is sent again for it until a later read
+    /// shows it still due.
+    Failed(String),
+}
+
+/// What the crank should send for `blob` at `clock`: a settle of every index with proven,
+/// unpaid epochs (its own at once, another holder's after [`LAZY_HOLDER_EPOCHS`]), and a
+/// slash of every other holder's latest missed proof that the program would accept, once
+/// this crank's turn for it came.
+pub fn plan(blob: &CrankBlob, clock: &CrankClock) -> Vec<CrankAction> {
+    let mine = blob.slots.iter().position(|s| s.mine);
+    let mut actions = Vec::new();
+    for (index, slot) in (0u16..).zip(&blob.slots) {
+        let Some(holder) = slot.holder.clone() else {
+            continue;
+        };
+        let unpaid = slot.state.unpaid_epochs;
+        if blob.cover.is_some() && unpaid > 0 && (slot.mine || unpaid >= LAZY_HOLDER_EPOCHS) {
+            actions.push(CrankAction::Settle {
+                blob: blob.cid,
+                index,
+                holder: holder.clone(),
+                mine: slot.mine,
+            });
+        }
+        if slot.mine {
+            continue;
+        }
+        let Some(epoch) = missed_epoch(blob, &slot.state, clock) else {
+            continue;
+        };
+        // This crank's place after the missed index; a crank holding nothing in the blob
+        // comes last.
+        let n = blob.slots.len();
+        let turn = mine.map_or(n, |m| (m + n - usize::from(index)) % n) as u64;
+        let may_from = clock
+            .deadline(epoch)
+            .saturating_add(turn.saturating_sub(1).saturating_mul(clock.stagger()));
+        if clock.now > may_from {
+            actions.push(CrankAction::Slash {
+                blob: blob.cid,
+                index,
+                epoch,
+                holder,
+            });
+        }
+    }
+    actions
+}
+
+/// The latest epoch whose window closed without a proof from the slot's holder that
+/// `proof_slash` would punish now (`check_provable`, `check_slashable`, the 64-epoch
+/// history); `None` when there is none.
+fn missed_epoch(blob: &CrankBlob, slot: &SlotState, clock: &CrankClock) -> Option<u64> {
+    check_slashable(blob.cover.as_ref(), slot.accepted_price).ok()?;
+    let latest = clock
+        .latest_closed_epoch()?
+        .min(blob.expiry_epoch.checked_sub(1)?);
+    let proofs = ProofRecord {
+        last_proven_epoch: slot.last_proven_epoch,
+        proven_mask: slot.proven_mask,
+    };
+    let under_proof = SlotUnderProof {
+        blob_active: blob.active,
+        expiry_epoch: blob.expiry_epoch,
+        names_holder: true,
+        acceptance: slot.acceptance(),
+        assigned_epoch: slot.assigned_epoch,
+    };
+    let earliest = slot.assigned_epoch.max(latest.saturating_sub(63));
+    (earliest..=latest)
+        .rev()
+        .find(|&e| check_provable(&under_proof, e).is_ok() && proofs.is_proven(e) == Some(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Epochs of 100 ticks, proofs due in the first 40.
+    fn clock(now: u64) -> CrankClock {
+        CrankClock {
+            now,
+            epoch_ticks: 100,
+            window_ticks: 40,
+        }
+    }
+
+    fn slot(holder: &str, mine: bool) -> CrankSlot {
+        CrankSlot {
+            holder: Some(holder.into()),
+            mine,
+            state: SlotState {
+                column_root: [1; 32],
+                assigned_epoch: 2,
+                last_proven_epoch: 0,
+                proven_mask: 0,
+                unpaid_epochs: 0,
+                needs_repair: false,
+                accepted: true,
+                accept_by: 0,
+                accepted_price: 10,
+            },
+        }
+    }
+
+    /// A blob of four indices; this crank holds index 1.
+    fn blob() -> CrankBlob {
+        CrankBlob {
+            cid: Cid::from_digest([7; 32]),
+            active: true,
+            expiry_epoch: 100,
+            cover: Some(DealCover {
+                balance: 10_000,
+                price_per_shard_epoch: 10,
+                owed_epochs: 0,
+            }),
+            slots: vec![
+                slot("a", false),
+                slot("me", true),
+                slot("c", false),
+                slot("d", false),
+            ],
+        }
+    }
+
+    /// Marks epochs `from..=to` proven on every slot.
+    fn proven(b: &mut CrankBlob, from: u64, to: u64) {
+        for s in &mut b.slots {
+            let mut r = ProofRecord::default();
+            for e in from..=to {
+                r.record(e).unwrap();
+            }
+            s.state.last_proven_epoch = r.last_proven_epoch;
+            s.state.proven_mask = r.proven_mask;
+        }
+    }
+
+    #[test]
+    fn nothing_is_due_while_every_holder_proves() {
+        let mut b = blob();
+        proven(&mut b, 2, 4);
+        // Epoch 5's window is open until tick 540.
+        assert_eq!(plan(&b, &clock(540)), vec![]);
+    }
+
+    #[test]
+    fn a_crank_settles_its_own_slot_at_once_and_others_late() {
+        let mut b = blob();
+        proven(&mut b, 2, 4);
+        b.slots[1].state.unpaid_epochs = 1;
+        b.slots[2].state.unpaid_epochs = LAZY_HOLDER_EPOCHS - 1;
+        b.slots[3].state.unpaid_epochs = LAZY_HOLDER_EPOCHS;
+        let settled: Vec<u16> = plan(&b, &clock(540))
+            .into_iter()
+            .map(|a| match a {
+                CrankAction::Settle { index, .. } => index,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(settled, vec![1, 3]);
+        b.cover = None;
+        assert_eq!(
+            plan(&b, &clock(540)),
+            vec![],
+            "no deal pays: nothing to settle"
+        );
+    }
+
+    #[test]
+    fn a_miss_is_slashed_in_turn_after_the_window() {
+        let mut b = blob();
+        proven(&mut b, 2, 4);
+        // Index 3 ("d") did not prove epoch 5; its deadline is tick 540.
+        let mut r = ProofRecord::default();
+        for e in 2..=4 {
+            r.record(e).unwrap();
+        }
+        b.slots[3].state.proven_mask = r.proven_mask;
+        for s in [0, 1, 2] {
+            b.slots[s].state.last_proven_epoch = 5;
+            b.slots[s].state.proven_mask = (r.proven_mask << 1) | 1;
+        }
+        assert_eq!(plan(&b, &clock(540)), vec![], "the window is still open");
+        // This crank (index 1) is two places after index 3: it waits one stagger (25
+        // ticks) for index 0's crank.
+        assert_eq!(plan(&b, &clock(565)), vec![]);
+        let slash = CrankAction::Slash {
+            blob: b.cid,
+            index: 3,
+            epoch: 5,
+            holder: "d".into(),
+        };
+        assert_eq!(plan(&b, &clock(566)), vec![slash.clone()]);
+        // Index 0's crank is first.
+        b.slots[1].mine = false;
+        b.slots[0].mine = true;
+        assert_eq!(plan(&b, &clock(541)), vec![slash]);
+    }
+
+    #[test]
+    fn what_the_program_refuses_is_not_sent() {
+        let mut b = blob();
+        // Never proven from epoch 2 on: the latest closed epoch (6 at tick 700) is missed.
+        let missed = |b: &CrankBlob| {
+            plan(b, &clock(700))
+                .into_iter()
+                .filter_map(|a| match a {
+                    CrankAction::Slash { index, epoch, .. } => Some((index, epoch)),
+                    CrankAction::Settle { .. } => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(missed(&b), vec![(0, 6), (2, 6), (3, 6)], "never its own");
+        b.slots[0].state.needs_repair = true;
+        b.slots[2].state.accepted = false;
+        b.slots[3].state.assigned_epoch = 7;
+        assert_eq!(missed(&b), vec![], "repair, unaccepted, not yet owed");
+
+        let mut b = blob();
+        b.cover = Some(DealCover {
+            balance: 10_000,
+            price_per_shard_epoch: 9,
+            owed_epochs: 0,
+        });
+        assert_eq!(missed(&b), vec![], "the deal pays less than accepted");
+        b.cover = Some(DealCover {
+            balance: 10,
+            price_per_shard_epoch: 10,
+            owed_epochs: 1,
+        });
+        assert_eq!(missed(&b), vec![], "the deal cannot pay the epoch");
+        let mut b = blob();
+        b.expiry_epoch = 4;
+        assert_eq!(
+            missed(&b).into_iter().map(|(_, e)| e).collect::<Vec<_>>(),
+            vec![3, 3, 3],
+            "the last epoch before expiry"
+        );
+        b.active = false;
+        assert_eq!(missed(&b), vec![], "not active");
+    }
+}

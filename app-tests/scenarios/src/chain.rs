@@ -3,7 +3,7 @@
 //! its slots or block heights; the scenarios only see what the protocol promises.
 
 use anyhow::Result;
-pub use basalt_rules::Terms;
+pub use basalt_rules::{Terms, REPAIR_CREDIT_EPOCHS};
 
 use crate::blob::TestBlob;
 

@@ -43,6 +43,10 @@ pub const ALL: &[(&str, Scenario)] = &[
         missed_proof_is_slashed_and_repaired,
     ),
     (
+        "anyone_repairs_a_lost_shard_paid_by_the_deal",
+        anyone_repairs_a_lost_shard_paid_by_the_deal,
+    ),
+    (
         "job_two_of_three_with_a_cheater",
         job_two_of_three_with_a_cheater,
     ),
@@ -303,6 +307,55 @@ pub fn missed_proof_is_slashed_and_repaired(chain: &mut dyn Chain) -> Result<()>
         "move a healthy shard",
     )?;
     ok(chain.place("owner", &blob, 1, &["spare"]), "repair")?;
+    Ok(())
+}
+
+/// Issue 29, repair: once a blob is active, anyone may move a shard that awaits repair to
+/// a new holder (the owner may be long gone), and the deal pays the new holder for the
+/// rebuild: [`REPAIR_CREDIT_EPOCHS`] shard-epochs at the price it accepted, owed from its
+/// acceptance and settled like proven epochs. Nobody may move a healthy shard, or place a
+/// blob that is not active yet.
+pub fn anyone_repairs_a_lost_shard_paid_by_the_deal(chain: &mut dyn Chain) -> Result<()> {
+    let blob = TestBlob::new(100_000, 2)?;
+    put(chain, &blob, 600)?;
+    chain.go_to(1, PROOF_WINDOW + 1)?;
+    ok(chain.slash_missed("cranker", &blob, 1, 1), "slash h1")?;
+    storage_providers(chain, &["spare"])?;
+    refused(
+        chain.place("mallory", &blob, 0, &["spare"]),
+        "ShardNotRepairable",
+        "a stranger moves a healthy shard",
+    )?;
+    ok(
+        chain.place("mallory", &blob, 1, &["spare"]),
+        "a stranger repairs the lost shard",
+    )?;
+    let before = chain.tokens("spare")?;
+    ok(chain.settle_deal(&blob, 1), "settle before the acceptance")?;
+    ensure!(chain.tokens("spare")? == before, "nothing owed to an offer");
+    let terms = terms(&blob, 1, EXPIRY);
+    ok(
+        chain.accept("spare", &blob, 1, &terms),
+        "the new holder accepts",
+    )?;
+    ok(chain.settle_deal(&blob, 1), "settle the repair")?;
+    ensure!(
+        chain.tokens("spare")? == before + REPAIR_CREDIT_EPOCHS * PRICE,
+        "the rebuild is paid from the deal"
+    );
+    ok(chain.settle_deal(&blob, 1), "settle again")?;
+    ensure!(
+        chain.tokens("spare")? == before + REPAIR_CREDIT_EPOCHS * PRICE,
+        "paid once"
+    );
+
+    let unplaced = TestBlob::new(50_000, 3)?;
+    ok(chain.register_blob("owner", &unplaced, EXPIRY), "register")?;
+    refused(
+        chain.place("mallory", &unplaced, 0, &HOLDERS),
+        "Unauthorized",
+        "a stranger places a blob that is not active",
+    )?;
     Ok(())
 }
 

@@ -25,8 +25,9 @@ pub use deal::{check_expiry, check_release, check_slashable, DealCover, MAX_DEAL
 pub use jobs::{JobDeadlines, JobParams, MAX_JOB_WORKERS};
 pub use limits::*;
 pub use placement::{
-    accept_by, activates, assigned_at_activation, check_placement, check_provable, Acceptance,
-    NewPlacement, OfferedBlob, SlotBeforePlacement, SlotState, SlotUnderProof, Terms,
+    accept_by, activates, assigned_at_activation, check_placement, check_provable,
+    placement_needs_owner, Acceptance, NewPlacement, OfferedBlob, SlotBeforePlacement, SlotState,
+    SlotUnderProof, Terms, REPAIR_CREDIT_EPOCHS,
 };
 pub use proofs::ProofRecord;
 pub use quorum::quorum;

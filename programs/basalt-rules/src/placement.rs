@@ -59,6 +59,24 @@ pub struct OfferedBlob {
     /// The price of the blob's deal; `None` while no deal is open (nothing would pay the
     /// holder).
     pub deal_price: Option<u128>,
+    /// The blob was active before this acceptance: the offer is a repair (every index of
+    /// an active blob was accepted once, and moves only to repair).
+    pub active: bool,
+}
+
+/// Shard-epochs of pay the deal owes a holder that accepts a repaired index: the rebuild
+/// (k shards of every chunk read from the other holders, the column computed and stored)
+/// is paid like one proven epoch, settled with the others by `deal_settle`. Anyone may
+/// place a repair, but only the holder that accepts it (having checked the rebuilt column
+/// against the column root) is paid, once.
+pub const REPAIR_CREDIT_EPOCHS: u64 = 1;
+
+/// Whether placing indices of a blob needs the owner's (or a WRITE grantee's) signature:
+/// until the blob is active, the owner chooses its holders; once it is active only indices
+/// awaiting repair can move (`check_placement`), and anyone may move them, so a blob
+/// whose owner is gone is still repaired.
+pub fn placement_needs_owner(blob_active: bool) -> bool {
+    !blob_active
 }
 
 /// What both chains keep of one shard index beside its holder: its column root, its proof
@@ -138,7 +156,7 @@ impl SlotState {
 
     /// The index once its holder accepted it at tick `now`, in `epoch`, signing `signed`:
     /// an obligation from the next epoch (or its own later `assigned_epoch`) on, at the
-    /// signed price.
+    /// signed price; a repair of an active blob is owed [`REPAIR_CREDIT_EPOCHS`] of pay.
     ///
     /// # Errors
     ///
@@ -173,10 +191,15 @@ impl SlotState {
             return Err(RuleError::TermsChanged);
         }
         let next = epoch.checked_add(1).ok_or(RuleError::Overflow)?;
+        let repair_credit = if blob.active { REPAIR_CREDIT_EPOCHS } else { 0 };
         Ok(SlotState {
             assigned_epoch: next.max(self.assigned_epoch),
             accepted: true,
             accepted_price: deal_price,
+            unpaid_epochs: self
+                .unpaid_epochs
+                .checked_add(repair_credit)
+                .ok_or(RuleError::Overflow)?,
             ..*self
         })
     }
@@ -517,6 +540,7 @@ mod tests {
         let blob = OfferedBlob {
             expiry_epoch: 50,
             deal_price: Some(10),
+            active: false,
         };
         assert!(offer.acceptance().awaits_acceptance(1_150));
         assert!(!offer.acceptance().awaits_acceptance(1_151));
@@ -598,6 +622,20 @@ mod tests {
             accepted.accept(1_000, 10, &signed, &blob),
             Err(RuleError::AlreadyAccepted)
         );
+
+        // A repair of an active blob: the new holder is owed the rebuild.
+        let repair = OfferedBlob {
+            active: true,
+            ..blob
+        };
+        assert_eq!(
+            offer
+                .accept(1_000, 10, &signed, &repair)
+                .map(|s| s.unpaid_epochs),
+            Ok(REPAIR_CREDIT_EPOCHS)
+        );
+        assert!(placement_needs_owner(false));
+        assert!(!placement_needs_owner(true));
         assert!(
             !accepted.acceptance().lapsed(u64::MAX),
             "an accepted placement never lapses"

@@ -106,8 +106,10 @@ impl Contract {
     /// (re)placed; whenever every index is placed the column roots must hash to the
     /// commitment root. The blob becomes active when every holder has accepted. Once active, only shards marked for repair or whose placement lapsed move,
     /// keeping their column root.
-    /// Called by the owner or a WRITE grantee. Every provider must be eligible for storage
-    /// and may hold only one index of the blob.
+    /// Until the blob is active, called by the owner or a WRITE grantee; once active, by
+    /// anyone (`basalt_rules::placement_needs_owner`): only a repair can move an index then,
+    /// and the deal pays the holder that accepts it. Every provider must be eligible for
+    /// storage and may hold only one index of the blob.
     #[payable]
     #[handle_result]
     pub fn blob_place(
@@ -119,7 +121,9 @@ impl Contract {
     ) -> Result<()> {
         let caller = env::predecessor_account_id();
         let mut blob = self.blob(&cid_digest)?;
-        self.authorize(&blob, &caller, ROLE_WRITE)?;
+        if basalt_rules::placement_needs_owner(blob.active) {
+            self.authorize(&blob, &caller, ROLE_WRITE)?;
+        }
         ensure!(
             !column_roots.is_empty() && providers.len() == column_roots.len(),
             BasaltError::PlacementMismatch
@@ -211,6 +215,7 @@ impl Contract {
         let offered = OfferedBlob {
             expiry_epoch: blob.expiry_epoch,
             deal_price: self.deals.get(&cid_digest).map(|d| d.price_per_shard_epoch),
+            active: blob.active,
         };
         let terms = Terms {
             column_root: column_root.into(),

@@ -17,7 +17,8 @@ use crate::state::{Blob, Deal, Provider};
 /// Until this is signed the placement is only an offer that costs the provider nothing;
 /// an offer left unaccepted past its `accept_by` slot (the configuration's
 /// `accept_window_ticks` after the placement) lapses. The last acceptance
-/// of a fully placed blob activates it.
+/// of a fully placed blob activates it; an acceptance of an active blob's index is a
+/// repair, which the deal pays `basalt_rules::REPAIR_CREDIT_EPOCHS` shard-epochs for.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ShardAccept<'info> {
@@ -40,6 +41,7 @@ impl ShardAccept<'_> {
         let offered = OfferedBlob {
             expiry_epoch: ctx.accounts.blob.expiry_epoch,
             deal_price: Deal::price_at(&ctx.accounts.deal)?,
+            active: ctx.accounts.blob.active,
         };
         let blob = &mut ctx.accounts.blob;
         let epoch = blob.epoch_at(clock_slot);

@@ -166,3 +166,37 @@ impl std::io::Write for SharedBuf {
         Ok(())
     }
 }
+
+/// Flips a bit in the middle of every copy of `needle` in the table and blob files of
+/// `dir` (a stopped node's RocksDB directory): bytes rotting on disk where the data rests.
+/// Its write-ahead log is left alone (a torn log is a crash, not rot). Returns how many
+/// copies it changed.
+///
+/// # Errors
+///
+/// When a file cannot be read or written.
+pub fn flip_on_disk(dir: &std::path::Path, needle: &[u8]) -> Result<usize> {
+    use std::io::{Read, Write};
+    let mut flipped = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let data_file = path.extension().is_some_and(|e| e == "sst" || e == "blob");
+        if !path.is_file() || !data_file {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(&path)?.read_to_end(&mut bytes)?;
+        let mut changed = false;
+        let mut at = 0;
+        while let Some(pos) = bytes[at..].windows(needle.len()).position(|w| w == needle) {
+            bytes[at + pos + needle.len() / 2] ^= 0x40;
+            at += pos + needle.len();
+            changed = true;
+            flipped += 1;
+        }
+        if changed {
+            std::fs::File::create(&path)?.write_all(&bytes)?;
+        }
+    }
+    Ok(flipped)
+}

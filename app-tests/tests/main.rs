@@ -6,4 +6,5 @@ mod crank;
 mod gc;
 mod proofs;
 mod put_get;
+mod repair;
 mod stock_client;

@@ -290,13 +290,32 @@ impl Localnet {
             .with_context(|| format!("node URL {} has no port", node.url))?;
         node.stop()?;
         while_stopped(&node.dir.join("data"))?;
+        let dir = node.dir.clone();
         *node = NodeProcess::start(
             &node_binary()?,
-            &node.dir,
+            &dir,
             port,
             &self.info.rpc_url,
             &self.node_settings,
-        )?;
+        )
+        .with_context(|| {
+            let log = std::fs::read_to_string(dir.join("node.log")).unwrap_or_default();
+            // The last lines that are not backtrace frames.
+            let mut tail: Vec<&str> = log
+                .lines()
+                .rev()
+                .filter(|l| {
+                    let l = l.trim_start();
+                    !l.starts_with("at ") && !l.starts_with(|c: char| c.is_ascii_digit())
+                })
+                .take(10)
+                .collect();
+            tail.reverse();
+            format!(
+                "restarting node {i}; the end of its log:\n{}",
+                tail.join("\n")
+            )
+        })?;
         Ok(())
     }
 

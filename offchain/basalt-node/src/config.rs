@@ -20,6 +20,8 @@
 //! prove_interval_secs = 2          # 0: never prove (the node is slashed for what it holds)
 //! crank_interval_secs = 5          # 0: no crank (the node's pay then waits for another's)
 //! heartbeat_interval_secs = 20     # 0: none (the network then takes the node for offline)
+//! repair_interval_secs = 10        # 0: shards found corrupt stay unserved until re-uploaded
+//! repair_concurrency = 4
 //! min_price_per_shard_epoch = 0     # the terms it accepts placements on
 //! max_blob_bytes = 1099511627776
 //! pending_grace_secs = 3600
@@ -81,6 +83,11 @@ pub struct NodeConfig {
     /// Seconds between heartbeats on chain (0 sends none: after a minute the network
     /// places no new shards here, after five it repairs the ones held here).
     pub heartbeat_interval_secs: u64,
+    /// Seconds between repair passes, which rebuild the shards found corrupt here from the
+    /// blob's other holders (0 disables them).
+    pub repair_interval_secs: u64,
+    /// Shards rebuilt at once; each reads `k` shards from other holders.
+    pub repair_concurrency: usize,
     /// Least deal price per shard and epoch this node signs for a shard at.
     pub min_price_per_shard_epoch: u64,
     /// Largest blob (plain bytes) this node stores a shard of; larger uploads are refused.
@@ -138,6 +145,8 @@ impl Default for NodeConfig {
             prove_interval_secs: 2,
             crank_interval_secs: 5,
             heartbeat_interval_secs: 20,
+            repair_interval_secs: 10,
+            repair_concurrency: 4,
             min_price_per_shard_epoch: 0,
             max_blob_bytes: 1 << 40,
             pending_grace_secs: 3_600,
@@ -204,6 +213,10 @@ pub struct Cli {
     pub crank_interval_secs: Option<u64>,
     #[arg(long, env = "BASALT_NODE_HEARTBEAT_INTERVAL_SECS")]
     pub heartbeat_interval_secs: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_REPAIR_INTERVAL_SECS")]
+    pub repair_interval_secs: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_REPAIR_CONCURRENCY")]
+    pub repair_concurrency: Option<usize>,
     /// Run no crank (the same as `--crank-interval-secs 0`).
     #[arg(long, env = "BASALT_NODE_NO_CRANK")]
     pub no_crank: bool,
@@ -261,6 +274,8 @@ impl Cli {
             prove_interval_secs,
             crank_interval_secs,
             heartbeat_interval_secs,
+            repair_interval_secs,
+            repair_concurrency,
             min_price_per_shard_epoch,
             max_blob_bytes,
             pending_grace_secs,

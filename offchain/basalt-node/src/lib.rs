@@ -13,6 +13,7 @@
 //! - [`prover`]: proves, every epoch, the shards it accepted.
 //! - [`crank`]: settles its pay and slashes the missed proofs of the blobs it holds.
 //! - [`heartbeat`]: tells the chain the node is up.
+//! - [`repair`]: rebuilds shards found corrupt here from the blob's other holders.
 //! - [`config`], [`identity`], [`metrics`]: settings, the node's key, Prometheus.
 //!
 //! The binary (`basalt-node`) wires these together; [`serve`] is the whole node.
@@ -29,6 +30,7 @@ pub mod identity;
 pub mod metrics;
 pub mod node;
 pub mod prover;
+pub mod repair;
 pub mod store;
 #[cfg(test)]
 mod testing;
@@ -113,6 +115,7 @@ pub async fn serve(
     let prove_interval = config.prove_interval_secs;
     let crank_interval = config.crank_interval_secs;
     let heartbeat_interval = config.heartbeat_interval_secs;
+    let repair_interval = config.repair_interval_secs;
     let node = Arc::new(Node::new(Arc::clone(&store), chain, identity, config));
     on_ready(bound, &node.identity);
 
@@ -152,6 +155,13 @@ pub async fn serve(
             stop_tasks.subscribe(),
         ))
     });
+    let repair = (repair_interval > 0).then(|| {
+        tokio::spawn(repair::run(
+            Arc::clone(&node),
+            Duration::from_secs(repair_interval),
+            stop_tasks.subscribe(),
+        ))
+    });
     axum::serve(listener, api::router(Arc::clone(&node)))
         .with_graceful_shutdown(shutdown)
         .await
@@ -163,6 +173,7 @@ pub async fn serve(
         .chain(prover)
         .chain(crank)
         .chain(heartbeat)
+        .chain(repair)
     {
         let _ = task.await;
     }

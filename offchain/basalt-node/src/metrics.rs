@@ -62,6 +62,7 @@ pub struct Metrics {
     pub crank_failed: Counter,
     pub heartbeats: Counter,
     pub heartbeats_failed: Counter,
+    pub shards_repaired: Counter,
     /// Stake-token base units the node's own settlements paid it.
     pub paid_tokens: Counter<f64, AtomicU64>,
     /// Stake-token base units its slashes earned.
@@ -97,6 +98,7 @@ impl Metrics {
             crank_failed: Counter::default(),
             heartbeats: Counter::default(),
             heartbeats_failed: Counter::default(),
+            shards_repaired: Counter::default(),
             paid_tokens: Counter::default(),
             bounty_tokens: Counter::default(),
             used_bytes: Gauge::default(),
@@ -198,6 +200,11 @@ impl Metrics {
                 "heartbeats_failed",
                 "Heartbeats the chain did not record",
                 &m.heartbeats_failed,
+            ),
+            (
+                "shards_repaired",
+                "Shards found corrupt here and rebuilt from the blob's other holders",
+                &m.shards_repaired,
             ),
         ];
         for (name, help, counter) in proofs {

@@ -40,6 +40,8 @@ pub struct TableChain {
     pub cranked: Mutex<Vec<CrankAction>>,
     /// Heartbeats sent.
     pub heartbeats: std::sync::atomic::AtomicU64,
+    /// Each blob's holder endpoints, by index; a blob missing here is unregistered.
+    pub endpoints: HashMap<Cid, Vec<Option<String>>>,
 }
 
 /// A node with its identity `[7; 32]` and default settings over `store` and `chain`.
@@ -174,6 +176,10 @@ impl Chain for TableChain {
                 .push(action.clone());
         }
         outcomes
+    }
+
+    async fn holder_endpoints(&self, blob: &Cid) -> Result<Vec<Option<String>>, ChainError> {
+        Ok(self.endpoints.get(blob).cloned().unwrap_or_default())
     }
 
     async fn heartbeat(&self, _: &SigningKey) -> Result<(), ChainError> {

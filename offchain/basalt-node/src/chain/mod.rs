@@ -270,6 +270,10 @@ pub trait Chain: Send + Sync + 'static {
     /// Sends `actions`, signed by `identity` (which pays the fees and earns the bounties);
     /// one outcome per action, in order.
     async fn crank(&self, actions: &[CrankAction], identity: &SigningKey) -> Vec<CrankOutcome>;
+    /// The endpoint of each index's holder of `blob`, in index order (`None` for an
+    /// unplaced index or a holder without a registered provider): where a repair fetches
+    /// the shards it rebuilds from. Empty when the blob is not registered.
+    async fn holder_endpoints(&self, blob: &Cid) -> Result<Vec<Option<String>>, ChainError>;
     /// Records on chain that the provider of `identity` is up (`provider_heartbeat`), and
     /// waits until it is confirmed.
     async fn heartbeat(&self, identity: &SigningKey) -> Result<(), ChainError>;

@@ -509,6 +509,37 @@ impl Chain for NearChain {
         outcomes
     }
 
+    async fn holder_endpoints(&self, blob: &Cid) -> Result<Vec<Option<String>>, ChainError> {
+        let args = json!({ "cid_digest": digest(blob) });
+        let (record, at) = self
+            .client
+            .view::<_, Option<Blob>>("blob_get", &args, None)
+            .await
+            .map_err(|e| self.error(e))?;
+        let Some(record) = record else {
+            return Ok(Vec::new());
+        };
+        let mut endpoints = Vec::with_capacity(record.shards.len());
+        for slot in &record.shards {
+            let endpoint = match &slot.provider {
+                None => None,
+                Some(holder) => self
+                    .client
+                    .view::<_, Option<basalt_near::state::Provider>>(
+                        "provider_get",
+                        &json!({ "account_id": holder }),
+                        Some(at),
+                    )
+                    .await
+                    .map_err(|e| self.error(e))?
+                    .0
+                    .map(|p| p.endpoint),
+            };
+            endpoints.push(endpoint);
+        }
+        Ok(endpoints)
+    }
+
     async fn heartbeat(&self, identity: &SigningKey) -> Result<(), ChainError> {
         let signer = self.signer(identity)?;
         let call = self.function_call("provider_heartbeat", &json!({}))?;

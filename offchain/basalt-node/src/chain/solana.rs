@@ -601,6 +601,35 @@ impl Chain for SolanaChain {
             .collect()
     }
 
+    async fn holder_endpoints(&self, blob: &Cid) -> Result<Vec<Option<String>>, ChainError> {
+        let snap = self.snapshot(blob, None).await?;
+        let Some(blob) = snap.blob else {
+            return Ok(Vec::new());
+        };
+        let keys: Vec<Pubkey> = blob
+            .shards
+            .iter()
+            .map(|s| pda::provider(&s.provider))
+            .collect();
+        let mut endpoints = Vec::with_capacity(keys.len());
+        for (group, slots) in keys.chunks(100).zip(blob.shards.chunks(100)) {
+            let accounts = self
+                .rpc
+                .get_multiple_accounts(group)
+                .await
+                .map_err(|e| self.error(e))?;
+            for (account, slot) in accounts.iter().zip(slots) {
+                let provider: Option<basalt::state::Provider> = if slot.is_placed() {
+                    self.decode(account.as_ref())?
+                } else {
+                    None
+                };
+                endpoints.push(provider.map(|p| p.endpoint));
+            }
+        }
+        Ok(endpoints)
+    }
+
     async fn heartbeat(&self, identity: &SigningKey) -> Result<(), ChainError> {
         let key = Keypair::new_from_array(identity.to_bytes());
         let me = Pubkey::new_from_array(identity.verifying_key().to_bytes());

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 use basalt_app_tests::{flip_on_disk, random_bytes, TestNet};
 use basalt_core::StoredManifest;
+use basalt_localnet::NodeSettings;
 use basalt_sdk::{NodeClient, NodeError, PutOptions};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -87,5 +88,92 @@ async fn a_corrupt_shard_is_detected_and_rebuilt_from_the_other_holders() -> Res
     assert!(metrics.contains("basalt_node_repair_queue 0"), "{metrics}");
     let (back, _) = t.get(owner, &put.cid).await?;
     ensure!(back.len() == 150_000, "the blob reads back whole");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_for_good_is_repaired_and_the_blob_survives_four_more_losses() -> Result<()> {
+    let mut t = TestNet::start_with(9, 1, |o| {
+        // 4-second epochs whose proofs are due in the first 2.5 s; provers and cranks pass
+        // every second.
+        o.params.epoch_slots = 40;
+        o.params.proof_window_slots = 25;
+        o.indexer = true;
+        o.node_settings = NodeSettings {
+            acl_cache_ms: 200,
+            prove_interval_secs: 1,
+            crank_interval_secs: 1,
+            ..NodeSettings::default()
+        };
+    })
+    .await?;
+    let owner = &t.wallets[0];
+    let options = PutOptions {
+        k: Some(2),
+        m: Some(4),
+        chunk_size: 64 << 10,
+        epochs: 1_000,
+        ..t.put_options()
+    };
+    let data = random_bytes(300_000);
+    let put = t.put(owner, data.clone(), &options).await?;
+    let chain = t.net.client();
+    let blob = chain.blob(put.cid.digest()).await?.context("registered")?;
+    let holders: Vec<String> = blob.shards.iter().map(|s| s.provider.to_string()).collect();
+    let node_of =
+        |t: &TestNet, address: &str| t.net.nodes.iter().position(|n| n.address == address);
+
+    // The holder of index 0 dies and never comes back.
+    let lost = node_of(&t, &holders[0]).context("a node holds index 0")?;
+    let killed_at = Instant::now();
+    t.net.nodes[lost].kill()?;
+
+    // Its miss is slashed, the index placed on a spare, which rebuilds and accepts it.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let repaired = loop {
+        let slot = chain
+            .blob(put.cid.digest())
+            .await?
+            .context("registered")?
+            .shards[0];
+        if slot.accepted && slot.provider.to_string() != holders[0] {
+            break slot.provider.to_string();
+        }
+        if Instant::now() > deadline {
+            bail!("index 0 was not repaired in 90 s: {slot:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    eprintln!(
+        "index 0 repaired onto {repaired} {:?} after the loss",
+        killed_at.elapsed()
+    );
+    ensure!(!holders.contains(&repaired), "a provider outside the blob");
+
+    // The indexer shows the new placement.
+    let indexer = t.net.info.indexer_url.clone().context("an indexer")?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = reqwest::get(format!("{indexer}/v1/blobs/{}", put.cid))
+            .await?
+            .text()
+            .await?;
+        let shown: serde_json::Value = serde_json::from_str(&text)?;
+        if shown["placements"][0]["holder"] == repaired.as_str() {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the indexer does not show the repair: {shown}");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // Four more holders die: the repaired index and one other are left, k = 2.
+    for holder in &holders[1..5] {
+        let node = node_of(&t, holder).context("a node holds each index")?;
+        t.net.nodes[node].kill()?;
+    }
+    let (back, _) = t.get(owner, &put.cid).await?;
+    ensure!(back == data, "the blob reads back byte for byte");
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! The crank: what keeps the storage economy moving once proofs are on chain. Each pass
 //! it reads the blobs this node holds shards of, with their deals, and sends what
 //! [`plan`](crate::chain::crank::plan) finds due: a settle of its own proven epochs (so
-//! the node is paid), a settle of another holder's after a few epochs, and a slash of
-//! every missed proof of another holder, whose bounty the node earns.
+//! the node is paid), a settle of another holder's after a few epochs, a slash of every
+//! missed proof of another holder, whose bounty the node earns, and the repair of every
+//! lost index: placed on an online provider outside the blob, whose node is then told to
+//! rebuild the column from the other holders (`repair.rs`) and accepts it.
 //!
 //! Every holder of a blob cranks it, so a blob is cranked while any of its holders is up;
 //! nothing is remembered between passes, since each starts from what the chain says is
@@ -12,8 +14,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::chain::crank::plan;
-use crate::chain::{CrankAction, CrankOutcome};
+use crate::chain::crank::{plan_with, repair_notices};
+use crate::chain::{CrankAction, CrankOutcome, RepairNotice};
 use crate::node::Node;
 
 /// What one pass did.
@@ -27,6 +29,8 @@ pub struct CrankReport {
     /// Slashes that landed, and the bounties they earned.
     pub slashed: u64,
     pub bounty: u128,
+    /// Lost indices placed on a new holder.
+    pub placed: u64,
     /// Transactions refused or not landed (another crank was first, or the chain
     /// changed since the read): nothing is sent again until a later read shows it due.
     pub failed: u64,
@@ -70,7 +74,7 @@ pub async fn pass(node: &Node) -> CrankReport {
     if blobs.is_empty() {
         return report;
     }
-    let (clock, view) = match node.chain.crank_view(&blobs, &node.identity).await {
+    let view = match node.chain.crank_view(&blobs, &node.identity).await {
         Ok(v) => v,
         Err(e) => {
             report.chain_errors += 1;
@@ -78,16 +82,45 @@ pub async fn pass(node: &Node) -> CrankReport {
             return report;
         }
     };
-    let actions: Vec<CrankAction> = view.iter().flat_map(|b| plan(b, &clock)).collect();
-    if actions.is_empty() {
-        return report;
+    let actions: Vec<CrankAction> = view
+        .blobs
+        .iter()
+        .flat_map(|b| plan_with(b, &view.clock, &view.candidates))
+        .collect();
+    if !actions.is_empty() {
+        let outcomes = node.chain.crank(&actions, &node.identity).await;
+        for (action, outcome) in actions.iter().zip(outcomes) {
+            record(&mut report, action, &outcome);
+        }
+        node.record_cranking(&report);
     }
-    let outcomes = node.chain.crank(&actions, &node.identity).await;
-    for (action, outcome) in actions.iter().zip(outcomes) {
-        record(&mut report, action, &outcome);
+    // Offers of repaired indices (placed by this crank or another) are told to their new
+    // holders until they accept: their nodes rebuild the column first.
+    let notices: Vec<RepairNotice> = view
+        .blobs
+        .iter()
+        .flat_map(|b| repair_notices(b, &view.clock, &view.candidates))
+        .collect();
+    for notice in notices {
+        notify(node, &notice).await;
     }
-    node.record_cranking(&report);
     report
+}
+
+/// Tells the node at `notice.endpoint` that it was offered a repaired index of
+/// `notice.blob` (`POST /v1/placements/{cid}`); it checks that on chain itself.
+async fn notify(node: &Node, notice: &RepairNotice) {
+    let client = basalt_sdk::NodeClient::new(
+        reqwest::Client::new(),
+        &notice.endpoint,
+        node.identity.clone(),
+    );
+    if let Err(e) = client
+        .placement_registered(&notice.blob, Duration::from_secs(10))
+        .await
+    {
+        tracing::warn!(blob = %notice.blob, endpoint = %notice.endpoint, error = %e, "crank: the new holder was not told of its repair");
+    }
 }
 
 /// Adds one outcome to `report`.
@@ -108,6 +141,7 @@ fn record(report: &mut CrankReport, action: &CrankAction, outcome: &CrankOutcome
             report.bounty += bounty;
         }
         (CrankAction::Slash { .. }, _) => report.slashed += 1,
+        (CrankAction::Place { .. }, _) => report.placed += 1,
     }
 }
 
@@ -118,7 +152,7 @@ mod tests {
     use basalt_rules::{DealCover, SlotState};
 
     use super::*;
-    use crate::chain::{CrankBlob, CrankClock, CrankSlot};
+    use crate::chain::{CrankBlob, CrankClock, CrankSlot, CrankView};
     use crate::store::{ShardStore, SyncPolicy};
     use crate::testing::{put_blob, test_node, TableChain};
 
@@ -167,7 +201,11 @@ mod tests {
             window_ticks: 40,
         };
         let chain = Arc::new(TableChain {
-            crank_view: Mutex::new(Some((clock, vec![view]))),
+            crank_view: Mutex::new(Some(CrankView {
+                clock,
+                blobs: vec![view],
+                candidates: Vec::new(),
+            })),
             ..TableChain::default()
         });
         let node = test_node(store, chain.clone());
@@ -189,7 +227,7 @@ mod tests {
             .iter()
             .map(|a| match a {
                 CrankAction::Settle { index, .. } => *index,
-                CrankAction::Slash { index, .. } => panic!("slashed {index}"),
+                other => panic!("{other:?}"),
             })
             .collect();
         assert_eq!(settled, vec![0, 1], "its own at once, a lazy holder's too");

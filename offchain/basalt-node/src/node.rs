@@ -37,6 +37,12 @@ pub struct Node {
     pub recent_uploads: Mutex<HashMap<Cid, Instant>>,
     /// Wakes the acceptor for the recent uploads (an uploader said a blob is registered).
     pub placement_registered: Notify,
+    /// Blobs with an index offered to this node by a repair placement: the repair task
+    /// rebuilds the column, then the acceptor accepts it. A crank tells the node again
+    /// every pass until it accepts, so the set may be lost with a restart.
+    pub repair_offers: Mutex<std::collections::HashSet<Cid>>,
+    /// Wakes the repair task (a repair offer arrived).
+    pub repair_wanted: Notify,
     /// What the prover did since the node started, for the stats route.
     proving: Mutex<ProofStats>,
     /// What the crank did since the node started, for the stats route.
@@ -66,6 +72,8 @@ impl Node {
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
             recent_uploads: Mutex::new(HashMap::new()),
             placement_registered: Notify::new(),
+            repair_offers: Mutex::new(std::collections::HashSet::new()),
+            repair_wanted: Notify::new(),
             proving: Mutex::new(ProofStats::default()),
             cranking: Mutex::new(CrankStats::default()),
         }

@@ -1,4 +1,7 @@
-//! Repair of this node's own shards. A shard that failed an integrity check when it was
+//! Repair of the shards this node should hold. Two cases: a shard of its own that rots,
+//! and a whole column it was offered by a repair placement (`crank.rs` places a lost
+//! index on an online provider and tells its node, which rebuilds the column here and
+//! then accepts it). A shard that failed an integrity check when it was
 //! read (a RocksDB checksum mismatch, data that no longer hashes to its root) is marked
 //! in the store's repair queue and no longer served. Each pass rebuilds the queued shards:
 //! for each, the same chunk's shards are fetched from the blob's other holders (any `k`
@@ -19,6 +22,7 @@ use std::time::Duration;
 use basalt_core::{BlobManifest, Cid, ErasureCodec, StoredManifest};
 use futures::stream::{self, StreamExt};
 
+use crate::chain::Placement;
 use crate::node::Node;
 use crate::store::{ShardKey, ShardUpload};
 
@@ -35,6 +39,10 @@ pub struct RepairReport {
     /// Shards that could not be rebuilt this pass (too few healthy peers, no manifest, a
     /// chain or store error): they stay marked and are tried again.
     pub failed: usize,
+    /// Repair offers this node was told of (`POST /v1/placements/{cid}`), and the columns
+    /// rebuilt for them.
+    pub columns: usize,
+    pub columns_rebuilt: usize,
 }
 
 /// Runs a pass every `interval` until `stop` says so.
@@ -45,11 +53,12 @@ pub async fn run(
 ) {
     loop {
         let report = pass(&node).await;
-        if report.queued > 0 {
+        if report.queued > 0 || report.columns > 0 {
             tracing::info!(?report, "repair pass");
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
+            _ = node.repair_wanted.notified() => {}
             _ = stop.changed() => return,
         }
     }
@@ -78,7 +87,7 @@ pub async fn pass(node: &Node) -> RepairReport {
         by_blob.entry(key.blob).or_default().push(key);
     }
     for (blob, keys) in by_blob {
-        let sources = match sources(node, &blob).await {
+        let sources = match sources(node, &blob, None).await {
             Ok(s) => s,
             Err(why) => {
                 report.failed += keys.len();
@@ -107,6 +116,29 @@ pub async fn pass(node: &Node) -> RepairReport {
             }
         }
     }
+    let offers: Vec<Cid> = node
+        .repair_offers
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .copied()
+        .collect();
+    for blob in offers {
+        report.columns += 1;
+        match rebuild_column(node, &blob).await {
+            Ok(rebuilt) => {
+                if rebuilt {
+                    report.columns_rebuilt += 1;
+                    tracing::info!(%blob, "repair: column rebuilt for an offered index");
+                }
+                node.repair_offers
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .remove(&blob);
+            }
+            Err(why) => tracing::warn!(%blob, %why, "repair: column not rebuilt; tried again"),
+        }
+    }
     if let Err(why) = node.refresh_repair_gauge().await {
         tracing::warn!(%why, "repair: cannot refresh the gauge");
     }
@@ -120,32 +152,138 @@ struct Sources {
     holders: Vec<Option<basalt_sdk::NodeClient>>,
 }
 
-/// The blob's manifest (kept here since the upload) and a client for each other holder.
-async fn sources(node: &Node, blob: &Cid) -> Result<Sources, String> {
-    let store = Arc::clone(&node.store);
-    let cid = *blob;
-    let record = tokio::task::spawn_blocking(move || store.get_manifest(&cid))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?
-        .ok_or("this node keeps no manifest of the blob")?;
-    let manifest = StoredManifest::decode(&record.bytes)
-        .map_err(|e| e.to_string())?
-        .manifest;
+/// The blob's manifest and a client for each holder. The manifest is the one kept here
+/// since the upload; a node that never held the blob (a repair offer) fetches it from the
+/// other holders, takes the first whose root for `expect`'s index is the placed column
+/// root, and keeps it.
+async fn sources(
+    node: &Node,
+    blob: &Cid,
+    expect: Option<(u16, [u8; 32])>,
+) -> Result<Sources, String> {
     let endpoints = node
         .chain
         .holder_endpoints(blob)
         .await
         .map_err(|e| e.to_string())?;
     let http = reqwest::Client::new();
-    let holders = endpoints
+    let holders: Vec<Option<basalt_sdk::NodeClient>> = endpoints
         .into_iter()
         .map(|endpoint| {
             endpoint
                 .map(|url| basalt_sdk::NodeClient::new(http.clone(), &url, node.identity.clone()))
         })
         .collect();
+    let store = Arc::clone(&node.store);
+    let cid = *blob;
+    let kept = tokio::task::spawn_blocking(move || store.get_manifest(&cid))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let manifest = match kept {
+        Some(record) => {
+            StoredManifest::decode(&record.bytes)
+                .map_err(|e| e.to_string())?
+                .manifest
+        }
+        None => {
+            let (index, column_root) = expect.ok_or("this node keeps no manifest of the blob")?;
+            fetch_manifest(node, blob, &holders, index, &column_root).await?
+        }
+    };
     Ok(Sources { manifest, holders })
+}
+
+/// A manifest of `blob` from one of `holders` whose column root for `index` is
+/// `column_root` (the chain's, so every shard root of that column is authenticated),
+/// stored here.
+async fn fetch_manifest(
+    node: &Node,
+    blob: &Cid,
+    holders: &[Option<basalt_sdk::NodeClient>],
+    index: u16,
+    column_root: &[u8; 32],
+) -> Result<BlobManifest, String> {
+    let mut why = Vec::new();
+    for (i, holder) in (0u16..).zip(holders) {
+        let Some(holder) = holder.as_ref().filter(|_| i != index) else {
+            continue;
+        };
+        let bytes = match holder.get_manifest(blob, FETCH_TIMEOUT).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                why.push(e.to_string());
+                continue;
+            }
+        };
+        let stored = match StoredManifest::decode(&bytes) {
+            Ok(stored) => stored,
+            Err(e) => {
+                why.push(format!("{}: {e}", holder.url()));
+                continue;
+            }
+        };
+        let manifest = stored.manifest;
+        let root = manifest.commitment.column_roots().get(usize::from(index));
+        if manifest.cid != *blob || root != Some(column_root) {
+            why.push(format!(
+                "{}: a manifest of another column root",
+                holder.url()
+            ));
+            continue;
+        }
+        let store = Arc::clone(&node.store);
+        let cid = *blob;
+        tokio::task::spawn_blocking(move || store.put_manifest(&cid, &bytes, [0; 32], now_ms()))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        return Ok(manifest);
+    }
+    Err(format!("no holder served a manifest: {}", why.join("; ")))
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Rebuilds every chunk's shard of the index this node was offered in `blob` (a repair
+/// placement), then lets the acceptor accept it. `Ok(false)` when no offer awaits this
+/// node any more (accepted, lapsed, or placed elsewhere): nothing to do.
+async fn rebuild_column(node: &Node, blob: &Cid) -> Result<bool, String> {
+    let offer = match node
+        .chain
+        .placement(blob, &node.address())
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Placement::Offered(offer) => offer,
+        Placement::Unregistered | Placement::Settled => return Ok(false),
+    };
+    let sources = sources(node, blob, Some((offer.index, offer.column_root))).await?;
+    let keys: Vec<ShardKey> = (0..sources.manifest.layout().chunk_count())
+        .map(|chunk| ShardKey {
+            blob: *blob,
+            chunk,
+            shard: offer.index,
+        })
+        .collect();
+    let sources = &sources;
+    let failed: Vec<String> = stream::iter(keys)
+        .map(|key| async move { rebuild(node, sources, key).await })
+        .buffer_unordered(node.config.repair_concurrency.max(1))
+        .filter_map(|r| async move { r.err() })
+        .collect()
+        .await;
+    if let Some(why) = failed.first() {
+        return Err(format!("{} chunks not rebuilt: {why}", failed.len()));
+    }
+    // The column is whole here: the acceptor checks it against the offer and accepts.
+    node.note_upload(*blob);
+    node.placement_registered.notify_one();
+    Ok(true)
 }
 
 /// Rebuilds the shard at `key` from `k` of the same chunk's other shards and writes it back.
@@ -207,10 +345,7 @@ async fn rebuild(node: &Node, sources: &Sources, key: ShardKey) -> Result<(), St
             .ok()
             .flatten()
             .map_or([0; 32], |(_, uploader)| uploader);
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        store.put(&ShardUpload::new(&header, &rebuilt), uploader, now_ms)
+        store.put(&ShardUpload::new(&header, &rebuilt), uploader, now_ms())
     })
     .await
     .map_err(|e| e.to_string())?

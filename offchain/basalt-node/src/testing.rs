@@ -10,8 +10,8 @@ use basalt_rules::ReadDecision;
 use ed25519_dalek::SigningKey;
 
 use crate::chain::{
-    BlobState, Chain, ChainError, CrankAction, CrankBlob, CrankClock, CrankOutcome, Offer,
-    Placement, ProofClock, ProofDuty, ProofOutcome, ProofSubmission, Terms,
+    BlobState, Chain, ChainError, CrankAction, CrankOutcome, CrankView, Offer, Placement,
+    ProofClock, ProofDuty, ProofOutcome, ProofSubmission, Terms,
 };
 use crate::config::NodeConfig;
 use crate::node::Node;
@@ -35,7 +35,7 @@ pub struct TableChain {
     pub proofs: Mutex<Vec<ProofSubmission>>,
     /// What the crank reads; `None`: unreachable. A settle clears the slot's unpaid
     /// epochs and a slash marks it for repair, as the program does.
-    pub crank_view: Mutex<Option<(CrankClock, Vec<CrankBlob>)>>,
+    pub crank_view: Mutex<Option<CrankView>>,
     /// Every crank transaction that landed, in order.
     pub cranked: Mutex<Vec<CrankAction>>,
     /// Heartbeats sent.
@@ -126,24 +126,18 @@ impl Chain for TableChain {
             .collect()
     }
 
-    async fn crank_view(
-        &self,
-        blobs: &[Cid],
-        _: &SigningKey,
-    ) -> Result<(CrankClock, Vec<CrankBlob>), ChainError> {
+    async fn crank_view(&self, blobs: &[Cid], _: &SigningKey) -> Result<CrankView, ChainError> {
         let view = self.crank_view.lock().expect("not poisoned");
-        let (clock, all) = view.clone().ok_or_else(unreachable)?;
-        Ok((
-            clock,
-            all.into_iter().filter(|b| blobs.contains(&b.cid)).collect(),
-        ))
+        let mut view = view.clone().ok_or_else(unreachable)?;
+        view.blobs.retain(|b| blobs.contains(&b.cid));
+        Ok(view)
     }
 
     /// Applies each action to the view as the program would, paying the deal's price per
     /// unpaid epoch and a bounty of 1.
     async fn crank(&self, actions: &[CrankAction], _: &SigningKey) -> Vec<CrankOutcome> {
         let mut view = self.crank_view.lock().expect("not poisoned");
-        let Some((_, blobs)) = view.as_mut() else {
+        let Some(CrankView { blobs, .. }) = view.as_mut() else {
             return actions
                 .iter()
                 .map(|_| CrankOutcome::Failed("unreachable".into()))
@@ -151,8 +145,9 @@ impl Chain for TableChain {
         };
         let mut outcomes = Vec::with_capacity(actions.len());
         for action in actions {
-            let (CrankAction::Settle { blob, index, .. } | CrankAction::Slash { blob, index, .. }) =
-                action;
+            let (CrankAction::Settle { blob, index, .. }
+            | CrankAction::Slash { blob, index, .. }
+            | CrankAction::Place { blob, index, .. }) = action;
             let Some(b) = blobs.iter_mut().find(|b| b.cid == *blob) else {
                 outcomes.push(CrankOutcome::Failed("BlobNotFound".into()));
                 continue;
@@ -168,6 +163,10 @@ impl Chain for TableChain {
                     slot.needs_repair = true;
                     slot.accepted = false;
                     CrankOutcome::Slashed { bounty: 1 }
+                }
+                CrankAction::Place { .. } => {
+                    slot.needs_repair = false;
+                    CrankOutcome::Placed
                 }
             });
             self.cranked

@@ -12,6 +12,7 @@ use basalt_core::wire::PutManifestAnswer;
 use super::extract::{BlobAt, Caller, SignedBody};
 use super::{authorize_blob_read, blocking, octet_stream, put_status, ApiError};
 use crate::auth::now_ms;
+use crate::chain::Placement;
 use crate::node::Node;
 use crate::store::PutOutcome;
 
@@ -34,9 +35,11 @@ pub async fn put(
     Ok((put_status(outcome), Json(answer)).into_response())
 }
 
-/// `POST /v1/placements/{cid}`: the uploader registered the blob; the acceptor looks for
-/// this node's placement in it now. Only for a blob this node received a shard of lately
-/// (404 otherwise), so a caller cannot make it ask the chain about arbitrary blobs.
+/// `POST /v1/placements/{cid}`: the blob was placed on this node. For a blob it received a
+/// shard of lately (an upload), the acceptor looks for its placement now. Otherwise the
+/// chain must offer this node an index of it (a repair placement: a crank says so), which
+/// the repair task then rebuilds from the other holders; 404 when it does not. Signed, and
+/// so rate limited per key like every call.
 pub async fn registered(
     State(node): State<Arc<Node>>,
     BlobAt(blob): BlobAt,
@@ -47,11 +50,21 @@ pub async fn registered(
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .contains_key(&blob);
-    if !recent {
-        return Err(ApiError::not_found());
+    if recent {
+        node.placement_registered.notify_one();
+        return Ok(StatusCode::ACCEPTED);
     }
-    node.placement_registered.notify_one();
-    Ok(StatusCode::ACCEPTED)
+    match node.chain.placement(&blob, &node.address()).await? {
+        Placement::Offered(_) => {
+            node.repair_offers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(blob);
+            node.repair_wanted.notify_one();
+            Ok(StatusCode::ACCEPTED)
+        }
+        Placement::Unregistered | Placement::Settled => Err(ApiError::not_found()),
+    }
 }
 
 /// `GET /v1/manifests/{cid}`.

@@ -53,6 +53,24 @@ impl CrankClock {
     }
 }
 
+/// A storage provider a lost index may be placed on: eligible for new shards (active,
+/// staked, storage role) and online by its heartbeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// As the chain names it (a base58 key on Solana, an account on NEAR).
+    pub id: String,
+    /// Where its node listens.
+    pub endpoint: String,
+}
+
+/// What one crank read returns: the clock, the blobs, and where a lost index may go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrankView {
+    pub clock: CrankClock,
+    pub blobs: Vec<CrankBlob>,
+    pub candidates: Vec<Candidate>,
+}
+
 /// One shard index of a blob as the chain holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrankSlot {
@@ -95,6 +113,21 @@ pub enum CrankAction {
         epoch: u64,
         holder: String,
     },
+    /// `blob_place`: moves `index`, which awaits repair, to `to`, keeping its column root.
+    Place {
+        blob: Cid,
+        index: u16,
+        column_root: [u8; 32],
+        to: Candidate,
+    },
+}
+
+/// A node that was offered a repaired index and has not accepted it yet: told (over its
+/// API, not the chain) so that it rebuilds the column. Sent every pass until it accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepairNotice {
+    pub blob: Cid,
+    pub endpoint: String,
 }
 
 /// How the chain answered one [`CrankAction`].
@@ -104,6 +137,8 @@ pub enum CrankOutcome {
     Settled { amount: u128 },
     /// Slashed: the crank earned `bounty`.
     Slashed { bounty: u128 },
+    /// Placed: the index is offered to its new holder.
+    Placed,
     /// Landed, but what it paid could not be read back.
     Landed,
     /// Refused or not landed, with why. Nothing is sent again for it until a later read
@@ -114,8 +149,21 @@ pub enum CrankOutcome {
 /// What the crank should send for `blob` at `clock`: a settle of every index with proven,
 /// unpaid epochs (its own at once, another holder's after [`LAZY_HOLDER_EPOCHS`]), and a
 /// slash of every other holder's latest missed proof that the program would accept, once
-/// this crank's turn for it came.
+/// this crank's turn for it came. An index with unpaid epochs is settled first; its slash
+/// or repair waits for the next pass.
 pub fn plan(blob: &CrankBlob, clock: &CrankClock) -> Vec<CrankAction> {
+    plan_with(blob, clock, &[])
+}
+
+/// [`plan`], and for each index that awaits repair (its holder was slashed or released
+/// it, or its repair offer lapsed) a placement on the first of `candidates` (in an order
+/// every crank computes alike, so racing cranks choose the same one) that holds no index
+/// of the blob, once its proven epochs are settled (`check_placement` wants them paid).
+pub fn plan_with(
+    blob: &CrankBlob,
+    clock: &CrankClock,
+    candidates: &[Candidate],
+) -> Vec<CrankAction> {
     let mine = blob.slots.iter().position(|s| s.mine);
     let mut actions = Vec::new();
     for (index, slot) in (0u16..).zip(&blob.slots) {
@@ -123,13 +171,27 @@ pub fn plan(blob: &CrankBlob, clock: &CrankClock) -> Vec<CrankAction> {
             continue;
         };
         let unpaid = slot.state.unpaid_epochs;
-        if blob.cover.is_some() && unpaid > 0 && (slot.mine || unpaid >= LAZY_HOLDER_EPOCHS) {
+        let lost = awaits_repair(blob, &slot.state, clock);
+        if blob.cover.is_some() && unpaid > 0 && (slot.mine || lost || unpaid >= LAZY_HOLDER_EPOCHS)
+        {
             actions.push(CrankAction::Settle {
                 blob: blob.cid,
                 index,
                 holder: holder.clone(),
                 mine: slot.mine,
             });
+            continue;
+        }
+        if lost {
+            if let Some(to) = replacement(blob, index, candidates) {
+                actions.push(CrankAction::Place {
+                    blob: blob.cid,
+                    index,
+                    column_root: slot.state.column_root,
+                    to,
+                });
+            }
+            continue;
         }
         if slot.mine {
             continue;
@@ -154,6 +216,60 @@ pub fn plan(blob: &CrankBlob, clock: &CrankClock) -> Vec<CrankAction> {
         }
     }
     actions
+}
+
+/// Whether the index of an active, unexpired blob awaits a new holder: slashed or
+/// released, or a repair offer that lapsed (`basalt_rules::check_placement` allows both).
+fn awaits_repair(blob: &CrankBlob, slot: &SlotState, clock: &CrankClock) -> bool {
+    let epoch = clock.now / clock.epoch_ticks.max(1);
+    blob.active
+        && blob.expiry_epoch > epoch
+        && (slot.needs_repair || (!slot.accepted && slot.acceptance().lapsed(clock.now)))
+}
+
+/// The candidate a lost index of `blob` goes to: the first, by BLAKE3 of (blob, index,
+/// candidate), that holds no index of the blob.
+fn replacement(blob: &CrankBlob, index: u16, candidates: &[Candidate]) -> Option<Candidate> {
+    candidates
+        .iter()
+        .filter(|c| {
+            !blob
+                .slots
+                .iter()
+                .any(|s| s.holder.as_deref() == Some(c.id.as_str()))
+        })
+        .min_by_key(|c| {
+            let mut h = blake3::Hasher::new();
+            h.update(blob.cid.digest());
+            h.update(&index.to_le_bytes());
+            h.update(c.id.as_bytes());
+            *h.finalize().as_bytes()
+        })
+        .cloned()
+}
+
+/// The repair offers of `blob` still awaiting their holder's acceptance, with where that
+/// holder listens (among `candidates`).
+pub fn repair_notices(
+    blob: &CrankBlob,
+    clock: &CrankClock,
+    candidates: &[Candidate],
+) -> Vec<RepairNotice> {
+    if !blob.active {
+        return Vec::new();
+    }
+    blob.slots
+        .iter()
+        .filter(|s| s.state.acceptance().awaits_acceptance(clock.now))
+        .filter_map(|s| {
+            let holder = s.holder.as_deref()?;
+            let to = candidates.iter().find(|c| c.id == holder)?;
+            Some(RepairNotice {
+                blob: blob.cid,
+                endpoint: to.endpoint.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The latest epoch whose window closed without a proof from the slot's holder that
@@ -307,6 +423,80 @@ mod tests {
     }
 
     #[test]
+    fn a_lost_index_is_settled_then_placed_on_a_candidate_outside_the_blob() {
+        let mut b = blob();
+        // Epoch 2 (ticks 200..300) proven by everyone; its window closed at 240.
+        proven(&mut b, 2, 2);
+        b.slots[2].state.needs_repair = true;
+        b.slots[2].state.accepted = false;
+        b.slots[2].state.unpaid_epochs = 1;
+        let candidate = |id: &str| Candidate {
+            id: id.into(),
+            endpoint: format!("http://{id}"),
+        };
+        // "a" holds index 0: never a candidate for another index of the blob.
+        let candidates = [candidate("a"), candidate("x"), candidate("y")];
+        let actions = plan_with(&b, &clock(250), &candidates);
+        assert!(
+            matches!(
+                &actions[..],
+                [CrankAction::Settle {
+                    index: 2,
+                    mine: false,
+                    ..
+                }]
+            ),
+            "paid first, whoever cranks: {actions:?}"
+        );
+        b.slots[2].state.unpaid_epochs = 0;
+        let placed: Vec<_> = plan_with(&b, &clock(250), &candidates)
+            .into_iter()
+            .filter_map(|a| match a {
+                CrankAction::Place {
+                    index,
+                    to,
+                    column_root,
+                    ..
+                } => Some((index, to.id, column_root)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(placed.len(), 1, "{placed:?}");
+        assert_eq!(placed[0].0, 2);
+        assert_ne!(placed[0].1, "a");
+        assert_eq!(placed[0].2, [1; 32], "the column root is kept");
+        assert_eq!(
+            plan_with(&b, &clock(250), &candidates[..1]),
+            vec![],
+            "no candidate outside the blob"
+        );
+
+        // Offered to "x": every pass tells x's node, until it accepts.
+        b.slots[2] = CrankSlot {
+            holder: Some("x".into()),
+            mine: false,
+            state: SlotState {
+                needs_repair: false,
+                accept_by: 255,
+                ..b.slots[2].state
+            },
+        };
+        assert_eq!(
+            repair_notices(&b, &clock(250), &candidates),
+            vec![RepairNotice {
+                blob: b.cid,
+                endpoint: "http://x".into()
+            }]
+        );
+        assert!(plan_with(&b, &clock(250), &candidates).is_empty());
+        // The offer lapsed: placed again.
+        assert!(matches!(
+            &plan_with(&b, &clock(256), &candidates)[..],
+            [CrankAction::Place { index: 2, .. }]
+        ));
+    }
+
+    #[test]
     fn what_the_program_refuses_is_not_sent() {
         let mut b = blob();
         // Never proven from epoch 2 on: the latest closed epoch (6 at tick 700) is missed.
@@ -315,7 +505,7 @@ mod tests {
                 .into_iter()
                 .filter_map(|a| match a {
                     CrankAction::Slash { index, epoch, .. } => Some((index, epoch)),
-                    CrankAction::Settle { .. } => None,
+                    CrankAction::Settle { .. } | CrankAction::Place { .. } => None,
                 })
                 .collect::<Vec<_>>()
         };

@@ -21,7 +21,9 @@ use basalt_core::Cid;
 use ed25519_dalek::SigningKey;
 
 pub use basalt_rules::{ReadDecision, Terms};
-pub use crank::{CrankAction, CrankBlob, CrankClock, CrankOutcome, CrankSlot};
+pub use crank::{
+    Candidate, CrankAction, CrankBlob, CrankClock, CrankOutcome, CrankSlot, CrankView, RepairNotice,
+};
 pub use near::NearChain;
 pub use solana::SolanaChain;
 
@@ -261,12 +263,13 @@ pub trait Chain: Send + Sync + 'static {
         identity: &SigningKey,
     ) -> Vec<ProofOutcome>;
     /// The slots of `blobs` (those registered) and the deals that pay them, read at one
-    /// chain tick, for the crank; `identity` is the crank's provider.
+    /// chain tick, and the providers a lost index may move to, for the crank; `identity`
+    /// is the crank's provider.
     async fn crank_view(
         &self,
         blobs: &[Cid],
         identity: &SigningKey,
-    ) -> Result<(CrankClock, Vec<CrankBlob>), ChainError>;
+    ) -> Result<CrankView, ChainError>;
     /// Sends `actions`, signed by `identity` (which pays the fees and earns the bounties);
     /// one outcome per action, in order.
     async fn crank(&self, actions: &[CrankAction], identity: &SigningKey) -> Vec<CrankOutcome>;

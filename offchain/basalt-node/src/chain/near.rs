@@ -27,13 +27,14 @@ use ed25519_dalek::SigningKey;
 use serde_json::json;
 
 use super::{
-    duties_of, holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, CrankAction,
-    CrankBlob, CrankClock, CrankOutcome, CrankSlot, DecisionCache, Placement, ProofClock,
-    ProofDuty, ProofOutcome, ProofSubmission, ReadDecision, SlotView, Terms,
+    duties_of, holds_any, placement_of, BlobState, BlobTerms, Candidate, Chain, ChainError,
+    CrankAction, CrankBlob, CrankClock, CrankOutcome, CrankSlot, CrankView, DecisionCache,
+    Placement, ProofClock, ProofDuty, ProofOutcome, ProofSubmission, ReadDecision, SlotView, Terms,
 };
 
-/// Attached to a slash: the bounty's first credit to the crank's account creates a
-/// ledger entry, which its storage balance pays for; what is left stays there.
+/// Attached to a slash or a repair placement: the bounty's first credit to the crank's
+/// account creates a ledger entry, and a new holder's name may be longer than the old
+/// one's, which its storage balance pays for; what is left stays there.
 const SLASH_DEPOSIT: u128 = 10_000_000_000_000_000_000_000; // 0.01 NEAR
 
 /// [`Chain`] over NEAR JSON-RPC, reading final blocks.
@@ -147,6 +148,47 @@ impl NearChain {
             .copied()
     }
 
+    /// Storage providers the contract would accept for new shards that heartbeat within
+    /// the warning threshold of block `now`. NEAR records heartbeats by block height; the
+    /// threshold is counted in blocks, at NEAR's target of about one block a second.
+    async fn candidates(&self, now: u64) -> Result<Vec<Candidate>, ChainError> {
+        let (config, _) = self
+            .client
+            .view::<_, Config>("config", &json!({}), None)
+            .await
+            .map_err(|e| self.error(e))?;
+        let warning_blocks = basalt_core::LivenessThresholds::default().warning_secs;
+        let mut candidates = Vec::new();
+        let mut from = 0u64;
+        loop {
+            let (page, _) = self
+                .client
+                .view::<_, Vec<(AccountId, basalt_near::state::Provider)>>(
+                    "providers_list",
+                    &json!({ "from_index": from, "limit": 100 }),
+                    None,
+                )
+                .await
+                .map_err(|e| self.error(e))?;
+            let len = page.len() as u64;
+            candidates.extend(
+                page.into_iter()
+                    .filter(|(_, p)| {
+                        p.is_eligible(&config, basalt_near::state::ROLE_STORAGE)
+                            && now.saturating_sub(p.last_heartbeat_block) <= warning_blocks
+                    })
+                    .map(|(id, p)| Candidate {
+                        id: id.to_string(),
+                        endpoint: p.endpoint,
+                    }),
+            );
+            if len < 100 {
+                return Ok(candidates);
+            }
+            from += len;
+        }
+    }
+
     /// The seed of `epoch` and the block it was read at, drawn first (signed by
     /// `identity`) when nobody has yet: on NEAR a holder draws the seed it proves against.
     async fn seed(
@@ -182,13 +224,14 @@ impl NearChain {
 }
 
 /// What a crank call did: `deal_settle` returns the amount paid; a slash's bounty is in
-/// its `provider_slashed` event.
+/// its `provider_slashed` event; a placement returns nothing.
 fn crank_result(action: &CrankAction, done: &basalt_near_client::CallOutcome) -> CrankOutcome {
     let amount = |v: Option<&serde_json::Value>| {
         v.and_then(|v| v.as_str())
             .and_then(|a| a.parse::<u128>().ok())
     };
     let read = match action {
+        CrankAction::Place { .. } => Some(CrankOutcome::Placed),
         // A U128 is a JSON string.
         CrankAction::Settle { .. } => done
             .json::<serde_json::Value>()
@@ -374,7 +417,7 @@ impl Chain for NearChain {
         &self,
         blobs: &[Cid],
         identity: &SigningKey,
-    ) -> Result<(CrankClock, Vec<CrankBlob>), ChainError> {
+    ) -> Result<CrankView, ChainError> {
         let (epoch_ticks, window_ticks) = self.epoch_geometry().await?;
         let me = implicit_account(&identity.verifying_key().to_bytes());
         let mut now = None::<u64>;
@@ -428,7 +471,20 @@ impl Chain for NearChain {
             epoch_ticks,
             window_ticks,
         };
-        Ok((clock, read))
+        let candidates = if read.iter().any(|b| {
+            b.slots
+                .iter()
+                .any(|s| s.state.needs_repair || !s.state.accepted)
+        }) {
+            self.candidates(now).await?
+        } else {
+            Vec::new()
+        };
+        Ok(CrankView {
+            clock,
+            blobs: read,
+            candidates,
+        })
     }
 
     /// One call after another, as for proofs.
@@ -445,6 +501,22 @@ impl Chain for NearChain {
         let mut outcomes = Vec::with_capacity(actions.len());
         for action in actions {
             let call = match action {
+                CrankAction::Place {
+                    blob,
+                    index,
+                    column_root,
+                    to,
+                } => self
+                    .function_call(
+                        "blob_place",
+                        &json!({
+                            "cid_digest": digest(blob),
+                            "first": index,
+                            "providers": [to.id],
+                            "column_roots": [Digest::from(*column_root)],
+                        }),
+                    )
+                    .map(|call| call.with_deposit(SLASH_DEPOSIT)),
                 CrankAction::Settle { blob, index, .. } => self.function_call(
                     "deal_settle",
                     &json!({ "cid_digest": digest(blob), "index": index }),

@@ -24,9 +24,9 @@ use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::request::TokenAccountsFilter;
 
 use super::{
-    duties_of, holds_any, placement_of, BlobState, BlobTerms, Chain, ChainError, CrankAction,
-    CrankBlob, CrankClock, CrankOutcome, CrankSlot, DecisionCache, Placement, ProofClock,
-    ProofDuty, ProofOutcome, ProofSubmission, SlotView, Terms,
+    duties_of, holds_any, placement_of, BlobState, BlobTerms, Candidate, Chain, ChainError,
+    CrankAction, CrankBlob, CrankClock, CrankOutcome, CrankSlot, CrankView, DecisionCache,
+    Placement, ProofClock, ProofDuty, ProofOutcome, ProofSubmission, SlotView, Terms,
 };
 
 /// Blob accounts per `getMultipleAccounts` call when listing proof duties: the RPC's limit
@@ -195,6 +195,19 @@ impl SolanaChain {
                 .map_err(|e| format!("holder {h} is not a key: {e}"))
         };
         Ok(match action {
+            CrankAction::Place {
+                blob,
+                index,
+                column_root,
+                to,
+            } => vec![ix::blob_place(
+                me,
+                &pda::blob(blob.digest()),
+                *index,
+                vec![*column_root],
+                &[holder(&to.id)?],
+                false,
+            )],
             CrankAction::Settle {
                 blob,
                 index,
@@ -230,6 +243,36 @@ impl SolanaChain {
         })
     }
 
+    /// Storage providers the program would accept for new shards that are online by
+    /// their heartbeats (`basalt_core::LivenessThresholds`'s defaults).
+    async fn candidates(&self) -> Result<Vec<Candidate>, ChainError> {
+        let config = self
+            .sender
+            .config()
+            .await
+            .map_err(|e| self.error(e))?
+            .ok_or_else(|| self.error("the Basalt program is not initialized"))?;
+        let providers = self.sender.providers().await.map_err(|e| self.error(e))?;
+        let silence = self
+            .sender
+            .heartbeat_silence(&providers)
+            .await
+            .map_err(|e| self.error(e))?;
+        let liveness = basalt_core::LivenessThresholds::default();
+        Ok(providers
+            .into_iter()
+            .zip(silence)
+            .filter(|(p, silent)| {
+                p.is_eligible(&config, basalt::state::ROLE_STORAGE)
+                    && liveness.classify(*silent) == basalt_core::Liveness::Online
+            })
+            .map(|(p, _)| Candidate {
+                id: p.authority.to_string(),
+                endpoint: p.endpoint,
+            })
+            .collect())
+    }
+
     /// What a landed crank transaction did, from the program's events in it.
     async fn crank_result(&self, signature: &solana_signature::Signature) -> CrankOutcome {
         let events = match self.sender.events(signature).await {
@@ -248,6 +291,7 @@ impl SolanaChain {
                 BasaltEvent::ProviderSlashed(e) => Some(CrankOutcome::Slashed {
                     bounty: u128::from(e.bounty),
                 }),
+                BasaltEvent::ShardPlaced(_) => Some(CrankOutcome::Placed),
                 _ => None,
             })
             .unwrap_or(CrankOutcome::Landed)
@@ -540,7 +584,7 @@ impl Chain for SolanaChain {
         &self,
         blobs: &[Cid],
         identity: &SigningKey,
-    ) -> Result<(CrankClock, Vec<CrankBlob>), ChainError> {
+    ) -> Result<CrankView, ChainError> {
         let (epoch_ticks, window_ticks) = self.epoch_geometry().await?;
         let me = Pubkey::new_from_array(identity.verifying_key().to_bytes());
         let mut now = None::<u64>;
@@ -560,7 +604,21 @@ impl Chain for SolanaChain {
             epoch_ticks,
             window_ticks,
         };
-        Ok((clock, read))
+        // Only a blob with an index to move needs the registry read.
+        let candidates = if read.iter().any(|b| {
+            b.slots
+                .iter()
+                .any(|s| s.state.needs_repair || !s.state.accepted)
+        }) {
+            self.candidates().await?
+        } else {
+            Vec::new()
+        };
+        Ok(CrankView {
+            clock,
+            blobs: read,
+            candidates,
+        })
     }
 
     async fn crank(&self, actions: &[CrankAction], identity: &SigningKey) -> Vec<CrankOutcome> {

@@ -30,6 +30,19 @@ pub fn options(dir: &std::path::Path, nodes: usize, wallets: &[Keypair]) -> Loca
     options
 }
 
+/// Short epochs, for tests that watch proofs, payouts and repairs: 4-second epochs whose
+/// proofs are due in the first 2.5 s, with provers and cranks passing every second.
+pub fn fast_epochs(options: &mut LocalnetOptions) {
+    options.params.epoch_slots = 40;
+    options.params.proof_window_slots = 25;
+    options.node_settings = NodeSettings {
+        acl_cache_ms: 200,
+        prove_interval_secs: 1,
+        crank_interval_secs: 1,
+        ..NodeSettings::default()
+    };
+}
+
 impl TestNet {
     /// Starts `nodes` storage nodes and funds `wallets` fresh wallets.
     ///

@@ -8,8 +8,7 @@ use anyhow::{bail, Context, Result};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::{decode, pda};
 use basalt::state::{Blob, Deal, ProviderStatus};
-use basalt_app_tests::{random_bytes, TestNet};
-use basalt_localnet::NodeSettings;
+use basalt_app_tests::{fast_epochs, random_bytes, TestNet};
 use basalt_node::store::{ShardStore, SyncPolicy};
 use basalt_sdk::chain::associated_token_address;
 use basalt_sdk::{NodeClient, PutOptions};
@@ -47,19 +46,7 @@ async fn snapshot(t: &TestNet, blob: &Pubkey, accounts: &[Pubkey]) -> Result<Sna
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn holders_are_paid_once_per_proven_epoch_and_a_lost_shard_is_slashed() -> Result<()> {
-    let mut t = TestNet::start_with(4, 1, |o| {
-        // 4-second epochs whose proofs are due in the first 2.5 s; provers and cranks
-        // pass every second.
-        o.params.epoch_slots = 40;
-        o.params.proof_window_slots = 25;
-        o.node_settings = NodeSettings {
-            acl_cache_ms: 200,
-            prove_interval_secs: 1,
-            crank_interval_secs: 1,
-            ..NodeSettings::default()
-        };
-    })
-    .await?;
+    let mut t = TestNet::start_with(4, 1, fast_epochs).await?;
     let chain = t.net.client();
     let mint = chain.stake_mint().await?;
     let nodes: Vec<Pubkey> = t

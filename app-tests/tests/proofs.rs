@@ -5,23 +5,13 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use basalt_app_tests::{random_bytes, TestNet};
+use basalt_app_tests::{fast_epochs, random_bytes, TestNet};
 use basalt_localnet::NodeSettings;
 use basalt_sdk::{NodeClient, PutOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_prove_every_accepted_shard_every_epoch() -> Result<()> {
-    let t = TestNet::start_with(4, 1, |o| {
-        // 4-second epochs whose proofs are due in the first 2.5 s; a prover pass a second.
-        o.params.epoch_slots = 40;
-        o.params.proof_window_slots = 25;
-        o.node_settings = NodeSettings {
-            acl_cache_ms: 200,
-            prove_interval_secs: 1,
-            ..NodeSettings::default()
-        };
-    })
-    .await?;
+    let t = TestNet::start_with(4, 1, fast_epochs).await?;
     let owner = &t.wallets[0];
     let options = PutOptions {
         k: Some(2),

@@ -4,9 +4,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use basalt_app_tests::{flip_on_disk, random_bytes, TestNet};
+use basalt_app_tests::{fast_epochs, flip_on_disk, random_bytes, TestNet};
 use basalt_core::StoredManifest;
-use basalt_localnet::NodeSettings;
 use basalt_sdk::{NodeClient, NodeError, PutOptions};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -94,17 +93,8 @@ async fn a_corrupt_shard_is_detected_and_rebuilt_from_the_other_holders() -> Res
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_for_good_is_repaired_and_the_blob_survives_four_more_losses() -> Result<()> {
     let mut t = TestNet::start_with(9, 1, |o| {
-        // 4-second epochs whose proofs are due in the first 2.5 s; provers and cranks pass
-        // every second.
-        o.params.epoch_slots = 40;
-        o.params.proof_window_slots = 25;
+        fast_epochs(o);
         o.indexer = true;
-        o.node_settings = NodeSettings {
-            acl_cache_ms: 200,
-            prove_interval_secs: 1,
-            crank_interval_secs: 1,
-            ..NodeSettings::default()
-        };
     })
     .await?;
     let owner = &t.wallets[0];
@@ -172,6 +162,122 @@ async fn a_node_killed_for_good_is_repaired_and_the_blob_survives_four_more_loss
     for holder in &holders[1..5] {
         let node = node_of(&t, holder).context("a node holds each index")?;
         t.net.nodes[node].kill()?;
+    }
+    let (back, _) = t.get(owner, &put.cid).await?;
+    ensure!(back == data, "the blob reads back byte for byte");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repairer_down_mid_repair_finishes_after_its_restart_without_a_second_placement(
+) -> Result<()> {
+    let mut t = TestNet::start_with(5, 1, |o| {
+        fast_epochs(o);
+        o.indexer = true;
+    })
+    .await?;
+    let owner = &t.wallets[0];
+    let options = PutOptions {
+        k: Some(2),
+        m: Some(2),
+        chunk_size: 64 << 10,
+        epochs: 1_000,
+        ..t.put_options()
+    };
+    let data = random_bytes(150_000);
+    let put = t.put(owner, data.clone(), &options).await?;
+    let chain = t.net.client();
+    let holders: Vec<String> = chain
+        .blob(put.cid.digest())
+        .await?
+        .context("registered")?
+        .shards
+        .iter()
+        .map(|s| s.provider.to_string())
+        .collect();
+    let spare = (0..t.net.nodes.len())
+        .find(|i| !holders.contains(&t.net.nodes[*i].address))
+        .context("one node holds nothing")?;
+    let spare_address = t.net.nodes[spare].address.clone();
+    let lost = t
+        .net
+        .nodes
+        .iter()
+        .position(|n| n.address == holders[0])
+        .context("a node holds index 0")?;
+
+    // The only provider a repair can go to is down (its last heartbeat still fresh), and
+    // the holder of index 0 dies.
+    t.net.nodes[spare].stop()?;
+    t.net.nodes[lost].kill()?;
+
+    // The index is placed on the spare, which cannot rebuild it while down: it waits.
+    let slot0 = || async {
+        anyhow::Ok(
+            chain
+                .blob(put.cid.digest())
+                .await?
+                .context("registered")?
+                .shards[0],
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while slot0().await?.provider.to_string() != spare_address {
+        if Instant::now() > deadline {
+            bail!(
+                "index 0 was not placed on the spare in 60 s: {:?}",
+                slot0().await?
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let waiting = slot0().await?;
+    ensure!(
+        waiting.provider.to_string() == spare_address && !waiting.accepted,
+        "the offer waits for its holder: {waiting:?}"
+    );
+
+    // Back up, told again by the cranks, the spare rebuilds and accepts.
+    t.net.start_node(spare)?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !slot0().await?.accepted {
+        if Instant::now() > deadline {
+            bail!(
+                "the restarted spare did not accept in 60 s: {:?}",
+                slot0().await?
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    ensure!(slot0().await?.provider.to_string() == spare_address);
+
+    // Placed twice in all: by the put, and once by the repair.
+    let indexer = t.net.info.indexer_url.clone().context("an indexer")?;
+    let blob_address = basalt::client::pda::blob(put.cid.digest());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = reqwest::get(format!(
+            "{indexer}/v1/events?kind=ShardPlaced&account={blob_address}&limit=100"
+        ))
+        .await?
+        .text()
+        .await?;
+        let events: serde_json::Value = serde_json::from_str(&text)?;
+        let index0 = events["items"]
+            .as_array()
+            .context("a page")?
+            .iter()
+            .filter(|e| e["payload"]["index"] == 0)
+            .count();
+        if index0 == 2 {
+            break;
+        }
+        ensure!(index0 < 2, "index 0 placed {index0} times: {events}");
+        if Instant::now() > deadline {
+            bail!("the indexer shows {index0} placements of index 0: {events}");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let (back, _) = t.get(owner, &put.cid).await?;
     ensure!(back == data, "the blob reads back byte for byte");

@@ -282,41 +282,50 @@ impl Localnet {
         i: usize,
         while_stopped: impl FnOnce(&Path) -> Result<()>,
     ) -> Result<()> {
-        let node = self
-            .nodes
-            .get_mut(i)
-            .with_context(|| format!("the network has no node {i}"))?;
+        self.node_mut(i)?.stop()?;
+        while_stopped(&self.nodes[i].dir.join("data"))?;
+        self.start_node(i)
+    }
+
+    /// Starts node `i` again (after a stop or a kill) on its port, identity and data.
+    ///
+    /// # Errors
+    ///
+    /// When there is no node `i` or it does not start; the error ends with the end of
+    /// its log.
+    pub fn start_node(&mut self, i: usize) -> Result<()> {
+        let (rpc_url, settings) = (self.info.rpc_url.clone(), self.node_settings.clone());
+        let node = self.node_mut(i)?;
         let port = NetworkInfo::port_of(&node.url)
             .with_context(|| format!("node URL {} has no port", node.url))?;
-        node.stop()?;
-        while_stopped(&node.dir.join("data"))?;
         let dir = node.dir.clone();
-        *node = NodeProcess::start(
-            &node_binary()?,
-            &dir,
-            port,
-            &self.info.rpc_url,
-            &self.node_settings,
-        )
-        .with_context(|| {
-            let log = std::fs::read_to_string(dir.join("node.log")).unwrap_or_default();
-            // The last lines that are not backtrace frames.
-            let mut tail: Vec<&str> = log
-                .lines()
-                .rev()
-                .filter(|l| {
-                    let l = l.trim_start();
-                    !l.starts_with("at ") && !l.starts_with(|c: char| c.is_ascii_digit())
-                })
-                .take(10)
-                .collect();
-            tail.reverse();
-            format!(
-                "restarting node {i}; the end of its log:\n{}",
-                tail.join("\n")
-            )
-        })?;
+        *node = NodeProcess::start(&node_binary()?, &dir, port, &rpc_url, &settings).with_context(
+            || {
+                let log = std::fs::read_to_string(dir.join("node.log")).unwrap_or_default();
+                // The last lines that are not backtrace frames.
+                let mut tail: Vec<&str> = log
+                    .lines()
+                    .rev()
+                    .filter(|l| {
+                        let l = l.trim_start();
+                        !l.starts_with("at ") && !l.starts_with(|c: char| c.is_ascii_digit())
+                    })
+                    .take(10)
+                    .collect();
+                tail.reverse();
+                format!(
+                    "starting node {i}; the end of its log:\n{}",
+                    tail.join("\n")
+                )
+            },
+        )?;
         Ok(())
+    }
+
+    fn node_mut(&mut self, i: usize) -> Result<&mut NodeProcess> {
+        self.nodes
+            .get_mut(i)
+            .with_context(|| format!("the network has no node {i}"))
     }
 
     /// The network's directory.

@@ -95,6 +95,16 @@ pub struct CrankBlob {
     pub slots: Vec<CrankSlot>,
 }
 
+impl CrankBlob {
+    /// Whether an index may have to move (it awaits repair, or is not accepted): only
+    /// then does the crank need the registry's candidates.
+    pub fn may_need_a_holder(&self) -> bool {
+        self.slots
+            .iter()
+            .any(|s| s.state.needs_repair || !s.state.accepted)
+    }
+}
+
 /// One transaction the crank sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CrankAction {

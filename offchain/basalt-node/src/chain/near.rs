@@ -133,6 +133,32 @@ impl NearChain {
         })
     }
 
+    /// Signs and sends `calls` as `identity`, one after another (the node key's calls
+    /// share one nonce sequence); each one's outcome, or why it was not built or refused,
+    /// in order.
+    async fn call_each(
+        &self,
+        identity: &SigningKey,
+        calls: Vec<Result<FunctionCall, ChainError>>,
+    ) -> Vec<Result<basalt_near_client::CallOutcome, String>> {
+        let signer = match self.signer(identity) {
+            Ok(s) => s,
+            Err(e) => return calls.iter().map(|_| Err(e.to_string())).collect(),
+        };
+        let mut outcomes = Vec::with_capacity(calls.len());
+        for call in calls {
+            outcomes.push(match call {
+                Err(e) => Err(e.to_string()),
+                Ok(call) => self
+                    .client
+                    .call(&signer, call)
+                    .await
+                    .map_err(|e| e.to_string()),
+            });
+        }
+        outcomes
+    }
+
     /// Blocks per epoch and of the proof window, from the contract's config (read once).
     async fn epoch_geometry(&self) -> Result<(u64, u64), ChainError> {
         self.epoch_geometry
@@ -471,11 +497,7 @@ impl Chain for NearChain {
             epoch_ticks,
             window_ticks,
         };
-        let candidates = if read.iter().any(|b| {
-            b.slots
-                .iter()
-                .any(|s| s.state.needs_repair || !s.state.accepted)
-        }) {
+        let candidates = if read.iter().any(CrankBlob::may_need_a_holder) {
             self.candidates(now).await?
         } else {
             Vec::new()
@@ -487,98 +509,74 @@ impl Chain for NearChain {
         })
     }
 
-    /// One call after another, as for proofs.
     async fn crank(&self, actions: &[CrankAction], identity: &SigningKey) -> Vec<CrankOutcome> {
-        let signer = match self.signer(identity) {
-            Ok(s) => s,
-            Err(e) => {
-                return actions
-                    .iter()
-                    .map(|_| CrankOutcome::Failed(e.to_string()))
-                    .collect()
-            }
-        };
-        let mut outcomes = Vec::with_capacity(actions.len());
-        for action in actions {
-            let call = match action {
-                CrankAction::Place {
-                    blob,
-                    index,
-                    column_root,
-                    to,
-                } => self
-                    .function_call(
-                        "blob_place",
-                        &json!({
-                            "cid_digest": digest(blob),
-                            "first": index,
-                            "providers": [to.id],
-                            "column_roots": [Digest::from(*column_root)],
-                        }),
-                    )
-                    .map(|call| call.with_deposit(SLASH_DEPOSIT)),
-                CrankAction::Settle { blob, index, .. } => self.function_call(
-                    "deal_settle",
-                    &json!({ "cid_digest": digest(blob), "index": index }),
-                ),
-                CrankAction::Slash {
-                    blob, index, epoch, ..
-                } => self
-                    .function_call(
-                        "proof_slash",
-                        &json!({ "cid_digest": digest(blob), "index": index, "epoch": epoch }),
-                    )
-                    .map(|call| call.with_deposit(SLASH_DEPOSIT)),
-            };
-            let outcome = match call {
-                Err(e) => CrankOutcome::Failed(e.to_string()),
-                Ok(call) => match self.client.call(&signer, call).await {
-                    Err(e) => CrankOutcome::Failed(e.to_string()),
-                    Ok(done) => crank_result(action, &done),
-                },
-            };
-            outcomes.push(outcome);
-        }
-        outcomes
+        let calls = actions.iter().map(|action| match action {
+            CrankAction::Place {
+                blob,
+                index,
+                column_root,
+                to,
+            } => self
+                .function_call(
+                    "blob_place",
+                    &json!({
+                        "cid_digest": digest(blob),
+                        "first": index,
+                        "providers": [to.id],
+                        "column_roots": [Digest::from(*column_root)],
+                    }),
+                )
+                .map(|call| call.with_deposit(SLASH_DEPOSIT)),
+            CrankAction::Settle { blob, index, .. } => self.function_call(
+                "deal_settle",
+                &json!({ "cid_digest": digest(blob), "index": index }),
+            ),
+            CrankAction::Slash {
+                blob, index, epoch, ..
+            } => self
+                .function_call(
+                    "proof_slash",
+                    &json!({ "cid_digest": digest(blob), "index": index, "epoch": epoch }),
+                )
+                .map(|call| call.with_deposit(SLASH_DEPOSIT)),
+        });
+        let done = self.call_each(identity, calls.collect()).await;
+        actions
+            .iter()
+            .zip(done)
+            .map(|(action, done)| match done {
+                Ok(done) => crank_result(action, &done),
+                Err(why) => CrankOutcome::Failed(why),
+            })
+            .collect()
     }
 
-    /// One call after another: the node key's calls share one nonce sequence.
     async fn submit_proofs(
         &self,
         proofs: &[ProofSubmission],
         identity: &SigningKey,
     ) -> Vec<ProofOutcome> {
-        let signer = match self.signer(identity) {
-            Ok(s) => s,
-            Err(e) => {
-                return proofs
-                    .iter()
-                    .map(|_| ProofOutcome::Failed(e.to_string()))
-                    .collect()
-            }
-        };
-        let mut outcomes = Vec::with_capacity(proofs.len());
-        for p in proofs {
-            let args = json!({
-                "cid_digest": digest(&p.duty.blob),
-                "index": p.duty.index,
-                "epoch": p.duty.epoch,
-                "leaf": data_encoding::BASE64.encode(&p.leaf),
-                "path": p.path.iter().map(|h| Digest::from(*h)).collect::<Vec<_>>(),
-            });
-            let outcome = match self.function_call("proof_submit", &args) {
-                Err(e) => ProofOutcome::Failed(e.to_string()),
-                Ok(call) => match self.client.call(&signer, call).await {
-                    Ok(_) => ProofOutcome::Accepted,
-                    Err(e) if e.to_string().contains("AlreadyProven") => {
-                        ProofOutcome::AlreadyProven
-                    }
-                    Err(e) => ProofOutcome::Failed(e.to_string()),
-                },
-            };
-            outcomes.push(outcome);
-        }
-        outcomes
+        let calls = proofs.iter().map(|p| {
+            self.function_call(
+                "proof_submit",
+                &json!({
+                    "cid_digest": digest(&p.duty.blob),
+                    "index": p.duty.index,
+                    "epoch": p.duty.epoch,
+                    "leaf": data_encoding::BASE64.encode(&p.leaf),
+                    "path": p.path.iter().map(|h| Digest::from(*h)).collect::<Vec<_>>(),
+                }),
+            )
+        });
+        self.call_each(identity, calls.collect())
+            .await
+            .into_iter()
+            .map(|done| match done {
+                Ok(_) => ProofOutcome::Accepted,
+                Err(why) if why.contains("AlreadyProven") => ProofOutcome::AlreadyProven,
+                Err(why) => ProofOutcome::Failed(why),
+            })
+            .collect()
     }
 
     async fn holder_endpoints(&self, blob: &Cid) -> Result<Vec<Option<String>>, ChainError> {

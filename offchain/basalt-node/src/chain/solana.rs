@@ -605,11 +605,7 @@ impl Chain for SolanaChain {
             window_ticks,
         };
         // Only a blob with an index to move needs the registry read.
-        let candidates = if read.iter().any(|b| {
-            b.slots
-                .iter()
-                .any(|s| s.state.needs_repair || !s.state.accepted)
-        }) {
+        let candidates = if read.iter().any(CrankBlob::may_need_a_holder) {
             self.candidates().await?
         } else {
             Vec::new()

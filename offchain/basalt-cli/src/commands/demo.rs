@@ -1,13 +1,17 @@
-//! `basalt demo`: a throwaway local network, a sample file stored, 4 storage nodes killed,
-//! the file read back and compared byte for byte, with timings.
+//! `basalt demo`: a throwaway local network with short epochs, a sample file stored, one
+//! epoch of storage proofs and the deal's payouts for it, a holder killed for good and its
+//! shard repaired onto a spare, 4 more holders killed, the file read back and compared
+//! byte for byte, with timings.
 
 use std::io::{BufReader, Read, Write};
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
+use basalt::client::pda;
+use basalt::state::{Blob, Deal};
 use basalt_localnet::{Localnet, LocalnetOptions};
-use basalt_sdk::{GetOptions, PutOptions};
+use basalt_sdk::{ChainClient, GetOptions, PutOptions, PutReport};
 use rand_core::{OsRng, RngCore};
 use serde_json::json;
 use solana_keypair::Keypair;
@@ -20,8 +24,9 @@ pub struct DemoArgs {
     /// Size of the sample file in MiB.
     #[arg(long, default_value_t = 64)]
     pub size_mib: u64,
-    /// Storage nodes to start.
-    #[arg(long, default_value_t = 14)]
+    /// Storage nodes to start: the 14 holders of RS(10, 4) and spares a lost shard can be
+    /// repaired onto.
+    #[arg(long, default_value_t = 16)]
     pub nodes: usize,
     /// Storage nodes to kill before reading the file back.
     #[arg(long, default_value_t = 4)]
@@ -54,6 +59,12 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
     let mut options = LocalnetOptions::new(dir.path().join("net"));
     options.nodes = args.nodes;
     options.fund = vec![wallet.pubkey()];
+    // 5-second epochs whose proofs are due in the first 3 s (100 ms slots), provers and
+    // cranks passing every second: an epoch of proofs and payouts within seconds.
+    options.params.epoch_slots = 50;
+    options.params.proof_window_slots = 30;
+    options.node_settings.prove_interval_secs = 1;
+    options.node_settings.crank_interval_secs = 1;
     say(format!(
         "starting a local network with {} storage nodes …",
         args.nodes
@@ -92,8 +103,12 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
         put.confirm.as_millis()
     ));
 
-    // Kill the holders of `kill` random shard indices.
-    let mut victims: Vec<usize> = (0..put.providers.len()).collect();
+    let economy = proofs_and_payouts(&chain, &put, &say).await?;
+    let repair = repair_one(&chain, &mut net, &put, &say).await?;
+
+    // Kill the holders of `kill` random shard indices (not the repaired one: its holder
+    // is new).
+    let mut victims: Vec<usize> = (1..put.providers.len()).collect();
     for i in (1..victims.len()).rev() {
         victims.swap(i, (OsRng.next_u64() % (i as u64 + 1)) as usize);
     }
@@ -139,6 +154,8 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
         "put_s": put.upload.as_secs_f64(),
         "put_mb_s": mb_per_s(size, put.upload),
         "confirm_ms": put.confirm.as_millis() as u64,
+        "proofs": economy,
+        "repair": repair,
         "killed": killed,
         "get_s": get.elapsed.as_secs_f64(),
         "get_mb_s": mb_per_s(get.bytes, get.elapsed),
@@ -148,12 +165,16 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
     });
     print(json_out, &report, || {
         format!(
-            "\nBasalt demo\n  file:       {} MiB, {}\n  put:        {:.1} MB/s ({:.2} s), chain confirmation {} ms\n  killed:     {} of {} nodes\n  get:        {:.1} MB/s ({:.2} s)\n  byte-for-byte identical: {}",
+            "\nBasalt demo\n  file:       {} MiB, {}\n  put:        {:.1} MB/s ({:.2} s), chain confirmation {} ms\n  proofs:     every holder proved epoch {} ({:.1} s after the put); the deal paid {} tokens for it\n  repair:     shard 0 rebuilt and accepted on another node {:.1} s after its holder died\n  killed:     {} more of {} nodes\n  get:        {:.1} MB/s ({:.2} s)\n  byte-for-byte identical: {}",
             args.size_mib,
             put.cid,
             mb_per_s(size, put.upload),
             put.upload.as_secs_f64(),
             put.confirm.as_millis(),
+            economy["epoch"],
+            economy["proved_s"].as_f64().unwrap_or_default(),
+            economy["paid"],
+            repair["repaired_s"].as_f64().unwrap_or_default(),
             args.kill,
             args.nodes,
             mb_per_s(get.bytes, get.elapsed),
@@ -165,6 +186,108 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
         bail!("the file read back differs from the one stored");
     }
     Ok(())
+}
+
+/// How long a demo step may take before the demo gives up on it.
+const STEP_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Waits until every holder proved one epoch and the deal paid every holder for it (each
+/// node's crank settles its own pay); returns the epoch, the time and the amount.
+async fn proofs_and_payouts(
+    chain: &ChainClient,
+    put: &PutReport,
+    say: &impl Fn(String),
+) -> Result<serde_json::Value> {
+    say("waiting for an epoch of storage proofs and its payouts …".into());
+    let t = Instant::now();
+    let blob = wait_for(chain, put, "every holder's first proof", |b, _| {
+        b.shards.iter().all(|s| s.proven_mask != 0)
+    })
+    .await?;
+    let proved_s = t.elapsed().as_secs_f64();
+    let epoch = blob
+        .shards
+        .iter()
+        .map(|s| s.last_proven_epoch)
+        .max()
+        .unwrap_or(0);
+    let holders = blob.shards.len() as u64;
+    wait_for(chain, put, "the payouts", |_, d| {
+        d.is_some_and(|d| d.total_paid >= holders * d.price_per_shard_epoch)
+    })
+    .await?;
+    let paid = deal_of(chain, put).await?.map_or(0, |d| d.total_paid);
+    say(format!(
+        "  every holder proved epoch {epoch} {proved_s:.1} s after the put; the deal paid {paid} tokens ({:.1} s)",
+        t.elapsed().as_secs_f64()
+    ));
+    Ok(
+        json!({ "epoch": epoch, "proved_s": proved_s, "paid": paid, "paid_s": t.elapsed().as_secs_f64() }),
+    )
+}
+
+/// Kills the holder of shard 0 for good and waits until another node holds and accepted
+/// it: its miss slashed, the index placed on a spare by a crank, the column rebuilt there
+/// from the other holders.
+async fn repair_one(
+    chain: &ChainClient,
+    net: &mut Localnet,
+    put: &PutReport,
+    say: &impl Fn(String),
+) -> Result<serde_json::Value> {
+    let lost = put.providers[0].to_string();
+    let node = net
+        .nodes
+        .iter_mut()
+        .find(|n| n.address == lost)
+        .context("no node holds shard 0")?;
+    node.kill()?;
+    say(format!(
+        "killed the holder of shard 0 ({}) for good …",
+        node.url
+    ));
+    let t = Instant::now();
+    let blob = wait_for(chain, put, "the repair of shard 0", |b, _| {
+        b.shards[0].accepted && b.shards[0].provider.to_string() != lost
+    })
+    .await?;
+    let repaired_s = t.elapsed().as_secs_f64();
+    let holder = blob.shards[0].provider.to_string();
+    say(format!(
+        "  shard 0 rebuilt and accepted by {holder} {repaired_s:.1} s later"
+    ));
+    Ok(json!({ "lost": lost, "holder": holder, "repaired_s": repaired_s }))
+}
+
+/// The blob's deal, if one is open.
+async fn deal_of(chain: &ChainClient, put: &PutReport) -> Result<Option<Deal>> {
+    Ok(chain
+        .program_account::<Deal>(&pda::deal(&put.blob), "Deal")
+        .await?)
+}
+
+/// Polls the blob and its deal every 200 ms until `done` says so; the blob then.
+async fn wait_for(
+    chain: &ChainClient,
+    put: &PutReport,
+    what: &str,
+    done: impl Fn(&Blob, Option<&Deal>) -> bool,
+) -> Result<Blob> {
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    loop {
+        let blob = chain
+            .blob(put.cid.digest())
+            .await?
+            .context("the blob is registered")?;
+        let deal = deal_of(chain, put).await?;
+        if done(&blob, deal.as_ref()) {
+            return Ok(blob);
+        }
+        if Instant::now() > deadline {
+            bail!("{what} did not happen within {} s", STEP_TIMEOUT.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Writes `size` random bytes to `path`.

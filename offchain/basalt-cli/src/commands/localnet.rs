@@ -22,6 +22,10 @@ pub struct LocalnetArgs {
     /// Milliseconds per slot.
     #[arg(long, default_value_t = 100)]
     pub slot_ms: u64,
+    /// Seconds per epoch of a new network (proofs are due in its first half); a resumed
+    /// network keeps the epochs it was created with.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub epoch_secs: u64,
     /// Do not run the indexer and its API (they need PostgreSQL: DATABASE_URL, or the
     /// installed server binaries for a private cluster in the network's directory).
     #[arg(long)]
@@ -43,6 +47,8 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
     let mut options = LocalnetOptions::new(&dir);
     options.nodes = args.nodes;
     options.slot_ms = args.slot_ms;
+    options.params.epoch_slots = (args.epoch_secs * 1_000 / args.slot_ms.max(1)).max(2);
+    options.params.proof_window_slots = options.params.epoch_slots / 2;
     // Solana's usual local ports when they are free.
     options.rpc_port = 8899;
     options.ws_port = 8900;

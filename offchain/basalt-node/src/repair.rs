@@ -270,6 +270,15 @@ async fn rebuild_column(node: &Node, blob: &Cid) -> Result<bool, String> {
             shard: offer.index,
         })
         .collect();
+    // Told again before its acceptor accepted: what was rebuilt is not fetched again.
+    let store = Arc::clone(&node.store);
+    let keys = tokio::task::spawn_blocking(move || {
+        keys.into_iter()
+            .filter(|key| !matches!(store.head(key), Ok(Some(_))))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     let sources = &sources;
     let failed: Vec<String> = stream::iter(keys)
         .map(|key| async move { rebuild(node, sources, key).await })

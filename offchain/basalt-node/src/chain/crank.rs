@@ -193,7 +193,13 @@ pub fn plan_with(
             continue;
         }
         if lost {
-            if let Some(to) = replacement(blob, index, candidates) {
+            // Only while the deal pays for it: a new holder could not accept it otherwise
+            // (`DealLapsed`), and nothing would pay for the rebuild.
+            let funded = blob.cover.is_some_and(|c| c.funds_the_shard());
+            let replacement = funded
+                .then(|| replacement(blob, index, candidates))
+                .flatten();
+            if let Some(to) = replacement {
                 actions.push(CrankAction::Place {
                     blob: blob.cid,
                     index,
@@ -479,6 +485,15 @@ mod tests {
             plan_with(&b, &clock(250), &candidates[..1]),
             vec![],
             "no candidate outside the blob"
+        );
+        let unfunded = CrankBlob {
+            cover: None,
+            ..b.clone()
+        };
+        assert_eq!(
+            plan_with(&unfunded, &clock(250), &candidates),
+            vec![],
+            "no deal pays for a new holder"
         );
 
         // Offered to "x": every pass tells x's node, until it accepts.

@@ -88,6 +88,31 @@ impl TestNet {
         Ok(counts)
     }
 
+    /// Put options for a small blob over few nodes: RS(`k`, `m`) in 64 KiB chunks, paid
+    /// for 1000 epochs.
+    pub fn rs_options(&self, k: u16, m: u16) -> PutOptions {
+        PutOptions {
+            k: Some(k),
+            m: Some(m),
+            chunk_size: 64 << 10,
+            epochs: 1_000,
+            ..self.put_options()
+        }
+    }
+
+    /// The index in `net.nodes` of the node whose identity is `address`.
+    ///
+    /// # Errors
+    ///
+    /// When no node of the network has it.
+    pub fn node_of(&self, address: &str) -> Result<usize> {
+        self.net
+            .nodes
+            .iter()
+            .position(|n| n.address == address)
+            .ok_or_else(|| anyhow::anyhow!("no node of the network is {address}"))
+    }
+
     /// Put options that use the network's lookup table.
     pub fn put_options(&self) -> PutOptions {
         PutOptions {

@@ -67,12 +67,8 @@ async fn holders_are_paid_once_per_proven_epoch_and_a_lost_shard_is_slashed() ->
     }
     let owner = &t.wallets[0];
     let options = PutOptions {
-        k: Some(2),
-        m: Some(2),
-        chunk_size: 64 << 10,
-        epochs: 1_000,
         price_per_shard_epoch: PRICE,
-        ..t.put_options()
+        ..t.rs_options(2, 2)
     };
     let put = t.put(owner, random_bytes(150_000), &options).await?;
     let blob_address = pda::blob(put.cid.digest());

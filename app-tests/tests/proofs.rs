@@ -7,19 +7,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use basalt_app_tests::{fast_epochs, random_bytes, TestNet};
 use basalt_localnet::NodeSettings;
-use basalt_sdk::{NodeClient, PutOptions};
+use basalt_sdk::NodeClient;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_prove_every_accepted_shard_every_epoch() -> Result<()> {
     let t = TestNet::start_with(4, 1, fast_epochs).await?;
     let owner = &t.wallets[0];
-    let options = PutOptions {
-        k: Some(2),
-        m: Some(2),
-        chunk_size: 64 << 10,
-        epochs: 1_000,
-        ..t.put_options()
-    };
+    let options = t.rs_options(2, 2);
     // 150 KB in 64 KiB chunks: three chunks, so the challenge picks among them.
     let put = t.put(owner, random_bytes(150_000), &options).await?;
     let chain = t.net.client();
@@ -97,23 +91,12 @@ async fn a_node_restarted_in_an_epoch_still_proves_it() -> Result<()> {
     })
     .await?;
     let owner = &t.wallets[0];
-    let options = PutOptions {
-        k: Some(2),
-        m: Some(2),
-        chunk_size: 64 << 10,
-        epochs: 1_000,
-        ..t.put_options()
-    };
+    let options = t.rs_options(2, 2);
     let put = t.put(owner, random_bytes(150_000), &options).await?;
     let chain = t.net.client();
     let blob = chain.blob(put.cid.digest()).await?.context("registered")?;
     let holder = blob.shards[0].provider.to_string();
-    let node = t
-        .net
-        .nodes
-        .iter()
-        .position(|n| n.address == holder)
-        .context("a node holds index 0")?;
+    let node = t.node_of(&holder)?;
 
     // Down from before the next epoch starts until its window is open: the node comes
     // back in the middle of an epoch it has not proven.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 use basalt_app_tests::{fast_epochs, flip_on_disk, random_bytes, TestNet};
 use basalt_core::StoredManifest;
-use basalt_sdk::{NodeClient, NodeError, PutOptions};
+use basalt_sdk::{NodeClient, NodeError};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -14,13 +14,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 async fn a_corrupt_shard_is_detected_and_rebuilt_from_the_other_holders() -> Result<()> {
     let mut t = TestNet::start(4, 1).await?;
     let owner = &t.wallets[0];
-    let options = PutOptions {
-        k: Some(2),
-        m: Some(2),
-        chunk_size: 64 << 10,
-        epochs: 1_000,
-        ..t.put_options()
-    };
+    let options = t.rs_options(2, 2);
     let put = t.put(owner, random_bytes(150_000), &options).await?;
     let blob = t
         .net
@@ -29,12 +23,7 @@ async fn a_corrupt_shard_is_detected_and_rebuilt_from_the_other_holders() -> Res
         .await?
         .context("registered")?;
     let holder = blob.shards[1].provider.to_string();
-    let node = t
-        .net
-        .nodes
-        .iter()
-        .position(|n| n.address == holder)
-        .context("a node holds index 1")?;
+    let node = t.node_of(&holder)?;
     let key = basalt_sdk::put::wallet_signing_key(owner);
     let client =
         |t: &TestNet| NodeClient::new(reqwest::Client::new(), &t.net.nodes[node].url, key.clone());
@@ -98,23 +87,15 @@ async fn a_node_killed_for_good_is_repaired_and_the_blob_survives_four_more_loss
     })
     .await?;
     let owner = &t.wallets[0];
-    let options = PutOptions {
-        k: Some(2),
-        m: Some(4),
-        chunk_size: 64 << 10,
-        epochs: 1_000,
-        ..t.put_options()
-    };
+    let options = t.rs_options(2, 4);
     let data = random_bytes(300_000);
     let put = t.put(owner, data.clone(), &options).await?;
     let chain = t.net.client();
     let blob = chain.blob(put.cid.digest()).await?.context("registered")?;
     let holders: Vec<String> = blob.shards.iter().map(|s| s.provider.to_string()).collect();
-    let node_of =
-        |t: &TestNet, address: &str| t.net.nodes.iter().position(|n| n.address == address);
 
     // The holder of index 0 dies and never comes back.
-    let lost = node_of(&t, &holders[0]).context("a node holds index 0")?;
+    let lost = t.node_of(&holders[0])?;
     let killed_at = Instant::now();
     t.net.nodes[lost].kill()?;
 
@@ -160,7 +141,7 @@ async fn a_node_killed_for_good_is_repaired_and_the_blob_survives_four_more_loss
 
     // Four more holders die: the repaired index and one other are left, k = 2.
     for holder in &holders[1..5] {
-        let node = node_of(&t, holder).context("a node holds each index")?;
+        let node = t.node_of(holder)?;
         t.net.nodes[node].kill()?;
     }
     let (back, _) = t.get(owner, &put.cid).await?;
@@ -177,13 +158,7 @@ async fn a_repairer_down_mid_repair_finishes_after_its_restart_without_a_second_
     })
     .await?;
     let owner = &t.wallets[0];
-    let options = PutOptions {
-        k: Some(2),
-        m: Some(2),
-        chunk_size: 64 << 10,
-        epochs: 1_000,
-        ..t.put_options()
-    };
+    let options = t.rs_options(2, 2);
     let data = random_bytes(150_000);
     let put = t.put(owner, data.clone(), &options).await?;
     let chain = t.net.client();
@@ -199,12 +174,7 @@ async fn a_repairer_down_mid_repair_finishes_after_its_restart_without_a_second_
         .find(|i| !holders.contains(&t.net.nodes[*i].address))
         .context("one node holds nothing")?;
     let spare_address = t.net.nodes[spare].address.clone();
-    let lost = t
-        .net
-        .nodes
-        .iter()
-        .position(|n| n.address == holders[0])
-        .context("a node holds index 0")?;
+    let lost = t.node_of(&holders[0])?;
 
     // The only provider a repair can go to is down (its last heartbeat still fresh), and
     // the holder of index 0 dies.

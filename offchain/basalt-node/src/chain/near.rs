@@ -159,6 +159,18 @@ impl NearChain {
         outcomes
     }
 
+    /// The contract's record of a blob (`blob_get` with `args`) and the block it was
+    /// read at; `None` when the blob is not registered.
+    async fn blob_record(
+        &self,
+        args: &serde_json::Value,
+    ) -> Result<(Option<Blob>, BlockAt), ChainError> {
+        self.client
+            .view::<_, Option<Blob>>("blob_get", args, None)
+            .await
+            .map_err(|e| self.error(e))
+    }
+
     /// Blocks per epoch and of the proof window, from the contract's config (read once).
     async fn epoch_geometry(&self) -> Result<(u64, u64), ChainError> {
         self.epoch_geometry
@@ -325,11 +337,7 @@ impl Chain for NearChain {
 
     async fn holds(&self, blob: &Cid, holder: &[u8; 32]) -> Result<bool, ChainError> {
         let args = json!({ "cid_digest": digest(blob) });
-        let (record, at) = self
-            .client
-            .view::<_, Option<Blob>>("blob_get", &args, None)
-            .await
-            .map_err(|e| self.error(e))?;
+        let (record, at) = self.blob_record(&args).await?;
         let holder = implicit_account(holder);
         Ok(record.is_some_and(|record| {
             let slots = record.shards.iter().map(|s| SlotView {
@@ -343,11 +351,7 @@ impl Chain for NearChain {
 
     async fn placement(&self, blob: &Cid, holder: &[u8; 32]) -> Result<Placement, ChainError> {
         let args = json!({ "cid_digest": digest(blob) });
-        let (record, at) = self
-            .client
-            .view::<_, Option<Blob>>("blob_get", &args, None)
-            .await
-            .map_err(|e| self.error(e))?;
+        let (record, at) = self.blob_record(&args).await?;
         let Some(record) = record else {
             return Ok(Placement::Unregistered);
         };
@@ -397,11 +401,7 @@ impl Chain for NearChain {
         let mut seed = None;
         for cid in blobs {
             let args = json!({ "cid_digest": digest(cid) });
-            let (record, _) = self
-                .client
-                .view::<_, Option<Blob>>("blob_get", &args, None)
-                .await
-                .map_err(|e| self.error(e))?;
+            let (record, _) = self.blob_record(&args).await?;
             let Some(record) = record else {
                 continue;
             };
@@ -450,11 +450,7 @@ impl Chain for NearChain {
         let mut read = Vec::with_capacity(blobs.len());
         for cid in blobs {
             let args = json!({ "cid_digest": digest(cid) });
-            let (record, at) = self
-                .client
-                .view::<_, Option<Blob>>("blob_get", &args, None)
-                .await
-                .map_err(|e| self.error(e))?;
+            let (record, at) = self.blob_record(&args).await?;
             // The earliest read's block: a window closed then was closed for every blob.
             now = Some(now.map_or(at.height, |n| n.min(at.height)));
             let Some(record) = record else {
@@ -581,11 +577,7 @@ impl Chain for NearChain {
 
     async fn holder_endpoints(&self, blob: &Cid) -> Result<Vec<Option<String>>, ChainError> {
         let args = json!({ "cid_digest": digest(blob) });
-        let (record, at) = self
-            .client
-            .view::<_, Option<Blob>>("blob_get", &args, None)
-            .await
-            .map_err(|e| self.error(e))?;
+        let (record, at) = self.blob_record(&args).await?;
         let Some(record) = record else {
             return Ok(Vec::new());
         };

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::chain::crank::{plan_with, repair_notices};
+use crate::chain::crank::{plan, repair_notices};
 use crate::chain::{CrankAction, CrankOutcome, RepairNotice};
 use crate::node::Node;
 
@@ -85,7 +85,7 @@ pub async fn pass(node: &Node) -> CrankReport {
     let actions: Vec<CrankAction> = view
         .blobs
         .iter()
-        .flat_map(|b| plan_with(b, &view.clock, &view.candidates))
+        .flat_map(|b| plan(b, &view.clock, &view.candidates))
         .collect();
     if !actions.is_empty() {
         let outcomes = node.chain.crank(&actions, &node.identity).await;

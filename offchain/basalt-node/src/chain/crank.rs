@@ -157,23 +157,14 @@ pub enum CrankOutcome {
 }
 
 /// What the crank should send for `blob` at `clock`: a settle of every index with proven,
-/// unpaid epochs (its own at once, another holder's after [`LAZY_HOLDER_EPOCHS`]), and a
-/// slash of every other holder's latest missed proof that the program would accept, once
-/// this crank's turn for it came. An index with unpaid epochs is settled first; its slash
-/// or repair waits for the next pass.
-pub fn plan(blob: &CrankBlob, clock: &CrankClock) -> Vec<CrankAction> {
-    plan_with(blob, clock, &[])
-}
-
-/// [`plan`], and for each index that awaits repair (its holder was slashed or released
-/// it, or its repair offer lapsed) a placement on the first of `candidates` (in an order
-/// every crank computes alike, so racing cranks choose the same one) that holds no index
-/// of the blob, once its proven epochs are settled (`check_placement` wants them paid).
-pub fn plan_with(
-    blob: &CrankBlob,
-    clock: &CrankClock,
-    candidates: &[Candidate],
-) -> Vec<CrankAction> {
+/// unpaid epochs (its own at once, another holder's after [`LAZY_HOLDER_EPOCHS`]), a slash
+/// of every other holder's latest missed proof that the program would accept, once this
+/// crank's turn for it came, and for each index that awaits repair (its holder was slashed
+/// or released it, or its repair offer lapsed) a placement on the first of `candidates`
+/// (in an order every crank computes alike, so racing cranks choose the same one) that
+/// holds no index of the blob. An index with unpaid epochs is settled first
+/// (`check_placement` wants them paid); its slash or repair waits for the next pass.
+pub fn plan(blob: &CrankBlob, clock: &CrankClock, candidates: &[Candidate]) -> Vec<CrankAction> {
     let mine = blob.slots.iter().position(|s| s.mine);
     let mut actions = Vec::new();
     for (index, slot) in (0u16..).zip(&blob.slots) {
@@ -381,7 +372,7 @@ mod tests {
         let mut b = blob();
         proven(&mut b, 2, 4);
         // Epoch 5's window is open until tick 540.
-        assert_eq!(plan(&b, &clock(540)), vec![]);
+        assert_eq!(plan(&b, &clock(540), &[]), vec![]);
     }
 
     #[test]
@@ -391,7 +382,7 @@ mod tests {
         b.slots[1].state.unpaid_epochs = 1;
         b.slots[2].state.unpaid_epochs = LAZY_HOLDER_EPOCHS - 1;
         b.slots[3].state.unpaid_epochs = LAZY_HOLDER_EPOCHS;
-        let settled: Vec<u16> = plan(&b, &clock(540))
+        let settled: Vec<u16> = plan(&b, &clock(540), &[])
             .into_iter()
             .map(|a| match a {
                 CrankAction::Settle { index, .. } => index,
@@ -401,7 +392,7 @@ mod tests {
         assert_eq!(settled, vec![1, 3]);
         b.cover = None;
         assert_eq!(
-            plan(&b, &clock(540)),
+            plan(&b, &clock(540), &[]),
             vec![],
             "no deal pays: nothing to settle"
         );
@@ -421,21 +412,25 @@ mod tests {
             b.slots[s].state.last_proven_epoch = 5;
             b.slots[s].state.proven_mask = (r.proven_mask << 1) | 1;
         }
-        assert_eq!(plan(&b, &clock(540)), vec![], "the window is still open");
+        assert_eq!(
+            plan(&b, &clock(540), &[]),
+            vec![],
+            "the window is still open"
+        );
         // This crank (index 1) is two places after index 3: it waits one stagger (25
         // ticks) for index 0's crank.
-        assert_eq!(plan(&b, &clock(565)), vec![]);
+        assert_eq!(plan(&b, &clock(565), &[]), vec![]);
         let slash = CrankAction::Slash {
             blob: b.cid,
             index: 3,
             epoch: 5,
             holder: "d".into(),
         };
-        assert_eq!(plan(&b, &clock(566)), vec![slash.clone()]);
+        assert_eq!(plan(&b, &clock(566), &[]), vec![slash.clone()]);
         // Index 0's crank is first.
         b.slots[1].mine = false;
         b.slots[0].mine = true;
-        assert_eq!(plan(&b, &clock(541)), vec![slash]);
+        assert_eq!(plan(&b, &clock(541), &[]), vec![slash]);
     }
 
     #[test]
@@ -452,7 +447,7 @@ mod tests {
         };
         // "a" holds index 0: never a candidate for another index of the blob.
         let candidates = [candidate("a"), candidate("x"), candidate("y")];
-        let actions = plan_with(&b, &clock(250), &candidates);
+        let actions = plan(&b, &clock(250), &candidates);
         assert!(
             matches!(
                 &actions[..],
@@ -465,7 +460,7 @@ mod tests {
             "paid first, whoever cranks: {actions:?}"
         );
         b.slots[2].state.unpaid_epochs = 0;
-        let placed: Vec<_> = plan_with(&b, &clock(250), &candidates)
+        let placed: Vec<_> = plan(&b, &clock(250), &candidates)
             .into_iter()
             .filter_map(|a| match a {
                 CrankAction::Place {
@@ -482,7 +477,7 @@ mod tests {
         assert_ne!(placed[0].1, "a");
         assert_eq!(placed[0].2, [1; 32], "the column root is kept");
         assert_eq!(
-            plan_with(&b, &clock(250), &candidates[..1]),
+            plan(&b, &clock(250), &candidates[..1]),
             vec![],
             "no candidate outside the blob"
         );
@@ -491,7 +486,7 @@ mod tests {
             ..b.clone()
         };
         assert_eq!(
-            plan_with(&unfunded, &clock(250), &candidates),
+            plan(&unfunded, &clock(250), &candidates),
             vec![],
             "no deal pays for a new holder"
         );
@@ -513,10 +508,10 @@ mod tests {
                 endpoint: "http://x".into()
             }]
         );
-        assert!(plan_with(&b, &clock(250), &candidates).is_empty());
+        assert!(plan(&b, &clock(250), &candidates).is_empty());
         // The offer lapsed: placed again.
         assert!(matches!(
-            &plan_with(&b, &clock(256), &candidates)[..],
+            &plan(&b, &clock(256), &candidates)[..],
             [CrankAction::Place { index: 2, .. }]
         ));
     }
@@ -526,7 +521,7 @@ mod tests {
         let mut b = blob();
         // Never proven from epoch 2 on: the latest closed epoch (6 at tick 700) is missed.
         let missed = |b: &CrankBlob| {
-            plan(b, &clock(700))
+            plan(b, &clock(700), &[])
                 .into_iter()
                 .filter_map(|a| match a {
                     CrankAction::Slash { index, epoch, .. } => Some((index, epoch)),

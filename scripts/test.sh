@@ -5,7 +5,8 @@
 #
 # Each stage prints its time. setup.sh installs what the build needs when it is missing;
 # the NEAR contract's wasm (build-near.sh, Debian's rustc-web toolchain, for the cross-chain
-# scenarios) builds in the background while cargo compiles; postgres.sh starts the
+# scenarios) and basalt-proof's SBF program (build-proof-sbf.sh, for the compute-unit check)
+# build in the background while cargo compiles; postgres.sh starts the
 # PostgreSQL server the indexer's tests use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +14,14 @@ cd "$(dirname "$0")/.."
 stage setup scripts/setup.sh
 stage postgres scripts/postgres.sh
 
-# After the two above: its own apt-get must not race theirs for the dpkg lock.
+# After the two above: its own apt-get must not race theirs for the dpkg lock. The SBF build
+# of basalt-proof's check (build-proof-sbf.sh, same toolchain) follows it for the same reason.
 near_dir=$(mktemp -d)
-scripts/build-near.sh >"$near_dir/path" 2>"$near_dir/log" &
+{
+    scripts/build-near.sh >"$near_dir/path" 2>"$near_dir/log" || echo near >"$near_dir/failed"
+    scripts/build-proof-sbf.sh >"$near_dir/sbf-path" 2>"$near_dir/sbf-log" ||
+        echo sbf >>"$near_dir/failed"
+} &
 near_pid=$!
 trap 'kill "$near_pid" 2>/dev/null || true; rm -rf "$near_dir"' EXIT
 
@@ -28,14 +34,17 @@ export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 stage "build (with clippy)" cargo test --workspace --all-targets --locked --no-run "$@"
 
 wait_near() {
-    if ! wait "$near_pid"; then
-        cat "$near_dir/log" >&2
+    wait "$near_pid"
+    if [ -e "$near_dir/failed" ]; then
+        grep -q near "$near_dir/failed" && cat "$near_dir/log" >&2
+        grep -q sbf "$near_dir/failed" && cat "$near_dir/sbf-log" >&2
         return 1
     fi
     tail -1 "$near_dir/log" >&2
 }
-stage "NEAR contract wasm (built alongside)" wait_near
+stage "NEAR contract wasm and SBF proof check (built alongside)" wait_near
 BASALT_NEAR_WASM="$(cat "$near_dir/path")"
-export BASALT_NEAR_WASM
+BASALT_PROOF_SBF="$(cat "$near_dir/sbf-path")"
+export BASALT_NEAR_WASM BASALT_PROOF_SBF
 
 stage tests cargo test --workspace --all-targets --locked "$@"

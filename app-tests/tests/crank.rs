@@ -1,10 +1,11 @@
 //! The nodes' cranks on a real local network: every holder is paid for each epoch it
 //! proved, exactly once, and a holder that lost a shard's data misses its proof and is
-//! slashed by another holder's crank, which earns the bounty.
+//! slashed by another holder's crank, which earns the bounty. The indexer serves the same
+//! proofs, payouts, slash and heartbeats, read from the nodes' own transactions.
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::{decode, pda};
 use basalt::state::{Blob, Deal, ProviderStatus};
@@ -46,7 +47,11 @@ async fn snapshot(t: &TestNet, blob: &Pubkey, accounts: &[Pubkey]) -> Result<Sna
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn holders_are_paid_once_per_proven_epoch_and_a_lost_shard_is_slashed() -> Result<()> {
-    let mut t = TestNet::start_with(4, 1, fast_epochs).await?;
+    let mut t = TestNet::start_with(4, 1, |o| {
+        fast_epochs(o);
+        o.indexer = true;
+    })
+    .await?;
     let chain = t.net.client();
     let mint = chain.stake_mint().await?;
     let nodes: Vec<Pubkey> = t
@@ -195,5 +200,107 @@ async fn holders_are_paid_once_per_proven_epoch_and_a_lost_shard_is_slashed() ->
         metrics.contains("basalt_node_paid_tokens_total"),
         "{metrics}"
     );
+
+    let indexer = Indexer(t.net.info.indexer_url.clone().context("an indexer")?);
+    indexer
+        .agrees_with_chain(&t, &put.cid.to_string(), &blob_address, &holders[lost])
+        .await?;
+    for node in &nodes {
+        let provider = indexer.get(&format!("/v1/providers/{node}")).await?;
+        ensure!(
+            provider["last_heartbeat_slot"].as_u64() > provider["registered_slot"].as_u64(),
+            "no heartbeat of {node} indexed: {provider}"
+        );
+    }
     Ok(())
+}
+
+/// The indexer's HTTP API.
+struct Indexer(String);
+
+impl Indexer {
+    async fn get(&self, path: &str) -> Result<serde_json::Value> {
+        let text = reqwest::get(format!("{}{path}", self.0))
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        Ok(serde_json::from_str(&text)?)
+    }
+
+    /// Every item of a list, following its pages.
+    async fn all(&self, path: &str) -> Result<Vec<serde_json::Value>> {
+        let mut items = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = self.get(&format!("{path}&limit=100{after}")).await?;
+            items.extend(page["items"].as_array().context("a page")?.iter().cloned());
+            match page["next"].as_str() {
+                Some(next) => after = format!("&after={next}"),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// Waits until the indexer's proofs, payouts and slashes of the blob, read from the
+    /// nodes' transactions, say what the chain's accounts say: each holder's accepted
+    /// proofs are its proven epochs, the payouts add up to what the deal paid (each at the
+    /// price for its epochs), and the one holder that lost its data has a missed proof and
+    /// one slash, whose bounty went to a crank.
+    async fn agrees_with_chain(
+        &self,
+        t: &TestNet,
+        cid: &str,
+        blob_address: &Pubkey,
+        lost_holder: &Pubkey,
+    ) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let chain = snapshot(t, blob_address, &[]).await?;
+            let proofs = self.all(&format!("/v1/proofs?cid={cid}")).await?;
+            let payouts = self.all(&format!("/v1/payouts?cid={cid}")).await?;
+            let slashes = self
+                .all(&format!("/v1/slashes?provider={lost_holder}"))
+                .await?;
+            let accepted = |holder: &Pubkey| {
+                proofs
+                    .iter()
+                    .filter(|p| p["holder"] == holder.to_string() && p["outcome"] == "accepted")
+                    .count() as u32
+            };
+            let proofs_agree = chain
+                .blob
+                .shards
+                .iter()
+                .all(|slot| accepted(&slot.provider) == slot.proven_mask.count_ones());
+            let paid: u64 = payouts.iter().filter_map(|p| p["amount"].as_u64()).sum();
+            let missed = proofs
+                .iter()
+                .any(|p| p["holder"] == lost_holder.to_string() && p["outcome"] == "missed");
+            if proofs_agree && paid == chain.deal.total_paid && missed && slashes.len() == 1 {
+                for payout in &payouts {
+                    ensure!(
+                        payout["amount"].as_u64()
+                            == payout["epochs_paid"].as_u64().map(|e| e * PRICE),
+                        "a payout not at the price: {payout}"
+                    );
+                }
+                ensure!(
+                    slashes[0]["subject"] == blob_address.to_string()
+                        && slashes[0]["bounty"].as_u64() > Some(0),
+                    "{}",
+                    slashes[0]
+                );
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "the indexer disagrees with the chain: proofs {proofs:?}, payouts {payouts:?} \
+                     (deal paid {}), slashes {slashes:?}",
+                    chain.deal.total_paid
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
 }

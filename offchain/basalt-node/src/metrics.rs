@@ -30,6 +30,12 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_1, 2.5, 12))
 }
 
+/// 10 ms to about 10 min in steps of 2.5x: a proving pass sends one transaction per shard
+/// held, from a handful to tens of thousands.
+fn pass_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.01, 2.5, 13))
+}
+
 /// Label of the refusal counter.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RefusalLabels {
@@ -56,6 +62,9 @@ pub struct Metrics {
     pub proofs_failed: Counter,
     pub proofs_unprovable: Counter,
     pub proofs_missed: Counter,
+    /// Duration of each proving pass that had proofs due: building them from the store,
+    /// sending them and awaiting their confirmations.
+    pub prove_pass_seconds: Histogram,
     pub crank_settled: Counter,
     pub crank_settled_others: Counter,
     pub crank_slashed: Counter,
@@ -63,6 +72,10 @@ pub struct Metrics {
     pub heartbeats: Counter,
     pub heartbeats_failed: Counter,
     pub shards_repaired: Counter,
+    /// Columns rebuilt here for repair placements this node was offered.
+    pub columns_rebuilt: Counter,
+    /// Shard bytes fetched from the blob's other holders to rebuild shards here.
+    pub repair_fetched_bytes: Counter,
     /// Stake-token base units the node's own settlements paid it.
     pub paid_tokens: Counter<f64, AtomicU64>,
     /// Stake-token base units its slashes earned.
@@ -92,6 +105,7 @@ impl Metrics {
             proofs_failed: Counter::default(),
             proofs_unprovable: Counter::default(),
             proofs_missed: Counter::default(),
+            prove_pass_seconds: pass_histogram(),
             crank_settled: Counter::default(),
             crank_settled_others: Counter::default(),
             crank_slashed: Counter::default(),
@@ -99,6 +113,8 @@ impl Metrics {
             heartbeats: Counter::default(),
             heartbeats_failed: Counter::default(),
             shards_repaired: Counter::default(),
+            columns_rebuilt: Counter::default(),
+            repair_fetched_bytes: Counter::default(),
             paid_tokens: Counter::default(),
             bounty_tokens: Counter::default(),
             used_bytes: Gauge::default(),
@@ -206,10 +222,25 @@ impl Metrics {
                 "Shards found corrupt here and rebuilt from the blob's other holders",
                 &m.shards_repaired,
             ),
+            (
+                "columns_rebuilt",
+                "Columns rebuilt here for repair placements this node was offered",
+                &m.columns_rebuilt,
+            ),
+            (
+                "repair_fetched_bytes",
+                "Shard bytes fetched from other holders to rebuild shards here",
+                &m.repair_fetched_bytes,
+            ),
         ];
         for (name, help, counter) in proofs {
             registry.register(name, help, counter.clone());
         }
+        registry.register(
+            "prove_pass_seconds",
+            "Duration of each proving pass that had proofs due",
+            m.prove_pass_seconds.clone(),
+        );
         registry.register(
             "paid_tokens",
             "Stake-token base units this node's settlements paid it",

@@ -100,7 +100,13 @@ impl Prover {
             return report;
         }
         report.epoch = Some(clock.epoch);
+        let started = std::time::Instant::now();
         prove_epoch(node, clock.epoch, &mut report).await;
+        if report.due > 0 {
+            node.metrics
+                .prove_pass_seconds
+                .observe(started.elapsed().as_secs_f64());
+        }
         if report.chain_errors == 0 {
             let left = report.due - report.proved - report.already_proven;
             self.outstanding = Some((clock.epoch, left));

@@ -129,6 +129,7 @@ pub async fn pass(node: &Node) -> RepairReport {
             Ok(rebuilt) => {
                 if rebuilt {
                     report.columns_rebuilt += 1;
+                    node.metrics.columns_rebuilt.inc();
                     tracing::info!(%blob, "repair: column rebuilt for an offered index");
                 }
                 node.repair_offers
@@ -315,7 +316,9 @@ async fn rebuild(node: &Node, sources: &Sources, key: ShardKey) -> Result<(), St
             .await
         {
             Ok(shard) => {
-                shards[usize::from(index)] = Some(shard.into_data());
+                let data = shard.into_data();
+                node.metrics.repair_fetched_bytes.inc_by(data.len() as u64);
+                shards[usize::from(index)] = Some(data);
                 fetched += 1;
             }
             Err(e) => why.push(format!("{}: {e}", holder.url())),

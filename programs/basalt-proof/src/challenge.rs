@@ -45,13 +45,32 @@ pub fn derive_challenge(
     let mut word = [0u8; 8];
     word.copy_from_slice(&digest[..8]);
     let x = u64::from_le_bytes(word);
-    let global = ((u128::from(x) * u128::from(leaves)) >> 64) as u64;
+    let global = mul_high(x, leaves);
     // All chunks but the last have the same leaf count, so a global index splits evenly.
     let per_chunk = u64::from(layout.leaves_per_shard(0));
     Some(Challenge {
         chunk: (global / per_chunk) as u32,
         leaf: (global % per_chunk) as u32,
     })
+}
+
+/// The high 64 bits of the 128-bit product `x * n`, from 32-bit halves: upstream LLVM's BPF
+/// backend cannot call the 128-bit multiply (it returns a value too wide for its calling
+/// convention), and this keeps the crate buildable there.
+fn mul_high(x: u64, n: u64) -> u64 {
+    const LOW: u64 = 0xffff_ffff;
+    let (x_hi, x_lo) = (x >> 32, x & LOW);
+    let (n_hi, n_lo) = (n >> 32, n & LOW);
+    let lo_lo = x_lo * n_lo;
+    let hi_lo = x_hi * n_lo;
+    // LLVM recognises the schoolbook product and folds it back into one 128-bit multiply;
+    // on BPF an opaque partial product keeps it apart.
+    #[cfg(target_arch = "bpf")]
+    let hi_lo = core::hint::black_box(hi_lo);
+    let lo_hi = x_lo * n_hi;
+    // At most (2^32 - 1) * 2 + (2^32 - 1)^2 = 2^64 - 1: no overflow.
+    let middle = (lo_lo >> 32) + (hi_lo & LOW) + lo_hi;
+    x_hi * n_hi + (hi_lo >> 32) + (middle >> 32)
 }
 
 #[cfg(test)]
@@ -81,5 +100,25 @@ mod tests {
     fn empty_blob_has_no_challenge() {
         let layout = BlobLayout::with_defaults(0).unwrap();
         assert_eq!(derive_challenge(&[0; 32], &[0; 32], 0, 0, &layout), None);
+    }
+
+    fn wide_high(x: u64, n: u64) -> u64 {
+        ((u128::from(x) * u128::from(n)) >> 64) as u64
+    }
+
+    #[test]
+    fn mul_high_matches_128_bit_arithmetic_at_the_edges() {
+        for x in [0, 1, u64::from(u32::MAX), 1 << 32, u64::MAX - 1, u64::MAX] {
+            for n in [0, 1, 3, u64::from(u32::MAX), 1 << 32, 1 << 63, u64::MAX] {
+                assert_eq!(mul_high(x, n), wide_high(x, n), "x = {x}, n = {n}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn mul_high_matches_128_bit_arithmetic(x: u64, n: u64) {
+            proptest::prop_assert_eq!(mul_high(x, n), wide_high(x, n));
+        }
     }
 }

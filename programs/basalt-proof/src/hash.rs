@@ -17,7 +17,7 @@ pub const LEAF_PREFIX: &[u8] = &[0x00];
 pub const NODE_PREFIX: &[u8] = &[0x01];
 
 /// SHA-256 of the concatenation of `parts`.
-#[cfg(not(target_os = "solana"))]
+#[cfg(not(any(target_os = "solana", target_arch = "bpf")))]
 #[inline]
 pub fn sha256v(parts: &[&[u8]]) -> Hash {
     use sha2::{Digest, Sha256};
@@ -33,6 +33,26 @@ pub fn sha256v(parts: &[&[u8]]) -> Hash {
 #[inline]
 pub fn sha256v(parts: &[&[u8]]) -> Hash {
     solana_sha256_hasher::hashv(parts).to_bytes()
+}
+
+/// SHA-256 of the concatenation of `parts`, through the `sol_sha256` syscall, when built by
+/// upstream LLVM's BPF backend (`bpfel-unknown-none`, whose `target_os` is `none`) to
+/// measure this crate's compute units (`programs/basalt-proof-sbf`).
+#[cfg(all(target_arch = "bpf", not(target_os = "solana")))]
+#[inline]
+#[allow(unsafe_code)]
+pub fn sha256v(parts: &[&[u8]]) -> Hash {
+    let mut digest = [0u8; 32];
+    // SAFETY: the syscall reads `parts.len()` (pointer, length) pairs, which is the layout of
+    // `&[u8]` on a 64-bit target, and writes exactly 32 bytes to `digest`.
+    unsafe {
+        solana_define_syscall::definitions::sol_sha256(
+            parts.as_ptr().cast::<u8>(),
+            parts.len() as u64,
+            digest.as_mut_ptr(),
+        );
+    }
+    digest
 }
 
 /// Hash of one Merkle leaf (a `leaf_size` slice of a shard).

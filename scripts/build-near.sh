@@ -13,18 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 binaryen)
-missing=()
-for p in "${packages[@]}"; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "installing: ${missing[*]}" >&2
-    sudo_cmd=""
-    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >&2
-fi
+. scripts/apt-install.sh
+apt_install_missing rustc-web cargo-web rust-web-src rust-web-llvm lld-22 binaryen
 
 OUT="${BASALT_NEAR_OUT:-${CARGO_TARGET_DIR:-$PWD/target}/near}"
 mkdir -p "$OUT"

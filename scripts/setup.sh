@@ -11,16 +11,8 @@ command -v clang >/dev/null || need+=(clang)
 ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || need+=(libclang-dev)
 command -v ccache >/dev/null || need+=(ccache)
 command -v pkg-config >/dev/null || need+=(pkg-config)
-for lib in libssl-dev libzstd-dev libsqlite3-dev; do
-    dpkg -s "$lib" >/dev/null 2>&1 || need+=("$lib")
-done
-if [ ${#need[@]} -gt 0 ]; then
-    echo "installing: ${need[*]}" >&2
-    sudo_cmd=""
-    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}"
-fi
+. "$(dirname "$0")/apt-install.sh"
+apt_install_missing "${need[@]}" libssl-dev libzstd-dev libsqlite3-dev
 # scripts/test.sh lints with clippy-driver.
 if ! command -v clippy-driver >/dev/null && command -v rustup >/dev/null; then
     rustup component add clippy

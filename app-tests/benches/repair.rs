@@ -400,12 +400,6 @@ async fn metrics(url: &str) -> Result<String> {
 
 /// The value of the unlabelled series `name` in a `/metrics` exposition.
 fn metric(exposition: &str, name: &str) -> Result<f64> {
-    let prefix = format!("{name} ");
-    exposition
-        .lines()
-        .find_map(|l| l.strip_prefix(prefix.as_str()))
-        .with_context(|| format!("{name} is not in the node's metrics"))?
-        .trim()
-        .parse()
-        .with_context(|| format!("{name} is not a number"))
+    basalt_node::metrics::series_value(exposition, name)
+        .with_context(|| format!("{name} is absent from the node's metrics or not a number"))
 }

@@ -280,13 +280,22 @@ impl Metrics {
 /// is absent. For benchmarks and tools that add up several nodes.
 pub fn latency_totals(exposition: &str, name: &str, op: &str) -> Option<(f64, u64)> {
     let value = |suffix: &str| {
-        let prefix = format!("basalt_node_{name}_{suffix}{{op=\"{op}\"}} ");
-        exposition
-            .lines()
-            .find_map(|l| l.strip_prefix(prefix.as_str()))
-            .and_then(|v| v.trim().parse::<f64>().ok())
+        series_value(
+            exposition,
+            &format!("basalt_node_{name}_{suffix}{{op=\"{op}\"}}"),
+        )
     };
     Some((value("sum")?, value("count")? as u64))
+}
+
+/// The value of `series` (a metric name with its labels, as exposed, e.g.
+/// `basalt_node_shards`) in a `/metrics` text; `None` when it is absent or not a number.
+pub fn series_value(exposition: &str, series: &str) -> Option<f64> {
+    let prefix = format!("{series} ");
+    exposition
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 impl Default for Metrics {

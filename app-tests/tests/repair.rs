@@ -10,6 +10,31 @@ use basalt_sdk::{NodeClient, NodeError};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Waits up to `secs` seconds for index 0 of `cid` to be accepted by a holder other than
+/// `old`, and returns it.
+async fn accepted_elsewhere(
+    chain: &basalt_sdk::ChainClient,
+    cid: &basalt_core::Cid,
+    old: &str,
+    secs: u64,
+) -> Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let slot = chain
+            .blob(cid.digest())
+            .await?
+            .context("registered")?
+            .shards[0];
+        if slot.accepted && slot.provider.to_string() != old {
+            return Ok(slot.provider.to_string());
+        }
+        if Instant::now() > deadline {
+            bail!("index 0 was not repaired in {secs} s: {slot:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_shard_is_detected_and_rebuilt_from_the_other_holders() -> Result<()> {
     let mut t = TestNet::start(4, 1).await?;
@@ -100,21 +125,7 @@ async fn a_node_killed_for_good_is_repaired_and_the_blob_survives_four_more_loss
     t.net.nodes[lost].kill()?;
 
     // Its miss is slashed, the index placed on a spare, which rebuilds and accepts it.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let repaired = loop {
-        let slot = chain
-            .blob(put.cid.digest())
-            .await?
-            .context("registered")?
-            .shards[0];
-        if slot.accepted && slot.provider.to_string() != holders[0] {
-            break slot.provider.to_string();
-        }
-        if Instant::now() > deadline {
-            bail!("index 0 was not repaired in 90 s: {slot:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let repaired = accepted_elsewhere(&chain, &put.cid, &holders[0], 90).await?;
     eprintln!(
         "index 0 repaired onto {repaired} {:?} after the loss",
         killed_at.elapsed()
@@ -248,6 +259,114 @@ async fn a_repairer_down_mid_repair_finishes_after_its_restart_without_a_second_
             bail!("the indexer shows {index0} placements of index 0: {events}");
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let (back, _) = t.get(owner, &put.cid).await?;
+    ensure!(back == data, "the blob reads back byte for byte");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_node_loses_its_shards_to_repair_before_its_next_proof_without_a_slash(
+) -> Result<()> {
+    // Two-minute epochs whose proofs are due in their first 50 s (the program's longest
+    // window): the killed holder's next proof is due 50 s or more after its death, so a
+    // repair before then cannot come from a missed proof. A provider silent for 10 s (ten
+    // heartbeats) is offline.
+    let mut t = TestNet::start_with(8, 1, |o| {
+        o.params.epoch_slots = 1_200;
+        o.params.proof_window_slots = 500;
+        o.params.config.offline_ticks = 100;
+        o.node_settings = basalt_localnet::NodeSettings {
+            acl_cache_ms: 200,
+            prove_interval_secs: 1,
+            crank_interval_secs: 1,
+            heartbeat_interval_secs: 1,
+            ..basalt_localnet::NodeSettings::default()
+        };
+        o.indexer = true;
+    })
+    .await?;
+    let owner = &t.wallets[0];
+    let options = t.rs_options(2, 4);
+    let data = random_bytes(200_000);
+    let put = t.put(owner, data.clone(), &options).await?;
+    let chain = t.net.client();
+    let blob = chain.blob(put.cid.digest()).await?.context("registered")?;
+    let holders: Vec<String> = blob.shards.iter().map(|s| s.provider.to_string()).collect();
+    let lost = t.node_of(&holders[0])?;
+    let stake_of = |providers: &[basalt::state::Provider]| {
+        providers
+            .iter()
+            .find(|p| p.authority.to_string() == holders[0])
+            .map(|p| (p.stake, p.status, p.reputation))
+    };
+    let before = stake_of(&chain.providers().await?).context("registered")?;
+
+    let killed_at = Instant::now();
+    let killed_slot = t.net.client().slot().await?;
+    t.net.nodes[lost].kill()?;
+
+    let repaired = accepted_elsewhere(&chain, &put.cid, &holders[0], 60).await?;
+    let repaired_slot = t.net.client().slot().await?;
+    eprintln!(
+        "index 0 repaired onto {repaired} {:?} ({} slots) after its holder went silent",
+        killed_at.elapsed(),
+        repaired_slot - killed_slot
+    );
+    ensure!(!holders.contains(&repaired), "a provider outside the blob");
+    let epoch_slots = 1_200;
+    let next_deadline = (killed_slot / epoch_slots + 1) * epoch_slots + 500;
+    ensure!(
+        repaired_slot <= next_deadline,
+        "repaired at slot {repaired_slot}, after the first proof deadline ({next_deadline}) \
+         the dead holder could have missed"
+    );
+    ensure!(
+        stake_of(&chain.providers().await?) == Some(before),
+        "the silent holder keeps its stake, status and reputation"
+    );
+
+    // The indexer shows the eviction, no missed proof, and the new placement.
+    let indexer = t.net.info.indexer_url.clone().context("an indexer")?;
+    let blob_address = basalt::client::pda::blob(put.cid.digest());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let get = |path: String| async move {
+            let text = reqwest::get(path).await?.text().await?;
+            anyhow::Ok(serde_json::from_str::<serde_json::Value>(&text)?)
+        };
+        let evicted = get(format!(
+            "{indexer}/v1/events?kind=ShardEvicted&account={blob_address}&limit=100"
+        ))
+        .await?;
+        let missed = get(format!(
+            "{indexer}/v1/events?kind=ProofMissed&account={blob_address}&limit=100"
+        ))
+        .await?;
+        let shown = get(format!("{indexer}/v1/blobs/{}", put.cid)).await?;
+        let evictions = evicted["items"].as_array().map_or(0, Vec::len);
+        ensure!(
+            missed["items"].as_array().is_some_and(Vec::is_empty),
+            "no proof was missed: {missed}"
+        );
+        if evictions == 1 && shown["placements"][0]["holder"] == repaired.as_str() {
+            ensure!(
+                evicted["items"][0]["payload"]["provider"] == holders[0].as_str(),
+                "{evicted}"
+            );
+            break;
+        }
+        ensure!(evictions <= 1, "evicted {evictions} times: {evicted}");
+        if Instant::now() > deadline {
+            bail!("the indexer does not show the eviction and repair: {evicted} {shown}");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // The blob survives the loss of every other holder but one more: k = 2.
+    for holder in &holders[1..5] {
+        let node = t.node_of(holder)?;
+        t.net.nodes[node].kill()?;
     }
     let (back, _) = t.get(owner, &put.cid).await?;
     ensure!(back == data, "the blob reads back byte for byte");

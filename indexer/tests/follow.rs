@@ -195,6 +195,7 @@ async fn admin_and_faults(net: &Localnet, owner: &Keypair, public: &Cid) -> Resu
         max_deal_epochs: config.max_deal_epochs,
         max_slashes_per_epoch: config.max_slashes_per_epoch,
         accept_window_ticks: config.accept_window_ticks,
+        offline_ticks: config.offline_ticks,
     };
     let admin = &net.keys.admin;
     chain

@@ -204,6 +204,7 @@ fn params() -> ConfigParams {
         max_deal_epochs: 10_000,
         max_slashes_per_epoch: 1,
         accept_window_ticks: 150,
+        offline_ticks: 750,
     }
 }
 

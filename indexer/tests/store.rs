@@ -63,6 +63,7 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
         max_deal_epochs: 10_000,
         max_slashes_per_epoch: 1,
         accept_window_ticks: 150,
+        offline_ticks: 750,
     };
     let admin = Pubkey::new_unique();
     let registered = |provider, authority, endpoint: &str| {

@@ -22,6 +22,8 @@ pub const MAX_DEAL_EPOCHS: u64 = 10_000;
 pub const MAX_SLASHES_PER_EPOCH: u16 = 1;
 /// Blocks or slots a holder has to accept a placement.
 pub const ACCEPT_WINDOW: u64 = 150;
+/// Blocks or slots a provider may go without a heartbeat before its shards may be evicted.
+pub const OFFLINE_TICKS: u64 = 150;
 /// Stake tokens every actor starts with.
 pub const FUNDS: u64 = 1_000_000;
 
@@ -67,6 +69,10 @@ pub trait Chain {
     fn accept(&mut self, holder: &str, blob: &TestBlob, index: u16, terms: &Terms) -> Outcome;
     /// `holder` walks away from shard `index`, whose deal lapsed.
     fn release(&mut self, holder: &str, blob: &TestBlob, index: u16) -> Outcome;
+    /// `who`'s node heartbeats.
+    fn heartbeat(&mut self, who: &str) -> Outcome;
+    /// `cranker` sends shard `index`, whose holder went silent, to repair.
+    fn evict(&mut self, cranker: &str, blob: &TestBlob, index: u16) -> Outcome;
     fn grant(&mut self, signer: &str, blob: &TestBlob, grantee: &str, roles: u8) -> Outcome;
     fn revoke(&mut self, signer: &str, blob: &TestBlob, grantee: &str) -> Outcome;
     /// Whether `who` may read by owner, public flag or grant.

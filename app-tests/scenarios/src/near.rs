@@ -74,6 +74,7 @@ impl NearChain {
                 "max_deal_epochs": MAX_DEAL_EPOCHS,
                 "max_slashes_per_epoch": MAX_SLASHES_PER_EPOCH,
                 "accept_window_ticks": ACCEPT_WINDOW,
+                "offline_ticks": OFFLINE_TICKS,
             },
         });
         chain
@@ -255,6 +256,15 @@ impl Chain for NearChain {
     fn release(&mut self, holder: &str, blob: &TestBlob, index: u16) -> Outcome {
         let args = json!({ "cid_digest": Self::blob_id(blob), "index": index });
         self.call(holder, "shard_release", args, 0)
+    }
+
+    fn heartbeat(&mut self, who: &str) -> Outcome {
+        self.call(who, "provider_heartbeat", json!({}), 0)
+    }
+
+    fn evict(&mut self, cranker: &str, blob: &TestBlob, index: u16) -> Outcome {
+        let args = json!({ "cid_digest": Self::blob_id(blob), "index": index });
+        self.call(cranker, "shard_evict", args, 0)
     }
 
     fn grant(&mut self, signer: &str, blob: &TestBlob, grantee: &str, roles: u8) -> Outcome {

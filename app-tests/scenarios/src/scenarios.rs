@@ -72,6 +72,10 @@ pub const ALL: &[(&str, Scenario)] = &[
         stake_stays_while_obligations_stay,
     ),
     ("acceptance_binds_the_price", acceptance_binds_the_price),
+    (
+        "a_silent_holder_is_evicted_not_slashed",
+        a_silent_holder_is_evicted_not_slashed,
+    ),
 ];
 
 /// Register, stake, unbond, wait, withdraw; stake moves only by the rules.
@@ -355,6 +359,74 @@ pub fn anyone_repairs_a_lost_shard_paid_by_the_deal(chain: &mut dyn Chain) -> Re
         chain.place("mallory", &unplaced, 0, &HOLDERS),
         "Unauthorized",
         "a stranger places a blob that is not active",
+    )?;
+    Ok(())
+}
+
+/// Issue 29, heartbeats: a holder silent for more than `offline_ticks` loses its shards to
+/// repair before the proof it is going to miss, at anyone's request and without a slash;
+/// its proven epochs are still paid. A holder that heartbeats keeps them, and one that
+/// already missed a slashable proof is slashed, not evicted.
+pub fn a_silent_holder_is_evicted_not_slashed(chain: &mut dyn Chain) -> Result<()> {
+    let blob = TestBlob::new(100_000, 4)?;
+    // Every holder registered, heartbeating once, in epoch 0; the blob is owed from epoch 1.
+    put(chain, &blob, 600)?;
+    chain.go_to(1, 10)?;
+    ok(chain.prove("h0", &blob, 0, 1, 0), "h0 proves epoch 1")?;
+    ok(chain.heartbeat("h1"), "h1 heartbeats")?;
+    chain.go_to(2, 10)?;
+    ok(chain.prove("h0", &blob, 0, 2, 0), "h0 proves epoch 2")?;
+    // Epoch 2's window closed; h0 proves but has been silent since epoch 0.
+    chain.go_to(2, PROOF_WINDOW + 10)?;
+    ensure!(
+        (2 * EPOCH + PROOF_WINDOW + 10) - (EPOCH + 10) <= OFFLINE_TICKS,
+        "h1's heartbeat (at 1, 10) still counts"
+    );
+    refused(
+        chain.evict("cranker", &blob, 1),
+        "HolderNotOffline",
+        "evict a holder that heartbeats",
+    )?;
+    refused(
+        chain.evict("cranker", &blob, 2),
+        "MissedProofPending",
+        "evict a silent holder whose miss is slashable",
+    )?;
+    let before = chain.provider("h0")?;
+    ok(chain.evict("cranker", &blob, 0), "evict silent h0")?;
+    ensure!(
+        chain.provider("h0")? == before,
+        "silence costs the shard, not stake, freedom or reputation"
+    );
+    refused(
+        chain.evict("cranker", &blob, 0),
+        "ShardNeedsRepair",
+        "evict twice",
+    )?;
+    chain.go_to(3, 10)?;
+    refused(
+        chain.prove("h0", &blob, 0, 3, 0),
+        "ShardNeedsRepair",
+        "the evicted holder owes no more proofs",
+    )?;
+
+    storage_providers(chain, &["spare"])?;
+    refused(
+        chain.place("mallory", &blob, 0, &["spare"]),
+        "UnsettledPayouts",
+        "move the index before h0 is paid",
+    )?;
+    let h0_before = chain.tokens("h0")?;
+    ok(chain.settle_deal(&blob, 0), "settle h0's proven epochs")?;
+    ensure!(
+        chain.tokens("h0")? == h0_before + 2 * PRICE,
+        "both proven epochs paid to the evicted holder"
+    );
+    ok(chain.place("mallory", &blob, 0, &["spare"]), "repair")?;
+    refused(
+        chain.evict("cranker", &blob, 0),
+        "ShardNotAccepted",
+        "evict an offer",
     )?;
     Ok(())
 }

@@ -68,6 +68,7 @@ impl SolanaChain {
                 params.max_deal_epochs,
                 params.max_slashes_per_epoch,
                 params.accept_window_ticks,
+                params.offline_ticks,
             ),
             (
                 UNBONDING_EPOCHS,
@@ -77,6 +78,7 @@ impl SolanaChain {
                 MAX_DEAL_EPOCHS,
                 MAX_SLASHES_PER_EPOCH,
                 ACCEPT_WINDOW,
+                OFFLINE_TICKS,
             ),
         )?;
         Ok(Self {
@@ -290,6 +292,21 @@ impl Chain for SolanaChain {
         let (key, _) = self.actor(holder)?;
         let address = Self::blob_address(blob);
         self.send(ix::shard_release(&key.pubkey(), &address, index), &key)
+    }
+
+    fn heartbeat(&mut self, who: &str) -> Outcome {
+        let (key, _) = self.actor(who)?;
+        self.send(ix::provider_heartbeat(&key.pubkey()), &key)
+    }
+
+    fn evict(&mut self, cranker: &str, blob: &TestBlob, index: u16) -> Outcome {
+        let (key, _) = self.actor(cranker)?;
+        let address = Self::blob_address(blob);
+        let holder = self.holder_of(&address, index)?;
+        self.send(
+            ix::shard_evict(&key.pubkey(), &address, &holder, index),
+            &key,
+        )
     }
 
     fn grant(&mut self, signer: &str, blob: &TestBlob, grantee: &str, roles: u8) -> Outcome {

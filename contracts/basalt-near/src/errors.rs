@@ -118,6 +118,8 @@ errors! {
     OneYoctoRequired => "attach exactly 1 yoctoNEAR (a full-access key must sign token moves)",
     DepositNotAllowed => "this method does not take an attached deposit",
     TermsChanged => "the acceptance names an expiry or a price other than the blob's and its deal's",
+    HolderNotOffline => "the holder heartbeated within the configuration's offline_ticks: its shards stay with it",
+    MissedProofPending => "the holder missed a proof it can be slashed for: slash it (proof_slash) rather than evict it",
 }
 
 impl std::fmt::Display for BasaltError {

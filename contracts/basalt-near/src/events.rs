@@ -132,6 +132,18 @@ pub enum Event {
         provider: AccountId,
         block: u64,
     },
+    /// The holder went silent past the configuration's `offline_ticks`; the index awaits
+    /// repair (`shard_evict`).
+    #[event_version("1.0.0")]
+    ShardEvicted {
+        blob: Digest,
+        index: u16,
+        provider: AccountId,
+        /// The holder's latest heartbeat the eviction judged (0: never).
+        last_heartbeat_block: u64,
+        cranker: AccountId,
+        block: u64,
+    },
     #[event_version("1.0.0")]
     BlobActivated { blob: Digest, block: u64 },
     #[event_version("1.0.0")]

@@ -129,6 +129,7 @@ impl Contract {
             max_deal_epochs: 0,
             max_slashes_per_epoch: 0,
             accept_window_ticks: 0,
+            offline_ticks: 0,
         };
         config.apply(&params);
         Event::ConfigInitialized {

@@ -18,6 +18,7 @@ pub const EVENT_KINDS: &[&str] = &[
     "ShardPlaced",
     "ShardAccepted",
     "ShardReleased",
+    "ShardEvicted",
     "BlobActivated",
     "BlobAccessChanged",
     "BlobDeleted",

@@ -156,6 +156,7 @@ fn params(p: &ConfigParams) -> Value {
         "max_deal_epochs": p.max_deal_epochs,
         "max_slashes_per_epoch": p.max_slashes_per_epoch,
         "accept_window_ticks": p.accept_window_ticks,
+        "offline_ticks": p.offline_ticks,
     })
 }
 
@@ -364,6 +365,20 @@ pub fn of(event: &Event) -> EventRecord {
             .value("index", *index)
             .account("provider", provider)
             .done("ShardReleased", *block),
+        Event::ShardEvicted {
+            blob,
+            index,
+            provider,
+            last_heartbeat_block,
+            cranker,
+            block,
+        } => f
+            .blob(blob)
+            .value("index", *index)
+            .account("provider", provider)
+            .value("last_heartbeat_slot", *last_heartbeat_block)
+            .account("cranker", cranker)
+            .done("ShardEvicted", *block),
         Event::BlobActivated { blob, block } => f.blob(blob).done("BlobActivated", *block),
         Event::BlobAccessChanged {
             blob,
@@ -641,6 +656,7 @@ mod tests {
                 max_deal_epochs: 10_000,
                 max_slashes_per_epoch: 1,
                 accept_window_ticks: 150,
+                offline_ticks: 750,
             },
             block: 1,
         })?;

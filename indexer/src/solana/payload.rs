@@ -81,6 +81,7 @@ impl Field for ConfigParams {
             "max_deal_epochs": self.max_deal_epochs,
             "max_slashes_per_epoch": self.max_slashes_per_epoch,
             "accept_window_ticks": self.accept_window_ticks,
+            "offline_ticks": self.offline_ticks,
         })
     }
 }
@@ -159,6 +160,7 @@ impl EventRecord {
             ShardPlaced { blob, index, provider, previous, assigned_epoch, slot }
             ShardAccepted { blob, index, provider, assigned_epoch, price_per_shard_epoch, slot }
             ShardReleased { blob, index, provider, slot }
+            ShardEvicted { blob, index, provider, last_heartbeat_slot, cranker, slot }
             BlobActivated { blob, slot }
             BlobAccessChanged { blob, public, token_gate, slot }
             BlobDeleted { blob, by, refunded, slot }

@@ -148,6 +148,12 @@ pub struct CrankStats {
     pub slashed: u64,
     /// The bounties those slashes earned.
     pub bounty: u128,
+    /// Shards of other holders, silent past the chain's `offline_ticks`, sent to repair.
+    #[serde(default)]
+    pub evicted: u64,
+    /// Lost shards placed on a new holder.
+    #[serde(default)]
+    pub placed: u64,
     /// Crank transactions refused or not landed.
     pub failed: u64,
 }

@@ -47,6 +47,9 @@ impl Default for NetworkParams {
                 max_slashes_per_epoch: 1,
                 // An epoch (600 slots, 4 minutes at 400 ms) to accept a placement.
                 accept_window_ticks: 600,
+                // A minute of silence (twelve missed heartbeats of a local node) sends a
+                // provider's shards to repair, well before the proof it would miss.
+                offline_ticks: 600,
             },
         }
     }

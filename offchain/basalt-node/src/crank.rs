@@ -2,8 +2,9 @@
 //! it reads the blobs this node holds shards of, with their deals, and sends what
 //! [`plan`](crate::chain::crank::plan) finds due: a settle of its own proven epochs (so
 //! the node is paid), a settle of another holder's after a few epochs, a slash of every
-//! missed proof of another holder, whose bounty the node earns, and the repair of every
-//! lost index: placed on an online provider outside the blob, whose node is then told to
+//! missed proof of another holder, whose bounty the node earns, the eviction of every
+//! holder silent past the chain's `offline_ticks` (its indices go to repair before the
+//! proof it would miss), and the repair of every lost index: placed on an online provider outside the blob, whose node is then told to
 //! rebuild the column from the other holders (`repair.rs`) and accepts it.
 //!
 //! Every holder of a blob cranks it, so a blob is cranked while any of its holders is up;
@@ -29,6 +30,8 @@ pub struct CrankReport {
     /// Slashes that landed, and the bounties they earned.
     pub slashed: u64,
     pub bounty: u128,
+    /// Indices of silent holders sent to repair.
+    pub evicted: u64,
     /// Lost indices placed on a new holder.
     pub placed: u64,
     /// Transactions refused or not landed (another crank was first, or the chain
@@ -141,6 +144,7 @@ fn record(report: &mut CrankReport, action: &CrankAction, outcome: &CrankOutcome
             report.bounty += bounty;
         }
         (CrankAction::Slash { .. }, _) => report.slashed += 1,
+        (CrankAction::Evict { .. }, _) => report.evicted += 1,
         (CrankAction::Place { .. }, _) => report.placed += 1,
     }
 }
@@ -171,6 +175,7 @@ mod tests {
                 accept_by: 0,
                 accepted_price: 10,
             },
+            silence: None,
         }
     }
 
@@ -192,13 +197,21 @@ mod tests {
             slots: vec![
                 slot("me", true, 2),
                 slot("lazy", false, 3),
-                slot("b", false, 1),
+                CrankSlot {
+                    // Silent since tick 400: offline at 520.
+                    silence: Some(basalt_rules::HolderSilence {
+                        last_heartbeat: 400,
+                        registered: 0,
+                    }),
+                    ..slot("b", false, 0)
+                },
             ],
         };
         let clock = CrankClock {
             now: 520,
             epoch_ticks: 100,
             window_ticks: 40,
+            offline_ticks: 80,
         };
         let chain = Arc::new(TableChain {
             crank_view: Mutex::new(Some(CrankView {
@@ -217,26 +230,34 @@ mod tests {
                 settled_own: 1,
                 paid: 20,
                 settled_others: 1,
+                evicted: 1,
                 ..CrankReport::default()
             }
         );
-        let settled: Vec<u16> = chain
+        let sent: Vec<(u16, &str)> = chain
             .cranked
             .lock()
             .expect("not poisoned")
             .iter()
             .map(|a| match a {
-                CrankAction::Settle { index, .. } => *index,
+                CrankAction::Settle { index, .. } => (*index, "settle"),
+                CrankAction::Evict { index, .. } => (*index, "evict"),
                 other => panic!("{other:?}"),
             })
             .collect();
-        assert_eq!(settled, vec![0, 1], "its own at once, a lazy holder's too");
+        assert_eq!(
+            sent,
+            vec![(0, "settle"), (1, "settle"), (2, "evict")],
+            "its own at once, a lazy holder's too, and the silent holder's index to repair"
+        );
         assert_eq!(node.crank_stats().paid, 20);
+        assert_eq!(node.crank_stats().evicted, 1);
         assert_eq!(node.metrics.crank_settled.get(), 1);
+        assert_eq!(node.metrics.crank_evicted.get(), 1);
 
         // A second pass reads the settled slots: nothing is sent again.
         assert_eq!(pass(&node).await, CrankReport::default());
-        assert_eq!(chain.cranked.lock().expect("not poisoned").len(), 2);
+        assert_eq!(chain.cranked.lock().expect("not poisoned").len(), 3);
 
         // An unreadable chain: nothing sent, the error counted.
         chain.crank_view.lock().expect("not poisoned").take();

@@ -107,6 +107,8 @@ impl Node {
         m.crank_settled.inc_by(pass.settled_own);
         m.crank_settled_others.inc_by(pass.settled_others);
         m.crank_slashed.inc_by(pass.slashed);
+        m.crank_evicted.inc_by(pass.evicted);
+        m.crank_placed.inc_by(pass.placed);
         m.crank_failed.inc_by(pass.failed);
         // Counters of token units as floats: a u128 amount does not fit an integer counter.
         m.paid_tokens.inc_by(pass.paid as f64);
@@ -120,6 +122,8 @@ impl Node {
         stats.settled_others += pass.settled_others;
         stats.slashed += pass.slashed;
         stats.bounty += pass.bounty;
+        stats.evicted += pass.evicted;
+        stats.placed += pass.placed;
         stats.failed += pass.failed;
     }
 

@@ -147,6 +147,7 @@ impl Chain for TableChain {
         for action in actions {
             let (CrankAction::Settle { blob, index, .. }
             | CrankAction::Slash { blob, index, .. }
+            | CrankAction::Evict { blob, index, .. }
             | CrankAction::Place { blob, index, .. }) = action;
             let Some(b) = blobs.iter_mut().find(|b| b.cid == *blob) else {
                 outcomes.push(CrankOutcome::Failed("BlobNotFound".into()));
@@ -163,6 +164,11 @@ impl Chain for TableChain {
                     slot.needs_repair = true;
                     slot.accepted = false;
                     CrankOutcome::Slashed { bounty: 1 }
+                }
+                CrankAction::Evict { .. } => {
+                    slot.needs_repair = true;
+                    slot.accepted = false;
+                    CrankOutcome::Evicted
                 }
                 CrankAction::Place { .. } => {
                     slot.needs_repair = false;

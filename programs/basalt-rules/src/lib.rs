@@ -13,6 +13,7 @@ extern crate std;
 
 mod access;
 mod deal;
+mod eviction;
 mod jobs;
 mod limits;
 mod placement;
@@ -22,6 +23,7 @@ mod stake;
 
 pub use access::{decide_read, decide_read_before_gate, GateBalance, ReadDecision, ReadFacts};
 pub use deal::{check_expiry, check_release, check_slashable, DealCover, MAX_DEAL_EPOCHS_LIMIT};
+pub use eviction::{latest_closed_epoch, Eviction, HolderSilence};
 pub use jobs::{JobDeadlines, JobParams, MAX_JOB_WORKERS};
 pub use limits::*;
 pub use placement::{
@@ -99,6 +101,12 @@ pub enum RuleError {
     EpochBeforeAssignment,
     /// An acceptance naming an expiry or a price other than the blob's and its deal's.
     TermsChanged,
+    /// The holder's node heartbeated within the configuration's `offline_ticks`: its
+    /// shards stay with it.
+    HolderNotOffline,
+    /// The holder missed the latest closed epoch's proof and can be slashed for it: slash
+    /// it (`proof_slash`) rather than evict it.
+    MissedProofPending,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -140,6 +148,8 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::ShardNotAccepted => Self::ShardNotAccepted,
                     $crate::RuleError::EpochBeforeAssignment => Self::EpochBeforeAssignment,
                     $crate::RuleError::TermsChanged => Self::TermsChanged,
+                    $crate::RuleError::HolderNotOffline => Self::HolderNotOffline,
+                    $crate::RuleError::MissedProofPending => Self::MissedProofPending,
                 }
             }
         }

@@ -60,6 +60,9 @@ pub struct Params {
     /// Chain ticks (Solana slots, NEAR blocks) a holder has to accept a placement
     /// (`crate::accept_by`); afterwards the owner may place the index elsewhere.
     pub accept_window_ticks: u64,
+    /// Chain ticks a provider may stay silent (no heartbeat) before anyone may send its
+    /// accepted shards to repair (`crate::HolderSilence`).
+    pub offline_ticks: u64,
 }
 
 /// Checks the protocol parameters: a non-zero minimum stake, an unbonding period within
@@ -67,8 +70,8 @@ pub struct Params {
 /// [`MAX_SLASH_BPS`] and a bounty up to [`MAX_BOUNTY_BPS`], a default erasure code with at
 /// least one data and one parity shard, within [`MAX_BLOB_SHARDS`], a deal horizon within
 /// 1 ..= [`crate::MAX_DEAL_EPOCHS_LIMIT`], a per-epoch slash cap within
-/// 1 ..= [`MAX_SLASHES_PER_EPOCH_LIMIT`], and an acceptance window within
-/// 1 ..= [`MAX_EPOCH_TICKS`]. Both chains run it in their initializer and in
+/// 1 ..= [`MAX_SLASHES_PER_EPOCH_LIMIT`], and an acceptance window and an offline threshold
+/// within 1 ..= [`MAX_EPOCH_TICKS`]. Both chains run it in their initializer and in
 /// their `config_update`, so no configuration escapes it.
 ///
 /// # Errors
@@ -83,6 +86,7 @@ pub fn validate_params(p: &Params) -> Result<(), RuleError> {
         || !(1..=crate::MAX_DEAL_EPOCHS_LIMIT).contains(&p.max_deal_epochs)
         || !(1..=MAX_SLASHES_PER_EPOCH_LIMIT).contains(&p.max_slashes_per_epoch)
         || !(1..=MAX_EPOCH_TICKS).contains(&p.accept_window_ticks)
+        || !(1..=MAX_EPOCH_TICKS).contains(&p.offline_ticks)
     {
         return Err(RuleError::InvalidEpochParams);
     }
@@ -173,6 +177,16 @@ macro_rules! invalid_params {
                 $crate::RuleError::InvalidEpochParams,
             ),
             (
+                "a provider offline the moment it is silent",
+                with(|p| p.offline_ticks = 0),
+                $crate::RuleError::InvalidEpochParams,
+            ),
+            (
+                "a silent provider keeps its shards for ever",
+                with(|p| p.offline_ticks = $crate::MAX_EPOCH_TICKS + 1),
+                $crate::RuleError::InvalidEpochParams,
+            ),
+            (
                 "no data shard",
                 with(|p| p.default_k = 0),
                 $crate::RuleError::InvalidLayout,
@@ -241,6 +255,7 @@ mod tests {
             max_deal_epochs: 100,
             max_slashes_per_epoch: 1,
             accept_window_ticks: 150,
+            offline_ticks: 750,
         }
     }
 

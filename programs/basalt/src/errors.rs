@@ -162,6 +162,10 @@ basalt_errors! {
     HoldersMismatch,
     #[msg("the acceptance names an expiry or a price other than the blob's and its deal's")]
     TermsChanged,
+    #[msg("the holder heartbeated within the configuration's offline_ticks: its shards stay with it")]
+    HolderNotOffline,
+    #[msg("the holder missed a proof it can be slashed for: slash it (proof_slash) rather than evict it")]
+    MissedProofPending,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

@@ -156,6 +156,20 @@ pub struct ShardReleased {
     pub slot: u64,
 }
 
+/// The holder of a shard went silent past the configuration's `offline_ticks`; the index
+/// awaits repair (`shard_evict`).
+#[event]
+#[derive(Debug)]
+pub struct ShardEvicted {
+    pub blob: Pubkey,
+    pub index: u16,
+    pub provider: Pubkey,
+    /// The holder's latest heartbeat the eviction judged (0: never).
+    pub last_heartbeat_slot: u64,
+    pub cranker: Pubkey,
+    pub slot: u64,
+}
+
 #[event]
 #[derive(Debug)]
 pub struct BlobActivated {

@@ -127,6 +127,10 @@ pub mod basalt {
         ShardRelease::handle(ctx, index)
     }
 
+    pub fn shard_evict(ctx: Context<ShardEvict>, index: u16) -> Result<()> {
+        ShardEvict::handle(ctx, index)
+    }
+
     pub fn blob_set_access(
         ctx: Context<BlobSetAccess>,
         public: bool,

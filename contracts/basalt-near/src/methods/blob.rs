@@ -297,6 +297,61 @@ impl Contract {
         Ok(())
     }
 
+    /// `shard_evict`: anyone may send shard `index` to repair once its holder has been silent
+    /// for more than the configuration's `offline_ticks` blocks (no `provider_heartbeat`
+    /// since, nor a registration). The holder loses the index (its obligation ends) but no
+    /// stake: silence is not proven fraud. Its proven, unpaid epochs stay on the index, so
+    /// a settle still pays them before `blob_place` moves it. A holder that already missed
+    /// a proof it can be slashed for is slashed instead (`proof_slash`,
+    /// `MissedProofPending`): an eviction is no way out of a slash.
+    #[handle_result]
+    pub fn shard_evict(&mut self, cid_digest: Digest, index: u16) -> Result<()> {
+        let now = env::block_height();
+        let mut blob = self.blob(&cid_digest)?;
+        // An expired blob is no one's obligation and nothing repairs it.
+        ensure!(
+            self.current_epoch() < blob.expiry_epoch,
+            BasaltError::BlobExpired
+        );
+        let cover = self.deals.get(&cid_digest).map(|d| d.cover(&blob));
+        let (blob_active, expiry_epoch) = (blob.active, blob.expiry_epoch);
+        let slot = blob.slot_mut(index)?;
+        let holder = slot.provider.clone().ok_or(BasaltError::NotShardHolder)?;
+        let mut provider = self.provider(&holder)?;
+        let eviction = basalt_rules::Eviction {
+            holder: basalt_rules::HolderSilence {
+                last_heartbeat: provider.last_heartbeat_block,
+                registered: provider.registered_block,
+            },
+            now,
+            offline_ticks: self.config.offline_ticks,
+            blob_active,
+            expiry_epoch,
+            latest_closed_epoch: basalt_rules::latest_closed_epoch(
+                now,
+                self.config.epoch_blocks,
+                self.config.proof_window_blocks,
+            ),
+            cover,
+        };
+        let next = slot.state().evict(&eviction)?;
+        slot.set_state(next);
+        provider.close_obligation();
+        // Neither record grows: no storage to pay.
+        self.blobs.insert(&cid_digest, &blob);
+        self.providers.insert(&holder, &provider);
+        Event::ShardEvicted {
+            blob: cid_digest,
+            index,
+            provider: holder,
+            last_heartbeat_block: eviction.holder.last_heartbeat,
+            cranker: env::predecessor_account_id(),
+            block: now,
+        }
+        .emit();
+        Ok(())
+    }
+
     /// `blob_set_access`: sets the public flag and the token gate (owner or an ADMIN
     /// grantee).
     #[payable]

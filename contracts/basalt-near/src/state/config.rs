@@ -45,6 +45,10 @@ pub struct Config {
     /// index elsewhere (`basalt_rules::accept_by`).
     // INV: 1 <= accept_window_ticks <= basalt_rules::MAX_EPOCH_TICKS
     pub accept_window_ticks: u64,
+    /// Blocks a provider may go without a heartbeat before anyone may send its accepted
+    /// shards to repair (`shard_evict`, `basalt_rules::HolderSilence`).
+    // INV: 1 <= offline_ticks <= basalt_rules::MAX_EPOCH_TICKS
+    pub offline_ticks: u64,
 }
 
 /// The parameters `new` and `config_update` take (the Solana program's `ConfigParams`).
@@ -62,14 +66,15 @@ pub struct ConfigParams {
     pub max_deal_epochs: u64,
     pub max_slashes_per_epoch: u16,
     pub accept_window_ticks: u64,
+    pub offline_ticks: u64,
 }
 
 impl ConfigParams {
     /// # Errors
     ///
     /// [`BasaltError::ZeroAmount`] for a zero minimum stake,
-    /// [`BasaltError::InvalidEpochParams`] for an unbonding period, deal horizon or slash
-    /// cap out of bounds,
+    /// [`BasaltError::InvalidEpochParams`] for an unbonding period, deal horizon, slash
+    /// cap, acceptance window or offline threshold out of bounds,
     /// [`BasaltError::InvalidBps`] for a slash or bounty fraction above its limit,
     /// [`BasaltError::InvalidLayout`] for unusable default erasure parameters.
     pub fn validate(&self) -> Result<()> {
@@ -84,6 +89,7 @@ impl ConfigParams {
             max_deal_epochs: self.max_deal_epochs,
             max_slashes_per_epoch: self.max_slashes_per_epoch,
             accept_window_ticks: self.accept_window_ticks,
+            offline_ticks: self.offline_ticks,
         })
         .map_err(BasaltError::from)
     }
@@ -101,6 +107,7 @@ impl Config {
         self.max_deal_epochs = params.max_deal_epochs;
         self.max_slashes_per_epoch = params.max_slashes_per_epoch;
         self.accept_window_ticks = params.accept_window_ticks;
+        self.offline_ticks = params.offline_ticks;
     }
 
     /// The Basalt epoch block `height` falls in.
@@ -121,6 +128,7 @@ impl Config {
             max_deal_epochs: self.max_deal_epochs,
             max_slashes_per_epoch: self.max_slashes_per_epoch,
             accept_window_ticks: self.accept_window_ticks,
+            offline_ticks: self.offline_ticks,
         }
     }
 }

@@ -524,6 +524,82 @@ fn a_missed_proof_is_slashed_once_with_a_bounty_and_jails_the_holder() {
 }
 
 #[test]
+fn a_silent_holder_loses_its_shards_to_repair_but_no_stake_and_keeps_its_pay() {
+    let mut chain = Chain::new();
+    // Every holder registered (a heartbeat, too) at block 1.
+    let e = stored(&mut chain, 100);
+    let cid = e.cid();
+    chain.at_epoch(1, 10);
+    chain.by("h0").challenge_seed_draw().unwrap();
+    let (leaf, path) = e.proof(chain.seed, 0, 1, 0);
+    chain.by("h0").proof_submit(cid, 0, 1, leaf, path).unwrap();
+    chain.by("h1").provider_heartbeat().unwrap();
+
+    // Block 151: h0 has been silent for exactly OFFLINE_TICKS, not more.
+    chain.height = 1 + OFFLINE_TICKS;
+    assert_eq!(
+        chain.by("cranker").shard_evict(cid, 0),
+        Err(BasaltError::HolderNotOffline)
+    );
+    chain.height += 1;
+    assert_eq!(
+        chain.by("cranker").shard_evict(cid, 1),
+        Err(BasaltError::HolderNotOffline),
+        "h1 heartbeated at block 110"
+    );
+    assert_eq!(
+        chain.by("cranker").shard_evict(cid, 6),
+        Err(BasaltError::ShardOutOfRange)
+    );
+    assert_eq!(
+        chain.by("cranker").shard_evict(cid, 2),
+        Err(BasaltError::MissedProofPending),
+        "h2 is silent too, but missed epoch 1: a slash, not an eviction"
+    );
+    let before = chain.by("x").provider_get(account("h0")).unwrap();
+    chain.by("cranker").shard_evict(cid, 0).unwrap();
+    assert_eq!(event_names(), ["shard_evicted"]);
+    let h0 = chain.by("x").provider_get(account("h0")).unwrap();
+    assert_eq!(
+        (h0.stake, h0.status, h0.reputation),
+        (before.stake, ProviderStatus::Active, before.reputation),
+        "silence costs the shard, not stake"
+    );
+    assert_eq!(h0.open_obligations, before.open_obligations - 1);
+    let slot = chain.by("x").blob_get(cid).unwrap().shards[0].clone();
+    assert!(slot.needs_repair && !slot.accepted);
+    assert_eq!(slot.unpaid_epochs, 1, "the proven epoch stays h0's");
+    assert_eq!(
+        chain.by("cranker").shard_evict(cid, 0),
+        Err(BasaltError::ShardNeedsRepair),
+        "evicted once"
+    );
+
+    // Paid before the index moves, then placed anew on the same column.
+    chain.provider("spare", ROLE_STORAGE, 2_000);
+    let root = e.roots()[0];
+    assert_eq!(
+        chain
+            .paying("anyone")
+            .blob_place(cid, 0, vec![account("spare")], vec![root]),
+        Err(BasaltError::UnsettledPayouts)
+    );
+    assert_eq!(chain.by("anyone").deal_settle(cid, 0), Ok(U128(PRICE)));
+    assert_eq!(chain.tokens("h0"), PRICE);
+    chain
+        .paying("anyone")
+        .blob_place(cid, 0, vec![account("spare")], vec![root])
+        .unwrap();
+
+    // Nothing is left to evict once the blob expired.
+    chain.at_epoch(EXPIRY, 0);
+    assert_eq!(
+        chain.by("cranker").shard_evict(cid, 2),
+        Err(BasaltError::BlobExpired)
+    );
+}
+
+#[test]
 fn refunds_wait_for_settlement_and_deletion_returns_storage() {
     let mut chain = Chain::new();
     let e = stored(&mut chain, 25);

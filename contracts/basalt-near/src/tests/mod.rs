@@ -15,6 +15,8 @@ use crate::Contract;
 
 pub const EPOCH_BLOCKS: u64 = 100;
 pub const PROOF_WINDOW: u64 = 40;
+/// Blocks a provider may go without a heartbeat before its shards may be evicted.
+pub const OFFLINE_TICKS: u64 = 150;
 pub const MIN_STAKE: u128 = 1_000;
 /// Enough NEAR for any record these tests create.
 pub const STORAGE: NearToken = NearToken::from_millinear(100);
@@ -35,6 +37,7 @@ pub fn params() -> ConfigParams {
         max_deal_epochs: 10_000,
         max_slashes_per_epoch: 1,
         accept_window_ticks: 150,
+        offline_ticks: OFFLINE_TICKS,
     }
 }
 

@@ -1,6 +1,8 @@
 //! What a crank sees and does, whichever chain it runs on: the blobs' slots as the
 //! program's own rules see them ([`basalt_rules::SlotState`]), and the transactions that
-//! settle a holder's proven epochs (`deal_settle`) or slash a missed proof (`proof_slash`).
+//! settle a holder's proven epochs (`deal_settle`), slash a missed proof (`proof_slash`),
+//! send a silent holder's index to repair (`shard_evict`) or place a lost index
+//! (`blob_place`).
 //!
 //! [`plan`] decides from one read of a blob, with the same rules the program applies, so a
 //! crank sends only what the chain will take. Several cranks read the same blobs (every
@@ -10,7 +12,8 @@
 
 use basalt_core::Cid;
 use basalt_rules::{
-    check_provable, check_slashable, DealCover, ProofRecord, SlotState, SlotUnderProof,
+    check_provable, check_slashable, latest_closed_epoch, DealCover, Eviction, HolderSilence,
+    ProofRecord, SlotState, SlotUnderProof,
 };
 
 /// Unpaid proven epochs after which a crank settles a slot that is not its own: its holder
@@ -26,6 +29,8 @@ pub struct CrankClock {
     pub epoch_ticks: u64,
     /// Ticks after an epoch's first in which its proofs are due.
     pub window_ticks: u64,
+    /// The configuration's `offline_ticks`: silence after which a holder may be evicted.
+    pub offline_ticks: u64,
 }
 
 impl CrankClock {
@@ -38,18 +43,19 @@ impl CrankClock {
 
     /// The latest epoch whose proof window has closed, if any.
     fn latest_closed_epoch(&self) -> Option<u64> {
-        let epoch = self.now / self.epoch_ticks.max(1);
-        if self.now > self.deadline(epoch) {
-            Some(epoch)
-        } else {
-            epoch.checked_sub(1)
-        }
+        latest_closed_epoch(self.now, self.epoch_ticks, self.window_ticks)
     }
 
     /// Ticks a crank waits per place in the turn order before slashing a miss (a quarter
     /// epoch): the holder next to the missed index goes first.
     fn stagger(&self) -> u64 {
         (self.epoch_ticks / 4).max(1)
+    }
+
+    /// Ticks a crank waits per place in the turn order before evicting a silent holder (an
+    /// eighth of the offline threshold: an eviction should not wait like a slash can).
+    fn eviction_stagger(&self) -> u64 {
+        (self.offline_ticks / 8).max(1)
     }
 }
 
@@ -80,6 +86,9 @@ pub struct CrankSlot {
     /// The holder is this crank's provider.
     pub mine: bool,
     pub state: SlotState,
+    /// When the chain last heard from the holder; `None` when not read (unplaced, this
+    /// crank's own, or not accepted: no eviction is due then).
+    pub silence: Option<HolderSilence>,
 }
 
 /// A blob as the crank reads it.
@@ -123,6 +132,12 @@ pub enum CrankAction {
         epoch: u64,
         holder: String,
     },
+    /// `shard_evict`: the holder of `index` has been silent past the offline threshold.
+    Evict {
+        blob: Cid,
+        index: u16,
+        holder: String,
+    },
     /// `blob_place`: moves `index`, which awaits repair, to `to`, keeping its column root.
     Place {
         blob: Cid,
@@ -147,6 +162,8 @@ pub enum CrankOutcome {
     Settled { amount: u128 },
     /// Slashed: the crank earned `bounty`.
     Slashed { bounty: u128 },
+    /// Evicted: the index awaits repair.
+    Evicted,
     /// Placed: the index is offered to its new holder.
     Placed,
     /// Landed, but what it paid could not be read back.
@@ -159,11 +176,13 @@ pub enum CrankOutcome {
 /// What the crank should send for `blob` at `clock`: a settle of every index with proven,
 /// unpaid epochs (its own at once, another holder's after [`LAZY_HOLDER_EPOCHS`]), a slash
 /// of every other holder's latest missed proof that the program would accept, once this
-/// crank's turn for it came, and for each index that awaits repair (its holder was slashed
-/// or released it, or its repair offer lapsed) a placement on the first of `candidates`
-/// (in an order every crank computes alike, so racing cranks choose the same one) that
-/// holds no index of the blob. An index with unpaid epochs is settled first
-/// (`check_placement` wants them paid); its slash or repair waits for the next pass.
+/// crank's turn for it came; without such a miss, an eviction of every other holder silent
+/// past the offline threshold, in turn too; and for each index that awaits repair (its
+/// holder was slashed, evicted or released it, or its repair offer lapsed) a placement on
+/// the first of `candidates` (in an order every crank computes alike, so racing cranks
+/// choose the same one) that holds no index of the blob. An index with unpaid epochs is
+/// settled first (`check_placement` wants them paid); its slash or repair waits for the
+/// next pass.
 pub fn plan(blob: &CrankBlob, clock: &CrankClock, candidates: &[Candidate]) -> Vec<CrankAction> {
     let mine = blob.slots.iter().position(|s| s.mine);
     let mut actions = Vec::new();
@@ -203,26 +222,83 @@ pub fn plan(blob: &CrankBlob, clock: &CrankClock, candidates: &[Candidate]) -> V
         if slot.mine {
             continue;
         }
-        let Some(epoch) = missed_epoch(blob, &slot.state, clock) else {
-            continue;
-        };
-        // This crank's place after the missed index; a crank holding nothing in the blob
-        // comes last.
+        // This crank's place after the index; a crank holding nothing in the blob comes
+        // last.
         let n = blob.slots.len();
         let turn = mine.map_or(n, |m| (m + n - usize::from(index)) % n) as u64;
-        let may_from = clock
-            .deadline(epoch)
-            .saturating_add(turn.saturating_sub(1).saturating_mul(clock.stagger()));
-        if clock.now > may_from {
-            actions.push(CrankAction::Slash {
+        let waits = |stagger: u64| turn.saturating_sub(1).saturating_mul(stagger);
+        if let Some(epoch) = missed_epoch(blob, &slot.state, clock) {
+            if clock.now > clock.deadline(epoch).saturating_add(waits(clock.stagger())) {
+                actions.push(CrankAction::Slash {
+                    blob: blob.cid,
+                    index,
+                    epoch,
+                    holder,
+                });
+            }
+            continue;
+        }
+        let Some(silence) = slot.silence else {
+            continue;
+        };
+        let offline_from = silence
+            .last_sign_of_life()
+            .saturating_add(clock.offline_ticks)
+            .saturating_add(waits(clock.eviction_stagger()));
+        let expired = blob.expiry_epoch <= clock.now / clock.epoch_ticks.max(1);
+        if clock.now > offline_from
+            && !expired
+            && slot.state.evict(&eviction(blob, clock, silence)).is_ok()
+        {
+            actions.push(CrankAction::Evict {
                 blob: blob.cid,
                 index,
-                epoch,
                 holder,
             });
         }
     }
     actions
+}
+
+/// What `shard_evict` judges for an index of `blob` whose holder was last heard of as
+/// `holder`, at `clock`.
+fn eviction(blob: &CrankBlob, clock: &CrankClock, holder: HolderSilence) -> Eviction {
+    Eviction {
+        holder,
+        now: clock.now,
+        offline_ticks: clock.offline_ticks,
+        blob_active: blob.active,
+        expiry_epoch: blob.expiry_epoch,
+        latest_closed_epoch: clock.latest_closed_epoch(),
+        cover: blob.cover,
+    }
+}
+
+/// The holders whose silence the crank must know to judge an eviction: every other
+/// holder of an accepted index that does not await repair, each named once.
+pub fn holders_to_judge(blobs: &[CrankBlob]) -> Vec<String> {
+    let mut holders: Vec<String> = blobs
+        .iter()
+        .flat_map(|b| &b.slots)
+        .filter(|s| !s.mine && s.state.accepted && !s.state.needs_repair)
+        .filter_map(|s| s.holder.clone())
+        .collect();
+    holders.sort_unstable();
+    holders.dedup();
+    holders
+}
+
+/// Gives every slot whose holder is in `heard` (read for [`holders_to_judge`]) its
+/// holder's silence.
+pub fn set_silence(
+    blobs: &mut [CrankBlob],
+    heard: &std::collections::HashMap<String, HolderSilence>,
+) {
+    for slot in blobs.iter_mut().flat_map(|b| &mut b.slots) {
+        if !slot.mine {
+            slot.silence = slot.holder.as_ref().and_then(|h| heard.get(h)).copied();
+        }
+    }
 }
 
 /// Whether the index of an active, unexpired blob awaits a new holder: slashed or
@@ -308,12 +384,13 @@ fn missed_epoch(blob: &CrankBlob, slot: &SlotState, clock: &CrankClock) -> Optio
 mod tests {
     use super::*;
 
-    /// Epochs of 100 ticks, proofs due in the first 40.
+    /// Epochs of 100 ticks, proofs due in the first 40; offline after 80 silent ticks.
     fn clock(now: u64) -> CrankClock {
         CrankClock {
             now,
             epoch_ticks: 100,
             window_ticks: 40,
+            offline_ticks: 80,
         }
     }
 
@@ -332,6 +409,7 @@ mod tests {
                 accept_by: 0,
                 accepted_price: 10,
             },
+            silence: None,
         }
     }
 
@@ -500,6 +578,7 @@ mod tests {
                 accept_by: 255,
                 ..b.slots[2].state
             },
+            silence: None,
         };
         assert_eq!(
             repair_notices(&b, &clock(250), &candidates),
@@ -525,7 +604,9 @@ mod tests {
                 .into_iter()
                 .filter_map(|a| match a {
                     CrankAction::Slash { index, epoch, .. } => Some((index, epoch)),
-                    CrankAction::Settle { .. } | CrankAction::Place { .. } => None,
+                    CrankAction::Settle { .. }
+                    | CrankAction::Place { .. }
+                    | CrankAction::Evict { .. } => None,
                 })
                 .collect::<Vec<_>>()
         };
@@ -557,5 +638,85 @@ mod tests {
         );
         b.active = false;
         assert_eq!(missed(&b), vec![], "not active");
+    }
+
+    #[test]
+    fn a_silent_holder_is_evicted_in_turn_unless_its_miss_is_slashed() {
+        let mut b = blob();
+        // Everyone proved epochs 2..=5; at tick 541 epoch 5's window has closed.
+        proven(&mut b, 2, 5);
+        let heard = |tick| {
+            Some(HolderSilence {
+                last_heartbeat: tick,
+                registered: 0,
+            })
+        };
+        b.slots[0].silence = heard(530);
+        b.slots[2].silence = heard(450);
+        b.slots[3].silence = heard(400);
+        let evicted = |b: &CrankBlob, now| {
+            plan(b, &clock(now), &[])
+                .into_iter()
+                .filter_map(|a| match a {
+                    CrankAction::Evict { index, .. } => Some(index),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        // "d" (index 3) is silent past 480; this crank (index 1) is second after it and
+        // waits one eviction stagger (10 ticks). "c" is silent past 530, and this crank is
+        // third after it.
+        assert_eq!(evicted(&b, 480), Vec::<u16>::new());
+        assert_eq!(evicted(&b, 490), Vec::<u16>::new());
+        assert_eq!(evicted(&b, 491), vec![3]);
+        assert_eq!(evicted(&b, 550), vec![3]);
+        assert_eq!(evicted(&b, 551), vec![2, 3]);
+        // Index 3's own successor (index 0's crank) goes first.
+        b.slots[1].mine = false;
+        b.slots[0].mine = true;
+        assert_eq!(evicted(&b, 481), vec![3]);
+        b.slots[0].mine = false;
+        b.slots[1].mine = true;
+
+        // "d" also missed epoch 6 (window closed at 640): slashed, not evicted.
+        let mut missed = b.clone();
+        for s in [0, 1, 2] {
+            let mut r = ProofRecord {
+                last_proven_epoch: missed.slots[s].state.last_proven_epoch,
+                proven_mask: missed.slots[s].state.proven_mask,
+            };
+            r.record(6).unwrap();
+            missed.slots[s].state.last_proven_epoch = r.last_proven_epoch;
+            missed.slots[s].state.proven_mask = r.proven_mask;
+        }
+        let actions = plan(&missed, &clock(700), &[]);
+        assert!(
+            actions.iter().any(|a| matches!(
+                a,
+                CrankAction::Slash {
+                    index: 3,
+                    epoch: 6,
+                    ..
+                }
+            )),
+            "{actions:?}"
+        );
+        assert!(
+            !actions
+                .iter()
+                .any(|a| matches!(a, CrankAction::Evict { index: 3, .. })),
+            "{actions:?}"
+        );
+
+        // Not read (own, unplaced) or already in repair: nothing to evict.
+        b.slots[3].silence = None;
+        b.slots[2].state.needs_repair = true;
+        b.slots[2].state.accepted = false;
+        assert!(evicted(&b, 551).is_empty());
+        // An expired blob is left alone.
+        let mut old = blob();
+        old.slots[3].silence = heard(0);
+        old.expiry_epoch = 5;
+        assert!(evicted(&old, 551).is_empty());
     }
 }

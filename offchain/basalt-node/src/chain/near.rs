@@ -27,7 +27,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::json;
 
 use super::{
-    duties_of, holds_any, placement_of, BlobState, BlobTerms, Candidate, Chain, ChainError,
+    crank, duties_of, holds_any, placement_of, BlobState, BlobTerms, Candidate, Chain, ChainError,
     CrankAction, CrankBlob, CrankClock, CrankOutcome, CrankSlot, CrankView, DecisionCache,
     Placement, ProofClock, ProofDuty, ProofOutcome, ProofSubmission, ReadDecision, SlotView, Terms,
 };
@@ -175,55 +175,91 @@ impl NearChain {
     async fn epoch_geometry(&self) -> Result<(u64, u64), ChainError> {
         self.epoch_geometry
             .get_or_try_init(|| async {
-                let (config, _) = self
-                    .client
-                    .view::<_, Config>("config", &json!({}), None)
-                    .await
-                    .map_err(|e| self.error(e))?;
+                let config = self.config().await?;
                 Ok((config.epoch_blocks, config.proof_window_blocks))
             })
             .await
             .copied()
     }
 
+    /// Reads when the chain last heard from the other holders in `blobs` (the registry)
+    /// into their slots, and returns the configuration's `offline_ticks`, read afresh since
+    /// `config_update` may change it.
+    async fn read_silence(&self, blobs: &mut [CrankBlob]) -> Result<u64, ChainError> {
+        let config = self.config().await?;
+        let holders = crank::holders_to_judge(blobs);
+        if holders.is_empty() {
+            return Ok(config.offline_ticks);
+        }
+        let heard = self
+            .providers()
+            .await?
+            .into_iter()
+            .map(|(id, p)| (id.to_string(), p))
+            .filter(|(id, _)| holders.binary_search(id).is_ok())
+            .map(|(id, p)| {
+                let silence = basalt_rules::HolderSilence {
+                    last_heartbeat: p.last_heartbeat_block,
+                    registered: p.registered_block,
+                };
+                (id, silence)
+            })
+            .collect();
+        crank::set_silence(blobs, &heard);
+        Ok(config.offline_ticks)
+    }
+
     /// Storage providers the contract would accept for new shards that heartbeat within
     /// the warning threshold of block `now`. NEAR records heartbeats by block height; the
     /// threshold is counted in blocks, at NEAR's target of about one block a second.
     async fn candidates(&self, now: u64) -> Result<Vec<Candidate>, ChainError> {
+        let config = self.config().await?;
+        let warning_blocks = basalt_core::LivenessThresholds::default().warning_secs;
+        Ok(self
+            .providers()
+            .await?
+            .into_iter()
+            .filter(|(_, p)| {
+                p.is_eligible(&config, basalt_near::state::ROLE_STORAGE)
+                    && now.saturating_sub(p.last_heartbeat_block) <= warning_blocks
+            })
+            .map(|(id, p)| Candidate {
+                id: id.to_string(),
+                endpoint: p.endpoint,
+            })
+            .collect())
+    }
+
+    /// The contract's configuration, as of the latest block.
+    async fn config(&self) -> Result<Config, ChainError> {
         let (config, _) = self
             .client
             .view::<_, Config>("config", &json!({}), None)
             .await
             .map_err(|e| self.error(e))?;
-        let warning_blocks = basalt_core::LivenessThresholds::default().warning_secs;
-        let mut candidates = Vec::new();
-        let mut from = 0u64;
+        Ok(config)
+    }
+
+    /// The whole provider registry, 100 providers per view.
+    async fn providers(
+        &self,
+    ) -> Result<Vec<(AccountId, basalt_near::state::Provider)>, ChainError> {
+        let mut providers = Vec::new();
         loop {
             let (page, _) = self
                 .client
                 .view::<_, Vec<(AccountId, basalt_near::state::Provider)>>(
                     "providers_list",
-                    &json!({ "from_index": from, "limit": 100 }),
+                    &json!({ "from_index": providers.len(), "limit": 100 }),
                     None,
                 )
                 .await
                 .map_err(|e| self.error(e))?;
-            let len = page.len() as u64;
-            candidates.extend(
-                page.into_iter()
-                    .filter(|(_, p)| {
-                        p.is_eligible(&config, basalt_near::state::ROLE_STORAGE)
-                            && now.saturating_sub(p.last_heartbeat_block) <= warning_blocks
-                    })
-                    .map(|(id, p)| Candidate {
-                        id: id.to_string(),
-                        endpoint: p.endpoint,
-                    }),
-            );
-            if len < 100 {
-                return Ok(candidates);
+            let full = page.len() == 100;
+            providers.extend(page);
+            if !full {
+                return Ok(providers);
             }
-            from += len;
         }
     }
 
@@ -270,6 +306,7 @@ fn crank_result(action: &CrankAction, done: &basalt_near_client::CallOutcome) ->
     };
     let read = match action {
         CrankAction::Place { .. } => Some(CrankOutcome::Placed),
+        CrankAction::Evict { .. } => Some(CrankOutcome::Evicted),
         // A U128 is a JSON string.
         CrankAction::Settle { .. } => done
             .json::<serde_json::Value>()
@@ -473,6 +510,7 @@ impl Chain for NearChain {
                         holder: s.provider.as_ref().map(ToString::to_string),
                         mine: s.provider.as_ref() == Some(&me),
                         state: s.state(),
+                        silence: None,
                     })
                     .collect(),
             });
@@ -488,10 +526,12 @@ impl Chain for NearChain {
                 at.height
             }
         };
+        let offline_ticks = self.read_silence(&mut read).await?;
         let clock = CrankClock {
             now,
             epoch_ticks,
             window_ticks,
+            offline_ticks,
         };
         let candidates = if read.iter().any(CrankBlob::may_need_a_holder) {
             self.candidates(now).await?
@@ -523,6 +563,10 @@ impl Chain for NearChain {
                     }),
                 )
                 .map(|call| call.with_deposit(SLASH_DEPOSIT)),
+            CrankAction::Evict { blob, index, .. } => self.function_call(
+                "shard_evict",
+                &json!({ "cid_digest": digest(blob), "index": index }),
+            ),
             CrankAction::Settle { blob, index, .. } => self.function_call(
                 "deal_settle",
                 &json!({ "cid_digest": digest(blob), "index": index }),

@@ -14,7 +14,7 @@ use basalt::client::access::{may_act, may_read, ReadDecision};
 use basalt::client::decode::BasaltEvent;
 use basalt::client::{decode, ix, pda};
 use basalt::randomness::slot_hash_at_or_before;
-use basalt::state::{Blob, Deal, Grant, ROLE_DELETE};
+use basalt::state::{Blob, Config, Deal, Grant, Provider, ROLE_DELETE};
 use basalt_core::proof::derive_challenge;
 use basalt_core::Cid;
 use ed25519_dalek::SigningKey;
@@ -24,7 +24,7 @@ use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::request::TokenAccountsFilter;
 
 use super::{
-    duties_of, holds_any, placement_of, BlobState, BlobTerms, Candidate, Chain, ChainError,
+    crank, duties_of, holds_any, placement_of, BlobState, BlobTerms, Candidate, Chain, ChainError,
     CrankAction, CrankBlob, CrankClock, CrankOutcome, CrankSlot, CrankView, DecisionCache,
     Placement, ProofClock, ProofDuty, ProofOutcome, ProofSubmission, SlotView, Terms,
 };
@@ -176,6 +176,7 @@ impl SolanaChain {
                         holder: s.is_placed().then(|| s.provider.to_string()),
                         mine: s.provider == *me,
                         state: s.state(),
+                        silence: None,
                     })
                     .collect(),
             });
@@ -224,6 +225,16 @@ impl SolanaChain {
                     ),
                 ]
             }
+            CrankAction::Evict {
+                blob,
+                index,
+                holder: h,
+            } => vec![ix::shard_evict(
+                me,
+                &pda::blob(blob.digest()),
+                &holder(h)?,
+                *index,
+            )],
             CrankAction::Slash {
                 blob,
                 index,
@@ -241,6 +252,44 @@ impl SolanaChain {
                 ),
             ],
         })
+    }
+
+    /// Reads when the chain last heard from the other holders in `blobs` (their Provider
+    /// accounts, with the Config in the first read) into their slots, and returns the
+    /// configuration's `offline_ticks`, read afresh since `config_update` may change it.
+    async fn read_silence(&self, blobs: &mut [CrankBlob]) -> Result<u64, ChainError> {
+        let holders = crank::holders_to_judge(blobs);
+        let mut keys = vec![pda::config()];
+        for holder in &holders {
+            let key = holder
+                .parse::<Pubkey>()
+                .map_err(|e| self.error(format!("holder {holder} is not a key: {e}")))?;
+            keys.push(pda::provider(&key));
+        }
+        let mut accounts = Vec::with_capacity(keys.len());
+        for group in keys.chunks(100) {
+            accounts.extend(
+                self.rpc
+                    .get_multiple_accounts(group)
+                    .await
+                    .map_err(|e| self.error(e))?,
+            );
+        }
+        let config: Config = self
+            .decode(accounts.first().and_then(Option::as_ref))?
+            .ok_or_else(|| self.error("the Basalt program is not initialized"))?;
+        let mut heard = std::collections::HashMap::with_capacity(holders.len());
+        for (holder, account) in holders.into_iter().zip(accounts.iter().skip(1)) {
+            if let Some(p) = self.decode::<Provider>(account.as_ref())? {
+                let silence = basalt_rules::HolderSilence {
+                    last_heartbeat: p.last_heartbeat_slot,
+                    registered: p.registered_slot,
+                };
+                heard.insert(holder, silence);
+            }
+        }
+        crank::set_silence(blobs, &heard);
+        Ok(config.offline_ticks)
     }
 
     /// Storage providers the program would accept for new shards that are online by
@@ -292,6 +341,7 @@ impl SolanaChain {
                     bounty: u128::from(e.bounty),
                 }),
                 BasaltEvent::ShardPlaced(_) => Some(CrankOutcome::Placed),
+                BasaltEvent::ShardEvicted(_) => Some(CrankOutcome::Evicted),
                 _ => None,
             })
             .unwrap_or(CrankOutcome::Landed)
@@ -599,10 +649,12 @@ impl Chain for SolanaChain {
             Some(now) => now,
             None => self.rpc.get_slot().await.map_err(|e| self.error(e))?,
         };
+        let offline_ticks = self.read_silence(&mut read).await?;
         let clock = CrankClock {
             now,
             epoch_ticks,
             window_ticks,
+            offline_ticks,
         };
         // Only a blob with an index to move needs the registry read.
         let candidates = if read.iter().any(CrankBlob::may_need_a_holder) {

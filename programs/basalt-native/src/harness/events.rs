@@ -31,6 +31,7 @@ const REQUIRED: &[(&[u8], &[&str])] = &[
     (ixs::BlobPlace::DISCRIMINATOR, &["ShardPlaced"]),
     (ixs::ShardAccept::DISCRIMINATOR, &["ShardAccepted"]),
     (ixs::ShardRelease::DISCRIMINATOR, &["ShardReleased"]),
+    (ixs::ShardEvict::DISCRIMINATOR, &["ShardEvicted"]),
     (ixs::BlobSetAccess::DISCRIMINATOR, &["BlobAccessChanged"]),
     (ixs::BlobDelete::DISCRIMINATOR, &["BlobDeleted"]),
     (ixs::GrantCreate::DISCRIMINATOR, &["GrantCreated"]),

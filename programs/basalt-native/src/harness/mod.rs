@@ -28,6 +28,8 @@ pub const PROOF_WINDOW: u64 = 40;
 pub const MIN_STAKE: u64 = 1_000;
 /// Slots a holder has to accept a placement: half an epoch more than one.
 pub const ACCEPT_WINDOW: u64 = 150;
+/// Slots a provider may go without a heartbeat before its shards may be evicted.
+pub const OFFLINE_TICKS: u64 = 150;
 
 pub fn params() -> ConfigParams {
     ConfigParams {
@@ -41,6 +43,7 @@ pub fn params() -> ConfigParams {
         max_deal_epochs: 10_000,
         max_slashes_per_epoch: 1,
         accept_window_ticks: ACCEPT_WINDOW,
+        offline_ticks: OFFLINE_TICKS,
     }
 }
 

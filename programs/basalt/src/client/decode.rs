@@ -83,6 +83,7 @@ events!(
     ShardPlaced,
     ShardAccepted,
     ShardReleased,
+    ShardEvicted,
     BlobActivated,
     BlobAccessChanged,
     BlobDeleted,

@@ -276,6 +276,23 @@ pub fn shard_release(holder: &Pubkey, blob: &Pubkey, index: u16) -> Instruction 
     )
 }
 
+/// `cranker` sends shard `index` of `blob`, held by `holder` (an authority) who has been
+/// silent past the configuration's `offline_ticks`, to repair.
+pub fn shard_evict(cranker: &Pubkey, blob: &Pubkey, holder: &Pubkey, index: u16) -> Instruction {
+    build(
+        accounts::ShardEvict {
+            cranker: *cranker,
+            config: pda::config(),
+            blob: *blob,
+            provider: pda::provider(holder),
+            deal: pda::deal(blob),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ShardEvict { index },
+    )
+}
+
 pub fn blob_set_access(
     signer: &Pubkey,
     blob: &Pubkey,

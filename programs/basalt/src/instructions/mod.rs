@@ -29,6 +29,7 @@ pub mod provider_unstake;
 pub mod provider_update;
 pub mod provider_withdraw;
 pub mod shard_accept;
+pub mod shard_evict;
 pub mod shard_release;
 
 pub use blob_delete::*;
@@ -59,4 +60,5 @@ pub use provider_unstake::*;
 pub use provider_update::*;
 pub use provider_withdraw::*;
 pub use shard_accept::*;
+pub use shard_evict::*;
 pub use shard_release::*;

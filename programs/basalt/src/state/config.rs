@@ -51,6 +51,10 @@ pub struct Config {
     /// index elsewhere (`basalt_rules::accept_by`).
     // INV: 1 <= accept_window_ticks <= basalt_rules::MAX_EPOCH_TICKS
     pub accept_window_ticks: u64,
+    /// Slots a provider may go without a heartbeat before anyone may send its accepted
+    /// shards to repair (`shard_evict`, `basalt_rules::HolderSilence`).
+    // INV: 1 <= offline_ticks <= basalt_rules::MAX_EPOCH_TICKS
+    pub offline_ticks: u64,
     pub bump: u8,
     pub stake_vault_bump: u8,
     pub escrow_vault_bump: u8,
@@ -70,14 +74,15 @@ pub struct ConfigParams {
     pub max_deal_epochs: u64,
     pub max_slashes_per_epoch: u16,
     pub accept_window_ticks: u64,
+    pub offline_ticks: u64,
 }
 
 impl ConfigParams {
     /// # Errors
     ///
     /// [`BasaltError::ZeroAmount`] for a zero minimum stake,
-    /// [`BasaltError::InvalidEpochParams`] for an unbonding period, deal horizon or slash
-    /// cap out of bounds,
+    /// [`BasaltError::InvalidEpochParams`] for an unbonding period, deal horizon, slash
+    /// cap, acceptance window or offline threshold out of bounds,
     /// [`BasaltError::InvalidBps`] for a slash or bounty fraction above its limit,
     /// [`BasaltError::InvalidLayout`] for unusable default erasure parameters.
     pub fn validate(&self) -> Result<()> {
@@ -92,6 +97,7 @@ impl ConfigParams {
             max_deal_epochs: self.max_deal_epochs,
             max_slashes_per_epoch: self.max_slashes_per_epoch,
             accept_window_ticks: self.accept_window_ticks,
+            offline_ticks: self.offline_ticks,
         })
         .map_err(|e| BasaltError::from(e).into())
     }
@@ -109,6 +115,7 @@ impl Config {
         self.max_deal_epochs = params.max_deal_epochs;
         self.max_slashes_per_epoch = params.max_slashes_per_epoch;
         self.accept_window_ticks = params.accept_window_ticks;
+        self.offline_ticks = params.offline_ticks;
     }
 
     /// The Basalt epoch `slot` falls in.

@@ -59,13 +59,20 @@ async fn public_blobs_are_readable_by_anyone_and_deleted_blobs_by_no_one() -> Re
     let put = t.put(owner, data.clone(), &options).await?;
     assert_eq!(t.get(stranger, &put.cid).await?.0, data);
 
-    // Only the owner may delete.
+    // Only the owner may delete. Its grants go with the blob: none is left to give rights
+    // on a later registration of the same content.
     let chain = t.net.client();
+    basalt_sdk::access::grant(&chain, owner, &put.cid, &stranger.pubkey(), ROLE_READ, None).await?;
     let refused = basalt_sdk::access::delete(&chain, stranger, &put.cid).await;
     assert!(refused.is_err(), "a stranger deleted the blob");
     let (_, removed) = basalt_sdk::access::delete(&chain, owner, &put.cid).await?;
     assert_eq!(removed, 6 * 3, "every shard of 3 chunks on 6 holders");
     assert!(chain.blob(put.cid.digest()).await?.is_none());
+    let blob = basalt::client::pda::blob(put.cid.digest());
+    assert!(
+        chain.grants_of(&blob).await?.is_empty(),
+        "the grant went with the blob"
+    );
     let gone = t.get(owner, &put.cid).await;
     assert!(matches!(gone, Err(GetError::NotFound(_))), "{gone:?}");
     Ok(())

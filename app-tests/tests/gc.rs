@@ -89,7 +89,14 @@ async fn nodes_collect_expired_deleted_and_abandoned_blobs_and_keep_live_ones() 
             .send(
                 &[
                     ix::deal_refund(&owner.pubkey(), &blob, &owner.pubkey(), &tokens, false),
-                    ix::blob_delete(&owner.pubkey(), &blob, &owner.pubkey(), false, &holders),
+                    ix::blob_delete(
+                        &owner.pubkey(),
+                        &blob,
+                        &owner.pubkey(),
+                        false,
+                        &holders,
+                        &[],
+                    ),
                 ],
                 owner,
                 &[],

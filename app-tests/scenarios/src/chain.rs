@@ -30,6 +30,7 @@ pub const FUNDS: u64 = 1_000_000;
 pub const ROLE_STORAGE: u8 = 1;
 pub const ROLE_COMPUTE: u8 = 2;
 pub const ROLE_READ: u8 = 1;
+pub const ROLE_ADMIN: u8 = 7;
 
 /// A call's result: `Ok(Err(name))` is the protocol refusing with error `name` (the
 /// `BasaltError` variant, the same on both chains); `Err` is the driver failing.

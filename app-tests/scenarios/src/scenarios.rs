@@ -76,6 +76,7 @@ pub const ALL: &[(&str, Scenario)] = &[
         "a_silent_holder_is_evicted_not_slashed",
         a_silent_holder_is_evicted_not_slashed,
     ),
+    ("grants_die_with_their_blob", grants_die_with_their_blob),
 ];
 
 /// Register, stake, unbond, wait, withdraw; stake moves only by the rules.
@@ -427,6 +428,51 @@ pub fn a_silent_holder_is_evicted_not_slashed(chain: &mut dyn Chain) -> Result<(
         chain.evict("cranker", &blob, 0),
         "ShardNotAccepted",
         "evict an offer",
+    )?;
+    Ok(())
+}
+
+/// Issue 42, finding 6: a grant never outlives its blob. The blob's address is its content
+/// digest, so a grant left behind by a deletion would give its grantee rights on whoever
+/// registers the same content next: a blob cannot be deleted while it has grants, and
+/// revoking them (the rent back to their payers) comes first.
+pub fn grants_die_with_their_blob(chain: &mut dyn Chain) -> Result<()> {
+    let blob = TestBlob::new(60_000, 5)?;
+    ok(chain.register_blob("owner", &blob, EXPIRY), "register")?;
+    ok(
+        chain.grant("owner", &blob, "admin", ROLE_ADMIN),
+        "grant ADMIN",
+    )?;
+    ok(
+        chain.grant("admin", &blob, "reader", ROLE_READ),
+        "the ADMIN grants a reader",
+    )?;
+    refused(
+        chain.delete_blob("owner", &blob),
+        "GrantsOpen",
+        "delete a blob that has grants",
+    )?;
+    ok(chain.revoke("owner", &blob, "reader"), "revoke the reader")?;
+    ok(chain.revoke("owner", &blob, "admin"), "revoke the ADMIN")?;
+    ok(chain.delete_blob("owner", &blob), "delete")?;
+
+    // Someone else stores the same content: the old grantees have no rights on it.
+    ok(
+        chain.register_blob("owner2", &blob, EXPIRY),
+        "register the same content again",
+    )?;
+    refused(
+        chain.grant("admin", &blob, "mallory", ROLE_READ),
+        "Unauthorized",
+        "the old ADMIN grants on the new registration",
+    )?;
+    ensure!(
+        !chain.can_read(&blob, "reader")?,
+        "the old reader reads the new registration"
+    );
+    ok(
+        chain.grant("owner2", &blob, "reader", ROLE_READ),
+        "the new owner grants anew",
     )?;
     Ok(())
 }

@@ -415,6 +415,7 @@ impl Chain for SolanaChain {
                 &record.owner,
                 via_grant,
                 &record.accepted_holders(),
+                &[],
             ),
             &key,
         )

@@ -120,6 +120,7 @@ errors! {
     TermsChanged => "the acceptance names an expiry or a price other than the blob's and its deal's",
     HolderNotOffline => "the holder heartbeated within the configuration's offline_ticks: its shards stay with it",
     MissedProofPending => "the holder missed a proof it can be slashed for: slash it (proof_slash) rather than evict it",
+    GrantsOpen => "the blob still has grants: revoke them before deleting it",
 }
 
 impl std::fmt::Display for BasaltError {

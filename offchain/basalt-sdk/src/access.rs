@@ -78,9 +78,11 @@ pub async fn revoke(
 
 /// Deletes blob `cid` on chain (owner only here), then asks every holder to drop its
 /// shards; holders that are down collect them later (their GC sees the blob gone).
-/// A funded deal is first settled (providers keep every proven epoch) and its remaining
-/// escrow refunded to its payer, in the same transaction as the deletion, which ends the
-/// obligations of the holders that accepted a shard.
+/// Its grants are revoked first (the program deletes no blob that has any, so no grant
+/// outlives it), their rent back to their payers. A funded deal is then settled
+/// (providers keep every proven epoch) and its remaining escrow refunded to its payer, in
+/// the same transaction as the deletion, which ends the obligations of the holders that
+/// accepted a shard.
 /// Returns the transaction and how many shard deletions the holders confirmed.
 ///
 /// # Errors
@@ -97,6 +99,17 @@ pub async fn delete(
         .ok_or(GetError::NotFound(*cid))?;
     let holders = holders_of(chain, owner, &blob).await?;
     let address = pda::blob(cid.digest());
+    // Revoked ahead of the deletion, a few per transaction to keep each within its size
+    // (the deletion could close them itself, but would outgrow one transaction).
+    let revokes: Vec<_> = chain
+        .grants_of(&address)
+        .await?
+        .iter()
+        .map(|g| ix::grant_revoke(&owner.pubkey(), &address, &g.grantee, &g.payer, false))
+        .collect();
+    for batch in revokes.chunks(6) {
+        chain.send(batch, owner, &[]).await?;
+    }
     let mut ixs = Vec::new();
     let deal: Option<Deal> = chain.program_account(&pda::deal(&address), "Deal").await?;
     if let Some(deal) = deal {
@@ -138,6 +151,7 @@ pub async fn delete(
             &blob.owner,
             false,
             &accepted,
+            &[],
         ));
         match chain.send(&attempt, owner, &[]).await {
             Err(ChainError::Program { name, .. }) if name == "HoldersMismatch" && attempts < 4 => {

@@ -305,7 +305,7 @@ async fn public_flag_token_gate_and_delete_rights() -> Result<()> {
     // Deletion: a READ grantee cannot, a DELETE grantee can; the rent goes to the owner.
     assert_basalt_err(
         net.send(
-            &[ix::blob_delete(&reader.pubkey(), &b, &o, true, &[])],
+            &[ix::blob_delete(&reader.pubkey(), &b, &o, true, &[], &[])],
             &[&reader],
         )
         .await,
@@ -320,17 +320,67 @@ async fn public_flag_token_gate_and_delete_rights() -> Result<()> {
                 &deleter.pubkey(),
                 true,
                 &[],
+                &[],
             )],
             &[&deleter],
         )
         .await,
         BasaltError::Unauthorized,
     );
+    // Its grants end with it: all of them are closed by the deletion, their rent back to
+    // the owner who paid it, or the deletion is refused (issue 42, finding 6).
+    let grants = [(reader.pubkey(), o), (deleter.pubkey(), o)];
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_delete(
+                &deleter.pubkey(),
+                &b,
+                &o,
+                true,
+                &[],
+                &grants[..1],
+            )],
+            &[&deleter],
+        )
+        .await,
+        BasaltError::GrantsOpen,
+    );
+    let stranger = net.wallet().await?.pubkey();
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_delete(
+                &deleter.pubkey(),
+                &b,
+                &o,
+                true,
+                &[],
+                &[(reader.pubkey(), stranger), (deleter.pubkey(), o)],
+            )],
+            &[&deleter],
+        )
+        .await,
+        BasaltError::GrantsMismatch,
+    );
+    let rent_before = net.lamports(&o).await?;
     net.send(
-        &[ix::blob_delete(&deleter.pubkey(), &b, &o, true, &[])],
+        &[ix::blob_delete(
+            &deleter.pubkey(),
+            &b,
+            &o,
+            true,
+            &[],
+            &grants,
+        )],
         &[&deleter],
     )
     .await?;
     assert!(!net.exists(&b).await?);
+    for (grantee, _) in grants {
+        assert!(!net.exists(&pda::grant(&b, &grantee)).await?);
+    }
+    assert!(
+        net.lamports(&o).await? > rent_before,
+        "the blob's and the grants' rent went back to the owner"
+    );
     Ok(())
 }

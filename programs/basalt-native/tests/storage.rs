@@ -785,6 +785,7 @@ async fn a_deal_never_pays_more_than_its_escrow_and_refunds_the_rest() -> Result
                 &owner.pubkey(),
                 false,
                 &holders,
+                &[],
             )],
             &[&owner],
         )
@@ -801,7 +802,14 @@ async fn a_deal_never_pays_more_than_its_escrow_and_refunds_the_rest() -> Result
                 &s.owner_tokens,
                 false,
             ),
-            ix::blob_delete(&owner.pubkey(), &s.blob, &owner.pubkey(), false, &holders),
+            ix::blob_delete(
+                &owner.pubkey(),
+                &s.blob,
+                &owner.pubkey(),
+                false,
+                &holders,
+                &[],
+            ),
         ],
         &[&owner],
     )

@@ -101,6 +101,21 @@ pub fn decide_read(facts: &ReadFacts, gate: GateBalance) -> ReadDecision {
     })
 }
 
+/// Checks that a blob may be deleted as far as its grants go: none is left. A blob's
+/// address is its content digest, so a grant that outlived its blob would give its grantee
+/// rights on whoever registers the same content next; the grants are revoked first (their
+/// rent back to their payers), and a deletion never leaves one behind.
+///
+/// # Errors
+///
+/// [`crate::RuleError::GrantsOpen`] while `open_grants > 0`.
+pub fn check_no_grants(open_grants: u32) -> Result<(), crate::RuleError> {
+    if open_grants > 0 {
+        return Err(crate::RuleError::GrantsOpen);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +179,11 @@ mod tests {
             assert_eq!(decide_read(&LIVE, gate), ReadDecision::Deny, "{gate:?}");
         }
         assert!(!ReadDecision::Deny.allowed() && ReadDecision::TokenGate.allowed());
+    }
+
+    #[test]
+    fn a_blob_with_grants_is_not_deleted() {
+        assert_eq!(check_no_grants(0), Ok(()));
+        assert_eq!(check_no_grants(1), Err(crate::RuleError::GrantsOpen));
     }
 }

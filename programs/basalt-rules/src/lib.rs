@@ -21,7 +21,9 @@ mod proofs;
 mod quorum;
 mod stake;
 
-pub use access::{decide_read, decide_read_before_gate, GateBalance, ReadDecision, ReadFacts};
+pub use access::{
+    check_no_grants, decide_read, decide_read_before_gate, GateBalance, ReadDecision, ReadFacts,
+};
 pub use deal::{check_expiry, check_release, check_slashable, DealCover, MAX_DEAL_EPOCHS_LIMIT};
 pub use eviction::{latest_closed_epoch, Eviction, HolderSilence};
 pub use jobs::{JobDeadlines, JobParams, MAX_JOB_WORKERS};
@@ -107,6 +109,8 @@ pub enum RuleError {
     /// The holder missed the latest closed epoch's proof and can be slashed for it: slash
     /// it (`proof_slash`) rather than evict it.
     MissedProofPending,
+    /// The blob still has grants: they are revoked before it is deleted.
+    GrantsOpen,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -150,6 +154,7 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::TermsChanged => Self::TermsChanged,
                     $crate::RuleError::HolderNotOffline => Self::HolderNotOffline,
                     $crate::RuleError::MissedProofPending => Self::MissedProofPending,
+                    $crate::RuleError::GrantsOpen => Self::GrantsOpen,
                 }
             }
         }

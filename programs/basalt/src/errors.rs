@@ -166,6 +166,10 @@ basalt_errors! {
     HolderNotOffline,
     #[msg("the holder missed a proof it can be slashed for: slash it (proof_slash) rather than evict it")]
     MissedProofPending,
+    #[msg("the blob still has grants: revoke them before deleting it")]
+    GrantsOpen,
+    #[msg("after the holders' Provider accounts, pass grants of the blob, each followed by its payer, all writable")]
+    GrantsMismatch,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

@@ -71,6 +71,7 @@ impl Contract {
             encrypted: args.encrypted,
             token_gate: None,
             active: false,
+            grant_count: 0,
             storage_payer: owner.clone(),
             shards: vec![ShardSlot::default(); total],
         };
@@ -381,11 +382,17 @@ impl Contract {
 
     /// `blob_delete`: deletes a blob (owner or a DELETE grantee); its storage goes back to
     /// whoever paid for it and nodes garbage-collect its shards. A deal must be refunded
-    /// first (`deal_refund`), so no escrow is stranded. Grants are separate records and
-    /// stay until revoked (their payers get their storage back then). The obligations of
-    /// the holders that accepted a shard end with the blob.
+    /// first (`deal_refund`), so no escrow is stranded. The obligations of the holders that
+    /// accepted a shard end with the blob. So do its grants: those of `grantees` are
+    /// removed (their storage back to whoever granted them), and every other one must have
+    /// been revoked before (`basalt_rules::check_no_grants`): a grant that outlived its
+    /// blob would give rights on whoever registers the same content next.
     #[handle_result]
-    pub fn blob_delete(&mut self, cid_digest: Digest) -> Result<()> {
+    pub fn blob_delete(
+        &mut self,
+        cid_digest: Digest,
+        grantees: Option<Vec<AccountId>>,
+    ) -> Result<()> {
         let caller = env::predecessor_account_id();
         let blob = self.blob(&cid_digest)?;
         self.authorize(&blob, &caller, ROLE_DELETE)?;
@@ -393,6 +400,35 @@ impl Contract {
             self.deals.get(&cid_digest).is_none(),
             BasaltError::UnsettledPayouts
         );
+        // Every listed grant is checked before any is removed: a refused call changes nothing.
+        let mut closing: Vec<(AccountId, AccountId)> = Vec::new();
+        for grantee in grantees.unwrap_or_default() {
+            ensure!(
+                !closing.iter().any(|(g, _)| *g == grantee),
+                BasaltError::GrantNotFound
+            );
+            let grant = self
+                .grants
+                .get(&(cid_digest, grantee.clone()))
+                .ok_or(BasaltError::GrantNotFound)?;
+            closing.push((grantee, grant.granted_by));
+        }
+        let closed = u32::try_from(closing.len()).map_err(|_| BasaltError::Overflow)?;
+        basalt_rules::check_no_grants(blob.grant_count.saturating_sub(closed))?;
+        let mut meter = self.meter()?;
+        for (grantee, granted_by) in closing {
+            let key = (cid_digest, grantee.clone());
+            self.release(&mut meter, &granted_by, |c| {
+                c.grants.remove(&key);
+            })?;
+            Event::GrantRevoked {
+                blob: cid_digest,
+                grantee,
+                revoked_by: caller.clone(),
+                block: env::block_height(),
+            }
+            .emit();
+        }
         // The holders' obligations end with the blob (their records keep their size).
         for holder in blob.shards.iter().filter(|s| s.accepted) {
             let holder = holder
@@ -403,7 +439,6 @@ impl Contract {
             provider.close_obligation();
             self.providers.insert(holder, &provider);
         }
-        let mut meter = self.meter()?;
         self.release(&mut meter, &blob.storage_payer, |c| {
             c.blobs.remove(&cid_digest);
         })?;

@@ -24,7 +24,7 @@ impl Contract {
         wrapped_key: Base64VecU8,
     ) -> Result<()> {
         let caller = env::predecessor_account_id();
-        let blob = self.blob(&cid_digest)?;
+        let mut blob = self.blob(&cid_digest)?;
         self.authorize(&blob, &caller, ROLE_ADMIN)?;
         ensure!(
             roles != 0 && roles & !ROLE_ADMIN == 0,
@@ -40,7 +40,13 @@ impl Contract {
         let key = (cid_digest, grantee.clone());
         // Solana's `init` fails the same way on an existing grant account.
         ensure!(self.grants.get(&key).is_none(), BasaltError::GrantExists);
+        blob.grant_count = blob
+            .grant_count
+            .checked_add(1)
+            .ok_or(BasaltError::Overflow)?;
         let meter = self.meter()?;
+        // The blob record keeps its size: only the grant's storage is paid.
+        self.blobs.insert(&cid_digest, &blob);
         self.grants.insert(
             &key,
             &Grant {
@@ -72,11 +78,17 @@ impl Contract {
         let caller = env::predecessor_account_id();
         let key = (cid_digest, grantee.clone());
         let grant = self.grants.get(&key).ok_or(BasaltError::GrantNotFound)?;
+        let blob = self.blobs.get(&cid_digest);
         if grantee != caller {
-            match self.blobs.get(&cid_digest) {
-                Some(blob) => self.authorize(&blob, &caller, ROLE_ADMIN)?,
+            match &blob {
+                Some(blob) => self.authorize(blob, &caller, ROLE_ADMIN)?,
                 None => ensure!(grant.granted_by == caller, BasaltError::Unauthorized),
             }
+        }
+        if let Some(mut blob) = blob {
+            // INV on Blob::grant_count: this grant was counted when it was created.
+            blob.grant_count = blob.grant_count.saturating_sub(1);
+            self.blobs.insert(&cid_digest, &blob);
         }
         let mut meter = self.meter()?;
         self.release(&mut meter, &grant.granted_by, |c| {

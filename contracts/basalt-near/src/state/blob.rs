@@ -158,6 +158,11 @@ pub struct Blob {
     /// holder accepted its slot: from then on the holders owe proofs and the deal pays
     /// (`basalt_rules::activates`). Stays set once set.
     pub active: bool,
+    /// Grants of this blob that exist (`grant_create` adds one, `grant_revoke` removes
+    /// one). The blob is deleted only once none is left, so no grant outlives it
+    /// (`basalt_rules::check_no_grants`).
+    // INV: == the number of grants keyed (this blob, *)
+    pub grant_count: u32,
     /// Who paid the blob's storage; gets it back when the blob is deleted.
     pub storage_payer: AccountId,
     /// One slot per shard index.

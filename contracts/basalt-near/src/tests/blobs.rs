@@ -600,6 +600,60 @@ fn a_silent_holder_loses_its_shards_to_repair_but_no_stake_and_keeps_its_pay() {
 }
 
 #[test]
+fn a_blob_is_deleted_with_all_its_grants_or_not_at_all() {
+    let mut chain = Chain::new();
+    let e = registered(&mut chain);
+    let cid = e.cid();
+    for (who, roles) in [("reader", ROLE_READ), ("deleter", ROLE_DELETE)] {
+        chain
+            .paying("owner")
+            .grant_create(cid, account(who), roles, None, Base64VecU8(vec![]))
+            .unwrap();
+    }
+    assert_eq!(chain.by("x").blob_get(cid).unwrap().grant_count, 2);
+    assert_eq!(
+        chain
+            .by("deleter")
+            .blob_delete(cid, Some(vec![account("deleter")])),
+        Err(BasaltError::GrantsOpen),
+        "the reader's grant would outlive the blob"
+    );
+    assert_eq!(
+        chain.by("deleter").blob_delete(
+            cid,
+            Some(vec![
+                account("deleter"),
+                account("deleter"),
+                account("reader")
+            ])
+        ),
+        Err(BasaltError::GrantNotFound),
+        "a grant counted twice"
+    );
+    let owner_storage = chain.storage("owner");
+    chain
+        .by("deleter")
+        .blob_delete(cid, Some(vec![account("reader"), account("deleter")]))
+        .unwrap();
+    assert!(chain.by("x").grant_get(cid, account("reader")).is_none());
+    assert!(chain.by("x").grant_get(cid, account("deleter")).is_none());
+    assert!(
+        chain.storage("owner") > owner_storage,
+        "the grants' and the blob's storage went back to the owner"
+    );
+
+    // The same content registered again by someone else: the old grantees have no rights.
+    chain
+        .paying("owner2")
+        .blob_register(e.args(EXPIRY))
+        .expect("register again");
+    assert_eq!(
+        chain.by("deleter").blob_delete(cid, None),
+        Err(BasaltError::Unauthorized)
+    );
+}
+
+#[test]
 fn refunds_wait_for_settlement_and_deletion_returns_storage() {
     let mut chain = Chain::new();
     let e = stored(&mut chain, 25);
@@ -637,14 +691,14 @@ fn refunds_wait_for_settlement_and_deletion_returns_storage() {
     );
     assert_eq!(chain.by("x").deal_settle(cid, 0), Ok(U128(0)));
     assert_eq!(
-        chain.by("owner").blob_delete(cid),
+        chain.by("owner").blob_delete(cid, None),
         Err(BasaltError::UnsettledPayouts)
     );
     assert_eq!(chain.by("owner").deal_refund(cid), Ok(U128(0)));
     assert_eq!(chain.by("x").books().escrow, 0);
     let before = chain.storage("owner");
     assert_eq!(
-        chain.by("mallory").blob_delete(cid),
+        chain.by("mallory").blob_delete(cid, None),
         Err(BasaltError::Unauthorized)
     );
     let obligations = |chain: &mut Chain, holder: &str| {
@@ -655,7 +709,7 @@ fn refunds_wait_for_settlement_and_deletion_returns_storage() {
             .open_obligations
     };
     assert_eq!(obligations(&mut chain, "h0"), 1, "h0 accepted shard 0");
-    chain.by("owner").blob_delete(cid).unwrap();
+    chain.by("owner").blob_delete(cid, None).unwrap();
     assert_eq!(event_names(), ["blob_deleted"]);
     assert_eq!(
         obligations(&mut chain, "h0"),

@@ -4,7 +4,7 @@
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::anchor_lang::{AccountDeserialize, Discriminator};
 use basalt::client::{decode, ix, pda};
-use basalt::state::{Blob, Config, Provider};
+use basalt::state::{Blob, Config, Grant, Provider};
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
@@ -106,6 +106,18 @@ impl ChainClient {
         let owner_filter =
             RpcFilterType::Memcmp(Memcmp::new_raw_bytes(8, owner.to_bytes().to_vec()));
         self.program_accounts::<Blob>("Blob", vec![owner_filter])
+            .await
+    }
+
+    /// Every grant on the blob at `blob`.
+    ///
+    /// # Errors
+    ///
+    /// When the endpoint fails or an account does not decode.
+    pub async fn grants_of(&self, blob: &Pubkey) -> Result<Vec<Grant>, ChainError> {
+        // Grant's first field after the discriminator is its blob.
+        let blob_filter = RpcFilterType::Memcmp(Memcmp::new_raw_bytes(8, blob.to_bytes().to_vec()));
+        self.program_accounts::<Grant>("Grant", vec![blob_filter])
             .await
     }
 

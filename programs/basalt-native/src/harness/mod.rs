@@ -322,6 +322,11 @@ impl Net {
         Ok(clock.unix_timestamp)
     }
 
+    /// The lamports `address` holds (0 when it does not exist).
+    pub async fn lamports(&mut self, address: &Pubkey) -> Result<u64> {
+        Ok(self.ctx.banks_client.get_balance(*address).await?)
+    }
+
     pub async fn exists(&mut self, address: &Pubkey) -> Result<bool> {
         Ok(self.ctx.banks_client.get_account(*address).await?.is_some())
     }

@@ -89,6 +89,7 @@ mod tests {
             encrypted: false,
             token_gate: None,
             active: true,
+            grant_count: 0,
             bump: 255,
             shards: vec![],
         }

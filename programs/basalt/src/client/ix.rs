@@ -315,12 +315,16 @@ pub fn blob_set_access(
 /// Deletes `blob`. `holders` are the authorities of the holders that accepted a shard, in
 /// index order ([`crate::state::Blob::accepted_holders`] of the blob as read just before):
 /// their obligations end with the blob.
+/// `signer` deletes `blob`, ending the obligations of `holders` (the authorities of the
+/// holders that accepted, in index order: `Blob::accepted_holders`) and closing `grants`
+/// (each grant's grantee and payer): every grant of the blob not revoked before.
 pub fn blob_delete(
     signer: &Pubkey,
     blob: &Pubkey,
     owner: &Pubkey,
     via_grant: bool,
     holders: &[Pubkey],
+    grants: &[(Pubkey, Pubkey)],
 ) -> Instruction {
     let mut ix = build(
         accounts::BlobDelete {
@@ -334,9 +338,17 @@ pub fn blob_delete(
         },
         instruction::BlobDelete {},
     );
-    ix.accounts.extend(holders.iter().map(|h| {
-        anchor_lang::solana_program::instruction::AccountMeta::new(pda::provider(h), false)
-    }));
+    use anchor_lang::solana_program::instruction::AccountMeta;
+    ix.accounts.extend(
+        holders
+            .iter()
+            .map(|h| AccountMeta::new(pda::provider(h), false)),
+    );
+    for (grantee, payer) in grants {
+        ix.accounts
+            .push(AccountMeta::new(pda::grant(blob, grantee), false));
+        ix.accounts.push(AccountMeta::new(*payer, false));
+    }
     ix
 }
 

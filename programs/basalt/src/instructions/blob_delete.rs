@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::BasaltError;
-use crate::events::BlobDeleted;
+use crate::events::{BlobDeleted, GrantRevoked};
 use crate::seeds;
 use crate::state::{authorize, Blob, Grant, Provider, ROLE_DELETE};
 
@@ -10,8 +10,13 @@ use crate::state::{authorize, Blob, Grant, Provider, ROLE_DELETE};
 /// can run in the same transaction), so no escrow is stranded.
 ///
 /// The obligations of the holders that accepted a shard end with the blob: the remaining
-/// accounts are their Provider accounts (writable), in shard index order, and each stops
-/// counting its obligation, so no stake stays bonded for a blob that no longer exists.
+/// accounts are first their Provider accounts (writable), in shard index order, and each
+/// stops counting its obligation, so no stake stays bonded for a blob that no longer
+/// exists. Its grants end with it too: after the holders come the blob's Grant accounts,
+/// each followed by its payer (both writable), and each is closed, its rent back to its
+/// payer. Every grant the blob counts must be closed here or revoked before
+/// (`basalt_rules::check_no_grants`): a grant that outlived its blob would give rights on
+/// whoever registers the same content next.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct BlobDelete<'info> {
@@ -45,12 +50,40 @@ impl<'info> BlobDelete<'info> {
             provider.close_obligation();
             provider.exit(&crate::ID)?;
         }
-        require!(passed.next().is_none(), BasaltError::HoldersMismatch);
+        let blob = ctx.accounts.blob.key();
+        let signer = ctx.accounts.signer.key();
+        let slot = Clock::get()?.slot;
+        let mut closed: u32 = 0;
+        while let Some(info) = passed.next() {
+            let payer = passed.next().ok_or(BasaltError::GrantsMismatch)?;
+            require!(
+                info.is_writable && payer.is_writable,
+                BasaltError::GrantsMismatch
+            );
+            // The owner and discriminator checks make it a Grant the program created.
+            let grant: Account<Grant> = Account::try_from(info)?;
+            require!(
+                grant.blob == blob && grant.payer == payer.key(),
+                BasaltError::GrantsMismatch
+            );
+            grant.close(payer.clone())?;
+            closed = closed.checked_add(1).ok_or(BasaltError::Overflow)?;
+            emit_cpi!(GrantRevoked {
+                blob,
+                grantee: grant.grantee,
+                revoked_by: signer,
+                slot,
+            });
+        }
+        // A grant passed twice fails to load the second time (closed), so `closed` counts
+        // distinct grants of this blob.
+        basalt_rules::check_no_grants(ctx.accounts.blob.grant_count.saturating_sub(closed))
+            .map_err(BasaltError::from)?;
         emit_cpi!(BlobDeleted {
-            blob: ctx.accounts.blob.key(),
-            by: ctx.accounts.signer.key(),
+            blob,
+            by: signer,
             refunded: 0,
-            slot: Clock::get()?.slot,
+            slot,
         });
         Ok(())
     }

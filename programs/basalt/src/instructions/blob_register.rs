@@ -76,6 +76,7 @@ impl BlobRegister<'_> {
             encrypted: args.encrypted,
             token_gate: None,
             active: false,
+            grant_count: 0,
             bump: ctx.bumps.blob,
             shards: vec![ShardSlot::default(); total],
         });

@@ -6,14 +6,15 @@ use crate::seeds;
 use crate::state::{authorize, Blob, Grant, MAX_WRAPPED_KEY_LEN, ROLE_ADMIN};
 
 /// Gives `grantee` roles on a blob, with an optional expiry and the data key wrapped for it.
-/// Signed by the owner or an ADMIN grantee, who pays the rent.
+/// Signed by the owner or an ADMIN grantee, who pays the rent. The blob counts it, so the
+/// blob is not deleted before it (`Blob::grant_count`).
 #[event_cpi]
 #[derive(Accounts)]
 #[instruction(grantee: Pubkey)]
 pub struct GrantCreate<'info> {
     #[account(mut)]
     pub signer: Signer<'info>,
-    #[account(seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
     #[account(seeds = [seeds::GRANT, blob.key().as_ref(), signer.key().as_ref()], bump = signer_grant.bump)]
     pub signer_grant: Option<Account<'info, Grant>>,
@@ -52,6 +53,12 @@ impl GrantCreate<'_> {
         }
         let blob = a.blob.key();
         let signer = a.signer.key();
+        ctx.accounts.blob.grant_count = ctx
+            .accounts
+            .blob
+            .grant_count
+            .checked_add(1)
+            .ok_or(BasaltError::Overflow)?;
         ctx.accounts.grant.set_inner(Grant {
             blob,
             grantee,

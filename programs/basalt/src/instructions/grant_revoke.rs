@@ -6,12 +6,12 @@ use crate::seeds;
 use crate::state::{authorize, Blob, Grant, ROLE_ADMIN};
 
 /// Removes a grant. Signed by the owner, an ADMIN grantee, or the grantee itself
-/// (renouncing); the rent goes back to whoever paid it.
+/// (renouncing); the rent goes back to whoever paid it, and the blob counts one grant less.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct GrantRevoke<'info> {
     pub signer: Signer<'info>,
-    #[account(seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
     #[account(seeds = [seeds::GRANT, blob.key().as_ref(), signer.key().as_ref()], bump = signer_grant.bump)]
     pub signer_grant: Option<Account<'info, Grant>>,
@@ -34,6 +34,10 @@ impl GrantRevoke<'_> {
                 ROLE_ADMIN,
             )?;
         }
+        // INV on Blob::grant_count: this grant was counted when it was created.
+        let blob = &mut ctx.accounts.blob;
+        blob.grant_count = blob.grant_count.saturating_sub(1);
+        let a = &ctx.accounts;
         emit_cpi!(GrantRevoked {
             blob: a.blob.key(),
             grantee: a.grant.grantee,

@@ -146,6 +146,11 @@ pub struct Blob {
     /// holder accepted its slot: from then on the holders owe proofs and the deal pays
     /// (`basalt_rules::activates`). Stays set once set.
     pub active: bool,
+    /// Grant accounts of this blob that exist (`grant_create` adds one, `grant_revoke`
+    /// closes one). The blob is deleted only once none is left, so no grant outlives it
+    /// (`basalt_rules::check_no_grants`).
+    // INV: == the number of Grant accounts at ["grant", this blob, *]
+    pub grant_count: u32,
     pub bump: u8,
     /// One slot per shard index.
     // INV: shards.len() == k + m <= MAX_BLOB_SHARDS

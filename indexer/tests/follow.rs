@@ -171,6 +171,24 @@ async fn history(net: &Localnet, owner: &Keypair, reader: &Keypair) -> Result<(C
     chain
         .send(&[ix::provider_unstake(&node2.pubkey(), TOKEN)], &node2, &[])
         .await?;
+    // A provider that registers and leaves at once: its record goes, on chain and in the
+    // mirror (`api` checks the latter).
+    chain
+        .send(
+            &[ix::provider_register(
+                &reader.pubkey(),
+                "https://leaving.example",
+                "eu",
+                1,
+                1 << 30,
+            )],
+            reader,
+            &[],
+        )
+        .await?;
+    chain
+        .send(&[ix::provider_deregister(&reader.pubkey())], reader, &[])
+        .await?;
     basalt_sdk::access::delete(&chain, owner, &private).await?;
     job_with_a_cheater(net, owner).await?;
     admin_and_faults(net, owner, &public).await?;
@@ -506,7 +524,9 @@ async fn killed_indexer_matches_a_fresh_replay_and_serves_the_api() -> Result<()
     eprintln!("events by kind: {kinds:?}");
     for (kind, n) in [
         ("ConfigInitialized", 1),
-        ("ProviderRegistered", 6),
+        // Six nodes, and the provider that leaves at once.
+        ("ProviderRegistered", 7),
+        ("ProviderDeregistered", 1),
         ("StakeAdded", 6),
         ("JobPosted", 1),
         ("JobClaimed", 3),
@@ -567,7 +587,15 @@ async fn killed_indexer_matches_a_fresh_replay_and_serves_the_api() -> Result<()
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    api(&indexer.api, &net, &owner, &private, &public).await?;
+    api(
+        &indexer.api,
+        &net,
+        &owner,
+        &reader.pubkey(),
+        &private,
+        &public,
+    )
+    .await?;
     push(&indexer.api, &net).await?;
     Ok(())
 }
@@ -577,10 +605,18 @@ async fn api(
     base: &str,
     net: &Localnet,
     owner: &Keypair,
+    left: &Pubkey,
     private: &Cid,
     public: &Cid,
 ) -> Result<()> {
     let http = reqwest::Client::new();
+    // `history` registered `left` as a provider and deregistered it.
+    let left = pda::provider(left);
+    let (status, _) = get(&http, &format!("{base}/v1/providers/{left}")).await?;
+    assert_eq!(
+        status, 404,
+        "a deregistered provider is gone from the mirror"
+    );
     let (status, providers) =
         get(&http, &format!("{base}/v1/providers?role=storage&limit=2")).await?;
     assert_eq!(status, 200);

@@ -59,6 +59,10 @@ pub trait Chain {
     fn unstake(&mut self, who: &str, amount: u64) -> Outcome;
     fn withdraw_stake(&mut self, who: &str) -> Outcome;
     fn unjail(&mut self, who: &str) -> Outcome;
+    /// `who` closes its provider record, its rent or storage back to it.
+    fn deregister(&mut self, who: &str) -> Outcome;
+    /// Whether `who` has a provider record.
+    fn is_registered(&mut self, who: &str) -> Result<bool>;
     fn provider(&mut self, who: &str) -> Result<ProviderView>;
 
     fn register_blob(&mut self, owner: &str, blob: &TestBlob, expiry_epoch: u64) -> Outcome;

@@ -191,6 +191,17 @@ impl Chain for NearChain {
         self.call(who, "provider_unjail", json!({}), 0)
     }
 
+    fn deregister(&mut self, who: &str) -> Outcome {
+        self.call(who, "provider_deregister", json!({}), 0)
+    }
+
+    fn is_registered(&mut self, who: &str) -> Result<bool> {
+        let p = self
+            .vm
+            .view("provider_get", &json!({"account_id": account(who)}))?;
+        Ok(!p.is_null())
+    }
+
     fn provider(&mut self, who: &str) -> Result<ProviderView> {
         let p = self
             .vm

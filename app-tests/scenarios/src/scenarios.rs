@@ -119,6 +119,34 @@ pub fn providers_stake_unbond_withdraw(chain: &mut dyn Chain) -> Result<()> {
         "NothingUnbonding",
         "withdraw twice",
     )?;
+
+    // Issue 42, finding 5: the record closes once nothing is left in it, rent back.
+    refused(chain.deregister("p"), "StakeRemaining", "deregister staked")?;
+    ok(chain.unstake("p", 900), "unstake the rest")?;
+    refused(
+        chain.deregister("p"),
+        "StakeRemaining",
+        "deregister while unbonding",
+    )?;
+    chain.go_to(3 + 2 * UNBONDING_EPOCHS, 0)?;
+    ok(chain.withdraw_stake("p"), "withdraw the rest")?;
+    ensure!(chain.tokens("p")? == FUNDS, "every token came back");
+    ok(chain.deregister("p"), "deregister")?;
+    ensure!(!chain.is_registered("p")?, "the record is gone");
+    ok(
+        chain.register_provider("p", ROLE_STORAGE),
+        "register again, from scratch",
+    )?;
+    ensure!(
+        chain.provider("p")?
+            == ProviderView {
+                stake: 0,
+                unbonding: 0,
+                status: "Active".into(),
+                reputation: 0,
+            },
+        "a fresh record"
+    );
     Ok(())
 }
 

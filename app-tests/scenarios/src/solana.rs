@@ -228,6 +228,18 @@ impl Chain for SolanaChain {
         self.send(ix::provider_unjail(&key.pubkey()), &key)
     }
 
+    fn deregister(&mut self, who: &str) -> Outcome {
+        let (key, _) = self.actor(who)?;
+        self.send(ix::provider_deregister(&key.pubkey()), &key)
+    }
+
+    fn is_registered(&mut self, who: &str) -> Result<bool> {
+        let authority = self.pubkey(who)?;
+        Ok(self
+            .account::<Provider>(&pda::provider(&authority))?
+            .is_some())
+    }
+
     fn provider(&mut self, who: &str) -> Result<ProviderView> {
         let authority = self.pubkey(who)?;
         let p: Provider = self

@@ -121,6 +121,7 @@ errors! {
     HolderNotOffline => "the holder heartbeated within the configuration's offline_ticks: its shards stay with it",
     MissedProofPending => "the holder missed a proof it can be slashed for: slash it (proof_slash) rather than evict it",
     GrantsOpen => "the blob still has grants: revoke them before deleting it",
+    StakeRemaining => "stake is still bonded or unbonding: unstake and withdraw it before deregistering",
 }
 
 impl std::fmt::Display for BasaltError {

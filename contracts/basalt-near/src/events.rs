@@ -75,6 +75,9 @@ pub enum Event {
     },
     #[event_version("1.0.0")]
     ProviderHeartbeat { provider: AccountId, block: u64 },
+    /// The provider removed its record (`provider_deregister`); its storage went back to it.
+    #[event_version("1.0.0")]
+    ProviderDeregistered { provider: AccountId, block: u64 },
     #[event_version("1.0.0")]
     ProviderUnjailed { provider: AccountId, block: u64 },
     /// A provider lost `amount` of stake: `bounty` to `beneficiary`, the rest to the

@@ -12,6 +12,7 @@ pub const EVENT_KINDS: &[&str] = &[
     "UnstakeRequested",
     "StakeWithdrawn",
     "ProviderHeartbeat",
+    "ProviderDeregistered",
     "ProviderUnjailed",
     "ProviderSlashed",
     "BlobRegistered",

@@ -282,6 +282,10 @@ pub fn of(event: &Event) -> EventRecord {
         Event::ProviderHeartbeat { provider, block } => f
             .account("provider", provider)
             .done("ProviderHeartbeat", *block),
+        Event::ProviderDeregistered { provider, block } => f
+            .account("provider", provider)
+            .account("authority", provider)
+            .done("ProviderDeregistered", *block),
         Event::ProviderUnjailed { provider, block } => f
             .account("provider", provider)
             .done("ProviderUnjailed", *block),

@@ -151,6 +151,7 @@ impl EventRecord {
             UnstakeRequested { provider, amount, stake, unbonding_until_epoch, slot }
             StakeWithdrawn { provider, amount, slot }
             ProviderHeartbeat { provider, slot }
+            ProviderDeregistered { provider, authority, slot }
             ProviderUnjailed { provider, slot }
             ProviderSlashed { provider, amount, bounty, beneficiary, subject, reputation, slot }
             BlobRegistered {

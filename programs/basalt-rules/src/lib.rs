@@ -35,7 +35,7 @@ pub use placement::{
 };
 pub use proofs::ProofRecord;
 pub use quorum::quorum;
-pub use stake::{bps_of, check_slasher, check_stake_kept, Slash, SlashCounter};
+pub use stake::{bps_of, check_deregister, check_slasher, check_stake_kept, Slash, SlashCounter};
 
 /// A broken rule. Each chain reports it as its error of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +111,8 @@ pub enum RuleError {
     MissedProofPending,
     /// The blob still has grants: they are revoked before it is deleted.
     GrantsOpen,
+    /// Stake is still bonded or unbonding: unstake and withdraw it first.
+    StakeRemaining,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -155,6 +157,7 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::HolderNotOffline => Self::HolderNotOffline,
                     $crate::RuleError::MissedProofPending => Self::MissedProofPending,
                     $crate::RuleError::GrantsOpen => Self::GrantsOpen,
+                    $crate::RuleError::StakeRemaining => Self::StakeRemaining,
                 }
             }
         }

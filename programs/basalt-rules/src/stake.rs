@@ -89,6 +89,27 @@ pub fn check_stake_kept(
     Ok(())
 }
 
+/// Checks that a provider may deregister (its record closed, the rent or storage back to
+/// it): nothing bonded or unbonding is left in the vault for it, and it carries no
+/// obligation. A record that still backs anything stays.
+///
+/// # Errors
+///
+/// [`RuleError::ObligationsOpen`] or [`RuleError::StakeRemaining`].
+pub fn check_deregister(
+    stake: u128,
+    unbonding: u128,
+    open_obligations: u32,
+) -> Result<(), RuleError> {
+    if open_obligations > 0 {
+        return Err(RuleError::ObligationsOpen);
+    }
+    if stake > 0 || unbonding > 0 {
+        return Err(RuleError::StakeRemaining);
+    }
+    Ok(())
+}
+
 /// Checks who collects a slash's bounty: anyone but the slashed provider itself, which would
 /// otherwise take part of its own penalty back by cranking it first.
 ///
@@ -174,5 +195,13 @@ mod tests {
             let total = u128::from(stake) + u128::from(unbonding);
             prop_assert_eq!(s.amount, total * u128::from(bps) / u128::from(BPS));
         }
+    }
+
+    #[test]
+    fn only_a_provider_with_nothing_left_deregisters() {
+        assert_eq!(check_deregister(0, 0, 0), Ok(()));
+        assert_eq!(check_deregister(1, 0, 0), Err(RuleError::StakeRemaining));
+        assert_eq!(check_deregister(0, 1, 0), Err(RuleError::StakeRemaining));
+        assert_eq!(check_deregister(0, 0, 1), Err(RuleError::ObligationsOpen));
     }
 }

@@ -170,6 +170,8 @@ basalt_errors! {
     GrantsOpen,
     #[msg("after the holders' Provider accounts, pass grants of the blob, each followed by its payer, all writable")]
     GrantsMismatch,
+    #[msg("stake is still bonded or unbonding: unstake and withdraw it before deregistering")]
+    StakeRemaining,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

@@ -75,6 +75,15 @@ pub struct StakeWithdrawn {
     pub slot: u64,
 }
 
+/// The provider closed its record (`provider_deregister`); its rent went back to it.
+#[event]
+#[derive(Debug)]
+pub struct ProviderDeregistered {
+    pub provider: Pubkey,
+    pub authority: Pubkey,
+    pub slot: u64,
+}
+
 #[event]
 #[derive(Debug)]
 pub struct ProviderHeartbeat {

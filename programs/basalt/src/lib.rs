@@ -92,6 +92,10 @@ pub mod basalt {
         ProviderHeartbeat::handle(ctx)
     }
 
+    pub fn provider_deregister(ctx: Context<ProviderDeregister>) -> Result<()> {
+        ProviderDeregister::handle(ctx)
+    }
+
     pub fn provider_unjail(ctx: Context<ProviderUnjail>) -> Result<()> {
         ProviderUnjail::handle(ctx)
     }

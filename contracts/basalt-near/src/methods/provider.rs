@@ -167,6 +167,31 @@ impl Contract {
         Ok(U128(amount))
     }
 
+    /// `provider_deregister`: removes the caller's provider record, its storage back to it,
+    /// once nothing is bonded or unbonding and no obligation is open
+    /// (`basalt_rules::check_deregister`). Tokens it may still withdraw stay its own.
+    #[handle_result]
+    pub fn provider_deregister(&mut self) -> Result<()> {
+        let authority = env::predecessor_account_id();
+        let provider = self.provider(&authority)?;
+        basalt_rules::check_deregister(
+            provider.stake,
+            provider.unbonding_amount,
+            provider.open_obligations,
+        )?;
+        let mut meter = self.meter()?;
+        self.release(&mut meter, &authority, |c| {
+            c.providers.remove(&authority);
+        })?;
+        self.settle(meter)?;
+        Event::ProviderDeregistered {
+            provider: authority,
+            block: env::block_height(),
+        }
+        .emit();
+        Ok(())
+    }
+
     /// `provider_heartbeat`: records that the caller's node is alive.
     #[handle_result]
     pub fn provider_heartbeat(&mut self) -> Result<()> {

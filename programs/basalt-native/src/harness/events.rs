@@ -27,6 +27,10 @@ const REQUIRED: &[(&[u8], &[&str])] = &[
         &["ProviderHeartbeat"],
     ),
     (ixs::ProviderUnjail::DISCRIMINATOR, &["ProviderUnjailed"]),
+    (
+        ixs::ProviderDeregister::DISCRIMINATOR,
+        &["ProviderDeregistered"],
+    ),
     (ixs::BlobRegister::DISCRIMINATOR, &["BlobRegistered"]),
     (ixs::BlobPlace::DISCRIMINATOR, &["ShardPlaced"]),
     (ixs::ShardAccept::DISCRIMINATOR, &["ShardAccepted"]),

@@ -77,6 +77,7 @@ events!(
     UnstakeRequested,
     StakeWithdrawn,
     ProviderHeartbeat,
+    ProviderDeregistered,
     ProviderUnjailed,
     ProviderSlashed,
     BlobRegistered,

@@ -178,6 +178,19 @@ pub fn provider_heartbeat(authority: &Pubkey) -> Instruction {
     )
 }
 
+/// `authority` closes its Provider account (nothing staked, no obligation), rent back to it.
+pub fn provider_deregister(authority: &Pubkey) -> Instruction {
+    build(
+        accounts::ProviderDeregister {
+            authority: *authority,
+            provider: pda::provider(authority),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ProviderDeregister {},
+    )
+}
+
 pub fn provider_unjail(authority: &Pubkey) -> Instruction {
     build(
         accounts::ProviderUnjail {

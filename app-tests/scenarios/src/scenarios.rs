@@ -77,6 +77,10 @@ pub const ALL: &[(&str, Scenario)] = &[
         a_silent_holder_is_evicted_not_slashed,
     ),
     ("grants_die_with_their_blob", grants_die_with_their_blob),
+    (
+        "proofs_without_a_deal_are_not_back_paid",
+        proofs_without_a_deal_are_not_back_paid,
+    ),
 ];
 
 /// Register, stake, unbond, wait, withdraw; stake moves only by the rules.
@@ -502,6 +506,41 @@ pub fn grants_die_with_their_blob(chain: &mut dyn Chain) -> Result<()> {
         chain.grant("owner2", &blob, "reader", ROLE_READ),
         "the new owner grants anew",
     )?;
+    Ok(())
+}
+
+/// Issue 42, finding 8: a holder that keeps proving while the blob has no deal (the owner
+/// cancelled it) is not paid for those epochs by a deal opened later, at that deal's price:
+/// nobody promised to pay them. Epochs proven under the new deal are paid as usual.
+pub fn proofs_without_a_deal_are_not_back_paid(chain: &mut dyn Chain) -> Result<()> {
+    let blob = TestBlob::new(100_000, 61)?;
+    put(chain, &blob, 600)?;
+    ok(chain.refund_deal("owner", &blob), "cancel the deal")?;
+    chain.go_to(1, 10)?;
+    ok(
+        chain.prove("h0", &blob, 0, 1, 0),
+        "h0 proves without a deal",
+    )?;
+    ok(
+        chain.fund_deal("owner", &blob, 2 * PRICE, 600),
+        "reopen it at twice the price",
+    )?;
+    let before = chain.tokens("h0")?;
+    ok(chain.settle_deal(&blob, 0), "settle")?;
+    ensure!(
+        chain.tokens("h0")? == before,
+        "the epoch proven without a deal was paid by the new one"
+    );
+    chain.go_to(2, 10)?;
+    ok(
+        chain.prove("h0", &blob, 0, 2, 0),
+        "h0 proves under the new deal",
+    )?;
+    ok(chain.settle_deal(&blob, 0), "settle again")?;
+    ensure!(
+        chain.tokens("h0")? == before + 2 * PRICE,
+        "the epoch proven under the new deal is paid at its price"
+    );
     Ok(())
 }
 

@@ -24,7 +24,10 @@ mod stake;
 pub use access::{
     check_no_grants, decide_read, decide_read_before_gate, GateBalance, ReadDecision, ReadFacts,
 };
-pub use deal::{check_expiry, check_release, check_slashable, DealCover, MAX_DEAL_EPOCHS_LIMIT};
+pub use deal::{
+    check_expiry, check_release, check_slashable, unpaid_at_opening, DealCover,
+    MAX_DEAL_EPOCHS_LIMIT,
+};
 pub use eviction::{latest_closed_epoch, Eviction, HolderSilence};
 pub use jobs::{JobDeadlines, JobParams, MAX_JOB_WORKERS};
 pub use limits::*;

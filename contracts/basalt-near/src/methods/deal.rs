@@ -107,7 +107,7 @@ impl Contract {
         amount: u128,
     ) -> Result<u128> {
         ensure!(price_per_shard_epoch > 0, BasaltError::ZeroPrice);
-        let blob = self.blob(&cid_digest)?;
+        let mut blob = self.blob(&cid_digest)?;
         // Only the owner opens the deal: a stranger opening it first would fix the price.
         ensure!(*payer == blob.owner, BasaltError::Unauthorized);
         ensure!(
@@ -118,6 +118,14 @@ impl Contract {
             self.deals.get(&cid_digest).is_none(),
             BasaltError::DealExists
         );
+        // Epochs proven while no deal existed are nobody's debt: a refund settled everything
+        // earlier, so what is unpaid now was proven after it, and this deal's price was not
+        // what the holders proved for (`basalt_rules::unpaid_at_opening`).
+        for slot in &mut blob.shards {
+            slot.unpaid_epochs = basalt_rules::unpaid_at_opening(slot.unpaid_epochs);
+        }
+        // The blob record keeps its size.
+        self.blobs.insert(&cid_digest, &blob);
         self.books.escrow = add(self.books.escrow, amount)?;
         self.deals.insert(
             &cid_digest,

@@ -10,7 +10,8 @@ use crate::token::deposit;
 /// Opens a blob's deal: `amount` of the stake mint goes into escrow and each shard's holder
 /// earns `price_per_shard_epoch` for every epoch it proves. Only the blob's owner opens it
 /// (a stranger opening it first would fix the price); it is the payer and gets the refund.
-/// Anyone may add to an open deal (`deal_top_up`).
+/// Anyone may add to an open deal (`deal_top_up`). Epochs proven while the blob had no deal
+/// are not paid by this one (`basalt_rules::unpaid_at_opening`).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct DealFund<'info> {
@@ -18,7 +19,7 @@ pub struct DealFund<'info> {
     pub payer: Signer<'info>,
     #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Account<'info, Config>,
-    #[account(seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
     #[account(init, payer = payer, space = 8 + Deal::INIT_SPACE,
         seeds = [seeds::DEAL, blob.key().as_ref()], bump)]
@@ -44,6 +45,11 @@ impl DealFund<'_> {
         deposit(&a.token_program, &a.from, &a.escrow_vault, &a.payer, amount)?;
         let blob = a.blob.key();
         let payer = a.payer.key();
+        // A refund settled everything its deal owed, so what is unpaid now was proven while
+        // no deal existed: not this deal's debt.
+        for slot in &mut ctx.accounts.blob.shards {
+            slot.unpaid_epochs = basalt_rules::unpaid_at_opening(slot.unpaid_epochs);
+        }
         let deal = &mut ctx.accounts.deal;
         deal.set_inner(Deal {
             blob,

@@ -134,6 +134,7 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
             2,
             vec![BasaltEvent::ConfigUpdated(ConfigUpdated {
                 admin,
+                pending_admin: None,
                 params,
                 slot: s,
             })],

@@ -122,6 +122,7 @@ errors! {
     MissedProofPending => "the holder missed a proof it can be slashed for: slash it (proof_slash) rather than evict it",
     GrantsOpen => "the blob still has grants: revoke them before deleting it",
     StakeRemaining => "stake is still bonded or unbonding: unstake and withdraw it before deregistering",
+    NotPendingAdmin => "only the account the admin proposed may accept the admin role",
 }
 
 impl std::fmt::Display for BasaltError {

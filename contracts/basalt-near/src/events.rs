@@ -31,6 +31,8 @@ pub enum Event {
     #[event_version("1.0.0")]
     ConfigUpdated {
         admin: AccountId,
+        /// The account proposed for the admin role, until it accepts (`admin_accept`).
+        pending_admin: Option<AccountId>,
         params: ConfigParams,
         block: u64,
     },

@@ -116,6 +116,7 @@ impl Contract {
         params.validate()?;
         let mut config = Config {
             admin,
+            pending_admin: None,
             stake_token,
             min_stake: 0,
             epoch_blocks,

@@ -214,10 +214,12 @@ pub fn of(event: &Event) -> EventRecord {
             .done("ConfigInitialized", *block),
         Event::ConfigUpdated {
             admin,
+            pending_admin,
             params: p,
             block,
         } => f
             .account("admin", admin)
+            .optional_account("pending_admin", pending_admin.as_ref())
             .value("params", params(p))
             .done("ConfigUpdated", *block),
         Event::ProviderRegistered {

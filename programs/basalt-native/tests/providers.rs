@@ -67,11 +67,54 @@ async fn config_is_initialized_once_and_only_the_admin_updates_it() -> Result<()
         );
     }
     net.send(
-        &[ix::config_update(&admin.pubkey(), changed, None)],
+        &[ix::config_update(&admin.pubkey(), changed.clone(), None)],
         &[&admin],
     )
     .await?;
     assert_eq!(net.account::<Config>(&pda::config()).await?.min_stake, 5);
+
+    // Issue 42, finding 8: the admin role moves in two steps. A proposed key holds no
+    // power until it accepts; nobody else can accept for it.
+    let next = net.wallet().await?;
+    net.send(
+        &[ix::config_update(
+            &admin.pubkey(),
+            changed.clone(),
+            Some(next.pubkey()),
+        )],
+        &[&admin],
+    )
+    .await?;
+    let config = net.account::<Config>(&pda::config()).await?;
+    assert_eq!(
+        (config.admin, config.pending_admin),
+        (admin.pubkey(), Some(next.pubkey()))
+    );
+    assert_basalt_err(
+        net.send(&[ix::admin_accept(&intruder.pubkey())], &[&intruder])
+            .await,
+        BasaltError::NotPendingAdmin,
+    );
+    assert_basalt_err(
+        net.send(
+            &[ix::config_update(&next.pubkey(), changed.clone(), None)],
+            &[&next],
+        )
+        .await,
+        BasaltError::NotAdmin,
+    );
+    net.send(&[ix::admin_accept(&next.pubkey())], &[&next])
+        .await?;
+    let config = net.account::<Config>(&pda::config()).await?;
+    assert_eq!((config.admin, config.pending_admin), (next.pubkey(), None));
+    assert_basalt_err(
+        net.send(
+            &[ix::config_update(&admin.pubkey(), changed, None)],
+            &[&admin],
+        )
+        .await,
+        BasaltError::NotAdmin,
+    );
     Ok(())
 }
 

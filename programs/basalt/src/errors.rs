@@ -172,6 +172,8 @@ basalt_errors! {
     GrantsMismatch,
     #[msg("stake is still bonded or unbonding: unstake and withdraw it before deregistering")]
     StakeRemaining,
+    #[msg("only the key the admin proposed may accept the admin role")]
+    NotPendingAdmin,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

@@ -21,6 +21,8 @@ pub struct ConfigInitialized {
 #[derive(Debug)]
 pub struct ConfigUpdated {
     pub admin: Pubkey,
+    /// The key proposed for the admin role, until it accepts (`admin_accept`).
+    pub pending_admin: Option<Pubkey>,
     pub params: ConfigParams,
     pub slot: u64,
 }

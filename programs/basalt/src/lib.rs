@@ -56,6 +56,10 @@ pub mod basalt {
         ConfigUpdate::handle(ctx, params, new_admin)
     }
 
+    pub fn admin_accept(ctx: Context<AdminAccept>) -> Result<()> {
+        AdminAccept::handle(ctx)
+    }
+
     pub fn provider_register(
         ctx: Context<ProviderRegister>,
         endpoint: String,

@@ -14,6 +14,9 @@ use crate::errors::{BasaltError, Result};
 pub struct Config {
     /// May update the parameters below (not the epoch geometry or the token).
     pub admin: AccountId,
+    /// The account the admin proposed to hand its role to (`config_update`'s `new_admin`);
+    /// the role moves only when that account calls `admin_accept`.
+    pub pending_admin: Option<AccountId>,
     /// The NEP-141 token contract of stakes, deal escrow and job rewards.
     pub stake_token: AccountId,
     /// Least stake a provider needs to be given shards or jobs.

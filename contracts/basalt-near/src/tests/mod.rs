@@ -219,8 +219,28 @@ fn only_the_admin_updates_the_config() {
         .config_update(p.clone(), Some(account("admin2")))
         .expect("update");
     assert_eq!(event_names(), ["config_updated"]);
+    // The role moves in two steps: proposed, then accepted by the proposed account.
     let config = chain.by("x").config();
-    assert_eq!((config.min_stake, config.admin), (5, account("admin2")));
+    assert_eq!(
+        (config.min_stake, &config.admin, &config.pending_admin),
+        (5, &account("admin"), &Some(account("admin2")))
+    );
+    assert_eq!(
+        chain.by("mallory").admin_accept(),
+        Err(BasaltError::NotPendingAdmin)
+    );
+    chain.by("admin2").admin_accept().expect("accept");
+    assert_eq!(event_names(), ["config_updated"]);
+    let config = chain.by("x").config();
+    assert_eq!(
+        (config.admin, config.pending_admin),
+        (account("admin2"), None)
+    );
+    assert_eq!(
+        chain.by("admin2").admin_accept(),
+        Err(BasaltError::NotPendingAdmin),
+        "accepted once"
+    );
     assert_eq!(
         chain.by("admin").config_update(p, None),
         Err(BasaltError::NotAdmin)

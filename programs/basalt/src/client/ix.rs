@@ -73,6 +73,19 @@ pub fn config_update(
     )
 }
 
+/// `new_admin`, proposed by the admin (`config_update`), takes the admin role.
+pub fn admin_accept(new_admin: &Pubkey) -> Instruction {
+    build(
+        accounts::AdminAccept {
+            new_admin: *new_admin,
+            config: pda::config(),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::AdminAccept {},
+    )
+}
+
 pub fn provider_register(
     authority: &Pubkey,
     endpoint: &str,

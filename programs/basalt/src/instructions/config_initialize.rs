@@ -57,6 +57,7 @@ impl ConfigInitialize<'_> {
         params.validate()?;
         let config = &mut ctx.accounts.config;
         config.admin = ctx.accounts.admin.key();
+        config.pending_admin = None;
         config.stake_mint = ctx.accounts.stake_mint.key();
         config.epoch_slots = epoch_slots;
         config.proof_window_slots = proof_window_slots;

@@ -5,8 +5,10 @@ use crate::events::ConfigUpdated;
 use crate::seeds;
 use crate::state::{Config, ConfigParams};
 
-/// Changes the network parameters and optionally hands the admin role to another key.
-/// The epoch geometry and the stake mint are fixed at initialization.
+/// Changes the network parameters and optionally proposes another key for the admin role
+/// (`new_admin`; it takes the role when it signs `admin_accept`, so a mistyped key cannot
+/// lock the configuration). The epoch geometry and the stake mint are fixed at
+/// initialization.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ConfigUpdate<'info> {
@@ -25,11 +27,12 @@ impl ConfigUpdate<'_> {
         params.validate()?;
         let config = &mut ctx.accounts.config;
         config.apply(&params);
-        if let Some(admin) = new_admin {
-            config.admin = admin;
+        if new_admin.is_some() {
+            config.pending_admin = new_admin;
         }
         emit_cpi!(ConfigUpdated {
             admin: config.admin,
+            pending_admin: config.pending_admin,
             params,
             slot: Clock::get()?.slot,
         });

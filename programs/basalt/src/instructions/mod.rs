@@ -1,6 +1,7 @@
 //! One file per instruction, named `<noun>_<verb>.rs`; each holds its accounts struct and
 //! its handler.
 
+pub mod admin_accept;
 pub mod blob_delete;
 pub mod blob_place;
 pub mod blob_register;
@@ -33,6 +34,7 @@ pub mod shard_accept;
 pub mod shard_evict;
 pub mod shard_release;
 
+pub use admin_accept::*;
 pub use blob_delete::*;
 pub use blob_place::*;
 pub use blob_register::*;

@@ -14,6 +14,9 @@ pub const MAX_PROOF_WINDOW_SLOTS: u64 = 500;
 pub struct Config {
     /// May update the parameters below (not the epoch geometry).
     pub admin: Pubkey,
+    /// The key the admin proposed to hand its role to (`config_update`'s `new_admin`); the
+    /// role moves only when that key signs `admin_accept`, so a mistyped key cannot take it.
+    pub pending_admin: Option<Pubkey>,
     /// SPL token mint of stakes, deal escrow and job rewards.
     pub stake_mint: Pubkey,
     /// Least stake a provider needs to be given shards or jobs.
@@ -116,6 +119,23 @@ impl Config {
         self.max_slashes_per_epoch = params.max_slashes_per_epoch;
         self.accept_window_ticks = params.accept_window_ticks;
         self.offline_ticks = params.offline_ticks;
+    }
+
+    /// The parameters part, as `config_update` takes it.
+    pub fn params(&self) -> ConfigParams {
+        ConfigParams {
+            min_stake: self.min_stake,
+            unbonding_epochs: self.unbonding_epochs,
+            proof_slash_bps: self.proof_slash_bps,
+            job_slash_bps: self.job_slash_bps,
+            bounty_bps: self.bounty_bps,
+            default_k: self.default_k,
+            default_m: self.default_m,
+            max_deal_epochs: self.max_deal_epochs,
+            max_slashes_per_epoch: self.max_slashes_per_epoch,
+            accept_window_ticks: self.accept_window_ticks,
+            offline_ticks: self.offline_ticks,
+        }
     }
 
     /// The Basalt epoch `slot` falls in.

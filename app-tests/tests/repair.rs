@@ -104,6 +104,24 @@ async fn a_corrupt_shard_is_detected_and_rebuilt_from_the_other_holders() -> Res
     Ok(())
 }
 
+/// Kills the holders of indices 1 to 4 of an RS(2, 4) blob whose index 0 was repaired:
+/// the repaired index and one other are left, k = 2, and the blob reads back whole for
+/// its owner (the first wallet).
+async fn survives_four_more_losses(
+    t: &mut TestNet,
+    cid: &basalt_core::Cid,
+    holders: &[String],
+    data: &[u8],
+) -> Result<()> {
+    for holder in &holders[1..5] {
+        let node = t.node_of(holder)?;
+        t.net.nodes[node].kill()?;
+    }
+    let (back, _) = t.get(&t.wallets[0], cid).await?;
+    ensure!(back == data, "the blob reads back byte for byte");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_for_good_is_repaired_and_the_blob_survives_four_more_losses() -> Result<()> {
     let mut t = TestNet::start_with(9, 1, |o| {
@@ -150,14 +168,7 @@ async fn a_node_killed_for_good_is_repaired_and_the_blob_survives_four_more_loss
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
-    // Four more holders die: the repaired index and one other are left, k = 2.
-    for holder in &holders[1..5] {
-        let node = t.node_of(holder)?;
-        t.net.nodes[node].kill()?;
-    }
-    let (back, _) = t.get(owner, &put.cid).await?;
-    ensure!(back == data, "the blob reads back byte for byte");
-    Ok(())
+    survives_four_more_losses(&mut t, &put.cid, &holders, &data).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -363,12 +374,5 @@ async fn a_silent_node_loses_its_shards_to_repair_before_its_next_proof_without_
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
-    // The blob survives the loss of every other holder but one more: k = 2.
-    for holder in &holders[1..5] {
-        let node = t.node_of(holder)?;
-        t.net.nodes[node].kill()?;
-    }
-    let (back, _) = t.get(owner, &put.cid).await?;
-    ensure!(back == data, "the blob reads back byte for byte");
-    Ok(())
+    survives_four_more_losses(&mut t, &put.cid, &holders, &data).await
 }

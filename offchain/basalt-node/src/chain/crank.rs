@@ -41,6 +41,11 @@ impl CrankClock {
             .saturating_add(self.window_ticks)
     }
 
+    /// The epoch the view was read in.
+    fn epoch(&self) -> u64 {
+        self.now / self.epoch_ticks.max(1)
+    }
+
     /// The latest epoch whose proof window has closed, if any.
     fn latest_closed_epoch(&self) -> Option<u64> {
         latest_closed_epoch(self.now, self.epoch_ticks, self.window_ticks)
@@ -245,7 +250,7 @@ pub fn plan(blob: &CrankBlob, clock: &CrankClock, candidates: &[Candidate]) -> V
             .last_sign_of_life()
             .saturating_add(clock.offline_ticks)
             .saturating_add(waits(clock.eviction_stagger()));
-        let expired = blob.expiry_epoch <= clock.now / clock.epoch_ticks.max(1);
+        let expired = blob.expiry_epoch <= clock.epoch();
         if clock.now > offline_from
             && !expired
             && slot.state.evict(&eviction(blob, clock, silence)).is_ok()
@@ -304,9 +309,8 @@ pub fn set_silence(
 /// Whether the index of an active, unexpired blob awaits a new holder: slashed or
 /// released, or a repair offer that lapsed (`basalt_rules::check_placement` allows both).
 fn awaits_repair(blob: &CrankBlob, slot: &SlotState, clock: &CrankClock) -> bool {
-    let epoch = clock.now / clock.epoch_ticks.max(1);
     blob.active
-        && blob.expiry_epoch > epoch
+        && blob.expiry_epoch > clock.epoch()
         && (slot.needs_repair || (!slot.accepted && slot.acceptance().lapsed(clock.now)))
 }
 

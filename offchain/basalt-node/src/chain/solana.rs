@@ -266,15 +266,7 @@ impl SolanaChain {
                 .map_err(|e| self.error(format!("holder {holder} is not a key: {e}")))?;
             keys.push(pda::provider(&key));
         }
-        let mut accounts = Vec::with_capacity(keys.len());
-        for group in keys.chunks(100) {
-            accounts.extend(
-                self.rpc
-                    .get_multiple_accounts(group)
-                    .await
-                    .map_err(|e| self.error(e))?,
-            );
-        }
+        let accounts = self.accounts(&keys).await?;
         let config: Config = self
             .decode(accounts.first().and_then(Option::as_ref))?
             .ok_or_else(|| self.error("the Basalt program is not initialized"))?;
@@ -290,6 +282,24 @@ impl SolanaChain {
         }
         crank::set_silence(blobs, &heard);
         Ok(config.offline_ticks)
+    }
+
+    /// The accounts at `keys`, in order (`None` where none exists), in as many
+    /// `getMultipleAccounts` calls as its 100-key limit needs.
+    async fn accounts(
+        &self,
+        keys: &[Pubkey],
+    ) -> Result<Vec<Option<solana_account::Account>>, ChainError> {
+        let mut accounts = Vec::with_capacity(keys.len());
+        for group in keys.chunks(100) {
+            accounts.extend(
+                self.rpc
+                    .get_multiple_accounts(group)
+                    .await
+                    .map_err(|e| self.error(e))?,
+            );
+        }
+        Ok(accounts)
     }
 
     /// Storage providers the program would accept for new shards that are online by
@@ -717,21 +727,15 @@ impl Chain for SolanaChain {
             .iter()
             .map(|s| pda::provider(&s.provider))
             .collect();
+        let accounts = self.accounts(&keys).await?;
         let mut endpoints = Vec::with_capacity(keys.len());
-        for (group, slots) in keys.chunks(100).zip(blob.shards.chunks(100)) {
-            let accounts = self
-                .rpc
-                .get_multiple_accounts(group)
-                .await
-                .map_err(|e| self.error(e))?;
-            for (account, slot) in accounts.iter().zip(slots) {
-                let provider: Option<basalt::state::Provider> = if slot.is_placed() {
-                    self.decode(account.as_ref())?
-                } else {
-                    None
-                };
-                endpoints.push(provider.map(|p| p.endpoint));
-            }
+        for (account, slot) in accounts.iter().zip(&blob.shards) {
+            let provider: Option<Provider> = if slot.is_placed() {
+                self.decode(account.as_ref())?
+            } else {
+                None
+            };
+            endpoints.push(provider.map(|p| p.endpoint));
         }
         Ok(endpoints)
     }

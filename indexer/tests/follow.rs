@@ -307,8 +307,9 @@ async fn past(chain: &ChainClient, slot: u64) -> Result<()> {
     Ok(())
 }
 
-/// A 2-of-3 job: three compute providers register and claim, two reveal the same result
-/// and one another; finalize, then settle each (two paid, the cheater slashed).
+/// A 2-of-3 job: three compute providers register and apply, all three are selected, two
+/// reveal the same result and one another; finalize, then settle each (two paid, the
+/// cheater slashed; the last settlement closes the job).
 async fn job_with_a_cheater(net: &Localnet, requester: &Keypair) -> Result<()> {
     let chain = net.client();
     let mint = net.keys.stake_mint;
@@ -337,9 +338,11 @@ async fn job_with_a_cheater(net: &Localnet, requester: &Keypair) -> Result<()> {
         n: 3,
         k: 2,
         reward_per_worker: 10 * TOKEN,
-        commit_deadline_slot: now + 20,
-        reveal_deadline_slot: now + 40,
+        apply_deadline_slot: now + 15,
+        commit_deadline_slot: now + 30,
+        reveal_deadline_slot: now + 50,
     };
+    let apply_deadline = args.apply_deadline_slot;
     let (commit_deadline, reveal_deadline) = (args.commit_deadline_slot, args.reveal_deadline_slot);
     let job = pda::job(&requester.pubkey(), args.nonce);
     let requester_tokens = associated_token_address(&requester.pubkey(), &mint);
@@ -351,10 +354,14 @@ async fn job_with_a_cheater(net: &Localnet, requester: &Keypair) -> Result<()> {
         )
         .await?;
     let results = [[0xAA; 32], [0xAA; 32], [0xBB; 32]];
-    for (worker, result) in workers.iter().zip(&results) {
+    for worker in &workers {
         chain
-            .send(&[ix::job_claim(&worker.pubkey(), &job)], worker, &[])
+            .send(&[ix::job_apply(&worker.pubkey(), &job, None)], worker, &[])
             .await?;
+    }
+    past(&chain, apply_deadline).await?;
+    chain.send(&[ix::job_select(&job)], requester, &[]).await?;
+    for (worker, result) in workers.iter().zip(&results) {
         let commitment = job_commitment(result, &worker.pubkey(), &[7; 32]);
         chain
             .send(
@@ -376,13 +383,26 @@ async fn job_with_a_cheater(net: &Localnet, requester: &Keypair) -> Result<()> {
     }
     past(&chain, reveal_deadline).await?;
     chain
-        .send(&[ix::job_finalize(&job, &requester_tokens)], requester, &[])
+        .send(
+            &[ix::job_finalize(
+                &job,
+                &requester.pubkey(),
+                &requester_tokens,
+            )],
+            requester,
+            &[],
+        )
         .await?;
     for worker in &workers {
         let tokens = associated_token_address(&worker.pubkey(), &mint);
         chain
             .send(
-                &[ix::job_settle(&job, &worker.pubkey(), &tokens)],
+                &[ix::job_settle(
+                    &job,
+                    &requester.pubkey(),
+                    &worker.pubkey(),
+                    &tokens,
+                )],
                 requester,
                 &[],
             )
@@ -529,7 +549,8 @@ async fn killed_indexer_matches_a_fresh_replay_and_serves_the_api() -> Result<()
         ("ProviderDeregistered", 1),
         ("StakeAdded", 6),
         ("JobPosted", 1),
-        ("JobClaimed", 3),
+        ("JobApplied", 3),
+        ("JobSelected", 1),
         ("JobCommitted", 3),
         ("JobRevealed", 3),
         ("JobFinalized", 1),

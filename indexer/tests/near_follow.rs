@@ -402,14 +402,24 @@ fn protocol_chain() -> Chain {
                         n: 1,
                         k: 1,
                         reward_per_worker: U128(BIG / 100),
+                        apply_deadline_block: START + 20,
                         commit_deadline_block: START + 50,
                         reveal_deadline_block: START + 90,
                         block: START + 4,
                     }),
-                    job(|requester, nonce| Event::JobClaimed {
+                    job(|requester, nonce| Event::JobApplied {
                         requester,
                         nonce,
                         worker: account("alice.testnet"),
+                        stake: U128(BIG),
+                        displaced: None,
+                        block: START + 4,
+                    }),
+                    job(|requester, nonce| Event::JobSelected {
+                        requester,
+                        nonce,
+                        seed: digest("seed"),
+                        workers: vec![account("alice.testnet")],
                         block: START + 4,
                     }),
                     job(|requester, nonce| Event::JobFinalized {
@@ -419,6 +429,7 @@ fn protocol_chain() -> Chain {
                         result_hash: digest("result"),
                         agreeing: 1,
                         refunded: U128(0),
+                        job_closed: false,
                         block: START + 4,
                     }),
                     job(|requester, nonce| Event::JobWorkerSettled {
@@ -429,6 +440,7 @@ fn protocol_chain() -> Chain {
                         paid: U128(BIG / 100),
                         slashed: U128(0),
                         reputation: 1,
+                        job_closed: true,
                         block: START + 4,
                     }),
                 ],
@@ -493,7 +505,7 @@ async fn a_near_deployment_fills_the_same_tables_as_solana() -> Result<()> {
     .await?;
     assert!(error.contains("neither the owner nor a grantee"), "{error}");
     // All events are final on arrival; the newer version is kept aside, not dropped.
-    assert_eq!(count(store.pool(), "events").await?, 21);
+    assert_eq!(count(store.pool(), "events").await?, 22);
     assert_eq!(
         text(
             &store,
@@ -573,6 +585,8 @@ async fn a_near_deployment_fills_the_same_tables_as_solana() -> Result<()> {
     // The job is `requester:nonce`, with its worker paid.
     let job = store.job("carol.testnet:1").await?.expect("the job");
     assert_eq!(job["status"], "succeeded");
+    assert_eq!(job["results"][0]["selected"], true);
+    assert!(job["closed_slot"].is_i64(), "its last settlement closed it");
     assert_eq!(
         text(
             &store,

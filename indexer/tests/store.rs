@@ -95,10 +95,12 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
             slot: s,
         })
     };
-    let claimed = |worker| {
-        BasaltEvent::JobClaimed(JobClaimed {
+    let applied = |worker| {
+        BasaltEvent::JobApplied(JobApplied {
             job: k.job,
             worker,
+            stake: 1_000,
+            displaced: None,
             slot: s,
         })
     };
@@ -315,12 +317,19 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
                     n: 2,
                     k: 1,
                     reward_per_worker: 30,
+                    apply_deadline_slot: 400,
                     commit_deadline_slot: 500,
                     reveal_deadline_slot: 600,
                     slot: s,
                 }),
-                claimed(k.a1),
-                claimed(k.a2),
+                applied(k.a1),
+                applied(k.a2),
+                BasaltEvent::JobSelected(JobSelected {
+                    job: k.job,
+                    seed: [6; 32],
+                    workers: vec![k.a1, k.a2],
+                    slot: s,
+                }),
             ],
         ),
         tx(18, vec![committed(k.a1), committed(k.a2)]),
@@ -334,6 +343,7 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
                     result_hash: [7; 32],
                     agreeing: 1,
                     refunded: 0,
+                    job_closed: false,
                     slot: s,
                 }),
                 BasaltEvent::JobWorkerSettled(JobWorkerSettled {
@@ -343,6 +353,7 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
                     paid: 30,
                     slashed: 0,
                     reputation: 1,
+                    job_closed: false,
                     slot: s,
                 }),
             ],
@@ -366,6 +377,7 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
                     paid: 0,
                     slashed: 90,
                     reputation: -2,
+                    job_closed: true,
                     slot: s,
                 }),
             ],
@@ -434,7 +446,7 @@ async fn every_event_kind_lands_once_in_its_tables() -> Result<()> {
         .iter()
         .flat_map(|t| t.events.iter().map(|(_, e)| e.kind))
         .collect();
-    assert_eq!(kinds.len(), 28, "the scenario covers every event kind");
+    assert_eq!(kinds.len(), 29, "the scenario covers every event kind");
 
     let written = store.write_batch(PROGRAM, &history).await?;
     let events: usize = history.iter().map(|t| t.events.len()).sum();
@@ -499,6 +511,16 @@ async fn every_event_kind_lands_once_in_its_tables() -> Result<()> {
         (&Value::from("disagreed"), &Value::from(90))
     );
     assert_eq!(worker2["result_hash"], "08".repeat(32));
+    assert_eq!(
+        (&worker2["selected"], &worker2["stake"]),
+        (&Value::from(true), &Value::from(1_000))
+    );
+    assert_eq!(job["seed"], "06".repeat(32));
+    assert_eq!(job["apply_deadline_slot"], 400);
+    assert!(
+        job["closed_slot"].is_i64(),
+        "the last settlement closed the job"
+    );
 
     for (table, rows) in [
         ("stake_changes", 6),

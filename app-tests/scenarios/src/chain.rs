@@ -100,20 +100,25 @@ pub trait Chain {
     ) -> Outcome;
     fn slash_missed(&mut self, cranker: &str, blob: &TestBlob, index: u16, epoch: u64) -> Outcome;
 
-    /// Posts job `nonce` for `n` workers with quorum `k`; commits close `commit_in`
-    /// blocks or slots from now, reveals `reveal_in` from now.
-    #[allow(clippy::too_many_arguments)]
+    /// Posts job `nonce` for `workers.0` workers with quorum `workers.1`; applications close
+    /// at `deadlines[0]` blocks or slots from now, commits at `deadlines[1]`, reveals at
+    /// `deadlines[2]`.
     fn post_job(
         &mut self,
         requester: &str,
         nonce: u64,
-        n: u8,
-        k: u8,
+        workers: (u8, u8),
         reward: u64,
-        commit_in: u64,
-        reveal_in: u64,
+        deadlines: [u64; 3],
     ) -> Outcome;
-    fn claim(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome;
+    /// `worker` applies; into a full list, displacing whom the protocol says.
+    fn apply(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome;
+    /// Anyone draws the job's workers among its applicants.
+    fn select(&mut self, requester: &str, nonce: u64) -> Outcome;
+    /// The applicants the draw selected, by actor name, in application order.
+    fn selected(&mut self, requester: &str, nonce: u64) -> Result<Vec<String>>;
+    /// Whether the job's record is still on chain (the last settlement removes it).
+    fn job_exists(&mut self, requester: &str, nonce: u64) -> Result<bool>;
     fn commit(&mut self, worker: &str, requester: &str, nonce: u64, result: [u8; 32]) -> Outcome;
     fn reveal(&mut self, worker: &str, requester: &str, nonce: u64, result: [u8; 32]) -> Outcome;
     fn finalize(&mut self, requester: &str, nonce: u64) -> Outcome;

@@ -378,11 +378,9 @@ impl Chain for NearChain {
         &mut self,
         requester: &str,
         nonce: u64,
-        n: u8,
-        k: u8,
+        (n, k): (u8, u8),
         reward: u64,
-        commit_in: u64,
-        reveal_in: u64,
+        [apply_in, commit_in, reveal_in]: [u64; 3],
     ) -> Outcome {
         if let Err(e) = self.call(requester, "storage_deposit", json!({}), STORAGE_DEPOSIT)? {
             bail!("storage_deposit refused: {e}");
@@ -397,15 +395,38 @@ impl Chain for NearChain {
             "n": n,
             "k": k,
             "reward_per_worker": reward.to_string(),
+            "apply_deadline_block": height + apply_in,
             "commit_deadline_block": height + commit_in,
             "reveal_deadline_block": height + reveal_in,
         });
         self.transfer_call(requester, reward * u64::from(n), msg)
     }
 
-    fn claim(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome {
+    fn apply(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome {
         let args = json!({"requester": account(requester), "nonce": nonce});
-        self.call(worker, "job_claim", args, STORAGE_DEPOSIT)
+        self.call(worker, "job_apply", args, STORAGE_DEPOSIT)
+    }
+
+    fn select(&mut self, requester: &str, nonce: u64) -> Outcome {
+        let args = json!({"requester": account(requester), "nonce": nonce});
+        self.call("cranker", "job_select", args, 0)
+    }
+
+    fn selected(&mut self, requester: &str, nonce: u64) -> Result<Vec<String>> {
+        let args = json!({"requester": account(requester), "nonce": nonce});
+        let job = self.vm.view("job_get", &args)?;
+        let workers = job["workers"].as_array().context("job_get: workers")?;
+        Ok(workers
+            .iter()
+            .filter(|w| w["selected"] == true)
+            .filter_map(|w| w["worker"].as_str())
+            .map(|a| a.trim_end_matches(".near").to_owned())
+            .collect())
+    }
+
+    fn job_exists(&mut self, requester: &str, nonce: u64) -> Result<bool> {
+        let args = json!({"requester": account(requester), "nonce": nonce});
+        Ok(!self.vm.view("job_get", &args)?.is_null())
     }
 
     fn commit(&mut self, worker: &str, requester: &str, nonce: u64, result: [u8; 32]) -> Outcome {

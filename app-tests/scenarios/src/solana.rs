@@ -11,7 +11,7 @@ use basalt::anchor_lang::solana_program::sysvar::SysvarId;
 use basalt::client::access::may_read;
 use basalt::client::{ix, pda};
 use basalt::instructions::{BlobRegisterArgs, JobPostArgs};
-use basalt::state::{Blob, Grant, Provider};
+use basalt::state::{Blob, Grant, Job, Provider};
 use basalt_native::harness::{self, code_of, Net};
 use solana_keypair::Keypair;
 use solana_program_test::BanksClientError;
@@ -472,11 +472,9 @@ impl Chain for SolanaChain {
         &mut self,
         requester: &str,
         nonce: u64,
-        n: u8,
-        k: u8,
+        (n, k): (u8, u8),
         reward: u64,
-        commit_in: u64,
-        reveal_in: u64,
+        [apply_in, commit_in, reveal_in]: [u64; 3],
     ) -> Outcome {
         let (key, tokens) = self.actor(requester)?;
         let slot = self.slot()?;
@@ -488,16 +486,61 @@ impl Chain for SolanaChain {
             n,
             k,
             reward_per_worker: reward,
+            apply_deadline_slot: slot + apply_in,
             commit_deadline_slot: slot + commit_in,
             reveal_deadline_slot: slot + reveal_in,
         };
         self.send(ix::job_post(&key.pubkey(), &tokens, args), &key)
     }
 
-    fn claim(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome {
+    fn apply(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome {
         let (key, _) = self.actor(worker)?;
         let job = pda::job(&self.pubkey(requester)?, nonce);
-        self.send(ix::job_claim(&key.pubkey(), &job), &key)
+        // Into a full list the program wants the Provider account of whom it displaces;
+        // whatever is missing here, the program refuses with its own error.
+        let provider = pda::provider(&key.pubkey());
+        let stake = self
+            .runtime
+            .block_on(self.net.account::<Provider>(&provider));
+        let applicants = self.runtime.block_on(self.net.account::<Job>(&job));
+        let displaced = match (stake, applicants) {
+            (Ok(p), Ok(job)) => {
+                let stakes = job.workers.iter().map(|w| u128::from(w.stake));
+                match basalt_rules::admit(stakes, p.stake.into()) {
+                    Ok(basalt_rules::Admission::Displace(i)) => Some(job.workers[i].worker),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        self.send(ix::job_apply(&key.pubkey(), &job, displaced.as_ref()), &key)
+    }
+
+    fn select(&mut self, requester: &str, nonce: u64) -> Outcome {
+        let job = pda::job(&self.pubkey(requester)?, nonce);
+        self.crank(ix::job_select(&job))
+    }
+
+    fn selected(&mut self, requester: &str, nonce: u64) -> Result<Vec<String>> {
+        let job = pda::job(&self.pubkey(requester)?, nonce);
+        let job: Job = self.runtime.block_on(self.net.account(&job))?;
+        let name = |key: &Pubkey| {
+            self.actors
+                .iter()
+                .find(|(_, a)| a.key.pubkey() == *key)
+                .map(|(name, _)| name.clone())
+                .with_context(|| format!("{key} is no actor"))
+        };
+        job.workers
+            .iter()
+            .filter(|w| w.selected)
+            .map(|w| name(&w.worker))
+            .collect()
+    }
+
+    fn job_exists(&mut self, requester: &str, nonce: u64) -> Result<bool> {
+        let job = pda::job(&self.pubkey(requester)?, nonce);
+        self.runtime.block_on(self.net.exists(&job))
     }
 
     fn commit(&mut self, worker: &str, requester: &str, nonce: u64, result: [u8; 32]) -> Outcome {
@@ -515,14 +558,21 @@ impl Chain for SolanaChain {
 
     fn finalize(&mut self, requester: &str, nonce: u64) -> Outcome {
         let (requester_key, requester_tokens) = self.actor(requester)?;
-        let job = pda::job(&requester_key.pubkey(), nonce);
-        self.crank(ix::job_finalize(&job, &requester_tokens))
+        let requester = requester_key.pubkey();
+        let job = pda::job(&requester, nonce);
+        self.crank(ix::job_finalize(&job, &requester, &requester_tokens))
     }
 
     fn settle_worker(&mut self, requester: &str, nonce: u64, worker: &str) -> Outcome {
-        let job = pda::job(&self.pubkey(requester)?, nonce);
+        let requester = self.pubkey(requester)?;
+        let job = pda::job(&requester, nonce);
         let (worker_key, worker_tokens) = self.actor(worker)?;
-        self.crank(ix::job_settle(&job, &worker_key.pubkey(), &worker_tokens))
+        self.crank(ix::job_settle(
+            &job,
+            &requester,
+            &worker_key.pubkey(),
+            &worker_tokens,
+        ))
     }
 
     fn tokens(&mut self, who: &str) -> Result<u64> {

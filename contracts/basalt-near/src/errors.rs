@@ -96,8 +96,8 @@ errors! {
     CommitPhaseOver => "the commit phase is over",
     CommitPhaseOpen => "the commit phase is not over",
     RevealPhaseOver => "the reveal phase is over",
-    JobFull => "the job already has n workers",
-    AlreadyClaimed => "this worker already claimed the job",
+    ApplicantsFull => "the job has its most applicants, none with less stake than this one",
+    AlreadyApplied => "this worker already applied for the job",
     NotJobWorker => "the caller is not a worker of this job",
     AlreadyCommitted => "this worker already committed",
     NotCommitted => "this worker has not committed",
@@ -123,6 +123,10 @@ errors! {
     GrantsOpen => "the blob still has grants: revoke them before deleting it",
     StakeRemaining => "stake is still bonded or unbonding: unstake and withdraw it before deregistering",
     NotPendingAdmin => "only the account the admin proposed may accept the admin role",
+    ApplyPhaseOver => "the job's apply deadline has passed",
+    ApplyPhaseOpen => "the job's apply deadline has not passed: its workers cannot be selected yet",
+    NotSelected => "this applicant was not selected to work on the job",
+    AlreadySelected => "the job's workers are already selected",
 }
 
 impl std::fmt::Display for BasaltError {

@@ -246,15 +246,31 @@ pub enum Event {
         n: u8,
         k: u8,
         reward_per_worker: U128,
+        apply_deadline_block: u64,
         commit_deadline_block: u64,
         reveal_deadline_block: u64,
         block: u64,
     },
     #[event_version("1.0.0")]
-    JobClaimed {
+    JobApplied {
         requester: AccountId,
         nonce: u64,
         worker: AccountId,
+        /// Its weight in the selection: its bonded stake when it applied.
+        stake: U128,
+        /// The applicant it displaced from a full list, whose obligation ended.
+        displaced: Option<AccountId>,
+        block: u64,
+    },
+    /// `job_select` drew the job's workers.
+    #[event_version("1.0.0")]
+    JobSelected {
+        requester: AccountId,
+        nonce: u64,
+        /// The `env::random_seed()` of the selecting call: what the draws came from.
+        seed: Digest,
+        /// The selected applicants, in application order.
+        workers: Vec<AccountId>,
         block: u64,
     },
     #[event_version("1.0.0")]
@@ -282,6 +298,8 @@ pub enum Event {
         result_hash: Digest,
         agreeing: u8,
         refunded: U128,
+        /// No applicant was left to settle: the job's record went, its storage back.
+        job_closed: bool,
         block: u64,
     },
     #[event_version("1.0.0")]
@@ -293,6 +311,9 @@ pub enum Event {
         paid: U128,
         slashed: U128,
         reputation: i64,
+        /// This was the job's last applicant: the job's record went, its storage back to
+        /// the requester and the applicants.
+        job_closed: bool,
         block: u64,
     },
     #[event_version("1.0.0")]

@@ -294,6 +294,37 @@ impl Contract {
         Ok(())
     }
 
+    /// Removes a record with `remove` whose bytes several accounts paid for: each of
+    /// `shares` (account, bytes it paid) gets its bytes back, as far as the record freed
+    /// them, and `rest_payer` gets the remainder. Outside `meter`'s account, like
+    /// [`Self::release`].
+    pub(crate) fn release_shared(
+        &mut self,
+        meter: &mut Meter,
+        shares: &[(AccountId, u64)],
+        rest_payer: &AccountId,
+        remove: impl FnOnce(&mut Self),
+    ) -> Result<(), BasaltError> {
+        let before = env::storage_usage();
+        remove(self);
+        let after = env::storage_usage();
+        let byte_cost = env::storage_byte_cost().as_yoctonear();
+        let mut freed = before.saturating_sub(after);
+        for (account, bytes) in shares {
+            let bytes = (*bytes).min(freed);
+            freed -= bytes;
+            if bytes > 0 {
+                self.refund_storage(account, u128::from(bytes) * byte_cost)?;
+            }
+        }
+        if freed > 0 {
+            self.refund_storage(rest_payer, u128::from(freed) * byte_cost)?;
+        }
+        // Storage entries the refunds created are paid out of the refunds themselves.
+        meter.released += i128::from(env::storage_usage()) - i128::from(before);
+        Ok(())
+    }
+
     fn credit_storage(&mut self, account: &AccountId, amount: u128) -> Result<(), BasaltError> {
         let held = self.storage_balances.get(account).unwrap_or(0);
         self.storage_balances.insert(account, &add(held, amount)?);

@@ -464,7 +464,7 @@ struct JobPath {
     address: Address,
 }
 
-/// One job with every worker's claim, commitment, reveal and outcome.
+/// One job with every applicant's application, selection, commitment, reveal and outcome.
 #[utoipa::path(get, path = "/v1/jobs/{address}", params(JobPath),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn job(State(s): State<Arc<ApiState>>, Path(p): Path<JobPath>) -> ApiResult<Value> {

@@ -413,7 +413,7 @@ impl Store {
         Ok(Page::from_rows(rows, page))
     }
 
-    /// One job with every worker's claim, commitment, reveal and outcome.
+    /// One job with every applicant's application, selection, commitment, reveal and outcome.
     ///
     /// # Errors
     ///
@@ -421,7 +421,7 @@ impl Store {
     pub async fn job(&self, address: &str) -> Result<Option<Value>, sqlx::Error> {
         let sql = format!(
             "SELECT to_jsonb(j) || jsonb_build_object('results', \
-                 (SELECT coalesce(jsonb_agg(to_jsonb(r) - 'job' ORDER BY r.claimed_slot, r.worker), \
+                 (SELECT coalesce(jsonb_agg(to_jsonb(r) - 'job' ORDER BY r.applied_slot, r.worker), \
                                   '[]'::jsonb) \
                   FROM job_results r WHERE r.job = j.address)) \
              FROM (SELECT *, {} FROM jobs WHERE address = $1) j",

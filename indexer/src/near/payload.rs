@@ -181,6 +181,7 @@ fn worker_outcome(outcome: WorkerOutcome) -> &'static str {
         WorkerOutcome::Disagreed => "disagreed",
         WorkerOutcome::NoShow => "no_show",
         WorkerOutcome::NoQuorum => "no_quorum",
+        WorkerOutcome::NotSelected => "not_selected",
     }
 }
 
@@ -523,6 +524,7 @@ pub fn of(event: &Event) -> EventRecord {
             n,
             k,
             reward_per_worker,
+            apply_deadline_block,
             commit_deadline_block,
             reveal_deadline_block,
             block,
@@ -534,18 +536,37 @@ pub fn of(event: &Event) -> EventRecord {
             .value("n", *n)
             .value("k", *k)
             .amount("reward_per_worker", *reward_per_worker)
+            .value("apply_deadline_slot", *apply_deadline_block)
             .value("commit_deadline_slot", *commit_deadline_block)
             .value("reveal_deadline_slot", *reveal_deadline_block)
             .done("JobPosted", *block),
-        Event::JobClaimed {
+        Event::JobApplied {
             requester,
             nonce,
             worker,
+            stake,
+            displaced,
             block,
         } => f
             .job(requester, *nonce)
             .account("worker", worker)
-            .done("JobClaimed", *block),
+            .amount("stake", *stake)
+            .optional_account("displaced", displaced.as_ref())
+            .done("JobApplied", *block),
+        Event::JobSelected {
+            requester,
+            nonce,
+            seed,
+            workers,
+            block,
+        } => {
+            let mut f = f.job(requester, *nonce).hex("seed", seed);
+            for w in workers {
+                f = f.names(w);
+            }
+            let workers: Vec<Value> = workers.iter().map(|w| w.to_string().into()).collect();
+            f.value("workers", workers).done("JobSelected", *block)
+        }
         Event::JobCommitted {
             requester,
             nonce,
@@ -575,6 +596,7 @@ pub fn of(event: &Event) -> EventRecord {
             result_hash,
             agreeing,
             refunded,
+            job_closed,
             block,
         } => f
             .job(requester, *nonce)
@@ -582,6 +604,7 @@ pub fn of(event: &Event) -> EventRecord {
             .hex("result_hash", result_hash)
             .value("agreeing", *agreeing)
             .amount("refunded", *refunded)
+            .value("job_closed", *job_closed)
             .done("JobFinalized", *block),
         Event::JobWorkerSettled {
             requester,
@@ -591,6 +614,7 @@ pub fn of(event: &Event) -> EventRecord {
             paid,
             slashed,
             reputation,
+            job_closed,
             block,
         } => f
             .job(requester, *nonce)
@@ -599,6 +623,7 @@ pub fn of(event: &Event) -> EventRecord {
             .amount("paid", *paid)
             .amount("slashed", *slashed)
             .value("reputation", *reputation)
+            .value("job_closed", *job_closed)
             .done("JobWorkerSettled", *block),
         Event::TokensWithdrawn {
             account,
@@ -745,17 +770,37 @@ mod tests {
         assert_eq!(by_job.payload["subject"], "carol.testnet:4");
         assert_eq!(by_job.payload["reputation"], -3);
 
-        let posted = logged(&Event::JobClaimed {
+        let applied = logged(&Event::JobApplied {
             requester: account("carol.testnet"),
             nonce: 4,
             worker: account("alice.testnet"),
+            stake: U128(BIG),
+            displaced: Some(account("dave.testnet")),
             block: 2,
         })?;
-        assert_eq!(posted.payload["job"], "carol.testnet:4");
+        assert_eq!(applied.payload["job"], "carol.testnet:4");
+        assert_eq!(applied.payload["stake"], BIG.to_string());
         assert_eq!(
-            posted.accounts,
-            ["carol.testnet:4", "carol.testnet", "alice.testnet"]
+            applied.accounts,
+            [
+                "carol.testnet:4",
+                "carol.testnet",
+                "alice.testnet",
+                "dave.testnet"
+            ]
         );
+        let selected = logged(&Event::JobSelected {
+            requester: account("carol.testnet"),
+            nonce: 4,
+            seed: Digest::from([3u8; 32]),
+            workers: vec![account("alice.testnet"), account("erin.testnet")],
+            block: 3,
+        })?;
+        assert_eq!(
+            selected.payload["workers"],
+            json!(["alice.testnet", "erin.testnet"])
+        );
+        assert!(selected.accounts.contains(&"erin.testnet".to_owned()));
         Ok(())
     }
 
@@ -785,9 +830,11 @@ mod tests {
             paid: U128(0),
             slashed: U128(7),
             reputation: -2,
+            job_closed: true,
             block: 4,
         })?;
         assert_eq!(settled.payload["outcome"], "no_show");
+        assert_eq!(settled.payload["job_closed"], true);
         let finalized = logged(&Event::JobFinalized {
             requester: account("carol.testnet"),
             nonce: 1,
@@ -795,6 +842,7 @@ mod tests {
             result_hash: Digest::from([0u8; 32]),
             agreeing: 0,
             refunded: U128(BIG),
+            job_closed: false,
             block: 4,
         })?;
         assert_eq!(finalized.payload["status"], "failed");

@@ -48,6 +48,17 @@ macro_rules! plain_fields {
 }
 plain_fields!(u8, u16, u32, u64, i64, bool, String);
 
+impl<T: Field> Field for Vec<T> {
+    fn json(&self) -> Value {
+        Value::Array(self.iter().map(Field::json).collect())
+    }
+    fn collect_accounts(&self, out: &mut Vec<String>) {
+        for v in self {
+            v.collect_accounts(out);
+        }
+    }
+}
+
 impl<T: Field> Field for Option<T> {
     fn json(&self) -> Value {
         self.as_ref().map_or(Value::Null, Field::json)
@@ -103,6 +114,7 @@ impl Field for WorkerOutcome {
             WorkerOutcome::Disagreed => "disagreed",
             WorkerOutcome::NoShow => "no_show",
             WorkerOutcome::NoQuorum => "no_quorum",
+            WorkerOutcome::NotSelected => "not_selected",
         })
     }
 }
@@ -177,14 +189,17 @@ impl EventRecord {
             ProofMissed { blob, index, provider, epoch, cranker, slot }
             JobPosted {
                 job, requester, nonce, module_cid as CidField, input_cid as CidField,
-                fuel_limit, n, k, reward_per_worker, commit_deadline_slot,
-                reveal_deadline_slot, slot,
+                fuel_limit, n, k, reward_per_worker, apply_deadline_slot,
+                commit_deadline_slot, reveal_deadline_slot, slot,
             }
-            JobClaimed { job, worker, slot }
+            JobApplied { job, worker, stake, displaced, slot }
+            JobSelected { job, seed, workers, slot }
             JobCommitted { job, worker, commitment, slot }
             JobRevealed { job, worker, result_hash, slot }
-            JobFinalized { job, status, result_hash, agreeing, refunded, slot }
-            JobWorkerSettled { job, worker, outcome, paid, slashed, reputation, slot }
+            JobFinalized { job, status, result_hash, agreeing, refunded, job_closed, slot }
+            JobWorkerSettled {
+                job, worker, outcome, paid, slashed, reputation, job_closed, slot,
+            }
         );
         if let BasaltEvent::BlobRegistered(e) = event {
             payload.insert("cid".into(), CidField(&e.cid_digest).json());
@@ -242,6 +257,7 @@ mod tests {
             paid: 0,
             slashed: 0,
             reputation: -2,
+            job_closed: false,
             slot: 1,
         }));
         assert_eq!(record.payload["outcome"], "no_show");

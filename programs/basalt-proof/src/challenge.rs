@@ -73,6 +73,16 @@ fn mul_high(x: u64, n: u64) -> u64 {
     x_hi * n_hi + (hi_lo >> 32) + (middle >> 32)
 }
 
+/// The `i`-th 128-bit draw from a job's selection seed (`basalt_rules::select_weighted`):
+/// the first 16 bytes of SHA-256(seed || i as u64 LE), little-endian. Both chains draw
+/// with it; only their seeds differ (a slot hash on Solana, a block's random seed on NEAR).
+pub fn selection_draw(seed: &Hash, i: usize) -> u128 {
+    let hash = sha256v(&[seed, &(i as u64).to_le_bytes()]);
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&hash[..16]);
+    u128::from_le_bytes(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ pub mod merkle;
 pub mod proof;
 pub mod tx_budget;
 
-pub use challenge::{derive_challenge, Challenge};
+pub use challenge::{derive_challenge, selection_draw, Challenge};
 pub use error::{LayoutError, ProofError};
 pub use hash::{hash_leaf, hash_node, Hash, EMPTY_SUBTREE, LEAF_PREFIX, NODE_PREFIX};
 pub use layout::BlobLayout;

@@ -19,6 +19,7 @@ mod limits;
 mod placement;
 mod proofs;
 mod quorum;
+mod selection;
 mod stake;
 
 pub use access::{
@@ -29,7 +30,7 @@ pub use deal::{
     MAX_DEAL_EPOCHS_LIMIT,
 };
 pub use eviction::{latest_closed_epoch, Eviction, HolderSilence};
-pub use jobs::{JobDeadlines, JobParams, MAX_JOB_WORKERS};
+pub use jobs::{JobDeadlines, JobParams, MAX_JOB_APPLICANTS, MAX_JOB_WORKERS};
 pub use limits::*;
 pub use placement::{
     accept_by, activates, assigned_at_activation, check_placement, check_provable,
@@ -38,6 +39,7 @@ pub use placement::{
 };
 pub use proofs::ProofRecord;
 pub use quorum::quorum;
+pub use selection::{admit, dissent_is_slashable, select_weighted, Admission};
 pub use stake::{bps_of, check_deregister, check_slasher, check_stake_kept, Slash, SlashCounter};
 
 /// A broken rule. Each chain reports it as its error of the same name.
@@ -116,6 +118,12 @@ pub enum RuleError {
     GrantsOpen,
     /// Stake is still bonded or unbonding: unstake and withdraw it first.
     StakeRemaining,
+    /// The job's apply deadline has passed.
+    ApplyPhaseOver,
+    /// The job's apply deadline has not passed yet: its workers cannot be selected.
+    ApplyPhaseOpen,
+    /// The job has its most applicants, none with less stake than the newcomer.
+    ApplicantsFull,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -161,6 +169,9 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::MissedProofPending => Self::MissedProofPending,
                     $crate::RuleError::GrantsOpen => Self::GrantsOpen,
                     $crate::RuleError::StakeRemaining => Self::StakeRemaining,
+                    $crate::RuleError::ApplyPhaseOver => Self::ApplyPhaseOver,
+                    $crate::RuleError::ApplyPhaseOpen => Self::ApplyPhaseOpen,
+                    $crate::RuleError::ApplicantsFull => Self::ApplicantsFull,
                 }
             }
         }

@@ -124,10 +124,10 @@ basalt_errors! {
     CommitPhaseOpen,
     #[msg("the reveal phase is over")]
     RevealPhaseOver,
-    #[msg("the job already has n workers")]
-    JobFull,
-    #[msg("this worker already claimed the job")]
-    AlreadyClaimed,
+    #[msg("the job has its most applicants, none with less stake than this one")]
+    ApplicantsFull,
+    #[msg("this worker already applied for the job")]
+    AlreadyApplied,
     #[msg("the signer is not a worker of this job")]
     NotJobWorker,
     #[msg("this worker already committed")]
@@ -174,6 +174,16 @@ basalt_errors! {
     StakeRemaining,
     #[msg("only the key the admin proposed may accept the admin role")]
     NotPendingAdmin,
+    #[msg("the job's apply deadline has passed")]
+    ApplyPhaseOver,
+    #[msg("the job's apply deadline has not passed: its workers cannot be selected yet")]
+    ApplyPhaseOpen,
+    #[msg("this applicant was not selected to work on the job")]
+    NotSelected,
+    #[msg("the job's workers are already selected")]
+    AlreadySelected,
+    #[msg("pass the Provider account of the applicant this application displaces (and only then)")]
+    DisplacedMismatch,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

@@ -300,6 +300,7 @@ pub struct JobPosted {
     pub n: u8,
     pub k: u8,
     pub reward_per_worker: u64,
+    pub apply_deadline_slot: u64,
     pub commit_deadline_slot: u64,
     pub reveal_deadline_slot: u64,
     pub slot: u64,
@@ -307,9 +308,25 @@ pub struct JobPosted {
 
 #[event]
 #[derive(Debug)]
-pub struct JobClaimed {
+pub struct JobApplied {
     pub job: Pubkey,
     pub worker: Pubkey,
+    /// Its weight in the selection: its bonded stake when it applied.
+    pub stake: u64,
+    /// The applicant it displaced from a full list, whose obligation ended.
+    pub displaced: Option<Pubkey>,
+    pub slot: u64,
+}
+
+/// `job_select` drew the job's workers.
+#[event]
+#[derive(Debug)]
+pub struct JobSelected {
+    pub job: Pubkey,
+    /// SHA-256(bank hash at the apply deadline || job): what the draws came from.
+    pub seed: [u8; 32],
+    /// The selected applicants, in application order.
+    pub workers: Vec<Pubkey>,
     pub slot: u64,
 }
 
@@ -339,6 +356,9 @@ pub struct JobFinalized {
     pub result_hash: [u8; 32],
     pub agreeing: u8,
     pub refunded: u64,
+    /// No applicant was left to settle: the job account closed, its rent back to the
+    /// requester.
+    pub job_closed: bool,
     pub slot: u64,
 }
 
@@ -347,12 +367,15 @@ pub struct JobFinalized {
 pub enum WorkerOutcome {
     /// Revealed the agreed result: paid, reputation up.
     Paid,
-    /// Revealed another result: slashed, reputation down.
+    /// Revealed another result: reputation down, and slashed when the agreeing results
+    /// were a strict majority of those revealed.
     Disagreed,
-    /// Claimed but never revealed: reputation down.
+    /// Selected but never revealed: reputation down.
     NoShow,
     /// Revealed, but no quorum was reached: nothing happens.
     NoQuorum,
+    /// Applied but was not selected: its obligation ends, nothing else happens.
+    NotSelected,
 }
 
 #[event]
@@ -364,5 +387,8 @@ pub struct JobWorkerSettled {
     pub paid: u64,
     pub slashed: u64,
     pub reputation: i64,
+    /// This was the job's last applicant: the job account closed, its rent back to the
+    /// requester.
+    pub job_closed: bool,
     pub slot: u64,
 }

@@ -203,8 +203,12 @@ pub mod basalt {
         JobPost::handle(ctx, args)
     }
 
-    pub fn job_claim(ctx: Context<JobClaim>) -> Result<()> {
-        JobClaim::handle(ctx)
+    pub fn job_apply(ctx: Context<JobApply>) -> Result<()> {
+        JobApply::handle(ctx)
+    }
+
+    pub fn job_select(ctx: Context<JobSelect>) -> Result<()> {
+        JobSelect::handle(ctx)
     }
 
     pub fn job_commit(ctx: Context<JobCommit>, commitment: [u8; 32]) -> Result<()> {

@@ -1,9 +1,10 @@
-use basalt_rules::JobParams;
+use basalt_rules::{Admission, JobParams};
 use near_sdk::json_types::U128;
 use near_sdk::{env, near, AccountId};
 
 use crate::errors::{ensure, BasaltError, Result};
 use crate::events::Event;
+use crate::ledger::Meter;
 use crate::state::{Digest, Job, JobStatus, JobWorker, WorkerOutcome, ROLE_COMPUTE};
 use crate::{add, sub, Contract, ContractExt};
 
@@ -19,6 +20,7 @@ pub struct JobPostArgs {
     pub n: u8,
     pub k: u8,
     pub reward_per_worker: U128,
+    pub apply_deadline_block: u64,
     pub commit_deadline_block: u64,
     pub reveal_deadline_block: u64,
 }
@@ -32,12 +34,16 @@ pub fn job_commitment(result_hash: &[u8; 32], worker: &AccountId, salt: &[u8; 32
 
 #[near]
 impl Contract {
-    /// `job_claim`: an eligible compute provider (active, staked, not jailed or
-    /// unbonding) takes one of the job's `n` places during the commit phase, paying the
-    /// few bytes its place takes.
+    /// `job_apply`: an eligible compute provider (active, staked, not jailed or unbonding)
+    /// applies for the job up to its apply deadline, with its bonded stake as its weight in
+    /// `job_select`, paying the bytes its entry takes. The application is its consent to
+    /// work if selected: an obligation until `job_settle`. Once the job has
+    /// `MAX_JOB_APPLICANTS`, a newcomer with more stake displaces the earliest of the least
+    /// staked (`basalt_rules::admit`), whose obligation ends and whose entry's storage is
+    /// credited back to it.
     #[payable]
     #[handle_result]
-    pub fn job_claim(&mut self, requester: AccountId, nonce: u64) -> Result<()> {
+    pub fn job_apply(&mut self, requester: AccountId, nonce: u64) -> Result<()> {
         let worker = env::predecessor_account_id();
         let block = env::block_height();
         let mut provider = self.provider(&worker)?;
@@ -46,33 +52,96 @@ impl Contract {
             BasaltError::ProviderNotEligible
         );
         let mut job = self.open_job(&requester, nonce)?;
-        job.deadlines().check_commit_open(block)?;
+        job.deadlines().check_apply_open(block)?;
         ensure!(
             job.worker_index(&worker).is_none(),
-            BasaltError::AlreadyClaimed
+            BasaltError::AlreadyApplied
         );
-        ensure!(job.workers.len() < usize::from(job.n), BasaltError::JobFull);
-        job.workers.push(JobWorker {
+        let stake = provider.stake;
+        let admission = basalt_rules::admit(job.workers.iter().map(|w| w.stake), stake)?;
+        let mut meter = self.meter()?;
+        let displaced = match admission {
+            Admission::Append => None,
+            Admission::Displace(i) => {
+                let gone = job.workers.remove(i);
+                let mut gone_provider = self.provider(&gone.worker)?;
+                gone_provider.close_obligation();
+                self.providers.insert(&gone.worker, &gone_provider);
+                // The displaced applicant paid for its entry: it gets those bytes back.
+                self.release(&mut meter, &gone.worker, |c| {
+                    c.jobs.insert(&(requester.clone(), nonce), &job);
+                })?;
+                Some((i, gone.worker))
+            }
+        };
+        let entry = JobWorker {
             worker: worker.clone(),
+            stake,
+            selected: false,
             commitment: None,
             result_hash: None,
             settled: false,
-        });
-        self.store_job(&job)?;
-        // The place is an obligation until `job_settle`; the record keeps its size.
+        };
+        match &displaced {
+            Some((i, _)) => job.workers.insert(*i, entry),
+            None => job.workers.push(entry),
+        }
+        self.jobs.insert(&(requester.clone(), nonce), &job);
+        // The application is an obligation until `job_settle`; the record keeps its size.
         provider.open_obligation()?;
         self.providers.insert(&worker, &provider);
-        Event::JobClaimed {
+        self.settle(meter)?;
+        Event::JobApplied {
             requester,
             nonce,
             worker,
+            stake: U128(stake),
+            displaced: displaced.map(|(_, gone)| gone),
             block,
         }
         .emit();
         Ok(())
     }
 
-    /// `job_commit`: a worker commits to `job_commitment(result_hash, worker, salt)` before
+    /// `job_select`: draws the job's `n` workers among its applicants (anyone may call,
+    /// once, after the apply deadline and up to the commit deadline), each draw weighted by
+    /// the applicant's stake (`basalt_rules::select_weighted`). The seed is the
+    /// `env::random_seed()` of this call, which no applicant or caller can know before the
+    /// call executes (see `randomness`); a job nobody selects by its commit deadline gets
+    /// no workers and fails, its escrow refunded.
+    #[handle_result]
+    pub fn job_select(&mut self, requester: AccountId, nonce: u64) -> Result<Vec<AccountId>> {
+        let block = env::block_height();
+        let mut job = self.open_job(&requester, nonce)?;
+        ensure!(!job.selection_done, BasaltError::AlreadySelected);
+        job.deadlines().check_select_open(block)?;
+        let seed = env::random_seed_array();
+        let stakes: Vec<u128> = job.workers.iter().map(|w| w.stake).collect();
+        let set = basalt_rules::select_weighted(&stakes, usize::from(job.n), |i| {
+            basalt_proof::selection_draw(&seed, i)
+        });
+        let mut workers = Vec::new();
+        for (i, w) in job.workers.iter_mut().enumerate() {
+            w.selected = set & (1 << i) != 0;
+            if w.selected {
+                workers.push(w.worker.clone());
+            }
+        }
+        job.selection_done = true;
+        // Flags only: the record keeps its size, so the caller pays no storage.
+        self.jobs.insert(&(requester.clone(), nonce), &job);
+        Event::JobSelected {
+            requester,
+            nonce,
+            seed: Digest::from(seed),
+            workers: workers.clone(),
+            block,
+        }
+        .emit();
+        Ok(workers)
+    }
+
+    /// `job_commit`: a selected worker commits to `job_commitment(result_hash, worker, salt)` before
     /// the commit deadline; once only, so a commitment cannot be replaced after seeing
     /// others' reveals.
     #[payable]
@@ -88,6 +157,7 @@ impl Contract {
         let mut job = self.open_job(&requester, nonce)?;
         job.deadlines().check_commit_open(block)?;
         let i = job.worker_index(&worker).ok_or(BasaltError::NotJobWorker)?;
+        ensure!(job.workers[i].selected, BasaltError::NotSelected);
         ensure!(
             job.workers[i].commitment.is_none(),
             BasaltError::AlreadyCommitted
@@ -143,18 +213,17 @@ impl Contract {
     }
 
     /// `job_finalize`: closes a job's voting (anyone may crank): after the reveal deadline,
-    /// or as soon as all `n` workers revealed. If exactly one result has `k` or more
+    /// or as soon as every selected worker revealed. If exactly one result has `k` or more
     /// matching reveals the job succeeds: their rewards stay reserved for `job_settle` and
     /// the rest is credited back to the requester. Otherwise it fails and the whole escrow
-    /// is credited back.
+    /// is credited back. A job with no applicant left to settle is removed here, its
+    /// storage back to whoever paid it.
     #[handle_result]
     pub fn job_finalize(&mut self, requester: AccountId, nonce: u64) -> Result<U128> {
         let block = env::block_height();
         let mut job = self.open_job(&requester, nonce)?;
-        let everyone_revealed = job.workers.len() == usize::from(job.n)
-            && job.workers.iter().all(|w| w.result_hash.is_some());
         job.deadlines()
-            .check_finalizable(block, everyone_revealed)?;
+            .check_finalizable(block, job.everyone_revealed())?;
         let (status, result_hash, agreeing, reserved) = match job.quorum_result() {
             Some((hash, votes)) => {
                 // Cannot overflow: votes <= n and n * reward was checked at posting.
@@ -164,13 +233,18 @@ impl Contract {
             None => (JobStatus::Failed, Digest::default(), 0, 0),
         };
         let refund = sub(job.escrow, reserved)?;
-        let meter = self.meter()?;
+        let mut meter = self.meter()?;
         self.books.escrow = sub(self.books.escrow, refund)?;
         self.credit_tokens(&requester, refund)?;
         job.escrow = reserved;
         job.status = status;
         job.result_hash = result_hash;
-        self.jobs.insert(&(requester.clone(), nonce), &job);
+        let job_closed = job.all_settled();
+        if job_closed {
+            self.close_job(&mut meter, &job)?;
+        } else {
+            self.jobs.insert(&(requester.clone(), nonce), &job);
+        }
         self.settle(meter)?;
         Event::JobFinalized {
             requester,
@@ -179,17 +253,21 @@ impl Contract {
             result_hash,
             agreeing,
             refunded: U128(refund),
+            job_closed,
             block,
         }
         .emit();
         Ok(U128(refund))
     }
 
-    /// `job_settle`: settles one worker of a finalized job (anyone may crank, once per
-    /// worker): a worker that revealed the agreed result is credited its reward and gains
-    /// reputation; one that revealed another result is slashed `job_slash_bps` to the
-    /// treasury and loses reputation; one that claimed but never revealed loses
-    /// reputation.
+    /// `job_settle`: settles one applicant (anyone may crank, once per applicant): one
+    /// that was not selected as soon as the selection ran (or the job ended without one); a
+    /// selected worker once the job is finalized. A worker that revealed the agreed result
+    /// is credited its reward and gains reputation; one that revealed another result loses
+    /// reputation and, when the agreeing results were a strict majority of those revealed,
+    /// is slashed `job_slash_bps` to the treasury; one that was selected but never revealed
+    /// loses reputation. The application's obligation ends; the last settlement removes
+    /// the job, its storage back to the requester and the applicants.
     #[handle_result]
     pub fn job_settle(
         &mut self,
@@ -199,10 +277,16 @@ impl Contract {
     ) -> Result<WorkerOutcome> {
         let block = env::block_height();
         let mut job = self.job(&requester, nonce)?;
-        ensure!(job.status != JobStatus::Open, BasaltError::JobNotFinalized);
         let i = job.worker_index(&worker).ok_or(BasaltError::NotJobWorker)?;
-        ensure!(!job.workers[i].settled, BasaltError::AlreadySettled);
-        let outcome = match (job.status, job.workers[i].result_hash) {
+        let entry = &job.workers[i];
+        ensure!(!entry.settled, BasaltError::AlreadySettled);
+        let passed_over = job.selection_done && !entry.selected;
+        ensure!(
+            job.status != JobStatus::Open || passed_over,
+            BasaltError::JobNotFinalized
+        );
+        let outcome = match (job.status, entry.result_hash) {
+            _ if !entry.selected => WorkerOutcome::NotSelected,
             (_, None) => WorkerOutcome::NoShow,
             (JobStatus::Succeeded, Some(hash)) if hash == job.result_hash => WorkerOutcome::Paid,
             (JobStatus::Succeeded, Some(_)) => WorkerOutcome::Disagreed,
@@ -219,21 +303,33 @@ impl Contract {
             }
             WorkerOutcome::Disagreed => {
                 provider.reputation = provider.reputation.saturating_sub(1);
-                (0, provider.slash(self.config.job_slash_bps))
+                let bps = if job.dissent_is_slashable() {
+                    self.config.job_slash_bps
+                } else {
+                    0
+                };
+                (0, provider.slash(bps))
             }
             WorkerOutcome::NoShow => {
                 provider.reputation = provider.reputation.saturating_sub(1);
                 (0, 0)
             }
-            WorkerOutcome::NoQuorum => (0, 0),
+            WorkerOutcome::NoQuorum | WorkerOutcome::NotSelected => (0, 0),
         };
-        let meter = self.meter()?;
+        let mut meter = self.meter()?;
         self.books.escrow = sub(self.books.escrow, paid)?;
         self.credit_tokens(&worker, paid)?;
         self.books.stake = sub(self.books.stake, slashed)?;
         self.books.treasury = add(self.books.treasury, slashed)?;
         self.providers.insert(&worker, &provider);
-        self.jobs.insert(&(requester.clone(), nonce), &job);
+        let job_closed = job.status != JobStatus::Open && job.all_settled();
+        if job_closed {
+            // INV: every agreeing worker was paid its reserved reward, so nothing is left.
+            ensure!(job.escrow == 0, BasaltError::Overflow);
+            self.close_job(&mut meter, &job)?;
+        } else {
+            self.jobs.insert(&(requester.clone(), nonce), &job);
+        }
         self.settle(meter)?;
         if slashed > 0 {
             Event::ProviderSlashed {
@@ -255,6 +351,7 @@ impl Contract {
             paid: U128(paid),
             slashed: U128(slashed),
             reputation: provider.reputation,
+            job_closed,
             block,
         }
         .emit();
@@ -267,19 +364,37 @@ impl Contract {
 }
 
 impl Contract {
-    /// The job, if it is still open for claims, commits and reveals.
+    /// The job, if it is still open for applications, commits and reveals.
     fn open_job(&self, requester: &AccountId, nonce: u64) -> Result<Job> {
         let job = self.job(requester, nonce)?;
         ensure!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
         Ok(job)
     }
 
-    /// Writes `job` back, charging the caller for the bytes it grew by (a claim adds a
-    /// worker, a commit or reveal fills its fields).
+    /// Writes `job` back, charging the caller for the bytes it grew by (a commit or reveal
+    /// fills its worker's fields).
     fn store_job(&mut self, job: &Job) -> Result<()> {
         let meter = self.meter()?;
         self.jobs.insert(&(job.requester.clone(), job.nonce), job);
         self.settle(meter)
+    }
+
+    /// Removes a finished job. Each applicant paid for its own entry (its application, its
+    /// commitment and its reveal), so each gets its entry's bytes back; the requester,
+    /// which paid for the rest, gets what remains.
+    fn close_job(&mut self, meter: &mut Meter, job: &Job) -> Result<()> {
+        let shares = job
+            .workers
+            .iter()
+            .map(|w| {
+                let bytes = near_sdk::borsh::to_vec(w).map_or(0, |v| v.len() as u64);
+                (w.worker.clone(), bytes)
+            })
+            .collect::<Vec<_>>();
+        let key = (job.requester.clone(), job.nonce);
+        self.release_shared(meter, &shares, &job.requester, |c| {
+            c.jobs.remove(&key);
+        })
     }
 
     /// `job_post`, through `ft_transfer_call` `{"action":"job_post",...}`: takes
@@ -296,6 +411,7 @@ impl Contract {
             n: args.n,
             k: args.k,
             fuel_limit: args.fuel_limit,
+            apply_deadline: args.apply_deadline_block,
             commit_deadline: args.commit_deadline_block,
             reveal_deadline: args.reveal_deadline_block,
         }
@@ -321,10 +437,12 @@ impl Contract {
                 k: args.k,
                 reward_per_worker: reward,
                 escrow,
+                apply_deadline_block: args.apply_deadline_block,
                 commit_deadline_block: args.commit_deadline_block,
                 reveal_deadline_block: args.reveal_deadline_block,
                 status: JobStatus::Open,
                 result_hash: Digest::default(),
+                selection_done: false,
                 workers: Vec::new(),
             },
         );
@@ -341,6 +459,7 @@ impl Contract {
             n: args.n,
             k: args.k,
             reward_per_worker: args.reward_per_worker,
+            apply_deadline_block: args.apply_deadline_block,
             commit_deadline_block: args.commit_deadline_block,
             reveal_deadline_block: args.reveal_deadline_block,
             block,

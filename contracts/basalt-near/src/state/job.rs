@@ -2,13 +2,13 @@ use near_sdk::{near, AccountId};
 
 use crate::state::Digest;
 
-/// Most workers a job may ask for.
-pub use basalt_rules::MAX_JOB_WORKERS;
+/// Most workers a job may ask for, and most applicants it keeps.
+pub use basalt_rules::{MAX_JOB_APPLICANTS, MAX_JOB_WORKERS};
 
 #[near(serializers = [borsh, json])]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JobStatus {
-    /// Claims, commits and reveals are accepted.
+    /// Applications, the selection, commits and reveals are accepted.
     Open,
     /// k or more reveals agreed on `result_hash`.
     Succeeded,
@@ -22,24 +22,32 @@ pub enum JobStatus {
 pub enum WorkerOutcome {
     /// Revealed the agreed result: paid its reward.
     Paid,
-    /// Revealed another result: slashed.
+    /// Revealed another result: reputation down, and slashed when the agreeing results
+    /// were a strict majority of those revealed.
     Disagreed,
-    /// Claimed but never revealed.
+    /// Selected but never revealed.
     NoShow,
     /// The job failed; nobody is paid or slashed.
     NoQuorum,
+    /// Applied but was not selected: its obligation ends, nothing else happens.
+    NotSelected,
 }
 
 #[near(serializers = [borsh, json])]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobWorker {
-    /// The compute provider's account.
+    /// The compute provider's account, which applied (and paid for this entry's bytes).
     pub worker: AccountId,
+    /// Its bonded stake when it applied: its weight in the selection.
+    #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
+    pub stake: u128,
+    /// Drawn by `job_select`: only selected applicants commit, reveal and are paid.
+    pub selected: bool,
     /// SHA-256(result_hash || worker || salt), unset until committed.
     pub commitment: Option<Digest>,
     /// The opened result, set by a matching reveal.
     pub result_hash: Option<Digest>,
-    /// Paid or penalized after finalization.
+    /// Paid, penalized or (not selected) released; its obligation ended.
     pub settled: bool,
 }
 
@@ -63,6 +71,9 @@ pub struct Job {
     /// Escrow left; payouts and refunds come out of it and never exceed it.
     #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
     pub escrow: u128,
+    /// Applications are accepted up to and including this block; the selection after it.
+    // INV: apply_deadline_block < commit_deadline_block
+    pub apply_deadline_block: u64,
     /// Commits are accepted up to and including this block; reveals after it.
     // INV: commit_deadline_block < reveal_deadline_block
     pub commit_deadline_block: u64,
@@ -72,6 +83,10 @@ pub struct Job {
     /// finalizing, which anyone may crank, adds no storage for the cranker to pay.
     // INV: all zero unless status == Succeeded
     pub result_hash: Digest,
+    /// `job_select` ran: the selected applicants are marked.
+    pub selection_done: bool,
+    /// The applicants, in application order (a displaced one's entry is taken over).
+    // INV: at most MAX_JOB_APPLICANTS; at most n selected, and only once selection_done
     pub workers: Vec<JobWorker>,
 }
 
@@ -79,6 +94,7 @@ impl Job {
     /// The job's deadlines, for the phase checks in `basalt_rules`.
     pub fn deadlines(&self) -> basalt_rules::JobDeadlines {
         basalt_rules::JobDeadlines {
+            apply: self.apply_deadline_block,
             commit: self.commit_deadline_block,
             reveal: self.reveal_deadline_block,
         }
@@ -88,12 +104,38 @@ impl Job {
         self.workers.iter().position(|w| w.worker == *worker)
     }
 
+    /// The results the selected workers revealed (only selected ones can).
+    fn revealed(&self) -> impl Iterator<Item = Digest> + Clone + '_ {
+        self.workers
+            .iter()
+            .filter(|w| w.selected)
+            .filter_map(|w| w.result_hash)
+    }
+
+    /// Whether every selected worker revealed, which lets the job finalize early.
+    pub fn everyone_revealed(&self) -> bool {
+        self.selection_done
+            && self
+                .workers
+                .iter()
+                .all(|w| !w.selected || w.result_hash.is_some())
+    }
+
     /// The result at least `k` reveals agree on, if exactly one result does, with its
     /// vote count.
     pub fn quorum_result(&self) -> Option<(Digest, usize)> {
-        basalt_rules::quorum(
-            self.workers.iter().filter_map(|w| w.result_hash),
-            usize::from(self.k),
-        )
+        basalt_rules::quorum(self.revealed(), usize::from(self.k))
+    }
+
+    /// Whether the workers that revealed another result than the succeeded job's are
+    /// slashed (`basalt_rules::dissent_is_slashable`).
+    pub fn dissent_is_slashable(&self) -> bool {
+        let votes = self.revealed().filter(|r| *r == self.result_hash).count();
+        basalt_rules::dissent_is_slashable(votes, self.revealed().count())
+    }
+
+    /// Whether every applicant was settled, so the record may go.
+    pub fn all_settled(&self) -> bool {
+        self.workers.iter().all(|w| w.settled)
     }
 }

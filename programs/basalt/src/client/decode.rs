@@ -96,7 +96,8 @@ events!(
     ProofAccepted,
     ProofMissed,
     JobPosted,
-    JobClaimed,
+    JobApplied,
+    JobSelected,
     JobCommitted,
     JobRevealed,
     JobFinalized,
@@ -162,6 +163,7 @@ mod tests {
             result_hash: [9; 32],
             agreeing: 2,
             refunded: 100,
+            job_closed: false,
             slot: 5,
         };
         let decoded = event(&emitted(&finalized)).unwrap().unwrap();

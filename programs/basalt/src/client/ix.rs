@@ -583,17 +583,32 @@ pub fn job_post(requester: &Pubkey, from: &Pubkey, args: JobPostArgs) -> Instruc
     )
 }
 
-pub fn job_claim(worker: &Pubkey, job: &Pubkey) -> Instruction {
+/// `displaced`: the authority of the applicant this application displaces from a full job
+/// (`basalt_rules::admit` over the job's applicants says which), else `None`.
+pub fn job_apply(worker: &Pubkey, job: &Pubkey, displaced: Option<&Pubkey>) -> Instruction {
     build(
-        accounts::JobClaim {
+        accounts::JobApply {
             worker: *worker,
             config: pda::config(),
             provider: pda::provider(worker),
             job: *job,
+            displaced: displaced.map(pda::provider),
             event_authority: pda::event_authority(),
             program: ID,
         },
-        instruction::JobClaim {},
+        instruction::JobApply {},
+    )
+}
+
+pub fn job_select(job: &Pubkey) -> Instruction {
+    build(
+        accounts::JobSelect {
+            job: *job,
+            slot_hashes: anchor_lang::prelude::SlotHashes::id(),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::JobSelect {},
     )
 }
 
@@ -626,13 +641,15 @@ pub fn job_reveal(
     )
 }
 
-pub fn job_finalize(job: &Pubkey, requester_tokens: &Pubkey) -> Instruction {
+/// `requester`: the job's requester, which gets the account's rent back when it closes.
+pub fn job_finalize(job: &Pubkey, requester: &Pubkey, requester_tokens: &Pubkey) -> Instruction {
     build(
         accounts::JobFinalize {
             config: pda::config(),
             job: *job,
             requester_tokens: *requester_tokens,
             escrow_vault: pda::escrow_vault(),
+            requester: *requester,
             token_program: TOKEN_PROGRAM,
             event_authority: pda::event_authority(),
             program: ID,
@@ -641,7 +658,14 @@ pub fn job_finalize(job: &Pubkey, requester_tokens: &Pubkey) -> Instruction {
     )
 }
 
-pub fn job_settle(job: &Pubkey, worker: &Pubkey, worker_tokens: &Pubkey) -> Instruction {
+/// `requester`: the job's requester, which gets the account's rent back when the last
+/// applicant is settled.
+pub fn job_settle(
+    job: &Pubkey,
+    requester: &Pubkey,
+    worker: &Pubkey,
+    worker_tokens: &Pubkey,
+) -> Instruction {
     build(
         accounts::JobSettle {
             config: pda::config(),
@@ -651,6 +675,7 @@ pub fn job_settle(job: &Pubkey, worker: &Pubkey, worker_tokens: &Pubkey) -> Inst
             escrow_vault: pda::escrow_vault(),
             stake_vault: pda::stake_vault(),
             treasury: pda::treasury(),
+            requester: *requester,
             token_program: TOKEN_PROGRAM,
             event_authority: pda::event_authority(),
             program: ID,

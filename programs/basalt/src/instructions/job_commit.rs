@@ -5,8 +5,8 @@ use crate::events::JobCommitted;
 use crate::seeds;
 use crate::state::{Job, JobStatus};
 
-/// A worker commits to `SHA-256(result_hash || worker || salt)` before the commit deadline;
-/// once only, so a commitment cannot be replaced after seeing others' reveals.
+/// A selected worker commits to `SHA-256(result_hash || worker || salt)` before the commit
+/// deadline; once only, so a commitment cannot be replaced after seeing others' reveals.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct JobCommit<'info> {
@@ -25,6 +25,7 @@ impl JobCommit<'_> {
             .check_commit_open(slot)
             .map_err(BasaltError::from)?;
         let i = job.worker_index(&worker).ok_or(BasaltError::NotJobWorker)?;
+        require!(job.workers[i].selected, BasaltError::NotSelected);
         require!(!job.workers[i].committed, BasaltError::AlreadyCommitted);
         job.workers[i].commitment = commitment;
         job.workers[i].committed = true;

@@ -7,10 +7,11 @@ use crate::seeds;
 use crate::state::{Config, Job, JobStatus};
 use crate::token::pay_out;
 
-/// Closes a job's voting (anyone may crank): after the reveal deadline, or as soon as all
-/// `n` workers revealed. If exactly one result has `k` or more matching reveals the job
+/// Closes a job's voting (anyone may crank): after the reveal deadline, or as soon as every
+/// selected worker revealed. If exactly one result has `k` or more matching reveals the job
 /// succeeds: their rewards stay reserved in the job's escrow for `job_settle` and the rest
-/// goes back to the requester. Otherwise it fails and the whole escrow is refunded.
+/// goes back to the requester. Otherwise it fails and the whole escrow is refunded. A job
+/// with no applicant left to settle closes here, its rent back to the requester.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct JobFinalize<'info> {
@@ -22,6 +23,10 @@ pub struct JobFinalize<'info> {
     pub requester_tokens: Account<'info, TokenAccount>,
     #[account(mut, seeds = [seeds::ESCROW_VAULT], bump = config.escrow_vault_bump)]
     pub escrow_vault: Account<'info, TokenAccount>,
+    /// CHECK: the job's requester, which gets the job account's rent back when no
+    /// applicant is left to settle.
+    #[account(mut, address = job.requester)]
+    pub requester: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -30,10 +35,8 @@ impl JobFinalize<'_> {
         let slot = Clock::get()?.slot;
         let job = &ctx.accounts.job;
         require!(job.status == JobStatus::Open, BasaltError::JobNotOpen);
-        let everyone_revealed =
-            job.workers.len() == usize::from(job.n) && job.workers.iter().all(|w| w.revealed);
         job.deadlines()
-            .check_finalizable(slot, everyone_revealed)
+            .check_finalizable(slot, job.everyone_revealed())
             .map_err(BasaltError::from)?;
         let (status, result_hash, agreeing, reserved) = match job.quorum_result() {
             Some((hash, votes)) => {
@@ -59,14 +62,20 @@ impl JobFinalize<'_> {
         job.escrow = reserved;
         job.status = status;
         job.result_hash = result_hash;
+        let job_closed = job.all_settled();
         emit_cpi!(JobFinalized {
             job: job.key(),
             status,
             result_hash,
             agreeing,
             refunded: refund,
+            job_closed,
             slot,
         });
+        if job_closed {
+            let requester = ctx.accounts.requester.to_account_info();
+            ctx.accounts.job.close(requester)?;
+        }
         Ok(())
     }
 }

@@ -18,12 +18,14 @@ pub struct JobPostArgs {
     pub n: u8,
     pub k: u8,
     pub reward_per_worker: u64,
+    pub apply_deadline_slot: u64,
     pub commit_deadline_slot: u64,
     pub reveal_deadline_slot: u64,
 }
 
-/// Posts a WASM job: `n * reward_per_worker` of the stake mint goes into escrow; up to `n`
-/// compute providers claim it, commit, then reveal their result hashes; `k` must agree.
+/// Posts a WASM job: `n * reward_per_worker` of the stake mint goes into escrow; compute
+/// providers apply up to the apply deadline, `job_select` draws `n` of them by stake, and
+/// those commit, then reveal their result hashes; `k` must agree.
 #[event_cpi]
 #[derive(Accounts)]
 #[instruction(args: JobPostArgs)]
@@ -50,6 +52,7 @@ impl JobPost<'_> {
             n: args.n,
             k: args.k,
             fuel_limit: args.fuel_limit,
+            apply_deadline: args.apply_deadline_slot,
             commit_deadline: args.commit_deadline_slot,
             reveal_deadline: args.reveal_deadline_slot,
         }
@@ -80,10 +83,12 @@ impl JobPost<'_> {
             k: args.k,
             reward_per_worker: args.reward_per_worker,
             escrow,
+            apply_deadline_slot: args.apply_deadline_slot,
             commit_deadline_slot: args.commit_deadline_slot,
             reveal_deadline_slot: args.reveal_deadline_slot,
             status: JobStatus::Open,
             result_hash: [0; 32],
+            selection_done: false,
             bump: ctx.bumps.job,
             workers: Vec::new(),
         });
@@ -97,6 +102,7 @@ impl JobPost<'_> {
             n: args.n,
             k: args.k,
             reward_per_worker: args.reward_per_worker,
+            apply_deadline_slot: args.apply_deadline_slot,
             commit_deadline_slot: args.commit_deadline_slot,
             reveal_deadline_slot: args.reveal_deadline_slot,
             slot,

@@ -7,11 +7,14 @@ use crate::seeds;
 use crate::state::{Config, Job, JobStatus, Provider};
 use crate::token::pay_out;
 
-/// Settles one worker of a finalized job (anyone may crank, once per worker): a worker that
-/// revealed the agreed result is paid its reward and gains reputation; one that revealed
-/// another result is slashed `job_slash_bps` to the treasury and loses reputation; one that
-/// claimed but never revealed loses reputation. Either way the worker's place, an open
-/// obligation since `job_claim`, ends.
+/// Settles one applicant of a job (anyone may crank, once per applicant): an applicant that
+/// was not selected, as soon as the selection ran (or the job ended without one); a selected
+/// worker once the job is finalized. A worker that revealed the agreed result is paid its
+/// reward and gains reputation; one that revealed another result loses reputation and,
+/// when the agreeing results were a strict majority of those revealed, is slashed
+/// `job_slash_bps` to the treasury; one that was selected but never revealed loses
+/// reputation. Either way the application, an open obligation since `job_apply`, ends. The
+/// last settlement closes the job account, its rent back to the requester.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct JobSettle<'info> {
@@ -30,6 +33,10 @@ pub struct JobSettle<'info> {
     pub stake_vault: Account<'info, TokenAccount>,
     #[account(mut, seeds = [seeds::TREASURY], bump = config.treasury_bump)]
     pub treasury: Account<'info, TokenAccount>,
+    /// CHECK: the job's requester, which paid the job account's rent and gets it back when
+    /// the last applicant is settled.
+    #[account(mut, address = job.requester)]
+    pub requester: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -38,11 +45,16 @@ impl JobSettle<'_> {
         let slot = Clock::get()?.slot;
         let worker = ctx.accounts.provider.authority;
         let job = &ctx.accounts.job;
-        require!(job.status != JobStatus::Open, BasaltError::JobNotFinalized);
         let i = job.worker_index(&worker).ok_or(BasaltError::NotJobWorker)?;
         let entry = job.workers[i];
         require!(!entry.settled, BasaltError::AlreadySettled);
+        let passed_over = job.selection_done && !entry.selected;
+        require!(
+            job.status != JobStatus::Open || passed_over,
+            BasaltError::JobNotFinalized
+        );
         let outcome = match (job.status, entry.revealed) {
+            _ if !entry.selected => WorkerOutcome::NotSelected,
             (_, false) => WorkerOutcome::NoShow,
             (JobStatus::Succeeded, true) if entry.result_hash == job.result_hash => {
                 WorkerOutcome::Paid
@@ -51,7 +63,11 @@ impl JobSettle<'_> {
             _ => WorkerOutcome::NoQuorum,
         };
         let reward = job.reward_per_worker;
-        let slash_bps = ctx.accounts.config.job_slash_bps;
+        let slash_bps = if job.dissent_is_slashable() {
+            ctx.accounts.config.job_slash_bps
+        } else {
+            0
+        };
 
         let (paid, slashed) = {
             let job = &mut ctx.accounts.job;
@@ -75,7 +91,7 @@ impl JobSettle<'_> {
                     provider.reputation = provider.reputation.saturating_sub(1);
                     (0, 0)
                 }
-                WorkerOutcome::NoQuorum => (0, 0),
+                WorkerOutcome::NoQuorum | WorkerOutcome::NotSelected => (0, 0),
             }
         };
         let a = &ctx.accounts;
@@ -105,6 +121,7 @@ impl JobSettle<'_> {
                 slot,
             });
         }
+        let job_closed = a.job.status != JobStatus::Open && a.job.all_settled();
         emit_cpi!(JobWorkerSettled {
             job: a.job.key(),
             worker,
@@ -112,8 +129,15 @@ impl JobSettle<'_> {
             paid,
             slashed,
             reputation,
+            job_closed,
             slot,
         });
+        if job_closed {
+            // INV: every agreeing worker was paid its reserved reward, so nothing is left.
+            require!(a.job.escrow == 0, BasaltError::Overflow);
+            let requester = a.requester.to_account_info();
+            ctx.accounts.job.close(requester)?;
+        }
         Ok(())
     }
 }

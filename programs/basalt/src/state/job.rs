@@ -1,11 +1,11 @@
 use anchor_lang::prelude::*;
 
-/// Most workers a job may ask for.
-pub use basalt_rules::MAX_JOB_WORKERS;
+/// Most workers a job may ask for, and most applicants it keeps.
+pub use basalt_rules::{MAX_JOB_APPLICANTS, MAX_JOB_WORKERS};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub enum JobStatus {
-    /// Claims, commits and reveals are accepted.
+    /// Applications, the selection, commits and reveals are accepted.
     Open,
     /// k or more reveals agreed on `result_hash`.
     Succeeded,
@@ -17,14 +17,18 @@ pub enum JobStatus {
     AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace,
 )]
 pub struct JobWorker {
-    /// Authority of the compute provider.
+    /// Authority of the compute provider that applied.
     pub worker: Pubkey,
+    /// Its bonded stake when it applied: its weight in the selection.
+    pub stake: u64,
+    /// Drawn by `job_select`: only selected applicants commit, reveal and are paid.
+    pub selected: bool,
     /// SHA-256(result_hash || worker || salt), zero until committed.
     pub commitment: [u8; 32],
     pub committed: bool,
     pub revealed: bool,
     pub result_hash: [u8; 32],
-    /// Paid or penalized after finalization.
+    /// Paid, penalized or (not selected) released; its obligation ended.
     pub settled: bool,
 }
 
@@ -45,6 +49,9 @@ pub struct Job {
     pub reward_per_worker: u64,
     /// Escrow left; payouts and refunds come out of it and never exceed it.
     pub escrow: u64,
+    /// Applications are accepted up to and including this slot; the selection after it.
+    // INV: apply_deadline_slot < commit_deadline_slot
+    pub apply_deadline_slot: u64,
     /// Commits are accepted up to and including this slot; reveals after it.
     // INV: commit_deadline_slot < reveal_deadline_slot
     pub commit_deadline_slot: u64,
@@ -52,8 +59,12 @@ pub struct Job {
     pub status: JobStatus,
     /// The agreed result when `status == Succeeded`.
     pub result_hash: [u8; 32],
+    /// `job_select` ran: the selected applicants are marked.
+    pub selection_done: bool,
     pub bump: u8,
-    #[max_len(MAX_JOB_WORKERS)]
+    /// The applicants, in application order (a displaced one's entry is taken over).
+    // INV: at most n entries are selected, and only once selection_done
+    #[max_len(MAX_JOB_APPLICANTS)]
     pub workers: Vec<JobWorker>,
 }
 
@@ -61,6 +72,7 @@ impl Job {
     /// The job's deadlines, for the phase checks in `basalt_rules`.
     pub fn deadlines(&self) -> basalt_rules::JobDeadlines {
         basalt_rules::JobDeadlines {
+            apply: self.apply_deadline_slot,
             commit: self.commit_deadline_slot,
             reveal: self.reveal_deadline_slot,
         }
@@ -70,9 +82,34 @@ impl Job {
         self.workers.iter().position(|w| w.worker == *worker)
     }
 
+    /// The selected workers that revealed (only selected ones can).
+    fn revealed(&self) -> impl Iterator<Item = &JobWorker> + Clone {
+        self.workers.iter().filter(|w| w.selected && w.revealed)
+    }
+
+    /// Whether every selected worker revealed, which lets the job finalize early.
+    pub fn everyone_revealed(&self) -> bool {
+        self.selection_done && self.workers.iter().all(|w| !w.selected || w.revealed)
+    }
+
     /// The result at least `k` reveals agree on, if exactly one result does.
     pub fn quorum_result(&self) -> Option<([u8; 32], usize)> {
-        let revealed = self.workers.iter().filter(|w| w.revealed);
-        basalt_rules::quorum(revealed.map(|w| w.result_hash), usize::from(self.k))
+        let hashes = self.revealed().map(|w| w.result_hash);
+        basalt_rules::quorum(hashes, usize::from(self.k))
+    }
+
+    /// Whether the workers that revealed another result than the succeeded job's are
+    /// slashed (`basalt_rules::dissent_is_slashable`).
+    pub fn dissent_is_slashable(&self) -> bool {
+        let votes = self
+            .revealed()
+            .filter(|w| w.result_hash == self.result_hash)
+            .count();
+        basalt_rules::dissent_is_slashable(votes, self.revealed().count())
+    }
+
+    /// Whether every applicant was settled, so the account may close.
+    pub fn all_settled(&self) -> bool {
+        self.workers.iter().all(|w| w.settled)
     }
 }

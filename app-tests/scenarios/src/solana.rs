@@ -9,9 +9,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use basalt::anchor_lang::prelude::{Pubkey, SlotHashes};
 use basalt::anchor_lang::solana_program::sysvar::SysvarId;
 use basalt::client::access::may_read;
+use basalt::client::decode::BasaltEvent;
 use basalt::client::{ix, pda};
 use basalt::instructions::{BlobRegisterArgs, JobPostArgs};
-use basalt::state::{Blob, Grant, Job, Provider};
+use basalt::state::{Blob, Deal, Grant, Job, Provider};
 use basalt_native::harness::{self, code_of, Net};
 use solana_keypair::Keypair;
 use solana_program_test::BanksClientError;
@@ -161,6 +162,96 @@ impl SolanaChain {
     fn slot(&mut self) -> Result<u64> {
         self.runtime.block_on(self.net.slot())
     }
+
+    /// The current slot.
+    ///
+    /// # Errors
+    ///
+    /// When the bank cannot be read.
+    pub fn now(&mut self) -> Result<u64> {
+        self.slot()
+    }
+
+    /// The actor holding shard `index` of `blob`, if the blob exists and the holder is one.
+    ///
+    /// # Errors
+    ///
+    /// When the blob account cannot be read.
+    pub fn holder_name(&mut self, blob: &TestBlob, index: u16) -> Result<Option<String>> {
+        let Some(account) = self.account::<Blob>(&Self::blob_address(blob))? else {
+            return Ok(None);
+        };
+        let Some(slot) = account.shards.get(usize::from(index)) else {
+            return Ok(None);
+        };
+        Ok(self
+            .actors
+            .iter()
+            .find(|(_, a)| a.key.pubkey() == slot.provider)
+            .map(|(name, _)| name.clone()))
+    }
+
+    /// Every event the program emitted so far, in order.
+    pub fn events(&self) -> &[BasaltEvent] {
+        &self.net.events
+    }
+
+    /// What the program's vaults hold and what its accounts say they owe, over the
+    /// providers of `actors`, the deals of `blobs` and the jobs of `jobs`.
+    ///
+    /// # Errors
+    ///
+    /// When an account cannot be read.
+    pub fn books(
+        &mut self,
+        actors: &[&str],
+        blobs: &[&TestBlob],
+        jobs: &[(&str, u64)],
+    ) -> Result<Books> {
+        let stake_vault = self
+            .runtime
+            .block_on(self.net.balance(&pda::stake_vault()))?;
+        let escrow_vault = self
+            .runtime
+            .block_on(self.net.balance(&pda::escrow_vault()))?;
+        let mut books = Books {
+            stake_vault,
+            escrow_vault,
+            ..Books::default()
+        };
+        for who in actors {
+            let authority = self.pubkey(who)?;
+            if let Some(p) = self.account::<Provider>(&pda::provider(&authority))? {
+                books.stakes += u128::from(p.stake) + u128::from(p.unbonding_amount);
+            }
+        }
+        for blob in blobs {
+            let deal = pda::deal(&Self::blob_address(blob));
+            if let Some(d) = self.account::<Deal>(&deal)? {
+                books.deals += u128::from(d.balance);
+            }
+        }
+        for (requester, nonce) in jobs {
+            let job = pda::job(&self.pubkey(requester)?, *nonce);
+            if let Some(j) = self.account::<Job>(&job)? {
+                books.job_escrows += u128::from(j.escrow);
+            }
+        }
+        Ok(books)
+    }
+}
+
+/// What the program's vaults hold against what its accounts owe (`SolanaChain::books`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Books {
+    pub stake_vault: u64,
+    pub escrow_vault: u64,
+    /// Bonded plus unbonding stake of every provider.
+    pub stakes: u128,
+    /// Balances of every deal.
+    pub deals: u128,
+    /// Escrow left in every job.
+    pub job_escrows: u128,
 }
 
 fn ensure_same<T: PartialEq + std::fmt::Debug>(harness: T, scenarios: T) -> Result<()> {

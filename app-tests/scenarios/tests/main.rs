@@ -1,5 +1,6 @@
 //! The integration tests, one module per file, linked into one binary: a binary per file
 //! linked the whole dependency graph once per file.
 
+mod invariants;
 mod near;
 mod solana;

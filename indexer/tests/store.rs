@@ -137,7 +137,9 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
             vec![BasaltEvent::ConfigUpdated(ConfigUpdated {
                 admin,
                 pending_admin: None,
-                params,
+                params: params.clone(),
+                pending_params: Some(params),
+                pending_params_at: 700,
                 slot: s,
             })],
         ),

@@ -127,6 +127,8 @@ errors! {
     ApplyPhaseOpen => "the job's apply deadline has not passed: its workers cannot be selected yet",
     NotSelected => "this applicant was not selected to work on the job",
     AlreadySelected => "the job's workers are already selected",
+    ParamsNotDue => "proposed parameters apply one epoch after their proposal, not before",
+    NoPendingParams => "no parameters are proposed",
 }
 
 impl std::fmt::Display for BasaltError {

@@ -33,7 +33,12 @@ pub enum Event {
         admin: AccountId,
         /// The account proposed for the admin role, until it accepts (`admin_accept`).
         pending_admin: Option<AccountId>,
+        /// The parameters in force.
         params: ConfigParams,
+        /// Parameters proposed by `config_update`, in force once `config_apply` runs at or
+        /// after block `pending_params_at`.
+        pending_params: Option<ConfigParams>,
+        pending_params_at: u64,
         block: u64,
     },
     #[event_version("1.0.0")]

@@ -131,6 +131,8 @@ impl Contract {
             max_slashes_per_epoch: 0,
             accept_window_ticks: 0,
             offline_ticks: 0,
+            pending_params: None,
+            pending_params_at: 0,
         };
         config.apply(&params);
         Event::ConfigInitialized {

@@ -217,11 +217,18 @@ pub fn of(event: &Event) -> EventRecord {
             admin,
             pending_admin,
             params: p,
+            pending_params,
+            pending_params_at,
             block,
         } => f
             .account("admin", admin)
             .optional_account("pending_admin", pending_admin.as_ref())
             .value("params", params(p))
+            .value(
+                "pending_params",
+                pending_params.as_ref().map_or(Value::Null, params),
+            )
+            .value("pending_params_at", *pending_params_at)
             .done("ConfigUpdated", *block),
         Event::ProviderRegistered {
             provider,

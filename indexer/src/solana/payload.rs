@@ -156,7 +156,7 @@ impl EventRecord {
     pub fn of(event: &BasaltEvent) -> Self {
         let (kind, mut payload, accounts) = records!(event;
             ConfigInitialized { admin, stake_mint, epoch_slots, proof_window_slots, params, slot }
-            ConfigUpdated { admin, pending_admin, params, slot }
+            ConfigUpdated { admin, pending_admin, params, pending_params, pending_params_at, slot }
             ProviderRegistered { provider, authority, endpoint, region, roles, capacity, slot }
             ProviderUpdated { provider, endpoint, region, roles, capacity, slot }
             StakeAdded { provider, amount, stake, slot }

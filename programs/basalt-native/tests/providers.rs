@@ -66,12 +66,33 @@ async fn config_is_initialized_once_and_only_the_admin_updates_it() -> Result<()
             "{what}"
         );
     }
+    // Issue 42, finding 8: a change is announced one epoch before it applies.
+    assert_basalt_err(
+        net.send(&[ix::config_apply()], &[]).await,
+        BasaltError::NoPendingParams,
+    );
+    let proposed_at = net.slot().await?;
     net.send(
         &[ix::config_update(&admin.pubkey(), changed.clone(), None)],
         &[&admin],
     )
     .await?;
-    assert_eq!(net.account::<Config>(&pda::config()).await?.min_stake, 5);
+    let config = net.account::<Config>(&pda::config()).await?;
+    assert_eq!(config.min_stake, params().min_stake, "not yet in force");
+    assert_eq!(config.pending_params.as_ref(), Some(&changed));
+    let due = config.pending_params_at;
+    assert!(due >= proposed_at + EPOCH_SLOTS, "a whole epoch of notice");
+    net.warp(due - 1).await?;
+    assert_basalt_err(
+        net.send(&[ix::config_apply()], &[]).await,
+        BasaltError::ParamsNotDue,
+    );
+    net.warp(due).await?;
+    // Sent by the test's fee payer: anyone may apply.
+    net.send(&[ix::config_apply()], &[]).await?;
+    let config = net.account::<Config>(&pda::config()).await?;
+    assert_eq!(config.min_stake, 5);
+    assert_eq!((config.pending_params, config.pending_params_at), (None, 0));
 
     // Issue 42, finding 8: the admin role moves in two steps. A proposed key holds no
     // power until it accepts; nobody else can accept for it.

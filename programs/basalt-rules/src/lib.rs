@@ -39,7 +39,9 @@ pub use placement::{
 };
 pub use proofs::ProofRecord;
 pub use quorum::quorum;
-pub use selection::{admit, dissent_is_slashable, select_weighted, Admission};
+pub use selection::{
+    admit, dissent_is_slashable, job_outcome, select_weighted, Admission, JobOutcome,
+};
 pub use stake::{bps_of, check_deregister, check_slasher, check_stake_kept, Slash, SlashCounter};
 
 /// A broken rule. Each chain reports it as its error of the same name.
@@ -124,6 +126,8 @@ pub enum RuleError {
     ApplyPhaseOpen,
     /// The job has its most applicants, none with less stake than the newcomer.
     ApplicantsFull,
+    /// Proposed parameters apply one epoch after their proposal, not before.
+    ParamsNotDue,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -172,6 +176,7 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::ApplyPhaseOver => Self::ApplyPhaseOver,
                     $crate::RuleError::ApplyPhaseOpen => Self::ApplyPhaseOpen,
                     $crate::RuleError::ApplicantsFull => Self::ApplicantsFull,
+                    $crate::RuleError::ParamsNotDue => Self::ParamsNotDue,
                 }
             }
         }

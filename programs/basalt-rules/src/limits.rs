@@ -103,6 +103,28 @@ pub fn validate_params(p: &Params) -> Result<(), RuleError> {
     Ok(())
 }
 
+/// The chain tick from which parameters proposed at tick `proposed_at` may be applied: one
+/// whole epoch later. Every provider, owner and requester sees a change coming for at least
+/// an epoch (a provider that disagrees can unstake within it; a job or a proof window
+/// already open runs under the parameters it started with).
+pub fn params_due_at(proposed_at: u64, epoch_ticks: u64) -> u64 {
+    proposed_at.saturating_add(epoch_ticks)
+}
+
+/// Checks that proposed parameters due at `due_at` ([`params_due_at`]) may be applied at
+/// tick `now`.
+///
+/// # Errors
+///
+/// [`RuleError::ParamsNotDue`].
+pub fn check_params_due(now: u64, due_at: u64) -> Result<(), RuleError> {
+    if now >= due_at {
+        Ok(())
+    } else {
+        Err(RuleError::ParamsNotDue)
+    }
+}
+
 /// The parameter sets both chains' initializers and `config_update` must refuse, each named
 /// and with the rule it breaks: `$valid`, a valid parameter set of the chain's own type
 /// `$ty` (the fields are named alike on both chains), changed one field at a time. For the
@@ -242,6 +264,15 @@ pub fn validate_profile(endpoint: &str, region: &str, roles: u8) -> Result<(), R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameters_apply_one_epoch_after_their_proposal() {
+        let due = params_due_at(1_000, 600);
+        assert_eq!(due, 1_600);
+        assert_eq!(check_params_due(1_599, due), Err(RuleError::ParamsNotDue));
+        assert_eq!(check_params_due(1_600, due), Ok(()));
+        assert_eq!(params_due_at(u64::MAX - 1, 600), u64::MAX);
+    }
 
     fn params(default_k: u16, default_m: u16) -> Params {
         Params {

@@ -98,6 +98,34 @@ pub fn dissent_is_slashable(votes: usize, revealed: usize) -> bool {
     votes.saturating_mul(2) > revealed
 }
 
+/// How one applicant of a job comes out when it is settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// Revealed the agreed result: paid, reputation up.
+    Paid,
+    /// Revealed another result: reputation down, and slashed under a strict majority
+    /// ([`dissent_is_slashable`]).
+    Disagreed,
+    /// Selected but never revealed: reputation down.
+    NoShow,
+    /// Revealed, but the job reached no quorum: nothing happens.
+    NoQuorum,
+    /// Applied but was not selected: its obligation ends, nothing else happens.
+    NotSelected,
+}
+
+/// The outcome of an applicant: `selected` by the draw, its `reveal` (`None` if it never
+/// revealed, else whether it revealed the agreed result) in a job that `succeeded` or not.
+pub fn job_outcome(selected: bool, succeeded: bool, reveal: Option<bool>) -> JobOutcome {
+    match (selected, reveal) {
+        (false, _) => JobOutcome::NotSelected,
+        (true, None) => JobOutcome::NoShow,
+        (true, Some(_)) if !succeeded => JobOutcome::NoQuorum,
+        (true, Some(true)) => JobOutcome::Paid,
+        (true, Some(false)) => JobOutcome::Disagreed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::vec;
@@ -217,6 +245,17 @@ mod tests {
         assert!((0.08..0.13).contains(&five), "5 wallets: {five}");
         assert!((0.08..0.13).contains(&ten), "10 wallets: {ten}");
         assert!((ten - five).abs() < 0.02, "more wallets buy nothing");
+    }
+
+    #[test]
+    fn outcomes() {
+        use JobOutcome::*;
+        assert_eq!(job_outcome(false, true, Some(true)), NotSelected);
+        assert_eq!(job_outcome(true, true, None), NoShow);
+        assert_eq!(job_outcome(true, false, None), NoShow);
+        assert_eq!(job_outcome(true, false, Some(true)), NoQuorum);
+        assert_eq!(job_outcome(true, true, Some(true)), Paid);
+        assert_eq!(job_outcome(true, true, Some(false)), Disagreed);
     }
 
     #[test]

@@ -184,6 +184,10 @@ basalt_errors! {
     AlreadySelected,
     #[msg("pass the Provider account of the applicant this application displaces (and only then)")]
     DisplacedMismatch,
+    #[msg("proposed parameters apply one epoch after their proposal, not before")]
+    ParamsNotDue,
+    #[msg("no parameters are proposed")]
+    NoPendingParams,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

@@ -23,7 +23,12 @@ pub struct ConfigUpdated {
     pub admin: Pubkey,
     /// The key proposed for the admin role, until it accepts (`admin_accept`).
     pub pending_admin: Option<Pubkey>,
+    /// The parameters in force.
     pub params: ConfigParams,
+    /// Parameters proposed by `config_update`, in force once `config_apply` runs at or
+    /// after slot `pending_params_at`.
+    pub pending_params: Option<ConfigParams>,
+    pub pending_params_at: u64,
     pub slot: u64,
 }
 
@@ -376,6 +381,19 @@ pub enum WorkerOutcome {
     NoQuorum,
     /// Applied but was not selected: its obligation ends, nothing else happens.
     NotSelected,
+}
+
+impl From<basalt_rules::JobOutcome> for WorkerOutcome {
+    fn from(outcome: basalt_rules::JobOutcome) -> Self {
+        use basalt_rules::JobOutcome as O;
+        match outcome {
+            O::Paid => Self::Paid,
+            O::Disagreed => Self::Disagreed,
+            O::NoShow => Self::NoShow,
+            O::NoQuorum => Self::NoQuorum,
+            O::NotSelected => Self::NotSelected,
+        }
+    }
 }
 
 #[event]

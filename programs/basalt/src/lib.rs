@@ -56,6 +56,10 @@ pub mod basalt {
         ConfigUpdate::handle(ctx, params, new_admin)
     }
 
+    pub fn config_apply(ctx: Context<ConfigApply>) -> Result<()> {
+        ConfigApply::handle(ctx)
+    }
+
     pub fn admin_accept(ctx: Context<AdminAccept>) -> Result<()> {
         AdminAccept::handle(ctx)
     }

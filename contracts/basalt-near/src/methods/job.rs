@@ -285,13 +285,10 @@ impl Contract {
             job.status != JobStatus::Open || passed_over,
             BasaltError::JobNotFinalized
         );
-        let outcome = match (job.status, entry.result_hash) {
-            _ if !entry.selected => WorkerOutcome::NotSelected,
-            (_, None) => WorkerOutcome::NoShow,
-            (JobStatus::Succeeded, Some(hash)) if hash == job.result_hash => WorkerOutcome::Paid,
-            (JobStatus::Succeeded, Some(_)) => WorkerOutcome::Disagreed,
-            _ => WorkerOutcome::NoQuorum,
-        };
+        let reveal = entry.result_hash.map(|hash| hash == job.result_hash);
+        let succeeded = job.status == JobStatus::Succeeded;
+        let outcome =
+            WorkerOutcome::from(basalt_rules::job_outcome(entry.selected, succeeded, reveal));
         let mut provider = self.provider(&worker)?;
         job.workers[i].settled = true;
         provider.close_obligation();

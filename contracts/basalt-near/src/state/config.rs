@@ -52,6 +52,13 @@ pub struct Config {
     /// shards to repair (`shard_evict`, `basalt_rules::HolderSilence`).
     // INV: 1 <= offline_ticks <= basalt_rules::MAX_EPOCH_TICKS
     pub offline_ticks: u64,
+    /// Parameters the admin proposed (`config_update`), applied by `config_apply` from
+    /// block `pending_params_at` on: one epoch after the proposal. The record has room for
+    /// them from `new` on (an `Option` of a fixed-size value), so a proposal adds no
+    /// storage of the admin's to the contract's.
+    // INV: pending_params_at == 0 exactly when pending_params is None
+    pub pending_params: Option<ConfigParams>,
+    pub pending_params_at: u64,
 }
 
 /// The parameters `new` and `config_update` take (the Solana program's `ConfigParams`).
@@ -116,6 +123,18 @@ impl Config {
     /// The Basalt epoch block `height` falls in.
     pub fn epoch_at(&self, height: u64) -> u64 {
         height / self.epoch_blocks
+    }
+
+    /// The `ConfigUpdated` event of the configuration as it stands at `block`.
+    pub fn updated(&self, block: u64) -> crate::events::Event {
+        crate::events::Event::ConfigUpdated {
+            admin: self.admin.clone(),
+            pending_admin: self.pending_admin.clone(),
+            params: self.params(),
+            pending_params: self.pending_params.clone(),
+            pending_params_at: self.pending_params_at,
+            block,
+        }
     }
 
     /// The parameters part, as `config_update` takes it.

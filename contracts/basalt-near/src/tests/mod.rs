@@ -219,12 +219,28 @@ fn only_the_admin_updates_the_config() {
         .config_update(p.clone(), Some(account("admin2")))
         .expect("update");
     assert_eq!(event_names(), ["config_updated"]);
+    // Issue 42, finding 8: the parameters apply one epoch after their proposal, sent by
+    // anyone.
+    let config = chain.by("x").config();
+    assert_eq!(config.min_stake, params().min_stake, "not yet in force");
+    assert_eq!(config.pending_params.as_ref(), Some(&p));
+    assert_eq!(config.pending_params_at, chain.height + EPOCH_BLOCKS);
+    chain.height += EPOCH_BLOCKS - 1;
+    assert_eq!(chain.by("x").config_apply(), Err(BasaltError::ParamsNotDue));
+    chain.height += 1;
+    chain.by("x").config_apply().expect("apply");
+    assert_eq!(event_names(), ["config_updated"]);
+    assert_eq!(
+        chain.by("x").config_apply(),
+        Err(BasaltError::NoPendingParams)
+    );
     // The role moves in two steps: proposed, then accepted by the proposed account.
     let config = chain.by("x").config();
     assert_eq!(
         (config.min_stake, &config.admin, &config.pending_admin),
         (5, &account("admin"), &Some(account("admin2")))
     );
+    assert_eq!((config.pending_params, config.pending_params_at), (None, 0));
     assert_eq!(
         chain.by("mallory").admin_accept(),
         Err(BasaltError::NotPendingAdmin)

@@ -14,6 +14,7 @@ use solana_transaction::Transaction;
 const REQUIRED: &[(&[u8], &[&str])] = &[
     (ixs::ConfigInitialize::DISCRIMINATOR, &["ConfigInitialized"]),
     (ixs::ConfigUpdate::DISCRIMINATOR, &["ConfigUpdated"]),
+    (ixs::ConfigApply::DISCRIMINATOR, &["ConfigUpdated"]),
     (ixs::AdminAccept::DISCRIMINATOR, &["ConfigUpdated"]),
     (
         ixs::ProviderRegister::DISCRIMINATOR,

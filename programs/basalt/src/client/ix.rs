@@ -73,6 +73,18 @@ pub fn config_update(
     )
 }
 
+/// Puts the proposed parameters in force once their epoch of notice passed (anyone).
+pub fn config_apply() -> Instruction {
+    build(
+        accounts::ConfigApply {
+            config: pda::config(),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::ConfigApply {},
+    )
+}
+
 /// `new_admin`, proposed by the admin (`config_update`), takes the admin role.
 pub fn admin_accept(new_admin: &Pubkey) -> Instruction {
     build(

@@ -1,7 +1,6 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::BasaltError;
-use crate::events::ConfigUpdated;
 use crate::seeds;
 use crate::state::Config;
 
@@ -24,12 +23,7 @@ impl AdminAccept<'_> {
         );
         config.admin = ctx.accounts.new_admin.key();
         config.pending_admin = None;
-        emit_cpi!(ConfigUpdated {
-            admin: config.admin,
-            pending_admin: None,
-            params: config.params(),
-            slot: Clock::get()?.slot,
-        });
+        emit_cpi!(config.updated(Clock::get()?.slot));
         Ok(())
     }
 }

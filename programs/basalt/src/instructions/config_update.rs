@@ -1,14 +1,14 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::BasaltError;
-use crate::events::ConfigUpdated;
 use crate::seeds;
 use crate::state::{Config, ConfigParams};
 
-/// Changes the network parameters and optionally proposes another key for the admin role
-/// (`new_admin`; it takes the role when it signs `admin_accept`, so a mistyped key cannot
-/// lock the configuration). The epoch geometry and the stake mint are fixed at
-/// initialization.
+/// Proposes new network parameters, which `config_apply` applies one epoch later
+/// (`basalt_rules::params_due_at`; a newer proposal replaces a pending one and restarts the
+/// wait), and optionally proposes another key for the admin role (`new_admin`; it takes the
+/// role when it signs `admin_accept`, so a mistyped key cannot lock the configuration). The
+/// epoch geometry and the stake mint are fixed at initialization.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ConfigUpdate<'info> {
@@ -25,17 +25,14 @@ impl ConfigUpdate<'_> {
         new_admin: Option<Pubkey>,
     ) -> Result<()> {
         params.validate()?;
+        let slot = Clock::get()?.slot;
         let config = &mut ctx.accounts.config;
-        config.apply(&params);
+        config.pending_params_at = basalt_rules::params_due_at(slot, config.epoch_slots);
+        config.pending_params = Some(params);
         if new_admin.is_some() {
             config.pending_admin = new_admin;
         }
-        emit_cpi!(ConfigUpdated {
-            admin: config.admin,
-            pending_admin: config.pending_admin,
-            params,
-            slot: Clock::get()?.slot,
-        });
+        emit_cpi!(config.updated(slot));
         Ok(())
     }
 }

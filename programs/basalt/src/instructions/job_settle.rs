@@ -53,15 +53,12 @@ impl JobSettle<'_> {
             job.status != JobStatus::Open || passed_over,
             BasaltError::JobNotFinalized
         );
-        let outcome = match (job.status, entry.revealed) {
-            _ if !entry.selected => WorkerOutcome::NotSelected,
-            (_, false) => WorkerOutcome::NoShow,
-            (JobStatus::Succeeded, true) if entry.result_hash == job.result_hash => {
-                WorkerOutcome::Paid
-            }
-            (JobStatus::Succeeded, true) => WorkerOutcome::Disagreed,
-            _ => WorkerOutcome::NoQuorum,
-        };
+        let reveal = entry
+            .revealed
+            .then_some(entry.result_hash == job.result_hash);
+        let succeeded = job.status == JobStatus::Succeeded;
+        let outcome =
+            WorkerOutcome::from(basalt_rules::job_outcome(entry.selected, succeeded, reveal));
         let reward = job.reward_per_worker;
         let slash_bps = if job.dissent_is_slashable() {
             ctx.accounts.config.job_slash_bps

@@ -58,6 +58,11 @@ pub struct Config {
     /// shards to repair (`shard_evict`, `basalt_rules::HolderSilence`).
     // INV: 1 <= offline_ticks <= basalt_rules::MAX_EPOCH_TICKS
     pub offline_ticks: u64,
+    /// Parameters the admin proposed (`config_update`), applied by `config_apply` from
+    /// slot `pending_params_at` on: one epoch after the proposal.
+    // INV: pending_params_at == 0 exactly when pending_params is None
+    pub pending_params: Option<ConfigParams>,
+    pub pending_params_at: u64,
     pub bump: u8,
     pub stake_vault_bump: u8,
     pub escrow_vault_bump: u8,
@@ -65,7 +70,7 @@ pub struct Config {
 }
 
 /// The parameters `config_initialize` and `config_update` take.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]
 pub struct ConfigParams {
     pub min_stake: u64,
     pub unbonding_epochs: u64,
@@ -119,6 +124,18 @@ impl Config {
         self.max_slashes_per_epoch = params.max_slashes_per_epoch;
         self.accept_window_ticks = params.accept_window_ticks;
         self.offline_ticks = params.offline_ticks;
+    }
+
+    /// The `ConfigUpdated` event of the configuration as it stands at `slot`.
+    pub fn updated(&self, slot: u64) -> crate::events::ConfigUpdated {
+        crate::events::ConfigUpdated {
+            admin: self.admin,
+            pending_admin: self.pending_admin,
+            params: self.params(),
+            pending_params: self.pending_params.clone(),
+            pending_params_at: self.pending_params_at,
+            slot,
+        }
     }
 
     /// The parameters part, as `config_update` takes it.

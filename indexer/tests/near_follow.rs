@@ -359,7 +359,7 @@ fn protocol_chain() -> Chain {
                         index: 0,
                         provider: alice.clone(),
                         epochs_paid: 1,
-                        epochs_forfeited: 0,
+                        epochs_owed: 0,
                         amount: U128(BIG / 1_000),
                         balance: U128(BIG / 10 - BIG / 1_000),
                         block: h,

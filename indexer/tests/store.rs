@@ -262,7 +262,7 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
                 index: 0,
                 provider: k.a1,
                 epochs_paid: 1,
-                epochs_forfeited: 0,
+                epochs_owed: 0,
                 amount: 10,
                 balance: 110,
                 slot: s,

@@ -83,6 +83,8 @@ pub trait Chain {
     /// Whether `who` may read by owner, public flag or grant.
     fn can_read(&mut self, blob: &TestBlob, who: &str) -> Result<bool>;
     fn fund_deal(&mut self, payer: &str, blob: &TestBlob, price: u64, amount: u64) -> Outcome;
+    /// `payer` adds `amount` to the blob's open deal.
+    fn top_up(&mut self, payer: &str, blob: &TestBlob, amount: u64) -> Outcome;
     fn settle_deal(&mut self, blob: &TestBlob, index: u16) -> Outcome;
     fn refund_deal(&mut self, signer: &str, blob: &TestBlob) -> Outcome;
     fn delete_blob(&mut self, signer: &str, blob: &TestBlob) -> Outcome;

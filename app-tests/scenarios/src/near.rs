@@ -316,6 +316,11 @@ impl Chain for NearChain {
         self.transfer_call(payer, amount, msg)
     }
 
+    fn top_up(&mut self, payer: &str, blob: &TestBlob, amount: u64) -> Outcome {
+        let msg = json!({"action": "deal_top_up", "cid_digest": Self::blob_id(blob)});
+        self.transfer_call(payer, amount, msg)
+    }
+
     fn settle_deal(&mut self, blob: &TestBlob, index: u16) -> Outcome {
         let args = json!({"cid_digest": Self::blob_id(blob), "index": index});
         self.call("cranker", "deal_settle", args, 0)

@@ -1048,11 +1048,24 @@ pub fn obligations_end_with_the_deal(chain: &mut dyn Chain) -> Result<()> {
         "h2 paid its 2 epochs"
     );
 
-    // The owner cancels what is left: nothing is slashable afterwards, and a holder with
-    // proofs nobody can pay any more may still leave.
+    // The escrow covers h3 and h4; h5's two epochs stay owed (issue 42, finding 8: not
+    // forfeited), and the owner cannot cancel before paying them.
     for index in 3..K + M {
         ok(chain.settle_deal(&blob, index), "settle")?;
     }
+    refused(
+        chain.refund_deal("owner", &blob),
+        "UnsettledPayouts",
+        "cancel while a holder is owed",
+    )?;
+    ok(chain.top_up("owner", &blob, 20), "pay what is owed")?;
+    let before = chain.tokens("h5")?;
+    ok(chain.settle_deal(&blob, 5), "settle h5")?;
+    ensure!(
+        chain.tokens("h5")? == before + 20,
+        "h5 paid its owed epochs"
+    );
+    // The owner cancels: nothing is slashable afterwards, and a holder may leave.
     ok(chain.refund_deal("owner", &blob), "cancel the deal")?;
     chain.go_to(3, 10)?;
     refused(

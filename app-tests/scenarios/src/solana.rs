@@ -472,6 +472,12 @@ impl Chain for SolanaChain {
         self.send(ix, &key)
     }
 
+    fn top_up(&mut self, payer: &str, blob: &TestBlob, amount: u64) -> Outcome {
+        let (key, tokens) = self.actor(payer)?;
+        let ix = ix::deal_top_up(&key.pubkey(), &Self::blob_address(blob), &tokens, amount);
+        self.send(ix, &key)
+    }
+
     fn settle_deal(&mut self, blob: &TestBlob, index: u16) -> Outcome {
         let address = Self::blob_address(blob);
         let holder = self.holder_of(&address, index)?;

@@ -200,8 +200,9 @@ pub enum Event {
         index: u16,
         provider: AccountId,
         epochs_paid: u64,
-        /// Proven epochs the escrow could not cover; they are not paid later.
-        epochs_forfeited: u64,
+        /// Proven epochs the escrow could not cover: still owed, paid by a settle after a
+        /// top-up.
+        epochs_owed: u64,
         amount: U128,
         balance: U128,
         block: u64,

@@ -156,7 +156,7 @@ impl Generator {
                     index,
                     provider: *provider,
                     epochs_paid: 1,
-                    epochs_forfeited: 0,
+                    epochs_owed: 0,
                     amount: 10,
                     balance,
                     slot: slot + 2,

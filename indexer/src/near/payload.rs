@@ -457,7 +457,7 @@ pub fn of(event: &Event) -> EventRecord {
             index,
             provider,
             epochs_paid,
-            epochs_forfeited,
+            epochs_owed,
             amount,
             balance,
             block,
@@ -467,7 +467,7 @@ pub fn of(event: &Event) -> EventRecord {
             .value("index", *index)
             .account("provider", provider)
             .value("epochs_paid", *epochs_paid)
-            .value("epochs_forfeited", *epochs_forfeited)
+            .value("epochs_owed", *epochs_owed)
             .amount("amount", *amount)
             .amount("balance", *balance)
             .done("DealSettled", *block),
@@ -744,7 +744,7 @@ mod tests {
             index: 2,
             provider: account("alice.testnet"),
             epochs_paid: 1,
-            epochs_forfeited: 0,
+            epochs_owed: 0,
             amount: U128(5),
             balance: U128(0),
             block: 6,

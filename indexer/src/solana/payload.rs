@@ -181,7 +181,7 @@ impl EventRecord {
             GrantRevoked { blob, grantee, revoked_by, slot }
             DealFunded { deal, blob, payer, price_per_shard_epoch, amount, balance, slot }
             DealSettled {
-                deal, blob, index, provider, epochs_paid, epochs_forfeited, amount, balance,
+                deal, blob, index, provider, epochs_paid, epochs_owed, amount, balance,
                 slot,
             }
             DealRefunded { deal, blob, payer, amount, slot }

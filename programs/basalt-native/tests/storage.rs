@@ -769,7 +769,7 @@ async fn a_deal_never_pays_more_than_its_escrow_and_refunds_the_rest() -> Result
     assert_eq!(
         net.balance(&t1).await? - b1,
         0,
-        "the second epoch is forfeited, not overdrawn"
+        "not overdrawn: the second epoch stays owed"
     );
     let deal: Deal = net.account(&pda::deal(&s.blob)).await?;
     assert_eq!((deal.balance, deal.total_paid), (PRICE / 2, PRICE));
@@ -792,6 +792,16 @@ async fn a_deal_never_pays_more_than_its_escrow_and_refunds_the_rest() -> Result
         .await,
         BasaltError::UnsettledPayouts,
     );
+    // What is owed is paid before the deal can be refunded: top up, settle.
+    net.send(
+        &[
+            ix::deal_top_up(&owner.pubkey(), &s.blob, &s.owner_tokens, PRICE),
+            ix::deal_settle(&s.blob, 1, &t1),
+        ],
+        &[&owner],
+    )
+    .await?;
+    assert_eq!(net.balance(&t1).await? - b1, PRICE);
     let before = net.balance(&s.owner_tokens).await?;
     net.send(
         &[
@@ -818,6 +828,71 @@ async fn a_deal_never_pays_more_than_its_escrow_and_refunds_the_rest() -> Result
     assert!(!net.exists(&s.blob).await?);
     assert!(!net.exists(&pda::deal(&s.blob)).await?);
     assert_eq!(net.balance(&pda::escrow_vault()).await?, 0);
+    Ok(())
+}
+
+/// Issue 42, finding 8, the attack: the owner lets the escrow run short, cranks a settle
+/// (anyone may) while it is, then tops up. Before the fix the settle forfeited the
+/// holder's earned epoch for good; now it stays owed and the top-up pays it.
+#[tokio::test]
+async fn a_short_escrow_keeps_earned_epochs_owed_until_a_top_up() -> Result<()> {
+    let mut net = Net::start().await?;
+    // Escrow for one and a half shard-epochs; two holders prove epoch 1.
+    let s = store(&mut net, 20_000, PRICE + PRICE / 2).await?;
+    net.warp_epoch(1, 3).await?;
+    for i in 0..2u16 {
+        let h = s.holders[usize::from(i)].0.insecure_clone();
+        let p = proof_ix(&mut net, &s.e, &s.blob, &h.pubkey(), i, 1, i).await?;
+        net.send(&[p], &[&h]).await?;
+    }
+    let (t0, t1) = (s.holders[0].1, s.holders[1].1);
+    let (b0, b1) = (net.balance(&t0).await?, net.balance(&t1).await?);
+    net.send(
+        &[
+            ix::deal_settle(&s.blob, 0, &t0),
+            ix::deal_settle(&s.blob, 1, &t1),
+        ],
+        &[],
+    )
+    .await?;
+    assert_eq!(net.balance(&t0).await? - b0, PRICE);
+    assert_eq!(net.balance(&t1).await?, b1, "nothing to pay it with yet");
+    let blob: Blob = net.account(&s.blob).await?;
+    assert_eq!(blob.shards[1].unpaid_epochs, 1, "the epoch stays owed");
+    // The refund waits for what is owed; a top-up pays it.
+    let owner = s.owner.insecure_clone();
+    assert_basalt_err(
+        net.send(
+            &[ix::deal_refund(
+                &owner.pubkey(),
+                &s.blob,
+                &owner.pubkey(),
+                &s.owner_tokens,
+                false,
+            )],
+            &[&owner],
+        )
+        .await,
+        BasaltError::UnsettledPayouts,
+    );
+    net.send(
+        &[ix::deal_top_up(
+            &owner.pubkey(),
+            &s.blob,
+            &s.owner_tokens,
+            PRICE,
+        )],
+        &[&owner],
+    )
+    .await?;
+    net.send(&[ix::deal_settle(&s.blob, 1, &t1)], &[]).await?;
+    assert_eq!(
+        net.balance(&t1).await? - b1,
+        PRICE,
+        "paid once the escrow holds it"
+    );
+    let deal: Deal = net.account(&pda::deal(&s.blob)).await?;
+    assert_eq!((deal.balance, deal.total_paid), (PRICE / 2, 2 * PRICE));
     Ok(())
 }
 

@@ -37,6 +37,11 @@ pub struct DealCover {
 }
 
 impl DealCover {
+    /// Whether the escrow holds at least one shard-epoch of pay.
+    pub fn pays_an_epoch(&self) -> bool {
+        self.price_per_shard_epoch > 0 && self.balance >= self.price_per_shard_epoch
+    }
+
     /// Whether the deal still pays for the shard under judgement: after every proven epoch
     /// it owes, the escrow holds one more shard-epoch, the pay the holder would have
     /// earned for the epoch in question.
@@ -69,8 +74,9 @@ pub fn check_slashable(deal: Option<&DealCover>, accepted_price: u128) -> Result
 
 /// Checks that a holder who accepted `accepted_price` per epoch may release its shard
 /// without penalty: the blob expired, or its deal lapsed (see [`check_slashable`]); and
-/// the epochs it proved were settled first when a deal remains to pay them (what an
-/// underfunded deal covers is paid; without a deal nothing can be).
+/// what the deal can pay of the epochs it proved was settled first. Epochs a short escrow
+/// cannot pay stay owed to the holder after the release (`deal_settle` pays them once
+/// the deal is topped up; the index cannot be placed elsewhere before).
 ///
 /// # Errors
 ///
@@ -84,10 +90,35 @@ pub fn check_release(
     if !expired && check_slashable(deal, accepted_price).is_ok() {
         return Err(RuleError::DealStillFunded);
     }
-    if deal.is_some() && unpaid_epochs > 0 {
+    if unpaid_epochs > 0 && deal.is_some_and(DealCover::pays_an_epoch) {
         return Err(RuleError::UnsettledPayouts);
     }
     Ok(())
+}
+
+/// What `deal_settle` does with a shard's `unpaid_epochs` when its deal holds `balance` at
+/// `price` per shard-epoch: pays as many as the balance covers and keeps the rest owed
+/// (a later top-up pays them); never forfeits an earned epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settlement {
+    pub epochs_paid: u64,
+    /// Proven epochs still unpaid after this settlement.
+    pub epochs_owed: u64,
+    // INV: amount == epochs_paid * price <= balance
+    pub amount: u128,
+}
+
+impl Settlement {
+    /// The settlement of `unpaid_epochs` from a deal of `balance` at `price`.
+    pub fn of(unpaid_epochs: u64, balance: u128, price: u128) -> Self {
+        let affordable = balance.checked_div(price).unwrap_or(0);
+        let epochs_paid = u64::try_from(affordable).map_or(unpaid_epochs, |a| a.min(unpaid_epochs));
+        Self {
+            epochs_paid,
+            epochs_owed: unpaid_epochs - epochs_paid,
+            amount: u128::from(epochs_paid) * price,
+        }
+    }
 }
 
 /// A shard's unpaid proven epochs once a deal opens on its blob: none. A deal is refunded
@@ -150,6 +181,18 @@ mod tests {
     }
 
     #[test]
+    fn a_settlement_pays_what_the_escrow_covers_and_keeps_the_rest_owed() {
+        let s = Settlement::of(3, 25, 10);
+        assert_eq!((s.epochs_paid, s.epochs_owed, s.amount), (2, 1, 20));
+        let all = Settlement::of(3, 100, 10);
+        assert_eq!((all.epochs_paid, all.epochs_owed, all.amount), (3, 0, 30));
+        let none = Settlement::of(2, 9, 10);
+        assert_eq!((none.epochs_paid, none.epochs_owed), (0, 2));
+        let free = Settlement::of(2, 9, 0);
+        assert_eq!((free.epochs_paid, free.epochs_owed, free.amount), (0, 2, 0));
+    }
+
+    #[test]
     fn only_a_lapsed_deal_releases_a_settled_holder() {
         let funded = DealCover {
             balance: 100,
@@ -173,6 +216,16 @@ mod tests {
         assert_eq!(check_release(Some(&drained), 10, 0, false), Ok(()));
         assert_eq!(
             check_release(Some(&drained), 10, 2, false),
+            Ok(()),
+            "nothing payable: the epochs stay owed after the release"
+        );
+        let short = DealCover {
+            balance: 25,
+            owed_epochs: 2,
+            ..funded
+        };
+        assert_eq!(
+            check_release(Some(&short), 10, 2, false),
             Err(RuleError::UnsettledPayouts),
             "settle what the escrow covers first"
         );

@@ -26,7 +26,7 @@ pub use access::{
     check_no_grants, decide_read, decide_read_before_gate, GateBalance, ReadDecision, ReadFacts,
 };
 pub use deal::{
-    check_expiry, check_release, check_slashable, unpaid_at_opening, DealCover,
+    check_expiry, check_release, check_slashable, unpaid_at_opening, DealCover, Settlement,
     MAX_DEAL_EPOCHS_LIMIT,
 };
 pub use eviction::{latest_closed_epoch, Eviction, HolderSilence};

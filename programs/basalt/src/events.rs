@@ -251,8 +251,9 @@ pub struct DealSettled {
     pub index: u16,
     pub provider: Pubkey,
     pub epochs_paid: u64,
-    /// Proven epochs the escrow could not cover; they are not paid later.
-    pub epochs_forfeited: u64,
+    /// Proven epochs the escrow could not cover: still owed, paid by a settle after a
+    /// top-up.
+    pub epochs_owed: u64,
     pub amount: u64,
     pub balance: u64,
     pub slot: u64,

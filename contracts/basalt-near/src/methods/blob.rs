@@ -281,7 +281,7 @@ impl Contract {
             slot.unpaid_epochs,
             expired,
         )?;
-        slot.unpaid_epochs = 0;
+        // Epochs the deal could not pay stay owed to this holder (`check_release`).
         slot.accepted = false;
         slot.needs_repair = true;
         provider.close_obligation();

@@ -11,9 +11,10 @@ impl Contract {
     /// `deal_settle`: pays the holder of shard `index` for its proven, unpaid epochs
     /// (anyone may crank it) into its withdrawable tokens.
     ///
-    /// Pays at most what the escrow holds: epochs it cannot cover are forfeited, so after a
-    /// settle the shard owes nothing. Each proven epoch is counted once (`record_proof`) and
-    /// cleared here, so nothing is paid twice and nothing is paid without a proof.
+    /// Pays as many proven epochs as the escrow covers and keeps the rest owed
+    /// (`basalt_rules::Settlement`): a top-up lets a later settle pay them, and nothing
+    /// earned is forfeited. Each proven epoch is counted once (`record_proof`) and cleared
+    /// here when paid, so nothing is paid twice and nothing is paid without a proof.
     #[handle_result]
     pub fn deal_settle(&mut self, cid_digest: Digest, index: u16) -> Result<U128> {
         let mut blob = self.blob(&cid_digest)?;
@@ -23,12 +24,13 @@ impl Contract {
             .ok_or(BasaltError::DealNotFound)?;
         let slot = blob.slot_mut(index)?;
         let holder = slot.provider.clone().ok_or(BasaltError::NotShardHolder)?;
-        let affordable = deal.balance / deal.price_per_shard_epoch;
-        let paid_epochs = u128::from(slot.unpaid_epochs).min(affordable);
-        let forfeited = u128::from(slot.unpaid_epochs) - paid_epochs;
-        // Cannot overflow: paid_epochs * price <= balance.
-        let amount = paid_epochs * deal.price_per_shard_epoch;
-        slot.unpaid_epochs = 0;
+        let settlement = basalt_rules::Settlement::of(
+            slot.unpaid_epochs,
+            deal.balance,
+            deal.price_per_shard_epoch,
+        );
+        let amount = settlement.amount;
+        slot.unpaid_epochs = settlement.epochs_owed;
         let meter = self.meter()?;
         deal.balance -= amount;
         deal.total_paid = add(deal.total_paid, amount)?;
@@ -41,9 +43,8 @@ impl Contract {
             blob: cid_digest,
             index,
             provider: holder,
-            // Both are at most `unpaid_epochs`, a u64.
-            epochs_paid: paid_epochs as u64,
-            epochs_forfeited: forfeited as u64,
+            epochs_paid: settlement.epochs_paid,
+            epochs_owed: settlement.epochs_owed,
             amount: U128(amount),
             balance: U128(deal.balance),
             block: env::block_height(),

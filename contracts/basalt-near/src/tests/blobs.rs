@@ -667,7 +667,7 @@ fn refunds_wait_for_settlement_and_deletion_returns_storage() {
         ),
         Ok(0)
     );
-    // Three proven epochs by h0, but only 30 in escrow: 3 paid; then one more, forfeited.
+    // Three proven epochs by h0, 30 in escrow: 3 paid; then one more, owed until a top-up.
     for epoch in 1..=4 {
         chain.at_epoch(epoch, 1);
         chain.seed = [epoch as u8; 32];
@@ -694,6 +694,21 @@ fn refunds_wait_for_settlement_and_deletion_returns_storage() {
         chain.by("owner").blob_delete(cid, None),
         Err(BasaltError::UnsettledPayouts)
     );
+    // Issue 42, finding 8: the unpaid epoch stays owed; the refund waits for it, and a
+    // top-up pays it.
+    assert_eq!(
+        chain.by("owner").deal_refund(cid),
+        Err(BasaltError::UnsettledPayouts)
+    );
+    assert_eq!(
+        chain.transfer(
+            "owner",
+            10,
+            &format!(r#"{{"action":"deal_top_up","cid_digest":"{cid}"}}"#)
+        ),
+        Ok(0)
+    );
+    assert_eq!(chain.by("x").deal_settle(cid, 0), Ok(U128(10)));
     assert_eq!(chain.by("owner").deal_refund(cid), Ok(U128(0)));
     assert_eq!(chain.by("x").books().escrow, 0);
     let before = chain.storage("owner");

@@ -9,9 +9,10 @@ use crate::token::pay_out;
 
 /// Pays the holder of shard `index` for its proven, unpaid epochs (anyone may crank it).
 ///
-/// Pays at most what the escrow holds: epochs it cannot cover are forfeited, so after a
-/// settle the shard owes nothing. Each proven epoch is counted once (`record_proof`) and
-/// cleared here, so nothing is paid twice and nothing is paid without a proof.
+/// Pays as many proven epochs as the escrow covers and keeps the rest owed
+/// (`basalt_rules::Settlement`): a top-up lets a later settle pay them, and nothing earned
+/// is forfeited. Each proven epoch is counted once (`record_proof`) and cleared here when
+/// paid, so nothing is paid twice and nothing is paid without a proof.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct DealSettle<'info> {
@@ -40,11 +41,10 @@ impl DealSettle<'_> {
             slot.provider,
             BasaltError::WrongTokenAccount
         );
-        let affordable = balance / price;
-        let paid_epochs = slot.unpaid_epochs.min(affordable);
-        let forfeited = slot.unpaid_epochs - paid_epochs;
-        // Cannot overflow: paid_epochs * price <= balance.
-        let amount = paid_epochs * price;
+        let settlement =
+            basalt_rules::Settlement::of(slot.unpaid_epochs, balance.into(), price.into());
+        // INV (Settlement): amount <= balance, a u64.
+        let amount = u64::try_from(settlement.amount).map_err(|_| BasaltError::Overflow)?;
         let a = &ctx.accounts;
         pay_out(
             &a.token_program,
@@ -53,7 +53,7 @@ impl DealSettle<'_> {
             &a.config,
             amount,
         )?;
-        ctx.accounts.blob.slot_mut(index)?.unpaid_epochs = 0;
+        ctx.accounts.blob.slot_mut(index)?.unpaid_epochs = settlement.epochs_owed;
         let deal = &mut ctx.accounts.deal;
         deal.balance -= amount;
         deal.total_paid = deal
@@ -65,8 +65,8 @@ impl DealSettle<'_> {
             blob: deal.blob,
             index,
             provider: slot.provider,
-            epochs_paid: paid_epochs,
-            epochs_forfeited: forfeited,
+            epochs_paid: settlement.epochs_paid,
+            epochs_owed: settlement.epochs_owed,
             amount,
             balance: deal.balance,
             slot: Clock::get()?.slot,

@@ -46,7 +46,7 @@ impl ShardRelease<'_> {
             expired,
         )
         .map_err(BasaltError::from)?;
-        slot.unpaid_epochs = 0;
+        // Epochs the deal could not pay stay owed to this holder (`check_release`).
         slot.accepted = false;
         slot.needs_repair = true;
         ctx.accounts.provider.close_obligation();

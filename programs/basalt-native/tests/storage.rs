@@ -711,17 +711,23 @@ async fn anyone_can_top_up_a_deal_in_the_stake_mint_only() -> Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn a_deal_never_pays_more_than_its_escrow_and_refunds_the_rest() -> Result<()> {
-    let mut net = Net::start().await?;
-    // Escrow for one and a half shard-epochs.
-    let s = store(&mut net, 20_000, PRICE + PRICE / 2).await?;
+/// A blob stored with escrow for one and a half shard-epochs, whose holders of indices 0
+/// and 1 proved epoch 1: two epochs owed, one and a half paid for.
+async fn two_proven_epochs_on_a_short_escrow(net: &mut Net) -> Result<Stored> {
+    let s = store(net, 20_000, PRICE + PRICE / 2).await?;
     net.warp_epoch(1, 3).await?;
     for i in 0..2u16 {
         let h = s.holders[usize::from(i)].0.insecure_clone();
-        let p = proof_ix(&mut net, &s.e, &s.blob, &h.pubkey(), i, 1, i).await?;
+        let p = proof_ix(net, &s.e, &s.blob, &h.pubkey(), i, 1, i).await?;
         net.send(&[p], &[&h]).await?;
     }
+    Ok(s)
+}
+
+#[tokio::test]
+async fn a_deal_never_pays_more_than_its_escrow_and_refunds_the_rest() -> Result<()> {
+    let mut net = Net::start().await?;
+    let s = two_proven_epochs_on_a_short_escrow(&mut net).await?;
     let owner = s.owner.insecure_clone();
     let (t0, t1) = (s.holders[0].1, s.holders[1].1);
     let (b0, b1) = (net.balance(&t0).await?, net.balance(&t1).await?);
@@ -837,14 +843,7 @@ async fn a_deal_never_pays_more_than_its_escrow_and_refunds_the_rest() -> Result
 #[tokio::test]
 async fn a_short_escrow_keeps_earned_epochs_owed_until_a_top_up() -> Result<()> {
     let mut net = Net::start().await?;
-    // Escrow for one and a half shard-epochs; two holders prove epoch 1.
-    let s = store(&mut net, 20_000, PRICE + PRICE / 2).await?;
-    net.warp_epoch(1, 3).await?;
-    for i in 0..2u16 {
-        let h = s.holders[usize::from(i)].0.insecure_clone();
-        let p = proof_ix(&mut net, &s.e, &s.blob, &h.pubkey(), i, 1, i).await?;
-        net.send(&[p], &[&h]).await?;
-    }
+    let s = two_proven_epochs_on_a_short_escrow(&mut net).await?;
     let (t0, t1) = (s.holders[0].1, s.holders[1].1);
     let (b0, b1) = (net.balance(&t0).await?, net.balance(&t1).await?);
     net.send(

@@ -126,6 +126,25 @@ pub fn job_outcome(selected: bool, succeeded: bool, reveal: Option<bool>) -> Job
     }
 }
 
+/// Implements `From<JobOutcome>` for a chain's outcome enum, whose variants carry the same
+/// names, so each chain reports the rule's outcome as its own type.
+#[macro_export]
+macro_rules! impl_from_job_outcome {
+    ($outcome:ty) => {
+        impl From<$crate::JobOutcome> for $outcome {
+            fn from(outcome: $crate::JobOutcome) -> Self {
+                match outcome {
+                    $crate::JobOutcome::Paid => Self::Paid,
+                    $crate::JobOutcome::Disagreed => Self::Disagreed,
+                    $crate::JobOutcome::NoShow => Self::NoShow,
+                    $crate::JobOutcome::NoQuorum => Self::NoQuorum,
+                    $crate::JobOutcome::NotSelected => Self::NotSelected,
+                }
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use std::vec;

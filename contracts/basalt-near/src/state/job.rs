@@ -33,18 +33,7 @@ pub enum WorkerOutcome {
     NotSelected,
 }
 
-impl From<basalt_rules::JobOutcome> for WorkerOutcome {
-    fn from(outcome: basalt_rules::JobOutcome) -> Self {
-        use basalt_rules::JobOutcome as O;
-        match outcome {
-            O::Paid => Self::Paid,
-            O::Disagreed => Self::Disagreed,
-            O::NoShow => Self::NoShow,
-            O::NoQuorum => Self::NoQuorum,
-            O::NotSelected => Self::NotSelected,
-        }
-    }
-}
+basalt_rules::impl_from_job_outcome!(WorkerOutcome);
 
 #[near(serializers = [borsh, json])]
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -184,11 +184,15 @@ impl SolanaChain {
         let Some(slot) = account.shards.get(usize::from(index)) else {
             return Ok(None);
         };
-        Ok(self
-            .actors
+        Ok(self.name_of(&slot.provider))
+    }
+
+    /// The name of the actor whose key is `key`, if one is.
+    fn name_of(&self, key: &Pubkey) -> Option<String> {
+        self.actors
             .iter()
-            .find(|(_, a)| a.key.pubkey() == slot.provider)
-            .map(|(name, _)| name.clone()))
+            .find(|(_, a)| a.key.pubkey() == *key)
+            .map(|(name, _)| name.clone())
     }
 
     /// Every event the program emitted so far, in order.
@@ -482,10 +486,7 @@ impl Chain for SolanaChain {
         let address = Self::blob_address(blob);
         let holder = self.holder_of(&address, index)?;
         let holder_name = self
-            .actors
-            .iter()
-            .find(|(_, a)| a.key.pubkey() == holder)
-            .map(|(name, _)| name.clone())
+            .name_of(&holder)
             .context("the holder is not a scenario actor")?;
         let (_, holder_tokens) = self.actor(&holder_name)?;
         self.crank(ix::deal_settle(&address, index, &holder_tokens))
@@ -621,17 +622,13 @@ impl Chain for SolanaChain {
     fn selected(&mut self, requester: &str, nonce: u64) -> Result<Vec<String>> {
         let job = pda::job(&self.pubkey(requester)?, nonce);
         let job: Job = self.runtime.block_on(self.net.account(&job))?;
-        let name = |key: &Pubkey| {
-            self.actors
-                .iter()
-                .find(|(_, a)| a.key.pubkey() == *key)
-                .map(|(name, _)| name.clone())
-                .with_context(|| format!("{key} is no actor"))
-        };
         job.workers
             .iter()
             .filter(|w| w.selected)
-            .map(|w| name(&w.worker))
+            .map(|w| {
+                self.name_of(&w.worker)
+                    .with_context(|| format!("{} is no actor", w.worker))
+            })
             .collect()
     }
 

@@ -76,6 +76,11 @@ pub struct NodeConfig {
     /// Seconds between prover passes: each proves what the chain says is due in the open
     /// proof window (0 disables proving: every accepted shard then misses its proofs).
     pub prove_interval_secs: u64,
+    /// Priority fee of each proof transaction on Solana, in micro-lamports per compute unit
+    /// (the transaction asks for `basalt::client::ix::PROOF_COMPUTE_UNIT_LIMIT` units). Zero
+    /// pays the base fee only, enough on an idle cluster; raise it when proofs stop landing
+    /// in contested blocks.
+    pub proof_priority_fee: u64,
     /// Seconds between crank passes, which settle this node's proven epochs (its pay) and
     /// slash the missed proofs of the blobs it holds shards of (0 disables the crank:
     /// another holder's settles the node's pay, later).
@@ -143,6 +148,7 @@ impl Default for NodeConfig {
             gc_interval_secs: 300,
             accept_interval_secs: 2,
             prove_interval_secs: 2,
+            proof_priority_fee: 0,
             crank_interval_secs: 5,
             heartbeat_interval_secs: 20,
             repair_interval_secs: 10,
@@ -220,6 +226,9 @@ pub struct Cli {
     /// Run no crank (the same as `--crank-interval-secs 0`).
     #[arg(long, env = "BASALT_NODE_NO_CRANK")]
     pub no_crank: bool,
+    /// Micro-lamports per compute unit paid as priority fee on each Solana proof.
+    #[arg(long, env = "BASALT_NODE_PROOF_PRIORITY_FEE")]
+    pub proof_priority_fee: Option<u64>,
     #[arg(long, env = "BASALT_NODE_MIN_PRICE_PER_SHARD_EPOCH")]
     pub min_price_per_shard_epoch: Option<u64>,
     #[arg(long, env = "BASALT_NODE_MAX_BLOB_BYTES")]
@@ -272,6 +281,7 @@ impl Cli {
             gc_interval_secs,
             accept_interval_secs,
             prove_interval_secs,
+            proof_priority_fee,
             crank_interval_secs,
             heartbeat_interval_secs,
             repair_interval_secs,

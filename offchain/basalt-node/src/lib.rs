@@ -54,7 +54,10 @@ use crate::store::ShardStore;
 pub fn connect_chain(config: &NodeConfig) -> Result<Arc<dyn Chain>> {
     let ttl = Duration::from_millis(config.acl_cache_ms);
     Ok(match config.chain {
-        ChainKind::Solana => Arc::new(SolanaChain::new(&config.rpc_url, ttl)),
+        ChainKind::Solana => Arc::new(
+            SolanaChain::new(&config.rpc_url, ttl)
+                .with_proof_priority_fee(config.proof_priority_fee),
+        ),
         ChainKind::Near => {
             let contract = config
                 .near_contract

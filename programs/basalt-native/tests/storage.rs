@@ -368,21 +368,23 @@ async fn proofs_are_verified_paid_once_and_misses_are_slashed() -> Result<()> {
     net.warp_epoch(1, 5).await?;
     let good = proof_ix(&mut net, &s.e, &s.blob, &h0.pubkey(), 0, 1, 0).await?;
 
-    // The proof transaction fits Solana's packet limit, byte for byte as budgeted.
+    // The proof transaction, with a compute-unit limit and a priority fee in front of the
+    // proof as a node sends it, is byte for byte as budgeted and fits Solana's packet limit.
+    let mut priced = ix::proof_compute_budget(7).to_vec();
+    priced.push(good.clone());
     let blockhash = net.ctx.banks_client.get_latest_blockhash().await?;
-    let tx = Transaction::new_signed_with_payer(
-        std::slice::from_ref(&good),
-        Some(&h0.pubkey()),
-        &[&h0],
-        blockhash,
-    );
+    let tx = Transaction::new_signed_with_payer(&priced, Some(&h0.pubkey()), &[&h0], blockhash);
     let size = bincode::serialize(&tx)?.len();
     let layout = s.e.manifest.layout();
     assert_eq!(good.accounts.len(), tx_budget::PROOF_TX_ACCOUNTS);
+    assert_eq!(
+        size,
+        tx_budget::PROOF_TX_OVERHEAD - tx_budget::PROOF_IX_FIXED_DATA + good.data.len()
+    );
     assert!(size <= tx_budget::proof_tx_size(layout.leaf_size(), layout.max_path_len()));
     assert!(size <= tx_budget::SOLANA_TX_MAX);
 
-    net.send(std::slice::from_ref(&good), &[&h0]).await?;
+    net.send(&priced, &[&h0]).await?;
     assert_basalt_err(net.send(&[good], &[&h0]).await, BasaltError::AlreadyProven);
 
     // A proof built from another shard's data, a proof by a non-holder, a proof for

@@ -26,19 +26,20 @@
 //! # Why a storage proof fits in one Solana transaction
 //!
 //! A proof carries one leaf and its path, so it costs `leaf_size + 32 * path_len` bytes on
-//! top of the transaction envelope ([`crate::tx_budget::PROOF_TX_OVERHEAD`] = 297 bytes for
-//! one signature, five account keys, the blockhash and the instruction framing). The limit is
-//! 1232 bytes, which leaves 935 bytes for leaf + path.
+//! top of the transaction envelope ([`crate::tx_budget::PROOF_TX_OVERHEAD`] = 349 bytes for
+//! one signature, six account keys, the blockhash, the compute-budget instructions that carry
+//! a priority fee and the instruction framing). The limit is 1232 bytes, which leaves 883
+//! bytes for leaf + path.
 //!
-//! For the default layout (4 MiB chunks, RS(10, 4)) and a 64 GiB blob:
+//! For the default layout (4 MiB chunks, RS(10, 4)) and a 16 GiB blob:
 //!
 //! - shard_len = round_up(4 MiB / 10, 64) = 419 456 bytes;
 //! - with 64-byte leaves: 6 554 leaves per shard -> shard_depth 13;
-//! - C = 16 384 chunks -> column_depth 14;
-//! - proof = 64 + 32 * 27 = 928 bytes <= 935: it fits, with 7 bytes to spare.
+//! - C = 4 096 chunks -> column_depth 12;
+//! - proof = 64 + 32 * 25 = 864 bytes <= 883: it fits, with 19 bytes to spare.
 //!
-//! Smaller leaves do not help (32-byte leaves add one level: 32 + 32 * 28 = 928), and larger
-//! leaves add more bytes than the levels they save, so 64 GiB at RS(10, 4) is the size this
+//! Smaller leaves do not help (32-byte leaves add one level: 32 + 32 * 26 = 864), and larger
+//! leaves add more bytes than the levels they save, so 16 GiB at RS(10, 4) is the size this
 //! scheme proves in one transaction. Small blobs are cheaper to hash with larger leaves (the
 //! Merkle work per byte falls from 4 SHA-256 blocks per 64 bytes at 64-byte leaves to about
 //! 1.1 at 4 KiB leaves), so [`BlobLayout::new`] picks the **largest** leaf size whose
@@ -297,20 +298,23 @@ mod tests {
     const GIB: u64 = 1 << 30;
 
     #[test]
-    fn default_64_gib_blob_proves_in_one_transaction() {
-        let layout = BlobLayout::with_defaults(64 * GIB).unwrap();
+    fn default_16_gib_blob_proves_in_one_transaction() {
+        let layout = BlobLayout::with_defaults(16 * GIB).unwrap();
         assert_eq!(layout.leaf_size(), 64);
-        assert_eq!(layout.chunk_count(), 16_384);
+        assert_eq!(layout.chunk_count(), 4_096);
         assert_eq!(layout.shard_len(0), 419_456);
         assert_eq!(layout.shard_depth(0), 13);
-        assert_eq!(layout.column_depth(), 14);
-        assert_eq!(proof_tx_size(64, layout.max_path_len()), 1225);
-        assert!(BlobLayout::max_size(DEFAULT_CHUNK_SIZE, DEFAULT_K, DEFAULT_M) >= 64 * GIB);
+        assert_eq!(layout.column_depth(), 12);
+        assert_eq!(proof_tx_size(64, layout.max_path_len()), 1213);
+        assert_eq!(
+            BlobLayout::max_size(DEFAULT_CHUNK_SIZE, DEFAULT_K, DEFAULT_M),
+            16 * GIB
+        );
     }
 
     #[test]
     fn larger_blobs_are_rejected_with_a_clear_error() {
-        let err = BlobLayout::with_defaults(65 * GIB).unwrap_err();
+        let err = BlobLayout::with_defaults(16 * GIB + 1).unwrap_err();
         assert!(matches!(err, LayoutError::ProofTooLarge { .. }), "{err:?}");
     }
 

@@ -59,6 +59,8 @@ pub struct SolanaChain {
     url: String,
     program: Pubkey,
     reads: DecisionCache,
+    /// Micro-lamports per compute unit paid as priority fee on each proof.
+    proof_priority_fee: u64,
 }
 
 impl SolanaChain {
@@ -72,7 +74,14 @@ impl SolanaChain {
             url: url.to_string(),
             program: basalt::ID,
             reads: DecisionCache::new(ttl),
+            proof_priority_fee: 0,
         }
+    }
+
+    /// Pays `micro_lamports_per_unit` as priority fee on each proof transaction.
+    pub fn with_proof_priority_fee(mut self, micro_lamports_per_unit: u64) -> Self {
+        self.proof_priority_fee = micro_lamports_per_unit;
+        self
     }
 
     fn error(&self, why: impl std::fmt::Display) -> ChainError {
@@ -614,14 +623,16 @@ impl Chain for SolanaChain {
         let batch: Vec<_> = proofs
             .iter()
             .map(|p| {
-                vec![ix::proof_submit(
+                let mut ixs = ix::proof_compute_budget(self.proof_priority_fee).to_vec();
+                ixs.push(ix::proof_submit(
                     &prover,
                     &pda::blob(p.duty.blob.digest()),
                     p.duty.index,
                     p.duty.epoch,
                     p.leaf.clone(),
                     p.path.clone(),
-                )]
+                ));
+                ixs
             })
             .collect();
         self.sender

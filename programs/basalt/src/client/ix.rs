@@ -550,6 +550,24 @@ pub fn proof_submit(
     )
 }
 
+/// Compute units a proof transaction asks for. The proof check itself is metered at under
+/// 6k units on SBF (`docs/benchmarks.md`); the Anchor account handling and the event CPI
+/// around it cannot be metered without an SBF build of the whole program, so the limit
+/// leaves them ample room while the priority fee is paid on half the default 200k.
+pub const PROOF_COMPUTE_UNIT_LIMIT: u32 = 100_000;
+
+/// The compute-budget instructions a prover puts in front of each proof: a limit of
+/// [`PROOF_COMPUTE_UNIT_LIMIT`] and a priority fee of `micro_lamports_per_unit`.
+/// `basalt_proof::tx_budget` budgets exactly these two, so a proof at the deepest path still
+/// fits one packet with them.
+pub fn proof_compute_budget(micro_lamports_per_unit: u64) -> [Instruction; 2] {
+    use solana_compute_budget_interface::ComputeBudgetInstruction;
+    [
+        ComputeBudgetInstruction::set_compute_unit_limit(PROOF_COMPUTE_UNIT_LIMIT),
+        ComputeBudgetInstruction::set_compute_unit_price(micro_lamports_per_unit),
+    ]
+}
+
 /// `holder`: the authority recorded in the shard's slot; `bounty_to`: the cranker's token
 /// account.
 pub fn proof_slash(

@@ -231,6 +231,12 @@ fn put_on_registered(chain: &mut dyn Chain, blob: &TestBlob, escrow: u64) -> Res
         "a stranger opens the owner's deal",
     )?;
     ok(chain.fund_deal("owner", blob, PRICE, escrow), "fund")?;
+    // Issue 42, finding 3: nor keep it alive with money of its own.
+    refused(
+        chain.top_up("mallory", blob, 1),
+        "Unauthorized",
+        "a stranger tops up the owner's deal",
+    )?;
     accept_all(chain, blob, EXPIRY, 0, &HOLDERS)
 }
 

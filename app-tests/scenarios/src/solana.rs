@@ -478,7 +478,9 @@ impl Chain for SolanaChain {
 
     fn top_up(&mut self, payer: &str, blob: &TestBlob, amount: u64) -> Outcome {
         let (key, tokens) = self.actor(payer)?;
-        let ix = ix::deal_top_up(&key.pubkey(), &Self::blob_address(blob), &tokens, amount);
+        let address = Self::blob_address(blob);
+        let via_grant = self.via_grant(&key.pubkey(), &address)?;
+        let ix = ix::deal_top_up(&key.pubkey(), &address, &tokens, amount, via_grant);
         self.send(ix, &key)
     }
 

@@ -13,7 +13,7 @@ use basalt::client::{ix, pda};
 use basalt::errors::BasaltError;
 use basalt::instructions::BlobRegisterArgs;
 use basalt::randomness::slot_hash_at_or_before;
-use basalt::state::{Blob, Deal, Provider, ProviderStatus};
+use basalt::state::{Blob, Deal, Provider, ProviderStatus, ROLE_READ, ROLE_WRITE};
 use basalt_core::encoder::{encode_blob, BlobManifest};
 use basalt_proof::{derive_challenge, tx_budget};
 use basalt_rules::Terms;
@@ -640,23 +640,58 @@ async fn proofs_are_verified_paid_once_and_misses_are_slashed() -> Result<()> {
     Ok(())
 }
 
+/// Only the owner or a WRITE grantee adds to a blob's deal: a stranger's money would keep
+/// alive a blob its owner means to let lapse.
 #[tokio::test]
-async fn anyone_can_top_up_a_deal_in_the_stake_mint_only() -> Result<()> {
+async fn only_the_owner_or_a_write_grantee_tops_up_a_deal_in_the_stake_mint() -> Result<()> {
     let mut net = Net::start().await?;
     let s = store(&mut net, 20_000, PRICE).await?;
     let friend = net.wallet().await?;
     let friend_tokens = net.tokens(&friend.pubkey(), 5 * PRICE).await?;
-    let vault_before = net.balance(&pda::escrow_vault()).await?;
-    net.send(
-        &[ix::deal_top_up(
-            &friend.pubkey(),
+    let top_up = |via_grant: bool, from: &Pubkey, amount: u64| {
+        ix::deal_top_up(&friend.pubkey(), &s.blob, from, amount, via_grant)
+    };
+    let grant = |roles: u8| {
+        ix::grant_create(
+            &s.owner.pubkey(),
             &s.blob,
-            &friend_tokens,
-            2 * PRICE,
+            &friend.pubkey(),
+            roles,
+            None,
+            Vec::new(),
+            false,
+        )
+    };
+
+    // A stranger, and a grantee that may only read, are refused.
+    assert_basalt_err(
+        net.send(&[top_up(false, &friend_tokens, PRICE)], &[&friend])
+            .await,
+        BasaltError::Unauthorized,
+    );
+    net.send(&[grant(ROLE_READ)], &[&s.owner]).await?;
+    assert_basalt_err(
+        net.send(&[top_up(true, &friend_tokens, PRICE)], &[&friend])
+            .await,
+        BasaltError::Unauthorized,
+    );
+
+    // A WRITE grantee tops up; the refund still goes to the payer.
+    net.send(
+        &[ix::grant_revoke(
+            &s.owner.pubkey(),
+            &s.blob,
+            &friend.pubkey(),
+            &s.owner.pubkey(),
+            false,
         )],
-        &[&friend],
+        &[&s.owner],
     )
     .await?;
+    net.send(&[grant(ROLE_WRITE)], &[&s.owner]).await?;
+    let vault_before = net.balance(&pda::escrow_vault()).await?;
+    net.send(&[top_up(true, &friend_tokens, 2 * PRICE)], &[&friend])
+        .await?;
     let deal: Deal = net.account(&pda::deal(&s.blob)).await?;
     assert_eq!(deal.balance, 3 * PRICE);
     assert_eq!(
@@ -670,16 +705,8 @@ async fn anyone_can_top_up_a_deal_in_the_stake_mint_only() -> Result<()> {
     );
 
     assert_basalt_err(
-        net.send(
-            &[ix::deal_top_up(
-                &friend.pubkey(),
-                &s.blob,
-                &friend_tokens,
-                0,
-            )],
-            &[&friend],
-        )
-        .await,
+        net.send(&[top_up(true, &friend_tokens, 0)], &[&friend])
+            .await,
         BasaltError::ZeroAmount,
     );
     // Another mint's tokens, or tokens the signer does not own, are refused by the
@@ -690,22 +717,11 @@ async fn anyone_can_top_up_a_deal_in_the_stake_mint_only() -> Result<()> {
         .tokens_of(&other_mint, &other_authority, &friend.pubkey(), PRICE)
         .await?;
     assert!(net
-        .send(
-            &[ix::deal_top_up(&friend.pubkey(), &s.blob, &foreign, PRICE)],
-            &[&friend],
-        )
+        .send(&[top_up(true, &foreign, PRICE)], &[&friend])
         .await
         .is_err());
     assert!(net
-        .send(
-            &[ix::deal_top_up(
-                &friend.pubkey(),
-                &s.blob,
-                &s.owner_tokens,
-                PRICE
-            )],
-            &[&friend],
-        )
+        .send(&[top_up(true, &s.owner_tokens, PRICE)], &[&friend])
         .await
         .is_err());
     let deal: Deal = net.account(&pda::deal(&s.blob)).await?;

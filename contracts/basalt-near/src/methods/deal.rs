@@ -3,7 +3,7 @@ use near_sdk::{env, near, AccountId};
 
 use crate::errors::{ensure, BasaltError, Result};
 use crate::events::Event;
-use crate::state::{Deal, Digest, ROLE_DELETE};
+use crate::state::{Deal, Digest, ROLE_DELETE, ROLE_WRITE};
 use crate::{add, sub, Contract, ContractExt};
 
 #[near]
@@ -153,14 +153,17 @@ impl Contract {
         Ok(amount)
     }
 
-    /// `deal_top_up`, through `ft_transfer_call` `{"action":"deal_top_up",...}`: anyone
-    /// may add escrow; refunds still go to the deal's payer.
+    /// `deal_top_up`, through `ft_transfer_call` `{"action":"deal_top_up",...}`: the owner
+    /// or a WRITE grantee adds escrow (nobody else may keep alive a blob its owner means to
+    /// let lapse); refunds still go to the deal's payer.
     pub(crate) fn deal_top_up_tokens(
         &mut self,
         funder: &AccountId,
         cid_digest: Digest,
         amount: u128,
     ) -> Result<u128> {
+        let blob = self.blob(&cid_digest)?;
+        self.authorize(&blob, funder, ROLE_WRITE)?;
         let mut deal = self
             .deals
             .get(&cid_digest)

@@ -659,14 +659,39 @@ fn refunds_wait_for_settlement_and_deletion_returns_storage() {
     let e = stored(&mut chain, 25);
     let cid = e.cid();
     assert_eq!(fund(&mut chain, &e, 25), Err(BasaltError::DealExists));
+    // Only the owner or a WRITE grantee tops up (issue 42, finding 3).
+    let top_up = format!(r#"{{"action":"deal_top_up","cid_digest":"{cid}"}}"#);
     assert_eq!(
-        chain.transfer(
-            "friend",
-            5,
-            &format!(r#"{{"action":"deal_top_up","cid_digest":"{cid}"}}"#)
-        ),
-        Ok(0)
+        chain.transfer("friend", 5, &top_up),
+        Err(BasaltError::Unauthorized)
     );
+    chain
+        .paying("owner")
+        .grant_create(cid, account("friend"), ROLE_READ, None, Base64VecU8(vec![]))
+        .unwrap();
+    assert_eq!(
+        chain.transfer("friend", 5, &top_up),
+        Err(BasaltError::Unauthorized)
+    );
+    chain
+        .by("owner")
+        .grant_revoke(cid, account("friend"))
+        .unwrap();
+    chain
+        .paying("owner")
+        .grant_create(
+            cid,
+            account("friend"),
+            ROLE_WRITE,
+            None,
+            Base64VecU8(vec![]),
+        )
+        .unwrap();
+    assert_eq!(chain.transfer("friend", 5, &top_up), Ok(0));
+    chain
+        .by("owner")
+        .grant_revoke(cid, account("friend"))
+        .unwrap();
     // Three proven epochs by h0, 30 in escrow: 3 paid; then one more, owed until a top-up.
     for epoch in 1..=4 {
         chain.at_epoch(epoch, 1);

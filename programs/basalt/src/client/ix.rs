@@ -467,11 +467,20 @@ pub fn deal_fund(
     )
 }
 
-pub fn deal_top_up(funder: &Pubkey, blob: &Pubkey, from: &Pubkey, amount: u64) -> Instruction {
+/// `via_grant`: the funder is a WRITE grantee, not the owner.
+pub fn deal_top_up(
+    funder: &Pubkey,
+    blob: &Pubkey,
+    from: &Pubkey,
+    amount: u64,
+    via_grant: bool,
+) -> Instruction {
     build(
         accounts::DealTopUp {
             funder: *funder,
             config: pda::config(),
+            blob: *blob,
+            grant: grant_of(via_grant, blob, funder),
             deal: pda::deal(blob),
             from: *from,
             escrow_vault: pda::escrow_vault(),

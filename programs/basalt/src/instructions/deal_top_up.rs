@@ -4,17 +4,23 @@ use anchor_spl::token::{Token, TokenAccount};
 use crate::errors::BasaltError;
 use crate::events::DealFunded;
 use crate::seeds;
-use crate::state::{Config, Deal};
+use crate::state::{authorize, Blob, Config, Deal, Grant, ROLE_WRITE};
 use crate::token::deposit;
 
-/// Adds escrow to a deal. Anyone may top up; refunds still go to the deal's payer.
+/// Adds escrow to a blob's deal: the owner, or a WRITE grantee signing with its grant.
+/// Nobody else may keep a blob alive its owner means to let lapse. Refunds still go to the
+/// deal's payer.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct DealTopUp<'info> {
     pub funder: Signer<'info>,
     #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Account<'info, Config>,
-    #[account(mut, seeds = [seeds::DEAL, deal.blob.as_ref()], bump = deal.bump)]
+    #[account(seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    pub blob: Account<'info, Blob>,
+    #[account(seeds = [seeds::GRANT, blob.key().as_ref(), funder.key().as_ref()], bump = grant.bump)]
+    pub grant: Option<Account<'info, Grant>>,
+    #[account(mut, seeds = [seeds::DEAL, blob.key().as_ref()], bump = deal.bump)]
     pub deal: Account<'info, Deal>,
     #[account(mut, token::mint = config.stake_mint, token::authority = funder)]
     pub from: Account<'info, TokenAccount>,
@@ -27,6 +33,7 @@ impl DealTopUp<'_> {
     pub fn handle(ctx: Context<Self>, amount: u64) -> Result<()> {
         require!(amount > 0, BasaltError::ZeroAmount);
         let a = &ctx.accounts;
+        authorize(&a.blob, &a.funder.key(), a.grant.as_ref(), ROLE_WRITE)?;
         deposit(
             &a.token_program,
             &a.from,

@@ -139,7 +139,7 @@ async fn main() -> Result<()> {
     let get = basalt_sdk::get(
         &t.net.client(),
         &wallet,
-        &put.cid,
+        &put.id,
         out.clone(),
         &get_options,
         |_| {},

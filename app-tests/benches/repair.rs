@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use basalt_app_tests::{random_bytes, TestNet};
+use basalt_core::BlobId;
 use basalt_core::BlobLayout;
-use basalt_core::Cid;
 use basalt_localnet::NodeSettings;
 use basalt_sdk::{PutOptions, PutReport};
 use futures::stream::{self, StreamExt};
@@ -116,10 +116,7 @@ async fn main() -> Result<()> {
     let chain = t.net.client();
     let mut held: HashMap<String, Vec<(usize, u16)>> = HashMap::new();
     for (b, s) in stored.iter().enumerate() {
-        let blob = chain
-            .blob(s.put.cid.digest())
-            .await?
-            .context("registered")?;
+        let blob = chain.blob(&s.put.id).await?.context("registered")?;
         for (index, slot) in (0u16..).zip(&blob.shards) {
             held.entry(slot.provider.to_string())
                 .or_default()
@@ -141,7 +138,7 @@ async fn main() -> Result<()> {
     let mut textbook = 0u64;
     for (b, _) in &lost {
         let blob = chain
-            .blob(stored[*b].put.cid.digest())
+            .blob(&stored[*b].put.id)
             .await?
             .context("registered")?;
         let layout =
@@ -161,7 +158,7 @@ async fn main() -> Result<()> {
 
     let started = Instant::now();
     for s in &stored {
-        let (back, _) = t.get(&t.wallets[s.owner], &s.put.cid).await?;
+        let (back, _) = t.get(&t.wallets[s.owner], &s.put.id).await?;
         ensure!(
             back == s.data,
             "{} does not read back byte for byte",
@@ -246,10 +243,7 @@ async fn wait_until_all_proved(t: &TestNet, stored: &[Stored]) -> Result<()> {
     let deadline = Instant::now() + PHASE_TIMEOUT;
     for s in stored {
         loop {
-            let blob = chain
-                .blob(s.put.cid.digest())
-                .await?
-                .context("registered")?;
+            let blob = chain.blob(&s.put.id).await?.context("registered")?;
             if blob.shards.iter().all(|slot| slot.proven_mask != 0) {
                 break;
             }
@@ -359,9 +353,9 @@ async fn wait_until_repaired(
 ) -> Result<RepairTimes> {
     let chain = t.net.client();
     // (blob, index, when it was first seen lost)
-    let mut left: Vec<(Cid, u16, Option<f64>)> = lost
+    let mut left: Vec<(BlobId, u16, Option<f64>)> = lost
         .iter()
-        .map(|(b, index)| (stored[*b].put.cid, *index, None))
+        .map(|(b, index)| (stored[*b].put.id, *index, None))
         .collect();
     let mut times = RepairTimes {
         detected: Vec::with_capacity(left.len()),
@@ -372,8 +366,8 @@ async fn wait_until_repaired(
             bail!("{} shards were not repaired in time", left.len());
         }
         let mut still = Vec::with_capacity(left.len());
-        for (cid, index, mut detected) in left {
-            let blob = chain.blob(cid.digest()).await?.context("registered")?;
+        for (id, index, mut detected) in left {
+            let blob = chain.blob(&id).await?.context("registered")?;
             let slot = blob.shards[usize::from(index)];
             let now = killed.elapsed().as_secs_f64();
             let moved = slot.provider.to_string() != victim;
@@ -384,7 +378,7 @@ async fn wait_until_repaired(
                 times.detected.push(detected.unwrap_or(now));
                 times.repaired.push(now);
             } else {
-                still.push((cid, index, detected));
+                still.push((id, index, detected));
             }
         }
         left = still;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Result;
-use basalt_core::Cid;
+use basalt_core::BlobId;
 use basalt_localnet::{Localnet, LocalnetOptions, NodeSettings};
 use basalt_sdk::{GetOptions, GetReport, PutOptions, PutReport};
 use rand_core::{OsRng, RngCore};
@@ -145,7 +145,7 @@ impl TestNet {
         .await
     }
 
-    /// Reads `cid` as `wallet` into memory.
+    /// Reads blob `id` as `wallet` into memory.
     ///
     /// # Errors
     ///
@@ -153,13 +153,13 @@ impl TestNet {
     pub async fn get(
         &self,
         wallet: &Keypair,
-        cid: &Cid,
+        id: &BlobId,
     ) -> Result<(Vec<u8>, GetReport), basalt_sdk::GetError> {
         let out = SharedBuf::default();
         let report = basalt_sdk::get(
             &self.net.client(),
             wallet,
-            cid,
+            id,
             out.clone(),
             &GetOptions::default(),
             |_| {},

@@ -26,20 +26,20 @@ async fn a_grant_opens_a_blob_and_its_revocation_closes_it_again() -> Result<()>
     let put = t.put(owner, data.clone(), &options).await?;
     let chain = t.net.client();
 
-    let denied = t.get(reader, &put.cid).await;
+    let denied = t.get(reader, &put.id).await;
     assert!(matches!(denied, Err(GetError::Forbidden(_))), "{denied:?}");
 
-    basalt_sdk::access::grant(&chain, owner, &put.cid, &reader.pubkey(), ROLE_READ, None).await?;
+    basalt_sdk::access::grant(&chain, owner, &put.id, &reader.pubkey(), ROLE_READ, None).await?;
     tokio::time::sleep(ACL_SETTLE).await;
-    let (back, _) = t.get(reader, &put.cid).await?;
+    let (back, _) = t.get(reader, &put.id).await?;
     assert_eq!(back, data, "the grantee reads with the key from its grant");
 
-    basalt_sdk::access::revoke(&chain, owner, &put.cid, &reader.pubkey()).await?;
+    basalt_sdk::access::revoke(&chain, owner, &put.id, &reader.pubkey()).await?;
     tokio::time::sleep(ACL_SETTLE).await;
-    let again = t.get(reader, &put.cid).await;
+    let again = t.get(reader, &put.id).await;
     assert!(matches!(again, Err(GetError::Forbidden(_))), "{again:?}");
     // The owner is never locked out.
-    assert_eq!(t.get(owner, &put.cid).await?.0, data);
+    assert_eq!(t.get(owner, &put.id).await?.0, data);
     Ok(())
 }
 
@@ -57,30 +57,30 @@ async fn public_blobs_are_readable_by_anyone_and_deleted_blobs_by_no_one() -> Re
     };
     let data = random_bytes(150_000);
     let put = t.put(owner, data.clone(), &options).await?;
-    assert_eq!(t.get(stranger, &put.cid).await?.0, data);
+    assert_eq!(t.get(stranger, &put.id).await?.0, data);
 
     // Only the owner may delete. Its grants go with the blob: none is left to give rights
     // on a later registration of the same content.
     let chain = t.net.client();
-    basalt_sdk::access::grant(&chain, owner, &put.cid, &stranger.pubkey(), ROLE_READ, None).await?;
-    let refused = basalt_sdk::access::delete(&chain, stranger, &put.cid).await;
+    basalt_sdk::access::grant(&chain, owner, &put.id, &stranger.pubkey(), ROLE_READ, None).await?;
+    let refused = basalt_sdk::access::delete(&chain, stranger, &put.id).await;
     assert!(refused.is_err(), "a stranger deleted the blob");
-    let (_, removed) = basalt_sdk::access::delete(&chain, owner, &put.cid).await?;
+    let (_, removed) = basalt_sdk::access::delete(&chain, owner, &put.id).await?;
     assert_eq!(removed, 6 * 3, "every shard of 3 chunks on 6 holders");
-    assert!(chain.blob(put.cid.digest()).await?.is_none());
-    let blob = basalt::client::pda::blob(put.cid.digest());
+    assert!(chain.blob(&put.id).await?.is_none());
+    let blob = put.blob;
     assert!(
         chain.grants_of(&blob).await?.is_empty(),
         "the grant went with the blob"
     );
-    let gone = t.get(owner, &put.cid).await;
+    let gone = t.get(owner, &put.id).await;
     assert!(matches!(gone, Err(GetError::NotFound(_))), "{gone:?}");
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_gate_admits_holders_of_the_mint_and_no_one_else() -> Result<()> {
-    use basalt::client::{ix, pda};
+    use basalt::client::ix;
     use basalt::state::TokenGate;
     // Wallets 0 and 1 are funded with stake tokens; wallet 2 gets SOL only.
     let t = TestNet::start(6, 2).await?;
@@ -101,7 +101,7 @@ async fn a_token_gate_admits_holders_of_the_mint_and_no_one_else() -> Result<()>
         mint: chain.stake_mint().await?,
         min_balance: 1,
     };
-    let blob = pda::blob(put.cid.digest());
+    let blob = put.blob;
     chain
         .send(
             &[ix::blob_set_access(
@@ -117,11 +117,11 @@ async fn a_token_gate_admits_holders_of_the_mint_and_no_one_else() -> Result<()>
         .await?;
     tokio::time::sleep(ACL_SETTLE).await;
     assert_eq!(
-        t.get(holder, &put.cid).await?.0,
+        t.get(holder, &put.id).await?.0,
         data,
         "a holder of the mint reads"
     );
-    let refused = t.get(&outsider, &put.cid).await;
+    let refused = t.get(&outsider, &put.id).await;
     assert!(
         matches!(refused, Err(GetError::Forbidden(_))),
         "{refused:?}"

@@ -76,8 +76,8 @@ async fn holders_are_paid_once_per_proven_epoch_and_a_lost_shard_is_slashed() ->
         ..t.rs_options(2, 2)
     };
     let put = t.put(owner, random_bytes(150_000), &options).await?;
-    let blob_address = pda::blob(put.cid.digest());
-    let blob = chain.blob(put.cid.digest()).await?.context("registered")?;
+    let blob_address = put.blob;
+    let blob = chain.blob(&put.id).await?.context("registered")?;
     // The holders in index order, and their token accounts.
     let holders: Vec<Pubkey> = blob.shards.iter().map(|s| s.provider).collect();
     let accounts: Vec<Pubkey> = holders
@@ -88,7 +88,7 @@ async fn holders_are_paid_once_per_proven_epoch_and_a_lost_shard_is_slashed() ->
     // Every holder proves two epochs.
     let deadline = Instant::now() + Duration::from_secs(60);
     while !chain
-        .blob(put.cid.digest())
+        .blob(&put.id)
         .await?
         .context("registered")?
         .shards
@@ -113,16 +113,16 @@ async fn holders_are_paid_once_per_proven_epoch_and_a_lost_shard_is_slashed() ->
         .await?
         .context("registered")?
         .stake;
-    let cid = put.cid;
+    let id = put.id;
     t.net.restart_node(lost_node, |data| {
         let store = ShardStore::open(data, u64::MAX, SyncPolicy::Wal)?;
-        store.delete_blob(&cid)?;
+        store.delete_blob(&id)?;
         store.flush()?;
         Ok(())
     })?;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let blob = chain.blob(put.cid.digest()).await?.context("registered")?;
+        let blob = chain.blob(&put.id).await?.context("registered")?;
         if blob.shards[lost].needs_repair {
             break;
         }
@@ -203,7 +203,7 @@ async fn holders_are_paid_once_per_proven_epoch_and_a_lost_shard_is_slashed() ->
 
     let indexer = Indexer(t.net.info.indexer_url.clone().context("an indexer")?);
     indexer
-        .agrees_with_chain(&t, &put.cid.to_string(), &blob_address, &holders[lost])
+        .agrees_with_chain(&t, &blob_address, &holders[lost])
         .await?;
     for node in &nodes {
         let provider = indexer.get(&format!("/v1/providers/{node}")).await?;
@@ -250,15 +250,16 @@ impl Indexer {
     async fn agrees_with_chain(
         &self,
         t: &TestNet,
-        cid: &str,
         blob_address: &Pubkey,
         lost_holder: &Pubkey,
     ) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let chain = snapshot(t, blob_address, &[]).await?;
-            let proofs = self.all(&format!("/v1/proofs?cid={cid}")).await?;
-            let payouts = self.all(&format!("/v1/payouts?cid={cid}")).await?;
+            let proofs = self.all(&format!("/v1/proofs?blob={blob_address}")).await?;
+            let payouts = self
+                .all(&format!("/v1/payouts?blob={blob_address}"))
+                .await?;
             let slashes = self
                 .all(&format!("/v1/slashes?provider={lost_holder}"))
                 .await?;

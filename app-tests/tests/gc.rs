@@ -55,7 +55,13 @@ async fn nodes_collect_expired_deleted_and_abandoned_blobs_and_keep_live_ones() 
         &node.url,
         basalt_sdk::put::wallet_signing_key(owner),
     );
-    let header = abandoned.shard_header(0, 0).expect("in range");
+    // Named as the owner's registration of it would be: the program address of both.
+    let abandoned_id = basalt_core::BlobId::from_bytes(
+        pda::blob(&owner.pubkey(), abandoned.cid.digest()).to_bytes(),
+    );
+    let header = abandoned
+        .shard_header(abandoned_id, 0, 0)
+        .expect("in range");
     let identity: basalt::anchor_lang::prelude::Pubkey = node.address.parse()?;
     client
         .put_shard(
@@ -71,7 +77,7 @@ async fn nodes_collect_expired_deleted_and_abandoned_blobs_and_keep_live_ones() 
     assert_eq!(before, 4 * 2 * 3 + 1);
 
     // Deleted on chain only (refund, then delete): the nodes are not told.
-    let blob = pda::blob(deleted.cid.digest());
+    let blob = deleted.blob;
     let mint = chain.stake_mint().await?;
     let tokens = associated_token_address(&owner.pubkey(), &mint);
     // The holders that accepted a shard so far, whose obligations end with the blob; a
@@ -81,7 +87,7 @@ async fn nodes_collect_expired_deleted_and_abandoned_blobs_and_keep_live_ones() 
     loop {
         attempts += 1;
         let holders = chain
-            .blob(deleted.cid.digest())
+            .blob(&deleted.id)
             .await?
             .context("the deleted blob was registered")?
             .accepted_holders();
@@ -120,9 +126,9 @@ async fn nodes_collect_expired_deleted_and_abandoned_blobs_and_keep_live_ones() 
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    assert_eq!(t.get(owner, &live.cid).await?.0.len(), 100_000);
+    assert_eq!(t.get(owner, &live.id).await?.0.len(), 100_000);
     assert!(
-        chain.blob(expiring.cid.digest()).await?.is_some(),
+        chain.blob(&expiring.id).await?.is_some(),
         "expired, not deleted"
     );
     Ok(())

@@ -22,7 +22,7 @@ async fn nodes_prove_every_accepted_shard_every_epoch() -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(90);
     let blob = loop {
         let blob = chain
-            .blob(put.cid.digest())
+            .blob(&put.id)
             .await?
             .context("the blob is registered")?;
         if blob.shards.iter().all(|s| s.proven_mask.count_ones() >= 3) {
@@ -94,7 +94,7 @@ async fn a_node_restarted_in_an_epoch_still_proves_it() -> Result<()> {
     let options = t.rs_options(2, 2);
     let put = t.put(owner, random_bytes(150_000), &options).await?;
     let chain = t.net.client();
-    let blob = chain.blob(put.cid.digest()).await?.context("registered")?;
+    let blob = chain.blob(&put.id).await?.context("registered")?;
     let holder = blob.shards[0].provider.to_string();
     let node = t.node_of(&holder)?;
 
@@ -109,11 +109,7 @@ async fn a_node_restarted_in_an_epoch_still_proves_it() -> Result<()> {
     })?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let slot = chain
-            .blob(put.cid.digest())
-            .await?
-            .context("registered")?
-            .shards[0];
+        let slot = chain.blob(&put.id).await?.context("registered")?.shards[0];
         if slot.is_proven(epoch) == Some(true) {
             break;
         }

@@ -28,7 +28,7 @@ async fn files_of_every_size_survive_four_dead_nodes_and_a_restart() -> Result<(
     let data = random_bytes(50_000);
     let report = t.put(&wallet, data.clone(), &no_table).await?;
     assert_eq!(
-        t.get(&wallet, &report.cid).await?.0,
+        t.get(&wallet, &report.id).await?.0,
         data,
         "two-transaction registration"
     );
@@ -44,7 +44,7 @@ async fn files_of_every_size_survive_four_dead_nodes_and_a_restart() -> Result<(
             "{name}: {} of 14 holders accepted",
             report.accepted
         );
-        let (back, _) = t.get(&wallet, &report.cid).await?;
+        let (back, _) = t.get(&wallet, &report.id).await?;
         assert_eq!(back, data, "{name} read back");
         stored.push((name, report, data));
     }
@@ -61,7 +61,7 @@ async fn files_of_every_size_survive_four_dead_nodes_and_a_restart() -> Result<(
             .expect("every provider is a local node");
         node.kill()?;
     }
-    let (back, report) = t.get(&wallet, &multi.cid).await?;
+    let (back, report) = t.get(&wallet, &multi.id).await?;
     assert_eq!(&back, data);
     assert!(
         report.failed_requests >= 4,
@@ -79,7 +79,7 @@ async fn files_of_every_size_survive_four_dead_nodes_and_a_restart() -> Result<(
         dir: t.dir,
     };
     for (name, report, data) in &stored {
-        let (back, _) = t.get(&wallet, &report.cid).await?;
+        let (back, _) = t.get(&wallet, &report.id).await?;
         assert_eq!(&back, data, "{name} after restart");
     }
     Ok(())
@@ -108,7 +108,7 @@ async fn a_dead_provider_in_the_registry_does_not_fail_a_put() -> Result<()> {
             report.providers.iter().all(|p| p.to_string() != dead),
             "the dead provider was placed"
         );
-        assert_eq!(t.get(&wallet, &report.cid).await?.0, data);
+        assert_eq!(t.get(&wallet, &report.id).await?.0, data);
     }
     Ok(())
 }

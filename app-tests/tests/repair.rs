@@ -10,21 +10,17 @@ use basalt_sdk::{NodeClient, NodeError};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Waits up to `secs` seconds for index 0 of `cid` to be accepted by a holder other than
+/// Waits up to `secs` seconds for index 0 of blob `id` to be accepted by a holder other than
 /// `old`, and returns it.
 async fn accepted_elsewhere(
     chain: &basalt_sdk::ChainClient,
-    cid: &basalt_core::Cid,
+    id: &basalt_core::BlobId,
     old: &str,
     secs: u64,
 ) -> Result<String> {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        let slot = chain
-            .blob(cid.digest())
-            .await?
-            .context("registered")?
-            .shards[0];
+        let slot = chain.blob(id).await?.context("registered")?.shards[0];
         if slot.accepted && slot.provider.to_string() != old {
             return Ok(slot.provider.to_string());
         }
@@ -41,21 +37,16 @@ async fn a_corrupt_shard_is_detected_and_rebuilt_from_the_other_holders() -> Res
     let owner = &t.wallets[0];
     let options = t.rs_options(2, 2);
     let put = t.put(owner, random_bytes(150_000), &options).await?;
-    let blob = t
-        .net
-        .client()
-        .blob(put.cid.digest())
-        .await?
-        .context("registered")?;
+    let blob = t.net.client().blob(&put.id).await?.context("registered")?;
     let holder = blob.shards[1].provider.to_string();
     let node = t.node_of(&holder)?;
     let key = basalt_sdk::put::wallet_signing_key(owner);
     let client =
         |t: &TestNet| NodeClient::new(reqwest::Client::new(), &t.net.nodes[node].url, key.clone());
     let manifest =
-        StoredManifest::decode(&client(&t).get_manifest(&put.cid, TIMEOUT).await?)?.manifest;
+        StoredManifest::decode(&client(&t).get_manifest(&put.id, TIMEOUT).await?)?.manifest;
     let original = client(&t)
-        .get_shard(&manifest, 0, 1, TIMEOUT)
+        .get_shard(&put.id, &manifest, 0, 1, TIMEOUT)
         .await?
         .into_data();
 
@@ -68,7 +59,10 @@ async fn a_corrupt_shard_is_detected_and_rebuilt_from_the_other_holders() -> Res
     })?;
 
     // Read once: detected, not served, queued.
-    match client(&t).get_shard(&manifest, 0, 1, TIMEOUT).await {
+    match client(&t)
+        .get_shard(&put.id, &manifest, 0, 1, TIMEOUT)
+        .await
+    {
         Err(NodeError::Refused { status, .. })
             if status == reqwest::StatusCode::INTERNAL_SERVER_ERROR => {}
         other => bail!("the rotten shard was served or not refused as corrupt: {other:?}"),
@@ -79,7 +73,10 @@ async fn a_corrupt_shard_is_detected_and_rebuilt_from_the_other_holders() -> Res
     // The node rebuilds it from k shards of the other holders.
     let deadline = Instant::now() + Duration::from_secs(60);
     let repaired = loop {
-        if let Ok(shard) = client(&t).get_shard(&manifest, 0, 1, TIMEOUT).await {
+        if let Ok(shard) = client(&t)
+            .get_shard(&put.id, &manifest, 0, 1, TIMEOUT)
+            .await
+        {
             break shard.into_data();
         }
         if Instant::now() > deadline {
@@ -99,7 +96,7 @@ async fn a_corrupt_shard_is_detected_and_rebuilt_from_the_other_holders() -> Res
         "{metrics}"
     );
     assert!(metrics.contains("basalt_node_repair_queue 0"), "{metrics}");
-    let (back, _) = t.get(owner, &put.cid).await?;
+    let (back, _) = t.get(owner, &put.id).await?;
     ensure!(back.len() == 150_000, "the blob reads back whole");
     Ok(())
 }
@@ -109,7 +106,7 @@ async fn a_corrupt_shard_is_detected_and_rebuilt_from_the_other_holders() -> Res
 /// its owner (the first wallet).
 async fn survives_four_more_losses(
     t: &mut TestNet,
-    cid: &basalt_core::Cid,
+    id: &basalt_core::BlobId,
     holders: &[String],
     data: &[u8],
 ) -> Result<()> {
@@ -117,7 +114,7 @@ async fn survives_four_more_losses(
         let node = t.node_of(holder)?;
         t.net.nodes[node].kill()?;
     }
-    let (back, _) = t.get(&t.wallets[0], cid).await?;
+    let (back, _) = t.get(&t.wallets[0], id).await?;
     ensure!(back == data, "the blob reads back byte for byte");
     Ok(())
 }
@@ -134,7 +131,7 @@ async fn a_node_killed_for_good_is_repaired_and_the_blob_survives_four_more_loss
     let data = random_bytes(300_000);
     let put = t.put(owner, data.clone(), &options).await?;
     let chain = t.net.client();
-    let blob = chain.blob(put.cid.digest()).await?.context("registered")?;
+    let blob = chain.blob(&put.id).await?.context("registered")?;
     let holders: Vec<String> = blob.shards.iter().map(|s| s.provider.to_string()).collect();
 
     // The holder of index 0 dies and never comes back.
@@ -143,7 +140,7 @@ async fn a_node_killed_for_good_is_repaired_and_the_blob_survives_four_more_loss
     t.net.nodes[lost].kill()?;
 
     // Its miss is slashed, the index placed on a spare, which rebuilds and accepts it.
-    let repaired = accepted_elsewhere(&chain, &put.cid, &holders[0], 90).await?;
+    let repaired = accepted_elsewhere(&chain, &put.id, &holders[0], 90).await?;
     eprintln!(
         "index 0 repaired onto {repaired} {:?} after the loss",
         killed_at.elapsed()
@@ -154,7 +151,7 @@ async fn a_node_killed_for_good_is_repaired_and_the_blob_survives_four_more_loss
     let indexer = t.net.info.indexer_url.clone().context("an indexer")?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let text = reqwest::get(format!("{indexer}/v1/blobs/{}", put.cid))
+        let text = reqwest::get(format!("{indexer}/v1/blobs/{}", put.id))
             .await?
             .text()
             .await?;
@@ -168,7 +165,7 @@ async fn a_node_killed_for_good_is_repaired_and_the_blob_survives_four_more_loss
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
-    survives_four_more_losses(&mut t, &put.cid, &holders, &data).await
+    survives_four_more_losses(&mut t, &put.id, &holders, &data).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,7 +182,7 @@ async fn a_repairer_down_mid_repair_finishes_after_its_restart_without_a_second_
     let put = t.put(owner, data.clone(), &options).await?;
     let chain = t.net.client();
     let holders: Vec<String> = chain
-        .blob(put.cid.digest())
+        .blob(&put.id)
         .await?
         .context("registered")?
         .shards
@@ -204,15 +201,8 @@ async fn a_repairer_down_mid_repair_finishes_after_its_restart_without_a_second_
     t.net.nodes[lost].kill()?;
 
     // The index is placed on the spare, which cannot rebuild it while down: it waits.
-    let slot0 = || async {
-        anyhow::Ok(
-            chain
-                .blob(put.cid.digest())
-                .await?
-                .context("registered")?
-                .shards[0],
-        )
-    };
+    let slot0 =
+        || async { anyhow::Ok(chain.blob(&put.id).await?.context("registered")?.shards[0]) };
     let deadline = Instant::now() + Duration::from_secs(60);
     while slot0().await?.provider.to_string() != spare_address {
         if Instant::now() > deadline {
@@ -246,7 +236,7 @@ async fn a_repairer_down_mid_repair_finishes_after_its_restart_without_a_second_
 
     // Placed twice in all: by the put, and once by the repair.
     let indexer = t.net.info.indexer_url.clone().context("an indexer")?;
-    let blob_address = basalt::client::pda::blob(put.cid.digest());
+    let blob_address = put.blob;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let text = reqwest::get(format!(
@@ -271,7 +261,7 @@ async fn a_repairer_down_mid_repair_finishes_after_its_restart_without_a_second_
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let (back, _) = t.get(owner, &put.cid).await?;
+    let (back, _) = t.get(owner, &put.id).await?;
     ensure!(back == data, "the blob reads back byte for byte");
     Ok(())
 }
@@ -302,7 +292,7 @@ async fn a_silent_node_loses_its_shards_to_repair_before_its_next_proof_without_
     let data = random_bytes(200_000);
     let put = t.put(owner, data.clone(), &options).await?;
     let chain = t.net.client();
-    let blob = chain.blob(put.cid.digest()).await?.context("registered")?;
+    let blob = chain.blob(&put.id).await?.context("registered")?;
     let holders: Vec<String> = blob.shards.iter().map(|s| s.provider.to_string()).collect();
     let lost = t.node_of(&holders[0])?;
     let stake_of = |providers: &[basalt::state::Provider]| {
@@ -317,7 +307,7 @@ async fn a_silent_node_loses_its_shards_to_repair_before_its_next_proof_without_
     let killed_slot = t.net.client().slot().await?;
     t.net.nodes[lost].kill()?;
 
-    let repaired = accepted_elsewhere(&chain, &put.cid, &holders[0], 60).await?;
+    let repaired = accepted_elsewhere(&chain, &put.id, &holders[0], 60).await?;
     let repaired_slot = t.net.client().slot().await?;
     eprintln!(
         "index 0 repaired onto {repaired} {:?} ({} slots) after its holder went silent",
@@ -339,7 +329,7 @@ async fn a_silent_node_loses_its_shards_to_repair_before_its_next_proof_without_
 
     // The indexer shows the eviction, no missed proof, and the new placement.
     let indexer = t.net.info.indexer_url.clone().context("an indexer")?;
-    let blob_address = basalt::client::pda::blob(put.cid.digest());
+    let blob_address = put.blob;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let get = |path: String| async move {
@@ -354,7 +344,7 @@ async fn a_silent_node_loses_its_shards_to_repair_before_its_next_proof_without_
             "{indexer}/v1/events?kind=ProofMissed&account={blob_address}&limit=100"
         ))
         .await?;
-        let shown = get(format!("{indexer}/v1/blobs/{}", put.cid)).await?;
+        let shown = get(format!("{indexer}/v1/blobs/{}", put.id)).await?;
         let evictions = evicted["items"].as_array().map_or(0, Vec::len);
         ensure!(
             missed["items"].as_array().is_some_and(Vec::is_empty),
@@ -374,5 +364,5 @@ async fn a_silent_node_loses_its_shards_to_repair_before_its_next_proof_without_
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
-    survives_four_more_losses(&mut t, &put.cid, &holders, &data).await
+    survives_four_more_losses(&mut t, &put.id, &holders, &data).await
 }

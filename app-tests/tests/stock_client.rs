@@ -76,7 +76,11 @@ async fn a_stranger_cannot_slash_providers_that_never_accepted_its_placement() -
     // A blob of six shards (RS 4 + 2) placed on the six providers; none of them has its data.
     let manifest = encode_blob(&random_bytes(30_000), 64 << 10, 4, 2, None, |_| {})?;
     let layout = manifest.layout();
-    let blob = pda(&[b"blob", manifest.cid.digest().as_ref()]);
+    let blob = pda(&[
+        b"blob",
+        stranger.pubkey().as_ref(),
+        manifest.cid.digest().as_ref(),
+    ]);
     let config = pda(&[b"config"]);
     let event_authority = pda(&[b"__event_authority"]);
     let config_account: accounts::Config = chain

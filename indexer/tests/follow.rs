@@ -17,7 +17,7 @@ use basalt::client::ix;
 use basalt::client::pda;
 use basalt::instructions::{job_commitment, JobPostArgs};
 use basalt::state::{ConfigParams, ShardSlot, ROLE_COMPUTE, ROLE_STORAGE};
-use basalt_core::Cid;
+use basalt_core::{BlobId, Cid};
 use basalt_indexer::{FollowOptions, Follower, Metrics, Store};
 use basalt_localnet::{
     bootstrap, Localnet, LocalnetOptions, NodeProcess, NodeSettings, SOL, TOKEN,
@@ -125,7 +125,7 @@ async fn progressed(store: &Store, before: i64, newest: &str) -> Result<()> {
 }
 
 /// Stores `len` random bytes as `wallet`.
-async fn put(net: &Localnet, wallet: &Keypair, len: usize, public: bool) -> Result<Cid> {
+async fn put(net: &Localnet, wallet: &Keypair, len: usize, public: bool) -> Result<BlobId> {
     let mut data = vec![0u8; len];
     OsRng.fill_bytes(&mut data);
     let options = PutOptions {
@@ -150,13 +150,13 @@ async fn put(net: &Localnet, wallet: &Keypair, len: usize, public: bool) -> Resu
     // a known number of acceptances.
     let chain = net.client();
     for index in 0..3 {
-        accepted_shard(&chain, &report.cid, index).await?;
+        accepted_shard(&chain, &report.id, index).await?;
     }
-    Ok(report.cid)
+    Ok(report.id)
 }
 
 /// Drives the chain through the program's storage life cycle with real transactions.
-async fn history(net: &Localnet, owner: &Keypair, reader: &Keypair) -> Result<(Cid, Cid)> {
+async fn history(net: &Localnet, owner: &Keypair, reader: &Keypair) -> Result<(BlobId, BlobId)> {
     let chain = net.client();
     let private = put(net, owner, 300_000, false).await?;
     let public = put(net, owner, 1_000, true).await?;
@@ -199,7 +199,7 @@ async fn history(net: &Localnet, owner: &Keypair, reader: &Keypair) -> Result<(C
 /// The admin re-sets the config, the owner re-sets the public blob's access, nobody proves
 /// shard 0 of it so its holder is slashed and jailed, serves the term and unjails, and
 /// node 2 withdraws what it unstaked.
-async fn admin_and_faults(net: &Localnet, owner: &Keypair, public: &Cid) -> Result<()> {
+async fn admin_and_faults(net: &Localnet, owner: &Keypair, public: &BlobId) -> Result<()> {
     let chain = net.client();
     let config = chain.config().await?.context("no config")?;
     let params = ConfigParams {
@@ -223,7 +223,7 @@ async fn admin_and_faults(net: &Localnet, owner: &Keypair, public: &Cid) -> Resu
             &[],
         )
         .await?;
-    let blob_address = pda::blob(public.digest());
+    let blob_address = Pubkey::new_from_array(*public.as_bytes());
     chain
         .send(
             &[ix::blob_set_access(
@@ -283,17 +283,17 @@ async fn admin_and_faults(net: &Localnet, owner: &Keypair, public: &Cid) -> Resu
     Ok(())
 }
 
-/// Shard `index` of `cid` once its holder accepted it (within 60 s).
-async fn accepted_shard(chain: &ChainClient, cid: &Cid, index: usize) -> Result<ShardSlot> {
+/// Shard `index` of blob `id` once its holder accepted it (within 60 s).
+async fn accepted_shard(chain: &ChainClient, id: &BlobId, index: usize) -> Result<ShardSlot> {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let blob = chain.blob(cid.digest()).await?.context("no blob")?;
+        let blob = chain.blob(id).await?.context("no blob")?;
         let shard = *blob.shards.get(index).context("no such shard index")?;
         if shard.accepted {
             return Ok(shard);
         }
         if std::time::Instant::now() > deadline {
-            bail!("shard {index} of {cid} was not accepted by its node within 60 s");
+            bail!("shard {index} of {id} was not accepted by its node within 60 s");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -627,8 +627,8 @@ async fn api(
     net: &Localnet,
     owner: &Keypair,
     left: &Pubkey,
-    private: &Cid,
-    public: &Cid,
+    private: &BlobId,
+    public: &BlobId,
 ) -> Result<()> {
     let http = reqwest::Client::new();
     // `history` registered `left` as a provider and deregistered it.
@@ -685,7 +685,7 @@ async fn api(
             "{node}"
         );
     }
-    let (_, missed) = get(&http, &format!("{base}/v1/proofs?cid={public}")).await?;
+    let (_, missed) = get(&http, &format!("{base}/v1/proofs?blob={public}")).await?;
     assert_eq!(missed["items"][0]["outcome"], "missed");
     let slashed_holder = missed["items"][0]["holder"]
         .as_str()
@@ -723,6 +723,11 @@ async fn api(
         "{blob}"
     );
     assert_eq!(blob["deal"]["status"], "open");
+    // Every owner's blob of a content, by its CID: here only the owner's.
+    let cid = blob["cid"].as_str().context("cid")?;
+    let (_, by_content) = get(&http, &format!("{base}/v1/blobs?cid={cid}")).await?;
+    assert_eq!(by_content["items"][0]["address"], public.to_string());
+    assert_eq!(by_content["items"].as_array().map(Vec::len), Some(1));
     let (_, deleted) = get(&http, &format!("{base}/v1/blobs/{private}")).await?;
     assert_eq!(deleted["status"], "deleted");
     let (_, grants) = get(&http, &format!("{base}/v1/blobs/{private}/grants")).await?;
@@ -771,7 +776,11 @@ async fn api(
         ("/v1/events?kind=Nope".to_owned(), 400),
         ("/v1/blobs?owner=xyz".to_owned(), 400),
         (format!("/v1/jobs/{}", Pubkey::new_unique()), 404),
-        (format!("/v1/blobs/{}", Cid::of(b"never stored")), 404),
+        (
+            format!("/v1/blobs/{}", Cid::of(b"a CID is no blob id")),
+            400,
+        ),
+        (format!("/v1/blobs/{}", Pubkey::new_unique()), 404),
     ] {
         let (got, body) = get(&http, &format!("{base}{path}")).await?;
         assert_eq!(got, status, "{path}: {body}");
@@ -789,7 +798,7 @@ async fn api(
         }
         let url = path
             .replace("{id}", &net.nodes[0].address)
-            .replace("{cid}", &public.to_string())
+            .replace("{blob}", &public.to_string())
             .replace("{address}", &job);
         let r = http.get(format!("{base}{url}")).send().await?;
         assert_eq!(r.status().as_u16(), 200, "{url}");

@@ -286,6 +286,7 @@ fn protocol_chain() -> Chain {
                 &[
                     Event::BlobRegistered {
                         blob,
+                        cid_digest: digest("content"),
                         owner: carol.clone(),
                         size: 5_000_000,
                         k: 1,
@@ -541,9 +542,14 @@ async fn a_near_deployment_fills_the_same_tables_as_solana() -> Result<()> {
         )
     );
 
-    // The blob is known by its CID, its digests are hex, its shards are placed.
-    let cid = basalt_core::Cid::from_digest(*blake3::hash(b"blob").as_bytes()).to_string();
-    let blob = store.blob(&cid).await?.expect("the blob by CID");
+    // The blob is known by its id (base58, as Solana's by its address), its content by
+    // its CID, its digests are hex, its shards are placed.
+    let id = basalt_core::BlobId::from_bytes(*blake3::hash(b"blob").as_bytes()).to_string();
+    let blob = store.blob(&id).await?.expect("the blob by id");
+    assert_eq!(
+        blob["cid"],
+        basalt_core::Cid::from_digest(*blake3::hash(b"content").as_bytes()).to_string()
+    );
     assert_eq!(blob["status"], "active");
     assert_eq!(blob["owner"], "carol.testnet");
     assert_eq!(
@@ -568,7 +574,7 @@ async fn a_near_deployment_fills_the_same_tables_as_solana() -> Result<()> {
             .fetch_one(store.pool())
             .await?;
     assert_eq!(grant, (true, 1));
-    // One deal per blob, named by it; the payout and the slash name it by CID too.
+    // One deal per blob, named by it; the payout and the slash name it by its id too.
     let deal: (String, String, String) =
         sqlx::query_as("SELECT address, balance::text, paid_total::text FROM deals")
             .fetch_one(store.pool())
@@ -576,12 +582,12 @@ async fn a_near_deployment_fills_the_same_tables_as_solana() -> Result<()> {
     assert_eq!(
         deal,
         (
-            cid.clone(),
+            id.clone(),
             (BIG / 10 - BIG / 1_000).to_string(),
             (BIG / 1_000).to_string()
         )
     );
-    assert_eq!(text(&store, "SELECT subject FROM slashes").await?, cid);
+    assert_eq!(text(&store, "SELECT subject FROM slashes").await?, id);
     // The job is `requester:nonce`, with its worker paid.
     let job = store.job("carol.testnet:1").await?.expect("the job");
     assert_eq!(job["status"], "succeeded");

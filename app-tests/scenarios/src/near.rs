@@ -29,6 +29,10 @@ pub struct NearChain {
     pub vm: NearVm,
     /// The NEP-141 balances the token contract would hold for each actor.
     wallets: BTreeMap<String, u64>,
+    /// The owner of the latest registration that landed of each content (by CID digest): a
+    /// blob is one owner's registration of some content, and a scenario names it by its
+    /// content.
+    registrants: BTreeMap<[u8; 32], String>,
 }
 
 fn account(name: &str) -> String {
@@ -57,6 +61,7 @@ impl NearChain {
         let mut chain = Self {
             vm: NearVm::new(wasm, CONTRACT)?,
             wallets: BTreeMap::new(),
+            registrants: BTreeMap::new(),
         };
         let params = json!({
             "admin": account("admin"),
@@ -121,8 +126,15 @@ impl NearChain {
         *self.wallets.entry(who.to_string()).or_insert(FUNDS)
     }
 
-    fn blob_id(blob: &TestBlob) -> String {
-        b58(&blob.cid_digest())
+    /// The contract's id of the latest registration of `blob`'s content (of an account
+    /// nobody uses when it was never registered): `basalt_proof::blob_id` of owner and CID.
+    fn blob_id(&self, blob: &TestBlob) -> String {
+        let cid = blob.cid_digest();
+        let owner = self
+            .registrants
+            .get(&cid)
+            .map_or_else(|| account("nobody"), |name| account(name));
+        b58(&basalt_proof::blob_id(owner.as_bytes(), &cid))
     }
 
     /// The NEP-297 events of a call's logs, by name.
@@ -224,7 +236,7 @@ impl Chain for NearChain {
     fn register_blob(&mut self, owner: &str, blob: &TestBlob, expiry_epoch: u64) -> Outcome {
         let layout = blob.manifest.layout();
         let args = json!({"args": {
-            "cid_digest": Self::blob_id(blob),
+            "cid_digest": b58(&blob.cid_digest()),
             "size": layout.size(),
             "chunk_size": layout.chunk_size(),
             "leaf_size": layout.leaf_size(),
@@ -235,7 +247,11 @@ impl Chain for NearChain {
             "public": false,
             "encrypted": false,
         }});
-        self.call(owner, "blob_register", args, STORAGE_DEPOSIT)
+        let outcome = self.call(owner, "blob_register", args, STORAGE_DEPOSIT);
+        if matches!(outcome, Ok(Ok(()))) {
+            self.registrants.insert(blob.cid_digest(), owner.to_owned());
+        }
+        outcome
     }
 
     fn place(&mut self, signer: &str, blob: &TestBlob, first: u16, holders: &[&str]) -> Outcome {
@@ -245,7 +261,7 @@ impl Chain for NearChain {
             .get(start..start + holders.len())
             .context("shard range")?;
         let args = json!({
-            "cid_digest": Self::blob_id(blob),
+            "blob_id": self.blob_id(blob),
             "first": first,
             "providers": holders.iter().map(|h| account(h)).collect::<Vec<_>>(),
             "column_roots": roots.iter().map(b58).collect::<Vec<_>>(),
@@ -255,7 +271,7 @@ impl Chain for NearChain {
 
     fn accept(&mut self, holder: &str, blob: &TestBlob, index: u16, terms: &Terms) -> Outcome {
         let args = json!({
-            "cid_digest": Self::blob_id(blob),
+            "blob_id": self.blob_id(blob),
             "index": index,
             "column_root": b58(&terms.column_root),
             "expiry_epoch": terms.expiry_epoch,
@@ -265,7 +281,7 @@ impl Chain for NearChain {
     }
 
     fn release(&mut self, holder: &str, blob: &TestBlob, index: u16) -> Outcome {
-        let args = json!({ "cid_digest": Self::blob_id(blob), "index": index });
+        let args = json!({ "blob_id": self.blob_id(blob), "index": index });
         self.call(holder, "shard_release", args, 0)
     }
 
@@ -274,13 +290,13 @@ impl Chain for NearChain {
     }
 
     fn evict(&mut self, cranker: &str, blob: &TestBlob, index: u16) -> Outcome {
-        let args = json!({ "cid_digest": Self::blob_id(blob), "index": index });
+        let args = json!({ "blob_id": self.blob_id(blob), "index": index });
         self.call(cranker, "shard_evict", args, 0)
     }
 
     fn grant(&mut self, signer: &str, blob: &TestBlob, grantee: &str, roles: u8) -> Outcome {
         let args = json!({
-            "cid_digest": Self::blob_id(blob),
+            "blob_id": self.blob_id(blob),
             "grantee": account(grantee),
             "roles": roles,
             "expires_at": null,
@@ -291,12 +307,12 @@ impl Chain for NearChain {
     }
 
     fn revoke(&mut self, signer: &str, blob: &TestBlob, grantee: &str) -> Outcome {
-        let args = json!({"cid_digest": Self::blob_id(blob), "grantee": account(grantee)});
+        let args = json!({"blob_id": self.blob_id(blob), "grantee": account(grantee)});
         self.call(signer, "grant_revoke", args, 0)
     }
 
     fn can_read(&mut self, blob: &TestBlob, who: &str) -> Result<bool> {
-        let args = json!({"cid_digest": Self::blob_id(blob), "account_id": account(who)});
+        let args = json!({"blob_id": self.blob_id(blob), "account_id": account(who)});
         self.vm
             .view("can_read", &args)?
             .as_bool()
@@ -306,7 +322,7 @@ impl Chain for NearChain {
     fn fund_deal(&mut self, payer: &str, blob: &TestBlob, price: u64, amount: u64) -> Outcome {
         let msg = json!({
             "action": "deal_fund",
-            "cid_digest": Self::blob_id(blob),
+            "blob_id": self.blob_id(blob),
             "price_per_shard_epoch": price.to_string(),
         });
         // The deal record is paid from the payer's storage balance: deposit first.
@@ -317,12 +333,12 @@ impl Chain for NearChain {
     }
 
     fn top_up(&mut self, payer: &str, blob: &TestBlob, amount: u64) -> Outcome {
-        let msg = json!({"action": "deal_top_up", "cid_digest": Self::blob_id(blob)});
+        let msg = json!({"action": "deal_top_up", "blob_id": self.blob_id(blob)});
         self.transfer_call(payer, amount, msg)
     }
 
     fn settle_deal(&mut self, blob: &TestBlob, index: u16) -> Outcome {
-        let args = json!({"cid_digest": Self::blob_id(blob), "index": index});
+        let args = json!({"blob_id": self.blob_id(blob), "index": index});
         self.call("cranker", "deal_settle", args, 0)
     }
 
@@ -330,7 +346,7 @@ impl Chain for NearChain {
         self.call(
             signer,
             "deal_refund",
-            json!({"cid_digest": Self::blob_id(blob)}),
+            json!({"blob_id": self.blob_id(blob)}),
             0,
         )
     }
@@ -339,7 +355,7 @@ impl Chain for NearChain {
         self.call(
             signer,
             "blob_delete",
-            json!({"cid_digest": Self::blob_id(blob)}),
+            json!({"blob_id": self.blob_id(blob)}),
             0,
         )
     }
@@ -365,7 +381,7 @@ impl Chain for NearChain {
             .map_err(|_| anyhow!("seed is not 32 bytes"))?;
         let proof = blob.proof(&seed, index, epoch, data_of)?;
         let args = json!({
-            "cid_digest": Self::blob_id(blob),
+            "blob_id": self.blob_id(blob),
             "index": index,
             "epoch": epoch,
             "leaf": BASE64.encode(&proof.leaf),
@@ -375,7 +391,7 @@ impl Chain for NearChain {
     }
 
     fn slash_missed(&mut self, cranker: &str, blob: &TestBlob, index: u16, epoch: u64) -> Outcome {
-        let args = json!({"cid_digest": Self::blob_id(blob), "index": index, "epoch": epoch});
+        let args = json!({"blob_id": self.blob_id(blob), "index": index, "epoch": epoch});
         self.call(cranker, "proof_slash", args, STORAGE_DEPOSIT)
     }
 

@@ -86,6 +86,10 @@ pub const ALL: &[(&str, Scenario)] = &[
     ),
     ("grants_die_with_their_blob", grants_die_with_their_blob),
     (
+        "registering_a_digest_first_blocks_nobody",
+        registering_a_digest_first_blocks_nobody,
+    ),
+    (
         "proofs_without_a_deal_are_not_back_paid",
         proofs_without_a_deal_are_not_back_paid,
     ),
@@ -478,9 +482,9 @@ pub fn a_silent_holder_is_evicted_not_slashed(chain: &mut dyn Chain) -> Result<(
     Ok(())
 }
 
-/// Issue 42, finding 6: a grant never outlives its blob. The blob's address is its content
-/// digest, so a grant left behind by a deletion would give its grantee rights on whoever
-/// registers the same content next: a blob cannot be deleted while it has grants, and
+/// Issue 42, finding 2: a grant never outlives its blob. A grant left behind by a deletion
+/// would give its grantee rights on the next registration at the same address (the same
+/// owner storing the same content again): a blob cannot be deleted while it has grants, and
 /// revoking them (the rent back to their payers) comes first.
 pub fn grants_die_with_their_blob(chain: &mut dyn Chain) -> Result<()> {
     let blob = TestBlob::new(60_000, 5)?;
@@ -502,16 +506,19 @@ pub fn grants_die_with_their_blob(chain: &mut dyn Chain) -> Result<()> {
     ok(chain.revoke("owner", &blob, "admin"), "revoke the ADMIN")?;
     ok(chain.delete_blob("owner", &blob), "delete")?;
 
-    // Someone else stores the same content: the old grantees have no rights on it.
-    ok(
-        chain.register_blob("owner2", &blob, EXPIRY),
-        "register the same content again",
-    )?;
-    refused(
-        chain.grant("admin", &blob, "mallory", ROLE_READ),
-        "Unauthorized",
-        "the old ADMIN grants on the new registration",
-    )?;
+    // The same content registered again, by its owner (the same address) or by someone
+    // else: the old grantees have no rights on either registration.
+    for owner in ["owner", "owner2"] {
+        ok(
+            chain.register_blob(owner, &blob, EXPIRY),
+            "register the same content again",
+        )?;
+        refused(
+            chain.grant("admin", &blob, "mallory", ROLE_READ),
+            "Unauthorized",
+            "the old ADMIN grants on the new registration",
+        )?;
+    }
     ensure!(
         !chain.can_read(&blob, "reader")?,
         "the old reader reads the new registration"
@@ -519,6 +526,30 @@ pub fn grants_die_with_their_blob(chain: &mut dyn Chain) -> Result<()> {
     ok(
         chain.grant("owner2", &blob, "reader", ROLE_READ),
         "the new owner grants anew",
+    )?;
+    Ok(())
+}
+
+/// Issue 42, finding 3: a blob is one owner's registration of some content. Registering a
+/// digest first (a public file's, or one read from a pending transaction) used to take the
+/// content's only address and make the owner's own registration fail with an account that
+/// already exists; now it takes only the squatter's address and gives no rights on the
+/// owner's blob.
+pub fn registering_a_digest_first_blocks_nobody(chain: &mut dyn Chain) -> Result<()> {
+    let blob = TestBlob::new(60_000, 17)?;
+    ok(
+        chain.register_blob("mallory", &blob, EXPIRY),
+        "a squatter registers the content first",
+    )?;
+    put(chain, &blob, 100)?;
+    ensure!(
+        chain.can_read(&blob, "owner")?,
+        "the owner reads its own blob"
+    );
+    refused(
+        chain.grant("mallory", &blob, "mallory", ROLE_READ),
+        "Unauthorized",
+        "the squatter grants itself the owner's blob",
     )?;
     Ok(())
 }

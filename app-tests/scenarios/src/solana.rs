@@ -31,6 +31,10 @@ pub struct SolanaChain {
     runtime: tokio::runtime::Runtime,
     net: Net,
     actors: BTreeMap<String, Actor>,
+    /// Every registration that landed, as (CID digest, owner), oldest first: a blob is one
+    /// owner's registration of some content, and a scenario names it by its content, meaning
+    /// the latest registration of it.
+    registrations: Vec<([u8; 32], Pubkey)>,
 }
 
 /// The name of a program error code, from the program's error type; Anchor's own codes
@@ -86,6 +90,7 @@ impl SolanaChain {
             runtime,
             net,
             actors: BTreeMap::new(),
+            registrations: Vec::new(),
         })
     }
 
@@ -135,8 +140,23 @@ impl SolanaChain {
         Ok(Some(self.runtime.block_on(self.net.account(address))?))
     }
 
-    fn blob_address(blob: &TestBlob) -> Pubkey {
-        pda::blob(&blob.cid_digest())
+    /// The Blob account of the latest registration of `blob`'s content (an address nobody
+    /// owns when it was never registered).
+    fn blob_address(&self, blob: &TestBlob) -> Pubkey {
+        self.addresses_of(blob)
+            .last()
+            .copied()
+            .unwrap_or_else(|| pda::blob(&Pubkey::default(), &blob.cid_digest()))
+    }
+
+    /// The Blob account of every registration of `blob`'s content, oldest first.
+    fn addresses_of(&self, blob: &TestBlob) -> Vec<Pubkey> {
+        let cid = blob.cid_digest();
+        self.registrations
+            .iter()
+            .filter(|(c, _)| *c == cid)
+            .map(|(c, owner)| pda::blob(owner, c))
+            .collect()
     }
 
     /// Whether `signer` acts on `blob` through its grant (it is not the owner and holds
@@ -178,7 +198,7 @@ impl SolanaChain {
     ///
     /// When the blob account cannot be read.
     pub fn holder_name(&mut self, blob: &TestBlob, index: u16) -> Result<Option<String>> {
-        let Some(account) = self.account::<Blob>(&Self::blob_address(blob))? else {
+        let Some(account) = self.account::<Blob>(&self.blob_address(blob))? else {
             return Ok(None);
         };
         let Some(slot) = account.shards.get(usize::from(index)) else {
@@ -229,9 +249,9 @@ impl SolanaChain {
                 books.stakes += u128::from(p.stake) + u128::from(p.unbonding_amount);
             }
         }
-        for blob in blobs {
-            let deal = pda::deal(&Self::blob_address(blob));
-            if let Some(d) = self.account::<Deal>(&deal)? {
+        let addresses: Vec<Pubkey> = blobs.iter().flat_map(|b| self.addresses_of(b)).collect();
+        for address in addresses {
+            if let Some(d) = self.account::<Deal>(&pda::deal(&address))? {
                 books.deals += u128::from(d.balance);
             }
         }
@@ -363,12 +383,18 @@ impl Chain for SolanaChain {
             public: false,
             encrypted: false,
         };
-        self.send(ix::blob_register(&key.pubkey(), args), &key)
+        let outcome = self.send(ix::blob_register(&key.pubkey(), args), &key);
+        if matches!(outcome, Ok(Ok(()))) {
+            let registration = (blob.cid_digest(), key.pubkey());
+            self.registrations.retain(|r| *r != registration);
+            self.registrations.push(registration);
+        }
+        outcome
     }
 
     fn place(&mut self, signer: &str, blob: &TestBlob, first: u16, holders: &[&str]) -> Outcome {
         let (key, _) = self.actor(signer)?;
-        let address = Self::blob_address(blob);
+        let address = self.blob_address(blob);
         let start = usize::from(first);
         let roots = blob
             .column_roots()
@@ -388,7 +414,7 @@ impl Chain for SolanaChain {
 
     fn accept(&mut self, holder: &str, blob: &TestBlob, index: u16, terms: &Terms) -> Outcome {
         let (key, _) = self.actor(holder)?;
-        let address = Self::blob_address(blob);
+        let address = self.blob_address(blob);
         self.send(
             ix::shard_accept(&key.pubkey(), &address, index, terms),
             &key,
@@ -397,7 +423,7 @@ impl Chain for SolanaChain {
 
     fn release(&mut self, holder: &str, blob: &TestBlob, index: u16) -> Outcome {
         let (key, _) = self.actor(holder)?;
-        let address = Self::blob_address(blob);
+        let address = self.blob_address(blob);
         self.send(ix::shard_release(&key.pubkey(), &address, index), &key)
     }
 
@@ -408,7 +434,7 @@ impl Chain for SolanaChain {
 
     fn evict(&mut self, cranker: &str, blob: &TestBlob, index: u16) -> Outcome {
         let (key, _) = self.actor(cranker)?;
-        let address = Self::blob_address(blob);
+        let address = self.blob_address(blob);
         let holder = self.holder_of(&address, index)?;
         self.send(
             ix::shard_evict(&key.pubkey(), &address, &holder, index),
@@ -419,7 +445,7 @@ impl Chain for SolanaChain {
     fn grant(&mut self, signer: &str, blob: &TestBlob, grantee: &str, roles: u8) -> Outcome {
         let (key, _) = self.actor(signer)?;
         let grantee = self.pubkey(grantee)?;
-        let address = Self::blob_address(blob);
+        let address = self.blob_address(blob);
         let via_grant = self.via_grant(&key.pubkey(), &address)?;
         let ix = ix::grant_create(
             &key.pubkey(),
@@ -436,7 +462,7 @@ impl Chain for SolanaChain {
     fn revoke(&mut self, signer: &str, blob: &TestBlob, grantee: &str) -> Outcome {
         let (key, _) = self.actor(signer)?;
         let grantee = self.pubkey(grantee)?;
-        let address = Self::blob_address(blob);
+        let address = self.blob_address(blob);
         let grant: Grant = self
             .account(&pda::grant(&address, &grantee))?
             .context("no such grant")?;
@@ -447,7 +473,7 @@ impl Chain for SolanaChain {
 
     fn can_read(&mut self, blob: &TestBlob, who: &str) -> Result<bool> {
         let requester = self.pubkey(who)?;
-        let address = Self::blob_address(blob);
+        let address = self.blob_address(blob);
         let account: Option<Blob> = self.account(&address)?;
         let grant: Option<Grant> = self.account(&pda::grant(&address, &requester))?;
         let slot = self.slot()?;
@@ -468,7 +494,7 @@ impl Chain for SolanaChain {
         let (key, tokens) = self.actor(payer)?;
         let ix = ix::deal_fund(
             &key.pubkey(),
-            &Self::blob_address(blob),
+            &self.blob_address(blob),
             &tokens,
             price,
             amount,
@@ -478,14 +504,14 @@ impl Chain for SolanaChain {
 
     fn top_up(&mut self, payer: &str, blob: &TestBlob, amount: u64) -> Outcome {
         let (key, tokens) = self.actor(payer)?;
-        let address = Self::blob_address(blob);
+        let address = self.blob_address(blob);
         let via_grant = self.via_grant(&key.pubkey(), &address)?;
         let ix = ix::deal_top_up(&key.pubkey(), &address, &tokens, amount, via_grant);
         self.send(ix, &key)
     }
 
     fn settle_deal(&mut self, blob: &TestBlob, index: u16) -> Outcome {
-        let address = Self::blob_address(blob);
+        let address = self.blob_address(blob);
         let holder = self.holder_of(&address, index)?;
         let holder_name = self
             .name_of(&holder)
@@ -496,7 +522,7 @@ impl Chain for SolanaChain {
 
     fn refund_deal(&mut self, signer: &str, blob: &TestBlob) -> Outcome {
         let (key, _) = self.actor(signer)?;
-        let address = Self::blob_address(blob);
+        let address = self.blob_address(blob);
         let deal: basalt::state::Deal = self.account(&pda::deal(&address))?.context("no deal")?;
         let payer_tokens = self
             .actors
@@ -517,7 +543,7 @@ impl Chain for SolanaChain {
 
     fn delete_blob(&mut self, signer: &str, blob: &TestBlob) -> Outcome {
         let (key, _) = self.actor(signer)?;
-        let address = Self::blob_address(blob);
+        let address = self.blob_address(blob);
         let record = self.account::<Blob>(&address)?.context("no blob")?;
         let via_grant = self.via_grant(&key.pubkey(), &address)?;
         self.send(
@@ -551,7 +577,7 @@ impl Chain for SolanaChain {
         let proof = blob.proof(&seed, index, epoch, data_of)?;
         let ix = ix::proof_submit(
             &key.pubkey(),
-            &Self::blob_address(blob),
+            &self.blob_address(blob),
             index,
             epoch,
             proof.leaf,
@@ -562,7 +588,7 @@ impl Chain for SolanaChain {
 
     fn slash_missed(&mut self, cranker: &str, blob: &TestBlob, index: u16, epoch: u64) -> Outcome {
         let (key, tokens) = self.actor(cranker)?;
-        let address = Self::blob_address(blob);
+        let address = self.blob_address(blob);
         let holder = self.holder_of(&address, index)?;
         let ix = ix::proof_slash(&key.pubkey(), &address, &holder, &tokens, index, epoch);
         self.send(ix, &key)

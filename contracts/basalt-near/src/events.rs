@@ -4,7 +4,8 @@
 //! The kinds and fields are the Solana program's events (`basalt::events`) with NEAR's
 //! types: accounts are account IDs, digests base58, token amounts decimal strings (U128),
 //! and `block` (the block height) stands where Solana has `slot`. A blob is named by its
-//! CID digest and a job by (requester, nonce), since NEAR has no per-record addresses.
+//! id (`basalt_proof::blob_id` of owner and CID digest, where Solana has the blob account's
+//! address) and a job by (requester, nonce), since NEAR has no per-record addresses.
 //! Two kinds are NEAR's own: `challenge_seed_drawn` (see `randomness`) and
 //! `tokens_withdrawn` (see `ledger`).
 
@@ -101,7 +102,11 @@ pub enum Event {
     },
     #[event_version("1.0.0")]
     BlobRegistered {
+        /// The blob's id (`basalt_proof::blob_id` of the owner and the CID), the key every
+        /// other event names it by.
         blob: Digest,
+        /// The content: the BLAKE3 digest the blob's CID wraps.
+        cid_digest: Digest,
         owner: AccountId,
         size: u64,
         k: u16,

@@ -31,7 +31,7 @@ const GAS_FT_TRANSFER: Gas = Gas::from_tgas(10);
 const GAS_WITHDRAW_CALLBACK: Gas = Gas::from_tgas(10);
 
 /// What an `ft_transfer_call` of the stake token asks the contract to do with the tokens
-/// (its `msg`, as JSON: `{"action":"stake"}`, `{"action":"deal_fund","cid_digest":...}`).
+/// (its `msg`, as JSON: `{"action":"stake"}`, `{"action":"deal_fund","blob_id":...}`).
 #[near(serializers = [json])]
 #[serde(tag = "action", rename_all = "snake_case")]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,11 +40,11 @@ pub enum TransferAction {
     Stake,
     /// Opens the blob's deal with the whole amount as escrow.
     DealFund {
-        cid_digest: Digest,
+        blob_id: Digest,
         price_per_shard_epoch: U128,
     },
     /// Adds the whole amount to an existing deal's escrow.
-    DealTopUp { cid_digest: Digest },
+    DealTopUp { blob_id: Digest },
     /// Posts a job; `n * reward_per_worker` is taken and any excess returned.
     JobPost(JobPostArgs),
 }
@@ -88,13 +88,11 @@ impl Contract {
         let used = match action {
             TransferAction::Stake => self.stake_tokens(&sender_id, amount.0)?,
             TransferAction::DealFund {
-                cid_digest,
+                blob_id,
                 price_per_shard_epoch,
-            } => {
-                self.deal_fund_tokens(&sender_id, cid_digest, price_per_shard_epoch.0, amount.0)?
-            }
-            TransferAction::DealTopUp { cid_digest } => {
-                self.deal_top_up_tokens(&sender_id, cid_digest, amount.0)?
+            } => self.deal_fund_tokens(&sender_id, blob_id, price_per_shard_epoch.0, amount.0)?,
+            TransferAction::DealTopUp { blob_id } => {
+                self.deal_top_up_tokens(&sender_id, blob_id, amount.0)?
             }
             TransferAction::JobPost(args) => self.job_post_tokens(&sender_id, args, amount.0)?,
         };

@@ -171,8 +171,8 @@ impl Contract {
             .ok_or(BasaltError::ProviderNotFound)
     }
 
-    fn blob(&self, cid_digest: &Digest) -> Result<Blob> {
-        self.blobs.get(cid_digest).ok_or(BasaltError::BlobNotFound)
+    fn blob(&self, blob_id: &Digest) -> Result<Blob> {
+        self.blobs.get(blob_id).ok_or(BasaltError::BlobNotFound)
     }
 
     fn job(&self, requester: &AccountId, nonce: u64) -> Result<Job> {
@@ -194,7 +194,7 @@ impl Contract {
         }
         let grant = self
             .grants
-            .get(&(blob.cid_digest, caller.clone()))
+            .get(&(blob.id, caller.clone()))
             .ok_or(BasaltError::Unauthorized)?;
         ensure!(grant.roles & roles == roles, BasaltError::Unauthorized);
         ensure!(!grant.is_expired(unix_seconds()), BasaltError::GrantExpired);

@@ -296,44 +296,53 @@ struct OwnerQuery {
     /// Owner wallet (base58).
     #[param(inline)]
     owner: Option<Address>,
+    /// Content CID: every owner's blob of that content.
+    #[param(inline)]
+    cid: Option<BlobCid>,
     #[serde(flatten)]
     #[param(ignore)]
     page: KeyPage,
 }
 
-/// Blobs, optionally of one owner, by address.
+/// Blobs, optionally of one owner and/or of one content, by address (the blob's id).
 #[utoipa::path(get, path = "/v1/blobs", params(OwnerQuery, KeyPage),
     responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn blobs(State(s): State<Arc<ApiState>>, Query(q): Query<OwnerQuery>) -> ApiResult<Page> {
     let owner = q.owner.map(|o| o.0);
-    Ok(Json(s.store.blobs(owner.as_deref(), &q.page.into()).await?))
+    let cid = q.cid.map(|c| c.0);
+    Ok(Json(
+        s.store
+            .blobs(owner.as_deref(), cid.as_deref(), &q.page.into())
+            .await?,
+    ))
 }
 
-/// A blob named by its CID.
+/// A blob named by its id: one owner's registration of some content (on Solana the Blob
+/// account's address; on NEAR `basalt_proof::blob_id` of owner and CID, in base58).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 struct BlobPath {
-    /// Blob CID.
+    /// Blob id (base58).
     #[param(inline)]
-    cid: BlobCid,
+    blob: Address,
 }
 
-/// One blob by CID, with its shard placement and deal.
-#[utoipa::path(get, path = "/v1/blobs/{cid}", params(BlobPath),
+/// One blob by id, with its shard placement and deal.
+#[utoipa::path(get, path = "/v1/blobs/{blob}", params(BlobPath),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn blob(State(s): State<Arc<ApiState>>, Path(p): Path<BlobPath>) -> ApiResult<Value> {
-    found(s.store.blob(&p.cid.0).await?, "blob")
+    found(s.store.blob(&p.blob.0).await?, "blob")
 }
 
 /// Access grants on a blob (active and revoked), by grantee.
-#[utoipa::path(get, path = "/v1/blobs/{cid}/grants", params(BlobPath, KeyPage),
+#[utoipa::path(get, path = "/v1/blobs/{blob}/grants", params(BlobPath, KeyPage),
     responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn grants(
     State(s): State<Arc<ApiState>>,
     Path(p): Path<BlobPath>,
     Query(page): Query<KeyPage>,
 ) -> ApiResult<Page> {
-    Ok(Json(s.store.grants(&p.cid.0, &page.into()).await?))
+    Ok(Json(s.store.grants(&p.blob.0, &page.into()).await?))
 }
 
 /// Filters of the deal list.
@@ -363,9 +372,9 @@ struct HistoryQuery {
     /// Holder (provider authority).
     #[param(inline)]
     holder: Option<Address>,
-    /// Blob CID.
+    /// Blob id (base58).
     #[param(inline)]
-    cid: Option<BlobCid>,
+    blob: Option<Address>,
     #[serde(flatten)]
     #[param(ignore)]
     page: IdPage,
@@ -375,7 +384,7 @@ impl HistoryQuery {
     fn parts(self) -> (Option<String>, Option<String>, PageRequest) {
         (
             self.holder.map(|h| h.0),
-            self.cid.map(|c| c.0),
+            self.blob.map(|b| b.0),
             self.page.into(),
         )
     }
@@ -385,10 +394,10 @@ impl HistoryQuery {
 #[utoipa::path(get, path = "/v1/payouts", params(HistoryQuery, IdPage),
     responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn payouts(State(s): State<Arc<ApiState>>, Query(q): Query<HistoryQuery>) -> ApiResult<Page> {
-    let (holder, cid, page) = q.parts();
+    let (holder, blob, page) = q.parts();
     Ok(Json(
         s.store
-            .payouts(holder.as_deref(), cid.as_deref(), &page)
+            .payouts(holder.as_deref(), blob.as_deref(), &page)
             .await?,
     ))
 }
@@ -397,10 +406,10 @@ async fn payouts(State(s): State<Arc<ApiState>>, Query(q): Query<HistoryQuery>) 
 #[utoipa::path(get, path = "/v1/proofs", params(HistoryQuery, IdPage),
     responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn proofs(State(s): State<Arc<ApiState>>, Query(q): Query<HistoryQuery>) -> ApiResult<Page> {
-    let (holder, cid, page) = q.parts();
+    let (holder, blob, page) = q.parts();
     Ok(Json(
         s.store
-            .proofs(holder.as_deref(), cid.as_deref(), &page)
+            .proofs(holder.as_deref(), blob.as_deref(), &page)
             .await?,
     ))
 }

@@ -212,25 +212,27 @@ impl Store {
         self.one(sqlx::query_scalar(&sql).bind(id)).await
     }
 
-    /// One blob by CID, with its placement and deal.
+    /// One blob by id (its address: the account's on Solana, `basalt_proof::blob_id` in
+    /// base58 on NEAR), with its placement and deal.
     ///
     /// # Errors
     ///
     /// When the query fails.
-    pub async fn blob(&self, cid: &str) -> Result<Option<Value>, sqlx::Error> {
+    pub async fn blob(&self, id: &str) -> Result<Option<Value>, sqlx::Error> {
         let sql = format!(
             "SELECT to_jsonb(b) || jsonb_build_object( \
                  'placements', (SELECT coalesce(jsonb_agg(to_jsonb(p) - 'blob' \
                                     ORDER BY p.shard_index), '[]'::jsonb) \
                                 FROM placements p WHERE p.blob = b.address), \
                  'deal', (SELECT to_jsonb(d) FROM deals d WHERE d.blob = b.address)) \
-             FROM (SELECT *, {} FROM blobs WHERE cid = $1) b",
+             FROM (SELECT *, {} FROM blobs WHERE address = $1) b",
             finalized("updated_slot")
         );
-        self.one(sqlx::query_scalar(&sql).bind(cid)).await
+        self.one(sqlx::query_scalar(&sql).bind(id)).await
     }
 
-    /// Blobs of `owner` (all blobs without one), by address.
+    /// Blobs of `owner` and/or of content `cid` (every owner's registration of it), all
+    /// blobs without either, by address.
     ///
     /// # Errors
     ///
@@ -238,16 +240,19 @@ impl Store {
     pub async fn blobs(
         &self,
         owner: Option<&str>,
+        cid: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page, sqlx::Error> {
         let sql = json_rows(&format!(
             "SELECT address AS _k, *, {} FROM blobs \
-             WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR address > $2) \
-             ORDER BY address LIMIT $3",
+             WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR cid = $2) \
+               AND ($3::text IS NULL OR address > $3) \
+             ORDER BY address LIMIT $4",
             finalized("updated_slot")
         ));
         let rows = sqlx::query_scalar(&sql)
             .bind(owner)
+            .bind(cid)
             .bind(&page.after)
             .bind(page.fetch())
             .fetch_one(&self.pool)
@@ -255,20 +260,20 @@ impl Store {
         Ok(Page::from_rows(rows, page))
     }
 
-    /// Grants on the blob `cid`, active and revoked, by grantee.
+    /// Grants on the blob `id`, active and revoked, by grantee.
     ///
     /// # Errors
     ///
     /// When the query fails.
-    pub async fn grants(&self, cid: &str, page: &PageRequest) -> Result<Page, sqlx::Error> {
+    pub async fn grants(&self, id: &str, page: &PageRequest) -> Result<Page, sqlx::Error> {
         let sql = json_rows(&format!(
-            "SELECT g.grantee AS _k, g.*, {} FROM grants g JOIN blobs b ON b.address = g.blob \
-             WHERE b.cid = $1 AND ($2::text IS NULL OR g.grantee > $2) \
+            "SELECT g.grantee AS _k, g.*, {} FROM grants g \
+             WHERE g.blob = $1 AND ($2::text IS NULL OR g.grantee > $2) \
              ORDER BY g.grantee LIMIT $3",
             finalized("g.updated_slot")
         ));
         let rows = sqlx::query_scalar(&sql)
-            .bind(cid)
+            .bind(id)
             .bind(&page.after)
             .bind(page.fetch())
             .fetch_one(&self.pool)
@@ -302,7 +307,7 @@ impl Store {
         Ok(Page::from_rows(rows, page))
     }
 
-    /// Payouts to `holder` and/or from the deal of blob `cid`, oldest first.
+    /// Payouts to `holder` and/or from the deal of blob `blob` (its id), oldest first.
     ///
     /// # Errors
     ///
@@ -310,13 +315,13 @@ impl Store {
     pub async fn payouts(
         &self,
         holder: Option<&str>,
-        cid: Option<&str>,
+        blob: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page, sqlx::Error> {
-        self.history("payouts", holder, cid, page).await
+        self.history("payouts", holder, blob, page).await
     }
 
-    /// Storage-proof outcomes for `holder` and/or blob `cid`, oldest first.
+    /// Storage-proof outcomes for `holder` and/or blob `blob` (its id), oldest first.
     ///
     /// # Errors
     ///
@@ -324,32 +329,32 @@ impl Store {
     pub async fn proofs(
         &self,
         holder: Option<&str>,
-        cid: Option<&str>,
+        blob: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page, sqlx::Error> {
-        self.history("proofs", holder, cid, page).await
+        self.history("proofs", holder, blob, page).await
     }
 
-    /// A per-event history table (`payouts`, `proofs`) filtered by holder and blob CID.
+    /// A per-event history table (`payouts`, `proofs`) filtered by holder and blob id.
     async fn history(
         &self,
         table: &'static str,
         holder: Option<&str>,
-        cid: Option<&str>,
+        blob: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page, sqlx::Error> {
         let after = page.after_id().map_err(sqlx::Error::Protocol)?;
         let sql = json_rows(&format!(
             "SELECT h.event_id AS _k, h.*, b.cid, e.signature, {} FROM {table} h \
              JOIN events e ON e.id = h.event_id LEFT JOIN blobs b ON b.address = h.blob \
-             WHERE ($1::text IS NULL OR h.holder = $1) AND ($2::text IS NULL OR b.cid = $2) \
+             WHERE ($1::text IS NULL OR h.holder = $1) AND ($2::text IS NULL OR h.blob = $2) \
                AND ($3::bigint IS NULL OR h.event_id > $3) \
              ORDER BY h.event_id LIMIT $4",
             finalized("h.slot")
         ));
         let rows = sqlx::query_scalar(&sql)
             .bind(holder)
-            .bind(cid)
+            .bind(blob)
             .bind(after)
             .bind(page.fetch())
             .fetch_one(&self.pool)

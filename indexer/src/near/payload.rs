@@ -5,9 +5,10 @@
 //! What the translation does, field by field:
 //! - kinds: the NEP-297 `event` (`blob_registered`) becomes the Solana event's name
 //!   (`BlobRegistered`);
-//! - a blob is named by its CID on NEAR (no per-record addresses), so `blob` and `cid` are
-//!   both the CID text; a deal is its blob's (one deal per blob on both chains); a job is
-//!   `requester:nonce`, as the contract names it in `provider_slashed.subject`;
+//! - a blob is named by its id on NEAR (`basalt_proof::blob_id` of owner and CID, in base58,
+//!   as Solana's blob is by its account's address: both read like `basalt_core::BlobId`);
+//!   its `cid` is the CID text; a deal is its blob's (one deal per blob on both chains); a job
+//!   is `requester:nonce`, as the contract names it in `provider_slashed.subject`;
 //! - a provider is its account: `provider` and `authority` are the same account ID;
 //! - digests (base58 on NEAR) become hex, as Solana's hashes are stored; CIDs become CID text;
 //! - token amounts stay decimal strings: NEP-141 amounts are u128 and exceed what a JSON
@@ -104,8 +105,8 @@ impl Fields {
         self
     }
 
-    fn blob(self, digest: &Digest) -> Self {
-        self.address("blob", cid(digest))
+    fn blob(self, id: &Digest) -> Self {
+        self.address("blob", blob_id(id))
     }
 
     fn job(self, requester: &AccountId, nonce: u64) -> Self {
@@ -138,6 +139,11 @@ fn digest_bytes(digest: &Digest) -> [u8; 32] {
 
 fn cid(digest: &Digest) -> String {
     Cid::from_digest(digest_bytes(digest)).to_string()
+}
+
+/// A blob id as every chain's blob is named: base58, as `basalt_core::BlobId` writes it.
+fn blob_id(id: &Digest) -> String {
+    basalt_core::BlobId::from_bytes(digest_bytes(id)).to_string()
 }
 
 fn hex(digest: &Digest) -> String {
@@ -185,12 +191,12 @@ fn worker_outcome(outcome: WorkerOutcome) -> &'static str {
     }
 }
 
-/// `provider_slashed.subject`: a blob's CID digest (base58) becomes its CID text; a job's
-/// `requester:nonce` is already its id here.
+/// `provider_slashed.subject`: a blob's id (base58) or a job's `requester:nonce`, both
+/// already their ids here.
 fn subject(subject: &str) -> String {
     subject
         .parse::<Digest>()
-        .map_or_else(|_| subject.to_owned(), |d| cid(&d))
+        .map_or_else(|_| subject.to_owned(), |d| blob_id(&d))
 }
 
 /// The stored form of a contract event. Every variant is destructured without `..`: a field
@@ -317,6 +323,7 @@ pub fn of(event: &Event) -> EventRecord {
             .done("ProviderSlashed", *block),
         Event::BlobRegistered {
             blob,
+            cid_digest,
             owner,
             size,
             k,
@@ -330,7 +337,7 @@ pub fn of(event: &Event) -> EventRecord {
         } => f
             .blob(blob)
             .account("owner", owner)
-            .hex("cid_digest", blob)
+            .hex("cid_digest", cid_digest)
             .value("size", *size)
             .value("k", *k)
             .value("m", *m)
@@ -339,7 +346,7 @@ pub fn of(event: &Event) -> EventRecord {
             .value("expiry_epoch", *expiry_epoch)
             .value("public", *public)
             .value("encrypted", *encrypted)
-            .value("cid", cid(blob))
+            .value("cid", cid(cid_digest))
             .done("BlobRegistered", *block),
         Event::ShardPlaced {
             blob,
@@ -445,7 +452,7 @@ pub fn of(event: &Event) -> EventRecord {
             balance,
             block,
         } => f
-            .address("deal", cid(blob))
+            .address("deal", blob_id(blob))
             .blob(blob)
             .account("payer", payer)
             .amount("price_per_shard_epoch", *price_per_shard_epoch)
@@ -462,7 +469,7 @@ pub fn of(event: &Event) -> EventRecord {
             balance,
             block,
         } => f
-            .address("deal", cid(blob))
+            .address("deal", blob_id(blob))
             .blob(blob)
             .value("index", *index)
             .account("provider", provider)
@@ -477,7 +484,7 @@ pub fn of(event: &Event) -> EventRecord {
             amount,
             block,
         } => f
-            .address("deal", cid(blob))
+            .address("deal", blob_id(blob))
             .blob(blob)
             .account("payer", payer)
             .amount("amount", *amount)
@@ -710,11 +717,13 @@ mod tests {
     }
 
     #[test]
-    fn blobs_are_named_by_cid_and_digests_are_hex() -> Result<(), NearEventError> {
+    fn blobs_are_named_by_id_and_digests_are_hex() -> Result<(), NearEventError> {
         let blob = Digest::from([7u8; 32]);
-        let cid_text = Cid::from_digest([7; 32]).to_string();
+        let id_text = basalt_core::BlobId::from_bytes([7; 32]).to_string();
+        let cid_text = Cid::from_digest([8; 32]).to_string();
         let registered = logged(&Event::BlobRegistered {
             blob,
+            cid_digest: Digest::from([8u8; 32]),
             owner: account("carol.testnet"),
             size: u64::MAX,
             k: 10,
@@ -729,14 +738,16 @@ mod tests {
         let p = &registered.payload;
         assert_eq!(
             (p["blob"].as_str(), p["cid"].as_str()),
-            (Some(cid_text.as_str()), Some(cid_text.as_str()))
+            (Some(id_text.as_str()), Some(cid_text.as_str()))
         );
-        assert_eq!(p["cid_digest"], "07".repeat(32));
+        // The id is the contract's digest in base58, as Solana writes a blob's address.
+        assert_eq!(id_text, blob.to_string());
+        assert_eq!(p["cid_digest"], "08".repeat(32));
         assert_eq!(p["commitment_root"], "ab".repeat(32));
         assert_eq!(p["size"].as_u64(), Some(u64::MAX));
         assert_eq!(
             registered.accounts,
-            [cid_text.clone(), "carol.testnet".into()]
+            [id_text.clone(), "carol.testnet".into()]
         );
 
         let settled = logged(&Event::DealSettled {
@@ -749,14 +760,14 @@ mod tests {
             balance: U128(0),
             block: 6,
         })?;
-        // One deal per blob: the deal is named by the blob's CID.
-        assert_eq!(settled.payload["deal"], cid_text);
-        assert_eq!(settled.accounts, [cid_text, "alice.testnet".into()]);
+        // One deal per blob: the deal is named by the blob's id.
+        assert_eq!(settled.payload["deal"], id_text);
+        assert_eq!(settled.accounts, [id_text, "alice.testnet".into()]);
         Ok(())
     }
 
     #[test]
-    fn slash_subjects_name_the_blob_by_cid_or_the_job_by_requester_and_nonce(
+    fn slash_subjects_name_the_blob_by_id_or_the_job_by_requester_and_nonce(
     ) -> Result<(), NearEventError> {
         let slash = |subject: String| Event::ProviderSlashed {
             provider: account("bob.testnet"),
@@ -769,10 +780,7 @@ mod tests {
         };
         let blob = Digest::from([9u8; 32]);
         let by_proof = logged(&slash(blob.to_string()))?;
-        assert_eq!(
-            by_proof.payload["subject"],
-            Cid::from_digest([9; 32]).to_string()
-        );
+        assert_eq!(by_proof.payload["subject"], blob.to_string());
         let by_job = logged(&slash("carol.testnet:4".into()))?;
         assert_eq!(by_job.payload["subject"], "carol.testnet:4");
         assert_eq!(by_job.payload["reputation"], -3);

@@ -62,18 +62,28 @@ pub enum Command {
     },
     /// Stores a file: encrypts, erasure-codes, uploads, registers and pays in one transaction.
     Put(commands::data::PutArgs),
-    /// Reads a file back by CID.
+    /// Reads a file back by its blob id (the first line `put` prints).
     Get(commands::data::GetArgs),
     /// Lists the wallet's blobs.
     Ls,
     /// Shows a blob's chain record.
-    Info { cid: String },
+    Info {
+        /// The blob's id.
+        blob: String,
+    },
     /// Lets another wallet read (and optionally write or delete) a blob.
     Grant(commands::data::GrantArgs),
     /// Withdraws a grant.
-    Revoke { cid: String, grantee: String },
+    Revoke {
+        /// The blob's id.
+        blob: String,
+        grantee: String,
+    },
     /// Deletes a blob: its chain record, deal refund, and the shards on every holder.
-    Delete { cid: String },
+    Delete {
+        /// The blob's id.
+        blob: String,
+    },
     /// Storage provider operations.
     #[command(subcommand)]
     Provider(commands::provider::ProviderCommand),

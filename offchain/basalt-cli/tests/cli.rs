@@ -104,16 +104,16 @@ fn http_get(url: &str) -> Result<(u16, Value)> {
     ))
 }
 
-/// Waits until the indexer's API shows the blob `cid` with `status`.
-fn indexed(indexer: &str, cid: &str, status: &str) -> Result<()> {
+/// Waits until the indexer's API shows the blob `blob` (its id) with `status`.
+fn indexed(indexer: &str, blob: &str, status: &str) -> Result<()> {
     for _ in 0..150 {
-        let (code, blob) = http_get(&format!("{indexer}/v1/blobs/{cid}"))?;
-        if code == 200 && blob["status"] == status {
+        let (code, row) = http_get(&format!("{indexer}/v1/blobs/{blob}"))?;
+        if code == 200 && row["status"] == status {
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    bail!("the indexer at {indexer} did not show {cid} as {status} within 15 s")
+    bail!("the indexer at {indexer} did not show {blob} as {status} within 15 s")
 }
 
 #[test]
@@ -150,33 +150,44 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
     std::fs::write(&file, b"basalt end to end, through the CLI".repeat(1_000))?;
     let file = file.to_str().ok_or_else(|| anyhow!("path"))?;
     let put = ok(home, "owner.json", &["put", file, "--k", "4", "--m", "2"])?;
+    // A blob is named by its id (the wallet's registration of the content), its content by
+    // the CID.
+    let blob = put["id"].as_str().unwrap_or_default().to_owned();
     let cid = put["cid"].as_str().unwrap_or_default().to_owned();
     let copy = home.join("copy.txt");
     let copy_s = copy.to_str().ok_or_else(|| anyhow!("path"))?;
-    ok(home, "owner.json", &["get", &cid, "-o", copy_s])?;
+    ok(home, "owner.json", &["get", &blob, "-o", copy_s])?;
     ensure!(
         std::fs::read(&copy)? == std::fs::read(file)?,
         "owner's copy differs"
     );
     ensure!(ok(home, "owner.json", &["ls"])?.as_array().map(Vec::len) == Some(1));
-    ensure!(ok(home, "owner.json", &["info", &cid])?["encrypted"] == true);
-    indexed(&indexer, &cid, "active")?;
+    let info = ok(home, "owner.json", &["info", &blob])?;
+    ensure!(
+        info["encrypted"] == true && info["cid"] == cid.as_str(),
+        "{info}"
+    );
+    ensure!(
+        fails(home, "owner.json", &["get", &cid, "-o", copy_s])?.contains("not a blob id"),
+        "a CID is refused with a clear error"
+    );
+    indexed(&indexer, &blob, "active")?;
 
     // The reader needs a grant; a failed get leaves no partial file behind.
-    let denied = fails(home, "reader.json", &["get", &cid, "-o", copy_s])?;
+    let denied = fails(home, "reader.json", &["get", &blob, "-o", copy_s])?;
     ensure!(
         denied.contains("may not read") || denied.contains("grant"),
         "{denied}"
     );
-    ok(home, "owner.json", &["grant", &cid, &reader])?;
+    ok(home, "owner.json", &["grant", &blob, &reader])?;
     std::thread::sleep(Duration::from_secs(3)); // the nodes' ACL cache
     std::fs::remove_file(&copy)?;
-    ok(home, "reader.json", &["get", &cid, "-o", copy_s])?;
+    ok(home, "reader.json", &["get", &blob, "-o", copy_s])?;
     ensure!(
         std::fs::read(&copy)? == std::fs::read(file)?,
         "reader's copy differs"
     );
-    ok(home, "owner.json", &["revoke", &cid, &reader])?;
+    ok(home, "owner.json", &["revoke", &blob, &reader])?;
 
     // Stop with Ctrl-C and resume: the blob is still there and readable.
     interrupt(net)?;
@@ -185,7 +196,7 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    ok(home, "owner.json", &["get", &cid, "-o", copy_s])?;
+    ok(home, "owner.json", &["get", &blob, "-o", copy_s])?;
     ensure!(
         std::fs::read(&copy)? == std::fs::read(file)?,
         "copy after restart differs"
@@ -196,18 +207,15 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
     let node = ok(home, "net/nodes/0/identity.json", &["provider", "status"])?;
     ensure!(node["liveness"] == "online", "{node}");
     ensure!(node["silent_secs"].as_u64() < Some(60), "{node}");
-    let deleted = ok(home, "owner.json", &["delete", &cid])?;
+    let deleted = ok(home, "owner.json", &["delete", &blob])?;
     ensure!(deleted["shards_deleted"].as_u64() == Some(6));
     // The restarted indexer resumed from its cursor in the kept database.
-    indexed(&indexer, &cid, "deleted")?;
-    let (_, grants) = http_get(&format!("{indexer}/v1/blobs/{cid}/grants"))?;
+    indexed(&indexer, &blob, "deleted")?;
+    let (_, grants) = http_get(&format!("{indexer}/v1/blobs/{blob}/grants"))?;
     ensure!(grants["items"][0]["grantee"] == reader.as_str(), "{grants}");
     ensure!(grants["items"][0]["active"] == false, "{grants}");
-    ensure!(fails(home, "owner.json", &["info", &cid])?.contains("no blob"));
-    ensure!(
-        fails(home, "owner.json", &["get", "not-a-cid", "-o", copy_s])?
-            .contains("not a Basalt CID")
-    );
+    ensure!(fails(home, "owner.json", &["info", &blob])?.contains("no blob"));
+    ensure!(fails(home, "owner.json", &["get", "not-a-cid", "-o", copy_s])?.contains("not base58"));
     interrupt(net)?;
     Ok(())
 }

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use basalt_core::proof::layout::{DEFAULT_CHUNK_SIZE, DEFAULT_K, DEFAULT_M};
-use basalt_core::{BlobEncoder, BlobReader, Cid, DataKey, ShardHeader, ShardSource};
+use basalt_core::{BlobEncoder, BlobId, BlobReader, DataKey, ShardHeader, ShardSource};
 
 /// Shard indices whose every shard is deleted (4 of 14: two data, two parity).
 const LOST: [u16; 4] = [0, 5, 10, 13];
@@ -109,10 +109,11 @@ fn run(work: &Path) -> Result<()> {
     let mut headers = Vec::new();
     while let Some(chunk) = encoder.next_chunk()? {
         for (j, shard) in chunk.shards().enumerate() {
-            // The blob CID is only known once every chunk is sealed: write the header with
-            // a placeholder now and patch those 108 bytes in place at the end.
+            // The blob id binds the CID, which is only known once every chunk is sealed:
+            // write the header with a placeholder now and patch those 108 bytes in place at
+            // the end.
             let header = ShardHeader {
-                blob: Cid::from_digest([0; 32]),
+                blob: BlobId::from_bytes([0; 32]),
                 layout,
                 encrypted: true,
                 chunk: chunk.index,
@@ -128,8 +129,10 @@ fn run(work: &Path) -> Result<()> {
         }
     }
     let manifest = encoder.finish()?;
+    // This example registers nothing: the CID's digest stands for the blob id.
+    let blob = BlobId::from_bytes(*manifest.cid.digest());
     for mut header in headers {
-        header.blob = manifest.cid;
+        header.blob = blob;
         let file = OpenOptions::new().write(true).open(shard_path(
             &shard_dir,
             header.chunk,

@@ -8,6 +8,7 @@ use std::io::{self, Read};
 
 use basalt_proof::{BlobLayout, Hash, LayoutError};
 
+use crate::blob_id::BlobId;
 use crate::cid::{Cid, CidHasher};
 use crate::encryption::{ChunkCipher, DataKey, TAG_LEN};
 use crate::erasure::{ErasureCodec, ErasureError};
@@ -158,11 +159,12 @@ impl BlobManifest {
         }
     }
 
-    /// The header that goes in front of shard `shard` of chunk `chunk`, on disk and on the
-    /// wire; `None` if either index is out of range.
-    pub fn shard_header(&self, chunk: u32, shard: u16) -> Option<ShardHeader> {
+    /// The header that goes in front of shard `shard` of chunk `chunk` of `blob` (the
+    /// owner's registration of this content), on disk and on the wire; `None` if either
+    /// index is out of range.
+    pub fn shard_header(&self, blob: BlobId, chunk: u32, shard: u16) -> Option<ShardHeader> {
         Some(ShardHeader {
-            blob: self.cid,
+            blob,
             layout: *self.layout(),
             encrypted: self.encrypted,
             chunk,

@@ -1,11 +1,11 @@
 //! The versioned binary header in front of every shard, on disk and on the wire.
 //!
-//! Explicit little-endian layout (108 bytes, version 1):
+//! Explicit little-endian layout (108 bytes, version 2):
 //!
 //! | offset | size | field |
 //! |---:|---:|---|
 //! | 0 | 4 | magic `BSLT` |
-//! | 4 | 1 | version (1) |
+//! | 4 | 1 | version (2) |
 //! | 5 | 1 | flags: bit 0 = encrypted; other bits must be 0 |
 //! | 6 | 2 | k |
 //! | 8 | 2 | m |
@@ -15,7 +15,7 @@
 //! | 20 | 4 | leaf size |
 //! | 24 | 8 | blob size (stored bytes) |
 //! | 32 | 4 | shard length |
-//! | 36 | 32 | blob CID (BLAKE3 digest) |
+//! | 36 | 32 | blob id ([`BlobId`]: the content bound to its owner) |
 //! | 68 | 32 | shard Merkle root |
 //! | 100 | 8 | checksum: first 8 bytes of BLAKE3 over bytes 0..100 |
 //!
@@ -25,13 +25,15 @@
 
 use basalt_proof::{BlobLayout, Hash, LayoutError};
 
-use crate::cid::Cid;
+use crate::blob_id::BlobId;
 use crate::merkle::shard_root;
 
 /// Header length in bytes (version 1).
 pub const HEADER_LEN: usize = 108;
 const MAGIC: [u8; 4] = *b"BSLT";
-const VERSION: u8 = 1;
+// Version 1 named the blob by its CID; a blob is one owner's registration of content, so
+// version 2 names it by its id.
+const VERSION: u8 = 2;
 const FLAG_ENCRYPTED: u8 = 1;
 const CHECKSUMMED: usize = 100;
 
@@ -65,8 +67,8 @@ pub enum HeaderError {
 /// Identifies one shard of one blob and commits to its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShardHeader {
-    /// The blob's CID.
-    pub blob: Cid,
+    /// The blob's id.
+    pub blob: BlobId,
     /// The blob's layout.
     pub layout: BlobLayout,
     /// Whether the stored bytes are ciphertext.
@@ -101,7 +103,7 @@ impl ShardHeader {
         out[20..24].copy_from_slice(&l.leaf_size().to_le_bytes());
         out[24..32].copy_from_slice(&l.size().to_le_bytes());
         out[32..36].copy_from_slice(&self.shard_len().to_le_bytes());
-        out[36..68].copy_from_slice(self.blob.digest());
+        out[36..68].copy_from_slice(self.blob.as_bytes());
         out[68..100].copy_from_slice(&self.shard_root);
         let checksum = blake3::hash(&out[..CHECKSUMMED]);
         out[CHECKSUMMED..].copy_from_slice(&checksum.as_bytes()[..8]);
@@ -161,7 +163,7 @@ impl ShardHeader {
             });
         }
         let header = Self {
-            blob: Cid::from_digest(array(&h[36..68])),
+            blob: BlobId::from_bytes(array(&h[36..68])),
             layout,
             encrypted: h[5] & FLAG_ENCRYPTED != 0,
             chunk,

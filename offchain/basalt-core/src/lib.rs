@@ -11,6 +11,7 @@
 #![deny(unsafe_code)]
 
 pub mod auth;
+pub mod blob_id;
 pub mod cid;
 pub mod decoder;
 pub mod encoder;
@@ -26,6 +27,7 @@ pub mod wire;
 pub use auth::{AuthError, RequestAuth};
 pub use basalt_proof as proof;
 pub use basalt_proof::BlobLayout;
+pub use blob_id::{BlobId, BlobIdError};
 pub use cid::{Cid, CidError, CidHasher};
 pub use decoder::{BlobReader, ChunkDecoder, DecodeError, DecodedChunk, ShardSource};
 pub use encoder::{

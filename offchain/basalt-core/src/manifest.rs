@@ -4,12 +4,12 @@
 //! fetches it from any of them and checks it against the commitment root on chain, so a
 //! node can withhold it but not forge it.
 //!
-//! Explicit little-endian layout (version 1):
+//! Explicit little-endian layout (version 2):
 //!
 //! | offset | size | field |
 //! |---:|---:|---|
 //! | 0 | 4 | magic `BSLM` |
-//! | 4 | 1 | version (1) |
+//! | 4 | 1 | version (2) |
 //! | 5 | 1 | flags: bit 0 = encrypted; other bits must be 0 |
 //! | 6 | 2 | k |
 //! | 8 | 2 | m |
@@ -17,21 +17,24 @@
 //! | 14 | 4 | leaf size |
 //! | 18 | 8 | blob size (stored bytes) |
 //! | 26 | 8 | plaintext size |
-//! | 34 | 32 | blob CID (BLAKE3 digest) |
-//! | 66 | 2 | length L of the owner's wrapped data key (0 when not encrypted) |
-//! | 68 | L | the owner's wrapped data key |
-//! | 68 + L | 32 × chunks × (k + m) | shard roots, chunk-major |
+//! | 34 | 32 | content CID (BLAKE3 digest of the stored bytes) |
+//! | 66 | 32 | blob id ([`BlobId`]: the content bound to its owner) |
+//! | 98 | 2 | length L of the owner's wrapped data key (0 when not encrypted) |
+//! | 100 | L | the owner's wrapped data key |
+//! | 100 + L | 32 × chunks × (k + m) | shard roots, chunk-major |
 
 use basalt_proof::{BlobLayout, Hash, LayoutError};
 
+use crate::blob_id::BlobId;
 use crate::cid::Cid;
 use crate::encoder::{stored_size, BlobManifest};
 use crate::merkle::BlobCommitment;
 
 const MAGIC: [u8; 4] = *b"BSLM";
-const VERSION: u8 = 1;
+// Version 1 had no blob id: a blob was named by its CID.
+const VERSION: u8 = 2;
 const FLAG_ENCRYPTED: u8 = 1;
-const FIXED_LEN: usize = 68;
+const FIXED_LEN: usize = 100;
 /// Longest wrapped key accepted (a sealed 32-byte key is 80 bytes).
 pub const MAX_WRAPPED_KEY_LEN: usize = 256;
 
@@ -61,6 +64,8 @@ pub enum ManifestError {
 /// A manifest as stored on nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredManifest {
+    /// The blob (owner's registration) this manifest describes.
+    pub blob: BlobId,
     pub manifest: BlobManifest,
     /// The blob's data key wrapped for its owner ([`crate::wrap_key`]); empty when the blob
     /// is not encrypted.
@@ -85,6 +90,7 @@ impl StoredManifest {
         out.extend_from_slice(&l.size().to_le_bytes());
         out.extend_from_slice(&m.plain_size.to_le_bytes());
         out.extend_from_slice(m.cid.digest());
+        out.extend_from_slice(self.blob.as_bytes());
         let key_len = u16::try_from(self.owner_key.len()).expect("INV: key len <= 256");
         out.extend_from_slice(&key_len.to_le_bytes());
         out.extend_from_slice(&self.owner_key);
@@ -134,7 +140,8 @@ impl StoredManifest {
             });
         }
         let digest: [u8; 32] = bytes[34..66].try_into().expect("32 bytes");
-        let key_len = usize::from(u16_at(66));
+        let blob: [u8; 32] = bytes[66..98].try_into().expect("32 bytes");
+        let key_len = usize::from(u16_at(98));
         if key_len > MAX_WRAPPED_KEY_LEN {
             return Err(ManifestError::WrappedKey(key_len));
         }
@@ -160,6 +167,7 @@ impl StoredManifest {
             .map(|r| r.try_into().expect("32 bytes"))
             .collect();
         Ok(Self {
+            blob: BlobId::from_bytes(blob),
             manifest: BlobManifest {
                 cid: Cid::from_digest(digest),
                 encrypted,
@@ -193,6 +201,7 @@ mod tests {
             Vec::new()
         };
         Ok(StoredManifest {
+            blob: BlobId::from_bytes([6; 32]),
             manifest,
             owner_key,
         })

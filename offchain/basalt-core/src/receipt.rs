@@ -2,13 +2,13 @@
 //!
 //! The client collects one receipt per shard before it registers a blob on chain, so it
 //! never pays for placement a node did not acknowledge. The signed message is
-//! `"basalt-receipt-v1" || node || blob digest || chunk (u32 LE) || shard (u16 LE) ||
+//! `"basalt-receipt-v1" || node || blob id || chunk (u32 LE) || shard (u16 LE) ||
 //! shard root`; its domain tag keeps it apart from request signatures.
 
 use basalt_proof::Hash;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
-use crate::cid::Cid;
+use crate::blob_id::BlobId;
 use crate::header::ShardHeader;
 
 const DOMAIN: &[u8] = b"basalt-receipt-v1";
@@ -32,7 +32,7 @@ pub struct Receipt {
     /// The node's public key (its Solana identity).
     pub node: [u8; 32],
     /// The blob.
-    pub blob: Cid,
+    pub blob: BlobId,
     /// Chunk index.
     pub chunk: u32,
     /// Shard index.
@@ -44,11 +44,11 @@ pub struct Receipt {
 }
 
 impl Receipt {
-    fn message(node: &[u8; 32], blob: &Cid, chunk: u32, shard: u16, root: &Hash) -> Vec<u8> {
+    fn message(node: &[u8; 32], blob: &BlobId, chunk: u32, shard: u16, root: &Hash) -> Vec<u8> {
         let mut m = Vec::with_capacity(DOMAIN.len() + RECEIPT_LEN);
         m.extend_from_slice(DOMAIN);
         m.extend_from_slice(node);
-        m.extend_from_slice(blob.digest());
+        m.extend_from_slice(blob.as_bytes());
         m.extend_from_slice(&chunk.to_le_bytes());
         m.extend_from_slice(&shard.to_le_bytes());
         m.extend_from_slice(root);
@@ -102,7 +102,7 @@ impl Receipt {
     pub fn to_bytes(&self) -> [u8; RECEIPT_LEN] {
         let mut out = [0u8; RECEIPT_LEN];
         out[0..32].copy_from_slice(&self.node);
-        out[32..64].copy_from_slice(self.blob.digest());
+        out[32..64].copy_from_slice(self.blob.as_bytes());
         out[64..68].copy_from_slice(&self.chunk.to_le_bytes());
         out[68..70].copy_from_slice(&self.shard.to_le_bytes());
         out[70..102].copy_from_slice(&self.shard_root);
@@ -129,7 +129,7 @@ impl Receipt {
         signature.copy_from_slice(&b[102..]);
         Ok(Self {
             node,
-            blob: Cid::from_digest(digest),
+            blob: BlobId::from_bytes(digest),
             chunk: u32::from_le_bytes([b[64], b[65], b[66], b[67]]),
             shard: u16::from_le_bytes([b[68], b[69]]),
             shard_root: root,
@@ -145,7 +145,7 @@ mod tests {
 
     fn header(shard: u16) -> ShardHeader {
         ShardHeader {
-            blob: Cid::of(b"blob"),
+            blob: BlobId::from_bytes([1; 32]),
             layout: BlobLayout::new(1 << 20, 1 << 20, 10, 4).expect("valid layout"),
             encrypted: true,
             chunk: 0,

@@ -20,17 +20,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Cid, Receipt, ReceiptError};
+use crate::{BlobId, Receipt, ReceiptError};
 
-/// One shard: store, read, probe, delete.
-pub const SHARD_ROUTE: &str = "/v1/shards/{cid}/{chunk}/{shard}";
+/// One shard of a blob (named by its [`BlobId`]): store, read, probe, delete.
+pub const SHARD_ROUTE: &str = "/v1/shards/{blob}/{chunk}/{shard}";
 /// A leaf of one shard with its Merkle path to the column root.
-pub const LEAF_PROOF_ROUTE: &str = "/v1/shards/{cid}/{chunk}/{shard}/proof/{leaf}";
+pub const LEAF_PROOF_ROUTE: &str = "/v1/shards/{blob}/{chunk}/{shard}/proof/{leaf}";
 /// A blob's manifest.
-pub const MANIFEST_ROUTE: &str = "/v1/manifests/{cid}";
+pub const MANIFEST_ROUTE: &str = "/v1/manifests/{blob}";
 /// Told by an uploader once the blob is registered: the node looks for its placement (to
 /// accept it) at once instead of at its next pass.
-pub const PLACEMENT_ROUTE: &str = "/v1/placements/{cid}";
+pub const PLACEMENT_ROUTE: &str = "/v1/placements/{blob}";
 /// Capacity, usage and terms.
 pub const STATS_ROUTE: &str = "/v1/stats";
 /// Liveness.
@@ -42,22 +42,22 @@ pub const METRICS_ROUTE: &str = "/metrics";
 pub const SHARD_ROOT_HEADER: &str = "x-basalt-shard-root";
 
 /// The path of one shard.
-pub fn shard_path(blob: &Cid, chunk: u32, shard: u16) -> String {
+pub fn shard_path(blob: &BlobId, chunk: u32, shard: u16) -> String {
     format!("/v1/shards/{blob}/{chunk}/{shard}")
 }
 
 /// The path of one leaf proof.
-pub fn leaf_proof_path(blob: &Cid, chunk: u32, shard: u16, leaf: u32) -> String {
+pub fn leaf_proof_path(blob: &BlobId, chunk: u32, shard: u16, leaf: u32) -> String {
     format!("/v1/shards/{blob}/{chunk}/{shard}/proof/{leaf}")
 }
 
 /// The path of a blob's manifest.
-pub fn manifest_path(blob: &Cid) -> String {
+pub fn manifest_path(blob: &BlobId) -> String {
     format!("/v1/manifests/{blob}")
 }
 
 /// The path that tells a node a blob was registered.
-pub fn placement_path(blob: &Cid) -> String {
+pub fn placement_path(blob: &BlobId) -> String {
     format!("/v1/placements/{blob}")
 }
 
@@ -218,7 +218,7 @@ pub struct HealthAnswer {
 /// Every refusal's body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorAnswer {
-    /// A stable, machine-readable code (`forbidden`, `not_found`, `bad_cid`, …).
+    /// A stable, machine-readable code (`forbidden`, `not_found`, `bad_blob_id`, …).
     pub error: String,
     /// What went wrong, for people.
     pub message: String,
@@ -250,17 +250,17 @@ mod tests {
 
     #[test]
     fn paths_fill_the_route_templates() {
-        let cid = Cid::of(b"wire");
+        let blob = BlobId::from_bytes([1; 32]);
         let fill = |route: &str| {
             route
-                .replace("{cid}", &cid.to_string())
+                .replace("{blob}", &blob.to_string())
                 .replace("{chunk}", "3")
                 .replace("{shard}", "7")
                 .replace("{leaf}", "9")
         };
-        assert_eq!(shard_path(&cid, 3, 7), fill(SHARD_ROUTE));
-        assert_eq!(leaf_proof_path(&cid, 3, 7, 9), fill(LEAF_PROOF_ROUTE));
-        assert_eq!(manifest_path(&cid), fill(MANIFEST_ROUTE));
-        assert_eq!(placement_path(&cid), fill(PLACEMENT_ROUTE));
+        assert_eq!(shard_path(&blob, 3, 7), fill(SHARD_ROUTE));
+        assert_eq!(leaf_proof_path(&blob, 3, 7, 9), fill(LEAF_PROOF_ROUTE));
+        assert_eq!(manifest_path(&blob), fill(MANIFEST_ROUTE));
+        assert_eq!(placement_path(&blob), fill(PLACEMENT_ROUTE));
     }
 }

@@ -1,11 +1,11 @@
 //! Shard headers round-trip, and nothing malformed panics or gets through.
 
-use basalt_core::{BlobLayout, Cid, HeaderError, ShardHeader, HEADER_LEN};
+use basalt_core::{BlobId, BlobLayout, HeaderError, ShardHeader, HEADER_LEN};
 use proptest::prelude::*;
 
 fn header(chunk: u32, shard: u16, encrypted: bool) -> ShardHeader {
     ShardHeader {
-        blob: Cid::of(b"blob"),
+        blob: BlobId::from_bytes([1; 32]),
         layout: BlobLayout::new(10 << 20, 4 << 20, 10, 4).unwrap(),
         encrypted,
         chunk,
@@ -73,7 +73,7 @@ fn data_is_checked_against_the_header() {
     let layout = BlobLayout::new(1000, 1000, 3, 2).unwrap();
     let data = vec![5u8; layout.shard_len(0) as usize];
     let h = ShardHeader {
-        blob: Cid::of(b"x"),
+        blob: BlobId::from_bytes([2; 32]),
         layout,
         encrypted: false,
         chunk: 0,

@@ -52,16 +52,18 @@ fn shards(count: usize) -> Result<Vec<Shard>> {
     OsRng.fill_bytes(&mut data);
     let mut encoded = Vec::new();
     let manifest = encode_blob(&data, 4 << 20, 10, 4, None, |c| encoded.push(c))?;
+    // No chain here: any id names the blob for the node.
+    let id = basalt_core::BlobId::from_bytes(*manifest.cid.digest());
     let mut out = Vec::new();
     for c in &encoded {
         for (j, s) in c.shards().enumerate() {
             let header = manifest
-                .shard_header(c.index, j as u16)
+                .shard_header(id, c.index, j as u16)
                 .expect("indices from the encoder");
             let mut body = header.encode().to_vec();
             body.extend_from_slice(s);
             out.push(Shard {
-                path: format!("/v1/shards/{}/{}/{j}", manifest.cid, c.index),
+                path: basalt_core::wire::shard_path(&id, c.index, j as u16),
                 body: body.into(),
             });
         }

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use basalt_core::Cid;
+use basalt_core::BlobId;
 
 use crate::chain::{Offer, Placement};
 use crate::node::Node;
@@ -50,7 +50,7 @@ pub struct AcceptReport {
 
 /// Blobs known to need nothing, with when that was learned and whether for good.
 #[derive(Debug, Default)]
-pub struct Settled(HashMap<Cid, (Instant, Settlement)>);
+pub struct Settled(HashMap<BlobId, (Instant, Settlement)>);
 
 /// Why a blob needs nothing from this node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,13 +65,13 @@ enum Settlement {
 impl Settled {
     /// Whether `blob` is known to need nothing; a pass over recent uploads (`recent`) asks
     /// again about a blob that only had nothing here.
-    fn is_fresh(&self, blob: &Cid, recent: bool) -> bool {
+    fn is_fresh(&self, blob: &BlobId, recent: bool) -> bool {
         self.0.get(blob).is_some_and(|(at, why)| {
             at.elapsed() < RECHECK && (!recent || *why == Settlement::Decided)
         })
     }
 
-    fn mark(&mut self, blob: Cid, why: Settlement) {
+    fn mark(&mut self, blob: BlobId, why: Settlement) {
         self.0.insert(blob, (Instant::now(), why));
     }
 }
@@ -92,7 +92,7 @@ pub async fn run_once(node: &Node, settled: &mut Settled) -> AcceptReport {
         }
     };
     // Forget what the store no longer holds, so the map stays as small as the store.
-    let held: std::collections::HashSet<Cid> = blobs.iter().map(|b| b.blob).collect();
+    let held: std::collections::HashSet<BlobId> = blobs.iter().map(|b| b.blob).collect();
     settled.0.retain(|blob, _| held.contains(blob));
     for entry in blobs {
         check_blob(node, &entry.blob, settled, false, &mut report).await;
@@ -103,7 +103,7 @@ pub async fn run_once(node: &Node, settled: &mut Settled) -> AcceptReport {
 /// One pass over the blobs that received a shard in the last [`RECENT`] (forgetting older
 /// ones), skipping those known to need nothing.
 pub async fn run_recent(node: &Node, settled: &mut Settled) -> AcceptReport {
-    let recent: Vec<Cid> = {
+    let recent: Vec<BlobId> = {
         let mut recent = node
             .recent_uploads
             .lock()
@@ -121,7 +121,7 @@ pub async fn run_recent(node: &Node, settled: &mut Settled) -> AcceptReport {
 /// Asks the chain about `blob` unless it is known to need nothing, and accepts its offer.
 async fn check_blob(
     node: &Node,
-    blob: &Cid,
+    blob: &BlobId,
     settled: &mut Settled,
     recent: bool,
     report: &mut AcceptReport,
@@ -153,7 +153,12 @@ async fn check_blob(
 
 /// Checks `offer` against the column stored here and accepts it when they match. Returns
 /// whether the blob needs nothing more.
-async fn accept_offer(node: &Node, blob: &Cid, offer: &Offer, report: &mut AcceptReport) -> bool {
+async fn accept_offer(
+    node: &Node,
+    blob: &BlobId,
+    offer: &Offer,
+    report: &mut AcceptReport,
+) -> bool {
     // The deal is funded in the registration's last transaction: until then, ask again.
     let Some(terms) = offer.terms() else {
         report.incomplete += 1;
@@ -280,8 +285,8 @@ mod tests {
         let forged = put_blob(&store, 2, now, column);
         // The last chunk's shard has not arrived yet.
         let partial = put_blob(&store, 3, now, |chunk, shard| shard == 1 && chunk < 2);
-        let unregistered = put_blob(&store, 4, now, column).cid;
-        let done = put_blob(&store, 5, now, column).cid;
+        let unregistered = put_blob(&store, 4, now, column).id;
+        let done = put_blob(&store, 5, now, column).id;
         let cheap = put_blob(&store, 6, now, column);
         let unfunded = put_blob(&store, 7, now, column);
         let priced = |root: [u8; 32], price| Offer {
@@ -295,21 +300,21 @@ mod tests {
         let root_of = |m: &basalt_core::BlobManifest| m.commitment.column_roots()[1];
         let chain = Arc::new(TableChain {
             placements: Mutex::new(HashMap::from([
-                (good.cid, Placement::Offered(offer(root_of(&good)))),
+                (good.id, Placement::Offered(offer(root_of(&good)))),
                 // A root no data here hashes to: an owner's forged placement.
-                (forged.cid, Placement::Offered(offer([9; 32]))),
-                (partial.cid, Placement::Offered(offer(root_of(&partial)))),
+                (forged.id, Placement::Offered(offer([9; 32]))),
+                (partial.id, Placement::Offered(offer(root_of(&partial)))),
                 (unregistered, Placement::Unregistered),
                 (done, Placement::Settled),
                 // Under this node's minimum price.
                 (
-                    cheap.cid,
+                    cheap.id,
                     Placement::Offered(priced(root_of(&cheap), Some(4))),
                 ),
                 // Registered and placed, its deal not funded yet (a two-transaction
                 // registration between its transactions).
                 (
-                    unfunded.cid,
+                    unfunded.id,
                     Placement::Offered(priced(root_of(&unfunded), None)),
                 ),
             ])),
@@ -340,14 +345,14 @@ mod tests {
         );
         assert_eq!(
             *chain.accepted.lock().expect("not poisoned"),
-            vec![(good.cid, offer(root_of(&good)))]
+            vec![(good.id, offer(root_of(&good)))]
         );
         assert_eq!(node.metrics.placements_accepted.get(), 1);
         assert_eq!(node.metrics.placements_refused.get(), 2);
         // Nothing refused was deleted.
         assert!(store
             .column_root(&ShardKey {
-                blob: cheap.cid,
+                blob: cheap.id,
                 chunk: 0,
                 shard: 1
             })?
@@ -360,7 +365,7 @@ mod tests {
             .placements
             .lock()
             .expect("not poisoned")
-            .insert(unfunded.cid, Placement::Offered(offer(root_of(&unfunded))));
+            .insert(unfunded.id, Placement::Offered(offer(root_of(&unfunded))));
         let second = run_once(&node, &mut settled).await;
         assert_eq!(
             second,
@@ -385,8 +390,8 @@ mod tests {
         let offer = |m: &basalt_core::BlobManifest| Placement::Offered(offer_of(m));
         let chain = Arc::new(TableChain {
             placements: Mutex::new(HashMap::from([
-                (old.cid, offer(&old)),
-                (fresh.cid, Placement::Unregistered),
+                (old.id, offer(&old)),
+                (fresh.id, Placement::Unregistered),
             ])),
             ..TableChain::default()
         });
@@ -396,7 +401,7 @@ mod tests {
             ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
             NodeConfig::default(),
         );
-        node.note_upload(fresh.cid);
+        node.note_upload(fresh.id);
         let mut settled = Settled::default();
 
         // Registration has not landed yet: asked, nothing to do, asked again next time.
@@ -410,7 +415,7 @@ mod tests {
             .placements
             .lock()
             .expect("not poisoned")
-            .insert(fresh.cid, offer(&fresh));
+            .insert(fresh.id, offer(&fresh));
         let after = run_recent(&node, &mut settled).await;
         assert_eq!((after.blobs_checked, after.accepted), (1, 1));
         assert_eq!(
@@ -420,24 +425,24 @@ mod tests {
         );
         assert_eq!(
             *chain.accepted.lock().expect("not poisoned"),
-            vec![(fresh.cid, offer_of(&fresh))]
+            vec![(fresh.id, offer_of(&fresh))]
         );
 
         // A registration split over two transactions: a full pass between them finds
         // nothing here yet; the pass after the uploader's word finds the index and accepts.
         let split = put_blob(&store, 3, now_ms(), column);
-        node.note_upload(split.cid);
+        node.note_upload(split.id);
         chain
             .placements
             .lock()
             .expect("not poisoned")
-            .insert(split.cid, Placement::Settled);
+            .insert(split.id, Placement::Settled);
         run_once(&node, &mut settled).await;
         chain
             .placements
             .lock()
             .expect("not poisoned")
-            .insert(split.cid, offer(&split));
+            .insert(split.id, offer(&split));
         assert_eq!(
             run_once(&node, &mut settled).await.accepted,
             0,

@@ -111,7 +111,7 @@ pub async fn pass(node: &Node) -> CrankReport {
 }
 
 /// Tells the node at `notice.endpoint` that it was offered a repaired index of
-/// `notice.blob` (`POST /v1/placements/{cid}`); it checks that on chain itself.
+/// `notice.blob` (`POST /v1/placements/{blob}`); it checks that on chain itself.
 async fn notify(node: &Node, notice: &RepairNotice) {
     let client = basalt_sdk::NodeClient::new(
         reqwest::Client::new(),
@@ -186,7 +186,7 @@ mod tests {
         let store = Arc::new(ShardStore::open(dir.path(), u64::MAX, SyncPolicy::Wal)?);
         let held = put_blob(&store, 1, 0, |_, shard| shard == 0);
         let view = CrankBlob {
-            cid: held.cid,
+            id: held.id,
             active: true,
             expiry_epoch: 100,
             cover: Some(DealCover {

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use basalt_core::Cid;
+use basalt_core::BlobId;
 
 use crate::auth::now_ms;
 use crate::chain::BlobState;
@@ -30,11 +30,11 @@ pub struct GcReport {
 /// Live blobs that no longer name this node, with when that was first seen (the grace
 /// runs from there; a restart starts it again, erring on keeping data).
 #[derive(Debug, Default)]
-pub struct NotHeld(HashMap<Cid, Instant>);
+pub struct NotHeld(HashMap<BlobId, Instant>);
 
 impl NotHeld {
     /// Whether `blob`, seen not held now, has been for at least `grace`.
-    fn for_at_least(&mut self, blob: Cid, grace: Duration) -> bool {
+    fn for_at_least(&mut self, blob: BlobId, grace: Duration) -> bool {
         self.0.entry(blob).or_insert_with(Instant::now).elapsed() >= grace
     }
 }
@@ -57,7 +57,7 @@ pub async fn run_once(node: &Node, not_held: &mut NotHeld) -> GcReport {
     let grace_ms = node.config.pending_grace_secs.saturating_mul(1_000);
     let grace = Duration::from_secs(node.config.pending_grace_secs);
     // Forget what the store no longer holds, so the map stays as small as the store.
-    let held: std::collections::HashSet<Cid> = blobs.iter().map(|b| b.blob).collect();
+    let held: std::collections::HashSet<BlobId> = blobs.iter().map(|b| b.blob).collect();
     not_held.0.retain(|blob, _| held.contains(blob));
     for entry in blobs {
         report.blobs_checked += 1;
@@ -129,7 +129,7 @@ pub async fn run(
 mod tests {
     use std::collections::HashMap;
 
-    use basalt_core::Cid;
+    use basalt_core::BlobId;
 
     use super::*;
     use crate::config::NodeConfig;
@@ -144,14 +144,14 @@ mod tests {
         let now = now_ms();
         let hour = 3_600_000;
         let all = |_, _| true;
-        let live = put_blob(&store, 1, now - 2 * hour, all).cid;
-        let expired = put_blob(&store, 2, now, all).cid;
-        let abandoned = put_blob(&store, 3, now - 2 * hour, all).cid;
-        let uploading = put_blob(&store, 4, now - 60_000, all).cid;
-        let unknown = put_blob(&store, 5, now - 2 * hour, all).cid;
+        let live = put_blob(&store, 1, now - 2 * hour, all).id;
+        let expired = put_blob(&store, 2, now, all).id;
+        let abandoned = put_blob(&store, 3, now - 2 * hour, all).id;
+        let uploading = put_blob(&store, 4, now - 60_000, all).id;
+        let unknown = put_blob(&store, 5, now - 2 * hour, all).id;
         // Live, but its placement here lapsed or was released: long ago, and just now.
-        let released = put_blob(&store, 6, now - 2 * hour, all).cid;
-        let just_released = put_blob(&store, 7, now - 2 * hour, all).cid;
+        let released = put_blob(&store, 6, now - 2 * hour, all).id;
+        let just_released = put_blob(&store, 7, now - 2 * hour, all).id;
         let chain = TableChain {
             states: HashMap::from([
                 (live, BlobState::Live),
@@ -190,7 +190,7 @@ mod tests {
                 chain_errors: 1,
             }
         );
-        let mut left: Vec<Cid> = store.blobs()?.into_iter().map(|b| b.blob).collect();
+        let mut left: Vec<BlobId> = store.blobs()?.into_iter().map(|b| b.blob).collect();
         left.sort();
         let mut expected = vec![live, uploading, unknown, just_released];
         expected.sort();

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use basalt_core::wire::{CrankStats, ProofStats};
-use basalt_core::{Cid, Receipt, ShardHeader};
+use basalt_core::{BlobId, Receipt, ShardHeader};
 use ed25519_dalek::SigningKey;
 use tokio::sync::{Notify, Semaphore};
 
@@ -34,13 +34,13 @@ pub struct Node {
     pub upload_slots: Arc<Semaphore>,
     /// Blobs that received a shard lately, with when: their registration (and so their
     /// placement) usually follows within seconds, and the acceptor watches them closely.
-    pub recent_uploads: Mutex<HashMap<Cid, Instant>>,
+    pub recent_uploads: Mutex<HashMap<BlobId, Instant>>,
     /// Wakes the acceptor for the recent uploads (an uploader said a blob is registered).
     pub placement_registered: Notify,
     /// Blobs with an index offered to this node by a repair placement: the repair task
     /// rebuilds the column, then the acceptor accepts it. A crank tells the node again
     /// every pass until it accepts, so the set may be lost with a restart.
-    pub repair_offers: Mutex<std::collections::HashSet<Cid>>,
+    pub repair_offers: Mutex<std::collections::HashSet<BlobId>>,
     /// Wakes the repair task (a repair offer arrived).
     pub repair_wanted: Notify,
     /// What the prover did since the node started, for the stats route.
@@ -151,7 +151,7 @@ impl Node {
     }
 
     /// Notes that `blob` received a shard now (see [`Node::recent_uploads`]).
-    pub fn note_upload(&self, blob: Cid) {
+    pub fn note_upload(&self, blob: BlobId) {
         let mut recent = self
             .recent_uploads
             .lock()

@@ -216,8 +216,8 @@ mod tests {
         let held = put_blob(&store, 1, 0, |_, shard| shard == 1);
         let partial = put_blob(&store, 2, 0, |chunk, shard| shard == 1 && chunk < 2);
         let root = |m: &basalt_core::BlobManifest| m.commitment.column_roots()[1];
-        let duty = |m: &basalt_core::BlobManifest, column_root| ProofDuty {
-            blob: m.cid,
+        let duty = |m: &crate::testing::StoredBlob, column_root| ProofDuty {
+            blob: m.id,
             index: 1,
             epoch: 5,
             chunk: 2,
@@ -288,7 +288,7 @@ mod tests {
                 window_open: true,
             })),
             duties: Mutex::new(vec![ProofDuty {
-                blob: held.cid,
+                blob: held.id,
                 index: 1,
                 epoch: 2,
                 chunk: 0,

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use basalt_core::{BlobManifest, Cid, ErasureCodec, StoredManifest};
+use basalt_core::{BlobId, BlobManifest, ErasureCodec, StoredManifest};
 use futures::stream::{self, StreamExt};
 
 use crate::chain::Placement;
@@ -39,7 +39,7 @@ pub struct RepairReport {
     /// Shards that could not be rebuilt this pass (too few healthy peers, no manifest, a
     /// chain or store error): they stay marked and are tried again.
     pub failed: usize,
-    /// Repair offers this node was told of (`POST /v1/placements/{cid}`), and the columns
+    /// Repair offers this node was told of (`POST /v1/placements/{blob}`), and the columns
     /// rebuilt for them.
     pub columns: usize,
     pub columns_rebuilt: usize,
@@ -82,7 +82,7 @@ pub async fn pass(node: &Node) -> RepairReport {
         queued: queue.len(),
         ..RepairReport::default()
     };
-    let mut by_blob: HashMap<Cid, Vec<ShardKey>> = HashMap::new();
+    let mut by_blob: HashMap<BlobId, Vec<ShardKey>> = HashMap::new();
     for (key, _why) in queue {
         by_blob.entry(key.blob).or_default().push(key);
     }
@@ -116,7 +116,7 @@ pub async fn pass(node: &Node) -> RepairReport {
             }
         }
     }
-    let offers: Vec<Cid> = node
+    let offers: Vec<BlobId> = node
         .repair_offers
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -159,7 +159,7 @@ struct Sources {
 /// root, and keeps it.
 async fn sources(
     node: &Node,
-    blob: &Cid,
+    blob: &BlobId,
     expect: Option<(u16, [u8; 32])>,
 ) -> Result<Sources, String> {
     let endpoints = node
@@ -176,8 +176,8 @@ async fn sources(
         })
         .collect();
     let store = Arc::clone(&node.store);
-    let cid = *blob;
-    let kept = tokio::task::spawn_blocking(move || store.get_manifest(&cid))
+    let id = *blob;
+    let kept = tokio::task::spawn_blocking(move || store.get_manifest(&id))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
@@ -200,7 +200,7 @@ async fn sources(
 /// stored here.
 async fn fetch_manifest(
     node: &Node,
-    blob: &Cid,
+    blob: &BlobId,
     holders: &[Option<basalt_sdk::NodeClient>],
     index: u16,
     column_root: &[u8; 32],
@@ -224,9 +224,12 @@ async fn fetch_manifest(
                 continue;
             }
         };
-        let manifest = stored.manifest;
-        let root = manifest.commitment.column_roots().get(usize::from(index));
-        if manifest.cid != *blob || root != Some(column_root) {
+        let root = stored
+            .manifest
+            .commitment
+            .column_roots()
+            .get(usize::from(index));
+        if stored.blob != *blob || root != Some(column_root) {
             why.push(format!(
                 "{}: a manifest of another column root",
                 holder.url()
@@ -234,12 +237,12 @@ async fn fetch_manifest(
             continue;
         }
         let store = Arc::clone(&node.store);
-        let cid = *blob;
-        tokio::task::spawn_blocking(move || store.put_manifest(&cid, &bytes, [0; 32], now_ms()))
+        let id = *blob;
+        tokio::task::spawn_blocking(move || store.put_manifest(&id, &bytes, [0; 32], now_ms()))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
-        return Ok(manifest);
+        return Ok(stored.manifest);
     }
     Err(format!("no holder served a manifest: {}", why.join("; ")))
 }
@@ -253,7 +256,7 @@ fn now_ms() -> u64 {
 /// Rebuilds every chunk's shard of the index this node was offered in `blob` (a repair
 /// placement), then lets the acceptor accept it. `Ok(false)` when no offer awaits this
 /// node any more (accepted, lapsed, or placed elsewhere): nothing to do.
-async fn rebuild_column(node: &Node, blob: &Cid) -> Result<bool, String> {
+async fn rebuild_column(node: &Node, blob: &BlobId) -> Result<bool, String> {
     let offer = match node
         .chain
         .placement(blob, &node.address())
@@ -312,7 +315,7 @@ async fn rebuild(node: &Node, sources: &Sources, key: ShardKey) -> Result<(), St
             continue;
         };
         match holder
-            .get_shard(manifest, key.chunk, index, FETCH_TIMEOUT)
+            .get_shard(&key.blob, manifest, key.chunk, index, FETCH_TIMEOUT)
             .await
         {
             Ok(shard) => {
@@ -331,7 +334,7 @@ async fn rebuild(node: &Node, sources: &Sources, key: ShardKey) -> Result<(), St
         ));
     }
     let header = manifest
-        .shard_header(key.chunk, key.shard)
+        .shard_header(key.blob, key.chunk, key.shard)
         .ok_or("the manifest has no such shard")?;
     let shard_len = header.shard_len() as usize;
     let rebuilt = tokio::task::spawn_blocking(move || {

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use basalt_core::encoder::BlobManifest;
-use basalt_core::{encode_blob, Cid};
+use basalt_core::{encode_blob, BlobId};
 use basalt_rules::ReadDecision;
 use ed25519_dalek::SigningKey;
 
@@ -21,12 +21,12 @@ use crate::store::{ShardStore, ShardUpload};
 /// chain "unreachable" for that question, as a failing RPC would.
 #[derive(Default)]
 pub struct TableChain {
-    pub states: HashMap<Cid, BlobState>,
+    pub states: HashMap<BlobId, BlobState>,
     /// Live blobs that no longer name this node (every other one does).
-    pub not_held: std::collections::HashSet<Cid>,
-    pub placements: Mutex<HashMap<Cid, Placement>>,
+    pub not_held: std::collections::HashSet<BlobId>,
+    pub placements: Mutex<HashMap<BlobId, Placement>>,
     /// Every acceptance sent, in order.
-    pub accepted: Mutex<Vec<(Cid, Offer)>>,
+    pub accepted: Mutex<Vec<(BlobId, Offer)>>,
     /// Where the chain is in its epochs; `None`: unreachable.
     pub clock: Mutex<Option<ProofClock>>,
     /// Proofs owed; a counted proof removes its duty, as the chain records it.
@@ -41,7 +41,7 @@ pub struct TableChain {
     /// Heartbeats sent.
     pub heartbeats: std::sync::atomic::AtomicU64,
     /// Each blob's holder endpoints, by index; a blob missing here is unregistered.
-    pub endpoints: HashMap<Cid, Vec<Option<String>>>,
+    pub endpoints: HashMap<BlobId, Vec<Option<String>>>,
 }
 
 /// A node with its identity `[7; 32]` and default settings over `store` and `chain`.
@@ -63,23 +63,23 @@ fn unreachable() -> ChainError {
 
 #[async_trait]
 impl Chain for TableChain {
-    async fn read_access(&self, _: &Cid, _: &[u8; 32]) -> Result<ReadDecision, ChainError> {
+    async fn read_access(&self, _: &BlobId, _: &[u8; 32]) -> Result<ReadDecision, ChainError> {
         Ok(ReadDecision::Deny)
     }
 
-    async fn may_delete(&self, _: &Cid, _: &[u8; 32]) -> Result<Option<bool>, ChainError> {
+    async fn may_delete(&self, _: &BlobId, _: &[u8; 32]) -> Result<Option<bool>, ChainError> {
         Ok(Some(false))
     }
 
-    async fn blob_state(&self, blob: &Cid) -> Result<BlobState, ChainError> {
+    async fn blob_state(&self, blob: &BlobId) -> Result<BlobState, ChainError> {
         self.states.get(blob).copied().ok_or_else(unreachable)
     }
 
-    async fn holds(&self, blob: &Cid, _: &[u8; 32]) -> Result<bool, ChainError> {
+    async fn holds(&self, blob: &BlobId, _: &[u8; 32]) -> Result<bool, ChainError> {
         Ok(!self.not_held.contains(blob))
     }
 
-    async fn placement(&self, blob: &Cid, _: &[u8; 32]) -> Result<Placement, ChainError> {
+    async fn placement(&self, blob: &BlobId, _: &[u8; 32]) -> Result<Placement, ChainError> {
         let placements = self.placements.lock().expect("not poisoned");
         placements.get(blob).copied().ok_or_else(unreachable)
     }
@@ -93,7 +93,7 @@ impl Chain for TableChain {
 
     async fn proof_duties(
         &self,
-        blobs: &[Cid],
+        blobs: &[BlobId],
         _: &SigningKey,
         epoch: u64,
     ) -> Result<Vec<ProofDuty>, ChainError> {
@@ -126,10 +126,10 @@ impl Chain for TableChain {
             .collect()
     }
 
-    async fn crank_view(&self, blobs: &[Cid], _: &SigningKey) -> Result<CrankView, ChainError> {
+    async fn crank_view(&self, blobs: &[BlobId], _: &SigningKey) -> Result<CrankView, ChainError> {
         let view = self.crank_view.lock().expect("not poisoned");
         let mut view = view.clone().ok_or_else(unreachable)?;
-        view.blobs.retain(|b| blobs.contains(&b.cid));
+        view.blobs.retain(|b| blobs.contains(&b.id));
         Ok(view)
     }
 
@@ -149,7 +149,7 @@ impl Chain for TableChain {
             | CrankAction::Slash { blob, index, .. }
             | CrankAction::Evict { blob, index, .. }
             | CrankAction::Place { blob, index, .. }) = action;
-            let Some(b) = blobs.iter_mut().find(|b| b.cid == *blob) else {
+            let Some(b) = blobs.iter_mut().find(|b| b.id == *blob) else {
                 outcomes.push(CrankOutcome::Failed("BlobNotFound".into()));
                 continue;
             };
@@ -183,7 +183,7 @@ impl Chain for TableChain {
         outcomes
     }
 
-    async fn holder_endpoints(&self, blob: &Cid) -> Result<Vec<Option<String>>, ChainError> {
+    async fn holder_endpoints(&self, blob: &BlobId) -> Result<Vec<Option<String>>, ChainError> {
         Ok(self.endpoints.get(blob).cloned().unwrap_or_default())
     }
 
@@ -196,7 +196,7 @@ impl Chain for TableChain {
     /// Records the acceptance; the offer is then settled, as on chain.
     async fn accept(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         index: u16,
         terms: &Terms,
         _: &SigningKey,
@@ -226,29 +226,48 @@ impl Chain for TableChain {
     }
 }
 
+/// A blob [`put_blob`] stored: its id and what its encoding committed to.
+pub struct StoredBlob {
+    pub id: BlobId,
+    pub manifest: BlobManifest,
+}
+
+impl std::ops::Deref for StoredBlob {
+    type Target = BlobManifest;
+
+    fn deref(&self) -> &BlobManifest {
+        &self.manifest
+    }
+}
+
 /// Encodes 150,000 bytes of `seed` as RS(2, 1) in 64 KiB chunks (three chunks) and stores
-/// the shards `keep(chunk, shard)` selects, uploaded by `[seed; 32]` at `first_seen_ms`.
+/// the shards `keep(chunk, shard)` selects, uploaded by `[seed; 32]` at `first_seen_ms`, as
+/// the blob of owner `[seed; 32]` (its id as NEAR derives it: the node keys by id only).
 pub fn put_blob(
     store: &ShardStore,
     seed: u8,
     first_seen_ms: u64,
     keep: impl Fn(u32, u16) -> bool,
-) -> BlobManifest {
+) -> StoredBlob {
     let data = vec![seed; 150_000];
     let mut chunks = Vec::new();
     let manifest = encode_blob(&data, 64 << 10, 2, 1, None, |c| chunks.push(c)).expect("encode");
+    let id = BlobId::from_bytes(basalt_core::proof::blob_id(
+        &[seed; 32],
+        manifest.cid.digest(),
+    ));
     for c in &chunks {
         for (j, s) in (0u16..).zip(c.shards()) {
             if !keep(c.index, j) {
                 continue;
             }
             let header = manifest
-                .shard_header(c.index, j)
+                .shard_header(id, c.index, j)
                 .expect("indices from the encoder");
             store
                 .put(&ShardUpload::new(&header, s), [seed; 32], first_seen_ms)
                 .expect("put");
         }
     }
-    manifest
+    StoredBlob { id, manifest }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use basalt_core::Cid;
+use basalt_core::BlobId;
 use basalt_near_client::replay::{Recording, ReplayServer};
 use basalt_node::chain::{BlobState, Chain, NearChain, ReadDecision};
 use basalt_node::config::{ChainKind, NodeConfig};
@@ -24,14 +24,14 @@ const RICH: [u8; 32] = [0x03; 32];
 const POOR: [u8; 32] = [0x04; 32];
 
 /// The recorded blobs: stored, never registered (or deleted), expired.
-fn stored() -> Cid {
-    Cid::from_digest([7; 32])
+fn stored() -> BlobId {
+    BlobId::from_bytes([7; 32])
 }
-fn gone() -> Cid {
-    Cid::from_digest([9; 32])
+fn gone() -> BlobId {
+    BlobId::from_bytes([9; 32])
 }
-fn old() -> Cid {
-    Cid::from_digest([8; 32])
+fn old() -> BlobId {
+    BlobId::from_bytes([8; 32])
 }
 
 async fn chain(ttl: Duration) -> Result<(ReplayServer, NearChain), std::io::Error> {
@@ -148,7 +148,7 @@ async fn deletion_and_gc_questions() -> TestResult {
 async fn an_unreachable_or_silent_rpc_is_an_error_not_a_decision() -> TestResult {
     let (_server, chain) = chain(Duration::ZERO).await?;
     // Nothing recorded for this blob: the RPC answers with an error.
-    let unknown = Cid::from_digest([5; 32]);
+    let unknown = BlobId::from_bytes([5; 32]);
     let err = chain
         .read_access(&unknown, &OWNER)
         .await

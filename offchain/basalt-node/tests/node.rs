@@ -504,8 +504,9 @@ async fn manifests_are_checked_against_the_shards_held_and_served_to_readers() -
     let client = Client::new();
     let blob = TestBlob::random(300_000, 128 << 10, 4, 2)?;
     put_all(&client, &node, &blob).await?;
-    let path = format!("/v1/manifests/{}", blob.manifest.cid);
+    let path = basalt_core::wire::manifest_path(&blob.id);
     let stored = StoredManifest {
+        blob: blob.id,
         manifest: blob.manifest.clone(),
         owner_key: Vec::new(),
     };
@@ -520,6 +521,7 @@ async fn manifests_are_checked_against_the_shards_held_and_served_to_readers() -
     );
     let other = TestBlob::random(1_000, 128 << 10, 4, 2)?;
     let foreign = StoredManifest {
+        blob: other.id,
         manifest: other.manifest.clone(),
         owner_key: Vec::new(),
     };
@@ -571,7 +573,7 @@ async fn leaf_proofs_over_http_verify_against_the_column_root() -> Result<()> {
     put_all(&client, &node, &blob).await?;
     let layout = *blob.manifest.layout();
     let (chunk, shard, leaf) = (layout.chunk_count() - 1, 5u16, 1u32);
-    let path = basalt_core::wire::leaf_proof_path(&blob.manifest.cid, chunk, shard, leaf);
+    let path = basalt_core::wire::leaf_proof_path(&blob.id, chunk, shard, leaf);
     let resp = client.send(&node, "GET", &path, vec![]).await?;
     ensure!(resp.status() == StatusCode::OK, "{}", resp.text().await?);
     let answer: LeafProofAnswer = resp.json().await?;
@@ -595,7 +597,7 @@ async fn leaf_proofs_over_http_verify_against_the_column_root() -> Result<()> {
         &proof_path,
     )?;
 
-    let beyond = basalt_core::wire::leaf_proof_path(&blob.manifest.cid, chunk, shard, 1 << 20);
+    let beyond = basalt_core::wire::leaf_proof_path(&blob.id, chunk, shard, 1 << 20);
     let resp = client.send(&node, "GET", &beyond, vec![]).await?;
     ensure!(error_code(resp).await? == (StatusCode::NOT_FOUND, "out_of_range".to_string()));
     Ok(())

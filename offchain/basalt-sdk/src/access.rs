@@ -4,7 +4,7 @@
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::{ix, pda};
 use basalt::state::{Deal, Grant, ROLE_READ};
-use basalt_core::Cid;
+use basalt_core::BlobId;
 use rand_core::OsRng;
 use solana_keypair::Keypair;
 use solana_signature::Signature;
@@ -13,7 +13,7 @@ use solana_signer::Signer;
 use crate::chain::{associated_token_address, ChainClient, ChainError};
 use crate::get::{data_key, fetch_manifest, holders_of, GetError, GetOptions};
 
-/// Grants `roles` on blob `cid` to `grantee`, signed by the blob's owner `owner`. When the
+/// Grants `roles` on blob `id` to `grantee`, signed by the blob's owner `owner`. When the
 /// blob is encrypted and `roles` include READ, the data key (unwrapped from the owner's
 /// manifest) is wrapped for the grantee and stored in the grant.
 ///
@@ -24,26 +24,23 @@ use crate::get::{data_key, fetch_manifest, holders_of, GetError, GetOptions};
 pub async fn grant(
     chain: &ChainClient,
     owner: &Keypair,
-    cid: &Cid,
+    id: &BlobId,
     grantee: &Pubkey,
     roles: u8,
     expires_at: Option<i64>,
 ) -> Result<Signature, GetError> {
-    let blob = chain
-        .blob(cid.digest())
-        .await?
-        .ok_or(GetError::NotFound(*cid))?;
+    let blob = chain.blob(id).await?.ok_or(GetError::NotFound(*id))?;
     let wrapped_key = if blob.encrypted && roles & ROLE_READ != 0 {
         let holders = holders_of(chain, owner, &blob).await?;
-        let stored = fetch_manifest(&blob, cid, &holders, &GetOptions::default()).await?;
+        let stored = fetch_manifest(&blob, id, &holders, &GetOptions::default()).await?;
         let key = data_key(chain, owner, &blob, &stored)
             .await?
-            .ok_or(GetError::NoKey(*cid))?;
+            .ok_or(GetError::NoKey(*id))?;
         basalt_core::wrap_key(&key, &grantee.to_bytes(), &mut OsRng)?.to_vec()
     } else {
         Vec::new()
     };
-    let address = pda::blob(cid.digest());
+    let address = Pubkey::new_from_array(*id.as_bytes());
     let create = ix::grant_create(
         &owner.pubkey(),
         &address,
@@ -56,7 +53,7 @@ pub async fn grant(
     Ok(chain.send(&[create], owner, &[]).await?)
 }
 
-/// Revokes `grantee`'s grant on blob `cid`; the rent goes back to whoever paid it.
+/// Revokes `grantee`'s grant on blob `id`; the rent goes back to whoever paid it.
 ///
 /// # Errors
 ///
@@ -64,19 +61,19 @@ pub async fn grant(
 pub async fn revoke(
     chain: &ChainClient,
     owner: &Keypair,
-    cid: &Cid,
+    id: &BlobId,
     grantee: &Pubkey,
 ) -> Result<Signature, GetError> {
-    let blob = pda::blob(cid.digest());
+    let blob = Pubkey::new_from_array(*id.as_bytes());
     let grant: Grant = chain
         .program_account(&pda::grant(&blob, grantee), "Grant")
         .await?
-        .ok_or(GetError::NotFound(*cid))?;
+        .ok_or(GetError::NotFound(*id))?;
     let revoke = ix::grant_revoke(&owner.pubkey(), &blob, grantee, &grant.payer, false);
     Ok(chain.send(&[revoke], owner, &[]).await?)
 }
 
-/// Deletes blob `cid` on chain (owner only here), then asks every holder to drop its
+/// Deletes blob `id` on chain (owner only here), then asks every holder to drop its
 /// shards; holders that are down collect them later (their GC sees the blob gone).
 /// Its grants are revoked first (the program deletes no blob that has any, so no grant
 /// outlives it), their rent back to their payers. A funded deal is then settled
@@ -91,14 +88,11 @@ pub async fn revoke(
 pub async fn delete(
     chain: &ChainClient,
     owner: &Keypair,
-    cid: &Cid,
+    id: &BlobId,
 ) -> Result<(Signature, usize), GetError> {
-    let blob = chain
-        .blob(cid.digest())
-        .await?
-        .ok_or(GetError::NotFound(*cid))?;
+    let blob = chain.blob(id).await?.ok_or(GetError::NotFound(*id))?;
     let holders = holders_of(chain, owner, &blob).await?;
-    let address = pda::blob(cid.digest());
+    let address = Pubkey::new_from_array(*id.as_bytes());
     // Revoked ahead of the deletion, a few per transaction to keep each within its size
     // (the deletion could close them itself, but would outgrow one transaction).
     let revokes: Vec<_> = chain
@@ -156,9 +150,9 @@ pub async fn delete(
         match chain.send(&attempt, owner, &[]).await {
             Err(ChainError::Program { name, .. }) if name == "HoldersMismatch" && attempts < 4 => {
                 accepted = chain
-                    .blob(cid.digest())
+                    .blob(id)
                     .await?
-                    .ok_or(GetError::NotFound(*cid))?
+                    .ok_or(GetError::NotFound(*id))?
                     .accepted_holders();
             }
             sent => break sent?,
@@ -170,7 +164,7 @@ pub async fn delete(
         let Some(node) = node else { continue };
         for chunk in 0..blob.chunk_count {
             if node
-                .delete_shard(cid, chunk, j as u16, timeout)
+                .delete_shard(id, chunk, j as u16, timeout)
                 .await
                 .is_ok()
             {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::pda;
 use basalt::state::{Blob, Grant};
-use basalt_core::{BlobManifest, CheckedShard, ChunkDecoder, Cid, DataKey, StoredManifest};
+use basalt_core::{BlobId, BlobManifest, CheckedShard, ChunkDecoder, Cid, DataKey, StoredManifest};
 use futures::stream::{FuturesUnordered, StreamExt};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -50,6 +50,8 @@ impl Default for GetOptions {
 /// What a get did.
 #[derive(Debug, Clone)]
 pub struct GetReport {
+    pub id: BlobId,
+    /// The content's CID, as the chain records it.
     pub cid: Cid,
     /// Plaintext bytes written.
     pub bytes: u64,
@@ -67,15 +69,15 @@ pub enum GetError {
     #[error(transparent)]
     Chain(#[from] ChainError),
     #[error("no blob {0} is registered on this chain")]
-    NotFound(Cid),
+    NotFound(BlobId),
     #[error("blob {0} is registered but its shards are not all placed yet")]
-    NotActive(Cid),
-    #[error("no holder of blob {cid} served a manifest that matches the chain: {why}")]
-    Manifest { cid: Cid, why: String },
+    NotActive(BlobId),
+    #[error("no holder of blob {id} served a manifest that matches the chain: {why}")]
+    Manifest { id: BlobId, why: String },
     #[error(
         "blob {0} is encrypted and this wallet holds no key for it: ask its owner for a READ grant"
     )]
-    NoKey(Cid),
+    NoKey(BlobId),
     #[error("the data key for this wallet does not open: {0}")]
     Key(#[from] basalt_core::CryptoError),
     #[error("chunk {chunk}: only {good} of the {needed} shards needed could be fetched and verified ({why})")]
@@ -86,7 +88,7 @@ pub enum GetError {
         why: String,
     },
     #[error("this wallet may not read blob {0}: the holders refused (no grant, not public)")]
-    Forbidden(Cid),
+    Forbidden(BlobId),
     #[error("decoding: {0}")]
     Decode(#[from] basalt_core::DecodeError),
     #[error("writing the output: {0}")]
@@ -95,7 +97,7 @@ pub enum GetError {
     Internal(String),
 }
 
-/// Reads blob `cid` with `wallet`'s access and writes its plaintext to `out`. `progress`
+/// Reads blob `id` with `wallet`'s access and writes its plaintext to `out`. `progress`
 /// is called with the bytes written so far.
 ///
 /// # Errors
@@ -105,21 +107,18 @@ pub enum GetError {
 pub async fn get<W: Write + Send + 'static>(
     chain: &ChainClient,
     wallet: &Keypair,
-    cid: &Cid,
+    id: &BlobId,
     out: W,
     options: &GetOptions,
     progress: impl Fn(u64) + Send + Sync,
 ) -> Result<GetReport, GetError> {
     let started = Instant::now();
-    let blob = chain
-        .blob(cid.digest())
-        .await?
-        .ok_or(GetError::NotFound(*cid))?;
+    let blob = chain.blob(id).await?.ok_or(GetError::NotFound(*id))?;
     if !blob.is_placed() {
-        return Err(GetError::NotActive(*cid));
+        return Err(GetError::NotActive(*id));
     }
     let holders = holders_of(chain, wallet, &blob).await?;
-    let stored = fetch_manifest(&blob, cid, &holders, options).await?;
+    let stored = fetch_manifest(&blob, id, &holders, options).await?;
     let key = data_key(chain, wallet, &blob, &stored).await?;
     let manifest = Arc::new(stored.manifest);
     let chunk_count = manifest.layout().chunk_count();
@@ -137,9 +136,9 @@ pub async fn get<W: Write + Send + 'static>(
         .map(|chunk| {
             let (manifest, holders, options) =
                 (Arc::clone(&manifest), Arc::clone(&holders), options.clone());
-            let cid = *cid;
+            let id = *id;
             AbortOnDrop(tokio::spawn(async move {
-                fetch_chunk(&cid, &manifest, &holders, chunk, &options).await
+                fetch_chunk(&id, &manifest, &holders, chunk, &options).await
             }))
         })
         .buffered(options.parallel_chunks.max(1));
@@ -166,7 +165,8 @@ pub async fn get<W: Write + Send + 'static>(
         w.flush()?;
     }
     Ok(GetReport {
-        cid: *cid,
+        id: *id,
+        cid: Cid::from_digest(blob.cid_digest),
         bytes: written,
         rejected,
         failed_requests,
@@ -203,16 +203,16 @@ pub(crate) async fn holders_of(
 /// The first manifest a holder serves that matches the chain's record of the blob.
 pub(crate) async fn fetch_manifest(
     blob: &Blob,
-    cid: &Cid,
+    id: &BlobId,
     holders: &[Option<NodeClient>],
     options: &GetOptions,
 ) -> Result<StoredManifest, GetError> {
     let mut why = Vec::new();
     let mut forbidden = 0;
     for node in holders.iter().flatten() {
-        match node.get_manifest(cid, options.shard_timeout).await {
+        match node.get_manifest(id, options.shard_timeout).await {
             Ok(bytes) => match StoredManifest::decode(&bytes) {
-                Ok(stored) => match matches_chain(&stored.manifest, blob) {
+                Ok(stored) => match matches_chain(id, &stored, blob) {
                     Ok(()) => return Ok(stored),
                     Err(e) => why.push(format!("{}: {e}", node.url())),
                 },
@@ -225,10 +225,10 @@ pub(crate) async fn fetch_manifest(
         }
     }
     if forbidden > 0 && forbidden == why.len() {
-        return Err(GetError::Forbidden(*cid));
+        return Err(GetError::Forbidden(*id));
     }
     Err(GetError::Manifest {
-        cid: *cid,
+        id: *id,
         why: if why.is_empty() {
             "no holder has a known endpoint".into()
         } else {
@@ -237,11 +237,13 @@ pub(crate) async fn fetch_manifest(
     })
 }
 
-/// Checks a manifest against the Blob account: same CID, layout, encryption, column roots
-/// and commitment root. Every shard root in it is then authenticated by the chain.
-fn matches_chain(manifest: &BlobManifest, blob: &Blob) -> Result<(), String> {
+/// Checks a manifest of blob `id` against its Blob account: same blob, CID, layout,
+/// encryption, column roots and commitment root. Every shard root in it is then
+/// authenticated by the chain.
+fn matches_chain(id: &BlobId, stored: &StoredManifest, blob: &Blob) -> Result<(), String> {
+    let manifest = &stored.manifest;
     let l = manifest.layout();
-    if manifest.cid.digest() != &blob.cid_digest {
+    if stored.blob != *id || manifest.cid.digest() != &blob.cid_digest {
         return Err("manifest is for another blob".into());
     }
     if (l.size(), l.chunk_size(), l.leaf_size(), l.k(), l.m())
@@ -276,7 +278,6 @@ pub(crate) async fn data_key(
     if !blob.encrypted {
         return Ok(None);
     }
-    let cid = stored.manifest.cid;
     let signing_key = wallet_signing_key(wallet);
     if blob.owner == wallet.pubkey() {
         return Ok(Some(basalt_core::unwrap_key(
@@ -284,13 +285,16 @@ pub(crate) async fn data_key(
             &signing_key,
         )?));
     }
-    let grant_address = pda::grant(&pda::blob(&blob.cid_digest), &wallet.pubkey());
+    let grant_address = pda::grant(
+        &Pubkey::new_from_array(*stored.blob.as_bytes()),
+        &wallet.pubkey(),
+    );
     let grant: Option<Grant> = chain.program_account(&grant_address, "Grant").await?;
     match grant {
         Some(g) if !g.wrapped_key.is_empty() => {
             Ok(Some(basalt_core::unwrap_key(&g.wrapped_key, &signing_key)?))
         }
-        _ => Err(GetError::NoKey(cid)),
+        _ => Err(GetError::NoKey(stored.blob)),
     }
 }
 
@@ -323,7 +327,7 @@ struct FetchedChunk {
 /// Fetches k verified shards of `chunk`: data shards first (no decoding needed when they
 /// all arrive), then parity for each failure or straggler.
 async fn fetch_chunk(
-    cid: &Cid,
+    id: &BlobId,
     manifest: &BlobManifest,
     holders: &[Option<NodeClient>],
     chunk: u32,
@@ -342,7 +346,7 @@ async fn fetch_chunk(
         let timeout = options.shard_timeout;
         async move {
             let result = match node {
-                Some(node) => node.get_shard(manifest, chunk, j as u16, timeout).await,
+                Some(node) => node.get_shard(id, manifest, chunk, j as u16, timeout).await,
                 None => Err(NodeError::BadAnswer {
                     url: "(none)".into(),
                     why: format!("shard {j}'s provider has no registered endpoint"),
@@ -389,7 +393,7 @@ async fn fetch_chunk(
     drop(in_flight);
     if good < k {
         if forbidden > 0 && forbidden == errors.len() {
-            return Err(GetError::Forbidden(*cid));
+            return Err(GetError::Forbidden(*id));
         }
         return Err(GetError::NotEnoughShards {
             chunk,

@@ -5,7 +5,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use basalt_core::wire::{self, ErrorAnswer, PutShardAnswer, StatsAnswer};
-use basalt_core::{BlobManifest, CheckedShard, Cid, Receipt, RequestAuth, ShardHeader, HEADER_LEN};
+use basalt_core::{
+    BlobId, BlobManifest, CheckedShard, Receipt, RequestAuth, ShardHeader, HEADER_LEN,
+};
 use bytes::Bytes;
 use ed25519_dalek::SigningKey;
 use rand_core::{OsRng, RngCore};
@@ -215,8 +217,9 @@ impl NodeClient {
         Ok(receipt)
     }
 
-    /// Fetches one shard of `manifest`'s blob and checks its data against the manifest's
-    /// commitment, the only root that counts (the node's header is not trusted for it).
+    /// Fetches one shard of `blob`, whose manifest is `manifest`, and checks its data against
+    /// the manifest's commitment, the only root that counts (the node's header is not
+    /// trusted for it).
     ///
     /// # Errors
     ///
@@ -224,17 +227,17 @@ impl NodeClient {
     /// [`NodeError::BadAnswer`] for a malformed answer or another shard's header.
     pub async fn get_shard(
         &self,
+        blob: &BlobId,
         manifest: &BlobManifest,
         chunk: u32,
         shard: u16,
         timeout: Duration,
     ) -> Result<CheckedShard, NodeError> {
-        let blob = manifest.cid;
-        let path = wire::shard_path(&blob, chunk, shard);
+        let path = wire::shard_path(blob, chunk, shard);
         let response = self.send(Method::GET, &path, Vec::new(), timeout).await?;
         let mut body = self.bytes(response).await?;
         let (header, _) = ShardHeader::decode(&body).map_err(|e| self.bad(e.to_string()))?;
-        if header.blob != blob || header.chunk != chunk || header.shard != shard {
+        if header.blob != *blob || header.chunk != chunk || header.shard != shard {
             return Err(self.bad(format!(
                 "asked for {blob}/{chunk}/{shard}, got another shard"
             )));
@@ -256,7 +259,7 @@ impl NodeClient {
     /// [`NodeError`].
     pub async fn put_manifest(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         manifest: Vec<u8>,
         timeout: Duration,
     ) -> Result<(), NodeError> {
@@ -270,7 +273,11 @@ impl NodeClient {
     /// # Errors
     ///
     /// [`NodeError`].
-    pub async fn get_manifest(&self, blob: &Cid, timeout: Duration) -> Result<Vec<u8>, NodeError> {
+    pub async fn get_manifest(
+        &self,
+        blob: &BlobId,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, NodeError> {
         let path = wire::manifest_path(blob);
         let response = self.send(Method::GET, &path, Vec::new(), timeout).await?;
         self.bytes(response).await
@@ -283,7 +290,7 @@ impl NodeClient {
     /// [`NodeError`].
     pub async fn delete_shard(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         chunk: u32,
         shard: u16,
         timeout: Duration,
@@ -302,7 +309,7 @@ impl NodeClient {
     /// [`NodeError`]; a node that received no shard of `blob` lately answers 404.
     pub async fn placement_registered(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         timeout: Duration,
     ) -> Result<(), NodeError> {
         self.send(

@@ -16,7 +16,7 @@ use basalt::client::{ix, pda};
 use basalt::instructions::BlobRegisterArgs;
 use basalt::state::{Config, Provider, ProviderStatus, ROLE_STORAGE};
 use basalt_core::{
-    BlobEncoder, BlobManifest, Cid, DataKey, EncodedChunk, Liveness, LivenessThresholds,
+    BlobEncoder, BlobId, BlobManifest, Cid, DataKey, EncodedChunk, Liveness, LivenessThresholds,
     StoredManifest,
 };
 use bytes::Bytes;
@@ -92,6 +92,10 @@ impl Default for PutOptions {
 /// What a put did, with its timings.
 #[derive(Debug, Clone)]
 pub struct PutReport {
+    /// The blob's id: what `get`, `grant` and `delete` take. On Solana, the Blob account's
+    /// address, the program address of the wallet and the CID.
+    pub id: BlobId,
+    /// The content's CID.
     pub cid: Cid,
     /// The Blob account.
     pub blob: Pubkey,
@@ -222,6 +226,9 @@ pub async fn put<R: Read + Send + 'static>(
         .await
         .map_err(|e| PutError::Invalid(format!("hashing task failed: {e}")))??
     };
+    // The blob is the wallet's registration of this content: its id binds both, so a
+    // registration of the same digest by anyone else is another blob.
+    let id = BlobId::from_bytes(pda::blob(&wallet.pubkey(), cid.digest()).to_bytes());
     let source = open().map_err(|e| PutError::Source(e.to_string()))?;
     let columns: Vec<(u16, Holder)> = holders
         .iter()
@@ -231,7 +238,7 @@ pub async fn put<R: Read + Send + 'static>(
         .collect();
     let job = UploadJob {
         size,
-        cid,
+        id,
         options,
         k,
         m,
@@ -271,10 +278,11 @@ pub async fn put<R: Read + Send + 'static>(
         None => Vec::new(),
     };
     let stored = StoredManifest {
+        blob: id,
         manifest: manifest.clone(),
         owner_key,
     };
-    store_manifest(&holders, &manifest.cid, stored.encode(), options).await?;
+    store_manifest(&holders, &id, stored.encode(), options).await?;
     let upload = started.elapsed();
 
     let providers: Vec<Pubkey> = holders.iter().map(|h| h.authority).collect();
@@ -285,12 +293,13 @@ pub async fn put<R: Read + Send + 'static>(
     let waited = Instant::now();
     let accepted = match options.acceptance_timeout {
         Some(timeout) => {
-            tell_holders(&holders, &manifest.cid, options.shard_timeout).await;
-            wait_for_acceptances(chain, &manifest.cid, timeout).await
+            tell_holders(&holders, &id, options.shard_timeout).await;
+            wait_for_acceptances(chain, &id, timeout).await
         }
         None => 0,
     };
     Ok(PutReport {
+        id,
         cid: manifest.cid,
         blob,
         signature,
@@ -307,13 +316,13 @@ pub async fn put<R: Read + Send + 'static>(
 /// Tells every holder the blob is registered, so each accepts its shard within about one
 /// confirmation instead of at its next look at the chain. A holder that does not answer
 /// still finds the placement on its own.
-async fn tell_holders(holders: &[Holder], cid: &Cid, timeout: Duration) {
+async fn tell_holders(holders: &[Holder], id: &BlobId, timeout: Duration) {
     let mut told = JoinSet::new();
     for holder in holders {
         let holder = holder.clone();
-        let cid = *cid;
+        let id = *id;
         told.spawn(async move {
-            if let Err(e) = holder.node.placement_registered(&cid, timeout).await {
+            if let Err(e) = holder.node.placement_registered(&id, timeout).await {
                 tracing::debug!(provider = %holder.authority, error = %e, "telling a holder of the registration");
             }
         });
@@ -324,7 +333,7 @@ async fn tell_holders(holders: &[Holder], cid: &Cid, timeout: Duration) {
 /// Polls the registered blob until every holder accepted its shard or `timeout` passed,
 /// and returns how many had. The blob is registered and its data stored either way, so a
 /// chain read that fails is retried until the deadline rather than failing the put.
-async fn wait_for_acceptances(chain: &ChainClient, cid: &Cid, timeout: Duration) -> usize {
+async fn wait_for_acceptances(chain: &ChainClient, id: &BlobId, timeout: Duration) -> usize {
     // The holders' acceptances take about one confirmation: poll at a fraction of it for
     // the first second, then back off, so a holder that never answers costs the RPC
     // endpoint a few reads a second, not forty.
@@ -336,15 +345,15 @@ async fn wait_for_acceptances(chain: &ChainClient, cid: &Cid, timeout: Duration)
     let mut poll = FIRST_POLL;
     let mut accepted = 0;
     loop {
-        match chain.blob(cid.digest()).await {
+        match chain.blob(id).await {
             Ok(Some(blob)) => {
                 accepted = blob.shards.iter().filter(|s| s.accepted).count();
                 if accepted == blob.shards.len() {
                     return accepted;
                 }
             }
-            Ok(None) => tracing::warn!(%cid, "the registered blob is gone (deleted?)"),
-            Err(e) => tracing::warn!(%cid, error = %e, "reading the blob's acceptances"),
+            Ok(None) => tracing::warn!(%id, "the registered blob is gone (deleted?)"),
+            Err(e) => tracing::warn!(%id, error = %e, "reading the blob's acceptances"),
         }
         if Instant::now() + poll > deadline {
             return accepted;
@@ -411,7 +420,7 @@ struct Uploaded {
 /// What every upload pass of one put codes the same way.
 struct UploadJob<'a> {
     size: u64,
-    cid: Cid,
+    id: BlobId,
     options: &'a PutOptions,
     k: u16,
     m: u16,
@@ -430,7 +439,7 @@ async fn upload_all(
 ) -> Result<Uploaded, PutError> {
     let UploadJob {
         size,
-        cid,
+        id,
         options,
         k,
         m,
@@ -471,7 +480,7 @@ async fn upload_all(
     let mut done_plain = 0u64;
     while let Some(chunk) = rx.recv().await {
         let chunk = Arc::new(ChunkToSend {
-            cid,
+            id,
             layout,
             encrypted: key_present,
             chunk,
@@ -542,7 +551,7 @@ impl AsRef<[u8]> for ShardOf {
 
 /// An encoded chunk with what its shard headers need.
 struct ChunkToSend {
-    cid: Cid,
+    id: BlobId,
     layout: basalt_core::BlobLayout,
     encrypted: bool,
     chunk: EncodedChunk,
@@ -551,7 +560,7 @@ struct ChunkToSend {
 impl ChunkToSend {
     fn header(&self, j: u16) -> basalt_core::ShardHeader {
         basalt_core::ShardHeader {
-            blob: self.cid,
+            blob: self.id,
             layout: self.layout,
             encrypted: self.encrypted,
             chunk: self.chunk.index,
@@ -609,7 +618,7 @@ async fn upload_shard(
 /// Stores the manifest on every holder (any of them can then serve it to readers).
 async fn store_manifest(
     holders: &[Holder],
-    cid: &Cid,
+    id: &BlobId,
     manifest: Vec<u8>,
     options: &PutOptions,
 ) -> Result<(), PutError> {
@@ -617,14 +626,14 @@ async fn store_manifest(
     for holder in holders {
         let holder = holder.clone();
         let manifest = manifest.clone();
-        let cid = *cid;
+        let id = *id;
         let options = options.clone();
         puts.spawn(async move {
             let mut last = None;
             for _ in 0..options.attempts.max(1) {
                 match holder
                     .node
-                    .put_manifest(&cid, manifest.clone(), options.shard_timeout)
+                    .put_manifest(&id, manifest.clone(), options.shard_timeout)
                     .await
                 {
                     Ok(()) => return Ok(()),
@@ -668,7 +677,7 @@ async fn register(
         encrypted: manifest.encrypted,
     };
     let owner = wallet.pubkey();
-    let blob = pda::blob(&args.cid_digest);
+    let blob = pda::blob(&owner, &args.cid_digest);
     let amount = options
         .price_per_shard_epoch
         .checked_mul(providers.len() as u64)

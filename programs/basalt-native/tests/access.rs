@@ -33,7 +33,8 @@ async fn blob(net: &mut Net) -> Result<(Keypair, Pubkey)> {
     };
     net.send(&[ix::blob_register(&owner.pubkey(), args)], &[&owner])
         .await?;
-    Ok((owner, pda::blob(&digest)))
+    let address = pda::blob(&owner.pubkey(), &digest);
+    Ok((owner, address))
 }
 
 #[tokio::test]

@@ -153,7 +153,7 @@ async fn store(net: &mut Net, len: usize, escrow: u64) -> Result<Stored> {
         .await?;
     let owner = net.wallet().await?;
     let owner_tokens = net.tokens(&owner.pubkey(), 100_000).await?;
-    let blob = pda::blob(e.manifest.cid.digest());
+    let blob = pda::blob(&owner.pubkey(), e.manifest.cid.digest());
     let providers: Vec<Pubkey> = holders.iter().map(|(k, _)| k.pubkey()).collect();
     net.send(
         &[
@@ -192,12 +192,68 @@ async fn register_place_and_activate() -> Result<()> {
     Ok(())
 }
 
+/// Issue 42, finding 3. Before the fix a blob's address was `["blob", cid_digest]`: whoever
+/// registered a digest first (a public file's, or one read from a pending transaction) owned
+/// that content's only address and every later registration of it failed. Now the address
+/// binds the owner too.
+#[tokio::test]
+async fn registering_a_digest_first_blocks_nobody() -> Result<()> {
+    let mut net = Net::start().await?;
+    let e = encode(30_000, 9)?;
+    let (owner, squatter) = (net.wallet().await?, net.wallet().await?);
+    let digest = e.manifest.cid.digest();
+
+    // The squatter cannot create the owner's address: it is derived from the signer.
+    let mut forged = ix::blob_register(&squatter.pubkey(), register_args(&e, 20));
+    forged.accounts[2].pubkey = pda::blob(&owner.pubkey(), digest);
+    assert!(net.send(&[forged], &[&squatter]).await.is_err());
+
+    // Registering the same content first takes only the squatter's own address.
+    net.send(
+        &[ix::blob_register(&squatter.pubkey(), register_args(&e, 20))],
+        &[&squatter],
+    )
+    .await?;
+    net.send(
+        &[ix::blob_register(&owner.pubkey(), register_args(&e, 20))],
+        &[&owner],
+    )
+    .await?;
+    let mine: Blob = net.account(&pda::blob(&owner.pubkey(), digest)).await?;
+    let theirs: Blob = net.account(&pda::blob(&squatter.pubkey(), digest)).await?;
+    assert_eq!(
+        (mine.owner, theirs.owner),
+        (owner.pubkey(), squatter.pubkey())
+    );
+    assert_eq!(mine.cid_digest, theirs.cid_digest);
+
+    // And it gives no rights on the owner's blob.
+    let holders = net.providers(basalt::state::ROLE_STORAGE, 6).await?;
+    let providers: Vec<Pubkey> = holders.iter().map(|(k, _)| k.pubkey()).collect();
+    assert_basalt_err(
+        net.send(
+            &[ix::blob_place(
+                &squatter.pubkey(),
+                &pda::blob(&owner.pubkey(), digest),
+                0,
+                roots(&e),
+                &providers,
+                false,
+            )],
+            &[&squatter],
+        )
+        .await,
+        BasaltError::Unauthorized,
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn placement_attacks_are_refused() -> Result<()> {
     let mut net = Net::start().await?;
     let e = encode(30_000, 1)?;
     let owner = net.wallet().await?;
-    let blob = pda::blob(e.manifest.cid.digest());
+    let blob = pda::blob(&owner.pubkey(), e.manifest.cid.digest());
     net.send(
         &[ix::blob_register(&owner.pubkey(), register_args(&e, 20))],
         &[&owner],
@@ -819,7 +875,7 @@ async fn a_deal_never_pays_more_than_its_escrow_and_refunds_the_rest() -> Result
     // What is owed is paid before the deal can be refunded: top up, settle.
     net.send(
         &[
-            ix::deal_top_up(&owner.pubkey(), &s.blob, &s.owner_tokens, PRICE),
+            ix::deal_top_up(&owner.pubkey(), &s.blob, &s.owner_tokens, PRICE, false),
             ix::deal_settle(&s.blob, 1, &t1),
         ],
         &[&owner],
@@ -898,6 +954,7 @@ async fn a_short_escrow_keeps_earned_epochs_owed_until_a_top_up() -> Result<()> 
             &s.blob,
             &s.owner_tokens,
             PRICE,
+            false,
         )],
         &[&owner],
     )
@@ -955,7 +1012,7 @@ fn registration_transaction_sizes() -> Result<()> {
         public: false,
         encrypted: false,
     };
-    let blob = pda::blob(&args.cid_digest);
+    let blob = pda::blob(&o, &args.cid_digest);
     let tokens = Pubkey::new_unique();
     let size =
         |ixs: &[basalt::anchor_lang::solana_program::instruction::Instruction]| -> Result<usize> {
@@ -994,7 +1051,7 @@ async fn proofs_of_inactive_or_expired_blobs_are_refused() -> Result<()> {
     // Placed on all but one shard index: registered, not active.
     let e = encode(30_000, 4)?;
     let owner = net.wallet().await?;
-    let blob = pda::blob(e.manifest.cid.digest());
+    let blob = pda::blob(&owner.pubkey(), e.manifest.cid.digest());
     let holders = net
         .providers(basalt::state::ROLE_STORAGE, usize::from(K + M))
         .await?;
@@ -1076,7 +1133,7 @@ async fn placements_nobody_accepted_cannot_be_slashed() -> Result<()> {
     args.commitment_root = basalt_proof::commitment_root(&unbacked);
     let attacker = net.wallet().await?;
     let attacker_tokens = net.tokens(&attacker.pubkey(), 1_000).await?;
-    let blob = pda::blob(e.manifest.cid.digest());
+    let blob = pda::blob(&attacker.pubkey(), e.manifest.cid.digest());
     net.send(
         &[
             ix::blob_register(&attacker.pubkey(), args),

@@ -9,13 +9,15 @@
 //! - [`merkle`]: root computation from a path, and a streaming root builder that needs no
 //!   allocation;
 //! - [`challenge`]: which (chunk, leaf) of a shard column is challenged for a given seed;
-//! - [`proof`]: the storage-proof check itself.
+//! - [`proof`]: the storage-proof check itself;
+//! - [`blob_id`]: a blob's on-chain name, its content digest bound to its owner.
 //!
 //! The crate is `no_std` and allocation-free so it builds unchanged for SBF and wasm.
 #![cfg_attr(not(feature = "std"), no_std)]
 // One exception: the syscall behind `hash::sha256v` on an upstream BPF build.
 #![deny(unsafe_code)]
 
+pub mod blob_id;
 pub mod challenge;
 pub mod error;
 pub mod hash;
@@ -24,6 +26,7 @@ pub mod merkle;
 pub mod proof;
 pub mod tx_budget;
 
+pub use blob_id::blob_id;
 pub use challenge::{derive_challenge, selection_draw, Challenge};
 pub use error::{LayoutError, ProofError};
 pub use hash::{hash_leaf, hash_node, Hash, EMPTY_SUBTREE, LEAF_PREFIX, NODE_PREFIX};

@@ -11,7 +11,8 @@ pub const ESCROW_VAULT: &[u8] = b"escrow_vault";
 pub const TREASURY: &[u8] = b"treasury";
 /// `["provider", authority]`.
 pub const PROVIDER: &[u8] = b"provider";
-/// `["blob", cid_digest]` (the 32-byte BLAKE3 digest the blob's CID wraps).
+/// `["blob", owner, cid_digest]` (the 32-byte BLAKE3 digest the blob's CID wraps): one
+/// owner's registration of some content. The address is the blob's id off chain.
 pub const BLOB: &[u8] = b"blob";
 /// `["grant", blob, grantee]`.
 pub const GRANT: &[u8] = b"grant";

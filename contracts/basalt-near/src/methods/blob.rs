@@ -32,10 +32,11 @@ pub struct BlobRegisterArgs {
 impl Contract {
     /// `blob_register`: creates a blob owned by the caller with its shards unplaced;
     /// `blob_place` places them and activates it. Attach the record's storage (about
-    /// 0.01 NEAR for 14 shards).
+    /// 0.01 NEAR for 14 shards). Returns the blob's id (`basalt_proof::blob_id` of the
+    /// caller and the CID), which every other method takes.
     #[payable]
     #[handle_result]
-    pub fn blob_register(&mut self, args: BlobRegisterArgs) -> Result<()> {
+    pub fn blob_register(&mut self, args: BlobRegisterArgs) -> Result<Digest> {
         let total = usize::from(args.k) + usize::from(args.m);
         ensure!(total <= MAX_BLOB_SHARDS, BasaltError::TooManyShards);
         // Rejects zero k or m, bad chunk or leaf sizes, and blobs whose proofs would not
@@ -48,14 +49,18 @@ impl Contract {
             args.expiry_epoch,
             self.config.max_deal_epochs,
         )?;
-        ensure!(
-            self.blobs.get(&args.cid_digest).is_none(),
-            BasaltError::BlobExists
-        );
         let owner = env::predecessor_account_id();
+        // Keyed by owner and content together: another account's registration of the same
+        // digest is another blob, so nobody can squat it.
+        let id = Digest::from(basalt_proof::blob_id(
+            owner.as_bytes(),
+            &args.cid_digest.into(),
+        ));
+        ensure!(self.blobs.get(&id).is_none(), BasaltError::BlobExists);
         let block = env::block_height();
         let meter = self.meter()?;
         let blob = Blob {
+            id,
             owner: owner.clone(),
             cid_digest: args.cid_digest,
             size: args.size,
@@ -75,10 +80,11 @@ impl Contract {
             storage_payer: owner.clone(),
             shards: vec![ShardSlot::default(); total],
         };
-        self.blobs.insert(&args.cid_digest, &blob);
+        self.blobs.insert(&id, &blob);
         self.settle(meter)?;
         Event::BlobRegistered {
-            blob: args.cid_digest,
+            blob: id,
+            cid_digest: args.cid_digest,
             owner,
             size: args.size,
             k: args.k,
@@ -91,7 +97,7 @@ impl Contract {
             block,
         }
         .emit();
-        Ok(())
+        Ok(id)
     }
 
     /// `blob_place`: places shard indices `first .. first + providers.len()` on
@@ -115,13 +121,13 @@ impl Contract {
     #[handle_result]
     pub fn blob_place(
         &mut self,
-        cid_digest: Digest,
+        blob_id: Digest,
         first: u16,
         providers: Vec<AccountId>,
         column_roots: Vec<Digest>,
     ) -> Result<()> {
         let caller = env::predecessor_account_id();
-        let mut blob = self.blob(&cid_digest)?;
+        let mut blob = self.blob(&blob_id)?;
         if basalt_rules::placement_needs_owner(blob.active) {
             self.authorize(&blob, &caller, ROLE_WRITE)?;
         }
@@ -167,7 +173,7 @@ impl Contract {
             slot.set_state(next);
             let previous = slot.provider.replace(account.clone());
             placed.push(Event::ShardPlaced {
-                blob: cid_digest,
+                blob: blob_id,
                 index: index as u16,
                 provider: account,
                 previous,
@@ -185,7 +191,7 @@ impl Contract {
                 BasaltError::CommitmentMismatch
             );
         }
-        self.blobs.insert(&cid_digest, &blob);
+        self.blobs.insert(&blob_id, &blob);
         self.settle(meter)?;
         placed.iter().for_each(Event::emit);
         Ok(())
@@ -202,7 +208,7 @@ impl Contract {
     #[handle_result]
     pub fn shard_accept(
         &mut self,
-        cid_digest: Digest,
+        blob_id: Digest,
         index: u16,
         column_root: Digest,
         expiry_epoch: u64,
@@ -210,12 +216,12 @@ impl Contract {
     ) -> Result<()> {
         let holder = env::predecessor_account_id();
         let mut provider = self.provider(&holder)?;
-        let mut blob = self.blob(&cid_digest)?;
+        let mut blob = self.blob(&blob_id)?;
         let epoch = self.current_epoch();
         ensure!(blob.expiry_epoch > epoch, BasaltError::BlobExpired);
         let offered = OfferedBlob {
             expiry_epoch: blob.expiry_epoch,
-            deal_price: self.deals.get(&cid_digest).map(|d| d.price_per_shard_epoch),
+            deal_price: self.deals.get(&blob_id).map(|d| d.price_per_shard_epoch),
             active: blob.active,
         };
         let terms = Terms {
@@ -236,10 +242,10 @@ impl Contract {
         let assigned_epoch = blob.slot(index)?.assigned_epoch;
         provider.open_obligation()?;
         // Neither record grows: no storage to pay.
-        self.blobs.insert(&cid_digest, &blob);
+        self.blobs.insert(&blob_id, &blob);
         self.providers.insert(&holder, &provider);
         Event::ShardAccepted {
-            blob: cid_digest,
+            blob: blob_id,
             index,
             provider: holder,
             assigned_epoch,
@@ -249,7 +255,7 @@ impl Contract {
         .emit();
         if activated {
             Event::BlobActivated {
-                blob: cid_digest,
+                blob: blob_id,
                 block: env::block_height(),
             }
             .emit();
@@ -263,11 +269,11 @@ impl Contract {
     /// first while a deal remains; without a deal nothing can pay them and they are
     /// dropped. The obligation ends and the index awaits repair.
     #[handle_result]
-    pub fn shard_release(&mut self, cid_digest: Digest, index: u16) -> Result<()> {
+    pub fn shard_release(&mut self, blob_id: Digest, index: u16) -> Result<()> {
         let holder = env::predecessor_account_id();
         let mut provider = self.provider(&holder)?;
-        let mut blob = self.blob(&cid_digest)?;
-        let cover = self.deals.get(&cid_digest).map(|d| d.cover(&blob));
+        let mut blob = self.blob(&blob_id)?;
+        let cover = self.deals.get(&blob_id).map(|d| d.cover(&blob));
         let expired = self.current_epoch() >= blob.expiry_epoch;
         let slot = blob.slot_mut(index)?;
         ensure!(
@@ -286,10 +292,10 @@ impl Contract {
         slot.needs_repair = true;
         provider.close_obligation();
         // Neither record grows: no storage to pay.
-        self.blobs.insert(&cid_digest, &blob);
+        self.blobs.insert(&blob_id, &blob);
         self.providers.insert(&holder, &provider);
         Event::ShardReleased {
-            blob: cid_digest,
+            blob: blob_id,
             index,
             provider: holder,
             block: env::block_height(),
@@ -306,15 +312,15 @@ impl Contract {
     /// a proof it can be slashed for is slashed instead (`proof_slash`,
     /// `MissedProofPending`): an eviction is no way out of a slash.
     #[handle_result]
-    pub fn shard_evict(&mut self, cid_digest: Digest, index: u16) -> Result<()> {
+    pub fn shard_evict(&mut self, blob_id: Digest, index: u16) -> Result<()> {
         let now = env::block_height();
-        let mut blob = self.blob(&cid_digest)?;
+        let mut blob = self.blob(&blob_id)?;
         // An expired blob is no one's obligation and nothing repairs it.
         ensure!(
             self.current_epoch() < blob.expiry_epoch,
             BasaltError::BlobExpired
         );
-        let cover = self.deals.get(&cid_digest).map(|d| d.cover(&blob));
+        let cover = self.deals.get(&blob_id).map(|d| d.cover(&blob));
         let (blob_active, expiry_epoch) = (blob.active, blob.expiry_epoch);
         let slot = blob.slot_mut(index)?;
         let holder = slot.provider.clone().ok_or(BasaltError::NotShardHolder)?;
@@ -339,10 +345,10 @@ impl Contract {
         slot.set_state(next);
         provider.close_obligation();
         // Neither record grows: no storage to pay.
-        self.blobs.insert(&cid_digest, &blob);
+        self.blobs.insert(&blob_id, &blob);
         self.providers.insert(&holder, &provider);
         Event::ShardEvicted {
-            blob: cid_digest,
+            blob: blob_id,
             index,
             provider: holder,
             last_heartbeat_block: eviction.holder.last_heartbeat,
@@ -359,19 +365,19 @@ impl Contract {
     #[handle_result]
     pub fn blob_set_access(
         &mut self,
-        cid_digest: Digest,
+        blob_id: Digest,
         public: bool,
         token_gate: Option<TokenGate>,
     ) -> Result<()> {
-        let mut blob = self.blob(&cid_digest)?;
+        let mut blob = self.blob(&blob_id)?;
         self.authorize(&blob, &env::predecessor_account_id(), ROLE_ADMIN)?;
         let meter = self.meter()?;
         blob.public = public;
         blob.token_gate = token_gate.clone();
-        self.blobs.insert(&cid_digest, &blob);
+        self.blobs.insert(&blob_id, &blob);
         self.settle(meter)?;
         Event::BlobAccessChanged {
-            blob: cid_digest,
+            blob: blob_id,
             public,
             token_gate,
             block: env::block_height(),
@@ -388,16 +394,12 @@ impl Contract {
     /// been revoked before (`basalt_rules::check_no_grants`): a grant that outlived its
     /// blob would give rights on whoever registers the same content next.
     #[handle_result]
-    pub fn blob_delete(
-        &mut self,
-        cid_digest: Digest,
-        grantees: Option<Vec<AccountId>>,
-    ) -> Result<()> {
+    pub fn blob_delete(&mut self, blob_id: Digest, grantees: Option<Vec<AccountId>>) -> Result<()> {
         let caller = env::predecessor_account_id();
-        let blob = self.blob(&cid_digest)?;
+        let blob = self.blob(&blob_id)?;
         self.authorize(&blob, &caller, ROLE_DELETE)?;
         ensure!(
-            self.deals.get(&cid_digest).is_none(),
+            self.deals.get(&blob_id).is_none(),
             BasaltError::UnsettledPayouts
         );
         // Every listed grant is checked before any is removed: a refused call changes nothing.
@@ -409,7 +411,7 @@ impl Contract {
             );
             let grant = self
                 .grants
-                .get(&(cid_digest, grantee.clone()))
+                .get(&(blob_id, grantee.clone()))
                 .ok_or(BasaltError::GrantNotFound)?;
             closing.push((grantee, grant.granted_by));
         }
@@ -417,12 +419,12 @@ impl Contract {
         basalt_rules::check_no_grants(blob.grant_count.saturating_sub(closed))?;
         let mut meter = self.meter()?;
         for (grantee, granted_by) in closing {
-            let key = (cid_digest, grantee.clone());
+            let key = (blob_id, grantee.clone());
             self.release(&mut meter, &granted_by, |c| {
                 c.grants.remove(&key);
             })?;
             Event::GrantRevoked {
-                blob: cid_digest,
+                blob: blob_id,
                 grantee,
                 revoked_by: caller.clone(),
                 block: env::block_height(),
@@ -440,11 +442,11 @@ impl Contract {
             self.providers.insert(holder, &provider);
         }
         self.release(&mut meter, &blob.storage_payer, |c| {
-            c.blobs.remove(&cid_digest);
+            c.blobs.remove(&blob_id);
         })?;
         self.settle(meter)?;
         Event::BlobDeleted {
-            blob: cid_digest,
+            blob: blob_id,
             by: caller,
             block: env::block_height(),
         }
@@ -452,14 +454,14 @@ impl Contract {
         Ok(())
     }
 
-    pub fn blob_get(&self, cid_digest: Digest) -> Option<Blob> {
-        self.blobs.get(&cid_digest)
+    pub fn blob_get(&self, blob_id: Digest) -> Option<Blob> {
+        self.blobs.get(&blob_id)
     }
 
     /// Whether the blob is registered and still paid for: what a node's garbage
     /// collection asks.
-    pub fn blob_state(&self, cid_digest: Digest) -> BlobState {
-        match self.blobs.get(&cid_digest) {
+    pub fn blob_state(&self, blob_id: Digest) -> BlobState {
+        match self.blobs.get(&blob_id) {
             None => BlobState::Unregistered,
             Some(b) if b.expiry_epoch <= self.current_epoch() => BlobState::Expired,
             Some(_) => BlobState::Live,

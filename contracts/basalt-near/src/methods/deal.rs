@@ -16,12 +16,9 @@ impl Contract {
     /// earned is forfeited. Each proven epoch is counted once (`record_proof`) and cleared
     /// here when paid, so nothing is paid twice and nothing is paid without a proof.
     #[handle_result]
-    pub fn deal_settle(&mut self, cid_digest: Digest, index: u16) -> Result<U128> {
-        let mut blob = self.blob(&cid_digest)?;
-        let mut deal = self
-            .deals
-            .get(&cid_digest)
-            .ok_or(BasaltError::DealNotFound)?;
+    pub fn deal_settle(&mut self, blob_id: Digest, index: u16) -> Result<U128> {
+        let mut blob = self.blob(&blob_id)?;
+        let mut deal = self.deals.get(&blob_id).ok_or(BasaltError::DealNotFound)?;
         let slot = blob.slot_mut(index)?;
         let holder = slot.provider.clone().ok_or(BasaltError::NotShardHolder)?;
         let settlement = basalt_rules::Settlement::of(
@@ -36,11 +33,11 @@ impl Contract {
         deal.total_paid = add(deal.total_paid, amount)?;
         self.books.escrow = sub(self.books.escrow, amount)?;
         self.credit_tokens(&holder, amount)?;
-        self.blobs.insert(&cid_digest, &blob);
-        self.deals.insert(&cid_digest, &deal);
+        self.blobs.insert(&blob_id, &blob);
+        self.deals.insert(&blob_id, &deal);
         self.settle(meter)?;
         Event::DealSettled {
-            blob: cid_digest,
+            blob: blob_id,
             index,
             provider: holder,
             epochs_paid: settlement.epochs_paid,
@@ -58,13 +55,10 @@ impl Contract {
     /// cancels it (before deleting the blob). Every shard must be settled first, so
     /// providers keep what they proved.
     #[handle_result]
-    pub fn deal_refund(&mut self, cid_digest: Digest) -> Result<U128> {
+    pub fn deal_refund(&mut self, blob_id: Digest) -> Result<U128> {
         let caller = env::predecessor_account_id();
-        let blob = self.blob(&cid_digest)?;
-        let deal = self
-            .deals
-            .get(&cid_digest)
-            .ok_or(BasaltError::DealNotFound)?;
+        let blob = self.blob(&blob_id)?;
+        let deal = self.deals.get(&blob_id).ok_or(BasaltError::DealNotFound)?;
         if self.current_epoch() < blob.expiry_epoch {
             self.authorize(&blob, &caller, ROLE_DELETE)?;
         }
@@ -77,11 +71,11 @@ impl Contract {
         self.books.escrow = sub(self.books.escrow, amount)?;
         self.credit_tokens(&deal.payer, amount)?;
         self.release(&mut meter, &deal.payer, |c| {
-            c.deals.remove(&cid_digest);
+            c.deals.remove(&blob_id);
         })?;
         self.settle(meter)?;
         Event::DealRefunded {
-            blob: cid_digest,
+            blob: blob_id,
             payer: deal.payer,
             amount: U128(amount),
             block: env::block_height(),
@@ -90,8 +84,8 @@ impl Contract {
         Ok(U128(amount))
     }
 
-    pub fn deal_get(&self, cid_digest: Digest) -> Option<Deal> {
-        self.deals.get(&cid_digest)
+    pub fn deal_get(&self, blob_id: Digest) -> Option<Deal> {
+        self.deals.get(&blob_id)
     }
 }
 
@@ -103,22 +97,19 @@ impl Contract {
     pub(crate) fn deal_fund_tokens(
         &mut self,
         payer: &AccountId,
-        cid_digest: Digest,
+        blob_id: Digest,
         price_per_shard_epoch: u128,
         amount: u128,
     ) -> Result<u128> {
         ensure!(price_per_shard_epoch > 0, BasaltError::ZeroPrice);
-        let mut blob = self.blob(&cid_digest)?;
+        let mut blob = self.blob(&blob_id)?;
         // Only the owner opens the deal: a stranger opening it first would fix the price.
         ensure!(*payer == blob.owner, BasaltError::Unauthorized);
         ensure!(
             blob.expiry_epoch > self.current_epoch(),
             BasaltError::BlobExpired
         );
-        ensure!(
-            self.deals.get(&cid_digest).is_none(),
-            BasaltError::DealExists
-        );
+        ensure!(self.deals.get(&blob_id).is_none(), BasaltError::DealExists);
         // Epochs proven while no deal existed are nobody's debt: a refund settled everything
         // earlier, so what is unpaid now was proven after it, and this deal's price was not
         // what the holders proved for (`basalt_rules::unpaid_at_opening`).
@@ -126,10 +117,10 @@ impl Contract {
             slot.unpaid_epochs = basalt_rules::unpaid_at_opening(slot.unpaid_epochs);
         }
         // The blob record keeps its size.
-        self.blobs.insert(&cid_digest, &blob);
+        self.blobs.insert(&blob_id, &blob);
         self.books.escrow = add(self.books.escrow, amount)?;
         self.deals.insert(
-            &cid_digest,
+            &blob_id,
             &Deal {
                 payer: payer.clone(),
                 price_per_shard_epoch,
@@ -142,7 +133,7 @@ impl Contract {
             self.tokens.insert(payer, &0);
         }
         Event::DealFunded {
-            blob: cid_digest,
+            blob: blob_id,
             payer: payer.clone(),
             price_per_shard_epoch: U128(price_per_shard_epoch),
             amount: U128(amount),
@@ -159,20 +150,17 @@ impl Contract {
     pub(crate) fn deal_top_up_tokens(
         &mut self,
         funder: &AccountId,
-        cid_digest: Digest,
+        blob_id: Digest,
         amount: u128,
     ) -> Result<u128> {
-        let blob = self.blob(&cid_digest)?;
+        let blob = self.blob(&blob_id)?;
         self.authorize(&blob, funder, ROLE_WRITE)?;
-        let mut deal = self
-            .deals
-            .get(&cid_digest)
-            .ok_or(BasaltError::DealNotFound)?;
+        let mut deal = self.deals.get(&blob_id).ok_or(BasaltError::DealNotFound)?;
         deal.balance = add(deal.balance, amount)?;
         self.books.escrow = add(self.books.escrow, amount)?;
-        self.deals.insert(&cid_digest, &deal);
+        self.deals.insert(&blob_id, &deal);
         Event::DealFunded {
-            blob: cid_digest,
+            blob: blob_id,
             payer: funder.clone(),
             price_per_shard_epoch: U128(deal.price_per_shard_epoch),
             amount: U128(amount),

@@ -17,14 +17,14 @@ impl Contract {
     #[handle_result]
     pub fn grant_create(
         &mut self,
-        cid_digest: Digest,
+        blob_id: Digest,
         grantee: AccountId,
         roles: u8,
         expires_at: Option<u64>,
         wrapped_key: Base64VecU8,
     ) -> Result<()> {
         let caller = env::predecessor_account_id();
-        let mut blob = self.blob(&cid_digest)?;
+        let mut blob = self.blob(&blob_id)?;
         self.authorize(&blob, &caller, ROLE_ADMIN)?;
         ensure!(
             roles != 0 && roles & !ROLE_ADMIN == 0,
@@ -37,7 +37,7 @@ impl Contract {
         if let Some(t) = expires_at {
             ensure!(t > unix_seconds(), BasaltError::InvalidGrantExpiry);
         }
-        let key = (cid_digest, grantee.clone());
+        let key = (blob_id, grantee.clone());
         // Solana's `init` fails the same way on an existing grant account.
         ensure!(self.grants.get(&key).is_none(), BasaltError::GrantExists);
         blob.grant_count = blob
@@ -46,7 +46,7 @@ impl Contract {
             .ok_or(BasaltError::Overflow)?;
         let meter = self.meter()?;
         // The blob record keeps its size: only the grant's storage is paid.
-        self.blobs.insert(&cid_digest, &blob);
+        self.blobs.insert(&blob_id, &blob);
         self.grants.insert(
             &key,
             &Grant {
@@ -58,7 +58,7 @@ impl Contract {
         );
         self.settle(meter)?;
         Event::GrantCreated {
-            blob: cid_digest,
+            blob: blob_id,
             grantee,
             roles,
             expires_at,
@@ -74,11 +74,11 @@ impl Contract {
     /// deleted blob's leftover grants too (then only the grantee or the grant's payer may
     /// remove it).
     #[handle_result]
-    pub fn grant_revoke(&mut self, cid_digest: Digest, grantee: AccountId) -> Result<()> {
+    pub fn grant_revoke(&mut self, blob_id: Digest, grantee: AccountId) -> Result<()> {
         let caller = env::predecessor_account_id();
-        let key = (cid_digest, grantee.clone());
+        let key = (blob_id, grantee.clone());
         let grant = self.grants.get(&key).ok_or(BasaltError::GrantNotFound)?;
-        let blob = self.blobs.get(&cid_digest);
+        let blob = self.blobs.get(&blob_id);
         if grantee != caller {
             match &blob {
                 Some(blob) => self.authorize(blob, &caller, ROLE_ADMIN)?,
@@ -88,7 +88,7 @@ impl Contract {
         if let Some(mut blob) = blob {
             // INV on Blob::grant_count: this grant was counted when it was created.
             blob.grant_count = blob.grant_count.saturating_sub(1);
-            self.blobs.insert(&cid_digest, &blob);
+            self.blobs.insert(&blob_id, &blob);
         }
         let mut meter = self.meter()?;
         self.release(&mut meter, &grant.granted_by, |c| {
@@ -96,7 +96,7 @@ impl Contract {
         })?;
         self.settle(meter)?;
         Event::GrantRevoked {
-            blob: cid_digest,
+            blob: blob_id,
             grantee,
             revoked_by: caller,
             block: env::block_height(),
@@ -105,15 +105,15 @@ impl Contract {
         Ok(())
     }
 
-    pub fn grant_get(&self, cid_digest: Digest, grantee: AccountId) -> Option<Grant> {
-        self.grants.get(&(cid_digest, grantee))
+    pub fn grant_get(&self, blob_id: Digest, grantee: AccountId) -> Option<Grant> {
+        self.grants.get(&(blob_id, grantee))
     }
 
     /// How `account_id` may read the blob: rules 1 and 2 of `state::grant` decided here,
     /// rule 3 (the token gate) returned as [`ReadAccess::Gated`] for the caller to check
     /// with the token contract. This is the view a storage node asks before serving.
-    pub fn read_access(&self, cid_digest: Digest, account_id: AccountId) -> ReadAccess {
-        let blob = self.blobs.get(&cid_digest);
+    pub fn read_access(&self, blob_id: Digest, account_id: AccountId) -> ReadAccess {
+        let blob = self.blobs.get(&blob_id);
         let facts = match &blob {
             None => ReadFacts::default(),
             Some(blob) => ReadFacts {
@@ -124,7 +124,7 @@ impl Contract {
                 public: blob.public,
                 read_grant: self
                     .grants
-                    .get(&(cid_digest, account_id))
+                    .get(&(blob_id, account_id))
                     .is_some_and(|g| g.roles & ROLE_READ != 0 && !g.is_expired(unix_seconds())),
             },
         };
@@ -147,16 +147,16 @@ impl Contract {
 
     /// Whether the contract alone admits `account_id` as a reader (a token-gated reader
     /// needs [`Self::read_access`] and the token contract).
-    pub fn can_read(&self, cid_digest: Digest, account_id: AccountId) -> bool {
-        self.read_access(cid_digest, account_id).allowed()
+    pub fn can_read(&self, blob_id: Digest, account_id: AccountId) -> bool {
+        self.read_access(blob_id, account_id).allowed()
     }
 
     /// Whether `account_id` may act on the blob with every bit of `roles`: the check the
     /// contract's own methods apply (owner, or an unexpired grant holding them). `None`
     /// when the blob is not registered. A node asks it with `ROLE_DELETE` before dropping
     /// shards on request.
-    pub fn may_act(&self, cid_digest: Digest, account_id: AccountId, roles: u8) -> Option<bool> {
-        let blob = self.blobs.get(&cid_digest)?;
+    pub fn may_act(&self, blob_id: Digest, account_id: AccountId, roles: u8) -> Option<bool> {
+        let blob = self.blobs.get(&blob_id)?;
         Some(self.authorize(&blob, &account_id, roles).is_ok())
     }
 }

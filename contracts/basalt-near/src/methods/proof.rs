@@ -17,7 +17,7 @@ impl Contract {
     #[handle_result]
     pub fn proof_submit(
         &mut self,
-        cid_digest: Digest,
+        blob_id: Digest,
         index: u16,
         epoch: u64,
         leaf: Base64VecU8,
@@ -26,7 +26,7 @@ impl Contract {
         let prover = env::predecessor_account_id();
         ensure!(epoch == self.current_epoch(), BasaltError::WrongEpoch);
         self.ensure_in_proof_window(epoch)?;
-        let mut blob = self.blob(&cid_digest)?;
+        let mut blob = self.blob(&blob_id)?;
         let slot = blob.provable_slot(index, epoch, &prover)?;
         let seed = self.seed_of(epoch)?;
         let layout = blob.layout()?;
@@ -44,9 +44,9 @@ impl Contract {
         )
         .map_err(|_| BasaltError::InvalidProof)?;
         blob.slot_mut(index)?.record_proof(epoch)?;
-        self.blobs.insert(&cid_digest, &blob);
+        self.blobs.insert(&blob_id, &blob);
         Event::ProofAccepted {
-            blob: cid_digest,
+            blob: blob_id,
             index,
             provider: prover,
             epoch,
@@ -70,9 +70,9 @@ impl Contract {
     /// a storage balance attaches a little NEAR.
     #[payable]
     #[handle_result]
-    pub fn proof_slash(&mut self, cid_digest: Digest, index: u16, epoch: u64) -> Result<U128> {
+    pub fn proof_slash(&mut self, blob_id: Digest, index: u16, epoch: u64) -> Result<U128> {
         let cranker = env::predecessor_account_id();
-        let mut blob = self.blob(&cid_digest)?;
+        let mut blob = self.blob(&blob_id)?;
         ensure!(
             blob.layout()?.column_leaves() > 0,
             BasaltError::InvalidLayout
@@ -84,7 +84,7 @@ impl Contract {
             .ok_or(BasaltError::NotShardHolder)?;
         let slot = blob.provable_slot(index, epoch, &holder)?;
         basalt_rules::check_slasher(cranker == holder)?;
-        let cover = self.deals.get(&cid_digest).map(|d| d.cover(&blob));
+        let cover = self.deals.get(&blob_id).map(|d| d.cover(&blob));
         basalt_rules::check_slashable(cover.as_ref(), slot.accepted_price)?;
         let deadline = epoch
             .checked_mul(self.config.epoch_blocks)
@@ -127,7 +127,7 @@ impl Contract {
             .ok_or(BasaltError::Overflow)?;
         self.credit_tokens(&cranker, bounty)?;
         self.providers.insert(&holder, &provider);
-        self.blobs.insert(&cid_digest, &blob);
+        self.blobs.insert(&blob_id, &blob);
         self.settle(meter)?;
         let block = env::block_height();
         Event::ProviderSlashed {
@@ -135,13 +135,13 @@ impl Contract {
             amount: U128(amount),
             bounty: U128(bounty),
             beneficiary: cranker.clone(),
-            subject: cid_digest.to_string(),
+            subject: blob_id.to_string(),
             reputation: provider.reputation,
             block,
         }
         .emit();
         Event::ProofMissed {
-            blob: cid_digest,
+            blob: blob_id,
             index,
             provider: holder,
             epoch,

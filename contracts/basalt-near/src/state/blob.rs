@@ -130,10 +130,15 @@ impl ShardSlot {
     }
 }
 
-/// A stored blob, keyed by its CID digest (the Solana program's `["blob", cid_digest]`).
+/// A stored blob, keyed by its id: `basalt_proof::blob_id(owner, cid_digest)`, so a blob is
+/// one owner's registration of some content (the Solana program's `["blob", owner,
+/// cid_digest]`) and registering a digest first blocks nobody else from storing it.
 #[near(serializers = [borsh, json])]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Blob {
+    /// The key the blob is stored under.
+    // INV: id == basalt_proof::blob_id(owner.as_bytes(), &cid_digest)
+    pub id: Digest,
     pub owner: AccountId,
     /// BLAKE3 digest of the stored bytes; the CID is CIDv1(raw, blake3, this digest).
     pub cid_digest: Digest,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context as _, Result};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::state::{ROLE_DELETE, ROLE_READ, ROLE_WRITE};
-use basalt_core::Cid;
+use basalt_core::{BlobId, Cid};
 use basalt_sdk::{GetOptions, PutOptions};
 use serde_json::json;
 use solana_signer::Signer;
@@ -40,7 +40,8 @@ pub struct PutArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct GetArgs {
-    pub cid: String,
+    /// The blob's id (the first line `put` prints).
+    pub blob: String,
     /// Where to write the file.
     #[arg(long, short = 'o')]
     pub output: PathBuf,
@@ -48,7 +49,8 @@ pub struct GetArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct GrantArgs {
-    pub cid: String,
+    /// The blob's id.
+    pub blob: String,
     /// The grantee's wallet address.
     pub grantee: String,
     /// Comma-separated roles: read, write, delete, admin.
@@ -59,9 +61,8 @@ pub struct GrantArgs {
     pub expires_at: Option<i64>,
 }
 
-fn parse_cid(cid: &str) -> Result<Cid> {
-    cid.parse()
-        .map_err(|e| anyhow::anyhow!("{cid} is not a Basalt CID (b… base32 CIDv1): {e}"))
+fn parse_blob_id(blob: &str) -> Result<BlobId> {
+    blob.parse().map_err(|e| anyhow::anyhow!("{blob}: {e}"))
 }
 
 fn parse_pubkey(s: &str) -> Result<Pubkey> {
@@ -130,6 +131,7 @@ pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
     print(
         ctx.json,
         &json!({
+            "id": report.id.to_string(),
             "cid": report.cid.to_string(),
             "blob": report.blob.to_string(),
             "signature": report.signature.to_string(),
@@ -143,7 +145,8 @@ pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
         }),
         || {
             format!(
-                "{}\nstored {} bytes on {} providers in {:.2} s ({:.1} MB/s), registered in {} ms\ntransaction {}",
+                "{}\ncontent {}\nstored {} bytes on {} providers in {:.2} s ({:.1} MB/s), registered in {} ms\ntransaction {}",
+                report.id,
                 report.cid,
                 report.plain_bytes,
                 report.providers.len(),
@@ -159,8 +162,8 @@ pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
 
 pub async fn get(ctx: &Context, args: &GetArgs) -> Result<()> {
     let wallet = ctx.wallet()?;
-    let cid = parse_cid(&args.cid)?;
-    let blob = ctx.chain.blob(cid.digest()).await?;
+    let id = parse_blob_id(&args.blob)?;
+    let blob = ctx.chain.blob(&id).await?;
     let total = blob.as_ref().map_or(0, |b| b.size);
     // Write to a temporary file next to the output and rename at the end, so a failed get
     // never leaves a partial file under the requested name.
@@ -175,7 +178,7 @@ pub async fn get(ctx: &Context, args: &GetArgs) -> Result<()> {
     let result = basalt_sdk::get(
         &ctx.chain,
         &wallet,
-        &cid,
+        &id,
         std::io::BufWriter::new(file),
         &GetOptions::default(),
         progress,
@@ -194,7 +197,8 @@ pub async fn get(ctx: &Context, args: &GetArgs) -> Result<()> {
     print(
         ctx.json,
         &json!({
-            "cid": cid.to_string(),
+            "id": id.to_string(),
+            "cid": report.cid.to_string(),
             "bytes": report.bytes,
             "output": args.output.display().to_string(),
             "elapsed_ms": report.elapsed.as_millis() as u64,
@@ -226,6 +230,7 @@ pub async fn ls(ctx: &Context) -> Result<()> {
         .iter()
         .map(|b| {
             json!({
+                "id": basalt_sdk::chain::blob_id(b).to_string(),
                 "cid": Cid::from_digest(b.cid_digest).to_string(),
                 "size": b.size,
                 "k": b.k,
@@ -246,7 +251,7 @@ pub async fn ls(ctx: &Context) -> Result<()> {
             .map(|b| {
                 format!(
                     "{}  {:>12} B  RS({},{})  expires epoch {}{}",
-                    Cid::from_digest(b.cid_digest),
+                    basalt_sdk::chain::blob_id(b),
                     b.size,
                     b.k,
                     b.m,
@@ -260,10 +265,10 @@ pub async fn ls(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
-pub async fn info(ctx: &Context, cid: &str) -> Result<()> {
-    let cid = parse_cid(cid)?;
-    let Some(b) = ctx.chain.blob(cid.digest()).await? else {
-        bail!("no blob {cid} on this chain");
+pub async fn info(ctx: &Context, blob: &str) -> Result<()> {
+    let id = parse_blob_id(blob)?;
+    let Some(b) = ctx.chain.blob(&id).await? else {
+        bail!("no blob {id} on this chain");
     };
     let shards: Vec<serde_json::Value> = b
         .shards
@@ -279,7 +284,8 @@ pub async fn info(ctx: &Context, cid: &str) -> Result<()> {
         })
         .collect();
     let value = json!({
-        "cid": cid.to_string(),
+        "id": id.to_string(),
+        "cid": Cid::from_digest(b.cid_digest).to_string(),
         "owner": b.owner.to_string(),
         "size": b.size,
         "chunk_size": b.chunk_size,
@@ -300,18 +306,18 @@ pub async fn info(ctx: &Context, cid: &str) -> Result<()> {
 
 pub async fn grant(ctx: &Context, args: &GrantArgs) -> Result<()> {
     let wallet = ctx.wallet()?;
-    let cid = parse_cid(&args.cid)?;
+    let id = parse_blob_id(&args.blob)?;
     let grantee = parse_pubkey(&args.grantee)?;
     let roles = parse_roles(&args.roles)?;
     let signature =
-        basalt_sdk::access::grant(&ctx.chain, &wallet, &cid, &grantee, roles, args.expires_at)
+        basalt_sdk::access::grant(&ctx.chain, &wallet, &id, &grantee, roles, args.expires_at)
             .await?;
     print(
         ctx.json,
         &json!({ "signature": signature.to_string() }),
         || {
             format!(
-                "granted {} on {cid} to {grantee}\ntransaction {signature}",
+                "granted {} on {id} to {grantee}\ntransaction {signature}",
                 args.roles
             )
         },
@@ -319,28 +325,28 @@ pub async fn grant(ctx: &Context, args: &GrantArgs) -> Result<()> {
     Ok(())
 }
 
-pub async fn revoke(ctx: &Context, cid: &str, grantee: &str) -> Result<()> {
+pub async fn revoke(ctx: &Context, blob: &str, grantee: &str) -> Result<()> {
     let wallet = ctx.wallet()?;
-    let cid = parse_cid(cid)?;
+    let id = parse_blob_id(blob)?;
     let grantee = parse_pubkey(grantee)?;
-    let signature = basalt_sdk::access::revoke(&ctx.chain, &wallet, &cid, &grantee).await?;
+    let signature = basalt_sdk::access::revoke(&ctx.chain, &wallet, &id, &grantee).await?;
     print(
         ctx.json,
         &json!({ "signature": signature.to_string() }),
-        || format!("revoked {grantee}'s grant on {cid}\ntransaction {signature}"),
+        || format!("revoked {grantee}'s grant on {id}\ntransaction {signature}"),
     );
     Ok(())
 }
 
-pub async fn delete(ctx: &Context, cid: &str) -> Result<()> {
+pub async fn delete(ctx: &Context, blob: &str) -> Result<()> {
     let wallet = ctx.wallet()?;
-    let cid = parse_cid(cid)?;
-    let (signature, shards) = basalt_sdk::access::delete(&ctx.chain, &wallet, &cid).await?;
+    let id = parse_blob_id(blob)?;
+    let (signature, shards) = basalt_sdk::access::delete(&ctx.chain, &wallet, &id).await?;
     print(
         ctx.json,
         &json!({ "signature": signature.to_string(), "shards_deleted": shards }),
         || {
-            format!("deleted {cid} ({shards} shards removed now; holders collect the rest)\ntransaction {signature}")
+            format!("deleted {id} ({shards} shards removed now; holders collect the rest)\ntransaction {signature}")
         },
     );
     Ok(())

@@ -96,8 +96,8 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
     )
     .await?;
     say(format!(
-        "  {} in {:.2} s ({:.1} MB/s) + {} ms to confirm",
-        put.cid,
+        "  blob {} in {:.2} s ({:.1} MB/s) + {} ms to confirm",
+        put.id,
         put.upload.as_secs_f64(),
         mb_per_s(size, put.upload),
         put.confirm.as_millis()
@@ -132,7 +132,7 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
     let get = basalt_sdk::get(
         &chain,
         &wallet,
-        &put.cid,
+        &put.id,
         std::io::BufWriter::new(file),
         &GetOptions::default(),
         |_| {},
@@ -149,6 +149,7 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
     tokio::task::spawn_blocking(move || net.stop()).await?;
     let report = json!({
         "file_bytes": size,
+        "id": put.id.to_string(),
         "cid": put.cid.to_string(),
         "network_start_s": network_s,
         "put_s": put.upload.as_secs_f64(),
@@ -276,7 +277,7 @@ async fn wait_for(
     let deadline = Instant::now() + STEP_TIMEOUT;
     loop {
         let blob = chain
-            .blob(put.cid.digest())
+            .blob(&put.id)
             .await?
             .context("the blob is registered")?;
         let deal = deal_of(chain, put).await?;

@@ -95,10 +95,10 @@ pub async fn run(cli: Cli) -> Result<()> {
                 Command::Put(args) => data::put(&ctx, args).await,
                 Command::Get(args) => data::get(&ctx, args).await,
                 Command::Ls => data::ls(&ctx).await,
-                Command::Info { cid } => data::info(&ctx, cid).await,
+                Command::Info { blob } => data::info(&ctx, blob).await,
                 Command::Grant(args) => data::grant(&ctx, args).await,
-                Command::Revoke { cid, grantee } => data::revoke(&ctx, cid, grantee).await,
-                Command::Delete { cid } => data::delete(&ctx, cid).await,
+                Command::Revoke { blob, grantee } => data::revoke(&ctx, blob, grantee).await,
+                Command::Delete { blob } => data::delete(&ctx, blob).await,
                 Command::Provider(p) => provider::run(&ctx, p).await,
                 Command::Keygen { .. }
                 | Command::Localnet(_)

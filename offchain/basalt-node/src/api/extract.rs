@@ -7,7 +7,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use basalt_core::Cid;
+use basalt_core::BlobId;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::ApiError;
@@ -66,12 +66,12 @@ impl FromRequest<Arc<Node>> for SignedBody {
     }
 }
 
-/// The shard a route names: `{cid}/{chunk}/{shard}`.
+/// The shard a route names: `{blob}/{chunk}/{shard}`.
 pub struct ShardAt(pub ShardKey);
 
 #[derive(serde::Deserialize)]
 struct ShardPath {
-    cid: String,
+    blob: String,
     chunk: u32,
     shard: u16,
 }
@@ -82,22 +82,22 @@ impl FromRequestParts<Arc<Node>> for ShardAt {
     async fn from_request_parts(parts: &mut Parts, node: &Arc<Node>) -> Result<Self, ApiError> {
         let p: ShardPath = path_params(parts, node).await?;
         Ok(Self(ShardKey {
-            blob: parse_cid(&p.cid)?,
+            blob: parse_blob_id(&p.blob)?,
             chunk: p.chunk,
             shard: p.shard,
         }))
     }
 }
 
-/// The blob a route names: `{cid}`.
-pub struct BlobAt(pub Cid);
+/// The blob a route names: `{blob}`.
+pub struct BlobAt(pub BlobId);
 
 impl FromRequestParts<Arc<Node>> for BlobAt {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, node: &Arc<Node>) -> Result<Self, ApiError> {
-        let cid: String = path_params(parts, node).await?;
-        parse_cid(&cid).map(Self)
+        let blob: String = path_params(parts, node).await?;
+        parse_blob_id(&blob).map(Self)
     }
 }
 
@@ -112,10 +112,10 @@ async fn path_params<T: serde::de::DeserializeOwned + Send>(
     Ok(value)
 }
 
-/// Parses a CID path segment.
-fn parse_cid(cid: &str) -> Result<Cid, ApiError> {
-    cid.parse()
-        .map_err(|e| ApiError::bad_request("bad_cid", format!("{cid}: {e}")))
+/// Parses a blob id path segment.
+fn parse_blob_id(blob: &str) -> Result<BlobId, ApiError> {
+    blob.parse()
+        .map_err(|e| ApiError::bad_request("bad_blob_id", format!("{blob}: {e}")))
 }
 
 /// Checks a request's signature, freshness and rate over a body hashing to `body_hash`

@@ -16,7 +16,7 @@ use crate::chain::Placement;
 use crate::node::Node;
 use crate::store::PutOutcome;
 
-/// `PUT /v1/manifests/{cid}`: body = the encoded manifest.
+/// `PUT /v1/manifests/{blob}`: body = the encoded manifest.
 pub async fn put(
     State(node): State<Arc<Node>>,
     BlobAt(blob): BlobAt,
@@ -35,7 +35,7 @@ pub async fn put(
     Ok((put_status(outcome), Json(answer)).into_response())
 }
 
-/// `POST /v1/placements/{cid}`: the blob was placed on this node. For a blob it received a
+/// `POST /v1/placements/{blob}`: the blob was placed on this node. For a blob it received a
 /// shard of lately (an upload), the acceptor looks for its placement now. Otherwise the
 /// chain must offer this node an index of it (a repair placement: a crank says so), which
 /// the repair task then rebuilds from the other holders; 404 when it does not. Signed, and
@@ -67,7 +67,7 @@ pub async fn registered(
     }
 }
 
-/// `GET /v1/manifests/{cid}`.
+/// `GET /v1/manifests/{blob}`.
 pub async fn get(
     State(node): State<Arc<Node>>,
     BlobAt(blob): BlobAt,

@@ -2,13 +2,13 @@
 //!
 //! | method | route | who may call | what |
 //! |---|---|---|---|
-//! | PUT | `/v1/shards/{cid}/{chunk}/{shard}` | any signed key | store a shard (header ‖ data); returns a signed receipt |
+//! | PUT | `/v1/shards/{blob}/{chunk}/{shard}` | any signed key | store a shard (header ‖ data); returns a signed receipt |
 //! | GET | same | a reader (below) | the shard (header ‖ data), or a byte range of its data with `Range: bytes=a-b` |
 //! | HEAD | same | a reader | length and root, without reading the data |
 //! | DELETE | same | blob owner or DELETE grantee; the uploader while the blob is unregistered | delete |
-//! | GET | `/v1/shards/{cid}/{chunk}/{shard}/proof/{leaf}` | a reader | leaf, Merkle path to the column root |
-//! | PUT | `/v1/manifests/{cid}` | any signed key | store the blob's manifest (`basalt_core::StoredManifest`) |
-//! | GET | `/v1/manifests/{cid}` | a reader | the manifest, to check against the chain's commitment root |
+//! | GET | `/v1/shards/{blob}/{chunk}/{shard}/proof/{leaf}` | a reader | leaf, Merkle path to the column root |
+//! | PUT | `/v1/manifests/{blob}` | any signed key | store the blob's manifest (`basalt_core::StoredManifest`) |
+//! | GET | `/v1/manifests/{blob}` | a reader | the manifest, to check against the chain's commitment root |
 //! | GET | `/v1/stats` | any signed key | capacity, usage, shard and repair counts |
 //! | GET | `/health` | anyone | liveness |
 //! | GET | `/metrics` | anyone | Prometheus text format |
@@ -36,7 +36,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use basalt_core::wire;
-use basalt_core::Cid;
+use basalt_core::BlobId;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::metrics::{OpLabels, RequestLabels};
@@ -149,7 +149,7 @@ fn octet_stream(body: impl IntoResponse) -> Response {
 /// Unauthorized callers get 403 whether or not the data exists here.
 async fn authorize_blob_read(
     node: &Node,
-    blob: &Cid,
+    blob: &BlobId,
     uploader: Option<[u8; 32]>,
     caller: &[u8; 32],
 ) -> Result<(), ApiError> {

@@ -29,7 +29,7 @@ async fn authorize_read(node: &Node, key: &ShardKey, caller: &[u8; 32]) -> Resul
     head.map(|(h, _)| h).ok_or_else(ApiError::not_found)
 }
 
-/// `PUT /v1/shards/{cid}/{chunk}/{shard}`: body = shard header ‖ shard data.
+/// `PUT /v1/shards/{blob}/{chunk}/{shard}`: body = shard header ‖ shard data.
 pub async fn put(
     State(node): State<Arc<Node>>,
     ShardAt(key): ShardAt,
@@ -70,7 +70,7 @@ pub async fn put(
     Ok((put_status(outcome), Json(answer)).into_response())
 }
 
-/// `GET /v1/shards/{cid}/{chunk}/{shard}`, optionally with `Range: bytes=a-b` over the
+/// `GET /v1/shards/{blob}/{chunk}/{shard}`, optionally with `Range: bytes=a-b` over the
 /// shard data (the header is then not included).
 pub async fn get(
     State(node): State<Arc<Node>>,
@@ -153,7 +153,7 @@ fn parse_range(value: &HeaderValue, total: u64) -> Result<(u64, u64)> {
     Ok((start, end))
 }
 
-/// `HEAD /v1/shards/{cid}/{chunk}/{shard}`: length and root, no data read.
+/// `HEAD /v1/shards/{blob}/{chunk}/{shard}`: length and root, no data read.
 pub async fn head(
     State(node): State<Arc<Node>>,
     ShardAt(key): ShardAt,
@@ -174,7 +174,7 @@ pub async fn head(
         .into_response())
 }
 
-/// `DELETE /v1/shards/{cid}/{chunk}/{shard}`.
+/// `DELETE /v1/shards/{blob}/{chunk}/{shard}`.
 pub async fn delete(
     State(node): State<Arc<Node>>,
     ShardAt(key): ShardAt,
@@ -204,7 +204,7 @@ pub struct LeafPath {
     leaf: u32,
 }
 
-/// `GET /v1/shards/{cid}/{chunk}/{shard}/proof/{leaf}`: the leaf and its path to the
+/// `GET /v1/shards/{blob}/{chunk}/{shard}/proof/{leaf}`: the leaf and its path to the
 /// column root, the form `proof_submit` takes.
 pub async fn proof(
     State(node): State<Arc<Node>>,

@@ -10,7 +10,7 @@
 //! transaction, and when two do, the loser's is refused once and not sent again: the next
 //! read shows the work done.
 
-use basalt_core::Cid;
+use basalt_core::BlobId;
 use basalt_rules::{
     check_provable, check_slashable, latest_closed_epoch, DealCover, Eviction, HolderSilence,
     ProofRecord, SlotState, SlotUnderProof,
@@ -99,7 +99,7 @@ pub struct CrankSlot {
 /// A blob as the crank reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrankBlob {
-    pub cid: Cid,
+    pub id: BlobId,
     /// Every index was placed and accepted.
     pub active: bool,
     pub expiry_epoch: u64,
@@ -124,7 +124,7 @@ impl CrankBlob {
 pub enum CrankAction {
     /// `deal_settle`: pays the holder of `index` its proven, unpaid epochs.
     Settle {
-        blob: Cid,
+        blob: BlobId,
         index: u16,
         holder: String,
         /// The holder is this crank's provider.
@@ -132,20 +132,20 @@ pub enum CrankAction {
     },
     /// `proof_slash`: the holder of `index` missed its proof of `epoch`.
     Slash {
-        blob: Cid,
+        blob: BlobId,
         index: u16,
         epoch: u64,
         holder: String,
     },
     /// `shard_evict`: the holder of `index` has been silent past the offline threshold.
     Evict {
-        blob: Cid,
+        blob: BlobId,
         index: u16,
         holder: String,
     },
     /// `blob_place`: moves `index`, which awaits repair, to `to`, keeping its column root.
     Place {
-        blob: Cid,
+        blob: BlobId,
         index: u16,
         column_root: [u8; 32],
         to: Candidate,
@@ -156,7 +156,7 @@ pub enum CrankAction {
 /// API, not the chain) so that it rebuilds the column. Sent every pass until it accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepairNotice {
-    pub blob: Cid,
+    pub blob: BlobId,
     pub endpoint: String,
 }
 
@@ -200,7 +200,7 @@ pub fn plan(blob: &CrankBlob, clock: &CrankClock, candidates: &[Candidate]) -> V
         if blob.cover.is_some() && unpaid > 0 && (slot.mine || lost || unpaid >= LAZY_HOLDER_EPOCHS)
         {
             actions.push(CrankAction::Settle {
-                blob: blob.cid,
+                blob: blob.id,
                 index,
                 holder: holder.clone(),
                 mine: slot.mine,
@@ -216,7 +216,7 @@ pub fn plan(blob: &CrankBlob, clock: &CrankClock, candidates: &[Candidate]) -> V
                 .flatten();
             if let Some(to) = replacement {
                 actions.push(CrankAction::Place {
-                    blob: blob.cid,
+                    blob: blob.id,
                     index,
                     column_root: slot.state.column_root,
                     to,
@@ -235,7 +235,7 @@ pub fn plan(blob: &CrankBlob, clock: &CrankClock, candidates: &[Candidate]) -> V
         if let Some(epoch) = missed_epoch(blob, &slot.state, clock) {
             if clock.now > clock.deadline(epoch).saturating_add(waits(clock.stagger())) {
                 actions.push(CrankAction::Slash {
-                    blob: blob.cid,
+                    blob: blob.id,
                     index,
                     epoch,
                     holder,
@@ -256,7 +256,7 @@ pub fn plan(blob: &CrankBlob, clock: &CrankClock, candidates: &[Candidate]) -> V
             && slot.state.evict(&eviction(blob, clock, silence)).is_ok()
         {
             actions.push(CrankAction::Evict {
-                blob: blob.cid,
+                blob: blob.id,
                 index,
                 holder,
             });
@@ -327,7 +327,7 @@ fn replacement(blob: &CrankBlob, index: u16, candidates: &[Candidate]) -> Option
         })
         .min_by_key(|c| {
             let mut h = blake3::Hasher::new();
-            h.update(blob.cid.digest());
+            h.update(blob.id.as_bytes());
             h.update(&index.to_le_bytes());
             h.update(c.id.as_bytes());
             *h.finalize().as_bytes()
@@ -352,7 +352,7 @@ pub fn repair_notices(
             let holder = s.holder.as_deref()?;
             let to = candidates.iter().find(|c| c.id == holder)?;
             Some(RepairNotice {
-                blob: blob.cid,
+                blob: blob.id,
                 endpoint: to.endpoint.clone(),
             })
         })
@@ -420,7 +420,7 @@ mod tests {
     /// A blob of four indices; this crank holds index 1.
     fn blob() -> CrankBlob {
         CrankBlob {
-            cid: Cid::from_digest([7; 32]),
+            id: BlobId::from_bytes([7; 32]),
             active: true,
             expiry_epoch: 100,
             cover: Some(DealCover {
@@ -503,7 +503,7 @@ mod tests {
         // ticks) for index 0's crank.
         assert_eq!(plan(&b, &clock(565), &[]), vec![]);
         let slash = CrankAction::Slash {
-            blob: b.cid,
+            blob: b.id,
             index: 3,
             epoch: 5,
             holder: "d".into(),
@@ -587,7 +587,7 @@ mod tests {
         assert_eq!(
             repair_notices(&b, &clock(250), &candidates),
             vec![RepairNotice {
-                blob: b.cid,
+                blob: b.id,
                 endpoint: "http://x".into()
             }]
         );

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use basalt_core::Cid;
+use basalt_core::BlobId;
 use ed25519_dalek::SigningKey;
 
 pub use basalt_rules::{ReadDecision, Terms};
@@ -162,7 +162,7 @@ impl ProofClock {
 /// A shard this node owes a proof of, with the leaf the chain challenges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProofDuty {
-    pub blob: Cid,
+    pub blob: BlobId,
     pub index: u16,
     pub epoch: u64,
     /// The challenged chunk and leaf (`basalt_proof::derive_challenge`).
@@ -197,7 +197,7 @@ pub enum ProofOutcome {
 /// obligation for that epoch (`basalt_rules::check_provable`) and are not proven yet, with
 /// the leaf `challenge(index)` picks. `None` from `challenge` (an empty blob) owes nothing.
 pub fn duties_of(
-    blob: Cid,
+    blob: BlobId,
     epoch: u64,
     slots: impl IntoIterator<Item = (bool, bool, bool, [u8; 32])>,
     challenge: impl Fn(u16) -> Option<(u32, u32)>,
@@ -225,25 +225,25 @@ pub trait Chain: Send + Sync + 'static {
     /// Whether `requester` may read `blob`, and by which rule.
     async fn read_access(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         requester: &[u8; 32],
     ) -> Result<ReadDecision, ChainError>;
     /// Whether `requester` may delete `blob`'s shards (owner or DELETE grant). `None` when
     /// the blob is not registered.
     async fn may_delete(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         requester: &[u8; 32],
     ) -> Result<Option<bool>, ChainError>;
     /// The blob's state, for garbage collection.
-    async fn blob_state(&self, blob: &Cid) -> Result<BlobState, ChainError>;
+    async fn blob_state(&self, blob: &BlobId) -> Result<BlobState, ChainError>;
     /// Whether `blob` still names `holder` for an index it accepted or may still accept;
     /// `false` once that placement lapsed, was released or slashed and moved, or when the
     /// blob never named it (an upload whose column went to a spare). GC asks it of live
     /// blobs.
-    async fn holds(&self, blob: &Cid, holder: &[u8; 32]) -> Result<bool, ChainError>;
+    async fn holds(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<bool, ChainError>;
     /// Whether `holder` has a placement in `blob` to accept.
-    async fn placement(&self, blob: &Cid, holder: &[u8; 32]) -> Result<Placement, ChainError>;
+    async fn placement(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<Placement, ChainError>;
     /// Where the chain is in its epochs.
     async fn proof_clock(&self) -> Result<ProofClock, ChainError>;
     /// The shards of `blobs` that the provider of `identity` owes a proof of in `epoch`
@@ -251,7 +251,7 @@ pub trait Chain: Send + Sync + 'static {
     /// draws the epoch's seed, signed by `identity`, when nobody has yet.
     async fn proof_duties(
         &self,
-        blobs: &[Cid],
+        blobs: &[BlobId],
         identity: &SigningKey,
         epoch: u64,
     ) -> Result<Vec<ProofDuty>, ChainError>;
@@ -267,7 +267,7 @@ pub trait Chain: Send + Sync + 'static {
     /// is the crank's provider.
     async fn crank_view(
         &self,
-        blobs: &[Cid],
+        blobs: &[BlobId],
         identity: &SigningKey,
     ) -> Result<CrankView, ChainError>;
     /// Sends `actions`, signed by `identity` (which pays the fees and earns the bounties);
@@ -276,7 +276,7 @@ pub trait Chain: Send + Sync + 'static {
     /// The endpoint of each index's holder of `blob`, in index order (`None` for an
     /// unplaced index or a holder without a registered provider): where a repair fetches
     /// the shards it rebuilds from. Empty when the blob is not registered.
-    async fn holder_endpoints(&self, blob: &Cid) -> Result<Vec<Option<String>>, ChainError>;
+    async fn holder_endpoints(&self, blob: &BlobId) -> Result<Vec<Option<String>>, ChainError>;
     /// Records on chain that the provider of `identity` is up (`provider_heartbeat`), and
     /// waits until it is confirmed.
     async fn heartbeat(&self, identity: &SigningKey) -> Result<(), ChainError>;
@@ -284,7 +284,7 @@ pub trait Chain: Send + Sync + 'static {
     /// (the provider's authority key), and waits until the acceptance is confirmed.
     async fn accept(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         index: u16,
         terms: &Terms,
         identity: &SigningKey,
@@ -303,7 +303,7 @@ pub struct DecisionCache {
 const CACHE_LIMIT: usize = 100_000;
 
 /// (blob, requester): what a cached read decision is about.
-type ReadKey = (Cid, [u8; 32]);
+type ReadKey = (BlobId, [u8; 32]);
 
 impl DecisionCache {
     /// A cache keeping decisions for `ttl`.
@@ -315,7 +315,7 @@ impl DecisionCache {
     }
 
     /// The decision about `requester` reading `blob`, if one younger than the TTL is kept.
-    fn get(&self, blob: &Cid, requester: &[u8; 32]) -> Option<ReadDecision> {
+    fn get(&self, blob: &BlobId, requester: &[u8; 32]) -> Option<ReadDecision> {
         let cache = self.reads.lock().unwrap_or_else(|p| p.into_inner());
         cache
             .get(&(*blob, *requester))
@@ -330,7 +330,7 @@ impl DecisionCache {
     /// `decide`'s error; nothing is kept then.
     pub async fn get_or_decide<F>(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         requester: &[u8; 32],
         decide: F,
     ) -> Result<ReadDecision, ChainError>
@@ -346,7 +346,7 @@ impl DecisionCache {
     }
 
     /// Keeps `decision` for the TTL.
-    fn put(&self, blob: &Cid, requester: &[u8; 32], decision: ReadDecision) {
+    fn put(&self, blob: &BlobId, requester: &[u8; 32], decision: ReadDecision) {
         let mut cache = self.reads.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= CACHE_LIMIT {
             cache.clear();
@@ -469,7 +469,7 @@ mod tests {
 
     #[test]
     fn a_holder_owes_proofs_of_its_provable_unproven_indices() {
-        let blob = Cid::from_digest([1; 32]);
+        let blob = BlobId::from_bytes([1; 32]);
         let slots = [
             (false, true, false, [0; 32]), // another provider's
             (true, true, false, [1; 32]),  // owed

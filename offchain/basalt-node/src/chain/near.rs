@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use basalt_core::proof::derive_challenge;
-use basalt_core::Cid;
+use basalt_core::BlobId;
 use basalt_near::state::{
     Blob, BlobState as ContractBlobState, Config, Deal, Digest, ReadAccess, ROLE_DELETE,
 };
@@ -66,11 +66,11 @@ impl NearChain {
     /// The contract's answer, completed with the gate token's balance when it is gated.
     async fn decide_read(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         requester: &[u8; 32],
     ) -> Result<ReadDecision, ChainError> {
         let account = implicit_account(requester);
-        let args = json!({ "cid_digest": digest(blob), "account_id": account });
+        let args = json!({ "blob_id": digest(blob), "account_id": account });
         let (access, at) = self
             .client
             .view::<_, ReadAccess>("read_access", &args, None)
@@ -323,15 +323,15 @@ fn crank_result(action: &CrankAction, done: &basalt_near_client::CallOutcome) ->
     read.unwrap_or(CrankOutcome::Landed)
 }
 
-fn digest(blob: &Cid) -> Digest {
-    Digest::from(*blob.digest())
+fn digest(blob: &BlobId) -> Digest {
+    Digest::from(*blob.as_bytes())
 }
 
 #[async_trait]
 impl Chain for NearChain {
     async fn read_access(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         requester: &[u8; 32],
     ) -> Result<ReadDecision, ChainError> {
         self.reads
@@ -341,12 +341,12 @@ impl Chain for NearChain {
 
     async fn may_delete(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         requester: &[u8; 32],
     ) -> Result<Option<bool>, ChainError> {
         // Never cached: deletion is rare and must see a revocation at once.
         let args = json!({
-            "cid_digest": digest(blob),
+            "blob_id": digest(blob),
             "account_id": implicit_account(requester),
             "roles": ROLE_DELETE,
         });
@@ -358,8 +358,8 @@ impl Chain for NearChain {
         Ok(allowed)
     }
 
-    async fn blob_state(&self, blob: &Cid) -> Result<BlobState, ChainError> {
-        let args = json!({ "cid_digest": digest(blob) });
+    async fn blob_state(&self, blob: &BlobId) -> Result<BlobState, ChainError> {
+        let args = json!({ "blob_id": digest(blob) });
         let (state, _) = self
             .client
             .view::<_, ContractBlobState>("blob_state", &args, None)
@@ -372,8 +372,8 @@ impl Chain for NearChain {
         })
     }
 
-    async fn holds(&self, blob: &Cid, holder: &[u8; 32]) -> Result<bool, ChainError> {
-        let args = json!({ "cid_digest": digest(blob) });
+    async fn holds(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<bool, ChainError> {
+        let args = json!({ "blob_id": digest(blob) });
         let (record, at) = self.blob_record(&args).await?;
         let holder = implicit_account(holder);
         Ok(record.is_some_and(|record| {
@@ -386,8 +386,8 @@ impl Chain for NearChain {
         }))
     }
 
-    async fn placement(&self, blob: &Cid, holder: &[u8; 32]) -> Result<Placement, ChainError> {
-        let args = json!({ "cid_digest": digest(blob) });
+    async fn placement(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<Placement, ChainError> {
+        let args = json!({ "blob_id": digest(blob) });
         let (record, at) = self.blob_record(&args).await?;
         let Some(record) = record else {
             return Ok(Placement::Unregistered);
@@ -429,15 +429,15 @@ impl Chain for NearChain {
 
     async fn proof_duties(
         &self,
-        blobs: &[Cid],
+        blobs: &[BlobId],
         identity: &SigningKey,
         epoch: u64,
     ) -> Result<Vec<ProofDuty>, ChainError> {
         let holder = implicit_account(&identity.verifying_key().to_bytes());
         let mut duties = Vec::new();
         let mut seed = None;
-        for cid in blobs {
-            let args = json!({ "cid_digest": digest(cid) });
+        for id in blobs {
+            let args = json!({ "blob_id": digest(id) });
             let (record, _) = self.blob_record(&args).await?;
             let Some(record) = record else {
                 continue;
@@ -468,7 +468,7 @@ impl Chain for NearChain {
                 None => *seed.insert(self.seed(epoch, identity).await?.0),
             };
             let commitment_root = <[u8; 32]>::from(record.commitment_root);
-            duties.extend(duties_of(*cid, epoch, slots, |index| {
+            duties.extend(duties_of(*id, epoch, slots, |index| {
                 derive_challenge(&seed, &commitment_root, index, epoch, &layout)
                     .map(|c| (c.chunk, c.leaf))
             }));
@@ -478,15 +478,15 @@ impl Chain for NearChain {
 
     async fn crank_view(
         &self,
-        blobs: &[Cid],
+        blobs: &[BlobId],
         identity: &SigningKey,
     ) -> Result<CrankView, ChainError> {
         let (epoch_ticks, window_ticks) = self.epoch_geometry().await?;
         let me = implicit_account(&identity.verifying_key().to_bytes());
         let mut now = None::<u64>;
         let mut read = Vec::with_capacity(blobs.len());
-        for cid in blobs {
-            let args = json!({ "cid_digest": digest(cid) });
+        for id in blobs {
+            let args = json!({ "blob_id": digest(id) });
             let (record, at) = self.blob_record(&args).await?;
             // The earliest read's block: a window closed then was closed for every blob.
             now = Some(now.map_or(at.height, |n| n.min(at.height)));
@@ -499,7 +499,7 @@ impl Chain for NearChain {
                 .await
                 .map_err(|e| self.error(e))?;
             read.push(CrankBlob {
-                cid: *cid,
+                id: *id,
                 active: record.active,
                 expiry_epoch: record.expiry_epoch,
                 cover: deal.map(|d| d.cover(&record)),
@@ -556,7 +556,7 @@ impl Chain for NearChain {
                 .function_call(
                     "blob_place",
                     &json!({
-                        "cid_digest": digest(blob),
+                        "blob_id": digest(blob),
                         "first": index,
                         "providers": [to.id],
                         "column_roots": [Digest::from(*column_root)],
@@ -565,18 +565,18 @@ impl Chain for NearChain {
                 .map(|call| call.with_deposit(SLASH_DEPOSIT)),
             CrankAction::Evict { blob, index, .. } => self.function_call(
                 "shard_evict",
-                &json!({ "cid_digest": digest(blob), "index": index }),
+                &json!({ "blob_id": digest(blob), "index": index }),
             ),
             CrankAction::Settle { blob, index, .. } => self.function_call(
                 "deal_settle",
-                &json!({ "cid_digest": digest(blob), "index": index }),
+                &json!({ "blob_id": digest(blob), "index": index }),
             ),
             CrankAction::Slash {
                 blob, index, epoch, ..
             } => self
                 .function_call(
                     "proof_slash",
-                    &json!({ "cid_digest": digest(blob), "index": index, "epoch": epoch }),
+                    &json!({ "blob_id": digest(blob), "index": index, "epoch": epoch }),
                 )
                 .map(|call| call.with_deposit(SLASH_DEPOSIT)),
         });
@@ -600,7 +600,7 @@ impl Chain for NearChain {
             self.function_call(
                 "proof_submit",
                 &json!({
-                    "cid_digest": digest(&p.duty.blob),
+                    "blob_id": digest(&p.duty.blob),
                     "index": p.duty.index,
                     "epoch": p.duty.epoch,
                     "leaf": data_encoding::BASE64.encode(&p.leaf),
@@ -619,8 +619,8 @@ impl Chain for NearChain {
             .collect()
     }
 
-    async fn holder_endpoints(&self, blob: &Cid) -> Result<Vec<Option<String>>, ChainError> {
-        let args = json!({ "cid_digest": digest(blob) });
+    async fn holder_endpoints(&self, blob: &BlobId) -> Result<Vec<Option<String>>, ChainError> {
+        let args = json!({ "blob_id": digest(blob) });
         let (record, at) = self.blob_record(&args).await?;
         let Some(record) = record else {
             return Ok(Vec::new());
@@ -658,7 +658,7 @@ impl Chain for NearChain {
 
     async fn accept(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         index: u16,
         terms: &Terms,
         identity: &SigningKey,
@@ -667,7 +667,7 @@ impl Chain for NearChain {
         let call = self.function_call(
             "shard_accept",
             &json!({
-                "cid_digest": digest(blob),
+                "blob_id": digest(blob),
                 "index": index,
                 "column_root": Digest::from(terms.column_root),
                 "expiry_epoch": terms.expiry_epoch,

@@ -16,7 +16,7 @@ use basalt::client::{decode, ix, pda};
 use basalt::randomness::slot_hash_at_or_before;
 use basalt::state::{Blob, Config, Deal, Grant, Provider, ROLE_DELETE};
 use basalt_core::proof::derive_challenge;
-use basalt_core::Cid;
+use basalt_core::BlobId;
 use ed25519_dalek::SigningKey;
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
@@ -45,6 +45,12 @@ struct Snapshot {
     grant: Option<Grant>,
     slot: u64,
     unix_time: i64,
+}
+
+/// The Blob account a blob id names: on Solana the id is the account's address (the
+/// program address of owner and CID, `pda::blob`).
+fn address_of(blob: &BlobId) -> Pubkey {
+    Pubkey::new_from_array(*blob.as_bytes())
 }
 
 /// [`Chain`] over Solana JSON-RPC at `confirmed` commitment.
@@ -93,10 +99,10 @@ impl SolanaChain {
 
     async fn snapshot(
         &self,
-        cid: &Cid,
+        blob: &BlobId,
         requester: Option<&Pubkey>,
     ) -> Result<Snapshot, ChainError> {
-        let address = pda::blob(cid.digest());
+        let address = address_of(blob);
         let clock = <basalt::anchor_lang::prelude::Clock as basalt::anchor_lang::solana_program::sysvar::SysvarId>::id();
         let grant_address = requester.map(|r| pda::grant(&address, r));
         let mut keys = vec![address, clock];
@@ -142,12 +148,12 @@ impl SolanaChain {
     /// `blobs` and their deals as the crank sees them, with the slot they were read at.
     async fn crank_read(
         &self,
-        blobs: &[Cid],
+        blobs: &[BlobId],
         me: &Pubkey,
     ) -> Result<(u64, Vec<CrankBlob>), ChainError> {
         let mut keys = Vec::with_capacity(blobs.len() * 2 + 1);
-        for cid in blobs {
-            let blob = pda::blob(cid.digest());
+        for id in blobs {
+            let blob = address_of(id);
             keys.push(blob);
             keys.push(pda::deal(&blob));
         }
@@ -159,7 +165,7 @@ impl SolanaChain {
             .map_err(|e| self.error(e))?;
         let (slot, _) = self.clock(accounts.pop().flatten().as_ref())?;
         let mut read = Vec::with_capacity(blobs.len());
-        for (cid, pair) in blobs.iter().zip(accounts.chunks(2)) {
+        for (id, pair) in blobs.iter().zip(accounts.chunks(2)) {
             let Some(blob) = self.decode::<Blob>(pair[0].as_ref())? else {
                 continue;
             };
@@ -170,7 +176,7 @@ impl SolanaChain {
                 .map(|s| u128::from(s.unpaid_epochs))
                 .sum();
             read.push(CrankBlob {
-                cid: *cid,
+                id: *id,
                 active: blob.active,
                 expiry_epoch: blob.expiry_epoch,
                 cover: deal.map(|d| basalt_rules::DealCover {
@@ -212,7 +218,7 @@ impl SolanaChain {
                 to,
             } => vec![ix::blob_place(
                 me,
-                &pda::blob(blob.digest()),
+                &address_of(blob),
                 *index,
                 vec![*column_root],
                 &[holder(&to.id)?],
@@ -228,7 +234,7 @@ impl SolanaChain {
                 vec![
                     basalt_sdk::chain::create_token_account(me, &holder, mint),
                     ix::deal_settle(
-                        &pda::blob(blob.digest()),
+                        &address_of(blob),
                         *index,
                         &basalt_sdk::chain::associated_token_address(&holder, mint),
                     ),
@@ -238,12 +244,7 @@ impl SolanaChain {
                 blob,
                 index,
                 holder: h,
-            } => vec![ix::shard_evict(
-                me,
-                &pda::blob(blob.digest()),
-                &holder(h)?,
-                *index,
-            )],
+            } => vec![ix::shard_evict(me, &address_of(blob), &holder(h)?, *index)],
             CrankAction::Slash {
                 blob,
                 index,
@@ -253,7 +254,7 @@ impl SolanaChain {
                 basalt_sdk::chain::create_token_account(me, me, mint),
                 ix::proof_slash(
                     me,
-                    &pda::blob(blob.digest()),
+                    &address_of(blob),
                     &holder(h)?,
                     &basalt_sdk::chain::associated_token_address(me, mint),
                     *index,
@@ -400,11 +401,11 @@ impl SolanaChain {
     /// sysvar, so the seeds and the blobs are of one slot.
     async fn duties_in(
         &self,
-        blobs: &[Cid],
+        blobs: &[BlobId],
         holder: &Pubkey,
         epoch: u64,
     ) -> Result<Vec<ProofDuty>, ChainError> {
-        let mut keys: Vec<Pubkey> = blobs.iter().map(|c| pda::blob(c.digest())).collect();
+        let mut keys: Vec<Pubkey> = blobs.iter().map(address_of).collect();
         keys.push(SlotHashes::id());
         let mut accounts = self
             .rpc
@@ -416,7 +417,7 @@ impl SolanaChain {
             .flatten()
             .ok_or_else(|| self.error("the SlotHashes sysvar is missing"))?;
         let mut duties = Vec::new();
-        for (cid, account) in blobs.iter().zip(&accounts) {
+        for (id, account) in blobs.iter().zip(&accounts) {
             let Some(blob) = self.decode::<Blob>(account.as_ref())? else {
                 continue;
             };
@@ -440,7 +441,7 @@ impl SolanaChain {
                     s.column_root,
                 )
             });
-            duties.extend(duties_of(*cid, epoch, slots, |index| {
+            duties.extend(duties_of(*id, epoch, slots, |index| {
                 derive_challenge(&seed, &blob.commitment_root, index, epoch, &layout)
                     .map(|c| (c.chunk, c.leaf))
             }));
@@ -452,7 +453,7 @@ impl SolanaChain {
     /// balance when nothing cheaper admitted it.
     async fn decide_read(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         requester: &[u8; 32],
     ) -> Result<ReadDecision, ChainError> {
         let who = Pubkey::new_from_array(*requester);
@@ -516,7 +517,7 @@ impl SolanaChain {
 impl Chain for SolanaChain {
     async fn read_access(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         requester: &[u8; 32],
     ) -> Result<ReadDecision, ChainError> {
         self.reads
@@ -526,7 +527,7 @@ impl Chain for SolanaChain {
 
     async fn may_delete(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         requester: &[u8; 32],
     ) -> Result<Option<bool>, ChainError> {
         // Never cached: deletion is rare and must see a revocation at once.
@@ -544,7 +545,7 @@ impl Chain for SolanaChain {
         }))
     }
 
-    async fn blob_state(&self, blob: &Cid) -> Result<BlobState, ChainError> {
+    async fn blob_state(&self, blob: &BlobId) -> Result<BlobState, ChainError> {
         let snap = self.snapshot(blob, None).await?;
         Ok(match snap.blob {
             None => BlobState::Unregistered,
@@ -553,7 +554,7 @@ impl Chain for SolanaChain {
         })
     }
 
-    async fn holds(&self, blob: &Cid, holder: &[u8; 32]) -> Result<bool, ChainError> {
+    async fn holds(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<bool, ChainError> {
         let snap = self.snapshot(blob, None).await?;
         let holder = Pubkey::new_from_array(*holder);
         Ok(snap.blob.is_some_and(|blob| {
@@ -566,7 +567,7 @@ impl Chain for SolanaChain {
         }))
     }
 
-    async fn placement(&self, blob: &Cid, holder: &[u8; 32]) -> Result<Placement, ChainError> {
+    async fn placement(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<Placement, ChainError> {
         let snap = self.snapshot(blob, None).await?;
         let Some(blob) = snap.blob else {
             return Ok(Placement::Unregistered);
@@ -601,7 +602,7 @@ impl Chain for SolanaChain {
 
     async fn proof_duties(
         &self,
-        blobs: &[Cid],
+        blobs: &[BlobId],
         identity: &SigningKey,
         epoch: u64,
     ) -> Result<Vec<ProofDuty>, ChainError> {
@@ -626,7 +627,7 @@ impl Chain for SolanaChain {
                 let mut ixs = ix::proof_compute_budget(self.proof_priority_fee).to_vec();
                 ixs.push(ix::proof_submit(
                     &prover,
-                    &pda::blob(p.duty.blob.digest()),
+                    &address_of(&p.duty.blob),
                     p.duty.index,
                     p.duty.epoch,
                     p.leaf.clone(),
@@ -653,7 +654,7 @@ impl Chain for SolanaChain {
 
     async fn crank_view(
         &self,
-        blobs: &[Cid],
+        blobs: &[BlobId],
         identity: &SigningKey,
     ) -> Result<CrankView, ChainError> {
         let (epoch_ticks, window_ticks) = self.epoch_geometry().await?;
@@ -728,7 +729,7 @@ impl Chain for SolanaChain {
             .collect()
     }
 
-    async fn holder_endpoints(&self, blob: &Cid) -> Result<Vec<Option<String>>, ChainError> {
+    async fn holder_endpoints(&self, blob: &BlobId) -> Result<Vec<Option<String>>, ChainError> {
         let snap = self.snapshot(blob, None).await?;
         let Some(blob) = snap.blob else {
             return Ok(Vec::new());
@@ -770,7 +771,7 @@ impl Chain for SolanaChain {
 
     async fn accept(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         index: u16,
         terms: &Terms,
         identity: &SigningKey,
@@ -778,7 +779,7 @@ impl Chain for SolanaChain {
         let key = Keypair::new_from_array(identity.to_bytes());
         let ix = ix::shard_accept(
             &Pubkey::new_from_array(identity.verifying_key().to_bytes()),
-            &pda::blob(blob.digest()),
+            &address_of(blob),
             index,
             terms,
         );

@@ -8,8 +8,8 @@ impl ShardStore {
     /// # Errors
     ///
     /// Engine errors.
-    pub fn shards_of(&self, blob: &Cid) -> Result<Vec<ShardKey>, StoreError> {
-        let prefix = blob.digest();
+    pub fn shards_of(&self, blob: &BlobId) -> Result<Vec<ShardKey>, StoreError> {
+        let prefix = blob.as_bytes();
         let mut out = Vec::new();
         let mode = IteratorMode::From(prefix, Direction::Forward);
         for item in self.db.iterator_cf(self.cf(CF_META), mode) {
@@ -39,7 +39,7 @@ impl ShardStore {
                 continue;
             };
             out.push(BlobEntry {
-                blob: Cid::from_digest(digest),
+                blob: BlobId::from_bytes(digest),
                 uploader,
                 first_seen_ms: u64::from_le_bytes(at),
             });

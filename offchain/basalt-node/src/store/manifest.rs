@@ -2,7 +2,7 @@
 //! one from any node holding the blob and checks it against the chain's commitment root;
 //! the node's own checks below only keep obviously wrong manifests out.
 
-use basalt_core::{Cid, ShardHeader, StoredManifest};
+use basalt_core::{BlobId, ShardHeader, StoredManifest};
 use rocksdb::WriteBatch;
 
 use super::{
@@ -36,17 +36,17 @@ impl ShardStore {
     /// [`StoreError::Full`], or an engine error.
     pub fn put_manifest(
         &self,
-        blob: &Cid,
+        blob: &BlobId,
         bytes: &[u8],
         uploader: [u8; 32],
         now_ms: u64,
     ) -> Result<PutOutcome, StoreError> {
         let manifest =
             StoredManifest::decode(bytes).map_err(|e| StoreError::Manifest(e.to_string()))?;
-        if manifest.manifest.cid != *blob {
+        if manifest.blob != *blob {
             return Err(StoreError::Manifest(format!(
                 "manifest is for blob {}, not {blob}",
-                manifest.manifest.cid
+                manifest.blob
             )));
         }
         let held = self.held_headers(blob)?;
@@ -54,7 +54,7 @@ impl ShardStore {
             return Err(StoreError::Manifest(why));
         }
         let _guard = self.blob_lock(blob);
-        let existing = self.db.get_cf(self.cf(CF_MANIFESTS), blob.digest())?;
+        let existing = self.db.get_cf(self.cf(CF_MANIFESTS), blob.as_bytes())?;
         let replaced_len = match existing {
             Some(old) => {
                 let old_manifest = old.get(UPLOADER_LEN..).unwrap_or_default();
@@ -77,7 +77,7 @@ impl ShardStore {
         record.extend_from_slice(&uploader);
         record.extend_from_slice(bytes);
         let mut batch = batch_with_room_for(record.len());
-        batch.put_cf(self.cf(CF_MANIFESTS), blob.digest(), &record);
+        batch.put_cf(self.cf(CF_MANIFESTS), blob.as_bytes(), &record);
         self.index_blob(&mut batch, blob, uploader, now_ms)?;
         if let Err(e) = self.db.write_opt(batch, &self.write_options()) {
             self.release(needed);
@@ -93,8 +93,8 @@ impl ShardStore {
     ///
     /// [`StoreError::Corrupt`] when the stored record no longer decodes (it is not
     /// served), or an engine error.
-    pub fn get_manifest(&self, blob: &Cid) -> Result<Option<ManifestRecord>, StoreError> {
-        let Some(record) = self.db.get_cf(self.cf(CF_MANIFESTS), blob.digest())? else {
+    pub fn get_manifest(&self, blob: &BlobId) -> Result<Option<ManifestRecord>, StoreError> {
+        let Some(record) = self.db.get_cf(self.cf(CF_MANIFESTS), blob.as_bytes())? else {
             return Ok(None);
         };
         let (Some(uploader), Some(bytes)) = (
@@ -121,19 +121,22 @@ impl ShardStore {
     /// # Errors
     ///
     /// Engine errors.
-    pub(super) fn delete_manifest(&self, blob: &Cid) -> Result<bool, StoreError> {
+    pub(super) fn delete_manifest(&self, blob: &BlobId) -> Result<bool, StoreError> {
         let _guard = self.blob_lock(blob);
-        let Some(record) = self.db.get_cf(self.cf(CF_MANIFESTS), blob.digest())? else {
+        let Some(record) = self.db.get_cf(self.cf(CF_MANIFESTS), blob.as_bytes())? else {
             return Ok(false);
         };
-        self.db
-            .delete_cf_opt(self.cf(CF_MANIFESTS), blob.digest(), &self.write_options())?;
+        self.db.delete_cf_opt(
+            self.cf(CF_MANIFESTS),
+            blob.as_bytes(),
+            &self.write_options(),
+        )?;
         self.release(record.len() as u64);
         Ok(true)
     }
 
     /// Headers of every shard of `blob` held here whose metadata still parses.
-    fn held_headers(&self, blob: &Cid) -> Result<Vec<ShardHeader>, StoreError> {
+    fn held_headers(&self, blob: &BlobId) -> Result<Vec<ShardHeader>, StoreError> {
         let mut out = Vec::new();
         for key in self.shards_of(blob)? {
             if let Some(meta) = self.db.get_cf(self.cf(CF_META), key.encode())? {
@@ -149,11 +152,11 @@ impl ShardStore {
     pub(super) fn index_blob(
         &self,
         batch: &mut WriteBatch,
-        blob: &Cid,
+        blob: &BlobId,
         uploader: [u8; 32],
         now_ms: u64,
     ) -> Result<(), StoreError> {
-        let digest = blob.digest();
+        let digest = blob.as_bytes();
         if self.db.get_pinned_cf(self.cf(CF_BLOBS), digest)?.is_none() {
             let mut entry = Vec::with_capacity(40);
             entry.extend_from_slice(&uploader);

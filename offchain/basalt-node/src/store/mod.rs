@@ -44,7 +44,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use basalt_core::proof::Hash;
-use basalt_core::{Cid, HeaderError, MerkleTree, ShardHeader, HEADER_LEN};
+use basalt_core::{BlobId, HeaderError, MerkleTree, ShardHeader, HEADER_LEN};
 use bytes::Bytes;
 mod engine;
 mod group_sync;
@@ -135,7 +135,7 @@ pub struct StoreTuning {
 /// Identifies one shard: (blob, chunk, shard index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ShardKey {
-    pub blob: Cid,
+    pub blob: BlobId,
     pub chunk: u32,
     pub shard: u16,
 }
@@ -152,7 +152,7 @@ impl ShardKey {
 
     fn encode(&self) -> [u8; 38] {
         let mut k = [0u8; 38];
-        k[..32].copy_from_slice(self.blob.digest());
+        k[..32].copy_from_slice(self.blob.as_bytes());
         k[32..36].copy_from_slice(&self.chunk.to_be_bytes());
         k[36..].copy_from_slice(&self.shard.to_be_bytes());
         k
@@ -161,14 +161,14 @@ impl ShardKey {
     fn decode(bytes: &[u8]) -> Option<Self> {
         let k: &[u8; 38] = bytes.try_into().ok()?;
         Some(Self {
-            blob: Cid::from_digest(k[..32].try_into().ok()?),
+            blob: BlobId::from_bytes(k[..32].try_into().ok()?),
             chunk: u32::from_be_bytes(k[32..36].try_into().ok()?),
             shard: u16::from_be_bytes(k[36..].try_into().ok()?),
         })
     }
 
     fn stripe(&self) -> usize {
-        let d = self.blob.digest();
+        let d = self.blob.as_bytes();
         (usize::from(d[0]) ^ self.chunk as usize ^ usize::from(self.shard)) % LOCK_STRIPES
     }
 }
@@ -253,7 +253,7 @@ pub enum Lookup {
 /// A blob this node holds shards of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlobEntry {
-    pub blob: Cid,
+    pub blob: BlobId,
     pub uploader: [u8; 32],
     pub first_seen_ms: u64,
 }

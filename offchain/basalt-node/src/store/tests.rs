@@ -6,6 +6,11 @@ use basalt_core::{encode_blob, BlobManifest};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+/// The id of the test owner's blob of `m`'s content (the store keys by id only).
+fn id_of(m: &BlobManifest) -> BlobId {
+    BlobId::from_bytes(basalt_core::proof::blob_id(b"owner", m.cid.digest()))
+}
+
 /// Every (header, data) of a random blob, chunk-major.
 fn shards(size: usize, chunk: u32, k: u16, m: u16) -> (BlobManifest, Vec<(ShardHeader, Vec<u8>)>) {
     let data: Vec<u8> = (0..size).map(|i| (i * 31 % 251) as u8).collect();
@@ -15,7 +20,7 @@ fn shards(size: usize, chunk: u32, k: u16, m: u16) -> (BlobManifest, Vec<(ShardH
     for c in &chunks {
         for (j, s) in c.shards().enumerate() {
             let header = manifest
-                .shard_header(c.index, j as u16)
+                .shard_header(id_of(&manifest), c.index, j as u16)
                 .expect("indices from the encoder");
             out.push((header, s.to_vec()));
         }
@@ -295,14 +300,14 @@ fn blobs_are_indexed_and_deleted_whole() -> TestResult {
     for (h, d) in a.iter().chain(&b) {
         store.put(&ShardUpload::new(h, d), [9; 32], 42)?;
     }
-    let mut blobs: Vec<Cid> = store.blobs()?.into_iter().map(|e| e.blob).collect();
+    let mut blobs: Vec<BlobId> = store.blobs()?.into_iter().map(|e| e.blob).collect();
     blobs.sort();
-    let mut expected = vec![m1.cid, m2.cid];
+    let mut expected = vec![id_of(&m1), id_of(&m2)];
     expected.sort();
     assert_eq!(blobs, expected);
-    assert_eq!(store.shards_of(&m1.cid)?.len(), a.len());
-    assert_eq!(store.delete_blob(&m1.cid)?, a.len());
-    assert!(store.shards_of(&m1.cid)?.is_empty());
+    assert_eq!(store.shards_of(&id_of(&m1))?.len(), a.len());
+    assert_eq!(store.delete_blob(&id_of(&m1))?, a.len());
+    assert!(store.shards_of(&id_of(&m1))?.is_empty());
     assert_eq!(store.blobs()?.len(), 1);
     assert_eq!(store.usage().shards, b.len() as u64);
     Ok(())
@@ -321,7 +326,7 @@ fn leaf_proofs_verify_with_the_on_chain_check() -> TestResult {
     let column_root = manifest.commitment.column_roots()[usize::from(column)];
     for (chunk, leaf) in [(0, 1), (layout.chunk_count() - 1, 0)] {
         let key = ShardKey {
-            blob: manifest.cid,
+            blob: id_of(&manifest),
             chunk,
             shard: column,
         };
@@ -337,7 +342,7 @@ fn leaf_proofs_verify_with_the_on_chain_check() -> TestResult {
         )?;
     }
     let past_the_end = ShardKey {
-        blob: manifest.cid,
+        blob: id_of(&manifest),
         chunk: 0,
         shard: column,
     };
@@ -347,12 +352,12 @@ fn leaf_proofs_verify_with_the_on_chain_check() -> TestResult {
     ));
     // A column with a chunk missing cannot be proven from this node.
     store.delete(&ShardKey {
-        blob: manifest.cid,
+        blob: id_of(&manifest),
         chunk: 1,
         shard: column,
     })?;
     let key = ShardKey {
-        blob: manifest.cid,
+        blob: id_of(&manifest),
         chunk: 0,
         shard: column,
     };

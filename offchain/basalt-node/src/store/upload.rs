@@ -95,7 +95,9 @@ mod tests {
         let manifest = encode_blob(&[5u8; 3000], 1024, 2, 1, None, |c| chunks.push(c))
             .expect("encode a small blob");
         let data = chunks[0].shards().next().expect("a shard").to_vec();
-        let header = manifest.shard_header(0, 0).expect("shard 0 of chunk 0");
+        let header = manifest
+            .shard_header(basalt_core::BlobId::from_bytes([5; 32]), 0, 0)
+            .expect("shard 0 of chunk 0");
         let built = ShardUpload::new(&header, &data);
         let mut body = header.encode().to_vec();
         body.extend_from_slice(&data);

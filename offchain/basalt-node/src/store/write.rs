@@ -111,8 +111,8 @@ impl ShardStore {
     }
 
     /// The lock stripe of a blob's manifest.
-    pub(super) fn blob_lock(&self, blob: &Cid) -> std::sync::MutexGuard<'_, ()> {
-        self.stripes[usize::from(blob.digest()[0]) % LOCK_STRIPES]
+    pub(super) fn blob_lock(&self, blob: &BlobId) -> std::sync::MutexGuard<'_, ()> {
+        self.stripes[usize::from(blob.as_bytes()[0]) % LOCK_STRIPES]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -149,7 +149,7 @@ impl ShardStore {
     /// # Errors
     ///
     /// Engine errors.
-    pub fn delete_blob(&self, blob: &Cid) -> Result<usize, StoreError> {
+    pub fn delete_blob(&self, blob: &BlobId) -> Result<usize, StoreError> {
         let keys = self.shards_of(blob)?;
         let mut deleted = 0;
         for key in &keys {
@@ -157,7 +157,7 @@ impl ShardStore {
         }
         self.delete_manifest(blob)?;
         self.db
-            .delete_cf_opt(self.cf(CF_BLOBS), blob.digest(), &self.write_options())?;
+            .delete_cf_opt(self.cf(CF_BLOBS), blob.as_bytes(), &self.write_options())?;
         Ok(deleted)
     }
 }

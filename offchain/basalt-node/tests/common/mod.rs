@@ -9,7 +9,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
-use basalt_core::{encode_blob, BlobManifest, RequestAuth, ShardHeader};
+use basalt_core::{encode_blob, BlobId, BlobManifest, RequestAuth, ShardHeader};
 use ed25519_dalek::SigningKey;
 use rand_core::{OsRng, RngCore};
 
@@ -261,6 +261,9 @@ impl Client {
 
 /// A blob encoded into shards, each with its header, ready to upload.
 pub struct TestBlob {
+    /// The blob's id (as a tester's registration of the content would have it; these tests
+    /// run without a chain).
+    pub id: BlobId,
     pub manifest: BlobManifest,
     /// (header, header ‖ data) for every (chunk, shard), chunk-major.
     pub shards: Vec<(ShardHeader, Vec<u8>)>,
@@ -273,23 +276,31 @@ impl TestBlob {
         OsRng.fill_bytes(&mut data);
         let mut chunks = Vec::new();
         let manifest = encode_blob(&data, chunk_size, k, m, None, |c| chunks.push(c))?;
+        let id = BlobId::from_bytes(basalt_core::proof::blob_id(
+            b"tester",
+            manifest.cid.digest(),
+        ));
         let mut shards = Vec::new();
         for chunk in &chunks {
             for (j, shard) in chunk.shards().enumerate() {
                 let header = manifest
-                    .shard_header(chunk.index, j as u16)
+                    .shard_header(id, chunk.index, j as u16)
                     .expect("indices from the encoder");
                 let mut body = header.encode().to_vec();
                 body.extend_from_slice(shard);
                 shards.push((header, body));
             }
         }
-        Ok(Self { manifest, shards })
+        Ok(Self {
+            id,
+            manifest,
+            shards,
+        })
     }
 
     /// The API path of shard (chunk, shard).
     pub fn path(&self, chunk: u32, shard: u16) -> String {
-        format!("/v1/shards/{}/{chunk}/{shard}", self.manifest.cid)
+        basalt_core::wire::shard_path(&self.id, chunk, shard)
     }
 }
 

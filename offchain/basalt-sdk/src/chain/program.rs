@@ -5,6 +5,7 @@ use basalt::anchor_lang::prelude::Pubkey;
 use basalt::anchor_lang::{AccountDeserialize, Discriminator};
 use basalt::client::{decode, ix, pda};
 use basalt::state::{Blob, Config, Grant, Provider};
+use basalt_core::BlobId;
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
@@ -13,6 +14,12 @@ use solana_signer::Signer;
 
 use super::wallet::associated_token_address;
 use super::{ChainClient, ChainError};
+
+/// The id of a Blob account read from the chain: its address, the program address of its
+/// owner and CID.
+pub fn blob_id(blob: &Blob) -> BlobId {
+    BlobId::from_bytes(pda::blob(&blob.owner, &blob.cid_digest).to_bytes())
+}
 
 impl ChainClient {
     /// The program's Config, or `None` before it is initialized.
@@ -121,13 +128,14 @@ impl ChainClient {
             .await
     }
 
-    /// The blob registered under `cid_digest`, if any.
+    /// The blob `id` names (on Solana, its account's address), if registered.
     ///
     /// # Errors
     ///
     /// When the endpoint fails or the account does not decode.
-    pub async fn blob(&self, cid_digest: &[u8; 32]) -> Result<Option<Blob>, ChainError> {
-        self.program_account(&pda::blob(cid_digest), "Blob").await
+    pub async fn blob(&self, id: &BlobId) -> Result<Option<Blob>, ChainError> {
+        self.program_account(&Pubkey::new_from_array(*id.as_bytes()), "Blob")
+            .await
     }
 
     /// A program account, checked to be owned by the program, or `None` when absent.

@@ -234,7 +234,7 @@ pub fn blob_register(owner: &Pubkey, args: BlobRegisterArgs) -> Instruction {
         accounts::BlobRegister {
             owner: *owner,
             config: pda::config(),
-            blob: pda::blob(&args.cid_digest),
+            blob: pda::blob(owner, &args.cid_digest),
             system_program: system_program::ID,
             event_authority: pda::event_authority(),
             program: ID,

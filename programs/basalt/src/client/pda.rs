@@ -28,9 +28,10 @@ pub fn provider(authority: &Pubkey) -> Pubkey {
     find(&[seeds::PROVIDER, authority.as_ref()])
 }
 
-/// The blob whose CID wraps `cid_digest` (BLAKE3 of the stored bytes).
-pub fn blob(cid_digest: &[u8; 32]) -> Pubkey {
-    find(&[seeds::BLOB, cid_digest])
+/// The blob `owner` registered for the content whose CID wraps `cid_digest` (BLAKE3 of the
+/// stored bytes). Its address is the blob's id off chain (`basalt_core::BlobId`).
+pub fn blob(owner: &Pubkey, cid_digest: &[u8; 32]) -> Pubkey {
+    find(&[seeds::BLOB, owner.as_ref(), cid_digest])
 }
 
 pub fn grant(blob: &Pubkey, grantee: &Pubkey) -> Pubkey {

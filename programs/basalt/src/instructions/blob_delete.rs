@@ -22,7 +22,7 @@ use crate::state::{authorize, Blob, Grant, Provider, ROLE_DELETE};
 pub struct BlobDelete<'info> {
     pub signer: Signer<'info>,
     #[account(mut, close = owner,
-        seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+        seeds = [seeds::BLOB, blob.owner.as_ref(), blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
     /// CHECK: receives the rent; must be the blob's owner.
     #[account(mut, address = blob.owner @ BasaltError::Unauthorized)]

@@ -35,7 +35,7 @@ pub struct BlobRegister<'info> {
     pub config: Account<'info, Config>,
     #[account(init, payer = owner,
         space = Blob::space(usize::from(args.k) + usize::from(args.m)),
-        seeds = [seeds::BLOB, args.cid_digest.as_ref()], bump)]
+        seeds = [seeds::BLOB, owner.key().as_ref(), args.cid_digest.as_ref()], bump)]
     pub blob: Account<'info, Blob>,
     pub system_program: Program<'info, System>,
 }

@@ -9,7 +9,7 @@ use crate::state::{authorize, Blob, Grant, TokenGate, ROLE_ADMIN};
 #[derive(Accounts)]
 pub struct BlobSetAccess<'info> {
     pub signer: Signer<'info>,
-    #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    #[account(mut, seeds = [seeds::BLOB, blob.owner.as_ref(), blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
     #[account(seeds = [seeds::GRANT, blob.key().as_ref(), signer.key().as_ref()], bump = grant.bump)]
     pub grant: Option<Account<'info, Grant>>,

@@ -19,7 +19,7 @@ pub struct DealFund<'info> {
     pub payer: Signer<'info>,
     #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Account<'info, Config>,
-    #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    #[account(mut, seeds = [seeds::BLOB, blob.owner.as_ref(), blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
     #[account(init, payer = payer, space = 8 + Deal::INIT_SPACE,
         seeds = [seeds::DEAL, blob.key().as_ref()], bump)]

@@ -17,7 +17,7 @@ pub struct DealRefund<'info> {
     pub signer: Signer<'info>,
     #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Account<'info, Config>,
-    #[account(seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    #[account(seeds = [seeds::BLOB, blob.owner.as_ref(), blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
     #[account(mut, close = payer, has_one = blob @ BasaltError::DealMismatch,
         has_one = payer @ BasaltError::WrongTokenAccount,

@@ -18,7 +18,7 @@ use crate::token::pay_out;
 pub struct DealSettle<'info> {
     #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Account<'info, Config>,
-    #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    #[account(mut, seeds = [seeds::BLOB, blob.owner.as_ref(), blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
     #[account(mut, has_one = blob @ BasaltError::DealMismatch,
         seeds = [seeds::DEAL, blob.key().as_ref()], bump = deal.bump)]

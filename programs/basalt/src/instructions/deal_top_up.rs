@@ -16,7 +16,7 @@ pub struct DealTopUp<'info> {
     pub funder: Signer<'info>,
     #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Account<'info, Config>,
-    #[account(seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    #[account(seeds = [seeds::BLOB, blob.owner.as_ref(), blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
     #[account(seeds = [seeds::GRANT, blob.key().as_ref(), funder.key().as_ref()], bump = grant.bump)]
     pub grant: Option<Account<'info, Grant>>,

@@ -11,7 +11,7 @@ use crate::state::{authorize, Blob, Grant, ROLE_ADMIN};
 #[derive(Accounts)]
 pub struct GrantRevoke<'info> {
     pub signer: Signer<'info>,
-    #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    #[account(mut, seeds = [seeds::BLOB, blob.owner.as_ref(), blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
     #[account(seeds = [seeds::GRANT, blob.key().as_ref(), signer.key().as_ref()], bump = signer_grant.bump)]
     pub signer_grant: Option<Account<'info, Grant>>,

@@ -20,7 +20,7 @@ use crate::state::Blob;
 #[derive(Accounts)]
 pub struct ProofSubmit<'info> {
     pub prover: Signer<'info>,
-    #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    #[account(mut, seeds = [seeds::BLOB, blob.owner.as_ref(), blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
     /// CHECK: the SlotHashes sysvar, read in place (see `randomness`).
     #[account(address = SlotHashes::id())]

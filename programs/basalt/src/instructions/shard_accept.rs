@@ -26,7 +26,7 @@ pub struct ShardAccept<'info> {
     pub holder: Signer<'info>,
     #[account(mut, seeds = [seeds::PROVIDER, holder.key().as_ref()], bump = provider.bump)]
     pub provider: Account<'info, Provider>,
-    #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    #[account(mut, seeds = [seeds::BLOB, blob.owner.as_ref(), blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
     /// CHECK: the blob's deal address, whether or not a deal exists there (the seeds check
     /// the address; `Deal::price_at` reads it only when the program owns it).

@@ -19,7 +19,7 @@ pub struct ShardEvict<'info> {
     pub cranker: Signer<'info>,
     #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Account<'info, Config>,
-    #[account(mut, seeds = [seeds::BLOB, blob.cid_digest.as_ref()], bump = blob.bump)]
+    #[account(mut, seeds = [seeds::BLOB, blob.owner.as_ref(), blob.cid_digest.as_ref()], bump = blob.bump)]
     pub blob: Account<'info, Blob>,
     /// The index's holder: its Provider account, whose heartbeat is judged.
     #[account(mut, seeds = [seeds::PROVIDER, provider.authority.as_ref()], bump = provider.bump)]

@@ -114,7 +114,8 @@ impl ShardSlot {
     }
 }
 
-/// A stored blob: `["blob", cid_digest]`.
+/// A stored blob: `["blob", owner, cid_digest]`, so a blob is one owner's registration of
+/// some content and registering a digest first blocks nobody else from storing it.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Blob {

@@ -1,7 +1,7 @@
 //! Access control. How an off-chain node decides whether `requester` may read blob `B`
 //! (this is exactly what `basalt-node`'s chain ACL reads; nothing else is consulted):
 //!
-//! 1. The Blob account `["blob", cid_digest]`. Missing, or `active == false`: deny.
+//! 1. The Blob account `["blob", owner, cid_digest]`. Missing, or `active == false`: deny.
 //!    `expiry_epoch <= current epoch`: deny. `owner == requester`: allow. `public`: allow.
 //! 2. The Grant account `["grant", B, requester]`. If it exists, `roles & READ != 0`, and
 //!    `expires_at` is `None` or later than the cluster's unix time: allow.

@@ -223,7 +223,7 @@ async fn admin_and_faults(net: &Localnet, owner: &Keypair, public: &BlobId) -> R
             &[],
         )
         .await?;
-    let blob_address = Pubkey::new_from_array(*public.as_bytes());
+    let blob_address = basalt_sdk::chain::blob_address(public);
     chain
         .send(
             &[ix::blob_set_access(

@@ -10,7 +10,7 @@ use solana_keypair::Keypair;
 use solana_signature::Signature;
 use solana_signer::Signer;
 
-use crate::chain::{associated_token_address, ChainClient, ChainError};
+use crate::chain::{associated_token_address, blob_address, ChainClient, ChainError};
 use crate::get::{data_key, fetch_manifest, holders_of, GetError, GetOptions};
 
 /// Grants `roles` on blob `id` to `grantee`, signed by the blob's owner `owner`. When the
@@ -40,7 +40,7 @@ pub async fn grant(
     } else {
         Vec::new()
     };
-    let address = Pubkey::new_from_array(*id.as_bytes());
+    let address = blob_address(id);
     let create = ix::grant_create(
         &owner.pubkey(),
         &address,
@@ -64,7 +64,7 @@ pub async fn revoke(
     id: &BlobId,
     grantee: &Pubkey,
 ) -> Result<Signature, GetError> {
-    let blob = Pubkey::new_from_array(*id.as_bytes());
+    let blob = blob_address(id);
     let grant: Grant = chain
         .program_account(&pda::grant(&blob, grantee), "Grant")
         .await?
@@ -92,7 +92,7 @@ pub async fn delete(
 ) -> Result<(Signature, usize), GetError> {
     let blob = chain.blob(id).await?.ok_or(GetError::NotFound(*id))?;
     let holders = holders_of(chain, owner, &blob).await?;
-    let address = Pubkey::new_from_array(*id.as_bytes());
+    let address = blob_address(id);
     // Revoked ahead of the deletion, a few per transaction to keep each within its size
     // (the deletion could close them itself, but would outgrow one transaction).
     let revokes: Vec<_> = chain

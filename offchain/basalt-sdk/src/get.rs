@@ -285,10 +285,7 @@ pub(crate) async fn data_key(
             &signing_key,
         )?));
     }
-    let grant_address = pda::grant(
-        &Pubkey::new_from_array(*stored.blob.as_bytes()),
-        &wallet.pubkey(),
-    );
+    let grant_address = pda::grant(&crate::chain::blob_address(&stored.blob), &wallet.pubkey());
     let grant: Option<Grant> = chain.program_account(&grant_address, "Grant").await?;
     match grant {
         Some(g) if !g.wrapped_key.is_empty() => {

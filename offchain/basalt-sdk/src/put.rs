@@ -172,8 +172,8 @@ struct Holder {
 }
 
 /// Stores `size` bytes and registers them on chain. `open` opens the source; it is called
-/// twice, because every shard header names the blob's CID, which is a hash of all the
-/// stored bytes: a first pass seals and hashes, a second one codes and uploads (and
+/// twice, because every shard header names the blob's id, which binds the CID, a hash of
+/// all the stored bytes: a first pass seals and hashes, a second one codes and uploads (and
 /// fails if the source changed in between). `progress` is called with the number of
 /// source bytes uploaded so far.
 ///

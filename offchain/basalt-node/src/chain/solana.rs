@@ -17,6 +17,7 @@ use basalt::randomness::slot_hash_at_or_before;
 use basalt::state::{Blob, Config, Deal, Grant, Provider, ROLE_DELETE};
 use basalt_core::proof::derive_challenge;
 use basalt_core::BlobId;
+use basalt_sdk::chain::blob_address;
 use ed25519_dalek::SigningKey;
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
@@ -45,12 +46,6 @@ struct Snapshot {
     grant: Option<Grant>,
     slot: u64,
     unix_time: i64,
-}
-
-/// The Blob account a blob id names: on Solana the id is the account's address (the
-/// program address of owner and CID, `pda::blob`).
-fn address_of(blob: &BlobId) -> Pubkey {
-    Pubkey::new_from_array(*blob.as_bytes())
 }
 
 /// [`Chain`] over Solana JSON-RPC at `confirmed` commitment.
@@ -102,7 +97,7 @@ impl SolanaChain {
         blob: &BlobId,
         requester: Option<&Pubkey>,
     ) -> Result<Snapshot, ChainError> {
-        let address = address_of(blob);
+        let address = blob_address(blob);
         let clock = <basalt::anchor_lang::prelude::Clock as basalt::anchor_lang::solana_program::sysvar::SysvarId>::id();
         let grant_address = requester.map(|r| pda::grant(&address, r));
         let mut keys = vec![address, clock];
@@ -153,7 +148,7 @@ impl SolanaChain {
     ) -> Result<(u64, Vec<CrankBlob>), ChainError> {
         let mut keys = Vec::with_capacity(blobs.len() * 2 + 1);
         for id in blobs {
-            let blob = address_of(id);
+            let blob = blob_address(id);
             keys.push(blob);
             keys.push(pda::deal(&blob));
         }
@@ -218,7 +213,7 @@ impl SolanaChain {
                 to,
             } => vec![ix::blob_place(
                 me,
-                &address_of(blob),
+                &blob_address(blob),
                 *index,
                 vec![*column_root],
                 &[holder(&to.id)?],
@@ -234,7 +229,7 @@ impl SolanaChain {
                 vec![
                     basalt_sdk::chain::create_token_account(me, &holder, mint),
                     ix::deal_settle(
-                        &address_of(blob),
+                        &blob_address(blob),
                         *index,
                         &basalt_sdk::chain::associated_token_address(&holder, mint),
                     ),
@@ -244,7 +239,12 @@ impl SolanaChain {
                 blob,
                 index,
                 holder: h,
-            } => vec![ix::shard_evict(me, &address_of(blob), &holder(h)?, *index)],
+            } => vec![ix::shard_evict(
+                me,
+                &blob_address(blob),
+                &holder(h)?,
+                *index,
+            )],
             CrankAction::Slash {
                 blob,
                 index,
@@ -254,7 +254,7 @@ impl SolanaChain {
                 basalt_sdk::chain::create_token_account(me, me, mint),
                 ix::proof_slash(
                     me,
-                    &address_of(blob),
+                    &blob_address(blob),
                     &holder(h)?,
                     &basalt_sdk::chain::associated_token_address(me, mint),
                     *index,
@@ -405,7 +405,7 @@ impl SolanaChain {
         holder: &Pubkey,
         epoch: u64,
     ) -> Result<Vec<ProofDuty>, ChainError> {
-        let mut keys: Vec<Pubkey> = blobs.iter().map(address_of).collect();
+        let mut keys: Vec<Pubkey> = blobs.iter().map(blob_address).collect();
         keys.push(SlotHashes::id());
         let mut accounts = self
             .rpc
@@ -627,7 +627,7 @@ impl Chain for SolanaChain {
                 let mut ixs = ix::proof_compute_budget(self.proof_priority_fee).to_vec();
                 ixs.push(ix::proof_submit(
                     &prover,
-                    &address_of(&p.duty.blob),
+                    &blob_address(&p.duty.blob),
                     p.duty.index,
                     p.duty.epoch,
                     p.leaf.clone(),
@@ -779,7 +779,7 @@ impl Chain for SolanaChain {
         let key = Keypair::new_from_array(identity.to_bytes());
         let ix = ix::shard_accept(
             &Pubkey::new_from_array(identity.verifying_key().to_bytes()),
-            &address_of(blob),
+            &blob_address(blob),
             index,
             terms,
         );

@@ -25,7 +25,7 @@ use solana_rpc_client_api::client_error::Error as RpcError;
 use solana_signature::Signature;
 use solana_transaction_error::TransactionError;
 
-pub use program::{blob_id, ProviderRegistration};
+pub use program::{blob_address, blob_id, ProviderRegistration};
 pub use wallet::{associated_token_address, create_token_account};
 
 /// Why a chain call failed, in terms a user can act on.

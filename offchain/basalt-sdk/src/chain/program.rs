@@ -21,6 +21,11 @@ pub fn blob_id(blob: &Blob) -> BlobId {
     BlobId::from_bytes(pda::blob(&blob.owner, &blob.cid_digest).to_bytes())
 }
 
+/// The Blob account a blob id names: on Solana the id is the account's address.
+pub fn blob_address(id: &BlobId) -> Pubkey {
+    Pubkey::new_from_array(*id.as_bytes())
+}
+
 impl ChainClient {
     /// The program's Config, or `None` before it is initialized.
     ///
@@ -134,8 +139,7 @@ impl ChainClient {
     ///
     /// When the endpoint fails or the account does not decode.
     pub async fn blob(&self, id: &BlobId) -> Result<Option<Blob>, ChainError> {
-        self.program_account(&Pubkey::new_from_array(*id.as_bytes()), "Blob")
-            .await
+        self.program_account(&blob_address(id), "Blob").await
     }
 
     /// A program account, checked to be owned by the program, or `None` when absent.

@@ -202,7 +202,7 @@ async fn start_sink(size: usize) -> Result<String> {
     let app =
         Router::new()
             .route(
-                "/v1/shards/{cid}/{chunk}/{shard}",
+                basalt_core::wire::SHARD_ROUTE,
                 put(|body: Bytes| async move {
                     (axum::http::StatusCode::CREATED, body.len().to_string())
                 })
@@ -243,7 +243,7 @@ async fn start_checking_sink(shards: &[Shard]) -> Result<String> {
     });
     let app = Router::new()
         .route(
-            "/v1/shards/{cid}/{chunk}/{shard}",
+            basalt_core::wire::SHARD_ROUTE,
             put(check_put).get(check_get),
         )
         .layer(axum::extract::DefaultBodyLimit::disable())

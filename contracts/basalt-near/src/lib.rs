@@ -194,7 +194,7 @@ impl Contract {
         }
         let grant = self
             .grants
-            .get(&(blob.id, caller.clone()))
+            .get(&(blob.id(), caller.clone()))
             .ok_or(BasaltError::Unauthorized)?;
         ensure!(grant.roles & roles == roles, BasaltError::Unauthorized);
         ensure!(!grant.is_expired(unix_seconds()), BasaltError::GrantExpired);

@@ -287,8 +287,11 @@ pub async fn put<R: Read + Send + 'static>(
 
     let providers: Vec<Pubkey> = holders.iter().map(|h| h.authority).collect();
     let sent = Instant::now();
-    let (blob, signature) =
-        register(chain, wallet, &config, &manifest, &providers, options).await?;
+    let blob = crate::chain::blob_address(&id);
+    let signature = register(
+        chain, wallet, &config, &manifest, &blob, &providers, options,
+    )
+    .await?;
     let confirm = sent.elapsed();
     let waited = Instant::now();
     let accepted = match options.acceptance_timeout {
@@ -652,15 +655,17 @@ async fn store_manifest(
     Ok(())
 }
 
-/// Registers, places and funds the blob in one transaction signed by `wallet`.
+/// Registers, places and funds the blob in one transaction signed by `wallet`; `blob` is
+/// the Blob account that registration creates (the wallet's, for this CID).
 async fn register(
     chain: &ChainClient,
     wallet: &Keypair,
     config: &Config,
     manifest: &BlobManifest,
+    blob: &Pubkey,
     providers: &[Pubkey],
     options: &PutOptions,
-) -> Result<(Pubkey, Signature), PutError> {
+) -> Result<Signature, PutError> {
     let layout = manifest.layout();
     let slot = chain.slot().await?;
     let expiry_epoch = slot / config.epoch_slots + options.epochs.max(1);
@@ -677,7 +682,6 @@ async fn register(
         encrypted: manifest.encrypted,
     };
     let owner = wallet.pubkey();
-    let blob = pda::blob(&owner, &args.cid_digest);
     let amount = options
         .price_per_shard_epoch
         .checked_mul(providers.len() as u64)
@@ -689,14 +693,14 @@ async fn register(
     let place = |first: usize, end: usize| {
         ix::blob_place(
             &owner,
-            &blob,
+            blob,
             first as u16,
             roots[first..end].to_vec(),
             &providers[first..end],
             false,
         )
     };
-    let fund = ix::deal_fund(&owner, &blob, &from, options.price_per_shard_epoch, amount);
+    let fund = ix::deal_fund(&owner, blob, &from, options.price_per_shard_epoch, amount);
     let all = [register.clone(), place(0, providers.len()), fund.clone()];
     match chain
         .send_with_lookup(&all, wallet, &[], options.lookup_table)
@@ -713,9 +717,9 @@ async fn register(
             let signature = chain
                 .send(&[place(half, providers.len()), fund], wallet, &[])
                 .await?;
-            Ok((blob, signature))
+            Ok(signature)
         }
         Err(e) => Err(e.into()),
-        Ok(signature) => Ok((blob, signature)),
+        Ok(signature) => Ok(signature),
     }
 }

@@ -52,15 +52,11 @@ impl Contract {
         let owner = env::predecessor_account_id();
         // Keyed by owner and content together: another account's registration of the same
         // digest is another blob, so nobody can squat it.
-        let id = Digest::from(basalt_proof::blob_id(
-            owner.as_bytes(),
-            &args.cid_digest.into(),
-        ));
+        let id = Blob::id_of(&owner, args.cid_digest);
         ensure!(self.blobs.get(&id).is_none(), BasaltError::BlobExists);
         let block = env::block_height();
         let meter = self.meter()?;
         let blob = Blob {
-            id,
             owner: owner.clone(),
             cid_digest: args.cid_digest,
             size: args.size,

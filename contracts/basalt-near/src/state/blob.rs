@@ -136,9 +136,6 @@ impl ShardSlot {
 #[near(serializers = [borsh, json])]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Blob {
-    /// The key the blob is stored under.
-    // INV: id == basalt_proof::blob_id(owner.as_bytes(), &cid_digest)
-    pub id: Digest,
     pub owner: AccountId,
     /// BLAKE3 digest of the stored bytes; the CID is CIDv1(raw, blake3, this digest).
     pub cid_digest: Digest,
@@ -176,6 +173,16 @@ pub struct Blob {
 }
 
 impl Blob {
+    /// The id of `owner`'s blob of content `cid_digest`: the key it is stored under.
+    pub fn id_of(owner: &AccountId, cid_digest: Digest) -> Digest {
+        Digest::from(basalt_proof::blob_id(owner.as_bytes(), &cid_digest.into()))
+    }
+
+    /// This blob's id ([`Blob::id_of`] its owner and content).
+    pub fn id(&self) -> Digest {
+        Self::id_of(&self.owner, self.cid_digest)
+    }
+
     /// The layout that proofs of this blob are checked against.
     ///
     /// # Errors

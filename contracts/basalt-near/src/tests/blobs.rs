@@ -5,8 +5,8 @@ use near_sdk::json_types::{Base64VecU8, U128};
 use super::*;
 use crate::methods::BlobRegisterArgs;
 use crate::state::{
-    BlobState, Digest, ProviderStatus, ReadAccess, TokenGate, ROLE_ADMIN, ROLE_DELETE, ROLE_READ,
-    ROLE_STORAGE, ROLE_WRITE,
+    Blob, BlobState, Digest, ProviderStatus, ReadAccess, TokenGate, ROLE_ADMIN, ROLE_DELETE,
+    ROLE_READ, ROLE_STORAGE, ROLE_WRITE,
 };
 
 const K: u16 = 4;
@@ -39,10 +39,7 @@ impl Encoded {
 
     /// The id of `owner`'s blob of this content.
     fn id(&self, owner: &str) -> Digest {
-        Digest::from(basalt_proof::blob_id(
-            account(owner).as_bytes(),
-            self.manifest.cid.digest(),
-        ))
+        Blob::id_of(&account(owner), self.cid())
     }
 
     fn args(&self, expiry_epoch: u64) -> BlobRegisterArgs {

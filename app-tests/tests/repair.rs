@@ -267,7 +267,7 @@ async fn a_repairer_down_mid_repair_finishes_after_its_restart_without_a_second_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_silent_node_loses_its_shards_to_repair_before_its_next_proof_without_a_slash(
+async fn a_silent_node_loses_its_shards_to_repair_before_its_next_proof_and_pays_the_repair(
 ) -> Result<()> {
     // Two-minute epochs whose proofs are due in their first 50 s (the program's longest
     // window): the killed holder's next proof is due 50 s or more after its death, so a
@@ -302,6 +302,9 @@ async fn a_silent_node_loses_its_shards_to_repair_before_its_next_proof_without_
             .map(|p| (p.stake, p.status, p.reputation))
     };
     let before = stake_of(&chain.providers().await?).context("registered")?;
+    // What the repair costs the deal, which the silent holder pays (issue 42).
+    let charge = basalt_rules::REPAIR_CREDIT_EPOCHS * blob.shards[0].accepted_price;
+    ensure!(charge > 0, "the deal pays the holder");
 
     let killed_at = Instant::now();
     let killed_slot = t.net.client().slot().await?;
@@ -323,8 +326,8 @@ async fn a_silent_node_loses_its_shards_to_repair_before_its_next_proof_without_
          the dead holder could have missed"
     );
     ensure!(
-        stake_of(&chain.providers().await?) == Some(before),
-        "the silent holder keeps its stake, status and reputation"
+        stake_of(&chain.providers().await?) == Some((before.0 - charge, before.1, before.2)),
+        "the silent holder pays the repair and keeps its status and reputation"
     );
 
     // The indexer shows the eviction, no missed proof, and the new placement.
@@ -351,8 +354,9 @@ async fn a_silent_node_loses_its_shards_to_repair_before_its_next_proof_without_
             "no proof was missed: {missed}"
         );
         if evictions == 1 && shown["placements"][0]["holder"] == repaired.as_str() {
+            let payload = &evicted["items"][0]["payload"];
             ensure!(
-                evicted["items"][0]["payload"]["provider"] == holders[0].as_str(),
+                payload["provider"] == holders[0].as_str() && payload["charged"] == charge,
                 "{evicted}"
             );
             break;

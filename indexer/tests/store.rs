@@ -48,7 +48,7 @@ struct Keys {
     mint: Pubkey,
 }
 
-/// A chain history that emits each of the 28 event kinds at least once, in an order the
+/// A chain history that emits each of the 30 event kinds at least once, in an order the
 /// program allows.
 fn scenario(k: &Keys) -> Vec<TxRecord> {
     let s = 0;
@@ -256,17 +256,29 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
         ),
         tx(
             12,
-            vec![BasaltEvent::DealSettled(DealSettled {
-                deal: k.deal,
-                blob: k.blob,
-                index: 0,
-                provider: k.a1,
-                epochs_paid: 1,
-                epochs_owed: 0,
-                amount: 10,
-                balance: 110,
-                slot: s,
-            })],
+            vec![
+                BasaltEvent::DealSettled(DealSettled {
+                    deal: k.deal,
+                    blob: k.blob,
+                    index: 0,
+                    provider: k.a1,
+                    epochs_paid: 1,
+                    epochs_owed: 0,
+                    amount: 10,
+                    balance: 110,
+                    slot: s,
+                }),
+                // p1 went silent: evicted, it pays the repair credit into the deal.
+                BasaltEvent::ShardEvicted(ShardEvicted {
+                    blob: k.blob,
+                    index: 0,
+                    provider: k.a1,
+                    last_heartbeat_slot: 0,
+                    charged: 10,
+                    cranker: k.owner,
+                    slot: s,
+                }),
+            ],
         ),
         tx(
             13,
@@ -400,13 +412,13 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
                     deal: k.deal,
                     blob: k.blob,
                     payer: k.owner,
-                    amount: 110,
+                    amount: 120,
                     slot: s,
                 }),
                 BasaltEvent::BlobDeleted(BlobDeleted {
                     blob: k.blob,
                     by: k.owner,
-                    refunded: 110,
+                    refunded: 120,
                     slot: s,
                 }),
             ],
@@ -448,7 +460,7 @@ async fn every_event_kind_lands_once_in_its_tables() -> Result<()> {
         .iter()
         .flat_map(|t| t.events.iter().map(|(_, e)| e.kind))
         .collect();
-    assert_eq!(kinds.len(), 29, "the scenario covers every event kind");
+    assert_eq!(kinds.len(), 30, "the scenario covers every event kind");
 
     let written = store.write_batch(PROGRAM, &history).await?;
     let events: usize = history.iter().map(|t| t.events.len()).sum();
@@ -458,7 +470,7 @@ async fn every_event_kind_lands_once_in_its_tables() -> Result<()> {
     let p1 = row(pool, "SELECT * FROM providers WHERE address = $1", &k.p1).await?;
     assert_eq!(p1["region"], "us");
     assert_eq!(p1["endpoint"], "http://one.example");
-    assert_eq!(p1["stake"], 1_500);
+    assert_eq!(p1["stake"], 1_500 - 10, "the eviction's repair charge");
     assert_eq!(p1["unbonding"], 0, "withdrawn");
     assert_eq!(p1["status"], "active");
     assert_eq!(p1["reputation"], 1);
@@ -494,7 +506,7 @@ async fn every_event_kind_lands_once_in_its_tables() -> Result<()> {
             &Value::from(k.owner.to_string()),
             &Value::from(120),
             &Value::from(10),
-            &Value::from(110)
+            &Value::from(120)
         )
     );
     assert_eq!(deal["status"], "refunded");
@@ -525,7 +537,7 @@ async fn every_event_kind_lands_once_in_its_tables() -> Result<()> {
     );
 
     for (table, rows) in [
-        ("stake_changes", 6),
+        ("stake_changes", 7),
         ("slashes", 2),
         ("payouts", 1),
         ("proofs", 2),

@@ -85,6 +85,8 @@ pub trait Chain {
     fn fund_deal(&mut self, payer: &str, blob: &TestBlob, price: u64, amount: u64) -> Outcome;
     /// `payer` adds `amount` to the blob's open deal.
     fn top_up(&mut self, payer: &str, blob: &TestBlob, amount: u64) -> Outcome;
+    /// The balance of the blob's deal; `None` without one.
+    fn deal_balance(&mut self, blob: &TestBlob) -> Result<Option<u64>>;
     fn settle_deal(&mut self, blob: &TestBlob, index: u16) -> Outcome;
     fn refund_deal(&mut self, signer: &str, blob: &TestBlob) -> Outcome;
     fn delete_blob(&mut self, signer: &str, blob: &TestBlob) -> Outcome;

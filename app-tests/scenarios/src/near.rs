@@ -337,6 +337,17 @@ impl Chain for NearChain {
         self.transfer_call(payer, amount, msg)
     }
 
+    fn deal_balance(&mut self, blob: &TestBlob) -> Result<Option<u64>> {
+        let deal = self
+            .vm
+            .view("deal_get", &json!({"blob_id": self.blob_id(blob)}))?;
+        if deal.is_null() {
+            return Ok(None);
+        }
+        let balance = deal["balance"].as_str().context("deal.balance")?;
+        Ok(Some(balance.parse().context("deal.balance")?))
+    }
+
     fn settle_deal(&mut self, blob: &TestBlob, index: u16) -> Outcome {
         let args = json!({"blob_id": self.blob_id(blob), "index": index});
         self.call("cranker", "deal_settle", args, 0)

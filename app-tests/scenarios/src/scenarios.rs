@@ -81,8 +81,8 @@ pub const ALL: &[(&str, Scenario)] = &[
     ),
     ("acceptance_binds_the_price", acceptance_binds_the_price),
     (
-        "a_silent_holder_is_evicted_not_slashed",
-        a_silent_holder_is_evicted_not_slashed,
+        "a_silent_holder_is_evicted_and_pays_its_repair",
+        a_silent_holder_is_evicted_and_pays_its_repair,
     ),
     ("grants_die_with_their_blob", grants_die_with_their_blob),
     (
@@ -415,10 +415,11 @@ pub fn anyone_repairs_a_lost_shard_paid_by_the_deal(chain: &mut dyn Chain) -> Re
 }
 
 /// Issue 29, heartbeats: a holder silent for more than `offline_ticks` loses its shards to
-/// repair before the proof it is going to miss, at anyone's request and without a slash;
-/// its proven epochs are still paid. A holder that heartbeats keeps them, and one that
+/// repair before the proof it is going to miss, at anyone's request and without a slash or
+/// a jail, but pays the repair credit the deal owes its successor (issue 42: walking away
+/// from an accepted shard is not free); its proven epochs are still paid. A holder that heartbeats keeps them, and one that
 /// already missed a slashable proof is slashed, not evicted.
-pub fn a_silent_holder_is_evicted_not_slashed(chain: &mut dyn Chain) -> Result<()> {
+pub fn a_silent_holder_is_evicted_and_pays_its_repair(chain: &mut dyn Chain) -> Result<()> {
     let blob = TestBlob::new(100_000, 4)?;
     // Every holder registered, heartbeating once, in epoch 0; the blob is owed from epoch 1.
     put(chain, &blob, 600)?;
@@ -444,10 +445,20 @@ pub fn a_silent_holder_is_evicted_not_slashed(chain: &mut dyn Chain) -> Result<(
         "evict a silent holder whose miss is slashable",
     )?;
     let before = chain.provider("h0")?;
+    let deal_before = chain.deal_balance(&blob)?.context("the blob has a deal")?;
     ok(chain.evict("cranker", &blob, 0), "evict silent h0")?;
+    let charge = REPAIR_CREDIT_EPOCHS * PRICE;
     ensure!(
-        chain.provider("h0")? == before,
-        "silence costs the shard, not stake, freedom or reputation"
+        chain.provider("h0")?
+            == ProviderView {
+                stake: before.stake - charge,
+                ..before
+            },
+        "silence costs the shard and its repair, not freedom or reputation"
+    );
+    ensure!(
+        chain.deal_balance(&blob)? == Some(deal_before + charge),
+        "the repair charge goes to the deal, which owes the repair credit"
     );
     refused(
         chain.evict("cranker", &blob, 0),

@@ -520,10 +520,17 @@ impl Chain for SolanaChain {
         self.crank(ix::deal_settle(&address, index, &holder_tokens))
     }
 
+    fn deal_balance(&mut self, blob: &TestBlob) -> Result<Option<u64>> {
+        let address = self.blob_address(blob);
+        Ok(self
+            .account::<Deal>(&pda::deal(&address))?
+            .map(|deal| deal.balance))
+    }
+
     fn refund_deal(&mut self, signer: &str, blob: &TestBlob) -> Outcome {
         let (key, _) = self.actor(signer)?;
         let address = self.blob_address(blob);
-        let deal: basalt::state::Deal = self.account(&pda::deal(&address))?.context("no deal")?;
+        let deal: Deal = self.account(&pda::deal(&address))?.context("no deal")?;
         let payer_tokens = self
             .actors
             .values()

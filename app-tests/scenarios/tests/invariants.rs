@@ -292,7 +292,16 @@ impl Ledger {
                 self.accepted.remove(&(e.blob, e.index, e.provider));
             }
             BasaltEvent::ShardEvicted(e) => {
-                self.accepted.remove(&(e.blob, e.index, e.provider));
+                let accepted = self.accepted.remove(&(e.blob, e.index, e.provider));
+                if e.charged > 0 && !accepted {
+                    bail!(
+                        "{} charged {} for {} index {}, which it never accepted",
+                        e.provider,
+                        e.charged,
+                        e.blob,
+                        e.index
+                    );
+                }
             }
             BasaltEvent::ProofMissed(e) => {
                 self.accepted.remove(&(e.blob, e.index, e.provider));

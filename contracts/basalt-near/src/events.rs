@@ -156,6 +156,9 @@ pub enum Event {
         provider: AccountId,
         /// The holder's latest heartbeat the eviction judged (0: never).
         last_heartbeat_block: u64,
+        /// Taken from the holder's stake (bonded first, then unbonding) into the blob's
+        /// deal: the repair its silence makes necessary (`Eviction::repair_charge`).
+        charged: U128,
         cranker: AccountId,
         block: u64,
     },

@@ -391,6 +391,7 @@ pub fn of(event: &Event) -> EventRecord {
             index,
             provider,
             last_heartbeat_block,
+            charged,
             cranker,
             block,
         } => f
@@ -398,6 +399,7 @@ pub fn of(event: &Event) -> EventRecord {
             .value("index", *index)
             .account("provider", provider)
             .value("last_heartbeat_slot", *last_heartbeat_block)
+            .amount("charged", *charged)
             .account("cranker", cranker)
             .done("ShardEvicted", *block),
         Event::BlobActivated { blob, block } => f.blob(blob).done("BlobActivated", *block),

@@ -173,7 +173,7 @@ impl EventRecord {
             ShardPlaced { blob, index, provider, previous, assigned_epoch, slot }
             ShardAccepted { blob, index, provider, assigned_epoch, price_per_shard_epoch, slot }
             ShardReleased { blob, index, provider, slot }
-            ShardEvicted { blob, index, provider, last_heartbeat_slot, cranker, slot }
+            ShardEvicted { blob, index, provider, last_heartbeat_slot, charged, cranker, slot }
             BlobActivated { blob, slot }
             BlobAccessChanged { blob, public, token_gate, slot }
             BlobDeleted { blob, by, refunded, slot }

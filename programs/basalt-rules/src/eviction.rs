@@ -1,13 +1,16 @@
 //! When anyone may take a shard index away from a holder whose node went silent: the
 //! on-chain side of `offline`. A holder that stops heartbeating for longer than the
 //! configuration's `offline_ticks` has its accepted indices sent to repair without waiting
-//! for the proof it will miss, and without losing stake: silence is not proven fraud (a
-//! node may be down for maintenance), but the data must not wait an epoch for it. A miss
-//! already slashable is slashed instead (`proof_slash`): an eviction must not let a holder
-//! (or a friend cranking for it) escape the slash.
+//! for the proof it will miss. Silence is not proven fraud (a node may be down for
+//! maintenance): an evicted holder is neither slashed nor jailed, and a pause shorter than
+//! `offline_ticks` costs nothing. But walking away from an accepted index is not free
+//! either: the holder pays the repair it makes necessary ([`Eviction::repair_charge`]).
+//! A miss already slashable is slashed instead (`proof_slash`): an eviction must not let a
+//! holder (or a friend cranking for it) escape the slash.
 
 use crate::{
     check_provable, check_slashable, DealCover, ProofRecord, RuleError, SlotState, SlotUnderProof,
+    REPAIR_CREDIT_EPOCHS,
 };
 
 /// The holder of a shard index, as the chain last heard from it.
@@ -62,6 +65,23 @@ pub struct Eviction {
     pub latest_closed_epoch: Option<u64>,
     /// What the blob's deal holds; `None` without a deal.
     pub cover: Option<DealCover>,
+}
+
+impl Eviction {
+    /// What the evicted holder of an index it accepted at `accepted_price` pays into the
+    /// blob's deal: the repair credit the deal owes the index's next holder
+    /// ([`REPAIR_CREDIT_EPOCHS`] shard-epochs) at the price the holder signed for, so the
+    /// owner does not pay for the holder's departure. It comes out of the holder's stake,
+    /// bonded first, then unbonding ([`crate::Slash::up_to`]: never more than it holds).
+    /// Nothing when the blob is not active (a repair of an inactive blob earns no credit)
+    /// or has no deal (nothing pays a repair, nothing receives the charge).
+    pub fn repair_charge(&self, accepted_price: u128) -> u128 {
+        if self.blob_active && self.cover.is_some() {
+            accepted_price.saturating_mul(u128::from(REPAIR_CREDIT_EPOCHS))
+        } else {
+            0
+        }
+    }
 }
 
 impl SlotState {
@@ -253,5 +273,23 @@ mod tests {
         proven.last_proven_epoch = 5;
         proven.proven_mask = 0b11;
         assert!(proven.evict(&eviction(541)).is_ok());
+    }
+
+    #[test]
+    fn the_evicted_holder_pays_the_repair_credit_of_an_active_blob_with_a_deal() {
+        assert_eq!(
+            eviction(401).repair_charge(10),
+            u128::from(REPAIR_CREDIT_EPOCHS) * 10
+        );
+        let no_deal = Eviction {
+            cover: None,
+            ..eviction(401)
+        };
+        assert_eq!(no_deal.repair_charge(10), 0, "nothing pays a repair");
+        let inactive = Eviction {
+            blob_active: false,
+            ..eviction(401)
+        };
+        assert_eq!(inactive.repair_charge(10), 0, "no repair credit is owed");
     }
 }

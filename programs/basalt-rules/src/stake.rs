@@ -28,13 +28,21 @@ pub struct Slash {
 impl Slash {
     /// `bps` of `stake + unbonding`.
     pub fn of(stake: u128, unbonding: u128, bps: u16) -> Self {
-        let amount = bps_of(stake.saturating_add(unbonding), bps);
+        Self::up_to(
+            stake,
+            unbonding,
+            bps_of(stake.saturating_add(unbonding), bps),
+        )
+    }
+
+    /// `amount`, or all of `stake + unbonding` when they hold less.
+    pub fn up_to(stake: u128, unbonding: u128, amount: u128) -> Self {
         let from_stake = amount.min(stake);
+        let from_unbonding = (amount - from_stake).min(unbonding);
         Self {
-            amount,
+            amount: from_stake + from_unbonding,
             from_stake,
-            // amount <= stake + unbonding, so the rest fits in unbonding.
-            from_unbonding: (amount - from_stake).min(unbonding),
+            from_unbonding,
         }
     }
 }
@@ -184,6 +192,27 @@ mod tests {
         assert_eq!(Slash::of(0, 0, BPS).amount, 0);
     }
 
+    #[test]
+    fn a_fixed_charge_takes_what_there_is() {
+        assert_eq!(
+            Slash::up_to(100, 900, 250),
+            Slash {
+                amount: 250,
+                from_stake: 100,
+                from_unbonding: 150
+            }
+        );
+        assert_eq!(
+            Slash::up_to(100, 50, 250),
+            Slash {
+                amount: 150,
+                from_stake: 100,
+                from_unbonding: 50
+            },
+            "no more than the provider holds"
+        );
+    }
+
     proptest! {
         #[test]
         fn a_slash_never_takes_more_than_there_is(stake: u64, unbonding: u64, bps in 0u16..=BPS) {
@@ -194,6 +223,16 @@ mod tests {
             // For u64 amounts the product never overflows: exactly the fraction.
             let total = u128::from(stake) + u128::from(unbonding);
             prop_assert_eq!(s.amount, total * u128::from(bps) / u128::from(BPS));
+        }
+
+        #[test]
+        fn a_fixed_charge_never_takes_more_than_asked_or_held(stake: u64, unbonding: u64, amount: u64) {
+            let s = Slash::up_to(stake.into(), unbonding.into(), amount.into());
+            prop_assert_eq!(s.from_stake + s.from_unbonding, s.amount);
+            prop_assert!(s.from_stake <= u128::from(stake));
+            prop_assert!(s.from_unbonding <= u128::from(unbonding));
+            let total = u128::from(stake) + u128::from(unbonding);
+            prop_assert_eq!(s.amount, total.min(amount.into()));
         }
     }
 

@@ -182,6 +182,9 @@ pub struct ShardEvicted {
     pub provider: Pubkey,
     /// The holder's latest heartbeat the eviction judged (0: never).
     pub last_heartbeat_slot: u64,
+    /// Taken from the holder's stake (bonded first, then unbonding) into the blob's deal:
+    /// the repair its silence makes necessary (`Eviction::repair_charge`).
+    pub charged: u64,
     pub cranker: Pubkey,
     pub slot: u64,
 }

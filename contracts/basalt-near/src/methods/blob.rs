@@ -9,7 +9,7 @@ use crate::state::{
     Blob, BlobState, Digest, ShardSlot, TokenGate, MAX_BLOB_SHARDS, ROLE_ADMIN, ROLE_DELETE,
     ROLE_STORAGE, ROLE_WRITE,
 };
-use crate::{Contract, ContractExt};
+use crate::{add, sub, Contract, ContractExt};
 
 /// What a client commits to when it registers a blob (computed by `basalt-core`).
 #[near(serializers = [json])]
@@ -303,7 +303,9 @@ impl Contract {
     /// `shard_evict`: anyone may send shard `index` to repair once its holder has been silent
     /// for more than the configuration's `offline_ticks` blocks (no `provider_heartbeat`
     /// since, nor a registration). The holder loses the index (its obligation ends) but no
-    /// stake: silence is not proven fraud. Its proven, unpaid epochs stay on the index, so
+    /// stake beyond its repair: `basalt_rules::Eviction::repair_charge` moves from its stake
+    /// into the deal, which owes the next holder that much. It is neither slashed nor
+    /// jailed: silence is not proven fraud. Its proven, unpaid epochs stay on the index, so
     /// a settle still pays them before `blob_place` moves it. A holder that already missed
     /// a proof it can be slashed for is slashed instead (`proof_slash`,
     /// `MissedProofPending`): an eviction is no way out of a slash.
@@ -337,10 +339,19 @@ impl Contract {
             ),
             cover,
         };
-        let next = slot.state().evict(&eviction)?;
-        slot.set_state(next);
+        let state = slot.state();
+        slot.set_state(state.evict(&eviction)?);
         provider.close_obligation();
-        // Neither record grows: no storage to pay.
+        let charged = provider.charge(eviction.repair_charge(state.accepted_price));
+        if charged > 0 {
+            // A charge is made only when the blob has a deal (`Eviction::repair_charge`).
+            let mut deal = self.deals.get(&blob_id).ok_or(BasaltError::DealNotFound)?;
+            deal.balance = add(deal.balance, charged)?;
+            self.deals.insert(&blob_id, &deal);
+            self.books.stake = sub(self.books.stake, charged)?;
+            self.books.escrow = add(self.books.escrow, charged)?;
+        }
+        // No record grows: no storage to pay.
         self.blobs.insert(&blob_id, &blob);
         self.providers.insert(&holder, &provider);
         Event::ShardEvicted {
@@ -348,6 +359,7 @@ impl Contract {
             index,
             provider: holder,
             last_heartbeat_block: eviction.holder.last_heartbeat,
+            charged: U128(charged),
             cranker: env::predecessor_account_id(),
             block: now,
         }

@@ -79,7 +79,16 @@ impl Provider {
     /// Takes `bps` of the provider's slashable tokens (bonded first, then unbonding) and
     /// returns the amount, which the caller moves out of the stake books.
     pub fn slash(&mut self, bps: u16) -> u128 {
-        let slash = Slash::of(self.stake, self.unbonding_amount, bps);
+        self.take(Slash::of(self.stake, self.unbonding_amount, bps))
+    }
+
+    /// Takes up to `amount` of the provider's slashable tokens, as [`Provider::slash`] does,
+    /// and returns what it took: all of them when they are fewer.
+    pub fn charge(&mut self, amount: u128) -> u128 {
+        self.take(Slash::up_to(self.stake, self.unbonding_amount, amount))
+    }
+
+    fn take(&mut self, slash: Slash) -> u128 {
         self.stake -= slash.from_stake;
         self.unbonding_amount -= slash.from_unbonding;
         slash.amount

@@ -1,5 +1,6 @@
 use basalt_core::encoder::{encode_blob, BlobManifest};
 use basalt_proof::derive_challenge;
+use basalt_rules::REPAIR_CREDIT_EPOCHS;
 use near_sdk::json_types::{Base64VecU8, U128};
 
 use super::*;
@@ -556,7 +557,7 @@ fn a_missed_proof_is_slashed_once_with_a_bounty_and_jails_the_holder() {
 }
 
 #[test]
-fn a_silent_holder_loses_its_shards_to_repair_but_no_stake_and_keeps_its_pay() {
+fn a_silent_holder_loses_its_shards_to_repair_pays_the_repair_and_keeps_its_pay() {
     let mut chain = Chain::new();
     // Every holder registered (a heartbeat, too) at block 1.
     let e = stored(&mut chain, 100);
@@ -589,13 +590,30 @@ fn a_silent_holder_loses_its_shards_to_repair_but_no_stake_and_keeps_its_pay() {
         "h2 is silent too, but missed epoch 1: a slash, not an eviction"
     );
     let before = chain.by("x").provider_get(account("h0")).unwrap();
+    let deal_before = chain.by("x").deal_get(id).unwrap().balance;
+    let books_before = chain.by("x").books();
     chain.by("cranker").shard_evict(id, 0).unwrap();
     assert_eq!(event_names(), ["shard_evicted"]);
     let h0 = chain.by("x").provider_get(account("h0")).unwrap();
+    let charge = u128::from(REPAIR_CREDIT_EPOCHS) * PRICE;
     assert_eq!(
         (h0.stake, h0.status, h0.reputation),
-        (before.stake, ProviderStatus::Active, before.reputation),
-        "silence costs the shard, not stake"
+        (
+            before.stake - charge,
+            ProviderStatus::Active,
+            before.reputation
+        ),
+        "silence costs the shard and its repair, not freedom or reputation"
+    );
+    assert_eq!(
+        chain.by("x").deal_get(id).unwrap().balance,
+        deal_before + charge,
+        "the charge pays the repair credit the deal owes"
+    );
+    let books = chain.by("x").books();
+    assert_eq!(
+        (books.stake, books.escrow),
+        (books_before.stake - charge, books_before.escrow + charge)
     );
     assert_eq!(h0.open_obligations, before.open_obligations - 1);
     let slot = chain.by("x").blob_get(id).unwrap().shards[0].clone();

@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use basalt_rules::DealCover;
 
+use crate::errors::BasaltError;
 use crate::state::Blob;
 
 /// A blob's storage deal: `["deal", blob]`. Its tokens sit in the escrow vault; `balance`
@@ -52,6 +53,21 @@ impl Deal {
     /// When the account is the program's but not a Deal.
     pub fn price_at(info: &AccountInfo) -> Result<Option<u128>> {
         Ok(Self::read(info)?.map(|deal| u128::from(deal.price_per_shard_epoch)))
+    }
+
+    /// Adds `amount` to the balance of the deal at `info` (the blob's deal address, checked
+    /// by the caller's seeds, writable): tokens the caller moved into the escrow vault.
+    ///
+    /// # Errors
+    ///
+    /// [`BasaltError::DealMismatch`] when there is no deal there, [`BasaltError::Overflow`].
+    pub fn credit(info: &AccountInfo, amount: u64) -> Result<()> {
+        let mut deal = Self::read(info)?.ok_or(BasaltError::DealMismatch)?;
+        deal.balance = deal
+            .balance
+            .checked_add(amount)
+            .ok_or(BasaltError::Overflow)?;
+        deal.try_serialize(&mut &mut info.try_borrow_mut_data()?[..])
     }
 
     /// The deal at `info`, or `None` when the program holds no account there (never funded,

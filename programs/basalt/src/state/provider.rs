@@ -80,7 +80,24 @@ impl Provider {
     /// Takes `bps` of the provider's slashable tokens (bonded first, then unbonding) and
     /// returns the amount, which the caller moves out of the stake vault.
     pub fn slash(&mut self, bps: u16) -> u64 {
-        let slash = Slash::of(self.stake.into(), self.unbonding_amount.into(), bps);
+        self.take(Slash::of(
+            self.stake.into(),
+            self.unbonding_amount.into(),
+            bps,
+        ))
+    }
+
+    /// Takes up to `amount` of the provider's slashable tokens, as [`Provider::slash`] does,
+    /// and returns what it took: all of them when they are fewer.
+    pub fn charge(&mut self, amount: u128) -> u64 {
+        self.take(Slash::up_to(
+            self.stake.into(),
+            self.unbonding_amount.into(),
+            amount,
+        ))
+    }
+
+    fn take(&mut self, slash: Slash) -> u64 {
         self.stake -= narrow(slash.from_stake);
         self.unbonding_amount -= narrow(slash.from_unbonding);
         narrow(slash.amount)

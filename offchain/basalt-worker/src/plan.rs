@@ -1,0 +1,305 @@
+//! What a worker does next about one job. The chain enforces every phase; this reads the
+//! same rules (`basalt_rules::JobDeadlines`, `basalt_rules::admit`) so the worker only sends
+//! what the chain will take, and never lets a deadline pass that it could have met.
+
+use basalt_rules::{admit, Admission, JobDeadlines};
+
+/// A job as the worker reads it from its chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobView {
+    pub deadlines: JobDeadlines,
+    /// Not finalized yet.
+    pub open: bool,
+    /// The workers were drawn (`job_select`).
+    pub selection_done: bool,
+    pub fuel_limit: u64,
+    /// The applicants' bonded stakes at application, in the job's order.
+    pub applicant_stakes: Vec<u128>,
+    /// This worker's entry among the applicants.
+    pub me: Option<MyPlace>,
+    /// Every selected worker revealed (the job may finalize before the reveal deadline).
+    pub everyone_revealed: bool,
+}
+
+/// This worker's entry in a job.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MyPlace {
+    pub selected: bool,
+    pub committed: bool,
+    pub revealed: bool,
+    pub settled: bool,
+}
+
+/// What the worker brings to a job it has not applied to yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerLimits {
+    /// The most fuel it runs a job with: longer jobs would not finish before their commit
+    /// deadline on its machine.
+    pub max_fuel: u64,
+    /// Places it holds in unsettled jobs, and the most it takes at once.
+    pub busy: usize,
+    pub capacity: usize,
+    /// Its bonded stake, its weight among the applicants.
+    pub stake: u128,
+}
+
+/// The next thing to do about a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Apply, taking the place of applicant `displace` when the list is full.
+    Apply { displace: Option<usize> },
+    /// Draw the workers (anyone may; an applicant has the reason to).
+    Select,
+    /// Fetch the module and input, run them, and journal the result with a fresh salt.
+    Run,
+    /// Send the commitment of the journaled result.
+    Commit,
+    /// Send the journaled result and salt.
+    Reveal,
+    /// Close the job: pay the agreed result or refund the requester.
+    Finalize,
+    /// Settle this worker's place: paid, penalized or released.
+    Settle,
+    /// Committed, but the journal lost the salt: the reveal cannot be made. The worker
+    /// reports it; the job's deadline path takes its course.
+    Unrevealable,
+    /// Nothing to do yet.
+    Wait,
+    /// Nothing to do any more: not taken, or settled.
+    Done,
+}
+
+/// The next step about `job` at chain tick `now`, for a worker whose journal holds a
+/// pledge for it (`pledged`) or not.
+pub fn next_step(job: &JobView, now: u64, pledged: bool, limits: &WorkerLimits) -> Step {
+    let d = &job.deadlines;
+    if !job.open {
+        return match job.me {
+            Some(me) if !me.settled => Step::Settle,
+            _ => Step::Done,
+        };
+    }
+    let Some(me) = job.me else {
+        return apply_step(job, now, limits);
+    };
+    if d.check_apply_open(now).is_ok() {
+        return Step::Wait;
+    }
+    if !job.selection_done {
+        if d.check_select_open(now).is_ok() {
+            return Step::Select;
+        }
+        return finalize_step(job, now);
+    }
+    if !me.selected {
+        return finalize_step(job, now);
+    }
+    if !me.committed {
+        if d.check_commit_open(now).is_ok() {
+            return if pledged { Step::Commit } else { Step::Run };
+        }
+        return finalize_step(job, now);
+    }
+    if !me.revealed && d.check_reveal_open(now).is_ok() {
+        return if pledged {
+            Step::Reveal
+        } else {
+            Step::Unrevealable
+        };
+    }
+    if !me.revealed && d.check_commit_open(now).is_ok() {
+        // Committed; reveals open after the commit deadline.
+        return Step::Wait;
+    }
+    finalize_step(job, now)
+}
+
+fn apply_step(job: &JobView, now: u64, limits: &WorkerLimits) -> Step {
+    if job.deadlines.check_apply_open(now).is_err() || job.fuel_limit > limits.max_fuel {
+        return Step::Done;
+    }
+    if limits.busy >= limits.capacity {
+        // A place may free up before the deadline.
+        return Step::Wait;
+    }
+    match admit(job.applicant_stakes.iter().copied(), limits.stake) {
+        Ok(Admission::Append) => Step::Apply { displace: None },
+        Ok(Admission::Displace(i)) => Step::Apply { displace: Some(i) },
+        Err(_) => Step::Done,
+    }
+}
+
+fn finalize_step(job: &JobView, now: u64) -> Step {
+    if job
+        .deadlines
+        .check_finalizable(now, job.everyone_revealed)
+        .is_ok()
+    {
+        Step::Finalize
+    } else {
+        Step::Wait
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEADLINES: JobDeadlines = JobDeadlines {
+        apply: 100,
+        commit: 200,
+        reveal: 300,
+    };
+
+    fn limits() -> WorkerLimits {
+        WorkerLimits {
+            max_fuel: 1_000,
+            busy: 0,
+            capacity: 2,
+            stake: 50,
+        }
+    }
+
+    fn job(me: Option<MyPlace>) -> JobView {
+        JobView {
+            deadlines: DEADLINES,
+            open: true,
+            selection_done: false,
+            fuel_limit: 1_000,
+            applicant_stakes: vec![10, 20],
+            me,
+            everyone_revealed: false,
+        }
+    }
+
+    fn selected() -> MyPlace {
+        MyPlace {
+            selected: true,
+            ..MyPlace::default()
+        }
+    }
+
+    #[test]
+    fn a_worker_applies_only_to_jobs_it_can_finish_while_applications_are_open() {
+        assert_eq!(
+            next_step(&job(None), 100, false, &limits()),
+            Step::Apply { displace: None }
+        );
+        assert_eq!(next_step(&job(None), 101, false, &limits()), Step::Done);
+        let long = JobView {
+            fuel_limit: 1_001,
+            ..job(None)
+        };
+        assert_eq!(next_step(&long, 50, false, &limits()), Step::Done);
+        let busy = WorkerLimits {
+            busy: 2,
+            ..limits()
+        };
+        assert_eq!(next_step(&job(None), 50, false, &busy), Step::Wait);
+        // A full list: the worker takes the place of the least staked, if it stakes more.
+        let full = JobView {
+            applicant_stakes: (0..basalt_rules::MAX_JOB_APPLICANTS as u128)
+                .map(|i| 30 + i)
+                .collect(),
+            ..job(None)
+        };
+        assert_eq!(
+            next_step(&full, 50, false, &limits()),
+            Step::Apply { displace: Some(0) }
+        );
+        let poor = WorkerLimits {
+            stake: 30,
+            ..limits()
+        };
+        assert_eq!(next_step(&full, 50, false, &poor), Step::Done);
+    }
+
+    #[test]
+    fn an_applicant_draws_the_workers_after_the_apply_deadline() {
+        let applied = job(Some(MyPlace::default()));
+        assert_eq!(next_step(&applied, 100, false, &limits()), Step::Wait);
+        assert_eq!(next_step(&applied, 101, false, &limits()), Step::Select);
+        assert_eq!(next_step(&applied, 200, false, &limits()), Step::Select);
+        // Nobody drew before the commit deadline: the job can only fail.
+        assert_eq!(next_step(&applied, 201, false, &limits()), Step::Wait);
+        assert_eq!(next_step(&applied, 301, false, &limits()), Step::Finalize);
+    }
+
+    #[test]
+    fn a_selected_worker_runs_journals_commits_then_reveals() {
+        let drawn = JobView {
+            selection_done: true,
+            ..job(Some(selected()))
+        };
+        assert_eq!(next_step(&drawn, 150, false, &limits()), Step::Run);
+        assert_eq!(
+            next_step(&drawn, 150, true, &limits()),
+            Step::Commit,
+            "the pledge is on disk before the commitment leaves"
+        );
+        assert_eq!(
+            next_step(&drawn, 201, true, &limits()),
+            Step::Wait,
+            "too late to commit: wait for the finalization"
+        );
+        let committed = JobView {
+            me: Some(MyPlace {
+                committed: true,
+                ..selected()
+            }),
+            ..drawn.clone()
+        };
+        assert_eq!(next_step(&committed, 200, true, &limits()), Step::Wait);
+        assert_eq!(next_step(&committed, 201, true, &limits()), Step::Reveal);
+        assert_eq!(next_step(&committed, 300, true, &limits()), Step::Reveal);
+        assert_eq!(
+            next_step(&committed, 250, false, &limits()),
+            Step::Unrevealable
+        );
+        assert_eq!(next_step(&committed, 301, true, &limits()), Step::Finalize);
+    }
+
+    #[test]
+    fn a_job_finalizes_early_once_everyone_revealed_and_then_each_place_is_settled() {
+        let revealed = JobView {
+            selection_done: true,
+            everyone_revealed: true,
+            ..job(Some(MyPlace {
+                committed: true,
+                revealed: true,
+                ..selected()
+            }))
+        };
+        assert_eq!(next_step(&revealed, 201, true, &limits()), Step::Finalize);
+        let not_selected = JobView {
+            selection_done: true,
+            ..job(Some(MyPlace::default()))
+        };
+        assert_eq!(next_step(&not_selected, 150, false, &limits()), Step::Wait);
+        let finalized = JobView {
+            open: false,
+            ..revealed.clone()
+        };
+        assert_eq!(next_step(&finalized, 201, true, &limits()), Step::Settle);
+        let settled = JobView {
+            me: Some(MyPlace {
+                settled: true,
+                ..selected()
+            }),
+            ..finalized
+        };
+        assert_eq!(next_step(&settled, 400, true, &limits()), Step::Done);
+        assert_eq!(
+            next_step(
+                &JobView {
+                    open: false,
+                    ..job(None)
+                },
+                50,
+                false,
+                &limits()
+            ),
+            Step::Done
+        );
+    }
+}

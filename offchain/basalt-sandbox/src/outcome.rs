@@ -23,7 +23,8 @@ pub enum Failure {
     UnsupportedImport,
     /// The job's fuel ran out.
     OutOfFuel,
-    /// The module asked for more memory or table than the limits allow.
+    /// The module asked for more memory or table than the limits allow, or the input is
+    /// larger than `MAX_INPUT_BYTES`.
     ResourceLimit,
     /// The module wrote more than `MAX_OUTPUT_BYTES` to stdout.
     OutputLimit,

@@ -32,8 +32,6 @@ pub enum HostFault {
     Engine(String),
     #[error("the operating system refused memory the limits allow: {0}")]
     Memory(String),
-    #[error("input of {0} bytes exceeds the sandbox's {MAX_INPUT_BYTES}")]
-    InputTooLarge(usize),
     #[error("wasmtime failed outside the module: {0}")]
     Runtime(String),
 }
@@ -250,7 +248,13 @@ impl Sandbox {
         env: &JobEnv,
     ) -> Result<Run, HostFault> {
         if input.len() > MAX_INPUT_BYTES {
-            return Err(HostFault::InputTooLarge(input.len()));
+            // Every worker sees the same input: refusing it is a result like any other.
+            return Ok(Run {
+                outcome: Outcome::Failure(Failure::ResourceLimit),
+                fuel_used: 0,
+                stderr: Vec::new(),
+                detail: Some(format!("input of {} bytes", input.len())),
+            });
         }
         let state = State {
             io: JobIo::new(input, env.clock_ns, &env.seed),

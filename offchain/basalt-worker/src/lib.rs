@@ -5,10 +5,15 @@
 //! - `journal.rs`: the durable record of each result the worker committed to, with its salt,
 //!   written before the commitment is sent, so a restarted worker still reveals.
 //! - `solana.rs`: the Solana program's Job account as the planner reads it.
+//! - `worker.rs`: the loop that reads the jobs, plans each and takes the step: fetches
+//!   module and input through the SDK, runs them in `basalt-sandbox`, journals, commits,
+//!   reveals, finalizes and settles.
 
 pub mod journal;
 pub mod plan;
 pub mod solana;
+pub mod worker;
 
 pub use journal::{Journal, JournalError, Pledge};
 pub use plan::{next_step, JobView, MyPlace, Step, WorkerLimits};
+pub use worker::{Action, Worker, WorkerConfig, WorkerError};

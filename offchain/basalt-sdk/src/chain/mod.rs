@@ -7,9 +7,11 @@
 //! - `liveness.rs`: how long ago providers last heartbeat.
 //! - `wallet.rs`: the slot, SOL balance and airdrops, token accounts.
 //! - `program.rs`: the program's accounts, decoded, and provider registration.
+//! - `jobs.rs`: compute jobs, read and driven by each role.
 
 mod batch;
 mod events;
+mod jobs;
 mod liveness;
 mod program;
 mod send;
@@ -25,6 +27,7 @@ use solana_rpc_client_api::client_error::Error as RpcError;
 use solana_signature::Signature;
 use solana_transaction_error::TransactionError;
 
+pub use jobs::job_address;
 pub use program::{blob_address, blob_id, ProviderRegistration};
 pub use wallet::{associated_token_address, create_token_account};
 

@@ -70,7 +70,7 @@ impl ChainClient {
     }
 
     /// Every program account of type `T` that also passes `filters`.
-    async fn program_accounts<T: AccountDeserialize + Discriminator>(
+    pub(super) async fn program_accounts<T: AccountDeserialize + Discriminator>(
         &self,
         what: &'static str,
         mut filters: Vec<RpcFilterType>,

@@ -1,0 +1,170 @@
+//! Compute jobs: the Job accounts, and the instructions each role sends (the requester
+//! posts; a worker applies, commits and reveals; anyone draws, finalizes and settles).
+
+use basalt::anchor_lang::prelude::Pubkey;
+use basalt::client::{ix, pda};
+use basalt::instructions::JobPostArgs;
+use basalt::state::Job;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use super::wallet::associated_token_address;
+use super::{ChainClient, ChainError};
+
+/// The address of a Job account.
+pub fn job_address(job: &Job) -> Pubkey {
+    pda::job(&job.requester, job.nonce)
+}
+
+impl ChainClient {
+    /// The job at `address`, if it exists (a job closes once every applicant is settled).
+    ///
+    /// # Errors
+    ///
+    /// When the endpoint fails or the account does not decode.
+    pub async fn job(&self, address: &Pubkey) -> Result<Option<Job>, ChainError> {
+        self.program_account(address, "Job").await
+    }
+
+    /// Every job on chain.
+    ///
+    /// # Errors
+    ///
+    /// When the endpoint fails or an account does not decode.
+    pub async fn jobs(&self) -> Result<Vec<Job>, ChainError> {
+        self.program_accounts::<Job>("Job", Vec::new()).await
+    }
+
+    /// Posts a job from `requester`, whose stake-mint token account pays the escrow
+    /// (`n * reward_per_worker`); returns the job's address.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChainClient::send`]; the program refuses bad parameters or deadlines.
+    pub async fn post_job(
+        &self,
+        requester: &Keypair,
+        args: JobPostArgs,
+    ) -> Result<Pubkey, ChainError> {
+        let mint = self.stake_mint().await?;
+        let from = associated_token_address(&requester.pubkey(), &mint);
+        let address = pda::job(&requester.pubkey(), args.nonce);
+        self.send(
+            &[ix::job_post(&requester.pubkey(), &from, args)],
+            requester,
+            &[],
+        )
+        .await?;
+        Ok(address)
+    }
+
+    /// `worker` applies to the job at `job`, taking the place of `displaced` (an
+    /// applicant's authority) when the list is full.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChainClient::send`].
+    pub async fn apply_to_job(
+        &self,
+        worker: &Keypair,
+        job: &Pubkey,
+        displaced: Option<&Pubkey>,
+    ) -> Result<(), ChainError> {
+        self.send(
+            &[ix::job_apply(&worker.pubkey(), job, displaced)],
+            worker,
+            &[],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Draws the job's workers (anyone may, after the apply deadline); `payer` pays the fee.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChainClient::send`].
+    pub async fn select_job_workers(
+        &self,
+        payer: &Keypair,
+        job: &Pubkey,
+    ) -> Result<(), ChainError> {
+        self.send(&[ix::job_select(job)], payer, &[]).await?;
+        Ok(())
+    }
+
+    /// `worker` commits to a result: `commitment` is
+    /// `basalt::instructions::job_commitment(result, worker, salt)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChainClient::send`].
+    pub async fn commit_job_result(
+        &self,
+        worker: &Keypair,
+        job: &Pubkey,
+        commitment: [u8; 32],
+    ) -> Result<(), ChainError> {
+        self.send(
+            &[ix::job_commit(&worker.pubkey(), job, commitment)],
+            worker,
+            &[],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `worker` opens its commitment.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChainClient::send`].
+    pub async fn reveal_job_result(
+        &self,
+        worker: &Keypair,
+        job: &Pubkey,
+        result: [u8; 32],
+        salt: [u8; 32],
+    ) -> Result<(), ChainError> {
+        self.send(
+            &[ix::job_reveal(&worker.pubkey(), job, result, salt)],
+            worker,
+            &[],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Finalizes `job` (anyone may, once it is finalizable); a failed job's escrow goes back
+    /// to the requester's token account.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChainClient::send`].
+    pub async fn finalize_job(&self, payer: &Keypair, job: &Job) -> Result<(), ChainError> {
+        let mint = self.stake_mint().await?;
+        let requester_tokens = associated_token_address(&job.requester, &mint);
+        let ix = ix::job_finalize(&job_address(job), &job.requester, &requester_tokens);
+        self.send(&[ix], payer, &[]).await?;
+        Ok(())
+    }
+
+    /// Settles the place of `worker` (an applicant's authority) in the finalized `job`:
+    /// pays it, penalizes it or releases it, into its stake-mint token account.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChainClient::send`].
+    pub async fn settle_job_worker(
+        &self,
+        payer: &Keypair,
+        job: &Job,
+        worker: &Pubkey,
+    ) -> Result<(), ChainError> {
+        let mint = self.stake_mint().await?;
+        let worker_tokens = associated_token_address(worker, &mint);
+        let ix = ix::job_settle(&job_address(job), &job.requester, worker, &worker_tokens);
+        self.send(&[ix], payer, &[]).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,382 @@
+//! One worker against the Solana program: every `interval` it reads the jobs, plans each
+//! (`plan.rs`) and takes the step, one job's failure never stopping the others.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use basalt::anchor_lang::prelude::Pubkey;
+use basalt::client::pda;
+use basalt::instructions::job_commitment;
+use basalt::state::Job;
+use basalt_core::{BlobId, Cid};
+use basalt_sandbox::limits::MAX_MODULE_BYTES;
+use basalt_sandbox::{Failure, HostFault, JobEnv, Outcome, Sandbox};
+use basalt_sdk::chain::{job_address, ProviderRegistration};
+use basalt_sdk::{ChainClient, ChainError, GetError, GetOptions};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::journal::{Journal, JournalError, Pledge};
+use crate::plan::{next_step, Step, WorkerLimits};
+use crate::solana::job_view;
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// The chain's RPC URL.
+    pub url: String,
+    /// Where the journal lives.
+    pub state_dir: PathBuf,
+    /// Most unsettled job places held at once.
+    pub capacity: usize,
+    /// Most fuel a job may ask for.
+    pub max_fuel: u64,
+    /// Time between two passes over the jobs.
+    pub interval: Duration,
+    /// Compiled modules kept.
+    pub cached_programs: usize,
+    /// Test only: commit and reveal a wrong result, to exercise the slashing path.
+    pub lie: bool,
+}
+
+/// Why a step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("the sandbox failed on this machine (nothing committed): {0}")]
+    Host(#[from] HostFault),
+    #[error("fetching {what} {id}: {source}")]
+    Fetch {
+        what: &'static str,
+        id: BlobId,
+        #[source]
+        source: Box<GetError>,
+    },
+    #[error("{what} {id} does not match the CID the job names")]
+    WrongContent { what: &'static str, id: BlobId },
+    #[error(
+        "{0} is not registered as a provider: register it with the compute role and stake first"
+    )]
+    Unregistered(Pubkey),
+    #[error(
+        "committed to job {0}, but the journal has no salt for it: the result cannot be revealed"
+    )]
+    SaltLost(Pubkey),
+    #[error("the run was cancelled: {0}")]
+    Cancelled(String),
+}
+
+/// What one pass did about one job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub job: Pubkey,
+    pub step: Step,
+    /// `None` when the step was taken (or there was nothing to do).
+    pub error: Option<String>,
+}
+
+/// A compute worker.
+pub struct Worker {
+    chain: ChainClient,
+    key: Keypair,
+    journal: Journal,
+    sandbox: Arc<Sandbox>,
+    config: WorkerConfig,
+}
+
+impl Worker {
+    /// A worker signing with `key`.
+    ///
+    /// # Errors
+    ///
+    /// When the journal cannot be opened or the sandbox cannot be set up.
+    pub fn new(config: WorkerConfig, key: Keypair) -> Result<Self, WorkerError> {
+        Ok(Self {
+            chain: ChainClient::new(&config.url),
+            journal: Journal::open(config.state_dir.join("journal"))?,
+            sandbox: Arc::new(Sandbox::new(config.cached_programs)?),
+            key,
+            config,
+        })
+    }
+
+    /// The worker's authority.
+    pub fn authority(&self) -> Pubkey {
+        self.key.pubkey()
+    }
+
+    /// Registers the worker as a provider with `stake`, unless it is registered already.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChainClient::register_provider`].
+    pub async fn register(
+        &self,
+        registration: &ProviderRegistration,
+        stake: u64,
+    ) -> Result<(), WorkerError> {
+        if self.chain.provider(&self.key.pubkey()).await?.is_none() {
+            self.chain
+                .register_provider(&self.key, registration, stake)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Passes over the jobs every `interval` until `shutdown` resolves.
+    pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.pass().await {
+                Ok(actions) => {
+                    for a in actions
+                        .iter()
+                        .filter(|a| !matches!(a.step, Step::Wait | Step::Done))
+                    {
+                        match &a.error {
+                            None => tracing::info!(job = %a.job, step = ?a.step, "done"),
+                            Some(e) => {
+                                tracing::warn!(job = %a.job, step = ?a.step, error = %e, "failed")
+                            }
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "pass failed"),
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(self.config.interval) => {}
+            }
+        }
+    }
+
+    /// One pass: every job on chain, planned and acted on.
+    ///
+    /// # Errors
+    ///
+    /// When the chain cannot be read or the worker is not registered; a failed step is
+    /// reported in its [`Action`] instead.
+    pub async fn pass(&self) -> Result<Vec<Action>, WorkerError> {
+        let me = self.key.pubkey();
+        let provider = self
+            .chain
+            .provider(&me)
+            .await?
+            .ok_or(WorkerError::Unregistered(me))?;
+        let now = self.chain.slot().await?;
+        let jobs = self.chain.jobs().await?;
+        let mut limits = WorkerLimits {
+            max_fuel: self.config.max_fuel,
+            busy: jobs
+                .iter()
+                .filter(|j| j.worker_index(&me).is_some_and(|i| !j.workers[i].settled))
+                .count(),
+            capacity: self.config.capacity,
+            stake: u128::from(provider.stake),
+        };
+        let mut actions = Vec::new();
+        for job in &jobs {
+            let address = job_address(job);
+            let pledged = self.journal.get(&address.to_string())?.is_some();
+            let step = next_step(&job_view(job, &me), now, pledged, &limits);
+            let error = match self.act(job, &address, step).await {
+                Ok(()) => None,
+                Err(e) if lost_race(step, &e) => {
+                    tracing::debug!(job = %address, step = ?step, "another worker did it first");
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+            };
+            if matches!(step, Step::Apply { .. }) && error.is_none() {
+                limits.busy += 1;
+            }
+            actions.push(Action {
+                job: address,
+                step,
+                error,
+            });
+        }
+        // A job closes once every place is settled: its pledge has served.
+        let open: std::collections::HashSet<String> =
+            jobs.iter().map(|j| job_address(j).to_string()).collect();
+        for pledge in self.journal.all()? {
+            if !open.contains(&pledge.job) {
+                self.journal.forget(&pledge.job)?;
+            }
+        }
+        Ok(actions)
+    }
+
+    async fn act(&self, job: &Job, address: &Pubkey, step: Step) -> Result<(), WorkerError> {
+        let me = self.key.pubkey();
+        match step {
+            Step::Apply { displace } => {
+                let displaced = displace.map(|i| job.workers[i].worker);
+                self.chain
+                    .apply_to_job(&self.key, address, displaced.as_ref())
+                    .await?;
+            }
+            Step::Select => self.chain.select_job_workers(&self.key, address).await?,
+            Step::Run => {
+                let (result, summary) = self.execute(job, address).await?;
+                // On disk before the commitment leaves: a restart still reveals.
+                let pledge = self
+                    .journal
+                    .pledge(&address.to_string(), result, &summary)?;
+                tracing::info!(job = %address, summary = %pledge.summary, "ran");
+                self.commit(address, &pledge).await?;
+            }
+            Step::Commit => {
+                let pledge = self.pledge_of(address)?;
+                self.commit(address, &pledge).await?;
+            }
+            Step::Reveal => {
+                let pledge = self.pledge_of(address)?;
+                self.chain
+                    .reveal_job_result(&self.key, address, pledge.result, pledge.salt)
+                    .await?;
+            }
+            Step::Finalize => self.chain.finalize_job(&self.key, job).await?,
+            Step::Settle => {
+                self.chain.settle_job_worker(&self.key, job, &me).await?;
+                self.journal.forget(&address.to_string())?;
+            }
+            Step::Unrevealable => return Err(WorkerError::SaltLost(*address)),
+            Step::Wait | Step::Done => {}
+        }
+        Ok(())
+    }
+
+    fn pledge_of(&self, address: &Pubkey) -> Result<Pledge, WorkerError> {
+        self.journal
+            .get(&address.to_string())?
+            .ok_or(WorkerError::SaltLost(*address))
+    }
+
+    async fn commit(&self, address: &Pubkey, pledge: &Pledge) -> Result<(), WorkerError> {
+        let commitment = job_commitment(&pledge.result, &self.key.pubkey(), &pledge.salt);
+        self.chain
+            .commit_job_result(&self.key, address, commitment)
+            .await?;
+        Ok(())
+    }
+
+    /// Fetches the job's module and input, runs them, and returns the result to commit
+    /// and a line for the log.
+    async fn execute(
+        &self,
+        job: &Job,
+        address: &Pubkey,
+    ) -> Result<([u8; 32], String), WorkerError> {
+        let module_id = blob_of(&job.requester, &job.module_cid);
+        let module = match self.chain.blob(&module_id).await? {
+            // Every worker reads the same size on chain: too large is a result.
+            Some(blob) if blob.size > MAX_MODULE_BYTES as u64 => None,
+            _ => Some(self.fetch("module", &module_id, &job.module_cid).await?),
+        };
+        let input_id = blob_of(&job.requester, &job.input_cid);
+        let input = self.fetch("input", &input_id, &job.input_cid).await?;
+        let env = JobEnv {
+            fuel: job.fuel_limit,
+            clock_ns: 0,
+            seed: address.to_bytes(),
+        };
+        let outcome = match module {
+            None => Outcome::Failure(Failure::InvalidModule),
+            Some(module) => {
+                let sandbox = Arc::clone(&self.sandbox);
+                let run = tokio::task::spawn_blocking(move || sandbox.run(&module, input, &env))
+                    .await
+                    .map_err(|e| WorkerError::Cancelled(e.to_string()))??;
+                if let Some(detail) = &run.detail {
+                    tracing::info!(job = %address, detail = %detail, fuel = run.fuel_used, "run failed");
+                }
+                run.outcome
+            }
+        };
+        let summary = match &outcome {
+            Outcome::Success(output) => format!("output of {} bytes", output.len()),
+            Outcome::Failure(failure) => format!("failure: {failure}"),
+        };
+        let mut result = outcome.result();
+        if self.config.lie {
+            result = *blake3::hash(&result).as_bytes();
+        }
+        Ok((result, summary))
+    }
+
+    /// The blob `id`'s content, checked against `cid`.
+    async fn fetch(
+        &self,
+        what: &'static str,
+        id: &BlobId,
+        cid: &[u8; 32],
+    ) -> Result<Vec<u8>, WorkerError> {
+        let buffer = Collect::default();
+        basalt_sdk::get(
+            &self.chain,
+            &self.key,
+            id,
+            buffer.clone(),
+            &GetOptions::default(),
+            |_| {},
+        )
+        .await
+        .map_err(|source| WorkerError::Fetch {
+            what,
+            id: *id,
+            source: Box::new(source),
+        })?;
+        let bytes = buffer.take();
+        if Cid::of(&bytes).digest() != cid {
+            return Err(WorkerError::WrongContent { what, id: *id });
+        }
+        Ok(bytes)
+    }
+}
+
+/// Whether `error` only says another applicant took a step anyone may take (drawing the
+/// workers, finalizing) a moment earlier.
+fn lost_race(step: Step, error: &WorkerError) -> bool {
+    let WorkerError::Chain(ChainError::Program { name, .. }) = error else {
+        return false;
+    };
+    matches!(
+        (step, name.as_str()),
+        (Step::Select, "AlreadySelected") | (Step::Finalize, "JobNotOpen")
+    )
+}
+
+/// The blob a job names by CID: the requester's registration of that content.
+fn blob_of(requester: &Pubkey, cid: &[u8; 32]) -> BlobId {
+    BlobId::from_bytes(pda::blob(requester, cid).to_bytes())
+}
+
+/// A writer that keeps what `get` writes.
+#[derive(Clone, Default)]
+struct Collect(Arc<Mutex<Vec<u8>>>);
+
+impl Collect {
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl Write for Collect {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -68,8 +68,63 @@ struct WorkerReport {
 
 const STAKE: u64 = 1_000 * TOKEN;
 
-/// Runs the word count job on 3 workers, n = 3, k = 2; worker `i` lies when `lies[i]`.
-async fn run_job(lies: [bool; 3]) -> Result<JobReport> {
+/// How a test worker behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Behaviour {
+    Honest,
+    /// Commits and reveals a wrong result.
+    Liar,
+    /// Stops once its commitment is on chain and never comes back.
+    DiesAfterCommit,
+    /// Stops once its commitment is on chain, and a new process (the same key and state
+    /// directory) takes over.
+    RestartsAfterCommit,
+}
+
+/// The job: a module of `examples/jobs`, its fuel, and how each of the 3 workers behaves.
+struct JobSpec {
+    module: &'static str,
+    fuel_limit: u64,
+    workers: [Behaviour; 3],
+}
+
+impl JobSpec {
+    fn word_count(workers: [Behaviour; 3]) -> Self {
+        Self {
+            module: "wordcount.wat",
+            fuel_limit: 10_000_000,
+            workers,
+        }
+    }
+}
+
+/// A worker task and what stops it.
+struct Running {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    fn start(worker: Worker) -> Self {
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(async move {
+            worker
+                .run(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await;
+        });
+        Self { stop, task }
+    }
+
+    async fn stop(self) -> Result<()> {
+        let _ = self.stop.send(true);
+        Ok(self.task.await?)
+    }
+}
+
+/// Runs `spec`'s job on 3 workers, n = 3, k = 2, until its account closes.
+async fn run_job(spec: JobSpec) -> Result<JobReport> {
     let t = TestNet::start(4, 4).await?;
     let chain = t.net.client();
     let mint = chain.stake_mint().await?;
@@ -81,26 +136,24 @@ async fn run_job(lies: [bool; 3]) -> Result<JobReport> {
         public: true,
         ..t.rs_options(2, 2)
     };
-    let module = example("wordcount.wat")?;
+    let module = example(spec.module)?;
     let input = b"the quick brown fox\njumps over the lazy dog\n".to_vec();
     let module_put = t.put(requester, module, &options).await?;
     let input_put = t.put(requester, input, &options).await?;
 
     let keys: Vec<Keypair> = t.wallets[1..].iter().map(Keypair::insecure_clone).collect();
+    let config = |i: usize| WorkerConfig {
+        url: t.net.info.rpc_url.clone(),
+        state_dir: t.dir.path().join(format!("worker-{i}")),
+        capacity: 2,
+        max_fuel: 1_000_000_000,
+        interval: Duration::from_millis(300),
+        cached_programs: 8,
+        lie: spec.workers[i] == Behaviour::Liar,
+    };
     let mut workers = Vec::new();
     for (i, key) in keys.iter().enumerate() {
-        let worker = Worker::new(
-            WorkerConfig {
-                url: t.net.info.rpc_url.clone(),
-                state_dir: t.dir.path().join(format!("worker-{i}")),
-                capacity: 2,
-                max_fuel: 1_000_000_000,
-                interval: Duration::from_millis(300),
-                cached_programs: 8,
-                lie: lies[i],
-            },
-            key.insecure_clone(),
-        )?;
+        let worker = Worker::new(config(i), key.insecure_clone())?;
         worker
             .register(
                 &ProviderRegistration {
@@ -130,7 +183,7 @@ async fn run_job(lies: [bool; 3]) -> Result<JobReport> {
                 nonce: 1,
                 module_cid: *module_put.cid.digest(),
                 input_cid: *input_put.cid.digest(),
-                fuel_limit: 10_000_000,
+                fuel_limit: spec.fuel_limit,
                 n: 3,
                 k: 2,
                 reward_per_worker: REWARD,
@@ -141,32 +194,42 @@ async fn run_job(lies: [bool; 3]) -> Result<JobReport> {
         )
         .await?;
 
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let tasks: Vec<_> = workers
+    let mut running: Vec<Option<Running>> = workers
         .into_iter()
-        .map(|worker| {
-            let mut stopped = stopped.clone();
-            tokio::spawn(async move {
-                worker
-                    .run(async move {
-                        let _ = stopped.wait_for(|s| *s).await;
-                    })
-                    .await;
-            })
-        })
+        .map(|w| Some(Running::start(w)))
         .collect();
+    let mut interrupted = [false; 3];
 
     // The last settlement closes the job.
     let deadline = Instant::now() + Duration::from_secs(90);
-    while chain.job(&job).await?.is_some() {
+    while let Some(state) = chain.job(&job).await? {
         if Instant::now() > deadline {
-            bail!("the job did not close: {:?}", chain.job(&job).await?);
+            bail!("the job did not close: {state:?}");
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        for (i, key) in keys.iter().enumerate() {
+            let committed = state
+                .worker_index(&key.pubkey())
+                .is_some_and(|w| state.workers[w].committed);
+            let dies = matches!(
+                spec.workers[i],
+                Behaviour::DiesAfterCommit | Behaviour::RestartsAfterCommit
+            );
+            if dies && committed && !interrupted[i] {
+                interrupted[i] = true;
+                if let Some(worker) = running[i].take() {
+                    worker.stop().await?;
+                }
+                if spec.workers[i] == Behaviour::RestartsAfterCommit {
+                    // A new process: the same key and state directory, nothing in memory.
+                    let worker = Worker::new(config(i), key.insecure_clone())?;
+                    running[i] = Some(Running::start(worker));
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let _ = stop.send(true);
-    for task in tasks {
-        task.await?;
+    for worker in running.into_iter().flatten() {
+        worker.stop().await?;
     }
 
     let (status, result) = finalized(&chain, &job)
@@ -199,7 +262,7 @@ fn word_count_result() -> [u8; 32] {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_workers_agree_on_a_job_and_each_is_paid_its_reward() -> Result<()> {
-    let report = run_job([false; 3]).await?;
+    let report = run_job(JobSpec::word_count([Behaviour::Honest; 3])).await?;
     ensure!(report.status == JobStatus::Succeeded, "{:?}", report.status);
     ensure!(
         report.result == word_count_result(),
@@ -230,7 +293,12 @@ async fn three_workers_agree_on_a_job_and_each_is_paid_its_reward() -> Result<()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lying_worker_is_out_voted_and_slashed_and_the_requester_keeps_its_reward() -> Result<()>
 {
-    let report = run_job([false, false, true]).await?;
+    let report = run_job(JobSpec::word_count([
+        Behaviour::Honest,
+        Behaviour::Honest,
+        Behaviour::Liar,
+    ]))
+    .await?;
     ensure!(report.status == JobStatus::Succeeded, "{:?}", report.status);
     ensure!(
         report.result == word_count_result(),
@@ -256,5 +324,61 @@ async fn a_lying_worker_is_out_voted_and_slashed_and_the_requester_keeps_its_rew
         "the liar's reward went back to the requester: {}",
         report.requester_delta
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_worker_reveals_what_it_committed_and_a_dead_one_is_penalized() -> Result<()> {
+    let report = run_job(JobSpec::word_count([
+        Behaviour::Honest,
+        Behaviour::RestartsAfterCommit,
+        Behaviour::DiesAfterCommit,
+    ]))
+    .await?;
+    ensure!(report.status == JobStatus::Succeeded, "{:?}", report.status);
+    ensure!(report.result == word_count_result());
+    for (i, w) in report.workers[..2].iter().enumerate() {
+        ensure!(
+            w.tokens_delta == i128::from(REWARD) && w.reputation_delta == 1,
+            "worker {i} (the second restarted from its journal) was paid {}",
+            w.tokens_delta
+        );
+    }
+    let dead = &report.workers[2];
+    ensure!(
+        dead.tokens_delta == 0
+            && dead.stake_after == dead.stake_before
+            && dead.reputation_delta == -1,
+        "the dead worker: no pay, no slash, reputation -1 (a no-show); got {} {} {}",
+        dead.tokens_delta,
+        dead.stake_after,
+        dead.reputation_delta
+    );
+    ensure!(
+        report.requester_delta == -2 * i128::from(REWARD),
+        "the no-show's reward went back to the requester: {}",
+        report.requester_delta
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_out_of_fuel_agrees_on_the_failure_and_pays_for_the_work() -> Result<()> {
+    let report = run_job(JobSpec {
+        module: "sha256.wat",
+        fuel_limit: 1_000,
+        workers: [Behaviour::Honest; 3],
+    })
+    .await?;
+    ensure!(report.status == JobStatus::Succeeded, "{:?}", report.status);
+    ensure!(
+        basalt_sandbox::Failure::from_result(&report.result)
+            == Some(basalt_sandbox::Failure::OutOfFuel),
+        "the workers agree the module ran out of fuel"
+    );
+    for w in &report.workers {
+        ensure!(w.tokens_delta == i128::from(REWARD) && w.reputation_delta == 1);
+    }
+    ensure!(report.requester_delta == -3 * i128::from(REWARD));
     Ok(())
 }

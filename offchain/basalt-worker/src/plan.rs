@@ -17,6 +17,8 @@ pub struct JobView {
     pub applicant_stakes: Vec<u128>,
     /// This worker's entry among the applicants.
     pub me: Option<MyPlace>,
+    /// Which applicants' places are settled, in the job's order.
+    pub settled: Vec<bool>,
     /// Every selected worker revealed (the job may finalize before the reveal deadline).
     pub everyone_revealed: bool,
 }
@@ -60,6 +62,10 @@ pub enum Step {
     Finalize,
     /// Settle this worker's place: paid, penalized or released.
     Settle,
+    /// Settle the place of applicant `index`, which has not settled itself (a worker that
+    /// died): the job closes, and its rent goes back to the requester, only once every
+    /// place is settled. Anyone may; the job's other workers do.
+    SettleOther { index: usize },
     /// Committed, but the journal lost the salt: the reveal cannot be made. The worker
     /// reports it; the job's deadline path takes its course.
     Unrevealable,
@@ -76,7 +82,12 @@ pub fn next_step(job: &JobView, now: u64, pledged: bool, limits: &WorkerLimits) 
     if !job.open {
         return match job.me {
             Some(me) if !me.settled => Step::Settle,
-            _ => Step::Done,
+            Some(_) => job
+                .settled
+                .iter()
+                .position(|settled| !settled)
+                .map_or(Step::Done, |index| Step::SettleOther { index }),
+            None => Step::Done,
         };
     }
     let Some(me) = job.me else {
@@ -167,6 +178,7 @@ mod tests {
             selection_done: false,
             fuel_limit: 1_000,
             applicant_stakes: vec![10, 20],
+            settled: vec![false, false],
             me,
             everyone_revealed: false,
         }
@@ -286,9 +298,19 @@ mod tests {
                 settled: true,
                 ..selected()
             }),
+            settled: vec![true, false],
             ..finalized
         };
-        assert_eq!(next_step(&settled, 400, true, &limits()), Step::Done);
+        assert_eq!(
+            next_step(&settled, 400, true, &limits()),
+            Step::SettleOther { index: 1 },
+            "a dead worker's place is settled by the others, so the job closes"
+        );
+        let all = JobView {
+            settled: vec![true, true],
+            ..settled
+        };
+        assert_eq!(next_step(&all, 400, true, &limits()), Step::Done);
         assert_eq!(
             next_step(
                 &JobView {

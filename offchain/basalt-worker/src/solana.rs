@@ -13,6 +13,7 @@ pub fn job_view(job: &Job, me: &Pubkey) -> JobView {
         selection_done: job.selection_done,
         fuel_limit: job.fuel_limit,
         applicant_stakes: job.workers.iter().map(|w| u128::from(w.stake)).collect(),
+        settled: job.workers.iter().map(|w| w.settled).collect(),
         me: job.worker_index(me).map(|i| {
             let w = &job.workers[i];
             MyPlace {

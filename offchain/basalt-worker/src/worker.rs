@@ -246,6 +246,10 @@ impl Worker {
                 self.chain.settle_job_worker(&self.key, job, &me).await?;
                 self.journal.forget(&address.to_string())?;
             }
+            Step::SettleOther { index } => {
+                let other = job.workers[index].worker;
+                self.chain.settle_job_worker(&self.key, job, &other).await?;
+            }
             Step::Unrevealable => return Err(WorkerError::SaltLost(*address)),
             Step::Wait | Step::Done => {}
         }
@@ -348,7 +352,11 @@ fn lost_race(step: Step, error: &WorkerError) -> bool {
     };
     matches!(
         (step, name.as_str()),
-        (Step::Select, "AlreadySelected") | (Step::Finalize, "JobNotOpen")
+        (Step::Select, "AlreadySelected")
+            | (Step::Finalize, "JobNotOpen")
+            | (Step::Settle | Step::SettleOther { .. }, "AlreadySettled")
+            // The last settlement closed the job's account.
+            | (Step::Settle | Step::SettleOther { .. } | Step::Finalize, "AccountNotInitialized")
     )
 }
 

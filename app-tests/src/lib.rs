@@ -23,6 +23,8 @@ pub fn options(dir: &std::path::Path, nodes: usize, wallets: &[Keypair]) -> Loca
     let mut options = LocalnetOptions::new(dir.join("net"));
     options.nodes = nodes;
     options.fund = wallets.iter().map(Signer::pubkey).collect();
+    // Job tests run their workers in process (tests/jobs.rs).
+    options.workers = 0;
     options.node_settings = NodeSettings {
         acl_cache_ms: 200,
         ..NodeSettings::default()

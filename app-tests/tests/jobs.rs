@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use basalt::anchor_lang::prelude::Pubkey;
-use basalt::client::decode::BasaltEvent;
 use basalt::instructions::JobPostArgs;
 use basalt::state::{JobStatus, ROLE_COMPUTE};
 use basalt_app_tests::TestNet;
@@ -35,19 +34,6 @@ async fn tokens(chain: &ChainClient, owner: &Pubkey, mint: &Pubkey) -> Result<u6
     Ok(chain
         .token_balance(&associated_token_address(owner, mint))
         .await?)
-}
-
-/// The JobFinalized event of the job at `job`, from its transactions.
-async fn finalized(chain: &ChainClient, job: &Pubkey) -> Result<Option<(JobStatus, [u8; 32])>> {
-    for signature in chain.rpc().get_signatures_for_address(job).await? {
-        let signature = signature.signature.parse()?;
-        for event in chain.events(&signature).await? {
-            if let BasaltEvent::JobFinalized(e) = event {
-                return Ok(Some((e.status, e.result_hash)));
-            }
-        }
-    }
-    Ok(None)
 }
 
 /// What a job did to its requester and its workers.
@@ -232,9 +218,11 @@ async fn run_job(spec: JobSpec) -> Result<JobReport> {
         worker.stop().await?;
     }
 
-    let (status, result) = finalized(&chain, &job)
+    let finalized = chain
+        .job_finalized(&job)
         .await?
         .context("the job's JobFinalized event")?;
+    let (status, result) = (finalized.status, finalized.result_hash);
     let mut reports = Vec::new();
     for (key, (tokens_before, provider_before)) in keys.iter().zip(before) {
         let provider = chain.provider(&key.pubkey()).await?.context("registered")?;

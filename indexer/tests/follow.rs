@@ -458,6 +458,7 @@ async fn killed_indexer_matches_a_fresh_replay_and_serves_the_api() -> Result<()
     let owner = Keypair::new();
     let reader = Keypair::new();
     let mut options = LocalnetOptions::new(dir.path().join("net"));
+    options.workers = 0;
     options.nodes = 3;
     options.fund = vec![owner.pubkey(), reader.pubkey()];
     // Short epochs (3 s) so a missed proof, a jail term and the shortest unbonding period
@@ -887,6 +888,7 @@ async fn lagging_rpc(
 async fn a_transaction_the_rpc_cannot_return_yet_is_fetched_again_not_skipped() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let mut options = LocalnetOptions::new(dir.path().join("net"));
+    options.workers = 0;
     options.nodes = 1;
     // No heartbeats: the chain holds the same transactions for both followers.
     options.node_settings.heartbeat_interval_secs = 0;

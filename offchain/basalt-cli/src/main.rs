@@ -1,5 +1,6 @@
 //! `basalt`: the Basalt command line. Wallet, data (put, get, share, delete), provider
-//! operations, and `basalt localnet` / `basalt demo` for a network on this machine.
+//! operations, compute jobs, and `basalt localnet` / `basalt demo` for a network on this
+//! machine.
 //!
 //! Follows the Solana CLI's conventions: `--url` takes `localnet`, `devnet`,
 //! `mainnet-beta` or an RPC URL; `--keypair` is a Solana CLI keypair file (default
@@ -87,6 +88,9 @@ pub enum Command {
     /// Storage provider operations.
     #[command(subcommand)]
     Provider(commands::provider::ProviderCommand),
+    /// Compute jobs: submit a WASM module over an input blob, follow it, list them.
+    #[command(subcommand)]
+    Job(commands::job::JobCommand),
     /// Runs a local network: chain, storage nodes; Ctrl-C stops it, running it again resumes.
     Localnet(commands::localnet::LocalnetArgs),
     /// Starts a throwaway network, stores a file, kills 4 nodes, reads it back and checks it.

@@ -132,7 +132,8 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
 
     let (net, info) = start_localnet(home)?;
     ensure!(
-        info["network"]["nodes"].as_array().map(Vec::len) == Some(6),
+        info["network"]["nodes"].as_array().map(Vec::len) == Some(6)
+            && info["network"]["workers"].as_array().map(Vec::len) == Some(3),
         "{info}"
     );
     let owner = info["wallet"].as_str().unwrap_or_default().to_owned();
@@ -189,6 +190,9 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
     );
     ok(home, "owner.json", &["revoke", &blob, &reader])?;
 
+    // A compute job over a public input, run by the network's three worker processes.
+    run_a_job(home)?;
+
     // Stop with Ctrl-C and resume: the blob is still there and readable.
     interrupt(net)?;
     let (net, info) = start_localnet(home)?;
@@ -218,4 +222,73 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
     ensure!(fails(home, "owner.json", &["get", "not-a-cid", "-o", copy_s])?.contains("not base58"));
     interrupt(net)?;
     Ok(())
+}
+
+/// `basalt job submit` of the word count example over a public input, followed with
+/// `basalt job status` until the workers settled it; the agreed result is the CID of the
+/// word count.
+fn run_a_job(home: &Path) -> Result<()> {
+    let input = home.join("words.txt");
+    std::fs::write(&input, b"one two three\nfour five\n")?;
+    let input = input.to_str().ok_or_else(|| anyhow!("path"))?;
+    let put = ok(
+        home,
+        "owner.json",
+        &["put", "--public", input, "--k", "2", "--m", "2"],
+    )?;
+    let cid = put["cid"].as_str().unwrap_or_default().to_owned();
+    let module = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/jobs/wordcount.wat"
+    );
+    let submitted = ok(
+        home,
+        "owner.json",
+        &[
+            "job",
+            "submit",
+            "--module",
+            module,
+            "--input",
+            &cid,
+            "--reward",
+            "1000",
+            "--fuel",
+            "10000000",
+            "--apply-slots",
+            "30",
+            "--commit-slots",
+            "60",
+            "--reveal-slots",
+            "60",
+            "--k",
+            "2",
+            "--m",
+            "2",
+        ],
+    )?;
+    let job = submitted["job"].as_str().unwrap_or_default().to_owned();
+    ensure!(
+        ok(home, "owner.json", &["job", "ls"])?
+            .as_array()
+            .is_some_and(|jobs| jobs.iter().any(|j| j["job"] == job.as_str())),
+        "job ls lists the job"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let status = ok(home, "owner.json", &["job", "status", &job])?;
+        if status["phase"] == "closed" {
+            let expected = basalt_core::Cid::of(b"2 5 24\n").to_string();
+            ensure!(
+                status["status"] == "Succeeded"
+                    && status["result"]["output_cid"] == expected.as_str(),
+                "{status}"
+            );
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("the job did not close in 120 s: {status}");
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
 }

@@ -5,6 +5,7 @@
 //! - [`bootstrap`]: admin, stake mint, Config and funded wallets, idempotently, with the
 //!   operator's transactions in [`admin`].
 //! - [`nodes`]: `basalt-node` child processes.
+//! - [`workers`]: `basalt-worker` child processes, the compute providers.
 //! - [`indexer`], [`postgres`]: the `basalt-indexer` child process and its database.
 //! - [`network`]: all of it together, resumable, described in `localnet.json`.
 
@@ -16,9 +17,11 @@ pub mod network;
 pub mod nodes;
 pub mod postgres;
 pub mod process;
+pub mod workers;
 
 pub use bootstrap::{fund_wallet, initialize, NetworkKeys, NetworkParams, SOL, TOKEN};
 pub use chain::{redirect_program_stdout, ChainOptions, LocalChain};
 pub use indexer::IndexerProcess;
 pub use network::{Localnet, LocalnetOptions, NetworkInfo, NodeInfo};
 pub use nodes::{NodeProcess, NodeSettings};
+pub use workers::WorkerProcess;

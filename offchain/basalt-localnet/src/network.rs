@@ -23,6 +23,7 @@ use crate::bootstrap::{self, load_or_create_keypair, NetworkKeys, NetworkParams,
 use crate::chain::{ChainOptions, LocalChain};
 use crate::indexer::{Database, IndexerProcess};
 use crate::nodes::{node_binary, threads_per_node, NodeProcess, NodeSettings};
+use crate::workers::{worker_binary, WorkerProcess};
 
 /// Name of the file the CLI reads to find a local network.
 pub const INFO_FILE: &str = "localnet.json";
@@ -46,6 +47,9 @@ pub struct LocalnetOptions {
     pub node_stake: u64,
     /// Wallets to give SOL and stake tokens (e.g. the user's CLI keypair).
     pub fund: Vec<Pubkey>,
+    /// Compute workers to run (`basalt-worker`), each staking `worker_stake`.
+    pub workers: usize,
+    pub worker_stake: u64,
     /// Run the indexer and its API, into `DATABASE_URL` when set, else into the
     /// network's own PostgreSQL cluster in `<dir>/postgres`.
     pub indexer: bool,
@@ -53,7 +57,7 @@ pub struct LocalnetOptions {
 
 impl LocalnetOptions {
     /// Defaults for a network in `dir`: 14 nodes (RS(10, 4) with every shard on its own
-    /// node), 100 ms slots.
+    /// node), 3 compute workers, 100 ms slots.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: dir.into(),
@@ -65,6 +69,8 @@ impl LocalnetOptions {
             params: NetworkParams::default(),
             node_stake: 2_000 * TOKEN,
             fund: Vec::new(),
+            workers: 3,
+            worker_stake: 1_000 * TOKEN,
             indexer: false,
         }
     }
@@ -81,6 +87,9 @@ pub struct NetworkInfo {
     /// one transaction.
     pub lookup_table: Option<String>,
     pub nodes: Vec<NodeInfo>,
+    /// The compute workers' provider authorities (base58).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<String>,
     /// The indexer's dApp API, when the network runs one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indexer_url: Option<String>,
@@ -134,6 +143,7 @@ pub struct Localnet {
     pub info: NetworkInfo,
     pub keys: NetworkKeys,
     pub nodes: Vec<NodeProcess>,
+    pub workers: Vec<WorkerProcess>,
     pub indexer: Option<IndexerProcess>,
     database: Option<Database>,
     chain: Option<LocalChain>,
@@ -222,6 +232,8 @@ impl Localnet {
             nodes.push(node);
         }
 
+        let workers = start_workers(&client, &keys, chain.rpc_url(), options).await?;
+
         let authorities: Vec<Pubkey> = nodes
             .iter()
             .map(|n| n.address.parse())
@@ -254,6 +266,7 @@ impl Localnet {
             stake_mint: keys.stake_mint.to_string(),
             lookup_table: Some(lookup_table.to_string()),
             nodes: infos,
+            workers: workers.iter().map(|w| w.address.clone()).collect(),
             indexer_url: indexer.as_ref().map(|i| i.url.clone()),
             database_url: database.as_ref().map(Database::url),
         };
@@ -262,6 +275,7 @@ impl Localnet {
             info,
             keys,
             nodes,
+            workers,
             indexer,
             database,
             chain: Some(chain),
@@ -358,6 +372,11 @@ impl Localnet {
                 tracing::warn!("stopping the indexer: {e}");
             }
         }
+        for worker in &mut self.workers {
+            if let Err(e) = worker.stop() {
+                tracing::warn!("stopping worker {}: {e}", worker.address);
+            }
+        }
         for node in &mut self.nodes {
             if let Err(e) = node.stop() {
                 tracing::warn!("stopping node {}: {e}", node.url);
@@ -378,6 +397,42 @@ impl Drop for Localnet {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// Starts the network's compute workers, each with its own wallet in
+/// `<dir>/workers/<i>`, funded on its first start; each registers itself.
+async fn start_workers(
+    client: &ChainClient,
+    keys: &NetworkKeys,
+    rpc_url: &str,
+    options: &LocalnetOptions,
+) -> Result<Vec<WorkerProcess>> {
+    if options.workers == 0 {
+        return Ok(Vec::new());
+    }
+    let binary = worker_binary()?;
+    let mut workers = Vec::with_capacity(options.workers);
+    for i in 0..options.workers {
+        let dir = options.dir.join("workers").join(i.to_string());
+        let identity = load_or_create_keypair(&WorkerProcess::identity_path(&dir))?;
+        if client.provider(&identity.pubkey()).await?.is_none() {
+            bootstrap::fund_wallet(
+                client,
+                keys,
+                &identity.pubkey(),
+                10 * SOL,
+                options.worker_stake,
+            )
+            .await?;
+        }
+        workers.push(WorkerProcess::start(
+            &binary,
+            &dir,
+            rpc_url,
+            options.worker_stake,
+        )?);
+    }
+    Ok(workers)
 }
 
 /// Registers and stakes `identity` as a storage provider at `url`, or moves its endpoint

@@ -59,6 +59,8 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
     let mut options = LocalnetOptions::new(dir.path().join("net"));
     options.nodes = args.nodes;
     options.fund = vec![wallet.pubkey()];
+    // The demo runs no job yet.
+    options.workers = 0;
     // 5-second epochs whose proofs are due in the first 3 s (100 ms slots), provers and
     // cranks passing every second: an epoch of proofs and payouts within seconds.
     options.params.epoch_slots = 50;

@@ -26,6 +26,9 @@ pub struct LocalnetArgs {
     /// network keeps the epochs it was created with.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
     pub epoch_secs: u64,
+    /// Compute workers to run (`basalt-worker`, each registered and staked).
+    #[arg(long, default_value_t = 3)]
+    pub workers: usize,
     /// Do not run the indexer and its API (they need PostgreSQL: DATABASE_URL, or the
     /// installed server binaries for a private cluster in the network's directory).
     #[arg(long)]
@@ -54,6 +57,7 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
     options.ws_port = 8900;
     options.fund = vec![wallet.pubkey()];
     options.indexer = !args.no_indexer;
+    options.workers = args.workers;
     eprintln!("starting the local network in {} …", dir.display());
     let net = Localnet::start(&options).await.map_err(|e| {
         if options.indexer {
@@ -82,6 +86,9 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
             }
             for (i, n) in info.nodes.iter().enumerate() {
                 text.push_str(&format!("  node {i:>2}:    {}  {}\n", n.url, n.address));
+            }
+            for (i, w) in info.workers.iter().enumerate() {
+                text.push_str(&format!("  worker {i}:   {w}\n"));
             }
             text.push_str(&format!(
                 "  wallet:     {} ({}{})\n  state:      {}\nPress Ctrl-C to stop; run `basalt localnet` again to resume.",

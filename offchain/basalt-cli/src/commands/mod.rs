@@ -2,6 +2,7 @@
 
 pub mod data;
 pub mod demo;
+pub mod job;
 pub mod localnet;
 pub mod provider;
 pub mod wallet;
@@ -100,6 +101,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 Command::Revoke { blob, grantee } => data::revoke(&ctx, blob, grantee).await,
                 Command::Delete { blob } => data::delete(&ctx, blob).await,
                 Command::Provider(p) => provider::run(&ctx, p).await,
+                Command::Job(j) => job::run(&ctx, j).await,
                 Command::Keygen { .. }
                 | Command::Localnet(_)
                 | Command::Demo(_)

@@ -2,10 +2,14 @@
 //! posts; a worker applies, commits and reveals; anyone draws, finalizes and settles).
 
 use basalt::anchor_lang::prelude::Pubkey;
+use basalt::client::decode::BasaltEvent;
 use basalt::client::{ix, pda};
+use basalt::events::JobFinalized;
 use basalt::instructions::JobPostArgs;
 use basalt::state::Job;
 use solana_keypair::Keypair;
+use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+use solana_signature::Signature;
 use solana_signer::Signer;
 
 use super::wallet::associated_token_address;
@@ -33,6 +37,46 @@ impl ChainClient {
     /// When the endpoint fails or an account does not decode.
     pub async fn jobs(&self) -> Result<Vec<Job>, ChainError> {
         self.program_accounts::<Job>("Job", Vec::new()).await
+    }
+
+    /// Every job `requester` posted that is still open or has unsettled places.
+    ///
+    /// # Errors
+    ///
+    /// When the endpoint fails or an account does not decode.
+    pub async fn jobs_of(&self, requester: &Pubkey) -> Result<Vec<Job>, ChainError> {
+        // Job's first field after the discriminator is its requester.
+        let filter = RpcFilterType::Memcmp(Memcmp::new_raw_bytes(8, requester.to_bytes().to_vec()));
+        self.program_accounts::<Job>("Job", vec![filter]).await
+    }
+
+    /// How the job at `address` ended: its `JobFinalized` event, read from the
+    /// transactions that touched it (so also after its account closed); `None` before it
+    /// was finalized.
+    ///
+    /// # Errors
+    ///
+    /// When the endpoint fails or a transaction cannot be read.
+    pub async fn job_finalized(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<JobFinalized>, ChainError> {
+        let signatures = self
+            .rpc
+            .get_signatures_for_address(address)
+            .await
+            .map_err(|e| self.rpc_error(e))?;
+        for entry in signatures.iter().filter(|s| s.err.is_none()) {
+            let Ok(signature) = entry.signature.parse::<Signature>() else {
+                continue;
+            };
+            for event in self.events(&signature).await? {
+                if let BasaltEvent::JobFinalized(e) = event {
+                    return Ok(Some(e));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Posts a job from `requester`, whose stake-mint token account pays the escrow

@@ -1,0 +1,306 @@
+//! `basalt job`: post a compute job over a module and an input blob, follow it, list the
+//! wallet's jobs.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context as _, Result};
+use basalt::anchor_lang::prelude::Pubkey;
+use basalt::client::pda;
+use basalt::instructions::JobPostArgs;
+use basalt::state::{Job, JobStatus};
+use basalt_core::{BlobId, Cid};
+use basalt_sandbox::{Failure, Sandbox};
+use basalt_sdk::chain::job_address;
+use basalt_sdk::PutOptions;
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+use solana_signer::Signer;
+
+use super::Context;
+use crate::output::print;
+
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// Posts a job: stores the module (public) unless this wallet stored it already, and
+    /// escrows n rewards.
+    Submit(SubmitArgs),
+    /// Shows a job: its phase, its workers, and the agreed result once finalized.
+    Status {
+        /// The job's address (what `submit` prints).
+        job: String,
+    },
+    /// Lists the wallet's jobs that are still on chain.
+    Ls,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The module: a WebAssembly binary, or WebAssembly text (`.wat`), compiled here.
+    #[arg(long)]
+    pub module: PathBuf,
+    /// The input: the CID (or blob id) of a public blob this wallet stored.
+    #[arg(long)]
+    pub input: String,
+    /// Workers drawn.
+    #[arg(long, default_value_t = 3)]
+    pub workers: u8,
+    /// Matching results needed.
+    #[arg(long, default_value_t = 2)]
+    pub quorum: u8,
+    /// Reward per agreeing worker, in stake-token base units.
+    #[arg(long)]
+    pub reward: u64,
+    /// Fuel limit of a run.
+    #[arg(long)]
+    pub fuel: u64,
+    /// Data shards of the module's blob when it is stored (default: the network's).
+    #[arg(long)]
+    pub k: Option<u16>,
+    /// Parity shards of the module's blob when it is stored (default: the network's).
+    #[arg(long)]
+    pub m: Option<u16>,
+    /// Slots during which workers apply.
+    #[arg(long, default_value_t = 50)]
+    pub apply_slots: u64,
+    /// Slots after that to run and commit.
+    #[arg(long, default_value_t = 150)]
+    pub commit_slots: u64,
+    /// Slots after that to reveal.
+    #[arg(long, default_value_t = 100)]
+    pub reveal_slots: u64,
+}
+
+/// Runs a `basalt job` subcommand.
+///
+/// # Errors
+///
+/// What the chain or the store refused, phrased for the user.
+pub async fn run(ctx: &Context, command: &JobCommand) -> Result<()> {
+    match command {
+        JobCommand::Submit(args) => submit(ctx, args).await,
+        JobCommand::Status { job } => status(ctx, job).await,
+        JobCommand::Ls => ls(ctx).await,
+    }
+}
+
+/// The wallet's blob of the content `cid`: jobs name their module and input by CID, and
+/// the workers read the requester's blob of it.
+fn blob_of(owner: &Pubkey, cid: &Cid) -> BlobId {
+    BlobId::from_bytes(pda::blob(owner, cid.digest()).to_bytes())
+}
+
+async fn submit(ctx: &Context, args: &SubmitArgs) -> Result<()> {
+    let wallet = ctx.wallet()?;
+    let owner = wallet.pubkey();
+    let module = basalt_sandbox::module_from_file(&args.module)?;
+    // A module every worker would refuse costs the rewards for nothing: say so now.
+    if let Err(failure) = Sandbox::new(0)?.compile(&module) {
+        bail!(
+            "{} would fail on every worker ({failure}): a job module is a WASI preview 1 command without SIMD or threads (docs/compute.md)",
+            args.module.display()
+        );
+    }
+    let module_cid = Cid::of(&module);
+    match ctx.chain.blob(&blob_of(&owner, &module_cid)).await? {
+        Some(blob) if !blob.public => bail!(
+            "this wallet stored the module {module_cid} encrypted: the workers cannot read it"
+        ),
+        Some(_) => {}
+        None => {
+            let options = PutOptions {
+                k: args.k,
+                m: args.m,
+                encrypt: false,
+                public: true,
+                lookup_table: ctx.cluster.lookup_table,
+                ..PutOptions::default()
+            };
+            let size = module.len() as u64;
+            basalt_sdk::put(
+                &ctx.chain,
+                &wallet,
+                move || Ok(std::io::Cursor::new(module.clone())),
+                size,
+                &options,
+                |_| {},
+            )
+            .await
+            .context("storing the module")?;
+        }
+    }
+
+    let input_id = match args.input.parse::<Cid>() {
+        Ok(cid) => blob_of(&owner, &cid),
+        Err(_) => args
+            .input
+            .parse::<BlobId>()
+            .map_err(|e| anyhow::anyhow!("--input {}: not a CID or a blob id ({e})", args.input))?,
+    };
+    let input = ctx
+        .chain
+        .blob(&input_id)
+        .await?
+        .with_context(|| format!("this wallet has no blob {}", args.input))?;
+    if input.owner != owner {
+        bail!("the input must be a blob of this wallet: the workers look it up by the requester and its CID");
+    }
+    if !input.public {
+        bail!("the input is encrypted: store it with `basalt put --public` (grants to the drawn workers are not automated yet)");
+    }
+
+    let nonce = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let now = ctx.chain.slot().await?;
+    let apply = now + args.apply_slots;
+    let commit = apply + args.commit_slots;
+    let job = ctx
+        .chain
+        .post_job(
+            &wallet,
+            JobPostArgs {
+                nonce,
+                module_cid: *module_cid.digest(),
+                input_cid: input.cid_digest,
+                fuel_limit: args.fuel,
+                n: args.workers,
+                k: args.quorum,
+                reward_per_worker: args.reward,
+                apply_deadline_slot: apply,
+                commit_deadline_slot: commit,
+                reveal_deadline_slot: commit + args.reveal_slots,
+            },
+        )
+        .await?;
+    let value = json!({
+        "job": job.to_string(),
+        "module_cid": module_cid.to_string(),
+        "input_cid": Cid::from_digest(input.cid_digest).to_string(),
+        "escrow": u64::from(args.workers) * args.reward,
+    });
+    print(ctx.json, &value, || {
+        format!(
+            "{job}\nmodule {module_cid}, {} workers, {} must agree, escrow {}",
+            args.workers,
+            args.quorum,
+            u64::from(args.workers) * args.reward
+        )
+    });
+    Ok(())
+}
+
+/// Where a job stands at slot `now`.
+fn phase(job: &Job, now: u64) -> &'static str {
+    match job.status {
+        JobStatus::Succeeded => "succeeded",
+        JobStatus::Failed => "failed",
+        JobStatus::Open if now <= job.apply_deadline_slot => "applying",
+        JobStatus::Open if !job.selection_done && now <= job.commit_deadline_slot => "selecting",
+        JobStatus::Open if now <= job.commit_deadline_slot => "committing",
+        JobStatus::Open if now <= job.reveal_deadline_slot && !job.everyone_revealed() => {
+            "revealing"
+        }
+        JobStatus::Open => "finalizable",
+    }
+}
+
+/// A job's result as the requester reads it: the output's CID, or the failure.
+fn result_value(result: &[u8; 32]) -> Value {
+    match Failure::from_result(result) {
+        Some(failure) => json!({ "failure": failure.to_string() }),
+        None => json!({ "output_cid": Cid::from_digest(*result).to_string() }),
+    }
+}
+
+async fn status(ctx: &Context, job: &str) -> Result<()> {
+    let address: Pubkey = job
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{job} is not a job address"))?;
+    let value = match ctx.chain.job(&address).await? {
+        Some(j) => {
+            let now = ctx.chain.slot().await?;
+            let workers: Vec<Value> = j
+                .workers
+                .iter()
+                .map(|w| {
+                    json!({
+                        "worker": w.worker.to_string(),
+                        "selected": w.selected,
+                        "committed": w.committed,
+                        "revealed": w.revealed,
+                        "settled": w.settled,
+                    })
+                })
+                .collect();
+            json!({
+                "job": address.to_string(),
+                "requester": j.requester.to_string(),
+                "phase": phase(&j, now),
+                "n": j.n,
+                "k": j.k,
+                "fuel_limit": j.fuel_limit,
+                "reward_per_worker": j.reward_per_worker,
+                "escrow": j.escrow,
+                "deadlines": {
+                    "apply": j.apply_deadline_slot,
+                    "commit": j.commit_deadline_slot,
+                    "reveal": j.reveal_deadline_slot,
+                },
+                "result": (j.status == JobStatus::Succeeded).then(|| result_value(&j.result_hash)),
+                "workers": workers,
+            })
+        }
+        None => {
+            let Some(end) = ctx.chain.job_finalized(&address).await? else {
+                bail!("no job {address} on this chain");
+            };
+            json!({
+                "job": address.to_string(),
+                "phase": "closed",
+                "status": format!("{:?}", end.status),
+                "agreeing": end.agreeing,
+                "result": (end.status == JobStatus::Succeeded).then(|| result_value(&end.result_hash)),
+            })
+        }
+    };
+    print(ctx.json, &value, || {
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    });
+    Ok(())
+}
+
+async fn ls(ctx: &Context) -> Result<()> {
+    let wallet = ctx.wallet()?;
+    let now = ctx.chain.slot().await?;
+    let jobs = ctx.chain.jobs_of(&wallet.pubkey()).await?;
+    let rows: Vec<Value> = jobs
+        .iter()
+        .map(|j| {
+            json!({
+                "job": job_address(j).to_string(),
+                "phase": phase(j, now),
+                "n": j.n,
+                "k": j.k,
+                "applicants": j.workers.len(),
+            })
+        })
+        .collect();
+    let value = Value::Array(rows.clone());
+    print(ctx.json, &value, || {
+        rows.iter()
+            .map(|r| {
+                format!(
+                    "{}  {:<11}  {} of {}, {} applied",
+                    r["job"].as_str().unwrap_or_default(),
+                    r["phase"].as_str().unwrap_or_default(),
+                    r["k"],
+                    r["n"],
+                    r["applicants"]
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(())
+}

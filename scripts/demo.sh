@@ -11,5 +11,5 @@ stage setup scripts/setup.sh
 # still resolves the dependencies' features over every crate of the workspace, as the test
 # build does, so the two share one compilation of the Solana runtime, RocksDB and the rest
 # (scripts/check-shared-features.sh keeps it so).
-stage build cargo build --locked --workspace --bin basalt --bin basalt-node
+stage build cargo build --locked --workspace --bin basalt --bin basalt-node --bin basalt-worker
 exec "$CARGO_TARGET_DIR/debug/basalt" demo "$@"

@@ -5,11 +5,13 @@
 //! - `journal.rs`: the durable record of each result the worker committed to, with its salt,
 //!   written before the commitment is sent, so a restarted worker still reveals.
 //! - `solana.rs`: the Solana program's Job account as the planner reads it.
+//! - `metrics.rs`: what it did, for Prometheus.
 //! - `worker.rs`: the loop that reads the jobs, plans each and takes the step: fetches
 //!   module and input through the SDK, runs them in `basalt-sandbox`, journals, commits,
 //!   reveals, finalizes and settles.
 
 pub mod journal;
+pub mod metrics;
 pub mod plan;
 pub mod solana;
 pub mod worker;

@@ -47,6 +47,9 @@ struct Cli {
     /// Region published with the registration.
     #[arg(long, default_value = "local")]
     region: String,
+    /// Serve `/metrics` (Prometheus) and `/health` on this address, e.g. 127.0.0.1:9100.
+    #[arg(long, env = "BASALT_WORKER_METRICS_LISTEN")]
+    metrics_listen: Option<std::net::SocketAddr>,
     /// Test only: commit and reveal a wrong result.
     #[arg(long, hide = true)]
     test_lie: bool,
@@ -89,6 +92,26 @@ async fn main() -> Result<()> {
             )
             .await
             .context("registering as a compute provider")?;
+    }
+    if let Some(addr) = cli.metrics_listen {
+        let metrics = worker.metrics();
+        let app = axum::Router::new()
+            .route(
+                "/metrics",
+                axum::routing::get(move || {
+                    let metrics = std::sync::Arc::clone(&metrics);
+                    async move { metrics.encode() }
+                }),
+            )
+            .route("/health", axum::routing::get(|| async { "ok" }));
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr} for metrics"))?;
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::warn!(error = %e, "the metrics endpoint stopped");
+            }
+        });
     }
     // One line on stdout that scripts (and the localnet) read to find the worker.
     println!("basalt-worker running as {authority}");

@@ -19,6 +19,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use crate::journal::{Journal, JournalError, Pledge};
+use crate::metrics::{RunLabels, StepLabels, WorkerMetrics};
 use crate::plan::{next_step, Step, WorkerLimits};
 use crate::solana::job_view;
 
@@ -87,6 +88,7 @@ pub struct Worker {
     journal: Journal,
     sandbox: Arc<Sandbox>,
     config: WorkerConfig,
+    metrics: Arc<WorkerMetrics>,
 }
 
 impl Worker {
@@ -102,7 +104,13 @@ impl Worker {
             sandbox: Arc::new(Sandbox::new(config.cached_programs)?),
             key,
             config,
+            metrics: Arc::new(WorkerMetrics::new()),
         })
+    }
+
+    /// The worker's metrics, for its `/metrics` endpoint.
+    pub fn metrics(&self) -> Arc<WorkerMetrics> {
+        Arc::clone(&self.metrics)
     }
 
     /// The worker's authority.
@@ -146,7 +154,10 @@ impl Worker {
                         }
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "pass failed"),
+                Err(e) => {
+                    self.metrics.passes_failed.inc();
+                    tracing::warn!(error = %e, "pass failed");
+                }
             }
             tokio::select! {
                 () = &mut shutdown => return,
@@ -162,6 +173,15 @@ impl Worker {
     /// When the chain cannot be read or the worker is not registered; a failed step is
     /// reported in its [`Action`] instead.
     pub async fn pass(&self) -> Result<Vec<Action>, WorkerError> {
+        let started = std::time::Instant::now();
+        let actions = self.pass_inner().await?;
+        self.metrics
+            .pass_seconds
+            .observe(started.elapsed().as_secs_f64());
+        Ok(actions)
+    }
+
+    async fn pass_inner(&self) -> Result<Vec<Action>, WorkerError> {
         let me = self.key.pubkey();
         let provider = self
             .chain
@@ -179,19 +199,29 @@ impl Worker {
             capacity: self.config.capacity,
             stake: u128::from(provider.stake),
         };
+        self.metrics.places.set(limits.busy as i64);
         let mut actions = Vec::new();
         for job in &jobs {
             let address = job_address(job);
             let pledged = self.journal.get(&address.to_string())?.is_some();
             let step = next_step(&job_view(job, &me), now, pledged, &limits);
-            let error = match self.act(job, &address, step).await {
-                Ok(()) => None,
+            let (error, outcome) = match self.act(job, &address, step).await {
+                Ok(()) => (None, "ok"),
                 Err(e) if lost_race(step, &e) => {
                     tracing::debug!(job = %address, step = ?step, "another worker did it first");
-                    None
+                    (None, "lost_race")
                 }
-                Err(e) => Some(e.to_string()),
+                Err(e) => (Some(e.to_string()), "error"),
             };
+            if !matches!(step, Step::Wait | Step::Done) {
+                self.metrics
+                    .steps
+                    .get_or_create(&StepLabels {
+                        step: step_name(step),
+                        outcome,
+                    })
+                    .inc();
+            }
             if matches!(step, Step::Apply { .. }) && error.is_none() {
                 limits.busy += 1;
             }
@@ -277,6 +307,7 @@ impl Worker {
         job: &Job,
         address: &Pubkey,
     ) -> Result<([u8; 32], String), WorkerError> {
+        let started = std::time::Instant::now();
         let module_id = blob_of(&job.requester, &job.module_cid);
         let module = match self.chain.blob(&module_id).await? {
             // Every worker reads the same size on chain: too large is a result.
@@ -297,12 +328,22 @@ impl Worker {
                 let run = tokio::task::spawn_blocking(move || sandbox.run(&module, input, &env))
                     .await
                     .map_err(|e| WorkerError::Cancelled(e.to_string()))??;
+                self.metrics.fuel_used.inc_by(run.fuel_used);
                 if let Some(detail) = &run.detail {
                     tracing::info!(job = %address, detail = %detail, fuel = run.fuel_used, "run failed");
                 }
                 run.outcome
             }
         };
+        self.metrics
+            .run_seconds
+            .observe(started.elapsed().as_secs_f64());
+        self.metrics
+            .runs
+            .get_or_create(&RunLabels {
+                result: result_class(&outcome),
+            })
+            .inc();
         let summary = match &outcome {
             Outcome::Success(output) => format!("output of {} bytes", output.len()),
             Outcome::Failure(failure) => format!("failure: {failure}"),
@@ -358,6 +399,37 @@ fn lost_race(step: Step, error: &WorkerError) -> bool {
             // The last settlement closed the job's account.
             | (Step::Settle | Step::SettleOther { .. } | Step::Finalize, "AccountNotInitialized")
     )
+}
+
+/// A step's name in the metrics.
+fn step_name(step: Step) -> &'static str {
+    match step {
+        Step::Apply { .. } => "apply",
+        Step::Select => "select",
+        Step::Run => "run",
+        Step::Commit => "commit",
+        Step::Reveal => "reveal",
+        Step::Finalize => "finalize",
+        Step::Settle => "settle",
+        Step::SettleOther { .. } => "settle_other",
+        Step::Unrevealable => "unrevealable",
+        Step::Wait => "wait",
+        Step::Done => "done",
+    }
+}
+
+/// A run's result class in the metrics.
+fn result_class(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Success(_) => "success",
+        Outcome::Failure(Failure::InvalidModule) => "invalid_module",
+        Outcome::Failure(Failure::UnsupportedImport) => "unsupported_import",
+        Outcome::Failure(Failure::OutOfFuel) => "out_of_fuel",
+        Outcome::Failure(Failure::ResourceLimit) => "resource_limit",
+        Outcome::Failure(Failure::OutputLimit) => "output_limit",
+        Outcome::Failure(Failure::Trap) => "trap",
+        Outcome::Failure(Failure::Exit(_)) => "exit",
+    }
 }
 
 /// The blob a job names by CID: the requester's registration of that content.

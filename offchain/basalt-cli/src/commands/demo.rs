@@ -1,15 +1,19 @@
 //! `basalt demo`: a throwaway local network with short epochs, a sample file stored, one
 //! epoch of storage proofs and the deal's payouts for it, a holder killed for good and its
-//! shard repaired onto a spare, 4 more holders killed, the file read back and compared
-//! byte for byte, with timings.
+//! shard repaired onto a spare, a compute job (SHA-256 of the file's first MiB) run by the
+//! network's three workers, 4 more holders killed, the file read back and compared byte
+//! for byte, with timings.
 
 use std::io::{BufReader, Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
+use basalt::client::decode::BasaltEvent;
 use basalt::client::pda;
-use basalt::state::{Blob, Deal};
+use basalt::instructions::JobPostArgs;
+use basalt::state::{Blob, Deal, JobStatus};
+use basalt_core::Cid;
 use basalt_localnet::{Localnet, LocalnetOptions};
 use basalt_sdk::{ChainClient, GetOptions, PutOptions, PutReport};
 use rand_core::{OsRng, RngCore};
@@ -59,8 +63,6 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
     let mut options = LocalnetOptions::new(dir.path().join("net"));
     options.nodes = args.nodes;
     options.fund = vec![wallet.pubkey()];
-    // The demo runs no job yet.
-    options.workers = 0;
     // 5-second epochs whose proofs are due in the first 3 s (100 ms slots), provers and
     // cranks passing every second: an epoch of proofs and payouts within seconds.
     options.params.epoch_slots = 50;
@@ -107,6 +109,7 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
 
     let economy = proofs_and_payouts(&chain, &put, &say).await?;
     let repair = repair_one(&chain, &mut net, &put, &say).await?;
+    let compute = compute_one(&chain, &wallet, &net, &input, &say).await?;
 
     // Kill the holders of `kill` random shard indices (not the repaired one: its holder
     // is new).
@@ -159,6 +162,7 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
         "confirm_ms": put.confirm.as_millis() as u64,
         "proofs": economy,
         "repair": repair,
+        "compute": compute,
         "killed": killed,
         "get_s": get.elapsed.as_secs_f64(),
         "get_mb_s": mb_per_s(get.bytes, get.elapsed),
@@ -168,7 +172,7 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
     });
     print(json_out, &report, || {
         format!(
-            "\nBasalt demo\n  file:       {} MiB, {}\n  put:        {:.1} MB/s ({:.2} s), chain confirmation {} ms\n  proofs:     every holder proved epoch {} ({:.1} s after the put); the deal paid {} tokens for it\n  repair:     shard 0 rebuilt and accepted on another node {:.1} s after its holder died\n  killed:     {} more of {} nodes\n  get:        {:.1} MB/s ({:.2} s)\n  byte-for-byte identical: {}",
+            "\nBasalt demo\n  file:       {} MiB, {}\n  put:        {:.1} MB/s ({:.2} s), chain confirmation {} ms\n  proofs:     every holder proved epoch {} ({:.1} s after the put); the deal paid {} tokens for it\n  repair:     shard 0 rebuilt and accepted on another node {:.1} s after its holder died\n  compute:    {}\n  killed:     {} more of {} nodes\n  get:        {:.1} MB/s ({:.2} s)\n  byte-for-byte identical: {}",
             args.size_mib,
             put.cid,
             mb_per_s(size, put.upload),
@@ -178,6 +182,7 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
             economy["proved_s"].as_f64().unwrap_or_default(),
             economy["paid"],
             repair["repaired_s"].as_f64().unwrap_or_default(),
+            compute["summary"].as_str().unwrap_or_default(),
             args.kill,
             args.nodes,
             mb_per_s(get.bytes, get.elapsed),
@@ -189,6 +194,132 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
         bail!("the file read back differs from the one stored");
     }
     Ok(())
+}
+
+/// The SHA-256 example job, compiled from its text at build time.
+const SHA256_WAT: &str = include_str!("../../../../examples/jobs/sha256.wat");
+
+/// Posts a job over the sample's first MiB (stored public) running the SHA-256 example
+/// on the network's workers, n = 3, k = 2, and waits until every place is settled.
+async fn compute_one(
+    chain: &ChainClient,
+    wallet: &Keypair,
+    net: &Localnet,
+    sample: &Path,
+    say: &impl Fn(String),
+) -> Result<serde_json::Value> {
+    const REWARD: u64 = 10 * basalt_localnet::TOKEN;
+    let mut input = Vec::new();
+    std::fs::File::open(sample)?
+        .take(1 << 20)
+        .read_to_end(&mut input)?;
+    let module = basalt_sandbox::module_from_bytes(SHA256_WAT.as_bytes())?;
+    say(format!(
+        "posting a compute job: SHA-256 of the file's first MiB on {} workers, 2 must agree …",
+        net.workers.len()
+    ));
+    let options = PutOptions {
+        encrypt: false,
+        public: true,
+        lookup_table: net.lookup_table(),
+        ..PutOptions::default()
+    };
+    let t = Instant::now();
+    let mut cids = Vec::new();
+    for bytes in [module, input.clone()] {
+        let size = bytes.len() as u64;
+        let put = basalt_sdk::put(
+            chain,
+            wallet,
+            move || Ok(std::io::Cursor::new(bytes.clone())),
+            size,
+            &options,
+            |_| {},
+        )
+        .await?;
+        cids.push(*put.cid.digest());
+    }
+    let now = chain.slot().await?;
+    let job = chain
+        .post_job(
+            wallet,
+            JobPostArgs {
+                nonce: 1,
+                module_cid: cids[0],
+                input_cid: cids[1],
+                fuel_limit: 1_000_000_000,
+                n: 3,
+                k: 2,
+                reward_per_worker: REWARD,
+                apply_deadline_slot: now + 30,
+                commit_deadline_slot: now + 130,
+                reveal_deadline_slot: now + 230,
+            },
+        )
+        .await?;
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    while chain.job(&job).await?.is_some() {
+        if Instant::now() > deadline {
+            bail!(
+                "the compute job did not finish within {} s",
+                STEP_TIMEOUT.as_secs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let events = chain.job_events(&job).await?;
+    let Some((status, result)) = events.iter().find_map(|e| match e {
+        BasaltEvent::JobFinalized(f) => Some((f.status, f.result_hash)),
+        _ => None,
+    }) else {
+        bail!("the compute job closed without a JobFinalized event");
+    };
+    let paid: Vec<serde_json::Value> = events
+        .iter()
+        .filter_map(|e| match e {
+            BasaltEvent::JobWorkerSettled(s) => Some(
+                json!({ "worker": s.worker.to_string(), "paid": s.paid, "slashed": s.slashed }),
+            ),
+            _ => None,
+        })
+        .collect();
+    // What the requester checks: the agreed result is the CID of the digest's hex line.
+    let expected = Cid::of(format!("{}\n", sha256_hex(&input)).as_bytes());
+    if status != JobStatus::Succeeded || result != *expected.digest() {
+        bail!(
+            "the compute job ended {status:?} with result {}, not the SHA-256 line",
+            Cid::from_digest(result)
+        );
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let summary = format!(
+        "{} workers agreed on output {expected} in {secs:.1} s; paid {}",
+        paid.len(),
+        paid.iter()
+            .map(|p| format!(
+                "{} {}",
+                &p["worker"].as_str().unwrap_or_default()[..8],
+                p["paid"]
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    say(format!("  {summary}"));
+    Ok(json!({
+        "job": job.to_string(),
+        "output_cid": expected.to_string(),
+        "seconds": secs,
+        "workers": paid,
+        "summary": summary,
+    }))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// How long a demo step may take before the demo gives up on it.

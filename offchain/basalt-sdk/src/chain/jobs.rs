@@ -56,27 +56,43 @@ impl ChainClient {
     ///
     /// # Errors
     ///
-    /// When the endpoint fails or a transaction cannot be read.
+    /// As [`ChainClient::job_events`].
     pub async fn job_finalized(
         &self,
         address: &Pubkey,
     ) -> Result<Option<JobFinalized>, ChainError> {
+        Ok(self
+            .job_events(address)
+            .await?
+            .into_iter()
+            .find_map(|e| match e {
+                BasaltEvent::JobFinalized(e) => Some(e),
+                _ => None,
+            }))
+    }
+
+    /// Every event of the job at `address`, oldest first, read from the successful
+    /// transactions that touched it: who applied, was drawn, committed, revealed, was paid
+    /// or slashed, also after the account closed.
+    ///
+    /// # Errors
+    ///
+    /// When the endpoint fails or a transaction cannot be read.
+    pub async fn job_events(&self, address: &Pubkey) -> Result<Vec<BasaltEvent>, ChainError> {
         let signatures = self
             .rpc
             .get_signatures_for_address(address)
             .await
             .map_err(|e| self.rpc_error(e))?;
-        for entry in signatures.iter().filter(|s| s.err.is_none()) {
+        let mut events = Vec::new();
+        // Newest first from the RPC.
+        for entry in signatures.iter().rev().filter(|s| s.err.is_none()) {
             let Ok(signature) = entry.signature.parse::<Signature>() else {
                 continue;
             };
-            for event in self.events(&signature).await? {
-                if let BasaltEvent::JobFinalized(e) = event {
-                    return Ok(Some(e));
-                }
-            }
+            events.extend(self.events(&signature).await?);
         }
-        Ok(None)
+        Ok(events)
     }
 
     /// Posts a job from `requester`, whose stake-mint token account pays the escrow

@@ -43,6 +43,10 @@ struct JobReport {
     requester_delta: i128,
     /// Per worker: token balance change, stake before and after, reputation change.
     workers: Vec<WorkerReport>,
+    /// The worker authorities, in the order of `workers`.
+    keys: Vec<Pubkey>,
+    /// `/v1/jobs/{job}` of the indexer, once it shows the job settled.
+    indexed: Option<serde_json::Value>,
 }
 
 struct WorkerReport {
@@ -67,11 +71,13 @@ enum Behaviour {
     RestartsAfterCommit,
 }
 
-/// The job: a module of `examples/jobs`, its fuel, and how each of the 3 workers behaves.
+/// The job: a module of `examples/jobs`, its fuel, and how each of the 3 workers behaves;
+/// `indexer`: the network runs the indexer, and the report holds its view of the job.
 struct JobSpec {
     module: &'static str,
     fuel_limit: u64,
     workers: [Behaviour; 3],
+    indexer: bool,
 }
 
 impl JobSpec {
@@ -80,6 +86,7 @@ impl JobSpec {
             module: "wordcount.wat",
             fuel_limit: 10_000_000,
             workers,
+            indexer: false,
         }
     }
 }
@@ -111,7 +118,7 @@ impl Running {
 
 /// Runs `spec`'s job on 3 workers, n = 3, k = 2, until its account closes.
 async fn run_job(spec: JobSpec) -> Result<JobReport> {
-    let t = TestNet::start(4, 4).await?;
+    let t = TestNet::start_with(4, 4, |o| o.indexer = spec.indexer).await?;
     let chain = t.net.client();
     let mint = chain.stake_mint().await?;
     let requester = &t.wallets[0];
@@ -234,13 +241,40 @@ async fn run_job(spec: JobSpec) -> Result<JobReport> {
             reputation_delta: provider.reputation - provider_before.reputation,
         });
     }
+    let indexed = match &t.net.info.indexer_url {
+        Some(url) => Some(indexed_job(url, &job).await?),
+        None => None,
+    };
     Ok(JobReport {
+        keys: keys.iter().map(Signer::pubkey).collect(),
+        indexed,
         status,
         result,
         requester_delta: i128::from(tokens(&chain, &requester.pubkey(), &mint).await?)
             - i128::from(requester_before),
         workers: reports,
     })
+}
+
+/// The indexer's view of `job` once every place in it is settled there.
+async fn indexed_job(indexer: &str, job: &Pubkey) -> Result<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = reqwest::get(format!("{indexer}/v1/jobs/{job}")).await?;
+        if response.status().is_success() {
+            let shown: serde_json::Value = response.json().await?;
+            let settled = shown["results"]
+                .as_array()
+                .is_some_and(|r| r.len() == 3 && r.iter().all(|w| !w["outcome"].is_null()));
+            if settled {
+                return Ok(shown);
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("the indexer does not show job {job} settled");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// The word count of the test input, as the agreed result: its output's CID.
@@ -281,11 +315,10 @@ async fn three_workers_agree_on_a_job_and_each_is_paid_its_reward() -> Result<()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lying_worker_is_out_voted_and_slashed_and_the_requester_keeps_its_reward() -> Result<()>
 {
-    let report = run_job(JobSpec::word_count([
-        Behaviour::Honest,
-        Behaviour::Honest,
-        Behaviour::Liar,
-    ]))
+    let report = run_job(JobSpec {
+        indexer: true,
+        ..JobSpec::word_count([Behaviour::Honest, Behaviour::Honest, Behaviour::Liar])
+    })
     .await?;
     ensure!(report.status == JobStatus::Succeeded, "{:?}", report.status);
     ensure!(
@@ -312,6 +345,37 @@ async fn a_lying_worker_is_out_voted_and_slashed_and_the_requester_keeps_its_rew
         "the liar's reward went back to the requester: {}",
         report.requester_delta
     );
+
+    // The indexer shows the same: the agreed result, each worker's commitment, reveal,
+    // outcome, pay and slash.
+    let shown = report.indexed.context("the network ran the indexer")?;
+    let hex = |bytes: &[u8; 32]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    ensure!(
+        shown["status"] == "succeeded" && shown["result_hash"] == hex(&report.result).as_str(),
+        "{shown}"
+    );
+    for (key, w) in report.keys.iter().zip(&report.workers) {
+        let row = shown["results"]
+            .as_array()
+            .and_then(|rows| {
+                rows.iter()
+                    .find(|r| r["worker"] == key.to_string().as_str())
+            })
+            .with_context(|| format!("{key} in {shown}"))?;
+        let honest = w.tokens_delta > 0;
+        ensure!(
+            !row["commitment"].is_null() && !row["result_hash"].is_null(),
+            "{row}"
+        );
+        ensure!(
+            if honest {
+                row["outcome"] == "paid" && row["paid"] == REWARD
+            } else {
+                row["outcome"] == "disagreed" && row["slashed"] == w.stake_before - w.stake_after
+            },
+            "{row}"
+        );
+    }
     Ok(())
 }
 
@@ -356,6 +420,7 @@ async fn a_job_out_of_fuel_agrees_on_the_failure_and_pays_for_the_work() -> Resu
         module: "sha256.wat",
         fuel_limit: 1_000,
         workers: [Behaviour::Honest; 3],
+        indexer: false,
     })
     .await?;
     ensure!(report.status == JobStatus::Succeeded, "{:?}", report.status);

@@ -16,6 +16,14 @@ pub struct StepLabels {
     pub outcome: &'static str,
 }
 
+/// Label of the stage histogram.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StageLabels {
+    /// A step (`apply`, `commit`, ...), or a part of `run`: `fetch` (module and input
+    /// through the SDK), `execute` (compile or cache hit, instantiate, run), `journal`.
+    pub stage: &'static str,
+}
+
 /// Label of the run counter: `success` or the failure class.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RunLabels {
@@ -26,6 +34,8 @@ pub struct RunLabels {
 pub struct WorkerMetrics {
     registry: Registry,
     pub steps: Family<StepLabels, Counter>,
+    /// Time per step and per part of a run, in seconds.
+    pub stage_seconds: Family<StageLabels, Histogram, fn() -> Histogram>,
     pub runs: Family<RunLabels, Counter>,
     /// Fetch, compile (or cache hit) and run of one job, in seconds.
     pub run_seconds: Histogram,
@@ -35,6 +45,20 @@ pub struct WorkerMetrics {
     /// One pass over the jobs, in seconds.
     pub pass_seconds: Histogram,
     pub passes_failed: Counter,
+}
+
+/// 0.1 ms to about 10 min in steps of 2.5x: a journal write to a long run.
+fn stage_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_1, 2.5, 18))
+}
+
+impl WorkerMetrics {
+    /// Records `seconds` spent in `stage`.
+    pub fn stage(&self, stage: &'static str, seconds: f64) {
+        self.stage_seconds
+            .get_or_create(&StageLabels { stage })
+            .observe(seconds);
+    }
 }
 
 impl Default for WorkerMetrics {
@@ -49,6 +73,7 @@ impl WorkerMetrics {
         let mut registry = Registry::with_prefix("basalt_worker");
         let m = Self {
             steps: Family::default(),
+            stage_seconds: Family::new_with_constructor(stage_histogram),
             runs: Family::default(),
             // 1 ms to about 4 min in steps of 2.5x: a cached word count to a long job.
             run_seconds: Histogram::new(exponential_buckets(0.001, 2.5, 14)),
@@ -60,6 +85,11 @@ impl WorkerMetrics {
         };
         registry.register("steps", "Steps taken by kind and outcome", m.steps.clone());
         registry.register("runs", "Jobs run, by result class", m.runs.clone());
+        registry.register(
+            "stage_seconds",
+            "Time per step, and per part of a run",
+            m.stage_seconds.clone(),
+        );
         registry.register(
             "run_seconds",
             "Fetching, compiling and running one job",

@@ -205,7 +205,13 @@ impl Worker {
             let address = job_address(job);
             let pledged = self.journal.get(&address.to_string())?.is_some();
             let step = next_step(&job_view(job, &me), now, pledged, &limits);
-            let (error, outcome) = match self.act(job, &address, step).await {
+            let started = std::time::Instant::now();
+            let taken = self.act(job, &address, step).await;
+            if !matches!(step, Step::Wait | Step::Done) {
+                self.metrics
+                    .stage(step_name(step), started.elapsed().as_secs_f64());
+            }
+            let (error, outcome) = match taken {
                 Ok(()) => (None, "ok"),
                 Err(e) if lost_race(step, &e) => {
                     tracing::debug!(job = %address, step = ?step, "another worker did it first");
@@ -255,11 +261,17 @@ impl Worker {
             Step::Run => {
                 let (result, summary) = self.execute(job, address).await?;
                 // On disk before the commitment leaves: a restart still reveals.
+                let started = std::time::Instant::now();
                 let pledge = self
                     .journal
                     .pledge(&address.to_string(), result, &summary)?;
+                self.metrics
+                    .stage("journal", started.elapsed().as_secs_f64());
                 tracing::info!(job = %address, summary = %pledge.summary, "ran");
+                let started = std::time::Instant::now();
                 self.commit(address, &pledge).await?;
+                self.metrics
+                    .stage("commit", started.elapsed().as_secs_f64());
             }
             Step::Commit => {
                 let pledge = self.pledge_of(address)?;
@@ -316,6 +328,8 @@ impl Worker {
         };
         let input_id = blob_of(&job.requester, &job.input_cid);
         let input = self.fetch("input", &input_id, &job.input_cid).await?;
+        self.metrics.stage("fetch", started.elapsed().as_secs_f64());
+        let executing = std::time::Instant::now();
         let env = JobEnv {
             fuel: job.fuel_limit,
             clock_ns: 0,
@@ -335,6 +349,8 @@ impl Worker {
                 run.outcome
             }
         };
+        self.metrics
+            .stage("execute", executing.elapsed().as_secs_f64());
         self.metrics
             .run_seconds
             .observe(started.elapsed().as_secs_f64());

@@ -15,13 +15,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use basalt::instructions::JobPostArgs;
-use basalt::state::ROLE_COMPUTE;
 use basalt_app_tests::TestNet;
 use basalt_localnet::TOKEN;
-use basalt_sdk::chain::ProviderRegistration;
 use basalt_sdk::PutOptions;
 use basalt_worker::{Worker, WorkerConfig};
-use solana_signer::Signer;
 
 /// (count, total seconds) per stage, from the exposition text.
 fn stages(text: &str) -> BTreeMap<String, (f64, f64)> {
@@ -79,17 +76,7 @@ async fn main() -> Result<()> {
         },
         key.insecure_clone(),
     )?;
-    worker
-        .register(
-            &ProviderRegistration {
-                endpoint: format!("basalt-worker://{}", key.pubkey()),
-                region: "local".into(),
-                roles: ROLE_COMPUTE,
-                capacity: 0,
-            },
-            1_000 * TOKEN,
-        )
-        .await?;
+    worker.register("local", 1_000 * TOKEN).await?;
     let metrics = worker.metrics();
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(async move {

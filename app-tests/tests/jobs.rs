@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::instructions::JobPostArgs;
-use basalt::state::{JobStatus, ROLE_COMPUTE};
+use basalt::state::JobStatus;
 use basalt_app_tests::TestNet;
 use basalt_core::Cid;
 use basalt_localnet::TOKEN;
-use basalt_sdk::chain::{associated_token_address, ProviderRegistration};
+use basalt_sdk::chain::associated_token_address;
 use basalt_sdk::{ChainClient, PutOptions};
 use basalt_worker::{Worker, WorkerConfig};
 use solana_keypair::Keypair;
@@ -147,17 +147,7 @@ async fn run_job(spec: JobSpec) -> Result<JobReport> {
     let mut workers = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let worker = Worker::new(config(i), key.insecure_clone())?;
-        worker
-            .register(
-                &ProviderRegistration {
-                    endpoint: format!("basalt-worker://{}", key.pubkey()),
-                    region: "local".into(),
-                    roles: ROLE_COMPUTE,
-                    capacity: 0,
-                },
-                STAKE,
-            )
-            .await?;
+        worker.register("local", STAKE).await?;
         workers.push(worker);
     }
     let mut before = Vec::new();

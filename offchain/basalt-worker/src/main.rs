@@ -4,8 +4,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use basalt::state::ROLE_COMPUTE;
-use basalt_sdk::chain::ProviderRegistration;
 use basalt_worker::{Worker, WorkerConfig};
 use clap::Parser;
 use solana_signer::Signer;
@@ -81,15 +79,7 @@ async fn main() -> Result<()> {
     )?;
     if let Some(stake) = cli.register_stake {
         worker
-            .register(
-                &ProviderRegistration {
-                    endpoint: format!("basalt-worker://{authority}"),
-                    region: cli.region,
-                    roles: ROLE_COMPUTE,
-                    capacity: 0,
-                },
-                stake,
-            )
+            .register(&cli.region, stake)
             .await
             .context("registering as a compute provider")?;
     }

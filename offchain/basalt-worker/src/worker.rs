@@ -9,7 +9,7 @@ use std::time::Duration;
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::pda;
 use basalt::instructions::job_commitment;
-use basalt::state::Job;
+use basalt::state::{Job, ROLE_COMPUTE};
 use basalt_core::{BlobId, Cid};
 use basalt_sandbox::limits::MAX_MODULE_BYTES;
 use basalt_sandbox::{Failure, HostFault, JobEnv, Outcome, Sandbox};
@@ -118,19 +118,24 @@ impl Worker {
         self.key.pubkey()
     }
 
-    /// Registers the worker as a provider with `stake`, unless it is registered already.
+    /// Registers the worker as a compute provider in `region` with `stake`, unless it is
+    /// registered already. Its endpoint names it (`basalt-worker://<authority>`): nothing
+    /// connects to a worker, it only talks to the chain and the storage nodes.
     ///
     /// # Errors
     ///
     /// As [`ChainClient::register_provider`].
-    pub async fn register(
-        &self,
-        registration: &ProviderRegistration,
-        stake: u64,
-    ) -> Result<(), WorkerError> {
-        if self.chain.provider(&self.key.pubkey()).await?.is_none() {
+    pub async fn register(&self, region: &str, stake: u64) -> Result<(), WorkerError> {
+        let authority = self.key.pubkey();
+        if self.chain.provider(&authority).await?.is_none() {
+            let registration = ProviderRegistration {
+                endpoint: format!("basalt-worker://{authority}"),
+                region: region.to_owned(),
+                roles: ROLE_COMPUTE,
+                capacity: 0,
+            };
             self.chain
-                .register_provider(&self.key, registration, stake)
+                .register_provider(&self.key, &registration, stake)
                 .await?;
         }
         Ok(())

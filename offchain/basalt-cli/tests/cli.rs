@@ -224,18 +224,14 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
     Ok(())
 }
 
-/// `basalt job submit` of the word count example over a public input, followed with
-/// `basalt job status` until the workers settled it; the agreed result is the CID of the
-/// word count.
+/// `basalt job submit` of the word count example over an encrypted input (granted to the
+/// drawn workers by `submit`), followed with `basalt job status` until the workers settled
+/// it; the agreed result is the CID of the word count.
 fn run_a_job(home: &Path) -> Result<()> {
     let input = home.join("words.txt");
     std::fs::write(&input, b"one two three\nfour five\n")?;
     let input = input.to_str().ok_or_else(|| anyhow!("path"))?;
-    let put = ok(
-        home,
-        "owner.json",
-        &["put", "--public", input, "--k", "2", "--m", "2"],
-    )?;
+    let put = ok(home, "owner.json", &["put", input, "--k", "2", "--m", "2"])?;
     let cid = put["cid"].as_str().unwrap_or_default().to_owned();
     let module = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -268,6 +264,10 @@ fn run_a_job(home: &Path) -> Result<()> {
         ],
     )?;
     let job = submitted["job"].as_str().unwrap_or_default().to_owned();
+    ensure!(
+        submitted["granted"].as_array().map(Vec::len) == Some(3),
+        "the three drawn workers were granted the input: {submitted}"
+    );
     ensure!(
         ok(home, "owner.json", &["job", "ls"])?
             .as_array()

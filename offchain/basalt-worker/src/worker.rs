@@ -399,7 +399,21 @@ impl Worker {
             source: Box::new(source),
         })?;
         let bytes = buffer.take();
-        if Cid::of(&bytes).digest() != cid {
+        // A plain blob's CID is its content's digest: check it. An encrypted blob's CID is
+        // the digest of what was stored (sealed with the owner's random key); `get` checked
+        // every shard against the commitment registered with that CID and opened every chunk
+        // with its AEAD tag, so the bytes are the ones the requester stored.
+        let blob = self
+            .chain
+            .blob(id)
+            .await?
+            .ok_or(WorkerError::WrongContent { what, id: *id })?;
+        let verified = if blob.encrypted {
+            blob.cid_digest == *cid
+        } else {
+            Cid::of(&bytes).digest() == cid
+        };
+        if !verified {
             return Err(WorkerError::WrongContent { what, id: *id });
         }
         Ok(bytes)

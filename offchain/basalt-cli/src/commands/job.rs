@@ -8,7 +8,7 @@ use anyhow::{bail, Context as _, Result};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::pda;
 use basalt::instructions::JobPostArgs;
-use basalt::state::{Job, JobStatus};
+use basalt::state::{Job, JobStatus, ROLE_READ};
 use basalt_core::{BlobId, Cid};
 use basalt_sandbox::{Failure, Sandbox};
 use basalt_sdk::chain::job_address;
@@ -39,7 +39,9 @@ pub struct SubmitArgs {
     /// The module: a WebAssembly binary, or WebAssembly text (`.wat`), compiled here.
     #[arg(long)]
     pub module: PathBuf,
-    /// The input: the CID (or blob id) of a public blob this wallet stored.
+    /// The input: the CID (or blob id) of a blob this wallet stored. An encrypted one is
+    /// granted to the drawn workers (READ) once they are drawn, so `submit` waits for the
+    /// draw.
     #[arg(long)]
     pub input: String,
     /// Workers drawn.
@@ -145,9 +147,6 @@ async fn submit(ctx: &Context, args: &SubmitArgs) -> Result<()> {
     if input.owner != owner {
         bail!("the input must be a blob of this wallet: the workers look it up by the requester and its CID");
     }
-    if !input.public {
-        bail!("the input is encrypted: store it with `basalt put --public` (grants to the drawn workers are not automated yet)");
-    }
 
     let nonce = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -173,8 +172,16 @@ async fn submit(ctx: &Context, args: &SubmitArgs) -> Result<()> {
             },
         )
         .await?;
+    // An encrypted input is read by the drawn workers only: grant them READ once the draw
+    // is made. They retry their fetch until the grant reaches the holders.
+    let granted = if input.public {
+        Vec::new()
+    } else {
+        grant_drawn_workers(ctx, &wallet, &job, &input_id).await?
+    };
     let value = json!({
         "job": job.to_string(),
+        "granted": granted.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "module_cid": module_cid.to_string(),
         "input_cid": Cid::from_digest(input.cid_digest).to_string(),
         "escrow": u64::from(args.workers) * args.reward,
@@ -188,6 +195,52 @@ async fn submit(ctx: &Context, args: &SubmitArgs) -> Result<()> {
         )
     });
     Ok(())
+}
+
+/// Waits for the draw of `job`'s workers (it is made after the apply deadline), then
+/// grants each drawn worker READ on the encrypted input `input`; returns them.
+///
+/// # Errors
+///
+/// When the job is gone or finalized before a draw, no draw is made before its commit
+/// deadline, or a grant is refused.
+async fn grant_drawn_workers(
+    ctx: &Context,
+    wallet: &solana_keypair::Keypair,
+    job: &Pubkey,
+    input: &BlobId,
+) -> Result<Vec<Pubkey>> {
+    if !ctx.json {
+        eprintln!("the input is encrypted: waiting for the draw to grant the drawn workers READ …");
+    }
+    loop {
+        let state = ctx
+            .chain
+            .job(job)
+            .await?
+            .with_context(|| format!("job {job} is gone before its workers were drawn"))?;
+        if state.status != JobStatus::Open {
+            bail!("job {job} was finalized before its workers were drawn");
+        }
+        if state.selection_done {
+            let drawn: Vec<Pubkey> = state
+                .workers
+                .iter()
+                .filter(|w| w.selected)
+                .map(|w| w.worker)
+                .collect();
+            for worker in &drawn {
+                basalt_sdk::access::grant(&ctx.chain, wallet, input, worker, ROLE_READ, None)
+                    .await
+                    .with_context(|| format!("granting {worker} READ on the input"))?;
+            }
+            return Ok(drawn);
+        }
+        if ctx.chain.slot().await? > state.commit_deadline_slot {
+            bail!("no worker was drawn for job {job} before its commit deadline");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }
 
 /// Where a job stands at slot `now`.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::pda;
 use basalt::instructions::job_commitment;
-use basalt::state::{Job, ROLE_COMPUTE};
+use basalt::state::{Blob, Job, ROLE_COMPUTE};
 use basalt_core::{BlobId, Cid};
 use basalt_sandbox::limits::MAX_MODULE_BYTES;
 use basalt_sandbox::{Failure, HostFault, JobEnv, Outcome, Sandbox};
@@ -326,13 +326,16 @@ impl Worker {
     ) -> Result<([u8; 32], String), WorkerError> {
         let started = std::time::Instant::now();
         let module_id = blob_of(&job.requester, &job.module_cid);
-        let module = match self.chain.blob(&module_id).await? {
-            // Every worker reads the same size on chain: too large is a result.
-            Some(blob) if blob.size > MAX_MODULE_BYTES as u64 => None,
-            _ => Some(self.fetch("module", &module_id, &job.module_cid).await?),
+        let module_blob = self.registered("module", &module_id).await?;
+        // Every worker reads the same size on chain: too large is a result.
+        let module = if module_blob.size > MAX_MODULE_BYTES as u64 {
+            None
+        } else {
+            Some(self.fetch("module", &module_id, &module_blob).await?)
         };
         let input_id = blob_of(&job.requester, &job.input_cid);
-        let input = self.fetch("input", &input_id, &job.input_cid).await?;
+        let input_blob = self.registered("input", &input_id).await?;
+        let input = self.fetch("input", &input_id, &input_blob).await?;
         self.metrics.stage("fetch", started.elapsed().as_secs_f64());
         let executing = std::time::Instant::now();
         let env = JobEnv {
@@ -376,12 +379,25 @@ impl Worker {
         Ok((result, summary))
     }
 
-    /// The blob `id`'s content, checked against `cid`.
+    /// The chain's record of blob `id`.
+    async fn registered(&self, what: &'static str, id: &BlobId) -> Result<Blob, WorkerError> {
+        self.chain
+            .blob(id)
+            .await?
+            .ok_or_else(|| WorkerError::Fetch {
+                what,
+                id: *id,
+                source: Box::new(GetError::NotFound(*id)),
+            })
+    }
+
+    /// The content of blob `id` (`blob` is its record; a job names it by the requester and
+    /// its CID, so its `cid_digest` is the job's), checked.
     async fn fetch(
         &self,
         what: &'static str,
         id: &BlobId,
-        cid: &[u8; 32],
+        blob: &Blob,
     ) -> Result<Vec<u8>, WorkerError> {
         let buffer = Collect::default();
         basalt_sdk::get(
@@ -403,17 +419,7 @@ impl Worker {
         // the digest of what was stored (sealed with the owner's random key); `get` checked
         // every shard against the commitment registered with that CID and opened every chunk
         // with its AEAD tag, so the bytes are the ones the requester stored.
-        let blob = self
-            .chain
-            .blob(id)
-            .await?
-            .ok_or(WorkerError::WrongContent { what, id: *id })?;
-        let verified = if blob.encrypted {
-            blob.cid_digest == *cid
-        } else {
-            Cid::of(&bytes).digest() == cid
-        };
-        if !verified {
+        if !blob.encrypted && *Cid::of(&bytes).digest() != blob.cid_digest {
             return Err(WorkerError::WrongContent { what, id: *id });
         }
         Ok(bytes)

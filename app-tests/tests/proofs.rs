@@ -52,9 +52,14 @@ async fn nodes_prove_every_accepted_shard_every_epoch() -> Result<()> {
     let key = basalt_sdk::put::wallet_signing_key(owner);
     let http = reqwest::Client::new();
     for node in &t.net.nodes {
-        let stats = NodeClient::new(http.clone(), &node.url, key.clone())
-            .stats(Duration::from_secs(10))
-            .await?;
+        let client = NodeClient::new(http.clone(), &node.url, key.clone());
+        // A node counts a proof once it saw the transaction confirmed, which may come after
+        // the chain read above showed it: wait (within the same deadline) for the count.
+        let mut stats = client.stats(Duration::from_secs(10)).await?;
+        while stats.proofs.proved + stats.proofs.already_proven < 3 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            stats = client.stats(Duration::from_secs(10)).await?;
+        }
         // A proof whose confirmation came late may be sent again and found counted.
         assert!(
             stats.proofs.proved + stats.proofs.already_proven >= 3,

@@ -105,6 +105,7 @@ async fn main() -> Result<()> {
                     apply_deadline_slot: now + 10,
                     commit_deadline_slot: now + 40,
                     reveal_deadline_slot: now + 70,
+                    ..Default::default()
                 },
             )
             .await?;

@@ -173,6 +173,7 @@ async fn run_job(spec: JobSpec) -> Result<JobReport> {
                 apply_deadline_slot: now + 40,
                 commit_deadline_slot: now + 100,
                 reveal_deadline_slot: now + 140,
+                ..Default::default()
             },
         )
         .await?;

@@ -341,6 +341,7 @@ async fn job_with_a_cheater(net: &Localnet, requester: &Keypair) -> Result<()> {
         apply_deadline_slot: now + 15,
         commit_deadline_slot: now + 30,
         reveal_deadline_slot: now + 50,
+        ..Default::default()
     };
     let apply_deadline = args.apply_deadline_slot;
     let (commit_deadline, reveal_deadline) = (args.commit_deadline_slot, args.reveal_deadline_slot);
@@ -400,6 +401,7 @@ async fn job_with_a_cheater(net: &Localnet, requester: &Keypair) -> Result<()> {
                 &[ix::job_settle(
                     &job,
                     &requester.pubkey(),
+                    &requester_tokens,
                     &worker.pubkey(),
                     &tokens,
                 )],

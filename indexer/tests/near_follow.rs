@@ -406,6 +406,10 @@ fn protocol_chain() -> Chain {
                         apply_deadline_block: START + 20,
                         commit_deadline_block: START + 50,
                         reveal_deadline_block: START + 90,
+                        output_budget: U128(0),
+                        output_price_per_shard_epoch: U128(0),
+                        output_deadline_block: 0,
+                        output_encrypted: false,
                         block: START + 4,
                     }),
                     job(|requester, nonce| Event::JobApplied {
@@ -442,6 +446,7 @@ fn protocol_chain() -> Chain {
                         slashed: U128(0),
                         reputation: 1,
                         job_closed: true,
+                        output_refunded: U128(0),
                         block: START + 4,
                     }),
                 ],

@@ -45,10 +45,12 @@ struct Keys {
     owner: Pubkey,
     grantee: Pubkey,
     job: Pubkey,
+    /// The job's output blob.
+    output: Pubkey,
     mint: Pubkey,
 }
 
-/// A chain history that emits each of the 30 event kinds at least once, in an order the
+/// A chain history that emits each of the 31 event kinds at least once, in an order the
 /// program allows.
 fn scenario(k: &Keys) -> Vec<TxRecord> {
     let s = 0;
@@ -334,6 +336,10 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
                     apply_deadline_slot: 400,
                     commit_deadline_slot: 500,
                     reveal_deadline_slot: 600,
+                    output_budget: 60,
+                    output_price_per_shard_epoch: 5,
+                    output_deadline_slot: 700,
+                    output_encrypted: false,
                     slot: s,
                 }),
                 applied(k.a1),
@@ -360,6 +366,15 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
                     job_closed: false,
                     slot: s,
                 }),
+                BasaltEvent::JobOutputRegistered(JobOutputRegistered {
+                    job: k.job,
+                    blob: k.output,
+                    worker: k.a1,
+                    cid_digest: [7; 32],
+                    budget: 60,
+                    rent_refunded: 1_000,
+                    slot: s,
+                }),
                 BasaltEvent::JobWorkerSettled(JobWorkerSettled {
                     job: k.job,
                     worker: k.a1,
@@ -368,6 +383,7 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
                     slashed: 0,
                     reputation: 1,
                     job_closed: false,
+                    output_refunded: 0,
                     slot: s,
                 }),
             ],
@@ -392,6 +408,7 @@ fn scenario(k: &Keys) -> Vec<TxRecord> {
                     slashed: 90,
                     reputation: -2,
                     job_closed: true,
+                    output_refunded: 0,
                     slot: s,
                 }),
             ],
@@ -437,6 +454,7 @@ fn keys() -> Keys {
         owner: Pubkey::new_unique(),
         grantee: Pubkey::new_unique(),
         job: Pubkey::new_unique(),
+        output: Pubkey::new_unique(),
         mint: Pubkey::new_unique(),
     }
 }
@@ -460,7 +478,7 @@ async fn every_event_kind_lands_once_in_its_tables() -> Result<()> {
         .iter()
         .flat_map(|t| t.events.iter().map(|(_, e)| e.kind))
         .collect();
-    assert_eq!(kinds.len(), 30, "the scenario covers every event kind");
+    assert_eq!(kinds.len(), 31, "the scenario covers every event kind");
 
     let written = store.write_batch(PROGRAM, &history).await?;
     let events: usize = history.iter().map(|t| t.events.len()).sum();
@@ -531,6 +549,13 @@ async fn every_event_kind_lands_once_in_its_tables() -> Result<()> {
     );
     assert_eq!(job["seed"], "06".repeat(32));
     assert_eq!(job["apply_deadline_slot"], 400);
+    assert_eq!(
+        (&job["output_budget"], &job["output_deadline_slot"]),
+        (&Value::from(60), &Value::from(700))
+    );
+    assert_eq!(job["output_blob"], k.output.to_string());
+    assert_eq!(job["output_cid"], Cid::from_digest([7; 32]).to_string());
+    assert_eq!(job["output_worker"], k.a1.to_string());
     assert!(
         job["closed_slot"].is_i64(),
         "the last settlement closed the job"

@@ -46,6 +46,16 @@ pub struct ProviderView {
     pub reputation: i64,
 }
 
+/// What a scenario's requester asks for its job's output (`basalt_rules::OutputTerms`).
+#[derive(Debug, Clone, Copy)]
+pub struct OutputAsk {
+    pub budget: u64,
+    pub price: u64,
+    /// Blocks or slots from posting to the output deadline.
+    pub deadline_in: u64,
+    pub encrypted: bool,
+}
+
 /// One chain running the Basalt protocol.
 pub trait Chain {
     /// The chain's name, for messages.
@@ -114,6 +124,27 @@ pub trait Chain {
         workers: (u8, u8),
         reward: u64,
         deadlines: [u64; 3],
+    ) -> Outcome {
+        self.post_job_storing(requester, nonce, workers, reward, deadlines, None)
+    }
+    /// As [`Chain::post_job`], escrowing `output`'s budget to store the output.
+    fn post_job_storing(
+        &mut self,
+        requester: &str,
+        nonce: u64,
+        workers: (u8, u8),
+        reward: u64,
+        deadlines: [u64; 3],
+        output: Option<&OutputAsk>,
+    ) -> Outcome;
+    /// `worker` registers `blob` as the output of the requester's job `nonce`; the blob
+    /// is then the requester's registration of its content.
+    fn register_output(
+        &mut self,
+        worker: &str,
+        requester: &str,
+        nonce: u64,
+        blob: &TestBlob,
     ) -> Outcome;
     /// `worker` applies; into a full list, displacing whom the protocol says.
     fn apply(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome;

@@ -406,13 +406,14 @@ impl Chain for NearChain {
         self.call(cranker, "proof_slash", args, STORAGE_DEPOSIT)
     }
 
-    fn post_job(
+    fn post_job_storing(
         &mut self,
         requester: &str,
         nonce: u64,
         (n, k): (u8, u8),
         reward: u64,
         [apply_in, commit_in, reveal_in]: [u64; 3],
+        output: Option<&OutputAsk>,
     ) -> Outcome {
         if let Err(e) = self.call(requester, "storage_deposit", json!({}), STORAGE_DEPOSIT)? {
             bail!("storage_deposit refused: {e}");
@@ -430,8 +431,42 @@ impl Chain for NearChain {
             "apply_deadline_block": height + apply_in,
             "commit_deadline_block": height + commit_in,
             "reveal_deadline_block": height + reveal_in,
+            "output_budget": output.map_or(0, |o| o.budget).to_string(),
+            "output_price_per_shard_epoch": output.map_or(0, |o| o.price).to_string(),
+            "output_deadline_block": output.map_or(0, |o| height + o.deadline_in),
+            "output_encrypted": output.is_some_and(|o| o.encrypted),
         });
-        self.transfer_call(requester, reward * u64::from(n), msg)
+        let budget = output.map_or(0, |o| o.budget);
+        self.transfer_call(requester, reward * u64::from(n) + budget, msg)
+    }
+
+    fn register_output(
+        &mut self,
+        worker: &str,
+        requester: &str,
+        nonce: u64,
+        blob: &TestBlob,
+    ) -> Outcome {
+        let layout = blob.manifest.layout();
+        let args = json!({
+            "requester": account(requester),
+            "nonce": nonce,
+            "args": {
+                "cid_digest": b58(&blob.cid_digest()),
+                "size": layout.size(),
+                "chunk_size": layout.chunk_size(),
+                "leaf_size": layout.leaf_size(),
+                "k": layout.k(),
+                "m": layout.m(),
+                "commitment_root": b58(&blob.manifest.commitment.commitment_root()),
+            },
+        });
+        let outcome = self.call(worker, "job_output_register", args, STORAGE_DEPOSIT);
+        if matches!(outcome, Ok(Ok(()))) {
+            self.registrants
+                .insert(blob.cid_digest(), requester.to_owned());
+        }
+        outcome
     }
 
     fn apply(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome {

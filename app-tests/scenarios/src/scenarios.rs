@@ -93,6 +93,14 @@ pub const ALL: &[(&str, Scenario)] = &[
         "proofs_without_a_deal_are_not_back_paid",
         proofs_without_a_deal_are_not_back_paid,
     ),
+    (
+        "an_agreeing_worker_stores_the_output_for_the_requester",
+        an_agreeing_worker_stores_the_output_for_the_requester,
+    ),
+    (
+        "an_output_budget_nobody_uses_goes_back",
+        an_output_budget_nobody_uses_goes_back,
+    ),
 ];
 
 /// Register, stake, unbond, wait, withdraw; stake moves only by the rules.
@@ -687,6 +695,190 @@ pub fn job_two_of_three_with_a_cheater(chain: &mut dyn Chain) -> Result<()> {
         chain.provider("w1")?.reputation == 1,
         "agreeing worker gains reputation"
     );
+    Ok(())
+}
+
+/// A job's output, ten epochs of RS(4, 2) at [`PRICE`].
+const OUTPUT: OutputAsk = OutputAsk {
+    budget: 600,
+    price: PRICE,
+    deadline_in: 60,
+    encrypted: false,
+};
+
+/// Three workers run job `nonce` of "req" (posted with `output`) to a finalized 2-of-3:
+/// w1 and w2 reveal `agreed`, w3 another result.
+fn run_job_to_quorum(
+    chain: &mut dyn Chain,
+    nonce: u64,
+    output: &OutputAsk,
+    agreed: [u8; 32],
+) -> Result<()> {
+    ok(
+        chain.post_job_storing("req", nonce, (3, 2), 100, [5, 10, 20], Some(output)),
+        "post",
+    )?;
+    for w in ["w1", "w2", "w3"] {
+        ok(chain.apply(w, "req", nonce), "apply")?;
+    }
+    chain.advance(6)?;
+    ok(chain.select("req", nonce), "select")?;
+    let results = [("w1", agreed), ("w2", agreed), ("w3", [0xBB; 32])];
+    for (w, result) in results {
+        ok(chain.commit(w, "req", nonce, result), "commit")?;
+    }
+    chain.advance(5)?;
+    for (w, result) in results {
+        ok(chain.reveal(w, "req", nonce, result), "reveal")?;
+    }
+    ok(chain.finalize("req", nonce), "finalize")
+}
+
+/// Issue 30: the output becomes a blob of the requester's, registered by a worker that
+/// agreed, paid by the budget the requester escrowed; only then are the agreeing workers
+/// paid. Nobody else registers it, nor anything but the agreed result in the clear.
+pub fn an_agreeing_worker_stores_the_output_for_the_requester(chain: &mut dyn Chain) -> Result<()> {
+    compute_providers(chain, &["w1", "w2", "w3"])?;
+    storage_providers(chain, &HOLDERS)?;
+    chain.go_to(1, 0)?;
+    let output = TestBlob::new(50_000, 30)?;
+    let forged = TestBlob::new(50_000, 31)?;
+    run_job_to_quorum(chain, 1, &OUTPUT, output.cid_digest())?;
+    ensure!(
+        chain.tokens("req")? == FUNDS - 200 - OUTPUT.budget,
+        "the rewards of the two agreeing workers and the output budget stay in escrow"
+    );
+    refused(
+        chain.settle_worker("req", 1, "w1"),
+        "OutputPending",
+        "an agreeing worker is paid before the output is stored",
+    )?;
+    refused(
+        chain.register_output("w3", "req", 1, &output),
+        "NotAgreeingWorker",
+        "the out-voted worker registers the output",
+    )?;
+    refused(
+        chain.register_output("mallory", "req", 1, &output),
+        "NotAgreeingWorker",
+        "a stranger registers the output",
+    )?;
+    refused(
+        chain.register_output("w1", "req", 1, &forged),
+        "OutputMismatch",
+        "a plain output other than the agreed result",
+    )?;
+    ok(chain.register_output("w1", "req", 1, &output), "register")?;
+    ensure!(
+        chain.deal_balance(&output)? == Some(OUTPUT.budget),
+        "the budget opened the output's deal"
+    );
+    refused(
+        chain.place("w2", &output, 0, &HOLDERS),
+        "Unauthorized",
+        "another worker places the output",
+    )?;
+    ok(
+        chain.place("w1", &output, 0, &HOLDERS),
+        "the registering worker places",
+    )?;
+    // Registered in epoch 1: ten epochs of six shards at the price.
+    accept_all(chain, &output, 11, 0, &HOLDERS)?;
+    ensure!(
+        chain.can_read(&output, "anyone")?,
+        "a plain output is public once its holders accepted"
+    );
+    let before = [chain.tokens("w1")?, chain.tokens("w2")?];
+    for w in ["w1", "w2", "w3"] {
+        ok(chain.settle_worker("req", 1, w), "settle")?;
+    }
+    ensure!(
+        [chain.tokens("w1")?, chain.tokens("w2")?] == [before[0] + 100, before[1] + 100],
+        "the agreeing workers are paid once the output is stored"
+    );
+    ensure!(!chain.job_exists("req", 1)?, "the job closed");
+    ensure!(
+        chain.tokens("req")? == FUNDS - 200 - OUTPUT.budget,
+        "the budget went into the output's deal, not back"
+    );
+    Ok(())
+}
+
+/// Issue 30: a stored output is registered once (a sealed output's digest is its
+/// ciphertext's, so any digest is taken, from an agreeing worker); a budget nobody used by
+/// the deadline, or of a job that failed, goes back to the requester, and the agreeing
+/// workers are paid after the deadline without the output.
+pub fn an_output_budget_nobody_uses_goes_back(chain: &mut dyn Chain) -> Result<()> {
+    compute_providers(chain, &["w1", "w2", "w3"])?;
+    let sealed = OutputAsk {
+        encrypted: true,
+        ..OUTPUT
+    };
+    let (first, second) = (TestBlob::new(20_000, 32)?, TestBlob::new(20_000, 33)?);
+    run_job_to_quorum(chain, 1, &sealed, [0xAA; 32])?;
+    ok(
+        chain.register_output("w1", "req", 1, &first),
+        "register sealed",
+    )?;
+    refused(
+        chain.register_output("w2", "req", 1, &second),
+        "OutputAlreadyStored",
+        "a second output",
+    )?;
+    for w in ["w1", "w2", "w3"] {
+        ok(chain.settle_worker("req", 1, w), "settle")?;
+    }
+
+    run_job_to_quorum(chain, 2, &OUTPUT, [0xAA; 32])?;
+    refused(
+        chain.settle_worker("req", 2, "w1"),
+        "OutputPending",
+        "pay waits for the output",
+    )?;
+    chain.advance(OUTPUT.deadline_in)?;
+    refused(
+        chain.register_output("w1", "req", 2, &second),
+        "OutputDeadlinePassed",
+        "an output after its deadline",
+    )?;
+    let before = chain.tokens("req")?;
+    for w in ["w1", "w2", "w3"] {
+        ok(
+            chain.settle_worker("req", 2, w),
+            "settle after the deadline",
+        )?;
+    }
+    ensure!(
+        chain.tokens("req")? == before + OUTPUT.budget,
+        "the unused budget came back as the job closed"
+    );
+
+    let before = chain.tokens("req")?;
+    ok(
+        chain.post_job_storing("req", 3, (2, 2), 100, [5, 10, 20], Some(&OUTPUT)),
+        "post",
+    )?;
+    chain.advance(21)?;
+    ok(chain.finalize("req", 3), "finalize without workers")?;
+    ensure!(
+        chain.tokens("req")? == before,
+        "a failed job returns rewards and budget"
+    );
+    refused(
+        chain.post_job_storing(
+            "req",
+            4,
+            (2, 2),
+            100,
+            [5, 10, 20],
+            Some(&OutputAsk {
+                deadline_in: 20,
+                ..OUTPUT
+            }),
+        ),
+        "InvalidJobParams",
+        "an output deadline not after the reveals",
+    )?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use basalt::anchor_lang::solana_program::sysvar::SysvarId;
 use basalt::client::access::may_read;
 use basalt::client::decode::BasaltEvent;
 use basalt::client::{ix, pda};
-use basalt::instructions::{BlobRegisterArgs, JobPostArgs};
+use basalt::instructions::{BlobRegisterArgs, JobOutputArgs, JobPostArgs};
 use basalt::state::{Blob, Deal, Grant, Job, Provider};
 use basalt_native::harness::{self, code_of, Net};
 use solana_keypair::Keypair;
@@ -601,13 +601,14 @@ impl Chain for SolanaChain {
         self.send(ix, &key)
     }
 
-    fn post_job(
+    fn post_job_storing(
         &mut self,
         requester: &str,
         nonce: u64,
         (n, k): (u8, u8),
         reward: u64,
         [apply_in, commit_in, reveal_in]: [u64; 3],
+        output: Option<&OutputAsk>,
     ) -> Outcome {
         let (key, tokens) = self.actor(requester)?;
         let slot = self.slot()?;
@@ -622,8 +623,42 @@ impl Chain for SolanaChain {
             apply_deadline_slot: slot + apply_in,
             commit_deadline_slot: slot + commit_in,
             reveal_deadline_slot: slot + reveal_in,
+            output_budget: output.map_or(0, |o| o.budget),
+            output_price_per_shard_epoch: output.map_or(0, |o| o.price),
+            output_deadline_slot: output.map_or(0, |o| slot + o.deadline_in),
+            output_encrypted: output.is_some_and(|o| o.encrypted),
         };
         self.send(ix::job_post(&key.pubkey(), &tokens, args), &key)
+    }
+
+    fn register_output(
+        &mut self,
+        worker: &str,
+        requester: &str,
+        nonce: u64,
+        blob: &TestBlob,
+    ) -> Outcome {
+        let (key, _) = self.actor(worker)?;
+        let requester = self.pubkey(requester)?;
+        let layout = blob.manifest.layout();
+        let args = JobOutputArgs {
+            cid_digest: blob.cid_digest(),
+            size: layout.size(),
+            chunk_size: layout.chunk_size(),
+            leaf_size: layout.leaf_size(),
+            k: layout.k(),
+            m: layout.m(),
+            commitment_root: blob.manifest.commitment.commitment_root(),
+        };
+        let job = pda::job(&requester, nonce);
+        let outcome = self.send(
+            ix::job_output_register(&key.pubkey(), &job, &requester, args),
+            &key,
+        );
+        if matches!(outcome, Ok(Ok(()))) {
+            self.registrations.push((blob.cid_digest(), requester));
+        }
+        outcome
     }
 
     fn apply(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome {
@@ -693,12 +728,14 @@ impl Chain for SolanaChain {
     }
 
     fn settle_worker(&mut self, requester: &str, nonce: u64, worker: &str) -> Outcome {
-        let requester = self.pubkey(requester)?;
+        let (requester_key, requester_tokens) = self.actor(requester)?;
+        let requester = requester_key.pubkey();
         let job = pda::job(&requester, nonce);
         let (worker_key, worker_tokens) = self.actor(worker)?;
         self.crank(ix::job_settle(
             &job,
             &requester,
+            &requester_tokens,
             &worker_key.pubkey(),
             &worker_tokens,
         ))

@@ -129,6 +129,14 @@ errors! {
     AlreadySelected => "the job's workers are already selected",
     ParamsNotDue => "proposed parameters apply one epoch after their proposal, not before",
     NoPendingParams => "no parameters are proposed",
+    JobNotSucceeded => "the job did not succeed: it has no agreed result to store",
+    NoOutputWanted => "the job's requester did not ask for its output to be stored",
+    OutputAlreadyStored => "the job's output is already registered",
+    OutputDeadlinePassed => "the job's output deadline has passed",
+    NotAgreeingWorker => "only a selected worker that revealed the agreed result registers the output",
+    OutputMismatch => "a plain output's digest must be the job's agreed result",
+    OutputBudgetTooSmall => "the job's output budget does not pay one epoch of the output's shards",
+    OutputPending => "the job's output is not stored yet and its deadline has not passed: agreeing workers are paid after it",
 }
 
 impl std::fmt::Display for BasaltError {

@@ -263,6 +263,23 @@ pub enum Event {
         apply_deadline_block: u64,
         commit_deadline_block: u64,
         reveal_deadline_block: u64,
+        /// Escrowed for the output blob's deal; zero when the output is not stored.
+        output_budget: U128,
+        output_price_per_shard_epoch: U128,
+        output_deadline_block: u64,
+        output_encrypted: bool,
+        block: u64,
+    },
+    /// An agreeing worker registered the job's output as a blob of the requester's, whose
+    /// deal the output budget opened (`BlobRegistered` and `DealFunded` come with it).
+    #[event_version("1.0.0")]
+    JobOutputRegistered {
+        requester: AccountId,
+        nonce: u64,
+        blob: Digest,
+        worker: AccountId,
+        cid_digest: Digest,
+        budget: U128,
         block: u64,
     },
     #[event_version("1.0.0")]
@@ -328,6 +345,8 @@ pub enum Event {
         /// This was the job's last applicant: the job's record went, its storage back to
         /// the requester and the applicants.
         job_closed: bool,
+        /// The output budget nobody used, credited back to the requester as the job closed.
+        output_refunded: U128,
         block: u64,
     },
     #[event_version("1.0.0")]

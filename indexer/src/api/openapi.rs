@@ -37,6 +37,7 @@ pub const EVENT_KINDS: &[&str] = &[
     "JobRevealed",
     "JobFinalized",
     "JobWorkerSettled",
+    "JobOutputRegistered",
 ];
 
 /// The document's header; utoipa adds every route's operation and the schemas they use

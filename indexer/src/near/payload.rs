@@ -543,6 +543,10 @@ pub fn of(event: &Event) -> EventRecord {
             apply_deadline_block,
             commit_deadline_block,
             reveal_deadline_block,
+            output_budget,
+            output_price_per_shard_epoch,
+            output_deadline_block,
+            output_encrypted,
             block,
         } => f
             .job(requester, *nonce)
@@ -555,7 +559,29 @@ pub fn of(event: &Event) -> EventRecord {
             .value("apply_deadline_slot", *apply_deadline_block)
             .value("commit_deadline_slot", *commit_deadline_block)
             .value("reveal_deadline_slot", *reveal_deadline_block)
+            .amount("output_budget", *output_budget)
+            .amount(
+                "output_price_per_shard_epoch",
+                *output_price_per_shard_epoch,
+            )
+            .value("output_deadline_slot", *output_deadline_block)
+            .value("output_encrypted", *output_encrypted)
             .done("JobPosted", *block),
+        Event::JobOutputRegistered {
+            requester,
+            nonce,
+            blob,
+            worker,
+            cid_digest,
+            budget,
+            block,
+        } => f
+            .job(requester, *nonce)
+            .blob(blob)
+            .account("worker", worker)
+            .value("cid_digest", cid(cid_digest))
+            .amount("budget", *budget)
+            .done("JobOutputRegistered", *block),
         Event::JobApplied {
             requester,
             nonce,
@@ -631,6 +657,7 @@ pub fn of(event: &Event) -> EventRecord {
             slashed,
             reputation,
             job_closed,
+            output_refunded,
             block,
         } => f
             .job(requester, *nonce)
@@ -640,6 +667,7 @@ pub fn of(event: &Event) -> EventRecord {
             .amount("slashed", *slashed)
             .value("reputation", *reputation)
             .value("job_closed", *job_closed)
+            .amount("output_refunded", *output_refunded)
             .done("JobWorkerSettled", *block),
         Event::TokensWithdrawn {
             account,
@@ -848,6 +876,7 @@ mod tests {
             slashed: U128(7),
             reputation: -2,
             job_closed: true,
+            output_refunded: U128(0),
             block: 4,
         })?;
         assert_eq!(settled.payload["outcome"], "no_show");

@@ -190,7 +190,8 @@ impl EventRecord {
             JobPosted {
                 job, requester, nonce, module_cid as CidField, input_cid as CidField,
                 fuel_limit, n, k, reward_per_worker, apply_deadline_slot,
-                commit_deadline_slot, reveal_deadline_slot, slot,
+                commit_deadline_slot, reveal_deadline_slot, output_budget,
+                output_price_per_shard_epoch, output_deadline_slot, output_encrypted, slot,
             }
             JobApplied { job, worker, stake, displaced, slot }
             JobSelected { job, seed, workers, slot }
@@ -198,7 +199,11 @@ impl EventRecord {
             JobRevealed { job, worker, result_hash, slot }
             JobFinalized { job, status, result_hash, agreeing, refunded, job_closed, slot }
             JobWorkerSettled {
-                job, worker, outcome, paid, slashed, reputation, job_closed, slot,
+                job, worker, outcome, paid, slashed, reputation, job_closed, output_refunded,
+                slot,
+            }
+            JobOutputRegistered {
+                job, blob, worker, cid_digest as CidField, budget, rent_refunded, slot,
             }
         );
         if let BasaltEvent::BlobRegistered(e) = event {
@@ -258,6 +263,7 @@ mod tests {
             slashed: 0,
             reputation: -2,
             job_closed: false,
+            output_refunded: 0,
             slot: 1,
         }));
         assert_eq!(record.payload["outcome"], "no_show");

@@ -51,6 +51,11 @@ mod tests {
             status: JobStatus::Open,
             result_hash: [0; 32],
             selection_done: true,
+            output_budget: 0,
+            output_price_per_shard_epoch: 0,
+            output_deadline_slot: 0,
+            output_encrypted: false,
+            output_blob: Pubkey::default(),
             bump: 255,
             workers,
         }

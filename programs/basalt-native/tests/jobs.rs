@@ -15,9 +15,11 @@ use basalt::client::decode::BasaltEvent;
 use basalt::client::{ix, pda};
 use basalt::errors::BasaltError;
 use basalt::events::WorkerOutcome;
-use basalt::instructions::{job_commitment, JobPostArgs};
+use basalt::instructions::{job_commitment, JobOutputArgs, JobPostArgs};
 use basalt::randomness::slot_hash_at_or_before;
-use basalt::state::{Job, JobStatus, Provider, MAX_JOB_APPLICANTS, ROLE_COMPUTE, ROLE_STORAGE};
+use basalt::state::{
+    Blob, Deal, Job, JobStatus, Provider, MAX_JOB_APPLICANTS, ROLE_COMPUTE, ROLE_STORAGE,
+};
 use basalt_proof::hash::sha256v;
 use basalt_proof::selection_draw;
 use common::{assert_basalt_err, Net, MIN_STAKE};
@@ -41,6 +43,7 @@ fn args(nonce: u64, n: u8, k: u8, [apply, commit, reveal]: [u64; 3]) -> JobPostA
         apply_deadline_slot: apply,
         commit_deadline_slot: commit,
         reveal_deadline_slot: reveal,
+        ..Default::default()
     }
 }
 
@@ -81,9 +84,10 @@ async fn settle(
     net: &mut Net,
     job: &Pubkey,
     requester: &Keypair,
+    req_tokens: &Pubkey,
     w: &(Keypair, Pubkey),
 ) -> Result<(), BanksClientError> {
-    let ix = ix::job_settle(job, &requester.pubkey(), &w.0.pubkey(), &w.1);
+    let ix = ix::job_settle(job, &requester.pubkey(), req_tokens, &w.0.pubkey(), &w.1);
     net.send(&[ix], &[]).await
 }
 
@@ -245,12 +249,12 @@ async fn k_of_n_with_a_cheater_pays_the_honest_and_slashes_the_cheater() -> Resu
         if i == 2 {
             let w1 = &workers[1];
             assert_basalt_err(
-                settle(&mut net, &job, &requester, w1).await,
+                settle(&mut net, &job, &requester, &req_tokens, w1).await,
                 BasaltError::AlreadySettled,
             );
         }
         let b = net.balance(&w.1).await?;
-        settle(&mut net, &job, &requester, w).await?;
+        settle(&mut net, &job, &requester, &req_tokens, w).await?;
         let p: Provider = net.account(&pda::provider(&w.0.pubkey())).await?;
         assert_eq!(p.open_obligations, 0, "the application ended");
         if i < 2 {
@@ -273,7 +277,7 @@ async fn k_of_n_with_a_cheater_pays_the_honest_and_slashes_the_cheater() -> Resu
         rent_before + job_rent
     );
     assert_eq!(net.balance(&pda::escrow_vault()).await?, 0);
-    assert!(settle(&mut net, &job, &requester, &workers[0])
+    assert!(settle(&mut net, &job, &requester, &req_tokens, &workers[0])
         .await
         .is_err());
     Ok(())
@@ -323,7 +327,7 @@ async fn without_quorum_the_requester_is_refunded_and_no_shows_penalized() -> Re
     assert_eq!(net.balance(&req_tokens).await? - before, 3 * REWARD);
     assert_eq!(net.account::<Job>(&job).await?.status, JobStatus::Failed);
     for w in &workers {
-        settle(&mut net, &job, &requester, w).await?;
+        settle(&mut net, &job, &requester, &req_tokens, w).await?;
     }
     assert!(!net.exists(&job).await?, "the finished job is closed");
     let revealer: Provider = net.account(&pda::provider(&workers[0].0.pubkey())).await?;
@@ -333,6 +337,90 @@ async fn without_quorum_the_requester_is_refunded_and_no_shows_penalized() -> Re
         no_show.stake,
         MIN_STAKE * 10,
         "a no-show loses reputation, not stake"
+    );
+    Ok(())
+}
+
+/// Issue 30: the worker that registers a job's output is paid back the rent of the
+/// output's Blob and Deal accounts out of the lamports the requester put into the job
+/// account, the deal holds the output budget with the requester as its payer, and the
+/// registering worker may place the shards.
+#[tokio::test]
+async fn registering_the_output_costs_the_worker_no_rent() -> Result<()> {
+    let mut net = Net::start().await?;
+    let output = [9; 32];
+    let (budget, price) = (1_400, 10);
+    let posted = JobPostArgs {
+        output_budget: budget,
+        output_price_per_shard_epoch: price,
+        output_deadline_slot: 60,
+        ..args(8, 1, 1, [10, 20, 40])
+    };
+    let (requester, req_tokens, job) = post(&mut net, posted).await?;
+    assert_eq!(net.balance(&req_tokens).await?, 10_000 - REWARD - budget);
+    let job_rent = net.lamports(&job).await?;
+    let w = net.providers(ROLE_COMPUTE, 1).await?.remove(0);
+    apply(&mut net, &job, &w.0).await?;
+    net.warp(11).await?;
+    net.send(&[ix::job_select(&job)], &[]).await?;
+    commit(&mut net, &job, &w.0, output, [0; 32]).await?;
+    net.warp(21).await?;
+    net.send(
+        &[ix::job_reveal(&w.0.pubkey(), &job, output, [0; 32])],
+        &[&w.0],
+    )
+    .await?;
+    finalize(&mut net, &job, &requester, &req_tokens).await?;
+
+    let worker_lamports = net.lamports(&w.0.pubkey()).await?;
+    let register = JobOutputArgs {
+        cid_digest: output,
+        size: 1_000,
+        chunk_size: 1 << 20,
+        leaf_size: basalt_proof::BlobLayout::new(1_000, 1 << 20, 10, 4)?.leaf_size(),
+        k: 10,
+        m: 4,
+        commitment_root: [0; 32],
+    };
+    net.send(
+        &[ix::job_output_register(
+            &w.0.pubkey(),
+            &job,
+            &requester.pubkey(),
+            register,
+        )],
+        &[&w.0],
+    )
+    .await?;
+    assert_eq!(
+        net.lamports(&w.0.pubkey()).await?,
+        worker_lamports,
+        "the worker paid the rent and was paid it back"
+    );
+    let blob_address = pda::blob(&requester.pubkey(), &output);
+    let blob: Blob = net.account(&blob_address).await?;
+    let deal: Deal = net.account(&pda::deal(&blob_address)).await?;
+    assert_eq!(
+        (blob.owner, blob.writer, blob.public, blob.expiry_epoch),
+        (requester.pubkey(), Some(w.0.pubkey()), true, 10),
+        "the requester's public blob, ten epochs of fourteen shards at the price"
+    );
+    assert_eq!(
+        (deal.payer, deal.balance, deal.price_per_shard_epoch),
+        (requester.pubkey(), budget, price)
+    );
+    let after: Job = net.account(&job).await?;
+    assert_eq!((after.output_blob, after.output_budget), (blob_address, 0));
+    assert!(
+        net.lamports(&job).await? < job_rent,
+        "the job account gave the output's rent away"
+    );
+    settle(&mut net, &job, &requester, &req_tokens, &w).await?;
+    assert!(!net.exists(&job).await?, "the job closed");
+    assert_eq!(
+        net.balance(&req_tokens).await?,
+        10_000 - REWARD - budget,
+        "the budget is the output's deal"
     );
     Ok(())
 }
@@ -397,10 +485,10 @@ async fn applicants_are_drawn_by_stake_from_the_deadline_slot_hash() -> Result<(
         commit(&mut net, &job, &applicants[out].0, [1; 32], [0; 32]).await,
         BasaltError::NotSelected,
     );
-    settle(&mut net, &job, &requester, &applicants[out]).await?;
+    settle(&mut net, &job, &requester, &req_tokens, &applicants[out]).await?;
     assert_eq!(open_obligations(&mut net, &applicants[out].0).await?, 0);
     assert_basalt_err(
-        settle(&mut net, &job, &requester, &applicants[picked]).await,
+        settle(&mut net, &job, &requester, &req_tokens, &applicants[picked]).await,
         BasaltError::JobNotFinalized,
     );
     // Nobody commits: the job fails, everyone else settles, and the account closes.
@@ -408,7 +496,7 @@ async fn applicants_are_drawn_by_stake_from_the_deadline_slot_hash() -> Result<(
     finalize(&mut net, &job, &requester, &req_tokens).await?;
     for (i, w) in applicants.iter().enumerate() {
         if i != out {
-            settle(&mut net, &job, &requester, w).await?;
+            settle(&mut net, &job, &requester, &req_tokens, w).await?;
         }
     }
     assert!(!net.exists(&job).await?);
@@ -505,7 +593,7 @@ async fn a_quorum_without_a_majority_slashes_nobody() -> Result<()> {
     let j: Job = net.account(&job).await?;
     assert_eq!((j.status, j.result_hash), (JobStatus::Succeeded, [1; 32]));
     for w in &workers {
-        settle(&mut net, &job, &requester, w).await?;
+        settle(&mut net, &job, &requester, &req_tokens, w).await?;
     }
     for (i, (w, _)) in workers.iter().enumerate() {
         let p: Provider = net.account(&pda::provider(&w.pubkey())).await?;

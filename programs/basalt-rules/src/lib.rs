@@ -14,6 +14,7 @@ extern crate std;
 mod access;
 mod deal;
 mod eviction;
+mod job_output;
 mod jobs;
 mod limits;
 mod placement;
@@ -30,6 +31,7 @@ pub use deal::{
     MAX_DEAL_EPOCHS_LIMIT,
 };
 pub use eviction::{latest_closed_epoch, Eviction, HolderSilence};
+pub use job_output::{OutputRegistration, OutputTerms};
 pub use jobs::{JobDeadlines, JobParams, MAX_JOB_APPLICANTS, MAX_JOB_WORKERS};
 pub use limits::*;
 pub use placement::{
@@ -128,6 +130,23 @@ pub enum RuleError {
     ApplicantsFull,
     /// Proposed parameters apply one epoch after their proposal, not before.
     ParamsNotDue,
+    /// The job did not succeed: it has no agreed result to store.
+    JobNotSucceeded,
+    /// The job's requester did not ask for its output to be stored.
+    NoOutputWanted,
+    /// The job's output is already registered.
+    OutputAlreadyStored,
+    /// The job's output deadline has passed.
+    OutputDeadlinePassed,
+    /// Only a selected worker that revealed the agreed result registers the output.
+    NotAgreeingWorker,
+    /// A plain output's digest is not the job's agreed result.
+    OutputMismatch,
+    /// The output budget does not pay one epoch of the output's shards.
+    OutputBudgetTooSmall,
+    /// The job's output is not stored yet and its deadline has not passed: the agreeing
+    /// workers are paid once it is, or after the deadline.
+    OutputPending,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -177,6 +196,14 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::ApplyPhaseOpen => Self::ApplyPhaseOpen,
                     $crate::RuleError::ApplicantsFull => Self::ApplicantsFull,
                     $crate::RuleError::ParamsNotDue => Self::ParamsNotDue,
+                    $crate::RuleError::JobNotSucceeded => Self::JobNotSucceeded,
+                    $crate::RuleError::NoOutputWanted => Self::NoOutputWanted,
+                    $crate::RuleError::OutputAlreadyStored => Self::OutputAlreadyStored,
+                    $crate::RuleError::OutputDeadlinePassed => Self::OutputDeadlinePassed,
+                    $crate::RuleError::NotAgreeingWorker => Self::NotAgreeingWorker,
+                    $crate::RuleError::OutputMismatch => Self::OutputMismatch,
+                    $crate::RuleError::OutputBudgetTooSmall => Self::OutputBudgetTooSmall,
+                    $crate::RuleError::OutputPending => Self::OutputPending,
                 }
             }
         }

@@ -188,6 +188,22 @@ basalt_errors! {
     ParamsNotDue,
     #[msg("no parameters are proposed")]
     NoPendingParams,
+    #[msg("the job did not succeed: it has no agreed result to store")]
+    JobNotSucceeded,
+    #[msg("the job's requester did not ask for its output to be stored")]
+    NoOutputWanted,
+    #[msg("the job's output is already registered")]
+    OutputAlreadyStored,
+    #[msg("the job's output deadline has passed")]
+    OutputDeadlinePassed,
+    #[msg("only a selected worker that revealed the agreed result registers the output")]
+    NotAgreeingWorker,
+    #[msg("a plain output's digest must be the job's agreed result")]
+    OutputMismatch,
+    #[msg("the job's output budget does not pay one epoch of the output's shards")]
+    OutputBudgetTooSmall,
+    #[msg("the job's output is not stored yet and its deadline has not passed: agreeing workers are paid after it")]
+    OutputPending,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

@@ -312,6 +312,11 @@ pub struct JobPosted {
     pub apply_deadline_slot: u64,
     pub commit_deadline_slot: u64,
     pub reveal_deadline_slot: u64,
+    /// Escrowed for the output blob's deal; zero when the output is not stored.
+    pub output_budget: u64,
+    pub output_price_per_shard_epoch: u64,
+    pub output_deadline_slot: u64,
+    pub output_encrypted: bool,
     pub slot: u64,
 }
 
@@ -364,10 +369,28 @@ pub struct JobFinalized {
     pub status: JobStatus,
     pub result_hash: [u8; 32],
     pub agreeing: u8,
+    /// Tokens back to the requester: the rewards nobody earned, and the output budget of
+    /// a failed job.
     pub refunded: u64,
     /// No applicant was left to settle: the job account closed, its rent back to the
     /// requester.
     pub job_closed: bool,
+    pub slot: u64,
+}
+
+/// An agreeing worker registered the job's output as a blob of the requester's, whose
+/// deal the output budget opened (`BlobRegistered` and `DealFunded` come with it).
+#[event]
+#[derive(Debug)]
+pub struct JobOutputRegistered {
+    pub job: Pubkey,
+    pub blob: Pubkey,
+    pub worker: Pubkey,
+    pub cid_digest: [u8; 32],
+    /// The output budget, now the deal's balance.
+    pub budget: u64,
+    /// Lamports paid back to the worker for the Blob and Deal accounts' rent.
+    pub rent_refunded: u64,
     pub slot: u64,
 }
 
@@ -401,5 +424,7 @@ pub struct JobWorkerSettled {
     /// This was the job's last applicant: the job account closed, its rent back to the
     /// requester.
     pub job_closed: bool,
+    /// The output budget nobody used, back to the requester as the job closed.
+    pub output_refunded: u64,
     pub slot: u64,
 }

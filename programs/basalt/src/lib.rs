@@ -207,6 +207,10 @@ pub mod basalt {
         JobPost::handle(ctx, args)
     }
 
+    pub fn job_output_register(ctx: Context<JobOutputRegister>, args: JobOutputArgs) -> Result<()> {
+        JobOutputRegister::handle(ctx, args)
+    }
+
     pub fn job_apply(ctx: Context<JobApply>) -> Result<()> {
         JobApply::handle(ctx)
     }

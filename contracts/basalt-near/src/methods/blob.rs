@@ -37,63 +37,8 @@ impl Contract {
     #[payable]
     #[handle_result]
     pub fn blob_register(&mut self, args: BlobRegisterArgs) -> Result<Digest> {
-        let total = usize::from(args.k) + usize::from(args.m);
-        ensure!(total <= MAX_BLOB_SHARDS, BasaltError::TooManyShards);
-        // Rejects zero k or m, bad chunk or leaf sizes, and blobs whose proofs would not
-        // fit in a Solana transaction (the same rule on both chains).
-        let layout =
-            BlobLayout::with_leaf_size(args.size, args.chunk_size, args.k, args.m, args.leaf_size)
-                .map_err(|_| BasaltError::InvalidLayout)?;
-        basalt_rules::check_expiry(
-            self.current_epoch(),
-            args.expiry_epoch,
-            self.config.max_deal_epochs,
-        )?;
         let owner = env::predecessor_account_id();
-        // Keyed by owner and content together: another account's registration of the same
-        // digest is another blob, so nobody can squat it.
-        let id = Blob::id_of(&owner, args.cid_digest);
-        ensure!(self.blobs.get(&id).is_none(), BasaltError::BlobExists);
-        let block = env::block_height();
-        let meter = self.meter()?;
-        let blob = Blob {
-            owner: owner.clone(),
-            cid_digest: args.cid_digest,
-            size: args.size,
-            chunk_size: args.chunk_size,
-            leaf_size: args.leaf_size,
-            k: args.k,
-            m: args.m,
-            chunk_count: layout.chunk_count(),
-            commitment_root: args.commitment_root,
-            expiry_epoch: args.expiry_epoch,
-            created_block: block,
-            public: args.public,
-            encrypted: args.encrypted,
-            token_gate: None,
-            active: false,
-            grant_count: 0,
-            storage_payer: owner.clone(),
-            shards: vec![ShardSlot::default(); total],
-        };
-        self.blobs.insert(&id, &blob);
-        self.settle(meter)?;
-        Event::BlobRegistered {
-            blob: id,
-            cid_digest: args.cid_digest,
-            owner,
-            size: args.size,
-            k: args.k,
-            m: args.m,
-            chunk_count: blob.chunk_count,
-            commitment_root: args.commitment_root,
-            expiry_epoch: args.expiry_epoch,
-            public: args.public,
-            encrypted: args.encrypted,
-            block,
-        }
-        .emit();
-        Ok(id)
+        self.register_blob(owner, None, &args)
     }
 
     /// `blob_place`: places shard indices `first .. first + providers.len()` on
@@ -109,7 +54,8 @@ impl Contract {
     /// (re)placed; whenever every index is placed the column roots must hash to the
     /// commitment root. The blob becomes active when every holder has accepted. Once active, only shards marked for repair or whose placement lapsed move,
     /// keeping their column root.
-    /// Until the blob is active, called by the owner or a WRITE grantee; once active, by
+    /// Until the blob is active, called by the owner, a WRITE grantee or the blob's writer
+    /// (the worker that registered a job's output); once active, by
     /// anyone (`basalt_rules::placement_needs_owner`): only a repair can move an index then,
     /// and the deal pays the holder that accepts it. Every provider must be eligible for
     /// storage and may hold only one index of the blob.
@@ -124,7 +70,8 @@ impl Contract {
     ) -> Result<()> {
         let caller = env::predecessor_account_id();
         let mut blob = self.blob(&blob_id)?;
-        if basalt_rules::placement_needs_owner(blob.active) {
+        if basalt_rules::placement_needs_owner(blob.active) && blob.writer.as_ref() != Some(&caller)
+        {
             self.authorize(&blob, &caller, ROLE_WRITE)?;
         }
         ensure!(
@@ -474,5 +421,75 @@ impl Contract {
             Some(b) if b.expiry_epoch <= self.current_epoch() => BlobState::Expired,
             Some(_) => BlobState::Live,
         }
+    }
+}
+
+impl Contract {
+    /// Creates a blob of `owner` with its shards unplaced, checked as `blob_register`
+    /// checks it, its storage paid by the caller (shared with `job_output_register`, where
+    /// the caller is a worker registering for a job's requester). Returns its id.
+    pub(crate) fn register_blob(
+        &mut self,
+        owner: AccountId,
+        writer: Option<AccountId>,
+        args: &BlobRegisterArgs,
+    ) -> Result<Digest> {
+        let total = usize::from(args.k) + usize::from(args.m);
+        ensure!(total <= MAX_BLOB_SHARDS, BasaltError::TooManyShards);
+        // Rejects zero k or m, bad chunk or leaf sizes, and blobs whose proofs would not
+        // fit in a Solana transaction (the same rule on both chains).
+        let layout =
+            BlobLayout::with_leaf_size(args.size, args.chunk_size, args.k, args.m, args.leaf_size)
+                .map_err(|_| BasaltError::InvalidLayout)?;
+        basalt_rules::check_expiry(
+            self.current_epoch(),
+            args.expiry_epoch,
+            self.config.max_deal_epochs,
+        )?;
+        // Keyed by owner and content together: another account's registration of the same
+        // digest is another blob, so nobody can squat it.
+        let id = Blob::id_of(&owner, args.cid_digest);
+        ensure!(self.blobs.get(&id).is_none(), BasaltError::BlobExists);
+        let block = env::block_height();
+        let meter = self.meter()?;
+        let blob = Blob {
+            owner: owner.clone(),
+            cid_digest: args.cid_digest,
+            size: args.size,
+            chunk_size: args.chunk_size,
+            leaf_size: args.leaf_size,
+            k: args.k,
+            m: args.m,
+            chunk_count: layout.chunk_count(),
+            commitment_root: args.commitment_root,
+            expiry_epoch: args.expiry_epoch,
+            created_block: block,
+            public: args.public,
+            encrypted: args.encrypted,
+            token_gate: None,
+            active: false,
+            grant_count: 0,
+            writer,
+            storage_payer: env::predecessor_account_id(),
+            shards: vec![ShardSlot::default(); total],
+        };
+        self.blobs.insert(&id, &blob);
+        self.settle(meter)?;
+        Event::BlobRegistered {
+            blob: id,
+            cid_digest: args.cid_digest,
+            owner,
+            size: args.size,
+            k: args.k,
+            m: args.m,
+            chunk_count: blob.chunk_count,
+            commitment_root: args.commitment_root,
+            expiry_epoch: args.expiry_epoch,
+            public: args.public,
+            encrypted: args.encrypted,
+            block,
+        }
+        .emit();
+        Ok(id)
     }
 }

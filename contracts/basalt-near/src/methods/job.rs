@@ -1,11 +1,12 @@
-use basalt_rules::{Admission, JobParams};
+use basalt_rules::{Admission, JobParams, OutputRegistration};
 use near_sdk::json_types::U128;
 use near_sdk::{env, near, AccountId};
 
 use crate::errors::{ensure, BasaltError, Result};
 use crate::events::Event;
 use crate::ledger::Meter;
-use crate::state::{Digest, Job, JobStatus, JobWorker, WorkerOutcome, ROLE_COMPUTE};
+use crate::methods::BlobRegisterArgs;
+use crate::state::{Deal, Digest, Job, JobStatus, JobWorker, WorkerOutcome, ROLE_COMPUTE};
 use crate::{add, sub, Contract, ContractExt};
 
 /// The job a requester posts through `ft_transfer_call`
@@ -23,6 +24,32 @@ pub struct JobPostArgs {
     pub apply_deadline_block: u64,
     pub commit_deadline_block: u64,
     pub reveal_deadline_block: u64,
+    /// Store the output as a blob of the requester's, paid by this budget (zero or
+    /// absent: do not store it; `basalt_rules::OutputTerms`). Sent with the rewards.
+    #[serde(default)]
+    pub output_budget: U128,
+    #[serde(default)]
+    pub output_price_per_shard_epoch: U128,
+    #[serde(default)]
+    pub output_deadline_block: u64,
+    /// Seal the output for the requester (a private blob) instead of storing it plain and
+    /// public.
+    #[serde(default)]
+    pub output_encrypted: bool,
+}
+
+/// The output blob a worker registers: what `blob_register` takes, less what the job
+/// decides (the owner, access, encryption and expiry).
+#[near(serializers = [json])]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobOutputArgs {
+    pub cid_digest: Digest,
+    pub size: u64,
+    pub chunk_size: u32,
+    pub leaf_size: u32,
+    pub k: u16,
+    pub m: u16,
+    pub commitment_root: Digest,
 }
 
 /// The commitment a worker posts for `result_hash`: SHA-256(result_hash || worker ||
@@ -232,11 +259,18 @@ impl Contract {
             }
             None => (JobStatus::Failed, Digest::default(), 0, 0),
         };
-        let refund = sub(job.escrow, reserved)?;
+        // A failed job has no output to store: its budget goes back with the rewards.
+        let output_refund = if status == JobStatus::Failed {
+            job.output_budget
+        } else {
+            0
+        };
+        let refund = add(sub(job.escrow, reserved)?, output_refund)?;
         let mut meter = self.meter()?;
         self.books.escrow = sub(self.books.escrow, refund)?;
         self.credit_tokens(&requester, refund)?;
         job.escrow = reserved;
+        job.output_budget -= output_refund;
         job.status = status;
         job.result_hash = result_hash;
         let job_closed = job.all_settled();
@@ -289,6 +323,11 @@ impl Contract {
         let succeeded = job.status == JobStatus::Succeeded;
         let outcome =
             WorkerOutcome::from(basalt_rules::job_outcome(entry.selected, succeeded, reveal));
+        ensure!(
+            outcome != WorkerOutcome::Paid
+                || !job.output_terms().pending(job.output_blob.is_some(), block),
+            BasaltError::OutputPending
+        );
         let mut provider = self.provider(&worker)?;
         job.workers[i].settled = true;
         provider.close_obligation();
@@ -320,6 +359,10 @@ impl Contract {
         self.books.treasury = add(self.books.treasury, slashed)?;
         self.providers.insert(&worker, &provider);
         let job_closed = job.status != JobStatus::Open && job.all_settled();
+        // INV: output_budget is what the escrow holds for an output not registered.
+        let output_refunded = if job_closed { job.output_budget } else { 0 };
+        self.books.escrow = sub(self.books.escrow, output_refunded)?;
+        self.credit_tokens(&requester, output_refunded)?;
         if job_closed {
             // INV: every agreeing worker was paid its reserved reward, so nothing is left.
             ensure!(job.escrow == 0, BasaltError::Overflow);
@@ -349,10 +392,99 @@ impl Contract {
             slashed: U128(slashed),
             reputation: provider.reputation,
             job_closed,
+            output_refunded: U128(output_refunded),
             block,
         }
         .emit();
         Ok(outcome)
+    }
+
+    /// `job_output_register`: registers a succeeded job's output as a blob of the job's
+    /// requester, called by a selected worker that revealed the agreed result, once, up to
+    /// the job's output deadline (`basalt_rules::OutputRegistration`). A plain output is
+    /// public and must have the agreed result as its digest; an encrypted one is private,
+    /// sealed for the requester, who checks it when reading. The blob expires after as
+    /// many epochs as the output budget pays for every shard (at most the configuration's
+    /// limit); its deal opens with that budget, the requester as its payer. The worker may
+    /// place the shards until the blob is active (the blob's `writer`). Attach the blob's
+    /// and the deal's storage; the blob's comes back to the worker when it is deleted.
+    /// Returns the blob's id.
+    #[payable]
+    #[handle_result]
+    pub fn job_output_register(
+        &mut self,
+        requester: AccountId,
+        nonce: u64,
+        args: JobOutputArgs,
+    ) -> Result<Digest> {
+        let worker = env::predecessor_account_id();
+        let block = env::block_height();
+        let mut job = self.job(&requester, nonce)?;
+        let terms = job.output_terms();
+        OutputRegistration {
+            terms,
+            succeeded: job.status == JobStatus::Succeeded,
+            agreed: &job.result_hash.into(),
+            worker_agreed: job.agreed(&worker),
+            stored: job.output_blob.is_some(),
+            encrypted: job.output_encrypted,
+            cid_digest: &args.cid_digest.into(),
+        }
+        .check(block)?;
+        let shards = args.k.checked_add(args.m).ok_or(BasaltError::Overflow)?;
+        let epochs = terms.epochs(shards, self.config.max_deal_epochs)?;
+        let register = BlobRegisterArgs {
+            cid_digest: args.cid_digest,
+            size: args.size,
+            chunk_size: args.chunk_size,
+            leaf_size: args.leaf_size,
+            k: args.k,
+            m: args.m,
+            commitment_root: args.commitment_root,
+            expiry_epoch: self
+                .current_epoch()
+                .checked_add(epochs)
+                .ok_or(BasaltError::Overflow)?,
+            public: !job.output_encrypted,
+            encrypted: job.output_encrypted,
+        };
+        let blob = self.register_blob(requester.clone(), Some(worker.clone()), &register)?;
+        let budget = job.output_budget;
+        let meter = self.meter()?;
+        // The budget stays in the escrow books: it is the deal's balance now.
+        self.deals.insert(
+            &blob,
+            &Deal {
+                payer: requester.clone(),
+                price_per_shard_epoch: job.output_price_per_shard_epoch,
+                balance: budget,
+                total_paid: 0,
+            },
+        );
+        job.output_budget = 0;
+        job.output_blob = Some(blob);
+        self.jobs.insert(&(requester.clone(), nonce), &job);
+        self.settle(meter)?;
+        Event::DealFunded {
+            blob,
+            payer: requester.clone(),
+            price_per_shard_epoch: U128(job.output_price_per_shard_epoch),
+            amount: U128(budget),
+            balance: U128(budget),
+            block,
+        }
+        .emit();
+        Event::JobOutputRegistered {
+            requester,
+            nonce,
+            blob,
+            worker,
+            cid_digest: args.cid_digest,
+            budget: U128(budget),
+            block,
+        }
+        .emit();
+        Ok(blob)
     }
 
     pub fn job_get(&self, requester: AccountId, nonce: u64) -> Option<Job> {
@@ -395,8 +527,8 @@ impl Contract {
     }
 
     /// `job_post`, through `ft_transfer_call` `{"action":"job_post",...}`: takes
-    /// `n * reward_per_worker` of the tokens into escrow (the rest is returned) and opens
-    /// the job for claims.
+    /// `n * reward_per_worker` plus the output budget into escrow (the rest is returned)
+    /// and opens the job for claims.
     pub(crate) fn job_post_tokens(
         &mut self,
         requester: &AccountId,
@@ -413,15 +545,22 @@ impl Contract {
             reveal_deadline: args.reveal_deadline_block,
         }
         .check(block)?;
+        let output = basalt_rules::OutputTerms {
+            budget: args.output_budget.0,
+            price_per_shard_epoch: args.output_price_per_shard_epoch.0,
+            deadline: args.output_deadline_block,
+        };
+        output.check(args.reveal_deadline_block)?;
         let reward = args.reward_per_worker.0;
         ensure!(reward > 0, BasaltError::ZeroAmount);
         let escrow = reward
             .checked_mul(u128::from(args.n))
             .ok_or(BasaltError::Overflow)?;
-        ensure!(amount >= escrow, BasaltError::InsufficientTokens);
+        let taken = add(escrow, output.budget)?;
+        ensure!(amount >= taken, BasaltError::InsufficientTokens);
         let key = (requester.clone(), args.nonce);
         ensure!(self.jobs.get(&key).is_none(), BasaltError::JobExists);
-        self.books.escrow = add(self.books.escrow, escrow)?;
+        self.books.escrow = add(self.books.escrow, taken)?;
         self.jobs.insert(
             &key,
             &Job {
@@ -440,6 +579,11 @@ impl Contract {
                 status: JobStatus::Open,
                 result_hash: Digest::default(),
                 selection_done: false,
+                output_budget: output.budget,
+                output_price_per_shard_epoch: output.price_per_shard_epoch,
+                output_deadline_block: args.output_deadline_block,
+                output_encrypted: args.output_encrypted,
+                output_blob: None,
                 workers: Vec::new(),
             },
         );
@@ -459,9 +603,13 @@ impl Contract {
             apply_deadline_block: args.apply_deadline_block,
             commit_deadline_block: args.commit_deadline_block,
             reveal_deadline_block: args.reveal_deadline_block,
+            output_budget: args.output_budget,
+            output_price_per_shard_epoch: args.output_price_per_shard_epoch,
+            output_deadline_block: args.output_deadline_block,
+            output_encrypted: args.output_encrypted,
             block,
         }
         .emit();
-        Ok(escrow)
+        Ok(taken)
     }
 }

@@ -10,4 +10,4 @@ mod proof;
 mod provider;
 
 pub use blob::BlobRegisterArgs;
-pub use job::{job_commitment, JobPostArgs};
+pub use job::{job_commitment, JobOutputArgs, JobPostArgs};

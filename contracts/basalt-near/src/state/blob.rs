@@ -166,6 +166,10 @@ pub struct Blob {
     // INV: == the number of grants keyed (this blob, *)
     pub grant_count: u32,
     /// Who paid the blob's storage; gets it back when the blob is deleted.
+    /// Who else may place the shards until the blob is active: the worker that registered
+    /// a job's output for its requester (`job_output_register`). `None` for a blob its
+    /// owner registered.
+    pub writer: Option<AccountId>,
     pub storage_payer: AccountId,
     /// One slot per shard index.
     // INV: shards.len() == k + m <= MAX_BLOB_SHARDS

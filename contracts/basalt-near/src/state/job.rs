@@ -87,6 +87,22 @@ pub struct Job {
     pub result_hash: Digest,
     /// `job_select` ran: the selected applicants are marked.
     pub selection_done: bool,
+    /// Escrowed beside `escrow` for the output blob's deal (`basalt_rules::OutputTerms`):
+    /// it moves into that deal when an agreeing worker registers the output, and back to
+    /// the requester when the job ends without one. Zero: the output is not stored.
+    #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
+    pub output_budget: u128,
+    #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
+    pub output_price_per_shard_epoch: u128,
+    /// Last block the output may be registered at; until then agreeing workers wait for
+    /// their pay.
+    // INV: output_deadline_block > reveal_deadline_block when output_budget > 0
+    pub output_deadline_block: u64,
+    /// The output is sealed for the requester (a private blob) instead of stored plain
+    /// and public.
+    pub output_encrypted: bool,
+    /// The output blob's id once registered.
+    pub output_blob: Option<Digest>,
     /// The applicants, in application order (a displaced one's entry is taken over).
     // INV: at most MAX_JOB_APPLICANTS; at most n selected, and only once selection_done
     pub workers: Vec<JobWorker>,
@@ -100,6 +116,23 @@ impl Job {
             commit: self.commit_deadline_block,
             reveal: self.reveal_deadline_block,
         }
+    }
+
+    /// What the requester asked for the job's output.
+    pub fn output_terms(&self) -> basalt_rules::OutputTerms {
+        basalt_rules::OutputTerms {
+            budget: self.output_budget,
+            price_per_shard_epoch: self.output_price_per_shard_epoch,
+            deadline: self.output_deadline_block,
+        }
+    }
+
+    /// Whether `worker` was selected and revealed the agreed result.
+    pub fn agreed(&self, worker: &AccountId) -> bool {
+        self.status == JobStatus::Succeeded
+            && self.workers.iter().any(|w| {
+                w.worker == *worker && w.selected && w.result_hash == Some(self.result_hash)
+            })
     }
 
     pub fn worker_index(&self, worker: &AccountId) -> Option<usize> {

@@ -254,6 +254,7 @@ async fn compute_one(
                 apply_deadline_slot: now + 30,
                 commit_deadline_slot: now + 130,
                 reveal_deadline_slot: now + 230,
+                ..Default::default()
             },
         )
         .await?;

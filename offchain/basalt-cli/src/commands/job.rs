@@ -169,6 +169,7 @@ async fn submit(ctx: &Context, args: &SubmitArgs) -> Result<()> {
                 apply_deadline_slot: apply,
                 commit_deadline_slot: commit,
                 reveal_deadline_slot: commit + args.reveal_slots,
+                ..Default::default()
             },
         )
         .await?;

@@ -223,7 +223,14 @@ impl ChainClient {
     ) -> Result<(), ChainError> {
         let mint = self.stake_mint().await?;
         let worker_tokens = associated_token_address(worker, &mint);
-        let ix = ix::job_settle(&job_address(job), &job.requester, worker, &worker_tokens);
+        let requester_tokens = associated_token_address(&job.requester, &mint);
+        let ix = ix::job_settle(
+            &job_address(job),
+            &job.requester,
+            &requester_tokens,
+            worker,
+            &worker_tokens,
+        );
         self.send(&[ix], payer, &[]).await?;
         Ok(())
     }

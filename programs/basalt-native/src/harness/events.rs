@@ -58,6 +58,10 @@ const REQUIRED: &[(&[u8], &[&str])] = &[
     (ixs::JobReveal::DISCRIMINATOR, &["JobRevealed"]),
     (ixs::JobFinalize::DISCRIMINATOR, &["JobFinalized"]),
     (ixs::JobSettle::DISCRIMINATOR, &["JobWorkerSettled"]),
+    (
+        ixs::JobOutputRegister::DISCRIMINATOR,
+        &["BlobRegistered", "DealFunded", "JobOutputRegistered"],
+    ),
 ];
 
 /// The decoded events of each top-level instruction of `tx`, by instruction index.

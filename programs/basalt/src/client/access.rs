@@ -90,6 +90,7 @@ mod tests {
             token_gate: None,
             active: true,
             grant_count: 0,
+            writer: None,
             bump: 255,
             shards: vec![],
         }

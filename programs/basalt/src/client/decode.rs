@@ -102,6 +102,7 @@ events!(
     JobRevealed,
     JobFinalized,
     JobWorkerSettled,
+    JobOutputRegistered,
 );
 
 /// Decodes the data of an inner instruction to this program. `Ok(None)` when it is not an

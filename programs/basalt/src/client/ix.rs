@@ -9,7 +9,7 @@ use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use anchor_spl::token::ID as TOKEN_PROGRAM;
 
 use super::pda;
-use crate::instructions::{BlobRegisterArgs, JobPostArgs};
+use crate::instructions::{BlobRegisterArgs, JobOutputArgs, JobPostArgs};
 use crate::state::{ConfigParams, TokenGate};
 use crate::{accounts, instruction, ID};
 
@@ -700,11 +700,35 @@ pub fn job_finalize(job: &Pubkey, requester: &Pubkey, requester_tokens: &Pubkey)
     )
 }
 
-/// `requester`: the job's requester, which gets the account's rent back when the last
-/// applicant is settled.
+/// Registers job `job`'s output as a blob of `requester`'s (signed by an agreeing worker).
+pub fn job_output_register(
+    worker: &Pubkey,
+    job: &Pubkey,
+    requester: &Pubkey,
+    args: JobOutputArgs,
+) -> Instruction {
+    let blob = pda::blob(requester, &args.cid_digest);
+    build(
+        accounts::JobOutputRegister {
+            worker: *worker,
+            config: pda::config(),
+            job: *job,
+            blob,
+            deal: pda::deal(&blob),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::JobOutputRegister { args },
+    )
+}
+
+/// `requester`: the job's requester, which gets the account's rent (and, with
+/// `requester_tokens`, an unused output budget) back when the last applicant is settled.
 pub fn job_settle(
     job: &Pubkey,
     requester: &Pubkey,
+    requester_tokens: &Pubkey,
     worker: &Pubkey,
     worker_tokens: &Pubkey,
 ) -> Instruction {
@@ -717,6 +741,7 @@ pub fn job_settle(
             escrow_vault: pda::escrow_vault(),
             stake_vault: pda::stake_vault(),
             treasury: pda::treasury(),
+            requester_tokens: *requester_tokens,
             requester: *requester,
             token_program: TOKEN_PROGRAM,
             event_authority: pda::event_authority(),

@@ -17,8 +17,8 @@ use crate::state::{authorize, Blob, Config, Grant, Provider, ROLE_STORAGE, ROLE_
 /// (re)placed; whenever every index is placed the column roots must hash to the commitment
 /// root. The blob becomes active when every holder has accepted (`shard_accept`).
 /// Once active, only shards marked for repair or whose placement lapsed move, keeping their
-/// column root (repair). Until the blob is active it is signed by the owner or a WRITE
-/// grantee; once active, by anyone (`basalt_rules::placement_needs_owner`): only a repair
+/// column root (repair). Until the blob is active it is signed by the owner, a WRITE
+/// grantee or the blob's writer (the worker that registered a job's output); once active, by anyone (`basalt_rules::placement_needs_owner`): only a repair
 /// can move an index then, and the deal pays the holder that accepts it. Every provider
 /// must be eligible for storage (active, staked, not jailed or unbonding) and may hold
 /// only one index of the blob.
@@ -41,8 +41,9 @@ impl<'info> BlobPlace<'info> {
         column_roots: Vec<[u8; 32]>,
     ) -> Result<()> {
         let a = &ctx.accounts;
-        if basalt_rules::placement_needs_owner(a.blob.active) {
-            authorize(&a.blob, &a.signer.key(), a.grant.as_ref(), ROLE_WRITE)?;
+        let signer = a.signer.key();
+        if basalt_rules::placement_needs_owner(a.blob.active) && a.blob.writer != Some(signer) {
+            authorize(&a.blob, &signer, a.grant.as_ref(), ROLE_WRITE)?;
         }
         require!(
             !column_roots.is_empty() && ctx.remaining_accounts.len() == column_roots.len(),

@@ -42,58 +42,89 @@ pub struct BlobRegister<'info> {
 
 impl BlobRegister<'_> {
     pub fn handle(ctx: Context<Self>, args: BlobRegisterArgs) -> Result<()> {
-        let total = usize::from(args.k) + usize::from(args.m);
-        require!(total <= MAX_BLOB_SHARDS, BasaltError::TooManyShards);
-        // Rejects zero k or m, bad chunk or leaf sizes, and blobs whose proofs would not
-        // fit in one transaction.
-        let layout =
-            BlobLayout::with_leaf_size(args.size, args.chunk_size, args.k, args.m, args.leaf_size)
-                .map_err(|_| error!(BasaltError::InvalidLayout))?;
-        let config = &ctx.accounts.config;
-        let clock = Clock::get()?;
-        basalt_rules::check_expiry(
-            config.epoch_at(clock.slot),
-            args.expiry_epoch,
-            config.max_deal_epochs,
-        )
-        .map_err(BasaltError::from)?;
-        let blob = &mut ctx.accounts.blob;
-        blob.set_inner(Blob {
-            owner: ctx.accounts.owner.key(),
-            cid_digest: args.cid_digest,
-            size: args.size,
-            chunk_size: args.chunk_size,
-            leaf_size: args.leaf_size,
-            k: args.k,
-            m: args.m,
-            chunk_count: layout.chunk_count(),
-            commitment_root: args.commitment_root,
-            expiry_epoch: args.expiry_epoch,
-            created_slot: clock.slot,
-            epoch_slots: config.epoch_slots,
-            proof_window_slots: config.proof_window_slots,
-            public: args.public,
-            encrypted: args.encrypted,
-            token_gate: None,
-            active: false,
-            grant_count: 0,
-            bump: ctx.bumps.blob,
-            shards: vec![ShardSlot::default(); total],
-        });
-        emit_cpi!(BlobRegistered {
-            blob: blob.key(),
-            owner: blob.owner,
-            cid_digest: args.cid_digest,
-            size: args.size,
-            k: args.k,
-            m: args.m,
-            chunk_count: blob.chunk_count,
-            commitment_root: args.commitment_root,
-            expiry_epoch: args.expiry_epoch,
-            public: args.public,
-            encrypted: args.encrypted,
-            slot: clock.slot,
-        });
+        let slot = Clock::get()?.slot;
+        let owner = ctx.accounts.owner.key();
+        let blob = new_blob(
+            owner,
+            None,
+            &args,
+            &ctx.accounts.config,
+            slot,
+            ctx.bumps.blob,
+        )?;
+        ctx.accounts.blob.set_inner(blob);
+        let blob = &ctx.accounts.blob;
+        emit_cpi!(blob_registered(blob.key(), blob, slot));
         Ok(())
+    }
+}
+
+/// A new blob of `owner` with its shards unplaced, checked as `blob_register` checks it
+/// (shared with `job_output_register`, which registers for a job's requester).
+///
+/// # Errors
+///
+/// `TooManyShards`, `InvalidLayout` or `InvalidExpiry`.
+pub(crate) fn new_blob(
+    owner: Pubkey,
+    writer: Option<Pubkey>,
+    args: &BlobRegisterArgs,
+    config: &Config,
+    slot: u64,
+    bump: u8,
+) -> Result<Blob> {
+    let total = usize::from(args.k) + usize::from(args.m);
+    require!(total <= MAX_BLOB_SHARDS, BasaltError::TooManyShards);
+    // Rejects zero k or m, bad chunk or leaf sizes, and blobs whose proofs would not fit in
+    // one transaction.
+    let layout =
+        BlobLayout::with_leaf_size(args.size, args.chunk_size, args.k, args.m, args.leaf_size)
+            .map_err(|_| error!(BasaltError::InvalidLayout))?;
+    basalt_rules::check_expiry(
+        config.epoch_at(slot),
+        args.expiry_epoch,
+        config.max_deal_epochs,
+    )
+    .map_err(BasaltError::from)?;
+    Ok(Blob {
+        owner,
+        cid_digest: args.cid_digest,
+        size: args.size,
+        chunk_size: args.chunk_size,
+        leaf_size: args.leaf_size,
+        k: args.k,
+        m: args.m,
+        chunk_count: layout.chunk_count(),
+        commitment_root: args.commitment_root,
+        expiry_epoch: args.expiry_epoch,
+        created_slot: slot,
+        epoch_slots: config.epoch_slots,
+        proof_window_slots: config.proof_window_slots,
+        public: args.public,
+        encrypted: args.encrypted,
+        token_gate: None,
+        active: false,
+        grant_count: 0,
+        writer,
+        bump,
+        shards: vec![ShardSlot::default(); total],
+    })
+}
+
+/// The event a new blob at `address` emits.
+pub(crate) fn blob_registered(address: Pubkey, blob: &Blob, slot: u64) -> BlobRegistered {
+    BlobRegistered {
+        blob: address,
+        owner: blob.owner,
+        cid_digest: blob.cid_digest,
+        size: blob.size,
+        k: blob.k,
+        m: blob.m,
+        chunk_count: blob.chunk_count,
+        commitment_root: blob.commitment_root,
+        expiry_epoch: blob.expiry_epoch,
+        public: blob.public,
+        encrypted: blob.encrypted,
+        slot,
     }
 }

@@ -10,7 +10,8 @@ use crate::token::pay_out;
 /// Closes a job's voting (anyone may crank): after the reveal deadline, or as soon as every
 /// selected worker revealed. If exactly one result has `k` or more matching reveals the job
 /// succeeds: their rewards stay reserved in the job's escrow for `job_settle` and the rest
-/// goes back to the requester. Otherwise it fails and the whole escrow is refunded. A job
+/// goes back to the requester (the output budget stays for `job_output_register`).
+/// Otherwise it fails and the whole escrow is refunded, output budget included. A job
 /// with no applicant left to settle closes here, its rent back to the requester.
 #[event_cpi]
 #[derive(Accounts)]
@@ -46,9 +47,16 @@ impl JobFinalize<'_> {
             }
             None => (JobStatus::Failed, [0; 32], 0, 0),
         };
+        // A failed job has no output to store: its budget goes back with the rewards.
+        let output_refund = if status == JobStatus::Failed {
+            job.output_budget
+        } else {
+            0
+        };
         let refund = job
             .escrow
             .checked_sub(reserved)
+            .and_then(|r| r.checked_add(output_refund))
             .ok_or(BasaltError::Overflow)?;
         let a = &ctx.accounts;
         pay_out(
@@ -60,6 +68,7 @@ impl JobFinalize<'_> {
         )?;
         let job = &mut ctx.accounts.job;
         job.escrow = reserved;
+        job.output_budget -= output_refund;
         job.status = status;
         job.result_hash = result_hash;
         let job_closed = job.all_settled();

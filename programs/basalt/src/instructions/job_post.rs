@@ -1,4 +1,5 @@
 use anchor_lang::prelude::*;
+use anchor_lang::system_program;
 use anchor_spl::token::{Token, TokenAccount};
 
 use crate::errors::BasaltError;
@@ -6,10 +7,11 @@ use crate::events::JobPosted;
 use crate::seeds;
 use basalt_rules::JobParams;
 
-use crate::state::{Config, Job, JobStatus};
+use crate::state::{Blob, Config, Deal, Job, JobStatus};
 use crate::token::deposit;
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+/// `Default` posts nothing valid; it fills what a caller leaves out (no stored output).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct JobPostArgs {
     pub nonce: u64,
     pub module_cid: [u8; 32],
@@ -21,11 +23,22 @@ pub struct JobPostArgs {
     pub apply_deadline_slot: u64,
     pub commit_deadline_slot: u64,
     pub reveal_deadline_slot: u64,
+    /// Store the output as a blob of the requester's, paid by this budget (zero: do not
+    /// store it; `basalt_rules::OutputTerms`).
+    pub output_budget: u64,
+    pub output_price_per_shard_epoch: u64,
+    pub output_deadline_slot: u64,
+    /// Seal the output for the requester (a private blob) instead of storing it plain and
+    /// public.
+    pub output_encrypted: bool,
 }
 
-/// Posts a WASM job: `n * reward_per_worker` of the stake mint goes into escrow; compute
-/// providers apply up to the apply deadline, `job_select` draws `n` of them by stake, and
-/// those commit, then reveal their result hashes; `k` must agree.
+/// Posts a WASM job: `n * reward_per_worker` of the stake mint, plus the output budget, goes
+/// into escrow; compute providers apply up to the apply deadline, `job_select` draws `n` of
+/// them by stake, and those commit, then reveal their result hashes; `k` must agree. When
+/// the output is to be stored, the job account also takes the lamports for the output's
+/// Blob and Deal accounts at the network's default code, which the worker that registers
+/// them is paid back (`job_output_register`); what is left returns with the job's rent.
 #[event_cpi]
 #[derive(Accounts)]
 #[instruction(args: JobPostArgs)]
@@ -59,6 +72,14 @@ impl JobPost<'_> {
         .check(slot)
         .map_err(BasaltError::from)?;
         require!(args.reward_per_worker > 0, BasaltError::ZeroAmount);
+        let output = basalt_rules::OutputTerms {
+            budget: u128::from(args.output_budget),
+            price_per_shard_epoch: u128::from(args.output_price_per_shard_epoch),
+            deadline: args.output_deadline_slot,
+        };
+        output
+            .check(args.reveal_deadline_slot)
+            .map_err(BasaltError::from)?;
         let escrow = args
             .reward_per_worker
             .checked_mul(u64::from(args.n))
@@ -69,8 +90,28 @@ impl JobPost<'_> {
             &a.from,
             &a.escrow_vault,
             &a.requester,
-            escrow,
+            escrow
+                .checked_add(args.output_budget)
+                .ok_or(BasaltError::Overflow)?,
         )?;
+        if output.wanted() {
+            let shards = usize::from(a.config.default_k) + usize::from(a.config.default_m);
+            let rent = Rent::get()?;
+            let lamports = rent
+                .minimum_balance(Blob::space(shards))
+                .checked_add(rent.minimum_balance(8 + Deal::INIT_SPACE))
+                .ok_or(BasaltError::Overflow)?;
+            system_program::transfer(
+                CpiContext::new(
+                    a.system_program.key(),
+                    system_program::Transfer {
+                        from: a.requester.to_account_info(),
+                        to: a.job.to_account_info(),
+                    },
+                ),
+                lamports,
+            )?;
+        }
         let requester = a.requester.key();
         let job = &mut ctx.accounts.job;
         job.set_inner(Job {
@@ -89,6 +130,11 @@ impl JobPost<'_> {
             status: JobStatus::Open,
             result_hash: [0; 32],
             selection_done: false,
+            output_budget: args.output_budget,
+            output_price_per_shard_epoch: args.output_price_per_shard_epoch,
+            output_deadline_slot: args.output_deadline_slot,
+            output_encrypted: args.output_encrypted,
+            output_blob: Pubkey::default(),
             bump: ctx.bumps.job,
             workers: Vec::new(),
         });
@@ -105,6 +151,10 @@ impl JobPost<'_> {
             apply_deadline_slot: args.apply_deadline_slot,
             commit_deadline_slot: args.commit_deadline_slot,
             reveal_deadline_slot: args.reveal_deadline_slot,
+            output_budget: args.output_budget,
+            output_price_per_shard_epoch: args.output_price_per_shard_epoch,
+            output_deadline_slot: args.output_deadline_slot,
+            output_encrypted: args.output_encrypted,
             slot,
         });
         Ok(())

@@ -13,8 +13,11 @@ use crate::token::pay_out;
 /// reward and gains reputation; one that revealed another result loses reputation and,
 /// when the agreeing results were a strict majority of those revealed, is slashed
 /// `job_slash_bps` to the treasury; one that was selected but never revealed loses
-/// reputation. Either way the application, an open obligation since `job_apply`, ends. The
-/// last settlement closes the job account, its rent back to the requester.
+/// reputation. Either way the application, an open obligation since `job_apply`, ends.
+/// Storing a wanted output is part of the paid work: a worker that agreed is paid once the
+/// output is registered or its deadline passed (`OutputPending` before). The last
+/// settlement closes the job account, its rent and any unused output budget back to the
+/// requester.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct JobSettle<'info> {
@@ -33,6 +36,9 @@ pub struct JobSettle<'info> {
     pub stake_vault: Account<'info, TokenAccount>,
     #[account(mut, seeds = [seeds::TREASURY], bump = config.treasury_bump)]
     pub treasury: Account<'info, TokenAccount>,
+    /// The requester's token account, for an output budget nobody used.
+    #[account(mut, token::mint = config.stake_mint, token::authority = job.requester)]
+    pub requester_tokens: Account<'info, TokenAccount>,
     /// CHECK: the job's requester, which paid the job account's rent and gets it back when
     /// the last applicant is settled.
     #[account(mut, address = job.requester)]
@@ -59,6 +65,11 @@ impl JobSettle<'_> {
         let succeeded = job.status == JobStatus::Succeeded;
         let outcome =
             WorkerOutcome::from(basalt_rules::job_outcome(entry.selected, succeeded, reveal));
+        require!(
+            outcome != WorkerOutcome::Paid
+                || !job.output_terms().pending(job.output_stored(), slot),
+            BasaltError::OutputPending
+        );
         let reward = job.reward_per_worker;
         let slash_bps = if job.dissent_is_slashable() {
             ctx.accounts.config.job_slash_bps
@@ -119,6 +130,15 @@ impl JobSettle<'_> {
             });
         }
         let job_closed = a.job.status != JobStatus::Open && a.job.all_settled();
+        // INV: output_budget is what the escrow holds for an output not registered.
+        let output_refunded = if job_closed { a.job.output_budget } else { 0 };
+        pay_out(
+            &a.token_program,
+            &a.escrow_vault,
+            &a.requester_tokens.to_account_info(),
+            &a.config,
+            output_refunded,
+        )?;
         emit_cpi!(JobWorkerSettled {
             job: a.job.key(),
             worker,
@@ -127,6 +147,7 @@ impl JobSettle<'_> {
             slashed,
             reputation,
             job_closed,
+            output_refunded,
             slot,
         });
         if job_closed {

@@ -152,6 +152,10 @@ pub struct Blob {
     /// (`basalt_rules::check_no_grants`).
     // INV: == the number of Grant accounts at ["grant", this blob, *]
     pub grant_count: u32,
+    /// Who else may place the shards until the blob is active: the worker that registered
+    /// a job's output for its requester (`job_output_register`). `None` for a blob its
+    /// owner registered.
+    pub writer: Option<Pubkey>,
     pub bump: u8,
     /// One slot per shard index.
     // INV: shards.len() == k + m <= MAX_BLOB_SHARDS

@@ -61,6 +61,21 @@ pub struct Job {
     pub result_hash: [u8; 32],
     /// `job_select` ran: the selected applicants are marked.
     pub selection_done: bool,
+    /// Escrowed beside `escrow` for the output blob's deal (`basalt_rules::OutputTerms`):
+    /// it moves into that deal when an agreeing worker registers the output, and back to
+    /// the requester when the job ends without one. Zero: the output is not stored.
+    pub output_budget: u64,
+    pub output_price_per_shard_epoch: u64,
+    /// Last slot the output may be registered at; until then agreeing workers wait for
+    /// their pay. The job account also holds the lamports for the output's Blob and Deal
+    /// accounts, which the registering worker is paid back.
+    // INV: output_deadline_slot > reveal_deadline_slot when output_budget > 0
+    pub output_deadline_slot: u64,
+    /// The output is sealed for the requester (a private blob) instead of stored plain
+    /// and public.
+    pub output_encrypted: bool,
+    /// The output's Blob account once registered; the default key until then.
+    pub output_blob: Pubkey,
     pub bump: u8,
     /// The applicants, in application order (a displaced one's entry is taken over).
     // INV: at most n entries are selected, and only once selection_done
@@ -76,6 +91,28 @@ impl Job {
             commit: self.commit_deadline_slot,
             reveal: self.reveal_deadline_slot,
         }
+    }
+
+    /// What the requester asked for the job's output.
+    pub fn output_terms(&self) -> basalt_rules::OutputTerms {
+        basalt_rules::OutputTerms {
+            budget: u128::from(self.output_budget),
+            price_per_shard_epoch: u128::from(self.output_price_per_shard_epoch),
+            deadline: self.output_deadline_slot,
+        }
+    }
+
+    /// Whether the output blob is registered.
+    pub fn output_stored(&self) -> bool {
+        self.output_blob != Pubkey::default()
+    }
+
+    /// Whether `worker` was selected and revealed the agreed result.
+    pub fn agreed(&self, worker: &Pubkey) -> bool {
+        self.status == JobStatus::Succeeded
+            && self.workers.iter().any(|w| {
+                w.worker == *worker && w.selected && w.revealed && w.result_hash == self.result_hash
+            })
     }
 
     pub fn worker_index(&self, worker: &Pubkey) -> Option<usize> {

@@ -2,8 +2,9 @@
 //! `basalt-worker` library, in process) runs trivial jobs (the word count example, n = 1,
 //! k = 1) one after another; its `stage_seconds` metrics split each job into fetching the
 //! module and input through the SDK, compiling (or taking from the cache), instantiating
-//! and running it, journaling the pledge, and the apply, select, commit, reveal, finalize
-//! and settle transactions. What the deadlines make a job wait is not overhead and is not
+//! and running it, journaling the pledge, the apply, select, commit, reveal and finalize
+//! transactions, storing the output (an SDK put registered by `job_output_register`) and
+//! the settle transaction. What the deadlines make a job wait is not overhead and is not
 //! counted.
 //!
 //! `cargo bench -p basalt-app-tests --bench jobs` (env: BENCH_JOBS, default 5). Under
@@ -105,7 +106,10 @@ async fn main() -> Result<()> {
                     apply_deadline_slot: now + 10,
                     commit_deadline_slot: now + 40,
                     reveal_deadline_slot: now + 70,
-                    ..Default::default()
+                    output_budget: 10 * 14 * 10,
+                    output_price_per_shard_epoch: 10,
+                    output_deadline_slot: now + 170,
+                    output_encrypted: false,
                 },
             )
             .await?;
@@ -132,6 +136,7 @@ async fn main() -> Result<()> {
         ("commit", "commit transaction"),
         ("reveal", "reveal transaction"),
         ("finalize", "finalize transaction"),
+        ("store", "store the output (SDK put, registration)"),
         ("settle", "settle transaction"),
     ];
     let mut total = 0.0;

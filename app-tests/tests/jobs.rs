@@ -1,9 +1,10 @@
 //! Compute jobs on a real local network: three workers (`basalt-worker`'s library, each
 //! with its own journal and key) apply to a job a requester posted over public module and
 //! input blobs, are drawn, fetch both through the SDK, run the module in the sandbox,
-//! commit, reveal, finalize and settle. Honest workers are paid exactly their reward; a
-//! worker that lies about its result is out-voted, slashed and loses reputation, and the
-//! requester gets its unspent reward back.
+//! commit, reveal, finalize, store the output for the requester and settle. Honest workers
+//! are paid exactly their reward; a worker that lies about its result is out-voted, slashed
+//! and loses reputation, and the requester gets its unspent reward back and reads the
+//! output the honest ones agreed on.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -16,12 +17,17 @@ use basalt_app_tests::TestNet;
 use basalt_core::Cid;
 use basalt_localnet::TOKEN;
 use basalt_sdk::chain::associated_token_address;
-use basalt_sdk::{ChainClient, PutOptions};
+use basalt_sdk::{ChainClient, GetOptions, PutOptions};
 use basalt_worker::{Worker, WorkerConfig};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 const REWARD: u64 = 50 * TOKEN;
+/// What the job escrows to store its output: ten epochs of the network's default code
+/// (RS(10, 4)) at 10 per shard-epoch. The 4-node test network stores it with a narrower
+/// code, for more epochs.
+const OUTPUT_PRICE: u64 = 10;
+const OUTPUT_BUDGET: u64 = OUTPUT_PRICE * 14 * 10;
 
 fn example(name: &str) -> Result<Vec<u8>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -38,6 +44,7 @@ async fn tokens(chain: &ChainClient, owner: &Pubkey, mint: &Pubkey) -> Result<u6
 
 /// What a job did to its requester and its workers.
 struct JobReport {
+    requester: Pubkey,
     status: JobStatus,
     result: [u8; 32],
     requester_delta: i128,
@@ -47,6 +54,8 @@ struct JobReport {
     keys: Vec<Pubkey>,
     /// `/v1/jobs/{job}` of the indexer, once it shows the job settled.
     indexed: Option<serde_json::Value>,
+    /// The stored output as the requester reads it, with the blob's owner.
+    output: Option<(Pubkey, Vec<u8>)>,
 }
 
 struct WorkerReport {
@@ -173,7 +182,10 @@ async fn run_job(spec: JobSpec) -> Result<JobReport> {
                 apply_deadline_slot: now + 40,
                 commit_deadline_slot: now + 100,
                 reveal_deadline_slot: now + 140,
-                ..Default::default()
+                output_budget: OUTPUT_BUDGET,
+                output_price_per_shard_epoch: OUTPUT_PRICE,
+                output_deadline_slot: now + 240,
+                output_encrypted: false,
             },
         )
         .await?;
@@ -236,7 +248,27 @@ async fn run_job(spec: JobSpec) -> Result<JobReport> {
         Some(url) => Some(indexed_job(url, &job).await?),
         None => None,
     };
+    let output = match chain.job_output(&job).await? {
+        Some(stored) => {
+            let id = basalt_core::BlobId::from_bytes(stored.blob.to_bytes());
+            let owner = chain.blob(&id).await?.context("the output blob")?.owner;
+            let file = t.dir.path().join("output");
+            basalt_sdk::get(
+                &chain,
+                requester,
+                &id,
+                std::fs::File::create(&file)?,
+                &GetOptions::default(),
+                |_| {},
+            )
+            .await?;
+            Some((owner, std::fs::read(&file)?))
+        }
+        None => None,
+    };
     Ok(JobReport {
+        requester: requester.pubkey(),
+        output,
         keys: keys.iter().map(Signer::pubkey).collect(),
         indexed,
         status,
@@ -296,9 +328,14 @@ async fn three_workers_agree_on_a_job_and_each_is_paid_its_reward() -> Result<()
         );
     }
     ensure!(
-        report.requester_delta == -3 * i128::from(REWARD),
-        "the requester paid the three rewards and nothing else: {}",
+        report.requester_delta == -3 * i128::from(REWARD) - i128::from(OUTPUT_BUDGET),
+        "the requester paid the three rewards and the output's storage, nothing else: {}",
         report.requester_delta
+    );
+    let (owner, output) = report.output.context("a worker stored the output")?;
+    ensure!(
+        owner == report.requester && output == b"2 9 44\n",
+        "the requester owns and reads the output: {owner} {output:?}"
     );
     Ok(())
 }
@@ -332,10 +369,14 @@ async fn a_lying_worker_is_out_voted_and_slashed_and_the_requester_keeps_its_rew
         liar.reputation_delta
     );
     ensure!(
-        report.requester_delta == -2 * i128::from(REWARD),
+        report.requester_delta == -2 * i128::from(REWARD) - i128::from(OUTPUT_BUDGET),
         "the liar's reward went back to the requester: {}",
         report.requester_delta
     );
+    let (_, output) = report
+        .output
+        .context("an honest worker stored the output")?;
+    ensure!(output == b"2 9 44\n", "the honest output: {output:?}");
 
     // The indexer shows the same: the agreed result, each worker's commitment, reveal,
     // outcome, pay and slash.
@@ -344,6 +385,12 @@ async fn a_lying_worker_is_out_voted_and_slashed_and_the_requester_keeps_its_rew
     ensure!(
         shown["status"] == "succeeded" && shown["result_hash"] == hex(&report.result).as_str(),
         "{shown}"
+    );
+    ensure!(
+        shown["output_cid"] == Cid::from_digest(report.result).to_string().as_str()
+            && shown["output_blob"].is_string()
+            && shown["output_budget"] == OUTPUT_BUDGET,
+        "the indexer shows the stored output: {shown}"
     );
     for (key, w) in report.keys.iter().zip(&report.workers) {
         let row = shown["results"]
@@ -398,9 +445,13 @@ async fn a_restarted_worker_reveals_what_it_committed_and_a_dead_one_is_penalize
         dead.reputation_delta
     );
     ensure!(
-        report.requester_delta == -2 * i128::from(REWARD),
+        report.requester_delta == -2 * i128::from(REWARD) - i128::from(OUTPUT_BUDGET),
         "the no-show's reward went back to the requester: {}",
         report.requester_delta
+    );
+    ensure!(
+        report.output.is_some_and(|(_, o)| o == b"2 9 44\n"),
+        "the output was stored"
     );
     Ok(())
 }
@@ -423,6 +474,11 @@ async fn a_job_out_of_fuel_agrees_on_the_failure_and_pays_for_the_work() -> Resu
     for w in &report.workers {
         ensure!(w.tokens_delta == i128::from(REWARD) && w.reputation_delta == 1);
     }
-    ensure!(report.requester_delta == -3 * i128::from(REWARD));
+    ensure!(
+        report.requester_delta == -3 * i128::from(REWARD),
+        "a failure has no output: the budget came back ({})",
+        report.requester_delta
+    );
+    ensure!(report.output.is_none());
     Ok(())
 }

@@ -16,4 +16,4 @@ pub mod put;
 pub use chain::{ChainClient, ChainError};
 pub use get::{get, GetError, GetOptions, GetReport};
 pub use node::{NodeClient, NodeError};
-pub use put::{put, PutError, PutOptions, PutReport};
+pub use put::{put, PutError, PutOptions, PutReport, Registrar};

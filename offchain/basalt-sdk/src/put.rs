@@ -12,8 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use basalt::anchor_lang::prelude::Pubkey;
+use basalt::anchor_lang::solana_program::instruction::Instruction;
 use basalt::client::{ix, pda};
-use basalt::instructions::BlobRegisterArgs;
+use basalt::instructions::{BlobRegisterArgs, JobOutputArgs};
 use basalt::state::{Config, Provider, ProviderStatus, ROLE_STORAGE};
 use basalt_core::{
     BlobEncoder, BlobId, BlobManifest, Cid, DataKey, EncodedChunk, Liveness, LivenessThresholds,
@@ -31,9 +32,26 @@ use tokio::task::JoinSet;
 use crate::chain::{ChainClient, ChainError};
 use crate::node::{NodeClient, NodeError};
 
+/// Whose blob a put registers, and who pays for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Registrar {
+    /// The wallet registers, places and funds a blob of its own.
+    #[default]
+    Owner,
+    /// The wallet, a worker that revealed job `job`'s agreed result, registers the job's
+    /// output as a blob of the job's `requester`, paid by the job's output budget
+    /// (`job_output_register`): the program sets the expiry, the price and the access
+    /// (public when plain, private when sealed), so [`PutOptions::epochs`],
+    /// [`PutOptions::price_per_shard_epoch`] and [`PutOptions::public`] are not used; an
+    /// encrypted output's key is wrapped for the requester.
+    JobOutput { job: Pubkey, requester: Pubkey },
+}
+
 /// How to store a blob.
 #[derive(Debug, Clone)]
 pub struct PutOptions {
+    /// Whose blob it is (the wallet's own by default).
+    pub registrar: Registrar,
     /// Data shards per chunk; the Config's default when `None`.
     pub k: Option<u16>,
     /// Parity shards per chunk; the Config's default when `None`.
@@ -72,6 +90,7 @@ pub struct PutOptions {
 impl Default for PutOptions {
     fn default() -> Self {
         Self {
+            registrar: Registrar::Owner,
             k: None,
             m: None,
             chunk_size: 4 << 20,
@@ -226,9 +245,13 @@ pub async fn put<R: Read + Send + 'static>(
         .await
         .map_err(|e| PutError::Invalid(format!("hashing task failed: {e}")))??
     };
-    // The blob is the wallet's registration of this content: its id binds both, so a
+    // The blob is its owner's registration of this content: its id binds both, so a
     // registration of the same digest by anyone else is another blob.
-    let id = BlobId::from_bytes(pda::blob(&wallet.pubkey(), cid.digest()).to_bytes());
+    let owner = match options.registrar {
+        Registrar::Owner => wallet.pubkey(),
+        Registrar::JobOutput { requester, .. } => requester,
+    };
+    let id = BlobId::from_bytes(pda::blob(&owner, cid.digest()).to_bytes());
     let source = open().map_err(|e| PutError::Source(e.to_string()))?;
     let columns: Vec<(u16, Holder)> = holders
         .iter()
@@ -274,7 +297,7 @@ pub async fn put<R: Read + Send + 'static>(
         return Err(changed_source());
     }
     let owner_key = match &key {
-        Some(key) => basalt_core::wrap_key(key, &wallet.pubkey().to_bytes(), &mut OsRng)?.to_vec(),
+        Some(key) => basalt_core::wrap_key(key, &owner.to_bytes(), &mut OsRng)?.to_vec(),
         None => Vec::new(),
     };
     let stored = StoredManifest {
@@ -655,8 +678,9 @@ async fn store_manifest(
     Ok(())
 }
 
-/// Registers, places and funds the blob in one transaction signed by `wallet`; `blob` is
-/// the Blob account that registration creates (the wallet's, for this CID).
+/// Registers, places and funds the blob in one transaction signed by `wallet` (the
+/// program funds a job's output from its budget); `blob` is the Blob account that
+/// registration creates (its owner's, for this CID).
 async fn register(
     chain: &ChainClient,
     wallet: &Keypair,
@@ -666,7 +690,41 @@ async fn register(
     providers: &[Pubkey],
     options: &PutOptions,
 ) -> Result<Signature, PutError> {
+    let roots = manifest.commitment.column_roots();
+    let signer = wallet.pubkey();
+    let place = |first: usize, end: usize| {
+        ix::blob_place(
+            &signer,
+            blob,
+            first as u16,
+            roots[first..end].to_vec(),
+            &providers[first..end],
+            false,
+        )
+    };
     let layout = manifest.layout();
+    if let Registrar::JobOutput { job, requester } = options.registrar {
+        let args = JobOutputArgs {
+            cid_digest: *manifest.cid.digest(),
+            size: layout.size(),
+            chunk_size: layout.chunk_size(),
+            leaf_size: layout.leaf_size(),
+            k: layout.k(),
+            m: layout.m(),
+            commitment_root: manifest.commitment.commitment_root(),
+        };
+        let register = ix::job_output_register(&signer, &job, &requester, args);
+        return send_registration(
+            chain,
+            wallet,
+            register,
+            &place,
+            None,
+            providers.len(),
+            options,
+        )
+        .await;
+    }
     let slot = chain.slot().await?;
     let expiry_epoch = slot / config.epoch_slots + options.epochs.max(1);
     let args = BlobRegisterArgs {
@@ -688,36 +746,47 @@ async fn register(
         .and_then(|a| a.checked_mul(options.epochs.max(1)))
         .ok_or_else(|| PutError::Invalid("deal amount overflows".into()))?;
     let from = crate::chain::associated_token_address(&owner, &config.stake_mint);
-    let roots = manifest.commitment.column_roots();
     let register = ix::blob_register(&owner, args);
-    let place = |first: usize, end: usize| {
-        ix::blob_place(
-            &owner,
-            blob,
-            first as u16,
-            roots[first..end].to_vec(),
-            &providers[first..end],
-            false,
-        )
-    };
     let fund = ix::deal_fund(&owner, blob, &from, options.price_per_shard_epoch, amount);
-    let all = [register.clone(), place(0, providers.len()), fund.clone()];
+    send_registration(
+        chain,
+        wallet,
+        register,
+        &place,
+        Some(fund),
+        providers.len(),
+        options,
+    )
+    .await
+}
+
+/// Sends `register`, the placement of all `n` shards and `fund` in one transaction.
+/// Without the network's lookup table a wide blob's provider accounts do not fit in one:
+/// half is placed with the registration, the rest with the funding. The blob only becomes
+/// active (readable, provable) once every shard is placed.
+async fn send_registration(
+    chain: &ChainClient,
+    wallet: &Keypair,
+    register: Instruction,
+    place: &(dyn Fn(usize, usize) -> Instruction + Sync),
+    fund: Option<Instruction>,
+    n: usize,
+    options: &PutOptions,
+) -> Result<Signature, PutError> {
+    let mut all = vec![register.clone(), place(0, n)];
+    all.extend(fund.clone());
     match chain
         .send_with_lookup(&all, wallet, &[], options.lookup_table)
         .await
     {
-        // Without the network's lookup table a wide blob's provider accounts do not fit in
-        // one transaction: place half with the registration, the rest with the funding.
-        // The blob only becomes active (readable, provable) once every shard is placed.
         Err(ChainError::TooLarge {
             with_table: false, ..
         }) => {
-            let half = providers.len() / 2;
+            let half = n / 2;
             chain.send(&[register, place(0, half)], wallet, &[]).await?;
-            let signature = chain
-                .send(&[place(half, providers.len()), fund], wallet, &[])
-                .await?;
-            Ok(signature)
+            let mut rest = vec![place(half, n)];
+            rest.extend(fund);
+            Ok(chain.send(&rest, wallet, &[]).await?)
         }
         Err(e) => Err(e.into()),
         Ok(signature) => Ok(signature),

@@ -6,7 +6,9 @@
 //!
 //! One file per job (`<hex of the job's key>.json`), written to a temporary file, synced,
 //! renamed over the final name and the directory synced: a crash leaves either no pledge or
-//! a whole one, never a torn one.
+//! a whole one, never a torn one. A run's output is kept the same way beside its pledge
+//! (`<hex>.out`) until the place is settled, so a restarted worker stores the output it
+//! committed to without running the job again.
 
 use std::fs;
 use std::io::Write;
@@ -129,18 +131,43 @@ impl Journal {
         Ok(pledges)
     }
 
-    /// Drops the pledge for `job` once its place is settled.
+    /// Keeps the output of `job`'s run until its place is settled.
+    ///
+    /// # Errors
+    ///
+    /// [`JournalError::Io`].
+    pub fn keep_output(&self, job: &str, output: &[u8]) -> Result<(), JournalError> {
+        self.write_file(&self.output_path_of(job), output)
+    }
+
+    /// The output kept for `job`, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`JournalError::Io`].
+    pub fn output(&self, job: &str) -> Result<Option<Vec<u8>>, JournalError> {
+        let path = self.output_path_of(job);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(&path)(e)),
+        }
+    }
+
+    /// Drops the pledge for `job`, and its output, once its place is settled.
     ///
     /// # Errors
     ///
     /// [`JournalError::Io`].
     pub fn forget(&self, job: &str) -> Result<(), JournalError> {
-        let path = self.path_of(job);
-        match fs::remove_file(&path) {
-            Ok(()) => sync_dir(&self.dir),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io(&path)(e)),
+        for path in [self.output_path_of(job), self.path_of(job)] {
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(&path)(e)),
+            }
         }
+        sync_dir(&self.dir)
     }
 
     fn path_of(&self, job: &str) -> PathBuf {
@@ -148,17 +175,27 @@ impl Journal {
             .join(format!("{}.json", HEXLOWER.encode(job.as_bytes())))
     }
 
+    fn output_path_of(&self, job: &str) -> PathBuf {
+        self.dir
+            .join(format!("{}.out", HEXLOWER.encode(job.as_bytes())))
+    }
+
     fn write(&self, pledge: &Pledge) -> Result<(), JournalError> {
         let path = self.path_of(&pledge.job);
-        let tmp = path.with_extension("tmp");
         let bytes = serde_json::to_vec_pretty(pledge).map_err(|e| JournalError::Corrupt {
             path: path.clone(),
             why: e.to_string(),
         })?;
+        self.write_file(&path, &bytes)
+    }
+
+    /// Writes `bytes` to `path` whole or not at all (see the module docs).
+    fn write_file(&self, path: &Path, bytes: &[u8]) -> Result<(), JournalError> {
+        let tmp = PathBuf::from(format!("{}.tmp", path.display()));
         let mut file = fs::File::create(&tmp).map_err(io(&tmp))?;
-        file.write_all(&bytes).map_err(io(&tmp))?;
+        file.write_all(bytes).map_err(io(&tmp))?;
         file.sync_all().map_err(io(&tmp))?;
-        fs::rename(&tmp, &path).map_err(io(&path))?;
+        fs::rename(&tmp, path).map_err(io(path))?;
         sync_dir(&self.dir)
     }
 }
@@ -230,8 +267,18 @@ mod tests {
         let reopened = Journal::open(dir.path())?;
         assert_eq!(reopened.get(JOB)?, Some(pledge.clone()));
         assert_eq!(reopened.all()?, vec![pledge]);
+        reopened.keep_output(JOB, b"6 bytes")?;
+        assert_eq!(
+            Journal::open(dir.path())?.output(JOB)?,
+            Some(b"6 bytes".to_vec())
+        );
         reopened.forget(JOB)?;
         assert_eq!(reopened.get(JOB)?, None);
+        assert_eq!(
+            reopened.output(JOB)?,
+            None,
+            "the output goes with its pledge"
+        );
         reopened.forget(JOB)?;
         Ok(())
     }
@@ -255,10 +302,11 @@ mod tests {
         let journal = Journal::open(dir.path())?;
         let path = journal.path_of(JOB);
         // A crash between writing the temporary file and renaming it.
-        fs::write(path.with_extension("tmp"), b"{\"job\":").map_err(io(&path))?;
+        let torn = PathBuf::from(format!("{}.tmp", path.display()));
+        fs::write(&torn, b"{\"job\":").map_err(io(&path))?;
         let journal = Journal::open(dir.path())?;
         assert_eq!(journal.get(JOB)?, None);
-        assert!(!path.with_extension("tmp").exists());
+        assert!(!torn.exists());
 
         fs::write(&path, b"{not json").map_err(io(&path))?;
         assert!(matches!(

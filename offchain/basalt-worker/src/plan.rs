@@ -21,6 +21,9 @@ pub struct JobView {
     pub settled: Vec<bool>,
     /// Every selected worker revealed (the job may finalize before the reveal deadline).
     pub everyone_revealed: bool,
+    /// The output deadline of a succeeded job whose output is wanted and not stored yet
+    /// (`basalt_rules::OutputTerms`); `None` otherwise.
+    pub output_deadline: Option<u64>,
 }
 
 /// This worker's entry in a job.
@@ -30,6 +33,11 @@ pub struct MyPlace {
     pub committed: bool,
     pub revealed: bool,
     pub settled: bool,
+    /// Revealed the result the finalized job agreed on: paid once the output is stored
+    /// (or its deadline passed).
+    pub agreed: bool,
+    /// The agreed result is an output (not a failure), which this worker can store.
+    pub agreed_on_output: bool,
 }
 
 /// What the worker brings to a job it has not applied to yet.
@@ -60,6 +68,8 @@ pub enum Step {
     Reveal,
     /// Close the job: pay the agreed result or refund the requester.
     Finalize,
+    /// Store the output this worker agreed on as the requester's blob, paid by the job.
+    StoreOutput,
     /// Settle this worker's place: paid, penalized or released.
     Settle,
     /// Settle the place of applicant `index`, which has not settled itself (a worker that
@@ -80,8 +90,14 @@ pub enum Step {
 pub fn next_step(job: &JobView, now: u64, pledged: bool, limits: &WorkerLimits) -> Step {
     let d = &job.deadlines;
     if !job.open {
+        // Agreeing workers are paid once the output is stored or its deadline passed:
+        // until then settling them is refused, so nobody tries.
+        let output_pending = job.output_deadline.is_some_and(|deadline| now <= deadline);
         return match job.me {
+            Some(me) if !me.settled && output_pending && me.agreed_on_output => Step::StoreOutput,
+            Some(me) if !me.settled && output_pending && me.agreed => Step::Wait,
             Some(me) if !me.settled => Step::Settle,
+            Some(_) if output_pending => Step::Wait,
             Some(_) => job
                 .settled
                 .iter()
@@ -181,6 +197,7 @@ mod tests {
             settled: vec![false, false],
             me,
             everyone_revealed: false,
+            output_deadline: None,
         }
     }
 
@@ -269,6 +286,58 @@ mod tests {
             Step::Unrevealable
         );
         assert_eq!(next_step(&committed, 301, true, &limits()), Step::Finalize);
+    }
+
+    #[test]
+    fn an_agreeing_worker_stores_the_output_before_it_is_paid() {
+        let agreed = MyPlace {
+            committed: true,
+            revealed: true,
+            agreed: true,
+            agreed_on_output: true,
+            ..selected()
+        };
+        let finalized = JobView {
+            open: false,
+            selection_done: true,
+            output_deadline: Some(400),
+            ..job(Some(agreed))
+        };
+        assert_eq!(
+            next_step(&finalized, 301, true, &limits()),
+            Step::StoreOutput
+        );
+        let on_failure = JobView {
+            me: Some(MyPlace {
+                agreed_on_output: false,
+                ..agreed
+            }),
+            ..finalized.clone()
+        };
+        assert_eq!(
+            next_step(&on_failure, 301, true, &limits()),
+            Step::Wait,
+            "an agreed failure has no output: the pay waits for the deadline"
+        );
+        assert_eq!(next_step(&on_failure, 401, true, &limits()), Step::Settle);
+        let dissenter = JobView {
+            me: Some(MyPlace {
+                agreed: false,
+                agreed_on_output: false,
+                ..agreed
+            }),
+            ..finalized.clone()
+        };
+        assert_eq!(
+            next_step(&dissenter, 301, true, &limits()),
+            Step::Settle,
+            "only agreeing workers wait for the output"
+        );
+        let stored = JobView {
+            output_deadline: None,
+            ..finalized
+        };
+        assert_eq!(next_step(&stored, 301, true, &limits()), Step::Settle);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::state::{Job, JobStatus};
+use basalt_sandbox::Failure;
 
 use crate::plan::{JobView, MyPlace};
 
@@ -16,14 +17,21 @@ pub fn job_view(job: &Job, me: &Pubkey) -> JobView {
         settled: job.workers.iter().map(|w| w.settled).collect(),
         me: job.worker_index(me).map(|i| {
             let w = &job.workers[i];
+            let agreed = job.agreed(me);
             MyPlace {
                 selected: w.selected,
                 committed: w.committed,
                 revealed: w.revealed,
                 settled: w.settled,
+                agreed,
+                agreed_on_output: agreed && Failure::from_result(&job.result_hash).is_none(),
             }
         }),
         everyone_revealed: job.everyone_revealed(),
+        output_deadline: (job.status == JobStatus::Succeeded
+            && job.output_budget > 0
+            && !job.output_stored())
+        .then_some(job.output_deadline_slot),
     }
 }
 
@@ -84,8 +92,7 @@ mod tests {
             Some(MyPlace {
                 selected: true,
                 committed: true,
-                revealed: false,
-                settled: false
+                ..MyPlace::default()
             })
         );
         assert!(!view.everyone_revealed);

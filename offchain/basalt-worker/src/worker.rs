@@ -14,7 +14,7 @@ use basalt_core::{BlobId, Cid};
 use basalt_sandbox::limits::MAX_MODULE_BYTES;
 use basalt_sandbox::{Failure, HostFault, JobEnv, Outcome, Sandbox};
 use basalt_sdk::chain::{job_address, ProviderRegistration};
-use basalt_sdk::{ChainClient, ChainError, GetError, GetOptions};
+use basalt_sdk::{ChainClient, ChainError, GetError, GetOptions, PutError, PutOptions, Registrar};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -70,6 +70,10 @@ pub enum WorkerError {
     SaltLost(Pubkey),
     #[error("the run was cancelled: {0}")]
     Cancelled(String),
+    #[error("job {0}: running it again gave another result than the one agreed")]
+    OutputDiffers(Pubkey),
+    #[error("storing the output: {0}")]
+    Store(#[source] Box<PutError>),
 }
 
 /// What one pass did about one job.
@@ -264,12 +268,18 @@ impl Worker {
             }
             Step::Select => self.chain.select_job_workers(&self.key, address).await?,
             Step::Run => {
-                let (result, summary) = self.execute(job, address).await?;
+                let (result, summary, output) = self.execute(job, address).await?;
                 // On disk before the commitment leaves: a restart still reveals.
                 let started = std::time::Instant::now();
                 let pledge = self
                     .journal
                     .pledge(&address.to_string(), result, &summary)?;
+                if let Some(output) = output.filter(|_| job.output_budget > 0) {
+                    // Kept to store if the job agrees on it; lost, it is computed again.
+                    if let Err(e) = self.journal.keep_output(&address.to_string(), &output) {
+                        tracing::warn!(job = %address, error = %e, "keeping the output");
+                    }
+                }
                 self.metrics
                     .stage("journal", started.elapsed().as_secs_f64());
                 tracing::info!(job = %address, summary = %pledge.summary, "ran");
@@ -289,6 +299,7 @@ impl Worker {
                     .await?;
             }
             Step::Finalize => self.chain.finalize_job(&self.key, job).await?,
+            Step::StoreOutput => self.store_output(job, address).await?,
             Step::Settle => {
                 self.chain.settle_job_worker(&self.key, job, &me).await?;
                 self.journal.forget(&address.to_string())?;
@@ -317,13 +328,91 @@ impl Worker {
         Ok(())
     }
 
-    /// Fetches the job's module and input, runs them, and returns the result to commit
-    /// and a line for the log.
+    /// Stores the output the job agreed on as a blob of its requester's, registered under
+    /// the job (which pays for it): plain and public, or sealed for the requester, as the
+    /// requester asked. Another agreeing worker registering it first is not an error.
+    async fn store_output(&self, job: &Job, address: &Pubkey) -> Result<(), WorkerError> {
+        let started = std::time::Instant::now();
+        let output = match self.journal.output(&address.to_string())? {
+            Some(kept) if Cid::of(&kept).digest() == &job.result_hash => kept,
+            // Not kept (or kept by a run that did not agree): the run is deterministic.
+            _ => match self.execute(job, address).await? {
+                (result, _, Some(output)) if result == job.result_hash => output,
+                _ => return Err(WorkerError::OutputDiffers(*address)),
+            },
+        };
+        let options = PutOptions {
+            registrar: Registrar::JobOutput {
+                job: *address,
+                requester: job.requester,
+            },
+            encrypt: job.output_encrypted,
+            public: !job.output_encrypted,
+            acceptance_timeout: Some(Duration::from_secs(10)),
+            ..PutOptions::default()
+        };
+        let size = output.len() as u64;
+        let output: Arc<[u8]> = output.into();
+        let put = |options: PutOptions| {
+            let output = Arc::clone(&output);
+            async move {
+                basalt_sdk::put(
+                    &self.chain,
+                    &self.key,
+                    move || Ok(std::io::Cursor::new(Arc::clone(&output))),
+                    size,
+                    &options,
+                    |_| {},
+                )
+                .await
+            }
+        };
+        let stored =
+            match put(options.clone()).await {
+                // A network with fewer storage providers than the default code is wide stores
+                // the output with the widest code it holds.
+                Err(PutError::NotEnoughProviders { found, .. }) if found >= 2 => {
+                    let config = self.chain.config().await?.ok_or(WorkerError::Chain(
+                        ChainError::Missing {
+                            what: "Config",
+                            address: pda::config(),
+                        },
+                    ))?;
+                    let (k, m) = narrower_code(found, config.default_k, config.default_m);
+                    put(PutOptions {
+                        k: Some(k),
+                        m: Some(m),
+                        ..options
+                    })
+                    .await
+                }
+                other => other,
+            };
+        self.metrics.stage("store", started.elapsed().as_secs_f64());
+        match stored {
+            Ok(report) => {
+                tracing::info!(job = %address, blob = %report.blob, cid = %report.cid, accepted = report.accepted, "stored the output");
+                Ok(())
+            }
+            Err(e) => {
+                // Two agreeing workers may store at once; the second registration fails.
+                let job_now = self.chain.job(address).await?;
+                if job_now.is_some_and(|j| j.output_stored()) {
+                    tracing::debug!(job = %address, "another worker stored the output first");
+                    return Ok(());
+                }
+                Err(WorkerError::Store(Box::new(e)))
+            }
+        }
+    }
+
+    /// Fetches the job's module and input, runs them, and returns the result to commit, a
+    /// line for the log and the output of a successful run.
     async fn execute(
         &self,
         job: &Job,
         address: &Pubkey,
-    ) -> Result<([u8; 32], String), WorkerError> {
+    ) -> Result<([u8; 32], String, Option<Vec<u8>>), WorkerError> {
         let started = std::time::Instant::now();
         let module_id = blob_of(&job.requester, &job.module_cid);
         let module_blob = self.registered("module", &module_id).await?;
@@ -376,7 +465,11 @@ impl Worker {
         if self.config.lie {
             result = *blake3::hash(&result).as_bytes();
         }
-        Ok((result, summary))
+        let output = match outcome {
+            Outcome::Success(output) => Some(output),
+            Outcome::Failure(_) => None,
+        };
+        Ok((result, summary, output))
     }
 
     /// The chain's record of blob `id`.
@@ -451,6 +544,7 @@ fn step_name(step: Step) -> &'static str {
         Step::Commit => "commit",
         Step::Reveal => "reveal",
         Step::Finalize => "finalize",
+        Step::StoreOutput => "store_output",
         Step::Settle => "settle",
         Step::SettleOther { .. } => "settle_other",
         Step::Unrevealable => "unrevealable",
@@ -471,6 +565,16 @@ fn result_class(outcome: &Outcome) -> &'static str {
         Outcome::Failure(Failure::Trap) => "trap",
         Outcome::Failure(Failure::Exit(_)) => "exit",
     }
+}
+
+/// The widest code `providers` storage providers hold (one shard each), in the proportion
+/// of data to parity shards of the network's default code `k + m`.
+fn narrower_code(providers: usize, k: u16, m: u16) -> (u16, u16) {
+    let providers = u16::try_from(providers).unwrap_or(u16::MAX).max(2);
+    let total = u32::from(k) + u32::from(m);
+    let data = (u32::from(providers) * u32::from(k) / total.max(1)) as u16;
+    let data = data.clamp(1, providers - 1);
+    (data, providers - data)
 }
 
 /// The blob a job names by CID: the requester's registration of that content.
@@ -499,5 +603,19 @@ impl Write for Collect {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_network_stores_with_the_widest_code_it_holds() {
+        assert_eq!(narrower_code(4, 10, 4), (2, 2));
+        assert_eq!(narrower_code(7, 10, 4), (5, 2));
+        assert_eq!(narrower_code(2, 10, 4), (1, 1));
+        assert_eq!(narrower_code(13, 10, 4), (9, 4));
+        assert_eq!(narrower_code(3, 1, 8), (1, 2));
     }
 }

@@ -13,7 +13,7 @@ use basalt::client::decode::BasaltEvent;
 use basalt::client::pda;
 use basalt::instructions::JobPostArgs;
 use basalt::state::{Blob, Deal, JobStatus};
-use basalt_core::Cid;
+use basalt_core::{BlobId, Cid};
 use basalt_localnet::{Localnet, LocalnetOptions};
 use basalt_sdk::{ChainClient, GetOptions, PutOptions, PutReport};
 use rand_core::{OsRng, RngCore};
@@ -200,7 +200,8 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
 const SHA256_WAT: &str = include_str!("../../../../examples/jobs/sha256.wat");
 
 /// Posts a job over the sample's first MiB (stored public) running the SHA-256 example
-/// on the network's workers, n = 3, k = 2, and waits until every place is settled.
+/// on the network's workers, n = 3, k = 2, with its output stored for ten epochs, waits
+/// until every place is settled and reads the output back.
 async fn compute_one(
     chain: &ChainClient,
     wallet: &Keypair,
@@ -239,6 +240,13 @@ async fn compute_one(
         .await?;
         cids.push(*put.cid.digest());
     }
+    let config = chain
+        .config()
+        .await?
+        .context("the Basalt Config is not initialized")?;
+    const OUTPUT_PRICE: u64 = 10;
+    let output_budget =
+        OUTPUT_PRICE * 10 * (u64::from(config.default_k) + u64::from(config.default_m));
     let now = chain.slot().await?;
     let job = chain
         .post_job(
@@ -254,7 +262,10 @@ async fn compute_one(
                 apply_deadline_slot: now + 30,
                 commit_deadline_slot: now + 130,
                 reveal_deadline_slot: now + 230,
-                ..Default::default()
+                output_budget,
+                output_price_per_shard_epoch: OUTPUT_PRICE,
+                output_deadline_slot: now + 530,
+                output_encrypted: false,
             },
         )
         .await?;
@@ -292,10 +303,32 @@ async fn compute_one(
             Cid::from_digest(result)
         );
     }
+    let stored = chain
+        .job_output(&job)
+        .await?
+        .context("the compute job closed without its output stored")?;
+    let output_file = sample.with_extension("job-output");
+    basalt_sdk::get(
+        chain,
+        wallet,
+        &BlobId::from_bytes(stored.blob.to_bytes()),
+        std::fs::File::create(&output_file)?,
+        &GetOptions::default(),
+        |_| {},
+    )
+    .await
+    .context("reading the job's output")?;
+    let output = std::fs::read(&output_file)?;
+    if Cid::of(&output) != expected {
+        bail!("the job's stored output is not the agreed result");
+    }
     let secs = t.elapsed().as_secs_f64();
     let summary = format!(
-        "{} workers agreed on output {expected} in {secs:.1} s; paid {}",
+        "{} workers agreed on output {expected} ({}), stored as blob {} by {}, in {secs:.1} s; paid {}",
         paid.len(),
+        String::from_utf8_lossy(&output).trim(),
+        stored.blob,
+        &stored.worker.to_string()[..8],
         paid.iter()
             .map(|p| format!(
                 "{} {}",
@@ -309,6 +342,8 @@ async fn compute_one(
     Ok(json!({
         "job": job.to_string(),
         "output_cid": expected.to_string(),
+        "output_blob": stored.blob.to_string(),
+        "output": String::from_utf8_lossy(&output).trim(),
         "seconds": secs,
         "workers": paid,
         "summary": summary,

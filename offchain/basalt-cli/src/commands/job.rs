@@ -1,7 +1,9 @@
-//! `basalt job`: post a compute job over a module and an input blob, follow it, list the
-//! wallet's jobs.
+//! `basalt job`: post a compute job over a module and an input blob, follow it, fetch its
+//! output, list the wallet's jobs.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
@@ -12,7 +14,7 @@ use basalt::state::{Job, JobStatus, ROLE_READ};
 use basalt_core::{BlobId, Cid};
 use basalt_sandbox::{Failure, Sandbox};
 use basalt_sdk::chain::job_address;
-use basalt_sdk::PutOptions;
+use basalt_sdk::{GetOptions, PutOptions};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use solana_signer::Signer;
@@ -29,6 +31,15 @@ pub enum JobCommand {
     Status {
         /// The job's address (what `submit` prints).
         job: String,
+    },
+    /// Writes a succeeded job's output to a file, checked against the result the workers
+    /// agreed on.
+    Result {
+        /// The job's address.
+        job: String,
+        /// Where to write the output.
+        #[arg(short, long)]
+        output: PathBuf,
     },
     /// Lists the wallet's jobs that are still on chain.
     Ls,
@@ -71,6 +82,18 @@ pub struct SubmitArgs {
     /// Slots after that to reveal.
     #[arg(long, default_value_t = 100)]
     pub reveal_slots: u64,
+    /// Epochs to store the output for (escrowed with the rewards: this many epochs of the
+    /// network's default code at `--output-price`); 0 does not store it, and the job only
+    /// records the output's CID.
+    #[arg(long, default_value_t = 10)]
+    pub output_epochs: u64,
+    /// What the output's deal pays each holder per epoch, in stake-token base units.
+    #[arg(long, default_value_t = 10)]
+    pub output_price: u64,
+    /// Slots after the reveals during which an agreeing worker stores the output (their pay
+    /// waits for it until then).
+    #[arg(long, default_value_t = 300)]
+    pub output_slots: u64,
 }
 
 /// Runs a `basalt job` subcommand.
@@ -82,6 +105,7 @@ pub async fn run(ctx: &Context, command: &JobCommand) -> Result<()> {
     match command {
         JobCommand::Submit(args) => submit(ctx, args).await,
         JobCommand::Status { job } => status(ctx, job).await,
+        JobCommand::Result { job, output } => result(ctx, job, output).await,
         JobCommand::Ls => ls(ctx).await,
     }
 }
@@ -154,6 +178,20 @@ async fn submit(ctx: &Context, args: &SubmitArgs) -> Result<()> {
     let now = ctx.chain.slot().await?;
     let apply = now + args.apply_slots;
     let commit = apply + args.commit_slots;
+    let reveal = commit + args.reveal_slots;
+    // The workers store the output with the network's default code.
+    let config = ctx
+        .chain
+        .config()
+        .await?
+        .context("the Basalt Config is not initialized on this chain")?;
+    let shards = u64::from(config.default_k) + u64::from(config.default_m);
+    let output_budget = args
+        .output_price
+        .checked_mul(shards)
+        .and_then(|b| b.checked_mul(args.output_epochs))
+        .context("--output-epochs times --output-price overflows")?;
+    let stored = output_budget > 0;
     let job = ctx
         .chain
         .post_job(
@@ -168,8 +206,16 @@ async fn submit(ctx: &Context, args: &SubmitArgs) -> Result<()> {
                 reward_per_worker: args.reward,
                 apply_deadline_slot: apply,
                 commit_deadline_slot: commit,
-                reveal_deadline_slot: commit + args.reveal_slots,
-                ..Default::default()
+                reveal_deadline_slot: reveal,
+                output_budget,
+                output_price_per_shard_epoch: if stored { args.output_price } else { 0 },
+                output_deadline_slot: if stored {
+                    reveal + args.output_slots
+                } else {
+                    0
+                },
+                // A private input's output is private too: sealed for this wallet.
+                output_encrypted: stored && !input.public,
             },
         )
         .await?;
@@ -186,10 +232,11 @@ async fn submit(ctx: &Context, args: &SubmitArgs) -> Result<()> {
         "module_cid": module_cid.to_string(),
         "input_cid": Cid::from_digest(input.cid_digest).to_string(),
         "escrow": u64::from(args.workers) * args.reward,
+        "output_budget": output_budget,
     });
     print(ctx.json, &value, || {
         format!(
-            "{job}\nmodule {module_cid}, {} workers, {} must agree, escrow {}",
+            "{job}\nmodule {module_cid}, {} workers, {} must agree, escrow {} + {output_budget} to store the output",
             args.workers,
             args.quorum,
             u64::from(args.workers) * args.reward
@@ -302,6 +349,12 @@ async fn status(ctx: &Context, job: &str) -> Result<()> {
                     "reveal": j.reveal_deadline_slot,
                 },
                 "result": (j.status == JobStatus::Succeeded).then(|| result_value(&j.result_hash)),
+                "output": {
+                    "budget": j.output_budget,
+                    "deadline": (j.output_deadline_slot > 0).then_some(j.output_deadline_slot),
+                    "sealed": j.output_encrypted,
+                    "blob": j.output_stored().then(|| j.output_blob.to_string()),
+                },
                 "workers": workers,
             })
         }
@@ -320,6 +373,109 @@ async fn status(ctx: &Context, job: &str) -> Result<()> {
     };
     print(ctx.json, &value, || {
         serde_json::to_string_pretty(&value).unwrap_or_default()
+    });
+    Ok(())
+}
+
+/// A writer that hashes what passes through it (the hasher is shared: `get` takes the
+/// writer).
+struct Hashing<W> {
+    inner: W,
+    hasher: Arc<Mutex<blake3::Hasher>>,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Fetches the output of the job at `job` into `output`: the blob an agreeing worker
+/// registered for this wallet, checked against the result the workers agreed on (a
+/// sealed output's CID is its ciphertext's, so only the plaintext can be checked).
+async fn result(ctx: &Context, job: &str, output: &Path) -> Result<()> {
+    let wallet = ctx.wallet()?;
+    let address: Pubkey = job
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{job} is not a job address"))?;
+    let Some(end) = ctx.chain.job_finalized(&address).await? else {
+        bail!("job {address} is not finalized yet: `basalt job status {address}` shows where it stands");
+    };
+    if end.status != JobStatus::Succeeded {
+        bail!("job {address} failed: its workers reached no quorum, so it has no output");
+    }
+    if let Some(failure) = Failure::from_result(&end.result_hash) {
+        bail!(
+            "job {address}'s module failed on every agreeing worker ({failure}): it has no output"
+        );
+    }
+    let Some(stored) = ctx.chain.job_output(&address).await? else {
+        bail!(
+            "no worker has stored job {address}'s output (yet); its CID is {}",
+            Cid::from_digest(end.result_hash)
+        );
+    };
+    let id = BlobId::from_bytes(stored.blob.to_bytes());
+    // A partial file never takes the requested name (as `basalt get`).
+    let tmp = output.with_extension("basalt-partial");
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let hasher = Arc::new(Mutex::new(blake3::Hasher::new()));
+    let writer = Hashing {
+        inner: std::io::BufWriter::new(file),
+        hasher: Arc::clone(&hasher),
+    };
+    let fetched = basalt_sdk::get(
+        &ctx.chain,
+        &wallet,
+        &id,
+        writer,
+        &GetOptions::default(),
+        |_| {},
+    )
+    .await;
+    let digest = *hasher
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .finalize()
+        .as_bytes();
+    let report = match fetched {
+        Ok(report) if digest == end.result_hash => report,
+        Ok(_) => {
+            let _ = std::fs::remove_file(&tmp);
+            bail!("the output stored for job {address} (blob {id}) is not the result its workers agreed on; nothing was written");
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e).with_context(|| format!("reading job {address}'s output (blob {id})"));
+        }
+    };
+    std::fs::rename(&tmp, output)
+        .with_context(|| format!("moving the file to {}", output.display()))?;
+    let value = json!({
+        "job": address.to_string(),
+        "blob": id.to_string(),
+        "cid": Cid::from_digest(end.result_hash).to_string(),
+        "bytes": report.bytes,
+        "output": output.display().to_string(),
+        "stored_by": stored.worker.to_string(),
+    });
+    print(ctx.json, &value, || {
+        format!(
+            "wrote {} bytes of job {address}'s output to {} (checked against the agreed result {})",
+            report.bytes,
+            output.display(),
+            Cid::from_digest(end.result_hash)
+        )
     });
     Ok(())
 }

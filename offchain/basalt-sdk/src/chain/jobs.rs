@@ -4,7 +4,7 @@
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::decode::BasaltEvent;
 use basalt::client::{ix, pda};
-use basalt::events::JobFinalized;
+use basalt::events::{JobFinalized, JobOutputRegistered};
 use basalt::instructions::JobPostArgs;
 use basalt::state::Job;
 use solana_keypair::Keypair;
@@ -67,6 +67,26 @@ impl ChainClient {
             .into_iter()
             .find_map(|e| match e {
                 BasaltEvent::JobFinalized(e) => Some(e),
+                _ => None,
+            }))
+    }
+
+    /// Where the output of the job at `address` is stored: its `JobOutputRegistered` event
+    /// (so also after the job's account closed); `None` while nobody stored it.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChainClient::job_events`].
+    pub async fn job_output(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<JobOutputRegistered>, ChainError> {
+        Ok(self
+            .job_events(address)
+            .await?
+            .into_iter()
+            .find_map(|e| match e {
+                BasaltEvent::JobOutputRegistered(e) => Some(e),
                 _ => None,
             }))
     }

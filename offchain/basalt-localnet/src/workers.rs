@@ -1,5 +1,6 @@
 //! `basalt-worker` child processes: the network's compute providers.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -26,20 +27,38 @@ impl WorkerProcess {
     /// When the binary cannot be spawned or does not report its address within 30 s (its
     /// log in `dir/worker.log` says why).
     pub fn start(binary: &Path, dir: &Path, rpc_url: &str, stake: u64) -> Result<Self> {
-        std::fs::create_dir_all(dir)?;
         let mut command = Command::new(binary);
-        command
-            .arg("--keypair")
-            .arg(Self::identity_path(dir))
-            .arg("--state-dir")
-            .arg(dir)
-            .args(["--url", rpc_url])
-            .args(["--register-stake", &stake.to_string()])
-            .args(["--interval-ms", "500"])
-            .env(
-                "RUST_LOG",
-                std::env::var("BASALT_WORKER_LOG").unwrap_or_else(|_| "info".into()),
-            );
+        command.args(Self::args(dir, rpc_url, stake));
+        Self::start_command(command, dir)
+    }
+
+    /// The arguments [`WorkerProcess::start`] gives the binary, for a caller that starts
+    /// it its own way (under another program, or with more options).
+    pub fn args(dir: &Path, rpc_url: &str, stake: u64) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec!["--keypair".into(), Self::identity_path(dir).into()];
+        args.extend(["--state-dir".into(), dir.into()]);
+        for (flag, value) in [
+            ("--url", rpc_url.to_owned()),
+            ("--register-stake", stake.to_string()),
+            ("--interval-ms", "500".to_owned()),
+        ] {
+            args.extend([flag.into(), value.into()]);
+        }
+        args
+    }
+
+    /// Starts `command`, a `basalt-worker` given at least [`WorkerProcess::args`] for `dir`
+    /// (perhaps under a wrapper program), and waits until it runs.
+    ///
+    /// # Errors
+    ///
+    /// As [`WorkerProcess::start`].
+    pub fn start_command(mut command: Command, dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        command.env(
+            "RUST_LOG",
+            std::env::var("BASALT_WORKER_LOG").unwrap_or_else(|_| "info".into()),
+        );
         let mut service = Service::spawn(
             command,
             &format!("basalt-worker in {}", dir.display()),
@@ -62,6 +81,11 @@ impl WorkerProcess {
     /// The wallet file the worker signs with.
     pub fn identity_path(dir: &Path) -> PathBuf {
         dir.join("identity.json")
+    }
+
+    /// Whether the process is still alive (it has not exited or crashed).
+    pub fn is_running(&mut self) -> bool {
+        self.service.is_running()
     }
 
     /// SIGTERM, then SIGKILL after a grace period.

@@ -24,6 +24,21 @@ pub struct JobEnv {
     pub seed: [u8; 32],
 }
 
+impl JobEnv {
+    /// What every worker gives the job at address `job` with fuel limit `fuel`: clocks
+    /// standing at the Unix epoch (no posting time is one every chain and worker agrees on
+    /// to the nanosecond) and randomness seeded by the job's address, so that two jobs of
+    /// the same module and input may draw differently while every worker of one job draws
+    /// the same.
+    pub fn for_job(job: [u8; 32], fuel: u64) -> Self {
+        Self {
+            fuel,
+            clock_ns: 0,
+            seed: job,
+        }
+    }
+}
+
 /// A fault of the worker's machine, not of the module: the run says nothing about the
 /// job, and the worker must not commit its result.
 #[derive(Debug, thiserror::Error)]

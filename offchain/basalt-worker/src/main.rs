@@ -48,13 +48,16 @@ struct Cli {
     /// Serve `/metrics` (Prometheus) and `/health` on this address, e.g. 127.0.0.1:9100.
     #[arg(long, env = "BASALT_WORKER_METRICS_LISTEN")]
     metrics_listen: Option<std::net::SocketAddr>,
+    /// Threads that drive the chain and the network (default: one per CPU). Jobs run on
+    /// blocking threads beside them; a job's result does not depend on either count.
+    #[arg(long, env = "BASALT_WORKER_THREADS")]
+    threads: Option<usize>,
     /// Test only: commit and reveal a wrong result.
     #[arg(long, hide = true)]
     test_lie: bool,
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -62,6 +65,19 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = cli.threads {
+        anyhow::ensure!(threads > 0, "--threads must be at least 1");
+        runtime.worker_threads(threads);
+    }
+    runtime
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
     let key = solana_keypair::read_keypair_file(&cli.keypair)
         .map_err(|e| anyhow::anyhow!("reading the keypair {}: {e}", cli.keypair.display()))?;
     let authority = key.pubkey();

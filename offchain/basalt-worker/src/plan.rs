@@ -24,6 +24,8 @@ pub struct JobView {
     /// The output deadline of a succeeded job whose output is wanted and not stored yet
     /// (`basalt_rules::OutputTerms`); `None` otherwise.
     pub output_deadline: Option<u64>,
+    /// Workers that revealed the agreed result.
+    pub agreeing_workers: usize,
 }
 
 /// This worker's entry in a job.
@@ -38,6 +40,9 @@ pub struct MyPlace {
     pub agreed: bool,
     /// The agreed result is an output (not a failure), which this worker can store.
     pub agreed_on_output: bool,
+    /// How many agreeing workers come before this one in the job's order: its turn to
+    /// store the output ([`output_turn`]).
+    pub output_rank: usize,
 }
 
 /// What the worker brings to a job it has not applied to yet.
@@ -94,7 +99,13 @@ pub fn next_step(job: &JobView, now: u64, pledged: bool, limits: &WorkerLimits) 
         // until then settling them is refused, so nobody tries.
         let output_pending = job.output_deadline.is_some_and(|deadline| now <= deadline);
         return match job.me {
-            Some(me) if !me.settled && output_pending && me.agreed_on_output => Step::StoreOutput,
+            Some(me) if !me.settled && output_pending && me.agreed_on_output => {
+                if now >= output_turn(job, me.output_rank) {
+                    Step::StoreOutput
+                } else {
+                    Step::Wait
+                }
+            }
             Some(me) if !me.settled && output_pending && me.agreed => Step::Wait,
             Some(me) if !me.settled => Step::Settle,
             Some(_) if output_pending => Step::Wait,
@@ -139,6 +150,24 @@ pub fn next_step(job: &JobView, now: u64, pledged: bool, limits: &WorkerLimits) 
         return Step::Wait;
     }
     finalize_step(job, now)
+}
+
+/// The tick from which the agreeing worker of `rank` stores the job's output. Every
+/// agreeing worker may register it, but only the first registration lands, and each
+/// would upload the same bytes first: so the first in the job's order stores at once, and
+/// each next one only once a further share of the output window (from the reveal deadline
+/// to the output deadline) passed with the output still missing, which leaves a worker
+/// time when those before it died.
+pub fn output_turn(job: &JobView, rank: usize) -> u64 {
+    let Some(deadline) = job.output_deadline else {
+        return 0;
+    };
+    if rank == 0 {
+        return 0;
+    }
+    let start = job.deadlines.reveal;
+    let share = deadline.saturating_sub(start) / (job.agreeing_workers.max(rank) as u64 + 1);
+    start.saturating_add(share.saturating_mul(rank as u64))
 }
 
 fn apply_step(job: &JobView, now: u64, limits: &WorkerLimits) -> Step {
@@ -198,6 +227,7 @@ mod tests {
             me,
             everyone_revealed: false,
             output_deadline: None,
+            agreeing_workers: 0,
         }
     }
 
@@ -338,6 +368,46 @@ mod tests {
             ..finalized
         };
         assert_eq!(next_step(&stored, 301, true, &limits()), Step::Settle);
+    }
+
+    #[test]
+    fn agreeing_workers_take_turns_to_store_the_output() {
+        // Three agreeing workers; the output window runs from the reveal deadline (300) to
+        // 400, a quarter of it per turn.
+        let place = |output_rank| MyPlace {
+            committed: true,
+            revealed: true,
+            agreed: true,
+            agreed_on_output: true,
+            output_rank,
+            ..selected()
+        };
+        let finalized = |rank| JobView {
+            open: false,
+            selection_done: true,
+            output_deadline: Some(400),
+            agreeing_workers: 3,
+            ..job(Some(place(rank)))
+        };
+        assert_eq!(
+            next_step(&finalized(0), 250, true, &limits()),
+            Step::StoreOutput,
+            "the first stores at once, even when the job finalized early"
+        );
+        assert_eq!(next_step(&finalized(1), 324, true, &limits()), Step::Wait);
+        assert_eq!(
+            next_step(&finalized(1), 325, true, &limits()),
+            Step::StoreOutput
+        );
+        assert_eq!(next_step(&finalized(2), 349, true, &limits()), Step::Wait);
+        assert_eq!(
+            next_step(&finalized(2), 350, true, &limits()),
+            Step::StoreOutput
+        );
+        assert!(
+            output_turn(&finalized(2), 2) < 400,
+            "the last turn is before the deadline"
+        );
     }
 
     #[test]

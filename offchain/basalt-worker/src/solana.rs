@@ -25,8 +25,13 @@ pub fn job_view(job: &Job, me: &Pubkey) -> JobView {
                 settled: w.settled,
                 agreed,
                 agreed_on_output: agreed && Failure::from_result(&job.result_hash).is_none(),
+                output_rank: job.workers[..i]
+                    .iter()
+                    .filter(|other| job.agreed(&other.worker))
+                    .count(),
             }
         }),
+        agreeing_workers: job.workers.iter().filter(|w| job.agreed(&w.worker)).count(),
         everyone_revealed: job.everyone_revealed(),
         output_deadline: (job.status == JobStatus::Succeeded
             && job.output_budget > 0

@@ -427,11 +427,7 @@ impl Worker {
         let input = self.fetch("input", &input_id, &input_blob).await?;
         self.metrics.stage("fetch", started.elapsed().as_secs_f64());
         let executing = std::time::Instant::now();
-        let env = JobEnv {
-            fuel: job.fuel_limit,
-            clock_ns: 0,
-            seed: address.to_bytes(),
-        };
+        let env = JobEnv::for_job(address.to_bytes(), job.fuel_limit);
         let outcome = match module {
             None => Outcome::Failure(Failure::InvalidModule),
             Some(module) => {

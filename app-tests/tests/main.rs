@@ -4,6 +4,7 @@
 mod access;
 mod crank;
 mod gc;
+mod gray;
 mod job_determinism;
 mod jobs;
 mod proofs;

@@ -157,10 +157,21 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
     let cid = put["cid"].as_str().unwrap_or_default().to_owned();
     let copy = home.join("copy.txt");
     let copy_s = copy.to_str().ok_or_else(|| anyhow!("path"))?;
-    ok(home, "owner.json", &["get", &blob, "-o", copy_s])?;
+    let got = ok(home, "owner.json", &["get", &blob, "-o", copy_s, "-v"])?;
     ensure!(
         std::fs::read(&copy)? == std::fs::read(file)?,
         "owner's copy differs"
+    );
+    // Per holder, what it did: RS(4, 2) has 6, at least 4 of which served.
+    let holders = got["holders"].as_array().cloned().unwrap_or_default();
+    ensure!(
+        holders.len() == 6
+            && holders
+                .iter()
+                .filter(|h| h["served"].as_u64() > Some(0))
+                .count()
+                >= 4,
+        "{got}"
     );
     ensure!(ok(home, "owner.json", &["ls"])?.as_array().map(Vec::len) == Some(1));
     let info = ok(home, "owner.json", &["info", &blob])?;

@@ -163,6 +163,15 @@ impl NodeProcess {
         self.service.stop()
     }
 
+    /// SIGSTOP (`frozen`) or SIGCONT: alive but answering nothing, for fault injection.
+    ///
+    /// # Errors
+    ///
+    /// When the process is gone.
+    pub fn freeze(&mut self, frozen: bool) -> Result<()> {
+        self.service.freeze(frozen)
+    }
+
     /// SIGKILL: a crash, for fault injection.
     ///
     /// # Errors

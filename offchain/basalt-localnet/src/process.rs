@@ -68,22 +68,47 @@ impl Service {
             .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
-    /// SIGTERM, then wait up to 30 s for it to finish (SIGKILL after).
+    /// SIGSTOP (`frozen`) or SIGCONT: the process stays alive, its sockets keep
+    /// accepting connections in the kernel, and nothing answers them: a gray failure, for
+    /// fault injection.
+    ///
+    /// # Errors
+    ///
+    /// When the process is gone.
+    pub fn freeze(&mut self, frozen: bool) -> Result<()> {
+        let signal = if frozen { libc::SIGSTOP } else { libc::SIGCONT };
+        self.signal(signal)
+    }
+
+    fn signal(&mut self, signal: libc::c_int) -> Result<()> {
+        let child = self.child.as_ref().ok_or_else(|| anyhow!("not running"))?;
+        let pid = libc::pid_t::try_from(child.id()).context("process id")?;
+        // SAFETY: kill(2) with the pid of our own child, which we have not reaped.
+        if unsafe { libc::kill(pid, signal) } != 0 {
+            bail!(
+                "signal {signal} to process {pid}: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+        Ok(())
+    }
+
+    /// SIGTERM, then wait up to 30 s for it to finish (SIGKILL after). A frozen process
+    /// is thawed to receive it.
     ///
     /// # Errors
     ///
     /// When the signal cannot be sent.
     pub fn stop(&mut self) -> Result<()> {
+        if self.signal(libc::SIGTERM).is_err() {
+            if let Some(child) = self.child.as_mut() {
+                let _ = child.kill();
+            }
+        }
+        let _ = self.signal(libc::SIGCONT);
         let Some(mut child) = self.child.take() else {
             return Ok(());
         };
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .context("running kill -TERM")?;
-        if !status.success() {
-            let _ = child.kill();
-        }
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if child.try_wait()?.is_some() {

@@ -1,6 +1,8 @@
 //! Sharing and deleting: grants carry the blob's data key wrapped for the grantee, so a
 //! grant is both the chain's permission and the means to decrypt.
 
+use std::time::Duration;
+
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::{ix, pda};
 use basalt::state::{Deal, Grant, ROLE_READ};
@@ -9,9 +11,11 @@ use rand_core::OsRng;
 use solana_keypair::Keypair;
 use solana_signature::Signature;
 use solana_signer::Signer;
+use tokio::task::JoinSet;
 
 use crate::chain::{associated_token_address, blob_address, ChainClient, ChainError};
-use crate::get::{data_key, fetch_manifest, holders_of, GetError, GetOptions};
+use crate::get::{data_key, fetch_manifest, holders_of, GetError, GetOptions, ReadState};
+use crate::node::NodeClient;
 
 /// Grants `roles` on blob `id` to `grantee`, signed by the blob's owner `owner`. When the
 /// blob is encrypted and `roles` include READ, the data key (unwrapped from the owner's
@@ -32,7 +36,9 @@ pub async fn grant(
     let blob = chain.blob(id).await?.ok_or(GetError::NotFound(*id))?;
     let wrapped_key = if blob.encrypted && roles & ROLE_READ != 0 {
         let holders = holders_of(chain, owner, &blob).await?;
-        let stored = fetch_manifest(&blob, id, &holders, &GetOptions::default()).await?;
+        let options = GetOptions::default();
+        let state = ReadState::new(&options, &holders);
+        let stored = fetch_manifest(&blob, id, &holders, &options, &state).await?;
         let key = data_key(chain, owner, &blob, &stored)
             .await?
             .ok_or(GetError::NoKey(*id))?;
@@ -158,19 +164,45 @@ pub async fn delete(
             sent => break sent?,
         }
     };
-    let timeout = GetOptions::default().shard_timeout;
-    let mut deleted = 0;
+    Ok((
+        signature,
+        delete_shards(&holders, id, blob.chunk_count).await,
+    ))
+}
+
+/// How long a holder may take to confirm a shard deletion. Deleting shards after the
+/// blob is gone from the chain only frees space sooner (each node collects the shards
+/// of a blob the chain no longer has on its own, `basalt-node`'s GC), so a hung or slow
+/// holder is not waited for.
+const SHARD_DELETE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Asks every holder at once to delete its shards of blob `id`, each holder's chunks in
+/// turn, giving a holder up at its first failure. Returns the deletions confirmed.
+async fn delete_shards(holders: &[Option<NodeClient>], id: &BlobId, chunks: u32) -> usize {
+    let mut deletes = JoinSet::new();
     for (j, node) in holders.iter().enumerate() {
-        let Some(node) = node else { continue };
-        for chunk in 0..blob.chunk_count {
-            if node
-                .delete_shard(id, chunk, j as u16, timeout)
-                .await
-                .is_ok()
-            {
-                deleted += 1;
+        let Some(node) = node.clone() else { continue };
+        let id = *id;
+        deletes.spawn(async move {
+            let mut deleted = 0;
+            for chunk in 0..chunks {
+                match node
+                    .delete_shard(&id, chunk, j as u16, SHARD_DELETE_TIMEOUT)
+                    .await
+                {
+                    Ok(_) => deleted += 1,
+                    Err(e) => {
+                        tracing::debug!(url = node.url(), error = %e, "deleting a shard; the holder's GC will");
+                        break;
+                    }
+                }
             }
-        }
+            deleted
+        });
     }
-    Ok((signature, deleted))
+    let mut deleted = 0;
+    while let Some(done) = deletes.join_next().await {
+        deleted += done.unwrap_or(0);
+    }
+    deleted
 }

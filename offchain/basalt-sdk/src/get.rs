@@ -2,15 +2,17 @@
 //! check it against the on-chain commitment → fetch the fastest k shards of each chunk,
 //! verify each against its root → decode → decrypt → write in order.
 //!
-//! Works with any m holders gone: a shard request that fails or straggles makes the next
-//! shard index be asked for, and the slowest requests are dropped once k good shards of a
-//! chunk are in hand.
+//! Works with any m holders gone or hung: a request that fails makes the next holder be
+//! asked at once, one that has not answered within the hedge delay ([`crate::latency`]) has
+//! another raced against it, and the slowest requests are dropped once k good shards of a
+//! chunk are in hand. The manifest is fetched the same way. [`GetReport::holders`] says
+//! what each holder did.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::Write;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -23,6 +25,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use crate::chain::{ChainClient, ChainError};
+use crate::latency::{Latencies, LatencyPolicy};
 use crate::node::{NodeClient, NodeError};
 use crate::put::wallet_signing_key;
 
@@ -31,10 +34,11 @@ use crate::put::wallet_signing_key;
 pub struct GetOptions {
     /// Chunks fetched at once.
     pub parallel_chunks: usize,
-    /// One shard request's time limit.
+    /// One request's time limit. A hung holder never costs this much: another holder is
+    /// asked once the hedge delay passed.
     pub shard_timeout: Duration,
-    /// Ask one more holder when a chunk's k shards are not all in after this long.
-    pub hedge_after: Duration,
+    /// When another holder is raced against a request that has not answered.
+    pub hedge: LatencyPolicy,
 }
 
 impl Default for GetOptions {
@@ -42,8 +46,92 @@ impl Default for GetOptions {
         Self {
             parallel_chunks: 4,
             shard_timeout: Duration::from_secs(30),
-            hedge_after: Duration::from_millis(500),
+            hedge: LatencyPolicy::HEDGE,
         }
+    }
+}
+
+/// What one holder (one shard index) did for a read, so that an operator sees a gray
+/// failure: a node that answers nothing shows as hedged, timed out or cancelled requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HolderReport {
+    pub index: u16,
+    /// Its registered endpoint (`None`: the provider has none).
+    pub url: Option<String>,
+    /// Requests it answered with verified data (the manifest or shards).
+    pub served: u32,
+    /// Requests it had not answered within the hedge delay, so another holder was asked.
+    pub hedged: u32,
+    /// Requests that ran out their time limit.
+    pub timed_out: u32,
+    /// Requests it refused or broke off.
+    pub failed: u32,
+    /// Shards it sent that failed their root check.
+    pub corrupt: u32,
+    /// Requests still unanswered when the read no longer needed them.
+    pub cancelled: u32,
+    /// Its last error.
+    pub error: Option<String>,
+}
+
+impl HolderReport {
+    fn count_error(&mut self, error: &NodeError) {
+        if error.is_corrupt() {
+            self.corrupt += 1;
+        } else if error.is_timeout() {
+            self.timed_out += 1;
+        } else {
+            self.failed += 1;
+        }
+        self.error = Some(error.to_string());
+    }
+}
+
+/// What a read learns as it goes, shared by its concurrent requests: the latencies that
+/// set the hedge delay, and what each holder did.
+pub(crate) struct ReadState {
+    latencies: Latencies,
+    holders: Mutex<Vec<HolderReport>>,
+}
+
+impl ReadState {
+    pub(crate) fn new(options: &GetOptions, holders: &[Option<NodeClient>]) -> Self {
+        Self {
+            latencies: Latencies::new(options.hedge),
+            holders: Mutex::new(
+                holders
+                    .iter()
+                    .enumerate()
+                    .map(|(j, node)| HolderReport {
+                        index: j as u16,
+                        url: node.as_ref().map(|n| n.url().to_owned()),
+                        ..HolderReport::default()
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Applies `update` to holder `j`'s report.
+    fn holder(&self, j: usize, update: impl FnOnce(&mut HolderReport)) {
+        let mut holders = self
+            .holders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(report) = holders.get_mut(j) {
+            update(report);
+        }
+    }
+
+    fn answered(&self, j: usize, latency: Duration) {
+        self.latencies.record(latency);
+        self.holder(j, |h| h.served += 1);
+    }
+
+    fn into_reports(self) -> Vec<HolderReport> {
+        self.holders
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -60,6 +148,8 @@ pub struct GetReport {
     pub rejected: Vec<(u32, u16)>,
     /// Shard requests that failed (holder down, refused, timed out).
     pub failed_requests: usize,
+    /// Per shard index, what its holder did.
+    pub holders: Vec<HolderReport>,
     pub elapsed: Duration,
 }
 
@@ -118,7 +208,8 @@ pub async fn get<W: Write + Send + 'static>(
         return Err(GetError::NotActive(*id));
     }
     let holders = holders_of(chain, wallet, &blob).await?;
-    let stored = fetch_manifest(&blob, id, &holders, options).await?;
+    let state = Arc::new(ReadState::new(options, &holders));
+    let stored = fetch_manifest(&blob, id, &holders, options, &state).await?;
     let key = data_key(chain, wallet, &blob, &stored).await?;
     let manifest = Arc::new(stored.manifest);
     let chunk_count = manifest.layout().chunk_count();
@@ -134,11 +225,15 @@ pub async fn get<W: Write + Send + 'static>(
     // `parallel_chunks` made no difference (network bench, `docs/benchmarks.md`).
     let mut chunks = futures::stream::iter(0..chunk_count)
         .map(|chunk| {
-            let (manifest, holders, options) =
-                (Arc::clone(&manifest), Arc::clone(&holders), options.clone());
+            let (manifest, holders, options, state) = (
+                Arc::clone(&manifest),
+                Arc::clone(&holders),
+                options.clone(),
+                Arc::clone(&state),
+            );
             let id = *id;
             AbortOnDrop(tokio::spawn(async move {
-                fetch_chunk(&id, &manifest, &holders, chunk, &options).await
+                fetch_chunk(&id, &manifest, &holders, chunk, &options, &state).await
             }))
         })
         .buffered(options.parallel_chunks.max(1));
@@ -164,12 +259,18 @@ pub async fn get<W: Write + Send + 'static>(
     if let Some(mut w) = writer {
         w.flush()?;
     }
+    // Every chunk task has ended: the read state is this function's alone again.
+    drop(chunks);
+    let holders = Arc::try_unwrap(state)
+        .map(ReadState::into_reports)
+        .unwrap_or_default();
     Ok(GetReport {
         id: *id,
         cid: Cid::from_digest(blob.cid_digest),
         bytes: written,
         rejected,
         failed_requests,
+        holders,
         elapsed: started.elapsed(),
     })
 }
@@ -200,27 +301,78 @@ pub(crate) async fn holders_of(
         .collect())
 }
 
-/// The first manifest a holder serves that matches the chain's record of the blob.
+/// The first manifest a holder serves that matches the chain's record of the blob. The
+/// holders are asked in turn, the next one as soon as a request fails or the hedge delay
+/// passed without an answer, the earlier requests still running: a hung holder costs one
+/// hedge delay, not a timeout.
 pub(crate) async fn fetch_manifest(
     blob: &Blob,
     id: &BlobId,
     holders: &[Option<NodeClient>],
     options: &GetOptions,
+    state: &ReadState,
 ) -> Result<StoredManifest, GetError> {
     let mut why = Vec::new();
     let mut forbidden = 0;
-    for node in holders.iter().flatten() {
-        match node.get_manifest(id, options.shard_timeout).await {
-            Ok(bytes) => match StoredManifest::decode(&bytes) {
-                Ok(stored) => match matches_chain(id, &stored, blob) {
-                    Ok(()) => return Ok(stored),
-                    Err(e) => why.push(format!("{}: {e}", node.url())),
-                },
-                Err(e) => why.push(format!("{}: {e}", node.url())),
-            },
-            Err(e) => {
-                forbidden += usize::from(e.is_forbidden());
-                why.push(e.to_string());
+    let mut candidates = holders
+        .iter()
+        .enumerate()
+        .filter_map(|(j, node)| node.as_ref().map(|node| (j, node)));
+    let ask = |(j, node): (usize, &NodeClient)| {
+        let node = node.clone();
+        async move {
+            let started = Instant::now();
+            let answer = node.get_manifest(id, options.shard_timeout).await;
+            (j, node.url().to_owned(), started.elapsed(), answer)
+        }
+    };
+    let mut in_flight = FuturesUnordered::new();
+    // The holders asked and not answered yet, in the order asked.
+    let mut pending: Vec<usize> = Vec::new();
+    let mut ask_next = |in_flight: &mut FuturesUnordered<_>, pending: &mut Vec<usize>| {
+        candidates.next().map(|candidate| {
+            pending.push(candidate.0);
+            in_flight.push(ask(candidate));
+        })
+    };
+    let mut more = ask_next(&mut in_flight, &mut pending).is_some();
+    while !in_flight.is_empty() {
+        let hedge = tokio::time::sleep(state.latencies.bound());
+        tokio::select! {
+            Some((j, url, latency, answer)) = in_flight.next() => {
+                pending.retain(|&p| p != j);
+                match answer {
+                    Err(e) => {
+                        forbidden += usize::from(e.is_forbidden());
+                        state.holder(j, |h| h.count_error(&e));
+                        why.push(e.to_string());
+                    }
+                    Ok(bytes) => match checked_manifest(id, &bytes, blob) {
+                        Ok(stored) => {
+                            state.answered(j, latency);
+                            for &p in &pending {
+                                state.holder(p, |h| h.cancelled += 1);
+                            }
+                            return Ok(stored);
+                        }
+                        Err(e) => {
+                            state.holder(j, |h| {
+                                h.corrupt += 1;
+                                h.error = Some(e.clone());
+                            });
+                            why.push(format!("{url}: {e}"));
+                        }
+                    },
+                }
+                if more {
+                    more = ask_next(&mut in_flight, &mut pending).is_some();
+                }
+            }
+            () = hedge, if more => {
+                if let Some(&slow) = pending.last() {
+                    state.holder(slow, |h| h.hedged += 1);
+                }
+                more = ask_next(&mut in_flight, &mut pending).is_some();
             }
         }
     }
@@ -235,6 +387,13 @@ pub(crate) async fn fetch_manifest(
             why.join("; ")
         },
     })
+}
+
+/// Decodes a manifest of blob `id` a holder served and checks it against the chain.
+fn checked_manifest(id: &BlobId, bytes: &[u8], blob: &Blob) -> Result<StoredManifest, String> {
+    let stored = StoredManifest::decode(bytes).map_err(|e| e.to_string())?;
+    matches_chain(id, &stored, blob)?;
+    Ok(stored)
 }
 
 /// Checks a manifest of blob `id` against its Blob account: same blob, CID, layout,
@@ -322,13 +481,15 @@ struct FetchedChunk {
 }
 
 /// Fetches k verified shards of `chunk`: data shards first (no decoding needed when they
-/// all arrive), then parity for each failure or straggler.
+/// all arrive), then parity for each failure, and for each request unanswered after the
+/// hedge delay.
 async fn fetch_chunk(
     id: &BlobId,
     manifest: &BlobManifest,
     holders: &[Option<NodeClient>],
     chunk: u32,
     options: &GetOptions,
+    state: &ReadState,
 ) -> Result<FetchedChunk, GetError> {
     let layout = manifest.layout();
     let (k, n) = (usize::from(layout.k()), usize::from(layout.total_shards()));
@@ -338,10 +499,14 @@ async fn fetch_chunk(
     let mut rejected = Vec::new();
     let mut errors = Vec::new();
     let mut in_flight = FuturesUnordered::new();
+    // Requests not answered yet: when each was sent, and whether another was raced
+    // against it already.
+    let mut pending: HashMap<usize, (Instant, bool)> = HashMap::new();
     let launch = |j: usize| {
         let node = holders[j].clone();
         let timeout = options.shard_timeout;
         async move {
+            let started = Instant::now();
             let result = match node {
                 Some(node) => node.get_shard(id, manifest, chunk, j as u16, timeout).await,
                 None => Err(NodeError::BadAnswer {
@@ -349,42 +514,70 @@ async fn fetch_chunk(
                     why: format!("shard {j}'s provider has no registered endpoint"),
                 }),
             };
-            (j, result)
+            (j, started.elapsed(), result)
         }
     };
     while next < k.min(n) {
+        pending.insert(next, (Instant::now(), false));
         in_flight.push(launch(next));
         next += 1;
     }
     while good < k {
-        let hedge = tokio::time::sleep(options.hedge_after);
-        tokio::pin!(hedge);
+        // The oldest request nothing was raced against yet, and when its hedge is due.
+        let due = pending
+            .iter()
+            .filter(|(_, (_, hedged))| !hedged)
+            .min_by_key(|(_, (sent, _))| *sent)
+            .map(|(j, (sent, _))| (*j, *sent + state.latencies.bound()));
+        let hedge = async move {
+            match due {
+                Some((_, at)) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             done = in_flight.next() => {
-                let Some((j, result)) = done else { break };
+                let Some((j, latency, result)) = done else { break };
+                pending.remove(&j);
                 match result {
                     Ok(checked) => {
+                        state.answered(j, latency);
                         shards[j] = Some(checked);
                         good += 1;
                         continue;
                     }
-                    Err(e) if e.is_corrupt() => rejected.push(j as u16),
                     Err(e) => {
-                        failed += 1;
-                        forbidden += usize::from(e.is_forbidden());
-                        errors.push(e.to_string());
+                        state.holder(j, |h| h.count_error(&e));
+                        if e.is_corrupt() {
+                            rejected.push(j as u16);
+                        } else {
+                            failed += 1;
+                            forbidden += usize::from(e.is_forbidden());
+                            errors.push(e.to_string());
+                        }
                     }
                 }
                 if next < n {
+                    pending.insert(next, (Instant::now(), false));
                     in_flight.push(launch(next));
                     next += 1;
                 }
             }
-            () = &mut hedge, if next < n => {
+            () = hedge, if next < n => {
+                if let Some((slow, _)) = due {
+                    state.holder(slow, |h| h.hedged += 1);
+                    if let Some(entry) = pending.get_mut(&slow) {
+                        entry.1 = true;
+                    }
+                }
+                pending.insert(next, (Instant::now(), false));
                 in_flight.push(launch(next));
                 next += 1;
             }
         }
+    }
+    for &j in pending.keys() {
+        state.holder(j, |h| h.cancelled += 1);
     }
     // Dropping `in_flight` cancels the stragglers still running.
     drop(in_flight);

@@ -10,10 +10,11 @@
 pub mod access;
 pub mod chain;
 pub mod get;
+pub mod latency;
 pub mod node;
 pub mod put;
 
 pub use chain::{ChainClient, ChainError};
-pub use get::{get, GetError, GetOptions, GetReport};
+pub use get::{get, GetError, GetOptions, GetReport, HolderReport};
 pub use node::{NodeClient, NodeError};
 pub use put::{put, PutError, PutOptions, PutReport, Registrar};

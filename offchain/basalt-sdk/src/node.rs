@@ -33,6 +33,12 @@ pub enum NodeError {
     /// The node answered success with something that does not check out.
     #[error("storage node {url} sent a bad answer: {why}")]
     BadAnswer { url: String, why: String },
+    /// The node took longer than its peers' answers say it should (it may be alive but
+    /// hung, or trickling): the caller stopped waiting.
+    #[error(
+        "storage node {url} did not answer within {after:?}, the bound its peers' answers set"
+    )]
+    Stalled { url: String, after: Duration },
     /// The node sent data that is not the committed shard (wrong length or Merkle root).
     #[error("storage node {url} sent corrupt data for chunk {chunk} shard {shard}")]
     CorruptShard { url: String, chunk: u32, shard: u16 },
@@ -47,6 +53,15 @@ impl NodeError {
     /// The node sent data that does not match the blob's commitment.
     pub fn is_corrupt(&self) -> bool {
         matches!(self, Self::CorruptShard { .. })
+    }
+
+    /// The request ran out its time limit (the node may be alive but not answering).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Self::Transport { source, .. } => source.is_timeout(),
+            Self::Stalled { .. } => true,
+            _ => false,
+        }
     }
 
     /// 403: the chain's ACL does not let this key read.

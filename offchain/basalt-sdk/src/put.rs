@@ -30,6 +30,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::chain::{ChainClient, ChainError};
+use crate::latency::{Latencies, LatencyPolicy};
 use crate::node::{NodeClient, NodeError};
 
 /// Whose blob a put registers, and who pays for it.
@@ -73,6 +74,11 @@ pub struct PutOptions {
     pub concurrency: usize,
     /// A shard upload slower than this is cancelled and retried.
     pub shard_timeout: Duration,
+    /// While spare providers remain, a holder whose shard upload takes longer than the
+    /// bound the other uploads set ([`crate::latency`]) is given up at once, without
+    /// retries, and its column moves to a spare: a hung or trickling node costs the put
+    /// one bound, not `attempts` timeouts.
+    pub stall: LatencyPolicy,
     /// Attempts per shard before the put gives up.
     pub attempts: u32,
     /// A lookup table holding the provider accounts (published by the network): lets the
@@ -100,6 +106,7 @@ impl Default for PutOptions {
             price_per_shard_epoch: 10,
             concurrency: 64,
             shard_timeout: Duration::from_secs(30),
+            stall: LatencyPolicy::STALL,
             attempts: 3,
             lookup_table: None,
             acceptance_timeout: Some(Duration::from_secs(30)),
@@ -259,13 +266,15 @@ pub async fn put<R: Read + Send + 'static>(
         .enumerate()
         .map(|(j, h)| (j as u16, h))
         .collect();
-    let job = UploadJob {
+    let latencies = Arc::new(Latencies::new(options.stall));
+    let mut job = UploadJob {
         size,
         id,
         options,
         k,
         m,
         key: key.clone(),
+        stall: (!spares.is_empty()).then(|| Arc::clone(&latencies)),
     };
     let mut pass = upload_all(&job, source, &columns, Arc::new(progress)).await?;
     let mut shard_bytes = pass.sent;
@@ -282,6 +291,7 @@ pub async fn put<R: Read + Send + 'static>(
             retry.push((j, spare));
         }
         let source = open().map_err(|e| PutError::Source(e.to_string()))?;
+        job.stall = (!spares.is_empty()).then(|| Arc::clone(&latencies));
         let again = upload_all(&job, source, &retry, Arc::new(|_| {})).await?;
         if again.manifest != pass.manifest {
             return Err(changed_source());
@@ -319,7 +329,9 @@ pub async fn put<R: Read + Send + 'static>(
     let waited = Instant::now();
     let accepted = match options.acceptance_timeout {
         Some(timeout) => {
-            tell_holders(&holders, &id, options.shard_timeout).await;
+            // Best effort (a holder finds the placement on its own): not worth more than
+            // the uploads' own bound.
+            tell_holders(&holders, &id, latencies.bound()).await;
             wait_for_acceptances(chain, &id, timeout).await
         }
         None => 0,
@@ -451,6 +463,8 @@ struct UploadJob<'a> {
     k: u16,
     m: u16,
     key: Option<DataKey>,
+    /// The uploads' latencies, when a stalled holder can be given up (spares remain).
+    stall: Option<Arc<Latencies>>,
 }
 
 /// Encodes `source` on a blocking thread and uploads every chunk's shard `j` to the holder
@@ -526,10 +540,10 @@ async fn upload_all(
             }
             let chunk = Arc::clone(&chunk);
             let (j, holder) = (*j, holder.clone());
-            let options = options.clone();
+            let (options, stall) = (options.clone(), job.stall.clone());
             uploads.spawn(async move {
                 let _permit = permit;
-                upload_shard(&holder, &chunk, j, &options).await
+                upload_shard(&holder, &chunk, j, &options, stall.as_deref()).await
             });
         }
         done_plain += layout_plain(chunk.chunk.index);
@@ -596,32 +610,49 @@ impl ChunkToSend {
     }
 }
 
-/// Uploads shard `j` of `chunk` to `holder`, retrying a failed or slow attempt.
+/// Uploads shard `j` of `chunk` to `holder`, retrying a failed or slow attempt. With
+/// `stall`, an attempt unanswered past the bound the uploads' latencies set gives the
+/// holder up at once (no retry: a hung node does not come back within a put).
 async fn upload_shard(
     holder: &Holder,
     chunk: &Arc<ChunkToSend>,
     j: u16,
     options: &PutOptions,
+    stall: Option<&Latencies>,
 ) -> Result<u64, PutError> {
     let header = chunk.header(j);
+    let holder_key = holder.authority.to_bytes();
     // A view of the shard in the chunk buffer that the other uploads share: no copy.
     let data = Bytes::from_owner(ShardOf(Arc::clone(chunk), usize::from(j)));
     let mut last = None;
+    let mut attempts = 0;
     for attempt in 0..options.attempts.max(1) {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(100 << attempt.min(5))).await;
         }
-        match holder
-            .node
-            .put_shard(
-                &header,
-                data.clone(),
-                &holder.authority.to_bytes(),
-                options.shard_timeout,
-            )
-            .await
-        {
-            Ok(_receipt) => return Ok(data.len() as u64),
+        attempts += 1;
+        let started = Instant::now();
+        let upload =
+            holder
+                .node
+                .put_shard(&header, data.clone(), &holder_key, options.shard_timeout);
+        let answer = match stall {
+            Some(latencies) => tokio::select! {
+                answer = upload => answer,
+                after = stalled(latencies, started) => {
+                    last = Some(NodeError::Stalled { url: holder.node.url().to_owned(), after });
+                    break;
+                }
+            },
+            None => upload.await,
+        };
+        match answer {
+            Ok(_receipt) => {
+                if let Some(latencies) = stall {
+                    latencies.record(started.elapsed());
+                }
+                return Ok(data.len() as u64);
+            }
             // A refusal that a retry cannot change (full, conflict, bad shard) ends it.
             Err(e @ NodeError::Refused { status, .. })
                 if status.is_client_error() && !matches!(status.as_u16(), 408 | 429) =>
@@ -636,9 +667,24 @@ async fn upload_shard(
         chunk: chunk.chunk.index,
         shard: j,
         provider: holder.authority,
-        attempts: options.attempts,
+        attempts,
         last: last.expect("at least one attempt"),
     })
+}
+
+/// Resolves, with the bound, once a request sent at `started` has run past the bound the
+/// latencies set; the bound is read again as answers come in (it starts patient and
+/// tightens).
+async fn stalled(latencies: &Latencies, started: Instant) -> Duration {
+    const RECHECK: Duration = Duration::from_millis(100);
+    loop {
+        let bound = latencies.bound();
+        let elapsed = started.elapsed();
+        if elapsed >= bound {
+            return bound;
+        }
+        tokio::time::sleep((bound - elapsed).min(RECHECK)).await;
+    }
 }
 
 /// Stores the manifest on every holder (any of them can then serve it to readers).

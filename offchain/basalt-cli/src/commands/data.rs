@@ -45,6 +45,10 @@ pub struct GetArgs {
     /// Where to write the file.
     #[arg(long, short = 'o')]
     pub output: PathBuf,
+    /// Also say what each holder did (served, hedged, timed out, failed, corrupt,
+    /// cancelled): how a hung or slow node shows.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -204,10 +208,16 @@ pub async fn get(ctx: &Context, args: &GetArgs) -> Result<()> {
             "elapsed_ms": report.elapsed.as_millis() as u64,
             "failed_requests": report.failed_requests,
             "corrupt_shards": report.rejected.len(),
+            "holders": report.holders.iter().map(holder_json).collect::<Vec<_>>(),
         }),
         || {
+            let holders = if args.verbose {
+                report.holders.iter().map(holder_line).collect::<String>()
+            } else {
+                String::new()
+            };
             format!(
-                "wrote {} bytes to {} in {:.2} s ({:.1} MB/s){}",
+                "wrote {} bytes to {} in {:.2} s ({:.1} MB/s){}{holders}",
                 report.bytes,
                 args.output.display(),
                 report.elapsed.as_secs_f64(),
@@ -221,6 +231,51 @@ pub async fn get(ctx: &Context, args: &GetArgs) -> Result<()> {
         },
     );
     Ok(())
+}
+
+fn holder_json(h: &basalt_sdk::HolderReport) -> serde_json::Value {
+    json!({
+        "index": h.index,
+        "url": h.url,
+        "served": h.served,
+        "hedged": h.hedged,
+        "timed_out": h.timed_out,
+        "failed": h.failed,
+        "corrupt": h.corrupt,
+        "cancelled": h.cancelled,
+        "error": h.error,
+    })
+}
+
+/// One line of `get -v`: a holder and its non-zero counts.
+fn holder_line(h: &basalt_sdk::HolderReport) -> String {
+    let counts = [
+        ("served", h.served),
+        ("hedged", h.hedged),
+        ("timed out", h.timed_out),
+        ("failed", h.failed),
+        ("corrupt", h.corrupt),
+        ("cancelled", h.cancelled),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(what, n)| format!("{n} {what}"))
+    .collect::<Vec<_>>()
+    .join(", ");
+    format!(
+        "\n  shard {:>3} {:<24} {}{}",
+        h.index,
+        h.url.as_deref().unwrap_or("(no endpoint)"),
+        if counts.is_empty() {
+            "not asked"
+        } else {
+            &counts
+        },
+        h.error
+            .as_ref()
+            .map(|e| format!(" (last error: {e})"))
+            .unwrap_or_default()
+    )
 }
 
 pub async fn ls(ctx: &Context) -> Result<()> {

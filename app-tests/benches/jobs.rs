@@ -61,9 +61,13 @@ async fn main() -> Result<()> {
     let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/jobs");
     let module = basalt_sandbox::module_from_file(&examples.join("wordcount.wat"))?;
     let module = t.put(requester, module, &options).await?;
-    let input = t
-        .put(requester, b"a few words\n".to_vec(), &options)
-        .await?;
+    // One input per job, each with its own word count: jobs with the same output would
+    // find it stored already by the first (the requester's blob of that content).
+    let mut inputs = Vec::new();
+    for nonce in 0..jobs {
+        let words = "word ".repeat(nonce as usize + 1);
+        inputs.push(t.put(requester, words.into_bytes(), &options).await?);
+    }
 
     let worker = Worker::new(
         WorkerConfig {
@@ -98,7 +102,7 @@ async fn main() -> Result<()> {
                 JobPostArgs {
                     nonce,
                     module_cid: *module.cid.digest(),
-                    input_cid: *input.cid.digest(),
+                    input_cid: *inputs[nonce as usize].cid.digest(),
                     fuel_limit: 10_000_000,
                     n: 1,
                     k: 1,

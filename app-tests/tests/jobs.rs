@@ -87,6 +87,8 @@ struct JobSpec {
     fuel_limit: u64,
     workers: [Behaviour; 3],
     indexer: bool,
+    /// The requester stores the word count's output itself before posting.
+    output_stored_already: bool,
 }
 
 impl JobSpec {
@@ -96,6 +98,7 @@ impl JobSpec {
             fuel_limit: 10_000_000,
             workers,
             indexer: false,
+            output_stored_already: false,
         }
     }
 }
@@ -142,6 +145,9 @@ async fn run_job(spec: JobSpec) -> Result<JobReport> {
     let input = b"the quick brown fox\njumps over the lazy dog\n".to_vec();
     let module_put = t.put(requester, module, &options).await?;
     let input_put = t.put(requester, input, &options).await?;
+    if spec.output_stored_already {
+        t.put(requester, b"2 9 44\n".to_vec(), &options).await?;
+    }
 
     let keys: Vec<Keypair> = t.wallets[1..].iter().map(Keypair::insecure_clone).collect();
     let config = |i: usize| WorkerConfig {
@@ -463,6 +469,7 @@ async fn a_job_out_of_fuel_agrees_on_the_failure_and_pays_for_the_work() -> Resu
         fuel_limit: 1_000,
         workers: [Behaviour::Honest; 3],
         indexer: false,
+        output_stored_already: false,
     })
     .await?;
     ensure!(report.status == JobStatus::Succeeded, "{:?}", report.status);
@@ -480,5 +487,26 @@ async fn a_job_out_of_fuel_agrees_on_the_failure_and_pays_for_the_work() -> Resu
         report.requester_delta
     );
     ensure!(report.output.is_none());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_the_requester_stores_already_is_linked_not_stored_again() -> Result<()> {
+    let report = run_job(JobSpec {
+        output_stored_already: true,
+        ..JobSpec::word_count([Behaviour::Honest; 3])
+    })
+    .await?;
+    ensure!(report.status == JobStatus::Succeeded && report.result == word_count_result());
+    for w in &report.workers {
+        ensure!(w.tokens_delta == i128::from(REWARD));
+    }
+    ensure!(
+        report.requester_delta == -3 * i128::from(REWARD),
+        "nothing was stored for the output: its budget came back ({})",
+        report.requester_delta
+    );
+    let (owner, output) = report.output.context("the linked output")?;
+    ensure!(owner == report.requester && output == b"2 9 44\n");
     Ok(())
 }

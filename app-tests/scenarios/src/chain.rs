@@ -146,6 +146,15 @@ pub trait Chain {
         nonce: u64,
         blob: &TestBlob,
     ) -> Outcome;
+    /// `worker` records the requester's own blob `blob` (its content the agreed result) as
+    /// the output of the requester's job `nonce` (`job_output_link`).
+    fn link_output(
+        &mut self,
+        worker: &str,
+        requester: &str,
+        nonce: u64,
+        blob: &TestBlob,
+    ) -> Outcome;
     /// `worker` applies; into a full list, displacing whom the protocol says.
     fn apply(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome;
     /// Anyone draws the job's workers among its applicants.

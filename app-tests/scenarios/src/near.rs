@@ -469,6 +469,17 @@ impl Chain for NearChain {
         outcome
     }
 
+    fn link_output(
+        &mut self,
+        worker: &str,
+        requester: &str,
+        nonce: u64,
+        _blob: &TestBlob,
+    ) -> Outcome {
+        let args = json!({"requester": account(requester), "nonce": nonce});
+        self.call(worker, "job_output_link", args, STORAGE_DEPOSIT)
+    }
+
     fn apply(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome {
         let args = json!({"requester": account(requester), "nonce": nonce});
         self.call(worker, "job_apply", args, STORAGE_DEPOSIT)

@@ -101,6 +101,10 @@ pub const ALL: &[(&str, Scenario)] = &[
         "an_output_budget_nobody_uses_goes_back",
         an_output_budget_nobody_uses_goes_back,
     ),
+    (
+        "an_output_the_requester_already_stores_is_linked",
+        an_output_the_requester_already_stores_is_linked,
+    ),
 ];
 
 /// Register, stake, unbond, wait, withdraw; stake moves only by the rules.
@@ -800,6 +804,53 @@ pub fn an_agreeing_worker_stores_the_output_for_the_requester(chain: &mut dyn Ch
     ensure!(
         chain.tokens("req")? == FUNDS - 200 - OUTPUT.budget,
         "the budget went into the output's deal, not back"
+    );
+    Ok(())
+}
+
+/// Issue 30: an output whose content the requester already stores as a blob of its own
+/// (whose address the output's blob would take) is recorded as that blob by an agreeing
+/// worker, once; nothing is funded, the agreeing workers are paid at once and the budget
+/// comes back when the job closes.
+pub fn an_output_the_requester_already_stores_is_linked(chain: &mut dyn Chain) -> Result<()> {
+    compute_providers(chain, &["w1", "w2", "w3"])?;
+    chain.go_to(1, 0)?;
+    let output = TestBlob::new(20_000, 34)?;
+    ok(
+        chain.register_blob("req", &output, 20),
+        "the requester's own blob",
+    )?;
+    run_job_to_quorum(chain, 1, &OUTPUT, output.cid_digest())?;
+    let before = chain.tokens("req")?;
+    refused(
+        chain.link_output("w3", "req", 1, &output),
+        "NotAgreeingWorker",
+        "the out-voted worker links the output",
+    )?;
+    ok(chain.link_output("w1", "req", 1, &output), "link")?;
+    refused(
+        chain.link_output("w2", "req", 1, &output),
+        "OutputAlreadyStored",
+        "a second link",
+    )?;
+    ensure!(
+        chain.deal_balance(&output)?.is_none(),
+        "no deal was opened for the linked blob"
+    );
+    let paid = [chain.tokens("w1")?, chain.tokens("w2")?];
+    for w in ["w1", "w2", "w3"] {
+        ok(
+            chain.settle_worker("req", 1, w),
+            "settle before the deadline",
+        )?;
+    }
+    ensure!(
+        [chain.tokens("w1")?, chain.tokens("w2")?] == [paid[0] + 100, paid[1] + 100],
+        "the agreeing workers are paid at once"
+    );
+    ensure!(
+        chain.tokens("req")? == before + OUTPUT.budget,
+        "the budget came back as the job closed"
     );
     Ok(())
 }

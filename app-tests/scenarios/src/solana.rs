@@ -661,6 +661,22 @@ impl Chain for SolanaChain {
         outcome
     }
 
+    fn link_output(
+        &mut self,
+        worker: &str,
+        requester: &str,
+        nonce: u64,
+        blob: &TestBlob,
+    ) -> Outcome {
+        let (key, _) = self.actor(worker)?;
+        let requester = self.pubkey(requester)?;
+        let job = pda::job(&requester, nonce);
+        self.send(
+            ix::job_output_link(&key.pubkey(), &job, &requester, &blob.cid_digest()),
+            &key,
+        )
+    }
+
     fn apply(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome {
         let (key, _) = self.actor(worker)?;
         let job = pda::job(&self.pubkey(requester)?, nonce);

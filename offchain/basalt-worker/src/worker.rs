@@ -332,6 +332,9 @@ impl Worker {
     /// the job (which pays for it): plain and public, or sealed for the requester, as the
     /// requester asked. Another agreeing worker registering it first is not an error.
     async fn store_output(&self, job: &Job, address: &Pubkey) -> Result<(), WorkerError> {
+        if self.requester_stores_it_already(job, address).await? {
+            return Ok(());
+        }
         let started = std::time::Instant::now();
         let output = match self.journal.output(&address.to_string())? {
             Some(kept) if Cid::of(&kept).digest() == &job.result_hash => kept,
@@ -574,6 +577,44 @@ fn narrower_code(providers: usize, k: u16, m: u16) -> (u16, u16) {
 }
 
 /// The blob a job names by CID: the requester's registration of that content.
+impl Worker {
+    /// Links the requester's own blob as the job's output when its content is the agreed
+    /// result (a plain output): that blob has the address the output's would have, so the
+    /// output cannot be registered, and storing it again would be waste
+    /// (`job_output_link`). Returns whether it did (or another worker did first).
+    async fn requester_stores_it_already(
+        &self,
+        job: &Job,
+        address: &Pubkey,
+    ) -> Result<bool, WorkerError> {
+        if job.output_encrypted {
+            // A sealed output has a fresh key, so its own content and address.
+            return Ok(false);
+        }
+        let id = blob_of(&job.requester, &job.result_hash);
+        if self.chain.blob(&id).await?.is_none() {
+            return Ok(false);
+        }
+        match self.chain.link_job_output(&self.key, job).await {
+            Ok(()) => {
+                tracing::info!(job = %address, blob = %id, "the requester already stores the output: linked its blob");
+                Ok(true)
+            }
+            Err(e) => {
+                if self
+                    .chain
+                    .job(address)
+                    .await?
+                    .is_some_and(|j| j.output_stored())
+                {
+                    return Ok(true);
+                }
+                Err(WorkerError::Chain(e))
+            }
+        }
+    }
+}
+
 fn blob_of(requester: &Pubkey, cid: &[u8; 32]) -> BlobId {
     BlobId::from_bytes(pda::blob(requester, cid).to_bytes())
 }

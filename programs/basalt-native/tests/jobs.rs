@@ -15,7 +15,7 @@ use basalt::client::decode::BasaltEvent;
 use basalt::client::{ix, pda};
 use basalt::errors::BasaltError;
 use basalt::events::WorkerOutcome;
-use basalt::instructions::{job_commitment, JobOutputArgs, JobPostArgs};
+use basalt::instructions::{job_commitment, BlobRegisterArgs, JobOutputArgs, JobPostArgs};
 use basalt::randomness::slot_hash_at_or_before;
 use basalt::state::{
     Blob, Deal, Job, JobStatus, Provider, MAX_JOB_APPLICANTS, ROLE_COMPUTE, ROLE_STORAGE,
@@ -421,6 +421,103 @@ async fn registering_the_output_costs_the_worker_no_rent() -> Result<()> {
         net.balance(&req_tokens).await?,
         10_000 - REWARD - budget,
         "the budget is the output's deal"
+    );
+    Ok(())
+}
+
+/// Issue 30: a job whose agreed output is content the requester already stores (a blob of
+/// its own with that digest, so the output's own blob address is taken) has that blob
+/// recorded as its output by an agreeing worker: nothing is created or funded, the
+/// agreeing workers may settle at once, and the budget goes back when the job closes. A
+/// worker that did not agree, a blob of someone else's and a second link are refused.
+#[tokio::test]
+async fn an_output_the_requester_already_stores_is_linked_not_stored_again() -> Result<()> {
+    let mut net = Net::start().await?;
+    let output = [5; 32];
+    let budget = 1_400;
+    let posted = JobPostArgs {
+        output_budget: budget,
+        output_price_per_shard_epoch: 10,
+        output_deadline_slot: 60,
+        ..args(9, 2, 2, [10, 20, 40])
+    };
+    let (requester, req_tokens, job) = post(&mut net, posted).await?;
+    let stored = BlobRegisterArgs {
+        cid_digest: output,
+        size: 1 << 20,
+        chunk_size: 1 << 20,
+        leaf_size: basalt_proof::BlobLayout::new(1 << 20, 1 << 20, 4, 2)?.leaf_size(),
+        k: 4,
+        m: 2,
+        commitment_root: [7; 32],
+        expiry_epoch: 10,
+        public: false,
+        encrypted: false,
+    };
+    net.send(
+        &[ix::blob_register(&requester.pubkey(), stored.clone())],
+        &[&requester],
+    )
+    .await?;
+    let other = net.wallet().await?;
+    net.send(&[ix::blob_register(&other.pubkey(), stored)], &[&other])
+        .await?;
+    let workers = net.providers(ROLE_COMPUTE, 3).await?;
+    for w in &workers[..2] {
+        apply(&mut net, &job, &w.0).await?;
+    }
+    net.warp(11).await?;
+    net.send(&[ix::job_select(&job)], &[]).await?;
+    for w in &workers[..2] {
+        commit(&mut net, &job, &w.0, output, [1; 32]).await?;
+    }
+    net.warp(21).await?;
+    for w in &workers[..2] {
+        net.send(
+            &[ix::job_reveal(&w.0.pubkey(), &job, output, [1; 32])],
+            &[&w.0],
+        )
+        .await?;
+    }
+    finalize(&mut net, &job, &requester, &req_tokens).await?;
+    let link = |w: &Keypair| ix::job_output_link(&w.pubkey(), &job, &requester.pubkey(), &output);
+
+    let outsider = &workers[2].0;
+    let refused = net.send(&[link(outsider)], &[outsider]).await;
+    assert_basalt_err(refused, BasaltError::NotAgreeingWorker);
+    let mut someone_elses = link(&workers[0].0);
+    someone_elses.accounts[2].pubkey = pda::blob(&other.pubkey(), &output);
+    assert!(
+        net.send(&[someone_elses], &[&workers[0].0]).await.is_err(),
+        "only the requester's blob of the agreed result"
+    );
+
+    net.send(&[link(&workers[0].0)], &[&workers[0].0]).await?;
+    let after: Job = net.account(&job).await?;
+    assert_eq!(
+        (after.output_blob, after.output_budget),
+        (pda::blob(&requester.pubkey(), &output), budget),
+        "the requester's blob is the output; the budget stays with the job"
+    );
+    let again = net.send(&[link(&workers[1].0)], &[&workers[1].0]).await;
+    assert_basalt_err(again, BasaltError::OutputAlreadyStored);
+    assert!(
+        !net.exists(&pda::deal(&pda::blob(&requester.pubkey(), &output)))
+            .await?,
+        "no deal was opened"
+    );
+
+    // Settled before the output deadline: the output is stored.
+    for w in &workers[..2] {
+        let before = net.balance(&w.1).await?;
+        settle(&mut net, &job, &requester, &req_tokens, w).await?;
+        assert_eq!(net.balance(&w.1).await? - before, REWARD, "paid at once");
+    }
+    assert!(!net.exists(&job).await?, "the job closed");
+    assert_eq!(
+        net.balance(&req_tokens).await?,
+        10_000 - 2 * REWARD,
+        "the budget came back"
     );
     Ok(())
 }

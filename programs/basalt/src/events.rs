@@ -387,7 +387,8 @@ pub struct JobOutputRegistered {
     pub blob: Pubkey,
     pub worker: Pubkey,
     pub cid_digest: [u8; 32],
-    /// The output budget, now the deal's balance.
+    /// The output budget, now the deal's balance (0 when the requester's own blob of the
+    /// output was linked, `job_output_link`: the budget stays with the job).
     pub budget: u64,
     /// Lamports paid back to the worker for the Blob and Deal accounts' rent.
     pub rent_refunded: u64,

@@ -211,6 +211,10 @@ pub mod basalt {
         JobOutputRegister::handle(ctx, args)
     }
 
+    pub fn job_output_link(ctx: Context<JobOutputLink>) -> Result<()> {
+        JobOutputLink::handle(ctx)
+    }
+
     pub fn job_apply(ctx: Context<JobApply>) -> Result<()> {
         JobApply::handle(ctx)
     }

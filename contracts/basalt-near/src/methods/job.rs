@@ -6,7 +6,7 @@ use crate::errors::{ensure, BasaltError, Result};
 use crate::events::Event;
 use crate::ledger::Meter;
 use crate::methods::BlobRegisterArgs;
-use crate::state::{Deal, Digest, Job, JobStatus, JobWorker, WorkerOutcome, ROLE_COMPUTE};
+use crate::state::{Blob, Deal, Digest, Job, JobStatus, JobWorker, WorkerOutcome, ROLE_COMPUTE};
 use crate::{add, sub, Contract, ContractExt};
 
 /// The job a requester posts through `ft_transfer_call`
@@ -481,6 +481,51 @@ impl Contract {
             worker,
             cid_digest: args.cid_digest,
             budget: U128(budget),
+            block,
+        }
+        .emit();
+        Ok(blob)
+    }
+
+    /// `job_output_link`: records as a succeeded job's output a blob the requester already
+    /// stores with exactly the agreed result as its content (a blob is keyed by its owner
+    /// and content, so the output's own blob could not be registered). Called, like
+    /// `job_output_register`, by a selected worker that revealed the agreed result, once,
+    /// up to the output deadline. Nothing is stored or funded: the output budget stays with
+    /// the job and goes back to the requester when the job closes, and the agreeing workers
+    /// may settle at once. Attach the storage of the job's grown record. Returns the blob's
+    /// id.
+    #[payable]
+    #[handle_result]
+    pub fn job_output_link(&mut self, requester: AccountId, nonce: u64) -> Result<Digest> {
+        let worker = env::predecessor_account_id();
+        let block = env::block_height();
+        let mut job = self.job(&requester, nonce)?;
+        let agreed: [u8; 32] = job.result_hash.into();
+        OutputRegistration {
+            terms: job.output_terms(),
+            succeeded: job.status == JobStatus::Succeeded,
+            agreed: &agreed,
+            worker_agreed: job.agreed(&worker),
+            stored: job.output_blob.is_some(),
+            // The blob's content is the agreed result itself: the plain rule applies.
+            encrypted: false,
+            cid_digest: &agreed,
+        }
+        .check(block)?;
+        let blob = Blob::id_of(&requester, job.result_hash);
+        self.blob(&blob)?;
+        let meter = self.meter()?;
+        job.output_blob = Some(blob);
+        self.jobs.insert(&(requester.clone(), nonce), &job);
+        self.settle(meter)?;
+        Event::JobOutputRegistered {
+            requester,
+            nonce,
+            blob,
+            worker,
+            cid_digest: job.result_hash,
+            budget: U128(0),
             block,
         }
         .emit();

@@ -229,6 +229,23 @@ impl ChainClient {
         Ok(())
     }
 
+    /// Records the requester's own blob whose content is `job`'s agreed result as the job's
+    /// output (`job_output_link`), signed by `worker`, an agreeing worker.
+    ///
+    /// # Errors
+    ///
+    /// As [`ChainClient::send`].
+    pub async fn link_job_output(&self, worker: &Keypair, job: &Job) -> Result<(), ChainError> {
+        let ix = ix::job_output_link(
+            &worker.pubkey(),
+            &job_address(job),
+            &job.requester,
+            &job.result_hash,
+        );
+        self.send(&[ix], worker, &[]).await?;
+        Ok(())
+    }
+
     /// Settles the place of `worker` (an applicant's authority) in the finalized `job`:
     /// pays it, penalizes it or releases it, into its stake-mint token account.
     ///

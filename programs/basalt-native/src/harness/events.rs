@@ -62,6 +62,7 @@ const REQUIRED: &[(&[u8], &[&str])] = &[
         ixs::JobOutputRegister::DISCRIMINATOR,
         &["BlobRegistered", "DealFunded", "JobOutputRegistered"],
     ),
+    (ixs::JobOutputLink::DISCRIMINATOR, &["JobOutputRegistered"]),
 ];
 
 /// The decoded events of each top-level instruction of `tx`, by instruction index.

@@ -723,6 +723,26 @@ pub fn job_output_register(
     )
 }
 
+/// Records as job `job`'s output `requester`'s blob whose content is the agreed result
+/// `result` (signed by an agreeing worker).
+pub fn job_output_link(
+    worker: &Pubkey,
+    job: &Pubkey,
+    requester: &Pubkey,
+    result: &[u8; 32],
+) -> Instruction {
+    build(
+        accounts::JobOutputLink {
+            worker: *worker,
+            job: *job,
+            blob: pda::blob(requester, result),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::JobOutputLink {},
+    )
+}
+
 /// `requester`: the job's requester, which gets the account's rent (and, with
 /// `requester_tokens`, an unused output budget) back when the last applicant is settled.
 pub fn job_settle(

@@ -21,7 +21,7 @@ use basalt_localnet::workers::worker_binary;
 use basalt_localnet::{WorkerProcess, TOKEN};
 use basalt_sandbox::{Failure, JobEnv, Outcome, Sandbox};
 use basalt_sdk::chain::associated_token_address;
-use basalt_sdk::{ChainClient, GetOptions, PutOptions};
+use basalt_sdk::{ChainClient, PutOptions};
 use solana_signer::Signer;
 
 const REWARD: u64 = 10 * TOKEN;
@@ -262,21 +262,8 @@ async fn differently_configured_worker_processes_agree_byte_for_byte_and_contain
                     .await?
                     .with_context(|| format!("{}: the stored output", case.name))?;
                 let id = basalt_core::BlobId::from_bytes(stored.blob.to_bytes());
-                let file = t.dir.path().join(format!("output-{}", case.name));
-                basalt_sdk::get(
-                    &chain,
-                    requester,
-                    &id,
-                    std::fs::File::create(&file)?,
-                    &GetOptions::default(),
-                    |_| {},
-                )
-                .await?;
-                ensure!(
-                    std::fs::read(&file)? == *output,
-                    "{}: the stored output differs",
-                    case.name
-                );
+                let (read, _) = t.get(requester, &id).await?;
+                ensure!(read == *output, "{}: the stored output differs", case.name);
             }
             (outcome, _) => bail!("{}: unexpected outcome {outcome:?}", case.name),
         }

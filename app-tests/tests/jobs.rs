@@ -17,7 +17,7 @@ use basalt_app_tests::TestNet;
 use basalt_core::Cid;
 use basalt_localnet::TOKEN;
 use basalt_sdk::chain::associated_token_address;
-use basalt_sdk::{ChainClient, GetOptions, PutOptions};
+use basalt_sdk::{ChainClient, PutOptions};
 use basalt_worker::{Worker, WorkerConfig};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -258,17 +258,7 @@ async fn run_job(spec: JobSpec) -> Result<JobReport> {
         Some(stored) => {
             let id = basalt_core::BlobId::from_bytes(stored.blob.to_bytes());
             let owner = chain.blob(&id).await?.context("the output blob")?.owner;
-            let file = t.dir.path().join("output");
-            basalt_sdk::get(
-                &chain,
-                requester,
-                &id,
-                std::fs::File::create(&file)?,
-                &GetOptions::default(),
-                |_| {},
-            )
-            .await?;
-            Some((owner, std::fs::read(&file)?))
+            Some((owner, t.get(requester, &id).await?.0))
         }
         None => None,
     };

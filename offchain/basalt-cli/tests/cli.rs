@@ -11,6 +11,13 @@ use serde_json::Value;
 
 const BASALT: &str = env!("CARGO_BIN_EXE_basalt");
 
+/// The tests' local networks take the default chain port: one at a time.
+static ONE_LOCALNET: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_localnet() -> std::sync::MutexGuard<'static, ()> {
+    ONE_LOCALNET.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Runs `basalt --json ARGS` with the test's wallet and network directory.
 fn basalt(home: &Path, wallet: &str, args: &[&str]) -> Result<Output> {
     Ok(Command::new(BASALT)
@@ -50,12 +57,18 @@ fn fails(home: &Path, wallet: &str, args: &[&str]) -> Result<String> {
 
 /// `basalt localnet` in the background; returns once it printed its description.
 fn start_localnet(home: &Path) -> Result<(Child, Value)> {
+    start_localnet_with(home, &["--nodes", "6"])
+}
+
+/// Starts `basalt localnet ARGS` in `home`; returns once it printed its network.
+fn start_localnet_with(home: &Path, args: &[&str]) -> Result<(Child, Value)> {
     let mut child = Command::new(BASALT)
         .args(["--json", "--localnet-dir"])
         .arg(home.join("net"))
         .arg("--keypair")
         .arg(home.join("owner.json"))
-        .args(["localnet", "--nodes", "6"])
+        .arg("localnet")
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(home.join("localnet.err"))?)
         .spawn()?;
@@ -118,6 +131,7 @@ fn indexed(indexer: &str, blob: &str, status: &str) -> Result<()> {
 
 #[test]
 fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> {
+    let _one = one_localnet();
     let home = tempfile::tempdir()?;
     let home = home.path();
     // Run as root, the network's PostgreSQL runs as the `postgres` user, which must be able
@@ -302,4 +316,84 @@ fn run_a_job(home: &Path) -> Result<()> {
         }
         std::thread::sleep(Duration::from_secs(1));
     }
+}
+
+/// The processes below `root` (its children, theirs, …), from /proc.
+fn descendants(root: u32) -> Result<Vec<u32>> {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let Some(pid) = entry?.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        if let Some(ppid) = parent_of(pid) {
+            parents.push((pid, ppid));
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    Ok(found)
+}
+
+/// The parent of `pid`, unless it is gone or a zombie.
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses.
+    let mut rest = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = rest.next()?;
+    (state != "Z").then(|| rest.next()?.parse().ok())?
+}
+
+/// Waits up to 30 s for every process of `pids` to be gone; returns those still running.
+fn survivors(pids: &[u32]) -> Vec<u32> {
+    for _ in 0..300 {
+        if pids.iter().all(|p| parent_of(*p).is_none()) {
+            return Vec::new();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    pids.iter()
+        .copied()
+        .filter(|p| parent_of(*p).is_some())
+        .collect()
+}
+
+/// Issue 31: a `basalt localnet` ended by SIGKILL (nothing of it runs to clean up) or by
+/// SIGTERM leaves no node, worker, indexer or database process behind.
+#[test]
+fn a_killed_or_terminated_localnet_leaves_no_process_behind() -> Result<()> {
+    let _one = one_localnet();
+    let home = tempfile::tempdir()?;
+    let home = home.path();
+    for (signal, name) in [(libc::SIGKILL, "SIGKILL"), (libc::SIGTERM, "SIGTERM")] {
+        let (mut net, _) = start_localnet_with(home, &["--nodes", "4", "--workers", "1"])?;
+        let children = descendants(net.id())?;
+        ensure!(
+            children.len() >= 7,
+            "4 nodes, a worker, the indexer and PostgreSQL run below it: {children:?}"
+        );
+        // SAFETY: kill(2) on our own child.
+        ensure!(unsafe { libc::kill(net.id() as libc::pid_t, signal) } == 0);
+        let status = net.wait()?;
+        if signal == libc::SIGTERM {
+            ensure!(status.success(), "an orderly stop on SIGTERM: {status}");
+        }
+        let left = survivors(&children);
+        for pid in &left {
+            // SAFETY: kill(2); the test's own orphans must not outlive a failed run.
+            unsafe { libc::kill(*pid as libc::pid_t, libc::SIGKILL) };
+        }
+        ensure!(left.is_empty(), "after {name}, still running: {left:?}");
+    }
+    Ok(())
 }

@@ -1,16 +1,21 @@
 //! The local network's own PostgreSQL for the indexer: a private cluster inside the
-//! network's directory, created with `initdb` and run with `pg_ctl` from the installed
-//! server binaries (Debian: /usr/lib/postgresql/<version>/bin; `apt-get install
-//! postgresql`), on 127.0.0.1 and a free port, trust authentication for local users.
+//! network's directory, created with `initdb` and run in the foreground as a child of the
+//! network's process (so that it ends with it, as the nodes do: `pg_ctl` would detach it)
+//! from the installed server binaries (Debian: /usr/lib/postgresql/<version>/bin;
+//! `apt-get install postgresql`), on 127.0.0.1 and a free port, trust authentication for
+//! local users.
 //!
 //! PostgreSQL refuses to run as root. When the network runs as root, the cluster is run
 //! as the `postgres` system user (which the server package creates); its directory must
 //! then be reachable by that user.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+
+use crate::process::die_with_parent;
 
 /// A running private cluster. Stopped (fast shutdown) when dropped.
 pub struct LocalPostgres {
@@ -19,7 +24,8 @@ pub struct LocalPostgres {
     port: u16,
     /// Run the server commands as this user (when we are root).
     run_as: Option<&'static str>,
-    running: bool,
+    /// The postmaster, a child of this process.
+    server: Option<Child>,
 }
 
 /// The database the indexer uses inside the cluster.
@@ -41,7 +47,7 @@ impl LocalPostgres {
             bin,
             port,
             run_as: root.then_some("postgres"),
-            running: false,
+            server: None,
         };
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         if let Some(user) = pg.run_as {
@@ -64,22 +70,13 @@ impl LocalPostgres {
                 None => "creating the local PostgreSQL cluster".to_owned(),
             })?;
         }
-        let options = format!(
-            "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=on",
-            dir.display()
-        );
-        let log = dir.join("postgres.log").display().to_string();
-        let data = pg.data.display().to_string();
-        pg.run(
-            "pg_ctl",
-            &[
-                "-D", &data, "-l", &log, "-o", &options, "-w", "-t", "60", "start",
-            ],
-            true,
-        )
-        .with_context(|| format!("starting the local PostgreSQL; see {log}"))?;
+        let log = dir.join("postgres.log");
         let mut pg = pg;
-        pg.running = true;
+        pg.server =
+            Some(pg.spawn_server(dir, &log).with_context(|| {
+                format!("starting the local PostgreSQL; see {}", log.display())
+            })?);
+        pg.wait_until_ready(&log)?;
         let port_arg = port.to_string();
         let connect = ["-h", "127.0.0.1", "-p", &port_arg, "-U", "postgres"];
         let query = format!("SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'");
@@ -103,13 +100,83 @@ impl LocalPostgres {
     ///
     /// # Errors
     ///
-    /// When `pg_ctl stop` fails.
+    /// When the server does not stop within 60 s (it is then killed).
     pub fn stop(&mut self) -> Result<()> {
-        if !std::mem::take(&mut self.running) {
+        let Some(mut server) = self.server.take() else {
             return Ok(());
+        };
+        let pid = libc::pid_t::try_from(server.id()).context("process id")?;
+        // SAFETY: kill(2) on our own unreaped child. SIGINT is PostgreSQL's fast shutdown.
+        unsafe { libc::kill(pid, libc::SIGINT) };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if server.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
-        let data = self.data.display().to_string();
-        self.run("pg_ctl", &["-D", &data, "-m", "fast", "-w", "stop"], true)
+        server.kill()?;
+        server.wait()?;
+        bail!("PostgreSQL did not shut down within 60 s and was killed")
+    }
+
+    /// Starts the postmaster in the foreground, its output appended to `log`, as the
+    /// cluster's user; it gets SIGINT (a fast shutdown) when this process ends.
+    fn spawn_server(&self, dir: &Path, log: &Path) -> Result<Child> {
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .with_context(|| format!("opening {}", log.display()))?;
+        let mut command = Command::new(self.bin.join("postgres"));
+        command
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-p", &self.port.to_string()])
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=on"])
+            .arg("-k")
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file);
+        if let Some(user) = self.run_as {
+            let (uid, gid) = user_ids(user)?;
+            switch_user(&mut command, uid, gid);
+        }
+        // After the switch: a credentials change resets the parent-death signal.
+        die_with_parent(&mut command, libc::SIGINT);
+        Ok(command.spawn()?)
+    }
+
+    /// Waits until the server accepts connections (`pg_isready`), at most 60 s.
+    fn wait_until_ready(&mut self, log: &Path) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let port = self.port.to_string();
+        loop {
+            let ready = Command::new(self.bin.join("pg_isready"))
+                .args(["-q", "-h", "127.0.0.1", "-p", &port])
+                .status()
+                .is_ok_and(|s| s.success());
+            if ready {
+                return Ok(());
+            }
+            if let Some(server) = self.server.as_mut() {
+                if let Some(status) = server.try_wait()? {
+                    self.server = None;
+                    bail!(
+                        "the local PostgreSQL exited ({status}) while starting; see {}",
+                        log.display()
+                    );
+                }
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "the local PostgreSQL did not accept connections within 60 s; see {}",
+                    log.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Runs `program` (a server binary when `server`), as the cluster's user.
@@ -159,6 +226,38 @@ impl Drop for LocalPostgres {
         if let Err(e) = self.stop() {
             tracing::warn!("stopping the local PostgreSQL: {e}");
         }
+    }
+}
+
+/// The user and group ids of `user`, looked up before forking (getpwnam is not safe to
+/// call in the child).
+fn user_ids(user: &str) -> Result<(libc::uid_t, libc::gid_t)> {
+    let name = std::ffi::CString::new(user)?;
+    // SAFETY: getpwnam with a valid C string; the record is read before any other call
+    // that could overwrite it.
+    let record = unsafe { libc::getpwnam(name.as_ptr()) };
+    if record.is_null() {
+        bail!("no `{user}` user on this machine (the PostgreSQL server package creates it)");
+    }
+    // SAFETY: checked non-null above.
+    let record = unsafe { &*record };
+    Ok((record.pw_uid, record.pw_gid))
+}
+
+/// Makes `command`'s child run as `uid`/`gid` (from root), with no supplementary groups.
+fn switch_user(command: &mut Command, uid: libc::uid_t, gid: libc::gid_t) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setgroups, setgid and setuid are async-signal-safe.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setgroups(0, std::ptr::null()) != 0
+                || libc::setgid(gid) != 0
+                || libc::setuid(uid) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
 }
 

@@ -1,8 +1,11 @@
 //! Child processes of the local network (storage nodes, the indexer): spawned with their
 //! log in a file, ready once they print their first line on stdout, stopped with SIGTERM
-//! (so they finish what they are doing) and killed when dropped.
+//! (so they finish what they are doing) and killed when dropped. They also die with the
+//! process that started them, however it ends ([`die_with_parent`]): a `basalt localnet`
+//! killed with SIGKILL leaves nothing running.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,6 +27,7 @@ impl Service {
     ///
     /// When it cannot be spawned or prints nothing in time (its log says why).
     pub fn spawn(mut command: Command, what: &str, log: &Path, timeout: Duration) -> Result<Self> {
+        die_with_parent(&mut command, libc::SIGTERM);
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -138,6 +142,30 @@ impl Service {
 impl Drop for Service {
     fn drop(&mut self) {
         let _ = self.kill();
+    }
+}
+
+/// Makes the child `command` starts receive `signal` when the thread that starts it ends,
+/// which for the local network is its process: the nodes, workers and indexer are started
+/// from the thread that runs the network (the CLI's main thread, a test's thread), never
+/// from a pool thread that could end before it (Linux's `PR_SET_PDEATHSIG`, which a
+/// credentials change resets: a child that changes user sets it after).
+pub(crate) fn die_with_parent(command: &mut Command, signal: libc::c_int) {
+    // SAFETY: getpid is async-signal-safe and cannot fail.
+    let parent = unsafe { libc::getpid() };
+    // SAFETY: the closure runs in the forked child before exec and calls only
+    // async-signal-safe functions (prctl, getppid).
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, signal as libc::c_ulong) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died between fork and prctl: nobody would signal us.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::other("the parent exited while starting"));
+            }
+            Ok(())
+        });
     }
 }
 

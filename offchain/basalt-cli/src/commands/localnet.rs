@@ -36,6 +36,11 @@ pub struct LocalnetArgs {
 }
 
 pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
+    // Ctrl-C, or SIGTERM from a service manager or `kill`: the same orderly stop, taken
+    // from here on, so that one arriving while the network starts stops it once started.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for Ctrl-C")?;
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
     let dir: PathBuf = localnet_dir(cli);
     if args.fresh && dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
@@ -59,7 +64,13 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
     options.indexer = !args.no_indexer;
     options.workers = args.workers;
     eprintln!("starting the local network in {} …", dir.display());
-    let net = Localnet::start(&options).await.map_err(|e| {
+    // A signal while starting stops the start: what it started so far is dropped (killed).
+    let started = tokio::select! {
+        started = Localnet::start(&options) => started,
+        _ = interrupt.recv() => anyhow::bail!("interrupted while starting"),
+        _ = terminate.recv() => anyhow::bail!("terminated while starting"),
+    };
+    let net = started.map_err(|e| {
         if options.indexer {
             e.context("starting the local network (`--no-indexer` runs it without the indexer)")
         } else {
@@ -100,9 +111,10 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
             text
         },
     );
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
     eprintln!("stopping: indexer and nodes first, then the chain …");
     tokio::task::spawn_blocking(move || net.stop())
         .await

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::anchor_lang::solana_program::instruction::Instruction;
 use basalt::client::{ix, pda};
-use basalt::instructions::{BlobRegisterArgs, JobOutputArgs};
+use basalt::instructions::JobOutputArgs;
 use basalt::state::{Config, Provider, ProviderStatus, ROLE_STORAGE};
 use basalt_core::{
     BlobEncoder, BlobId, BlobManifest, Cid, DataKey, EncodedChunk, Liveness, LivenessThresholds,
@@ -749,17 +749,18 @@ async fn register(
         )
     };
     let layout = manifest.layout();
+    // The blob as the manifest describes it; an owner's registration adds its terms.
+    let described = JobOutputArgs {
+        cid_digest: *manifest.cid.digest(),
+        size: layout.size(),
+        chunk_size: layout.chunk_size(),
+        leaf_size: layout.leaf_size(),
+        k: layout.k(),
+        m: layout.m(),
+        commitment_root: manifest.commitment.commitment_root(),
+    };
     if let Registrar::JobOutput { job, requester } = options.registrar {
-        let args = JobOutputArgs {
-            cid_digest: *manifest.cid.digest(),
-            size: layout.size(),
-            chunk_size: layout.chunk_size(),
-            leaf_size: layout.leaf_size(),
-            k: layout.k(),
-            m: layout.m(),
-            commitment_root: manifest.commitment.commitment_root(),
-        };
-        let register = ix::job_output_register(&signer, &job, &requester, args);
+        let register = ix::job_output_register(&signer, &job, &requester, described);
         return send_registration(
             chain,
             wallet,
@@ -773,18 +774,7 @@ async fn register(
     }
     let slot = chain.slot().await?;
     let expiry_epoch = slot / config.epoch_slots + options.epochs.max(1);
-    let args = BlobRegisterArgs {
-        cid_digest: *manifest.cid.digest(),
-        size: layout.size(),
-        chunk_size: layout.chunk_size(),
-        leaf_size: layout.leaf_size(),
-        k: layout.k(),
-        m: layout.m(),
-        commitment_root: manifest.commitment.commitment_root(),
-        expiry_epoch,
-        public: options.public,
-        encrypted: manifest.encrypted,
-    };
+    let args = described.to_register(expiry_epoch, options.public, manifest.encrypted);
     let owner = wallet.pubkey();
     let amount = options
         .price_per_shard_epoch

@@ -20,6 +20,29 @@ pub struct JobOutputArgs {
     pub commitment_root: [u8; 32],
 }
 
+impl JobOutputArgs {
+    /// The blob registration these describe, with what the registrar decides besides.
+    pub fn to_register(
+        &self,
+        expiry_epoch: u64,
+        public: bool,
+        encrypted: bool,
+    ) -> BlobRegisterArgs {
+        BlobRegisterArgs {
+            cid_digest: self.cid_digest,
+            size: self.size,
+            chunk_size: self.chunk_size,
+            leaf_size: self.leaf_size,
+            k: self.k,
+            m: self.m,
+            commitment_root: self.commitment_root,
+            expiry_epoch,
+            public,
+            encrypted,
+        }
+    }
+}
+
 /// Registers a succeeded job's output as a blob of the job's requester, signed by a
 /// selected worker that revealed the agreed result, once, up to the job's output deadline
 /// (`basalt_rules::OutputRegistration`). A plain output is public and must have the agreed
@@ -71,21 +94,14 @@ impl JobOutputRegister<'_> {
         let epochs = terms
             .epochs(shards, config.max_deal_epochs)
             .map_err(BasaltError::from)?;
-        let register = BlobRegisterArgs {
-            cid_digest: args.cid_digest,
-            size: args.size,
-            chunk_size: args.chunk_size,
-            leaf_size: args.leaf_size,
-            k: args.k,
-            m: args.m,
-            commitment_root: args.commitment_root,
-            expiry_epoch: config
+        let register = args.to_register(
+            config
                 .epoch_at(slot)
                 .checked_add(epochs)
                 .ok_or(BasaltError::Overflow)?,
-            public: !job.output_encrypted,
-            encrypted: job.output_encrypted,
-        };
+            !job.output_encrypted,
+            job.output_encrypted,
+        );
         let requester = job.requester;
         let budget = job.output_budget;
         let price = job.output_price_per_shard_epoch;

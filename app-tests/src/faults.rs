@@ -37,6 +37,10 @@ pub enum Fault {
     Loss { per_mille: u16 },
     /// New connections are closed at once and open ones cut: a partition the client sees.
     Refuse,
+    /// A request whose first bytes are these (`PUT /v1/manifests`) is held, with whatever
+    /// follows it on its connection, until the fault lifts; everything else passes: a node
+    /// that takes shards and hangs in one handler (a stuck metadata write).
+    HangOn(&'static str),
 }
 
 /// TCP's first retransmission timeout.
@@ -155,9 +159,18 @@ async fn pump(
         let mut rng = StdRng::seed_from_u64(seed);
         let mut losses_in_a_row = 0u32;
         let mut free_at = Instant::now();
+        // INV: set once a held request began on this connection, until the fault lifts.
+        let mut holding = false;
         while let Some((read_at, piece)) = rx.recv().await {
             loop {
                 match current(&fault) {
+                    Fault::HangOn(prefix) => {
+                        holding = holding || piece.starts_with(prefix.as_bytes());
+                        if !holding {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
                     Fault::Pass => break,
                     Fault::Refuse => return,
                     Fault::BlackHole => {

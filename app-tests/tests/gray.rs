@@ -45,13 +45,14 @@ enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 6] = [
+    const ALL: [Kind; 7] = [
         Kind::Frozen,
         Kind::Net(Fault::BlackHole),
         Kind::Net(Fault::Delay(Duration::from_millis(1_500))),
         Kind::Net(Fault::Bandwidth(2_048)),
         Kind::Net(Fault::Loss { per_mille: 300 }),
         Kind::Net(Fault::Refuse),
+        Kind::Net(Fault::HangOn("PUT /v1/manifests")),
     ];
 
     fn name(self) -> &'static str {
@@ -62,6 +63,7 @@ impl Kind {
             Kind::Net(Fault::Bandwidth(_)) => "trickle 2 KiB/s",
             Kind::Net(Fault::Loss { .. }) => "30 % loss",
             Kind::Net(Fault::Refuse) => "partition (refused)",
+            Kind::Net(Fault::HangOn(_)) => "hangs storing manifests",
             Kind::Net(Fault::Pass) => "none",
         }
     }
@@ -223,7 +225,10 @@ async fn run_suite(net: &mut Faulty, seed: u64) -> Result<()> {
         // that still answers within the uploads' bound may keep its column.
         let unusable = matches!(
             kind,
-            Kind::Frozen | Kind::Net(Fault::BlackHole | Fault::Bandwidth(_) | Fault::Refuse)
+            Kind::Frozen
+                | Kind::Net(
+                    Fault::BlackHole | Fault::Bandwidth(_) | Fault::Refuse | Fault::HangOn(_)
+                )
         );
         ensure!(
             !unusable
@@ -273,11 +278,27 @@ async fn run_suite(net: &mut Faulty, seed: u64) -> Result<()> {
     }
 
     // Random faults of random kinds on random nodes, a read of the small or the empty blob
-    // in each trial.
+    // in each trial; every fifth trial a put instead, its faults struck at a random moment
+    // of it (uploads, manifest, registration or acceptance).
     let mut rng = StdRng::seed_from_u64(seed);
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let nodes: Vec<usize> = (0..net.t.net.nodes.len()).collect();
     for trial in 0..TRIALS {
+        if trial % 5 == 4 {
+            let faults: Vec<(usize, Kind)> = nodes
+                .choose_multiple(&mut rng, FAULTY)
+                .map(|&node| (node, Kind::ALL[rng.gen_range(1..Kind::ALL.len())]))
+                .collect();
+            for (_, kind) in &faults {
+                *counts.entry(kind.name()).or_default() += 1;
+            }
+            let at = Duration::from_millis(rng.gen_range(0..3_000));
+            let data = random_bytes(rng.gen_range(0..400_000));
+            put_struck_midway(net, &faults, at, &data, &narrow)
+                .await
+                .with_context(|| format!("trial {trial}: put, faults {faults:?} at {at:?}"))?;
+            continue;
+        }
         for &node in nodes.choose_multiple(&mut rng, FAULTY) {
             let kind = Kind::ALL[rng.gen_range(0..Kind::ALL.len())];
             *counts.entry(kind.name()).or_default() += 1;
@@ -294,8 +315,47 @@ async fn run_suite(net: &mut Faulty, seed: u64) -> Result<()> {
         net.clear()?;
     }
     println!(
-        "gray-failure trials: {TRIALS}, faults injected: {} ({counts:?}), failures: 0",
+        "gray-failure trials: {TRIALS} ({} puts struck midway), faults injected: {} ({counts:?}), failures: 0",
+        TRIALS / 5,
         counts.values().sum::<usize>()
     );
+    Ok(())
+}
+
+/// A put of `data` whose `faults` (the proxies', not a freeze) strike `at` after it began:
+/// it must finish within its deadline; a grant of the new blob must too while the faults
+/// last; once they are lifted the blob reads back exact and is deleted.
+async fn put_struck_midway(
+    net: &mut Faulty,
+    faults: &[(usize, Kind)],
+    at: Duration,
+    data: &[u8],
+    options: &PutOptions,
+) -> Result<()> {
+    let owner = net.t.wallets[0].insecure_clone();
+    let strike = async {
+        tokio::time::sleep(at).await;
+        for (node, kind) in faults {
+            if let Kind::Net(fault) = kind {
+                net.proxies[*node].set(*fault);
+            }
+        }
+    };
+    let put = timed("put", PUT_DEADLINE, async {
+        Ok(net.t.put(&owner, data.to_vec(), options).await?)
+    });
+    let (put, ()) = tokio::join!(put, strike);
+    net.active.extend_from_slice(faults);
+    let (put, _) = put?;
+    let chain = net.t.net.client();
+    let grantee = Keypair::new().pubkey();
+    timed("grant", GRANT_DEADLINE, async {
+        let role = basalt::state::ROLE_READ;
+        Ok(basalt_sdk::access::grant(&chain, &owner, &put.id, &grantee, role, None).await?)
+    })
+    .await?;
+    net.clear()?;
+    net.read(&owner, &put.id, data, READ_DEADLINE).await?;
+    basalt_sdk::access::delete(&chain, &owner, &put.id).await?;
     Ok(())
 }

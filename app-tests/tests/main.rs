@@ -2,6 +2,7 @@
 //! linked the whole dependency graph once per file.
 
 mod access;
+mod chain_outage;
 mod crank;
 mod gc;
 mod gray;

@@ -68,19 +68,23 @@ pub async fn run(
     let (stop_tx, stop) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
 
-    match options.follow {
+    let chain = match options.follow {
         Some(Follow::Solana(follow)) => {
             let follower = Follower::new(store.clone(), follow, Arc::clone(&metrics));
+            let link = follower.link();
             let stop = stop.clone();
             tasks.spawn(async move { follower.run(stop).await });
+            Some(link)
         }
         Some(Follow::Near(follow)) => {
             let follower = NearFollower::new(store.clone(), follow, Arc::clone(&metrics));
+            let link = follower.link();
             let stop = stop.clone();
             tasks.spawn(async move { follower.run(stop).await });
+            Some(link)
         }
-        None => {}
-    }
+        None => None,
+    };
     if let Some(addr) = options.listen {
         let (newest_tx, newest) = watch::channel(0);
         tasks.spawn(api::listen_for_events(
@@ -94,6 +98,7 @@ pub async fn run(
             newest_event: newest,
             program_id: options.program_id,
             liveness: options.liveness,
+            chain,
         });
         let listener = tokio::net::TcpListener::bind(addr)
             .await

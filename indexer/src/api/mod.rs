@@ -28,7 +28,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use basalt_core::LivenessThresholds;
+use basalt_core::{ChainLink, LinkMonitor, LivenessThresholds};
 
 use crate::db::{Page, PageRequest, Store};
 use crate::metrics::{Metrics, RequestLabels};
@@ -45,6 +45,8 @@ pub struct ApiState {
     pub program_id: String,
     /// When a silent provider is `warning`, then `offline`.
     pub liveness: LivenessThresholds,
+    /// How the followed chain's RPC answers; `None` when this process only serves.
+    pub chain: Option<Arc<LinkMonitor>>,
 }
 
 /// Adds `liveness` (`online`, `warning`, `offline`) to a provider row from its
@@ -525,25 +527,32 @@ async fn stats(State(s): State<Arc<ApiState>>) -> ApiResult<Value> {
     Ok(Json(s.store.stats().await?))
 }
 
-/// Where the follower is.
+/// Where the follower is, and how its chain RPC answers.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok` while the database answers.
+    /// `ok` while the database answers and the chain's RPC does; `degraded` while the RPC
+    /// fails or hangs (the API then serves what was indexed before, and the follower goes
+    /// on from its cursor when the RPC answers again).
     pub status: String,
     pub program_id: String,
     /// The slot (or NEAR block height) written up to, once anything was.
     pub cursor_slot: Option<u64>,
     /// The highest slot known finalized.
     pub finalized_slot: Option<u64>,
+    /// How the followed chain's RPC answers; absent when this process only serves the API.
+    pub chain: Option<ChainLink>,
 }
 
-/// 200 while the database answers, with the cursor's slots.
+/// 200 while the database answers, with the cursor's slots and the chain RPC's state.
 #[utoipa::path(get, path = "/health",
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 async fn health(State(s): State<Arc<ApiState>>) -> ApiResult<Health> {
     let cursor = s.store.cursor(&s.program_id).await?;
+    let chain = s.chain.as_ref().map(|link| link.link());
+    let reachable = chain.as_ref().is_none_or(|c| c.reachable);
     Ok(Json(Health {
-        status: "ok".to_owned(),
+        status: if reachable { "ok" } else { "degraded" }.to_owned(),
+        chain,
         program_id: s.program_id.clone(),
         cursor_slot: cursor.as_ref().map(|c| c.slot),
         finalized_slot: cursor.as_ref().map(|c| c.finalized_slot),

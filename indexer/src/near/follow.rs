@@ -12,6 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use basalt_core::{Backoff, LinkMonitor};
 use basalt_near_client::{AccountId, BlockEvents, NearClient, NearError};
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::watch;
@@ -39,8 +40,10 @@ pub struct NearFollowOptions {
     pub fetch_concurrency: usize,
     /// Wait between passes once caught up (NEAR makes a block about every second).
     pub poll: Duration,
-    /// Wait after an RPC or database error before trying again.
+    /// Wait after an RPC or database error before trying again, doubling with each
+    /// failure in a row up to `retry_max`.
     pub retry: Duration,
+    pub retry_max: Duration,
 }
 
 impl NearFollowOptions {
@@ -54,6 +57,7 @@ impl NearFollowOptions {
             fetch_concurrency: 4,
             poll: Duration::from_millis(500),
             retry: Duration::from_secs(1),
+            retry_max: Duration::from_secs(10),
         }
     }
 }
@@ -70,6 +74,13 @@ pub enum NearFollowError {
          (--near-start-block) so its history is read from the start"
     )]
     NoStart(AccountId),
+}
+
+impl NearFollowError {
+    /// Whether the chain's RPC failed, rather than the database or the configuration.
+    pub fn is_chain(&self) -> bool {
+        matches!(self, Self::Rpc(_))
+    }
 }
 
 /// What one pass did.
@@ -91,6 +102,8 @@ pub struct NearFollower {
     store: Store,
     options: NearFollowOptions,
     metrics: Arc<Metrics>,
+    /// How the RPC answers, for `/health`.
+    link: Arc<LinkMonitor>,
 }
 
 impl NearFollower {
@@ -98,10 +111,16 @@ impl NearFollower {
         let client = NearClient::new(&options.rpc_url, options.contract.clone());
         Self {
             client,
+            link: Arc::new(LinkMonitor::new(&options.rpc_url)),
             store,
             options,
             metrics,
         }
+    }
+
+    /// How the followed RPC answers: what the API's `/health` shows.
+    pub fn link(&self) -> Arc<LinkMonitor> {
+        Arc::clone(&self.link)
     }
 
     /// The cursor's key in `cursors`: the contract's account.
@@ -110,16 +129,32 @@ impl NearFollower {
     }
 
     /// Follows until `stop` turns true: passes back to back while behind, every `poll`
-    /// once caught up.
+    /// once caught up; after a failure, again after a wait that doubles with each failure
+    /// in a row.
     pub async fn run(&self, mut stop: watch::Receiver<bool>) {
+        let mut backoff = Backoff::new(self.options.retry, self.options.retry_max);
         loop {
             let wait = match self.pass().await {
-                Ok(pass) if pass.behind > 0 => Duration::ZERO,
-                Ok(_) => self.options.poll,
+                Ok(pass) => {
+                    backoff.succeeded();
+                    self.link.answered();
+                    if pass.behind > 0 {
+                        Duration::ZERO
+                    } else {
+                        self.options.poll
+                    }
+                }
                 Err(e) => {
-                    tracing::warn!("following {}: {e}; retrying", self.options.rpc_url);
+                    let wait = backoff.failed();
+                    tracing::warn!(
+                        "following {}: {e}; retrying in {wait:?}",
+                        self.options.rpc_url
+                    );
                     self.metrics.errors.inc();
-                    self.options.retry
+                    if e.is_chain() {
+                        self.link.failed(&e);
+                    }
+                    wait
                 }
             };
             if sleep_or_stop(wait, &mut stop).await {

@@ -33,6 +33,8 @@ use solana_transaction_status_client_types::{
 };
 use tokio::sync::{watch, Mutex};
 
+use basalt_core::{Backoff, LinkMonitor};
+
 use crate::db::Store;
 use crate::metrics::Metrics;
 use crate::record::TxRecord;
@@ -50,8 +52,12 @@ pub struct FollowOptions {
     pub fetch_concurrency: usize,
     /// Wait between passes once caught up.
     pub poll: Duration,
-    /// Wait after an RPC or database error before trying again.
+    /// Wait after an RPC or database error before trying again, doubling with each
+    /// failure in a row up to `retry_max`.
     pub retry: Duration,
+    pub retry_max: Duration,
+    /// The longest one RPC call may take: a hung RPC costs a pass this much, not forever.
+    pub rpc_timeout: Duration,
 }
 
 impl FollowOptions {
@@ -63,6 +69,8 @@ impl FollowOptions {
             fetch_concurrency: 8,
             poll: Duration::from_millis(300),
             retry: Duration::from_secs(1),
+            retry_max: Duration::from_secs(10),
+            rpc_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -79,6 +87,14 @@ pub enum FollowError {
     /// The cursor or the RPC named something that is not a transaction signature.
     #[error("{0:?} is not a transaction signature")]
     BadSignature(String),
+}
+
+impl FollowError {
+    /// Whether the chain's RPC failed (or answered what cannot be read), rather than the
+    /// database.
+    pub fn is_chain(&self) -> bool {
+        !matches!(self, Self::Db(_))
+    }
 }
 
 impl From<RpcError> for FollowError {
@@ -104,6 +120,8 @@ pub struct Follower {
     store: Store,
     options: FollowOptions,
     metrics: Arc<Metrics>,
+    /// How the RPC answers, for `/health`.
+    link: Arc<LinkMonitor>,
     /// Signatures listed after the cursor and not yet written, oldest first: a long
     /// backfill lists the history once instead of once per batch.
     // INV: empty, or starts right after the stored cursor (only this follower moves it).
@@ -114,11 +132,12 @@ impl Follower {
     pub fn new(store: Store, options: FollowOptions, metrics: Arc<Metrics>) -> Self {
         let rpc = RpcClient::new_with_timeout_and_commitment(
             options.rpc_url.clone(),
-            Duration::from_secs(30),
+            options.rpc_timeout,
             CommitmentConfig::confirmed(),
         );
         Self {
             rpc,
+            link: Arc::new(LinkMonitor::new(&options.rpc_url)),
             store,
             options,
             metrics,
@@ -126,27 +145,48 @@ impl Follower {
         }
     }
 
+    /// How the followed RPC answers: what the API's `/health` shows.
+    pub fn link(&self) -> Arc<LinkMonitor> {
+        Arc::clone(&self.link)
+    }
+
     fn program_id(&self) -> String {
         self.options.program.to_string()
     }
 
     /// Follows until `stop` turns true: passes back to back while behind, every
-    /// `poll` once caught up, and a finalization pass in between.
+    /// `poll` once caught up, and a finalization pass in between; after a failure, again
+    /// after a wait that doubles with each failure in a row.
     pub async fn run(&self, mut stop: watch::Receiver<bool>) {
         let mut last_finalize: Option<std::time::Instant> = None;
+        let mut backoff = Backoff::new(self.options.retry, self.options.retry_max);
         loop {
-            let wait = match self.pass().await {
+            let pass = self.pass().await;
+            let wait = match &pass {
                 // Behind: go on at once. Caught up (an empty pass) or at a gap: wait.
                 Ok(pass) if pass.transactions > 0 && !pass.gap => Duration::ZERO,
                 Ok(_) => self.options.poll,
                 Err(e) => {
-                    tracing::warn!("following {}: {e}; retrying", self.options.rpc_url);
+                    let wait = backoff.failed();
+                    tracing::warn!(
+                        "following {}: {e}; retrying in {wait:?}",
+                        self.options.rpc_url
+                    );
                     self.metrics.errors.inc();
-                    self.options.retry
+                    if e.is_chain() {
+                        self.link.failed(e);
+                    }
+                    wait
                 }
             };
-            // Finalization lags confirmation by ~13 s on mainnet: once a second is plenty.
-            if last_finalize.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+            if pass.is_ok() {
+                backoff.succeeded();
+                self.link.answered();
+            }
+            // Finalization lags confirmation by ~13 s on mainnet: once a second is plenty
+            // (and not at all while the pass fails: it would wait on the same RPC).
+            let due = last_finalize.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+            if pass.is_ok() && due {
                 last_finalize = Some(std::time::Instant::now());
                 if let Err(e) = self.finalize().await {
                     tracing::warn!("finalization pass: {e}");

@@ -1,7 +1,8 @@
 //! Basalt's data plane without I/O: content IDs, chunking and Reed-Solomon coding, shard
 //! Merkle trees, per-chunk encryption and key wrapping, the shard header and stored manifest,
 //! signed requests and storage receipts, the storage node's wire protocol ([`wire`]), and
-//! the rule that says whether a provider is up ([`liveness`]).
+//! the rule that says whether a provider is up ([`liveness`]), and how a service's chain RPC
+//! answers ([`chain_link`]).
 //!
 //! The put path is [`BlobEncoder`] (bytes in, shards out, one chunk at a time); the get
 //! path is [`ChunkDecoder`] / [`BlobReader`] (shards in, bytes out). Storage-proof
@@ -12,6 +13,7 @@
 
 pub mod auth;
 pub mod blob_id;
+pub mod chain_link;
 pub mod cid;
 pub mod decoder;
 pub mod encoder;
@@ -28,6 +30,7 @@ pub use auth::{AuthError, RequestAuth};
 pub use basalt_proof as proof;
 pub use basalt_proof::BlobLayout;
 pub use blob_id::{BlobId, BlobIdError};
+pub use chain_link::{Backoff, ChainLink, LinkMonitor};
 pub use cid::{Cid, CidError, CidHasher};
 pub use decoder::{BlobReader, ChunkDecoder, DecodeError, DecodedChunk, ShardSource};
 pub use encoder::{

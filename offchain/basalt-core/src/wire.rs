@@ -209,10 +209,13 @@ impl NodeTerms {
 /// The answer to a health probe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthAnswer {
-    /// `"ok"` while the node serves.
+    /// `"ok"` while the node serves and reads its chain; `"degraded"` while its chain RPC
+    /// fails or hangs: it then serves the reads it decided lately and refuses the rest.
     pub status: String,
     /// The node's address (base58).
     pub node: String,
+    /// How the node's chain RPC answers.
+    pub chain: crate::ChainLink,
 }
 
 /// Every refusal's body.

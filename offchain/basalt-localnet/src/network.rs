@@ -53,6 +53,10 @@ pub struct LocalnetOptions {
     /// Run the indexer and its API, into `DATABASE_URL` when set, else into the
     /// network's own PostgreSQL cluster in `<dir>/postgres`.
     pub indexer: bool,
+    /// The chain RPC URL the nodes, workers and indexer are given, when it is not the
+    /// chain's own: a proxy in front of it (the fault tests put one there). The network
+    /// itself (bootstrap, `localnet.json`) uses the chain's.
+    pub services_rpc_url: Option<String>,
 }
 
 impl LocalnetOptions {
@@ -72,6 +76,7 @@ impl LocalnetOptions {
             workers: 3,
             worker_stake: 1_000 * TOKEN,
             indexer: false,
+            services_rpc_url: None,
         }
     }
 }
@@ -150,6 +155,8 @@ pub struct Localnet {
     dir: PathBuf,
     /// How the nodes run, for a restart.
     node_settings: NodeSettings,
+    /// The chain RPC URL the nodes are given ([`LocalnetOptions::services_rpc_url`]).
+    services_rpc_url: String,
 }
 
 impl Localnet {
@@ -186,6 +193,8 @@ impl Localnet {
             .await
             .context("chain start task")??;
         let client = ChainClient::new(chain.rpc_url());
+        let services_rpc_url =
+            (options.services_rpc_url.clone()).unwrap_or_else(|| chain.rpc_url().to_owned());
         let keys = bootstrap::initialize(&client, &dir.join("keys"), &options.params).await?;
         for wallet in &options.fund {
             bootstrap::fund_wallet(&client, &keys, wallet, 100 * SOL, 100_000 * TOKEN).await?;
@@ -216,7 +225,7 @@ impl Localnet {
                 Some(p) => p,
                 None => free_port()?,
             };
-            let node = NodeProcess::start(&binary, &node_dir, port, chain.rpc_url(), &settings)?;
+            let node = NodeProcess::start(&binary, &node_dir, port, &services_rpc_url, &settings)?;
             if node.address != identity.pubkey().to_string() {
                 bail!(
                     "node {i} runs as {}, but its identity file holds {}",
@@ -232,7 +241,7 @@ impl Localnet {
             nodes.push(node);
         }
 
-        let workers = start_workers(&client, &keys, chain.rpc_url(), options).await?;
+        let workers = start_workers(&client, &keys, &services_rpc_url, options).await?;
 
         let authorities: Vec<Pubkey> = nodes
             .iter()
@@ -252,7 +261,7 @@ impl Localnet {
             let indexer = IndexerProcess::start(
                 &dir.join("indexer"),
                 &database.url(),
-                chain.rpc_url(),
+                &services_rpc_url,
                 api_port,
             )?;
             (Some(database), Some(indexer))
@@ -281,6 +290,7 @@ impl Localnet {
             chain: Some(chain),
             dir: dir.clone(),
             node_settings: settings,
+            services_rpc_url,
         })
     }
 
@@ -308,7 +318,7 @@ impl Localnet {
     /// When there is no node `i` or it does not start; the error ends with the end of
     /// its log.
     pub fn start_node(&mut self, i: usize) -> Result<()> {
-        let (rpc_url, settings) = (self.info.rpc_url.clone(), self.node_settings.clone());
+        let (rpc_url, settings) = (self.services_rpc_url.clone(), self.node_settings.clone());
         let node = self.node_mut(i)?;
         let port = NetworkInfo::port_of(&node.url)
             .with_context(|| format!("node URL {} has no port", node.url))?;

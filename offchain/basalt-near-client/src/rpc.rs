@@ -19,6 +19,9 @@ pub struct BlockAt {
     pub hash: CryptoHash,
 }
 
+/// The longest one RPC request may take.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A connection to one NEAR RPC endpoint, for one Basalt contract account.
 #[derive(Clone)]
 pub struct NearClient {
@@ -31,8 +34,23 @@ impl NearClient {
     /// A client for the RPC endpoint `url` (e.g. `https://rpc.testnet.near.org`) and the
     /// Basalt contract deployed at `contract`.
     pub fn new(url: &str, contract: AccountId) -> Self {
+        // Without a timeout a hung RPC holds a call forever. A `send_tx` waits for execution
+        // (NEAR's own bound is 10 s), so this leaves it room.
+        // The JSON content type `JsonRpcClient::new_client` sets; NEAR's RPC refuses
+        // requests without it (415).
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .unwrap_or_default();
         Self {
-            rpc: JsonRpcClient::connect(url),
+            rpc: JsonRpcClient::with(http).connect(url),
             url: url.to_owned(),
             contract,
         }

@@ -15,6 +15,8 @@
 //! rate_limit_per_second = 200
 //! signature_window_secs = 60
 //! acl_cache_ms = 2000
+//! acl_stale_secs = 300              # a recent read decision serves while the chain hangs
+//! chain_timeout_ms = 5000           # longest wait for one chain read
 //! gc_interval_secs = 300
 //! accept_interval_secs = 2
 //! prove_interval_secs = 2          # 0: never prove (the node is slashed for what it holds)
@@ -68,6 +70,13 @@ pub struct NodeConfig {
     pub signature_window_secs: u64,
     /// How long a read decision read from the chain is reused.
     pub acl_cache_ms: u64,
+    /// How long a read decision is still served while the chain does not answer (see
+    /// `chain::WatchedChain`): a revocation made during an RPC outage takes effect at most
+    /// this much later.
+    pub acl_stale_secs: u64,
+    /// The longest wait for one chain read; a request that needs one is refused (503)
+    /// after it, and a background pass tries again later.
+    pub chain_timeout_ms: u64,
     /// Seconds between garbage-collection passes (0 disables GC).
     pub gc_interval_secs: u64,
     /// Seconds between passes that accept the placements this node holds the data of (0
@@ -145,6 +154,8 @@ impl Default for NodeConfig {
             rate_limit_per_second: 200,
             signature_window_secs: 60,
             acl_cache_ms: 2_000,
+            acl_stale_secs: 300,
+            chain_timeout_ms: 5_000,
             gc_interval_secs: 300,
             accept_interval_secs: 2,
             prove_interval_secs: 2,
@@ -209,6 +220,10 @@ pub struct Cli {
     pub signature_window_secs: Option<u64>,
     #[arg(long, env = "BASALT_NODE_ACL_CACHE_MS")]
     pub acl_cache_ms: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_ACL_STALE_SECS")]
+    pub acl_stale_secs: Option<u64>,
+    #[arg(long, env = "BASALT_NODE_CHAIN_TIMEOUT_MS")]
+    pub chain_timeout_ms: Option<u64>,
     #[arg(long, env = "BASALT_NODE_GC_INTERVAL_SECS")]
     pub gc_interval_secs: Option<u64>,
     #[arg(long, env = "BASALT_NODE_ACCEPT_INTERVAL_SECS")]
@@ -278,6 +293,8 @@ impl Cli {
             rate_limit_per_second,
             signature_window_secs,
             acl_cache_ms,
+            acl_stale_secs,
+            chain_timeout_ms,
             gc_interval_secs,
             accept_interval_secs,
             prove_interval_secs,
@@ -300,6 +317,9 @@ impl Cli {
         }
         if let Some(threads) = self.worker_threads {
             c.worker_threads = Some(threads);
+        }
+        if c.chain_timeout_ms == 0 {
+            anyhow::bail!("chain_timeout_ms must be at least 1");
         }
         if c.worker_threads == Some(0) {
             anyhow::bail!("worker_threads must be at least 1");

@@ -41,22 +41,22 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use ed25519_dalek::SigningKey;
 
-use crate::chain::{Chain, NearChain, SolanaChain};
+use crate::chain::{Chain, Deadlines, DecisionCache, NearChain, SolanaChain, WatchedChain};
 use crate::config::{ChainKind, NodeConfig};
 use crate::node::Node;
 use crate::store::ShardStore;
 
-/// The chain client the configuration names.
+/// The chain client the configuration names, watched: every call bounded by
+/// `chain_timeout_ms` and reported to its monitor, read decisions cached for
+/// `acl_cache_ms` (and served up to `acl_stale_secs` while the chain does not answer).
 ///
 /// # Errors
 ///
 /// When `chain = "near"` comes without a valid `near_contract` account.
-pub fn connect_chain(config: &NodeConfig) -> Result<Arc<dyn Chain>> {
-    let ttl = Duration::from_millis(config.acl_cache_ms);
-    Ok(match config.chain {
+pub fn connect_chain(config: &NodeConfig) -> Result<WatchedChain> {
+    let inner: Arc<dyn Chain> = match config.chain {
         ChainKind::Solana => Arc::new(
-            SolanaChain::new(&config.rpc_url, ttl)
-                .with_proof_priority_fee(config.proof_priority_fee),
+            SolanaChain::new(&config.rpc_url).with_proof_priority_fee(config.proof_priority_fee),
         ),
         ChainKind::Near => {
             let contract = config
@@ -66,9 +66,18 @@ pub fn connect_chain(config: &NodeConfig) -> Result<Arc<dyn Chain>> {
             let contract = contract
                 .parse()
                 .with_context(|| format!("near_contract {contract:?} is not a NEAR account id"))?;
-            Arc::new(NearChain::new(&config.rpc_url, contract, ttl))
+            Arc::new(NearChain::new(&config.rpc_url, contract))
         }
-    })
+    };
+    Ok(WatchedChain::new(
+        inner,
+        Arc::new(basalt_core::LinkMonitor::new(&config.rpc_url)),
+        Deadlines::new(Duration::from_millis(config.chain_timeout_ms)),
+        DecisionCache::new(
+            Duration::from_millis(config.acl_cache_ms),
+            Duration::from_secs(config.acl_stale_secs),
+        ),
+    ))
 }
 
 /// Reads the node's keypair, creating one on first start.
@@ -109,6 +118,7 @@ pub async fn serve(
     .with_context(|| format!("opening the shard store in {}", config.data_dir.display()))?;
     let store = Arc::new(store);
     let chain = connect_chain(&config)?;
+    let chain_link = chain.link();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -119,7 +129,8 @@ pub async fn serve(
     let crank_interval = config.crank_interval_secs;
     let heartbeat_interval = config.heartbeat_interval_secs;
     let repair_interval = config.repair_interval_secs;
-    let node = Arc::new(Node::new(Arc::clone(&store), chain, identity, config));
+    let node = Node::new(Arc::clone(&store), Arc::new(chain), identity, config);
+    let node = Arc::new(node.with_chain_link(chain_link));
     on_ready(bound, &node.identity);
 
     let (stop_tasks, tasks_stopped) = tokio::sync::watch::channel(false);

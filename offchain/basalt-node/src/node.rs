@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use basalt_core::wire::{CrankStats, ProofStats};
-use basalt_core::{BlobId, Receipt, ShardHeader};
+use basalt_core::{BlobId, LinkMonitor, Receipt, ShardHeader};
 use ed25519_dalek::SigningKey;
 use tokio::sync::{Notify, Semaphore};
 
@@ -26,6 +26,8 @@ const UPLOAD_SLOTS: usize = 32;
 pub struct Node {
     pub store: Arc<ShardStore>,
     pub chain: Arc<dyn Chain>,
+    /// How the chain RPC answers `chain`'s calls, for `/health`.
+    pub chain_link: Arc<LinkMonitor>,
     pub auth: Authenticator,
     pub metrics: Metrics,
     pub identity: SigningKey,
@@ -64,6 +66,7 @@ impl Node {
                 config.signature_window_secs * 1_000,
                 config.rate_limit_per_second,
             ),
+            chain_link: Arc::new(LinkMonitor::new(config.rpc_url.clone())),
             store,
             chain,
             metrics,
@@ -77,6 +80,14 @@ impl Node {
             proving: Mutex::new(ProofStats::default()),
             cranking: Mutex::new(CrankStats::default()),
         }
+    }
+
+    /// The node with `link` as its chain's monitor (the one its [`crate::chain::WatchedChain`]
+    /// reports to).
+    #[must_use]
+    pub fn with_chain_link(mut self, link: Arc<LinkMonitor>) -> Self {
+        self.chain_link = link;
+        self
     }
 
     /// Adds a prover pass to [`Node::proof_stats`].

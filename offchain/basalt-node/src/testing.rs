@@ -42,6 +42,20 @@ pub struct TableChain {
     pub heartbeats: std::sync::atomic::AtomicU64,
     /// Each blob's holder endpoints, by index; a blob missing here is unregistered.
     pub endpoints: HashMap<BlobId, Vec<Option<String>>>,
+    /// Every read decision; `None`: deny.
+    pub read: Mutex<Option<ReadDecision>>,
+    /// While set, no question is answered (a hung RPC): every call waits until it is
+    /// cleared.
+    pub hung: std::sync::atomic::AtomicBool,
+}
+
+impl TableChain {
+    /// Returns once the chain is not hung.
+    async fn answer(&self) {
+        while self.hung.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
 }
 
 /// A node with its identity `[7; 32]` and default settings over `store` and `chain`.
@@ -64,27 +78,37 @@ fn unreachable() -> ChainError {
 #[async_trait]
 impl Chain for TableChain {
     async fn read_access(&self, _: &BlobId, _: &[u8; 32]) -> Result<ReadDecision, ChainError> {
-        Ok(ReadDecision::Deny)
+        self.answer().await;
+        Ok(self
+            .read
+            .lock()
+            .expect("not poisoned")
+            .unwrap_or(ReadDecision::Deny))
     }
 
     async fn may_delete(&self, _: &BlobId, _: &[u8; 32]) -> Result<Option<bool>, ChainError> {
+        self.answer().await;
         Ok(Some(false))
     }
 
     async fn blob_state(&self, blob: &BlobId) -> Result<BlobState, ChainError> {
+        self.answer().await;
         self.states.get(blob).copied().ok_or_else(unreachable)
     }
 
     async fn holds(&self, blob: &BlobId, _: &[u8; 32]) -> Result<bool, ChainError> {
+        self.answer().await;
         Ok(!self.not_held.contains(blob))
     }
 
     async fn placement(&self, blob: &BlobId, _: &[u8; 32]) -> Result<Placement, ChainError> {
+        self.answer().await;
         let placements = self.placements.lock().expect("not poisoned");
         placements.get(blob).copied().ok_or_else(unreachable)
     }
 
     async fn proof_clock(&self) -> Result<ProofClock, ChainError> {
+        self.answer().await;
         self.clock
             .lock()
             .expect("not poisoned")
@@ -97,6 +121,7 @@ impl Chain for TableChain {
         _: &SigningKey,
         epoch: u64,
     ) -> Result<Vec<ProofDuty>, ChainError> {
+        self.answer().await;
         let duties = self.duties.lock().expect("not poisoned");
         Ok(duties
             .iter()
@@ -108,6 +133,7 @@ impl Chain for TableChain {
     /// Counts each proof of a duty still owed (and removes the duty); a proof of a duty
     /// already counted is `AlreadyProven`, any other is refused.
     async fn submit_proofs(&self, proofs: &[ProofSubmission], _: &SigningKey) -> Vec<ProofOutcome> {
+        self.answer().await;
         let mut duties = self.duties.lock().expect("not poisoned");
         let mut counted = self.proofs.lock().expect("not poisoned");
         proofs
@@ -127,6 +153,7 @@ impl Chain for TableChain {
     }
 
     async fn crank_view(&self, blobs: &[BlobId], _: &SigningKey) -> Result<CrankView, ChainError> {
+        self.answer().await;
         let view = self.crank_view.lock().expect("not poisoned");
         let mut view = view.clone().ok_or_else(unreachable)?;
         view.blobs.retain(|b| blobs.contains(&b.id));
@@ -136,6 +163,7 @@ impl Chain for TableChain {
     /// Applies each action to the view as the program would, paying the deal's price per
     /// unpaid epoch and a bounty of 1.
     async fn crank(&self, actions: &[CrankAction], _: &SigningKey) -> Vec<CrankOutcome> {
+        self.answer().await;
         let mut view = self.crank_view.lock().expect("not poisoned");
         let Some(CrankView { blobs, .. }) = view.as_mut() else {
             return actions
@@ -184,10 +212,12 @@ impl Chain for TableChain {
     }
 
     async fn holder_endpoints(&self, blob: &BlobId) -> Result<Vec<Option<String>>, ChainError> {
+        self.answer().await;
         Ok(self.endpoints.get(blob).cloned().unwrap_or_default())
     }
 
     async fn heartbeat(&self, _: &SigningKey) -> Result<(), ChainError> {
+        self.answer().await;
         self.heartbeats
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
@@ -201,6 +231,7 @@ impl Chain for TableChain {
         terms: &Terms,
         _: &SigningKey,
     ) -> Result<(), ChainError> {
+        self.answer().await;
         let mut placements = self.placements.lock().expect("not poisoned");
         let offer = match placements.get(blob) {
             Some(Placement::Offered(offer)) if offer.index == index => *offer,

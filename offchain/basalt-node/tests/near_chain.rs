@@ -2,11 +2,14 @@
 //! (tests/fixtures/near, nearcore's wire format; written by
 //! offchain/basalt-near-client/tests/fixtures/generate.py).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use basalt_core::BlobId;
+use basalt_core::{BlobId, LinkMonitor};
 use basalt_near_client::replay::{Recording, ReplayServer};
-use basalt_node::chain::{BlobState, Chain, NearChain, ReadDecision};
+use basalt_node::chain::{
+    BlobState, Chain, Deadlines, DecisionCache, NearChain, ReadDecision, WatchedChain,
+};
 use basalt_node::config::{ChainKind, NodeConfig};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -34,7 +37,8 @@ fn old() -> BlobId {
     BlobId::from_bytes([8; 32])
 }
 
-async fn chain(ttl: Duration) -> Result<(ReplayServer, NearChain), std::io::Error> {
+/// The node's chain over the recordings, caching read decisions for `ttl`.
+async fn chain(ttl: Duration) -> Result<(ReplayServer, WatchedChain), std::io::Error> {
     let server = ReplayServer::start(recordings!(
         "read_access_owner",
         "read_access_stranger",
@@ -53,7 +57,12 @@ async fn chain(ttl: Duration) -> Result<(ReplayServer, NearChain), std::io::Erro
     ))
     .await?;
     let contract = "basalt.testnet".parse().expect("account id");
-    let chain = NearChain::new(server.url(), contract, ttl);
+    let chain = WatchedChain::new(
+        Arc::new(NearChain::new(server.url(), contract)),
+        Arc::new(LinkMonitor::new(server.url())),
+        Deadlines::new(Duration::from_secs(5)),
+        DecisionCache::new(ttl, ttl),
+    );
     Ok((server, chain))
 }
 
@@ -157,7 +166,6 @@ async fn an_unreachable_or_silent_rpc_is_an_error_not_a_decision() -> TestResult
     let closed = NearChain::new(
         "http://127.0.0.1:9",
         "basalt.testnet".parse().expect("account id"),
-        Duration::ZERO,
     );
     assert!(closed.blob_state(&stored()).await.is_err());
     Ok(())

@@ -284,19 +284,13 @@ pub(crate) async fn holders_of(
 ) -> Result<Vec<Option<NodeClient>>, ChainError> {
     let signing_key = wallet_signing_key(wallet);
     let http = reqwest::Client::new();
-    let endpoints: HashMap<Pubkey, String> = chain
-        .providers()
+    let authorities: Vec<Pubkey> = blob.shards.iter().map(|slot| slot.provider).collect();
+    Ok(chain
+        .providers_of(&authorities)
         .await?
         .into_iter()
-        .map(|p| (p.authority, p.endpoint))
-        .collect();
-    Ok(blob
-        .shards
-        .iter()
-        .map(|slot| {
-            endpoints
-                .get(&slot.provider)
-                .map(|url| NodeClient::new(http.clone(), url, signing_key.clone()))
+        .map(|provider| {
+            provider.map(|p| NodeClient::new(http.clone(), &p.endpoint, signing_key.clone()))
         })
         .collect())
 }

@@ -35,6 +35,15 @@ impl LatencyPolicy {
         ceiling: Duration::from_secs(1),
     };
 
+    /// When a chain read is sent again beside one unanswered (`chain/read.rs`): reads are
+    /// small, and an RPC answers most in milliseconds.
+    pub const CHAIN_READ: Self = Self {
+        first: Duration::from_secs(1),
+        factor: 3,
+        floor: Duration::from_millis(100),
+        ceiling: Duration::from_secs(2),
+    };
+
     /// When a write gives up on a holder's shard upload (each a durable write of up to a
     /// few hundred KiB): giving up moves a whole column, so it is patient.
     pub const STALL: Self = Self {

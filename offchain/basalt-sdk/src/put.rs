@@ -86,7 +86,8 @@ pub struct PutOptions {
     pub lookup_table: Option<Pubkey>,
     /// How long to wait, once the blob is registered, for every holder to accept its shard
     /// (the holders' nodes do on their own once they see the placement; until then a
-    /// holder owes nothing for it). `None` returns right after the registration.
+    /// holder owes nothing for it); once half have, the others get four times as long (at
+    /// least 5 s). `None` returns right after the registration.
     pub acceptance_timeout: Option<Duration>,
     /// Only providers `online` by these thresholds get shards: one silent past the warning
     /// threshold is likely down, and a shard placed there would need repair at once.
@@ -276,32 +277,8 @@ pub async fn put<R: Read + Send + 'static>(
         key: key.clone(),
         stall: (!spares.is_empty()).then(|| Arc::clone(&latencies)),
     };
-    let mut pass = upload_all(&job, source, &columns, Arc::new(progress)).await?;
+    let pass = upload_all(&job, source, &columns, Arc::new(progress)).await?;
     let mut shard_bytes = pass.sent;
-    // A column whose holder failed moves to a spare provider: the source is coded again
-    // (sealing is deterministic) and only that column is sent.
-    while !pass.failed.is_empty() {
-        let mut retry = Vec::with_capacity(pass.failed.len());
-        for (j, error) in pass.failed {
-            let Some(spare) = spares.pop() else {
-                return Err(error);
-            };
-            tracing::warn!(column = j, failed = %holders[usize::from(j)].authority, spare = %spare.authority, "{error}; moving the column to a spare provider");
-            holders[usize::from(j)] = spare.clone();
-            retry.push((j, spare));
-        }
-        let source = open().map_err(|e| PutError::Source(e.to_string()))?;
-        job.stall = (!spares.is_empty()).then(|| Arc::clone(&latencies));
-        let again = upload_all(&job, source, &retry, Arc::new(|_| {})).await?;
-        if again.manifest != pass.manifest {
-            return Err(changed_source());
-        }
-        shard_bytes += again.sent;
-        pass = Uploaded {
-            failed: again.failed,
-            ..pass
-        };
-    }
     let manifest = pass.manifest;
     if manifest.cid != cid {
         return Err(changed_source());
@@ -314,8 +291,35 @@ pub async fn put<R: Read + Send + 'static>(
         blob: id,
         manifest: manifest.clone(),
         owner_key,
-    };
-    store_manifest(&holders, &id, stored.encode(), options).await?;
+    }
+    .encode();
+    // A column whose holder fails or stalls, with its shards or with the manifest, moves
+    // to a spare provider: the source is coded again (sealing is deterministic) and only
+    // that column is sent, then the manifest to its new holder.
+    let mut failed = pass.failed;
+    let mut needs_manifest: Vec<u16> = (0..).take(n).collect();
+    loop {
+        while !failed.is_empty() {
+            let moved = move_to_spares(&mut holders, &mut spares, failed)?;
+            let source = open().map_err(|e| PutError::Source(e.to_string()))?;
+            job.stall = (!spares.is_empty()).then(|| Arc::clone(&latencies));
+            let again = upload_all(&job, source, &moved, Arc::new(|_| {})).await?;
+            if again.manifest != manifest {
+                return Err(changed_source());
+            }
+            shard_bytes += again.sent;
+            failed = again.failed;
+            needs_manifest.extend(moved.iter().map(|(j, _)| *j));
+        }
+        needs_manifest.sort_unstable();
+        needs_manifest.dedup();
+        let stall = (!spares.is_empty()).then_some(latencies.as_ref());
+        failed = store_manifest(&holders, &needs_manifest, &id, &stored, options, stall).await;
+        if failed.is_empty() {
+            break;
+        }
+        needs_manifest.clear();
+    }
     let upload = started.elapsed();
 
     let providers: Vec<Pubkey> = holders.iter().map(|h| h.authority).collect();
@@ -371,6 +375,11 @@ async fn tell_holders(holders: &[Holder], id: &BlobId, timeout: Duration) {
 /// Polls the registered blob until every holder accepted its shard or `timeout` passed,
 /// and returns how many had. The blob is registered and its data stored either way, so a
 /// chain read that fails is retried until the deadline rather than failing the put.
+///
+/// Once half the holders accepted, the rest get [`STRAGGLER_FACTOR`] times as long (at
+/// least [`STRAGGLER_FLOOR`]): a hung holder's node never accepts, and waiting out the
+/// whole timeout for it would make every put it holds a column of that slow. An offer left
+/// unaccepted lapses and is repaired.
 async fn wait_for_acceptances(chain: &ChainClient, id: &BlobId, timeout: Duration) -> usize {
     // The holders' acceptances take about one confirmation: poll at a fraction of it for
     // the first second, then back off, so a holder that never answers costs the RPC
@@ -379,7 +388,8 @@ async fn wait_for_acceptances(chain: &ChainClient, id: &BlobId, timeout: Duratio
     const FAST_FOR: Duration = Duration::from_secs(1);
     const LAST_POLL: Duration = Duration::from_millis(400);
     let started = Instant::now();
-    let deadline = started + timeout;
+    let mut deadline = started + timeout;
+    let mut half_accepted = false;
     let mut poll = FIRST_POLL;
     let mut accepted = 0;
     loop {
@@ -388,6 +398,14 @@ async fn wait_for_acceptances(chain: &ChainClient, id: &BlobId, timeout: Duratio
                 accepted = blob.shards.iter().filter(|s| s.accepted).count();
                 if accepted == blob.shards.len() {
                     return accepted;
+                }
+                if !half_accepted && accepted * 2 >= blob.shards.len() {
+                    half_accepted = true;
+                    let rest = started
+                        .elapsed()
+                        .saturating_mul(STRAGGLER_FACTOR)
+                        .max(STRAGGLER_FLOOR);
+                    deadline = deadline.min(started + rest);
                 }
             }
             Ok(None) => tracing::warn!(%id, "the registered blob is gone (deleted?)"),
@@ -402,6 +420,11 @@ async fn wait_for_acceptances(chain: &ChainClient, id: &BlobId, timeout: Duratio
         }
     }
 }
+
+/// Once half the holders accepted, the others get this many times as long …
+const STRAGGLER_FACTOR: u32 = 4;
+/// … and at least this long in all.
+const STRAGGLER_FLOOR: Duration = Duration::from_secs(5);
 
 fn changed_source() -> PutError {
     PutError::Source(
@@ -687,41 +710,77 @@ async fn stalled(latencies: &Latencies, started: Instant) -> Duration {
     }
 }
 
-/// Stores the manifest on every holder (any of them can then serve it to readers).
+/// Stores the manifest on the holders of `columns` (any holder can then serve it to
+/// readers), retrying a failed attempt. With `stall`, a holder whose attempt runs past the
+/// uploads' bound is given up at once. Returns the columns whose holder failed, with why.
 async fn store_manifest(
     holders: &[Holder],
+    columns: &[u16],
     id: &BlobId,
-    manifest: Vec<u8>,
+    manifest: &[u8],
     options: &PutOptions,
-) -> Result<(), PutError> {
-    let mut puts = JoinSet::new();
-    for holder in holders {
-        let holder = holder.clone();
-        let manifest = manifest.clone();
-        let id = *id;
-        let options = options.clone();
-        puts.spawn(async move {
+    stall: Option<&Latencies>,
+) -> Vec<(u16, PutError)> {
+    let stores = columns.iter().map(|&j| {
+        let holder = &holders[usize::from(j)];
+        async move {
             let mut last = None;
             for _ in 0..options.attempts.max(1) {
-                match holder
-                    .node
-                    .put_manifest(&id, manifest.clone(), options.shard_timeout)
-                    .await
-                {
-                    Ok(()) => return Ok(()),
+                let started = Instant::now();
+                let store =
+                    holder
+                        .node
+                        .put_manifest(id, manifest.to_vec(), options.shard_timeout);
+                let answer = match stall {
+                    Some(latencies) => tokio::select! {
+                        answer = store => answer,
+                        after = stalled(latencies, started) => {
+                            last = Some(NodeError::Stalled { url: holder.node.url().to_owned(), after });
+                            break;
+                        }
+                    },
+                    None => store.await,
+                };
+                match answer {
+                    Ok(()) => return None,
                     Err(e) => last = Some(e),
                 }
             }
-            Err(PutError::Manifest {
+            let error = PutError::Manifest {
                 provider: holder.authority,
                 last: last.expect("at least one attempt"),
-            })
-        });
+            };
+            Some((j, error))
+        }
+    });
+    futures::future::join_all(stores)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Gives each failed column's index to the next spare provider, returning the moved
+/// columns with their new holders.
+///
+/// # Errors
+///
+/// A failed column's error when no spare is left for it.
+fn move_to_spares(
+    holders: &mut [Holder],
+    spares: &mut Vec<Holder>,
+    failed: Vec<(u16, PutError)>,
+) -> Result<Vec<(u16, Holder)>, PutError> {
+    let mut moved = Vec::with_capacity(failed.len());
+    for (j, error) in failed {
+        let Some(spare) = spares.pop() else {
+            return Err(error);
+        };
+        tracing::warn!(column = j, failed = %holders[usize::from(j)].authority, spare = %spare.authority, "{error}; moving the column to a spare provider");
+        holders[usize::from(j)] = spare.clone();
+        moved.push((j, spare));
     }
-    while let Some(done) = puts.join_next().await {
-        done.map_err(|e| PutError::Invalid(format!("manifest task failed: {e}")))??;
-    }
-    Ok(())
+    Ok(moved)
 }
 
 /// Registers, places and funds the blob in one transaction signed by `wallet` (the

@@ -12,11 +12,15 @@ use super::extract::Caller;
 use super::ApiError;
 use crate::node::Node;
 
-/// `GET /health`: the node is serving. Unauthenticated, for load balancers.
+/// `GET /health`: the node is serving, and how its chain RPC answers (`degraded` while it
+/// fails or hangs). Unauthenticated, for load balancers and operators; answered from
+/// memory, so it answers at once whatever the chain does.
 pub async fn health(State(node): State<Arc<Node>>) -> Json<HealthAnswer> {
+    let chain = node.chain_link.link();
     Json(HealthAnswer {
-        status: "ok".to_owned(),
+        status: if chain.reachable { "ok" } else { "degraded" }.to_owned(),
         node: crate::identity::address(&node.address()),
+        chain,
     })
 }
 

@@ -8,13 +8,10 @@
 //! - [`NearChain`]: asks the NEAR contract's views (`read_access`, `may_act`,
 //!   `blob_state`), which run the contract's own rules, over NEAR JSON-RPC.
 //!
-//! Both cache read decisions for a short time ([`DecisionCache`]); deletions and GC always
-//! read the chain.
-
-use std::collections::HashMap;
-use std::future::Future;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! The node uses either through [`WatchedChain`], which bounds every call by a deadline,
+//! reports each outcome to the node's health, and caches read decisions for a short time
+//! ([`DecisionCache`]), serving a recent one while the chain does not answer; deletions and
+//! GC always read the chain.
 
 use async_trait::async_trait;
 use basalt_core::BlobId;
@@ -24,12 +21,16 @@ pub use basalt_rules::{ReadDecision, Terms};
 pub use crank::{
     Candidate, CrankAction, CrankBlob, CrankClock, CrankOutcome, CrankSlot, CrankView, RepairNotice,
 };
+pub use decisions::{Cached, DecisionCache};
 pub use near::NearChain;
 pub use solana::SolanaChain;
+pub use watched::{Deadlines, WatchedChain};
 
 pub mod crank;
+mod decisions;
 mod near;
 mod solana;
+mod watched;
 
 /// The chain could not answer.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -289,70 +290,6 @@ pub trait Chain: Send + Sync + 'static {
         terms: &Terms,
         identity: &SigningKey,
     ) -> Result<(), ChainError>;
-}
-
-/// Recent read decisions, so a client fetching many shards of one blob costs one chain
-/// read, not one per shard.
-pub struct DecisionCache {
-    ttl: Duration,
-    // INV: entries older than `ttl` are never returned; the map is cleared when it grows
-    // past CACHE_LIMIT, so memory stays bounded whatever callers ask.
-    reads: Mutex<HashMap<ReadKey, (Instant, ReadDecision)>>,
-}
-
-const CACHE_LIMIT: usize = 100_000;
-
-/// (blob, requester): what a cached read decision is about.
-type ReadKey = (BlobId, [u8; 32]);
-
-impl DecisionCache {
-    /// A cache keeping decisions for `ttl`.
-    pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            reads: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// The decision about `requester` reading `blob`, if one younger than the TTL is kept.
-    fn get(&self, blob: &BlobId, requester: &[u8; 32]) -> Option<ReadDecision> {
-        let cache = self.reads.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .get(&(*blob, *requester))
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, d)| *d)
-    }
-
-    /// The kept decision, or else `decide`'s, which is then kept.
-    ///
-    /// # Errors
-    ///
-    /// `decide`'s error; nothing is kept then.
-    pub async fn get_or_decide<F>(
-        &self,
-        blob: &BlobId,
-        requester: &[u8; 32],
-        decide: F,
-    ) -> Result<ReadDecision, ChainError>
-    where
-        F: Future<Output = Result<ReadDecision, ChainError>>,
-    {
-        if let Some(decision) = self.get(blob, requester) {
-            return Ok(decision);
-        }
-        let decision = decide.await?;
-        self.put(blob, requester, decision);
-        Ok(decision)
-    }
-
-    /// Keeps `decision` for the TTL.
-    fn put(&self, blob: &BlobId, requester: &[u8; 32], decision: ReadDecision) {
-        let mut cache = self.reads.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert((*blob, *requester), (Instant::now(), decision));
-    }
 }
 
 #[cfg(test)]

@@ -11,8 +11,6 @@
 //! implicit account (the key in hex). A named account (`alice.near`) reads through a grant
 //! to its implicit account, or by owning the blob from it.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use basalt_core::proof::derive_challenge;
 use basalt_core::BlobId;
@@ -28,8 +26,8 @@ use serde_json::json;
 
 use super::{
     crank, duties_of, holds_any, placement_of, BlobState, BlobTerms, Candidate, Chain, ChainError,
-    CrankAction, CrankBlob, CrankClock, CrankOutcome, CrankSlot, CrankView, DecisionCache,
-    Placement, ProofClock, ProofDuty, ProofOutcome, ProofSubmission, ReadDecision, SlotView, Terms,
+    CrankAction, CrankBlob, CrankClock, CrankOutcome, CrankSlot, CrankView, Placement, ProofClock,
+    ProofDuty, ProofOutcome, ProofSubmission, ReadDecision, SlotView, Terms,
 };
 
 /// Attached to a slash or a repair placement: the bounty's first credit to the crank's
@@ -40,18 +38,15 @@ const SLASH_DEPOSIT: u128 = 10_000_000_000_000_000_000_000; // 0.01 NEAR
 /// [`Chain`] over NEAR JSON-RPC, reading final blocks.
 pub struct NearChain {
     client: NearClient,
-    reads: DecisionCache,
     /// Blocks per epoch and of its proof window, fixed when the contract was initialized.
     epoch_geometry: tokio::sync::OnceCell<(u64, u64)>,
 }
 
 impl NearChain {
-    /// A client for the RPC endpoint `url` and the Basalt contract at `contract`, caching
-    /// read decisions for `ttl`.
-    pub fn new(url: &str, contract: AccountId, ttl: Duration) -> Self {
+    /// A client for the RPC endpoint `url` and the Basalt contract at `contract`.
+    pub fn new(url: &str, contract: AccountId) -> Self {
         Self {
             client: NearClient::new(url, contract),
-            reads: DecisionCache::new(ttl),
             epoch_geometry: tokio::sync::OnceCell::new(),
         }
     }
@@ -334,9 +329,7 @@ impl Chain for NearChain {
         blob: &BlobId,
         requester: &[u8; 32],
     ) -> Result<ReadDecision, ChainError> {
-        self.reads
-            .get_or_decide(blob, requester, self.decide_read(blob, requester))
-            .await
+        self.decide_read(blob, requester).await
     }
 
     async fn may_delete(

@@ -4,8 +4,6 @@
 //! The read decision itself is the program crate's [`basalt::client::access::may_read`],
 //! applied to the accounts listed in `programs/basalt/src/state/grant.rs`.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::anchor_lang::prelude::SlotHashes;
@@ -26,8 +24,8 @@ use solana_rpc_client_api::request::TokenAccountsFilter;
 
 use super::{
     crank, duties_of, holds_any, placement_of, BlobState, BlobTerms, Candidate, Chain, ChainError,
-    CrankAction, CrankBlob, CrankClock, CrankOutcome, CrankSlot, CrankView, DecisionCache,
-    Placement, ProofClock, ProofDuty, ProofOutcome, ProofSubmission, SlotView, Terms,
+    CrankAction, CrankBlob, CrankClock, CrankOutcome, CrankSlot, CrankView, Placement, ProofClock,
+    ProofDuty, ProofOutcome, ProofSubmission, SlotView, Terms,
 };
 
 /// Blob accounts per `getMultipleAccounts` call when listing proof duties: the RPC's limit
@@ -59,14 +57,13 @@ pub struct SolanaChain {
     sender: basalt_sdk::ChainClient,
     url: String,
     program: Pubkey,
-    reads: DecisionCache,
     /// Micro-lamports per compute unit paid as priority fee on each proof.
     proof_priority_fee: u64,
 }
 
 impl SolanaChain {
-    /// A client for the RPC endpoint `url`, caching decisions for `ttl`.
-    pub fn new(url: &str, ttl: Duration) -> Self {
+    /// A client for the RPC endpoint `url`.
+    pub fn new(url: &str) -> Self {
         Self {
             rpc: RpcClient::new_with_commitment(url.to_string(), CommitmentConfig::confirmed()),
             epoch_geometry: tokio::sync::OnceCell::new(),
@@ -74,7 +71,6 @@ impl SolanaChain {
             sender: basalt_sdk::ChainClient::new(url),
             url: url.to_string(),
             program: basalt::ID,
-            reads: DecisionCache::new(ttl),
             proof_priority_fee: 0,
         }
     }
@@ -520,9 +516,7 @@ impl Chain for SolanaChain {
         blob: &BlobId,
         requester: &[u8; 32],
     ) -> Result<ReadDecision, ChainError> {
-        self.reads
-            .get_or_decide(blob, requester, self.decide_read(blob, requester))
-            .await
+        self.decide_read(blob, requester).await
     }
 
     async fn may_delete(

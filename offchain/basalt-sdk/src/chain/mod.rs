@@ -14,11 +14,13 @@ mod events;
 mod jobs;
 mod liveness;
 mod program;
+mod read;
 mod send;
 mod wallet;
 
 use std::time::Duration;
 
+use crate::latency::{Latencies, LatencyPolicy};
 use basalt::anchor_lang::prelude::Pubkey;
 use solana_commitment_config::CommitmentConfig;
 use solana_instruction_error::InstructionError;
@@ -63,6 +65,14 @@ pub enum ChainError {
     /// A confirmed transaction's record does not hold what the RPC always returns.
     #[error("transaction {signature} cannot be read back: {why}")]
     Unreadable { signature: Signature, why: String },
+    /// The RPC endpoint accepted the read but did not answer it (nor its hedged copies)
+    /// in time: it hangs, or a route to it does.
+    #[error("RPC {url} did not answer {what} within {after:?}")]
+    Stalled {
+        url: String,
+        what: &'static str,
+        after: Duration,
+    },
     /// The RPC endpoint could not be reached or answered with an error.
     #[error("RPC {url}: {source}")]
     Rpc {
@@ -75,6 +85,8 @@ pub enum ChainError {
 /// A connection to the chain at one RPC URL.
 pub struct ChainClient {
     rpc: RpcClient,
+    /// How fast this endpoint answers reads: when a read is hedged (`read.rs`).
+    reads: Latencies,
 }
 
 /// The stake mint's decimals. Amounts on chain are in base units; the CLI shows them too.
@@ -89,6 +101,7 @@ impl ChainClient {
                 Duration::from_secs(30),
                 CommitmentConfig::confirmed(),
             ),
+            reads: Latencies::new(LatencyPolicy::CHAIN_READ),
         }
     }
 
@@ -107,12 +120,11 @@ impl ChainClient {
         &self,
         address: &Pubkey,
     ) -> Result<Option<solana_account::Account>, ChainError> {
-        Ok(self
-            .rpc
-            .get_account_with_commitment(address, CommitmentConfig::confirmed())
-            .await
-            .map_err(|e| self.rpc_error(e))?
-            .value)
+        let read = || {
+            self.rpc
+                .get_account_with_commitment(address, CommitmentConfig::confirmed())
+        };
+        Ok(self.hedged("getAccountInfo", read).await?.value)
     }
 
     async fn account_data(

@@ -59,6 +59,45 @@ impl ChainClient {
             .await
     }
 
+    /// The providers registered by `authorities`, in order (`None` for one that is not),
+    /// read in as few `getMultipleAccounts` calls as the RPC's 100-key limit allows.
+    ///
+    /// # Errors
+    ///
+    /// When the endpoint fails or an account is not a provider.
+    pub async fn providers_of(
+        &self,
+        authorities: &[Pubkey],
+    ) -> Result<Vec<Option<Provider>>, ChainError> {
+        let mut providers = Vec::with_capacity(authorities.len());
+        for batch in authorities.chunks(100) {
+            let addresses: Vec<Pubkey> = batch.iter().map(pda::provider).collect();
+            let read = || {
+                self.rpc.get_multiple_accounts_with_commitment(
+                    &addresses,
+                    CommitmentConfig::confirmed(),
+                )
+            };
+            let accounts = self.hedged("getMultipleAccounts", read).await?.value;
+            for (address, account) in addresses.iter().zip(accounts) {
+                providers.push(match account {
+                    Some(a) if a.owner == basalt::ID => {
+                        Some(decode_as(&a.data, "Provider", *address)?)
+                    }
+                    Some(a) => {
+                        return Err(ChainError::Invalid {
+                            what: "Provider",
+                            address: *address,
+                            why: format!("owned by {}, not the Basalt program", a.owner),
+                        })
+                    }
+                    None => None,
+                });
+            }
+        }
+        Ok(providers)
+    }
+
     /// Every registered provider.
     ///
     /// # Errors
@@ -79,22 +118,20 @@ impl ChainClient {
             0,
             T::DISCRIMINATOR.to_vec(),
         )));
-        let accounts = self
-            .rpc
-            .get_program_ui_accounts_with_config(
-                &basalt::ID,
-                RpcProgramAccountsConfig {
-                    filters: Some(filters),
-                    account_config: RpcAccountInfoConfig {
-                        encoding: Some(solana_rpc_client_api::config::UiAccountEncoding::Base64),
-                        commitment: Some(CommitmentConfig::confirmed()),
-                        ..RpcAccountInfoConfig::default()
-                    },
-                    ..RpcProgramAccountsConfig::default()
-                },
-            )
-            .await
-            .map_err(|e| self.rpc_error(e))?;
+        let config = RpcProgramAccountsConfig {
+            filters: Some(filters),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(solana_rpc_client_api::config::UiAccountEncoding::Base64),
+                commitment: Some(CommitmentConfig::confirmed()),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        let read = || {
+            self.rpc
+                .get_program_ui_accounts_with_config(&basalt::ID, config.clone())
+        };
+        let accounts = self.hedged("getProgramAccounts", read).await?;
         accounts
             .into_iter()
             .map(|(address, account)| {

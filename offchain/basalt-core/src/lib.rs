@@ -2,7 +2,7 @@
 //! Merkle trees, per-chunk encryption and key wrapping, the shard header and stored manifest,
 //! signed requests and storage receipts, the storage node's wire protocol ([`wire`]), and
 //! the rule that says whether a provider is up ([`liveness`]), and how a service's chain RPC
-//! answers ([`chain_link`]).
+//! answers ([`chain_link`]); and dataset versions ([`dataset`]).
 //!
 //! The put path is [`BlobEncoder`] (bytes in, shards out, one chunk at a time); the get
 //! path is [`ChunkDecoder`] / [`BlobReader`] (shards in, bytes out). Storage-proof
@@ -15,6 +15,7 @@ pub mod auth;
 pub mod blob_id;
 pub mod chain_link;
 pub mod cid;
+pub mod dataset;
 pub mod decoder;
 pub mod encoder;
 pub mod encryption;

@@ -4,11 +4,13 @@
 //! - [`chain`]: signs and sends the program's instructions with the caller's own keys and
 //!   reads its accounts.
 //! - [`node`]: signed HTTP requests to one storage node, answers checked.
-//! - [`put`] and [`get`]: the data path, as DESIGN.md describes it.
+//! - [`put`] and [`get`]: the data path, as `docs/architecture.md` describes it.
 //! - [`access`]: grant, revoke, delete.
+//! - [`dataset`]: the files of a directory, hashed in parallel, for dataset versions.
 
 pub mod access;
 pub mod chain;
+pub mod dataset;
 pub mod get;
 pub mod latency;
 pub mod node;

@@ -659,15 +659,12 @@ async fn upload_shard(
             holder
                 .node
                 .put_shard(&header, data.clone(), &holder_key, options.shard_timeout);
-        let answer = match stall {
-            Some(latencies) => tokio::select! {
-                answer = upload => answer,
-                after = stalled(latencies, started) => {
-                    last = Some(NodeError::Stalled { url: holder.node.url().to_owned(), after });
-                    break;
-                }
-            },
-            None => upload.await,
+        let answer = match unless_stalled(upload, stall, started, holder.node.url()).await {
+            Ok(answer) => answer,
+            Err(stalled) => {
+                last = Some(stalled);
+                break;
+            }
         };
         match answer {
             Ok(_receipt) => {
@@ -693,6 +690,23 @@ async fn upload_shard(
         attempts,
         last: last.expect("at least one attempt"),
     })
+}
+
+/// `request`'s answer, or `Err(NodeError::Stalled)` when, with `stall`, it runs past the
+/// bound first (a request sent at `started` to the node at `url`).
+async fn unless_stalled<T>(
+    request: impl std::future::Future<Output = Result<T, NodeError>>,
+    stall: Option<&Latencies>,
+    started: Instant,
+    url: &str,
+) -> Result<Result<T, NodeError>, NodeError> {
+    match stall {
+        Some(latencies) => tokio::select! {
+            answer = request => Ok(answer),
+            after = stalled(latencies, started) => Err(NodeError::Stalled { url: url.to_owned(), after }),
+        },
+        None => Ok(request.await),
+    }
 }
 
 /// Resolves, with the bound, once a request sent at `started` has run past the bound the
@@ -727,19 +741,15 @@ async fn store_manifest(
             let mut last = None;
             for _ in 0..options.attempts.max(1) {
                 let started = Instant::now();
-                let store =
-                    holder
-                        .node
-                        .put_manifest(id, manifest.to_vec(), options.shard_timeout);
-                let answer = match stall {
-                    Some(latencies) => tokio::select! {
-                        answer = store => answer,
-                        after = stalled(latencies, started) => {
-                            last = Some(NodeError::Stalled { url: holder.node.url().to_owned(), after });
-                            break;
-                        }
-                    },
-                    None => store.await,
+                let store = holder
+                    .node
+                    .put_manifest(id, manifest.to_vec(), options.shard_timeout);
+                let answer = match unless_stalled(store, stall, started, holder.node.url()).await {
+                    Ok(answer) => answer,
+                    Err(stalled) => {
+                        last = Some(stalled);
+                        break;
+                    }
                 };
                 match answer {
                     Ok(()) => return None,

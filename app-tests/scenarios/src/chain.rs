@@ -30,6 +30,8 @@ pub const FUNDS: u64 = 1_000_000;
 pub const ROLE_STORAGE: u8 = 1;
 pub const ROLE_COMPUTE: u8 = 2;
 pub const ROLE_READ: u8 = 1;
+pub const ROLE_WRITE: u8 = 2;
+pub const ROLE_DELETE: u8 = 4;
 pub const ROLE_ADMIN: u8 = 7;
 
 /// A call's result: `Ok(Err(name))` is the protocol refusing with error `name` (the
@@ -54,6 +56,27 @@ pub struct OutputAsk {
     /// Blocks or slots from posting to the output deadline.
     pub deadline_in: u64,
     pub encrypted: bool,
+}
+
+/// A version of a dataset, as a scenario names it.
+#[derive(Debug, Clone, Copy)]
+pub struct VersionRef<'a> {
+    /// The dataset owner's actor name.
+    pub owner: &'a str,
+    pub name: &'a str,
+    pub tag: &'a str,
+}
+
+/// A published version as the scenarios see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionView {
+    pub seq: u64,
+    pub version_id: [u8; 32],
+    /// How many parents it names.
+    pub parents: usize,
+    pub retracted: bool,
+    /// It names the job it was derived by.
+    pub derived_by_job: bool,
 }
 
 /// One chain running the Basalt protocol.
@@ -169,6 +192,34 @@ pub trait Chain {
     fn settle_worker(&mut self, requester: &str, nonce: u64, worker: &str) -> Outcome;
     /// Moves time `blocks` blocks or slots forward.
     fn advance(&mut self, blocks: u64) -> Result<()>;
+
+    /// `owner` creates the dataset `name`.
+    fn create_dataset(&mut self, owner: &str, name: &str) -> Outcome;
+    /// `signer` gives `grantee` `roles` on `owner`'s dataset `name`.
+    fn grant_dataset(
+        &mut self,
+        signer: &str,
+        owner: &str,
+        name: &str,
+        grantee: &str,
+        roles: u8,
+    ) -> Outcome;
+    /// `publisher` publishes `version` with id `version_id`, its manifest stored in the
+    /// latest registration of `manifest`, on `parents`, derived by the job (requester,
+    /// nonce) if given.
+    fn publish(
+        &mut self,
+        publisher: &str,
+        version: VersionRef<'_>,
+        version_id: [u8; 32],
+        manifest: &TestBlob,
+        parents: &[VersionRef<'_>],
+        job: Option<(&str, u64)>,
+    ) -> Outcome;
+    /// `signer` retracts `version`.
+    fn retract(&mut self, signer: &str, version: VersionRef<'_>) -> Outcome;
+    /// The published `version`; `None` when there is none.
+    fn version(&mut self, version: VersionRef<'_>) -> Result<Option<VersionView>>;
 
     /// Stake tokens `who` holds outside the protocol's books: on Solana its token
     /// account; on NEAR its NEP-141 balance plus what the contract credited it to withdraw.

@@ -137,6 +137,19 @@ impl NearChain {
         b58(&basalt_proof::blob_id(owner.as_bytes(), &cid))
     }
 
+    /// The id of `owner`'s dataset `name` (`basalt_proof::dataset_id`).
+    fn dataset_id(owner: &str, name: &str) -> [u8; 32] {
+        basalt_proof::dataset_id(account(owner).as_bytes(), name)
+    }
+
+    /// The key of `v` (`basalt_proof::version_key`).
+    fn version_key(v: VersionRef<'_>) -> String {
+        b58(&basalt_proof::version_key(
+            &Self::dataset_id(v.owner, v.name),
+            v.tag,
+        ))
+    }
+
     /// The NEP-297 events of a call's logs, by name.
     pub fn event_names(logs: &[String]) -> Vec<String> {
         logs.iter()
@@ -549,5 +562,78 @@ impl Chain for NearChain {
             .context("tokens_of")?
             .parse()?;
         Ok(self.wallet(who) + credited)
+    }
+
+    fn create_dataset(&mut self, owner: &str, name: &str) -> Outcome {
+        let args = json!({"name": name, "public": false});
+        self.call(owner, "dataset_create", args, STORAGE_DEPOSIT)
+    }
+
+    fn grant_dataset(
+        &mut self,
+        signer: &str,
+        owner: &str,
+        name: &str,
+        grantee: &str,
+        roles: u8,
+    ) -> Outcome {
+        let args = json!({
+            "dataset": b58(&Self::dataset_id(owner, name)),
+            "grantee": account(grantee),
+            "roles": roles,
+            "expires_at": null,
+            "wrapped_key": BASE64.encode([0u8; 80]),
+        });
+        self.call(signer, "dataset_grant_create", args, STORAGE_DEPOSIT)
+    }
+
+    fn publish(
+        &mut self,
+        publisher: &str,
+        version: VersionRef<'_>,
+        version_id: [u8; 32],
+        manifest: &TestBlob,
+        parents: &[VersionRef<'_>],
+        job: Option<(&str, u64)>,
+    ) -> Outcome {
+        let args = json!({"args": {
+            "dataset": b58(&Self::dataset_id(version.owner, version.name)),
+            "tag": version.tag,
+            "version_id": b58(&version_id),
+            "message": format!("{} by {publisher}", version.tag),
+            "manifest_blob": self.blob_id(manifest),
+            "parents": parents.iter().map(|p| Self::version_key(*p)).collect::<Vec<_>>(),
+            "job": job.map(|(requester, nonce)| json!({"requester": account(requester), "nonce": nonce})),
+        }});
+        self.call(publisher, "version_publish", args, STORAGE_DEPOSIT)
+    }
+
+    fn retract(&mut self, signer: &str, version: VersionRef<'_>) -> Outcome {
+        let args = json!({
+            "dataset": b58(&Self::dataset_id(version.owner, version.name)),
+            "tag": version.tag,
+        });
+        self.call(signer, "version_retract", args, 0)
+    }
+
+    fn version(&mut self, version: VersionRef<'_>) -> Result<Option<VersionView>> {
+        let v = self.vm.view(
+            "version_by_key",
+            &json!({"version": Self::version_key(version)}),
+        )?;
+        if v.is_null() {
+            return Ok(None);
+        }
+        let id: [u8; 32] = bs58::decode(v["version_id"].as_str().context("version_id")?)
+            .into_vec()?
+            .try_into()
+            .map_err(|_| anyhow!("a version id is 32 bytes"))?;
+        Ok(Some(VersionView {
+            seq: v["seq"].as_u64().context("seq")?,
+            version_id: id,
+            parents: v["parents"].as_array().context("parents")?.len(),
+            retracted: v["retracted"].as_bool().context("retracted")?,
+            derived_by_job: !v["job"].is_null(),
+        }))
     }
 }

@@ -105,6 +105,10 @@ pub const ALL: &[(&str, Scenario)] = &[
         "an_output_the_requester_already_stores_is_linked",
         an_output_the_requester_already_stores_is_linked,
     ),
+    (
+        "dataset_versions_are_published_by_writers_on_real_parents",
+        dataset_versions_are_published_by_writers_on_real_parents,
+    ),
 ];
 
 /// Register, stake, unbond, wait, withdraw; stake moves only by the rules.
@@ -792,6 +796,7 @@ pub fn an_agreeing_worker_stores_the_output_for_the_requester(chain: &mut dyn Ch
         chain.can_read(&output, "anyone")?,
         "a plain output is public once its holders accepted"
     );
+    publish_the_output(chain, &output)?;
     let before = [chain.tokens("w1")?, chain.tokens("w2")?];
     for w in ["w1", "w2", "w3"] {
         ok(chain.settle_worker("req", 1, w), "settle")?;
@@ -1491,5 +1496,218 @@ pub fn acceptance_binds_the_price(chain: &mut dyn Chain) -> Result<()> {
         "slash a holder the deal pays what it accepted",
     )?;
     ensure!(chain.provider("h1")?.stake == 1_800, "h1 slashed");
+    Ok(())
+}
+
+/// Issue 44: the requester publishes job 1's output as a version derived by the job; the
+/// chain checks the job succeeded with its output stored, for the publisher. A stranger
+/// claiming the job for its own dataset is refused.
+fn publish_the_output(chain: &mut dyn Chain, output: &TestBlob) -> Result<()> {
+    let clean = VersionRef {
+        owner: "req",
+        name: "outputs",
+        tag: "v1-clean",
+    };
+    let claimed = VersionRef {
+        owner: "mallory",
+        ..clean
+    };
+    for owner in ["req", "mallory"] {
+        ok(chain.create_dataset(owner, "outputs"), "create a dataset")?;
+    }
+    let strangers_manifest = TestBlob::new(20_000, 32)?;
+    ok(
+        chain.register_blob("mallory", &strangers_manifest, EXPIRY),
+        "register a manifest",
+    )?;
+    refused(
+        chain.publish(
+            "mallory",
+            claimed,
+            [4; 32],
+            &strangers_manifest,
+            &[],
+            Some(("req", 1)),
+        ),
+        "DerivationJobMismatch",
+        "a stranger claims the requester's job",
+    )?;
+    ok(
+        chain.publish("req", clean, [4; 32], output, &[], Some(("req", 1))),
+        "publish the output as a derived version",
+    )?;
+    let v = chain.version(clean)?.context("the derived version")?;
+    ensure!(v.derived_by_job, "the version names its job");
+    Ok(())
+}
+
+/// Issue 44: a dataset's versions. Only the owner and WRITE grantees publish, each tag
+/// once; every parent is a published, unretracted version; retraction (owner or DELETE)
+/// is a tombstone that stays in the history. The attacks: publishing into someone else's
+/// dataset, reusing a tag, forging a parent, retracting as a stranger.
+pub fn dataset_versions_are_published_by_writers_on_real_parents(
+    chain: &mut dyn Chain,
+) -> Result<()> {
+    let v = |tag| VersionRef {
+        owner: "owner",
+        name: "corpus",
+        tag,
+    };
+    let manifest = TestBlob::new(20_000, 40)?;
+    let writers_manifest = TestBlob::new(20_000, 41)?;
+    let strangers_manifest = TestBlob::new(20_000, 42)?;
+    ok(chain.register_blob("owner", &manifest, EXPIRY), "register")?;
+    ok(
+        chain.register_blob("writer", &writers_manifest, EXPIRY),
+        "register",
+    )?;
+    ok(
+        chain.register_blob("mallory", &strangers_manifest, EXPIRY),
+        "register",
+    )?;
+    refused(
+        chain.create_dataset("owner", "-corpus"),
+        "InvalidDatasetName",
+        "a name that is not a plain label",
+    )?;
+    ok(chain.create_dataset("owner", "corpus"), "create")?;
+    refused(
+        chain.publish("mallory", v("v1"), [1; 32], &strangers_manifest, &[], None),
+        "NotDatasetWriter",
+        "a stranger publishes into someone else's dataset",
+    )?;
+    ok(
+        chain.publish("owner", v("v1"), [1; 32], &manifest, &[], None),
+        "publish v1",
+    )?;
+    // Reusing a tag: NEAR says `VersionTagTaken`; on Solana the runtime refuses the
+    // Version account's `init` on the taken address (the SDK checks first and names the
+    // tag). Either way the first publication stands.
+    match chain.publish("owner", v("v1"), [9; 32], &manifest, &[], None)? {
+        Ok(()) => bail!("a tag was published twice"),
+        Err(name) => ensure!(
+            name == "VersionTagTaken" || (chain.name() == "solana" && !name.is_empty()),
+            "reusing a tag refused with {name}"
+        ),
+    }
+    ensure!(
+        chain.version(v("v1"))?.map(|x| x.version_id) == Some([1; 32]),
+        "the first publication of the tag stands"
+    );
+    refused(
+        chain.publish("owner", v("v2"), [2; 32], &manifest, &[v("ghost")], None),
+        "ParentsMismatch",
+        "a parent that was never published",
+    )?;
+    refused(
+        chain.publish(
+            "owner",
+            v("v2"),
+            [2; 32],
+            &manifest,
+            &[v("v1"), v("v1")],
+            None,
+        ),
+        "DuplicateParent",
+        "a parent named twice",
+    )?;
+    refused(
+        chain.publish("owner", v("v2"), [0; 32], &manifest, &[v("v1")], None),
+        "InvalidVersionId",
+        "a version without a manifest id",
+    )?;
+
+    ok(
+        chain.grant_dataset("owner", "owner", "corpus", "reader", ROLE_READ),
+        "grant READ",
+    )?;
+    ok(
+        chain.grant_dataset("owner", "owner", "corpus", "writer", ROLE_READ | ROLE_WRITE),
+        "grant WRITE",
+    )?;
+    refused(
+        chain.grant_dataset("writer", "owner", "corpus", "mallory", ROLE_WRITE),
+        "NotDatasetAdmin",
+        "a WRITE grantee grants",
+    )?;
+    refused(
+        chain.publish("reader", v("v2"), [2; 32], &manifest, &[v("v1")], None),
+        "NotDatasetWriter",
+        "a READ grantee publishes",
+    )?;
+    refused(
+        chain.publish(
+            "writer",
+            v("v2"),
+            [2; 32],
+            &strangers_manifest,
+            &[v("v1")],
+            None,
+        ),
+        "ManifestMismatch",
+        "a manifest neither the publisher's nor the owner's",
+    )?;
+    ok(
+        chain.publish(
+            "writer",
+            v("v2"),
+            [2; 32],
+            &writers_manifest,
+            &[v("v1")],
+            None,
+        ),
+        "a WRITE grantee publishes v2 on v1",
+    )?;
+    ok(
+        chain.publish(
+            "owner",
+            v("merge"),
+            [3; 32],
+            &manifest,
+            &[v("v1"), v("v2")],
+            None,
+        ),
+        "a merge of two parents",
+    )?;
+    let merge = chain.version(v("merge"))?.context("the merge")?;
+    ensure!(
+        (merge.seq, merge.parents, merge.derived_by_job) == (2, 2, false),
+        "the merge is the third version, on two parents: {merge:?}"
+    );
+
+    for who in ["mallory", "writer"] {
+        refused(
+            chain.retract(who, v("v1")),
+            "NotDatasetAdmin",
+            "retract without DELETE",
+        )?;
+    }
+    ok(
+        chain.grant_dataset("owner", "owner", "corpus", "curator", ROLE_DELETE),
+        "grant DELETE",
+    )?;
+    ok(
+        chain.retract("curator", v("v1")),
+        "a DELETE grantee retracts v1",
+    )?;
+    let v1 = chain.version(v("v1"))?.context("v1 stays in the history")?;
+    ensure!(
+        v1.retracted && v1.version_id == [1; 32],
+        "a tombstone keeps the version"
+    );
+    refused(
+        chain.retract("owner", v("v1")),
+        "AlreadyRetracted",
+        "retract twice",
+    )?;
+    refused(
+        chain.publish("owner", v("v3"), [5; 32], &manifest, &[v("v1")], None),
+        "ParentRetracted",
+        "build on a retracted version",
+    )?;
+    ok(
+        chain.publish("owner", v("v3"), [5; 32], &manifest, &[v("merge")], None),
+        "build on the merge",
+    )?;
     Ok(())
 }

@@ -11,9 +11,9 @@ use basalt::anchor_lang::solana_program::sysvar::SysvarId;
 use basalt::client::access::may_read;
 use basalt::client::decode::BasaltEvent;
 use basalt::client::{ix, pda};
-use basalt::instructions::{BlobRegisterArgs, JobOutputArgs, JobPostArgs};
-use basalt::state::{Blob, Deal, Grant, Job, Provider};
-use basalt_native::harness::{self, code_of, Net};
+use basalt::instructions::{BlobRegisterArgs, JobOutputArgs, JobPostArgs, VersionPublishArgs};
+use basalt::state::{Blob, Dataset, DatasetGrant, Deal, Grant, Job, Provider, Version};
+use basalt_native::harness::{self, code_of, runtime_error_of, Net};
 use solana_keypair::Keypair;
 use solana_program_test::BanksClientError;
 use solana_signer::Signer;
@@ -169,6 +169,28 @@ impl SolanaChain {
         Ok(self.account::<Grant>(&pda::grant(blob, signer))?.is_some())
     }
 
+    /// The Dataset account of `owner`'s dataset `name`.
+    fn dataset_address(&mut self, owner: &str, name: &str) -> Result<Pubkey> {
+        Ok(pda::dataset(&self.pubkey(owner)?, name))
+    }
+
+    /// The Version account of `v`.
+    fn version_address(&mut self, v: VersionRef<'_>) -> Result<Pubkey> {
+        Ok(pda::version(&self.dataset_address(v.owner, v.name)?, v.tag))
+    }
+
+    /// Whether `signer` acts on the dataset through a grant (it is not the owner and has
+    /// one), as a client decides which accounts to pass.
+    fn via_dataset_grant(&mut self, signer: &Pubkey, dataset: &Pubkey) -> Result<bool> {
+        let owner = self.account::<Dataset>(dataset)?.map(|d| d.owner);
+        if owner.as_ref() == Some(signer) {
+            return Ok(false);
+        }
+        Ok(self
+            .account::<DatasetGrant>(&pda::dataset_grant(dataset, signer))?
+            .is_some())
+    }
+
     /// The authority holding shard `index` of the blob at `address`.
     fn holder_of(&mut self, address: &Pubkey, index: u16) -> Result<Pubkey> {
         let account: Blob = self.account(address)?.context("no blob")?;
@@ -288,9 +310,10 @@ fn ensure_same<T: PartialEq + std::fmt::Debug>(harness: T, scenarios: T) -> Resu
 fn refusal(result: std::result::Result<(), BanksClientError>) -> Outcome {
     match result {
         Ok(()) => Ok(Ok(())),
-        Err(e) => match code_of(&e) {
-            Some(code) => Ok(Err(error_name(code))),
-            None => Err(anyhow!("the transaction failed outside the program: {e:?}")),
+        Err(e) => match (code_of(&e), runtime_error_of(&e)) {
+            (Some(code), _) => Ok(Err(error_name(code))),
+            (None, Some(name)) => Ok(Err(name)),
+            (None, None) => Err(anyhow!("the transaction failed outside the program: {e:?}")),
         },
     }
 }
@@ -760,5 +783,93 @@ impl Chain for SolanaChain {
     fn tokens(&mut self, who: &str) -> Result<u64> {
         let (_, tokens) = self.actor(who)?;
         self.runtime.block_on(self.net.balance(&tokens))
+    }
+
+    fn create_dataset(&mut self, owner: &str, name: &str) -> Outcome {
+        let (key, _) = self.actor(owner)?;
+        self.send(ix::dataset_create(&key.pubkey(), name, false), &key)
+    }
+
+    fn grant_dataset(
+        &mut self,
+        signer: &str,
+        owner: &str,
+        name: &str,
+        grantee: &str,
+        roles: u8,
+    ) -> Outcome {
+        let (key, _) = self.actor(signer)?;
+        let grantee = self.pubkey(grantee)?;
+        let dataset = self.dataset_address(owner, name)?;
+        let via_grant = self.via_dataset_grant(&key.pubkey(), &dataset)?;
+        let ix = ix::dataset_grant_create(
+            &key.pubkey(),
+            &dataset,
+            &grantee,
+            roles,
+            None,
+            vec![0; 80],
+            via_grant,
+        );
+        self.send(ix, &key)
+    }
+
+    fn publish(
+        &mut self,
+        publisher: &str,
+        version: VersionRef<'_>,
+        version_id: [u8; 32],
+        manifest: &TestBlob,
+        parents: &[VersionRef<'_>],
+        job: Option<(&str, u64)>,
+    ) -> Outcome {
+        let (key, _) = self.actor(publisher)?;
+        let dataset = self.dataset_address(version.owner, version.name)?;
+        let via_grant = self.via_dataset_grant(&key.pubkey(), &dataset)?;
+        let parents = parents
+            .iter()
+            .map(|p| self.version_address(*p))
+            .collect::<Result<Vec<_>>>()?;
+        let job = match job {
+            Some((requester, nonce)) => Some(pda::job(&self.pubkey(requester)?, nonce)),
+            None => None,
+        };
+        let args = VersionPublishArgs {
+            tag: version.tag.to_string(),
+            version_id,
+            message: format!("{} by {publisher}", version.tag),
+        };
+        let ix = ix::version_publish(
+            &key.pubkey(),
+            &dataset,
+            &self.blob_address(manifest),
+            &parents,
+            job.as_ref(),
+            args,
+            via_grant,
+        );
+        self.send(ix, &key)
+    }
+
+    fn retract(&mut self, signer: &str, version: VersionRef<'_>) -> Outcome {
+        let (key, _) = self.actor(signer)?;
+        let dataset = self.dataset_address(version.owner, version.name)?;
+        let address = self.version_address(version)?;
+        let via_grant = self.via_dataset_grant(&key.pubkey(), &dataset)?;
+        self.send(
+            ix::version_retract(&key.pubkey(), &dataset, &address, via_grant),
+            &key,
+        )
+    }
+
+    fn version(&mut self, version: VersionRef<'_>) -> Result<Option<VersionView>> {
+        let address = self.version_address(version)?;
+        Ok(self.account::<Version>(&address)?.map(|v| VersionView {
+            seq: v.seq,
+            version_id: v.version_id,
+            parents: v.parents.len(),
+            retracted: v.retracted,
+            derived_by_job: v.job.is_some(),
+        }))
     }
 }

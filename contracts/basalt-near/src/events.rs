@@ -12,7 +12,7 @@
 use near_sdk::json_types::U128;
 use near_sdk::{near, AccountId};
 
-use crate::state::{ConfigParams, Digest, JobStatus, TokenGate, WorkerOutcome};
+use crate::state::{ConfigParams, Digest, JobRef, JobStatus, TokenGate, WorkerOutcome};
 
 #[near(event_json(standard = "basalt"))]
 #[derive(Debug, Clone)]
@@ -353,6 +353,59 @@ pub enum Event {
     TokensWithdrawn {
         account: AccountId,
         amount: U128,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    DatasetCreated {
+        dataset: Digest,
+        owner: AccountId,
+        name: String,
+        public: bool,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    DatasetAccessChanged {
+        dataset: Digest,
+        public: bool,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    DatasetGrantCreated {
+        dataset: Digest,
+        grantee: AccountId,
+        roles: u8,
+        expires_at: Option<u64>,
+        granted_by: AccountId,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    DatasetGrantRevoked {
+        dataset: Digest,
+        grantee: AccountId,
+        revoked_by: AccountId,
+        block: u64,
+    },
+    /// A version was published; its parents and job were read by the contract.
+    #[event_version("1.0.0")]
+    VersionPublished {
+        dataset: Digest,
+        /// The version's key (`basalt_proof::version_key`).
+        version: Digest,
+        tag: String,
+        seq: u64,
+        version_id: Digest,
+        manifest_blob: Digest,
+        parents: Vec<Digest>,
+        job: Option<JobRef>,
+        message: String,
+        publisher: AccountId,
+        block: u64,
+    },
+    #[event_version("1.0.0")]
+    VersionRetracted {
+        dataset: Digest,
+        version: Digest,
+        retracted_by: AccountId,
         block: u64,
     },
 }

@@ -1,6 +1,6 @@
 //! Basalt's NEAR contract: the Solana program's protocol (`programs/basalt`) on NEAR — the
 //! provider registry and staking, blobs and their access control, storage deals, storage
-//! proofs and compute jobs.
+//! proofs, compute jobs and versioned datasets.
 //!
 //! Layout: [`state`] holds one file per record kind, `methods/` one file per noun with its
 //! public methods, [`errors`] every error (named as on Solana), [`events`] every NEP-297
@@ -38,7 +38,9 @@ pub use methods::*;
 
 use errors::{ensure, BasaltError, Result};
 use events::Event;
-use state::{Blob, Config, ConfigParams, Deal, Digest, Grant, Job, Provider};
+use state::{
+    Blob, Config, ConfigParams, Dataset, DatasetGrant, Deal, Digest, Grant, Job, Provider, Version,
+};
 
 /// Collections are `near_sdk::collections` (not `store`) on purpose: they write through
 /// on every insert and remove, so `env::storage_usage()` measured around a change is
@@ -53,6 +55,9 @@ enum StorageKey {
     Jobs,
     StorageBalances,
     Tokens,
+    Datasets,
+    DatasetGrants,
+    Versions,
 }
 
 /// Token books: what the contract holds of the stake token, by purpose.
@@ -93,6 +98,12 @@ pub struct Contract {
     tokens: LookupMap<AccountId, u128>,
     /// The current epoch's challenge seed once drawn (see `randomness`).
     seed: Option<(u64, Digest)>,
+    /// Keyed by `basalt_proof::dataset_id(owner, name)`.
+    datasets: LookupMap<Digest, Dataset>,
+    /// Keyed by (dataset id, grantee).
+    dataset_grants: LookupMap<(Digest, AccountId), DatasetGrant>,
+    /// Keyed by `basalt_proof::version_key(dataset id, tag)`.
+    versions: LookupMap<Digest, Version>,
 }
 
 #[near]
@@ -155,6 +166,9 @@ impl Contract {
             storage_balances: LookupMap::new(StorageKey::StorageBalances),
             tokens: LookupMap::new(StorageKey::Tokens),
             seed: None,
+            datasets: LookupMap::new(StorageKey::Datasets),
+            dataset_grants: LookupMap::new(StorageKey::DatasetGrants),
+            versions: LookupMap::new(StorageKey::Versions),
         })
     }
 }
@@ -205,6 +219,22 @@ impl Contract {
 /// The block time in whole unix seconds.
 fn unix_seconds() -> u64 {
     env::block_timestamp() / 1_000_000_000
+}
+
+/// Checks a grant about to be created (`basalt_rules::NewGrant`) at the block time.
+fn check_new_grant(
+    roles: u8,
+    wrapped_key: &near_sdk::json_types::Base64VecU8,
+    expires_at: Option<u64>,
+) -> Result<()> {
+    let seconds = |t: u64| i64::try_from(t).unwrap_or(i64::MAX);
+    basalt_rules::NewGrant {
+        roles,
+        wrapped_key_len: wrapped_key.0.len(),
+        expires_at: expires_at.map(seconds),
+    }
+    .check(seconds(unix_seconds()))?;
+    Ok(())
 }
 
 /// Adds with overflow check.

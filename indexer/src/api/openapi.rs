@@ -38,6 +38,12 @@ pub const EVENT_KINDS: &[&str] = &[
     "JobFinalized",
     "JobWorkerSettled",
     "JobOutputRegistered",
+    "DatasetCreated",
+    "DatasetAccessChanged",
+    "DatasetGrantCreated",
+    "DatasetGrantRevoked",
+    "VersionPublished",
+    "VersionRetracted",
 ];
 
 /// The document's header; utoipa adds every route's operation and the schemas they use

@@ -677,6 +677,93 @@ pub fn of(event: &Event) -> EventRecord {
             .account("account", account)
             .amount("amount", *amount)
             .done("TokensWithdrawn", *block),
+        Event::DatasetCreated {
+            dataset,
+            owner,
+            name,
+            public,
+            block,
+        } => f
+            .address("dataset", blob_id(dataset))
+            .account("owner", owner)
+            .value("name", name.as_str())
+            .value("public", *public)
+            .done("DatasetCreated", *block),
+        Event::DatasetAccessChanged {
+            dataset,
+            public,
+            block,
+        } => f
+            .address("dataset", blob_id(dataset))
+            .value("public", *public)
+            .done("DatasetAccessChanged", *block),
+        Event::DatasetGrantCreated {
+            dataset,
+            grantee,
+            roles,
+            expires_at,
+            granted_by,
+            block,
+        } => f
+            .address("dataset", blob_id(dataset))
+            .account("grantee", grantee)
+            .value("roles", *roles)
+            .value("expires_at", *expires_at)
+            .account("granted_by", granted_by)
+            .done("DatasetGrantCreated", *block),
+        Event::DatasetGrantRevoked {
+            dataset,
+            grantee,
+            revoked_by,
+            block,
+        } => f
+            .address("dataset", blob_id(dataset))
+            .account("grantee", grantee)
+            .account("revoked_by", revoked_by)
+            .done("DatasetGrantRevoked", *block),
+        Event::VersionPublished {
+            dataset,
+            version,
+            tag,
+            seq,
+            version_id,
+            manifest_blob,
+            parents,
+            job,
+            message,
+            publisher,
+            block,
+        } => {
+            let mut f = f
+                .address("dataset", blob_id(dataset))
+                .address("version", blob_id(version))
+                .value("tag", tag.as_str())
+                .value("seq", *seq)
+                .value("version_id", cid(version_id))
+                .address("manifest_blob", blob_id(manifest_blob));
+            let parents: Vec<String> = parents.iter().map(blob_id).collect();
+            for p in &parents {
+                f.note(p);
+            }
+            f = f.value("parents", parents);
+            f = match job {
+                Some(j) => f.address("job", format!("{}:{}", j.requester, j.nonce)),
+                None => f.value("job", Value::Null),
+            };
+            f.value("message", message.as_str())
+                .account("publisher", publisher)
+                .done("VersionPublished", *block)
+        }
+        Event::VersionRetracted {
+            dataset,
+            version,
+            retracted_by,
+            block,
+        } => f
+            .address("dataset", blob_id(dataset))
+            .address("version", blob_id(version))
+            .account("retracted_by", retracted_by)
+            .done("VersionRetracted", *block),
     }
 }
 

@@ -205,6 +205,15 @@ impl EventRecord {
             JobOutputRegistered {
                 job, blob, worker, cid_digest as CidField, budget, rent_refunded, slot,
             }
+            DatasetCreated { dataset, owner, name, public, slot }
+            DatasetAccessChanged { dataset, public, slot }
+            DatasetGrantCreated { dataset, grantee, roles, expires_at, granted_by, slot }
+            DatasetGrantRevoked { dataset, grantee, revoked_by, slot }
+            VersionPublished {
+                dataset, version, tag, seq, version_id as CidField, manifest_blob, parents,
+                job, message, publisher, slot,
+            }
+            VersionRetracted { dataset, version, retracted_by, slot }
         );
         if let BasaltEvent::BlobRegistered(e) = event {
             payload.insert("cid".into(), CidField(&e.cid_digest).json());

@@ -9,7 +9,6 @@ use anyhow::Result;
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::{ix, pda};
 use basalt::errors::BasaltError;
-use basalt::instructions::BlobRegisterArgs;
 use basalt::state::{Blob, Grant, TokenGate, ROLE_ADMIN, ROLE_DELETE, ROLE_READ, ROLE_WRITE};
 use common::{assert_basalt_err, Net};
 use solana_keypair::Keypair;
@@ -19,21 +18,7 @@ use solana_signer::Signer;
 async fn blob(net: &mut Net) -> Result<(Keypair, Pubkey)> {
     let owner = net.wallet().await?;
     let digest = *blake3::hash(owner.pubkey().as_ref()).as_bytes();
-    let args = BlobRegisterArgs {
-        cid_digest: digest,
-        size: 1 << 20,
-        chunk_size: 1 << 20,
-        leaf_size: basalt_proof::BlobLayout::new(1 << 20, 1 << 20, 4, 2)?.leaf_size(),
-        k: 4,
-        m: 2,
-        commitment_root: [7; 32],
-        expiry_epoch: 10,
-        public: false,
-        encrypted: false,
-    };
-    net.send(&[ix::blob_register(&owner.pubkey(), args)], &[&owner])
-        .await?;
-    let address = pda::blob(&owner.pubkey(), &digest);
+    let address = net.register_blob(&owner, digest).await?;
     Ok((owner, address))
 }
 

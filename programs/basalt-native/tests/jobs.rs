@@ -15,10 +15,10 @@ use basalt::client::decode::BasaltEvent;
 use basalt::client::{ix, pda};
 use basalt::errors::BasaltError;
 use basalt::events::WorkerOutcome;
-use basalt::instructions::{job_commitment, BlobRegisterArgs, JobOutputArgs, JobPostArgs};
+use basalt::instructions::{job_commitment, JobOutputArgs, JobPostArgs, VersionPublishArgs};
 use basalt::randomness::slot_hash_at_or_before;
 use basalt::state::{
-    Blob, Deal, Job, JobStatus, Provider, MAX_JOB_APPLICANTS, ROLE_COMPUTE, ROLE_STORAGE,
+    Blob, Deal, Job, JobStatus, Provider, Version, MAX_JOB_APPLICANTS, ROLE_COMPUTE, ROLE_STORAGE,
 };
 use basalt_proof::hash::sha256v;
 use basalt_proof::selection_draw;
@@ -415,6 +415,7 @@ async fn registering_the_output_costs_the_worker_no_rent() -> Result<()> {
         net.lamports(&job).await? < job_rent,
         "the job account gave the output's rent away"
     );
+    publish_derived_version(&mut net, &requester, &job, &blob_address).await?;
     settle(&mut net, &job, &requester, &req_tokens, &w).await?;
     assert!(!net.exists(&job).await?, "the job closed");
     assert_eq!(
@@ -422,6 +423,62 @@ async fn registering_the_output_costs_the_worker_no_rent() -> Result<()> {
         10_000 - REWARD - budget,
         "the budget is the output's deal"
     );
+    Ok(())
+}
+
+/// Issue 44: the requester publishes the job's output as a version derived by the job;
+/// the chain records the job. Claiming someone else's job, or a job that has not
+/// succeeded, is refused.
+async fn publish_derived_version(
+    net: &mut Net,
+    requester: &Keypair,
+    job: &Pubkey,
+    manifest: &Pubkey,
+) -> Result<()> {
+    let publish = |who: &Keypair, job: &Pubkey, manifest: &Pubkey| {
+        let dataset = pda::dataset(&who.pubkey(), "outputs");
+        ix::version_publish(
+            &who.pubkey(),
+            &dataset,
+            manifest,
+            &[],
+            Some(job),
+            VersionPublishArgs {
+                tag: "v1-clean".into(),
+                version_id: [4; 32],
+                message: String::new(),
+            },
+            false,
+        )
+    };
+    let stranger = net.wallet().await?;
+    for who in [requester, &stranger] {
+        net.send(
+            &[ix::dataset_create(&who.pubkey(), "outputs", false)],
+            &[who],
+        )
+        .await?;
+    }
+    let strangers_manifest = net.register_blob(&stranger, [3; 32]).await?;
+    assert_basalt_err(
+        net.send(
+            &[publish(&stranger, job, &strangers_manifest)],
+            &[&stranger],
+        )
+        .await,
+        BasaltError::DerivationJobMismatch,
+    );
+    let (_, _, open_job) = post(net, args(77, 1, 1, [500, 600, 700])).await?;
+    assert_basalt_err(
+        net.send(&[publish(requester, &open_job, manifest)], &[requester])
+            .await,
+        BasaltError::DerivationJobMismatch,
+    );
+    net.send(&[publish(requester, job, manifest)], &[requester])
+        .await?;
+    let dataset = pda::dataset(&requester.pubkey(), "outputs");
+    let v: Version = net.account(&pda::version(&dataset, "v1-clean")).await?;
+    assert_eq!(v.job, Some(*job));
     Ok(())
 }
 
@@ -442,26 +499,9 @@ async fn an_output_the_requester_already_stores_is_linked_not_stored_again() -> 
         ..args(9, 2, 2, [10, 20, 40])
     };
     let (requester, req_tokens, job) = post(&mut net, posted).await?;
-    let stored = BlobRegisterArgs {
-        cid_digest: output,
-        size: 1 << 20,
-        chunk_size: 1 << 20,
-        leaf_size: basalt_proof::BlobLayout::new(1 << 20, 1 << 20, 4, 2)?.leaf_size(),
-        k: 4,
-        m: 2,
-        commitment_root: [7; 32],
-        expiry_epoch: 10,
-        public: false,
-        encrypted: false,
-    };
-    net.send(
-        &[ix::blob_register(&requester.pubkey(), stored.clone())],
-        &[&requester],
-    )
-    .await?;
+    net.register_blob(&requester, output).await?;
     let other = net.wallet().await?;
-    net.send(&[ix::blob_register(&other.pubkey(), stored)], &[&other])
-        .await?;
+    net.register_blob(&other, output).await?;
     let workers = net.providers(ROLE_COMPUTE, 3).await?;
     for w in &workers[..2] {
         apply(&mut net, &job, &w.0).await?;

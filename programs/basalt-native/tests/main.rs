@@ -4,6 +4,7 @@
 mod common;
 
 mod access;
+mod datasets;
 mod jobs;
 mod providers;
 mod storage;

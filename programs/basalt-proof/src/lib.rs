@@ -19,6 +19,7 @@
 
 pub mod blob_id;
 pub mod challenge;
+pub mod dataset_id;
 pub mod error;
 pub mod hash;
 pub mod layout;
@@ -28,6 +29,7 @@ pub mod tx_budget;
 
 pub use blob_id::blob_id;
 pub use challenge::{derive_challenge, selection_draw, Challenge};
+pub use dataset_id::{dataset_id, version_key};
 pub use error::{LayoutError, ProofError};
 pub use hash::{hash_leaf, hash_node, Hash, EMPTY_SUBTREE, LEAF_PREFIX, NODE_PREFIX};
 pub use layout::BlobLayout;

@@ -12,8 +12,10 @@
 extern crate std;
 
 mod access;
+mod dataset;
 mod deal;
 mod eviction;
+mod grants;
 mod job_output;
 mod jobs;
 mod limits;
@@ -26,11 +28,16 @@ mod stake;
 pub use access::{
     check_no_grants, decide_read, decide_read_before_gate, GateBalance, ReadDecision, ReadFacts,
 };
+pub use dataset::{
+    check_dataset_name, check_version_tag, DatasetStanding, NewVersion, ParentFacts,
+    MAX_DATASET_NAME_LEN, MAX_VERSION_MESSAGE_LEN, MAX_VERSION_PARENTS, MAX_VERSION_TAG_LEN,
+};
 pub use deal::{
     check_expiry, check_release, check_slashable, unpaid_at_opening, DealCover, Settlement,
     MAX_DEAL_EPOCHS_LIMIT,
 };
 pub use eviction::{latest_closed_epoch, Eviction, HolderSilence};
+pub use grants::{NewGrant, MAX_WRAPPED_KEY_LEN, ROLE_ADMIN, ROLE_DELETE, ROLE_READ, ROLE_WRITE};
 pub use job_output::{OutputRegistration, OutputTerms};
 pub use jobs::{JobDeadlines, JobParams, MAX_JOB_APPLICANTS, MAX_JOB_WORKERS};
 pub use limits::*;
@@ -147,6 +154,30 @@ pub enum RuleError {
     /// The job's output is not stored yet and its deadline has not passed: the agreeing
     /// workers are paid once it is, or after the deadline.
     OutputPending,
+    /// Grant roles outside READ|WRITE|DELETE, or none.
+    InvalidGrantRoles,
+    /// A wrapped key longer than a grant holds.
+    WrappedKeyTooLong,
+    /// A grant expiry that is not in the future.
+    InvalidGrantExpiry,
+    /// A dataset name that is empty, too long or not a plain label.
+    InvalidDatasetName,
+    /// A version tag that is empty, too long or not a plain label.
+    InvalidVersionTag,
+    /// A version message longer than its limit.
+    VersionMessageTooLong,
+    /// A version without a manifest id.
+    InvalidVersionId,
+    /// More parent versions than a version may name.
+    TooManyParents,
+    /// A parent version named twice.
+    DuplicateParent,
+    /// A parent version that was retracted: it is history, not a base.
+    ParentRetracted,
+    /// The signer neither owns the dataset nor holds its WRITE role.
+    NotDatasetWriter,
+    /// The signer neither owns the dataset nor holds the role this takes.
+    NotDatasetAdmin,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -204,6 +235,18 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::OutputMismatch => Self::OutputMismatch,
                     $crate::RuleError::OutputBudgetTooSmall => Self::OutputBudgetTooSmall,
                     $crate::RuleError::OutputPending => Self::OutputPending,
+                    $crate::RuleError::InvalidGrantRoles => Self::InvalidGrantRoles,
+                    $crate::RuleError::WrappedKeyTooLong => Self::WrappedKeyTooLong,
+                    $crate::RuleError::InvalidGrantExpiry => Self::InvalidGrantExpiry,
+                    $crate::RuleError::InvalidDatasetName => Self::InvalidDatasetName,
+                    $crate::RuleError::InvalidVersionTag => Self::InvalidVersionTag,
+                    $crate::RuleError::VersionMessageTooLong => Self::VersionMessageTooLong,
+                    $crate::RuleError::InvalidVersionId => Self::InvalidVersionId,
+                    $crate::RuleError::TooManyParents => Self::TooManyParents,
+                    $crate::RuleError::DuplicateParent => Self::DuplicateParent,
+                    $crate::RuleError::ParentRetracted => Self::ParentRetracted,
+                    $crate::RuleError::NotDatasetWriter => Self::NotDatasetWriter,
+                    $crate::RuleError::NotDatasetAdmin => Self::NotDatasetAdmin,
                 }
             }
         }

@@ -204,6 +204,32 @@ basalt_errors! {
     OutputBudgetTooSmall,
     #[msg("the job's output is not stored yet and its deadline has not passed: agreeing workers are paid after it")]
     OutputPending,
+    #[msg("a dataset name is 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit")]
+    InvalidDatasetName,
+    #[msg("a version tag is 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit")]
+    InvalidVersionTag,
+    #[msg("the version message is too long")]
+    VersionMessageTooLong,
+    #[msg("a version names its manifest's id, which is not all zeros")]
+    InvalidVersionId,
+    #[msg("a version names at most 8 parents")]
+    TooManyParents,
+    #[msg("a parent version is named twice")]
+    DuplicateParent,
+    #[msg("a parent version was retracted: it stays in the history but is not built on")]
+    ParentRetracted,
+    #[msg("only the dataset's owner or a WRITE grantee publishes its versions")]
+    NotDatasetWriter,
+    #[msg("only the dataset's owner or a grantee holding this role may do this")]
+    NotDatasetAdmin,
+    #[msg("pass each parent's Version account, in the order of the parents named, after the fixed accounts")]
+    ParentsMismatch,
+    #[msg("the manifest's Blob account must be owned by the publisher or the dataset's owner")]
+    ManifestMismatch,
+    #[msg("the job named did not succeed with a stored output, or is neither the publisher's nor the dataset owner's")]
+    DerivationJobMismatch,
+    #[msg("the version is already retracted")]
+    AlreadyRetracted,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

@@ -429,3 +429,67 @@ pub struct JobWorkerSettled {
     pub output_refunded: u64,
     pub slot: u64,
 }
+
+#[event]
+#[derive(Debug)]
+pub struct DatasetCreated {
+    pub dataset: Pubkey,
+    pub owner: Pubkey,
+    pub name: String,
+    pub public: bool,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct DatasetAccessChanged {
+    pub dataset: Pubkey,
+    pub public: bool,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct DatasetGrantCreated {
+    pub dataset: Pubkey,
+    pub grantee: Pubkey,
+    pub roles: u8,
+    pub expires_at: Option<i64>,
+    pub granted_by: Pubkey,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct DatasetGrantRevoked {
+    pub dataset: Pubkey,
+    pub grantee: Pubkey,
+    pub revoked_by: Pubkey,
+    pub slot: u64,
+}
+
+/// A version was published; its parents and job were read by the program, so each existed.
+#[event]
+#[derive(Debug)]
+pub struct VersionPublished {
+    pub dataset: Pubkey,
+    pub version: Pubkey,
+    pub tag: String,
+    pub seq: u64,
+    pub version_id: [u8; 32],
+    pub manifest_blob: Pubkey,
+    pub parents: Vec<Pubkey>,
+    pub job: Option<Pubkey>,
+    pub message: String,
+    pub publisher: Pubkey,
+    pub slot: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct VersionRetracted {
+    pub dataset: Pubkey,
+    pub version: Pubkey,
+    pub retracted_by: Pubkey,
+    pub slot: u64,
+}

@@ -1,5 +1,5 @@
 //! Basalt's Solana program (Anchor): the provider registry and staking, blobs and their
-//! access control, storage deals, storage proofs and compute jobs.
+//! access control, storage deals, storage proofs, compute jobs and versioned datasets.
 //!
 //! Layout: `state/` holds one file per account, `instructions/` one file per instruction
 //! (`<noun>_<verb>.rs`, accounts struct and handler together), [`seeds`] every PDA seed,
@@ -241,5 +241,38 @@ pub mod basalt {
 
     pub fn job_settle(ctx: Context<JobSettle>) -> Result<()> {
         JobSettle::handle(ctx)
+    }
+
+    pub fn dataset_create(ctx: Context<DatasetCreate>, name: String, public: bool) -> Result<()> {
+        DatasetCreate::handle(ctx, name, public)
+    }
+
+    pub fn dataset_set_access(ctx: Context<DatasetSetAccess>, public: bool) -> Result<()> {
+        DatasetSetAccess::handle(ctx, public)
+    }
+
+    pub fn dataset_grant_create(
+        ctx: Context<DatasetGrantCreate>,
+        grantee: Pubkey,
+        roles: u8,
+        expires_at: Option<i64>,
+        wrapped_key: Vec<u8>,
+    ) -> Result<()> {
+        DatasetGrantCreate::handle(ctx, grantee, roles, expires_at, wrapped_key)
+    }
+
+    pub fn dataset_grant_revoke(ctx: Context<DatasetGrantRevoke>) -> Result<()> {
+        DatasetGrantRevoke::handle(ctx)
+    }
+
+    pub fn version_publish<'info>(
+        ctx: Context<'info, VersionPublish<'info>>,
+        args: VersionPublishArgs,
+    ) -> Result<()> {
+        VersionPublish::handle(ctx, args)
+    }
+
+    pub fn version_retract(ctx: Context<VersionRetract>) -> Result<()> {
+        VersionRetract::handle(ctx)
     }
 }

@@ -20,3 +20,17 @@ pub const GRANT: &[u8] = b"grant";
 pub const DEAL: &[u8] = b"deal";
 /// `["job", requester, nonce (u64 LE)]`.
 pub const JOB: &[u8] = b"job";
+/// `["dataset", owner, name]`: a named dataset (the name is at most 32 bytes).
+pub const DATASET: &[u8] = b"dataset";
+/// `["dataset_grant", dataset, grantee]`.
+pub const DATASET_GRANT: &[u8] = b"dataset_grant";
+/// `["version", dataset, tag]`: one version of a dataset (the tag is at most 32 bytes).
+pub const VERSION: &[u8] = b"version";
+
+/// A name or tag as a seed. Valid ones (`basalt_rules::check_dataset_name`) are at most
+/// 32 bytes; a longer one is cut so deriving its address cannot fail before the handler
+/// refuses it with a clear error.
+pub fn label(s: &str) -> &[u8] {
+    let b = s.as_bytes();
+    &b[..b.len().min(32)]
+}

@@ -5,8 +5,8 @@ use crate::errors::{ensure, BasaltError, Result};
 use crate::events::Event;
 use basalt_rules::{decide_read_before_gate, ReadDecision, ReadFacts};
 
-use crate::state::{Digest, Grant, ReadAccess, MAX_WRAPPED_KEY_LEN, ROLE_ADMIN, ROLE_READ};
-use crate::{unix_seconds, Contract, ContractExt};
+use crate::state::{Digest, Grant, ReadAccess, ROLE_ADMIN, ROLE_READ};
+use crate::{check_new_grant, unix_seconds, Contract, ContractExt};
 
 #[near]
 impl Contract {
@@ -26,17 +26,7 @@ impl Contract {
         let caller = env::predecessor_account_id();
         let mut blob = self.blob(&blob_id)?;
         self.authorize(&blob, &caller, ROLE_ADMIN)?;
-        ensure!(
-            roles != 0 && roles & !ROLE_ADMIN == 0,
-            BasaltError::InvalidGrantRoles
-        );
-        ensure!(
-            wrapped_key.0.len() <= MAX_WRAPPED_KEY_LEN,
-            BasaltError::WrappedKeyTooLong
-        );
-        if let Some(t) = expires_at {
-            ensure!(t > unix_seconds(), BasaltError::InvalidGrantExpiry);
-        }
+        check_new_grant(roles, &wrapped_key, expires_at)?;
         let key = (blob_id, grantee.clone());
         // Solana's `init` fails the same way on an existing grant account.
         ensure!(self.grants.get(&key).is_none(), BasaltError::GrantExists);

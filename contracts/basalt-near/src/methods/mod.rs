@@ -3,6 +3,7 @@
 
 mod blob;
 mod config;
+mod dataset;
 mod deal;
 mod grant;
 mod job;
@@ -10,4 +11,5 @@ mod proof;
 mod provider;
 
 pub use blob::BlobRegisterArgs;
+pub use dataset::VersionPublishArgs;
 pub use job::{job_commitment, JobOutputArgs, JobPostArgs};

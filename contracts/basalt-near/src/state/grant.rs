@@ -14,13 +14,7 @@ use near_sdk::{near, AccountId};
 
 use super::TokenGate;
 
-pub const ROLE_READ: u8 = 1;
-pub const ROLE_WRITE: u8 = 2;
-pub const ROLE_DELETE: u8 = 4;
-pub const ROLE_ADMIN: u8 = ROLE_READ | ROLE_WRITE | ROLE_DELETE;
-
-/// A sealed box of a 32-byte key is 80 bytes; the key material and salt make 96.
-pub const MAX_WRAPPED_KEY_LEN: usize = 128;
+pub use basalt_rules::{MAX_WRAPPED_KEY_LEN, ROLE_ADMIN, ROLE_DELETE, ROLE_READ, ROLE_WRITE};
 
 /// Roles on one blob for one account (the Solana program's `["grant", blob, grantee]`).
 #[near(serializers = [borsh, json])]

@@ -2,6 +2,7 @@
 
 mod blob;
 mod config;
+mod dataset;
 mod deal;
 mod grant;
 mod job;
@@ -9,6 +10,7 @@ mod provider;
 
 pub use blob::*;
 pub use config::*;
+pub use dataset::*;
 pub use deal::*;
 pub use grant::*;
 pub use job::*;

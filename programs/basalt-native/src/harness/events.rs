@@ -63,6 +63,21 @@ const REQUIRED: &[(&[u8], &[&str])] = &[
         &["BlobRegistered", "DealFunded", "JobOutputRegistered"],
     ),
     (ixs::JobOutputLink::DISCRIMINATOR, &["JobOutputRegistered"]),
+    (ixs::DatasetCreate::DISCRIMINATOR, &["DatasetCreated"]),
+    (
+        ixs::DatasetSetAccess::DISCRIMINATOR,
+        &["DatasetAccessChanged"],
+    ),
+    (
+        ixs::DatasetGrantCreate::DISCRIMINATOR,
+        &["DatasetGrantCreated"],
+    ),
+    (
+        ixs::DatasetGrantRevoke::DISCRIMINATOR,
+        &["DatasetGrantRevoked"],
+    ),
+    (ixs::VersionPublish::DISCRIMINATOR, &["VersionPublished"]),
+    (ixs::VersionRetract::DISCRIMINATOR, &["VersionRetracted"]),
 ];
 
 /// The decoded events of each top-level instruction of `tx`, by instruction index.

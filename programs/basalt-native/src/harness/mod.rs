@@ -80,6 +80,22 @@ pub fn code_of(err: &BanksClientError) -> Option<u32> {
     }
 }
 
+/// The runtime's name for an instruction refused outside the program's own errors (an
+/// account `init` finds taken, a system program refusal), as `InvalidInstructionData`.
+pub fn runtime_error_of(err: &BanksClientError) -> Option<String> {
+    use solana_transaction_error::TransactionError;
+    let tx_err = match err {
+        BanksClientError::TransactionError(e) => e,
+        BanksClientError::SimulationError { err, .. } => err,
+        _ => return None,
+    };
+    match tx_err {
+        TransactionError::InstructionError(_, InstructionError::Custom(_)) => None,
+        TransactionError::InstructionError(_, e) => Some(format!("{e:?}")),
+        _ => None,
+    }
+}
+
 /// The numeric code of a Basalt error.
 pub fn code(e: BasaltError) -> u32 {
     e as u32 + basalt::anchor_lang::error::ERROR_CODE_OFFSET
@@ -366,6 +382,28 @@ impl Net {
         )
         .await?;
         Ok((authority, tokens))
+    }
+
+    /// Registers (without placing it) a private 4+2 blob of 1 MiB under `owner`, for the
+    /// content whose digest is `cid_digest`; returns its address.
+    pub async fn register_blob(&mut self, owner: &Keypair, cid_digest: [u8; 32]) -> Result<Pubkey> {
+        let args = basalt::instructions::BlobRegisterArgs {
+            cid_digest,
+            size: 1 << 20,
+            chunk_size: 1 << 20,
+            leaf_size: basalt_proof::BlobLayout::new(1 << 20, 1 << 20, 4, 2)
+                .map_err(|e| anyhow!("layout: {e}"))?
+                .leaf_size(),
+            k: 4,
+            m: 2,
+            commitment_root: [7; 32],
+            expiry_epoch: 10,
+            public: false,
+            encrypted: false,
+        };
+        self.send(&[ix::blob_register(&owner.pubkey(), args)], &[owner])
+            .await?;
+        Ok(basalt::client::pda::blob(&owner.pubkey(), &cid_digest))
     }
 
     /// `n` registered providers of `roles`, each staking ten times the minimum.

@@ -103,6 +103,12 @@ events!(
     JobFinalized,
     JobWorkerSettled,
     JobOutputRegistered,
+    DatasetCreated,
+    DatasetAccessChanged,
+    DatasetGrantCreated,
+    DatasetGrantRevoked,
+    VersionPublished,
+    VersionRetracted,
 );
 
 /// Decodes the data of an inner instruction to this program. `Ok(None)` when it is not an

@@ -9,7 +9,7 @@ use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use anchor_spl::token::ID as TOKEN_PROGRAM;
 
 use super::pda;
-use crate::instructions::{BlobRegisterArgs, JobOutputArgs, JobPostArgs};
+use crate::instructions::{BlobRegisterArgs, JobOutputArgs, JobPostArgs, VersionPublishArgs};
 use crate::state::{ConfigParams, TokenGate};
 use crate::{accounts, instruction, ID};
 
@@ -768,5 +768,150 @@ pub fn job_settle(
             program: ID,
         },
         instruction::JobSettle {},
+    )
+}
+
+fn dataset_grant_of(via_grant: bool, dataset: &Pubkey, signer: &Pubkey) -> Option<Pubkey> {
+    via_grant.then(|| pda::dataset_grant(dataset, signer))
+}
+
+/// Creates the dataset `owner` names `name`; its address is `pda::dataset(owner, name)`.
+pub fn dataset_create(owner: &Pubkey, name: &str, public: bool) -> Instruction {
+    build(
+        accounts::DatasetCreate {
+            owner: *owner,
+            dataset: pda::dataset(owner, name),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::DatasetCreate {
+            name: name.to_owned(),
+            public,
+        },
+    )
+}
+
+/// `via_grant`: the signer acts through its ADMIN grant on the dataset.
+pub fn dataset_set_access(
+    signer: &Pubkey,
+    dataset: &Pubkey,
+    public: bool,
+    via_grant: bool,
+) -> Instruction {
+    build(
+        accounts::DatasetSetAccess {
+            signer: *signer,
+            dataset: *dataset,
+            grant: dataset_grant_of(via_grant, dataset, signer),
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::DatasetSetAccess { public },
+    )
+}
+
+/// `via_grant`: the signer acts through its ADMIN grant on the dataset.
+pub fn dataset_grant_create(
+    signer: &Pubkey,
+    dataset: &Pubkey,
+    grantee: &Pubkey,
+    roles: u8,
+    expires_at: Option<i64>,
+    wrapped_key: Vec<u8>,
+    via_grant: bool,
+) -> Instruction {
+    build(
+        accounts::DatasetGrantCreate {
+            signer: *signer,
+            dataset: *dataset,
+            signer_grant: dataset_grant_of(via_grant, dataset, signer),
+            grant: pda::dataset_grant(dataset, grantee),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::DatasetGrantCreate {
+            grantee: *grantee,
+            roles,
+            expires_at,
+            wrapped_key,
+        },
+    )
+}
+
+/// `payer`: who paid the grant's rent (`DatasetGrant::payer`).
+pub fn dataset_grant_revoke(
+    signer: &Pubkey,
+    dataset: &Pubkey,
+    grantee: &Pubkey,
+    payer: &Pubkey,
+    via_grant: bool,
+) -> Instruction {
+    build(
+        accounts::DatasetGrantRevoke {
+            signer: *signer,
+            dataset: *dataset,
+            signer_grant: dataset_grant_of(via_grant, dataset, signer),
+            grant: pda::dataset_grant(dataset, grantee),
+            payer: *payer,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::DatasetGrantRevoke {},
+    )
+}
+
+/// Publishes `args.tag` of `dataset`, whose manifest `manifest_blob` stores, on `parents`
+/// (Version accounts), derived by `job` if given. `via_grant`: the publisher acts through
+/// its WRITE grant on the dataset.
+pub fn version_publish(
+    publisher: &Pubkey,
+    dataset: &Pubkey,
+    manifest_blob: &Pubkey,
+    parents: &[Pubkey],
+    job: Option<&Pubkey>,
+    args: VersionPublishArgs,
+    via_grant: bool,
+) -> Instruction {
+    let mut ix = build(
+        accounts::VersionPublish {
+            publisher: *publisher,
+            dataset: *dataset,
+            grant: dataset_grant_of(via_grant, dataset, publisher),
+            version: pda::version(dataset, &args.tag),
+            manifest_blob: *manifest_blob,
+            job: job.copied(),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::VersionPublish { args },
+    );
+    ix.accounts.extend(
+        parents.iter().map(|p| {
+            anchor_lang::solana_program::instruction::AccountMeta::new_readonly(*p, false)
+        }),
+    );
+    ix
+}
+
+/// `via_grant`: the signer acts through its DELETE grant on the dataset.
+pub fn version_retract(
+    signer: &Pubkey,
+    dataset: &Pubkey,
+    version: &Pubkey,
+    via_grant: bool,
+) -> Instruction {
+    build(
+        accounts::VersionRetract {
+            signer: *signer,
+            dataset: *dataset,
+            grant: dataset_grant_of(via_grant, dataset, signer),
+            version: *version,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::VersionRetract {},
     )
 }

@@ -46,6 +46,20 @@ pub fn job(requester: &Pubkey, nonce: u64) -> Pubkey {
     find(&[seeds::JOB, requester.as_ref(), &nonce.to_le_bytes()])
 }
 
+/// The dataset `owner` named `name` (a valid name: at most 32 bytes).
+pub fn dataset(owner: &Pubkey, name: &str) -> Pubkey {
+    find(&[seeds::DATASET, owner.as_ref(), seeds::label(name)])
+}
+
+pub fn dataset_grant(dataset: &Pubkey, grantee: &Pubkey) -> Pubkey {
+    find(&[seeds::DATASET_GRANT, dataset.as_ref(), grantee.as_ref()])
+}
+
+/// The version of `dataset` tagged `tag` (a valid tag: at most 32 bytes).
+pub fn version(dataset: &Pubkey, tag: &str) -> Pubkey {
+    find(&[seeds::VERSION, dataset.as_ref(), seeds::label(tag)])
+}
+
 /// Anchor's event authority, the signer of `emit_cpi!` self-invocations.
 pub fn event_authority() -> Pubkey {
     find(&[b"__event_authority"])

@@ -3,7 +3,9 @@ use anchor_lang::prelude::*;
 use crate::errors::BasaltError;
 use crate::events::GrantCreated;
 use crate::seeds;
-use crate::state::{authorize, Blob, Grant, MAX_WRAPPED_KEY_LEN, ROLE_ADMIN};
+use basalt_rules::NewGrant;
+
+use crate::state::{authorize, Blob, Grant, ROLE_ADMIN};
 
 /// Gives `grantee` roles on a blob, with an optional expiry and the data key wrapped for it.
 /// Signed by the owner or an ADMIN grantee, who pays the rent. The blob counts it, so the
@@ -39,18 +41,14 @@ impl GrantCreate<'_> {
             a.signer_grant.as_ref(),
             ROLE_ADMIN,
         )?;
-        require!(
-            roles != 0 && roles & !ROLE_ADMIN == 0,
-            BasaltError::InvalidGrantRoles
-        );
-        require!(
-            wrapped_key.len() <= MAX_WRAPPED_KEY_LEN,
-            BasaltError::WrappedKeyTooLong
-        );
         let clock = Clock::get()?;
-        if let Some(t) = expires_at {
-            require!(t > clock.unix_timestamp, BasaltError::InvalidGrantExpiry);
+        NewGrant {
+            roles,
+            wrapped_key_len: wrapped_key.len(),
+            expires_at,
         }
+        .check(clock.unix_timestamp)
+        .map_err(BasaltError::from)?;
         let blob = a.blob.key();
         let signer = a.signer.key();
         ctx.accounts.blob.grant_count = ctx

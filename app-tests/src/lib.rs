@@ -190,24 +190,7 @@ pub fn random_bytes(len: usize) -> Vec<u8> {
 }
 
 /// A `Write` whose bytes the test can take back after the writer was moved away.
-#[derive(Clone, Default)]
-pub struct SharedBuf(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl SharedBuf {
-    pub fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut self.0.lock().expect("not poisoned"))
-    }
-}
-
-impl std::io::Write for SharedBuf {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("not poisoned").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+pub type SharedBuf = basalt_sdk::get::MemoryWriter;
 
 /// Flips a bit in the middle of every copy of `needle` in the table and blob files of
 /// `dir` (a stopped node's RocksDB directory): bytes rotting on disk where the data rests.

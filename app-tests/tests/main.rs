@@ -4,6 +4,7 @@
 mod access;
 mod chain_outage;
 mod crank;
+mod datasets;
 mod gc;
 mod gray;
 mod job_determinism;

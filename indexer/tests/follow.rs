@@ -156,6 +156,9 @@ async fn put(net: &Localnet, wallet: &Keypair, len: usize, public: bool) -> Resu
 }
 
 /// Drives the chain through the program's storage life cycle with real transactions.
+/// The version id of the dataset `history` publishes.
+const MIRROR_VERSION: [u8; 32] = [7; 32];
+
 async fn history(net: &Localnet, owner: &Keypair, reader: &Keypair) -> Result<(BlobId, BlobId)> {
     let chain = net.client();
     let private = put(net, owner, 300_000, false).await?;
@@ -193,6 +196,20 @@ async fn history(net: &Localnet, owner: &Keypair, reader: &Keypair) -> Result<(B
     job_with_a_cheater(net, owner).await?;
     admin_and_faults(net, owner, &public).await?;
     profile_updates(net, 30).await?;
+    // A dataset whose one version's manifest is the public blob (the chain checks only
+    // that the publisher owns it).
+    let dataset = chain.create_dataset(owner, "mirror", false).await?;
+    let publication = basalt_sdk::chain::Publication {
+        tag: "v1".into(),
+        version_id: MIRROR_VERSION,
+        manifest_blob: Pubkey::new_from_array(*public.as_bytes()),
+        parents: Vec::new(),
+        job: None,
+        message: "indexed".into(),
+    };
+    chain
+        .publish_version(owner, &dataset, &owner.pubkey(), publication)
+        .await?;
     Ok((private, public))
 }
 
@@ -802,7 +819,12 @@ async fn api(
         let url = path
             .replace("{id}", &net.nodes[0].address)
             .replace("{blob}", &public.to_string())
-            .replace("{address}", &job);
+            .replace("{address}", &job)
+            .replace(
+                "{dataset}",
+                &basalt::client::pda::dataset(&owner.pubkey(), "mirror").to_string(),
+            )
+            .replace("{cid}", &Cid::from_digest(MIRROR_VERSION).to_string());
         let r = http.get(format!("{base}{url}")).send().await?;
         assert_eq!(r.status().as_u16(), 200, "{url}");
     }

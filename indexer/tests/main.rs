@@ -3,6 +3,7 @@
 
 mod common;
 
+mod datasets;
 mod follow;
 mod near_follow;
 mod store;

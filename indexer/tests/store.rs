@@ -11,28 +11,13 @@ use basalt::events::*;
 use basalt::state::{ConfigParams, JobStatus, TokenGate};
 use basalt_core::Cid;
 use basalt_indexer::db::{InsertMethod, PageRequest};
-use basalt_indexer::record::{EventRecord, TxRecord, Undecoded};
+use basalt_indexer::record::{TxRecord, Undecoded};
 use basalt_indexer::Store;
-use common::{count, db::TempDb, snapshot};
+use common::{count, db::TempDb, snapshot, tx};
 use serde_json::Value;
 use sqlx::PgPool;
 
 const PROGRAM: &str = "BasngbvH8ed8WMm4vC7dqjFgrkdGkYGDJnGPUZ1C4kps";
-
-fn tx(n: u64, events: Vec<BasaltEvent>) -> TxRecord {
-    TxRecord {
-        signature: format!("tx{n:04}"),
-        slot: 100 + n,
-        block_time: Some(1_800_000_000),
-        error: None,
-        events: (0u32..)
-            .zip(&events)
-            .map(|(i, e)| (i, EventRecord::of(e)))
-            .collect(),
-        undecoded: Vec::new(),
-        truncated_logs: false,
-    }
-}
 
 /// The accounts of the scenario.
 struct Keys {
@@ -686,5 +671,133 @@ async fn undecodable_events_are_kept_aside_and_failed_transactions_recorded() ->
     assert_eq!(error.as_deref(), Some("Custom(6001)"));
     let cursor = store.cursor(PROGRAM).await?.unwrap();
     assert_eq!((cursor.signature.as_str(), cursor.slot), ("tx0002", 102));
+    Ok(())
+}
+
+/// Issue 44: datasets, their grants and versions reach their tables; each version's
+/// parents are edges (a merge has two), a retraction marks the row and keeps it.
+#[tokio::test]
+async fn dataset_events_land_in_their_tables_with_parent_edges() -> Result<()> {
+    let db = TempDb::create().await?;
+    let store = Store::connect(&db.url).await?;
+    let (dataset, owner, writer) = (
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+    );
+    let (v1, v2, merge) = (
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+    );
+    let publish = |version: Pubkey, tag: &str, seq: u64, parents: Vec<Pubkey>| {
+        BasaltEvent::VersionPublished(VersionPublished {
+            dataset,
+            version,
+            tag: tag.into(),
+            seq,
+            version_id: [seq as u8 + 1; 32],
+            manifest_blob: Pubkey::new_unique(),
+            parents,
+            job: None,
+            message: format!("{tag} message"),
+            publisher: owner,
+            slot: 0,
+        })
+    };
+    let history = vec![
+        tx(
+            1,
+            vec![BasaltEvent::DatasetCreated(DatasetCreated {
+                dataset,
+                owner,
+                name: "corpus".into(),
+                public: false,
+                slot: 0,
+            })],
+        ),
+        tx(
+            2,
+            vec![BasaltEvent::DatasetGrantCreated(DatasetGrantCreated {
+                dataset,
+                grantee: writer,
+                roles: 3,
+                expires_at: None,
+                granted_by: owner,
+                slot: 0,
+            })],
+        ),
+        tx(3, vec![publish(v1, "v1", 0, vec![])]),
+        tx(4, vec![publish(v2, "v2", 1, vec![v1])]),
+        tx(5, vec![publish(merge, "merge", 2, vec![v1, v2])]),
+        tx(
+            6,
+            vec![
+                BasaltEvent::VersionRetracted(VersionRetracted {
+                    dataset,
+                    version: v1,
+                    retracted_by: owner,
+                    slot: 0,
+                }),
+                BasaltEvent::DatasetGrantRevoked(DatasetGrantRevoked {
+                    dataset,
+                    grantee: writer,
+                    revoked_by: owner,
+                    slot: 0,
+                }),
+                BasaltEvent::DatasetAccessChanged(DatasetAccessChanged {
+                    dataset,
+                    public: true,
+                    slot: 0,
+                }),
+            ],
+        ),
+    ];
+    store.write_batch(PROGRAM, &history).await?;
+    let pool = store.pool();
+    let d = row(pool, "SELECT * FROM datasets WHERE address = $1", &dataset).await?;
+    assert_eq!(
+        (
+            d["name"].as_str(),
+            d["versions"].as_i64(),
+            d["public"].as_bool()
+        ),
+        (Some("corpus"), Some(3), Some(true))
+    );
+    let g = row(
+        pool,
+        "SELECT * FROM dataset_grants WHERE dataset = $1",
+        &dataset,
+    )
+    .await?;
+    assert_eq!(
+        (g["roles"].as_i64(), g["active"].as_bool()),
+        (Some(3), Some(false))
+    );
+    let first = row(pool, "SELECT * FROM versions WHERE address = $1", &v1).await?;
+    assert_eq!(
+        (first["tag"].as_str(), first["retracted"].as_bool()),
+        (Some("v1"), Some(true)),
+        "a retracted version stays, marked"
+    );
+    assert_eq!(
+        first["version_id"],
+        Cid::from_digest([1; 32]).to_string().as_str()
+    );
+    let parents: Vec<String> = sqlx::query_scalar(
+        "SELECT parent FROM version_parents WHERE version = $1 ORDER BY position",
+    )
+    .bind(merge.to_string())
+    .fetch_all(pool)
+    .await?;
+    assert_eq!(
+        parents,
+        [v1.to_string(), v2.to_string()],
+        "a merge's two parents, in order"
+    );
+    // Written again: nothing changes.
+    let before = snapshot(pool).await?;
+    store.write_batch(PROGRAM, &history).await?;
+    assert_eq!(snapshot(pool).await?, before);
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! types: a bad value is a 400 with a message, never a 500, and the document says which
 //! values are good.
 
+mod datasets;
 mod openapi;
 mod params;
 mod stream;
@@ -158,6 +159,11 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .routes(routes!(slashes))
         .routes(routes!(jobs))
         .routes(routes!(job))
+        .routes(routes!(datasets::datasets))
+        .routes(routes!(datasets::dataset))
+        .routes(routes!(datasets::versions))
+        .routes(routes!(datasets::version))
+        .routes(routes!(datasets::lineage))
         .routes(routes!(events))
         .routes(routes!(stream::events_stream))
         .routes(routes!(stats))

@@ -221,6 +221,79 @@ text_param!(
         .description(Some("An event's type name"))
 );
 
+/// How many generations a lineage walk follows: 1 to [`MAX_DEPTH`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Depth(pub i32);
+
+/// The deepest lineage walk one request asks for.
+pub const MAX_DEPTH: i32 = 1_000;
+
+impl FromStr for Depth {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.parse::<i32>() {
+            Ok(n) if (1..=MAX_DEPTH).contains(&n) => Ok(Self(n)),
+            _ => Err(format!("depth={s}: expected 1 to {MAX_DEPTH}")),
+        }
+    }
+}
+
+text_param!(
+    Depth,
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .minimum(Some(1))
+        .maximum(Some(MAX_DEPTH))
+        .description(Some("Generations to follow (default 100)"))
+);
+
+/// A version's place in its dataset's history: where a list of versions continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seq(pub i64);
+
+impl FromStr for Seq {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(Self(n)),
+            _ => Err(format!(
+                "after={s}: expected a version's sequence number (0 or more)"
+            )),
+        }
+    }
+}
+
+text_param!(
+    Seq,
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(0))
+        .maximum(Some(i64::MAX))
+        .description(Some("A version's sequence number"))
+);
+
+/// Paging of a dataset's versions, newest first.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SeqPage {
+    /// The `next` value of the previous page.
+    #[param(inline)]
+    pub after: Option<Seq>,
+    #[param(inline)]
+    pub limit: Option<Limit>,
+}
+
+impl From<SeqPage> for PageRequest {
+    fn from(p: SeqPage) -> Self {
+        Self {
+            after: p.after.map(|a| a.0.to_string()),
+            limit: p.limit.map(|l| l.0.to_string()),
+        }
+    }
+}
+
 /// Paging of a list ordered by a key (an address, a CID).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -3,9 +3,11 @@
 //!
 //! Store code only: nothing here talks to the chain.
 
+mod datasets;
 mod read;
 mod write;
 
+pub use datasets::{DatasetRow, Direction, Lineage, LineageEdge, Listed, VersionRow};
 pub use read::{Page, PageRequest, ProviderFilter, MAX_PAGE};
 pub use write::{BlockCursor, InsertMethod, Written};
 

@@ -62,7 +62,7 @@ impl PageRequest {
         Ok(())
     }
 
-    fn limit(&self) -> u32 {
+    pub(super) fn limit(&self) -> u32 {
         self.limit
             .as_deref()
             .and_then(|l| l.parse().ok())
@@ -71,7 +71,7 @@ impl PageRequest {
     }
 
     /// LIMIT for the inner query: one more row than returned tells whether more exist.
-    fn fetch(&self) -> i64 {
+    pub(super) fn fetch(&self) -> i64 {
         i64::from(self.limit()) + 1
     }
 

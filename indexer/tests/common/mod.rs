@@ -4,6 +4,8 @@
 pub mod db;
 
 use anyhow::Result;
+use basalt::client::decode::BasaltEvent;
+use basalt_indexer::record::{EventRecord, TxRecord};
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -25,6 +27,10 @@ const NATURAL: &[(&str, &str)] = &[
     ("deals", "address"),
     ("jobs", "address"),
     ("job_results", "job, worker"),
+    ("datasets", "address"),
+    ("dataset_grants", "dataset, grantee"),
+    ("versions", "address"),
+    ("version_parents", "version, position"),
     ("transactions", "signature"),
     ("undecoded", "signature, inner_index"),
 ];
@@ -91,4 +97,20 @@ pub async fn count_where(pool: &PgPool, table: &str, condition: &str) -> Result<
             .fetch_one(pool)
             .await?,
     )
+}
+
+/// Transaction `n` (signature `txNNNN`, slot 100 + n) emitting `events` in order.
+pub fn tx(n: u64, events: Vec<BasaltEvent>) -> TxRecord {
+    TxRecord {
+        signature: format!("tx{n:04}"),
+        slot: 100 + n,
+        block_time: Some(1_800_000_000),
+        error: None,
+        events: (0u32..)
+            .zip(&events)
+            .map(|(i, e)| (i, EventRecord::of(e)))
+            .collect(),
+        undecoded: Vec::new(),
+        truncated_logs: false,
+    }
 }

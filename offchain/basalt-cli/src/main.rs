@@ -91,6 +91,10 @@ pub enum Command {
     /// Compute jobs: submit a WASM module over an input blob, follow it, list them.
     #[command(subcommand)]
     Job(commands::job::JobCommand),
+    /// Datasets: named, versioned directories (create, push, pull, log, diff, lineage,
+    /// retract, grant).
+    #[command(subcommand)]
+    Dataset(commands::dataset::DatasetCommand),
     /// Runs a local network: chain, storage nodes; Ctrl-C stops it, running it again resumes.
     Localnet(commands::localnet::LocalnetArgs),
     /// Starts a throwaway network, stores a file, kills 4 nodes, reads it back and checks it.

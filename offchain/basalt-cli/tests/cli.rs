@@ -217,6 +217,8 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
 
     // A compute job over a public input, run by the network's three worker processes.
     run_a_job(home)?;
+    // A private dataset: two versions, their history, a pull, a grant, a retraction.
+    run_a_dataset(home, &reader)?;
 
     // Stop with Ctrl-C and resume: the blob is still there and readable.
     interrupt(net)?;
@@ -316,6 +318,89 @@ fn run_a_job(home: &Path) -> Result<()> {
         }
         std::thread::sleep(Duration::from_secs(1));
     }
+}
+
+/// `basalt dataset` as a new user tries it: create, push v1.0, change two files, push v1.1
+/// (only they are stored), log, diff, lineage, pull byte-exact, grant a reader who pulls,
+/// retract.
+fn run_a_dataset(home: &Path, reader: &str) -> Result<()> {
+    let src = home.join("corpus");
+    let write = |path: &str, bytes: &[u8]| -> Result<()> {
+        let full = src.join(path);
+        std::fs::create_dir_all(full.parent().ok_or_else(|| anyhow!("parent"))?)?;
+        Ok(std::fs::write(full, bytes)?)
+    };
+    for i in 0..20 {
+        write(
+            &format!("rows/{i}.csv"),
+            format!("row {i}\n").repeat(100).as_bytes(),
+        )?;
+    }
+    write("README.md", b"a small corpus")?;
+    let dir = src.to_str().ok_or_else(|| anyhow!("path"))?;
+    ok(home, "owner.json", &["dataset", "create", "corpus"])?;
+    let push = |tag: &str| {
+        let mut args = vec!["dataset", "push", dir, "--name", "corpus", "--tag", tag];
+        args.extend(["-m", "from the CLI test", "--k", "4", "--m", "2"]);
+        ok(home, "owner.json", &args)
+    };
+    let v1 = push("v1.0")?;
+    ensure!(v1["stored_files"] == 21 && v1["files"] == 21, "{v1}");
+    write("rows/3.csv", b"fixed")?;
+    write("rows/4.csv", b"fixed too")?;
+    let v11 = push("v1.1")?;
+    ensure!(
+        v11["stored_files"] == 2 && v11["reused_files"] == 19 && v11["parents"][0] == "v1.0",
+        "{v11}"
+    );
+    let log = ok(home, "owner.json", &["dataset", "log", "corpus"])?;
+    ensure!(log[0]["tag"] == "v1.1" && log[1]["tag"] == "v1.0", "{log}");
+    let diff = ok(
+        home,
+        "owner.json",
+        &["dataset", "diff", "corpus@v1.0", "v1.1"],
+    )?;
+    ensure!(
+        diff["changed"].as_array().map(Vec::len) == Some(2),
+        "{diff}"
+    );
+    let lineage = ok(home, "owner.json", &["dataset", "lineage", "corpus@v1.1"])?;
+    ensure!(lineage["parents"][0]["label"] == "corpus@v1.0", "{lineage}");
+    let out = home.join("corpus-out");
+    let out_s = out.to_str().ok_or_else(|| anyhow!("path"))?;
+    let pulled = ok(
+        home,
+        "owner.json",
+        &["dataset", "pull", "corpus@v1.1", out_s],
+    )?;
+    ensure!(pulled["fetched_files"] == 21, "{pulled}");
+    for f in ["README.md", "rows/3.csv", "rows/19.csv"] {
+        ensure!(
+            std::fs::read(out.join(f))? == std::fs::read(src.join(f))?,
+            "{f} differs"
+        );
+    }
+    let owner = ok(home, "owner.json", &["address"])?["address"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let theirs = format!("{owner}/corpus@v1.1");
+    let reader_out = home.join("corpus-reader");
+    let reader_s = reader_out.to_str().ok_or_else(|| anyhow!("path"))?;
+    ensure!(
+        fails(home, "reader.json", &["dataset", "pull", &theirs, reader_s])?.contains("no key"),
+        "a reader without a grant holds no key"
+    );
+    ok(home, "owner.json", &["dataset", "grant", "corpus", reader])?;
+    ok(home, "reader.json", &["dataset", "pull", &theirs, reader_s])?;
+    ensure!(
+        std::fs::read(reader_out.join("rows/4.csv"))? == b"fixed too",
+        "the reader's copy"
+    );
+    ok(home, "owner.json", &["dataset", "retract", "corpus@v1.0"])?;
+    let log = ok(home, "owner.json", &["dataset", "log", "corpus"])?;
+    ensure!(log[1]["retracted"] == true, "{log}");
+    Ok(())
 }
 
 /// The processes below `root` (its children, theirs, …), from /proc.

@@ -5,16 +5,18 @@
 //! is the CID of those bytes ([`DatasetManifest::version_id`]), so equal content gives an
 //! equal id whoever computes it, and any change gives another.
 //!
-//! A file's blob id is not derived from its plain bytes (a blob is sealed under a fresh
-//! key), so a push recognises an unchanged file by its plain digest and keeps the blob the
-//! parent version names ([`DatasetManifest::reusable_blobs`]): unchanged files are never
-//! stored twice. See `docs/datasets.md`.
+//! A file is stored alone in a blob, or, when small, packed with others into one blob at an
+//! offset ([`Placement`]): ten thousand small files are a few blobs, not ten thousand
+//! registrations. A push recognises an unchanged file by its plain digest and keeps the
+//! placement the parent version names ([`DatasetManifest::reusable`]): unchanged files are
+//! never stored twice. A private dataset's blobs are sealed under keys derived from the
+//! dataset's key and each blob's plain digest ([`DatasetKey`]). See `docs/datasets.md`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{BlobId, Cid};
+use crate::{BlobId, Cid, DataKey};
 
 /// The format tag of every manifest this code writes.
 pub const FORMAT: &str = "basalt-dataset/1";
@@ -47,8 +49,22 @@ pub struct FileEntry {
     pub size: u64,
     /// BLAKE3 of the plain bytes: what makes two files the same.
     pub content: Cid,
+    /// Where its bytes are stored; `None` for an empty file, which needs no storage.
+    // INV: None iff size == 0
+    pub placement: Option<Placement>,
+}
+
+/// Where a file's bytes are: `size` bytes at `offset` of a blob's plain bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Placement {
     /// The blob storing it.
     pub blob: BlobId,
+    /// Where in the blob's plain bytes the file starts (0 for a file stored alone).
+    pub offset: u64,
+    /// BLAKE3 of the blob's whole plain bytes (the file's own `content` when stored alone):
+    /// what its key is derived from in a private dataset, and what a pull checks it against.
+    pub blob_content: Cid,
 }
 
 /// How a derived version was made.
@@ -76,6 +92,57 @@ pub enum Derivation {
         /// The script that did it, stored as a blob.
         script: Option<Cid>,
     },
+}
+
+/// A private dataset's key. Every blob of the dataset (its files' blobs and its versions'
+/// manifests) is sealed under [`DatasetKey::blob_key`] of the blob's plain digest, so whoever
+/// holds this key reads every version, and nobody else reads any. The owner derives it from
+/// its wallet's secret and the dataset's address ([`DatasetKey::for_owner`]); a grantee
+/// receives it wrapped in its dataset grant (`wrap_key` of [`DatasetKey::as_data_key`]).
+///
+/// Deriving a blob's key from its plain digest makes sealing convergent within the dataset:
+/// the same bytes seal to the same ciphertext, and different bytes never share a key, so
+/// nonces never repeat under one key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatasetKey(DataKey);
+
+impl core::fmt::Debug for DatasetKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("DatasetKey(..)")
+    }
+}
+
+impl DatasetKey {
+    /// The key of the dataset at `dataset` (its address), for the owner whose wallet secret
+    /// is `secret`.
+    pub fn for_owner(secret: &[u8; 32], dataset: &[u8; 32]) -> Self {
+        let mut h = blake3::Hasher::new_derive_key("basalt 2026 dataset key v1");
+        h.update(secret).update(dataset);
+        Self(xof_key(&h))
+    }
+
+    /// The key as it travels wrapped in a grant.
+    pub fn from_data_key(key: DataKey) -> Self {
+        Self(key)
+    }
+
+    /// The key's bytes as a [`DataKey`], for `wrap_key`.
+    pub fn as_data_key(&self) -> &DataKey {
+        &self.0
+    }
+
+    /// The key sealing the blob whose plain bytes hash to `plain`.
+    pub fn blob_key(&self, plain: &Cid) -> DataKey {
+        let mut h = blake3::Hasher::new_derive_key("basalt 2026 dataset blob key v1");
+        h.update(&self.0.to_bytes()).update(plain.digest());
+        xof_key(&h)
+    }
+}
+
+fn xof_key(h: &blake3::Hasher) -> DataKey {
+    let mut bytes = zeroize::Zeroizing::new([0u8; DataKey::LEN]);
+    h.finalize_xof().fill(&mut bytes[..]);
+    DataKey::from_bytes(&bytes)
 }
 
 /// Why a manifest or a path is refused.
@@ -171,7 +238,16 @@ impl DatasetManifest {
                 std::cmp::Ordering::Greater => return Err(DatasetError::NotCanonical),
             }
         }
-        self.files.iter().try_for_each(|f| check_path(&f.path))
+        for f in &self.files {
+            check_path(&f.path)?;
+            if (f.size == 0) != f.placement.is_none() {
+                return Err(DatasetError::Path {
+                    path: f.path.clone(),
+                    why: "an empty file has no placement and any other file has one",
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The canonical bytes: what is stored, and what the version id hashes.
@@ -206,10 +282,22 @@ impl DatasetManifest {
         self.files.iter().map(|f| f.size).sum()
     }
 
-    /// The blob already storing each plain content this version holds: what a push of a
+    /// Where each plain content this version holds is already stored: what a push of a
     /// child version reuses instead of storing a file again.
-    pub fn reusable_blobs(&self) -> BTreeMap<Cid, BlobId> {
-        self.files.iter().map(|f| (f.content, f.blob)).collect()
+    pub fn reusable(&self) -> BTreeMap<Cid, Placement> {
+        self.files
+            .iter()
+            .filter_map(|f| Some((f.content, f.placement?)))
+            .collect()
+    }
+
+    /// The blobs this version's files are in, each once, with their plain digests.
+    pub fn blobs(&self) -> BTreeMap<BlobId, Cid> {
+        self.files
+            .iter()
+            .filter_map(|f| f.placement)
+            .map(|p| (p.blob, p.blob_content))
+            .collect()
     }
 
     /// Whether this version holds exactly the files of `other` (the same paths with the
@@ -289,7 +377,11 @@ mod tests {
             path: path.to_owned(),
             size: content.len() as u64,
             content: Cid::of(content),
-            blob: BlobId::from_bytes([blob; 32]),
+            placement: Some(Placement {
+                blob: BlobId::from_bytes([blob; 32]),
+                offset: 0,
+                blob_content: Cid::of(content),
+            }),
         }
     }
 
@@ -360,6 +452,27 @@ mod tests {
     }
 
     #[test]
+    fn a_dataset_key_gives_each_content_its_own_key() {
+        let owner = DatasetKey::for_owner(&[1; 32], &[2; 32]);
+        assert_eq!(owner, DatasetKey::for_owner(&[1; 32], &[2; 32]));
+        assert_ne!(
+            owner,
+            DatasetKey::for_owner(&[1; 32], &[3; 32]),
+            "per dataset"
+        );
+        assert_ne!(
+            owner,
+            DatasetKey::for_owner(&[4; 32], &[2; 32]),
+            "per owner"
+        );
+        let (a, b) = (Cid::of(b"a"), Cid::of(b"b"));
+        assert_eq!(owner.blob_key(&a), owner.blob_key(&a), "convergent");
+        assert_ne!(owner.blob_key(&a), owner.blob_key(&b));
+        let granted = DatasetKey::from_data_key(owner.as_data_key().clone());
+        assert_eq!(granted.blob_key(&a), owner.blob_key(&a));
+    }
+
+    #[test]
     fn paths_must_be_relative_and_plain() {
         for bad in [
             "",
@@ -405,8 +518,8 @@ mod tests {
         assert_eq!(d.changed[0].1.path, "train/a.csv");
         assert!(diff(&before, &before).is_empty());
         assert_eq!(
-            before.reusable_blobs().get(&Cid::of(b"readme")),
-            Some(&BlobId::from_bytes([1; 32]))
+            before.reusable().get(&Cid::of(b"readme")).map(|p| p.blob),
+            Some(BlobId::from_bytes([1; 32]))
         );
     }
 }

@@ -39,6 +39,10 @@ pub struct GetOptions {
     pub shard_timeout: Duration,
     /// When another holder is raced against a request that has not answered.
     pub hedge: LatencyPolicy,
+    /// The blob's data key when the reader holds it already (a private dataset's blob,
+    /// derived from the dataset's key); otherwise the owner's wrapped key in the manifest,
+    /// or the reader's grant, gives it.
+    pub data_key: Option<DataKey>,
 }
 
 impl Default for GetOptions {
@@ -47,6 +51,7 @@ impl Default for GetOptions {
             parallel_chunks: 4,
             shard_timeout: Duration::from_secs(30),
             hedge: LatencyPolicy::HEDGE,
+            data_key: None,
         }
     }
 }
@@ -210,7 +215,10 @@ pub async fn get<W: Write + Send + 'static>(
     let holders = holders_of(chain, wallet, &blob).await?;
     let state = Arc::new(ReadState::new(options, &holders));
     let stored = fetch_manifest(&blob, id, &holders, options, &state).await?;
-    let key = data_key(chain, wallet, &blob, &stored).await?;
+    let key = match (&options.data_key, blob.encrypted) {
+        (Some(key), true) => Some(key.clone()),
+        _ => data_key(chain, wallet, &blob, &stored).await?,
+    };
     let manifest = Arc::new(stored.manifest);
     let chunk_count = manifest.layout().chunk_count();
 
@@ -596,4 +604,31 @@ async fn fetch_chunk(
         rejected,
         failed,
     })
+}
+
+/// A `Write` that keeps what it is given, for reading a small blob into memory with
+/// [`get`] (which takes its writer by value): clone it, hand one clone to `get`, take the
+/// bytes from the other.
+#[derive(Clone, Default)]
+pub struct MemoryWriter(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl MemoryWriter {
+    /// The bytes written so far, leaving it empty.
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl Write for MemoryWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

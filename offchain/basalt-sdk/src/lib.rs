@@ -6,7 +6,7 @@
 //! - [`node`]: signed HTTP requests to one storage node, answers checked.
 //! - [`put`] and [`get`]: the data path, as `docs/architecture.md` describes it.
 //! - [`access`]: grant, revoke, delete.
-//! - [`dataset`]: the files of a directory, hashed in parallel, for dataset versions.
+//! - [`dataset`]: pushing a directory as a dataset version, pulling one back.
 
 pub mod access;
 pub mod chain;

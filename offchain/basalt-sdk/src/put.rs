@@ -61,6 +61,10 @@ pub struct PutOptions {
     pub chunk_size: u32,
     /// Encrypt under a fresh data key wrapped for the wallet. Off only for public data.
     pub encrypt: bool,
+    /// Encrypt under this key instead of a fresh one (a private dataset's blobs are sealed
+    /// under keys derived from the dataset's key: `basalt_core::dataset::DatasetKey`). It is
+    /// still wrapped for the owner. Only with `encrypt`.
+    pub data_key: Option<DataKey>,
     /// Anyone may read (the chain's public flag).
     pub public: bool,
     /// Epochs of storage to pay for.
@@ -102,6 +106,7 @@ impl Default for PutOptions {
             m: None,
             chunk_size: 4 << 20,
             encrypt: true,
+            data_key: None,
             public: false,
             epochs: 10,
             price_per_shard_epoch: 10,
@@ -184,6 +189,9 @@ pub enum PutError {
     Source(String),
     #[error("{0}")]
     Invalid(String),
+    /// The owner already registered these exact stored bytes: the blob exists.
+    #[error("the owner already stores these bytes as blob {0}")]
+    AlreadyStored(BlobId),
 }
 
 /// The wallet's ed25519 key, as the nodes and the key wrapping use it.
@@ -241,7 +249,9 @@ pub async fn put<R: Read + Send + 'static>(
         .collect();
     // Providers beyond the first n stand by for columns whose holder fails.
     let mut spares = holders.split_off(n);
-    let key = options.encrypt.then(DataKey::generate);
+    let key = options
+        .encrypt
+        .then(|| options.data_key.clone().unwrap_or_else(DataKey::generate));
     let open = Arc::new(open);
 
     let cid = {
@@ -260,6 +270,12 @@ pub async fn put<R: Read + Send + 'static>(
         Registrar::JobOutput { requester, .. } => requester,
     };
     let id = BlobId::from_bytes(pda::blob(&owner, cid.digest()).to_bytes());
+    // The same owner's registration of the same stored bytes (plain data put twice, or a
+    // dataset's convergently sealed blob): registering it again would fail only after
+    // every shard was uploaded.
+    if chain.blob(&id).await?.is_some() {
+        return Err(PutError::AlreadyStored(id));
+    }
     let source = open().map_err(|e| PutError::Source(e.to_string()))?;
     let columns: Vec<(u16, Holder)> = holders
         .iter()

@@ -1,9 +1,8 @@
 //! One worker against the Solana program: every `interval` it reads the jobs, plans each
 //! (`plan.rs`) and takes the step, one job's failure never stopping the others.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use basalt::anchor_lang::prelude::Pubkey;
@@ -491,7 +490,7 @@ impl Worker {
         id: &BlobId,
         blob: &Blob,
     ) -> Result<Vec<u8>, WorkerError> {
-        let buffer = Collect::default();
+        let buffer = basalt_sdk::get::MemoryWriter::default();
         basalt_sdk::get(
             &self.chain,
             &self.key,
@@ -617,30 +616,6 @@ impl Worker {
 
 fn blob_of(requester: &Pubkey, cid: &[u8; 32]) -> BlobId {
     BlobId::from_bytes(pda::blob(requester, cid).to_bytes())
-}
-
-/// A writer that keeps what `get` writes.
-#[derive(Clone, Default)]
-struct Collect(Arc<Mutex<Vec<u8>>>);
-
-impl Collect {
-    fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-}
-
-impl Write for Collect {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -69,12 +69,12 @@ fn parse_blob_id(blob: &str) -> Result<BlobId> {
     blob.parse().map_err(|e| anyhow::anyhow!("{blob}: {e}"))
 }
 
-fn parse_pubkey(s: &str) -> Result<Pubkey> {
+pub(crate) fn parse_pubkey(s: &str) -> Result<Pubkey> {
     s.parse()
         .map_err(|_| anyhow::anyhow!("{s} is not a base58 Solana address"))
 }
 
-fn parse_roles(s: &str) -> Result<u8> {
+pub(crate) fn parse_roles(s: &str) -> Result<u8> {
     let mut roles = 0u8;
     for part in s.split(',').map(str::trim) {
         roles |= match part {

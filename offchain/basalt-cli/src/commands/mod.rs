@@ -1,6 +1,7 @@
 //! One module per group of subcommands; [`run`] dispatches.
 
 pub mod data;
+pub mod dataset;
 pub mod demo;
 pub mod job;
 pub mod localnet;
@@ -102,6 +103,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 Command::Delete { blob } => data::delete(&ctx, blob).await,
                 Command::Provider(p) => provider::run(&ctx, p).await,
                 Command::Job(j) => job::run(&ctx, j).await,
+                Command::Dataset(d) => dataset::run(&ctx, d).await,
                 Command::Keygen { .. }
                 | Command::Localnet(_)
                 | Command::Demo(_)

@@ -8,8 +8,10 @@
 //! - `wallet.rs`: the slot, SOL balance and airdrops, token accounts.
 //! - `program.rs`: the program's accounts, decoded, and provider registration.
 //! - `jobs.rs`: compute jobs, read and driven by each role.
+//! - `datasets.rs`: datasets and their versions.
 
 mod batch;
+mod datasets;
 mod events;
 mod jobs;
 mod liveness;
@@ -29,6 +31,7 @@ use solana_rpc_client_api::client_error::Error as RpcError;
 use solana_signature::Signature;
 use solana_transaction_error::TransactionError;
 
+pub use datasets::Publication;
 pub use jobs::job_address;
 pub use program::{blob_address, blob_id, ProviderRegistration};
 pub use wallet::{associated_token_address, create_token_account};

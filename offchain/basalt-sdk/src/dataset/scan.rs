@@ -1,7 +1,6 @@
-//! Datasets on the client side: finding and hashing the files of a directory, in parallel,
-//! as a push needs them (which are new, which a parent version already stores) and as a
-//! pull needs them (which files already present can be kept). The manifest itself is
-//! `basalt_core::dataset`.
+//! Finding and hashing the files of a directory, in parallel, as a push needs them (which
+//! are new, which a parent version already stores) and as a pull needs them (which files
+//! already present can be kept).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,7 +48,12 @@ pub enum ScanError {
 /// hold (not UTF-8, or over 1024 bytes).
 pub fn scan(dir: &Path, threads: usize) -> Result<Vec<ScannedFile>, ScanError> {
     let mut found = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+    let walk = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        // A pull's scratch space is not part of the dataset.
+        .filter_entry(|e| !(e.depth() == 1 && e.file_name() == super::PULL_SCRATCH));
+    for entry in walk {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(dir).to_owned();
             ScanError::Io {

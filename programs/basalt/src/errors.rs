@@ -230,6 +230,8 @@ basalt_errors! {
     DerivationJobMismatch,
     #[msg("the version is already retracted")]
     AlreadyRetracted,
+    #[msg("the dataset already has a version with this tag; tags are never reused")]
+    VersionTagTaken,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

@@ -32,9 +32,10 @@ pub struct VersionPublish<'info> {
     pub dataset: Account<'info, Dataset>,
     #[account(seeds = [seeds::DATASET_GRANT, dataset.key().as_ref(), publisher.key().as_ref()], bump = grant.bump)]
     pub grant: Option<Account<'info, DatasetGrant>>,
-    #[account(init, payer = publisher, space = 8 + Version::INIT_SPACE,
-        seeds = [seeds::VERSION, dataset.key().as_ref(), seeds::label(&args.tag)], bump)]
-    pub version: Account<'info, Version>,
+    /// CHECK: the Version account to create at its address: created by the handler
+    /// (`create_version`), which refuses a taken tag by name (`VersionTagTaken`).
+    #[account(mut, seeds = [seeds::VERSION, dataset.key().as_ref(), seeds::label(&args.tag)], bump)]
+    pub version: UncheckedAccount<'info>,
     /// The manifest's blob.
     pub manifest_blob: Account<'info, Blob>,
     /// The job the version was derived by, if any.
@@ -87,7 +88,7 @@ impl<'info> VersionPublish<'info> {
         let seq = a.dataset.versions;
         ctx.accounts.dataset.versions = seq.checked_add(1).ok_or(BasaltError::Overflow)?;
         ctx.accounts.dataset.latest = version;
-        ctx.accounts.version.set_inner(Version {
+        let record = Version {
             dataset,
             tag: args.tag.clone(),
             seq,
@@ -101,7 +102,19 @@ impl<'info> VersionPublish<'info> {
             retracted: false,
             retracted_slot: 0,
             bump: ctx.bumps.version,
-        });
+        };
+        let a = &ctx.accounts;
+        let bump = [ctx.bumps.version];
+        let signer: &[&[u8]] = &[
+            seeds::VERSION,
+            dataset.as_ref(),
+            seeds::label(&args.tag),
+            &bump,
+        ];
+        create_version(a, signer)?;
+        let mut data = a.version.try_borrow_mut_data()?;
+        record.try_serialize(&mut &mut data[..])?;
+        drop(data);
         emit_cpi!(VersionPublished {
             dataset,
             version,
@@ -117,6 +130,57 @@ impl<'info> VersionPublish<'info> {
         });
         Ok(())
     }
+}
+
+/// Creates the Version account at its address, as Anchor's `init` does (a fresh address, or
+/// one someone sent lamports to beforehand: topped up, allocated, assigned), except that a
+/// tag already published is refused by name rather than by the System program.
+fn create_version(a: &VersionPublish<'_>, signer: &[&[u8]]) -> Result<()> {
+    use anchor_lang::system_program::{self, Allocate, Assign, CreateAccount, Transfer};
+    let version = a.version.to_account_info();
+    require!(
+        version.owner == &System::id() && version.data_is_empty(),
+        BasaltError::VersionTagTaken
+    );
+    let space = 8 + Version::INIT_SPACE;
+    let rent = Rent::get()?.minimum_balance(space);
+    let program = System::id();
+    let payer = a.publisher.to_account_info();
+    let signers = &[signer];
+    if version.lamports() == 0 {
+        let accounts = CreateAccount {
+            from: payer,
+            to: version,
+        };
+        return system_program::create_account(
+            CpiContext::new_with_signer(program, accounts, signers),
+            rent,
+            space as u64,
+            &crate::ID,
+        );
+    }
+    let top_up = rent.saturating_sub(version.lamports());
+    if top_up > 0 {
+        let accounts = Transfer {
+            from: payer,
+            to: version.clone(),
+        };
+        system_program::transfer(CpiContext::new(program, accounts), top_up)?;
+    }
+    let allocate = Allocate {
+        account_to_allocate: version.clone(),
+    };
+    system_program::allocate(
+        CpiContext::new_with_signer(program, allocate, signers),
+        space as u64,
+    )?;
+    let assign = Assign {
+        account_to_assign: version,
+    };
+    system_program::assign(
+        CpiContext::new_with_signer(program, assign, signers),
+        &crate::ID,
+    )
 }
 
 /// The parents' addresses, each read as a Version account the program created (owner and

@@ -86,6 +86,19 @@ async fn a_dataset_is_pushed_changed_and_pulled_back_byte_exact() -> Result<()> 
         "v1.1 stores only what changed: {v11:?}"
     );
 
+    // A tag is published once, and is a plain label.
+    for (tag, what) in [("v1.0", "taken"), ("-v2", "invalid")] {
+        let refused = dataset::push(&chain, owner, &corpus, &src, tag, &options).await;
+        ensure!(
+            matches!(
+                (&refused, what),
+                (Err(DatasetOpError::TagTaken(_)), "taken")
+                    | (Err(DatasetOpError::InvalidTag(_)), "invalid")
+            ),
+            "{tag}: {refused:?}"
+        );
+    }
+
     // Pulled back byte for byte, into an empty directory and over an older version.
     let out = work.path().join("out");
     let pulled = dataset::pull(

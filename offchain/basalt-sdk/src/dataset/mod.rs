@@ -76,6 +76,12 @@ pub enum DatasetOpError {
     NoDataset { owner: Pubkey, name: String },
     #[error("the dataset has no version tagged {0:?}")]
     NoVersion(String),
+    #[error(
+        "{0:?} is not a tag: 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit"
+    )]
+    InvalidTag(String),
+    #[error("the dataset already has a version tagged {0:?}; tags are never reused")]
+    TagTaken(String),
     #[error("the dataset has no version yet")]
     Empty,
     #[error("{0} neither owns the dataset nor holds its {1} role")]

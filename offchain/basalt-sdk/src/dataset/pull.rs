@@ -103,7 +103,7 @@ pub async fn pull(
     let wanted: BTreeSet<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
     let extra_files = have.keys().filter(|p| !wanted.contains(*p)).count();
 
-    let mut kept_files = 0;
+    let (mut kept_files, mut empty_written) = (0, 0);
     let mut by_blob: BTreeMap<BlobId, (Cid, Vec<FileEntry>)> = BTreeMap::new();
     for file in &manifest.files {
         if have.get(file.path.as_str()) == Some(&file.content) {
@@ -111,7 +111,10 @@ pub async fn pull(
             continue;
         }
         match file.placement {
-            None => write_atomically(dir, &scratch, &file.path, |_| Ok(()))?.commit()?,
+            None => {
+                write_atomically(dir, &scratch, &file.path, |_| Ok(()))?.commit()?;
+                empty_written += 1;
+            }
             Some(Placement {
                 blob, blob_content, ..
             }) => by_blob
@@ -121,12 +124,6 @@ pub async fn pull(
                 .push(file.clone()),
         }
     }
-    let empty_written = manifest
-        .files
-        .iter()
-        .filter(|f| f.placement.is_none() && have.get(f.path.as_str()) != Some(&f.content))
-        .count();
-
     let fetched_blobs = by_blob.len();
     let fetched: Vec<Result<(usize, u64), DatasetOpError>> =
         futures::stream::iter(by_blob.into_iter().enumerate())

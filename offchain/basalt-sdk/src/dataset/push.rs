@@ -100,11 +100,7 @@ pub async fn push(
     options: &PushOptions,
 ) -> Result<PushReport, DatasetOpError> {
     let started = Instant::now();
-    basalt_rules::check_version_tag(tag).map_err(|_| {
-        DatasetOpError::Io(format!(
-            "{tag:?} is not a tag: 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit"
-        ))
-    })?;
+    basalt_rules::check_version_tag(tag).map_err(|_| DatasetOpError::InvalidTag(tag.to_owned()))?;
     let record = read_dataset(chain, dataset).await?;
     let address = dataset.address();
     if record.owner != wallet.pubkey() {
@@ -114,9 +110,7 @@ pub async fn push(
         }
     }
     if chain.version(&dataset.version(tag)).await?.is_some() {
-        return Err(DatasetOpError::Io(format!(
-            "the dataset already has a version tagged {tag:?}; tags are never reused"
-        )));
+        return Err(DatasetOpError::TagTaken(tag.to_owned()));
     }
     let key = dataset_key(chain, wallet, dataset, &record).await?;
     let parents = parents_of(chain, dataset, options.parents.as_deref()).await?;

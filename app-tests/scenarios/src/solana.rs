@@ -13,7 +13,7 @@ use basalt::client::decode::BasaltEvent;
 use basalt::client::{ix, pda};
 use basalt::instructions::{BlobRegisterArgs, JobOutputArgs, JobPostArgs, VersionPublishArgs};
 use basalt::state::{Blob, Dataset, DatasetGrant, Deal, Grant, Job, Provider, Version};
-use basalt_native::harness::{self, code_of, runtime_error_of, Net};
+use basalt_native::harness::{self, code_of, Net};
 use solana_keypair::Keypair;
 use solana_program_test::BanksClientError;
 use solana_signer::Signer;
@@ -310,10 +310,9 @@ fn ensure_same<T: PartialEq + std::fmt::Debug>(harness: T, scenarios: T) -> Resu
 fn refusal(result: std::result::Result<(), BanksClientError>) -> Outcome {
     match result {
         Ok(()) => Ok(Ok(())),
-        Err(e) => match (code_of(&e), runtime_error_of(&e)) {
-            (Some(code), _) => Ok(Err(error_name(code))),
-            (None, Some(name)) => Ok(Err(name)),
-            (None, None) => Err(anyhow!("the transaction failed outside the program: {e:?}")),
+        Err(e) => match code_of(&e) {
+            Some(code) => Ok(Err(error_name(code))),
+            None => Err(anyhow!("the transaction failed outside the program: {e:?}")),
         },
     }
 }

@@ -34,7 +34,7 @@ use crate::put::{wallet_signing_key, PutError};
 pub use basalt_rules::{check_dataset_name, check_version_tag};
 pub use pull::{pull, PullOptions, PullReport};
 pub use push::{push, PushOptions, PushReport};
-pub use scan::{hash_file, scan, ScanError, ScannedFile};
+pub use scan::{hash_file, scan, scan_blocking, ScanError, ScannedFile};
 
 /// The directory a pull keeps its partial files in, under the directory it fills; a scan
 /// skips it.

@@ -13,7 +13,9 @@ use basalt_core::{BlobId, Cid};
 use futures::StreamExt;
 use solana_keypair::Keypair;
 
-use super::{dataset_key, hash_file, read_dataset, scan, DatasetOpError, DatasetRef, PULL_SCRATCH};
+use super::{
+    dataset_key, hash_file, read_dataset, scan_blocking, DatasetOpError, DatasetRef, PULL_SCRATCH,
+};
 use crate::chain::ChainClient;
 use crate::get::{get, GetOptions, MemoryWriter};
 
@@ -90,12 +92,7 @@ pub async fn pull(
         _ => {}
     }
     std::fs::create_dir_all(&scratch)?;
-    let present = {
-        let (dir, threads) = (dir.to_owned(), options.threads);
-        tokio::task::spawn_blocking(move || scan(&dir, threads))
-            .await
-            .map_err(|e| DatasetOpError::Io(format!("scan task failed: {e}")))??
-    };
+    let present = scan_blocking(dir, options.threads).await?;
     let have: BTreeMap<&str, Cid> = present
         .iter()
         .map(|f| (f.path.as_str(), f.content))

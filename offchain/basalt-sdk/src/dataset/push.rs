@@ -17,7 +17,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use super::pull::read_manifest;
-use super::{dataset_key, read_dataset, scan, DatasetOpError, DatasetRef, ScannedFile};
+use super::{dataset_key, read_dataset, scan_blocking, DatasetOpError, DatasetRef, ScannedFile};
 use crate::chain::{ChainClient, Publication};
 use crate::get::GetOptions;
 use crate::put::{put, PutOptions};
@@ -124,12 +124,7 @@ pub async fn push(
     }
 
     let hashing_started = Instant::now();
-    let files = {
-        let (dir, threads) = (dir.to_owned(), options.threads);
-        tokio::task::spawn_blocking(move || scan(&dir, threads))
-            .await
-            .map_err(|e| DatasetOpError::Io(format!("scan task failed: {e}")))??
-    };
+    let files = scan_blocking(dir, options.threads).await?;
     let hashing = hashing_started.elapsed();
     let plan = Plan::new(&files, &reusable, options);
     let parent_ids: Vec<Cid> = parents

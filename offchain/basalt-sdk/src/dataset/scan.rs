@@ -85,6 +85,23 @@ pub fn scan(dir: &Path, threads: usize) -> Result<Vec<ScannedFile>, ScanError> {
     hash_all(found, threads)
 }
 
+/// [`scan`] on a blocking thread, for async callers.
+///
+/// # Errors
+///
+/// As [`scan`].
+pub async fn scan_blocking(dir: &Path, threads: usize) -> Result<Vec<ScannedFile>, ScanError> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || scan(&dir, threads))
+        .await
+        .unwrap_or_else(|e| {
+            Err(ScanError::Io {
+                path: PathBuf::new(),
+                source: std::io::Error::other(format!("scan task failed: {e}")),
+            })
+        })
+}
+
 /// Hashes `files` (manifest path, local path) on `threads` threads, keeping their order.
 fn hash_all(files: Vec<(String, PathBuf)>, threads: usize) -> Result<Vec<ScannedFile>, ScanError> {
     let next = AtomicUsize::new(0);

@@ -80,22 +80,6 @@ pub fn code_of(err: &BanksClientError) -> Option<u32> {
     }
 }
 
-/// The runtime's name for an instruction refused outside the program's own errors (an
-/// account `init` finds taken, a system program refusal), as `InvalidInstructionData`.
-pub fn runtime_error_of(err: &BanksClientError) -> Option<String> {
-    use solana_transaction_error::TransactionError;
-    let tx_err = match err {
-        BanksClientError::TransactionError(e) => e,
-        BanksClientError::SimulationError { err, .. } => err,
-        _ => return None,
-    };
-    match tx_err {
-        TransactionError::InstructionError(_, InstructionError::Custom(_)) => None,
-        TransactionError::InstructionError(_, e) => Some(format!("{e:?}")),
-        _ => None,
-    }
-}
-
 /// The numeric code of a Basalt error.
 pub fn code(e: BasaltError) -> u32 {
     e as u32 + basalt::anchor_lang::error::ERROR_CODE_OFFSET

@@ -114,6 +114,7 @@ async fn main() -> Result<()> {
                     output_price_per_shard_epoch: 10,
                     output_deadline_slot: now + 170,
                     output_encrypted: false,
+                    publication: None,
                 },
             )
             .await?;

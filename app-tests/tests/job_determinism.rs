@@ -212,6 +212,7 @@ async fn differently_configured_worker_processes_agree_byte_for_byte_and_contain
                     output_price_per_shard_epoch: price,
                     output_deadline_slot: if case.output { now + 320 } else { 0 },
                     output_encrypted: false,
+                    publication: None,
                 },
             )
             .await?;

@@ -192,6 +192,7 @@ async fn run_job(spec: JobSpec) -> Result<JobReport> {
                 output_price_per_shard_epoch: OUTPUT_PRICE,
                 output_deadline_slot: now + 240,
                 output_encrypted: false,
+                publication: None,
             },
         )
         .await?;

@@ -410,6 +410,10 @@ fn protocol_chain() -> Chain {
                         output_price_per_shard_epoch: U128(0),
                         output_deadline_block: 0,
                         output_encrypted: false,
+                        input_version: None,
+                        publish_dataset: None,
+                        publish_tag: None,
+                        publish_budget: U128(0),
                         block: START + 4,
                     }),
                     job(|requester, nonce| Event::JobApplied {

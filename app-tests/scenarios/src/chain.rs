@@ -67,6 +67,18 @@ pub struct VersionRef<'a> {
     pub tag: &'a str,
 }
 
+/// A job over a dataset version whose output is to be published as another version.
+#[derive(Debug, Clone, Copy)]
+pub struct PublicationAsk<'a> {
+    pub output: OutputAsk,
+    /// The input version and its version id (the job's input CID).
+    pub input: Option<(VersionRef<'a>, [u8; 32])>,
+    /// The version to publish the output as.
+    pub publish: VersionRef<'a>,
+    /// Escrowed for the published version's manifest blob.
+    pub budget: u64,
+}
+
 /// A published version as the scenarios see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionView {
@@ -178,6 +190,28 @@ pub trait Chain {
         nonce: u64,
         blob: &TestBlob,
     ) -> Outcome;
+    /// As [`Chain::post_job_storing`], over `ask.input`'s files, asking for the output to be
+    /// published as `ask.publish`.
+    fn post_job_publishing(
+        &mut self,
+        requester: &str,
+        nonce: u64,
+        workers: (u8, u8),
+        reward: u64,
+        deadlines: [u64; 3],
+        ask: &PublicationAsk<'_>,
+    ) -> Outcome;
+    /// `worker` publishes the output of the requester's job `nonce` (posted with `ask`) as
+    /// the version the job asked for, its manifest `manifest`; the manifest is then the
+    /// requester's registration of its content.
+    fn publish_output(
+        &mut self,
+        worker: &str,
+        requester: &str,
+        nonce: u64,
+        ask: &PublicationAsk<'_>,
+        manifest: &TestBlob,
+    ) -> Outcome;
     /// `worker` applies; into a full list, displacing whom the protocol says.
     fn apply(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome;
     /// Anyone draws the job's workers among its applicants.
@@ -193,8 +227,8 @@ pub trait Chain {
     /// Moves time `blocks` blocks or slots forward.
     fn advance(&mut self, blocks: u64) -> Result<()>;
 
-    /// `owner` creates the dataset `name`.
-    fn create_dataset(&mut self, owner: &str, name: &str) -> Outcome;
+    /// `owner` creates the dataset `name`, readable by anyone when `public`.
+    fn create_dataset(&mut self, owner: &str, name: &str, public: bool) -> Outcome;
     /// `signer` gives `grantee` `roles` on `owner`'s dataset `name`.
     fn grant_dataset(
         &mut self,

@@ -20,6 +20,20 @@ use crate::blob::TestBlob;
 use crate::chain::*;
 use crate::near_vm::NearVm;
 
+/// A job output's registration as `blob` describes it (`JobOutputArgs`).
+fn output_args(blob: &TestBlob) -> Value {
+    let layout = blob.manifest.layout();
+    json!({
+        "cid_digest": b58(&blob.cid_digest()),
+        "size": layout.size(),
+        "chunk_size": layout.chunk_size(),
+        "leaf_size": layout.leaf_size(),
+        "k": layout.k(),
+        "m": layout.m(),
+        "commitment_root": b58(&blob.manifest.commitment.commitment_root()),
+    })
+}
+
 const CONTRACT: &str = "basalt.near";
 const TOKEN: &str = "token.near";
 /// Attached to state-creating calls; what is not spent stays in the storage balance.
@@ -120,6 +134,40 @@ impl NearChain {
             }
             Err(f) => Ok(Err(refusal(&f.message))),
         }
+    }
+
+    /// The `ft_transfer_call` message posting job `nonce` over the module `[1; 32]` and the
+    /// input `[2; 32]` (after the requester's storage deposit).
+    fn job_msg(
+        &mut self,
+        requester: &str,
+        nonce: u64,
+        (n, k): (u8, u8),
+        reward: u64,
+        [apply_in, commit_in, reveal_in]: [u64; 3],
+        output: Option<&OutputAsk>,
+    ) -> Result<Value> {
+        if let Err(e) = self.call(requester, "storage_deposit", json!({}), STORAGE_DEPOSIT)? {
+            bail!("storage_deposit refused: {e}");
+        }
+        let height = self.vm.block_height;
+        Ok(json!({
+            "action": "job_post",
+            "nonce": nonce,
+            "module_cid": b58(&[1; 32]),
+            "input_cid": b58(&[2; 32]),
+            "fuel_limit": 1_000_000,
+            "n": n,
+            "k": k,
+            "reward_per_worker": reward.to_string(),
+            "apply_deadline_block": height + apply_in,
+            "commit_deadline_block": height + commit_in,
+            "reveal_deadline_block": height + reveal_in,
+            "output_budget": output.map_or(0, |o| o.budget).to_string(),
+            "output_price_per_shard_epoch": output.map_or(0, |o| o.price).to_string(),
+            "output_deadline_block": output.map_or(0, |o| height + o.deadline_in),
+            "output_encrypted": output.is_some_and(|o| o.encrypted),
+        }))
     }
 
     fn wallet(&mut self, who: &str) -> u64 {
@@ -428,29 +476,68 @@ impl Chain for NearChain {
         [apply_in, commit_in, reveal_in]: [u64; 3],
         output: Option<&OutputAsk>,
     ) -> Outcome {
-        if let Err(e) = self.call(requester, "storage_deposit", json!({}), STORAGE_DEPOSIT)? {
-            bail!("storage_deposit refused: {e}");
-        }
-        let height = self.vm.block_height;
-        let msg = json!({
-            "action": "job_post",
-            "nonce": nonce,
-            "module_cid": b58(&[1; 32]),
-            "input_cid": b58(&[2; 32]),
-            "fuel_limit": 1_000_000,
-            "n": n,
-            "k": k,
-            "reward_per_worker": reward.to_string(),
-            "apply_deadline_block": height + apply_in,
-            "commit_deadline_block": height + commit_in,
-            "reveal_deadline_block": height + reveal_in,
-            "output_budget": output.map_or(0, |o| o.budget).to_string(),
-            "output_price_per_shard_epoch": output.map_or(0, |o| o.price).to_string(),
-            "output_deadline_block": output.map_or(0, |o| height + o.deadline_in),
-            "output_encrypted": output.is_some_and(|o| o.encrypted),
-        });
+        let msg = self.job_msg(
+            requester,
+            nonce,
+            (n, k),
+            reward,
+            [apply_in, commit_in, reveal_in],
+            output,
+        )?;
         let budget = output.map_or(0, |o| o.budget);
         self.transfer_call(requester, reward * u64::from(n) + budget, msg)
+    }
+
+    fn post_job_publishing(
+        &mut self,
+        requester: &str,
+        nonce: u64,
+        workers: (u8, u8),
+        reward: u64,
+        deadlines: [u64; 3],
+        ask: &PublicationAsk<'_>,
+    ) -> Outcome {
+        let mut msg = self.job_msg(
+            requester,
+            nonce,
+            workers,
+            reward,
+            deadlines,
+            Some(&ask.output),
+        )?;
+        if let Some((version, id)) = ask.input {
+            msg["input_cid"] = json!(b58(&id));
+            msg["input_version"] = json!(Self::version_key(version));
+        }
+        msg["publication"] = json!({
+            "dataset": b58(&Self::dataset_id(ask.publish.owner, ask.publish.name)),
+            "tag": ask.publish.tag,
+            "budget": ask.budget.to_string(),
+        });
+        let amount = reward * u64::from(workers.0) + ask.output.budget + ask.budget;
+        self.transfer_call(requester, amount, msg)
+    }
+
+    fn publish_output(
+        &mut self,
+        worker: &str,
+        requester: &str,
+        nonce: u64,
+        ask: &PublicationAsk<'_>,
+        manifest: &TestBlob,
+    ) -> Outcome {
+        let args = json!({
+            "requester": account(requester),
+            "nonce": nonce,
+            "tag": ask.publish.tag,
+            "manifest": output_args(manifest),
+        });
+        let outcome = self.call(worker, "job_output_publish", args, STORAGE_DEPOSIT);
+        if matches!(outcome, Ok(Ok(()))) {
+            self.registrants
+                .insert(manifest.cid_digest(), requester.to_owned());
+        }
+        outcome
     }
 
     fn register_output(
@@ -460,19 +547,10 @@ impl Chain for NearChain {
         nonce: u64,
         blob: &TestBlob,
     ) -> Outcome {
-        let layout = blob.manifest.layout();
         let args = json!({
             "requester": account(requester),
             "nonce": nonce,
-            "args": {
-                "cid_digest": b58(&blob.cid_digest()),
-                "size": layout.size(),
-                "chunk_size": layout.chunk_size(),
-                "leaf_size": layout.leaf_size(),
-                "k": layout.k(),
-                "m": layout.m(),
-                "commitment_root": b58(&blob.manifest.commitment.commitment_root()),
-            },
+            "args": output_args(blob),
         });
         let outcome = self.call(worker, "job_output_register", args, STORAGE_DEPOSIT);
         if matches!(outcome, Ok(Ok(()))) {
@@ -564,8 +642,8 @@ impl Chain for NearChain {
         Ok(self.wallet(who) + credited)
     }
 
-    fn create_dataset(&mut self, owner: &str, name: &str) -> Outcome {
-        let args = json!({"name": name, "public": false});
+    fn create_dataset(&mut self, owner: &str, name: &str, public: bool) -> Outcome {
+        let args = json!({"name": name, "public": public});
         self.call(owner, "dataset_create", args, STORAGE_DEPOSIT)
     }
 

@@ -109,6 +109,10 @@ pub const ALL: &[(&str, Scenario)] = &[
         "dataset_versions_are_published_by_writers_on_real_parents",
         dataset_versions_are_published_by_writers_on_real_parents,
     ),
+    (
+        "an_agreeing_worker_publishes_the_output_as_the_asked_version",
+        an_agreeing_worker_publishes_the_output_as_the_asked_version,
+    ),
 ];
 
 /// Register, stake, unbond, wait, withdraw; stake moves only by the rules.
@@ -723,9 +727,17 @@ fn run_job_to_quorum(
     agreed: [u8; 32],
 ) -> Result<()> {
     ok(
-        chain.post_job_storing("req", nonce, (3, 2), 100, [5, 10, 20], Some(output)),
+        chain.post_job_storing("req", nonce, (3, 2), 100, JOB_DEADLINES, Some(output)),
         "post",
     )?;
+    run_posted_job_to_quorum(chain, nonce, agreed)
+}
+
+/// What [`run_job_to_quorum`] posts with.
+const JOB_DEADLINES: [u64; 3] = [5, 10, 20];
+
+/// As [`run_job_to_quorum`], for job `nonce` already posted.
+fn run_posted_job_to_quorum(chain: &mut dyn Chain, nonce: u64, agreed: [u8; 32]) -> Result<()> {
     for w in ["w1", "w2", "w3"] {
         ok(chain.apply(w, "req", nonce), "apply")?;
     }
@@ -1513,7 +1525,10 @@ fn publish_the_output(chain: &mut dyn Chain, output: &TestBlob) -> Result<()> {
         ..clean
     };
     for owner in ["req", "mallory"] {
-        ok(chain.create_dataset(owner, "outputs"), "create a dataset")?;
+        ok(
+            chain.create_dataset(owner, "outputs", false),
+            "create a dataset",
+        )?;
     }
     let strangers_manifest = TestBlob::new(20_000, 32)?;
     ok(
@@ -1538,6 +1553,138 @@ fn publish_the_output(chain: &mut dyn Chain, output: &TestBlob) -> Result<()> {
     )?;
     let v = chain.version(clean)?.context("the derived version")?;
     ensure!(v.derived_by_job, "the version names its job");
+    Ok(())
+}
+
+/// Issue 44: a job over a dataset version, whose output an agreeing worker publishes as
+/// the version the requester asked for when posting: in the requester's name, derived by
+/// the job from its input version, its manifest paid by the budget the requester escrowed;
+/// the agreeing workers are paid once it is published. The attacks: publishing into
+/// someone else's dataset or a private one, an input version that is not the input, and
+/// publication by a worker that did not agree, by a stranger, or twice.
+pub fn an_agreeing_worker_publishes_the_output_as_the_asked_version(
+    chain: &mut dyn Chain,
+) -> Result<()> {
+    compute_providers(chain, &["w1", "w2", "w3"])?;
+    storage_providers(chain, &HOLDERS)?;
+    chain.go_to(1, 0)?;
+    let v11 = VersionRef {
+        owner: "req",
+        name: "corpus",
+        tag: "v1.1",
+    };
+    let input_id = [11; 32];
+    let input_manifest = TestBlob::new(20_000, 50)?;
+    ok(
+        chain.register_blob("req", &input_manifest, EXPIRY),
+        "register",
+    )?;
+    ok(chain.create_dataset("req", "corpus", true), "create")?;
+    ok(
+        chain.publish("req", v11, input_id, &input_manifest, &[], None),
+        "publish v1.1",
+    )?;
+    let clean = VersionRef {
+        tag: "v1.1-clean",
+        ..v11
+    };
+    let ask = PublicationAsk {
+        output: OUTPUT,
+        input: Some((v11, input_id)),
+        publish: clean,
+        budget: 60,
+    };
+    ok(chain.create_dataset("mallory", "corpus", true), "create")?;
+    ok(chain.create_dataset("req", "private", false), "create")?;
+    let attacks = [
+        (
+            PublicationAsk {
+                publish: VersionRef {
+                    owner: "mallory",
+                    ..clean
+                },
+                ..ask
+            },
+            "NotDatasetWriter",
+            "publishing into someone else's dataset",
+        ),
+        (
+            PublicationAsk {
+                publish: VersionRef {
+                    name: "private",
+                    ..clean
+                },
+                ..ask
+            },
+            "DatasetNotPublic",
+            "publishing a plain output into a private dataset",
+        ),
+        (
+            PublicationAsk {
+                input: Some((v11, [12; 32])),
+                ..ask
+            },
+            "InputVersionMismatch",
+            "an input version that is not the input",
+        ),
+    ];
+    for (attack, error, what) in attacks {
+        refused(
+            chain.post_job_publishing("req", 2, (3, 2), 100, JOB_DEADLINES, &attack),
+            error,
+            what,
+        )?;
+    }
+    ok(
+        chain.post_job_publishing("req", 1, (3, 2), 100, JOB_DEADLINES, &ask),
+        "post",
+    )?;
+    ensure!(
+        chain.tokens("req")? == FUNDS - 300 - OUTPUT.budget - ask.budget,
+        "the rewards and both budgets are escrowed"
+    );
+    let output = TestBlob::new(50_000, 51)?;
+    run_posted_job_to_quorum(chain, 1, output.cid_digest())?;
+    ok(chain.register_output("w1", "req", 1, &output), "register")?;
+    refused(
+        chain.settle_worker("req", 1, "w1"),
+        "OutputPending",
+        "an agreeing worker is paid before the publication",
+    )?;
+    let manifest = TestBlob::new(20_000, 52)?;
+    for (who, what) in [("w3", "the out-voted worker"), ("mallory", "a stranger")] {
+        refused(
+            chain.publish_output(who, "req", 1, &ask, &manifest),
+            "NotAgreeingWorker",
+            what,
+        )?;
+    }
+    ok(
+        chain.publish_output("w2", "req", 1, &ask, &manifest),
+        "an agreeing worker publishes",
+    )?;
+    let v = chain.version(clean)?.context("the published version")?;
+    ensure!(
+        v.derived_by_job && v.parents == 1 && v.version_id == manifest.cid_digest(),
+        "derived by the job from v1.1, the manifest's digest its id: {v:?}"
+    );
+    ensure!(
+        chain.deal_balance(&manifest)? == Some(ask.budget),
+        "the publication budget opened the manifest's deal"
+    );
+    refused(
+        chain.publish_output("w1", "req", 1, &ask, &TestBlob::new(20_000, 53)?),
+        "AlreadyPublished",
+        "a second publication",
+    )?;
+    for w in ["w1", "w2", "w3"] {
+        ok(chain.settle_worker("req", 1, w), "settle")?;
+    }
+    ensure!(!chain.job_exists("req", 1)?, "the job closed");
+    ensure!(
+        chain.tokens("req")? == FUNDS - 200 - OUTPUT.budget - ask.budget,
+        "the agreeing workers were paid; both budgets are deals now"
+    );
     Ok(())
 }
 
@@ -1566,11 +1713,11 @@ pub fn dataset_versions_are_published_by_writers_on_real_parents(
         "register",
     )?;
     refused(
-        chain.create_dataset("owner", "-corpus"),
+        chain.create_dataset("owner", "-corpus", false),
         "InvalidDatasetName",
         "a name that is not a plain label",
     )?;
-    ok(chain.create_dataset("owner", "corpus"), "create")?;
+    ok(chain.create_dataset("owner", "corpus", false), "create")?;
     refused(
         chain.publish("mallory", v("v1"), [1; 32], &strangers_manifest, &[], None),
         "NotDatasetWriter",

@@ -10,8 +10,12 @@ use basalt::anchor_lang::prelude::{Pubkey, SlotHashes};
 use basalt::anchor_lang::solana_program::sysvar::SysvarId;
 use basalt::client::access::may_read;
 use basalt::client::decode::BasaltEvent;
-use basalt::client::{ix, pda};
-use basalt::instructions::{BlobRegisterArgs, JobOutputArgs, JobPostArgs, VersionPublishArgs};
+use basalt::client::ix::{self, JobPostSources};
+use basalt::client::pda;
+use basalt::instructions::{
+    BlobRegisterArgs, JobOutputArgs, JobOutputPublishArgs, JobPostArgs, JobPublicationArgs,
+    VersionPublishArgs,
+};
 use basalt::state::{Blob, Dataset, DatasetGrant, Deal, Grant, Job, Provider, Version};
 use basalt_native::harness::{self, code_of, Net};
 use solana_keypair::Keypair;
@@ -20,6 +24,20 @@ use solana_signer::Signer;
 
 use crate::blob::TestBlob;
 use crate::chain::*;
+
+/// A job output's registration as `blob` describes it.
+fn output_args(blob: &TestBlob) -> JobOutputArgs {
+    let layout = blob.manifest.layout();
+    JobOutputArgs {
+        cid_digest: blob.cid_digest(),
+        size: layout.size(),
+        chunk_size: layout.chunk_size(),
+        leaf_size: layout.leaf_size(),
+        k: layout.k(),
+        m: layout.m(),
+        commitment_root: blob.manifest.commitment.commitment_root(),
+    }
+}
 
 struct Actor {
     key: Keypair,
@@ -172,6 +190,35 @@ impl SolanaChain {
     /// The Dataset account of `owner`'s dataset `name`.
     fn dataset_address(&mut self, owner: &str, name: &str) -> Result<Pubkey> {
         Ok(pda::dataset(&self.pubkey(owner)?, name))
+    }
+
+    /// Job `nonce`'s parameters over the module `[1; 32]` and the input `[2; 32]`.
+    fn job_args(
+        &mut self,
+        nonce: u64,
+        (n, k): (u8, u8),
+        reward: u64,
+        [apply_in, commit_in, reveal_in]: [u64; 3],
+        output: Option<&OutputAsk>,
+    ) -> Result<JobPostArgs> {
+        let slot = self.slot()?;
+        Ok(JobPostArgs {
+            nonce,
+            module_cid: [1; 32],
+            input_cid: [2; 32],
+            fuel_limit: 1_000_000,
+            n,
+            k,
+            reward_per_worker: reward,
+            apply_deadline_slot: slot + apply_in,
+            commit_deadline_slot: slot + commit_in,
+            reveal_deadline_slot: slot + reveal_in,
+            output_budget: output.map_or(0, |o| o.budget),
+            output_price_per_shard_epoch: output.map_or(0, |o| o.price),
+            output_deadline_slot: output.map_or(0, |o| slot + o.deadline_in),
+            output_encrypted: output.is_some_and(|o| o.encrypted),
+            publication: None,
+        })
     }
 
     /// The Version account of `v`.
@@ -633,24 +680,85 @@ impl Chain for SolanaChain {
         output: Option<&OutputAsk>,
     ) -> Outcome {
         let (key, tokens) = self.actor(requester)?;
-        let slot = self.slot()?;
-        let args = JobPostArgs {
+        let args = self.job_args(
             nonce,
-            module_cid: [1; 32],
-            input_cid: [2; 32],
-            fuel_limit: 1_000_000,
-            n,
-            k,
-            reward_per_worker: reward,
-            apply_deadline_slot: slot + apply_in,
-            commit_deadline_slot: slot + commit_in,
-            reveal_deadline_slot: slot + reveal_in,
-            output_budget: output.map_or(0, |o| o.budget),
-            output_price_per_shard_epoch: output.map_or(0, |o| o.price),
-            output_deadline_slot: output.map_or(0, |o| slot + o.deadline_in),
-            output_encrypted: output.is_some_and(|o| o.encrypted),
-        };
+            (n, k),
+            reward,
+            [apply_in, commit_in, reveal_in],
+            output,
+        )?;
         self.send(ix::job_post(&key.pubkey(), &tokens, args), &key)
+    }
+
+    fn post_job_publishing(
+        &mut self,
+        requester: &str,
+        nonce: u64,
+        workers: (u8, u8),
+        reward: u64,
+        deadlines: [u64; 3],
+        ask: &PublicationAsk<'_>,
+    ) -> Outcome {
+        let (key, tokens) = self.actor(requester)?;
+        let mut args = self.job_args(nonce, workers, reward, deadlines, Some(&ask.output))?;
+        let input_version = match ask.input {
+            Some((version, id)) => {
+                args.input_cid = id;
+                Some(self.version_address(version)?)
+            }
+            None => None,
+        };
+        args.publication = Some(JobPublicationArgs {
+            tag: ask.publish.tag.to_owned(),
+            budget: ask.budget,
+        });
+        let dataset = self.dataset_address(ask.publish.owner, ask.publish.name)?;
+        let sources = JobPostSources {
+            input_version,
+            publish_dataset: Some(dataset),
+            via_grant: self.via_dataset_grant(&key.pubkey(), &dataset)?,
+        };
+        self.send(
+            ix::job_post_over(&key.pubkey(), &tokens, args, &sources),
+            &key,
+        )
+    }
+
+    fn publish_output(
+        &mut self,
+        worker: &str,
+        requester: &str,
+        nonce: u64,
+        ask: &PublicationAsk<'_>,
+        manifest: &TestBlob,
+    ) -> Outcome {
+        let (key, _) = self.actor(worker)?;
+        let requester = self.pubkey(requester)?;
+        let dataset = self.dataset_address(ask.publish.owner, ask.publish.name)?;
+        let via_grant = self.via_dataset_grant(&requester, &dataset)?;
+        let input = match ask.input {
+            Some((version, _)) => Some(self.version_address(version)?),
+            None => None,
+        };
+        let args = JobOutputPublishArgs {
+            tag: ask.publish.tag.to_owned(),
+            manifest: output_args(manifest),
+        };
+        let job = pda::job(&requester, nonce);
+        let ix = ix::job_output_publish(
+            &key.pubkey(),
+            &job,
+            &requester,
+            &dataset,
+            input.as_ref(),
+            via_grant,
+            args,
+        );
+        let outcome = self.send(ix, &key);
+        if matches!(outcome, Ok(Ok(()))) {
+            self.registrations.push((manifest.cid_digest(), requester));
+        }
+        outcome
     }
 
     fn register_output(
@@ -662,19 +770,9 @@ impl Chain for SolanaChain {
     ) -> Outcome {
         let (key, _) = self.actor(worker)?;
         let requester = self.pubkey(requester)?;
-        let layout = blob.manifest.layout();
-        let args = JobOutputArgs {
-            cid_digest: blob.cid_digest(),
-            size: layout.size(),
-            chunk_size: layout.chunk_size(),
-            leaf_size: layout.leaf_size(),
-            k: layout.k(),
-            m: layout.m(),
-            commitment_root: blob.manifest.commitment.commitment_root(),
-        };
         let job = pda::job(&requester, nonce);
         let outcome = self.send(
-            ix::job_output_register(&key.pubkey(), &job, &requester, args),
+            ix::job_output_register(&key.pubkey(), &job, &requester, output_args(blob)),
             &key,
         );
         if matches!(outcome, Ok(Ok(()))) {
@@ -784,9 +882,9 @@ impl Chain for SolanaChain {
         self.runtime.block_on(self.net.balance(&tokens))
     }
 
-    fn create_dataset(&mut self, owner: &str, name: &str) -> Outcome {
+    fn create_dataset(&mut self, owner: &str, name: &str, public: bool) -> Outcome {
         let (key, _) = self.actor(owner)?;
-        self.send(ix::dataset_create(&key.pubkey(), name, false), &key)
+        self.send(ix::dataset_create(&key.pubkey(), name, public), &key)
     }
 
     fn grant_dataset(

@@ -156,6 +156,12 @@ errors! {
     VersionTagTaken => "the dataset already has a version with this tag; tags are never reused",
     DatasetGrantNotFound => "no grant exists for this dataset and grantee",
     DatasetGrantExists => "the grantee already has a grant on this dataset; revoke it first",
+    PublicationNeedsOutput => "a job's output is published as a version only when it is stored plain",
+    DatasetNotPublic => "job outputs are published into public datasets only",
+    NoPublicationWanted => "the job's requester did not ask for its output to be published",
+    AlreadyPublished => "the job's output is already published",
+    OutputNotStored => "the job's output is not stored yet: it holds the published files",
+    InputVersionMismatch => "the input version must be the job's: its version id is the job's input CID",
 }
 
 impl std::fmt::Display for BasaltError {

@@ -268,6 +268,13 @@ pub enum Event {
         output_price_per_shard_epoch: U128,
         output_deadline_block: u64,
         output_encrypted: bool,
+        /// The dataset version whose files are the input, if the input is one.
+        input_version: Option<Digest>,
+        /// The dataset and tag the output is to be published as, if asked.
+        publish_dataset: Option<Digest>,
+        publish_tag: Option<String>,
+        /// Escrowed for the published version's manifest blob.
+        publish_budget: U128,
         block: u64,
     },
     /// An agreeing worker registered the job's output as a blob of the requester's, whose

@@ -45,8 +45,9 @@ pub enum TransferAction {
     },
     /// Adds the whole amount to an existing deal's escrow.
     DealTopUp { blob_id: Digest },
-    /// Posts a job; `n * reward_per_worker` is taken and any excess returned.
-    JobPost(JobPostArgs),
+    /// Posts a job; `n * reward_per_worker` is taken and any excess returned. Boxed: the
+    /// job's arguments are most of the enum's size.
+    JobPost(Box<JobPostArgs>),
 }
 
 /// A storage meter: see [`Contract::meter`].
@@ -94,7 +95,7 @@ impl Contract {
             TransferAction::DealTopUp { blob_id } => {
                 self.deal_top_up_tokens(&sender_id, blob_id, amount.0)?
             }
-            TransferAction::JobPost(args) => self.job_post_tokens(&sender_id, args, amount.0)?,
+            TransferAction::JobPost(args) => self.job_post_tokens(&sender_id, *args, amount.0)?,
         };
         self.settle(meter)?;
         Ok(PromiseOrValue::Value(U128(amount.0 - used)))

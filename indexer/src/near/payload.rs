@@ -92,6 +92,13 @@ impl Fields {
         self.address(name, account.to_string())
     }
 
+    fn optional_address(self, name: &str, address: Option<String>) -> Self {
+        match address {
+            Some(a) => self.address(name, a),
+            None => self.value(name, Value::Null),
+        }
+    }
+
     fn optional_account(self, name: &str, account: Option<&AccountId>) -> Self {
         match account {
             Some(a) => self.account(name, a),
@@ -547,6 +554,10 @@ pub fn of(event: &Event) -> EventRecord {
             output_price_per_shard_epoch,
             output_deadline_block,
             output_encrypted,
+            input_version,
+            publish_dataset,
+            publish_tag,
+            publish_budget,
             block,
         } => f
             .job(requester, *nonce)
@@ -566,6 +577,10 @@ pub fn of(event: &Event) -> EventRecord {
             )
             .value("output_deadline_slot", *output_deadline_block)
             .value("output_encrypted", *output_encrypted)
+            .optional_address("input_version", input_version.as_ref().map(blob_id))
+            .optional_address("publish_dataset", publish_dataset.as_ref().map(blob_id))
+            .value("publish_tag", publish_tag.clone())
+            .amount("publish_budget", *publish_budget)
             .done("JobPosted", *block),
         Event::JobOutputRegistered {
             requester,

@@ -191,7 +191,8 @@ impl EventRecord {
                 job, requester, nonce, module_cid as CidField, input_cid as CidField,
                 fuel_limit, n, k, reward_per_worker, apply_deadline_slot,
                 commit_deadline_slot, reveal_deadline_slot, output_budget,
-                output_price_per_shard_epoch, output_deadline_slot, output_encrypted, slot,
+                output_price_per_shard_epoch, output_deadline_slot, output_encrypted,
+                input_version, publish_dataset, publish_tag, publish_budget, slot,
             }
             JobApplied { job, worker, stake, displaced, slot }
             JobSelected { job, seed, workers, slot }

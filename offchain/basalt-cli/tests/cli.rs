@@ -219,6 +219,8 @@ fn every_command_against_a_local_network_that_stops_and_resumes() -> Result<()> 
     run_a_job(home)?;
     // A private dataset: two versions, their history, a pull, a grant, a retraction.
     run_a_dataset(home, &reader)?;
+    // The judged flow of issue 44: a job over v1.1 publishes v1.1-clean.
+    run_a_derived_dataset(home, &indexer)?;
 
     // Stop with Ctrl-C and resume: the blob is still there and readable.
     interrupt(net)?;
@@ -301,20 +303,26 @@ fn run_a_job(home: &Path) -> Result<()> {
             .is_some_and(|jobs| jobs.iter().any(|j| j["job"] == job.as_str())),
         "job ls lists the job"
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let status = closed_job(home, &job, 120)?;
+    let expected = basalt_core::Cid::of(b"2 5 24\n").to_string();
+    ensure!(
+        status["status"] == "Succeeded" && status["result"]["output_cid"] == expected.as_str(),
+        "{status}"
+    );
+    Ok(())
+}
+
+/// `basalt job status` of `job` once its workers settled it (its account closed), polled
+/// for up to `seconds`.
+fn closed_job(home: &Path, job: &str, seconds: u64) -> Result<Value> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
     loop {
-        let status = ok(home, "owner.json", &["job", "status", &job])?;
+        let status = ok(home, "owner.json", &["job", "status", job])?;
         if status["phase"] == "closed" {
-            let expected = basalt_core::Cid::of(b"2 5 24\n").to_string();
-            ensure!(
-                status["status"] == "Succeeded"
-                    && status["result"]["output_cid"] == expected.as_str(),
-                "{status}"
-            );
-            return Ok(());
+            return Ok(status);
         }
         if std::time::Instant::now() > deadline {
-            bail!("the job did not close in 120 s: {status}");
+            bail!("the job did not close in {seconds} s: {status}");
         }
         std::thread::sleep(Duration::from_secs(1));
     }
@@ -401,6 +409,194 @@ fn run_a_dataset(home: &Path, reader: &str) -> Result<()> {
     let log = ok(home, "owner.json", &["dataset", "log", "corpus"])?;
     ensure!(log[1]["retracted"] == true, "{log}");
     Ok(())
+}
+
+/// Issue 44's flow: push v1.0 and v1.1 of a public dataset, run the redact example over
+/// v1.1 publishing v1.1-clean (`basalt job run … --publish`), then the lineage shows
+/// v1.1-clean ← job ← v1.1 ← v1.0 and a pull of v1.1-clean is v1.1 redacted, byte-exact.
+fn run_a_derived_dataset(home: &Path, indexer: &str) -> Result<()> {
+    let src = home.join("survey");
+    let write = |path: &str, bytes: &[u8]| -> Result<()> {
+        let full = src.join(path);
+        std::fs::create_dir_all(full.parent().ok_or_else(|| anyhow!("parent"))?)?;
+        Ok(std::fs::write(full, bytes)?)
+    };
+    for i in 0..5 {
+        write(
+            &format!("answers/{i}.csv"),
+            format!(
+                "id,phone
+{i},555-010{i}
+"
+            )
+            .as_bytes(),
+        )?;
+    }
+    let dir = src.to_str().ok_or_else(|| anyhow!("path"))?;
+    ok(
+        home,
+        "owner.json",
+        &["dataset", "create", "survey", "--public"],
+    )?;
+    let push = |tag: &str| {
+        let args = [
+            "dataset", "push", dir, "--name", "survey", "--tag", tag, "--k", "2", "--m", "2",
+        ];
+        ok(home, "owner.json", &args)
+    };
+    push("v1.0")?;
+    write(
+        "answers/2.csv",
+        b"id,phone
+2,555-9999
+",
+    )?;
+    push("v1.1")?;
+    let module = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/jobs/redact.wat"
+    );
+    let submitted = ok(
+        home,
+        "owner.json",
+        &[
+            "job",
+            "run",
+            "--module",
+            module,
+            "--input",
+            "survey@v1.1",
+            "--publish",
+            "survey@v1.1-clean",
+            "--reward",
+            "1000",
+            "--fuel",
+            "50000000",
+            "--apply-slots",
+            "30",
+            "--commit-slots",
+            "60",
+            "--reveal-slots",
+            "60",
+            "--k",
+            "2",
+            "--m",
+            "2",
+        ],
+    )?;
+    let job = submitted["job"].as_str().unwrap_or_default().to_owned();
+    ensure!(submitted["input_version"].is_string(), "{submitted}");
+    let status = closed_job(home, &job, 180)?;
+    ensure!(status["status"] == "Succeeded", "{status}");
+    let lineage = ok(
+        home,
+        "owner.json",
+        &["dataset", "lineage", "survey@v1.1-clean"],
+    )?;
+    let v11 = &lineage["parents"][0];
+    ensure!(
+        lineage["label"] == "survey@v1.1-clean"
+            && lineage["job"] == job.as_str()
+            && v11["label"] == "survey@v1.1"
+            && v11["parents"][0]["label"] == "survey@v1.0",
+        "v1.1-clean ← job ← v1.1 ← v1.0: {lineage}"
+    );
+    let out = home.join("survey-clean");
+    let out_s = out.to_str().ok_or_else(|| anyhow!("path"))?;
+    let pulled = ok(
+        home,
+        "owner.json",
+        &["dataset", "pull", "survey@v1.1-clean", out_s],
+    )?;
+    ensure!(pulled["files"] == 5, "{pulled}");
+    for i in 0..5 {
+        let path = format!("answers/{i}.csv");
+        let redacted: Vec<u8> = std::fs::read(src.join(&path))?
+            .into_iter()
+            .map(|b| if b.is_ascii_digit() { b'#' } else { b })
+            .collect();
+        ensure!(
+            std::fs::read(out.join(&path))? == redacted,
+            "{path} is v1.1's, redacted"
+        );
+    }
+    let clean_id = lineage["version_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    indexed_lineage(indexer, &clean_id, &job)?;
+
+    // A derivation made by hand names its transform and its script.
+    let script = home.join("drop-phones.sh");
+    std::fs::write(&script, b"cut -d, -f1 \"$1\"\n")?;
+    for i in 0..5 {
+        write(&format!("answers/{i}.csv"), format!("id\n{i}\n").as_bytes())?;
+    }
+    let script_s = script.to_str().ok_or_else(|| anyhow!("path"))?;
+    let pushed = ok(
+        home,
+        "owner.json",
+        &[
+            "dataset",
+            "push",
+            dir,
+            "--name",
+            "survey",
+            "--tag",
+            "v1.2",
+            "--parent",
+            "v1.1-clean",
+            "--transform",
+            "dropped the phone column",
+            "--script",
+            script_s,
+            "--k",
+            "2",
+            "--m",
+            "2",
+        ],
+    )?;
+    let derivation = &pushed["derivation"];
+    let script_cid = basalt_core::Cid::of(&std::fs::read(&script)?).to_string();
+    ensure!(
+        derivation["kind"] == "manual"
+            && derivation["transform"] == "dropped the phone column"
+            && derivation["inputs"][0] == clean_id.as_str()
+            && derivation["script"] == script_cid.as_str(),
+        "{pushed}"
+    );
+    Ok(())
+}
+
+/// Waits until the indexer's lineage of version `version_id` upwards shows what the chain
+/// does: it, derived by `job`, from v1.1, from v1.0.
+fn indexed_lineage(indexer: &str, version_id: &str, job: &str) -> Result<()> {
+    let url = format!("{indexer}/v1/versions/{version_id}/lineage?dir=up&depth=10");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, graph) = http_get(&url)?;
+        let versions = graph["versions"].as_array().cloned().unwrap_or_default();
+        if code == 200 && versions.len() == 3 {
+            let tag = |t: &str| versions.iter().find(|v| v["tag"] == t).cloned();
+            let (Some(clean), Some(v11), Some(v10)) = (tag("v1.1-clean"), tag("v1.1"), tag("v1.0"))
+            else {
+                bail!("the indexed lineage lacks a version: {graph}");
+            };
+            ensure!(
+                clean["job"] == job
+                    && clean["parents"][0] == v11["address"]
+                    && v11["parents"][0] == v10["address"]
+                    && graph["edges"].as_array().map(Vec::len) == Some(2)
+                    && graph["missing"].as_array().is_some_and(Vec::is_empty),
+                "the indexed lineage is not the chain's: {graph}"
+            );
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("the indexer did not show the lineage within 30 s: {code} {graph}");
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
 
 /// The processes below `root` (its children, theirs, …), from /proc.

@@ -162,6 +162,8 @@ pub enum DatasetError {
     NotCanonical,
     #[error("the manifest does not decode: {0}")]
     Decode(String),
+    #[error("the job's output is not a version: {0}")]
+    Archive(#[from] crate::archive::ArchiveError),
 }
 
 /// Checks that `path` is a relative `/`-separated path a manifest may hold.
@@ -310,6 +312,41 @@ impl DatasetManifest {
                 .zip(&other.files)
                 .all(|(a, b)| a.path == b.path && a.content == b.content)
     }
+
+    /// The manifest of the version a job derives: the regular files of the job's output,
+    /// a tar archive ([`crate::archive`]), each placed at its offset in the output blob
+    /// `output_blob` (whose plain bytes are `output`), after `parents` (the job's input
+    /// version, if any), with the job as its `derivation`. Every agreeing worker builds the
+    /// same manifest from the same output, and a reader can rebuild it to check.
+    ///
+    /// # Errors
+    ///
+    /// [`DatasetError::Archive`] when the output is not an archive a version can be made of.
+    pub fn derived(
+        output: &[u8],
+        output_blob: BlobId,
+        parents: Vec<Cid>,
+        derivation: Derivation,
+    ) -> Result<Self, DatasetError> {
+        let blob_content = Cid::of(output);
+        let files = crate::archive::read_archive(output)?
+            .into_iter()
+            .map(|entry| {
+                let bytes = crate::archive::entry_bytes(output, &entry);
+                FileEntry {
+                    path: entry.path,
+                    size: entry.size,
+                    content: Cid::of(bytes),
+                    placement: (entry.size > 0).then_some(Placement {
+                        blob: output_blob,
+                        offset: entry.offset,
+                        blob_content,
+                    }),
+                }
+            })
+            .collect();
+        Self::new(files, parents, Some(derivation))
+    }
 }
 
 /// What changed from one version to another, by path.
@@ -414,6 +451,47 @@ mod tests {
         let child = DatasetManifest::new(v1().files, vec![v1().version_id()], None).expect("ok");
         assert_ne!(child.version_id(), v1().version_id(), "parents are content");
         assert!(child.same_files(&v1()));
+    }
+
+    #[test]
+    fn a_jobs_output_archive_is_a_version_placed_in_the_output_blob() -> Result<(), DatasetError> {
+        let output = crate::archive::write_archive([
+            ("clean/b.csv", &b"id,name\n#,x\n"[..]),
+            ("clean/a.csv", &b"a"[..]),
+            ("empty", &b""[..]),
+        ])?;
+        let blob = BlobId::from_bytes([5; 32]);
+        let derivation = Derivation::Job {
+            inputs: vec![v1().version_id()],
+            job: "JobAddress111".into(),
+            module: Cid::of(b"module"),
+            params: Cid::of(b"params"),
+            result: Cid::of(&output),
+        };
+        let parents = vec![v1().version_id()];
+        let derived = DatasetManifest::derived(&output, blob, parents.clone(), derivation.clone())?;
+        let paths: Vec<&str> = derived.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["clean/a.csv", "clean/b.csv", "empty"], "sorted");
+        for f in &derived.files {
+            let Some(p) = f.placement else {
+                assert_eq!(f.size, 0, "only an empty file has no placement");
+                continue;
+            };
+            assert_eq!((p.blob, p.blob_content), (blob, Cid::of(&output)));
+            let bytes = &output[p.offset as usize..(p.offset + f.size) as usize];
+            assert_eq!(Cid::of(bytes), f.content, "{} placed at its bytes", f.path);
+        }
+        let again = DatasetManifest::derived(&output, blob, parents.clone(), derivation.clone())?;
+        assert_eq!(
+            again.version_id(),
+            derived.version_id(),
+            "every worker, one id"
+        );
+        assert!(matches!(
+            DatasetManifest::derived(b"not an archive", blob, parents, derivation),
+            Err(DatasetError::Archive(_))
+        ));
+        Ok(())
     }
 
     #[test]

@@ -11,6 +11,7 @@
 // Denied, not forbidden: `erasure::classic_kernels` alone allows it, for its SIMD kernels.
 #![deny(unsafe_code)]
 
+pub mod archive;
 pub mod auth;
 pub mod blob_id;
 pub mod chain_link;

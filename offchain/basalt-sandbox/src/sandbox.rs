@@ -37,6 +37,17 @@ impl JobEnv {
             seed: job,
         }
     }
+
+    /// BLAKE3 of the run's parameters (fuel limit, clock, seed): with the module and the
+    /// input they fix the output, so a derived dataset version records this digest.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"basalt-job-env/1");
+        hasher.update(&self.fuel.to_le_bytes());
+        hasher.update(&self.clock_ns.to_le_bytes());
+        hasher.update(&self.seed);
+        *hasher.finalize().as_bytes()
+    }
 }
 
 /// A fault of the worker's machine, not of the module: the run says nothing about the

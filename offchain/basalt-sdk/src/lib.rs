@@ -19,4 +19,4 @@ pub mod put;
 pub use chain::{ChainClient, ChainError};
 pub use get::{get, GetError, GetOptions, GetReport, HolderReport};
 pub use node::{NodeClient, NodeError};
-pub use put::{put, PutError, PutOptions, PutReport, Registrar};
+pub use put::{put, JobPublicationTarget, PutError, PutOptions, PutReport, Registrar};

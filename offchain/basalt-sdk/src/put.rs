@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::anchor_lang::solana_program::instruction::Instruction;
 use basalt::client::{ix, pda};
-use basalt::instructions::JobOutputArgs;
+use basalt::instructions::{JobOutputArgs, JobOutputPublishArgs};
 use basalt::state::{Config, Provider, ProviderStatus, ROLE_STORAGE};
 use basalt_core::{
     BlobEncoder, BlobId, BlobManifest, Cid, DataKey, EncodedChunk, Liveness, LivenessThresholds,
@@ -34,7 +34,7 @@ use crate::latency::{Latencies, LatencyPolicy};
 use crate::node::{NodeClient, NodeError};
 
 /// Whose blob a put registers, and who pays for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Registrar {
     /// The wallet registers, places and funds a blob of its own.
     #[default]
@@ -46,6 +46,25 @@ pub enum Registrar {
     /// [`PutOptions::price_per_shard_epoch`] and [`PutOptions::public`] are not used; an
     /// encrypted output's key is wrapped for the requester.
     JobOutput { job: Pubkey, requester: Pubkey },
+    /// The wallet, a worker that revealed the job's agreed result, stores the manifest of
+    /// the version the job's requester asked its output to be published as, and publishes
+    /// it (`job_output_publish`): the manifest is a public blob of the requester's, paid
+    /// by the job's publication budget, so the same options are unused as for
+    /// [`Registrar::JobOutput`].
+    JobPublication(JobPublicationTarget),
+}
+
+/// The version a job's output is published as, and the accounts its publication names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobPublicationTarget {
+    pub job: Pubkey,
+    pub requester: Pubkey,
+    pub dataset: Pubkey,
+    pub tag: String,
+    /// The job's input version: the published version's parent.
+    pub input_version: Option<Pubkey>,
+    /// The requester publishes as a WRITE grantee of the dataset, not its owner.
+    pub via_grant: bool,
 }
 
 /// How to store a blob.
@@ -265,9 +284,10 @@ pub async fn put<R: Read + Send + 'static>(
     };
     // The blob is its owner's registration of this content: its id binds both, so a
     // registration of the same digest by anyone else is another blob.
-    let owner = match options.registrar {
+    let owner = match &options.registrar {
         Registrar::Owner => wallet.pubkey(),
-        Registrar::JobOutput { requester, .. } => requester,
+        Registrar::JobOutput { requester, .. } => *requester,
+        Registrar::JobPublication(target) => target.requester,
     };
     let id = BlobId::from_bytes(pda::blob(&owner, cid.digest()).to_bytes());
     // The same owner's registration of the same stored bytes (plain data put twice, or a
@@ -844,8 +864,28 @@ async fn register(
         m: layout.m(),
         commitment_root: manifest.commitment.commitment_root(),
     };
-    if let Registrar::JobOutput { job, requester } = options.registrar {
-        let register = ix::job_output_register(&signer, &job, &requester, described);
+    let register = match &options.registrar {
+        Registrar::Owner => None,
+        Registrar::JobOutput { job, requester } => Some(ix::job_output_register(
+            &signer,
+            job,
+            requester,
+            described.clone(),
+        )),
+        Registrar::JobPublication(t) => Some(ix::job_output_publish(
+            &signer,
+            &t.job,
+            &t.requester,
+            &t.dataset,
+            t.input_version.as_ref(),
+            t.via_grant,
+            JobOutputPublishArgs {
+                tag: t.tag.clone(),
+                manifest: described.clone(),
+            },
+        )),
+    };
+    if let Some(register) = register {
         return send_registration(
             chain,
             wallet,

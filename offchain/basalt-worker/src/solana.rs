@@ -33,9 +33,10 @@ pub fn job_view(job: &Job, me: &Pubkey) -> JobView {
         }),
         agreeing_workers: job.workers.iter().filter(|w| job.agreed(&w.worker)).count(),
         everyone_revealed: job.everyone_revealed(),
+        // Storing the output and publishing it as a version are one step of the work.
         output_deadline: (job.status == JobStatus::Succeeded
-            && job.output_budget > 0
-            && !job.output_stored())
+            && ((job.output_budget > 0 && !job.output_stored())
+                || job.publication.as_ref().is_some_and(|p| !p.published())))
         .then_some(job.output_deadline_slot),
     }
 }
@@ -69,6 +70,8 @@ mod tests {
             output_deadline_slot: 0,
             output_encrypted: false,
             output_blob: Pubkey::default(),
+            input_version: Pubkey::default(),
+            publication: None,
             bump: 255,
             workers,
         }

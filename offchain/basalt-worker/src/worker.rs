@@ -9,11 +9,15 @@ use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::pda;
 use basalt::instructions::job_commitment;
 use basalt::state::{Blob, Job, ROLE_COMPUTE};
+use basalt_core::dataset::DatasetError;
 use basalt_core::{BlobId, Cid};
 use basalt_sandbox::limits::MAX_MODULE_BYTES;
 use basalt_sandbox::{Failure, HostFault, JobEnv, Outcome, Sandbox};
 use basalt_sdk::chain::{job_address, ProviderRegistration};
-use basalt_sdk::{ChainClient, ChainError, GetError, GetOptions, PutError, PutOptions, Registrar};
+use basalt_sdk::dataset::DatasetOpError;
+use basalt_sdk::{
+    ChainClient, ChainError, GetError, GetOptions, PutError, PutOptions, PutReport, Registrar,
+};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -21,6 +25,8 @@ use crate::journal::{Journal, JournalError, Pledge};
 use crate::metrics::{RunLabels, StepLabels, WorkerMetrics};
 use crate::plan::{next_step, Step, WorkerLimits};
 use crate::solana::job_view;
+
+mod publish;
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -73,6 +79,12 @@ pub enum WorkerError {
     OutputDiffers(Pubkey),
     #[error("storing the output: {0}")]
     Store(#[source] Box<PutError>),
+    #[error("reading the input version {0}: {1}")]
+    Input(Pubkey, #[source] Box<DatasetOpError>),
+    #[error("job {0}: the output cannot be published as a version: {1}")]
+    NotAVersion(Pubkey, #[source] DatasetError),
+    #[error("publishing the output: {0}")]
+    Publish(#[source] Box<PutError>),
 }
 
 /// What one pass did about one job.
@@ -329,20 +341,34 @@ impl Worker {
 
     /// Stores the output the job agreed on as a blob of its requester's, registered under
     /// the job (which pays for it): plain and public, or sealed for the requester, as the
-    /// requester asked. Another agreeing worker registering it first is not an error.
+    /// requester asked; then publishes it as the dataset version the requester asked for,
+    /// if it did (`publish.rs`). Another agreeing worker doing either first is not an
+    /// error.
     async fn store_output(&self, job: &Job, address: &Pubkey) -> Result<(), WorkerError> {
+        if !job.output_stored() {
+            self.store_output_blob(job, address).await?;
+        }
+        if job.publication.as_ref().is_some_and(|p| !p.published()) {
+            // The output's blob, which the version's files are placed in, as stored now.
+            let job =
+                self.chain
+                    .job(address)
+                    .await?
+                    .ok_or(WorkerError::Chain(ChainError::Missing {
+                        what: "Job",
+                        address: *address,
+                    }))?;
+            self.publish_output(&job, address).await?;
+        }
+        Ok(())
+    }
+
+    async fn store_output_blob(&self, job: &Job, address: &Pubkey) -> Result<(), WorkerError> {
         if self.requester_stores_it_already(job, address).await? {
             return Ok(());
         }
         let started = std::time::Instant::now();
-        let output = match self.journal.output(&address.to_string())? {
-            Some(kept) if Cid::of(&kept).digest() == &job.result_hash => kept,
-            // Not kept (or kept by a run that did not agree): the run is deterministic.
-            _ => match self.execute(job, address).await? {
-                (result, _, Some(output)) if result == job.result_hash => output,
-                _ => return Err(WorkerError::OutputDiffers(*address)),
-            },
-        };
+        let output = self.agreed_output(job, address).await?;
         let options = PutOptions {
             registrar: Registrar::JobOutput {
                 job: *address,
@@ -353,43 +379,7 @@ impl Worker {
             acceptance_timeout: Some(Duration::from_secs(10)),
             ..PutOptions::default()
         };
-        let size = output.len() as u64;
-        let output: Arc<[u8]> = output.into();
-        let put = |options: PutOptions| {
-            let output = Arc::clone(&output);
-            async move {
-                basalt_sdk::put(
-                    &self.chain,
-                    &self.key,
-                    move || Ok(std::io::Cursor::new(Arc::clone(&output))),
-                    size,
-                    &options,
-                    |_| {},
-                )
-                .await
-            }
-        };
-        let stored =
-            match put(options.clone()).await {
-                // A network with fewer storage providers than the default code is wide stores
-                // the output with the widest code it holds.
-                Err(PutError::NotEnoughProviders { found, .. }) if found >= 2 => {
-                    let config = self.chain.config().await?.ok_or(WorkerError::Chain(
-                        ChainError::Missing {
-                            what: "Config",
-                            address: pda::config(),
-                        },
-                    ))?;
-                    let (k, m) = narrower_code(found, config.default_k, config.default_m);
-                    put(PutOptions {
-                        k: Some(k),
-                        m: Some(m),
-                        ..options
-                    })
-                    .await
-                }
-                other => other,
-            };
+        let stored = self.put_for_job(output.into(), options).await?;
         self.metrics.stage("store", started.elapsed().as_secs_f64());
         match stored {
             Ok(report) => {
@@ -408,6 +398,64 @@ impl Worker {
         }
     }
 
+    /// The output the job agreed on: kept by the run that committed it, or computed again
+    /// (the run is deterministic).
+    async fn agreed_output(&self, job: &Job, address: &Pubkey) -> Result<Vec<u8>, WorkerError> {
+        match self.journal.output(&address.to_string())? {
+            Some(kept) if Cid::of(&kept).digest() == &job.result_hash => Ok(kept),
+            // Not kept (or kept by a run that did not agree).
+            _ => match self.execute(job, address).await? {
+                (result, _, Some(output)) if result == job.result_hash => Ok(output),
+                _ => Err(WorkerError::OutputDiffers(*address)),
+            },
+        }
+    }
+
+    /// Puts `bytes` for a job with `options`; a network with fewer storage providers than
+    /// the default code is wide stores them with the widest code it holds. The outer error
+    /// is the chain's, the inner one the put's.
+    async fn put_for_job(
+        &self,
+        bytes: Arc<[u8]>,
+        options: PutOptions,
+    ) -> Result<Result<PutReport, PutError>, WorkerError> {
+        let size = bytes.len() as u64;
+        let put = |options: PutOptions| {
+            let bytes = Arc::clone(&bytes);
+            async move {
+                basalt_sdk::put(
+                    &self.chain,
+                    &self.key,
+                    move || Ok(std::io::Cursor::new(Arc::clone(&bytes))),
+                    size,
+                    &options,
+                    |_| {},
+                )
+                .await
+            }
+        };
+        Ok(match put(options.clone()).await {
+            Err(PutError::NotEnoughProviders { found, .. }) if found >= 2 => {
+                let config =
+                    self.chain
+                        .config()
+                        .await?
+                        .ok_or(WorkerError::Chain(ChainError::Missing {
+                            what: "Config",
+                            address: pda::config(),
+                        }))?;
+                let (k, m) = narrower_code(found, config.default_k, config.default_m);
+                put(PutOptions {
+                    k: Some(k),
+                    m: Some(m),
+                    ..options
+                })
+                .await
+            }
+            other => other,
+        })
+    }
+
     /// Fetches the job's module and input, runs them, and returns the result to commit, a
     /// line for the log and the output of a successful run.
     async fn execute(
@@ -424,9 +472,7 @@ impl Worker {
         } else {
             Some(self.fetch("module", &module_id, &module_blob).await?)
         };
-        let input_id = blob_of(&job.requester, &job.input_cid);
-        let input_blob = self.registered("input", &input_id).await?;
-        let input = self.fetch("input", &input_id, &input_blob).await?;
+        let input = self.input(job).await?;
         self.metrics.stage("fetch", started.elapsed().as_secs_f64());
         let executing = std::time::Instant::now();
         let env = JobEnv::for_job(address.to_bytes(), job.fuel_limit);
@@ -468,6 +514,28 @@ impl Worker {
             Outcome::Failure(_) => None,
         };
         Ok((result, summary, output))
+    }
+
+    /// The job's input: the requester's blob of `input_cid`, or the files of the dataset
+    /// version the job names, as one archive (`basalt_core::archive`).
+    async fn input(&self, job: &Job) -> Result<Vec<u8>, WorkerError> {
+        if job.input_version == Pubkey::default() {
+            let input_id = blob_of(&job.requester, &job.input_cid);
+            let input_blob = self.registered("input", &input_id).await?;
+            return self.fetch("input", &input_id, &input_blob).await;
+        }
+        let (version, _, archive) =
+            basalt_sdk::dataset::version_archive(&self.chain, &self.key, &job.input_version)
+                .await
+                .map_err(|e| WorkerError::Input(job.input_version, Box::new(e)))?;
+        // The program checked this when the job was posted; a version never changes.
+        if version.version_id != job.input_cid {
+            return Err(WorkerError::Input(
+                job.input_version,
+                Box::new(DatasetOpError::Io("not the job's input version".into())),
+            ));
+        }
+        Ok(archive)
     }
 
     /// The chain's record of blob `id`.

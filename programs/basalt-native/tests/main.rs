@@ -5,6 +5,7 @@ mod common;
 
 mod access;
 mod datasets;
+mod job_publication;
 mod jobs;
 mod providers;
 mod storage;

@@ -21,6 +21,7 @@ mod jobs;
 mod limits;
 mod placement;
 mod proofs;
+mod publication;
 mod quorum;
 mod selection;
 mod stake;
@@ -47,6 +48,7 @@ pub use placement::{
     SlotUnderProof, Terms, REPAIR_CREDIT_EPOCHS,
 };
 pub use proofs::ProofRecord;
+pub use publication::{publication_pending, NewPublication, OutputPublication};
 pub use quorum::quorum;
 pub use selection::{
     admit, dissent_is_slashable, job_outcome, select_weighted, Admission, JobOutcome,
@@ -178,6 +180,16 @@ pub enum RuleError {
     NotDatasetWriter,
     /// The signer neither owns the dataset nor holds the role this takes.
     NotDatasetAdmin,
+    /// A job's output is published only when it is stored plain.
+    PublicationNeedsOutput,
+    /// Job outputs are published into public datasets only.
+    DatasetNotPublic,
+    /// The job's requester did not ask for its output to be published.
+    NoPublicationWanted,
+    /// The job's output is already published.
+    AlreadyPublished,
+    /// The job's output is not stored yet: it holds the published files.
+    OutputNotStored,
 }
 
 /// Implements `From<RuleError>` for a chain's error enum, whose variants carry the same
@@ -247,6 +259,11 @@ macro_rules! impl_from_rule_error {
                     $crate::RuleError::ParentRetracted => Self::ParentRetracted,
                     $crate::RuleError::NotDatasetWriter => Self::NotDatasetWriter,
                     $crate::RuleError::NotDatasetAdmin => Self::NotDatasetAdmin,
+                    $crate::RuleError::PublicationNeedsOutput => Self::PublicationNeedsOutput,
+                    $crate::RuleError::DatasetNotPublic => Self::DatasetNotPublic,
+                    $crate::RuleError::NoPublicationWanted => Self::NoPublicationWanted,
+                    $crate::RuleError::AlreadyPublished => Self::AlreadyPublished,
+                    $crate::RuleError::OutputNotStored => Self::OutputNotStored,
                 }
             }
         }

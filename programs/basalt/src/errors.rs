@@ -232,6 +232,18 @@ basalt_errors! {
     AlreadyRetracted,
     #[msg("the dataset already has a version with this tag; tags are never reused")]
     VersionTagTaken,
+    #[msg("a job's output is published as a version only when it is stored plain")]
+    PublicationNeedsOutput,
+    #[msg("job outputs are published into public datasets only")]
+    DatasetNotPublic,
+    #[msg("the job's requester did not ask for its output to be published")]
+    NoPublicationWanted,
+    #[msg("the job's output is already published")]
+    AlreadyPublished,
+    #[msg("the job's output is not stored yet: it holds the published files")]
+    OutputNotStored,
+    #[msg("the input version must be the job's: its version id is the job's input CID")]
+    InputVersionMismatch,
 }
 
 basalt_rules::impl_from_rule_error!(BasaltError);

@@ -317,6 +317,13 @@ pub struct JobPosted {
     pub output_price_per_shard_epoch: u64,
     pub output_deadline_slot: u64,
     pub output_encrypted: bool,
+    /// The dataset version whose files are the input, if the input is one.
+    pub input_version: Option<Pubkey>,
+    /// The dataset and tag the output is to be published as, if asked.
+    pub publish_dataset: Option<Pubkey>,
+    pub publish_tag: Option<String>,
+    /// Escrowed for the published version's manifest blob.
+    pub publish_budget: u64,
     pub slot: u64,
 }
 

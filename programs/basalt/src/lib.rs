@@ -211,6 +211,13 @@ pub mod basalt {
         JobOutputRegister::handle(ctx, args)
     }
 
+    pub fn job_output_publish(
+        ctx: Context<JobOutputPublish>,
+        args: JobOutputPublishArgs,
+    ) -> Result<()> {
+        JobOutputPublish::handle(ctx, args)
+    }
+
     pub fn job_output_link(ctx: Context<JobOutputLink>) -> Result<()> {
         JobOutputLink::handle(ctx)
     }

@@ -298,12 +298,12 @@ impl Contract {
 }
 
 impl Contract {
-    fn dataset(&self, id: &Digest) -> Result<Dataset> {
+    pub(crate) fn dataset(&self, id: &Digest) -> Result<Dataset> {
         self.datasets.get(id).ok_or(BasaltError::DatasetNotFound)
     }
 
     /// The standing of `caller` with the dataset: its owner, or its unexpired grant's roles.
-    fn dataset_standing(
+    pub(crate) fn dataset_standing(
         &self,
         id: &Digest,
         record: &Dataset,

@@ -36,6 +36,24 @@ pub struct JobPostArgs {
     /// public.
     #[serde(default)]
     pub output_encrypted: bool,
+    /// The key of the dataset version whose files are the input; its version id must be
+    /// `input_cid`.
+    #[serde(default)]
+    pub input_version: Option<Digest>,
+    /// Publish the output as a version of a public dataset (`basalt_rules::NewPublication`);
+    /// its budget is sent with the rewards.
+    #[serde(default)]
+    pub publication: Option<JobPublicationArgs>,
+}
+
+/// A request to publish a job's output as a version of a public dataset.
+#[near(serializers = [json])]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobPublicationArgs {
+    pub dataset: Digest,
+    pub tag: String,
+    /// Escrowed for the manifest blob's deal (priced as the output's).
+    pub budget: U128,
 }
 
 /// The output blob a worker registers: what `blob_register` takes, less what the job
@@ -50,6 +68,29 @@ pub struct JobOutputArgs {
     pub k: u16,
     pub m: u16,
     pub commitment_root: Digest,
+}
+
+impl JobOutputArgs {
+    /// The blob registration these describe, with what the job decides besides.
+    pub fn to_register(
+        &self,
+        expiry_epoch: u64,
+        public: bool,
+        encrypted: bool,
+    ) -> BlobRegisterArgs {
+        BlobRegisterArgs {
+            cid_digest: self.cid_digest,
+            size: self.size,
+            chunk_size: self.chunk_size,
+            leaf_size: self.leaf_size,
+            k: self.k,
+            m: self.m,
+            commitment_root: self.commitment_root,
+            expiry_epoch,
+            public,
+            encrypted,
+        }
+    }
 }
 
 /// The commitment a worker posts for `result_hash`: SHA-256(result_hash || worker ||
@@ -324,8 +365,7 @@ impl Contract {
         let outcome =
             WorkerOutcome::from(basalt_rules::job_outcome(entry.selected, succeeded, reveal));
         ensure!(
-            outcome != WorkerOutcome::Paid
-                || !job.output_terms().pending(job.output_blob.is_some(), block),
+            outcome != WorkerOutcome::Paid || !job.pay_waits(block),
             BasaltError::OutputPending
         );
         let mut provider = self.provider(&worker)?;
@@ -359,8 +399,16 @@ impl Contract {
         self.books.treasury = add(self.books.treasury, slashed)?;
         self.providers.insert(&worker, &provider);
         let job_closed = job.status != JobStatus::Open && job.all_settled();
-        // INV: output_budget is what the escrow holds for an output not registered.
-        let output_refunded = if job_closed { job.output_budget } else { 0 };
+        // INV: output_budget and the publication's budget are what the escrow holds for
+        // an output not registered and a version not published.
+        let output_refunded = if job_closed {
+            add(
+                job.output_budget,
+                job.publication.as_ref().map_or(0, |p| p.budget),
+            )?
+        } else {
+            0
+        };
         self.books.escrow = sub(self.books.escrow, output_refunded)?;
         self.credit_tokens(&requester, output_refunded)?;
         if job_closed {
@@ -433,21 +481,11 @@ impl Contract {
         .check(block)?;
         let shards = args.k.checked_add(args.m).ok_or(BasaltError::Overflow)?;
         let epochs = terms.epochs(shards, self.config.max_deal_epochs)?;
-        let register = BlobRegisterArgs {
-            cid_digest: args.cid_digest,
-            size: args.size,
-            chunk_size: args.chunk_size,
-            leaf_size: args.leaf_size,
-            k: args.k,
-            m: args.m,
-            commitment_root: args.commitment_root,
-            expiry_epoch: self
-                .current_epoch()
-                .checked_add(epochs)
-                .ok_or(BasaltError::Overflow)?,
-            public: !job.output_encrypted,
-            encrypted: job.output_encrypted,
-        };
+        let expiry = self
+            .current_epoch()
+            .checked_add(epochs)
+            .ok_or(BasaltError::Overflow)?;
+        let register = args.to_register(expiry, !job.output_encrypted, job.output_encrypted);
         let blob = self.register_blob(requester.clone(), Some(worker.clone()), &register)?;
         let budget = job.output_budget;
         let meter = self.meter()?;
@@ -601,7 +639,19 @@ impl Contract {
         let escrow = reward
             .checked_mul(u128::from(args.n))
             .ok_or(BasaltError::Overflow)?;
-        let taken = add(escrow, output.budget)?;
+        if let Some(version) = &args.input_version {
+            let v = self
+                .versions
+                .get(version)
+                .ok_or(BasaltError::InputVersionMismatch)?;
+            ensure!(
+                v.version_id == args.input_cid && !v.retracted,
+                BasaltError::InputVersionMismatch
+            );
+        }
+        let publication = self.requested_publication(requester, &args, &output)?;
+        let publish_budget = publication.as_ref().map_or(0, |p| p.budget);
+        let taken = add(add(escrow, output.budget)?, publish_budget)?;
         ensure!(amount >= taken, BasaltError::InsufficientTokens);
         let key = (requester.clone(), args.nonce);
         ensure!(self.jobs.get(&key).is_none(), BasaltError::JobExists);
@@ -629,6 +679,8 @@ impl Contract {
                 output_deadline_block: args.output_deadline_block,
                 output_encrypted: args.output_encrypted,
                 output_blob: None,
+                input_version: args.input_version,
+                publication: publication.clone(),
                 workers: Vec::new(),
             },
         );
@@ -652,6 +704,10 @@ impl Contract {
             output_price_per_shard_epoch: args.output_price_per_shard_epoch,
             output_deadline_block: args.output_deadline_block,
             output_encrypted: args.output_encrypted,
+            input_version: args.input_version,
+            publish_dataset: publication.as_ref().map(|p| p.dataset),
+            publish_tag: publication.map(|p| p.tag),
+            publish_budget: U128(publish_budget),
             block,
         }
         .emit();

@@ -7,9 +7,10 @@ mod dataset;
 mod deal;
 mod grant;
 mod job;
+mod job_publication;
 mod proof;
 mod provider;
 
 pub use blob::BlobRegisterArgs;
 pub use dataset::VersionPublishArgs;
-pub use job::{job_commitment, JobOutputArgs, JobPostArgs};
+pub use job::{job_commitment, JobOutputArgs, JobPostArgs, JobPublicationArgs};

@@ -53,6 +53,23 @@ pub struct JobWorker {
     pub settled: bool,
 }
 
+/// The requester's request to publish a job's output as a version of a public dataset
+/// (`basalt_rules::NewPublication`), and its outcome (the Solana program's
+/// `JobPublication`).
+#[near(serializers = [borsh, json])]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobPublication {
+    pub dataset: Digest,
+    // INV: passes basalt_rules::check_version_tag
+    pub tag: String,
+    /// Escrowed for the manifest blob's deal; it moves into that deal at publication and
+    /// back to the requester when the job closes without one.
+    #[serde_as(as = "near_sdk::serde_with::DisplayFromStr")]
+    pub budget: u128,
+    /// The published version's key once published.
+    pub version: Option<Digest>,
+}
+
 /// A compute job, keyed by (requester, nonce) (the Solana program's
 /// `["job", requester, nonce]`).
 #[near(serializers = [borsh, json])]
@@ -103,6 +120,12 @@ pub struct Job {
     pub output_encrypted: bool,
     /// The output blob's id once registered.
     pub output_blob: Option<Digest>,
+    /// The key of the dataset version whose files are the job's input (as one archive),
+    /// or `None` when the input is the requester's blob of `input_cid`.
+    // INV: when set, input_cid is that version's version_id
+    pub input_version: Option<Digest>,
+    /// The dataset version the output is to be published as, when the requester asked.
+    pub publication: Option<JobPublication>,
     /// The applicants, in application order (a displaced one's entry is taken over).
     // INV: at most MAX_JOB_APPLICANTS; at most n selected, and only once selection_done
     pub workers: Vec<JobWorker>,
@@ -125,6 +148,22 @@ impl Job {
             price_per_shard_epoch: self.output_price_per_shard_epoch,
             deadline: self.output_deadline_block,
         }
+    }
+
+    /// Whether a succeeded job's agreeing workers still wait, at `block`, for the output
+    /// to be stored or published before they are paid.
+    pub fn pay_waits(&self, block: u64) -> bool {
+        let publication = self.publication.as_ref().is_some_and(|p| {
+            basalt_rules::publication_pending(
+                true,
+                p.version.is_some(),
+                self.output_deadline_block,
+                block,
+            )
+        });
+        self.output_terms()
+            .pending(self.output_blob.is_some(), block)
+            || publication
     }
 
     /// Whether `worker` was selected and revealed the agreed result.

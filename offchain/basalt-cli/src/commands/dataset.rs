@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Context as _, Result};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt_core::dataset::diff;
-use basalt_sdk::dataset::{self, DatasetRef, LineageNode, PullOptions, PushOptions};
+use basalt_sdk::dataset::{
+    self, DatasetRef, LineageNode, ManualTransform, PullOptions, PushOptions,
+};
 use basalt_sdk::PutOptions;
 use serde_json::{json, Value};
 use solana_signer::Signer;
@@ -97,6 +99,14 @@ pub struct PushArgs {
     /// Parity shards per chunk (default: the network's).
     #[arg(long)]
     pub m: Option<u16>,
+    /// Declares how the directory was made from the parents, in words: recorded in the
+    /// manifest as a manual derivation.
+    #[arg(long)]
+    pub transform: Option<String>,
+    /// The script that did the transform: stored as a blob of the dataset and named in
+    /// the derivation by its CID.
+    #[arg(long, requires = "transform")]
+    pub script: Option<PathBuf>,
 }
 
 pub async fn run(ctx: &Context, command: &DatasetCommand) -> Result<()> {
@@ -267,6 +277,19 @@ async fn push(ctx: &Context, wallet: &solana_keypair::Keypair, args: &PushArgs) 
         },
         parents: (!args.parents.is_empty()).then(|| args.parents.clone()),
         message: args.message.clone(),
+        transform: match &args.transform {
+            None => None,
+            Some(transform) => Some(ManualTransform {
+                transform: transform.clone(),
+                script: match &args.script {
+                    None => None,
+                    Some(path) => Some(
+                        std::fs::read(path)
+                            .with_context(|| format!("reading {}", path.display()))?,
+                    ),
+                },
+            }),
+        },
         ..PushOptions::default()
     };
     let report = dataset::push(&ctx.chain, wallet, &dataset, &args.dir, &args.tag, &options)
@@ -291,6 +314,7 @@ async fn push(ctx: &Context, wallet: &solana_keypair::Keypair, args: &PushArgs) 
         "stored_blobs": report.stored_blobs,
         "stored_bytes": report.stored_bytes,
         "manifest_blob": report.manifest_blob.map(|b| b.to_string()),
+        "derivation": report.derivation,
         "hashing_seconds": report.hashing.as_secs_f64(),
         "seconds": report.elapsed.as_secs_f64(),
     });
@@ -455,7 +479,7 @@ fn parse_dataset(s: &str, me: &Pubkey) -> Result<DatasetRef> {
 }
 
 /// `NAME@TAG` or `OWNER/NAME@TAG`.
-fn parse_version(s: &str, me: &Pubkey) -> Result<(DatasetRef, String)> {
+pub(crate) fn parse_version(s: &str, me: &Pubkey) -> Result<(DatasetRef, String)> {
     let Some((dataset, tag)) = s.rsplit_once('@') else {
         bail!("{s:?} names no version: write NAME@TAG");
     };

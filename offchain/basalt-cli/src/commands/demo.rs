@@ -266,6 +266,7 @@ async fn compute_one(
                 output_price_per_shard_epoch: OUTPUT_PRICE,
                 output_deadline_slot: now + 530,
                 output_encrypted: false,
+                publication: None,
             },
         )
         .await?;

@@ -8,10 +8,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
 use basalt::anchor_lang::prelude::Pubkey;
+use basalt::client::ix::JobPostSources;
 use basalt::client::pda;
-use basalt::instructions::JobPostArgs;
-use basalt::state::{Job, JobStatus, ROLE_READ};
+use basalt::instructions::{JobPostArgs, JobPublicationArgs};
+use basalt::state::{Blob, Job, JobStatus, ROLE_READ, ROLE_WRITE};
 use basalt_core::{BlobId, Cid};
+use basalt_sandbox::limits::MAX_INPUT_BYTES;
 use basalt_sandbox::{Failure, Sandbox};
 use basalt_sdk::chain::job_address;
 use basalt_sdk::{GetOptions, PutOptions};
@@ -26,6 +28,7 @@ use crate::output::print;
 pub enum JobCommand {
     /// Posts a job: stores the module (public) unless this wallet stored it already, and
     /// escrows n rewards.
+    #[command(visible_alias = "run")]
     Submit(SubmitArgs),
     /// Shows a job: its phase, its workers, and the agreed result once finalized.
     Status {
@@ -50,11 +53,18 @@ pub struct SubmitArgs {
     /// The module: a WebAssembly binary, or WebAssembly text (`.wat`), compiled here.
     #[arg(long)]
     pub module: PathBuf,
-    /// The input: the CID (or blob id) of a blob this wallet stored. An encrypted one is
-    /// granted to the drawn workers (READ) once they are drawn, so `submit` waits for the
-    /// draw.
+    /// The input: the CID (or blob id) of a blob this wallet stored, or a version of a
+    /// public dataset, `NAME@TAG` or `OWNER/NAME@TAG`, whose files the job reads as one tar
+    /// archive. An encrypted blob is granted to the drawn workers (READ) once they are
+    /// drawn, so `submit` waits for the draw.
     #[arg(long)]
     pub input: String,
+    /// Publish the output, a tar archive, as version `NAME@TAG` (or `OWNER/NAME@TAG`) of a
+    /// public dataset this wallet owns or holds WRITE on: the worker that stores the
+    /// output publishes it, derived by the job from the input version. Its manifest is
+    /// stored for as long as the output (`--output-epochs`).
+    #[arg(long, value_name = "NAME@TAG")]
+    pub publish: Option<String>,
     /// Workers drawn.
     #[arg(long, default_value_t = 3)]
     pub workers: u8,
@@ -156,22 +166,7 @@ async fn submit(ctx: &Context, args: &SubmitArgs) -> Result<()> {
         }
     }
 
-    let input_id = match args.input.parse::<Cid>() {
-        Ok(cid) => blob_of(&owner, &cid),
-        Err(_) => args
-            .input
-            .parse::<BlobId>()
-            .map_err(|e| anyhow::anyhow!("--input {}: not a CID or a blob id ({e})", args.input))?,
-    };
-    let input = ctx
-        .chain
-        .blob(&input_id)
-        .await?
-        .with_context(|| format!("this wallet has no blob {}", args.input))?;
-    if input.owner != owner {
-        bail!("the input must be a blob of this wallet: the workers look it up by the requester and its CID");
-    }
-
+    let input = job_input(ctx, &wallet, &args.input).await?;
     let nonce = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
@@ -192,14 +187,33 @@ async fn submit(ctx: &Context, args: &SubmitArgs) -> Result<()> {
         .and_then(|b| b.checked_mul(args.output_epochs))
         .context("--output-epochs times --output-price overflows")?;
     let stored = output_budget > 0;
+    let (publication, publish_dataset, via_grant) = match &args.publish {
+        None => (None, None, false),
+        Some(target) => {
+            if !stored || !input.public() {
+                bail!("--publish needs the output stored plain: --output-epochs above 0 and a public input");
+            }
+            let (dataset, tag, via_grant) = publish_target(ctx, &owner, target).await?;
+            let publication = JobPublicationArgs {
+                tag,
+                budget: output_budget,
+            };
+            (Some(publication), Some(dataset), via_grant)
+        }
+    };
+    let sources = JobPostSources {
+        input_version: input.version(),
+        publish_dataset,
+        via_grant,
+    };
     let job = ctx
         .chain
-        .post_job(
+        .post_job_over(
             &wallet,
             JobPostArgs {
                 nonce,
                 module_cid: *module_cid.digest(),
-                input_cid: input.cid_digest,
+                input_cid: input.cid_digest(),
                 fuel_limit: args.fuel,
                 n: args.workers,
                 k: args.quorum,
@@ -215,22 +229,27 @@ async fn submit(ctx: &Context, args: &SubmitArgs) -> Result<()> {
                     0
                 },
                 // A private input's output is private too: sealed for this wallet.
-                output_encrypted: stored && !input.public,
+                output_encrypted: stored && !input.public(),
+                publication,
             },
+            &sources,
         )
         .await?;
     // An encrypted input is read by the drawn workers only: grant them READ once the draw
     // is made. They retry their fetch until the grant reaches the holders.
-    let granted = if input.public {
-        Vec::new()
-    } else {
-        grant_drawn_workers(ctx, &wallet, &job, &input_id).await?
+    let granted = match &input {
+        JobInput::Blob { id, blob } if !blob.public => {
+            grant_drawn_workers(ctx, &wallet, &job, id).await?
+        }
+        _ => Vec::new(),
     };
     let value = json!({
         "job": job.to_string(),
         "granted": granted.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "module_cid": module_cid.to_string(),
-        "input_cid": Cid::from_digest(input.cid_digest).to_string(),
+        "input_cid": Cid::from_digest(input.cid_digest()).to_string(),
+        "input_version": input.version().map(|v| v.to_string()),
+        "publish": args.publish,
         "escrow": u64::from(args.workers) * args.reward,
         "output_budget": output_budget,
     });
@@ -243,6 +262,156 @@ async fn submit(ctx: &Context, args: &SubmitArgs) -> Result<()> {
         )
     });
     Ok(())
+}
+
+/// What a job reads.
+enum JobInput {
+    /// A blob of the requester's.
+    Blob { id: BlobId, blob: Box<Blob> },
+    /// A version of a public dataset, read as one archive of its files.
+    Version {
+        address: Pubkey,
+        version_id: [u8; 32],
+    },
+}
+
+impl JobInput {
+    fn cid_digest(&self) -> [u8; 32] {
+        match self {
+            Self::Blob { blob, .. } => blob.cid_digest,
+            Self::Version { version_id, .. } => *version_id,
+        }
+    }
+
+    fn public(&self) -> bool {
+        match self {
+            Self::Blob { blob, .. } => blob.public,
+            Self::Version { .. } => true,
+        }
+    }
+
+    fn version(&self) -> Option<Pubkey> {
+        match self {
+            Self::Blob { .. } => None,
+            Self::Version { address, .. } => Some(*address),
+        }
+    }
+}
+
+/// `--input`: a CID or blob id of the wallet's, or `NAME@TAG` of a public dataset.
+async fn job_input(
+    ctx: &Context,
+    wallet: &solana_keypair::Keypair,
+    input: &str,
+) -> Result<JobInput> {
+    let owner = &wallet.pubkey();
+    if input.contains('@') {
+        let (dataset, tag) = super::dataset::parse_version(input, owner)?;
+        let record = ctx
+            .chain
+            .dataset(&dataset.address())
+            .await?
+            .with_context(|| {
+                format!("{} has no dataset named {:?}", dataset.owner, dataset.name)
+            })?;
+        if !record.public {
+            bail!("{input} is a version of a private dataset: the workers hold no key to it, so a job reads public dataset versions only");
+        }
+        let address = dataset.version(&tag);
+        let version = ctx
+            .chain
+            .version(&address)
+            .await?
+            .with_context(|| format!("the dataset has no version tagged {tag:?}"))?;
+        if version.retracted {
+            bail!("{input} was retracted: it stays in the history but is not built on");
+        }
+        // Every worker would refuse an input past the sandbox's limit: say so now.
+        let (_, manifest) = basalt_sdk::dataset::read_version(&ctx.chain, wallet, &dataset, &tag)
+            .await
+            .with_context(|| format!("reading {input}"))?;
+        let archive = archive_size(&manifest);
+        if archive > MAX_INPUT_BYTES as u64 {
+            bail!(
+                "{input} is {archive} bytes as an archive; a job's input is at most {MAX_INPUT_BYTES} bytes"
+            );
+        }
+        return Ok(JobInput::Version {
+            address,
+            version_id: version.version_id,
+        });
+    }
+    let id = match input.parse::<Cid>() {
+        Ok(cid) => blob_of(owner, &cid),
+        Err(_) => input.parse::<BlobId>().map_err(|e| {
+            anyhow::anyhow!("--input {input}: not a CID, a blob id or NAME@TAG ({e})")
+        })?,
+    };
+    let blob = ctx
+        .chain
+        .blob(&id)
+        .await?
+        .with_context(|| format!("this wallet has no blob {input}"))?;
+    if blob.owner != *owner {
+        bail!("the input must be a blob of this wallet: the workers look it up by the requester and its CID");
+    }
+    Ok(JobInput::Blob {
+        id,
+        blob: Box::new(blob),
+    })
+}
+
+/// The size of a version's files as the archive a job reads (`basalt_core::archive`): a
+/// header block per file, its bytes padded to blocks, two end blocks (paths too long for a
+/// header take one more entry each, which this leaves out).
+fn archive_size(manifest: &basalt_core::dataset::DatasetManifest) -> u64 {
+    const BLOCK: u64 = 512;
+    let files: u64 = manifest
+        .files
+        .iter()
+        .map(|f| BLOCK + f.size.div_ceil(BLOCK) * BLOCK)
+        .sum();
+    files + 2 * BLOCK
+}
+
+/// `--publish NAME@TAG`: the dataset's address, the tag, and whether the wallet publishes
+/// as a WRITE grantee; checked here so a refusal costs nothing.
+async fn publish_target(
+    ctx: &Context,
+    owner: &Pubkey,
+    target: &str,
+) -> Result<(Pubkey, String, bool)> {
+    let (dataset, tag) = super::dataset::parse_version(target, owner)?;
+    if basalt_sdk::dataset::check_version_tag(&tag).is_err() {
+        bail!("{tag:?} is not a tag: 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    }
+    let address = dataset.address();
+    let record = ctx.chain.dataset(&address).await?.with_context(|| {
+        format!(
+            "{} has no dataset named {:?} (create it with `basalt dataset create --public`)",
+            dataset.owner, dataset.name
+        )
+    })?;
+    if !record.public {
+        bail!(
+            "job outputs are published into public datasets only: {} is private",
+            dataset.name
+        );
+    }
+    if ctx.chain.version(&dataset.version(&tag)).await?.is_some() {
+        bail!("the dataset already has a version tagged {tag:?}; tags are never reused");
+    }
+    let via_grant = record.owner != *owner;
+    if via_grant {
+        let grant = ctx.chain.dataset_grant(&address, owner).await?;
+        if grant.is_none_or(|g| g.roles & ROLE_WRITE == 0) {
+            bail!(
+                "{owner} neither owns {} nor holds its WRITE role",
+                dataset.name
+            );
+        }
+    }
+    Ok((address, tag, via_grant))
 }
 
 /// Waits for the draw of `job`'s workers (it is made after the apply deadline), then

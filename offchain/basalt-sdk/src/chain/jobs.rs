@@ -3,7 +3,8 @@
 
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::decode::BasaltEvent;
-use basalt::client::{ix, pda};
+use basalt::client::ix::{self, JobPostSources};
+use basalt::client::pda;
 use basalt::events::{JobFinalized, JobOutputRegistered};
 use basalt::instructions::JobPostArgs;
 use basalt::state::Job;
@@ -126,11 +127,30 @@ impl ChainClient {
         requester: &Keypair,
         args: JobPostArgs,
     ) -> Result<Pubkey, ChainError> {
+        self.post_job_over(requester, args, &JobPostSources::default())
+            .await
+    }
+
+    /// Posts a job over a dataset version (`sources.input_version`, whose version id is
+    /// `args.input_cid`), or whose output is to be published into `sources.publish_dataset`
+    /// (`args.publication`).
+    ///
+    /// # Errors
+    ///
+    /// As [`ChainClient::send`]; the program refuses a version that is not the input, a
+    /// dataset the requester may not write or that is private, and a publication without
+    /// a stored plain output.
+    pub async fn post_job_over(
+        &self,
+        requester: &Keypair,
+        args: JobPostArgs,
+        sources: &JobPostSources,
+    ) -> Result<Pubkey, ChainError> {
         let mint = self.stake_mint().await?;
         let from = associated_token_address(&requester.pubkey(), &mint);
         let address = pda::job(&requester.pubkey(), args.nonce);
         self.send(
-            &[ix::job_post(&requester.pubkey(), &from, args)],
+            &[ix::job_post_over(&requester.pubkey(), &from, args, sources)],
             requester,
             &[],
         )

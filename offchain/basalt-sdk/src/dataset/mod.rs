@@ -7,6 +7,7 @@
 //!   manifest, a published version.
 //! - `pull.rs`: a version → the files a directory lacks, each checked before it is renamed
 //!   into place.
+//! - `archive.rs`: a version → its files as one tar archive, a job's input.
 //!
 //! Who reads what: a public dataset's blobs are stored plain. A private dataset's blobs are
 //! sealed under keys derived from the dataset's key ([`DatasetKey`]), which its owner
@@ -14,6 +15,7 @@
 //! registered readable by anyone at the nodes, since the key, not the node, is what keeps
 //! them private (see `docs/datasets.md`).
 
+mod archive;
 mod pull;
 mod push;
 mod scan;
@@ -30,10 +32,11 @@ use crate::chain::{ChainClient, ChainError};
 use crate::get::GetError;
 use crate::put::{wallet_signing_key, PutError};
 
+pub use archive::version_archive;
 /// The chain's rules for names and tags, to check them before anything is sent.
 pub use basalt_rules::{check_dataset_name, check_version_tag};
 pub use pull::{pull, PullOptions, PullReport};
-pub use push::{push, PushOptions, PushReport};
+pub use push::{push, ManualTransform, PushOptions, PushReport};
 pub use scan::{hash_file, scan, scan_blocking, ScanError, ScannedFile};
 
 /// The directory a pull keeps its partial files in, under the directory it fills; a scan

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::state::{Version, ROLE_WRITE};
-use basalt_core::dataset::{DatasetKey, DatasetManifest, FileEntry, Placement};
+use basalt_core::dataset::{DatasetKey, DatasetManifest, Derivation, FileEntry, Placement};
 use basalt_core::{BlobId, Cid};
 use futures::StreamExt;
 use solana_keypair::Keypair;
@@ -39,6 +39,18 @@ pub struct PushOptions {
     /// The parents, by tag; `None`: the latest version not retracted, if any.
     pub parents: Option<Vec<String>>,
     pub message: String,
+    /// How the directory was made from the parents, when by hand: recorded as the
+    /// manifest's `Derivation::Manual`, the parents its inputs.
+    pub transform: Option<ManualTransform>,
+}
+
+/// A derivation made outside the network, as its publisher declares it.
+#[derive(Debug, Clone)]
+pub struct ManualTransform {
+    /// What was done, in words.
+    pub transform: String,
+    /// The script that did it: stored as a blob of the dataset, named by its CID.
+    pub script: Option<Vec<u8>>,
 }
 
 impl Default for PushOptions {
@@ -51,6 +63,7 @@ impl Default for PushOptions {
             put: PutOptions::default(),
             parents: None,
             message: String::new(),
+            transform: None,
         }
     }
 }
@@ -77,6 +90,8 @@ pub struct PushReport {
     pub stored_bytes: u64,
     /// The manifest's blob; `None` when nothing was published.
     pub manifest_blob: Option<BlobId>,
+    /// The manifest's derivation, when one was declared.
+    pub derivation: Option<Derivation>,
     /// Hashing the directory.
     pub hashing: Duration,
     pub elapsed: Duration,
@@ -133,7 +148,8 @@ pub async fn push(
         .collect();
     let parent_tags: Vec<String> = parents.iter().map(|p| p.tag.clone()).collect();
 
-    if plan.to_store.is_empty() {
+    // A declared transform makes a new version even of the parent's files.
+    if plan.to_store.is_empty() && options.transform.is_none() {
         let candidate = DatasetManifest::new(plan.entries(&BTreeMap::new())?, Vec::new(), None)?;
         if let (Some(parent), [only]) = (&first_parent, parents.as_slice()) {
             if candidate.same_files(parent) {
@@ -149,6 +165,7 @@ pub async fn push(
                     stored_blobs: 0,
                     stored_bytes: 0,
                     manifest_blob: None,
+                    derivation: None,
                     hashing,
                     elapsed: started.elapsed(),
                 });
@@ -169,7 +186,13 @@ pub async fn push(
     for placed in results {
         stored.extend(placed?);
     }
-    let manifest = DatasetManifest::new(plan.entries(&stored)?, parent_ids, None)?;
+    let derivation = match &options.transform {
+        None => None,
+        Some(t) => Some(
+            manual_derivation(chain, wallet, key.as_ref(), t, &parent_ids, &options.put).await?,
+        ),
+    };
+    let manifest = DatasetManifest::new(plan.entries(&stored)?, parent_ids, derivation.clone())?;
     let bytes = Arc::<[u8]>::from(manifest.encode());
     let version_id = Cid::of(&bytes);
     let manifest_blob = put_bytes(
@@ -207,8 +230,42 @@ pub async fn push(
         stored_blobs,
         stored_bytes,
         manifest_blob: Some(manifest_blob),
+        derivation,
         hashing,
         elapsed: started.elapsed(),
+    })
+}
+
+/// The manual derivation `t` declares, from the versions `inputs`: its script, if any, is
+/// stored first as a blob of the dataset (sealed as its files are).
+async fn manual_derivation(
+    chain: &ChainClient,
+    wallet: &Keypair,
+    key: Option<&DatasetKey>,
+    t: &ManualTransform,
+    inputs: &[Cid],
+    options: &PutOptions,
+) -> Result<Derivation, DatasetOpError> {
+    let script = match &t.script {
+        None => None,
+        Some(bytes) => {
+            let content = Cid::of(bytes);
+            put_bytes(
+                chain,
+                wallet,
+                key,
+                Arc::from(bytes.as_slice()),
+                &content,
+                options,
+            )
+            .await?;
+            Some(content)
+        }
+    };
+    Ok(Derivation::Manual {
+        inputs: inputs.to_vec(),
+        transform: t.transform.clone(),
+        script,
     })
 }
 

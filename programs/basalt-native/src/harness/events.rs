@@ -63,6 +63,10 @@ const REQUIRED: &[(&[u8], &[&str])] = &[
         &["BlobRegistered", "DealFunded", "JobOutputRegistered"],
     ),
     (ixs::JobOutputLink::DISCRIMINATOR, &["JobOutputRegistered"]),
+    (
+        ixs::JobOutputPublish::DISCRIMINATOR,
+        &["BlobRegistered", "DealFunded", "VersionPublished"],
+    ),
     (ixs::DatasetCreate::DISCRIMINATOR, &["DatasetCreated"]),
     (
         ixs::DatasetSetAccess::DISCRIMINATOR,

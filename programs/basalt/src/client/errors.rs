@@ -17,7 +17,7 @@ mod tests {
 
     #[test]
     fn codes_name_the_program_errors() {
-        assert_eq!(BasaltError::ALL.len(), 106);
+        assert_eq!(BasaltError::ALL.len(), 112);
         for (i, e) in BasaltError::ALL.iter().enumerate() {
             let code = u32::from(*e);
             assert_eq!(code, 6000 + i as u32);
@@ -31,6 +31,6 @@ mod tests {
             program_error(6070).map(|e| e.name()).as_deref(),
             Some("TermsChanged")
         );
-        assert!(program_error(1).is_none() && program_error(6106).is_none());
+        assert!(program_error(1).is_none() && program_error(6112).is_none());
     }
 }

@@ -9,7 +9,9 @@ use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use anchor_spl::token::ID as TOKEN_PROGRAM;
 
 use super::pda;
-use crate::instructions::{BlobRegisterArgs, JobOutputArgs, JobPostArgs, VersionPublishArgs};
+use crate::instructions::{
+    BlobRegisterArgs, JobOutputArgs, JobOutputPublishArgs, JobPostArgs, VersionPublishArgs,
+};
 use crate::state::{ConfigParams, TokenGate};
 use crate::{accounts, instruction, ID};
 
@@ -609,6 +611,29 @@ pub fn proof_slash(
 }
 
 pub fn job_post(requester: &Pubkey, from: &Pubkey, args: JobPostArgs) -> Instruction {
+    job_post_over(requester, from, args, &JobPostSources::default())
+}
+
+/// The dataset accounts a job's posting names: the version whose files are its input, and
+/// the dataset its output is to be published into (with `args.publication`).
+#[derive(Debug, Clone, Default)]
+pub struct JobPostSources {
+    pub input_version: Option<Pubkey>,
+    pub publish_dataset: Option<Pubkey>,
+    /// The requester publishes as a WRITE grantee of `publish_dataset`, not its owner.
+    pub via_grant: bool,
+}
+
+/// `job_post` over a dataset version as input, or publishing into a dataset.
+pub fn job_post_over(
+    requester: &Pubkey,
+    from: &Pubkey,
+    args: JobPostArgs,
+    sources: &JobPostSources,
+) -> Instruction {
+    let publish_grant = sources
+        .publish_dataset
+        .and_then(|d| dataset_grant_of(sources.via_grant, &d, requester));
     build(
         accounts::JobPost {
             requester: *requester,
@@ -620,6 +645,9 @@ pub fn job_post(requester: &Pubkey, from: &Pubkey, args: JobPostArgs) -> Instruc
             system_program: system_program::ID,
             event_authority: pda::event_authority(),
             program: ID,
+            input_version: sources.input_version,
+            publish_dataset: sources.publish_dataset,
+            publish_grant,
         },
         instruction::JobPost { args },
     )
@@ -720,6 +748,39 @@ pub fn job_output_register(
             program: ID,
         },
         instruction::JobOutputRegister { args },
+    )
+}
+
+/// Publishes job `job`'s output as the version `requester` asked for in `dataset` (signed
+/// by an agreeing worker): registers the manifest blob and creates the Version.
+/// `input_version`: the job's input version, when it has one; `via_grant`: the requester
+/// publishes as a WRITE grantee.
+pub fn job_output_publish(
+    worker: &Pubkey,
+    job: &Pubkey,
+    requester: &Pubkey,
+    dataset: &Pubkey,
+    input_version: Option<&Pubkey>,
+    via_grant: bool,
+    args: JobOutputPublishArgs,
+) -> Instruction {
+    let manifest_blob = pda::blob(requester, &args.manifest.cid_digest);
+    build(
+        accounts::JobOutputPublish {
+            worker: *worker,
+            config: pda::config(),
+            job: *job,
+            dataset: *dataset,
+            grant: dataset_grant_of(via_grant, dataset, requester),
+            version: pda::version(dataset, &args.tag),
+            manifest_blob,
+            deal: pda::deal(&manifest_blob),
+            input_version: input_version.copied(),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: ID,
+        },
+        instruction::JobOutputPublish { args },
     )
 }
 

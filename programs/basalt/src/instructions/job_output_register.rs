@@ -163,11 +163,15 @@ fn refund_rent(a: &JobOutputRegister) -> Result<u64> {
         .lamports()
         .checked_add(a.deal.to_account_info().lamports())
         .ok_or(BasaltError::Overflow)?;
-    let job = a.job.to_account_info();
+    pay_back_rent(&a.job.to_account_info(), &a.worker.to_account_info(), paid)
+}
+
+/// Moves up to `paid` lamports from the job account, above its own rent, to the worker that
+/// paid that much rent for accounts the job asked for; returns what moved.
+pub(crate) fn pay_back_rent(job: &AccountInfo, worker: &AccountInfo, paid: u64) -> Result<u64> {
     let own_rent = Rent::get()?.minimum_balance(job.data_len());
     let refund = paid.min(job.lamports().saturating_sub(own_rent));
     **job.try_borrow_mut_lamports()? -= refund;
-    let worker = a.worker.to_account_info();
     let credited = worker
         .lamports()
         .checked_add(refund)

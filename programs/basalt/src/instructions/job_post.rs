@@ -7,7 +7,10 @@ use crate::events::JobPosted;
 use crate::seeds;
 use basalt_rules::JobParams;
 
-use crate::state::{Blob, Config, Deal, Job, JobStatus};
+use crate::state::{
+    dataset_standing, Blob, Config, Dataset, DatasetGrant, Deal, Job, JobPublication, JobStatus,
+    Version,
+};
 use crate::token::deposit;
 
 /// `Default` posts nothing valid; it fills what a caller leaves out (no stored output).
@@ -31,6 +34,17 @@ pub struct JobPostArgs {
     /// Seal the output for the requester (a private blob) instead of storing it plain and
     /// public.
     pub output_encrypted: bool,
+    /// Publish the output as a version of the `publish_dataset` account's dataset
+    /// (`basalt_rules::NewPublication`).
+    pub publication: Option<JobPublicationArgs>,
+}
+
+/// A request to publish a job's output as a version of a public dataset.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct JobPublicationArgs {
+    pub tag: String,
+    /// Escrowed for the manifest blob's deal (priced as the output's).
+    pub budget: u64,
 }
 
 /// Posts a WASM job: `n * reward_per_worker` of the stake mint, plus the output budget, goes
@@ -39,6 +53,12 @@ pub struct JobPostArgs {
 /// the output is to be stored, the job account also takes the lamports for the output's
 /// Blob and Deal accounts at the network's default code, which the worker that registers
 /// them is paid back (`job_output_register`); what is left returns with the job's rent.
+///
+/// A job over a dataset version passes that Version account (`input_version`): the input
+/// is its files, and `input_cid` must be its version id. A job whose output is to be
+/// published passes the dataset (and the requester's DatasetGrant, for a WRITE grantee);
+/// the job account then also takes the rent of the manifest's Blob and Deal and of the
+/// Version, paid back to the worker that publishes (`job_output_publish`).
 #[event_cpi]
 #[derive(Accounts)]
 #[instruction(args: JobPostArgs)]
@@ -56,6 +76,13 @@ pub struct JobPost<'info> {
     pub escrow_vault: Account<'info, TokenAccount>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
+    /// The dataset version whose files are the input.
+    pub input_version: Option<Account<'info, Version>>,
+    /// The dataset the output is to be published into.
+    #[account(seeds = [seeds::DATASET, publish_dataset.owner.as_ref(), seeds::label(&publish_dataset.name)], bump = publish_dataset.bump)]
+    pub publish_dataset: Option<Account<'info, Dataset>>,
+    /// The requester's grant on that dataset, when it is not its owner.
+    pub publish_grant: Option<Account<'info, DatasetGrant>>,
 }
 
 impl JobPost<'_> {
@@ -85,6 +112,18 @@ impl JobPost<'_> {
             .checked_mul(u64::from(args.n))
             .ok_or(BasaltError::Overflow)?;
         let a = &ctx.accounts;
+        let input_version = match &a.input_version {
+            None => Pubkey::default(),
+            Some(version) => {
+                require!(
+                    version.version_id == args.input_cid && !version.retracted,
+                    BasaltError::InputVersionMismatch
+                );
+                version.key()
+            }
+        };
+        let publication = publication(a, &args, &output)?;
+        let publish_budget = publication.as_ref().map_or(0, |p| p.budget);
         deposit(
             &a.token_program,
             &a.from,
@@ -92,15 +131,25 @@ impl JobPost<'_> {
             &a.requester,
             escrow
                 .checked_add(args.output_budget)
+                .and_then(|e| e.checked_add(publish_budget))
                 .ok_or(BasaltError::Overflow)?,
         )?;
         if output.wanted() {
             let shards = usize::from(a.config.default_k) + usize::from(a.config.default_m);
             let rent = Rent::get()?;
-            let lamports = rent
+            let blob_and_deal = rent
                 .minimum_balance(Blob::space(shards))
                 .checked_add(rent.minimum_balance(8 + Deal::INIT_SPACE))
                 .ok_or(BasaltError::Overflow)?;
+            // A publication registers a second blob (the manifest) and a Version.
+            let lamports = if publication.is_some() {
+                blob_and_deal
+                    .checked_mul(2)
+                    .and_then(|l| l.checked_add(rent.minimum_balance(8 + Version::INIT_SPACE)))
+                    .ok_or(BasaltError::Overflow)?
+            } else {
+                blob_and_deal
+            };
             system_program::transfer(
                 CpiContext::new(
                     a.system_program.key(),
@@ -135,6 +184,8 @@ impl JobPost<'_> {
             output_deadline_slot: args.output_deadline_slot,
             output_encrypted: args.output_encrypted,
             output_blob: Pubkey::default(),
+            input_version,
+            publication: publication.clone(),
             bump: ctx.bumps.job,
             workers: Vec::new(),
         });
@@ -155,8 +206,43 @@ impl JobPost<'_> {
             output_price_per_shard_epoch: args.output_price_per_shard_epoch,
             output_deadline_slot: args.output_deadline_slot,
             output_encrypted: args.output_encrypted,
+            input_version: (input_version != Pubkey::default()).then_some(input_version),
+            publish_dataset: publication.as_ref().map(|p| p.dataset),
+            publish_tag: publication.as_ref().map(|p| p.tag.clone()),
+            publish_budget,
             slot,
         });
         Ok(())
     }
+}
+
+/// The publication the requester asked for, checked (`basalt_rules::NewPublication`): the
+/// dataset account must come with it, and only with it.
+fn publication(
+    a: &JobPost<'_>,
+    args: &JobPostArgs,
+    output: &basalt_rules::OutputTerms,
+) -> Result<Option<JobPublication>> {
+    let (request, dataset) = match (&args.publication, &a.publish_dataset) {
+        (None, None) => return Ok(None),
+        (Some(request), Some(dataset)) => (request, dataset),
+        _ => return err!(BasaltError::InvalidJobParams),
+    };
+    let now = Clock::get()?.unix_timestamp;
+    basalt_rules::NewPublication {
+        tag: &request.tag,
+        budget: u128::from(request.budget),
+        output: *output,
+        output_encrypted: args.output_encrypted,
+        dataset_public: dataset.public,
+        standing: dataset_standing(dataset, &a.requester.key(), a.publish_grant.as_ref(), now),
+    }
+    .check()
+    .map_err(BasaltError::from)?;
+    Ok(Some(JobPublication {
+        dataset: dataset.key(),
+        tag: request.tag.clone(),
+        budget: request.budget,
+        version: Pubkey::default(),
+    }))
 }

@@ -66,8 +66,7 @@ impl JobSettle<'_> {
         let outcome =
             WorkerOutcome::from(basalt_rules::job_outcome(entry.selected, succeeded, reveal));
         require!(
-            outcome != WorkerOutcome::Paid
-                || !job.output_terms().pending(job.output_stored(), slot),
+            outcome != WorkerOutcome::Paid || !job.pay_waits(slot),
             BasaltError::OutputPending
         );
         let reward = job.reward_per_worker;
@@ -130,8 +129,17 @@ impl JobSettle<'_> {
             });
         }
         let job_closed = a.job.status != JobStatus::Open && a.job.all_settled();
-        // INV: output_budget is what the escrow holds for an output not registered.
-        let output_refunded = if job_closed { a.job.output_budget } else { 0 };
+        // INV: output_budget and the publication's budget are what the escrow holds for
+        // an output not registered and a version not published.
+        let output_refunded = if job_closed {
+            let publication = a.job.publication.as_ref().map_or(0, |p| p.budget);
+            a.job
+                .output_budget
+                .checked_add(publication)
+                .ok_or(BasaltError::Overflow)?
+        } else {
+            0
+        };
         pay_out(
             &a.token_program,
             &a.escrow_vault,

@@ -104,17 +104,11 @@ impl<'info> VersionPublish<'info> {
             bump: ctx.bumps.version,
         };
         let a = &ctx.accounts;
-        let bump = [ctx.bumps.version];
-        let signer: &[&[u8]] = &[
-            seeds::VERSION,
-            dataset.as_ref(),
-            seeds::label(&args.tag),
-            &bump,
-        ];
-        create_version(a, signer)?;
-        let mut data = a.version.try_borrow_mut_data()?;
-        record.try_serialize(&mut &mut data[..])?;
-        drop(data);
+        store_version(
+            a.publisher.to_account_info(),
+            a.version.to_account_info(),
+            &record,
+        )?;
         emit_cpi!(VersionPublished {
             dataset,
             version,
@@ -132,12 +126,34 @@ impl<'info> VersionPublish<'info> {
     }
 }
 
+/// Creates the Version account of `record` at its address (`["version", dataset, tag]`,
+/// its `bump`), paid by `payer`, and writes `record` into it.
+pub(crate) fn store_version<'info>(
+    payer: AccountInfo<'info>,
+    version: AccountInfo<'info>,
+    record: &Version,
+) -> Result<()> {
+    let bump = [record.bump];
+    let signer: &[&[u8]] = &[
+        seeds::VERSION,
+        record.dataset.as_ref(),
+        seeds::label(&record.tag),
+        &bump,
+    ];
+    create_version(payer, version.clone(), signer)?;
+    let mut data = version.try_borrow_mut_data()?;
+    record.try_serialize(&mut &mut data[..])
+}
+
 /// Creates the Version account at its address, as Anchor's `init` does (a fresh address, or
 /// one someone sent lamports to beforehand: topped up, allocated, assigned), except that a
 /// tag already published is refused by name rather than by the System program.
-fn create_version(a: &VersionPublish<'_>, signer: &[&[u8]]) -> Result<()> {
+fn create_version<'info>(
+    payer: AccountInfo<'info>,
+    version: AccountInfo<'info>,
+    signer: &[&[u8]],
+) -> Result<()> {
     use anchor_lang::system_program::{self, Allocate, Assign, CreateAccount, Transfer};
-    let version = a.version.to_account_info();
     require!(
         version.owner == &System::id() && version.data_is_empty(),
         BasaltError::VersionTagTaken
@@ -145,7 +161,6 @@ fn create_version(a: &VersionPublish<'_>, signer: &[&[u8]]) -> Result<()> {
     let space = 8 + Version::INIT_SPACE;
     let rent = Rent::get()?.minimum_balance(space);
     let program = System::id();
-    let payer = a.publisher.to_account_info();
     let signers = &[signer];
     if version.lamports() == 0 {
         let accounts = CreateAccount {

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use basalt_rules::MAX_VERSION_TAG_LEN;
 /// Most workers a job may ask for, and most applicants it keeps.
 pub use basalt_rules::{MAX_JOB_APPLICANTS, MAX_JOB_WORKERS};
 
@@ -30,6 +31,26 @@ pub struct JobWorker {
     pub result_hash: [u8; 32],
     /// Paid, penalized or (not selected) released; its obligation ended.
     pub settled: bool,
+}
+
+/// The requester's request to publish a job's output as a version of a public dataset
+/// (`basalt_rules::NewPublication`), and its outcome.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]
+pub struct JobPublication {
+    pub dataset: Pubkey,
+    #[max_len(MAX_VERSION_TAG_LEN)]
+    pub tag: String,
+    /// Escrowed for the manifest blob's deal; it moves into that deal at publication and
+    /// back to the requester when the job closes without one.
+    pub budget: u64,
+    /// The published Version; the default key until then.
+    pub version: Pubkey,
+}
+
+impl JobPublication {
+    pub fn published(&self) -> bool {
+        self.version != Pubkey::default()
+    }
 }
 
 /// A compute job: `["job", requester, nonce]`.
@@ -76,6 +97,13 @@ pub struct Job {
     pub output_encrypted: bool,
     /// The output's Blob account once registered; the default key until then.
     pub output_blob: Pubkey,
+    /// The Version account whose files are the job's input (as one archive, see
+    /// `basalt_core::archive`), or the default key when the input is the requester's blob
+    /// of `input_cid`.
+    // INV: when set, input_cid is that version's version_id
+    pub input_version: Pubkey,
+    /// The dataset version the output is to be published as, when the requester asked.
+    pub publication: Option<JobPublication>,
     pub bump: u8,
     /// The applicants, in application order (a displaced one's entry is taken over).
     // INV: at most n entries are selected, and only once selection_done
@@ -105,6 +133,15 @@ impl Job {
     /// Whether the output blob is registered.
     pub fn output_stored(&self) -> bool {
         self.output_blob != Pubkey::default()
+    }
+
+    /// Whether a succeeded job's agreeing workers still wait, at `slot`, for the output to
+    /// be stored or published before they are paid.
+    pub fn pay_waits(&self, slot: u64) -> bool {
+        let publication = self.publication.as_ref().is_some_and(|p| {
+            basalt_rules::publication_pending(true, p.published(), self.output_deadline_slot, slot)
+        });
+        self.output_terms().pending(self.output_stored(), slot) || publication
     }
 
     /// Whether `worker` was selected and revealed the agreed result.

@@ -805,3 +805,108 @@ async fn dataset_events_land_in_their_tables_with_parent_edges() -> Result<()> {
     assert_eq!(snapshot(pool).await?, before);
     Ok(())
 }
+
+/// Issue 44: a job over a dataset version shows its input version and the publication its
+/// requester asked for, then the version an agreeing worker published; a version naming
+/// the job under another tag (a requester's own publication) is not the job's.
+#[tokio::test]
+async fn a_job_shows_its_input_version_and_the_version_it_published() -> Result<()> {
+    let db = TempDb::create().await?;
+    let store = Store::connect(&db.url).await?;
+    let (dataset, owner, job) = (
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+    );
+    let (input, clean, other) = (
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+    );
+    let publish = |version: Pubkey, tag: &str, seq: u64, job: Option<Pubkey>| {
+        BasaltEvent::VersionPublished(VersionPublished {
+            dataset,
+            version,
+            tag: tag.into(),
+            seq,
+            version_id: [seq as u8 + 1; 32],
+            manifest_blob: Pubkey::new_unique(),
+            parents: job.map_or_else(Vec::new, |_| vec![input]),
+            job,
+            message: String::new(),
+            publisher: owner,
+            slot: 0,
+        })
+    };
+    let history = vec![
+        tx(
+            1,
+            vec![
+                BasaltEvent::DatasetCreated(DatasetCreated {
+                    dataset,
+                    owner,
+                    name: "survey".into(),
+                    public: true,
+                    slot: 0,
+                }),
+                publish(input, "v1.1", 0, None),
+            ],
+        ),
+        tx(
+            2,
+            vec![BasaltEvent::JobPosted(JobPosted {
+                job,
+                requester: owner,
+                nonce: 1,
+                module_cid: [4; 32],
+                input_cid: [1; 32],
+                fuel_limit: 1_000,
+                n: 1,
+                k: 1,
+                reward_per_worker: 30,
+                apply_deadline_slot: 400,
+                commit_deadline_slot: 500,
+                reveal_deadline_slot: 600,
+                output_budget: 60,
+                output_price_per_shard_epoch: 5,
+                output_deadline_slot: 700,
+                output_encrypted: false,
+                input_version: Some(input),
+                publish_dataset: Some(dataset),
+                publish_tag: Some("v1.1-clean".into()),
+                publish_budget: 20,
+                slot: 0,
+            })],
+        ),
+        tx(3, vec![publish(other, "by-hand", 1, Some(job))]),
+    ];
+    store.write_batch(PROGRAM, &history).await?;
+    const JOB: &str = "SELECT * FROM jobs WHERE address = $1";
+    let asked = row(store.pool(), JOB, &job).await?;
+    assert_eq!(
+        (
+            &asked["input_version"],
+            &asked["publish_dataset"],
+            &asked["publish_tag"],
+            &asked["publish_budget"],
+            &asked["published_version"],
+        ),
+        (
+            &Value::from(input.to_string()),
+            &Value::from(dataset.to_string()),
+            &Value::from("v1.1-clean"),
+            &Value::from(20),
+            &Value::Null,
+        ),
+        "the request is shown; a version under another tag is not the job's publication"
+    );
+    store
+        .write_batch(
+            PROGRAM,
+            &[tx(4, vec![publish(clean, "v1.1-clean", 2, Some(job))])],
+        )
+        .await?;
+    let published = row(store.pool(), JOB, &job).await?;
+    assert_eq!(published["published_version"], clean.to_string());
+    Ok(())
+}

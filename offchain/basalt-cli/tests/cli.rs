@@ -569,7 +569,8 @@ fn run_a_derived_dataset(home: &Path, indexer: &str) -> Result<()> {
 }
 
 /// Waits until the indexer's lineage of version `version_id` upwards shows what the chain
-/// does: it, derived by `job`, from v1.1, from v1.0.
+/// does: it, derived by `job`, from v1.1, from v1.0; and the job's row, its input and the
+/// version it published.
 fn indexed_lineage(indexer: &str, version_id: &str, job: &str) -> Result<()> {
     let url = format!("{indexer}/v1/versions/{version_id}/lineage?dir=up&depth=10");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -589,6 +590,13 @@ fn indexed_lineage(indexer: &str, version_id: &str, job: &str) -> Result<()> {
                     && graph["edges"].as_array().map(Vec::len) == Some(2)
                     && graph["missing"].as_array().is_some_and(Vec::is_empty),
                 "the indexed lineage is not the chain's: {graph}"
+            );
+            let (_, row) = http_get(&format!("{indexer}/v1/jobs/{job}"))?;
+            ensure!(
+                row["input_version"] == v11["address"]
+                    && row["publish_tag"] == "v1.1-clean"
+                    && row["published_version"] == clean["address"],
+                "the indexed job names its input and the version it published: {row}"
             );
             return Ok(());
         }

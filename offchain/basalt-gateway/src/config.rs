@@ -1,0 +1,134 @@
+//! The gateway's configuration, a TOML file: where it listens, the network, its index, and
+//! the access keys S3 clients sign with, each acting as one wallet.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The address a gateway listens on unless told otherwise: this machine only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9100";
+
+/// Shortest secret accepted: S3 secrets are 40 characters; a short one is guessable.
+pub const MIN_SECRET_LEN: usize = 16;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The chain's RPC URL.
+    pub url: String,
+    /// The index's RocksDB directory.
+    pub index: PathBuf,
+    // INV: access keys are unique, each a plain token, each secret at least MIN_SECRET_LEN
+    #[serde(default)]
+    pub keys: Vec<AccessKey>,
+}
+
+/// An access key: what an S3 client signs with, and the wallet its requests act as.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKey {
+    pub access_key: String,
+    pub secret_key: String,
+    /// The wallet's keypair file (the Solana CLI's JSON format).
+    pub wallet: PathBuf,
+}
+
+impl std::fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKey")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"…")
+            .field("wallet", &self.wallet)
+            .finish()
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    DEFAULT_LISTEN.parse().unwrap_or_else(|_| unreachable!())
+}
+
+/// Why a configuration is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the configuration does not parse: {0}")]
+    Parse(String),
+    #[error("access key {0:?} is configured twice")]
+    DuplicateKey(String),
+    #[error("access key {0:?} is not 3 to 128 letters and digits")]
+    BadKey(String),
+    #[error("the secret of access key {0:?} is shorter than {MIN_SECRET_LEN} characters")]
+    ShortSecret(String),
+    #[error("cannot read the wallet {path} of access key {key:?}: {reason}")]
+    Wallet {
+        key: String,
+        path: PathBuf,
+        reason: String,
+    },
+}
+
+impl GatewayConfig {
+    /// Parses and checks a configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`]: a file that does not parse, an access key twice or malformed, a
+    /// short secret.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let mut seen = BTreeSet::new();
+        for key in &config.keys {
+            let k = &key.access_key;
+            if !(3..=128).contains(&k.len()) || !k.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(ConfigError::BadKey(k.clone()));
+            }
+            if key.secret_key.len() < MIN_SECRET_LEN {
+                return Err(ConfigError::ShortSecret(k.clone()));
+            }
+            if !seen.insert(k.as_str()) {
+                return Err(ConfigError::DuplicateKey(k.clone()));
+            }
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = r#"
+        [[keys]]
+        access_key = "BASALTLOCAL1"
+        secret_key = "0123456789abcdef0123"
+        wallet = "wallet.json"
+    "#;
+
+    #[test]
+    fn a_configuration_listens_locally_by_default_and_checks_its_keys() -> Result<(), ConfigError> {
+        let base = "url = \"http://127.0.0.1:8899\"\nindex = \"index\"\n";
+        let config = GatewayConfig::from_toml(&format!("{base}{KEY}"))?;
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(config.keys[0].access_key, "BASALTLOCAL1");
+        assert!(
+            !format!("{config:?}").contains("0123456789abcdef"),
+            "a secret never reaches a log"
+        );
+        let twice = GatewayConfig::from_toml(&format!("{base}{KEY}{KEY}"));
+        assert!(matches!(twice, Err(ConfigError::DuplicateKey(_))));
+        let short = GatewayConfig::from_toml(&format!(
+            "{base}{}",
+            KEY.replace("0123456789abcdef0123", "short")
+        ));
+        assert!(matches!(short, Err(ConfigError::ShortSecret(_))));
+        let bad =
+            GatewayConfig::from_toml(&format!("{base}{}", KEY.replace("BASALTLOCAL1", "a/b")));
+        assert!(matches!(bad, Err(ConfigError::BadKey(_))));
+        let unknown = GatewayConfig::from_toml(&format!("{base}colour = \"blue\"\n"));
+        assert!(matches!(unknown, Err(ConfigError::Parse(_))));
+        Ok(())
+    }
+}

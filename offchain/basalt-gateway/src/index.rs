@@ -1,0 +1,456 @@
+//! The bucket and key index, in RocksDB: which buckets exist and, for each object, its size,
+//! ETag, content type, user metadata and the blobs holding it. A cache of what the network
+//! holds (each blob carries its object record, docs/gateway.md), durable across restarts.
+//!
+//! Column family `buckets`: bucket name → [`BucketEntry`]. Column family `objects`:
+//! `bucket \0 key` → [`ObjectEntry`]; bucket names never hold a NUL and S3 keys cannot (no
+//! XML listing could carry one), so one bucket's keys are one contiguous, byte-ordered range,
+//! which is the order S3 lists them in.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rocksdb::{ColumnFamilyDescriptor, Direction, IteratorMode, Options, DB};
+use serde::{Deserialize, Serialize};
+
+const BUCKETS: &str = "buckets";
+const OBJECTS: &str = "objects";
+
+/// The most keys one listing returns, as S3.
+pub const MAX_KEYS: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketEntry {
+    /// Unix seconds.
+    pub created: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectEntry {
+    pub size: u64,
+    /// As S3 clients expect it: the MD5 in hex for a single-part object, `md5-of-md5s-N`
+    /// for a multipart one, quoted.
+    pub etag: String,
+    pub content_type: Option<String>,
+    /// `x-amz-meta-*` headers, without the prefix.
+    pub metadata: BTreeMap<String, String>,
+    /// Unix seconds.
+    pub last_modified: u64,
+    /// The blob ids of its pieces, in order.
+    pub blobs: Vec<String>,
+}
+
+/// What a ListObjectsV2 asks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    /// List after this key or common prefix (the continuation token, or `start-after`).
+    pub after: Option<String>,
+    /// At most [`MAX_KEYS`] are returned whatever is asked.
+    pub max_keys: usize,
+}
+
+/// One page of a listing, in key order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub objects: Vec<(String, ObjectEntry)>,
+    /// Keys below a delimiter, rolled up to the prefix ending at it.
+    pub common_prefixes: Vec<String>,
+    /// Where the next page starts (its continuation token), when there is one.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("the index's store: {0}")]
+    Store(#[from] rocksdb::Error),
+    #[error("a corrupt index record: {0}")]
+    Corrupt(String),
+    #[error("bucket {0:?} exists")]
+    BucketExists(String),
+    #[error("no bucket {0:?}")]
+    NoBucket(String),
+    #[error("bucket {0:?} is not empty")]
+    BucketNotEmpty(String),
+}
+
+pub struct Index {
+    db: DB,
+}
+
+impl Index {
+    /// Opens (or creates) the index at `path`.
+    ///
+    /// # Errors
+    ///
+    /// When RocksDB cannot open it.
+    pub fn open(path: &Path) -> Result<Self, IndexError> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        let families = [BUCKETS, OBJECTS]
+            .into_iter()
+            .map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
+        Ok(Self {
+            db: DB::open_cf_descriptors(&options, path, families)?,
+        })
+    }
+
+    fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+        // INV: open() created both column families.
+        self.db
+            .cf_handle(name)
+            .unwrap_or_else(|| unreachable!("column family {name} is opened with the index"))
+    }
+
+    /// # Errors
+    ///
+    /// [`IndexError::BucketExists`], or the store's.
+    pub fn create_bucket(&self, name: &str, entry: &BucketEntry) -> Result<(), IndexError> {
+        if self.bucket(name)?.is_some() {
+            return Err(IndexError::BucketExists(name.to_owned()));
+        }
+        self.db.put_cf(self.cf(BUCKETS), name, encode(entry)?)?;
+        Ok(())
+    }
+
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn bucket(&self, name: &str) -> Result<Option<BucketEntry>, IndexError> {
+        self.db
+            .get_cf(self.cf(BUCKETS), name)?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    /// Every bucket, by name.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn buckets(&self) -> Result<Vec<(String, BucketEntry)>, IndexError> {
+        self.db
+            .iterator_cf(self.cf(BUCKETS), IteratorMode::Start)
+            .map(|item| {
+                let (name, value) = item?;
+                let name = String::from_utf8(name.to_vec())
+                    .map_err(|e| IndexError::Corrupt(e.to_string()))?;
+                Ok((name, decode(&value)?))
+            })
+            .collect()
+    }
+
+    /// Removes an empty bucket.
+    ///
+    /// # Errors
+    ///
+    /// [`IndexError::NoBucket`], [`IndexError::BucketNotEmpty`], or the store's.
+    pub fn delete_bucket(&self, name: &str) -> Result<(), IndexError> {
+        if self.bucket(name)?.is_none() {
+            return Err(IndexError::NoBucket(name.to_owned()));
+        }
+        let probe = ListQuery {
+            max_keys: 1,
+            ..ListQuery::default()
+        };
+        if !self.list(name, &probe)?.objects.is_empty() {
+            return Err(IndexError::BucketNotEmpty(name.to_owned()));
+        }
+        self.db.delete_cf(self.cf(BUCKETS), name)?;
+        Ok(())
+    }
+
+    /// Records `key` in `bucket`; returns the entry it replaced (whose blobs the caller
+    /// deletes).
+    ///
+    /// # Errors
+    ///
+    /// [`IndexError::NoBucket`], or the store's.
+    pub fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        entry: &ObjectEntry,
+    ) -> Result<Option<ObjectEntry>, IndexError> {
+        if self.bucket(bucket)?.is_none() {
+            return Err(IndexError::NoBucket(bucket.to_owned()));
+        }
+        let replaced = self.object(bucket, key)?;
+        self.db
+            .put_cf(self.cf(OBJECTS), object_key(bucket, key), encode(entry)?)?;
+        Ok(replaced)
+    }
+
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectEntry>, IndexError> {
+        self.db
+            .get_cf(self.cf(OBJECTS), object_key(bucket, key))?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    /// Removes `key` from `bucket`; returns what it was.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<ObjectEntry>, IndexError> {
+        let removed = self.object(bucket, key)?;
+        if removed.is_some() {
+            self.db
+                .delete_cf(self.cf(OBJECTS), object_key(bucket, key))?;
+        }
+        Ok(removed)
+    }
+
+    /// One page of `bucket`'s keys as ListObjectsV2 gives it: keys under `prefix`, after
+    /// `after`, those with `delimiter` past the prefix rolled up into one common prefix
+    /// each, at most `max_keys` entries (keys and common prefixes together).
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn list(&self, bucket: &str, query: &ListQuery) -> Result<Listing, IndexError> {
+        let limit = query.max_keys.min(MAX_KEYS);
+        let mut listing = Listing::default();
+        if limit == 0 {
+            return Ok(listing);
+        }
+        let start = match &query.after {
+            Some(after) if after.as_str() > query.prefix.as_str() => after.as_str(),
+            _ => query.prefix.as_str(),
+        };
+        let from = object_key(bucket, start);
+        let scope = object_key(bucket, "");
+        let mode = IteratorMode::From(&from, Direction::Forward);
+        let mut count = 0;
+        // The common prefix last rolled up: every key under it is skipped.
+        let mut rolled: Option<String> = query.after.clone().filter(|a| {
+            query
+                .delimiter
+                .as_deref()
+                .is_some_and(|d| !d.is_empty() && a.ends_with(d))
+        });
+        for item in self.db.iterator_cf(self.cf(OBJECTS), mode) {
+            let (raw, value) = item?;
+            let Some(key) = raw.strip_prefix(scope.as_slice()) else {
+                break;
+            };
+            let key = std::str::from_utf8(key).map_err(|e| IndexError::Corrupt(e.to_string()))?;
+            if !key.starts_with(&query.prefix) {
+                break;
+            }
+            if query.after.as_deref().is_some_and(|a| key <= a) {
+                continue;
+            }
+            if rolled.as_deref().is_some_and(|p| key.starts_with(p)) {
+                continue;
+            }
+            let below = query
+                .delimiter
+                .as_deref()
+                .filter(|d| !d.is_empty())
+                .and_then(|d| {
+                    key[query.prefix.len()..]
+                        .find(d)
+                        .map(|at| key[..query.prefix.len() + at + d.len()].to_owned())
+                });
+            if count == limit {
+                listing.next = listing
+                    .objects
+                    .last()
+                    .map(|(k, _)| k.clone())
+                    .max(listing.common_prefixes.last().cloned());
+                break;
+            }
+            count += 1;
+            match below {
+                Some(common) => {
+                    listing.common_prefixes.push(common.clone());
+                    rolled = Some(common);
+                }
+                None => listing.objects.push((key.to_owned(), decode(&value)?)),
+            }
+        }
+        Ok(listing)
+    }
+}
+
+fn object_key(bucket: &str, key: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bucket.len() + 1 + key.len());
+    out.extend_from_slice(bucket.as_bytes());
+    out.push(0);
+    out.extend_from_slice(key.as_bytes());
+    out
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, IndexError> {
+    serde_json::to_vec(value).map_err(|e| IndexError::Corrupt(e.to_string()))
+}
+
+fn decode<T: for<'a> Deserialize<'a>>(bytes: &[u8]) -> Result<T, IndexError> {
+    serde_json::from_slice(bytes).map_err(|e| IndexError::Corrupt(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(size: u64) -> ObjectEntry {
+        ObjectEntry {
+            size,
+            etag: format!("\"{size:032x}\""),
+            content_type: Some("text/plain".into()),
+            metadata: BTreeMap::from([("colour".into(), "blue".into())]),
+            last_modified: 1,
+            blobs: vec![format!("blob{size}")],
+        }
+    }
+
+    fn keys(listing: &Listing) -> Vec<&str> {
+        listing.objects.iter().map(|(k, _)| k.as_str()).collect()
+    }
+
+    #[test]
+    fn buckets_and_objects_survive_a_restart_and_a_bucket_empties_before_it_goes(
+    ) -> Result<(), IndexError> {
+        let dir = tempfile::tempdir().map_err(|e| IndexError::Corrupt(e.to_string()))?;
+        {
+            let index = Index::open(dir.path())?;
+            index.create_bucket("photos", &BucketEntry { created: 7 })?;
+            assert!(matches!(
+                index.create_bucket("photos", &BucketEntry { created: 8 }),
+                Err(IndexError::BucketExists(_))
+            ));
+            assert!(matches!(
+                index.put_object("nope", "a", &entry(1)),
+                Err(IndexError::NoBucket(_))
+            ));
+            assert_eq!(index.put_object("photos", "a.jpg", &entry(1))?, None);
+            assert_eq!(
+                index.put_object("photos", "a.jpg", &entry(2))?,
+                Some(entry(1)),
+                "an overwrite returns what it replaced"
+            );
+        }
+        let index = Index::open(dir.path())?;
+        assert_eq!(
+            index.buckets()?,
+            vec![("photos".into(), BucketEntry { created: 7 })]
+        );
+        assert_eq!(index.object("photos", "a.jpg")?, Some(entry(2)));
+        assert!(matches!(
+            index.delete_bucket("photos"),
+            Err(IndexError::BucketNotEmpty(_))
+        ));
+        assert_eq!(index.delete_object("photos", "a.jpg")?, Some(entry(2)));
+        index.delete_bucket("photos")?;
+        assert_eq!(index.buckets()?, Vec::new());
+        Ok(())
+    }
+
+    #[test]
+    fn listings_follow_s3_prefix_delimiter_and_continuation() -> Result<(), IndexError> {
+        let dir = tempfile::tempdir().map_err(|e| IndexError::Corrupt(e.to_string()))?;
+        let index = Index::open(dir.path())?;
+        for bucket in ["a", "b"] {
+            index.create_bucket(bucket, &BucketEntry { created: 1 })?;
+        }
+        let names = [
+            "docs/1.txt",
+            "docs/2.txt",
+            "docs/deep/3.txt",
+            "img/x.png",
+            "img/y.png",
+            "readme",
+        ];
+        for (i, k) in names.iter().enumerate() {
+            index.put_object("a", k, &entry(i as u64))?;
+        }
+        index.put_object("b", "docs/other", &entry(9))?;
+
+        let all = index.list(
+            "a",
+            &ListQuery {
+                max_keys: 1000,
+                ..ListQuery::default()
+            },
+        )?;
+        assert_eq!(keys(&all), names, "byte order, one bucket only");
+        assert_eq!(all.next, None);
+
+        let top = ListQuery {
+            delimiter: Some("/".into()),
+            max_keys: 1000,
+            ..ListQuery::default()
+        };
+        let listed = index.list("a", &top)?;
+        assert_eq!(keys(&listed), ["readme"]);
+        assert_eq!(listed.common_prefixes, ["docs/", "img/"]);
+
+        let docs = ListQuery {
+            prefix: "docs/".into(),
+            ..top.clone()
+        };
+        let listed = index.list("a", &docs)?;
+        assert_eq!(keys(&listed), ["docs/1.txt", "docs/2.txt"]);
+        assert_eq!(listed.common_prefixes, ["docs/deep/"]);
+
+        // Pages of two, entries and common prefixes counted together.
+        let mut pages = Vec::new();
+        let mut after = None;
+        loop {
+            let page = index.list(
+                "a",
+                &ListQuery {
+                    after: after.clone(),
+                    max_keys: 2,
+                    ..top.clone()
+                },
+            )?;
+            pages.push((keys(&page).join(","), page.common_prefixes.join(",")));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(
+            pages,
+            [
+                (String::new(), "docs/,img/".to_owned()),
+                ("readme".to_owned(), String::new()),
+            ]
+        );
+        let mut flat = Vec::new();
+        let mut after = None;
+        loop {
+            let page = index.list(
+                "a",
+                &ListQuery {
+                    after: after.clone(),
+                    max_keys: 4,
+                    ..ListQuery::default()
+                },
+            )?;
+            flat.extend(keys(&page).into_iter().map(str::to_owned));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(flat, names, "continuation visits every key once");
+        assert!(
+            index.list("a", &ListQuery::default())?.objects.is_empty(),
+            "max-keys 0"
+        );
+        Ok(())
+    }
+}

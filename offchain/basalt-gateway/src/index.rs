@@ -319,6 +319,24 @@ mod tests {
         listing.objects.iter().map(|(k, _)| k.as_str()).collect()
     }
 
+    /// Every page of `query`'s listing, each continuing where the last one said.
+    fn pages(
+        index: &Index,
+        bucket: &str,
+        mut query: ListQuery,
+    ) -> Result<Vec<Listing>, IndexError> {
+        let mut out = Vec::new();
+        loop {
+            let page = index.list(bucket, &query)?;
+            query.after.clone_from(&page.next);
+            let last = page.next.is_none();
+            out.push(page);
+            if last {
+                return Ok(out);
+            }
+        }
+    }
+
     #[test]
     fn buckets_and_objects_survive_a_restart_and_a_bucket_empties_before_it_goes(
     ) -> Result<(), IndexError> {
@@ -405,47 +423,25 @@ mod tests {
         assert_eq!(listed.common_prefixes, ["docs/deep/"]);
 
         // Pages of two, entries and common prefixes counted together.
-        let mut pages = Vec::new();
-        let mut after = None;
-        loop {
-            let page = index.list(
-                "a",
-                &ListQuery {
-                    after: after.clone(),
-                    max_keys: 2,
-                    ..top.clone()
-                },
-            )?;
-            pages.push((keys(&page).join(","), page.common_prefixes.join(",")));
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
+        let paged: Vec<(String, String)> = pages(&index, "a", ListQuery { max_keys: 2, ..top })?
+            .iter()
+            .map(|p| (keys(p).join(","), p.common_prefixes.join(",")))
+            .collect();
         assert_eq!(
-            pages,
+            paged,
             [
                 (String::new(), "docs/,img/".to_owned()),
                 ("readme".to_owned(), String::new()),
             ]
         );
-        let mut flat = Vec::new();
-        let mut after = None;
-        loop {
-            let page = index.list(
-                "a",
-                &ListQuery {
-                    after: after.clone(),
-                    max_keys: 4,
-                    ..ListQuery::default()
-                },
-            )?;
-            flat.extend(keys(&page).into_iter().map(str::to_owned));
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
+        let four = ListQuery {
+            max_keys: 4,
+            ..ListQuery::default()
+        };
+        let flat: Vec<String> = pages(&index, "a", four)?
+            .iter()
+            .flat_map(|p| keys(p).into_iter().map(str::to_owned))
+            .collect();
         assert_eq!(flat, names, "continuation visits every key once");
         assert!(
             index.list("a", &ListQuery::default())?.objects.is_empty(),

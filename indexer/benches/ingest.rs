@@ -14,6 +14,8 @@
 
 #[path = "../tests/common/db.rs"]
 mod db;
+#[path = "support/harness.rs"]
+mod harness;
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
@@ -24,22 +26,11 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use basalt_indexer::db::InsertMethod;
 use basalt_indexer::Store;
+use harness::env_or;
 use synthetic::{event_count, Generator};
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() -> Result<()> {
-    let quick = !std::env::args().any(|a| a == "--bench");
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?
-        .block_on(run(quick))
+    harness::main(run)
 }
 
 async fn run(quick: bool) -> Result<()> {

@@ -9,6 +9,8 @@
 
 #[path = "../tests/common/db.rs"]
 mod db;
+#[path = "support/harness.rs"]
+mod harness;
 
 use std::time::{Duration, Instant};
 
@@ -19,21 +21,10 @@ use basalt::events::VersionPublished;
 use basalt_core::Cid;
 use basalt_indexer::record::{EventRecord, TxRecord};
 use basalt_indexer::{IndexerOptions, Store};
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use harness::env_or;
 
 fn main() -> Result<()> {
-    let quick = !std::env::args().any(|a| a == "--bench");
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?
-        .block_on(run(quick))
+    harness::main(run)
 }
 
 fn id(n: u64) -> [u8; 32] {

@@ -12,4 +12,5 @@ mod jobs;
 mod proofs;
 mod put_get;
 mod repair;
+mod s3_gateway;
 mod stock_client;

@@ -10,9 +10,11 @@ use solana_keypair::Keypair;
 
 use crate::config::{ConfigError, GatewayConfig};
 
-/// The configured access keys with their wallets loaded.
+/// The configured access keys with their wallets loaded (cheap to clone: `s3s` checks
+/// signatures with one copy, the operations find wallets with another).
+#[derive(Clone)]
 pub struct KeyRing {
-    keys: HashMap<String, Key>,
+    keys: Arc<HashMap<String, Key>>,
 }
 
 struct Key {
@@ -44,7 +46,9 @@ impl KeyRing {
                 },
             );
         }
-        Ok(Self { keys })
+        Ok(Self {
+            keys: Arc::new(keys),
+        })
     }
 
     /// The wallet an access key acts as.

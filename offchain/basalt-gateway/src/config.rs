@@ -20,12 +20,55 @@ pub struct GatewayConfig {
     pub listen: SocketAddr,
     /// The chain's RPC URL.
     pub url: String,
+    /// The network's provider lookup table (`basalt localnet` writes it in its
+    /// `localnet.json`): lets a wide blob's registration fit in one transaction.
+    #[serde(default)]
+    pub lookup_table: Option<String>,
     /// The index's RocksDB directory.
     pub index: PathBuf,
+    /// Where PUT bodies are spooled before they are stored (the system's temporary
+    /// directory by default). A body is held there once, for the length of its PUT.
+    #[serde(default)]
+    pub spool: Option<PathBuf>,
+    /// How objects are stored.
+    #[serde(default)]
+    pub storage: StorageConfig,
     // INV: access keys are unique, each a plain token, each secret at least MIN_SECRET_LEN
     #[serde(default)]
     pub keys: Vec<AccessKey>,
 }
+
+/// What every blob the gateway stores is paid for and how it is cut.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Epochs of storage each blob's deal pays for.
+    pub epochs: u64,
+    /// Stake-token base units per shard per epoch.
+    pub price_per_shard_epoch: u64,
+    /// The most object bytes in one blob; a larger object is stored as several blobs. At
+    /// most what the network proves in one blob (the gateway lowers it to that).
+    pub piece_size: u64,
+    /// Data and parity shards per chunk (the network's defaults when unset).
+    pub k: Option<u16>,
+    pub m: Option<u16>,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 10,
+            price_per_shard_epoch: 10,
+            piece_size: DEFAULT_PIECE_SIZE,
+            k: None,
+            m: None,
+        }
+    }
+}
+
+/// Object bytes per blob unless configured: half of what RS(10, 4) over 4 MiB chunks proves
+/// in one transaction (`basalt_proof::BlobLayout::max_size`).
+pub const DEFAULT_PIECE_SIZE: u64 = 8 << 30;
 
 /// An access key: what an S3 client signs with, and the wallet its requests act as.
 #[derive(Clone, Deserialize)]
@@ -91,6 +134,11 @@ impl GatewayConfig {
             if !seen.insert(k.as_str()) {
                 return Err(ConfigError::DuplicateKey(k.clone()));
             }
+        }
+        if config.storage.piece_size == 0 || config.storage.epochs == 0 {
+            return Err(ConfigError::Parse(
+                "storage.piece_size and storage.epochs must be above zero".into(),
+            ));
         }
         Ok(config)
     }

@@ -9,12 +9,14 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 
 use rocksdb::{ColumnFamilyDescriptor, Direction, IteratorMode, Options, DB};
 use serde::{Deserialize, Serialize};
 
 const BUCKETS: &str = "buckets";
 const OBJECTS: &str = "objects";
+const UPLOADS: &str = "uploads";
 
 /// The most keys one listing returns, as S3.
 pub const MAX_KEYS: usize = 1000;
@@ -23,21 +25,63 @@ pub const MAX_KEYS: usize = 1000;
 pub struct BucketEntry {
     /// Unix seconds.
     pub created: u64,
+    /// The wallet (its address) whose access keys see it: every object in it is a blob of
+    /// that wallet's.
+    pub owner: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectEntry {
     pub size: u64,
-    /// As S3 clients expect it: the MD5 in hex for a single-part object, `md5-of-md5s-N`
-    /// for a multipart one, quoted.
+    /// As S3 clients expect it, unquoted: the MD5 in hex for a single-part object,
+    /// `md5-of-md5s-N` for a multipart one.
     pub etag: String,
     pub content_type: Option<String>,
     /// `x-amz-meta-*` headers, without the prefix.
     pub metadata: BTreeMap<String, String>,
     /// Unix seconds.
     pub last_modified: u64,
-    /// The blob ids of its pieces, in order.
-    pub blobs: Vec<String>,
+    /// The blobs holding it, in order.
+    // INV: the pieces' lengths add up to size
+    pub pieces: Vec<Piece>,
+}
+
+/// One blob of an object: its object record, then `len` of the object's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Piece {
+    /// The blob's id (`basalt_core::BlobId` as text).
+    pub blob: String,
+    /// Where the object's bytes begin in the blob: the record's length.
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// A multipart upload in progress: what CreateMultipartUpload said and the parts uploaded
+/// so far, each already stored as blobs of the wallet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    pub bucket: String,
+    pub key: String,
+    /// The wallet (its address) that started it; only it sees the upload.
+    pub owner: String,
+    /// Unix seconds.
+    pub created: u64,
+    pub content_type: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    /// By part number (1 to 10,000); a part uploaded again replaces the earlier one.
+    pub parts: BTreeMap<u32, Part>,
+}
+
+/// One uploaded part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    /// The part's MD5 in hex.
+    pub etag: String,
+    pub size: u64,
+    /// Unix seconds.
+    pub last_modified: u64,
+    // INV: the pieces' lengths add up to size
+    pub pieces: Vec<Piece>,
 }
 
 /// What a ListObjectsV2 asks.
@@ -73,10 +117,15 @@ pub enum IndexError {
     NoBucket(String),
     #[error("bucket {0:?} is not empty")]
     BucketNotEmpty(String),
+    #[error("no upload {0:?}")]
+    NoUpload(String),
 }
 
 pub struct Index {
     db: DB,
+    /// Held by every read-modify-write, so two requests on one key cannot both see (and
+    /// both leave to be deleted, or neither) the entry one of them replaces.
+    writes: Mutex<()>,
 }
 
 impl Index {
@@ -89,12 +138,19 @@ impl Index {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
-        let families = [BUCKETS, OBJECTS]
+        let families = [BUCKETS, OBJECTS, UPLOADS]
             .into_iter()
             .map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
         Ok(Self {
             db: DB::open_cf_descriptors(&options, path, families)?,
+            writes: Mutex::new(()),
         })
+    }
+
+    fn write_lock(&self) -> MutexGuard<'_, ()> {
+        self.writes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
@@ -108,6 +164,7 @@ impl Index {
     ///
     /// [`IndexError::BucketExists`], or the store's.
     pub fn create_bucket(&self, name: &str, entry: &BucketEntry) -> Result<(), IndexError> {
+        let _write = self.write_lock();
         if self.bucket(name)?.is_some() {
             return Err(IndexError::BucketExists(name.to_owned()));
         }
@@ -148,6 +205,7 @@ impl Index {
     ///
     /// [`IndexError::NoBucket`], [`IndexError::BucketNotEmpty`], or the store's.
     pub fn delete_bucket(&self, name: &str) -> Result<(), IndexError> {
+        let _write = self.write_lock();
         if self.bucket(name)?.is_none() {
             return Err(IndexError::NoBucket(name.to_owned()));
         }
@@ -155,7 +213,9 @@ impl Index {
             max_keys: 1,
             ..ListQuery::default()
         };
-        if !self.list(name, &probe)?.objects.is_empty() {
+        // An upload in progress holds paid blobs: it is completed or aborted first.
+        let uploading = self.uploads()?.iter().any(|(_, u)| u.bucket == name);
+        if uploading || !self.list(name, &probe)?.objects.is_empty() {
             return Err(IndexError::BucketNotEmpty(name.to_owned()));
         }
         self.db.delete_cf(self.cf(BUCKETS), name)?;
@@ -174,6 +234,7 @@ impl Index {
         key: &str,
         entry: &ObjectEntry,
     ) -> Result<Option<ObjectEntry>, IndexError> {
+        let _write = self.write_lock();
         if self.bucket(bucket)?.is_none() {
             return Err(IndexError::NoBucket(bucket.to_owned()));
         }
@@ -203,12 +264,116 @@ impl Index {
         bucket: &str,
         key: &str,
     ) -> Result<Option<ObjectEntry>, IndexError> {
+        let _write = self.write_lock();
         let removed = self.object(bucket, key)?;
         if removed.is_some() {
             self.db
                 .delete_cf(self.cf(OBJECTS), object_key(bucket, key))?;
         }
         Ok(removed)
+    }
+
+    /// Records a new upload under `id`.
+    ///
+    /// # Errors
+    ///
+    /// [`IndexError::NoBucket`], or the store's.
+    pub fn create_upload(&self, id: &str, upload: &Upload) -> Result<(), IndexError> {
+        let _write = self.write_lock();
+        if self.bucket(&upload.bucket)?.is_none() {
+            return Err(IndexError::NoBucket(upload.bucket.clone()));
+        }
+        self.db.put_cf(self.cf(UPLOADS), id, encode(upload)?)?;
+        Ok(())
+    }
+
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn upload(&self, id: &str) -> Result<Option<Upload>, IndexError> {
+        self.db
+            .get_cf(self.cf(UPLOADS), id)?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    /// Every upload in progress, by id.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn uploads(&self) -> Result<Vec<(String, Upload)>, IndexError> {
+        self.db
+            .iterator_cf(self.cf(UPLOADS), IteratorMode::Start)
+            .map(|item| {
+                let (id, value) = item?;
+                let id = String::from_utf8(id.to_vec())
+                    .map_err(|e| IndexError::Corrupt(e.to_string()))?;
+                Ok((id, decode(&value)?))
+            })
+            .collect()
+    }
+
+    /// Records part `number` of upload `id`; returns the part it replaced (whose blobs the
+    /// caller deletes).
+    ///
+    /// # Errors
+    ///
+    /// [`IndexError::NoUpload`] when the upload is gone (completed or aborted meanwhile),
+    /// or the store's.
+    pub fn put_part(&self, id: &str, number: u32, part: Part) -> Result<Option<Part>, IndexError> {
+        let _write = self.write_lock();
+        let mut upload = self
+            .upload(id)?
+            .ok_or_else(|| IndexError::NoUpload(id.to_owned()))?;
+        let replaced = upload.parts.insert(number, part);
+        self.db.put_cf(self.cf(UPLOADS), id, encode(&upload)?)?;
+        Ok(replaced)
+    }
+
+    /// Ends upload `id` (completed or aborted); returns it.
+    ///
+    /// # Errors
+    ///
+    /// [`IndexError::NoUpload`], or the store's.
+    pub fn take_upload(&self, id: &str) -> Result<Upload, IndexError> {
+        let _write = self.write_lock();
+        let upload = self
+            .upload(id)?
+            .ok_or_else(|| IndexError::NoUpload(id.to_owned()))?;
+        self.db.delete_cf(self.cf(UPLOADS), id)?;
+        Ok(upload)
+    }
+
+    /// Completes upload `id` as the object `entry` in one write: the upload goes and the
+    /// object appears together, so no reader sees both or neither. Returns the upload and
+    /// the object entry it replaced.
+    ///
+    /// # Errors
+    ///
+    /// [`IndexError::NoUpload`], [`IndexError::NoBucket`], or the store's.
+    pub fn complete_upload(
+        &self,
+        id: &str,
+        entry: &ObjectEntry,
+    ) -> Result<(Upload, Option<ObjectEntry>), IndexError> {
+        let _write = self.write_lock();
+        let upload = self
+            .upload(id)?
+            .ok_or_else(|| IndexError::NoUpload(id.to_owned()))?;
+        if self.bucket(&upload.bucket)?.is_none() {
+            return Err(IndexError::NoBucket(upload.bucket.clone()));
+        }
+        let replaced = self.object(&upload.bucket, &upload.key)?;
+        let mut batch = rocksdb::WriteBatch::default();
+        batch.delete_cf(self.cf(UPLOADS), id);
+        batch.put_cf(
+            self.cf(OBJECTS),
+            object_key(&upload.bucket, &upload.key),
+            encode(entry)?,
+        );
+        self.db.write(batch)?;
+        Ok((upload, replaced))
     }
 
     /// One page of `bucket`'s keys as ListObjectsV2 gives it: keys under `prefix`, after
@@ -307,11 +472,22 @@ mod tests {
     fn entry(size: u64) -> ObjectEntry {
         ObjectEntry {
             size,
-            etag: format!("\"{size:032x}\""),
+            etag: format!("{size:032x}"),
             content_type: Some("text/plain".into()),
             metadata: BTreeMap::from([("colour".into(), "blue".into())]),
             last_modified: 1,
-            blobs: vec![format!("blob{size}")],
+            pieces: vec![Piece {
+                blob: format!("blob{size}"),
+                offset: 100,
+                len: size,
+            }],
+        }
+    }
+
+    fn bucket_entry(created: u64) -> BucketEntry {
+        BucketEntry {
+            created,
+            owner: "wallet".into(),
         }
     }
 
@@ -343,9 +519,9 @@ mod tests {
         let dir = tempfile::tempdir().map_err(|e| IndexError::Corrupt(e.to_string()))?;
         {
             let index = Index::open(dir.path())?;
-            index.create_bucket("photos", &BucketEntry { created: 7 })?;
+            index.create_bucket("photos", &bucket_entry(7))?;
             assert!(matches!(
-                index.create_bucket("photos", &BucketEntry { created: 8 }),
+                index.create_bucket("photos", &bucket_entry(8)),
                 Err(IndexError::BucketExists(_))
             ));
             assert!(matches!(
@@ -360,10 +536,7 @@ mod tests {
             );
         }
         let index = Index::open(dir.path())?;
-        assert_eq!(
-            index.buckets()?,
-            vec![("photos".into(), BucketEntry { created: 7 })]
-        );
+        assert_eq!(index.buckets()?, vec![("photos".into(), bucket_entry(7))]);
         assert_eq!(index.object("photos", "a.jpg")?, Some(entry(2)));
         assert!(matches!(
             index.delete_bucket("photos"),
@@ -380,7 +553,7 @@ mod tests {
         let dir = tempfile::tempdir().map_err(|e| IndexError::Corrupt(e.to_string()))?;
         let index = Index::open(dir.path())?;
         for bucket in ["a", "b"] {
-            index.create_bucket(bucket, &BucketEntry { created: 1 })?;
+            index.create_bucket(bucket, &bucket_entry(1))?;
         }
         let names = [
             "docs/1.txt",

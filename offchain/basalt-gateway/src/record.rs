@@ -34,8 +34,12 @@ pub struct ObjectRecord {
     pub metadata: BTreeMap<String, String>,
     /// Unix seconds.
     pub created: u64,
-    /// The multipart upload this blob is a part of, until it completes.
+    /// The multipart upload this blob belongs to: with `part`, one of its parts; without,
+    /// its completion, whose bytes after the record list the parts' blob ids in order.
     pub upload: Option<String>,
+    /// The part number (1 to 10,000) of a multipart upload's part.
+    #[serde(default)]
+    pub part: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,6 +123,7 @@ mod tests {
             metadata: BTreeMap::from([("camera".into(), "x100".into())]),
             created: 1_765_000_000,
             upload: None,
+            part: None,
         }
     }
 

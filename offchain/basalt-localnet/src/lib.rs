@@ -7,11 +7,13 @@
 //! - [`nodes`]: `basalt-node` child processes.
 //! - [`workers`]: `basalt-worker` child processes, the compute providers.
 //! - [`indexer`], [`postgres`]: the `basalt-indexer` child process and its database.
+//! - [`gateway`]: the `basalt-gateway` child process, the S3 endpoint.
 //! - [`network`]: all of it together, resumable, described in `localnet.json`.
 
 pub mod admin;
 pub mod bootstrap;
 pub mod chain;
+pub mod gateway;
 pub mod indexer;
 pub mod network;
 pub mod nodes;
@@ -21,7 +23,8 @@ pub mod workers;
 
 pub use bootstrap::{fund_wallet, initialize, NetworkKeys, NetworkParams, SOL, TOKEN};
 pub use chain::{redirect_program_stdout, ChainOptions, LocalChain};
+pub use gateway::GatewayProcess;
 pub use indexer::IndexerProcess;
-pub use network::{Localnet, LocalnetOptions, NetworkInfo, NodeInfo};
+pub use network::{GatewayInfo, GatewayOptions, Localnet, LocalnetOptions, NetworkInfo, NodeInfo};
 pub use nodes::{NodeProcess, NodeSettings};
 pub use workers::WorkerProcess;

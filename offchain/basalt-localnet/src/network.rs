@@ -21,9 +21,13 @@ use solana_signer::Signer;
 
 use crate::bootstrap::{self, load_or_create_keypair, NetworkKeys, NetworkParams, SOL, TOKEN};
 use crate::chain::{ChainOptions, LocalChain};
+use crate::gateway::{GatewayProcess, GatewaySettings};
 use crate::indexer::{Database, IndexerProcess};
 use crate::nodes::{node_binary, threads_per_node, NodeProcess, NodeSettings};
 use crate::workers::{worker_binary, WorkerProcess};
+
+/// The S3 gateway's port when free (`basalt-gateway`'s default).
+const GATEWAY_PORT: u16 = 9100;
 
 /// Name of the file the CLI reads to find a local network.
 pub const INFO_FILE: &str = "localnet.json";
@@ -57,6 +61,20 @@ pub struct LocalnetOptions {
     /// chain's own: a proxy in front of it (the fault tests put one there). The network
     /// itself (bootstrap, `localnet.json`) uses the chain's.
     pub services_rpc_url: Option<String>,
+    /// Run the S3 gateway (`basalt-gateway`), its one access key acting as a wallet.
+    pub gateway: Option<GatewayOptions>,
+}
+
+/// How the local network's S3 gateway runs.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    /// The keypair file its access key acts as (funded by [`LocalnetOptions::fund`]).
+    pub wallet: PathBuf,
+    /// The most object bytes per blob (the gateway's default when `None`).
+    pub piece_size: Option<u64>,
+    /// The erasure code of its blobs (the network's default when `None`).
+    pub k: Option<u16>,
+    pub m: Option<u16>,
 }
 
 impl LocalnetOptions {
@@ -77,6 +95,7 @@ impl LocalnetOptions {
             worker_stake: 1_000 * TOKEN,
             indexer: false,
             services_rpc_url: None,
+            gateway: None,
         }
     }
 }
@@ -101,6 +120,20 @@ pub struct NetworkInfo {
     /// The indexer's database.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
+    /// The S3 gateway, when the network runs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<GatewayInfo>,
+}
+
+/// The local network's S3 endpoint and its ready access key (a local network's: the
+/// secret is written here so that tools on this machine can use it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GatewayInfo {
+    pub url: String,
+    pub access_key: String,
+    pub secret_key: String,
+    /// The wallet the access key acts as (base58).
+    pub wallet: String,
 }
 
 /// One storage node of the network.
@@ -150,6 +183,7 @@ pub struct Localnet {
     pub nodes: Vec<NodeProcess>,
     pub workers: Vec<WorkerProcess>,
     pub indexer: Option<IndexerProcess>,
+    pub gateway: Option<GatewayProcess>,
     database: Option<Database>,
     chain: Option<LocalChain>,
     dir: PathBuf,
@@ -268,6 +302,42 @@ impl Localnet {
         } else {
             (None, None)
         };
+        let gateway = match &options.gateway {
+            Some(g) => {
+                let port = previous
+                    .as_ref()
+                    .and_then(|p| p.gateway.as_ref())
+                    .and_then(|g| NetworkInfo::port_of(&g.url))
+                    .filter(|p| port_free(*p))
+                    .or_else(|| port_free(GATEWAY_PORT).then_some(GATEWAY_PORT))
+                    .map_or_else(free_port, Ok)?;
+                let settings = GatewaySettings {
+                    rpc_url: services_rpc_url.clone(),
+                    lookup_table: Some(lookup_table.to_string()),
+                    wallet: g.wallet.clone(),
+                    piece_size: g.piece_size,
+                    k: g.k,
+                    m: g.m,
+                };
+                Some(GatewayProcess::start(
+                    &dir.join("gateway"),
+                    port,
+                    &settings,
+                )?)
+            }
+            None => None,
+        };
+        let gateway_info = match (&gateway, &options.gateway) {
+            (Some(process), Some(g)) => Some(GatewayInfo {
+                url: process.url.clone(),
+                access_key: process.credentials.access_key.clone(),
+                secret_key: process.credentials.secret_key.clone(),
+                wallet: crate::bootstrap::load_or_create_keypair(&g.wallet)?
+                    .pubkey()
+                    .to_string(),
+            }),
+            _ => None,
+        };
         let info = NetworkInfo {
             rpc_url: chain.rpc_url().to_owned(),
             ws_url: chain.ws_url().to_owned(),
@@ -278,6 +348,7 @@ impl Localnet {
             workers: workers.iter().map(|w| w.address.clone()).collect(),
             indexer_url: indexer.as_ref().map(|i| i.url.clone()),
             database_url: database.as_ref().map(Database::url),
+            gateway: gateway_info,
         };
         info.write(dir)?;
         Ok(Self {
@@ -286,6 +357,7 @@ impl Localnet {
             nodes,
             workers,
             indexer,
+            gateway,
             database,
             chain: Some(chain),
             dir: dir.clone(),
@@ -377,6 +449,11 @@ impl Localnet {
     }
 
     fn shutdown(&mut self) {
+        if let Some(gateway) = &mut self.gateway {
+            if let Err(e) = gateway.stop() {
+                tracing::warn!("stopping the gateway: {e}");
+            }
+        }
         if let Some(indexer) = &mut self.indexer {
             if let Err(e) = indexer.stop() {
                 tracing::warn!("stopping the indexer: {e}");

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::Write;
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::pda;
 use basalt::state::{Blob, Grant};
+use basalt_core::encryption::TAG_LEN;
 use basalt_core::{BlobId, BlobManifest, CheckedShard, ChunkDecoder, Cid, DataKey, StoredManifest};
 use futures::stream::{FuturesUnordered, StreamExt};
 use solana_keypair::Keypair;
@@ -43,6 +45,9 @@ pub struct GetOptions {
     /// derived from the dataset's key); otherwise the owner's wrapped key in the manifest,
     /// or the reader's grant, gives it.
     pub data_key: Option<DataKey>,
+    /// Only these plaintext bytes (a half-open range); only the chunks holding them are
+    /// fetched. A range past the end is cut at the end. The whole blob when `None`.
+    pub range: Option<Range<u64>>,
 }
 
 impl Default for GetOptions {
@@ -52,6 +57,7 @@ impl Default for GetOptions {
             shard_timeout: Duration::from_secs(30),
             hedge: LatencyPolicy::HEDGE,
             data_key: None,
+            range: None,
         }
     }
 }
@@ -220,7 +226,14 @@ pub async fn get<W: Write + Send + 'static>(
         _ => data_key(chain, wallet, &blob, &stored).await?,
     };
     let manifest = Arc::new(stored.manifest);
-    let chunk_count = manifest.layout().chunk_count();
+    let layout = manifest.layout();
+    let plain_per_chunk =
+        u64::from(layout.chunk_size()) - if blob.encrypted { TAG_LEN as u64 } else { 0 };
+    let wanted = options.range.clone();
+    let chunk_span = match &wanted {
+        Some(range) => chunks_holding(range, plain_per_chunk, layout.chunk_count()),
+        None => 0..layout.chunk_count(),
+    };
 
     let mut writer = Some(out);
     let mut written = 0u64;
@@ -231,7 +244,7 @@ pub async fn get<W: Write + Send + 'static>(
     // all runtime threads, and on while this loop waits for a decode. In one task, every
     // fetch and root check ran on one thread and stopped during each decode, and
     // `parallel_chunks` made no difference (network bench, `docs/benchmarks.md`).
-    let mut chunks = futures::stream::iter(0..chunk_count)
+    let mut chunks = futures::stream::iter(chunk_span)
         .map(|chunk| {
             let (manifest, holders, options, state) = (
                 Arc::clone(&manifest),
@@ -251,12 +264,18 @@ pub async fn get<W: Write + Send + 'static>(
         failed_requests += fetched.failed;
         rejected.extend(fetched.rejected.iter().map(|j| (fetched.chunk, *j)));
         let (manifest, key, w) = (Arc::clone(&manifest), key.clone(), writer.take());
+        let chunk_start = u64::from(fetched.chunk) * plain_per_chunk;
+        let wanted = wanted.clone();
         let (w, len) = tokio::task::spawn_blocking(move || -> Result<(W, u64), GetError> {
             let mut w = w.expect("the writer is put back after every chunk");
             let mut decoder = ChunkDecoder::new(&manifest, key.as_ref())?;
             let decoded = decoder.decode_checked(fetched.chunk, fetched.shards)?;
-            w.write_all(&decoded.data)?;
-            Ok((w, decoded.data.len() as u64))
+            let part = match &wanted {
+                Some(range) => clip(range, chunk_start, decoded.data.len()),
+                None => 0..decoded.data.len(),
+            };
+            w.write_all(&decoded.data[part.clone()])?;
+            Ok((w, part.len() as u64))
         })
         .await
         .map_err(|e| GetError::Internal(format!("decode task failed: {e}")))??;
@@ -281,6 +300,28 @@ pub async fn get<W: Write + Send + 'static>(
         holders,
         elapsed: started.elapsed(),
     })
+}
+
+/// The chunks holding plaintext bytes `range` of a blob of `chunk_count` chunks, each
+/// holding `per_chunk` plaintext bytes (the last one fewer).
+fn chunks_holding(range: &Range<u64>, per_chunk: u64, chunk_count: u32) -> Range<u32> {
+    if range.is_empty() || per_chunk == 0 {
+        return 0..0;
+    }
+    let end = ((range.end - 1) / per_chunk + 1).min(u64::from(chunk_count));
+    let first = (range.start / per_chunk).min(end);
+    // INV: end <= chunk_count, so both fit in u32.
+    first as u32..end as u32
+}
+
+/// Which of a chunk's `len` decoded bytes, starting at plaintext offset `chunk_start`,
+/// fall in `range`.
+fn clip(range: &Range<u64>, chunk_start: u64, len: usize) -> Range<usize> {
+    let chunk_end = chunk_start + len as u64;
+    let start = range.start.clamp(chunk_start, chunk_end) - chunk_start;
+    let end = range.end.clamp(chunk_start, chunk_end) - chunk_start;
+    // INV: both are at most len.
+    start as usize..end.max(start) as usize
 }
 
 /// A client of each shard index's holder, signing as `wallet` (`None` where the holder's
@@ -630,5 +671,29 @@ impl Write for MemoryWriter {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_fetches_only_the_chunks_holding_it_and_keeps_only_its_bytes() {
+        // 3 chunks of 10 plaintext bytes, the last one 5: bytes 0..25.
+        assert_eq!(chunks_holding(&(0..25), 10, 3), 0..3);
+        assert_eq!(chunks_holding(&(0..1), 10, 3), 0..1);
+        assert_eq!(chunks_holding(&(9..11), 10, 3), 0..2);
+        assert_eq!(chunks_holding(&(10..20), 10, 3), 1..2);
+        assert_eq!(chunks_holding(&(24..25), 10, 3), 2..3);
+        assert_eq!(chunks_holding(&(20..1000), 10, 3), 2..3, "cut at the end");
+        assert!(chunks_holding(&(40..50), 10, 3).is_empty(), "past the end");
+        assert!(chunks_holding(&(5..5), 10, 3).is_empty());
+
+        assert_eq!(clip(&(9..11), 0, 10), 9..10);
+        assert_eq!(clip(&(9..11), 10, 10), 0..1);
+        assert_eq!(clip(&(0..25), 20, 5), 0..5);
+        assert_eq!(clip(&(22..23), 20, 5), 2..3);
+        assert!(clip(&(0..5), 20, 5).is_empty());
     }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
-use basalt_localnet::{bootstrap, Localnet, LocalnetOptions};
+use basalt_localnet::{bootstrap, GatewayOptions, Localnet, LocalnetOptions};
 use serde_json::json;
 use solana_signer::Signer;
 
@@ -33,6 +33,9 @@ pub struct LocalnetArgs {
     /// installed server binaries for a private cluster in the network's directory).
     #[arg(long)]
     pub no_indexer: bool,
+    /// Do not run the S3 gateway (`basalt-gateway`, whose access key acts as the wallet).
+    #[arg(long)]
+    pub no_gateway: bool,
 }
 
 pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
@@ -63,6 +66,12 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
     options.fund = vec![wallet.pubkey()];
     options.indexer = !args.no_indexer;
     options.workers = args.workers;
+    options.gateway = (!args.no_gateway).then(|| GatewayOptions {
+        wallet: wallet_path.clone(),
+        piece_size: None,
+        k: None,
+        m: None,
+    });
     eprintln!("starting the local network in {} …", dir.display());
     // A signal while starting stops the start: what it started so far is dropped (killed).
     let started = tokio::select! {
@@ -93,6 +102,12 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
             if let Some(url) = &info.indexer_url {
                 text.push_str(&format!(
                     "  indexer:    {url}  (dApp API; {url}/openapi.json)\n"
+                ));
+            }
+            if let Some(g) = &info.gateway {
+                text.push_str(&format!(
+                    "  s3:         {}  (access key {}, secret {}; acts as the wallet)\n",
+                    g.url, g.access_key, g.secret_key
                 ));
             }
             for (i, n) in info.nodes.iter().enumerate() {

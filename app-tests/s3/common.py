@@ -1,0 +1,42 @@
+"""What the S3 client suites share (app-tests/s3/*_suite.py): the gateway's address and
+key from the command line, a boto3 client for it, and checks that print one line each
+and stop the suite at the first failure."""
+
+import sys
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ENDPOINT, ACCESS_KEY, SECRET_KEY = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+def client(access_key=ACCESS_KEY, secret_key=SECRET_KEY):
+    return boto3.client(
+        "s3",
+        endpoint_url=ENDPOINT,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name="us-east-1",
+        config=Config(
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 1},
+            signature_version="s3v4",
+        ),
+    )
+
+
+def check(name, condition, detail=""):
+    if not condition:
+        print(f"FAIL {name} {detail}", flush=True)
+        sys.exit(1)
+    print(f"ok   {name}", flush=True)
+
+
+def error_code(call):
+    """The S3 error code and HTTP status a call fails with (None when it succeeds)."""
+    try:
+        call()
+    except ClientError as e:
+        return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+    return None

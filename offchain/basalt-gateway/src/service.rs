@@ -1,0 +1,668 @@
+//! The S3 operations (`s3s::S3`) over the index and the network. `s3s` has already checked
+//! the request's signature ([`crate::auth`]) when an operation runs; the access key it was
+//! signed with picks the wallet the operation acts as, and a bucket is seen only by the
+//! wallet that created it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use s3s::dto::*;
+use s3s::{s3_error, S3Error, S3Request, S3Response, S3Result, S3};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::auth::KeyRing;
+use crate::index::{BucketEntry, Index, IndexError, ListQuery, Listing, ObjectEntry, MAX_KEYS};
+use crate::network::{Network, NetworkError};
+use crate::record::ObjectRecord;
+use crate::spool::{Spool, SpoolError};
+
+mod multipart;
+
+/// S3's largest single PUT.
+pub const MAX_PUT_SIZE: u64 = 5 << 30;
+
+/// S3's longest key, in bytes.
+const MAX_KEY_LEN: usize = 1024;
+
+/// The gateway's S3 service.
+pub struct Gateway {
+    index: Arc<Index>,
+    keys: KeyRing,
+    network: Arc<Network>,
+    spool: PathBuf,
+}
+
+/// Who is asking: the wallet an access key acts as.
+struct Caller {
+    wallet: Arc<Keypair>,
+    /// The wallet's address: the owner of its buckets.
+    owner: String,
+}
+
+impl Gateway {
+    pub fn new(index: Arc<Index>, keys: KeyRing, network: Arc<Network>, spool: PathBuf) -> Self {
+        Self {
+            index,
+            keys,
+            network,
+            spool,
+        }
+    }
+
+    fn caller<T>(&self, req: &S3Request<T>) -> S3Result<Caller> {
+        let credentials = req
+            .credentials
+            .as_ref()
+            .ok_or_else(|| s3_error!(AccessDenied, "a signed request is required"))?;
+        let wallet = self
+            .keys
+            .wallet(&credentials.access_key)
+            .ok_or_else(|| s3_error!(InvalidAccessKeyId))?;
+        let owner = wallet.pubkey().to_string();
+        Ok(Caller { wallet, owner })
+    }
+
+    /// `name`, when it exists and is the caller's.
+    fn bucket(&self, name: &str, caller: &Caller) -> S3Result<BucketEntry> {
+        match self.index.bucket(name).map_err(internal)? {
+            None => Err(s3_error!(NoSuchBucket, "no bucket {name:?}")),
+            Some(entry) if entry.owner != caller.owner => Err(s3_error!(
+                AccessDenied,
+                "bucket {name:?} belongs to another wallet"
+            )),
+            Some(entry) => Ok(entry),
+        }
+    }
+
+    fn object(&self, bucket: &str, key: &str, caller: &Caller) -> S3Result<ObjectEntry> {
+        self.bucket(bucket, caller)?;
+        self.index
+            .object(bucket, key)
+            .map_err(internal)?
+            .ok_or_else(|| s3_error!(NoSuchKey, "no object {key:?} in bucket {bucket:?}"))
+    }
+
+    /// Deletes `pieces` (of an object an overwrite replaced, of a part uploaded again)
+    /// after the response: what the index names is already their successor, and a blob
+    /// left by a crash here is found by recovery.
+    fn delete_later(&self, caller: &Caller, pieces: Vec<crate::index::Piece>) {
+        if pieces.is_empty() {
+            return;
+        }
+        let (network, wallet) = (Arc::clone(&self.network), Arc::clone(&caller.wallet));
+        tokio::spawn(async move {
+            if let Err(e) = network.delete(&wallet, &pieces).await {
+                tracing::warn!("deleting replaced blobs: {e}");
+            }
+        });
+    }
+
+    /// Deletes object `key` and its blobs (their deals refunded). S3 answers a delete of
+    /// a missing key as a success.
+    async fn remove_object(&self, caller: &Caller, bucket: &str, key: &str) -> S3Result<()> {
+        if let Some(removed) = self.index.delete_object(bucket, key).map_err(internal)? {
+            self.network
+                .delete(&caller.wallet, &removed.pieces)
+                .await
+                .map_err(network_error)?;
+        }
+        Ok(())
+    }
+
+    /// Receives a request body to a spool, checked against its `Content-MD5` when sent.
+    async fn receive(
+        &self,
+        body: Option<StreamingBlob>,
+        content_md5: Option<&str>,
+    ) -> S3Result<Spool> {
+        let spool = Spool::receive(body, &self.spool, MAX_PUT_SIZE)
+            .await
+            .map_err(|e| match e {
+                SpoolError::TooLarge(_) => s3_error!(EntityTooLarge, "{e}"),
+                SpoolError::Body(_) => s3_error!(IncompleteBody, "{e}"),
+                SpoolError::Io(_) => internal(e),
+            })?;
+        if let Some(sent) = content_md5 {
+            let sent = base64::engine::general_purpose::STANDARD
+                .decode(sent)
+                .map_err(|_| s3_error!(InvalidDigest, "Content-MD5 is not base64"))?;
+            if sent != spool.md5 {
+                return Err(s3_error!(
+                    BadDigest,
+                    "the body's MD5 is not the Content-MD5 sent"
+                ));
+            }
+        }
+        Ok(spool)
+    }
+
+    /// Stores a received body as object `key` of `bucket` and makes it visible, deleting
+    /// what it replaced; returns its entry.
+    async fn store_object(
+        &self,
+        caller: &Caller,
+        bucket: &str,
+        key: &str,
+        spool: &Spool,
+        content_type: Option<String>,
+        metadata: BTreeMap<String, String>,
+    ) -> S3Result<ObjectEntry> {
+        let created = now();
+        let record = ObjectRecord {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            object: fresh_id(),
+            piece: 0,
+            pieces: 1,
+            size: spool.size,
+            etag: spool.etag(),
+            content_type: content_type.clone(),
+            metadata: metadata.clone(),
+            created,
+            upload: None,
+            part: None,
+        };
+        let pieces = self
+            .network
+            .store(&caller.wallet, spool, &record)
+            .await
+            .map_err(network_error)?;
+        let entry = ObjectEntry {
+            size: spool.size,
+            etag: record.etag,
+            content_type,
+            metadata,
+            last_modified: created,
+            pieces,
+        };
+        match self.index.put_object(bucket, key, &entry) {
+            Ok(replaced) => {
+                self.delete_later(caller, replaced.map(|r| r.pieces).unwrap_or_default());
+                Ok(entry)
+            }
+            Err(e) => {
+                // The bucket went while the body was stored: nothing may stay paid for.
+                let _ = self.network.delete(&caller.wallet, &entry.pieces).await;
+                Err(match e {
+                    IndexError::NoBucket(_) => s3_error!(NoSuchBucket),
+                    e => internal(e),
+                })
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl S3 for Gateway {
+    async fn list_buckets(
+        &self,
+        req: S3Request<ListBucketsInput>,
+    ) -> S3Result<S3Response<ListBucketsOutput>> {
+        let caller = self.caller(&req)?;
+        let buckets = self
+            .index
+            .buckets()
+            .map_err(internal)?
+            .into_iter()
+            .filter(|(_, entry)| entry.owner == caller.owner)
+            .map(|(name, entry)| Bucket {
+                name: Some(name),
+                creation_date: Some(timestamp(entry.created)),
+                ..Bucket::default()
+            })
+            .collect();
+        Ok(S3Response::new(ListBucketsOutput {
+            buckets: Some(buckets),
+            owner: Some(Owner {
+                id: Some(caller.owner.clone()),
+                display_name: Some(caller.owner),
+            }),
+            ..ListBucketsOutput::default()
+        }))
+    }
+
+    async fn create_bucket(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
+        let caller = self.caller(&req)?;
+        let name = req.input.bucket;
+        let entry = BucketEntry {
+            created: now(),
+            owner: caller.owner.clone(),
+        };
+        match self.index.create_bucket(&name, &entry) {
+            Ok(()) => Ok(S3Response::new(CreateBucketOutput {
+                location: Some(format!("/{name}")),
+            })),
+            Err(IndexError::BucketExists(_)) => match self.index.bucket(&name).map_err(internal)? {
+                Some(existing) if existing.owner == caller.owner => {
+                    Err(s3_error!(BucketAlreadyOwnedByYou))
+                }
+                _ => Err(s3_error!(BucketAlreadyExists)),
+            },
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn head_bucket(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> S3Result<S3Response<HeadBucketOutput>> {
+        let caller = self.caller(&req)?;
+        self.bucket(&req.input.bucket, &caller)?;
+        Ok(S3Response::new(HeadBucketOutput::default()))
+    }
+
+    async fn delete_bucket(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> S3Result<S3Response<DeleteBucketOutput>> {
+        let caller = self.caller(&req)?;
+        let name = req.input.bucket;
+        self.bucket(&name, &caller)?;
+        match self.index.delete_bucket(&name) {
+            Ok(()) => Ok(S3Response::new(DeleteBucketOutput::default())),
+            Err(IndexError::BucketNotEmpty(_)) => Err(s3_error!(BucketNotEmpty)),
+            Err(IndexError::NoBucket(_)) => Err(s3_error!(NoSuchBucket)),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        let caller = self.caller(&req)?;
+        let input = req.input;
+        check_key(&input.key)?;
+        self.bucket(&input.bucket, &caller)?;
+        let spool = self
+            .receive(input.body, input.content_md5.as_deref())
+            .await?;
+        let metadata = input.metadata.unwrap_or_default().into_iter().collect();
+        let entry = self
+            .store_object(
+                &caller,
+                &input.bucket,
+                &input.key,
+                &spool,
+                input.content_type,
+                metadata,
+            )
+            .await?;
+        Ok(S3Response::new(PutObjectOutput {
+            e_tag: Some(ETag::Strong(entry.etag)),
+            size: Some(size_i64(entry.size)),
+            ..PutObjectOutput::default()
+        }))
+    }
+
+    async fn copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        let caller = self.caller(&req)?;
+        let input = req.input;
+        check_key(&input.key)?;
+        let CopySource::Bucket {
+            bucket: from_bucket,
+            key: from_key,
+            ..
+        } = &input.copy_source
+        else {
+            return Err(s3_error!(NotImplemented, "copying from an access point"));
+        };
+        let source = self.object(from_bucket, from_key, &caller)?;
+        self.bucket(&input.bucket, &caller)?;
+        let replace = input
+            .metadata_directive
+            .as_ref()
+            .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+        let (content_type, metadata) = if replace {
+            let metadata = input.metadata.unwrap_or_default().into_iter().collect();
+            (input.content_type, metadata)
+        } else {
+            (source.content_type.clone(), source.metadata.clone())
+        };
+        // Read back and stored again: a blob is one owner's registration of its bytes,
+        // and the copy's record names its own key.
+        let bytes = self
+            .network
+            .read(&caller.wallet, &source.pieces, 0..source.size)
+            .await
+            .map_err(network_error)?;
+        let spool = self.receive(Some(StreamingBlob::wrap(bytes)), None).await?;
+        let entry = self
+            .store_object(
+                &caller,
+                &input.bucket,
+                &input.key,
+                &spool,
+                content_type,
+                metadata,
+            )
+            .await?;
+        Ok(S3Response::new(CopyObjectOutput {
+            copy_object_result: Some(CopyObjectResult {
+                e_tag: Some(ETag::Strong(entry.etag)),
+                last_modified: Some(timestamp(entry.last_modified)),
+                ..CopyObjectResult::default()
+            }),
+            ..CopyObjectOutput::default()
+        }))
+    }
+
+    async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let caller = self.caller(&req)?;
+        let input = req.input;
+        self.bucket(&input.bucket, &caller)?;
+        let (mut deleted, mut errors) = (Vec::new(), Vec::new());
+        for object in input.delete.objects {
+            match self
+                .remove_object(&caller, &input.bucket, &object.key)
+                .await
+            {
+                Ok(()) => deleted.push(DeletedObject {
+                    key: Some(object.key),
+                    ..DeletedObject::default()
+                }),
+                Err(e) => errors.push(Error {
+                    code: Some(e.code().as_str().to_owned()),
+                    key: Some(object.key),
+                    message: e.message().map(str::to_owned),
+                    ..Error::default()
+                }),
+            }
+        }
+        let quiet = input.delete.quiet.unwrap_or(false);
+        Ok(S3Response::new(DeleteObjectsOutput {
+            deleted: (!quiet).then_some(deleted),
+            errors: Some(errors),
+            ..DeleteObjectsOutput::default()
+        }))
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        let caller = self.caller(&req)?;
+        Ok(S3Response::new(
+            self.create_upload(&caller, req.input).await?,
+        ))
+    }
+
+    async fn upload_part(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
+        let caller = self.caller(&req)?;
+        Ok(S3Response::new(self.store_part(&caller, req.input).await?))
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let caller = self.caller(&req)?;
+        Ok(S3Response::new(
+            self.complete_upload(&caller, req.input).await?,
+        ))
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        let caller = self.caller(&req)?;
+        Ok(S3Response::new(
+            self.abort_upload(&caller, req.input).await?,
+        ))
+    }
+
+    async fn list_parts(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
+        let caller = self.caller(&req)?;
+        Ok(S3Response::new(self.list_parts_of(&caller, req.input)?))
+    }
+
+    async fn list_multipart_uploads(
+        &self,
+        req: S3Request<ListMultipartUploadsInput>,
+    ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+        let caller = self.caller(&req)?;
+        Ok(S3Response::new(self.list_uploads_of(&caller, req.input)?))
+    }
+
+    async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        let caller = self.caller(&req)?;
+        let input = req.input;
+        let entry = self.object(&input.bucket, &input.key, &caller)?;
+        let (range, content_range) = match &input.range {
+            None => (0..entry.size, None),
+            Some(asked) => {
+                let range = asked
+                    .check(entry.size)
+                    .map_err(|_| s3_error!(InvalidRange, "the object has {} bytes", entry.size))?;
+                let header = format!("bytes {}-{}/{}", range.start, range.end - 1, entry.size);
+                (range, Some(header))
+            }
+        };
+        let length = range.end - range.start;
+        let stream = self
+            .network
+            .read(&caller.wallet, &entry.pieces, range)
+            .await
+            .map_err(network_error)?;
+        Ok(S3Response::new(GetObjectOutput {
+            body: Some(StreamingBlob::wrap(stream)),
+            content_length: Some(size_i64(length)),
+            content_range,
+            accept_ranges: Some("bytes".into()),
+            content_type: entry.content_type,
+            e_tag: Some(ETag::Strong(entry.etag)),
+            last_modified: Some(timestamp(entry.last_modified)),
+            metadata: Some(entry.metadata.into_iter().collect()),
+            ..GetObjectOutput::default()
+        }))
+    }
+
+    async fn head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        let caller = self.caller(&req)?;
+        let entry = self.object(&req.input.bucket, &req.input.key, &caller)?;
+        Ok(S3Response::new(HeadObjectOutput {
+            content_length: Some(size_i64(entry.size)),
+            accept_ranges: Some("bytes".into()),
+            content_type: entry.content_type,
+            e_tag: Some(ETag::Strong(entry.etag)),
+            last_modified: Some(timestamp(entry.last_modified)),
+            metadata: Some(entry.metadata.into_iter().collect()),
+            ..HeadObjectOutput::default()
+        }))
+    }
+
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let caller = self.caller(&req)?;
+        let input = req.input;
+        self.bucket(&input.bucket, &caller)?;
+        self.remove_object(&caller, &input.bucket, &input.key)
+            .await?;
+        Ok(S3Response::new(DeleteObjectOutput::default()))
+    }
+
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        let caller = self.caller(&req)?;
+        let input = req.input;
+        self.bucket(&input.bucket, &caller)?;
+        let max_keys = max_keys(input.max_keys)?;
+        let query = ListQuery {
+            prefix: input.prefix.clone().unwrap_or_default(),
+            delimiter: input.delimiter.clone(),
+            after: input
+                .continuation_token
+                .clone()
+                .or_else(|| input.start_after.clone()),
+            max_keys,
+        };
+        let listing = self.index.list(&input.bucket, &query).map_err(internal)?;
+        let key_count = listing.objects.len() + listing.common_prefixes.len();
+        let (contents, common_prefixes) = listed(listing.objects, listing.common_prefixes);
+        Ok(S3Response::new(ListObjectsV2Output {
+            name: Some(input.bucket),
+            prefix: input.prefix,
+            delimiter: input.delimiter,
+            max_keys: Some(max_keys as i32),
+            key_count: Some(key_count as i32),
+            continuation_token: input.continuation_token,
+            start_after: input.start_after,
+            is_truncated: Some(listing.next.is_some()),
+            next_continuation_token: listing.next,
+            contents: Some(contents),
+            common_prefixes: Some(common_prefixes),
+            ..ListObjectsV2Output::default()
+        }))
+    }
+
+    async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
+        let caller = self.caller(&req)?;
+        let input = req.input;
+        self.bucket(&input.bucket, &caller)?;
+        let max_keys = max_keys(input.max_keys)?;
+        let query = ListQuery {
+            prefix: input.prefix.clone().unwrap_or_default(),
+            delimiter: input.delimiter.clone(),
+            after: input.marker.clone(),
+            max_keys,
+        };
+        let Listing {
+            objects,
+            common_prefixes,
+            next,
+        } = self.index.list(&input.bucket, &query).map_err(internal)?;
+        let (contents, common_prefixes) = listed(objects, common_prefixes);
+        Ok(S3Response::new(ListObjectsOutput {
+            name: Some(input.bucket),
+            prefix: input.prefix,
+            delimiter: input.delimiter,
+            marker: input.marker,
+            max_keys: Some(max_keys as i32),
+            is_truncated: Some(next.is_some()),
+            next_marker: next,
+            contents: Some(contents),
+            common_prefixes: Some(common_prefixes),
+            ..ListObjectsOutput::default()
+        }))
+    }
+}
+
+/// A listing's entries as S3's XML lists them.
+fn listed(
+    objects: Vec<(String, ObjectEntry)>,
+    prefixes: Vec<String>,
+) -> (Vec<Object>, Vec<CommonPrefix>) {
+    let objects = objects
+        .into_iter()
+        .map(|(key, entry)| Object {
+            key: Some(key),
+            size: Some(size_i64(entry.size)),
+            e_tag: Some(ETag::Strong(entry.etag)),
+            last_modified: Some(timestamp(entry.last_modified)),
+            storage_class: Some(ObjectStorageClass::from_static(
+                ObjectStorageClass::STANDARD,
+            )),
+            ..Object::default()
+        })
+        .collect();
+    let prefixes = prefixes
+        .into_iter()
+        .map(|prefix| CommonPrefix {
+            prefix: Some(prefix),
+        })
+        .collect();
+    (objects, prefixes)
+}
+
+fn max_keys(asked: Option<i32>) -> S3Result<usize> {
+    match asked {
+        None => Ok(MAX_KEYS),
+        Some(n) => usize::try_from(n)
+            .map(|n| n.min(MAX_KEYS))
+            .map_err(|_| s3_error!(InvalidArgument, "max-keys must not be negative")),
+    }
+}
+
+/// Keys the index can hold: S3's length limit, and no NUL (the index's separator).
+fn check_key(key: &str) -> S3Result<()> {
+    if key.is_empty() || key.len() > MAX_KEY_LEN {
+        return Err(s3_error!(
+            KeyTooLongError,
+            "a key is 1 to {MAX_KEY_LEN} bytes"
+        ));
+    }
+    if key.contains('\0') {
+        return Err(s3_error!(InvalidArgument, "a key may not contain NUL"));
+    }
+    Ok(())
+}
+
+fn internal(error: impl std::fmt::Display) -> S3Error {
+    s3_error!(InternalError, "{error}")
+}
+
+/// The network's failures: a network short of providers is a retryable 503, the rest 500
+/// with the reason.
+fn network_error(error: NetworkError) -> S3Error {
+    match &error {
+        NetworkError::Put {
+            source: basalt_sdk::PutError::NotEnoughProviders { .. },
+            ..
+        } => s3_error!(ServiceUnavailable, "{error}"),
+        _ => internal(error),
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn timestamp(unix: u64) -> Timestamp {
+    Timestamp::from(UNIX_EPOCH + Duration::from_secs(unix))
+}
+
+fn size_i64(size: u64) -> i64 {
+    i64::try_from(size).unwrap_or(i64::MAX)
+}
+
+/// A fresh object id: tells an overwrite's blobs from those it replaced.
+fn fresh_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    hex::encode(bytes)
+}

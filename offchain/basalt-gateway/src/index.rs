@@ -147,6 +147,22 @@ impl Index {
         })
     }
 
+    /// Every entry of column family `name`, keys as text, values decoded.
+    fn entries<T: for<'a> Deserialize<'a>>(
+        &self,
+        name: &str,
+    ) -> Result<Vec<(String, T)>, IndexError> {
+        self.db
+            .iterator_cf(self.cf(name), IteratorMode::Start)
+            .map(|item| {
+                let (key, value) = item?;
+                let key = String::from_utf8(key.to_vec())
+                    .map_err(|e| IndexError::Corrupt(e.to_string()))?;
+                Ok((key, decode(&value)?))
+            })
+            .collect()
+    }
+
     fn write_lock(&self) -> MutexGuard<'_, ()> {
         self.writes
             .lock()
@@ -188,15 +204,7 @@ impl Index {
     ///
     /// The store's.
     pub fn buckets(&self) -> Result<Vec<(String, BucketEntry)>, IndexError> {
-        self.db
-            .iterator_cf(self.cf(BUCKETS), IteratorMode::Start)
-            .map(|item| {
-                let (name, value) = item?;
-                let name = String::from_utf8(name.to_vec())
-                    .map_err(|e| IndexError::Corrupt(e.to_string()))?;
-                Ok((name, decode(&value)?))
-            })
-            .collect()
+        self.entries(BUCKETS)
     }
 
     /// Removes an empty bucket.
@@ -303,15 +311,7 @@ impl Index {
     ///
     /// The store's.
     pub fn uploads(&self) -> Result<Vec<(String, Upload)>, IndexError> {
-        self.db
-            .iterator_cf(self.cf(UPLOADS), IteratorMode::Start)
-            .map(|item| {
-                let (id, value) = item?;
-                let id = String::from_utf8(id.to_vec())
-                    .map_err(|e| IndexError::Corrupt(e.to_string()))?;
-                Ok((id, decode(&value)?))
-            })
-            .collect()
+        self.entries(UPLOADS)
     }
 
     /// Records part `number` of upload `id`; returns the part it replaced (whose blobs the

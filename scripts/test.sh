@@ -12,6 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/build-env.sh
 stage setup scripts/setup.sh
+# Again: on a fresh machine setup.sh has just installed clang and ccache, and compiling with
+# another CC now would compile RocksDB again on the next run.
+. scripts/build-env.sh
 stage postgres scripts/postgres.sh
 # boto3, the AWS CLI and rclone, which the S3 gateway's tests drive (app-tests/s3/).
 stage "S3 clients" scripts/s3-clients.sh

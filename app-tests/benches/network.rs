@@ -100,12 +100,7 @@ async fn node_latency(urls: &[String]) -> Result<String> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    // `cargo bench` passes --bench; under `cargo test` this runs as a quick smoke test.
-    let benching = std::env::args().any(|a| a == "--bench");
-    let mib: usize = std::env::var("BENCH_SIZE_MIB")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(if benching { 1024 } else { 8 });
+    let mib = basalt_app_tests::bench_size_mib(1024, 8);
     println!(
         "put concurrency {} (BENCH_PUT_CONCURRENCY), get chunks in flight {} (BENCH_GET_CHUNKS)",
         std::env::var("BENCH_PUT_CONCURRENCY").unwrap_or_else(|_| "default".into()),

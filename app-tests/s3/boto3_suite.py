@@ -151,6 +151,8 @@ check("a non-empty bucket stays", error_code(lambda: s3.delete_bucket(Bucket=BUC
 s3.create_bucket(Bucket="scratch")
 s3.delete_bucket(Bucket="scratch")
 check("an empty bucket goes", "scratch" not in [b["Name"] for b in s3.list_buckets()["Buckets"]])
+# Left empty on purpose: recovery must find it (app-tests/tests/s3_gateway.rs).
+s3.create_bucket(Bucket="kept-empty")
 
 # Multipart with 5 MiB parts (the last one short): invisible until completed, then one
 # object with S3's multipart ETag, its content type and metadata.

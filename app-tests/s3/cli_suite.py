@@ -7,12 +7,11 @@ ETag) for the Rust side to compare with the wallet's blobs on chain.
 Usage: python cli_suite.py ENDPOINT ACCESS_KEY SECRET_KEY WORK_DIR
 """
 
-import json
 import os
 import subprocess
 import sys
 
-from common import ACCESS_KEY, ENDPOINT, SECRET_KEY, check, client
+from common import ACCESS_KEY, ENDPOINT, SECRET_KEY, check, print_left
 
 WORK = sys.argv[4]
 VENV_BIN = os.path.dirname(sys.executable)
@@ -30,7 +29,8 @@ aws_env = dict(
 
 
 def aws(*args):
-    cmd = [os.path.join(VENV_BIN, "aws"), "--endpoint-url", ENDPOINT, *args]
+    # As for boto3 (common.py): a PUT is answered once stored and registered.
+    cmd = [os.path.join(VENV_BIN, "aws"), "--endpoint-url", ENDPOINT, "--cli-read-timeout", "600", *args]
     done = subprocess.run(cmd, env=aws_env, capture_output=True, text=True, timeout=600)
     check(f"aws {' '.join(args)}", done.returncode == 0, done.stderr[-2000:])
     return done.stdout
@@ -98,11 +98,4 @@ back = os.path.join(WORK, "tree-back")
 rclone("copy", "basalt:trees/t", back)
 rclone("check", tree, back)
 
-# What is left, for the chain comparison.
-s3 = client()
-left = {}
-for bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for o in page.get("Contents", []):
-            left[f"{bucket}/{o['Key']}"] = {"size": o["Size"], "etag": o["ETag"].strip('"')}
-print(json.dumps(left), flush=True)
+print_left()

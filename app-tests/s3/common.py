@@ -2,6 +2,7 @@
 key from the command line, a boto3 client for it, and checks that print one line each
 and stop the suite at the first failure."""
 
+import json
 import sys
 
 import boto3
@@ -18,10 +19,14 @@ def client(access_key=ACCESS_KEY, secret_key=SECRET_KEY):
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
         region_name="us-east-1",
+        # A PUT is answered once its blobs are stored and registered: a 100 MiB single
+        # PUT on a busy machine outlasts botocore's 60 s default read timeout.
         config=Config(
             s3={"addressing_style": "path"},
             retries={"max_attempts": 1},
             signature_version="s3v4",
+            connect_timeout=10,
+            read_timeout=600,
         ),
     )
 
@@ -40,3 +45,16 @@ def error_code(call):
     except ClientError as e:
         return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
     return None
+
+
+def print_left():
+    """Prints, as one JSON line, every bucket and every object left in it (size and ETag)
+    for the Rust side to compare with the wallet's blobs on chain."""
+    s3 = client()
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    objects = {}
+    for bucket in buckets:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for o in page.get("Contents", []):
+                objects[f"{bucket}/{o['Key']}"] = {"size": o["Size"], "etag": o["ETag"].strip('"')}
+    print(json.dumps({"buckets": buckets, "objects": objects}), flush=True)

@@ -2,6 +2,7 @@
 //! in-memory files through the SDK exactly as the CLI does them.
 
 pub mod faults;
+pub mod s3;
 
 use std::sync::Arc;
 
@@ -180,6 +181,17 @@ impl AsRef<[u8]> for SharedBytes {
     fn as_ref(&self) -> &[u8] {
         &self.0
     }
+}
+
+/// A network benchmark's file size in MiB: `BENCH_SIZE_MIB`, else `bench` under
+/// `cargo bench` (which passes `--bench`) and `smoke` under `cargo test`, where the
+/// benchmark runs as a quick smoke test.
+pub fn bench_size_mib(bench: usize, smoke: usize) -> usize {
+    let benching = std::env::args().any(|a| a == "--bench");
+    std::env::var("BENCH_SIZE_MIB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if benching { bench } else { smoke })
 }
 
 /// `len` random bytes.

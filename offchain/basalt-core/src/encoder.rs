@@ -53,6 +53,15 @@ pub fn stored_size(plain_size: u64, chunk_size: u32, encrypted: bool) -> Result<
     Ok(plain_size + chunks * TAG_LEN as u64)
 }
 
+/// Plaintext size of a blob stored as `stored` bytes in `chunk_count` chunks: the inverse
+/// of [`stored_size`] (each encrypted chunk carries one tag).
+pub fn plain_size(stored: u64, chunk_count: u32, encrypted: bool) -> u64 {
+    if !encrypted {
+        return stored;
+    }
+    stored.saturating_sub(u64::from(chunk_count) * TAG_LEN as u64)
+}
+
 /// The shards of one chunk, in one buffer.
 #[derive(Debug)]
 pub struct EncodedChunk {

@@ -36,7 +36,8 @@ pub use chain_link::{Backoff, ChainLink, LinkMonitor};
 pub use cid::{Cid, CidError, CidHasher};
 pub use decoder::{BlobReader, ChunkDecoder, DecodeError, DecodedChunk, ShardSource};
 pub use encoder::{
-    encode_blob, stored_size, BlobEncoder, BlobManifest, CheckedShard, EncodeError, EncodedChunk,
+    encode_blob, plain_size, stored_size, BlobEncoder, BlobManifest, CheckedShard, EncodeError,
+    EncodedChunk,
 };
 pub use encryption::{unwrap_key, wrap_key, ChunkCipher, CryptoError, DataKey};
 pub use erasure::{Backend, ClassicKernel, ErasureCodec, ErasureError};

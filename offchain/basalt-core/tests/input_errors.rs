@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use basalt_core::{stored_size, BlobEncoder, DataKey, EncodeError};
+use basalt_core::{plain_size, stored_size, BlobEncoder, DataKey, EncodeError};
 use common::bytes;
 
 #[test]
@@ -50,6 +50,16 @@ fn encrypted_sizes_add_one_tag_per_chunk() {
         stored_size(1, 16, true),
         Err(EncodeError::ChunkTooSmallForTag(16))
     ));
+}
+
+#[test]
+fn the_plain_size_is_the_stored_size_less_one_tag_per_chunk() {
+    for plain in [0, 1, 4079, 4080, 4081, 3 * 4080, 10_000] {
+        let stored = stored_size(plain, 4096, true).unwrap();
+        let chunks = stored.div_ceil(4096) as u32;
+        assert_eq!(plain_size(stored, chunks, true), plain, "{plain} bytes");
+    }
+    assert_eq!(plain_size(123, 1, false), 123);
 }
 
 #[test]

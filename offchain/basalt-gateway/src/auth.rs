@@ -7,6 +7,7 @@ use std::sync::Arc;
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::{s3_error, S3Result};
 use solana_keypair::Keypair;
+use solana_signer::Signer;
 
 use crate::config::{ConfigError, GatewayConfig};
 
@@ -54,6 +55,25 @@ impl KeyRing {
     /// The wallet an access key acts as.
     pub fn wallet(&self, access_key: &str) -> Option<Arc<Keypair>> {
         self.keys.get(access_key).map(|k| Arc::clone(&k.wallet))
+    }
+
+    /// Every wallet an access key acts as, each once.
+    pub fn wallets(&self) -> Vec<Arc<Keypair>> {
+        let mut wallets: Vec<Arc<Keypair>> = Vec::new();
+        for key in self.keys.values() {
+            if !wallets.iter().any(|w| w.pubkey() == key.wallet.pubkey()) {
+                wallets.push(Arc::clone(&key.wallet));
+            }
+        }
+        wallets
+    }
+
+    /// The wallet at address `owner`, when an access key acts as it.
+    pub fn wallet_of(&self, owner: &str) -> Option<Arc<Keypair>> {
+        self.keys
+            .values()
+            .find(|k| k.wallet.pubkey().to_string() == owner)
+            .map(|k| Arc::clone(&k.wallet))
     }
 }
 

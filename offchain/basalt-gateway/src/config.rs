@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use basalt::anchor_lang::prelude::Pubkey;
 use serde::Deserialize;
 
 /// The address a gateway listens on unless told otherwise: this machine only.
@@ -33,6 +34,9 @@ pub struct GatewayConfig {
     /// How objects are stored.
     #[serde(default)]
     pub storage: StorageConfig,
+    /// What one request and one access key may ask.
+    #[serde(default)]
+    pub limits: LimitsConfig,
     // INV: access keys are unique, each a plain token, each secret at least MIN_SECRET_LEN
     #[serde(default)]
     pub keys: Vec<AccessKey>,
@@ -62,6 +66,40 @@ impl Default for StorageConfig {
             piece_size: DEFAULT_PIECE_SIZE,
             k: None,
             m: None,
+        }
+    }
+}
+
+/// S3's largest PUT or part body.
+pub const S3_MAX_BODY: u64 = 5 << 30;
+
+/// Limits that keep one client from holding the gateway.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Requests per second one access key may make, with bursts of up to `burst`; beyond
+    /// that, 503 `SlowDown`, which S3 clients retry after backing off.
+    pub requests_per_second: u32,
+    pub burst: u32,
+    /// The largest PUT or part body, in bytes (at most S3's own 5 GiB): beyond it,
+    /// `EntityTooLarge`.
+    pub max_body: u64,
+    /// A request body that sends nothing for this long fails with `RequestTimeout`, and a
+    /// response whose client reads nothing for this long is cut.
+    pub idle_timeout_secs: u64,
+    /// A client that has not sent a request's headers this long after it began is
+    /// disconnected.
+    pub header_timeout_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            requests_per_second: 100,
+            burst: 200,
+            max_body: S3_MAX_BODY,
+            idle_timeout_secs: 60,
+            header_timeout_secs: 30,
         }
     }
 }
@@ -111,6 +149,8 @@ pub enum ConfigError {
         path: PathBuf,
         reason: String,
     },
+    #[error("lookup_table {0:?} is not a base58 address")]
+    LookupTable(String),
 }
 
 impl GatewayConfig {
@@ -140,7 +180,34 @@ impl GatewayConfig {
                 "storage.piece_size and storage.epochs must be above zero".into(),
             ));
         }
+        let l = &config.limits;
+        if [l.requests_per_second, l.burst].contains(&0)
+            || [l.max_body, l.idle_timeout_secs, l.header_timeout_secs].contains(&0)
+        {
+            return Err(ConfigError::Parse("every limit must be above zero".into()));
+        }
+        if l.max_body > S3_MAX_BODY {
+            return Err(ConfigError::Parse(format!(
+                "limits.max_body is at most S3's {S3_MAX_BODY} bytes"
+            )));
+        }
+        config.lookup_table_address()?;
         Ok(config)
+    }
+
+    /// The lookup table's address, when one is configured.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::LookupTable`] when it is not an address.
+    pub fn lookup_table_address(&self) -> Result<Option<Pubkey>, ConfigError> {
+        self.lookup_table
+            .as_deref()
+            .map(|t| {
+                t.parse::<Pubkey>()
+                    .map_err(|_| ConfigError::LookupTable(t.to_owned()))
+            })
+            .transpose()
     }
 }
 
@@ -177,6 +244,30 @@ mod tests {
         assert!(matches!(bad, Err(ConfigError::BadKey(_))));
         let unknown = GatewayConfig::from_toml(&format!("{base}colour = \"blue\"\n"));
         assert!(matches!(unknown, Err(ConfigError::Parse(_))));
+        Ok(())
+    }
+
+    #[test]
+    fn limits_have_defaults_and_refuse_zero_and_more_than_s3_allows() -> Result<(), ConfigError> {
+        let base = "url = \"http://127.0.0.1:8899\"\nindex = \"index\"\n";
+        let config = GatewayConfig::from_toml(base)?;
+        assert_eq!(config.limits.max_body, S3_MAX_BODY);
+        let limits = |text: &str| GatewayConfig::from_toml(&format!("{base}[limits]\n{text}\n"));
+        assert_eq!(
+            limits("requests_per_second = 5")?
+                .limits
+                .requests_per_second,
+            5
+        );
+        for bad in [
+            "requests_per_second = 0",
+            "idle_timeout_secs = 0",
+            "max_body = 5368709121",
+        ] {
+            assert!(matches!(limits(bad), Err(ConfigError::Parse(_))), "{bad}");
+        }
+        let table = GatewayConfig::from_toml(&format!("{base}lookup_table = \"not base58!\"\n"));
+        assert!(matches!(table, Err(ConfigError::LookupTable(_))));
         Ok(())
     }
 }

@@ -5,18 +5,30 @@
 //! Column family `buckets`: bucket name → [`BucketEntry`]. Column family `objects`:
 //! `bucket \0 key` → [`ObjectEntry`]; bucket names never hold a NUL and S3 keys cannot (no
 //! XML listing could carry one), so one bucket's keys are one contiguous, byte-ordered range,
-//! which is the order S3 lists them in.
+//! which is the order S3 lists them in. Column family `uploads`: upload id → [`Upload`].
+//!
+//! No paid blob is ever lost track of. Column family `pending`: blob id → its wallet, written
+//! just before the blob is registered ([`Index::pend`]) and removed by the write that makes
+//! it part of an object or upload. Column family `trash`: blob id → [`Trashed`], blobs no
+//! object or upload holds any more (replaced, deleted, aborted, or pending when a write
+//! failed or the gateway stopped), which `crate::reclaim` deletes from the network. Every
+//! write that drops a blob from the index puts it in the trash in the same batch.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use rocksdb::{ColumnFamilyDescriptor, Direction, IteratorMode, Options, DB};
+use rocksdb::{ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch, DB};
 use serde::{Deserialize, Serialize};
+
+use crate::recover::Rebuilt;
+use crate::unix_now;
 
 const BUCKETS: &str = "buckets";
 const OBJECTS: &str = "objects";
 const UPLOADS: &str = "uploads";
+const PENDING: &str = "pending";
+const TRASH: &str = "trash";
 
 /// The most keys one listing returns, as S3.
 pub const MAX_KEYS: usize = 1000;
@@ -28,6 +40,10 @@ pub struct BucketEntry {
     /// The wallet (its address) whose access keys see it: every object in it is a blob of
     /// that wallet's.
     pub owner: String,
+    /// The bucket's own record, a blob holding no object bytes: what recovers an empty
+    /// bucket (docs/gateway.md). `None` when the bucket was recovered without it.
+    #[serde(default)]
+    pub marker: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +100,15 @@ pub struct Part {
     pub pieces: Vec<Piece>,
 }
 
+/// A blob to delete from the network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trashed {
+    /// The wallet (its address) whose blob it is, which deletes it.
+    pub owner: String,
+    /// Unix seconds.
+    pub since: u64,
+}
+
 /// What a ListObjectsV2 asks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListQuery {
@@ -129,22 +154,36 @@ pub struct Index {
 }
 
 impl Index {
-    /// Opens (or creates) the index at `path`.
+    /// Opens (or creates) the index at `path`. Blobs still pending go to the trash: the
+    /// puts that registered them ended with the process that ran them, unrecorded.
     ///
     /// # Errors
     ///
-    /// When RocksDB cannot open it.
+    /// When RocksDB cannot open it (another gateway holds it, say).
     pub fn open(path: &Path) -> Result<Self, IndexError> {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
-        let families = [BUCKETS, OBJECTS, UPLOADS]
+        let families = [BUCKETS, OBJECTS, UPLOADS, PENDING, TRASH]
             .into_iter()
             .map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
-        Ok(Self {
+        let index = Self {
             db: DB::open_cf_descriptors(&options, path, families)?,
             writes: Mutex::new(()),
-        })
+        };
+        let orphans: Vec<(String, String)> = index.entries(PENDING)?;
+        if !orphans.is_empty() {
+            tracing::info!(
+                blobs = orphans.len(),
+                "blobs left pending by a put the last run did not finish go to the trash"
+            );
+        }
+        let mut batch = WriteBatch::default();
+        for (blob, owner) in orphans {
+            index.throw_away(&mut batch, &owner, &blob)?;
+        }
+        index.db.write(batch)?;
+        Ok(index)
     }
 
     /// Every entry of column family `name`, keys as text, values decoded.
@@ -163,6 +202,98 @@ impl Index {
             .collect()
     }
 
+    /// Adds to `batch`: `blob`, of `owner`'s, moves to the trash (from pending, if it was).
+    fn throw_away(
+        &self,
+        batch: &mut WriteBatch,
+        owner: &str,
+        blob: &str,
+    ) -> Result<(), IndexError> {
+        let entry = Trashed {
+            owner: owner.to_owned(),
+            since: unix_now(),
+        };
+        batch.delete_cf(self.cf(PENDING), blob);
+        batch.put_cf(self.cf(TRASH), blob, encode(&entry)?);
+        Ok(())
+    }
+
+    /// Adds to `batch`: `pieces` are held by what the batch writes, no longer pending.
+    fn adopt(&self, batch: &mut WriteBatch, pieces: &[Piece]) {
+        for piece in pieces {
+            batch.delete_cf(self.cf(PENDING), &piece.blob);
+        }
+    }
+
+    /// Adds to `batch`: every piece of `pieces` moves to the trash.
+    fn discard_into(
+        &self,
+        batch: &mut WriteBatch,
+        owner: &str,
+        pieces: &[Piece],
+    ) -> Result<(), IndexError> {
+        for piece in pieces {
+            self.throw_away(batch, owner, &piece.blob)?;
+        }
+        Ok(())
+    }
+
+    /// Marks `blob` of `owner`'s as about to be registered: until a write holds it, it
+    /// goes to the trash if the gateway stops.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn pend(&self, blob: &str, owner: &str) -> Result<(), IndexError> {
+        self.db.put_cf(self.cf(PENDING), blob, encode(&owner)?)?;
+        Ok(())
+    }
+
+    /// Moves `blobs` of `owner`'s (pending, or held by nothing) to the trash.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn discard(&self, owner: &str, blobs: &[String]) -> Result<(), IndexError> {
+        let mut batch = WriteBatch::default();
+        for blob in blobs {
+            self.throw_away(&mut batch, owner, blob)?;
+        }
+        self.db.write(batch)?;
+        Ok(())
+    }
+
+    /// Every blob in the trash.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn trash(&self) -> Result<Vec<(String, Trashed)>, IndexError> {
+        self.entries(TRASH)
+    }
+
+    /// `blob`'s entry in the trash, if it is there.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn trashed(&self, blob: &str) -> Result<Option<Trashed>, IndexError> {
+        self.db
+            .get_cf(self.cf(TRASH), blob)?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    /// Takes `blob` out of the trash: it is gone from the network.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn forget(&self, blob: &str) -> Result<(), IndexError> {
+        self.db.delete_cf(self.cf(TRASH), blob)?;
+        Ok(())
+    }
+
     fn write_lock(&self) -> MutexGuard<'_, ()> {
         self.writes
             .lock()
@@ -170,7 +301,7 @@ impl Index {
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
-        // INV: open() created both column families.
+        // INV: open() created every column family.
         self.db
             .cf_handle(name)
             .unwrap_or_else(|| unreachable!("column family {name} is opened with the index"))
@@ -184,7 +315,12 @@ impl Index {
         if self.bucket(name)?.is_some() {
             return Err(IndexError::BucketExists(name.to_owned()));
         }
-        self.db.put_cf(self.cf(BUCKETS), name, encode(entry)?)?;
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(BUCKETS), name, encode(entry)?);
+        if let Some(marker) = &entry.marker {
+            batch.delete_cf(self.cf(PENDING), marker);
+        }
+        self.db.write(batch)?;
         Ok(())
     }
 
@@ -207,16 +343,16 @@ impl Index {
         self.entries(BUCKETS)
     }
 
-    /// Removes an empty bucket.
+    /// Removes an empty bucket (its own record to the trash); returns it.
     ///
     /// # Errors
     ///
     /// [`IndexError::NoBucket`], [`IndexError::BucketNotEmpty`], or the store's.
-    pub fn delete_bucket(&self, name: &str) -> Result<(), IndexError> {
+    pub fn delete_bucket(&self, name: &str) -> Result<BucketEntry, IndexError> {
         let _write = self.write_lock();
-        if self.bucket(name)?.is_none() {
-            return Err(IndexError::NoBucket(name.to_owned()));
-        }
+        let entry = self
+            .bucket(name)?
+            .ok_or_else(|| IndexError::NoBucket(name.to_owned()))?;
         let probe = ListQuery {
             max_keys: 1,
             ..ListQuery::default()
@@ -226,12 +362,61 @@ impl Index {
         if uploading || !self.list(name, &probe)?.objects.is_empty() {
             return Err(IndexError::BucketNotEmpty(name.to_owned()));
         }
-        self.db.delete_cf(self.cf(BUCKETS), name)?;
+        let mut batch = WriteBatch::default();
+        batch.delete_cf(self.cf(BUCKETS), name);
+        if let Some(marker) = &entry.marker {
+            self.throw_away(&mut batch, &entry.owner, marker)?;
+        }
+        self.db.write(batch)?;
+        Ok(entry)
+    }
+
+    /// Whether the index holds nothing at all (what a recovery starts from).
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn is_empty(&self) -> Result<bool, IndexError> {
+        for name in [BUCKETS, OBJECTS, UPLOADS, PENDING, TRASH] {
+            if self
+                .db
+                .iterator_cf(self.cf(name), IteratorMode::Start)
+                .next()
+                .transpose()?
+                .is_some()
+            {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Writes a recovered index (`crate::recover`) in one batch: its buckets, objects and
+    /// uploads, and its trash.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn restore(&self, rebuilt: &Rebuilt) -> Result<(), IndexError> {
+        let _write = self.write_lock();
+        let mut batch = WriteBatch::default();
+        for (name, entry) in &rebuilt.buckets {
+            batch.put_cf(self.cf(BUCKETS), name, encode(entry)?);
+        }
+        for ((bucket, key), entry) in &rebuilt.objects {
+            batch.put_cf(self.cf(OBJECTS), object_key(bucket, key), encode(entry)?);
+        }
+        for (id, upload) in &rebuilt.uploads {
+            batch.put_cf(self.cf(UPLOADS), id, encode(upload)?);
+        }
+        for (owner, blob) in &rebuilt.trash {
+            self.throw_away(&mut batch, owner, blob)?;
+        }
+        self.db.write(batch)?;
         Ok(())
     }
 
-    /// Records `key` in `bucket`; returns the entry it replaced (whose blobs the caller
-    /// deletes).
+    /// Records `key` in `bucket`; the entry it replaced goes to the trash, which it returns.
     ///
     /// # Errors
     ///
@@ -243,12 +428,18 @@ impl Index {
         entry: &ObjectEntry,
     ) -> Result<Option<ObjectEntry>, IndexError> {
         let _write = self.write_lock();
-        if self.bucket(bucket)?.is_none() {
-            return Err(IndexError::NoBucket(bucket.to_owned()));
-        }
+        let owner = self
+            .bucket(bucket)?
+            .ok_or_else(|| IndexError::NoBucket(bucket.to_owned()))?
+            .owner;
         let replaced = self.object(bucket, key)?;
-        self.db
-            .put_cf(self.cf(OBJECTS), object_key(bucket, key), encode(entry)?)?;
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(OBJECTS), object_key(bucket, key), encode(entry)?);
+        self.adopt(&mut batch, &entry.pieces);
+        if let Some(replaced) = &replaced {
+            self.discard_into(&mut batch, &owner, &replaced.pieces)?;
+        }
+        self.db.write(batch)?;
         Ok(replaced)
     }
 
@@ -262,7 +453,7 @@ impl Index {
             .transpose()
     }
 
-    /// Removes `key` from `bucket`; returns what it was.
+    /// Removes `key` from `bucket` and puts its blobs in the trash; returns what it was.
     ///
     /// # Errors
     ///
@@ -274,9 +465,15 @@ impl Index {
     ) -> Result<Option<ObjectEntry>, IndexError> {
         let _write = self.write_lock();
         let removed = self.object(bucket, key)?;
-        if removed.is_some() {
-            self.db
-                .delete_cf(self.cf(OBJECTS), object_key(bucket, key))?;
+        if let Some(removed) = &removed {
+            let owner = self
+                .bucket(bucket)?
+                .ok_or_else(|| IndexError::Corrupt(format!("{key:?} of no bucket {bucket:?}")))?
+                .owner;
+            let mut batch = WriteBatch::default();
+            batch.delete_cf(self.cf(OBJECTS), object_key(bucket, key));
+            self.discard_into(&mut batch, &owner, &removed.pieces)?;
+            self.db.write(batch)?;
         }
         Ok(removed)
     }
@@ -314,8 +511,8 @@ impl Index {
         self.entries(UPLOADS)
     }
 
-    /// Records part `number` of upload `id`; returns the part it replaced (whose blobs the
-    /// caller deletes).
+    /// Records part `number` of upload `id`; the part it replaced goes to the trash, which
+    /// it returns.
     ///
     /// # Errors
     ///
@@ -326,28 +523,40 @@ impl Index {
         let mut upload = self
             .upload(id)?
             .ok_or_else(|| IndexError::NoUpload(id.to_owned()))?;
+        let mut batch = WriteBatch::default();
+        self.adopt(&mut batch, &part.pieces);
         let replaced = upload.parts.insert(number, part);
-        self.db.put_cf(self.cf(UPLOADS), id, encode(&upload)?)?;
+        if let Some(replaced) = &replaced {
+            self.discard_into(&mut batch, &upload.owner, &replaced.pieces)?;
+        }
+        batch.put_cf(self.cf(UPLOADS), id, encode(&upload)?);
+        self.db.write(batch)?;
         Ok(replaced)
     }
 
-    /// Ends upload `id` (completed or aborted); returns it.
+    /// Aborts upload `id`: it goes, its parts to the trash. Returns it.
     ///
     /// # Errors
     ///
     /// [`IndexError::NoUpload`], or the store's.
-    pub fn take_upload(&self, id: &str) -> Result<Upload, IndexError> {
+    pub fn abort_upload(&self, id: &str) -> Result<Upload, IndexError> {
         let _write = self.write_lock();
         let upload = self
             .upload(id)?
             .ok_or_else(|| IndexError::NoUpload(id.to_owned()))?;
-        self.db.delete_cf(self.cf(UPLOADS), id)?;
+        let mut batch = WriteBatch::default();
+        batch.delete_cf(self.cf(UPLOADS), id);
+        for part in upload.parts.values() {
+            self.discard_into(&mut batch, &upload.owner, &part.pieces)?;
+        }
+        self.db.write(batch)?;
         Ok(upload)
     }
 
     /// Completes upload `id` as the object `entry` in one write: the upload goes and the
-    /// object appears together, so no reader sees both or neither. Returns the upload and
-    /// the object entry it replaced.
+    /// object appears together, so no reader sees both or neither. The parts `entry` does
+    /// not hold and the object it replaced go to the trash in the same write. Returns the
+    /// object entry it replaced.
     ///
     /// # Errors
     ///
@@ -356,7 +565,7 @@ impl Index {
         &self,
         id: &str,
         entry: &ObjectEntry,
-    ) -> Result<(Upload, Option<ObjectEntry>), IndexError> {
+    ) -> Result<Option<ObjectEntry>, IndexError> {
         let _write = self.write_lock();
         let upload = self
             .upload(id)?
@@ -365,15 +574,25 @@ impl Index {
             return Err(IndexError::NoBucket(upload.bucket.clone()));
         }
         let replaced = self.object(&upload.bucket, &upload.key)?;
-        let mut batch = rocksdb::WriteBatch::default();
+        let mut batch = WriteBatch::default();
         batch.delete_cf(self.cf(UPLOADS), id);
         batch.put_cf(
             self.cf(OBJECTS),
             object_key(&upload.bucket, &upload.key),
             encode(entry)?,
         );
+        self.adopt(&mut batch, &entry.pieces);
+        let held = |blob: &String| entry.pieces.iter().any(|p| &p.blob == blob);
+        for part in upload.parts.values() {
+            for piece in part.pieces.iter().filter(|p| !held(&p.blob)) {
+                self.throw_away(&mut batch, &upload.owner, &piece.blob)?;
+            }
+        }
+        if let Some(replaced) = &replaced {
+            self.discard_into(&mut batch, &upload.owner, &replaced.pieces)?;
+        }
         self.db.write(batch)?;
-        Ok((upload, replaced))
+        Ok(replaced)
     }
 
     /// One page of `bucket`'s keys as ListObjectsV2 gives it: keys under `prefix`, after
@@ -488,6 +707,7 @@ mod tests {
         BucketEntry {
             created,
             owner: "wallet".into(),
+            marker: None,
         }
     }
 
@@ -543,8 +763,92 @@ mod tests {
             Err(IndexError::BucketNotEmpty(_))
         ));
         assert_eq!(index.delete_object("photos", "a.jpg")?, Some(entry(2)));
-        index.delete_bucket("photos")?;
+        assert_eq!(index.delete_bucket("photos")?, bucket_entry(7));
         assert_eq!(index.buckets()?, Vec::new());
+        Ok(())
+    }
+
+    fn part(blob: &str) -> Part {
+        Part {
+            etag: "00".into(),
+            size: 5,
+            last_modified: 1,
+            pieces: vec![Piece {
+                blob: blob.into(),
+                offset: 100,
+                len: 5,
+            }],
+        }
+    }
+
+    fn upload() -> Upload {
+        Upload {
+            bucket: "photos".into(),
+            key: "big".into(),
+            owner: "wallet".into(),
+            created: 1,
+            content_type: None,
+            metadata: BTreeMap::new(),
+            parts: BTreeMap::new(),
+        }
+    }
+
+    fn trashed(index: &Index) -> Result<Vec<String>, IndexError> {
+        Ok(index.trash()?.into_iter().map(|(blob, _)| blob).collect())
+    }
+
+    #[test]
+    fn every_blob_the_index_drops_goes_to_the_trash_and_pending_ones_at_the_next_open(
+    ) -> Result<(), IndexError> {
+        let dir = tempfile::tempdir().map_err(|e| IndexError::Corrupt(e.to_string()))?;
+        {
+            let index = Index::open(dir.path())?;
+            index.create_bucket("photos", &bucket_entry(7))?;
+            for blob in ["blob1", "blob2", "stray"] {
+                index.pend(blob, "wallet")?;
+            }
+            index.put_object("photos", "a.jpg", &entry(1))?;
+            index.put_object("photos", "a.jpg", &entry(2))?;
+            assert_eq!(
+                trashed(&index)?,
+                ["blob1"],
+                "an overwrite trashes what it replaced"
+            );
+            index.delete_object("photos", "a.jpg")?;
+            assert_eq!(trashed(&index)?, ["blob1", "blob2"]);
+
+            index.create_upload("u", &upload())?;
+            index.put_part("u", 1, part("p1"))?;
+            index.put_part("u", 1, part("p1b"))?;
+            index.put_part("u", 2, part("p2"))?;
+            let mut whole = entry(5);
+            whole.pieces = vec![
+                part("completion").pieces[0].clone(),
+                part("p1b").pieces[0].clone(),
+            ];
+            index.put_object("photos", "big", &entry(9))?;
+            assert_eq!(index.complete_upload("u", &whole)?, Some(entry(9)));
+            assert!(index.upload("u")?.is_none());
+            index.create_upload("v", &upload())?;
+            index.put_part("v", 1, part("v1"))?;
+            assert_eq!(index.abort_upload("v")?.parts.len(), 1);
+            assert!(matches!(
+                index.put_part("v", 2, part("late")),
+                Err(IndexError::NoUpload(_))
+            ));
+            index.discard("wallet", &["late".to_owned()])?;
+            let owners: Vec<String> = index.trash()?.into_iter().map(|(_, t)| t.owner).collect();
+            assert!(owners.iter().all(|o| o == "wallet"));
+        }
+        // "stray" was pending when the index closed: its put never finished.
+        let index = Index::open(dir.path())?;
+        let mut expected = ["blob1", "blob2", "blob9", "late", "p1", "p2", "stray", "v1"];
+        expected.sort_unstable();
+        assert_eq!(trashed(&index)?, expected);
+        assert!(index.entries::<String>(PENDING)?.is_empty());
+        index.forget("stray")?;
+        assert!(!trashed(&index)?.contains(&"stray".to_owned()));
+        assert_eq!(index.object("photos", "big")?.map(|e| e.size), Some(5));
         Ok(())
     }
 

@@ -9,18 +9,21 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt_core::encryption::TAG_LEN;
 use basalt_core::proof::layout::{DEFAULT_K, DEFAULT_M};
 use basalt_core::{BlobId, BlobLayout};
-use basalt_sdk::{ChainClient, GetOptions, PutOptions};
+use basalt_sdk::get::MemoryWriter;
+use basalt_sdk::{BeforeRegister, ChainClient, GetOptions, PutOptions};
 use bytes::Bytes;
 use futures::Stream;
 use solana_keypair::Keypair;
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::SendTimeoutError;
 
-use crate::config::StorageConfig;
+use crate::config::{ConfigError, GatewayConfig, StorageConfig};
 use crate::index::Piece;
 use crate::record::{ObjectRecord, RecordError, MAGIC, MAX_RECORD_LEN};
 use crate::spool::Spool;
@@ -36,6 +39,8 @@ pub struct Network {
     get: GetOptions,
     // INV: 0 < piece_size, and a piece plus its record is a blob the network proves
     piece_size: u64,
+    /// A GET whose client takes nothing for this long is cut.
+    idle: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +75,7 @@ impl Network {
         chain: Arc<ChainClient>,
         storage: &StorageConfig,
         lookup_table: Option<Pubkey>,
+        idle: Duration,
     ) -> Self {
         let put = PutOptions {
             k: storage.k,
@@ -91,7 +97,24 @@ impl Network {
                     storage.m.unwrap_or(DEFAULT_M),
                 ),
             ),
+            idle,
         }
+    }
+
+    /// The network `config` names, stored into as it says.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::LookupTable`].
+    pub fn from_config(config: &GatewayConfig) -> Result<Self, ConfigError> {
+        let chain = Arc::new(ChainClient::new(&config.url));
+        let idle = Duration::from_secs(config.limits.idle_timeout_secs);
+        Ok(Self::new(
+            chain,
+            &config.storage,
+            config.lookup_table_address()?,
+            idle,
+        ))
     }
 
     pub fn chain(&self) -> &ChainClient {
@@ -99,17 +122,18 @@ impl Network {
     }
 
     /// Stores the spooled body as `wallet`'s blobs, one per piece, each beginning with
-    /// `record` naming its place. On a failure, the pieces already stored are deleted.
+    /// `record` naming its place; `before_register` is told each blob's id before it is
+    /// registered (on a failure, the blobs it was told of are the caller's to delete).
     ///
     /// # Errors
     ///
-    /// [`NetworkError::Put`] (nothing of the object is left registered), a record over its
-    /// size limit.
+    /// [`NetworkError::Put`], a record over its size limit.
     pub async fn store(
         &self,
         wallet: &Arc<Keypair>,
         spool: &Spool,
         record: &ObjectRecord,
+        before_register: &BeforeRegister,
     ) -> Result<Vec<Piece>, NetworkError> {
         let count = spool.size.div_ceil(self.piece_size).max(1);
         let pieces = u32::try_from(count).map_err(|_| NetworkError::TooManyPieces {
@@ -131,18 +155,15 @@ impl Network {
                 offset,
                 len,
             };
-            match self.store_blob(wallet, header, body).await {
-                Ok((blob, offset)) => stored.push(Piece { blob, offset, len }),
-                Err(source) => {
-                    // Best effort: whatever stays behind is found by recovery.
-                    let _ = self.delete(wallet, &stored).await;
-                    return Err(NetworkError::Put {
-                        piece,
-                        pieces,
-                        source,
-                    });
-                }
-            }
+            let (blob, offset) = self
+                .store_blob(wallet, header, body, before_register)
+                .await
+                .map_err(|source| NetworkError::Put {
+                    piece,
+                    pieces,
+                    source,
+                })?;
+            stored.push(Piece { blob, offset, len });
         }
         Ok(stored)
     }
@@ -159,10 +180,11 @@ impl Network {
         wallet: &Arc<Keypair>,
         record: &ObjectRecord,
         body: Vec<u8>,
+        before_register: &BeforeRegister,
     ) -> Result<Piece, NetworkError> {
         let header = record.encode()?;
         let (blob, offset) = self
-            .store_blob(wallet, header, Body::Inline(body))
+            .store_blob(wallet, header, Body::Inline(body), before_register)
             .await
             .map_err(|source| NetworkError::Put {
                 piece: record.piece,
@@ -183,6 +205,7 @@ impl Network {
         wallet: &Arc<Keypair>,
         header: Vec<u8>,
         body: Body,
+        before_register: &BeforeRegister,
     ) -> Result<(String, u64), basalt_sdk::PutError> {
         let size = header.len() as u64 + body.len();
         let end_of_record = match &body {
@@ -200,7 +223,11 @@ impl Network {
             };
             Ok(std::io::Read::chain(head, rest))
         };
-        let report = basalt_sdk::put(&self.chain, wallet, open, size, &self.put, |_| {}).await?;
+        let options = PutOptions {
+            before_register: Some(before_register.clone()),
+            ..self.put.clone()
+        };
+        let report = basalt_sdk::put(&self.chain, wallet, open, size, &options, |_| {}).await?;
         if !report.fully_accepted() {
             tracing::warn!(
                 blob = %report.id,
@@ -241,18 +268,24 @@ impl Network {
             start = end;
         }
         let (tx, mut rx) = mpsc::channel(GET_FRAMES);
-        let (chain, wallet, options) = (
+        let (chain, wallet, options, idle) = (
             Arc::clone(&self.chain),
             Arc::clone(wallet),
             self.get.clone(),
+            self.idle,
         );
+        let runtime = tokio::runtime::Handle::current();
         let task = tokio::spawn(async move {
             for (id, local) in reads {
                 let options = GetOptions {
                     range: Some(local),
                     ..options.clone()
                 };
-                let out = FrameWriter(tx.clone());
+                let out = FrameWriter {
+                    tx: tx.clone(),
+                    runtime: runtime.clone(),
+                    idle,
+                };
                 if let Err(source) =
                     basalt_sdk::get(&chain, &wallet, &id, out, &options, |_| {}).await
                 {
@@ -276,43 +309,96 @@ impl Network {
         })
     }
 
-    /// Deletes the blobs of `pieces` (their deals settled and refunded to the wallet).
+    /// The object record `blob` (of `plain` plaintext bytes) begins with, where the bytes
+    /// after it begin, and, for a multipart completion record, the parts' blob ids it
+    /// lists. `None` for a blob that is not a gateway object (stored by `basalt put`, say).
     ///
     /// # Errors
     ///
-    /// The first deletion that failed; the others are still attempted.
-    pub async fn delete(
+    /// [`NetworkError::Get`] when the blob cannot be read; a completion record whose list
+    /// does not decode.
+    pub async fn read_record(
         &self,
         wallet: &Arc<Keypair>,
-        pieces: &[Piece],
-    ) -> Result<(), NetworkError> {
-        let mut first_error = None;
-        for piece in pieces {
-            let result = match piece.blob.parse::<BlobId>() {
-                Ok(id) => basalt_sdk::access::delete(&self.chain, wallet, &id)
-                    .await
-                    .map(drop)
-                    .map_err(|source| NetworkError::Delete {
-                        blob: piece.blob.clone(),
-                        source,
-                    }),
-                Err(_) => Err(NetworkError::BadBlobId(piece.blob.clone())),
-            };
-            if let Err(e) = result {
-                first_error.get_or_insert(e);
+        blob: &BlobId,
+        plain: u64,
+    ) -> Result<Option<(ObjectRecord, u64, Vec<String>)>, NetworkError> {
+        let head = self
+            .read_bytes(wallet, blob, 0..plain.min(MAX_HEADER_LEN))
+            .await?;
+        let (record, offset) = match ObjectRecord::decode(&head) {
+            Ok(found) => found,
+            Err(RecordError::NotARecord) => return Ok(None),
+            Err(e) => {
+                tracing::warn!(%blob, "a blob with a malformed object record: {e}");
+                return Ok(None);
             }
+        };
+        let offset = offset as u64;
+        let mut parts = Vec::new();
+        if record.upload.is_some() && record.part.is_none() {
+            let list = if plain <= MAX_HEADER_LEN {
+                head[offset as usize..].to_vec()
+            } else {
+                self.read_bytes(wallet, blob, offset..plain).await?
+            };
+            parts = serde_json::from_slice(&list)
+                .map_err(|e| RecordError::Malformed(format!("a completion's parts: {e}")))?;
         }
-        first_error.map_or(Ok(()), Err)
+        Ok(Some((record, offset, parts)))
+    }
+
+    /// Bytes `range` of `blob`, in memory.
+    async fn read_bytes(
+        &self,
+        wallet: &Keypair,
+        blob: &BlobId,
+        range: Range<u64>,
+    ) -> Result<Vec<u8>, NetworkError> {
+        let options = GetOptions {
+            range: Some(range),
+            ..self.get.clone()
+        };
+        let out = MemoryWriter::default();
+        basalt_sdk::get(&self.chain, wallet, blob, out.clone(), &options, |_| {})
+            .await
+            .map_err(|source| NetworkError::Get {
+                blob: blob.to_string(),
+                source,
+            })?;
+        Ok(out.take())
+    }
+
+    /// Deletes `wallet`'s blob `blob` (its deal settled and refunded to the wallet).
+    /// Returns whether it was registered: deleting a blob that is not is no error.
+    ///
+    /// # Errors
+    ///
+    /// [`NetworkError::BadBlobId`], or the deletion's failure.
+    pub async fn delete(&self, wallet: &Keypair, blob: &str) -> Result<bool, NetworkError> {
+        let id = blob
+            .parse::<BlobId>()
+            .map_err(|_| NetworkError::BadBlobId(blob.to_owned()))?;
+        match basalt_sdk::access::delete(&self.chain, wallet, &id).await {
+            Ok(_) => Ok(true),
+            Err(basalt_sdk::GetError::NotFound(_)) => Ok(false),
+            Err(source) => Err(NetworkError::Delete {
+                blob: blob.to_owned(),
+                source,
+            }),
+        }
     }
 }
+
+/// The longest header a blob can begin with: the magic, the length, the record.
+const MAX_HEADER_LEN: u64 = (MAGIC.len() + 4 + MAX_RECORD_LEN) as u64;
 
 /// The most object bytes one blob of this code holds after its record: what one proof
 /// transaction covers (`BlobLayout::max_size`), less the encryption tags and the record.
 fn max_piece(chunk_size: u32, k: u16, m: u16) -> u64 {
     let stored = BlobLayout::max_size(chunk_size, k, m);
     let tags = stored.div_ceil(u64::from(chunk_size)) * TAG_LEN as u64;
-    let record = (MAX_RECORD_LEN + MAGIC.len() + 4) as u64;
-    stored.saturating_sub(tags + record).max(1)
+    stored.saturating_sub(tags + MAX_HEADER_LEN).max(1)
 }
 
 /// What follows a blob's record.
@@ -338,14 +424,26 @@ impl Body {
 
 /// The SDK's reader writes the decoded bytes here (on a blocking thread): each write is one
 /// frame of the response, waiting while [`GET_FRAMES`] are unsent. A response that is gone
-/// (the client hung up) ends the read.
-struct FrameWriter(mpsc::Sender<Result<Bytes, NetworkError>>);
+/// (the client hung up) or that its client stopped reading for `idle` ends the read.
+struct FrameWriter {
+    tx: mpsc::Sender<Result<Bytes, NetworkError>>,
+    runtime: tokio::runtime::Handle,
+    idle: Duration,
+}
 
 impl std::io::Write for FrameWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client left"))?;
+        let frame = Ok(Bytes::copy_from_slice(buf));
+        self.runtime
+            .block_on(self.tx.send_timeout(frame, self.idle))
+            .map_err(|e| match e {
+                SendTimeoutError::Timeout(_) => {
+                    std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading")
+                }
+                SendTimeoutError::Closed(_) => {
+                    std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client left")
+                }
+            })?;
         Ok(buf.len())
     }
 
@@ -354,8 +452,8 @@ impl std::io::Write for FrameWriter {
     }
 }
 
-/// Aborts the read when the response is dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+/// Aborts a task when dropped (a read when its response is).
+pub(crate) struct AbortOnDrop(pub(crate) tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {

@@ -20,6 +20,8 @@ pub const MAX_RECORD_LEN: usize = 16 << 10;
 #[serde(deny_unknown_fields)]
 pub struct ObjectRecord {
     pub bucket: String,
+    /// Empty in the bucket's own record (a blob holding no object, stored when the bucket
+    /// is created so that recovery finds it empty too): no object has an empty key.
     pub key: String,
     /// Fresh for every PUT: tells an overwrite's blobs from the ones it replaced.
     pub object: String,

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use base64::Engine;
 use s3s::dto::*;
@@ -15,15 +15,18 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use crate::auth::KeyRing;
-use crate::index::{BucketEntry, Index, IndexError, ListQuery, Listing, ObjectEntry, MAX_KEYS};
+use crate::config::LimitsConfig;
+use crate::index::{
+    BucketEntry, Index, IndexError, ListQuery, Listing, ObjectEntry, Piece, MAX_KEYS,
+};
+use crate::limits::Limits;
 use crate::network::{Network, NetworkError};
+use crate::reclaim::{Pending, Reclaimer};
 use crate::record::ObjectRecord;
 use crate::spool::{Spool, SpoolError};
+use crate::unix_now;
 
 mod multipart;
-
-/// S3's largest single PUT.
-pub const MAX_PUT_SIZE: u64 = 5 << 30;
 
 /// S3's longest key, in bytes.
 const MAX_KEY_LEN: usize = 1024;
@@ -33,7 +36,9 @@ pub struct Gateway {
     index: Arc<Index>,
     keys: KeyRing,
     network: Arc<Network>,
+    reclaimer: Arc<Reclaimer>,
     spool: PathBuf,
+    limits: Limits,
 }
 
 /// Who is asking: the wallet an access key acts as.
@@ -44,12 +49,21 @@ struct Caller {
 }
 
 impl Gateway {
-    pub fn new(index: Arc<Index>, keys: KeyRing, network: Arc<Network>, spool: PathBuf) -> Self {
+    pub fn new(
+        index: Arc<Index>,
+        keys: KeyRing,
+        network: Arc<Network>,
+        reclaimer: Arc<Reclaimer>,
+        spool: PathBuf,
+        limits: &LimitsConfig,
+    ) -> Self {
         Self {
             index,
             keys,
             network,
+            reclaimer,
             spool,
+            limits: Limits::new(limits),
         }
     }
 
@@ -62,6 +76,7 @@ impl Gateway {
             .keys
             .wallet(&credentials.access_key)
             .ok_or_else(|| s3_error!(InvalidAccessKeyId))?;
+        self.limits.admit(&credentials.access_key)?;
         let owner = wallet.pubkey().to_string();
         Ok(Caller { wallet, owner })
     }
@@ -86,31 +101,50 @@ impl Gateway {
             .ok_or_else(|| s3_error!(NoSuchKey, "no object {key:?} in bucket {bucket:?}"))
     }
 
-    /// Deletes `pieces` (of an object an overwrite replaced, of a part uploaded again)
-    /// after the response: what the index names is already their successor, and a blob
-    /// left by a crash here is found by recovery.
-    fn delete_later(&self, caller: &Caller, pieces: Vec<crate::index::Piece>) {
-        if pieces.is_empty() {
-            return;
-        }
-        let (network, wallet) = (Arc::clone(&self.network), Arc::clone(&caller.wallet));
-        tokio::spawn(async move {
-            if let Err(e) = network.delete(&wallet, &pieces).await {
-                tracing::warn!("deleting replaced blobs: {e}");
-            }
-        });
-    }
-
-    /// Deletes object `key` and its blobs (their deals refunded). S3 answers a delete of
-    /// a missing key as a success.
-    async fn remove_object(&self, caller: &Caller, bucket: &str, key: &str) -> S3Result<()> {
+    /// Deletes object `key` and its blobs (their deals refunded) before answering; a
+    /// deletion that fails is retried from the trash. S3 answers a delete of a missing key
+    /// as a success.
+    async fn remove_object(&self, bucket: &str, key: &str) -> S3Result<()> {
         if let Some(removed) = self.index.delete_object(bucket, key).map_err(internal)? {
-            self.network
-                .delete(&caller.wallet, &removed.pieces)
-                .await
-                .map_err(network_error)?;
+            let blobs: Vec<String> = removed.pieces.into_iter().map(|p| p.blob).collect();
+            self.reclaimer.reclaim_now(&blobs).await;
         }
         Ok(())
+    }
+
+    /// Stores `spool` as `caller`'s blobs, each named by `record`; every blob is pending in
+    /// the index from before its registration, and in the trash if the store fails.
+    async fn store_pieces(
+        &self,
+        caller: &Caller,
+        spool: &Spool,
+        record: &ObjectRecord,
+    ) -> S3Result<Vec<Piece>> {
+        let pending = Pending::new(Arc::clone(&self.index), &caller.owner);
+        let stored = self
+            .network
+            .store(&caller.wallet, spool, record, &pending.hook())
+            .await;
+        stored.map_err(|e| self.abandon(&pending, network_error(e)))
+    }
+
+    /// Puts what `pending` registered in the trash, then answers `error`.
+    fn abandon(&self, pending: &Pending, error: S3Error) -> S3Error {
+        if let Err(e) = pending.discard() {
+            tracing::error!("recording discarded blobs: {e}");
+        }
+        self.reclaimer.wake();
+        error
+    }
+
+    /// Puts `pieces` (stored, but held by nothing) in the trash, then answers `error`.
+    fn discard(&self, caller: &Caller, pieces: &[Piece], error: S3Error) -> S3Error {
+        let blobs: Vec<String> = pieces.iter().map(|p| p.blob.clone()).collect();
+        if let Err(e) = self.index.discard(&caller.owner, &blobs) {
+            tracing::error!("recording discarded blobs: {e}");
+        }
+        self.reclaimer.wake();
+        error
     }
 
     /// Receives a request body to a spool, checked against its `Content-MD5` when sent.
@@ -119,11 +153,12 @@ impl Gateway {
         body: Option<StreamingBlob>,
         content_md5: Option<&str>,
     ) -> S3Result<Spool> {
-        let spool = Spool::receive(body, &self.spool, MAX_PUT_SIZE)
+        let spool = Spool::receive(body, &self.spool, self.limits.max_body, self.limits.idle)
             .await
             .map_err(|e| match e {
                 SpoolError::TooLarge(_) => s3_error!(EntityTooLarge, "{e}"),
                 SpoolError::Body(_) => s3_error!(IncompleteBody, "{e}"),
+                SpoolError::Idle(_) => s3_error!(RequestTimeout, "{e}"),
                 SpoolError::Io(_) => internal(e),
             })?;
         if let Some(sent) = content_md5 {
@@ -151,7 +186,7 @@ impl Gateway {
         content_type: Option<String>,
         metadata: BTreeMap<String, String>,
     ) -> S3Result<ObjectEntry> {
-        let created = now();
+        let created = unix_now();
         let record = ObjectRecord {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
@@ -166,11 +201,7 @@ impl Gateway {
             upload: None,
             part: None,
         };
-        let pieces = self
-            .network
-            .store(&caller.wallet, spool, &record)
-            .await
-            .map_err(network_error)?;
+        let pieces = self.store_pieces(caller, spool, &record).await?;
         let entry = ObjectEntry {
             size: spool.size,
             etag: record.etag,
@@ -181,17 +212,16 @@ impl Gateway {
         };
         match self.index.put_object(bucket, key, &entry) {
             Ok(replaced) => {
-                self.delete_later(caller, replaced.map(|r| r.pieces).unwrap_or_default());
+                if replaced.is_some() {
+                    self.reclaimer.wake();
+                }
                 Ok(entry)
             }
-            Err(e) => {
-                // The bucket went while the body was stored: nothing may stay paid for.
-                let _ = self.network.delete(&caller.wallet, &entry.pieces).await;
-                Err(match e {
-                    IndexError::NoBucket(_) => s3_error!(NoSuchBucket),
-                    e => internal(e),
-                })
+            // The bucket went while the body was stored: nothing may stay paid for.
+            Err(IndexError::NoBucket(_)) => {
+                Err(self.discard(caller, &entry.pieces, s3_error!(NoSuchBucket)))
             }
+            Err(e) => Err(self.discard(caller, &entry.pieces, internal(e))),
         }
     }
 }
@@ -231,21 +261,51 @@ impl S3 for Gateway {
     ) -> S3Result<S3Response<CreateBucketOutput>> {
         let caller = self.caller(&req)?;
         let name = req.input.bucket;
+        let taken = |existing: Option<BucketEntry>| match existing {
+            Some(existing) if existing.owner == caller.owner => {
+                s3_error!(BucketAlreadyOwnedByYou)
+            }
+            _ => s3_error!(BucketAlreadyExists),
+        };
+        if let Some(existing) = self.index.bucket(&name).map_err(internal)? {
+            return Err(taken(Some(existing)));
+        }
+        // The bucket's own record, so that recovery finds it while it is empty.
+        let created = unix_now();
+        let record = ObjectRecord {
+            bucket: name.clone(),
+            key: String::new(),
+            object: fresh_id(),
+            piece: 0,
+            pieces: 1,
+            size: 0,
+            etag: String::new(),
+            content_type: None,
+            metadata: BTreeMap::new(),
+            created,
+            upload: None,
+            part: None,
+        };
+        let pending = Pending::new(Arc::clone(&self.index), &caller.owner);
+        let marker = self
+            .network
+            .store_record(&caller.wallet, &record, Vec::new(), &pending.hook())
+            .await
+            .map_err(|e| self.abandon(&pending, network_error(e)))?;
         let entry = BucketEntry {
-            created: now(),
+            created,
             owner: caller.owner.clone(),
+            marker: Some(marker.blob),
         };
         match self.index.create_bucket(&name, &entry) {
             Ok(()) => Ok(S3Response::new(CreateBucketOutput {
                 location: Some(format!("/{name}")),
             })),
-            Err(IndexError::BucketExists(_)) => match self.index.bucket(&name).map_err(internal)? {
-                Some(existing) if existing.owner == caller.owner => {
-                    Err(s3_error!(BucketAlreadyOwnedByYou))
-                }
-                _ => Err(s3_error!(BucketAlreadyExists)),
-            },
-            Err(e) => Err(internal(e)),
+            Err(IndexError::BucketExists(_)) => {
+                let existing = self.index.bucket(&name).map_err(internal)?;
+                Err(self.abandon(&pending, taken(existing)))
+            }
+            Err(e) => Err(self.abandon(&pending, internal(e))),
         }
     }
 
@@ -266,7 +326,11 @@ impl S3 for Gateway {
         let name = req.input.bucket;
         self.bucket(&name, &caller)?;
         match self.index.delete_bucket(&name) {
-            Ok(()) => Ok(S3Response::new(DeleteBucketOutput::default())),
+            Ok(removed) => {
+                let marker: Vec<String> = removed.marker.into_iter().collect();
+                self.reclaimer.reclaim_now(&marker).await;
+                Ok(S3Response::new(DeleteBucketOutput::default()))
+            }
             Err(IndexError::BucketNotEmpty(_)) => Err(s3_error!(BucketNotEmpty)),
             Err(IndexError::NoBucket(_)) => Err(s3_error!(NoSuchBucket)),
             Err(e) => Err(internal(e)),
@@ -366,10 +430,7 @@ impl S3 for Gateway {
         self.bucket(&input.bucket, &caller)?;
         let (mut deleted, mut errors) = (Vec::new(), Vec::new());
         for object in input.delete.objects {
-            match self
-                .remove_object(&caller, &input.bucket, &object.key)
-                .await
-            {
+            match self.remove_object(&input.bucket, &object.key).await {
                 Ok(()) => deleted.push(DeletedObject {
                     key: Some(object.key),
                     ..DeletedObject::default()
@@ -504,8 +565,7 @@ impl S3 for Gateway {
         let caller = self.caller(&req)?;
         let input = req.input;
         self.bucket(&input.bucket, &caller)?;
-        self.remove_object(&caller, &input.bucket, &input.key)
-            .await?;
+        self.remove_object(&input.bucket, &input.key).await?;
         Ok(S3Response::new(DeleteObjectOutput::default()))
     }
 
@@ -644,12 +704,6 @@ fn network_error(error: NetworkError) -> S3Error {
         } => s3_error!(ServiceUnavailable, "{error}"),
         _ => internal(error),
     }
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn timestamp(unix: u64) -> Timestamp {

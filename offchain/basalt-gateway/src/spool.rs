@@ -5,6 +5,7 @@
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::time::Duration;
 
 use futures::StreamExt;
 use md5::{Digest, Md5};
@@ -25,27 +26,35 @@ pub enum SpoolError {
     Body(String),
     #[error("the body is longer than the {0}-byte limit")]
     TooLarge(u64),
+    #[error("the body sent nothing for {} s", .0.as_secs())]
+    Idle(Duration),
     #[error("spooling the body: {0}")]
     Io(#[from] std::io::Error),
 }
 
 impl Spool {
-    /// Receives `body` into a new file in `dir`, refusing it past `limit` bytes.
+    /// Receives `body` into a new file in `dir`, refusing it past `limit` bytes or when
+    /// it sends nothing for `idle`.
     ///
     /// # Errors
     ///
-    /// [`SpoolError`]: the body broke off, was too long, or the file could not be written.
+    /// [`SpoolError`]: the body broke off, was too long or stalled, or the file could not
+    /// be written.
     pub async fn receive(
         body: Option<StreamingBlob>,
         dir: &Path,
         limit: u64,
+        idle: Duration,
     ) -> Result<Self, SpoolError> {
         let file = NamedTempFile::new_in(dir)?;
         let mut out = tokio::fs::File::from_std(file.reopen()?);
         let mut hasher = Md5::new();
         let mut size = 0u64;
         if let Some(mut body) = body {
-            while let Some(frame) = body.next().await {
+            while let Some(frame) = tokio::time::timeout(idle, body.next())
+                .await
+                .map_err(|_| SpoolError::Idle(idle))?
+            {
                 let frame = frame.map_err(|e| SpoolError::Body(e.to_string()))?;
                 size += frame.len() as u64;
                 if size > limit {
@@ -97,11 +106,13 @@ mod tests {
         Some(StreamingBlob::wrap(futures::stream::iter(frames)))
     }
 
+    const IDLE: Duration = Duration::from_secs(5);
+
     #[tokio::test]
-    async fn a_body_is_spooled_with_its_md5_and_an_oversize_or_broken_one_is_refused(
+    async fn a_body_is_spooled_with_its_md5_and_an_oversize_broken_or_stalled_one_is_refused(
     ) -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
-        let spool = Spool::receive(body(&[b"hello ", b"world"]), dir.path(), 11).await?;
+        let spool = Spool::receive(body(&[b"hello ", b"world"]), dir.path(), 11, IDLE).await?;
         assert_eq!(spool.size, 11);
         // md5("hello world")
         assert_eq!(spool.etag(), "5eb63bbbe01eeed093cb22bb8f5acdc3");
@@ -109,10 +120,10 @@ mod tests {
         Spool::read_range(spool.path(), 3, 5)?.read_to_string(&mut middle)?;
         assert_eq!(middle, "lo wo");
 
-        let empty = Spool::receive(None, dir.path(), 0).await?;
+        let empty = Spool::receive(None, dir.path(), 0, IDLE).await?;
         assert_eq!(empty.etag(), "d41d8cd98f00b204e9800998ecf8427e");
 
-        let over = Spool::receive(body(&[b"hello ", b"world"]), dir.path(), 10).await;
+        let over = Spool::receive(body(&[b"hello ", b"world"]), dir.path(), 10, IDLE).await;
         assert!(matches!(over, Err(SpoolError::TooLarge(10))));
 
         let frames: Vec<Result<Bytes, std::io::Error>> = vec![
@@ -123,9 +134,18 @@ mod tests {
             Some(StreamingBlob::wrap(futures::stream::iter(frames))),
             dir.path(),
             100,
+            IDLE,
         )
         .await;
         assert!(matches!(broken, Err(SpoolError::Body(_))));
+
+        // A client that sends a frame and then nothing.
+        let short = Duration::from_millis(200);
+        let first: Result<Bytes, std::io::Error> = Ok(Bytes::from_static(b"part"));
+        let stalled = futures::stream::iter([first]).chain(futures::stream::pending());
+        let stalled =
+            Spool::receive(Some(StreamingBlob::wrap(stalled)), dir.path(), 100, short).await;
+        assert!(matches!(stalled, Err(SpoolError::Idle(d)) if d == short));
         drop((spool, empty));
         assert_eq!(
             std::fs::read_dir(dir.path())?.count(),

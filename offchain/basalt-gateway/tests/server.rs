@@ -23,11 +23,39 @@ impl Drop for Running {
 
 fn config(dir: &std::path::Path, wallet: &std::path::Path) -> String {
     format!(
-        "listen = \"127.0.0.1:0\"\nurl = \"http://127.0.0.1:9\"\nindex = {:?}\nspool = {:?}\n[[keys]]\naccess_key = \"BASALTTEST1\"\nsecret_key = \"0123456789abcdef0123\"\nwallet = {:?}\n",
+        "listen = \"127.0.0.1:0\"\nurl = \"http://127.0.0.1:9\"\nindex = {:?}\nspool = {:?}\n[limits]\nheader_timeout_secs = 1\n[[keys]]\naccess_key = \"BASALTTEST1\"\nsecret_key = \"0123456789abcdef0123\"\nwallet = {:?}\n",
         dir.join("index"),
         dir.join("spool"),
         wallet
     )
+}
+
+/// Starts the binary on `dir`'s configuration with a fresh wallet; returns it and its URL.
+async fn start(dir: &std::path::Path) -> Result<(Running, String)> {
+    let wallet = dir.join("wallet.json");
+    write_keypair_file(&Keypair::new(), &wallet).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let path = dir.join("gateway.toml");
+    std::fs::write(&path, config(dir, &wallet))?;
+    let mut child = Running(
+        Command::new(BINARY)
+            .arg("--config")
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    let stdout = child.0.stdout.take().context("stdout")?;
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await??;
+    let url = line
+        .trim()
+        .strip_prefix("basalt-gateway listening on ")
+        .with_context(|| format!("first line: {line}"))?
+        .to_owned();
+    Ok((child, url))
 }
 
 /// Now as SigV4's `x-amz-date` and credential-scope date (UTC), so that the requests are
@@ -78,29 +106,7 @@ fn a_wallet_that_does_not_load_stops_the_gateway_with_the_reason() -> Result<()>
 #[tokio::test]
 async fn an_unsigned_or_unknown_request_is_refused_with_s3_errors() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let wallet = dir.path().join("wallet.json");
-    write_keypair_file(&Keypair::new(), &wallet).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let path = dir.path().join("gateway.toml");
-    std::fs::write(&path, config(dir.path(), &wallet))?;
-    let mut child = Running(
-        Command::new(BINARY)
-            .arg("--config")
-            .arg(&path)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?,
-    );
-    let stdout = child.0.stdout.take().context("stdout")?;
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map(|_| line)
-    })
-    .await??;
-    let url = line
-        .trim()
-        .strip_prefix("basalt-gateway listening on ")
-        .with_context(|| format!("first line: {line}"))?
-        .to_owned();
+    let (_gateway, url) = start(dir.path()).await?;
     let http = reqwest::Client::new();
 
     let anonymous = http.get(format!("{url}/")).send().await?;
@@ -130,5 +136,37 @@ async fn an_unsigned_or_unknown_request_is_refused_with_s3_errors() -> Result<()
             "{key}: {status} {body}"
         );
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() -> Result<()> {
+    use std::io::{Read, Write};
+
+    let dir = tempfile::tempdir()?;
+    let (_gateway, url) = start(dir.path()).await?;
+    let address = url
+        .strip_prefix("http://")
+        .context("an http URL")?
+        .to_owned();
+    let answer = tokio::task::spawn_blocking(move || -> Result<String> {
+        let mut slow = std::net::TcpStream::connect(&address)?;
+        slow.write_all(b"GET /photos HTTP/1.1\r\nHost: x\r\n")?;
+        // The configuration gives headers 1 s; the gateway closes the connection (with or
+        // without a 408 first) well before this read's own deadline.
+        slow.set_read_timeout(Some(std::time::Duration::from_secs(20)))?;
+        let mut answer = Vec::new();
+        match slow.read_to_end(&mut answer) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(e) => anyhow::bail!("the connection was still open after 20 s: {e}"),
+        }
+        Ok(String::from_utf8_lossy(&answer).into_owned())
+    })
+    .await??;
+    ensure!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "answered {answer}"
+    );
     Ok(())
 }

@@ -62,6 +62,8 @@ pub struct GatewayProcess {
     pub url: String,
     pub credentials: GatewayCredentials,
     pub dir: PathBuf,
+    port: u16,
+    settings: GatewaySettings,
 }
 
 impl GatewayProcess {
@@ -104,6 +106,8 @@ impl GatewayProcess {
             url,
             credentials,
             dir: dir.to_owned(),
+            port,
+            settings: settings.clone(),
         })
     }
 
@@ -146,6 +150,11 @@ impl GatewayProcess {
         text
     }
 
+    /// The gateway's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.service.pid()
+    }
+
     /// SIGTERM: the gateway finishes its requests and exits.
     ///
     /// # Errors
@@ -162,5 +171,38 @@ impl GatewayProcess {
     /// When the signal cannot be sent.
     pub fn kill(&mut self) -> Result<()> {
         self.service.kill()
+    }
+
+    /// Runs `basalt-gateway recover` on the gateway's configuration (the gateway stopped,
+    /// its index moved away): the index rebuilt from the network. Returns its report.
+    ///
+    /// # Errors
+    ///
+    /// When the binary is missing or the recovery fails (with its output).
+    pub fn recover(&self) -> Result<String> {
+        let output = Command::new(sibling_binary("basalt-gateway", "BASALT_GATEWAY_BIN")?)
+            .arg("recover")
+            .arg("--config")
+            .arg(self.dir.join("gateway.toml"))
+            .output()
+            .context("running basalt-gateway recover")?;
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        if !output.status.success() {
+            bail!(
+                "basalt-gateway recover failed: {stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(stdout)
+    }
+
+    /// Starts the gateway again (after a stop or a kill) on its port, keys and index.
+    ///
+    /// # Errors
+    ///
+    /// As [`GatewayProcess::start`].
+    pub fn start_again(&mut self) -> Result<()> {
+        *self = Self::start(&self.dir.clone(), self.port, &self.settings.clone())?;
+        Ok(())
     }
 }

@@ -26,9 +26,6 @@ use crate::indexer::{Database, IndexerProcess};
 use crate::nodes::{node_binary, threads_per_node, NodeProcess, NodeSettings};
 use crate::workers::{worker_binary, WorkerProcess};
 
-/// The S3 gateway's port when free (`basalt-gateway`'s default).
-const GATEWAY_PORT: u16 = 9100;
-
 /// Name of the file the CLI reads to find a local network.
 pub const INFO_FILE: &str = "localnet.json";
 
@@ -70,6 +67,8 @@ pub struct LocalnetOptions {
 pub struct GatewayOptions {
     /// The keypair file its access key acts as (funded by [`LocalnetOptions::fund`]).
     pub wallet: PathBuf,
+    /// The port to prefer (used when free; 0 = the previous run's, else any).
+    pub port: u16,
     /// The most object bytes per blob (the gateway's default when `None`).
     pub piece_size: Option<u64>,
     /// The erasure code of its blobs (the network's default when `None`).
@@ -304,12 +303,14 @@ impl Localnet {
         };
         let gateway = match &options.gateway {
             Some(g) => {
-                let port = previous
+                let previous_port = previous
                     .as_ref()
                     .and_then(|p| p.gateway.as_ref())
-                    .and_then(|g| NetworkInfo::port_of(&g.url))
-                    .filter(|p| port_free(*p))
-                    .or_else(|| port_free(GATEWAY_PORT).then_some(GATEWAY_PORT))
+                    .and_then(|g| NetworkInfo::port_of(&g.url));
+                let port = [Some(g.port), previous_port]
+                    .into_iter()
+                    .flatten()
+                    .find(|p| *p != 0 && port_free(*p))
                     .map_or_else(free_port, Ok)?;
                 let settings = GatewaySettings {
                     rpc_url: services_rpc_url.clone(),

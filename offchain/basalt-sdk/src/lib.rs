@@ -19,4 +19,6 @@ pub mod put;
 pub use chain::{ChainClient, ChainError};
 pub use get::{get, GetError, GetOptions, GetReport, HolderReport};
 pub use node::{NodeClient, NodeError};
-pub use put::{put, JobPublicationTarget, PutError, PutOptions, PutReport, Registrar};
+pub use put::{
+    put, BeforeRegister, JobPublicationTarget, PutError, PutOptions, PutReport, Registrar,
+};

@@ -115,6 +115,23 @@ pub struct PutOptions {
     /// Only providers `online` by these thresholds get shards: one silent past the warning
     /// threshold is likely down, and a shard placed there would need repair at once.
     pub liveness: LivenessThresholds,
+    /// Told the blob's id just before its registration is sent. A caller that must never
+    /// lose track of a paid blob (the S3 gateway, if it crashes before recording the put)
+    /// writes the id down here; an error stops the put before anything is registered.
+    pub before_register: Option<BeforeRegister>,
+}
+
+/// What [`BeforeRegister`] calls with the blob's id.
+pub type BeforeRegisterFn = dyn Fn(&BlobId) -> std::io::Result<()> + Send + Sync;
+
+/// The hook [`PutOptions::before_register`] holds.
+#[derive(Clone)]
+pub struct BeforeRegister(pub Arc<BeforeRegisterFn>);
+
+impl std::fmt::Debug for BeforeRegister {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BeforeRegister(..)")
+    }
 }
 
 impl Default for PutOptions {
@@ -136,6 +153,7 @@ impl Default for PutOptions {
             lookup_table: None,
             acceptance_timeout: Some(Duration::from_secs(30)),
             liveness: LivenessThresholds::default(),
+            before_register: None,
         }
     }
 }
@@ -211,6 +229,9 @@ pub enum PutError {
     /// The owner already registered these exact stored bytes: the blob exists.
     #[error("the owner already stores these bytes as blob {0}")]
     AlreadyStored(BlobId),
+    /// [`PutOptions::before_register`] refused: nothing was registered.
+    #[error("before registering blob {id}: {reason}")]
+    BeforeRegister { id: BlobId, reason: String },
 }
 
 /// The wallet's ed25519 key, as the nodes and the key wrapping use it.
@@ -361,6 +382,12 @@ pub async fn put<R: Read + Send + 'static>(
     let providers: Vec<Pubkey> = holders.iter().map(|h| h.authority).collect();
     let sent = Instant::now();
     let blob = crate::chain::blob_address(&id);
+    if let Some(BeforeRegister(hook)) = &options.before_register {
+        hook(&id).map_err(|e| PutError::BeforeRegister {
+            id,
+            reason: e.to_string(),
+        })?;
+    }
     let signature = register(
         chain, wallet, &config, &manifest, &blob, &providers, options,
     )

@@ -68,6 +68,8 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
     options.workers = args.workers;
     options.gateway = (!args.no_gateway).then(|| GatewayOptions {
         wallet: wallet_path.clone(),
+        // basalt-gateway's own default port, when free.
+        port: 9100,
         piece_size: None,
         k: None,
         m: None,

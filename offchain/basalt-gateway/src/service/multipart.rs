@@ -1,16 +1,21 @@
 //! Multipart uploads: each part is stored as blobs of the wallet the moment it arrives
 //! (its record names the upload and the part number); Complete stores one more blob, the
 //! completion record listing the chosen parts' blobs, and then makes the object visible in
-//! one index write; Abort deletes the parts' blobs. An object is never half-visible: until
+//! one index write (which puts the parts not chosen in the trash); Abort deletes the parts'
+//! blobs. An object is never half-visible: until
 //! Complete's index write it does not exist, after it the whole of it does.
+
+use std::sync::Arc;
 
 use md5::{Digest, Md5};
 use s3s::dto::*;
 use s3s::{s3_error, S3Result};
 
-use super::{internal, network_error, now, size_i64, timestamp, Caller, Gateway};
+use super::{internal, network_error, size_i64, timestamp, Caller, Gateway};
 use crate::index::{IndexError, ObjectEntry, Part as StoredPart, Upload};
+use crate::reclaim::Pending;
 use crate::record::ObjectRecord;
+use crate::unix_now;
 
 /// S3's smallest part, but for the last.
 pub const MIN_PART_SIZE: u64 = 5 << 20;
@@ -43,7 +48,7 @@ impl Gateway {
             bucket: input.bucket.clone(),
             key: input.key.clone(),
             owner: caller.owner.clone(),
-            created: now(),
+            created: unix_now(),
             content_type: input.content_type,
             metadata: input.metadata.unwrap_or_default().into_iter().collect(),
             parts: Default::default(),
@@ -73,6 +78,7 @@ impl Gateway {
         let spool = self
             .receive(input.body, input.content_md5.as_deref())
             .await?;
+        // The upload's headers ride in each part's record: a recovered upload has them.
         let record = ObjectRecord {
             bucket: upload.bucket,
             key: upload.key,
@@ -81,17 +87,13 @@ impl Gateway {
             pieces: 1,
             size: spool.size,
             etag: spool.etag(),
-            content_type: None,
-            metadata: Default::default(),
-            created: now(),
+            content_type: upload.content_type,
+            metadata: upload.metadata,
+            created: unix_now(),
             upload: Some(input.upload_id.clone()),
             part: Some(number),
         };
-        let pieces = self
-            .network
-            .store(&caller.wallet, &spool, &record)
-            .await
-            .map_err(network_error)?;
+        let pieces = self.store_pieces(caller, &spool, &record).await?;
         let part = StoredPart {
             etag: record.etag.clone(),
             size: spool.size,
@@ -100,20 +102,19 @@ impl Gateway {
         };
         match self.index.put_part(&input.upload_id, number, part.clone()) {
             Ok(replaced) => {
-                self.delete_later(caller, replaced.map(|p| p.pieces).unwrap_or_default());
+                if replaced.is_some() {
+                    self.reclaimer.wake();
+                }
                 Ok(UploadPartOutput {
                     e_tag: Some(ETag::Strong(part.etag)),
                     ..UploadPartOutput::default()
                 })
             }
-            Err(e) => {
-                // Completed or aborted while the part was stored: it belongs to nothing.
-                let _ = self.network.delete(&caller.wallet, &part.pieces).await;
-                Err(match e {
-                    IndexError::NoUpload(_) => s3_error!(NoSuchUpload),
-                    e => internal(e),
-                })
+            // Completed or aborted while the part was stored: it belongs to nothing.
+            Err(IndexError::NoUpload(_)) => {
+                Err(self.discard(caller, &part.pieces, s3_error!(NoSuchUpload)))
             }
+            Err(e) => Err(self.discard(caller, &part.pieces, internal(e))),
         }
     }
 
@@ -150,16 +151,17 @@ impl Gateway {
             etag: etag.clone(),
             content_type: upload.content_type.clone(),
             metadata: upload.metadata.clone(),
-            created: now(),
+            created: unix_now(),
             upload: Some(id.clone()),
             part: None,
         };
         let listing = serde_json::to_vec(&blobs).map_err(internal)?;
+        let pending = Pending::new(Arc::clone(&self.index), &caller.owner);
         let completion = self
             .network
-            .store_record(&caller.wallet, &record, listing)
+            .store_record(&caller.wallet, &record, listing, &pending.hook())
             .await
-            .map_err(network_error)?;
+            .map_err(|e| self.abandon(&pending, network_error(e)))?;
         let mut pieces = vec![completion];
         pieces.extend(chosen.iter().flat_map(|p| p.pieces.iter().cloned()));
         let entry = ObjectEntry {
@@ -170,29 +172,17 @@ impl Gateway {
             last_modified: record.created,
             pieces,
         };
-        let (upload, replaced) = match self.index.complete_upload(&id, &entry) {
-            Ok(done) => done,
-            Err(e) => {
-                let _ = self
-                    .network
-                    .delete(&caller.wallet, &entry.pieces[..1])
-                    .await;
-                return Err(match e {
-                    IndexError::NoUpload(_) => s3_error!(NoSuchUpload),
-                    IndexError::NoBucket(_) => s3_error!(NoSuchBucket),
-                    e => internal(e),
-                });
-            }
-        };
-        // Parts uploaded but not chosen are discarded, as S3 does.
-        let mut unused: Vec<_> = upload
-            .parts
-            .iter()
-            .filter(|(n, _)| !asked.iter().any(|a| a.part_number == Some(**n as i32)))
-            .flat_map(|(_, p)| p.pieces.iter().cloned())
-            .collect();
-        unused.extend(replaced.map(|r| r.pieces).unwrap_or_default());
-        self.delete_later(caller, unused);
+        // Parts uploaded but not chosen are discarded, as S3 does, with what the object
+        // replaces: the index's write puts them in the trash.
+        if let Err(e) = self.index.complete_upload(&id, &entry) {
+            let error = match e {
+                IndexError::NoUpload(_) => s3_error!(NoSuchUpload),
+                IndexError::NoBucket(_) => s3_error!(NoSuchBucket),
+                e => internal(e),
+            };
+            return Err(self.discard(caller, &entry.pieces[..1], error));
+        }
+        self.reclaimer.wake();
         Ok(CompleteMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),
@@ -207,15 +197,18 @@ impl Gateway {
         input: AbortMultipartUploadInput,
     ) -> S3Result<AbortMultipartUploadOutput> {
         self.upload_of(&input.upload_id, &input.bucket, &input.key, caller)?;
-        let upload = self
-            .index
-            .take_upload(&input.upload_id)
-            .map_err(|_| s3_error!(NoSuchUpload))?;
-        let pieces: Vec<_> = upload.parts.into_values().flat_map(|p| p.pieces).collect();
-        self.network
-            .delete(&caller.wallet, &pieces)
-            .await
-            .map_err(network_error)?;
+        let upload = match self.index.abort_upload(&input.upload_id) {
+            Ok(upload) => upload,
+            Err(IndexError::NoUpload(_)) => return Err(s3_error!(NoSuchUpload)),
+            Err(e) => return Err(internal(e)),
+        };
+        let blobs: Vec<String> = upload
+            .parts
+            .into_values()
+            .flat_map(|p| p.pieces)
+            .map(|p| p.blob)
+            .collect();
+        self.reclaimer.reclaim_now(&blobs).await;
         Ok(AbortMultipartUploadOutput::default())
     }
 

@@ -1,0 +1,144 @@
+//! Put and get of one file (1 GiB by default, `BENCH_SIZE_MIB`) through the S3 gateway
+//! with the AWS CLI (`aws s3 cp`), side by side in one run with the direct path the same
+//! file takes on the same local network of 14 storage nodes: the SDK's put and get, which
+//! `basalt put` and `basalt get` call. Prints MB/s of file bytes, the ratio (target: the
+//! gateway at least 0.8 of the direct path) and the gateway's peak resident memory.
+//!
+//! `cargo bench -p basalt-app-tests --bench s3` (the clients of `scripts/s3-clients.sh`).
+//! Under `cargo test` it runs as an 8 MiB smoke test.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{ensure, Context, Result};
+use basalt_app_tests::random_bytes;
+use basalt_app_tests::s3::GatewayNet;
+use basalt_sdk::GetOptions;
+
+/// Runs the AWS CLI; returns how long it took, in seconds.
+fn aws(net: &GatewayNet, config: &Path, args: &[&str]) -> Result<f64> {
+    let start = Instant::now();
+    let output = net.aws(config).args(args).output()?;
+    ensure!(
+        output.status.success(),
+        "aws {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// The peak resident memory of process `pid`, in MiB.
+fn peak_rss_mib(pid: u32) -> Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmHWM in /proc/PID/status")?;
+    Ok(kib / 1024.0)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let mib = basalt_app_tests::bench_size_mib(1024, 8);
+    // The smoke test under `cargo test` skips the second client setting.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let size = mib << 20;
+    let mut net = GatewayNet::start(14, None, None, None).await?;
+    let work = tempfile::tempdir()?;
+    let file = work.path().join("file.bin");
+    let data = random_bytes(size);
+    std::fs::write(&file, &data)?;
+    let synced = std::process::Command::new("sync").status()?;
+    ensure!(synced.success(), "sync(1) failed: {synced}");
+
+    // The direct path: what `basalt put FILE` and `basalt get` do.
+    let chain = net.t.net.client();
+    let start = Instant::now();
+    let opened = file.clone();
+    let put = basalt_sdk::put(
+        &chain,
+        &net.wallet,
+        move || std::fs::File::open(&opened),
+        size as u64,
+        &net.t.put_options(),
+        |_| {},
+    )
+    .await?;
+    let direct_put_s = start.elapsed().as_secs_f64();
+    let back = work.path().join("direct.bin");
+    let start = Instant::now();
+    basalt_sdk::get(
+        &chain,
+        &net.wallet,
+        &put.id,
+        std::fs::File::create(&back)?,
+        &GetOptions::default(),
+        |_| {},
+    )
+    .await?;
+    let direct_get_s = start.elapsed().as_secs_f64();
+    ensure!(std::fs::read(&back)? == data, "the direct get differs");
+
+    // The gateway: the AWS CLI as a user runs it (8 MiB parts, 10 requests in flight),
+    // and with parts as large as a blob holds comfortably.
+    let mut rows = Vec::new();
+    for part_mib in [8usize, 256] {
+        if part_mib > 8 && !benching {
+            continue;
+        }
+        let config = work.path().join(format!("aws-{part_mib}"));
+        std::fs::write(
+            &config,
+            format!(
+                "[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n    \
+                 multipart_chunksize = {part_mib}MB\n"
+            ),
+        )?;
+        let bucket = format!("s3://bench-{part_mib}");
+        let object = format!("{bucket}/file.bin");
+        aws(&net, &config, &["s3", "mb", &bucket])?;
+        let file_arg = file.display().to_string();
+        let put_s = aws(&net, &config, &["s3", "cp", &file_arg, &object])?;
+        let down = work.path().join(format!("s3-{part_mib}.bin"));
+        let down_arg = down.display().to_string();
+        let get_s = aws(&net, &config, &["s3", "cp", &object, &down_arg])?;
+        ensure!(std::fs::read(&down)? == data, "the gateway's get differs");
+        std::fs::remove_file(&down)?;
+        rows.push((format!("aws s3 cp, {part_mib} MiB parts"), put_s, get_s));
+    }
+    let pid = net.gateway()?.pid().context("the gateway runs")?;
+    let rss = peak_rss_mib(pid)?;
+
+    let mb = size as f64 / 1e6;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "file {mib} MiB, 14 local nodes, RS(10, 4)")?;
+    writeln!(
+        out,
+        "{:<32}{:>10}{:>10}{:>10}{:>10}",
+        "", "put MB/s", "get MB/s", "put x", "get x"
+    )?;
+    writeln!(
+        out,
+        "{:<32}{:>10.1}{:>10.1}{:>10}{:>10}",
+        "basalt put / get (SDK)",
+        mb / direct_put_s,
+        mb / direct_get_s,
+        "1.00",
+        "1.00"
+    )?;
+    for (name, put_s, get_s) in rows {
+        writeln!(
+            out,
+            "{name:<32}{:>10.1}{:>10.1}{:>10.2}{:>10.2}",
+            mb / put_s,
+            mb / get_s,
+            direct_put_s / put_s,
+            direct_get_s / get_s
+        )?;
+    }
+    writeln!(out, "gateway peak resident memory: {rss:.0} MiB")?;
+    Ok(())
+}

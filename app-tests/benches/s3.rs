@@ -7,7 +7,6 @@
 //! `cargo bench -p basalt-app-tests --bench s3` (the clients of `scripts/s3-clients.sh`).
 //! Under `cargo test` it runs as an 8 MiB smoke test.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -15,6 +14,7 @@ use anyhow::{ensure, Context, Result};
 use basalt_app_tests::random_bytes;
 use basalt_app_tests::s3::GatewayNet;
 use basalt_sdk::GetOptions;
+use futures::StreamExt;
 
 /// Runs the AWS CLI; returns how long it took, in seconds.
 fn aws(net: &GatewayNet, config: &Path, args: &[&str]) -> Result<f64> {
@@ -26,6 +26,36 @@ fn aws(net: &GatewayNet, config: &Path, args: &[&str]) -> Result<f64> {
         args.join(" "),
         String::from_utf8_lossy(&output.stderr)
     );
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Puts `data` as blobs of `blob_size` bytes, `at_once` at a time, as the gateway stores
+/// a multipart upload's parts; returns how long it took, in seconds.
+async fn put_as_blobs(
+    net: &GatewayNet,
+    data: &[u8],
+    blob_size: usize,
+    at_once: usize,
+) -> Result<f64> {
+    let chain = net.t.net.client();
+    let options = net.t.put_options();
+    let start = Instant::now();
+    let puts = data.chunks(blob_size).map(|piece| {
+        let (chain, options, piece) = (&chain, &options, piece.to_vec());
+        async move {
+            let size = piece.len() as u64;
+            let piece = std::sync::Arc::new(piece);
+            let open = move || Ok(std::io::Cursor::new(piece.as_ref().clone()));
+            basalt_sdk::put(chain, &net.wallet, open, size, options, |_| {}).await
+        }
+    });
+    let stored: Vec<_> = futures::stream::iter(puts)
+        .buffer_unordered(at_once)
+        .collect()
+        .await;
+    for put in stored {
+        put?;
+    }
     Ok(start.elapsed().as_secs_f64())
 }
 
@@ -81,11 +111,25 @@ async fn main() -> Result<()> {
     .await?;
     let direct_get_s = start.elapsed().as_secs_f64();
     ensure!(std::fs::read(&back)? == data, "the direct get differs");
+    let mb = size as f64 / 1e6;
+    println!("file {mib} MiB, 14 local nodes, RS(10, 4)");
+    println!(
+        "{:<32}{:>10}{:>10}{:>10}{:>10}",
+        "", "put MB/s", "get MB/s", "put x", "get x"
+    );
+    println!(
+        "{:<32}{:>10.1}{:>10.1}{:>10}{:>10}",
+        "basalt put / get (SDK)",
+        mb / direct_put_s,
+        mb / direct_get_s,
+        "1.00",
+        "1.00"
+    );
 
     // The gateway: the AWS CLI as a user runs it (8 MiB parts, 10 requests in flight),
-    // and with parts as large as a blob holds comfortably.
-    let mut rows = Vec::new();
-    for part_mib in [8usize, 256] {
+    // and with larger parts.
+    let mut failed = None;
+    for part_mib in [8usize, 64] {
         if part_mib > 8 && !benching {
             continue;
         }
@@ -99,46 +143,46 @@ async fn main() -> Result<()> {
         )?;
         let bucket = format!("s3://bench-{part_mib}");
         let object = format!("{bucket}/file.bin");
-        aws(&net, &config, &["s3", "mb", &bucket])?;
         let file_arg = file.display().to_string();
-        let put_s = aws(&net, &config, &["s3", "cp", &file_arg, &object])?;
         let down = work.path().join(format!("s3-{part_mib}.bin"));
         let down_arg = down.display().to_string();
-        let get_s = aws(&net, &config, &["s3", "cp", &object, &down_arg])?;
-        ensure!(std::fs::read(&down)? == data, "the gateway's get differs");
-        std::fs::remove_file(&down)?;
-        rows.push((format!("aws s3 cp, {part_mib} MiB parts"), put_s, get_s));
+        let timed = aws(&net, &config, &["s3", "mb", &bucket])
+            .and_then(|_| aws(&net, &config, &["s3", "cp", &file_arg, &object]))
+            .and_then(|put_s| {
+                let get_s = aws(&net, &config, &["s3", "cp", &object, &down_arg])?;
+                ensure!(std::fs::read(&down)? == data, "the gateway's get differs");
+                std::fs::remove_file(&down)?;
+                Ok((put_s, get_s))
+            });
+        // The gateway's bound for this part size: the same file put through the SDK as
+        // blobs of one part each, as many at once as the gateway stores (its
+        // `storage.concurrent_puts`).
+        let bound_s = put_as_blobs(&net, &data, part_mib << 20, 2).await?;
+        println!(
+            "{:<32}{:>10.1}{:>10}{:>10.2}",
+            format!("SDK, {part_mib} MiB blobs, 2 at once"),
+            mb / bound_s,
+            "",
+            direct_put_s / bound_s
+        );
+        let name = format!("aws s3 cp, {part_mib} MiB parts");
+        match timed {
+            Ok((put_s, get_s)) => println!(
+                "{name:<32}{:>10.1}{:>10.1}{:>10.2}{:>10.2}",
+                mb / put_s,
+                mb / get_s,
+                direct_put_s / put_s,
+                direct_get_s / get_s
+            ),
+            Err(e) => {
+                println!("{name:<32}failed: {e}");
+                failed.get_or_insert(e);
+            }
+        }
     }
     let pid = net.gateway()?.pid().context("the gateway runs")?;
     let rss = peak_rss_mib(pid)?;
 
-    let mb = size as f64 / 1e6;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "file {mib} MiB, 14 local nodes, RS(10, 4)")?;
-    writeln!(
-        out,
-        "{:<32}{:>10}{:>10}{:>10}{:>10}",
-        "", "put MB/s", "get MB/s", "put x", "get x"
-    )?;
-    writeln!(
-        out,
-        "{:<32}{:>10.1}{:>10.1}{:>10}{:>10}",
-        "basalt put / get (SDK)",
-        mb / direct_put_s,
-        mb / direct_get_s,
-        "1.00",
-        "1.00"
-    )?;
-    for (name, put_s, get_s) in rows {
-        writeln!(
-            out,
-            "{name:<32}{:>10.1}{:>10.1}{:>10.2}{:>10.2}",
-            mb / put_s,
-            mb / get_s,
-            direct_put_s / put_s,
-            direct_get_s / get_s
-        )?;
-    }
-    writeln!(out, "gateway peak resident memory: {rss:.0} MiB")?;
-    Ok(())
+    println!("gateway peak resident memory: {rss:.0} MiB");
+    failed.map_or(Ok(()), Err)
 }

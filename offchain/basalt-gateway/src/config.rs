@@ -56,6 +56,11 @@ pub struct StorageConfig {
     /// Data and parity shards per chunk (the network's defaults when unset).
     pub k: Option<u16>,
     pub m: Option<u16>,
+    /// Blobs stored at once, across all requests; more requests wait their turn. Each
+    /// store already uploads its shards in parallel, and a client sending ten parts at
+    /// once (the AWS CLI's default) would otherwise run ten encodings and ten uploads to
+    /// every node side by side.
+    pub concurrent_puts: usize,
 }
 
 impl Default for StorageConfig {
@@ -66,6 +71,7 @@ impl Default for StorageConfig {
             piece_size: DEFAULT_PIECE_SIZE,
             k: None,
             m: None,
+            concurrent_puts: 2,
         }
     }
 }
@@ -175,9 +181,13 @@ impl GatewayConfig {
                 return Err(ConfigError::DuplicateKey(k.clone()));
             }
         }
-        if config.storage.piece_size == 0 || config.storage.epochs == 0 {
+        if config.storage.piece_size == 0
+            || config.storage.epochs == 0
+            || config.storage.concurrent_puts == 0
+        {
             return Err(ConfigError::Parse(
-                "storage.piece_size and storage.epochs must be above zero".into(),
+                "storage.piece_size, storage.epochs and storage.concurrent_puts must be above zero"
+                    .into(),
             ));
         }
         let l = &config.limits;

@@ -41,6 +41,8 @@ pub struct Network {
     piece_size: u64,
     /// A GET whose client takes nothing for this long is cut.
     idle: Duration,
+    /// One permit per blob stored at once (`storage.concurrent_puts`).
+    puts: tokio::sync::Semaphore,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +100,7 @@ impl Network {
                 ),
             ),
             idle,
+            puts: tokio::sync::Semaphore::new(storage.concurrent_puts.max(1)),
         }
     }
 
@@ -227,6 +230,8 @@ impl Network {
             before_register: Some(before_register.clone()),
             ..self.put.clone()
         };
+        // INV: the semaphore is never closed.
+        let _turn = self.puts.acquire().await.ok();
         let report = basalt_sdk::put(&self.chain, wallet, open, size, &options, |_| {}).await?;
         if !report.fully_accepted() {
             tracing::warn!(

@@ -502,6 +502,12 @@ impl Index {
             .transpose()
     }
 
+    /// Upload `id`, which must exist.
+    fn existing_upload(&self, id: &str) -> Result<Upload, IndexError> {
+        self.upload(id)?
+            .ok_or_else(|| IndexError::NoUpload(id.to_owned()))
+    }
+
     /// Every upload in progress, by id.
     ///
     /// # Errors
@@ -520,9 +526,7 @@ impl Index {
     /// or the store's.
     pub fn put_part(&self, id: &str, number: u32, part: Part) -> Result<Option<Part>, IndexError> {
         let _write = self.write_lock();
-        let mut upload = self
-            .upload(id)?
-            .ok_or_else(|| IndexError::NoUpload(id.to_owned()))?;
+        let mut upload = self.existing_upload(id)?;
         let mut batch = WriteBatch::default();
         self.adopt(&mut batch, &part.pieces);
         let replaced = upload.parts.insert(number, part);
@@ -541,9 +545,7 @@ impl Index {
     /// [`IndexError::NoUpload`], or the store's.
     pub fn abort_upload(&self, id: &str) -> Result<Upload, IndexError> {
         let _write = self.write_lock();
-        let upload = self
-            .upload(id)?
-            .ok_or_else(|| IndexError::NoUpload(id.to_owned()))?;
+        let upload = self.existing_upload(id)?;
         let mut batch = WriteBatch::default();
         batch.delete_cf(self.cf(UPLOADS), id);
         for part in upload.parts.values() {
@@ -567,9 +569,7 @@ impl Index {
         entry: &ObjectEntry,
     ) -> Result<Option<ObjectEntry>, IndexError> {
         let _write = self.write_lock();
-        let upload = self
-            .upload(id)?
-            .ok_or_else(|| IndexError::NoUpload(id.to_owned()))?;
+        let upload = self.existing_upload(id)?;
         if self.bucket(&upload.bucket)?.is_none() {
             return Err(IndexError::NoBucket(upload.bucket.clone()));
         }

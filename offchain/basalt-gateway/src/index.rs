@@ -186,6 +186,18 @@ impl Index {
         Ok(index)
     }
 
+    /// The entry at `key` of column family `name`, decoded.
+    fn get<T: for<'a> Deserialize<'a>>(
+        &self,
+        name: &str,
+        key: impl AsRef<[u8]>,
+    ) -> Result<Option<T>, IndexError> {
+        self.db
+            .get_cf(self.cf(name), key)?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
     /// Every entry of column family `name`, keys as text, values decoded.
     fn entries<T: for<'a> Deserialize<'a>>(
         &self,
@@ -278,10 +290,7 @@ impl Index {
     ///
     /// The store's.
     pub fn trashed(&self, blob: &str) -> Result<Option<Trashed>, IndexError> {
-        self.db
-            .get_cf(self.cf(TRASH), blob)?
-            .map(|bytes| decode(&bytes))
-            .transpose()
+        self.get(TRASH, blob)
     }
 
     /// Takes `blob` out of the trash: it is gone from the network.
@@ -328,10 +337,7 @@ impl Index {
     ///
     /// The store's.
     pub fn bucket(&self, name: &str) -> Result<Option<BucketEntry>, IndexError> {
-        self.db
-            .get_cf(self.cf(BUCKETS), name)?
-            .map(|bytes| decode(&bytes))
-            .transpose()
+        self.get(BUCKETS, name)
     }
 
     /// Every bucket, by name.
@@ -447,10 +453,7 @@ impl Index {
     ///
     /// The store's.
     pub fn object(&self, bucket: &str, key: &str) -> Result<Option<ObjectEntry>, IndexError> {
-        self.db
-            .get_cf(self.cf(OBJECTS), object_key(bucket, key))?
-            .map(|bytes| decode(&bytes))
-            .transpose()
+        self.get(OBJECTS, object_key(bucket, key))
     }
 
     /// Removes `key` from `bucket` and puts its blobs in the trash; returns what it was.
@@ -496,10 +499,7 @@ impl Index {
     ///
     /// The store's.
     pub fn upload(&self, id: &str) -> Result<Option<Upload>, IndexError> {
-        self.db
-            .get_cf(self.cf(UPLOADS), id)?
-            .map(|bytes| decode(&bytes))
-            .transpose()
+        self.get(UPLOADS, id)
     }
 
     /// Upload `id`, which must exist.

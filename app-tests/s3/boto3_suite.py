@@ -114,6 +114,18 @@ want = sorted(["docs/a.txt", "docs/b.txt", "docs/deep/c.txt", "empty", "img/x.pn
 check(f"pagination by 2 ({pages} pages)", keys == want and pages == 4, json.dumps(keys))
 v1 = s3.list_objects(Bucket=BUCKET, Prefix="docs/", MaxKeys=2)
 check("ListObjects (v1)", [o["Key"] for o in v1["Contents"]] == ["docs/a.txt", "docs/b.txt"] and v1["IsTruncated"])
+owner = s3.list_buckets()["Owner"]["ID"]
+check("ListObjects (v1) names each object's owner", all(o["Owner"]["ID"] == owner for o in v1["Contents"]))
+plain = s3.list_objects_v2(Bucket=BUCKET, Prefix="docs/")
+check("ListObjectsV2 names no owner unless asked", not any("Owner" in o for o in plain["Contents"]))
+owned = s3.list_objects_v2(Bucket=BUCKET, Prefix="docs/", FetchOwner=True)
+check("ListObjectsV2 with FetchOwner names the owner", all(o["Owner"]["ID"] == owner for o in owned["Contents"]))
+empty = s3.list_objects_v2(Bucket=BUCKET, Prefix="docs/", Delimiter="")
+check(
+    "an empty delimiter is no delimiter, and the answer names none",
+    "Delimiter" not in empty and "CommonPrefixes" not in empty and len(empty["Contents"]) == 3,
+    json.dumps({k: v for k, v in empty.items() if k in ("Delimiter", "CommonPrefixes")}),
+)
 
 # Presigned URLs through a plain HTTP client.
 url = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "notes/hello.txt"}, ExpiresIn=300)

@@ -61,6 +61,11 @@ pub struct StorageConfig {
     /// once (the AWS CLI's default) would otherwise run ten encodings and ten uploads to
     /// every node side by side.
     pub concurrent_puts: usize,
+    /// Object reads streamed at once, across all requests. Each holds the SDK's window of
+    /// chunks (`GetOptions::parallel_chunks`, 4 MiB each by default) and a few frames, so
+    /// this bounds what downloads hold in memory; a read that finds no turn within
+    /// `limits.idle_timeout_secs` is answered 503 `SlowDown`, which clients retry.
+    pub concurrent_gets: usize,
 }
 
 impl Default for StorageConfig {
@@ -72,6 +77,7 @@ impl Default for StorageConfig {
             k: None,
             m: None,
             concurrent_puts: 2,
+            concurrent_gets: 8,
         }
     }
 }
@@ -184,9 +190,11 @@ impl GatewayConfig {
         if config.storage.piece_size == 0
             || config.storage.epochs == 0
             || config.storage.concurrent_puts == 0
+            || config.storage.concurrent_gets == 0
         {
             return Err(ConfigError::Parse(
-                "storage.piece_size, storage.epochs and storage.concurrent_puts must be above zero"
+                "storage.piece_size, storage.epochs, storage.concurrent_puts and \
+                 storage.concurrent_gets must be above zero"
                     .into(),
             ));
         }

@@ -43,6 +43,35 @@ pub struct Network {
     idle: Duration,
     /// One permit per blob stored at once (`storage.concurrent_puts`).
     puts: tokio::sync::Semaphore,
+    /// Object reads streamed at once (`storage.concurrent_gets`).
+    gets: ReadTurns,
+}
+
+/// Turns for streaming object reads: at most so many at once, each held by its read's
+/// task until the read ends or its client goes; a read waits at most `wait` for one.
+struct ReadTurns {
+    // INV: never closed
+    turns: Arc<tokio::sync::Semaphore>,
+    wait: Duration,
+}
+
+impl ReadTurns {
+    fn new(at_once: usize, wait: Duration) -> Self {
+        Self {
+            turns: Arc::new(tokio::sync::Semaphore::new(at_once.max(1))),
+            wait,
+        }
+    }
+
+    /// # Errors
+    ///
+    /// [`NetworkError::Busy`] when no turn came free within the wait.
+    async fn take(&self) -> Result<tokio::sync::OwnedSemaphorePermit, NetworkError> {
+        match tokio::time::timeout(self.wait, Arc::clone(&self.turns).acquire_owned()).await {
+            Ok(Ok(turn)) => Ok(turn),
+            Ok(Err(_)) | Err(_) => Err(NetworkError::Busy(self.wait)),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +92,8 @@ pub enum NetworkError {
         blob: String,
         source: basalt_sdk::GetError,
     },
+    #[error("every object read allowed at once is streaming, and none ended within {0:?}")]
+    Busy(Duration),
     #[error("the index names {0:?}, which is not a blob id")]
     BadBlobId(String),
     #[error("an object of {size} bytes needs more than {max} pieces")]
@@ -101,6 +132,7 @@ impl Network {
             ),
             idle,
             puts: tokio::sync::Semaphore::new(storage.concurrent_puts.max(1)),
+            gets: ReadTurns::new(storage.concurrent_gets, idle),
         }
     }
 
@@ -250,7 +282,9 @@ impl Network {
     ///
     /// # Errors
     ///
-    /// The first piece's read failed before any byte of it arrived.
+    /// [`NetworkError::Busy`] when no read ended within the idle timeout while
+    /// `storage.concurrent_gets` streamed; otherwise the first piece's read failed before
+    /// any byte of it arrived.
     pub async fn read(
         &self,
         wallet: &Arc<Keypair>,
@@ -272,6 +306,7 @@ impl Network {
             }
             start = end;
         }
+        let turn = self.gets.take().await?;
         let (tx, mut rx) = mpsc::channel(GET_FRAMES);
         let (chain, wallet, options, idle) = (
             Arc::clone(&self.chain),
@@ -281,6 +316,9 @@ impl Network {
         );
         let runtime = tokio::runtime::Handle::current();
         let task = tokio::spawn(async move {
+            // The turn ends with the task: when the last frame is handed over, the
+            // client goes (the stream aborts the task) or a read fails.
+            let _turn = turn;
             for (id, local) in reads {
                 let options = GetOptions {
                     range: Some(local),
@@ -483,5 +521,29 @@ impl Stream for ObjectStream {
         self.rx
             .poll_recv(cx)
             .map(|frame| frame.map(|f| f.map_err(std::io::Error::other)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_read_past_the_limit_waits_for_a_turn_or_is_told_busy() -> Result<(), NetworkError> {
+        let wait = Duration::from_millis(200);
+        let turns = ReadTurns::new(2, wait);
+        let first = turns.take().await?;
+        let _second = turns.take().await?;
+        // Both turns are out: a third read waits its while, then is refused.
+        match turns.take().await {
+            Err(NetworkError::Busy(waited)) => assert_eq!(waited, wait),
+            other => panic!("a third read at once should be busy, got {other:?}"),
+        }
+        // A read that ends hands its turn to one that waits.
+        let waiting = tokio::spawn(async move { turns.take().await.map(drop) });
+        tokio::time::sleep(wait / 4).await;
+        drop(first);
+        waiting.await.expect("the waiting read's task")?;
+        Ok(())
     }
 }

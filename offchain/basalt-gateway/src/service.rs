@@ -247,10 +247,7 @@ impl S3 for Gateway {
             .collect();
         Ok(S3Response::new(ListBucketsOutput {
             buckets: Some(buckets),
-            owner: Some(Owner {
-                id: Some(caller.owner.clone()),
-                display_name: Some(caller.owner),
-            }),
+            owner: Some(owner_of(&caller.owner)),
             ..ListBucketsOutput::default()
         }))
     }
@@ -577,9 +574,10 @@ impl S3 for Gateway {
         let input = req.input;
         self.bucket(&input.bucket, &caller)?;
         let max_keys = max_keys(input.max_keys)?;
+        let delimiter = given(input.delimiter);
         let query = ListQuery {
             prefix: input.prefix.clone().unwrap_or_default(),
-            delimiter: input.delimiter.clone(),
+            delimiter: delimiter.clone(),
             after: input
                 .continuation_token
                 .clone()
@@ -588,11 +586,13 @@ impl S3 for Gateway {
         };
         let listing = self.index.list(&input.bucket, &query).map_err(internal)?;
         let key_count = listing.objects.len() + listing.common_prefixes.len();
-        let (contents, common_prefixes) = listed(listing.objects, listing.common_prefixes);
+        // V2 names each object's owner only when asked to.
+        let owner = input.fetch_owner.unwrap_or(false).then_some(&caller.owner);
+        let (contents, common_prefixes) = listed(listing.objects, listing.common_prefixes, owner);
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(input.bucket),
             prefix: input.prefix,
-            delimiter: input.delimiter,
+            delimiter,
             max_keys: Some(max_keys as i32),
             key_count: Some(key_count as i32),
             continuation_token: input.continuation_token,
@@ -613,9 +613,10 @@ impl S3 for Gateway {
         let input = req.input;
         self.bucket(&input.bucket, &caller)?;
         let max_keys = max_keys(input.max_keys)?;
+        let delimiter = given(input.delimiter);
         let query = ListQuery {
             prefix: input.prefix.clone().unwrap_or_default(),
-            delimiter: input.delimiter.clone(),
+            delimiter: delimiter.clone(),
             after: input.marker.clone(),
             max_keys,
         };
@@ -624,11 +625,12 @@ impl S3 for Gateway {
             common_prefixes,
             next,
         } = self.index.list(&input.bucket, &query).map_err(internal)?;
-        let (contents, common_prefixes) = listed(objects, common_prefixes);
+        // V1 always names each object's owner.
+        let (contents, common_prefixes) = listed(objects, common_prefixes, Some(&caller.owner));
         Ok(S3Response::new(ListObjectsOutput {
             name: Some(input.bucket),
             prefix: input.prefix,
-            delimiter: input.delimiter,
+            delimiter,
             marker: input.marker,
             max_keys: Some(max_keys as i32),
             is_truncated: Some(next.is_some()),
@@ -640,14 +642,23 @@ impl S3 for Gateway {
     }
 }
 
-/// A listing's entries as S3's XML lists them.
+/// A query parameter S3 treats as absent when empty (`delimiter=` is no delimiter, and
+/// the answer then names none).
+fn given(parameter: Option<String>) -> Option<String> {
+    parameter.filter(|p| !p.is_empty())
+}
+
+/// A listing's entries as S3's XML lists them, each naming `owner` when given (a bucket's
+/// objects are its owner's: only the owner writes to it).
 fn listed(
     objects: Vec<(String, ObjectEntry)>,
     prefixes: Vec<String>,
+    owner: Option<&String>,
 ) -> (Vec<Object>, Vec<CommonPrefix>) {
     let objects = objects
         .into_iter()
         .map(|(key, entry)| Object {
+            owner: owner.map(|owner| owner_of(owner)),
             key: Some(key),
             size: Some(size_i64(entry.size)),
             e_tag: Some(ETag::Strong(entry.etag)),
@@ -665,6 +676,14 @@ fn listed(
         })
         .collect();
     (objects, prefixes)
+}
+
+/// A wallet as S3 names an owner: its address is both id and display name.
+fn owner_of(wallet: &str) -> Owner {
+    Owner {
+        id: Some(wallet.to_owned()),
+        display_name: Some(wallet.to_owned()),
+    }
 }
 
 fn max_keys(asked: Option<i32>) -> S3Result<usize> {
@@ -694,14 +713,15 @@ fn internal(error: impl std::fmt::Display) -> S3Error {
     s3_error!(InternalError, "{error}")
 }
 
-/// The network's failures: a network short of providers is a retryable 503, the rest 500
-/// with the reason.
+/// The network's failures: a network short of providers and a gateway streaming all the
+/// reads it allows are retryable 503s, the rest 500 with the reason.
 fn network_error(error: NetworkError) -> S3Error {
     match &error {
         NetworkError::Put {
             source: basalt_sdk::PutError::NotEnoughProviders { .. },
             ..
         } => s3_error!(ServiceUnavailable, "{error}"),
+        NetworkError::Busy(_) => s3_error!(SlowDown, "{error}"),
         _ => internal(error),
     }
 }

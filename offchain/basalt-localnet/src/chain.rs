@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
+use surfpool_core::storage::StorageFifoMap;
 use surfpool_core::surfnet::svm::{
     SurfnetSvm, SurfnetSvmConfig, GARBAGE_COLLECTION_INTERVAL_SLOTS,
 };
@@ -59,6 +60,26 @@ const NO_GARBAGE_COLLECTION: &str = "18446744073709551615";
 /// from the last record, so a short interval keeps the clock from going back far.
 const SLOT_CHECKPOINT_INTERVAL: &str = "10";
 
+/// surfpool profiles each instruction of every transaction by default: it runs the
+/// transaction again once per instruction, each time on a copy of the whole ledger, so a
+/// transaction costs more the more accounts the chain holds. Nothing here reads profiles.
+const INSTRUCTION_PROFILING: bool = false;
+/// Transaction profiles kept (in memory, the oldest dropped first).
+const PROFILES_KEPT: usize = 200;
+
+/// With a database, surfpool writes every executed transaction's profile (each account it
+/// touched, before and after, as JSON with one number per byte) into it, on the one thread
+/// that also executes transactions and makes blocks. Under a network's steady load
+/// (proofs every epoch, heartbeats, puts) that thread then falls behind, transactions wait
+/// in its queue past their blockhash and fail ("Blockhash not found"), heartbeats lapse
+/// and providers count as offline. The profiles are kept in memory instead, the last
+/// [`PROFILES_KEPT`], as surfpool does without a database: nothing here reads them.
+fn keep_profiles_in_memory(svm: &mut SurfnetSvm) {
+    svm.executed_transaction_profiles = Box::new(StorageFifoMap::new(PROFILES_KEPT));
+    svm.simulated_transaction_profiles = Box::new(StorageFifoMap::new(PROFILES_KEPT));
+    svm.profile_tag_map = Box::new(StorageFifoMap::new(PROFILES_KEPT));
+}
+
 /// The name of the SQLite file inside `state_dir`.
 const STATE_FILE: &str = "chain.sqlite";
 
@@ -81,11 +102,13 @@ impl LocalChain {
         basalt_native::install_syscall_stubs();
         let svm_config = SurfnetSvmConfig {
             slot_time: options.slot_ms,
+            instruction_profiling_enabled: INSTRUCTION_PROFILING,
             ..SurfnetSvmConfig::default()
         };
         let (mut svm, events, geyser_events) =
             SurfnetSvm::new_with_db(database_url.as_deref(), svm_config)
                 .map_err(|e| anyhow!("opening the chain state: {e}"))?;
+        keep_profiles_in_memory(&mut svm);
         // Native builtins are code, not state: register the program at every start.
         svm.inner.svm.add_builtin(
             basalt_native::PROGRAM_ID,
@@ -97,6 +120,7 @@ impl LocalChain {
                 offline_mode: true,
                 remote_rpc_url: None,
                 slot_time: options.slot_ms,
+                instruction_profiling_enabled: INSTRUCTION_PROFILING,
                 ..SimnetConfig::default()
             }],
             rpc: RpcConfig {

@@ -1,8 +1,8 @@
 //! Many transactions from one signer, pipelined: what a prover or a crank sends every
 //! epoch. Each is signed and sent at once (many in flight, each after a preflight so a
 //! refusal comes back with the program's error), then their statuses are read in batches;
-//! those whose blockhash expired before they landed are signed again with a fresh one and
-//! sent again, a bounded number of times. A transaction that never lands changes nothing,
+//! those whose blockhash expired before they landed (or was unknown to the preflight) are
+//! signed again with a fresh one and sent again, a bounded number of times. A transaction that never lands changes nothing,
 //! so sending it again cannot apply it twice.
 
 use std::time::Duration;
@@ -19,6 +19,7 @@ use solana_transaction::Transaction;
 
 use solana_rpc_client_api::client_error::{Error as RpcError, ErrorKind};
 
+use super::send::ATTEMPTS;
 use super::{program_error, ChainClient, ChainError};
 
 /// Transactions sent at once.
@@ -27,8 +28,6 @@ const IN_FLIGHT: usize = 16;
 const STATUS_BATCH: usize = 256;
 /// How often unconfirmed transactions are looked up.
 const POLL: Duration = Duration::from_millis(100);
-/// Rounds of signing with a fresh blockhash before a transaction is given up as expired.
-const ATTEMPTS: u32 = 3;
 
 impl ChainClient {
     /// Sends each of `batch` (the instructions of one transaction) signed by `payer`, many
@@ -64,17 +63,20 @@ impl ChainClient {
             };
             let sent = self.send_round(batch, &pending, payer, blockhash).await;
             let mut in_wait = Vec::new();
+            let fresh = |outcome: &Result<Signature, ChainError>| {
+                matches!(outcome, Err(e) if e.wants_fresh_blockhash()) && round < ATTEMPTS
+            };
             for (i, result) in sent {
                 match result {
                     Ok(signature) => in_wait.push((i, signature)),
+                    // A stale blockhash: signed again next round, or given up after the last.
+                    stale if fresh(&stale) => {}
                     Err(e) => answers[i] = Some(Err(e)),
                 }
             }
             for (i, outcome) in self.await_confirmations(in_wait, blockhash).await {
-                match outcome {
-                    // Expired: signed again next round, or given up after the last.
-                    Err(ChainError::Expired(_)) if round < ATTEMPTS => {}
-                    other => answers[i] = Some(other),
+                if !fresh(&outcome) {
+                    answers[i] = Some(outcome);
                 }
             }
         }
@@ -162,13 +164,8 @@ impl ChainClient {
                     .await
                 {
                     Ok(true) => {}
-                    Ok(false) => {
-                        done.extend(
-                            waiting
-                                .drain(..)
-                                .map(|(i, s)| (i, Err(ChainError::Expired(s)))),
-                        );
-                    }
+                    // Nothing can land any more: one last look tells which did (just before).
+                    Ok(false) => waiting = self.last_look(waiting, &mut done).await,
                     Err(e) => {
                         let why = e.to_string();
                         done.extend(
@@ -184,6 +181,37 @@ impl ChainClient {
             }
         }
         done
+    }
+
+    /// Once their blockhash expired: those of `waiting` that landed (at any commitment)
+    /// are still waited for, those refused are answered, the rest expired.
+    async fn last_look(
+        &self,
+        waiting: Vec<(usize, Signature)>,
+        done: &mut Vec<(usize, Result<Signature, ChainError>)>,
+    ) -> Vec<(usize, Signature)> {
+        let mut landed = Vec::new();
+        for group in waiting.chunks(STATUS_BATCH) {
+            let signatures: Vec<Signature> = group.iter().map(|(_, s)| *s).collect();
+            match self.rpc.get_signature_statuses(&signatures).await {
+                Ok(statuses) => {
+                    for (&(i, signature), status) in group.iter().zip(statuses.value) {
+                        match status {
+                            None => done.push((i, Err(ChainError::Expired(signature)))),
+                            Some(s) => match s.err {
+                                Some(e) => done.push((i, Err(program_error(e)))),
+                                None => landed.push((i, signature)),
+                            },
+                        }
+                    }
+                }
+                Err(e) => {
+                    let why = e.to_string();
+                    done.extend(group.iter().map(|(i, _)| (*i, Err(self.rpc_failure(&why)))));
+                }
+            }
+        }
+        landed
     }
 
     /// An RPC failure that answers several transactions at once (one call for a batch).

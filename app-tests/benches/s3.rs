@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::{ensure, Context, Result};
 use basalt_app_tests::random_bytes;
 use basalt_app_tests::s3::GatewayNet;
+use basalt_core::BlobId;
 use basalt_sdk::GetOptions;
 use futures::StreamExt;
 
@@ -30,13 +31,13 @@ fn aws(net: &GatewayNet, config: &Path, args: &[&str]) -> Result<f64> {
 }
 
 /// Puts `data` as blobs of `blob_size` bytes, `at_once` at a time, as the gateway stores
-/// a multipart upload's parts; returns how long it took, in seconds.
+/// a multipart upload's parts; returns how long it took, in seconds, and the blobs.
 async fn put_as_blobs(
     net: &GatewayNet,
     data: &[u8],
     blob_size: usize,
     at_once: usize,
-) -> Result<f64> {
+) -> Result<(f64, Vec<BlobId>)> {
     let chain = net.t.net.client();
     let options = net.t.put_options();
     let start = Instant::now();
@@ -53,10 +54,29 @@ async fn put_as_blobs(
         .buffer_unordered(at_once)
         .collect()
         .await;
-    for put in stored {
-        put?;
+    let seconds = start.elapsed().as_secs_f64();
+    let ids = stored
+        .into_iter()
+        .map(|put| put.map(|report| report.id))
+        .collect::<Result<_, _>>()?;
+    Ok((seconds, ids))
+}
+
+/// Deletes `blobs` once their row is measured: each blob left stored is proven by every
+/// holder in every epoch, load the next rows would otherwise run under.
+async fn delete_all(net: &GatewayNet, blobs: &[BlobId]) -> Result<()> {
+    let chain = net.t.net.client();
+    let deletions = blobs
+        .iter()
+        .map(|id| basalt_sdk::access::delete(&chain, &net.wallet, id));
+    let deleted: Vec<_> = futures::stream::iter(deletions)
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    for deletion in deleted {
+        deletion?;
     }
-    Ok(start.elapsed().as_secs_f64())
+    Ok(())
 }
 
 /// The peak resident memory of process `pid`, in MiB.
@@ -70,13 +90,27 @@ fn peak_rss_mib(pid: u32) -> Result<f64> {
     Ok(kib / 1024.0)
 }
 
+/// Epochs of the benchmark's network, in slots: 5 minutes, where the local network's
+/// default is one. Every stored shard is proven once an epoch, one transaction each, within
+/// the proof window; with a gigabyte stored in 8 MiB parts (128 blobs of 14 shards, several
+/// times over), one-minute epochs ask the one local chain for more proofs per window than
+/// it runs on this machine (docs/benchmarks.md), and holders that miss proofs are slashed
+/// and jailed.
+const EPOCH_SLOTS: u64 = 3_000;
+/// The program's longest proof window.
+const PROOF_WINDOW_SLOTS: u64 = basalt::state::MAX_PROOF_WINDOW_SLOTS;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let mib = basalt_app_tests::bench_size_mib(1024, 8);
     // The smoke test under `cargo test` skips the second client setting.
     let benching = std::env::args().any(|a| a == "--bench");
     let size = mib << 20;
-    let mut net = GatewayNet::start(14, None, None, None).await?;
+    let mut net = GatewayNet::start_with(14, None, None, None, |o| {
+        o.params.epoch_slots = EPOCH_SLOTS;
+        o.params.proof_window_slots = PROOF_WINDOW_SLOTS;
+    })
+    .await?;
     let work = tempfile::tempdir()?;
     let file = work.path().join("file.bin");
     let data = random_bytes(size);
@@ -111,6 +145,7 @@ async fn main() -> Result<()> {
     .await?;
     let direct_get_s = start.elapsed().as_secs_f64();
     ensure!(std::fs::read(&back)? == data, "the direct get differs");
+    delete_all(&net, &[put.id]).await?;
     let mb = size as f64 / 1e6;
     println!("file {mib} MiB, 14 local nodes, RS(10, 4)");
     println!(
@@ -157,7 +192,8 @@ async fn main() -> Result<()> {
         // The gateway's bound for this part size: the same file put through the SDK as
         // blobs of one part each, as many at once as the gateway stores (its
         // `storage.concurrent_puts`).
-        let bound_s = put_as_blobs(&net, &data, part_mib << 20, 2).await?;
+        let (bound_s, bound_blobs) = put_as_blobs(&net, &data, part_mib << 20, 2).await?;
+        delete_all(&net, &bound_blobs).await?;
         println!(
             "{:<32}{:>10.1}{:>10}{:>10.2}",
             format!("SDK, {part_mib} MiB blobs, 2 at once"),
@@ -177,8 +213,10 @@ async fn main() -> Result<()> {
             Err(e) => {
                 println!("{name:<32}failed: {e}");
                 failed.get_or_insert(e);
+                continue;
             }
         }
+        aws(&net, &config, &["s3", "rb", "--force", &bucket])?;
     }
     let pid = net.gateway()?.pid().context("the gateway runs")?;
     let rss = peak_rss_mib(pid)?;

@@ -120,6 +120,12 @@ plain = s3.list_objects_v2(Bucket=BUCKET, Prefix="docs/")
 check("ListObjectsV2 names no owner unless asked", not any("Owner" in o for o in plain["Contents"]))
 owned = s3.list_objects_v2(Bucket=BUCKET, Prefix="docs/", FetchOwner=True)
 check("ListObjectsV2 with FetchOwner names the owner", all(o["Owner"]["ID"] == owner for o in owned["Contents"]))
+versions = s3.list_object_versions(Bucket=BUCKET, Prefix="docs/")
+check(
+    "ListObjectVersions: each object is its one version, id null",
+    [(v["Key"], v["VersionId"], v["IsLatest"]) for v in versions["Versions"]]
+    == [(o["Key"], "null", True) for o in plain["Contents"]],
+)
 empty = s3.list_objects_v2(Bucket=BUCKET, Prefix="docs/", Delimiter="")
 check(
     "an empty delimiter is no delimiter, and the answer names none",

@@ -48,13 +48,17 @@ def error_code(call):
 
 
 def print_left():
-    """Prints, as one JSON line, every bucket and every object left in it (size and ETag)
-    for the Rust side to compare with the wallet's blobs on chain."""
+    """Prints, as one JSON line, every bucket, every object left in it (size and ETag) and
+    every part of an upload in progress (size) for the Rust side to compare with the
+    wallet's blobs on chain."""
     s3 = client()
     buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
-    objects = {}
+    objects, parts = {}, []
     for bucket in buckets:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
             for o in page.get("Contents", []):
                 objects[f"{bucket}/{o['Key']}"] = {"size": o["Size"], "etag": o["ETag"].strip('"')}
-    print(json.dumps({"buckets": buckets, "objects": objects}), flush=True)
+        for upload in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+            listed = s3.list_parts(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+            parts += [p["Size"] for p in listed.get("Parts", [])]
+    print(json.dumps({"buckets": buckets, "objects": objects, "parts": parts}), flush=True)

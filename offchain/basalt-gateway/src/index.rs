@@ -349,12 +349,14 @@ impl Index {
         self.entries(BUCKETS)
     }
 
-    /// Removes an empty bucket (its own record to the trash); returns it.
+    /// Removes a bucket that holds no object; uploads still in progress in it are aborted
+    /// (as S3 does), in the same write. Its own record and the aborted uploads' parts go
+    /// to the trash. Returns the bucket and every blob the write trashed.
     ///
     /// # Errors
     ///
     /// [`IndexError::NoBucket`], [`IndexError::BucketNotEmpty`], or the store's.
-    pub fn delete_bucket(&self, name: &str) -> Result<BucketEntry, IndexError> {
+    pub fn delete_bucket(&self, name: &str) -> Result<(BucketEntry, Vec<String>), IndexError> {
         let _write = self.write_lock();
         let entry = self
             .bucket(name)?
@@ -363,18 +365,29 @@ impl Index {
             max_keys: 1,
             ..ListQuery::default()
         };
-        // An upload in progress holds paid blobs: it is completed or aborted first.
-        let uploading = self.uploads()?.iter().any(|(_, u)| u.bucket == name);
-        if uploading || !self.list(name, &probe)?.objects.is_empty() {
+        if !self.list(name, &probe)?.objects.is_empty() {
             return Err(IndexError::BucketNotEmpty(name.to_owned()));
         }
         let mut batch = WriteBatch::default();
+        let mut trashed = Vec::new();
         batch.delete_cf(self.cf(BUCKETS), name);
         if let Some(marker) = &entry.marker {
             self.throw_away(&mut batch, &entry.owner, marker)?;
+            trashed.push(marker.clone());
+        }
+        for (id, upload) in self
+            .uploads()?
+            .into_iter()
+            .filter(|(_, u)| u.bucket == name)
+        {
+            batch.delete_cf(self.cf(UPLOADS), &id);
+            for part in upload.parts.values() {
+                self.discard_into(&mut batch, &upload.owner, &part.pieces)?;
+                trashed.extend(part.pieces.iter().map(|p| p.blob.clone()));
+            }
         }
         self.db.write(batch)?;
-        Ok(entry)
+        Ok((entry, trashed))
     }
 
     /// Whether the index holds nothing at all (what a recovery starts from).
@@ -763,7 +776,7 @@ mod tests {
             Err(IndexError::BucketNotEmpty(_))
         ));
         assert_eq!(index.delete_object("photos", "a.jpg")?, Some(entry(2)));
-        assert_eq!(index.delete_bucket("photos")?, bucket_entry(7));
+        assert_eq!(index.delete_bucket("photos")?.0, bucket_entry(7));
         assert_eq!(index.buckets()?, Vec::new());
         Ok(())
     }
@@ -795,6 +808,40 @@ mod tests {
 
     fn trashed(index: &Index) -> Result<Vec<String>, IndexError> {
         Ok(index.trash()?.into_iter().map(|(blob, _)| blob).collect())
+    }
+
+    #[test]
+    fn deleting_a_bucket_aborts_its_uploads_and_trashes_their_parts() -> Result<(), IndexError> {
+        let dir = tempfile::tempdir().map_err(|e| IndexError::Corrupt(e.to_string()))?;
+        let index = Index::open(dir.path())?;
+        let mut bucket = bucket_entry(7);
+        bucket.marker = Some("marker".into());
+        index.create_bucket("photos", &bucket)?;
+        index.create_bucket("other", &bucket_entry(8))?;
+        let elsewhere = Upload {
+            bucket: "other".into(),
+            ..upload()
+        };
+        index.create_upload("here", &upload())?;
+        index.create_upload("elsewhere", &elsewhere)?;
+        index.put_part("here", 1, part("p1"))?;
+        index.put_part("here", 2, part("p2"))?;
+        index.put_part("elsewhere", 1, part("kept"))?;
+
+        let (deleted, blobs) = index.delete_bucket("photos")?;
+        assert_eq!(deleted, bucket);
+        assert_eq!(blobs, ["marker", "p1", "p2"]);
+        assert_eq!(trashed(&index)?, ["marker", "p1", "p2"]);
+        assert!(index.upload("here")?.is_none(), "the upload is aborted");
+        assert!(
+            index.upload("elsewhere")?.is_some(),
+            "another bucket's stays"
+        );
+        assert!(matches!(
+            index.put_part("here", 3, part("late")),
+            Err(IndexError::NoUpload(_))
+        ));
+        Ok(())
     }
 
     #[test]

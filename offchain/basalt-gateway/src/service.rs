@@ -344,9 +344,8 @@ impl S3 for Gateway {
         let name = req.input.bucket;
         self.bucket(&name, &caller)?;
         match self.index.delete_bucket(&name) {
-            Ok(removed) => {
-                let marker: Vec<String> = removed.marker.into_iter().collect();
-                self.reclaimer.reclaim_now(&marker).await;
+            Ok((_, trashed)) => {
+                self.reclaimer.reclaim_now(&trashed).await;
                 Ok(S3Response::new(DeleteBucketOutput::default()))
             }
             Err(IndexError::BucketNotEmpty(_)) => Err(s3_error!(BucketNotEmpty)),

@@ -66,6 +66,15 @@ async fn expect_only_blobs_of_listed_objects(net: &GatewayNet, stdout: &str) -> 
             .iter()
             .map(|b| BlobId::from_bytes(pda::blob(&b.owner, &b.cid_digest).to_bytes()).to_string())
             .collect();
+        if Instant::now() >= deadline {
+            for b in &on_chain {
+                let address = pda::blob(&b.owner, &b.cid_digest).to_string();
+                eprintln!(
+                    "HISTORY {address}: {}",
+                    history(&net.t.net.info.rpc_url, &address).await
+                );
+            }
+        }
         ensure!(
             Instant::now() < deadline,
             "the wallet has {blobs} blobs on chain; the gateway's {} buckets and {} objects \
@@ -77,6 +86,52 @@ async fn expect_only_blobs_of_listed_objects(net: &GatewayNet, stdout: &str) -> 
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+async fn history(rpc: &str, address: &str) -> String {
+    let http = reqwest::Client::new();
+    let call = |method: &str, params: serde_json::Value| {
+        http.post(rpc)
+            .json(
+                &serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}),
+            )
+            .send()
+    };
+    let Ok(r) = call("getSignaturesForAddress", serde_json::json!([address])).await else {
+        return "no answer".into();
+    };
+    let v: serde_json::Value = r.json().await.unwrap_or_default();
+    let mut out = String::new();
+    for sig in v["result"].as_array().cloned().unwrap_or_default() {
+        let s = sig["signature"].as_str().unwrap_or_default().to_owned();
+        let tx: serde_json::Value = match call(
+            "getTransaction",
+            serde_json::json!([s, {"encoding": "json", "maxSupportedTransactionVersion": 0}]),
+        )
+        .await
+        {
+            Ok(r) => r.json().await.unwrap_or_default(),
+            Err(_) => serde_json::Value::Null,
+        };
+        // The blob account's lamports before and after: a deletion leaves 0.
+        let keys = tx["result"]["transaction"]["message"]["accountKeys"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let at = keys.iter().position(|k| k.as_str() == Some(address));
+        let meta = &tx["result"]["meta"];
+        let lamports = at.map(|i| {
+            (
+                meta["preBalances"][i].clone(),
+                meta["postBalances"][i].clone(),
+            )
+        });
+        out.push_str(&format!(
+            "\n  {s} slot {} err {} blob lamports {lamports:?}",
+            sig["slot"], sig["err"]
+        ));
+    }
+    out
 }
 
 /// What `common.print_left` prints.

@@ -4,17 +4,14 @@
 
 use crate::common;
 
-use std::time::Duration;
-
 use anyhow::{Context, Result};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::decode::BasaltEvent;
 use basalt::events::{DatasetCreated, VersionPublished, VersionRetracted};
 use basalt_core::Cid;
-use basalt_indexer::{IndexerOptions, Store};
+use basalt_indexer::Store;
 use common::db::TempDb;
 use common::tx;
-use serde_json::Value;
 
 const PROGRAM: &str = "BasngbvH8ed8WMm4vC7dqjFgrkdGkYGDJnGPUZ1C4kps";
 
@@ -43,33 +40,6 @@ fn published(
 
 fn cid(id: u8) -> String {
     Cid::from_digest([id; 32]).to_string()
-}
-
-/// Serves the API of `url`'s index on a free port; returns its base URL.
-async fn serve(url: &str) -> Result<String> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let options = IndexerOptions {
-        database_url: url.to_owned(),
-        follow: None,
-        listen: Some("127.0.0.1:0".parse()?),
-        program_id: PROGRAM.into(),
-        liveness: basalt_core::LivenessThresholds::default(),
-    };
-    tokio::spawn(basalt_indexer::run(
-        options,
-        std::future::pending(),
-        move |addr| {
-            let _ = tx.send(addr);
-        },
-    ));
-    let addr = tokio::time::timeout(Duration::from_secs(30), rx).await??;
-    Ok(format!("http://{addr}"))
-}
-
-async fn get(url: String) -> Result<(u16, Value)> {
-    let r = reqwest::get(url).await?;
-    let status = r.status().as_u16();
-    Ok((status, r.json().await.unwrap_or(Value::Null)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,25 +87,25 @@ async fn dataset_routes_list_histories_and_walk_lineage_both_ways() -> Result<()
         ),
     ];
     store.write_batch(PROGRAM, &history).await?;
-    let base = serve(&db.url).await?;
+    let base = common::serve(&db.url, PROGRAM).await?;
 
-    let (status, list) = get(format!("{base}/v1/datasets?owner={owner}")).await?;
+    let (status, list) = common::get(format!("{base}/v1/datasets?owner={owner}")).await?;
     assert_eq!(
         (status, list["items"].as_array().map(Vec::len)),
         (200, Some(2)),
         "{list}"
     );
-    let (_, one) = get(format!("{base}/v1/datasets/{corpus}")).await?;
+    let (_, one) = common::get(format!("{base}/v1/datasets/{corpus}")).await?;
     assert_eq!(
         (one["name"].as_str(), one["versions"].as_i64()),
         (Some("corpus"), Some(3)),
         "{one}"
     );
-    let (status, _) = get(format!("{base}/v1/datasets/{ghost}")).await?;
+    let (status, _) = common::get(format!("{base}/v1/datasets/{ghost}")).await?;
     assert_eq!(status, 404);
 
     // History, newest first, paged by sequence number.
-    let (_, page) = get(format!("{base}/v1/datasets/{corpus}/versions?limit=2")).await?;
+    let (_, page) = common::get(format!("{base}/v1/datasets/{corpus}/versions?limit=2")).await?;
     let tags: Vec<&str> = page["items"]
         .as_array()
         .context("items")?
@@ -144,7 +114,7 @@ async fn dataset_routes_list_histories_and_walk_lineage_both_ways() -> Result<()
         .collect();
     assert_eq!(tags, ["merge", "v1.1"], "{page}");
     let next = page["next"].as_str().context("a next page")?;
-    let (_, rest) = get(format!(
+    let (_, rest) = common::get(format!(
         "{base}/v1/datasets/{corpus}/versions?limit=2&after={next}"
     ))
     .await?;
@@ -154,22 +124,23 @@ async fn dataset_routes_list_histories_and_walk_lineage_both_ways() -> Result<()
         "retracted, still listed"
     );
     assert!(rest.get("next").is_none(), "{rest}");
-    let (status, bad) = get(format!("{base}/v1/datasets/{corpus}/versions?after=x")).await?;
+    let (status, bad) =
+        common::get(format!("{base}/v1/datasets/{corpus}/versions?after=x")).await?;
     assert_eq!(status, 400, "{bad}");
 
-    let (_, found) = get(format!("{base}/v1/versions/{}", cid(2))).await?;
+    let (_, found) = common::get(format!("{base}/v1/versions/{}", cid(2))).await?;
     assert_eq!(found["items"][0]["address"], v[1].to_string().as_str());
     assert_eq!(found["items"][0]["dataset_name"], "corpus");
     assert_eq!(found["items"][0]["parents"][1], ghost.to_string().as_str());
 
     // Up from the merge: everything, the missing parent shown, not failed on.
-    let (_, up) = get(format!("{base}/v1/versions/{}/lineage", cid(4))).await?;
+    let (_, up) = common::get(format!("{base}/v1/versions/{}/lineage", cid(4))).await?;
     assert_eq!(up["versions"].as_array().map(Vec::len), Some(4), "{up}");
     assert_eq!(up["missing"], serde_json::json!([ghost.to_string()]));
     assert_eq!(up["edges"].as_array().map(Vec::len), Some(5), "{up}");
     assert_eq!(up["truncated"], false);
     // One generation only: the merge and its two parents; more lay beyond.
-    let (_, near) = get(format!("{base}/v1/versions/{}/lineage?depth=1", cid(4))).await?;
+    let (_, near) = common::get(format!("{base}/v1/versions/{}/lineage?depth=1", cid(4))).await?;
     assert_eq!(
         (
             near["versions"].as_array().map(Vec::len),
@@ -179,13 +150,14 @@ async fn dataset_routes_list_histories_and_walk_lineage_both_ways() -> Result<()
         "{near}"
     );
     // Down from v1.0: what was made from it.
-    let (_, down) = get(format!("{base}/v1/versions/{}/lineage?dir=down", cid(1))).await?;
+    let (_, down) = common::get(format!("{base}/v1/versions/{}/lineage?dir=down", cid(1))).await?;
     assert_eq!(down["versions"].as_array().map(Vec::len), Some(4), "{down}");
     for bad in ["dir=sideways", "depth=0", "depth=1001"] {
-        let (status, body) = get(format!("{base}/v1/versions/{}/lineage?{bad}", cid(1))).await?;
+        let (status, body) =
+            common::get(format!("{base}/v1/versions/{}/lineage?{bad}", cid(1))).await?;
         assert_eq!(status, 400, "{bad}: {body}");
     }
-    let (status, _) = get(format!("{base}/v1/versions/{}/lineage", cid(9))).await?;
+    let (status, _) = common::get(format!("{base}/v1/versions/{}/lineage", cid(9))).await?;
     assert_eq!(status, 404);
     Ok(())
 }

@@ -491,14 +491,21 @@ async fn text(store: &Store, sql: &str) -> Result<String> {
     Ok(sqlx::query_scalar(sql).fetch_one(store.pool()).await?)
 }
 
-#[tokio::test]
-async fn a_near_deployment_fills_the_same_tables_as_solana() -> Result<()> {
+/// The protocol chain, final up to its last height, served by a replay server; a follower of
+/// it into a new database (which lives as long as the returned `TempDb`).
+async fn protocol_follower() -> Result<(ReplayServer, TempDb, Store, NearFollower)> {
     let mut chain = protocol_chain();
     chain.final_at(START + 4);
     let server = ReplayServer::start(chain.recordings).await?;
     let db = TempDb::create().await?;
     let store = Store::connect(&db.url).await?;
     let follower = NearFollower::new(store.clone(), options(server.url(), 2), Arc::default());
+    Ok((server, db, store, follower))
+}
+
+#[tokio::test]
+async fn a_near_deployment_fills_the_same_tables_as_solana() -> Result<()> {
+    let (server, _db, store, follower) = protocol_follower().await?;
 
     // Two heights per batch: START..+1, +2..+3, +4.
     assert_eq!(follow_to_the_end(&follower).await?, 3);
@@ -636,6 +643,87 @@ async fn a_near_deployment_fills_the_same_tables_as_solana() -> Result<()> {
         "a restarted follower read a block below its cursor"
     );
     assert_same(&before, &snapshot(store.pool()).await?);
+    Ok(())
+}
+
+/// The API of a NEAR index, over HTTP: every route that names a wallet, provider or job
+/// takes NEAR's names (account IDs, `requester:nonce`), and `?kind=` takes every kind the
+/// index stored, NEAR's own included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_near_index_is_queried_over_http_by_near_names() -> Result<()> {
+    let (_server, db, store, follower) = protocol_follower().await?;
+    follow_to_the_end(&follower).await?;
+    let base = common::serve(&db.url, CONTRACT).await?;
+    let get = |path: &str| common::get(format!("{base}{path}"));
+
+    let (status, job) = get("/v1/jobs/carol.testnet:1").await?;
+    assert_eq!(
+        (status, job["status"].as_str()),
+        (200, Some("succeeded")),
+        "{job}"
+    );
+    let (status, _) = get("/v1/jobs/carol.testnet:2").await?;
+    assert_eq!(status, 404, "a job the index does not hold");
+    let (status, jobs) = get("/v1/jobs?requester=carol.testnet").await?;
+    assert_eq!(
+        (status, jobs["items"].as_array().map(Vec::len)),
+        (200, Some(1))
+    );
+    let (status, alice) = get("/v1/providers/alice.testnet").await?;
+    assert_eq!(
+        (status, alice["authority"].as_str()),
+        (200, Some("alice.testnet"))
+    );
+    let (status, blobs) = get("/v1/blobs?owner=carol.testnet").await?;
+    assert_eq!(
+        (status, blobs["items"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{blobs}"
+    );
+    let id = blobs["items"][0]["address"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (status, _) = get(&format!("/v1/blobs/{id}")).await?;
+    assert_eq!(status, 200, "the blob by its id");
+    let (status, slashes) = get("/v1/slashes?provider=bob.testnet").await?;
+    assert_eq!(
+        (status, slashes["items"].as_array().map(Vec::len)),
+        (200, Some(1))
+    );
+    let (status, events) = get("/v1/events?account=carol.testnet:1").await?;
+    assert_eq!(status, 200);
+    assert!(
+        !events["items"].as_array().is_none_or(Vec::is_empty),
+        "the job's events: {events}"
+    );
+
+    let kinds: Vec<String> = sqlx::query_scalar("SELECT DISTINCT kind FROM events")
+        .fetch_all(store.pool())
+        .await?;
+    assert!(kinds.iter().any(|k| k == "TokensWithdrawn"), "{kinds:?}");
+    for kind in &kinds {
+        let (status, page) = get(&format!("/v1/events?kind={kind}")).await?;
+        assert_eq!(status, 200, "?kind={kind}: {page}");
+        assert!(
+            !page["items"].as_array().is_none_or(Vec::is_empty),
+            "?kind={kind}"
+        );
+    }
+
+    // Neither chain's form: refused with the reason.
+    for bad in [
+        "/v1/jobs/Carol.testnet:1",
+        "/v1/providers/-alice",
+        "/v1/blobs?owner=a",
+    ] {
+        let (status, body) = get(bad).await?;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| e.contains("NEAR")),
+            "{bad}: {body}"
+        );
+    }
     Ok(())
 }
 

@@ -19,6 +19,8 @@ use crate::state::{ConfigParams, Digest, JobRef, JobStatus, TokenGate, WorkerOut
 // Off chain only (the wasm does not carry it): the indexer reads `{"event", "data"}` back
 // into this enum, so a field the contract adds fails to compile there until it is mapped.
 #[cfg_attr(not(target_family = "wasm"), derive(near_sdk::serde::Deserialize))]
+// The indexer accepts these names as `?kind=` values: the list is the enum's own.
+#[cfg_attr(not(target_family = "wasm"), derive(strum::VariantNames))]
 pub enum Event {
     #[event_version("1.0.0")]
     ConfigInitialized {
@@ -415,4 +417,10 @@ pub enum Event {
         retracted_by: AccountId,
         block: u64,
     },
+}
+
+/// Every event kind's name (the variants' names, as the indexer stores them).
+#[cfg(not(target_family = "wasm"))]
+pub fn kinds() -> &'static [&'static str] {
+    <Event as strum::VariantNames>::VARIANTS
 }

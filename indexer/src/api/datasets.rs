@@ -9,7 +9,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::params::{Address, BlobCid, Depth, KeyPage, SeqPage, Text};
+use super::params::{Account, Address, BlobCid, Depth, KeyPage, SeqPage, Text};
 use super::{ApiError, ApiResult, ApiState, ErrorBody, Path, Query};
 use crate::db::{DatasetRow, Direction, Lineage, Listed, PageRequest, VersionRow};
 
@@ -25,9 +25,9 @@ pub(super) enum LineageDir {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct DatasetQuery {
-    /// Owner wallet (base58).
+    /// Owner wallet.
     #[param(inline)]
-    owner: Option<Address>,
+    owner: Option<Account>,
     /// Only datasets with this name.
     #[param(inline)]
     name: Option<Text>,

@@ -33,7 +33,7 @@ use basalt_core::{ChainLink, LinkMonitor, LivenessThresholds};
 
 use crate::db::{Page, PageRequest, Store};
 use crate::metrics::{Metrics, RequestLabels};
-use params::{Address, BlobCid, EventKind, IdPage, KeyPage, Text};
+use params::{Account, Address, BlobCid, EventKind, IdPage, JobKey, KeyPage, Named, Text};
 
 pub use stream::listen_for_events;
 
@@ -284,9 +284,9 @@ async fn providers(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 struct ProviderPath {
-    /// Provider account or authority (base58).
+    /// Provider account or authority (on NEAR: the provider's account ID).
     #[param(inline)]
-    id: Address,
+    id: Account,
 }
 
 /// One provider by account address or authority, with its `liveness`.
@@ -301,9 +301,9 @@ async fn provider(State(s): State<Arc<ApiState>>, Path(p): Path<ProviderPath>) -
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct OwnerQuery {
-    /// Owner wallet (base58).
+    /// Owner wallet.
     #[param(inline)]
-    owner: Option<Address>,
+    owner: Option<Account>,
     /// Content CID: every owner's blob of that content.
     #[param(inline)]
     cid: Option<BlobCid>,
@@ -357,9 +357,9 @@ async fn grants(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct DealQuery {
-    /// Payer wallet (base58).
+    /// Payer wallet.
     #[param(inline)]
-    payer: Option<Address>,
+    payer: Option<Account>,
     #[serde(flatten)]
     #[param(ignore)]
     page: KeyPage,
@@ -379,7 +379,7 @@ async fn deals(State(s): State<Arc<ApiState>>, Query(q): Query<DealQuery>) -> Ap
 struct HistoryQuery {
     /// Holder (provider authority).
     #[param(inline)]
-    holder: Option<Address>,
+    holder: Option<Account>,
     /// Blob id (base58).
     #[param(inline)]
     blob: Option<Address>,
@@ -428,7 +428,7 @@ async fn proofs(State(s): State<Arc<ApiState>>, Query(q): Query<HistoryQuery>) -
 struct SlashQuery {
     /// Provider account or authority.
     #[param(inline)]
-    provider: Option<Address>,
+    provider: Option<Account>,
     #[serde(flatten)]
     #[param(ignore)]
     page: IdPage,
@@ -448,9 +448,9 @@ async fn slashes(State(s): State<Arc<ApiState>>, Query(q): Query<SlashQuery>) ->
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct JobQuery {
-    /// Requester wallet (base58).
+    /// Requester wallet.
     #[param(inline)]
-    requester: Option<Address>,
+    requester: Option<Account>,
     /// Only jobs in this status.
     #[param(inline)]
     status: Option<JobStatus>,
@@ -472,13 +472,13 @@ async fn jobs(State(s): State<Arc<ApiState>>, Query(q): Query<JobQuery>) -> ApiR
     ))
 }
 
-/// A job's account.
+/// A job: its account on Solana, `requester:nonce` on NEAR.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 struct JobPath {
-    /// Job account (base58).
+    /// The job's account (Solana) or `requester:nonce` (NEAR).
     #[param(inline)]
-    address: Address,
+    address: JobKey,
 }
 
 /// One job with every applicant's application, selection, commitment, reveal and outcome.
@@ -495,9 +495,9 @@ pub(crate) struct EventQuery {
     /// Only events of this kind.
     #[param(inline)]
     kind: Option<EventKind>,
-    /// Only events naming this address.
+    /// Only events naming this account, blob or job.
     #[param(inline)]
-    account: Option<Address>,
+    account: Option<Named>,
     #[serde(flatten)]
     #[param(ignore)]
     page: IdPage,

@@ -2,49 +2,25 @@
 //! operations come from the handlers themselves (`#[utoipa::path]`), registered together
 //! with their routes, so the document lists exactly what the router serves.
 
-/// Every event kind the program emits (`kind` filter values).
-pub const EVENT_KINDS: &[&str] = &[
-    "ConfigInitialized",
-    "ConfigUpdated",
-    "ProviderRegistered",
-    "ProviderUpdated",
-    "StakeAdded",
-    "UnstakeRequested",
-    "StakeWithdrawn",
-    "ProviderHeartbeat",
-    "ProviderDeregistered",
-    "ProviderUnjailed",
-    "ProviderSlashed",
-    "BlobRegistered",
-    "ShardPlaced",
-    "ShardAccepted",
-    "ShardReleased",
-    "ShardEvicted",
-    "BlobActivated",
-    "BlobAccessChanged",
-    "BlobDeleted",
-    "GrantCreated",
-    "GrantRevoked",
-    "DealFunded",
-    "DealSettled",
-    "DealRefunded",
-    "ProofAccepted",
-    "ProofMissed",
-    "JobPosted",
-    "JobApplied",
-    "JobSelected",
-    "JobCommitted",
-    "JobRevealed",
-    "JobFinalized",
-    "JobWorkerSettled",
-    "JobOutputRegistered",
-    "DatasetCreated",
-    "DatasetAccessChanged",
-    "DatasetGrantCreated",
-    "DatasetGrantRevoked",
-    "VersionPublished",
-    "VersionRetracted",
-];
+use std::sync::LazyLock;
+
+use basalt::client::decode::BasaltEvent;
+
+/// Every event kind either chain's index stores (`kind` filter values), each once: the
+/// Solana program's, as its event decoder lists them (what the follower stores), then the
+/// NEAR contract's own (`basalt_near::events::kinds`).
+pub fn event_kinds() -> &'static [&'static str] {
+    static KINDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut kinds = BasaltEvent::NAMES.to_vec();
+        for kind in basalt_near::events::kinds() {
+            if !kinds.contains(kind) {
+                kinds.push(kind);
+            }
+        }
+        kinds
+    });
+    &KINDS
+}
 
 /// The document's header; utoipa adds every route's operation and the schemas they use
 /// (`api/mod.rs`).
@@ -59,12 +35,47 @@ pub fn base() -> utoipa::openapi::OpenApi {
                     "Read-only views of the Basalt program's state, mirrored from the chain \
                      into PostgreSQL. Addresses are base58, hashes hex, amounts integers in base \
                      units. Every row carries the slot of its last change and `finalized`. An \
-                     index of a NEAR deployment has the same fields: addresses are account IDs \
-                     (a blob and its deal are named by the blob's CID, a job by \
-                     `requester:nonce`), slots are block heights, and amounts in event payloads \
-                     are decimal strings (u128).",
+                     index of a NEAR deployment has the same fields: wallets and providers are \
+                     account IDs, a blob and its deal are named by the blob's id (base58 of \
+                     `basalt_proof::blob_id`), a job by `requester:nonce`, slots are block \
+                     heights, and amounts in event payloads are decimal strings (u128). \
+                     Parameters accept both chains' forms; the other chain's matches nothing.",
                 ))
                 .build(),
         )
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kinds_are_every_event_of_the_committed_idl_and_the_near_contracts_own() {
+        let idl: serde_json::Value =
+            serde_json::from_str(include_str!("../../../programs/basalt/idl/basalt.json"))
+                .expect("the IDL is JSON");
+        let in_idl: Vec<&str> = idl["events"]
+            .as_array()
+            .expect("the IDL lists events")
+            .iter()
+            .filter_map(|e| e["name"].as_str())
+            .collect();
+        assert!(!in_idl.is_empty());
+        for kind in &in_idl {
+            assert!(event_kinds().contains(kind), "{kind} of the IDL");
+        }
+        for kind in ["ChallengeSeedDrawn", "TokensWithdrawn"] {
+            assert!(event_kinds().contains(&kind), "NEAR's own {kind}");
+        }
+        let mut unique = event_kinds().to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), event_kinds().len(), "each kind once");
+        assert_eq!(
+            event_kinds().len(),
+            in_idl.len() + 2,
+            "the NEAR contract has two kinds of its own"
+        );
+    }
 }

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use basalt_core::Cid;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::{KnownFormat, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
@@ -85,14 +85,20 @@ macro_rules! text_param {
     };
 }
 
-/// A base58 account address ([`ADDRESS_PATTERN`]).
+/// A base58 address ([`ADDRESS_PATTERN`]): on either chain, how a blob is named (on Solana
+/// its account's address, on NEAR `basalt_proof::blob_id`, both read like
+/// `basalt_core::BlobId`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Address(pub String);
+
+fn is_base58_address(s: &str) -> bool {
+    (32..=44).contains(&s.len()) && s.chars().all(|c| BASE58.contains(c))
+}
 
 impl FromStr for Address {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        if (32..=44).contains(&s.len()) && s.chars().all(|c| BASE58.contains(c)) {
+        if is_base58_address(s) {
             Ok(Self(s.to_owned()))
         } else {
             Err(format!("{s:?} is not a base58 address"))
@@ -102,7 +108,152 @@ impl FromStr for Address {
 
 text_param!(
     Address,
-    text_schema(ADDRESS_PATTERN, "A base58 address (account or wallet)")
+    text_schema(ADDRESS_PATTERN, "A base58 address (a blob's id)")
+);
+
+/// A NEAR account ID: 2 to 64 characters, dot-separated parts of lower-case letters and
+/// digits joined by single `-` or `_` (NEAR's own rule, as `near_sdk::AccountId` checks it).
+pub const NEAR_ACCOUNT_PATTERN: &str = "^(([a-z0-9]+[-_])*[a-z0-9]+\\.)*([a-z0-9]+[-_])*[a-z0-9]+$";
+
+fn is_near_account(s: &str) -> bool {
+    (2..=64).contains(&s.len()) && has_near_account_shape(s)
+}
+
+/// Whether `s` matches [`NEAR_ACCOUNT_PATTERN`] (the length aside).
+fn has_near_account_shape(s: &str) -> bool {
+    s.split('.').all(|part| {
+        part.split(['-', '_']).all(|word| {
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+    })
+}
+
+/// A wallet or provider as the indexed chain names it: a base58 address on Solana
+/// ([`ADDRESS_PATTERN`]), an account ID on NEAR ([`NEAR_ACCOUNT_PATTERN`]). Either form
+/// is accepted on both; on the other chain's index it matches nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account(pub String);
+
+impl FromStr for Account {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if is_base58_address(s) || is_near_account(s) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "{s:?} is neither a base58 address (Solana) nor a NEAR account ID"
+            ))
+        }
+    }
+}
+
+/// The Solana form and the NEAR form of a name, each described.
+fn per_chain(solana: ObjectBuilder, near: ObjectBuilder, description: &str) -> AnyOfBuilder {
+    AnyOfBuilder::new()
+        .item(solana)
+        .item(near)
+        .description(Some(description))
+}
+
+fn near_account_schema(description: &str) -> ObjectBuilder {
+    text_schema(NEAR_ACCOUNT_PATTERN, description)
+        .min_length(Some(2))
+        .max_length(Some(64))
+}
+
+text_param!(
+    Account,
+    per_chain(
+        text_schema(ADDRESS_PATTERN, "On a Solana index: a base58 address"),
+        near_account_schema("On a NEAR index: an account ID"),
+        "A wallet or provider, as the indexed chain names it"
+    )
+);
+
+/// `requester:nonce`, how a NEAR index names a job: the requester's account ID and the
+/// job's nonce (decimal digits).
+pub const NEAR_JOB_PATTERN: &str =
+    "^(([a-z0-9]+[-_])*[a-z0-9]+\\.)*([a-z0-9]+[-_])*[a-z0-9]+:[0-9]{1,20}$";
+
+/// The longest `requester:nonce`: a 64-character account, `:`, 20 digits.
+const MAX_NEAR_JOB_LEN: usize = 85;
+
+/// Whether `s` matches [`NEAR_JOB_PATTERN`] within [`MAX_NEAR_JOB_LEN`]: what the schema
+/// states, so a requester of the wrong length is a job that matches nothing, not a 400.
+fn is_near_job(s: &str) -> bool {
+    s.len() <= MAX_NEAR_JOB_LEN
+        && s.rsplit_once(':').is_some_and(|(requester, nonce)| {
+            has_near_account_shape(requester)
+                && (1..=20).contains(&nonce.len())
+                && nonce.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
+/// A job as the indexed chain names it: its account's base58 address on Solana,
+/// `requester:nonce` on NEAR ([`NEAR_JOB_PATTERN`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobKey(pub String);
+
+impl FromStr for JobKey {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if is_base58_address(s) || is_near_job(s) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "{s:?} is neither a job's base58 address (Solana) nor requester:nonce (NEAR)"
+            ))
+        }
+    }
+}
+
+text_param!(
+    JobKey,
+    per_chain(
+        text_schema(
+            ADDRESS_PATTERN,
+            "On a Solana index: the job account's base58 address"
+        ),
+        text_schema(NEAR_JOB_PATTERN, "On a NEAR index: requester:nonce")
+            .max_length(Some(MAX_NEAR_JOB_LEN)),
+        "A job, as the indexed chain names it"
+    )
+);
+
+/// Anything an event names, as the indexed chain names it: an address or account
+/// ([`Account`]) or a NEAR job ([`JobKey`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named(pub String);
+
+impl FromStr for Named {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if is_base58_address(s) || is_near_account(s) || is_near_job(s) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "{s:?} is neither a base58 address (Solana) nor a NEAR account ID or job"
+            ))
+        }
+    }
+}
+
+text_param!(
+    Named,
+    AnyOfBuilder::new()
+        .item(text_schema(
+            ADDRESS_PATTERN,
+            "On a Solana index: a base58 address"
+        ))
+        .item(near_account_schema("On a NEAR index: an account ID"))
+        .item(
+            text_schema(NEAR_JOB_PATTERN, "On a NEAR index: a job, requester:nonce")
+                .max_length(Some(MAX_NEAR_JOB_LEN))
+        )
+        .description(Some("An account, blob or job an event names"))
 );
 
 /// A Basalt CID ([`CID_PATTERN`]).
@@ -196,18 +347,18 @@ text_param!(
         .description(Some("An event id"))
 );
 
-/// An event's type name, one of [`super::openapi::EVENT_KINDS`].
+/// An event's type name, one of [`super::openapi::event_kinds`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventKind(pub String);
 
 impl FromStr for EventKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        if super::openapi::EVENT_KINDS.contains(&s) {
+        if super::openapi::event_kinds().contains(&s) {
             Ok(Self(s.to_owned()))
         } else {
             Err(format!(
-                "kind={s}: not an event of the program (see /openapi.json)"
+                "kind={s}: not an event of the program or the contract (see /openapi.json)"
             ))
         }
     }
@@ -217,7 +368,7 @@ text_param!(
     EventKind,
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .enum_values(Some(super::openapi::EVENT_KINDS.iter().copied()))
+        .enum_values(Some(super::openapi::event_kinds().iter().copied()))
         .description(Some("An event's type name"))
 );
 
@@ -376,6 +527,46 @@ mod tests {
                 }
                 let s: String = chars.into_iter().collect();
                 prop_assert_eq!(is_ok(&s), re.is_match(&s), "{:?}", s);
+            }
+        }
+    }
+
+    proptest! {
+        // NEAR names parse exactly when the document's patterns (and lengths) allow them,
+        // and an account parses exactly when NEAR's own `AccountId` does.
+        #[test]
+        fn near_names_parse_exactly_when_their_patterns_match(
+            random in "[a-z0-9._:-]{0,90}",
+            account in string_regex(unanchored(NEAR_ACCOUNT_PATTERN)).expect("pattern"),
+            nonce in 0u64..,
+        ) {
+            let account_re = regex::Regex::new(NEAR_ACCOUNT_PATTERN).expect("pattern");
+            let job_re = regex::Regex::new(NEAR_JOB_PATTERN).expect("pattern");
+            let job = format!("{account}:{nonce}");
+            for s in [random.as_str(), account.as_str(), job.as_str()] {
+                prop_assert_eq!(
+                    is_near_account(s),
+                    account_re.is_match(s) && (2..=64).contains(&s.len()),
+                    "{:?}", s
+                );
+                prop_assert_eq!(
+                    is_near_account(s),
+                    s.parse::<near_sdk::AccountId>().is_ok(),
+                    "{:?}", s
+                );
+                prop_assert_eq!(
+                    is_near_job(s),
+                    job_re.is_match(s) && s.len() <= MAX_NEAR_JOB_LEN,
+                    "{:?}", s
+                );
+                prop_assert_eq!(s.parse::<Named>().is_ok(),
+                    is_base58_address(s) || is_near_account(s) || is_near_job(s));
+            }
+            if (2..=64).contains(&account.len()) {
+                prop_assert!(account.parse::<Account>().is_ok(), "{}", account);
+            }
+            if job.len() <= MAX_NEAR_JOB_LEN {
+                prop_assert!(job.parse::<JobKey>().is_ok(), "{}", job);
             }
         }
     }

@@ -114,3 +114,31 @@ pub fn tx(n: u64, events: Vec<BasaltEvent>) -> TxRecord {
         truncated_logs: false,
     }
 }
+
+/// Serves the API of `url`'s index (of `program_id`) on a free port; returns its base URL.
+pub async fn serve(url: &str, program_id: &str) -> Result<String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let options = basalt_indexer::IndexerOptions {
+        database_url: url.to_owned(),
+        follow: None,
+        listen: Some("127.0.0.1:0".parse()?),
+        program_id: program_id.into(),
+        liveness: basalt_core::LivenessThresholds::default(),
+    };
+    tokio::spawn(basalt_indexer::run(
+        options,
+        std::future::pending(),
+        move |addr| {
+            let _ = tx.send(addr);
+        },
+    ));
+    let addr = tokio::time::timeout(std::time::Duration::from_secs(30), rx).await??;
+    Ok(format!("http://{addr}"))
+}
+
+/// GETs `url`: its status and JSON body (`Null` when the body is not JSON).
+pub async fn get(url: String) -> Result<(u16, Value)> {
+    let r = reqwest::get(url).await?;
+    let status = r.status().as_u16();
+    Ok((status, r.json().await.unwrap_or(Value::Null)))
+}

@@ -45,6 +45,9 @@ macro_rules! events {
         }
 
         impl BasaltEvent {
+            /// Every event's name, as [`BasaltEvent::name`] gives it.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),*];
+
             /// The event's name, as the indexer stores it.
             pub fn name(&self) -> &'static str {
                 match self {

@@ -794,7 +794,8 @@ async fn api(
         ("/v1/providers?limit=0".to_owned(), 400),
         ("/v1/events?after=abc".to_owned(), 400),
         ("/v1/events?kind=Nope".to_owned(), 400),
-        ("/v1/blobs?owner=xyz".to_owned(), 400),
+        // Neither a base58 address nor a NEAR account ID.
+        ("/v1/blobs?owner=-xyz".to_owned(), 400),
         (format!("/v1/jobs/{}", Pubkey::new_unique()), 404),
         (
             format!("/v1/blobs/{}", Cid::of(b"a CID is no blob id")),

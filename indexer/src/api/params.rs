@@ -192,6 +192,10 @@ fn is_near_job(s: &str) -> bool {
         })
 }
 
+fn near_job_schema(description: &str) -> ObjectBuilder {
+    text_schema(NEAR_JOB_PATTERN, description).max_length(Some(MAX_NEAR_JOB_LEN))
+}
+
 /// A job as the indexed chain names it: its account's base58 address on Solana,
 /// `requester:nonce` on NEAR ([`NEAR_JOB_PATTERN`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,8 +221,7 @@ text_param!(
             ADDRESS_PATTERN,
             "On a Solana index: the job account's base58 address"
         ),
-        text_schema(NEAR_JOB_PATTERN, "On a NEAR index: requester:nonce")
-            .max_length(Some(MAX_NEAR_JOB_LEN)),
+        near_job_schema("On a NEAR index: requester:nonce"),
         "A job, as the indexed chain names it"
     )
 );
@@ -249,10 +252,7 @@ text_param!(
             "On a Solana index: a base58 address"
         ))
         .item(near_account_schema("On a NEAR index: an account ID"))
-        .item(
-            text_schema(NEAR_JOB_PATTERN, "On a NEAR index: a job, requester:nonce")
-                .max_length(Some(MAX_NEAR_JOB_LEN))
-        )
+        .item(near_job_schema("On a NEAR index: a job, requester:nonce"))
         .description(Some("An account, blob or job an event names"))
 );
 

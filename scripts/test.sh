@@ -18,6 +18,8 @@ stage setup scripts/setup.sh
 stage postgres scripts/postgres.sh
 # boto3, the AWS CLI and rclone, which the S3 gateway's tests drive (app-tests/s3/).
 stage "S3 clients" scripts/s3-clients.sh
+# schemathesis, openapi-typescript and TypeScript, which the indexer's API tests drive.
+stage "API clients" scripts/api-clients.sh
 
 # After the stages above: its own apt-get must not race theirs for the dpkg lock. The SBF build
 # of basalt-proof's check (build-proof-sbf.sh, same toolchain) follows it for the same reason.

@@ -274,21 +274,23 @@ impl Indexer {
                 .shards
                 .iter()
                 .all(|slot| accepted(&slot.provider) == slot.proven_mask.count_ones());
-            let paid: u64 = payouts.iter().filter_map(|p| p["amount"].as_u64()).sum();
+            // The indexer's amounts are decimal strings.
+            let uint = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<u64>().ok());
+            let paid: u64 = payouts.iter().filter_map(|p| uint(&p["amount"])).sum();
             let missed = proofs
                 .iter()
                 .any(|p| p["holder"] == lost_holder.to_string() && p["outcome"] == "missed");
             if proofs_agree && paid == chain.deal.total_paid && missed && slashes.len() == 1 {
                 for payout in &payouts {
                     ensure!(
-                        payout["amount"].as_u64()
+                        uint(&payout["amount"])
                             == payout["epochs_paid"].as_u64().map(|e| e * PRICE),
                         "a payout not at the price: {payout}"
                     );
                 }
                 ensure!(
                     slashes[0]["subject"] == blob_address.to_string()
-                        && slashes[0]["bounty"].as_u64() > Some(0),
+                        && uint(&slashes[0]["bounty"]) > Some(0),
                     "{}",
                     slashes[0]
                 );

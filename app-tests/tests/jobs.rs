@@ -386,7 +386,7 @@ async fn a_lying_worker_is_out_voted_and_slashed_and_the_requester_keeps_its_rew
     ensure!(
         shown["output_cid"] == Cid::from_digest(report.result).to_string().as_str()
             && shown["output_blob"].is_string()
-            && shown["output_budget"] == OUTPUT_BUDGET,
+            && shown["output_budget"] == OUTPUT_BUDGET.to_string().as_str(),
         "the indexer shows the stored output: {shown}"
     );
     for (key, w) in report.keys.iter().zip(&report.workers) {
@@ -404,9 +404,10 @@ async fn a_lying_worker_is_out_voted_and_slashed_and_the_requester_keeps_its_rew
         );
         ensure!(
             if honest {
-                row["outcome"] == "paid" && row["paid"] == REWARD
+                row["outcome"] == "paid" && row["paid"] == REWARD.to_string().as_str()
             } else {
-                row["outcome"] == "disagreed" && row["slashed"] == w.stake_before - w.stake_after
+                row["outcome"] == "disagreed"
+                    && row["slashed"] == (w.stake_before - w.stake_after).to_string().as_str()
             },
             "{row}"
         );

@@ -7,3 +7,4 @@ mod datasets;
 mod follow;
 mod near_follow;
 mod store;
+mod typed_client;

@@ -455,6 +455,7 @@ fn protocol_chain() -> Chain {
                     }),
                 ],
             ),
+            tx("dataset", "carol.testnet", &dataset_events(&carol, h)),
             tx(
                 "withdraw",
                 "alice.testnet",
@@ -468,6 +469,35 @@ fn protocol_chain() -> Chain {
         ],
     );
     chain
+}
+
+/// carol's dataset with two versions, the second derived from the first.
+fn dataset_events(owner: &AccountId, block: u64) -> [Event; 3] {
+    let dataset = digest("dataset");
+    let publish = |seq: u64, parents: Vec<Digest>| Event::VersionPublished {
+        dataset,
+        version: digest(&format!("version {seq}")),
+        tag: format!("v{seq}"),
+        seq,
+        version_id: digest(&format!("manifest {seq}")),
+        manifest_blob: digest(&format!("manifest blob {seq}")),
+        parents,
+        job: None,
+        message: String::new(),
+        publisher: owner.clone(),
+        block,
+    };
+    [
+        Event::DatasetCreated {
+            dataset,
+            owner: owner.clone(),
+            name: "corpus".into(),
+            public: true,
+            block,
+        },
+        publish(0, vec![]),
+        publish(1, vec![digest("version 0")]),
+    ]
 }
 
 fn options(url: &str, batch: u64) -> NearFollowOptions {
@@ -489,6 +519,14 @@ async fn follow_to_the_end(follower: &NearFollower) -> Result<usize> {
 
 async fn text(store: &Store, sql: &str) -> Result<String> {
     Ok(sqlx::query_scalar(sql).fetch_one(store.pool()).await?)
+}
+
+/// The protocol chain followed to its end, and its API served: for tests of the API.
+pub(crate) async fn populated_index() -> Result<(TempDb, String)> {
+    let (_server, db, _store, follower) = protocol_follower().await?;
+    follow_to_the_end(&follower).await?;
+    let base = common::serve(&db.url, CONTRACT).await?;
+    Ok((db, base))
 }
 
 /// The protocol chain, final up to its last height, served by a replay server; a follower of
@@ -514,7 +552,7 @@ async fn a_near_deployment_fills_the_same_tables_as_solana() -> Result<()> {
     assert_eq!(cursor.signature, hash(&format!("block {}", START + 4)));
 
     // Every transaction that reached the contract, the failed one with its error.
-    assert_eq!(count(store.pool(), "transactions").await?, 11);
+    assert_eq!(count(store.pool(), "transactions").await?, 12);
     let error = text(
         &store,
         "SELECT error FROM transactions WHERE event_count = 0 AND error IS NOT NULL",
@@ -522,7 +560,7 @@ async fn a_near_deployment_fills_the_same_tables_as_solana() -> Result<()> {
     .await?;
     assert!(error.contains("neither the owner nor a grantee"), "{error}");
     // All events are final on arrival; the newer version is kept aside, not dropped.
-    assert_eq!(count(store.pool(), "events").await?, 22);
+    assert_eq!(count(store.pool(), "events").await?, 25);
     assert_eq!(
         text(
             &store,
@@ -536,14 +574,13 @@ async fn a_near_deployment_fills_the_same_tables_as_solana() -> Result<()> {
 
     // Providers: u128 stakes exact; bob jailed and slashed by a tenth.
     let alice = store.provider("alice.testnet").await?.expect("alice");
-    let stake: String = text(
-        &store,
-        "SELECT stake::text FROM providers WHERE address = 'alice.testnet'",
-    )
-    .await?;
-    assert_eq!(stake, BIG.to_string());
-    assert_eq!(alice["authority"], "alice.testnet");
-    assert_eq!(alice["reputation"], 1);
+    assert_eq!(
+        alice.stake.0,
+        BIG.to_string(),
+        "the API's amounts are exact past 2^64"
+    );
+    assert_eq!(alice.authority, "alice.testnet");
+    assert_eq!(alice.reputation, 1);
     let bob: (String, String, String) = sqlx::query_as(
         "SELECT status, stake::text, slashed_total::text FROM providers WHERE address = 'bob.testnet'",
     )
@@ -561,15 +598,15 @@ async fn a_near_deployment_fills_the_same_tables_as_solana() -> Result<()> {
     // The blob is known by its id (base58, as Solana's by its address), its content by
     // its CID, its digests are hex, its shards are placed.
     let id = basalt_core::BlobId::from_bytes(*blake3::hash(b"blob").as_bytes()).to_string();
-    let blob = store.blob(&id).await?.expect("the blob by id");
+    let blob = store.blob(&id).await?.expect("the blob by id").blob;
     assert_eq!(
-        blob["cid"],
+        blob.cid,
         basalt_core::Cid::from_digest(*blake3::hash(b"content").as_bytes()).to_string()
     );
-    assert_eq!(blob["status"], "active");
-    assert_eq!(blob["owner"], "carol.testnet");
+    assert_eq!(blob.status, "active");
+    assert_eq!(blob.owner, "carol.testnet");
     assert_eq!(
-        blob["commitment_root"],
+        blob.commitment_root,
         blake3::hash(b"root").to_hex().as_str()
     );
     let placements: Vec<(i32, String, Option<i64>, bool)> = sqlx::query_as(
@@ -606,9 +643,12 @@ async fn a_near_deployment_fills_the_same_tables_as_solana() -> Result<()> {
     assert_eq!(text(&store, "SELECT subject FROM slashes").await?, id);
     // The job is `requester:nonce`, with its worker paid.
     let job = store.job("carol.testnet:1").await?.expect("the job");
-    assert_eq!(job["status"], "succeeded");
-    assert_eq!(job["results"][0]["selected"], true);
-    assert!(job["closed_slot"].is_i64(), "its last settlement closed it");
+    assert_eq!(job.job.status, "succeeded");
+    assert!(job.results[0].selected);
+    assert!(
+        job.job.closed_slot.is_some(),
+        "its last settlement closed it"
+    );
     assert_eq!(
         text(
             &store,

@@ -23,7 +23,6 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use tokio::sync::watch;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -31,7 +30,10 @@ use utoipa_axum::routes;
 
 use basalt_core::{ChainLink, LinkMonitor, LivenessThresholds};
 
-use crate::db::{Page, PageRequest, Store};
+use crate::db::{
+    BlobDetail, BlobRow, DealRow, EventRow, GrantRow, JobDetail, JobRow, Listed, PageRequest,
+    PayoutRow, ProofRow, ProviderRow, SlashRow, Stats, Store,
+};
 use crate::metrics::{Metrics, RequestLabels};
 use params::{Account, Address, BlobCid, EventKind, IdPage, JobKey, KeyPage, Named, Text};
 
@@ -50,18 +52,12 @@ pub struct ApiState {
     pub chain: Option<Arc<LinkMonitor>>,
 }
 
-/// Adds `liveness` (`online`, `warning`, `offline`) to a provider row from its
+/// Sets a provider row's `liveness` (`online`, `warning`, `offline`) from its
 /// `silent_secs`, the seconds since its last heartbeat (absent: never).
-fn with_liveness(mut row: Value, thresholds: &LivenessThresholds) -> Value {
+fn with_liveness(mut row: ProviderRow, thresholds: &LivenessThresholds) -> ProviderRow {
     // A block time ahead of this machine's clock counts as just now.
-    let silent = row
-        .get("silent_secs")
-        .and_then(Value::as_i64)
-        .map(|s| s.max(0).unsigned_abs());
-    if let Some(fields) = row.as_object_mut() {
-        let liveness = thresholds.classify(silent).as_str();
-        fields.insert("liveness".into(), Value::from(liveness));
-    }
+    let silent = row.silent_secs.map(|s| s.max(0).unsigned_abs());
+    row.liveness = thresholds.classify(silent).as_str().to_owned();
     row
 }
 
@@ -200,7 +196,7 @@ async fn count_requests(State(state): State<Arc<ApiState>>, req: Request, next: 
     response
 }
 
-fn found(value: Option<Value>, what: &str) -> ApiResult<Value> {
+fn found<T>(value: Option<T>, what: &str) -> ApiResult<T> {
     value.map(Json).ok_or_else(|| ApiError::not_found(what))
 }
 
@@ -261,11 +257,11 @@ struct ProviderQuery {
 /// (`last_heartbeat_at`, `silent_secs`) and so whether it is `online`, `warning` (it gets no
 /// new shards) or `offline` (its shards are repaired): `liveness`.
 #[utoipa::path(get, path = "/v1/providers", params(ProviderQuery, KeyPage),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Listed<ProviderRow>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn providers(
     State(s): State<Arc<ApiState>>,
     Query(q): Query<ProviderQuery>,
-) -> ApiResult<Page> {
+) -> ApiResult<Listed<ProviderRow>> {
     let filter = crate::db::ProviderFilter {
         role: q.role.map(|r| r.as_str().to_owned()),
         status: q.status.map(|st| st.as_str().to_owned()),
@@ -291,8 +287,11 @@ struct ProviderPath {
 
 /// One provider by account address or authority, with its `liveness`.
 #[utoipa::path(get, path = "/v1/providers/{id}", params(ProviderPath),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn provider(State(s): State<Arc<ApiState>>, Path(p): Path<ProviderPath>) -> ApiResult<Value> {
+    responses((status = 200, body = ProviderRow), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn provider(
+    State(s): State<Arc<ApiState>>,
+    Path(p): Path<ProviderPath>,
+) -> ApiResult<ProviderRow> {
     let row = s.store.provider(&p.id.0).await?;
     found(row.map(|r| with_liveness(r, &s.liveness)), "provider")
 }
@@ -314,8 +313,11 @@ struct OwnerQuery {
 
 /// Blobs, optionally of one owner and/or of one content, by address (the blob's id).
 #[utoipa::path(get, path = "/v1/blobs", params(OwnerQuery, KeyPage),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn blobs(State(s): State<Arc<ApiState>>, Query(q): Query<OwnerQuery>) -> ApiResult<Page> {
+    responses((status = 200, body = Listed<BlobRow>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn blobs(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<OwnerQuery>,
+) -> ApiResult<Listed<BlobRow>> {
     let owner = q.owner.map(|o| o.0);
     let cid = q.cid.map(|c| c.0);
     Ok(Json(
@@ -337,19 +339,19 @@ struct BlobPath {
 
 /// One blob by id, with its shard placement and deal.
 #[utoipa::path(get, path = "/v1/blobs/{blob}", params(BlobPath),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn blob(State(s): State<Arc<ApiState>>, Path(p): Path<BlobPath>) -> ApiResult<Value> {
+    responses((status = 200, body = BlobDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn blob(State(s): State<Arc<ApiState>>, Path(p): Path<BlobPath>) -> ApiResult<BlobDetail> {
     found(s.store.blob(&p.blob.0).await?, "blob")
 }
 
 /// Access grants on a blob (active and revoked), by grantee.
 #[utoipa::path(get, path = "/v1/blobs/{blob}/grants", params(BlobPath, KeyPage),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Listed<GrantRow>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn grants(
     State(s): State<Arc<ApiState>>,
     Path(p): Path<BlobPath>,
     Query(page): Query<KeyPage>,
-) -> ApiResult<Page> {
+) -> ApiResult<Listed<GrantRow>> {
     Ok(Json(s.store.grants(&p.blob.0, &page.into()).await?))
 }
 
@@ -367,8 +369,11 @@ struct DealQuery {
 
 /// Storage deals (escrow and payouts so far), by address.
 #[utoipa::path(get, path = "/v1/deals", params(DealQuery, KeyPage),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn deals(State(s): State<Arc<ApiState>>, Query(q): Query<DealQuery>) -> ApiResult<Page> {
+    responses((status = 200, body = Listed<DealRow>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn deals(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<DealQuery>,
+) -> ApiResult<Listed<DealRow>> {
     let payer = q.payer.map(|p| p.0);
     Ok(Json(s.store.deals(payer.as_deref(), &q.page.into()).await?))
 }
@@ -400,8 +405,11 @@ impl HistoryQuery {
 
 /// Deal payouts to shard holders, oldest first.
 #[utoipa::path(get, path = "/v1/payouts", params(HistoryQuery, IdPage),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn payouts(State(s): State<Arc<ApiState>>, Query(q): Query<HistoryQuery>) -> ApiResult<Page> {
+    responses((status = 200, body = Listed<PayoutRow>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn payouts(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<Listed<PayoutRow>> {
     let (holder, blob, page) = q.parts();
     Ok(Json(
         s.store
@@ -412,8 +420,11 @@ async fn payouts(State(s): State<Arc<ApiState>>, Query(q): Query<HistoryQuery>) 
 
 /// Storage-proof history (accepted and missed), oldest first.
 #[utoipa::path(get, path = "/v1/proofs", params(HistoryQuery, IdPage),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn proofs(State(s): State<Arc<ApiState>>, Query(q): Query<HistoryQuery>) -> ApiResult<Page> {
+    responses((status = 200, body = Listed<ProofRow>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn proofs(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<Listed<ProofRow>> {
     let (holder, blob, page) = q.parts();
     Ok(Json(
         s.store
@@ -436,8 +447,11 @@ struct SlashQuery {
 
 /// Slashes (missed proofs, disagreeing job results), oldest first.
 #[utoipa::path(get, path = "/v1/slashes", params(SlashQuery, IdPage),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn slashes(State(s): State<Arc<ApiState>>, Query(q): Query<SlashQuery>) -> ApiResult<Page> {
+    responses((status = 200, body = Listed<SlashRow>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn slashes(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<SlashQuery>,
+) -> ApiResult<Listed<SlashRow>> {
     let provider = q.provider.map(|p| p.0);
     Ok(Json(
         s.store.slashes(provider.as_deref(), &q.page.into()).await?,
@@ -461,8 +475,11 @@ struct JobQuery {
 
 /// Compute jobs, by address.
 #[utoipa::path(get, path = "/v1/jobs", params(JobQuery, KeyPage),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn jobs(State(s): State<Arc<ApiState>>, Query(q): Query<JobQuery>) -> ApiResult<Page> {
+    responses((status = 200, body = Listed<JobRow>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn jobs(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<JobQuery>,
+) -> ApiResult<Listed<JobRow>> {
     let requester = q.requester.map(|r| r.0);
     let status = q.status.map(JobStatus::as_str);
     Ok(Json(
@@ -483,8 +500,8 @@ struct JobPath {
 
 /// One job with every applicant's application, selection, commitment, reveal and outcome.
 #[utoipa::path(get, path = "/v1/jobs/{address}", params(JobPath),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn job(State(s): State<Arc<ApiState>>, Path(p): Path<JobPath>) -> ApiResult<Value> {
+    responses((status = 200, body = JobDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn job(State(s): State<Arc<ApiState>>, Path(p): Path<JobPath>) -> ApiResult<JobDetail> {
     found(s.store.job(&p.address.0).await?, "job")
 }
 
@@ -516,8 +533,11 @@ impl EventQuery {
 
 /// Raw program events in chain order.
 #[utoipa::path(get, path = "/v1/events", params(EventQuery, IdPage),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn events(State(s): State<Arc<ApiState>>, Query(q): Query<EventQuery>) -> ApiResult<Page> {
+    responses((status = 200, body = Listed<EventRow>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn events(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<EventQuery>,
+) -> ApiResult<Listed<EventRow>> {
     let (kind, account, page) = q.parts();
     Ok(Json(
         s.store
@@ -528,8 +548,8 @@ async fn events(State(s): State<Arc<ApiState>>, Query(q): Query<EventQuery>) -> 
 
 /// Network totals and how far the indexer has followed the chain.
 #[utoipa::path(get, path = "/v1/stats",
-    responses((status = 200, body = Object), (status = 503, body = ErrorBody)))]
-async fn stats(State(s): State<Arc<ApiState>>) -> ApiResult<Value> {
+    responses((status = 200, body = Stats), (status = 503, body = ErrorBody)))]
+async fn stats(State(s): State<Arc<ApiState>>) -> ApiResult<Stats> {
     Ok(Json(s.store.stats().await?))
 }
 
@@ -580,22 +600,22 @@ async fn metrics(State(s): State<Arc<ApiState>>) -> impl IntoResponse {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
 
     #[test]
     fn a_providers_liveness_follows_its_silence() {
         let t = LivenessThresholds::default();
-        let of = |row: Value| with_liveness(row, &t)["liveness"].clone();
-        assert_eq!(of(json!({ "silent_secs": 5 })), "online");
-        assert_eq!(of(json!({ "silent_secs": -3 })), "online", "clock skew");
-        assert_eq!(of(json!({ "silent_secs": 61 })), "warning");
-        assert_eq!(of(json!({ "silent_secs": 301 })), "offline");
-        assert_eq!(
-            of(json!({ "silent_secs": null })),
-            "offline",
-            "never heard from"
-        );
+        let of = |silent_secs: Option<i64>| {
+            let row = ProviderRow {
+                silent_secs,
+                ..ProviderRow::example()
+            };
+            with_liveness(row, &t).liveness
+        };
+        assert_eq!(of(Some(5)), "online");
+        assert_eq!(of(Some(-3)), "online", "clock skew");
+        assert_eq!(of(Some(61)), "warning");
+        assert_eq!(of(Some(301)), "offline");
+        assert_eq!(of(None), "offline", "never heard from");
     }
 }

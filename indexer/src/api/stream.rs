@@ -15,13 +15,12 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
-use serde_json::Value;
 use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
 use super::params::IdPage;
 use super::{ApiError, ApiState, ErrorBody, EventQuery, Query};
-use crate::db::{PageRequest, Store, MAX_PAGE};
+use crate::db::{EventRow, PageRequest, Store, MAX_PAGE};
 
 /// The notification channel the `events` trigger uses.
 const CHANNEL: &str = "basalt_events";
@@ -109,7 +108,7 @@ struct StreamState {
     account: Option<String>,
     /// Id of the last event sent or skipped by the filters.
     position: i64,
-    ready: VecDeque<Value>,
+    ready: VecDeque<EventRow>,
 }
 
 /// Server-sent events: each new event matching `kind` and `account` as it is committed
@@ -158,12 +157,11 @@ pub(super) async fn events_stream(
 async fn next_event(st: &mut StreamState) -> Event {
     loop {
         if let Some(row) = st.ready.pop_front() {
-            let id = row["id"].as_i64().unwrap_or_default();
-            let kind = row["kind"].as_str().unwrap_or("event").to_owned();
+            let data = serde_json::to_string(&row).unwrap_or_default();
             return Event::default()
-                .id(id.to_string())
-                .event(kind)
-                .data(row.to_string());
+                .id(row.id.to_string())
+                .event(row.kind)
+                .data(data);
         }
         // Every id up to `newest` is committed (one writer, batches in order), so a short
         // page means the stream has seen everything up to it.
@@ -179,7 +177,7 @@ async fn next_event(st: &mut StreamState) -> Event {
                 .await
             {
                 Ok(p) => {
-                    let last = p.items.last().and_then(|r| r["id"].as_i64());
+                    let last = p.items.last().map(|r| r.id);
                     st.position = match (&p.next, last) {
                         (Some(_), Some(last)) => last,
                         (_, last) => last.unwrap_or(newest).max(newest),

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::read::PageRequest;
+use super::read::{listed, Listed, PageRequest};
 use super::Store;
 
 /// A dataset.
@@ -48,15 +48,6 @@ pub struct VersionRow {
     pub retracted_slot: Option<i64>,
     /// Parent versions' addresses, in the order published.
     pub parents: Vec<String>,
-}
-
-/// One page of a typed list.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Listed<T> {
-    pub items: Vec<T>,
-    /// Pass as `after` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
 }
 
 /// Which way a lineage walk goes.
@@ -271,14 +262,4 @@ impl Store {
             truncated,
         }))
     }
-}
-
-/// A page of `rows` (one more than the page holds tells that more exist), the last
-/// returned row's `key` as the cursor.
-fn listed<T>(mut rows: Vec<T>, page: &PageRequest, key: impl Fn(&T) -> String) -> Listed<T> {
-    let limit = page.limit() as usize;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next = if more { rows.last().map(key) } else { None };
-    Listed { items: rows, next }
 }

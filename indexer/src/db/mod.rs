@@ -5,10 +5,16 @@
 
 mod datasets;
 mod read;
+mod rows;
 mod write;
 
-pub use datasets::{DatasetRow, Direction, Lineage, LineageEdge, Listed, VersionRow};
-pub use read::{Page, PageRequest, ProviderFilter, MAX_PAGE};
+pub use datasets::{DatasetRow, Direction, Lineage, LineageEdge, VersionRow};
+pub use read::{Listed, PageRequest, ProviderFilter, MAX_PAGE};
+pub use rows::{
+    BlobDetail, BlobRow, BlobTotals, CursorRow, DealRow, DealTotals, EventRow, GrantRow, JobDetail,
+    JobResultRow, JobRow, JobTotals, PayoutRow, PlacementRow, ProofRow, ProofTotals, ProviderRow,
+    ProviderTotals, SlashRow, Stats, Uint, UINT_PATTERN,
+};
 pub use write::{BlockCursor, InsertMethod, Written};
 
 use std::time::Duration;

@@ -1,15 +1,17 @@
-//! The reads the dApp API serves. PostgreSQL renders the JSON itself (`to_jsonb` of each
-//! row), so a row's columns are the API's fields and NUMERIC amounts stay exact.
+//! The reads the dApp API serves, each decoded into its row type ([`super::rows`]) from
+//! columns named one by one.
 //!
-//! Lists use keyset pagination: each inner query selects its sort key as `_k`; a page asks
-//! for one row more than it returns, and the last returned row's key is the `next` cursor.
+//! Lists use keyset pagination: a page asks for one row more than it returns, and the last
+//! returned row's sort key is the `next` cursor.
 
 use serde::Serialize;
-use serde_json::Value;
-use sqlx::postgres::PgArguments;
-use sqlx::query::QueryScalar;
-use sqlx::Postgres;
+use utoipa::ToSchema;
 
+use super::rows::{
+    BlobDetail, BlobRow, BlobTotals, CursorRow, DealRow, DealTotals, EventRow, GrantRow, JobDetail,
+    JobRow, JobTotals, PayoutRow, ProofRow, ProofTotals, ProviderRow, ProviderTotals, SlashRow,
+    Stats,
+};
 use super::Store;
 
 /// The most rows one page returns.
@@ -92,44 +94,28 @@ impl PageRequest {
 }
 
 /// One page of a list.
-#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
-pub struct Page {
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Listed<T> {
     /// The rows, in the list's order.
-    #[schema(value_type = Vec<Object>)]
-    pub items: Vec<Value>,
+    pub items: Vec<T>,
     /// Pass as `after` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
 }
 
-impl Page {
-    fn from_rows(rows: Value, request: &PageRequest) -> Self {
-        let mut items = match rows {
-            Value::Array(items) => items,
-            _ => Vec::new(),
-        };
-        let limit = request.limit() as usize;
-        let more = items.len() > limit;
-        items.truncate(limit);
-        let mut next = None;
-        for item in &mut items {
-            if let Some(key) = item.as_object_mut().and_then(|o| o.remove("_k")) {
-                next = Some(match key {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                });
-            }
-        }
-        Self {
-            items,
-            next: next.filter(|_| more),
-        }
-    }
-}
-
-/// Wraps a row query so PostgreSQL returns its rows as one JSON array in key order.
-fn json_rows(inner: &str) -> String {
-    format!("SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t._k), '[]'::jsonb) FROM ({inner}) t")
+/// The page `page` asked for out of `rows` (fetched with [`PageRequest::fetch`]: one row
+/// more than a page, which tells whether another page follows), its cursor the last row's
+/// `key`.
+pub(super) fn listed<T>(
+    mut rows: Vec<T>,
+    page: &PageRequest,
+    key: impl Fn(&T) -> String,
+) -> Listed<T> {
+    let limit = page.limit() as usize;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more { rows.last().map(key) } else { None };
+    Listed { items: rows, next }
 }
 
 /// The `finalized` column: whether the row last changed at or below the watermark.
@@ -137,13 +123,65 @@ fn finalized(slot_column: &str) -> String {
     format!("(SELECT coalesce(max(finalized_slot), 0) FROM cursors) >= {slot_column} AS finalized")
 }
 
+// The columns of each row type, in its field order. NUMERIC columns are cast to text
+// (`Uint`); times go through `to_jsonb`, which writes RFC 3339.
+
 const PROVIDER_COLUMNS: &str = "address, authority, endpoint, region, roles, \
     array_remove(ARRAY[CASE WHEN roles & 1 <> 0 THEN 'storage' END, \
                        CASE WHEN roles & 2 <> 0 THEN 'compute' END], NULL) AS role_names, \
-    capacity, stake, unbonding, unbonding_until_epoch, status, reputation, slashed_total, \
-    last_heartbeat_slot, last_heartbeat_at, \
+    capacity::text AS capacity, stake::text AS stake, unbonding::text AS unbonding, \
+    unbonding_until_epoch, status, reputation, slashed_total::text AS slashed_total, \
+    last_heartbeat_slot, to_jsonb(last_heartbeat_at) #>> '{}' AS last_heartbeat_at, \
     floor(extract(epoch FROM now() - last_heartbeat_at))::bigint AS silent_secs, \
     registered_slot, updated_slot";
+
+const BLOB_COLUMNS: &str = "address, cid, owner, size::text AS size, k, m, chunk_count, \
+    commitment_root, expiry_epoch, public, encrypted, token_gate_mint, \
+    token_gate_min_balance::text AS token_gate_min_balance, status, registered_slot, \
+    activated_slot, deleted_by, deleted_slot, updated_slot";
+
+const PLACEMENT_COLUMNS: &str = "shard_index, holder, previous, assigned_epoch, \
+    last_proven_epoch, needs_repair, slot, accepted_slot, accepted_price::text AS accepted_price, \
+    released_slot, evicted_slot";
+
+/// From `deals d LEFT JOIN blobs b`.
+const DEAL_COLUMNS: &str = "d.address, d.blob, b.cid, d.payer, \
+    d.price_per_shard_epoch::text AS price_per_shard_epoch, d.balance::text AS balance, \
+    d.funded_total::text AS funded_total, d.paid_total::text AS paid_total, \
+    d.refunded::text AS refunded, d.status, d.created_slot, d.updated_slot";
+
+const GRANT_COLUMNS: &str = "blob, grantee, roles, to_jsonb(expires_at) #>> '{}' AS expires_at, \
+    granted_by, active, revoked_by, created_slot, updated_slot";
+
+/// From a history table `h` joined with `events e` and `blobs b`.
+const PAYOUT_COLUMNS: &str = "h.event_id, h.deal, h.blob, b.cid, h.shard_index, h.holder, \
+    h.epochs_paid, h.epochs_owed, h.amount::text AS amount, e.signature, h.slot";
+
+/// From a history table `h` joined with `events e` and `blobs b`.
+const PROOF_COLUMNS: &str = "h.event_id, h.blob, b.cid, h.shard_index, h.holder, h.epoch, \
+    h.outcome, h.chunk, h.leaf, h.cranker, e.signature, h.slot";
+
+/// From `slashes s` joined with `events e` and `providers p`.
+const SLASH_COLUMNS: &str = "s.event_id, s.provider, p.authority, s.amount::text AS amount, \
+    s.bounty::text AS bounty, s.beneficiary, s.subject, s.reputation, e.signature, s.slot";
+
+const JOB_COLUMNS: &str = "address, requester, nonce::text AS nonce, module_cid, input_cid, \
+    input_version, fuel_limit::text AS fuel_limit, n, k, \
+    reward_per_worker::text AS reward_per_worker, apply_deadline_slot, commit_deadline_slot, \
+    reveal_deadline_slot, status, result_hash, agreeing, refunded::text AS refunded, seed, \
+    selected_slot, output_budget::text AS output_budget, \
+    output_price_per_shard_epoch::text AS output_price_per_shard_epoch, output_deadline_slot, \
+    output_encrypted, output_blob, output_cid, output_worker, output_slot, \
+    output_refunded::text AS output_refunded, publish_dataset, publish_tag, \
+    publish_budget::text AS publish_budget, published_version, posted_slot, finalized_slot, \
+    closed_slot, updated_slot";
+
+const JOB_RESULT_COLUMNS: &str = "worker, applied_slot, stake::text AS stake, selected, \
+    commitment, committed_slot, result_hash, revealed_slot, outcome, paid::text AS paid, \
+    slashed::text AS slashed, settled_slot";
+
+const EVENT_COLUMNS: &str = "id, signature, event_index, slot, \
+    to_jsonb(block_time) #>> '{}' AS block_time, kind, payload, commitment";
 
 /// Filters of the provider list.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -155,14 +193,7 @@ pub struct ProviderFilter {
     pub region: Option<String>,
 }
 
-type Scalar<'q> = QueryScalar<'q, Postgres, Value, PgArguments>;
-
 impl Store {
-    async fn one(&self, query: Scalar<'_>) -> Result<Option<Value>, sqlx::Error> {
-        let value: Option<Value> = query.fetch_optional(&self.pool).await?;
-        Ok(value.filter(|v| !v.is_null()))
-    }
-
     /// Providers, by address.
     ///
     /// # Errors
@@ -172,30 +203,30 @@ impl Store {
         &self,
         filter: &ProviderFilter,
         page: &PageRequest,
-    ) -> Result<Page, sqlx::Error> {
+    ) -> Result<Listed<ProviderRow>, sqlx::Error> {
         let role_bit: Option<i16> = match filter.role.as_deref() {
             Some("storage") => Some(1),
             Some("compute") => Some(2),
             Some(_) => Some(0),
             None => None,
         };
-        let sql = json_rows(&format!(
-            "SELECT address AS _k, {PROVIDER_COLUMNS}, {} FROM providers \
+        let sql = format!(
+            "SELECT {PROVIDER_COLUMNS}, {} FROM providers \
              WHERE ($1::smallint IS NULL OR roles & $1 <> 0) \
                AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR region = $3) \
                AND ($4::text IS NULL OR address > $4) \
              ORDER BY address LIMIT $5",
             finalized("updated_slot")
-        ));
-        let rows = sqlx::query_scalar(&sql)
+        );
+        let rows = sqlx::query_as(&sql)
             .bind(role_bit)
             .bind(&filter.status)
             .bind(&filter.region)
             .bind(&page.after)
             .bind(page.fetch())
-            .fetch_one(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-        Ok(Page::from_rows(rows, page))
+        Ok(listed(rows, page, |r: &ProviderRow| r.address.clone()))
     }
 
     /// One provider by its account address or its authority.
@@ -203,13 +234,15 @@ impl Store {
     /// # Errors
     ///
     /// When the query fails.
-    pub async fn provider(&self, id: &str) -> Result<Option<Value>, sqlx::Error> {
+    pub async fn provider(&self, id: &str) -> Result<Option<ProviderRow>, sqlx::Error> {
         let sql = format!(
-            "SELECT to_jsonb(t) FROM (SELECT {PROVIDER_COLUMNS}, {} FROM providers \
-             WHERE address = $1 OR authority = $1) t",
+            "SELECT {PROVIDER_COLUMNS}, {} FROM providers WHERE address = $1 OR authority = $1",
             finalized("updated_slot")
         );
-        self.one(sqlx::query_scalar(&sql).bind(id)).await
+        sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
     }
 
     /// One blob by id (its address: the account's on Solana, `basalt_proof::blob_id` in
@@ -217,18 +250,38 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// When the query fails.
-    pub async fn blob(&self, id: &str) -> Result<Option<Value>, sqlx::Error> {
+    /// When a query fails.
+    pub async fn blob(&self, id: &str) -> Result<Option<BlobDetail>, sqlx::Error> {
         let sql = format!(
-            "SELECT to_jsonb(b) || jsonb_build_object( \
-                 'placements', (SELECT coalesce(jsonb_agg(to_jsonb(p) - 'blob' \
-                                    ORDER BY p.shard_index), '[]'::jsonb) \
-                                FROM placements p WHERE p.blob = b.address), \
-                 'deal', (SELECT to_jsonb(d) FROM deals d WHERE d.blob = b.address)) \
-             FROM (SELECT *, {} FROM blobs WHERE address = $1) b",
+            "SELECT {BLOB_COLUMNS}, {} FROM blobs WHERE address = $1",
             finalized("updated_slot")
         );
-        self.one(sqlx::query_scalar(&sql).bind(id)).await
+        let Some(blob) = sqlx::query_as::<_, BlobRow>(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let placements = sqlx::query_as(&format!(
+            "SELECT {PLACEMENT_COLUMNS} FROM placements WHERE blob = $1 ORDER BY shard_index"
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let deal = sqlx::query_as(&format!(
+            "SELECT {DEAL_COLUMNS}, {} FROM deals d LEFT JOIN blobs b ON b.address = d.blob \
+             WHERE d.blob = $1 ORDER BY d.address LIMIT 1",
+            finalized("d.updated_slot")
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(Some(BlobDetail {
+            blob,
+            placements,
+            deal,
+        }))
     }
 
     /// Blobs of `owner` and/or of content `cid` (every owner's registration of it), all
@@ -242,22 +295,22 @@ impl Store {
         owner: Option<&str>,
         cid: Option<&str>,
         page: &PageRequest,
-    ) -> Result<Page, sqlx::Error> {
-        let sql = json_rows(&format!(
-            "SELECT address AS _k, *, {} FROM blobs \
+    ) -> Result<Listed<BlobRow>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {BLOB_COLUMNS}, {} FROM blobs \
              WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR cid = $2) \
                AND ($3::text IS NULL OR address > $3) \
              ORDER BY address LIMIT $4",
             finalized("updated_slot")
-        ));
-        let rows = sqlx::query_scalar(&sql)
+        );
+        let rows = sqlx::query_as(&sql)
             .bind(owner)
             .bind(cid)
             .bind(&page.after)
             .bind(page.fetch())
-            .fetch_one(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-        Ok(Page::from_rows(rows, page))
+        Ok(listed(rows, page, |r: &BlobRow| r.address.clone()))
     }
 
     /// Grants on the blob `id`, active and revoked, by grantee.
@@ -265,20 +318,24 @@ impl Store {
     /// # Errors
     ///
     /// When the query fails.
-    pub async fn grants(&self, id: &str, page: &PageRequest) -> Result<Page, sqlx::Error> {
-        let sql = json_rows(&format!(
-            "SELECT g.grantee AS _k, g.*, {} FROM grants g \
-             WHERE g.blob = $1 AND ($2::text IS NULL OR g.grantee > $2) \
-             ORDER BY g.grantee LIMIT $3",
-            finalized("g.updated_slot")
-        ));
-        let rows = sqlx::query_scalar(&sql)
+    pub async fn grants(
+        &self,
+        id: &str,
+        page: &PageRequest,
+    ) -> Result<Listed<GrantRow>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {GRANT_COLUMNS}, {} FROM grants \
+             WHERE blob = $1 AND ($2::text IS NULL OR grantee > $2) \
+             ORDER BY grantee LIMIT $3",
+            finalized("updated_slot")
+        );
+        let rows = sqlx::query_as(&sql)
             .bind(id)
             .bind(&page.after)
             .bind(page.fetch())
-            .fetch_one(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-        Ok(Page::from_rows(rows, page))
+        Ok(listed(rows, page, |r: &GrantRow| r.grantee.clone()))
     }
 
     /// Deals, optionally of one payer, by address.
@@ -290,21 +347,20 @@ impl Store {
         &self,
         payer: Option<&str>,
         page: &PageRequest,
-    ) -> Result<Page, sqlx::Error> {
-        let sql = json_rows(&format!(
-            "SELECT d.address AS _k, d.*, b.cid, {} FROM deals d \
-             LEFT JOIN blobs b ON b.address = d.blob \
+    ) -> Result<Listed<DealRow>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {DEAL_COLUMNS}, {} FROM deals d LEFT JOIN blobs b ON b.address = d.blob \
              WHERE ($1::text IS NULL OR d.payer = $1) AND ($2::text IS NULL OR d.address > $2) \
              ORDER BY d.address LIMIT $3",
             finalized("d.updated_slot")
-        ));
-        let rows = sqlx::query_scalar(&sql)
+        );
+        let rows = sqlx::query_as(&sql)
             .bind(payer)
             .bind(&page.after)
             .bind(page.fetch())
-            .fetch_one(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-        Ok(Page::from_rows(rows, page))
+        Ok(listed(rows, page, |r: &DealRow| r.address.clone()))
     }
 
     /// Payouts to `holder` and/or from the deal of blob `blob` (its id), oldest first.
@@ -317,8 +373,11 @@ impl Store {
         holder: Option<&str>,
         blob: Option<&str>,
         page: &PageRequest,
-    ) -> Result<Page, sqlx::Error> {
-        self.history("payouts", holder, blob, page).await
+    ) -> Result<Listed<PayoutRow>, sqlx::Error> {
+        let rows = self
+            .history("payouts", PAYOUT_COLUMNS, holder, blob, page)
+            .await?;
+        Ok(listed(rows, page, |r: &PayoutRow| r.event_id.to_string()))
     }
 
     /// Storage-proof outcomes for `holder` and/or blob `blob` (its id), oldest first.
@@ -331,35 +390,42 @@ impl Store {
         holder: Option<&str>,
         blob: Option<&str>,
         page: &PageRequest,
-    ) -> Result<Page, sqlx::Error> {
-        self.history("proofs", holder, blob, page).await
+    ) -> Result<Listed<ProofRow>, sqlx::Error> {
+        let rows = self
+            .history("proofs", PROOF_COLUMNS, holder, blob, page)
+            .await?;
+        Ok(listed(rows, page, |r: &ProofRow| r.event_id.to_string()))
     }
 
-    /// A per-event history table (`payouts`, `proofs`) filtered by holder and blob id.
-    async fn history(
+    /// A per-event history table (`payouts`, `proofs`) filtered by holder and blob id: one
+    /// page and one row more, in event order.
+    async fn history<T>(
         &self,
         table: &'static str,
+        columns: &'static str,
         holder: Option<&str>,
         blob: Option<&str>,
         page: &PageRequest,
-    ) -> Result<Page, sqlx::Error> {
+    ) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
         let after = page.after_id().map_err(sqlx::Error::Protocol)?;
-        let sql = json_rows(&format!(
-            "SELECT h.event_id AS _k, h.*, b.cid, e.signature, {} FROM {table} h \
+        let sql = format!(
+            "SELECT {columns}, {} FROM {table} h \
              JOIN events e ON e.id = h.event_id LEFT JOIN blobs b ON b.address = h.blob \
              WHERE ($1::text IS NULL OR h.holder = $1) AND ($2::text IS NULL OR h.blob = $2) \
                AND ($3::bigint IS NULL OR h.event_id > $3) \
              ORDER BY h.event_id LIMIT $4",
             finalized("h.slot")
-        ));
-        let rows = sqlx::query_scalar(&sql)
+        );
+        sqlx::query_as(&sql)
             .bind(holder)
             .bind(blob)
             .bind(after)
             .bind(page.fetch())
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(Page::from_rows(rows, page))
+            .fetch_all(&self.pool)
+            .await
     }
 
     /// Slashes of one provider (account address or authority) or of all, oldest first.
@@ -371,23 +437,23 @@ impl Store {
         &self,
         provider: Option<&str>,
         page: &PageRequest,
-    ) -> Result<Page, sqlx::Error> {
+    ) -> Result<Listed<SlashRow>, sqlx::Error> {
         let after = page.after_id().map_err(sqlx::Error::Protocol)?;
-        let sql = json_rows(&format!(
-            "SELECT s.event_id AS _k, s.*, p.authority, e.signature, {} FROM slashes s \
+        let sql = format!(
+            "SELECT {SLASH_COLUMNS}, {} FROM slashes s \
              JOIN events e ON e.id = s.event_id LEFT JOIN providers p ON p.address = s.provider \
              WHERE ($1::text IS NULL OR s.provider = $1 OR p.authority = $1) \
                AND ($2::bigint IS NULL OR s.event_id > $2) \
              ORDER BY s.event_id LIMIT $3",
             finalized("s.slot")
-        ));
-        let rows = sqlx::query_scalar(&sql)
+        );
+        let rows = sqlx::query_as(&sql)
             .bind(provider)
             .bind(after)
             .bind(page.fetch())
-            .fetch_one(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-        Ok(Page::from_rows(rows, page))
+        Ok(listed(rows, page, |r: &SlashRow| r.event_id.to_string()))
     }
 
     /// Jobs, by address, filtered by requester and status.
@@ -400,39 +466,49 @@ impl Store {
         requester: Option<&str>,
         status: Option<&str>,
         page: &PageRequest,
-    ) -> Result<Page, sqlx::Error> {
-        let sql = json_rows(&format!(
-            "SELECT address AS _k, *, {} FROM jobs \
+    ) -> Result<Listed<JobRow>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS}, {} FROM jobs \
              WHERE ($1::text IS NULL OR requester = $1) AND ($2::text IS NULL OR status = $2) \
                AND ($3::text IS NULL OR address > $3) \
              ORDER BY address LIMIT $4",
             finalized("updated_slot")
-        ));
-        let rows = sqlx::query_scalar(&sql)
+        );
+        let rows = sqlx::query_as(&sql)
             .bind(requester)
             .bind(status)
             .bind(&page.after)
             .bind(page.fetch())
-            .fetch_one(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-        Ok(Page::from_rows(rows, page))
+        Ok(listed(rows, page, |r: &JobRow| r.address.clone()))
     }
 
     /// One job with every applicant's application, selection, commitment, reveal and outcome.
     ///
     /// # Errors
     ///
-    /// When the query fails.
-    pub async fn job(&self, address: &str) -> Result<Option<Value>, sqlx::Error> {
+    /// When a query fails.
+    pub async fn job(&self, address: &str) -> Result<Option<JobDetail>, sqlx::Error> {
         let sql = format!(
-            "SELECT to_jsonb(j) || jsonb_build_object('results', \
-                 (SELECT coalesce(jsonb_agg(to_jsonb(r) - 'job' ORDER BY r.applied_slot, r.worker), \
-                                  '[]'::jsonb) \
-                  FROM job_results r WHERE r.job = j.address)) \
-             FROM (SELECT *, {} FROM jobs WHERE address = $1) j",
+            "SELECT {JOB_COLUMNS}, {} FROM jobs WHERE address = $1",
             finalized("updated_slot")
         );
-        self.one(sqlx::query_scalar(&sql).bind(address)).await
+        let Some(job) = sqlx::query_as::<_, JobRow>(&sql)
+            .bind(address)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let results = sqlx::query_as(&format!(
+            "SELECT {JOB_RESULT_COLUMNS} FROM job_results WHERE job = $1 \
+             ORDER BY applied_slot, worker"
+        ))
+        .bind(address)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(JobDetail { job, results }))
     }
 
     /// Raw events after event id `after`, optionally of one kind and naming one account.
@@ -445,24 +521,22 @@ impl Store {
         kind: Option<&str>,
         account: Option<&str>,
         page: &PageRequest,
-    ) -> Result<Page, sqlx::Error> {
+    ) -> Result<Listed<EventRow>, sqlx::Error> {
         let after = page.after_id().map_err(sqlx::Error::Protocol)?;
-        let rows = sqlx::query_scalar(&json_rows(
-            "SELECT id AS _k, id, signature, event_index, slot, block_time, kind, payload, \
-                    commitment \
-             FROM events \
+        let rows = sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events \
              WHERE ($1::text IS NULL OR kind = $1) \
                AND ($2::text IS NULL OR accounts @> ARRAY[$2::text]) \
                AND ($3::bigint IS NULL OR id > $3) \
-             ORDER BY id LIMIT $4",
+             ORDER BY id LIMIT $4"
         ))
         .bind(kind)
         .bind(account)
         .bind(after)
         .bind(page.fetch())
-        .fetch_one(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(Page::from_rows(rows, page))
+        Ok(listed(rows, page, |r: &EventRow| r.id.to_string()))
     }
 
     /// The newest event id (0 when there is none).
@@ -481,37 +555,69 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// When the query fails.
-    pub async fn stats(&self) -> Result<Value, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT jsonb_build_object( \
-               'providers', (SELECT jsonb_build_object( \
-                   'total', count(*), \
-                   'active', count(*) FILTER (WHERE status = 'active'), \
-                   'unbonding', count(*) FILTER (WHERE status = 'unbonding'), \
-                   'jailed', count(*) FILTER (WHERE status = 'jailed'), \
-                   'storage', count(*) FILTER (WHERE roles & 1 <> 0), \
-                   'compute', count(*) FILTER (WHERE roles & 2 <> 0), \
-                   'stake', coalesce(sum(stake), 0), \
-                   'capacity', coalesce(sum(capacity), 0)) FROM providers), \
-               'blobs', (SELECT jsonb_build_object( \
-                   'active', count(*) FILTER (WHERE status = 'active'), \
-                   'bytes', coalesce(sum(size) FILTER (WHERE status = 'active'), 0), \
-                   'deleted', count(*) FILTER (WHERE status = 'deleted')) FROM blobs), \
-               'deals', (SELECT jsonb_build_object( \
-                   'open', count(*) FILTER (WHERE status = 'open'), \
-                   'escrow', coalesce(sum(balance), 0), \
-                   'paid', coalesce(sum(paid_total), 0)) FROM deals), \
-               'proofs', (SELECT jsonb_build_object( \
-                   'accepted', count(*) FILTER (WHERE outcome = 'accepted'), \
-                   'missed', count(*) FILTER (WHERE outcome = 'missed')) FROM proofs), \
-               'jobs', (SELECT jsonb_object_agg(status, n) \
-                        FROM (SELECT status, count(*) AS n FROM jobs GROUP BY status) s), \
-               'events', (SELECT count(*) FROM events), \
-               'undecoded', (SELECT count(*) FROM undecoded), \
-               'cursor', (SELECT to_jsonb(c) FROM cursors c LIMIT 1))",
-        )
-        .fetch_one(&self.pool)
-        .await
+    /// When a query fails.
+    pub async fn stats(&self) -> Result<Stats, sqlx::Error> {
+        let pool = &self.pool;
+        let (providers, blobs, deals, proofs, jobs, counts, cursor) = tokio::try_join!(
+            sqlx::query_as::<_, ProviderTotals>(
+                "SELECT count(*) AS total, \
+                        count(*) FILTER (WHERE status = 'active') AS active, \
+                        count(*) FILTER (WHERE status = 'unbonding') AS unbonding, \
+                        count(*) FILTER (WHERE status = 'jailed') AS jailed, \
+                        count(*) FILTER (WHERE roles & 1 <> 0) AS storage, \
+                        count(*) FILTER (WHERE roles & 2 <> 0) AS compute, \
+                        coalesce(sum(stake), 0)::text AS stake, \
+                        coalesce(sum(capacity), 0)::text AS capacity \
+                 FROM providers",
+            )
+            .fetch_one(pool),
+            sqlx::query_as::<_, BlobTotals>(
+                "SELECT count(*) FILTER (WHERE status = 'active') AS active, \
+                        coalesce(sum(size) FILTER (WHERE status = 'active'), 0)::text AS bytes, \
+                        count(*) FILTER (WHERE status = 'deleted') AS deleted \
+                 FROM blobs",
+            )
+            .fetch_one(pool),
+            sqlx::query_as::<_, DealTotals>(
+                "SELECT count(*) FILTER (WHERE status = 'open') AS open, \
+                        coalesce(sum(balance), 0)::text AS escrow, \
+                        coalesce(sum(paid_total), 0)::text AS paid \
+                 FROM deals",
+            )
+            .fetch_one(pool),
+            sqlx::query_as::<_, ProofTotals>(
+                "SELECT count(*) FILTER (WHERE outcome = 'accepted') AS accepted, \
+                        count(*) FILTER (WHERE outcome = 'missed') AS missed \
+                 FROM proofs",
+            )
+            .fetch_one(pool),
+            sqlx::query_as::<_, JobTotals>(
+                "SELECT count(*) FILTER (WHERE status = 'open') AS open, \
+                        count(*) FILTER (WHERE status = 'succeeded') AS succeeded, \
+                        count(*) FILTER (WHERE status = 'failed') AS failed \
+                 FROM jobs",
+            )
+            .fetch_one(pool),
+            sqlx::query_as::<_, (i64, i64)>(
+                "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM undecoded)"
+            )
+            .fetch_one(pool),
+            sqlx::query_as::<_, CursorRow>(
+                "SELECT program_id, signature, slot, finalized_slot, \
+                        to_jsonb(updated_at) #>> '{}' AS updated_at \
+                 FROM cursors ORDER BY program_id LIMIT 1",
+            )
+            .fetch_optional(pool),
+        )?;
+        Ok(Stats {
+            providers,
+            blobs,
+            deals,
+            proofs,
+            jobs,
+            events: counts.0,
+            undecoded: counts.1,
+            cursor,
+        })
     }
 }

@@ -163,7 +163,7 @@ impl LocalChain {
             .context("spawning the chain thread")?;
 
         wait_ready(&events, Duration::from_secs(60))?;
-        drain_events(events);
+        drain_events(events, rpc_port);
         Ok(Self {
             rpc_url: format!("http://127.0.0.1:{rpc_port}"),
             ws_url: format!("ws://127.0.0.1:{ws_port}"),
@@ -281,15 +281,17 @@ fn wait_ready(events: &Receiver<SimnetEvent>, limit: Duration) -> Result<()> {
 
 /// surfpool's event channel is bounded and its sender blocks when full: keep reading it for
 /// the chain's life, passing warnings and errors on to the log.
-fn drain_events(events: Receiver<SimnetEvent>) {
+/// Logs the chain's warnings and errors, each with the chain's RPC port: a test process
+/// runs several chains at once.
+fn drain_events(events: Receiver<SimnetEvent>, rpc_port: u16) {
     let spawned = std::thread::Builder::new()
         .name("basalt-chain-events".into())
         .spawn(move || {
             for event in events {
                 match event {
-                    SimnetEvent::ErrorLog(_, msg) => tracing::error!("chain: {msg}"),
-                    SimnetEvent::WarnLog(_, msg) => tracing::warn!("chain: {msg}"),
-                    SimnetEvent::Aborted(msg) => tracing::error!("chain aborted: {msg}"),
+                    SimnetEvent::ErrorLog(_, msg) => tracing::error!(rpc_port, "chain: {msg}"),
+                    SimnetEvent::WarnLog(_, msg) => tracing::warn!(rpc_port, "chain: {msg}"),
+                    SimnetEvent::Aborted(msg) => tracing::error!(rpc_port, "chain aborted: {msg}"),
                     _ => {}
                 }
             }

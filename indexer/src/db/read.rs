@@ -123,8 +123,8 @@ fn finalized(slot_column: &str) -> String {
     format!("(SELECT coalesce(max(finalized_slot), 0) FROM cursors) >= {slot_column} AS finalized")
 }
 
-// The columns of each row type, in its field order. NUMERIC columns are cast to text
-// (`Uint`); times go through `to_jsonb`, which writes RFC 3339.
+// The columns of each row type; sqlx matches them to its fields by name. NUMERIC columns
+// are cast to text (`Uint`); times go through `to_jsonb`, which writes RFC 3339.
 
 const PROVIDER_COLUMNS: &str = "address, authority, endpoint, region, roles, \
     array_remove(ARRAY[CASE WHEN roles & 1 <> 0 THEN 'storage' END, \

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::account_mirror::AccountMirror;
 use anyhow::{anyhow, bail, Context, Result};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use surfpool_core::storage::StorageFifoMap;
@@ -55,6 +56,7 @@ pub struct LocalChain {
 /// With a database, surfpool rebuilds its LiteSVM every this many slots to bound memory,
 /// which drops native builtins (they are code, not accounts). The local network keeps its
 /// accounts in SQLite anyway, so the rebuild buys nothing: push it past any run's length.
+/// [`AccountMirror`] counts on it: an account stays in the SVM until it is closed.
 const NO_GARBAGE_COLLECTION: &str = "18446744073709551615";
 /// surfpool records the latest slot every this many slots (default 150); a restart resumes
 /// from the last record, so a short interval keeps the clock from going back far.
@@ -109,6 +111,8 @@ impl LocalChain {
             SurfnetSvm::new_with_db(database_url.as_deref(), svm_config)
                 .map_err(|e| anyhow!("opening the chain state: {e}"))?;
         keep_profiles_in_memory(&mut svm);
+        // A closed account read before surfpool mirrored its closing came back (account_mirror.rs).
+        svm.inner.db = svm.inner.db.take().map(AccountMirror::wrap);
         // Native builtins are code, not state: register the program at every start.
         svm.inner.svm.add_builtin(
             basalt_native::PROGRAM_ID,

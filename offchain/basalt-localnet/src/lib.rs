@@ -1,7 +1,8 @@
 //! The Basalt local network: an embedded Solana chain with the program, initialized and
 //! funded, for `basalt localnet`, `basalt demo` and the end-to-end tests.
 //!
-//! - [`chain`]: surfpool in process on 127.0.0.1 with the program as a native builtin.
+//! - [`chain`]: surfpool in process on 127.0.0.1 with the program as a native builtin (its
+//!   SQLite account mirror wrapped by `account_mirror`, so closed accounts stay closed).
 //! - [`bootstrap`]: admin, stake mint, Config and funded wallets, idempotently, with the
 //!   operator's transactions in [`admin`].
 //! - [`nodes`]: `basalt-node` child processes.
@@ -10,6 +11,7 @@
 //! - [`gateway`]: the `basalt-gateway` child process, the S3 endpoint.
 //! - [`network`]: all of it together, resumable, described in `localnet.json`.
 
+mod account_mirror;
 pub mod admin;
 pub mod bootstrap;
 pub mod chain;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The API clients the indexer's tests and scripts/fuzz-api.sh drive: schemathesis from PyPI
-# in a virtual environment outside the clone (BASALT_VENV, by default ~/.cache/basalt-venv),
+# The API clients the indexer's tests and scripts/fuzz-api.sh drive: schemathesis (and, for
+# the explorer, Playwright with Debian's Chromium) from PyPI in a virtual environment outside
+# the clone (BASALT_VENV, by default ~/.cache/basalt-venv),
 # and openapi-typescript with TypeScript from npm, installed from
 # indexer/tests/client/package-lock.json into BASALT_API_CLIENTS (by default
 # ~/.cache/basalt-api-clients). Pinned so that runs compare; idempotent: nothing is installed
@@ -17,6 +18,13 @@ venv="${BASALT_VENV:-$HOME/.cache/basalt-venv}"
 if ! "$venv/bin/st" --version 2>/dev/null | grep -q "4.32.5"; then
     python3 -m venv "$venv"
     timeout 900 "$venv/bin/pip" install --quiet "schemathesis==4.32.5"
+fi
+
+# The explorer's browser test: Debian's Chromium, driven by Playwright from PyPI, which is
+# pointed at /usr/bin/chromium and never downloads a browser of its own.
+apt_install_missing chromium
+if ! "$venv/bin/pip" show playwright 2>/dev/null | grep -q "^Version: 1.64.0$"; then
+    timeout 900 "$venv/bin/pip" install --quiet "playwright==1.64.0"
 fi
 
 clients="${BASALT_API_CLIENTS:-$HOME/.cache/basalt-api-clients}"

@@ -18,7 +18,8 @@ stage setup scripts/setup.sh
 stage postgres scripts/postgres.sh
 # boto3, the AWS CLI and rclone, which the S3 gateway's tests drive (app-tests/s3/).
 stage "S3 clients" scripts/s3-clients.sh
-# schemathesis, openapi-typescript and TypeScript, which the indexer's API tests drive.
+# schemathesis, openapi-typescript and TypeScript, which the indexer's API tests drive, and
+# Playwright with Debian's Chromium for the explorer's browser test.
 stage "API clients" scripts/api-clients.sh
 
 # After the stages above: its own apt-get must not race theirs for the dpkg lock. The SBF build

@@ -8,9 +8,11 @@
 //! - [`near`]: the same for a NEAR deployment, into the same tables.
 //! - [`db`]: the PostgreSQL side: migrations, the one-transaction batch writer, the reads.
 //! - [`api`]: REST + server-sent events + OpenAPI for dApps.
+//! - [`explorer`]: the web page at `/` that shows the network from the API.
 
 pub mod api;
 pub mod db;
+pub mod explorer;
 pub mod metrics;
 pub mod near;
 pub mod record;

@@ -51,7 +51,7 @@ const ROUTES: &[&str] = &[
     "/health",
 ];
 
-fn cache_dir(variable: &str, default: &str) -> Result<PathBuf> {
+pub(crate) fn cache_dir(variable: &str, default: &str) -> Result<PathBuf> {
     match std::env::var_os(variable) {
         Some(dir) => Ok(PathBuf::from(dir)),
         None => Ok(
@@ -63,7 +63,7 @@ fn cache_dir(variable: &str, default: &str) -> Result<PathBuf> {
 }
 
 /// A tool `scripts/api-clients.sh` installs.
-fn tool(path: PathBuf) -> Result<PathBuf> {
+pub(crate) fn tool(path: PathBuf) -> Result<PathBuf> {
     ensure!(
         path.is_file(),
         "{} is missing: run scripts/api-clients.sh (scripts/test.sh does)",
@@ -86,7 +86,7 @@ fn node_tool(name: &str) -> Result<PathBuf> {
 
 /// Runs `command` to its end within [`TOOL_TIMEOUT`], its output in `log`; returns the
 /// output, or fails with it.
-fn run(mut command: Command, log: &Path) -> Result<String> {
+pub(crate) fn run(mut command: Command, log: &Path) -> Result<String> {
     let file = std::fs::File::create(log)?;
     let mut child = command
         .stdin(Stdio::null())
@@ -112,7 +112,7 @@ fn run(mut command: Command, log: &Path) -> Result<String> {
 
 /// A Solana index holding a row of every kind: the store tests' history of every event
 /// kind, and a dataset with two versions, the second derived from the first.
-async fn populated_solana_index() -> Result<(TempDb, String)> {
+pub(crate) async fn populated_solana_index() -> Result<(TempDb, String)> {
     let db = TempDb::create().await?;
     let store = Store::connect(&db.url).await?;
     let mut history = crate::store::scenario(&crate::store::keys());
@@ -197,7 +197,7 @@ async fn read_every_route(base: &str) -> Result<BTreeMap<String, u64>> {
 }
 
 /// The first row's `field` of the list at `path` of `base`.
-async fn first(base: &str, path: &str, field: &str) -> Result<String> {
+pub(crate) async fn first(base: &str, path: &str, field: &str) -> Result<String> {
     let (status, page) = common::get(format!("{base}{path}")).await?;
     ensure!(status == 200, "{path}: {status} {page}");
     page["items"][0][field]

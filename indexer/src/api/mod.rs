@@ -141,7 +141,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-/// The API's router, and the OpenAPI document of exactly its routes.
+/// The API's router, and the OpenAPI document of exactly its routes; the explorer's page
+/// beside them.
 pub fn router(state: Arc<ApiState>) -> Router {
     let (router, document) = OpenApiRouter::with_openapi(openapi::base())
         .routes(routes!(providers))
@@ -172,6 +173,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/openapi.json",
             axum::routing::get(move || async move { Json(Arc::clone(&document)) }),
         )
+        .merge(crate::explorer::router())
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             count_requests,

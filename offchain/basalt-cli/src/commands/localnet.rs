@@ -103,7 +103,7 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
             );
             if let Some(url) = &info.indexer_url {
                 text.push_str(&format!(
-                    "  indexer:    {url}  (dApp API; {url}/openapi.json)\n"
+                    "  indexer:    {url}  (dApp API; {url}/openapi.json)\n  explorer:   {url}/  (the network in a browser)\n"
                 ));
             }
             if let Some(g) = &info.gateway {

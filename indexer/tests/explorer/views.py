@@ -1,0 +1,133 @@
+"""Drives the explorer in Debian's Chromium with Playwright (indexer/tests/explorer.rs runs it).
+
+Usage: views.py BASE_URL OUT_DIR EXPECTED_JSON
+
+EXPECTED_JSON names what the populated index holds: "providers" (authorities), "blob"
+(an address), "cid" (its CID), "holders" (its placements' holders), "job" (an address) and
+"job_status". Each view is opened by its own URL, checked against it, and photographed into
+OUT_DIR (desktop and phone sizes); the live feed must show an event written after it opened
+(the test writes one when OUT_DIR/feed-open appears). Any console error or uncaught page
+error fails the run. Prints one JSON line of what was checked.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+BASE, OUT, EXPECTED = sys.argv[1], Path(sys.argv[2]), json.loads(sys.argv[3])
+CHROMIUM = "/usr/bin/chromium"
+# Chromium's own traffic (updates, sync, lookups of Google's hosts) is refused on a closed
+# network and shows up as errors: off.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+WAIT_MS = 30_000
+
+problems = []
+checked = []
+
+
+def watch(page):
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+
+
+def shoot(page, name):
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+    # A phone-sized page may scroll down, never sideways: wide tables scroll in their box.
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if overflow > 1:
+        problems.append(f"{name}: the page is {overflow}px wider than the window")
+
+
+def open_view(page, hash_path):
+    page.goto(f"{BASE}/#{hash_path}")
+    expect(page.locator("main#view")).not_to_have_attribute("aria-busy", "true", timeout=WAIT_MS)
+    expect(page.locator("#problem")).to_be_hidden()
+
+
+def network(page, size):
+    open_view(page, "/network")
+    for authority in EXPECTED["providers"]:
+        expect(page.locator(f'tr[data-provider="{authority}"]')).to_have_count(1)
+    shoot(page, f"network-{size}")
+    checked.append(f"network ({size}): {len(EXPECTED['providers'])} providers")
+
+
+def blob(page, size):
+    open_view(page, f"/blob/{EXPECTED['blob']}")
+    rows = page.locator("tr[data-shard]")
+    expect(rows).to_have_count(len(EXPECTED["holders"]))
+    for holder in set(EXPECTED["holders"]):
+        expect(page.locator(f'tr[data-holder="{holder}"]').first).to_be_visible()
+    expect(page.get_by_text(EXPECTED["cid"], exact=True)).to_be_visible()
+    shoot(page, f"blob-{size}")
+    checked.append(f"blob ({size}): {len(EXPECTED['holders'])} placements")
+
+
+def jobs(page, size):
+    open_view(page, "/jobs")
+    expect(page.locator(f'tr[data-job="{EXPECTED["job"]}"]')).to_have_count(1)
+    shoot(page, f"jobs-{size}")
+    open_view(page, f"/job/{EXPECTED['job']}")
+    expect(page.locator("dl.fields .badge").first).to_have_text(EXPECTED["job_status"])
+    shoot(page, f"job-{size}")
+    checked.append(f"job ({size}): {EXPECTED['job_status']}")
+
+
+def blobs(page, size):
+    open_view(page, "/blobs")
+    expect(page.locator(f'tr[data-blob="{EXPECTED["blob"]}"]')).to_have_count(1)
+    shoot(page, f"blobs-{size}")
+    checked.append(f"blobs ({size})")
+
+
+def search(page, size):
+    open_view(page, "/network")
+    page.get_by_role("searchbox").fill(EXPECTED["cid"])
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(f"{BASE}/#/blob/{EXPECTED['blob']}", timeout=WAIT_MS)
+    expect(page.locator("tr[data-shard]")).to_have_count(len(EXPECTED["holders"]))
+    checked.append(f"search ({size}): a CID leads to its blob")
+
+
+def feed(page, size):
+    open_view(page, "/feed")
+    rows = page.locator("tr[data-event]")
+    expect(rows.first).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Live:")).to_be_visible(timeout=WAIT_MS)
+    newest = max(int(i) for i in rows.evaluate_all("rs => rs.map(r => r.dataset.event)"))
+    if size == "desktop":
+        # The test writes a new event now; it must arrive without a reload.
+        (OUT / "feed-open").write_text(str(newest))
+        expect(page.locator(f'tr[data-event="{newest + 1}"]')).to_be_visible(timeout=WAIT_MS)
+        checked.append("feed: an event written after the page opened arrived without a reload")
+    shoot(page, f"feed-{size}")
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        for size, viewport in SIZES.items():
+            page = browser.new_page(viewport=viewport)
+            watch(page)
+            for step in (network, blobs, blob, jobs, search, feed):
+                step(page, size)
+            page.close()
+        browser.close()
+    if problems:
+        raise SystemExit("\n".join(problems))
+    print(json.dumps({"checked": checked}))
+
+
+main()

@@ -62,14 +62,17 @@ function bytes(value) {
   return unit === 0 ? `${n} B` : `${n.toFixed(n < 10 ? 2 : 1)} ${units[unit]}`;
 }
 
-/** A table of `rows` with `columns` ([heading, cell(row), class?]), or a line saying none. */
+/**
+ * A table of `rows` with `columns` ([heading, cell(row), class?, field?]; `field` names the
+ * cells as `data-field`), or a line saying none.
+ */
 function table(columns, rows, { empty = "None.", rowAttributes = () => ({}), className = "" } = {}) {
   if (rows.length === 0) return h("p", { class: "empty" }, empty);
   return h("div", { class: "scroll" },
     h("table", { class: className },
       h("thead", {}, h("tr", {}, columns.map(([heading, , cls]) => h("th", { class: cls }, heading)))),
       h("tbody", {}, rows.map((row) =>
-        h("tr", rowAttributes(row), columns.map(([, cell, cls]) => h("td", { class: cls }, cell(row))))))));
+        h("tr", rowAttributes(row), columns.map(([, cell, cls, field]) => h("td", { class: cls, "data-field": field }, cell(row))))))));
 }
 
 /** A definition list of [label, value] pairs. */
@@ -151,6 +154,10 @@ async function networkView() {
       ["Status", (r) => badge(r.status)],
       ["Stake", (r) => amount(r.stake), "num"],
       ["Capacity", (r) => bytes(r.capacity), "num"],
+      ["Shards", (r) => r.shards_held, "num", "shards"],
+      ["Used", (r) => bytes(r.bytes_held), "num", "used"],
+      ["Proofs passed / missed", (r) => `${r.proofs_accepted} / ${r.proofs_missed}`, "num", "proofs"],
+      ["Earned", (r) => amount(r.earned), "num", "earned"],
       ["Reputation", (r) => r.reputation, "num"],
       ["Slashed", (r) => amount(r.slashed_total), "num"],
       ["Last heartbeat", (r) => (r.silent_secs === null ? "never" : `${r.silent_secs} s ago`)],

@@ -30,10 +30,13 @@ const SHARDS: u16 = 3;
 const EPOCHS: u64 = 4;
 
 /// A live blob (the shared scenario's one is deleted by its end): registered, placed on
-/// [`SHARDS`] holders who accept, proven for [`EPOCHS`] epochs but for one miss.
-async fn write_live_blob(store: &Store) -> Result<()> {
+/// [`SHARDS`] shards of `providers` (authorities) who accept, proven for [`EPOCHS`] epochs
+/// but for one miss.
+async fn write_live_blob(store: &Store, providers: &[Pubkey]) -> Result<()> {
     let (blob, owner) = (Pubkey::new_unique(), Pubkey::new_unique());
-    let holders: Vec<Pubkey> = (0..SHARDS).map(|_| Pubkey::new_unique()).collect();
+    let holders: Vec<Pubkey> = (0..SHARDS as usize)
+        .map(|i| providers[i % providers.len()])
+        .collect();
     let mut events = vec![BasaltEvent::BlobRegistered(BlobRegistered {
         blob,
         owner,
@@ -106,11 +109,7 @@ async fn items(base: &str, path: &str) -> Result<Vec<Value>> {
 
 /// What the browser must find: every provider, a placed blob with its holders, a job.
 async fn expected(base: &str) -> Result<Value> {
-    let providers: Vec<Value> = items(base, "/v1/providers?limit=500")
-        .await?
-        .iter()
-        .map(|p| p["authority"].clone())
-        .collect();
+    let providers = items(base, "/v1/providers?limit=500").await?;
     let mut placed = None;
     for blob in items(base, "/v1/blobs?limit=500").await? {
         let address = blob["address"].as_str().context("a blob's address")?;
@@ -130,7 +129,6 @@ async fn expected(base: &str) -> Result<Value> {
     let (blob, holders) = placed.context("the index has no placed blob")?;
     let job = first(base, "/v1/jobs", "address").await?;
     let (_, job_detail) = common::get(format!("{base}/v1/jobs/{job}")).await?;
-    ensure!(!providers.is_empty(), "the index has no provider");
     Ok(json!({
         "providers": providers,
         "blob": blob["address"],
@@ -146,7 +144,12 @@ async fn every_view_shows_the_index_in_chromium_and_the_feed_is_live() -> Result
     let python = tool(cache_dir("BASALT_VENV", "basalt-venv")?.join("bin/python"))?;
     let (db, base) = populated_solana_index().await?;
     let store = Store::connect(&db.url).await?;
-    write_live_blob(&store).await?;
+    let mut providers = Vec::new();
+    for p in items(&base, "/v1/providers?limit=500").await? {
+        providers.push(p["authority"].as_str().context("an authority")?.parse()?);
+    }
+    ensure!(!providers.is_empty(), "the index has no provider");
+    write_live_blob(&store, &providers).await?;
     let expected = expected(&base).await?;
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("explorer");
     let _ = std::fs::remove_dir_all(&out);

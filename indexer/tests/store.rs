@@ -495,6 +495,19 @@ async fn every_event_kind_lands_once_in_its_tables() -> Result<()> {
         "jailed by the missed proof, then unjailed"
     );
     assert_eq!(p2["reputation"], -2);
+    // The API's figures of each provider, by the authority its events name.
+    let figures = |p: &ProviderRow| {
+        (
+            p.proofs_accepted,
+            p.proofs_missed,
+            p.earned.0.clone(),
+            p.shards_held,
+        )
+    };
+    let a1 = store.provider(&k.a1.to_string()).await?.expect("p1");
+    assert_eq!(figures(&a1), (1, 0, "10".into(), 0), "the blob is deleted");
+    let a2 = store.provider(&k.a2.to_string()).await?.expect("p2");
+    assert_eq!(figures(&a2), (0, 1, "0".into(), 0));
 
     let blob = row(pool, "SELECT * FROM blobs WHERE address = $1", &k.blob).await?;
     assert_eq!(blob["cid"], Cid::from_digest([9; 32]).to_string());

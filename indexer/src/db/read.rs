@@ -133,7 +133,20 @@ const PROVIDER_COLUMNS: &str = "address, authority, endpoint, region, roles, \
     unbonding_until_epoch, status, reputation, slashed_total::text AS slashed_total, \
     last_heartbeat_slot, to_jsonb(last_heartbeat_at) #>> '{}' AS last_heartbeat_at, \
     floor(extract(epoch FROM now() - last_heartbeat_at))::bigint AS silent_secs, \
-    registered_slot, updated_slot";
+    registered_slot, updated_slot, \
+    (SELECT count(*) FROM placements pl JOIN blobs b ON b.address = pl.blob \
+      WHERE pl.holder = providers.authority AND b.status <> 'deleted' \
+        AND pl.released_slot IS NULL AND pl.evicted_slot IS NULL) AS shards_held, \
+    (SELECT COALESCE(sum(ceil(b.size / b.k)), 0)::text FROM placements pl \
+      JOIN blobs b ON b.address = pl.blob \
+      WHERE pl.holder = providers.authority AND b.status <> 'deleted' \
+        AND pl.released_slot IS NULL AND pl.evicted_slot IS NULL) AS bytes_held, \
+    (SELECT count(*) FROM proofs WHERE holder = providers.authority \
+        AND outcome = 'accepted') AS proofs_accepted, \
+    (SELECT count(*) FROM proofs WHERE holder = providers.authority \
+        AND outcome = 'missed') AS proofs_missed, \
+    (SELECT COALESCE(sum(amount), 0)::text FROM payouts \
+      WHERE holder = providers.authority) AS earned";
 
 const BLOB_COLUMNS: &str = "address, cid, owner, size::text AS size, k, m, chunk_count, \
     commitment_root, expiry_epoch, public, encrypted, token_gate_mint, \

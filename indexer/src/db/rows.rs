@@ -94,6 +94,16 @@ pub struct ProviderRow {
     pub liveness: String,
     pub registered_slot: i64,
     pub updated_slot: i64,
+    /// Shards it holds now: placed on it, of blobs not deleted, not released or evicted.
+    pub shards_held: i64,
+    /// The data of those shards: each about its blob's size / k.
+    pub bytes_held: Uint,
+    /// Its storage proofs accepted, over all time.
+    pub proofs_accepted: i64,
+    /// Its storage proofs missed (and slashed), over all time.
+    pub proofs_missed: i64,
+    /// What deals have paid it for proven epochs, over all time.
+    pub earned: Uint,
     /// Whether the row last changed at or below the finalized watermark.
     pub finalized: bool,
 }
@@ -471,6 +481,11 @@ impl ProviderRow {
             liveness: String::new(),
             registered_slot: 0,
             updated_slot: 0,
+            shards_held: 0,
+            bytes_held: Uint("0".into()),
+            proofs_accepted: 0,
+            proofs_missed: 0,
+            earned: Uint("0".into()),
             finalized: false,
         }
     }

@@ -2,7 +2,7 @@
 
 Usage: views.py BASE_URL OUT_DIR EXPECTED_JSON
 
-EXPECTED_JSON names what the populated index holds: "providers" (authorities), "blob"
+EXPECTED_JSON names what the populated index holds: "providers" (their API rows), "blob"
 (an address), "cid" (its CID), "holders" (its placements' holders), "job" (an address) and
 "job_status". Each view is opened by its own URL, checked against it, and photographed into
 OUT_DIR (desktop and phone sizes); the live feed must show an event written after it opened
@@ -57,8 +57,15 @@ def open_view(page, hash_path):
 
 def network(page, size):
     open_view(page, "/network")
-    for authority in EXPECTED["providers"]:
-        expect(page.locator(f'tr[data-provider="{authority}"]')).to_have_count(1)
+    for p in EXPECTED["providers"]:
+        row = page.locator(f'tr[data-provider="{p["authority"]}"]')
+        expect(row).to_have_count(1)
+        expect(row.locator('td[data-field="shards"]')).to_have_text(str(p["shards_held"]))
+        expect(row.locator('td[data-field="proofs"]')).to_have_text(
+            f'{p["proofs_accepted"]} / {p["proofs_missed"]}'
+        )
+        # Amounts are shown whole, thousands apart by a space.
+        expect(row.locator('td[data-field="earned"]')).to_have_text(f'{int(p["earned"]):,}'.replace(",", " "))
     shoot(page, f"network-{size}")
     checked.append(f"network ({size}): {len(EXPECTED['providers'])} providers")
 

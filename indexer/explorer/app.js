@@ -354,25 +354,20 @@ function summary(payload) {
     .join(", ");
 }
 
-/** What a search term names: a blob (by address or CID), a job, a provider or a wallet. */
+/** What a search term names (`/v1/search`); one thing named opens its view. */
 async function searchView(term) {
   const q = term.trim();
-  const cid = /^b[a-z2-7]{20,}$/.test(q);
-  const [byCid, blob, job, provider, owned] = await Promise.all([
-    cid ? api(`/v1/blobs?cid=${encodeURIComponent(q)}`) : null,
-    cid ? null : maybe(`/v1/blobs/${encodeURIComponent(q)}`).catch(() => null),
-    cid ? null : maybe(`/v1/jobs/${encodeURIComponent(q)}`).catch(() => null),
-    cid ? null : maybe(`/v1/providers/${encodeURIComponent(q)}`).catch(() => null),
-    cid ? null : api(`/v1/blobs?owner=${encodeURIComponent(q)}&limit=1`).catch(() => null),
-  ]);
-  const found = [];
-  for (const b of byCid?.items ?? []) found.push(["Blob", blobLink(b.address)]);
-  if (blob) found.push(["Blob", blobLink(blob.address)]);
-  if (job) found.push(["Job", jobLink(job.address)]);
-  if (provider) found.push(["Provider", link("#/network", `${short(provider.authority)} on the network view`)]);
-  if (owned?.items?.length) found.push(["Wallet", link(`#/blobs?owner=${q}`, `blobs of ${short(q)}`)]);
-  if (found.length === 1) {
-    location.replace(found[0][1].getAttribute("href"));
+  const hits = await api(`/v1/search?q=${encodeURIComponent(q)}`);
+  const found = [
+    ...hits.blobs.map((b) => ["Blob", blobLink(b)]),
+    ...hits.jobs.map((j) => ["Job", jobLink(j)]),
+    ...hits.providers.map((p) => ["Provider", link(`#/network`, `${short(p)} on the network view`)]),
+    ...hits.datasets.map((d) => ["Dataset", address(d)]),
+    ...(hits.wallet ? [["Wallet", link(`#/blobs?owner=${encodeURIComponent(q)}`, `blobs of ${short(q)}`)]] : []),
+  ];
+  const only = found.length === 1 ? found[0][1].getAttribute?.("href") : null;
+  if (only) {
+    location.replace(only);
     return [];
   }
   return [

@@ -133,6 +133,7 @@ async fn expected(base: &str) -> Result<Value> {
         "providers": providers,
         "blob": blob["address"],
         "cid": blob["cid"],
+        "owner": blob["owner"],
         "holders": holders,
         "job": job,
         "job_status": job_detail["status"],

@@ -831,7 +831,13 @@ async fn api(
                 &basalt::client::pda::dataset(&owner.pubkey(), "mirror").to_string(),
             )
             .replace("{cid}", &Cid::from_digest(MIRROR_VERSION).to_string());
-        let r = http.get(format!("{base}{url}")).send().await?;
+        // The one route with a required query: the term searched for.
+        let query = if path == "/v1/search" {
+            format!("?q={public}")
+        } else {
+            String::new()
+        };
+        let r = http.get(format!("{base}{url}{query}")).send().await?;
         assert_eq!(r.status().as_u16(), 200, "{url}");
     }
     let metrics = http

@@ -47,6 +47,7 @@ const ROUTES: &[&str] = &[
     "/v1/versions/{cid}",
     "/v1/versions/{cid}/lineage",
     "/v1/events",
+    "/v1/search",
     "/v1/stats",
     "/health",
 ];

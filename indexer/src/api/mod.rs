@@ -32,7 +32,7 @@ use basalt_core::{ChainLink, LinkMonitor, LivenessThresholds};
 
 use crate::db::{
     BlobDetail, BlobRow, DealRow, EventRow, GrantRow, JobDetail, JobRow, Listed, PageRequest,
-    PayoutRow, ProofRow, ProviderRow, SlashRow, Stats, Store,
+    PayoutRow, ProofRow, ProviderRow, SearchHits, SlashRow, Stats, Store,
 };
 use crate::metrics::{Metrics, RequestLabels};
 use params::{Account, Address, BlobCid, EventKind, IdPage, JobKey, KeyPage, Named, Text};
@@ -163,6 +163,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .routes(routes!(datasets::lineage))
         .routes(routes!(events))
         .routes(routes!(stream::events_stream))
+        .routes(routes!(search))
         .routes(routes!(stats))
         .routes(routes!(health))
         .routes(routes!(metrics))
@@ -546,6 +547,25 @@ async fn events(
             .events(kind.as_deref(), account.as_deref(), &page)
             .await?,
     ))
+}
+
+/// The search term.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SearchQuery {
+    /// A CID, or a blob, job, provider, dataset or wallet address.
+    #[param(inline)]
+    q: Text,
+}
+
+/// What a term names, for a search box: every list empty and `wallet` false when nothing.
+#[utoipa::path(get, path = "/v1/search", params(SearchQuery),
+    responses((status = 200, body = SearchHits), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn search(
+    State(s): State<Arc<ApiState>>,
+    Query(query): Query<SearchQuery>,
+) -> ApiResult<SearchHits> {
+    Ok(Json(s.store.search(query.q.0.trim()).await?))
 }
 
 /// Network totals and how far the indexer has followed the chain.

@@ -13,7 +13,7 @@ pub use read::{Listed, PageRequest, ProviderFilter, MAX_PAGE};
 pub use rows::{
     BlobDetail, BlobRow, BlobTotals, CursorRow, DealRow, DealTotals, EventRow, GrantRow, JobDetail,
     JobResultRow, JobRow, JobTotals, PayoutRow, PlacementRow, ProofRow, ProofTotals, ProviderRow,
-    ProviderTotals, SlashRow, Stats, Uint, UINT_PATTERN,
+    ProviderTotals, SearchHits, SlashRow, Stats, Uint, UINT_PATTERN,
 };
 pub use write::{BlockCursor, InsertMethod, Written};
 

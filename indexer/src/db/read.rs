@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use super::rows::{
     BlobDetail, BlobRow, BlobTotals, CursorRow, DealRow, DealTotals, EventRow, GrantRow, JobDetail,
-    JobRow, JobTotals, PayoutRow, ProofRow, ProofTotals, ProviderRow, ProviderTotals, SlashRow,
-    Stats,
+    JobRow, JobTotals, PayoutRow, ProofRow, ProofTotals, ProviderRow, ProviderTotals, SearchHits,
+    SlashRow, Stats,
 };
 use super::Store;
 
@@ -240,6 +240,30 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         Ok(listed(rows, page, |r: &ProviderRow| r.address.clone()))
+    }
+
+    /// What `term` names: blobs (by address or CID), jobs, providers (by account or
+    /// authority), datasets, and whether it is a wallet with blobs or jobs.
+    ///
+    /// # Errors
+    ///
+    /// When the query fails.
+    pub async fn search(&self, term: &str) -> Result<SearchHits, sqlx::Error> {
+        // INV: each list is bounded (a key, or one CID's owners up to the limit).
+        sqlx::query_as(
+            "SELECT \
+               ARRAY(SELECT address FROM blobs WHERE address = $1 OR cid = $1 \
+                     ORDER BY address LIMIT 100) AS blobs, \
+               ARRAY(SELECT address FROM jobs WHERE address = $1) AS jobs, \
+               ARRAY(SELECT authority FROM providers \
+                     WHERE address = $1 OR authority = $1) AS providers, \
+               ARRAY(SELECT address FROM datasets WHERE address = $1) AS datasets, \
+               (EXISTS (SELECT 1 FROM blobs WHERE owner = $1) \
+                OR EXISTS (SELECT 1 FROM jobs WHERE requester = $1)) AS wallet",
+        )
+        .bind(term)
+        .fetch_one(&self.pool)
+        .await
     }
 
     /// One provider by its account address or its authority.

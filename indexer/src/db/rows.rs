@@ -108,6 +108,21 @@ pub struct ProviderRow {
     pub finalized: bool,
 }
 
+/// What a search term names: each list holds the rows whose key is the term.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct SearchHits {
+    /// Blobs whose address or CID is the term (one content may be stored by several owners).
+    pub blobs: Vec<String>,
+    /// Jobs whose address is the term.
+    pub jobs: Vec<String>,
+    /// Providers whose account or authority is the term, by authority.
+    pub providers: Vec<String>,
+    /// Datasets whose address is the term.
+    pub datasets: Vec<String>,
+    /// Whether the term is a wallet that owns blobs or asked for jobs.
+    pub wallet: bool,
+}
+
 /// A blob: one owner's registration of some content.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct BlobRow {

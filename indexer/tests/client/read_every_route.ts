@@ -110,6 +110,9 @@ async function main(): Promise<void> {
 
   const events = await list("/v1/events", "/v1/events?limit=1");
   for (const e of events.items) use(e.id, e.kind, e.payload, e.commitment, e.block_time ?? "");
+  const cid = blobs.items[0]?.cid ?? "";
+  const hits = await one("/v1/search", `/v1/search?q=${key(cid)}`);
+  use(hits.blobs.length, hits.jobs, hits.providers, hits.datasets, hits.wallet);
   const stats = await one("/v1/stats", "/v1/stats");
   use(stats.providers.total, amount(stats.providers.stake), amount(stats.deals.escrow));
   use(stats.jobs.succeeded, stats.blobs.active, stats.cursor?.slot ?? 0);

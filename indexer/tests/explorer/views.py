@@ -3,8 +3,8 @@
 Usage: views.py BASE_URL OUT_DIR EXPECTED_JSON
 
 EXPECTED_JSON names what the populated index holds: "providers" (their API rows), "blob"
-(an address), "cid" (its CID), "holders" (its placements' holders), "job" (an address) and
-"job_status". Each view is opened by its own URL, checked against it, and photographed into
+(an address), "cid" (its CID), "owner" (its wallet), "holders" (its placements' holders),
+"job" (an address) and "job_status". Each view is opened by its own URL, checked against it, and photographed into
 OUT_DIR (desktop and phone sizes); the live feed must show an event written after it opened
 (the test writes one when OUT_DIR/feed-open appears). Any console error or uncaught page
 error fails the run. Prints one JSON line of what was checked.
@@ -98,13 +98,28 @@ def blobs(page, size):
     checked.append(f"blobs ({size})")
 
 
+def search_for(page, term):
+    page.get_by_role("searchbox").fill(term)
+    page.get_by_role("button", name="Search").click()
+
+
 def search(page, size):
     open_view(page, "/network")
-    page.get_by_role("searchbox").fill(EXPECTED["cid"])
-    page.get_by_role("button", name="Search").click()
+    search_for(page, EXPECTED["cid"])
     expect(page).to_have_url(f"{BASE}/#/blob/{EXPECTED['blob']}", timeout=WAIT_MS)
     expect(page.locator("tr[data-shard]")).to_have_count(len(EXPECTED["holders"]))
-    checked.append(f"search ({size}): a CID leads to its blob")
+    search_for(page, EXPECTED["job"])
+    expect(page).to_have_url(f"{BASE}/#/job/{EXPECTED['job']}", timeout=WAIT_MS)
+    search_for(page, EXPECTED["owner"])
+    expect(page).to_have_url(f"{BASE}/#/blobs?owner={EXPECTED['owner']}", timeout=WAIT_MS)
+    expect(page.locator(f'tr[data-blob="{EXPECTED["blob"]}"]')).to_have_count(1)
+    # Not a key of anything, and not even an address: an answer, not an error.
+    for term in ["11111111111111111111111111111111", "no such thing"]:
+        search_for(page, term)
+        expect(page.get_by_text("Nothing on the network has that CID or address.")).to_be_visible(
+            timeout=WAIT_MS
+        )
+    checked.append(f"search ({size}): a CID, a job and a wallet lead to their views; nothing named is said")
 
 
 def feed(page, size):

@@ -187,10 +187,11 @@ async function blobsView(owner) {
 async function blobView(id) {
   const detail = await maybe(`/v1/blobs/${encodeURIComponent(id)}`);
   if (detail === null) return notFound("blob", id);
-  const [grants, proofs, payouts] = await Promise.all([
+  const [grants, proofs, payouts, history] = await Promise.all([
     every(`/v1/blobs/${encodeURIComponent(id)}/grants`),
     every(`/v1/proofs?blob=${encodeURIComponent(id)}`),
     every(`/v1/payouts?blob=${encodeURIComponent(id)}`),
+    every(`/v1/events?account=${encodeURIComponent(id)}`),
   ]);
   const deal = detail.deal;
   return [
@@ -243,7 +244,19 @@ async function blobView(id) {
       ["Expires", (r) => r.expires_at ?? "never"],
       ["Active", (r) => badge(r.active ? "active" : "deleted")],
     ], grants, { empty: "No grant." }),
+    h("h2", {}, "History"),
+    eventTable(history.filter((e) => !e.kind.startsWith("Proof"))),
   ];
+}
+
+/** Events naming one blob or job, oldest first: placements, repairs, evictions, settlements. */
+function eventTable(events) {
+  return table([
+    ["Slot", (e) => e.slot, "num"],
+    ["Event", (e) => e.kind],
+    ["What", (e) => summary(e.payload)],
+    ["Commitment", (e) => badge(e.commitment)],
+  ], events, { empty: "No event.", rowAttributes: (e) => ({ "data-kind": e.kind }) });
 }
 
 /** Shards down, epochs across: each cell is that shard's proof outcome in that epoch. */
@@ -303,6 +316,8 @@ async function jobView(id) {
       ["Paid", (r) => amount(r.paid), "num"],
       ["Slashed", (r) => amount(r.slashed), "num"],
     ], job.results, { empty: "No worker applied.", rowAttributes: (r) => ({ "data-worker": r.worker }) }),
+    h("h2", {}, "History"),
+    eventTable(await every(`/v1/events?account=${encodeURIComponent(job.address)}`)),
   ];
 }
 

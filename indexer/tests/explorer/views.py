@@ -77,6 +77,9 @@ def blob(page, size):
     for holder in set(EXPECTED["holders"]):
         expect(page.locator(f'tr[data-holder="{holder}"]').first).to_be_visible()
     expect(page.get_by_text(EXPECTED["cid"], exact=True)).to_be_visible()
+    # Its history: registered, each shard placed and accepted, activated (proofs are in the grid).
+    expect(page.locator('tr[data-kind="ShardPlaced"]')).to_have_count(len(EXPECTED["holders"]))
+    expect(page.locator('tr[data-kind="BlobRegistered"]')).to_have_count(1)
     shoot(page, f"blob-{size}")
     checked.append(f"blob ({size}): {len(EXPECTED['holders'])} placements")
 
@@ -87,6 +90,7 @@ def jobs(page, size):
     shoot(page, f"jobs-{size}")
     open_view(page, f"/job/{EXPECTED['job']}")
     expect(page.locator("dl.fields .badge").first).to_have_text(EXPECTED["job_status"])
+    expect(page.locator('tr[data-kind="JobFinalized"]')).to_have_count(1)
     shoot(page, f"job-{size}")
     checked.append(f"job ({size}): {EXPECTED['job_status']}")
 

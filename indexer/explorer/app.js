@@ -126,7 +126,7 @@ async function every(path) {
 // Views: each draws into `view` and may return a function that stops what it started.
 
 async function networkView() {
-  const [stats, providers] = await Promise.all([api("/v1/stats"), every("/v1/providers")]);
+  const [stats, providers, history] = await Promise.all([api("/v1/stats"), every("/v1/providers"), api("/v1/history")]);
   const p = stats.providers;
   return [
     h("h1", {}, "Network"),
@@ -144,6 +144,7 @@ async function networkView() {
       ["Proofs missed", stats.proofs.missed],
       ["Jobs", `${stats.jobs.open} open, ${stats.jobs.succeeded} ok, ${stats.jobs.failed} failed`],
     ]),
+    h("div", { class: "charts" }, charts(history)),
     h("h2", {}, "Providers"),
     table([
       ["Provider", (r) => address(r.authority)],
@@ -165,6 +166,39 @@ async function networkView() {
       empty: "No provider has registered.",
       rowAttributes: (r) => ({ "data-provider": r.authority, "data-liveness": r.liveness }),
     }),
+  ];
+}
+
+/** Stored bytes and payouts by slot, proofs by epoch: one uPlot chart each. */
+function charts(history) {
+  const slots = history.points.map((p) => p.slot);
+  const epochs = history.epochs.map((e) => e.epoch);
+  // Whole numbers only on the axes (slots, epochs, counts): uPlot otherwise ticks halves.
+  const whole = Array.from({ length: 18 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
+  const chart = (title, label, x, series, format = amount) => {
+    const box = h("figure", { class: "chart", "data-chart": title }, h("figcaption", {}, title));
+    // Drawn once the box is in the page and has a width; again when the window resizes.
+    requestAnimationFrame(() => {
+      const width = () => Math.max(240, box.clientWidth - 8);
+      const plot = new uPlot({
+        width: width(),
+        height: 180,
+        scales: { x: { time: false } },
+        axes: [{ label, incrs: whole }, { incrs: whole, size: 76, values: (_, ticks) => ticks.map(format) }],
+        legend: { show: series.length > 1 },
+        series: [{ label }, ...series.map(([name, , colour]) => ({ label: name, stroke: colour, width: 2 }))],
+      }, [x, ...series.map(([, values]) => values)], box);
+      addEventListener("resize", () => plot.setSize({ width: width(), height: 180 }));
+    });
+    return box;
+  };
+  return [
+    chart("Stored bytes", "slot", slots, [["bytes", history.points.map((p) => Number(p.stored_bytes)), "#2a5d84"]], bytes),
+    chart("Proofs per epoch", "epoch", epochs, [
+      ["passed", history.epochs.map((e) => e.accepted), "#1d7a46"],
+      ["missed", history.epochs.map((e) => e.missed), "#b3261e"],
+    ]),
+    chart("Payouts", "slot", slots, [["paid", history.points.map((p) => Number(p.paid)), "#a86200"]]),
   ];
 }
 

@@ -1,6 +1,6 @@
 //! The web explorer: a page at `/` that shows the network from the API's answers and its
 //! event stream, nothing else (`explorer/` in this crate: `index.html`, `app.js`,
-//! `style.css`). The files are compiled into the binary, so a running indexer needs no
+//! `style.css`, and uPlot for the charts in `vendor/`). The files are compiled into the binary, so a running indexer needs no
 //! other file, CDN or build step; `docs/explorer.md` describes the views.
 
 use axum::http::header::{
@@ -27,6 +27,22 @@ const FILES: &[(&str, &str, &str)] = &[
         "/explorer/style.css",
         "text/css; charset=utf-8",
         include_str!("../explorer/style.css"),
+    ),
+    // Vendored from npm by scripts/vendor-explorer.sh, with its licence beside it.
+    (
+        "/explorer/vendor/uplot/uPlot.iife.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../explorer/vendor/uplot/uPlot.iife.min.js"),
+    ),
+    (
+        "/explorer/vendor/uplot/uPlot.min.css",
+        "text/css; charset=utf-8",
+        include_str!("../explorer/vendor/uplot/uPlot.min.css"),
+    ),
+    (
+        "/explorer/vendor/uplot/LICENSE",
+        "text/plain; charset=utf-8",
+        include_str!("../explorer/vendor/uplot/LICENSE"),
     ),
 ];
 

@@ -508,6 +508,28 @@ async fn every_event_kind_lands_once_in_its_tables() -> Result<()> {
     assert_eq!(figures(&a1), (1, 0, "10".into(), 0), "the blob is deleted");
     let a2 = store.provider(&k.a2.to_string()).await?.expect("p2");
     assert_eq!(figures(&a2), (0, 1, "0".into(), 0));
+    // The charts' series: the blob stored then deleted, its one payout, epoch 2's proofs.
+    let history = store.network_history(10, 10).await?;
+    assert!(history.points.len() <= 10, "{history:?}");
+    let stored: Vec<&str> = history
+        .points
+        .iter()
+        .map(|p| p.stored_bytes.0.as_str())
+        .collect();
+    assert!(stored.contains(&"1000"), "{stored:?}");
+    assert_eq!(stored.last(), Some(&"0"), "deleted by the end");
+    let paid: u64 = history
+        .points
+        .iter()
+        .map(|p| p.paid.0.parse::<u64>().unwrap_or(0))
+        .sum();
+    assert_eq!(paid, 10);
+    let epoch2 = history
+        .epochs
+        .iter()
+        .find(|e| e.epoch == 2)
+        .context("epoch 2")?;
+    assert_eq!((epoch2.accepted, epoch2.missed), (1, 1));
 
     let blob = row(pool, "SELECT * FROM blobs WHERE address = $1", &k.blob).await?;
     assert_eq!(blob["cid"], Cid::from_digest([9; 32]).to_string());

@@ -48,6 +48,7 @@ const ROUTES: &[&str] = &[
     "/v1/versions/{cid}/lineage",
     "/v1/events",
     "/v1/search",
+    "/v1/history",
     "/v1/stats",
     "/health",
 ];

@@ -31,8 +31,8 @@ use utoipa_axum::routes;
 use basalt_core::{ChainLink, LinkMonitor, LivenessThresholds};
 
 use crate::db::{
-    BlobDetail, BlobRow, DealRow, EventRow, GrantRow, JobDetail, JobRow, Listed, PageRequest,
-    PayoutRow, ProofRow, ProviderRow, SearchHits, SlashRow, Stats, Store,
+    BlobDetail, BlobRow, DealRow, EventRow, GrantRow, History, JobDetail, JobRow, Listed,
+    PageRequest, PayoutRow, ProofRow, ProviderRow, SearchHits, SlashRow, Stats, Store,
 };
 use crate::metrics::{Metrics, RequestLabels};
 use params::{Account, Address, BlobCid, EventKind, IdPage, JobKey, KeyPage, Named, Text};
@@ -164,6 +164,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .routes(routes!(events))
         .routes(routes!(stream::events_stream))
         .routes(routes!(search))
+        .routes(routes!(history))
         .routes(routes!(stats))
         .routes(routes!(health))
         .routes(routes!(metrics))
@@ -566,6 +567,23 @@ async fn search(
     Query(query): Query<SearchQuery>,
 ) -> ApiResult<SearchHits> {
     Ok(Json(s.store.search(query.q.0.trim()).await?))
+}
+
+/// Points of [`history`]'s slot series.
+const HISTORY_POINTS: i64 = 120;
+/// Epochs of [`history`]'s proof series.
+const HISTORY_EPOCHS: i64 = 120;
+
+/// The network over time, for charts: stored bytes and payouts over the indexed slots (up
+/// to 120 points), and proof outcomes of the latest 120 epochs with proofs.
+#[utoipa::path(get, path = "/v1/history",
+    responses((status = 200, body = History), (status = 503, body = ErrorBody)))]
+async fn history(State(s): State<Arc<ApiState>>) -> ApiResult<History> {
+    Ok(Json(
+        s.store
+            .network_history(HISTORY_POINTS, HISTORY_EPOCHS)
+            .await?,
+    ))
 }
 
 /// Network totals and how far the indexer has followed the chain.

@@ -11,9 +11,10 @@ mod write;
 pub use datasets::{DatasetRow, Direction, Lineage, LineageEdge, VersionRow};
 pub use read::{Listed, PageRequest, ProviderFilter, MAX_PAGE};
 pub use rows::{
-    BlobDetail, BlobRow, BlobTotals, CursorRow, DealRow, DealTotals, EventRow, GrantRow, JobDetail,
-    JobResultRow, JobRow, JobTotals, PayoutRow, PlacementRow, ProofRow, ProofTotals, ProviderRow,
-    ProviderTotals, SearchHits, SlashRow, Stats, Uint, UINT_PATTERN,
+    BlobDetail, BlobRow, BlobTotals, CursorRow, DealRow, DealTotals, EpochProofs, EventRow,
+    GrantRow, History, HistoryPoint, JobDetail, JobResultRow, JobRow, JobTotals, PayoutRow,
+    PlacementRow, ProofRow, ProofTotals, ProviderRow, ProviderTotals, SearchHits, SlashRow, Stats,
+    Uint, UINT_PATTERN,
 };
 pub use write::{BlockCursor, InsertMethod, Written};
 

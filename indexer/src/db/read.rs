@@ -8,9 +8,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::rows::{
-    BlobDetail, BlobRow, BlobTotals, CursorRow, DealRow, DealTotals, EventRow, GrantRow, JobDetail,
-    JobRow, JobTotals, PayoutRow, ProofRow, ProofTotals, ProviderRow, ProviderTotals, SearchHits,
-    SlashRow, Stats,
+    BlobDetail, BlobRow, BlobTotals, CursorRow, DealRow, DealTotals, EpochProofs, EventRow,
+    GrantRow, History, JobDetail, JobRow, JobTotals, PayoutRow, ProofRow, ProofTotals, ProviderRow,
+    ProviderTotals, SearchHits, SlashRow, Stats,
 };
 use super::Store;
 
@@ -240,6 +240,56 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         Ok(listed(rows, page, |r: &ProviderRow| r.address.clone()))
+    }
+
+    /// The network over time: at most `points` points from the first indexed slot to the
+    /// last, and the latest `epochs` epochs' proof outcomes.
+    ///
+    /// # Errors
+    ///
+    /// When a query fails.
+    pub async fn network_history(&self, points: i64, epochs: i64) -> Result<History, sqlx::Error> {
+        let (first, last): (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT min(slot), max(slot) FROM events")
+                .fetch_one(&self.pool)
+                .await?;
+        let (first, last) = (first.unwrap_or(0), last.unwrap_or(0));
+        let width = ((last - first) / points.max(1) + 1).max(1);
+        let count = (last - first) / width + 1;
+        // Each blob adds its size in its registration's point and takes it back in its
+        // deletion's; the running sum is what is stored at the end of each point.
+        let points = sqlx::query_as(
+            "WITH idx AS (SELECT generate_series(0::bigint, $3 - 1) AS i), \
+             stored AS (SELECT i, sum(d) AS d FROM ( \
+                 SELECT (registered_slot - $1) / $2 AS i, size AS d FROM blobs \
+                 UNION ALL \
+                 SELECT (deleted_slot - $1) / $2, -size FROM blobs \
+                  WHERE deleted_slot IS NOT NULL) deltas GROUP BY i), \
+             paid AS (SELECT (slot - $1) / $2 AS i, sum(amount) AS amount FROM payouts GROUP BY 1) \
+             SELECT $1 + idx.i * $2 AS slot, \
+                    (sum(COALESCE(stored.d, 0)) OVER (ORDER BY idx.i))::text AS stored_bytes, \
+                    COALESCE(paid.amount, 0)::text AS paid \
+             FROM idx LEFT JOIN stored USING (i) LEFT JOIN paid USING (i) ORDER BY idx.i",
+        )
+        .bind(first)
+        .bind(width)
+        .bind(count)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut epochs: Vec<EpochProofs> = sqlx::query_as(
+            "SELECT epoch, count(*) FILTER (WHERE outcome = 'accepted') AS accepted, \
+                    count(*) FILTER (WHERE outcome = 'missed') AS missed \
+             FROM proofs GROUP BY epoch ORDER BY epoch DESC LIMIT $1",
+        )
+        .bind(epochs)
+        .fetch_all(&self.pool)
+        .await?;
+        epochs.reverse();
+        Ok(History {
+            slots_per_point: width,
+            points,
+            epochs,
+        })
     }
 
     /// What `term` names: blobs (by address or CID), jobs, providers (by account or

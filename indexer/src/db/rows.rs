@@ -108,6 +108,35 @@ pub struct ProviderRow {
     pub finalized: bool,
 }
 
+/// The network over time, for charts: stored bytes and payouts by slot, proofs by epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct History {
+    /// The slots each point of `points` covers.
+    pub slots_per_point: i64,
+    /// From the first indexed slot to the last, oldest first.
+    pub points: Vec<HistoryPoint>,
+    /// The latest epochs with proofs, oldest first.
+    pub epochs: Vec<EpochProofs>,
+}
+
+/// The slots `[slot, slot + slots_per_point)`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct HistoryPoint {
+    pub slot: i64,
+    /// Bytes of the blobs registered and not deleted by the end of these slots.
+    pub stored_bytes: Uint,
+    /// Paid to holders for proven epochs in these slots.
+    pub paid: Uint,
+}
+
+/// The proof outcomes of one epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct EpochProofs {
+    pub epoch: i64,
+    pub accepted: i64,
+    pub missed: i64,
+}
+
 /// What a search term names: each list holds the rows whose key is the term.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct SearchHits {

@@ -113,6 +113,9 @@ async function main(): Promise<void> {
   const cid = blobs.items[0]?.cid ?? "";
   const hits = await one("/v1/search", `/v1/search?q=${key(cid)}`);
   use(hits.blobs.length, hits.jobs, hits.providers, hits.datasets, hits.wallet);
+  const history = await one("/v1/history", "/v1/history");
+  use(history.slots_per_point, history.points.map((p) => amount(p.stored_bytes) + amount(p.paid)));
+  use(history.epochs.map((e) => e.epoch + e.accepted + e.missed));
   const stats = await one("/v1/stats", "/v1/stats");
   use(stats.providers.total, amount(stats.providers.stake), amount(stats.deals.escrow));
   use(stats.jobs.succeeded, stats.blobs.active, stats.cursor?.slot ?? 0);

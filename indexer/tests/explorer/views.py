@@ -66,6 +66,9 @@ def network(page, size):
         )
         # Amounts are shown whole, thousands apart by a space.
         expect(row.locator('td[data-field="earned"]')).to_have_text(f'{int(p["earned"]):,}'.replace(",", " "))
+    # The charts: stored bytes, proofs per epoch, payouts, each drawn on a canvas.
+    for title in ["Stored bytes", "Proofs per epoch", "Payouts"]:
+        expect(page.locator(f'figure[data-chart="{title}"] canvas')).to_have_count(1)
     shoot(page, f"network-{size}")
     checked.append(f"network ({size}): {len(EXPECTED['providers'])} providers")
 

@@ -41,6 +41,9 @@ use crate::record::TxRecord;
 use crate::sleep_or_stop;
 use crate::solana::extract::{self, ExtractError};
 
+/// Mainnet-beta's genesis (2020-03-16): no Solana block is older.
+const SOLANA_GENESIS_TIME: i64 = 1_584_368_940;
+
 /// How the follower runs.
 #[derive(Debug, Clone)]
 pub struct FollowOptions {
@@ -320,16 +323,18 @@ impl Follower {
     }
 
     /// The record of one listed transaction; `None` when the RPC does not return it yet.
+    /// Its block time is the slot's when the transaction's is not a plausible one.
     async fn record(
         &self,
         listed: &RpcConfirmedTransactionStatusWithSignature,
     ) -> Result<Option<TxRecord>, FollowError> {
         if let Some(err) = &listed.err {
             // Failed transactions change nothing and emit nothing: no need to fetch them.
+            let block_time = self.block_time(listed.slot, listed.block_time).await?;
             return Ok(Some(extract::failed(
                 &listed.signature,
                 listed.slot,
-                listed.block_time,
+                block_time,
                 format!("{err:?}"),
             )));
         }
@@ -347,11 +352,32 @@ impl Follower {
             .await?;
         match tx {
             None => Ok(None),
-            Some(tx) => Ok(Some(extract::extract(
-                &listed.signature,
-                &tx,
-                &self.options.program,
-            )?)),
+            Some(tx) => {
+                let mut record = extract::extract(&listed.signature, &tx, &self.options.program)?;
+                record.block_time = self.block_time(record.slot, record.block_time).await?;
+                Ok(Some(record))
+            }
+        }
+    }
+
+    /// `reported` (a transaction's block time as listed or fetched), or the slot's own
+    /// (`getBlockTime`) when `reported` cannot be a Solana block time: surfpool 1.3.1, the
+    /// embedded local chain, divides its blocks' times (already seconds) by 1000 again in
+    /// `getTransaction` and `getSignaturesForAddress`, and liveness is read from these times.
+    async fn block_time(
+        &self,
+        slot: u64,
+        reported: Option<i64>,
+    ) -> Result<Option<i64>, FollowError> {
+        match reported {
+            Some(t) if t < SOLANA_GENESIS_TIME => {
+                let time: Option<i64> = self
+                    .rpc
+                    .send(RpcRequest::GetBlockTime, serde_json::json!([slot]))
+                    .await?;
+                Ok(time.filter(|&t| t >= SOLANA_GENESIS_TIME).or(reported))
+            }
+            _ => Ok(reported),
         }
     }
 

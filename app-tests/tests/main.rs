@@ -5,6 +5,7 @@ mod access;
 mod chain_outage;
 mod crank;
 mod datasets;
+mod explorer;
 mod gc;
 mod gray;
 mod job_determinism;

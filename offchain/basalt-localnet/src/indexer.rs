@@ -47,25 +47,46 @@ pub struct IndexerProcess {
     pub url: String,
 }
 
+/// Seconds of heartbeat silence after which the indexer's API calls a provider `warning`,
+/// then `offline` (its `--heartbeat-warning-secs` and `--heartbeat-offline-secs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexerLiveness {
+    pub warning_secs: u64,
+    pub offline_secs: u64,
+}
+
 impl IndexerProcess {
     /// Starts the indexer of `rpc_url` into `database_url`, its API on `port`, its log in
-    /// `dir/indexer.log`.
+    /// `dir/indexer.log`; `liveness` replaces its default thresholds.
     ///
     /// # Errors
     ///
     /// When the binary is missing or the indexer does not start within 60 s (its log says
     /// why: usually the database).
-    pub fn start(dir: &Path, database_url: &str, rpc_url: &str, port: u16) -> Result<Self> {
+    pub fn start(
+        dir: &Path,
+        database_url: &str,
+        rpc_url: &str,
+        port: u16,
+        liveness: Option<IndexerLiveness>,
+    ) -> Result<Self> {
         std::fs::create_dir_all(dir)?;
         let mut command = Command::new(sibling_binary("basalt-indexer", "BASALT_INDEXER_BIN")?);
         command
             .args(["--database-url", database_url, "--rpc-url", rpc_url])
             .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .env(
-                "RUST_LOG",
-                std::env::var("BASALT_INDEXER_LOG").unwrap_or_else(|_| "info".into()),
-            );
+            .arg(format!("127.0.0.1:{port}"));
+        if let Some(l) = liveness {
+            command
+                .arg("--heartbeat-warning-secs")
+                .arg(l.warning_secs.to_string())
+                .arg("--heartbeat-offline-secs")
+                .arg(l.offline_secs.to_string());
+        }
+        command.env(
+            "RUST_LOG",
+            std::env::var("BASALT_INDEXER_LOG").unwrap_or_else(|_| "info".into()),
+        );
         let mut service = Service::spawn(
             command,
             "basalt-indexer",

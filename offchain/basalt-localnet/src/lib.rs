@@ -26,7 +26,7 @@ pub mod workers;
 pub use bootstrap::{fund_wallet, initialize, NetworkKeys, NetworkParams, SOL, TOKEN};
 pub use chain::{redirect_program_stdout, ChainOptions, LocalChain};
 pub use gateway::GatewayProcess;
-pub use indexer::IndexerProcess;
+pub use indexer::{IndexerLiveness, IndexerProcess};
 pub use network::{GatewayInfo, GatewayOptions, Localnet, LocalnetOptions, NetworkInfo, NodeInfo};
 pub use nodes::{NodeProcess, NodeSettings};
 pub use workers::WorkerProcess;

@@ -22,7 +22,7 @@ use solana_signer::Signer;
 use crate::bootstrap::{self, load_or_create_keypair, NetworkKeys, NetworkParams, SOL, TOKEN};
 use crate::chain::{ChainOptions, LocalChain};
 use crate::gateway::{GatewayProcess, GatewaySettings};
-use crate::indexer::{Database, IndexerProcess};
+use crate::indexer::{Database, IndexerLiveness, IndexerProcess};
 use crate::nodes::{node_binary, threads_per_node, NodeProcess, NodeSettings};
 use crate::workers::{worker_binary, WorkerProcess};
 
@@ -54,6 +54,8 @@ pub struct LocalnetOptions {
     /// Run the indexer and its API, into `DATABASE_URL` when set, else into the
     /// network's own PostgreSQL cluster in `<dir>/postgres`.
     pub indexer: bool,
+    /// The indexer's liveness thresholds, when not its defaults.
+    pub indexer_liveness: Option<IndexerLiveness>,
     /// The chain RPC URL the nodes, workers and indexer are given, when it is not the
     /// chain's own: a proxy in front of it (the fault tests put one there). The network
     /// itself (bootstrap, `localnet.json`) uses the chain's.
@@ -93,6 +95,7 @@ impl LocalnetOptions {
             workers: 3,
             worker_stake: 1_000 * TOKEN,
             indexer: false,
+            indexer_liveness: None,
             services_rpc_url: None,
             gateway: None,
         }
@@ -296,6 +299,7 @@ impl Localnet {
                 &database.url(),
                 &services_rpc_url,
                 api_port,
+                options.indexer_liveness,
             )?;
             (Some(database), Some(indexer))
         } else {

@@ -20,17 +20,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
+from chromium import launch, watched_page
+
 BASE, OUT, NODES = sys.argv[1], Path(sys.argv[2]), json.loads(sys.argv[3])
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WAIT_MS = 60_000
 problems = []
 seen = []
@@ -87,10 +79,8 @@ def until_liveness(page, nodes, wanted, timeout_s):
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        browser = launch(p)
+        page = watched_page(browser, problems, viewport={"width": 1280, "height": 900})
 
         open_view(page, "/feed")
         expect(page.get_by_text("Live:")).to_be_visible(timeout=WAIT_MS)

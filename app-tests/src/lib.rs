@@ -1,6 +1,7 @@
 //! Helpers of the end-to-end tests: a local network with a funded wallet, and put/get of
 //! in-memory files through the SDK exactly as the CLI does them.
 
+pub mod browser;
 pub mod faults;
 pub mod s3;
 

@@ -7,32 +7,15 @@
 //!
 //! Playwright and Chromium come from `scripts/api-clients.sh` (scripts/test.sh runs it).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
+use basalt_app_tests::browser::{self, SCRIPT_TIMEOUT};
 use basalt_app_tests::{random_bytes, TestNet};
 use basalt_localnet::IndexerLiveness;
 use serde_json::json;
-
-/// Longest the browser script may run.
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(600);
-
-fn venv_python() -> Result<PathBuf> {
-    let venv = match std::env::var_os("BASALT_VENV") {
-        Some(v) => PathBuf::from(v),
-        None => PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?)
-            .join(".cache/basalt-venv"),
-    };
-    let python = venv.join("bin/python");
-    ensure!(
-        python.is_file(),
-        "no Playwright in {}: run scripts/api-clients.sh (scripts/test.sh does)",
-        venv.display()
-    );
-    Ok(python)
-}
 
 /// Waits until the script writes `name` into `out`; fails when the script ends first or
 /// [`SCRIPT_TIMEOUT`] passes.
@@ -56,7 +39,7 @@ async fn handed(out: &Path, name: &str, script: &mut std::process::Child) -> Res
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_explorer_shows_a_put_arrive_live_and_a_killed_node_fall_silent() -> Result<()> {
-    let python = venv_python()?;
+    let python = browser::python()?;
     // Nodes heartbeat every 5 s: silent for 20 s is a warning, for 60 s offline.
     let mut t = TestNet::start_with(6, 1, |o| {
         o.indexer = true;
@@ -77,13 +60,14 @@ async fn the_explorer_shows_a_put_arrive_live_and_a_killed_node_fall_silent() ->
         .iter()
         .map(|n| n.address.as_str())
         .collect();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("explorer/live.py");
+    let script = browser::script("live.py");
     let log = std::fs::File::create(out.join("live.log"))?;
     let mut browser = Command::new(python)
         .arg(&script)
         .arg(&base)
         .arg(&out)
         .arg(serde_json::to_string(&nodes)?)
+        .env("PYTHONPATH", browser::python_path())
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)

@@ -13,7 +13,7 @@ use anyhow::{bail, ensure, Context, Result};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::instructions::JobPostArgs;
 use basalt::state::JobStatus;
-use basalt_app_tests::TestNet;
+use basalt_app_tests::{browser, TestNet};
 use basalt_core::Cid;
 use basalt_localnet::TOKEN;
 use basalt_sdk::chain::associated_token_address;
@@ -252,7 +252,11 @@ async fn run_job(spec: JobSpec) -> Result<JobReport> {
         });
     }
     let indexed = match &t.net.info.indexer_url {
-        Some(url) => Some(indexed_job(url, &job).await?),
+        Some(url) => {
+            let shown = indexed_job(url, &job).await?;
+            explorer_shows_job(url, &shown).await?;
+            Some(shown)
+        }
         None => None,
     };
     let output = match chain.job_output(&job).await? {
@@ -295,6 +299,23 @@ async fn indexed_job(indexer: &str, job: &Pubkey) -> Result<serde_json::Value> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// The explorer's page of the job `shown` (the indexer's answer) shows its status and each
+/// worker's outcome, in Chromium (`app-tests/explorer/job.py`; screenshot in
+/// `$CARGO_TARGET_TMPDIR/explorer-job`).
+async fn explorer_shows_job(indexer: &str, shown: &serde_json::Value) -> Result<()> {
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("explorer-job");
+    std::fs::create_dir_all(&out)?;
+    let args = vec![
+        indexer.to_owned(),
+        out.display().to_string(),
+        shown.to_string(),
+    ];
+    let log = out.join("job.log");
+    let last = tokio::task::spawn_blocking(move || browser::run("job.py", &args, &log)).await??;
+    ensure!(last.contains("outcomes shown"), "{last}");
+    Ok(())
 }
 
 /// The word count of the test input, as the agreed result: its output's CID.

@@ -158,6 +158,11 @@ async fn every_view_shows_the_index_in_chromium_and_the_feed_is_live() -> Result
 
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/explorer/views.py");
     let mut command = Command::new(python);
+    // Its `chromium.py` (how Chromium is launched) is shared with the app tests' scripts.
+    command.env(
+        "PYTHONPATH",
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts"),
+    );
     command.args([
         script.display().to_string(),
         base.clone(),

@@ -16,19 +16,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
+from chromium import launch, watched_page
+
 BASE, OUT, EXPECTED = sys.argv[1], Path(sys.argv[2]), json.loads(sys.argv[3])
-CHROMIUM = "/usr/bin/chromium"
-# Chromium's own traffic (updates, sync, lookups of Google's hosts) is refused on a closed
-# network and shows up as errors: off.
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 WAIT_MS = 30_000
 
@@ -36,13 +26,16 @@ problems = []
 checked = []
 
 
-def watch(page):
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-
-
 def shoot(page, name):
     page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+    # White text on no colour would be there and unreadable: every badge has a colour.
+    bare = page.eval_on_selector_all(
+        ".badge",
+        "bs => bs.filter(b => getComputedStyle(b).backgroundColor === 'rgba(0, 0, 0, 0)')"
+        ".map(b => b.textContent)",
+    )
+    if bare:
+        problems.append(f"{name}: badges without a colour: {bare}")
     # A phone-sized page may scroll down, never sideways: wide tables scroll in their box.
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     if overflow > 1:
@@ -146,10 +139,9 @@ def feed(page, size):
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = launch(p)
         for size, viewport in SIZES.items():
-            page = browser.new_page(viewport=viewport)
-            watch(page)
+            page = watched_page(browser, problems, viewport=viewport)
             for step in (network, blobs, blob, jobs, search, feed):
                 step(page, size)
             page.close()

@@ -249,10 +249,14 @@ impl Store {
     ///
     /// When a query fails.
     pub async fn network_history(&self, points: i64, epochs: i64) -> Result<History, sqlx::Error> {
-        let (first, last): (Option<i64>, Option<i64>) =
-            sqlx::query_as("SELECT min(slot), max(slot) FROM events")
-                .fetch_one(&self.pool)
-                .await?;
+        // Events are written in slot order, so the first and last by id (the primary key)
+        // hold the first and last slots without a scan.
+        let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT slot FROM events ORDER BY id LIMIT 1), \
+                    (SELECT slot FROM events ORDER BY id DESC LIMIT 1)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         let (first, last) = (first.unwrap_or(0), last.unwrap_or(0));
         let width = ((last - first) / points.max(1) + 1).max(1);
         let count = (last - first) / width + 1;

@@ -129,6 +129,9 @@ pub struct Follower {
     /// backfill lists the history once instead of once per batch.
     // INV: empty, or starts right after the stored cursor (only this follower moves it).
     listed: Mutex<VecDeque<RpcConfirmedTransactionStatusWithSignature>>,
+    /// The last slot whose own block time [`Follower::block_time`] asked for, and that time:
+    /// a slot's transactions come one after another.
+    slot_time: std::sync::Mutex<Option<(u64, i64)>>,
 }
 
 impl Follower {
@@ -145,6 +148,7 @@ impl Follower {
             options,
             metrics,
             listed: Mutex::new(VecDeque::new()),
+            slot_time: std::sync::Mutex::new(None),
         }
     }
 
@@ -371,11 +375,22 @@ impl Follower {
     ) -> Result<Option<i64>, FollowError> {
         match reported {
             Some(t) if t < SOLANA_GENESIS_TIME => {
+                let known = *self.slot_time.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some((_, time)) = known.filter(|(s, _)| *s == slot) {
+                    return Ok(Some(time));
+                }
                 let time: Option<i64> = self
                     .rpc
                     .send(RpcRequest::GetBlockTime, serde_json::json!([slot]))
                     .await?;
-                Ok(time.filter(|&t| t >= SOLANA_GENESIS_TIME).or(reported))
+                match time.filter(|&t| t >= SOLANA_GENESIS_TIME) {
+                    Some(time) => {
+                        *self.slot_time.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some((slot, time));
+                        Ok(Some(time))
+                    }
+                    None => Ok(reported),
+                }
             }
             _ => Ok(reported),
         }

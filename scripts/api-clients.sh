@@ -26,6 +26,10 @@ apt_install_missing chromium
 if ! "$venv/bin/pip" show playwright 2>/dev/null | grep -q "^Version: 1.64.0$"; then
     timeout 900 "$venv/bin/pip" install --quiet "playwright==1.64.0"
 fi
+# The test wallet the browser tests register in the page signs with Ed25519 (scripts/test_wallet.py).
+if ! "$venv/bin/pip" show cryptography 2>/dev/null | grep -q "^Version: 46.0.3$"; then
+    timeout 900 "$venv/bin/pip" install --quiet "cryptography==46.0.3"
+fi
 
 clients="${BASALT_API_CLIENTS:-$HOME/.cache/basalt-api-clients}"
 lock=indexer/tests/client/package-lock.json

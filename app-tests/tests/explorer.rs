@@ -1,31 +1,42 @@
 //! The web explorer against a running local network, in Debian's Chromium driven by
 //! Playwright (`app-tests/explorer/live.py`): a blob stored with the SDK (as `basalt put`
 //! stores it) arrives in the open live feed without a reload and its page shows its
-//! placement; every node reads `online`; a node killed turns `warning` or `offline`. The
-//! script and this test hand the steps over through files in the output directory
-//! (`$CARGO_TARGET_TMPDIR/explorer-live`, with a screenshot of each step).
+//! placement; every node reads `online`; a node killed turns `warning` or `offline`. And
+//! (`app-tests/explorer/wallet.py`) a wallet registered in the page through the Wallet
+//! Standard, holding the owner's keypair, grants read access that `basalt get` as the
+//! grantee then uses, tops up the deal, revokes the grant and deletes the blob. The scripts
+//! and this test hand the steps over through files in the output directory
+//! (`$CARGO_TARGET_TMPDIR/explorer-live`, `…/explorer-wallet`, with screenshots).
 //!
 //! Playwright and Chromium come from `scripts/api-clients.sh` (scripts/test.sh runs it).
 
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use basalt_app_tests::browser::{self, SCRIPT_TIMEOUT};
 use basalt_app_tests::{random_bytes, TestNet};
+use basalt_core::BlobId;
+use basalt_localnet::process::sibling_binary;
 use basalt_localnet::IndexerLiveness;
 use serde_json::json;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
 
-/// Waits until the script writes `name` into `out`; fails when the script ends first or
-/// [`SCRIPT_TIMEOUT`] passes.
-async fn handed(out: &Path, name: &str, script: &mut std::process::Child) -> Result<()> {
+/// Longer than the nodes' cache of the chain's read decisions in tests, plus a confirmation.
+const ACL_SETTLE: Duration = Duration::from_millis(600);
+
+/// Waits until the script writes `name` into `out`; fails when the script ends first (with
+/// its output, `out/<log>`) or [`SCRIPT_TIMEOUT`] passes.
+async fn handed(out: &Path, name: &str, script: &mut Child, log: &str) -> Result<()> {
     let deadline = Instant::now() + SCRIPT_TIMEOUT;
     while !out.join(name).exists() {
         if let Some(status) = script.try_wait()? {
             bail!(
                 "the browser script ended ({status}) before {name}:\n{}",
-                std::fs::read_to_string(out.join("live.log")).unwrap_or_default()
+                std::fs::read_to_string(out.join(log)).unwrap_or_default()
             );
         }
         ensure!(
@@ -35,6 +46,21 @@ async fn handed(out: &Path, name: &str, script: &mut std::process::Child) -> Res
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     Ok(())
+}
+
+/// The script's exit status once it ends; fails when it runs past [`SCRIPT_TIMEOUT`].
+async fn finished(script: &mut Child) -> Result<ExitStatus> {
+    let deadline = Instant::now() + SCRIPT_TIMEOUT;
+    loop {
+        if let Some(status) = script.try_wait()? {
+            return Ok(status);
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the browser script ran past {SCRIPT_TIMEOUT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,7 +100,7 @@ async fn the_explorer_shows_a_put_arrive_live_and_a_killed_node_fall_silent() ->
         .spawn()
         .context("starting the browser script")?;
     let result = async {
-        handed(&out, "feed-open", &mut browser).await?;
+        handed(&out, "feed-open", &mut browser, "live.log").await?;
         let report = t
             .put(&t.wallets[0], random_bytes(300_000), &t.rs_options(4, 2))
             .await?;
@@ -83,20 +109,10 @@ async fn the_explorer_shows_a_put_arrive_live_and_a_killed_node_fall_silent() ->
             out.join("put.json"),
             json!({ "blob": report.blob.to_string(), "holders": holders }).to_string(),
         )?;
-        handed(&out, "network-seen", &mut browser).await?;
+        handed(&out, "network-seen", &mut browser, "live.log").await?;
         t.net.nodes[0].kill()?;
         std::fs::write(out.join("killed"), "")?;
-        let deadline = Instant::now() + SCRIPT_TIMEOUT;
-        let status = loop {
-            if let Some(status) = browser.try_wait()? {
-                break status;
-            }
-            ensure!(
-                Instant::now() < deadline,
-                "the browser script ran past {SCRIPT_TIMEOUT:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+        let status = finished(&mut browser).await?;
         let output = std::fs::read_to_string(out.join("live.log"))?;
         ensure!(status.success(), "the browser script: {status}\n{output}");
         ensure!(
@@ -106,6 +122,156 @@ async fn the_explorer_shows_a_put_arrive_live_and_a_killed_node_fall_silent() ->
                 .unwrap_or_default()
                 .contains("the killed node reads"),
             "{output}"
+        );
+        Ok(())
+    }
+    .await;
+    let _ = browser.kill();
+    result
+}
+
+/// The `basalt` CLI on the test's network as the wallet in `keypair`.
+fn basalt(t: &TestNet, keypair: &Path, args: &[&OsStr]) -> Result<Output> {
+    Command::new(sibling_binary("basalt", "BASALT_CLI_BIN")?)
+        .arg("--json")
+        .arg("--localnet-dir")
+        .arg(t.dir.path().join("net"))
+        .arg("--keypair")
+        .arg(keypair)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .context("running basalt")
+}
+
+/// `basalt get BLOB` as the wallet in `keypair`: the bytes, or what it printed when it
+/// failed.
+fn basalt_get(
+    t: &TestNet,
+    keypair: &Path,
+    blob: &str,
+    out: &Path,
+) -> Result<Result<Vec<u8>, String>> {
+    let file = out.join("got.bin");
+    let _ = std::fs::remove_file(&file);
+    let output = basalt(
+        t,
+        keypair,
+        &[
+            "get".as_ref(),
+            blob.as_ref(),
+            "-o".as_ref(),
+            file.as_os_str(),
+        ],
+    )?;
+    Ok(if output.status.success() {
+        Ok(std::fs::read(&file)?)
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    })
+}
+
+fn write_keypair(path: &Path, keypair: &Keypair) -> Result<()> {
+    std::fs::write(path, serde_json::to_string(&keypair.to_bytes().to_vec())?)?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallet_in_the_page_grants_tops_up_revokes_and_deletes() -> Result<()> {
+    let python = browser::python()?;
+    let t = TestNet::start_with(4, 2, |o| o.indexer = true).await?;
+    let base = t.net.info.indexer_url.clone().context("an indexer")?;
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("explorer-wallet");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out)?;
+    let (owner, grantee) = (&t.wallets[0], &t.wallets[1]);
+    let owner_keypair = out.join("owner.json");
+    write_keypair(&owner_keypair, owner)?;
+    let grantee_keypair = out.join("grantee.json");
+    write_keypair(&grantee_keypair, grantee)?;
+    // Private, not encrypted: a grant from a browser wallet carries no key (the wallet
+    // cannot unseal the owner's), the nodes' check of the chain's grants is the lock.
+    let data = random_bytes(200_000);
+    let input = out.join("input.bin");
+    std::fs::write(&input, &data)?;
+    let put = basalt(
+        &t,
+        &owner_keypair,
+        &[
+            "put".as_ref(),
+            input.as_os_str(),
+            "--no-encrypt".as_ref(),
+            "--k".as_ref(),
+            "2".as_ref(),
+            "--m".as_ref(),
+            "2".as_ref(),
+        ],
+    )?;
+    ensure!(
+        put.status.success(),
+        "basalt put --no-encrypt: {}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&put.stdout)?;
+    let blob = printed["id"]
+        .as_str()
+        .context("basalt put printed no id")?
+        .to_owned();
+    let id: BlobId = blob.parse()?;
+    let record = t
+        .net
+        .client()
+        .blob(&id)
+        .await?
+        .context("the blob is not on chain")?;
+    ensure!(
+        !record.encrypted && !record.public,
+        "--no-encrypt stored it encrypted or public"
+    );
+    let refused = basalt_get(&t, &grantee_keypair, &blob, &out)?;
+    ensure!(
+        refused.is_err(),
+        "the grantee read the blob before any grant"
+    );
+
+    let log = std::fs::File::create(out.join("wallet.log"))?;
+    let mut browser = Command::new(python)
+        .arg(browser::script("wallet.py"))
+        .arg(&base)
+        .arg(&out)
+        .arg(&owner_keypair)
+        .arg(&blob)
+        .arg(grantee.pubkey().to_string())
+        .env("PYTHONPATH", browser::python_path())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("starting the browser script")?;
+    let result = async {
+        handed(&out, "granted", &mut browser, "wallet.log").await?;
+        tokio::time::sleep(ACL_SETTLE).await;
+        let read = basalt_get(&t, &grantee_keypair, &blob, &out)?;
+        ensure!(
+            read.as_ref().is_ok_and(|b| *b == data),
+            "the grantee could not read after the page's grant: {read:?}"
+        );
+        std::fs::write(out.join("granted-read"), "")?;
+        handed(&out, "revoked", &mut browser, "wallet.log").await?;
+        tokio::time::sleep(ACL_SETTLE).await;
+        let again = basalt_get(&t, &grantee_keypair, &blob, &out)?;
+        ensure!(
+            again.is_err(),
+            "the grantee still read after the page's revocation"
+        );
+        std::fs::write(out.join("revoked-read"), "")?;
+        handed(&out, "deleted", &mut browser, "wallet.log").await?;
+        let status = finished(&mut browser).await?;
+        let output = std::fs::read_to_string(out.join("wallet.log"))?;
+        ensure!(status.success(), "the browser script: {status}\n{output}");
+        ensure!(
+            t.net.client().blob(&id).await?.is_none(),
+            "the blob is still on chain"
         );
         Ok(())
     }

@@ -102,6 +102,7 @@ async fn run(quick: bool) -> Result<()> {
         listen: Some("127.0.0.1:0".parse()?),
         program_id: "bench".into(),
         liveness: basalt_core::LivenessThresholds::default(),
+        explorer: basalt_indexer::explorer::ExplorerOptions::default(),
     };
     tokio::spawn(basalt_indexer::run(
         options,

@@ -1,126 +1,18 @@
 // The Basalt explorer: views of the network drawn from the indexer's public API (/v1/…) and
-// its server-sent event stream, and nothing else. Every view has its own URL (the part after
+// its server-sent event stream; only a connected wallet's actions (actions.js) also talk to
+// the chain's RPC endpoint. Every view has its own URL (the part after
 // `#`), so a view can be shared. Text from the chain (endpoints, regions, names) is only ever
 // put into the page as text, never as markup.
+
+import { blobActions, explorerConfig, mountWalletControl, roleNames } from "./actions.js";
+import { api, every, maybe } from "./api.js";
+import { address, amount, badge, blobLink, bytes, fields, h, jobLink, link, ownerLink, short, table, totals } from "./dom.js";
 
 const view = document.getElementById("view");
 const problem = document.getElementById("problem");
 
-/** The longest list one view reads, over however many pages. */
-const MOST_ROWS = 2000;
 /** Events the live feed shows at most. */
 const FEED_ROWS = 200;
-
-// ---------------------------------------------------------------------------------------
-// Page building
-
-/** An element with attributes (`on…` ones are listeners) and children (strings are text). */
-function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
-    else element.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === undefined || child === null || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
-
-const link = (href, text, attributes = {}) => h("a", { href, ...attributes }, text);
-const address = (value) => (value ? h("span", { class: "address", title: value }, short(value)) : "—");
-const blobLink = (value) => (value ? link(`#/blob/${value}`, short(value), { class: "address", title: value }) : "—");
-const jobLink = (value) => link(`#/job/${value}`, short(value), { class: "address", title: value });
-const ownerLink = (value) => link(`#/blobs?owner=${value}`, short(value), { class: "address", title: value });
-/** A coloured label; `kind` (the colour) is the text unless given. */
-const badge = (text, kind = text) => h("span", { class: `badge ${kind}` }, text);
-
-/** `abcd…wxyz` for long addresses; short values whole. */
-function short(value) {
-  const text = String(value);
-  return text.length > 14 ? `${text.slice(0, 6)}…${text.slice(-6)}` : text;
-}
-
-/** A decimal string (the API's amounts) with thousands separated; exact at any size. */
-function amount(value) {
-  if (value === null || value === undefined) return "—";
-  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, " ");
-}
-
-/** Bytes as KiB, MiB, GiB… (for reading, not for sums). */
-function bytes(value) {
-  let n = Number(value);
-  if (!Number.isFinite(n)) return amount(value);
-  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-  let unit = 0;
-  while (n >= 1024 && unit < units.length - 1) {
-    n /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${n} B` : `${n.toFixed(n < 10 ? 2 : 1)} ${units[unit]}`;
-}
-
-/**
- * A table of `rows` with `columns` ([heading, cell(row), class?, field?]; `field` names the
- * cells as `data-field`), or a line saying none.
- */
-function table(columns, rows, { empty = "None.", rowAttributes = () => ({}), className = "" } = {}) {
-  if (rows.length === 0) return h("p", { class: "empty" }, empty);
-  return h("div", { class: "scroll" },
-    h("table", { class: className },
-      h("thead", {}, h("tr", {}, columns.map(([heading, , cls]) => h("th", { class: cls }, heading)))),
-      h("tbody", {}, rows.map((row) =>
-        h("tr", rowAttributes(row), columns.map(([, cell, cls, field]) => h("td", { class: cls, "data-field": field }, cell(row))))))));
-}
-
-/** A definition list of [label, value] pairs. */
-const fields = (pairs) => h("dl", { class: "fields" }, pairs.flatMap(([label, value]) => [h("dt", {}, label), h("dd", {}, value)]));
-
-const totals = (pairs) => h("div", { class: "totals" }, pairs.map(([label, value]) =>
-  h("div", { class: "total" }, h("span", { class: "label" }, label), h("span", { class: "value" }, value))));
-
-// ---------------------------------------------------------------------------------------
-// The API
-
-class ApiError extends Error {
-  constructor(status, message, path) {
-    super(`${path}: ${status} ${message}`);
-    this.status = status;
-  }
-}
-
-/** The JSON answer of `path`; an error status is an `ApiError` with the API's message. */
-async function api(path) {
-  const response = await fetch(path, { headers: { accept: "application/json" } });
-  const body = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(response.status, body?.error ?? response.statusText, path);
-  return body;
-}
-
-/** The answer of `path`, or `null` when the API has no such row (404). */
-async function maybe(path) {
-  try {
-    return await api(path);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return null;
-    throw error;
-  }
-}
-
-/** Every row of the list at `path`, page after page, up to `MOST_ROWS`. */
-async function every(path) {
-  const rows = [];
-  let after = null;
-  do {
-    const separator = path.includes("?") ? "&" : "?";
-    const page = await api(`${path}${separator}limit=500${after === null ? "" : `&after=${encodeURIComponent(after)}`}`);
-    rows.push(...page.items);
-    after = page.next ?? null;
-  } while (after !== null && rows.length < MOST_ROWS);
-  return rows;
-}
 
 // ---------------------------------------------------------------------------------------
 // Views: each draws into `view` and may return a function that stops what it started.
@@ -228,6 +120,7 @@ async function blobView(id) {
     every(`/v1/events?account=${encodeURIComponent(id)}`),
   ]);
   const deal = detail.deal;
+  const config = await explorerConfig();
   return [
     h("h1", {}, "Blob ", address(detail.address)),
     fields([
@@ -241,6 +134,7 @@ async function blobView(id) {
       ["Expires", `epoch ${detail.expiry_epoch}`],
       ["Commitment", badge(detail.finalized ? "finalized" : "confirmed")],
     ]),
+    ...(await blobActions(detail, grants, draw)),
     h("h2", {}, "Placement"),
     table([
       ["Shard", (r) => r.shard_index, "num"],
@@ -274,7 +168,7 @@ async function blobView(id) {
     h("h2", {}, "Grants"),
     table([
       ["Grantee", (r) => address(r.grantee)],
-      ["Roles", (r) => r.roles],
+      ["Roles", (r) => roleNames(r.roles, config.roles)],
       ["Expires", (r) => r.expires_at ?? "never"],
       ["Active", (r) => badge(r.active ? "active" : "deleted")],
     ], grants, { empty: "No grant." }),
@@ -485,4 +379,8 @@ document.getElementById("search").addEventListener("submit", (event) => {
   if (term) location.hash = `#/search/${encodeURIComponent(term)}`;
 });
 window.addEventListener("hashchange", draw);
+mountWalletControl(document.getElementById("wallet")).catch((error) => {
+  problem.textContent = `The explorer's configuration could not be read: ${error.message}`;
+  problem.hidden = false;
+});
 draw();

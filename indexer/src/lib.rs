@@ -43,6 +43,8 @@ pub struct IndexerOptions {
     pub program_id: String,
     /// When the API calls a silent provider `warning`, then `offline`.
     pub liveness: basalt_core::LivenessThresholds,
+    /// What the web explorer offers beyond the index (its wallet endpoint).
+    pub explorer: explorer::ExplorerOptions,
 }
 
 /// Which chain the indexer follows. One database indexes one deployment.
@@ -101,6 +103,7 @@ pub async fn run(
             program_id: options.program_id,
             liveness: options.liveness,
             chain,
+            explorer: options.explorer,
         });
         let listener = tokio::net::TcpListener::bind(addr)
             .await

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use basalt::anchor_lang::prelude::Pubkey;
+use basalt_indexer::explorer::{ExplorerOptions, WalletEndpoint};
 use basalt_indexer::{Follow, FollowOptions, IndexerOptions, NearFollowOptions};
 use basalt_near_client::AccountId;
 use clap::{Parser, ValueEnum};
@@ -60,6 +61,16 @@ struct Cli {
     /// Seconds without a heartbeat after which the API calls a provider `offline`.
     #[arg(long, env = "BASALT_HEARTBEAT_OFFLINE_SECS", default_value_t = 300)]
     heartbeat_offline_secs: u64,
+    /// Solana RPC URL the explorer's wallet actions use from the browser: it reads accounts
+    /// there and sends the transactions the user's wallet signed. Browsers reach it
+    /// directly, so give a public endpoint (not the follower's if that carries a key).
+    /// Without it the explorer offers no wallet actions.
+    #[arg(long, env = "BASALT_WALLET_RPC_URL")]
+    wallet_rpc_url: Option<String>,
+    /// The cluster --wallet-rpc-url serves, as wallets name it.
+    #[arg(long, env = "BASALT_WALLET_CLUSTER", default_value = "localnet",
+          value_parser = ["mainnet", "devnet", "testnet", "localnet"])]
+    wallet_cluster: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,6 +80,21 @@ enum Chain {
 }
 
 impl Cli {
+    /// The explorer's options: its wallet endpoint, Solana only.
+    fn explorer(&self) -> Result<ExplorerOptions> {
+        let wallet = match (&self.wallet_rpc_url, self.chain) {
+            (None, _) => None,
+            (Some(url), Chain::Solana) => Some(
+                WalletEndpoint::new(url, &self.wallet_cluster)
+                    .map_err(|e| anyhow::anyhow!("--wallet-rpc-url {e}"))?,
+            ),
+            (Some(_), Chain::Near) => {
+                anyhow::bail!("--wallet-rpc-url: the explorer's wallet actions are for Solana")
+            }
+        };
+        Ok(ExplorerOptions { wallet })
+    }
+
     /// What to follow, from the flags of the chosen chain.
     fn follow(&self) -> Result<(Follow, String)> {
         let poll = Duration::from_millis(self.poll_ms);
@@ -117,6 +143,7 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     anyhow::ensure!(cli.batch > 0, "--batch must be at least 1");
     let (follow, program_id) = cli.follow()?;
+    let explorer = cli.explorer()?;
     let liveness = basalt_core::LivenessThresholds {
         warning_secs: cli.heartbeat_warning_secs,
         offline_secs: cli.heartbeat_offline_secs,
@@ -128,6 +155,7 @@ async fn main() -> Result<()> {
         listen: (!cli.no_api).then_some(cli.listen),
         program_id,
         liveness,
+        explorer,
     };
     basalt_indexer::run(options, shutdown_signal(), |addr| {
         // One line on stdout that scripts (and the localnet) read to find the API.

@@ -50,6 +50,8 @@ pub struct ApiState {
     pub liveness: LivenessThresholds,
     /// How the followed chain's RPC answers; `None` when this process only serves.
     pub chain: Option<Arc<LinkMonitor>>,
+    /// The web explorer's options.
+    pub explorer: crate::explorer::ExplorerOptions,
 }
 
 /// Sets a provider row's `liveness` (`online`, `warning`, `offline`) from its
@@ -175,7 +177,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/openapi.json",
             axum::routing::get(move || async move { Json(Arc::clone(&document)) }),
         )
-        .merge(crate::explorer::router())
+        .merge(crate::explorer::router(&state.explorer, &state.program_id))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             count_requests,

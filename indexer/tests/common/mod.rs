@@ -124,6 +124,7 @@ pub async fn serve(url: &str, program_id: &str) -> Result<String> {
         listen: Some("127.0.0.1:0".parse()?),
         program_id: program_id.into(),
         liveness: basalt_core::LivenessThresholds::default(),
+        explorer: basalt_indexer::explorer::ExplorerOptions::default(),
     };
     tokio::spawn(basalt_indexer::run(
         options,

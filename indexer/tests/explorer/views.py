@@ -76,6 +76,9 @@ def blob(page, size):
     # Its history: registered, each shard placed and accepted, activated (proofs are in the grid).
     expect(page.locator('tr[data-kind="ShardPlaced"]')).to_have_count(len(EXPECTED["holders"]))
     expect(page.locator('tr[data-kind="BlobRegistered"]')).to_have_count(1)
+    # Served without a wallet endpoint: no wallet button, no actions to offer.
+    expect(page.locator("#wallet")).to_be_hidden()
+    expect(page.locator("#manage")).to_have_count(0)
     shoot(page, f"blob-{size}")
     checked.append(f"blob ({size}): {len(EXPECTED['holders'])} placements")
 

@@ -74,6 +74,8 @@ impl IndexerProcess {
         let mut command = Command::new(sibling_binary("basalt-indexer", "BASALT_INDEXER_BIN")?);
         command
             .args(["--database-url", database_url, "--rpc-url", rpc_url])
+            // The local chain is the browser's too: the explorer's wallet actions use it.
+            .args(["--wallet-rpc-url", rpc_url, "--wallet-cluster", "localnet"])
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"));
         if let Some(l) = liveness {

@@ -20,6 +20,11 @@ pub struct PutArgs {
     /// Store in the clear and let anyone read it.
     #[arg(long)]
     pub public: bool,
+    /// Store in the clear but private: the nodes serve it only to the owner and the wallets
+    /// granted READ. Its holders can read it; its grants carry no key, so a browser wallet
+    /// can give them (the explorer's wallet actions).
+    #[arg(long, conflicts_with = "public")]
+    pub no_encrypt: bool,
     /// Epochs of storage to pay for.
     #[arg(long, default_value_t = 10)]
     pub epochs: u64,
@@ -96,7 +101,7 @@ pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
     let options = PutOptions {
         k: args.k,
         m: args.m,
-        encrypt: !args.public,
+        encrypt: !args.public && !args.no_encrypt,
         public: args.public,
         epochs: args.epochs,
         price_per_shard_epoch: args.price,

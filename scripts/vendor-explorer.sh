@@ -18,26 +18,22 @@ WALLET_STANDARD=1.1.0
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && timeout 300 npm pack --silent "uplot@$UPLOT" >/dev/null && tar xzf "uplot-$UPLOT.tgz")
-dest=indexer/explorer/vendor/uplot
-rm -rf "$dest"
-mkdir -p "$dest"
-cp "$work/package/dist/uPlot.iife.min.js" "$work/package/dist/uPlot.min.css" \
-    "$work/package/LICENSE" "$dest/"
-echo "uplot $UPLOT from the npm registry (scripts/vendor-explorer.sh)" >"$dest/VERSION"
 
-(cd "$work" && rm -rf package && timeout 300 npm pack --silent "@solana/web3.js@$WEB3" >/dev/null &&
-    tar xzf "solana-web3.js-$WEB3.tgz")
-dest=indexer/explorer/vendor/solana-web3
-rm -rf "$dest"
-mkdir -p "$dest"
-cp "$work/package/lib/index.iife.min.js" "$work/package/LICENSE" "$dest/"
-echo "@solana/web3.js $WEB3 from the npm registry (scripts/vendor-explorer.sh)" >"$dest/VERSION"
+# vendor PACKAGE VERSION DEST FILE...: the FILEs (paths in the package's npm tarball) of
+# PACKAGE@VERSION into the folder DEST of the explorer's vendor/, with its LICENSE and a VERSION note.
+vendor() {
+    local package=$1 version=$2 dest=indexer/explorer/vendor/$3
+    shift 3
+    rm -rf "$work/package" "$work"/*.tgz
+    (cd "$work" && timeout 300 npm pack --silent "$package@$version" >/dev/null && tar xzf ./*.tgz)
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    for file in "$@" LICENSE; do
+        cp "$work/package/$file" "$dest/"
+    done
+    echo "$package $version from the npm registry (scripts/vendor-explorer.sh)" >"$dest/VERSION"
+}
 
-(cd "$work" && rm -rf package && timeout 300 npm pack --silent "@wallet-standard/app@$WALLET_STANDARD" >/dev/null &&
-    tar xzf "wallet-standard-app-$WALLET_STANDARD.tgz")
-dest=indexer/explorer/vendor/wallet-standard
-rm -rf "$dest"
-mkdir -p "$dest"
-cp "$work/package/lib/esm/wallets.js" "$work/package/LICENSE" "$dest/"
-echo "@wallet-standard/app $WALLET_STANDARD from the npm registry (scripts/vendor-explorer.sh)" >"$dest/VERSION"
+vendor uplot "$UPLOT" uplot dist/uPlot.iife.min.js dist/uPlot.min.css
+vendor @solana/web3.js "$WEB3" solana-web3 lib/index.iife.min.js
+vendor @wallet-standard/app "$WALLET_STANDARD" wallet-standard lib/esm/wallets.js

@@ -2,16 +2,19 @@
 by Playwright (app-tests/tests/explorer.rs runs it and reads the blob as the grantee between
 its steps).
 
-Usage: wallet.py BASE_URL OUT_DIR OWNER_KEYPAIR BLOB GRANTEE
+Usage: wallet.py BASE_URL OUT_DIR OWNER_KEYPAIR BLOB GRANTEE SEALED
 
 A test wallet holding OWNER_KEYPAIR registers in the page through the Wallet Standard
 (scripts/test_wallet.py) and, on BLOB's page: refuses a grant to something that is not an
 address without signing anything; grants GRANTEE read access (`granted`; the test then
 reads the blob as GRANTEE and writes `granted-read`); is refused a top-up beyond its tokens
 (the deal unchanged), then tops up 1000 (the deal's funding grows by exactly that); revokes
-the grant (`revoked`; the test checks GRANTEE is refused and writes `revoked-read`); deletes
-the blob (`deleted`). Any console error or uncaught page error fails the run. Screenshots go
-to OUT_DIR. Prints one JSON line of what was seen.
+the grant (`revoked`; the test checks GRANTEE is refused, waits until every holder has a
+proven epoch the deal has not paid, and writes their number into `revoked-read`); deletes
+the blob, which pays each of those holders first (`deleted`). On SEALED's page (an encrypted
+blob) read cannot be granted from a wallet and the page says why; write can. Any console
+error or uncaught page error fails the run. Screenshots go to OUT_DIR. Prints one JSON line
+of what was seen.
 """
 
 import json
@@ -25,7 +28,7 @@ from playwright.sync_api import expect, sync_playwright
 from chromium import launch, watched_page
 from test_wallet import NAME, TestWallet
 
-BASE, OUT, OWNER, BLOB, GRANTEE = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+BASE, OUT, OWNER, BLOB, GRANTEE, SEALED = sys.argv[1], Path(sys.argv[2]), *sys.argv[3:7]
 WAIT_MS = 60_000
 # A transaction: the wallet signs, the chain confirms, the indexer records it.
 ACTION_MS = 120_000
@@ -35,12 +38,13 @@ seen = {}
 
 
 def handed(name, timeout_s=300):
-    """Waits until the test has written OUT_DIR/name."""
+    """What the test wrote into OUT_DIR/name, once it has."""
     deadline = time.monotonic() + timeout_s
     while not (OUT / name).exists():
         if time.monotonic() > deadline:
             raise SystemExit(f"the test never wrote {name}")
         time.sleep(0.2)
+    return (OUT / name).read_text()
 
 
 def hand(name):
@@ -124,16 +128,35 @@ def run(page, wallet):
     seen["revoke"] = action(page, "revoke")
     expect(page.locator(f'[data-revoke="{GRANTEE}"]')).to_have_count(0)
     hand("revoked")
-    handed("revoked-read")
+    unpaid = int(handed("revoked-read"))
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator('form[data-action="delete"] button[type="submit"]').click()
     seen["delete"] = action(page, "delete")
     expect(page.locator(".actions")).to_contain_text("This blob is deleted.", timeout=WAIT_MS)
     assert api(f"/v1/blobs/{BLOB}")["status"] == "deleted"
+    # Every holder was paid its proven epochs before the blob went.
+    payouts = api(f"/v1/payouts?blob={BLOB}")["items"]
+    assert len(payouts) == unpaid and all(int(p["amount"]) > 0 for p in payouts), payouts
+    seen["payouts"] = len(payouts)
     shot(page, "wallet-deleted")
-    seen["signatures"] = len(wallet.signed)
     hand("deleted")
+
+    # An encrypted blob: its key cannot be sealed to a grantee from a wallet, write can be granted.
+    page.goto(f"{BASE}/#/blob/{SEALED}")
+    grant = page.locator('form[data-action="grant"]')
+    expect(grant).to_be_visible(timeout=WAIT_MS)
+    expect(grant.locator('input[value="1"]')).to_be_disabled()
+    expect(grant.locator('input[value="1"]')).not_to_be_checked()
+    expect(grant.locator(".note")).to_contain_text("basalt grant")
+    grant.locator('input[name="grantee"]').fill(GRANTEE)
+    grant.locator('input[value="2"]').check()
+    grant.locator('button[type="submit"]').click()
+    seen["sealed_grant"] = action(page, "grant")
+    grants = api(f"/v1/blobs/{SEALED}/grants")["items"]
+    assert any(g["grantee"] == GRANTEE and g["roles"] == 2 for g in grants), grants
+    shot(page, "wallet-encrypted")
+    seen["signatures"] = len(wallet.signed)
 
 
 def main():

@@ -1,8 +1,9 @@
 //! The explorer's browser checks: Playwright scripts (`app-tests/explorer/`) driving Debian's
 //! Chromium, from the virtual environment `scripts/api-clients.sh` makes.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
@@ -43,15 +44,14 @@ pub fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs script `name` with `args` to its end (blocking, at most [`SCRIPT_TIMEOUT`]), its
-/// output in `log`; returns its last line.
+/// Starts script `name` with `args`, its output (stdout and stderr) in `log`.
 ///
 /// # Errors
 ///
-/// When it cannot start, runs too long or fails (with its output).
-pub fn run(name: &str, args: &[String], log: &Path) -> Result<String> {
+/// When there is no Playwright environment or the script cannot start.
+pub fn spawn(name: &str, args: &[impl AsRef<OsStr>], log: &Path) -> Result<Child> {
     let file = std::fs::File::create(log)?;
-    let mut child = Command::new(python()?)
+    Command::new(python()?)
         .arg(script(name))
         .args(args)
         .env("PYTHONPATH", python_path())
@@ -59,7 +59,17 @@ pub fn run(name: &str, args: &[String], log: &Path) -> Result<String> {
         .stdout(file.try_clone()?)
         .stderr(file)
         .spawn()
-        .with_context(|| format!("starting {name}"))?;
+        .with_context(|| format!("starting {name}"))
+}
+
+/// Runs script `name` with `args` to its end (blocking, at most [`SCRIPT_TIMEOUT`]), its
+/// output in `log`; returns its last line.
+///
+/// # Errors
+///
+/// When it cannot start, runs too long or fails (with its output).
+pub fn run(name: &str, args: &[String], log: &Path) -> Result<String> {
+    let mut child = spawn(name, args, log)?;
     let deadline = Instant::now() + SCRIPT_TIMEOUT;
     let status = loop {
         if let Some(status) = child.try_wait()? {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use basalt_app_tests::browser::{self, SCRIPT_TIMEOUT};
-use basalt_app_tests::{random_bytes, TestNet};
+use basalt_app_tests::{fast_epochs, random_bytes, TestNet};
 use basalt_core::BlobId;
 use basalt_localnet::process::sibling_binary;
 use basalt_localnet::IndexerLiveness;
@@ -65,7 +65,8 @@ async fn finished(script: &mut Child) -> Result<ExitStatus> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_explorer_shows_a_put_arrive_live_and_a_killed_node_fall_silent() -> Result<()> {
-    let python = browser::python()?;
+    // Without Playwright, fail before starting a network.
+    browser::python()?;
     // Nodes heartbeat every 5 s: silent for 20 s is a warning, for 60 s offline.
     let mut t = TestNet::start_with(6, 1, |o| {
         o.indexer = true;
@@ -86,19 +87,9 @@ async fn the_explorer_shows_a_put_arrive_live_and_a_killed_node_fall_silent() ->
         .iter()
         .map(|n| n.address.as_str())
         .collect();
-    let script = browser::script("live.py");
-    let log = std::fs::File::create(out.join("live.log"))?;
-    let mut browser = Command::new(python)
-        .arg(&script)
-        .arg(&base)
-        .arg(&out)
-        .arg(serde_json::to_string(&nodes)?)
-        .env("PYTHONPATH", browser::python_path())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .context("starting the browser script")?;
+    let nodes = serde_json::to_string(&nodes)?;
+    let args: [&OsStr; 3] = [base.as_ref(), out.as_os_str(), nodes.as_ref()];
+    let mut browser = browser::spawn("live.py", &args, &out.join("live.log"))?;
     let result = async {
         handed(&out, "feed-open", &mut browser, "live.log").await?;
         let report = t
@@ -171,6 +162,36 @@ fn basalt_get(
     })
 }
 
+/// Waits until every holder of blob `id` has proven an epoch the deal has not paid yet;
+/// returns how many holders that is.
+async fn every_holder_unpaid(t: &TestNet, id: &BlobId) -> Result<usize> {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let blob = t
+            .net
+            .client()
+            .blob(id)
+            .await?
+            .context("the blob is not on chain")?;
+        if blob
+            .shards
+            .iter()
+            .all(|s| s.accepted && s.unpaid_epochs > 0)
+        {
+            return Ok(blob.shards.len());
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "no proven, unpaid epoch on every shard within 90 s: {:?}",
+            blob.shards
+                .iter()
+                .map(|s| s.unpaid_epochs)
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 fn write_keypair(path: &Path, keypair: &Keypair) -> Result<()> {
     std::fs::write(path, serde_json::to_string(&keypair.to_bytes().to_vec())?)?;
     Ok(())
@@ -178,8 +199,16 @@ fn write_keypair(path: &Path, keypair: &Keypair) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wallet_in_the_page_grants_tops_up_revokes_and_deletes() -> Result<()> {
-    let python = browser::python()?;
-    let t = TestNet::start_with(4, 2, |o| o.indexer = true).await?;
+    // Without Playwright, fail before starting a network.
+    browser::python()?;
+    // Proofs every (4-second) epoch but no crank: the holders' proven epochs stay unpaid
+    // until the page's deletion settles them.
+    let t = TestNet::start_with(4, 2, |o| {
+        o.indexer = true;
+        fast_epochs(o);
+        o.node_settings.crank_interval_secs = 3_600;
+    })
+    .await?;
     let base = t.net.info.indexer_url.clone().context("an indexer")?;
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("explorer-wallet");
     let _ = std::fs::remove_dir_all(&out);
@@ -228,26 +257,26 @@ async fn a_wallet_in_the_page_grants_tops_up_revokes_and_deletes() -> Result<()>
         !record.encrypted && !record.public,
         "--no-encrypt stored it encrypted or public"
     );
+    // Encrypted (as `basalt put` stores by default): the page cannot grant read on it.
+    let sealed = t
+        .put(owner, random_bytes(50_000), &t.rs_options(2, 2))
+        .await?;
     let refused = basalt_get(&t, &grantee_keypair, &blob, &out)?;
     ensure!(
         refused.is_err(),
         "the grantee read the blob before any grant"
     );
 
-    let log = std::fs::File::create(out.join("wallet.log"))?;
-    let mut browser = Command::new(python)
-        .arg(browser::script("wallet.py"))
-        .arg(&base)
-        .arg(&out)
-        .arg(&owner_keypair)
-        .arg(&blob)
-        .arg(grantee.pubkey().to_string())
-        .env("PYTHONPATH", browser::python_path())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .context("starting the browser script")?;
+    let (grantee_address, sealed) = (grantee.pubkey().to_string(), sealed.id.to_string());
+    let args: [&OsStr; 6] = [
+        base.as_ref(),
+        out.as_os_str(),
+        owner_keypair.as_os_str(),
+        blob.as_ref(),
+        grantee_address.as_ref(),
+        sealed.as_ref(),
+    ];
+    let mut browser = browser::spawn("wallet.py", &args, &out.join("wallet.log"))?;
     let result = async {
         handed(&out, "granted", &mut browser, "wallet.log").await?;
         tokio::time::sleep(ACL_SETTLE).await;
@@ -264,7 +293,9 @@ async fn a_wallet_in_the_page_grants_tops_up_revokes_and_deletes() -> Result<()>
             again.is_err(),
             "the grantee still read after the page's revocation"
         );
-        std::fs::write(out.join("revoked-read"), "")?;
+        // The deletion must pay the holders first: wait until each has an unpaid epoch.
+        let unpaid = every_holder_unpaid(&t, &id).await?;
+        std::fs::write(out.join("revoked-read"), unpaid.to_string())?;
         handed(&out, "deleted", &mut browser, "wallet.log").await?;
         let status = finished(&mut browser).await?;
         let output = std::fs::read_to_string(out.join("wallet.log"))?;

@@ -128,7 +128,7 @@ async function blobView(id) {
       ["CID", detail.cid],
       ["Owner", ownerLink(detail.owner)],
       ["Size", `${bytes(detail.size)} (${amount(detail.size)} bytes)`],
-      ["Layout", `RS(${detail.k}, ${detail.m}): ${detail.k + detail.m} shards, ${detail.chunk_count} chunks each`],
+      ["Layout", `RS(${detail.k}, ${detail.m}): ${detail.k + detail.m} shards, ${detail.chunk_count} chunk${detail.chunk_count === 1 ? "" : "s"} each`],
       ["Status", badge(detail.status)],
       ["Access", `${detail.public ? "public" : "private"}${detail.encrypted ? ", encrypted" : ""}${detail.token_gate_mint ? `, token gate ${detail.token_gate_mint}` : ""}`],
       ["Expires", `epoch ${detail.expiry_epoch}`],

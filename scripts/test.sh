@@ -21,6 +21,9 @@ stage "S3 clients" scripts/s3-clients.sh
 # schemathesis, openapi-typescript and TypeScript, which the indexer's API tests drive, and
 # Playwright with Debian's Chromium for the explorer's browser test.
 stage "API clients" scripts/api-clients.sh
+# The EVM contracts' committed artifacts (contracts/evm/out/, read by basalt-evm-client) must
+# be what the pinned solc makes of the sources.
+stage "EVM contracts" scripts/evm-contracts.sh --check
 
 # After the stages above: its own apt-get must not race theirs for the dpkg lock. The SBF build
 # of basalt-proof's check (build-proof-sbf.sh, same toolchain) follows it for the same reason.

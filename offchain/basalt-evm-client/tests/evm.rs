@@ -1,0 +1,111 @@
+//! An in-process EVM for the contracts' tests: deploy, call, and read what happened
+//! (return data, logs, custom errors), with no node and no network.
+
+use alloy_primitives::{Address, Bytes, Log, U256};
+use alloy_sol_types::{SolCall, SolInterface};
+use anyhow::{bail, Context as _, Result};
+use revm::context::result::{ExecutionResult, Output};
+use revm::context::TxEnv;
+use revm::database::{CacheDB, EmptyDB};
+use revm::handler::{MainnetContext, MainnetEvm};
+use revm::primitives::TxKind;
+use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext};
+
+/// Enough gas for any call of the tests; fees are zero (no base fee, no gas price).
+const GAS_LIMIT: u64 = 30_000_000;
+
+pub struct Evm {
+    evm: MainnetEvm<MainnetContext<CacheDB<EmptyDB>>>,
+}
+
+/// What a call did: its return data and logs, or the revert's data.
+pub enum Outcome {
+    Returned { output: Bytes, logs: Vec<Log> },
+    Reverted(Bytes),
+}
+
+impl Evm {
+    pub fn new() -> Self {
+        let evm = Context::mainnet()
+            .with_db(CacheDB::new(EmptyDB::default()))
+            // Callers are test addresses that never count their transactions.
+            .modify_cfg_chained(|cfg| cfg.disable_nonce_check = true)
+            .build_mainnet();
+        Self { evm }
+    }
+
+    fn transact(&mut self, from: Address, to: TxKind, data: Bytes) -> Result<ExecutionResult> {
+        let tx = TxEnv::builder()
+            .caller(from)
+            .kind(to)
+            .data(data)
+            .gas_limit(GAS_LIMIT)
+            .value(U256::ZERO)
+            .build_fill();
+        self.evm
+            .transact_commit(tx)
+            .map_err(|e| anyhow::anyhow!("the EVM refused the transaction: {e:?}"))
+    }
+
+    /// Deploys `bytecode` followed by the encoded constructor arguments; returns the address.
+    pub fn deploy(
+        &mut self,
+        from: Address,
+        bytecode: &[u8],
+        constructor: &[u8],
+    ) -> Result<Address> {
+        let code: Vec<u8> = [bytecode, constructor].concat();
+        match self.transact(from, TxKind::Create, code.into())? {
+            ExecutionResult::Success {
+                output: Output::Create(_, Some(address)),
+                ..
+            } => Ok(address),
+            other => bail!("deployment failed: {other:?}"),
+        }
+    }
+
+    /// Calls `call` on `to` as `from`.
+    pub fn call<C: SolCall>(&mut self, from: Address, to: Address, call: &C) -> Result<Outcome> {
+        Ok(
+            match self.transact(from, TxKind::Call(to), call.abi_encode().into())? {
+                ExecutionResult::Success { output, logs, .. } => Outcome::Returned {
+                    output: output.into_data(),
+                    logs,
+                },
+                ExecutionResult::Revert { output, .. } => Outcome::Reverted(output),
+                ExecutionResult::Halt { reason, .. } => bail!("the call halted: {reason:?}"),
+            },
+        )
+    }
+
+    /// Calls `call` and decodes its return value; a revert is an error.
+    pub fn ok<C: SolCall>(
+        &mut self,
+        from: Address,
+        to: Address,
+        call: &C,
+    ) -> Result<(C::Return, Vec<Log>)> {
+        match self.call(from, to, call)? {
+            Outcome::Returned { output, logs } => Ok((
+                C::abi_decode_returns(&output).context("decoding the return value")?,
+                logs,
+            )),
+            Outcome::Reverted(data) => bail!("reverted: 0x{}", alloy_primitives::hex::encode(data)),
+        }
+    }
+
+    /// Calls `call`, which must revert with one of the contract's errors `E`; returns it.
+    pub fn reverts<C: SolCall, E: SolInterface>(
+        &mut self,
+        from: Address,
+        to: Address,
+        call: &C,
+    ) -> Result<E> {
+        match self.call(from, to, call)? {
+            Outcome::Reverted(data) => {
+                E::abi_decode(&data).context("decoding the revert as the contract's errors")
+            }
+            Outcome::Returned { .. } => bail!("the call succeeded"),
+        }
+    }
+}

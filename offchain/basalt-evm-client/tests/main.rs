@@ -1,0 +1,5 @@
+//! The contracts in process: an EVM (revm) with the compiled bytecode deployed, called
+//! through the `sol!` bindings (the first of the two test tiers; the second runs anvil).
+
+mod evm;
+mod token;

@@ -10,3 +10,9 @@ sol!(
     BasaltTestToken,
     "../../contracts/evm/out/BasaltTestToken.json"
 );
+
+sol!(
+    #[derive(Debug, PartialEq, Eq)]
+    BasaltProviders,
+    "../../contracts/evm/out/BasaltProviders.json"
+);

@@ -47,6 +47,21 @@ impl Evm {
             .map_err(|e| anyhow::anyhow!("the EVM refused the transaction: {e:?}"))
     }
 
+    /// Moves the chain to block `number` (epochs count blocks).
+    pub fn set_block(&mut self, number: u64) {
+        self.evm.ctx.block.number = U256::from(number);
+    }
+
+    fn create(
+        &mut self,
+        from: Address,
+        bytecode: &[u8],
+        constructor: &[u8],
+    ) -> Result<ExecutionResult> {
+        let code: Vec<u8> = [bytecode, constructor].concat();
+        self.transact(from, TxKind::Create, code.into())
+    }
+
     /// Deploys `bytecode` followed by the encoded constructor arguments; returns the address.
     pub fn deploy(
         &mut self,
@@ -54,13 +69,25 @@ impl Evm {
         bytecode: &[u8],
         constructor: &[u8],
     ) -> Result<Address> {
-        let code: Vec<u8> = [bytecode, constructor].concat();
-        match self.transact(from, TxKind::Create, code.into())? {
+        match self.create(from, bytecode, constructor)? {
             ExecutionResult::Success {
                 output: Output::Create(_, Some(address)),
                 ..
             } => Ok(address),
             other => bail!("deployment failed: {other:?}"),
+        }
+    }
+
+    /// Deploys as [`Evm::deploy`] a contract whose constructor must revert; returns the revert data.
+    pub fn deploy_reverts(
+        &mut self,
+        from: Address,
+        bytecode: &[u8],
+        constructor: &[u8],
+    ) -> Result<Bytes> {
+        match self.create(from, bytecode, constructor)? {
+            ExecutionResult::Revert { output, .. } => Ok(output),
+            other => bail!("the deployment did not revert: {other:?}"),
         }
     }
 

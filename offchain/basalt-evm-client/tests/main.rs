@@ -2,4 +2,5 @@
 //! through the `sol!` bindings (the first of the two test tiers; the second runs anvil).
 
 mod evm;
+mod providers;
 mod token;

@@ -1,8 +1,8 @@
 //! An in-process EVM for the contracts' tests: deploy, call, and read what happened
 //! (return data, logs, custom errors), with no node and no network.
 
-use alloy_primitives::{Address, Bytes, Log, U256};
-use alloy_sol_types::{SolCall, SolInterface};
+use alloy::primitives::{Address, Bytes, Log, U256};
+use alloy::sol_types::{SolCall, SolInterface};
 use anyhow::{bail, Context as _, Result};
 use revm::context::result::{ExecutionResult, Output};
 use revm::context::TxEnv;
@@ -117,7 +117,9 @@ impl Evm {
                 C::abi_decode_returns(&output).context("decoding the return value")?,
                 logs,
             )),
-            Outcome::Reverted(data) => bail!("reverted: 0x{}", alloy_primitives::hex::encode(data)),
+            Outcome::Reverted(data) => {
+                bail!("reverted: 0x{}", alloy::primitives::hex::encode(data))
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! The contracts in process: an EVM (revm) with the compiled bytecode deployed, called
 //! through the `sol!` bindings (the first of the two test tiers; the second runs anvil).
 
+mod anvil;
 mod evm;
 mod providers;
 mod token;

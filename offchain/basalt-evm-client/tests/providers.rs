@@ -2,8 +2,8 @@
 //! the ERC-20, unbonding over whole epochs, withdrawal, deregistration; each refusal is the
 //! program's error by name and moves nothing.
 
-use alloy_primitives::{address, Address, U256};
-use alloy_sol_types::{SolConstructor, SolEvent};
+use alloy::primitives::{address, Address, U256};
+use alloy::sol_types::{SolConstructor, SolEvent};
 use anyhow::Result;
 use basalt_evm_client::BasaltProviders::{self, BasaltProvidersErrors};
 use basalt_evm_client::BasaltTestToken::{self, BasaltTestTokenErrors};
@@ -90,7 +90,7 @@ fn balance(d: &mut Deployment, who: Address) -> Result<U256> {
         .0)
 }
 
-fn refusal<C: alloy_sol_types::SolCall>(
+fn refusal<C: alloy::sol_types::SolCall>(
     d: &mut Deployment,
     who: Address,
     call: &C,
@@ -332,7 +332,8 @@ fn epoch_parameters_outside_the_rules_are_refused_at_deployment() -> Result<()> 
             unbondingEpochs_: unbonding,
         };
         let refused = evm.deploy_reverts(FAUCET, &BasaltProviders::BYTECODE, &args.abi_encode())?;
-        let error = <BasaltProvidersErrors as alloy_sol_types::SolInterface>::abi_decode(&refused)?;
+        let error =
+            <BasaltProvidersErrors as alloy::sol_types::SolInterface>::abi_decode(&refused)?;
         assert_eq!(
             name(&error),
             "InvalidEpochParams",

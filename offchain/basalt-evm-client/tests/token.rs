@@ -1,8 +1,8 @@
 //! The test stake token: the deployer mints, anyone transfers what they hold, and the
 //! refusals are OpenZeppelin's custom errors.
 
-use alloy_primitives::{address, Address, U256};
-use alloy_sol_types::{SolConstructor, SolEvent};
+use alloy::primitives::{address, Address, U256};
+use alloy::sol_types::{SolConstructor, SolEvent};
 use anyhow::Result;
 use basalt_evm_client::BasaltTestToken;
 use basalt_evm_client::BasaltTestToken::BasaltTestTokenErrors;

@@ -204,7 +204,7 @@ async function grant(detail, data, status) {
   const instruction = program_.instruction("grant_create",
     { grantee, roles, expires_at: expiresAt, wrapped_key: new Uint8Array() },
     { signer: session.publicKey, blob: new PublicKey(detail.address), signer_grant: null });
-  return session.send([instruction], { describe: (c) => program_.errorText(c), onStatus: status });
+  return sender(program_, status)([instruction]);
 }
 
 function revokeList(detail, grants, cfg, run) {
@@ -219,22 +219,25 @@ function revokeList(detail, grants, cfg, run) {
 }
 
 /** The instruction revoking `grantee`'s grant (its rent back to its payer, read on chain). */
-async function revokeInstruction(program_, blob, grantee) {
+/** The instruction revoking `grant` (a decoded Grant of blob `blob`), its rent back to its payer. */
+function revokeGrant(program_, blob, grant) {
   const { PublicKey } = window.solanaWeb3;
-  const address = program_.address("grant_create", "grant", { grantee }, { blob });
-  const data = await session.accountData(address);
-  if (!data) return null;
-  const decoded = program_.decodeAccount("Grant", data);
   return program_.instruction("grant_revoke", {},
-    { signer: session.publicKey, blob: new PublicKey(blob), signer_grant: null, payer: decoded.payer },
-    { grant: decoded });
+    { signer: session.publicKey, blob: new PublicKey(blob), signer_grant: null, payer: grant.payer },
+    { grant });
+}
+
+/** Sends instructions through the session, the program's errors named, progress in `status`. */
+function sender(program_, status) {
+  return (instructions) => session.send(instructions, { describe: (c) => program_.errorText(c), onStatus: status });
 }
 
 async function revoke(detail, grantee, status) {
   const program_ = await program();
-  const instruction = await revokeInstruction(program_, detail.address, grantee);
-  if (!instruction) throw new Error(`the chain has no grant to ${grantee}`);
-  return session.send([instruction], { describe: (c) => program_.errorText(c), onStatus: status });
+  const address = program_.address("grant_create", "grant", { grantee }, { blob: detail.address });
+  const grant = await decodedAccount(program_, "Grant", address);
+  if (!grant) throw new Error(`the chain has no grant to ${grantee}`);
+  return sender(program_, status)([revokeGrant(program_, detail.address, grant)]);
 }
 
 function topUpForm(detail, run) {
@@ -260,7 +263,7 @@ async function topUp(detail, amountText, status) {
   if (!(await session.accountData(from))) throw new Error(`the wallet has no token account of the stake token ${mint.toBase58()}`);
   const instruction = program_.instruction("deal_top_up", { amount: BigInt(amountText.trim()) },
     { funder: session.publicKey, blob: new PublicKey(detail.address), grant: null, from });
-  return session.send([instruction], { describe: (c) => program_.errorText(c), onStatus: status });
+  return sender(program_, status)([instruction]);
 }
 
 function deleteForm(detail, grants, run) {
@@ -280,15 +283,11 @@ function deleteForm(detail, grants, run) {
 async function deleteBlob(detail, status) {
   const program_ = await program();
   const { PublicKey } = window.solanaWeb3;
-  const send = (instructions) => session.send(instructions, { describe: (c) => program_.errorText(c), onStatus: status });
+  const send = sender(program_, status);
   const blob = new PublicKey(detail.address);
   const grantFilter = [program_.discriminatorFilter("Grant"), { memcmp: { offset: 8, bytes: blob.toBase58() } }];
   const grantAccounts = await session.connection.getProgramAccounts(program_.programId, { commitment: "confirmed", filters: grantFilter });
-  const revokes = grantAccounts.map(({ account }) => {
-    const decoded = program_.decodeAccount("Grant", account.data);
-    return program_.instruction("grant_revoke", {},
-      { signer: session.publicKey, blob, signer_grant: null, payer: decoded.payer }, { grant: decoded });
-  });
+  const revokes = grantAccounts.map(({ account }) => revokeGrant(program_, blob, program_.decodeAccount("Grant", account.data)));
   for (let i = 0; i < revokes.length; i += REVOKES_PER_TRANSACTION) await send(revokes.slice(i, i + REVOKES_PER_TRANSACTION));
 
   let state = await decodedAccount(program_, "Blob", blob);

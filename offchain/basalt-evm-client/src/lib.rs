@@ -4,7 +4,20 @@
 //! from the artifact itself, so the client cannot drift from what the compiler made; with
 //! `#[sol(rpc)]`, contract instances that deploy and call them through an alloy provider.
 
+use alloy::primitives::{keccak256, Address, B256};
 use alloy::sol;
+use alloy::sol_types::SolValue;
+
+/// The alloy this crate's bindings are made with, for callers that build calls and values.
+pub use alloy;
+
+pub mod in_process;
+
+/// The id `BasaltBlobs` gives `owner`'s registration of content `cid_digest`
+/// (`blobId`: `keccak256(abi.encode(owner, cidDigest))`).
+pub fn blob_id(owner: Address, cid_digest: B256) -> B256 {
+    keccak256((owner, cid_digest).abi_encode())
+}
 
 sol!(
     #[sol(rpc)]
@@ -16,6 +29,20 @@ sol!(
 sol!(
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
+    BasaltConfig,
+    "../../contracts/evm/out/BasaltConfig.json"
+);
+
+sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
     BasaltProviders,
     "../../contracts/evm/out/BasaltProviders.json"
+);
+
+sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    BasaltBlobs,
+    "../../contracts/evm/out/BasaltBlobs.json"
 );

@@ -12,6 +12,7 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{bail, Context, Result};
+use basalt_evm_client::BasaltConfig;
 use basalt_evm_client::BasaltProviders::{self, BasaltProvidersErrors};
 use basalt_evm_client::BasaltTestToken;
 
@@ -113,8 +114,22 @@ async fn registry_on_anvil() -> Result<()> {
     let (_, deployer) = anvil.funded_wallet().await?;
     let (node, as_node) = anvil.funded_wallet().await?;
     let token = BasaltTestToken::deploy(&deployer, "Basalt stake".into(), "BSLT".into()).await?;
-    let registry =
-        BasaltProviders::deploy(&deployer, *token.address(), U256::from(100), 10, 2).await?;
+    let config = BasaltConfig::deploy(
+        &deployer,
+        *token.address(),
+        10,
+        4,
+        Address::repeat_byte(0x7e),
+        crate::deployment::params(),
+    )
+    .await?;
+    let registry = BasaltProviders::deploy(&deployer, *config.address()).await?;
+    config
+        .bind(*registry.address(), Address::ZERO, Address::ZERO)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
     token
         .mint(node, U256::from(1_000))
         .send()

@@ -2,6 +2,8 @@
 //! through the `sol!` bindings (the first of the two test tiers; the second runs anvil).
 
 mod anvil;
-mod evm;
+mod blobs;
+mod config;
+mod deployment;
 mod providers;
 mod token;

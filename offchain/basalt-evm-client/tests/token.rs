@@ -7,7 +7,7 @@ use anyhow::Result;
 use basalt_evm_client::BasaltTestToken;
 use basalt_evm_client::BasaltTestToken::BasaltTestTokenErrors;
 
-use crate::evm::Evm;
+use basalt_evm_client::in_process::Evm;
 
 const FAUCET: Address = address!("00000000000000000000000000000000000fa0ce");
 const ALICE: Address = address!("00000000000000000000000000000000000a11ce");

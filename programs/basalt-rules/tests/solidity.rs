@@ -1,9 +1,12 @@
 //! The rules' constants for the EVM contracts: `contracts/evm/src/generated/BasaltRules.sol`
-//! is generated from the constants themselves, so no contract retypes a number. This test
+//! is generated from the constants themselves (the rules', and `basalt-proof`'s layout
+//! bounds), so no contract retypes a number. This test
 //! fails when the file is not what they generate; `BASALT_BLESS=1` writes it.
 
 use std::path::Path;
 
+use basalt_proof::layout::{MAX_CHUNK_SIZE, MAX_LEAF_SIZE, MIN_LEAF_SIZE};
+use basalt_proof::tx_budget::{PROOF_TX_OVERHEAD, SOLANA_TX_MAX};
 use basalt_rules::*;
 
 /// Each constant the contracts use: its name, its Solidity type and its value here.
@@ -40,6 +43,11 @@ fn solidity() -> String {
         MAX_VERSION_TAG_LEN: "uint16",
         MAX_VERSION_MESSAGE_LEN: "uint16",
         MAX_VERSION_PARENTS: "uint16",
+        MIN_LEAF_SIZE: "uint32",
+        MAX_LEAF_SIZE: "uint32",
+        MAX_CHUNK_SIZE: "uint32",
+        SOLANA_TX_MAX: "uint16",
+        PROOF_TX_OVERHEAD: "uint16",
     ];
     let mut out = String::from(
         "// SPDX-License-Identifier: Apache-2.0\n\

@@ -30,4 +30,9 @@ library BasaltRules {
     uint16 internal constant MAX_VERSION_TAG_LEN = 32;
     uint16 internal constant MAX_VERSION_MESSAGE_LEN = 256;
     uint16 internal constant MAX_VERSION_PARENTS = 8;
+    uint32 internal constant MIN_LEAF_SIZE = 64;
+    uint32 internal constant MAX_LEAF_SIZE = 4096;
+    uint32 internal constant MAX_CHUNK_SIZE = 268435456;
+    uint16 internal constant SOLANA_TX_MAX = 1232;
+    uint16 internal constant PROOF_TX_OVERHEAD = 349;
 }

@@ -1,5 +1,8 @@
-//! An in-process EVM for the contracts' tests: deploy, call, and read what happened
-//! (return data, logs, custom errors), with no node and no network.
+//! An in-process EVM (revm) for the contracts' tests and the shared scenarios: deploy,
+//! call, and read what happened (return data, logs, custom errors, gas), with no node and
+//! no network, as LiteSVM is for the Solana program. Block numbers and times are set by the
+//! caller; the hash of a past block is revm's stand-in (`keccak256` of its number), which
+//! the contracts read through BLOCKHASH like any other.
 
 use alloy::primitives::{Address, Bytes, Log, U256};
 use alloy::sol_types::{SolCall, SolInterface};
@@ -9,10 +12,12 @@ use revm::context::TxEnv;
 use revm::database::{CacheDB, EmptyDB};
 use revm::handler::{MainnetContext, MainnetEvm};
 use revm::primitives::TxKind;
-use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext};
+use revm::{Context, DatabaseRef, ExecuteCommitEvm, MainBuilder, MainContext};
 
 /// Enough gas for any call of the tests; fees are zero (no base fee, no gas price).
 const GAS_LIMIT: u64 = 30_000_000;
+/// Unix time of block 0.
+const GENESIS_TIME: u64 = 1_700_000_000;
 
 pub struct Evm {
     evm: MainnetEvm<MainnetContext<CacheDB<EmptyDB>>>,
@@ -20,8 +25,18 @@ pub struct Evm {
 
 /// What a call did: its return data and logs, or the revert's data.
 pub enum Outcome {
-    Returned { output: Bytes, logs: Vec<Log> },
+    Returned {
+        output: Bytes,
+        logs: Vec<Log>,
+        gas_used: u64,
+    },
     Reverted(Bytes),
+}
+
+impl Default for Evm {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Evm {
@@ -31,7 +46,9 @@ impl Evm {
             // Callers are test addresses that never count their transactions.
             .modify_cfg_chained(|cfg| cfg.disable_nonce_check = true)
             .build_mainnet();
-        Self { evm }
+        let mut evm = Self { evm };
+        evm.set_block(0);
+        evm
     }
 
     fn transact(&mut self, from: Address, to: TxKind, data: Bytes) -> Result<ExecutionResult> {
@@ -47,9 +64,37 @@ impl Evm {
             .map_err(|e| anyhow::anyhow!("the EVM refused the transaction: {e:?}"))
     }
 
-    /// Moves the chain to block `number` (epochs count blocks).
+    /// Moves the chain to block `number` (epochs count blocks), one second per block.
     pub fn set_block(&mut self, number: u64) {
         self.evm.ctx.block.number = U256::from(number);
+        self.evm.ctx.block.timestamp = U256::from(GENESIS_TIME + number);
+    }
+
+    /// The current block number.
+    pub fn block(&self) -> u64 {
+        self.evm.ctx.block.number.saturating_to()
+    }
+
+    /// The hash the BLOCKHASH opcode gives for block `number` (once it is among the newest
+    /// 256): what a node reads as an epoch's challenge seed.
+    ///
+    /// # Errors
+    ///
+    /// Never for this in-memory database.
+    pub fn block_hash(&self, number: u64) -> Result<[u8; 32]> {
+        let hash = self
+            .evm
+            .ctx
+            .journaled_state
+            .database
+            .block_hash_ref(number)
+            .map_err(|e| anyhow::anyhow!("reading block hash {number}: {e:?}"))?;
+        Ok(hash.0)
+    }
+
+    /// The current block's unix time.
+    pub fn time(&self) -> u64 {
+        self.evm.ctx.block.timestamp.saturating_to()
     }
 
     fn create(
@@ -95,9 +140,15 @@ impl Evm {
     pub fn call<C: SolCall>(&mut self, from: Address, to: Address, call: &C) -> Result<Outcome> {
         Ok(
             match self.transact(from, TxKind::Call(to), call.abi_encode().into())? {
-                ExecutionResult::Success { output, logs, .. } => Outcome::Returned {
+                ExecutionResult::Success {
+                    output,
+                    logs,
+                    gas_used,
+                    ..
+                } => Outcome::Returned {
                     output: output.into_data(),
                     logs,
+                    gas_used,
                 },
                 ExecutionResult::Revert { output, .. } => Outcome::Reverted(output),
                 ExecutionResult::Halt { reason, .. } => bail!("the call halted: {reason:?}"),
@@ -113,7 +164,7 @@ impl Evm {
         call: &C,
     ) -> Result<(C::Return, Vec<Log>)> {
         match self.call(from, to, call)? {
-            Outcome::Returned { output, logs } => Ok((
+            Outcome::Returned { output, logs, .. } => Ok((
                 C::abi_decode_returns(&output).context("decoding the return value")?,
                 logs,
             )),

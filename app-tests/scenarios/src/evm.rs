@@ -1,0 +1,627 @@
+//! The EVM driver: Basalt's Solidity contracts (`contracts/evm`, compiled artifacts through
+//! `basalt-evm-client`) deployed in an in-process EVM (revm, real gas metering), actors as
+//! addresses holding the ERC-20 stake token, and time as block numbers. A refusal is named
+//! by the contracts' custom error, which carries the Solana program's name.
+//!
+//! Jobs and datasets are not on the EVM backend yet: their calls fail as a driver error
+//! ([`NotOnEvm`]), never as a protocol answer, and `tests/evm.rs` lists the scenarios that
+//! need them.
+
+use std::collections::BTreeMap;
+
+use alloy::primitives::{keccak256, Address, B256, U256};
+use alloy::sol_types::{SolCall, SolConstructor, SolInterface};
+use anyhow::{anyhow, bail, Context, Result};
+use basalt_evm_client::alloy;
+use basalt_evm_client::in_process::{Evm, Outcome as EvmOutcome};
+use basalt_evm_client::BasaltBlobs::{self, BasaltBlobsErrors};
+use basalt_evm_client::BasaltConfig::{self, BasaltConfigErrors, Params};
+use basalt_evm_client::BasaltProviders::{self, BasaltProvidersErrors};
+use basalt_evm_client::BasaltTestToken::{self, BasaltTestTokenErrors};
+
+use crate::blob::TestBlob;
+use crate::chain::*;
+
+/// What the EVM backend cannot do yet: the jobs and datasets contracts are still to come.
+#[derive(Debug)]
+pub struct NotOnEvm(pub &'static str);
+
+impl std::fmt::Display for NotOnEvm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} are not on the EVM backend yet", self.0)
+    }
+}
+
+impl std::error::Error for NotOnEvm {}
+
+/// Deploys and administers the contracts; mints the stake token.
+const DEPLOYER: Address = Address::repeat_byte(0xde);
+const TREASURY: Address = Address::repeat_byte(0x7e);
+
+pub struct EvmChain {
+    pub evm: Evm,
+    token: Address,
+    providers: Address,
+    blobs: Address,
+    /// Actors by name, funded on first use.
+    actors: BTreeMap<String, Address>,
+    /// Every registration that landed, as (CID digest, owner), oldest first (see the Solana
+    /// driver: a scenario names a blob by its content, meaning its latest registration).
+    registrations: Vec<([u8; 32], Address)>,
+    /// Gas of every successful call, by method.
+    pub gas: BTreeMap<String, Vec<u64>>,
+}
+
+/// The scenarios' parameters as the configuration takes them.
+fn params() -> Params {
+    Params {
+        min_stake: u128::from(MIN_STAKE),
+        unbonding_epochs: UNBONDING_EPOCHS,
+        proof_slash_bps: PROOF_SLASH_BPS,
+        job_slash_bps: JOB_SLASH_BPS,
+        bounty_bps: BOUNTY_BPS,
+        default_k: crate::blob::K,
+        default_m: crate::blob::M,
+        max_deal_epochs: MAX_DEAL_EPOCHS,
+        max_slashes_per_epoch: MAX_SLASHES_PER_EPOCH,
+        accept_window_ticks: ACCEPT_WINDOW,
+        offline_ticks: OFFLINE_TICKS,
+    }
+}
+
+/// The name of the contracts' error `data` encodes (every contract shares one error list;
+/// the token's are OpenZeppelin's).
+fn error_name(data: &[u8]) -> Option<String> {
+    let debug = BasaltBlobsErrors::abi_decode(data)
+        .map(|e| format!("{e:?}"))
+        .or_else(|_| BasaltProvidersErrors::abi_decode(data).map(|e| format!("{e:?}")))
+        .or_else(|_| BasaltConfigErrors::abi_decode(data).map(|e| format!("{e:?}")))
+        .or_else(|_| BasaltTestTokenErrors::abi_decode(data).map(|e| format!("{e:?}")))
+        .ok()?;
+    debug.split(['(', ' ']).next().map(str::to_owned)
+}
+
+fn to_u64(value: impl TryInto<u64>, what: &str) -> Result<u64> {
+    value
+        .try_into()
+        .map_err(|_| anyhow!("{what} does not fit a u64"))
+}
+
+impl EvmChain {
+    /// The token, configuration, registry and storage contracts deployed and bound.
+    ///
+    /// # Errors
+    ///
+    /// When a deployment fails.
+    pub fn new() -> Result<Self> {
+        let mut evm = Evm::new();
+        let token_args = BasaltTestToken::constructorCall {
+            name_: "Basalt stake".into(),
+            symbol_: "BSLT".into(),
+        };
+        let token = evm.deploy(
+            DEPLOYER,
+            &BasaltTestToken::BYTECODE,
+            &token_args.abi_encode(),
+        )?;
+        let config_args = BasaltConfig::constructorCall {
+            stakeToken_: token,
+            epochBlocks_: EPOCH,
+            proofWindowBlocks_: PROOF_WINDOW,
+            treasury_: TREASURY,
+            params_: params(),
+        };
+        let config = evm.deploy(DEPLOYER, &BasaltConfig::BYTECODE, &config_args.abi_encode())?;
+        let providers_args = BasaltProviders::constructorCall { config_: config };
+        let providers = evm.deploy(
+            DEPLOYER,
+            &BasaltProviders::BYTECODE,
+            &providers_args.abi_encode(),
+        )?;
+        let blobs_args = BasaltBlobs::constructorCall {
+            config_: config,
+            providers_: providers,
+        };
+        let blobs = evm.deploy(DEPLOYER, &BasaltBlobs::BYTECODE, &blobs_args.abi_encode())?;
+        let bind = BasaltConfig::bindCall {
+            providers_: providers,
+            blobs_: blobs,
+            jobs_: Address::ZERO,
+        };
+        evm.ok(DEPLOYER, config, &bind)?;
+        Ok(Self {
+            evm,
+            token,
+            providers,
+            blobs,
+            actors: BTreeMap::new(),
+            registrations: Vec::new(),
+            gas: BTreeMap::new(),
+        })
+    }
+
+    /// The address of actor `who`, funded with [`FUNDS`] tokens approved to the contracts
+    /// on first use.
+    fn actor(&mut self, who: &str) -> Result<Address> {
+        if let Some(address) = self.actors.get(who) {
+            return Ok(*address);
+        }
+        let address = Address::from_slice(&keccak256(who.as_bytes())[12..]);
+        let mint = BasaltTestToken::mintCall {
+            to: address,
+            amount: U256::from(FUNDS),
+        };
+        self.evm.ok(DEPLOYER, self.token, &mint)?;
+        for spender in [self.providers, self.blobs] {
+            let approve = BasaltTestToken::approveCall {
+                spender,
+                value: U256::MAX,
+            };
+            self.evm.ok(address, self.token, &approve)?;
+        }
+        self.actors.insert(who.to_owned(), address);
+        Ok(address)
+    }
+
+    /// Sends `call` to `to` as `who`; a revert with a contract error is a refusal.
+    fn send<C: SolCall>(&mut self, who: &str, to: Address, call: &C) -> Outcome {
+        let from = self.actor(who)?;
+        match self.evm.call(from, to, call)? {
+            EvmOutcome::Returned { gas_used, .. } => {
+                self.record_gas::<C>(to, gas_used);
+                Ok(Ok(()))
+            }
+            EvmOutcome::Reverted(data) => match error_name(&data) {
+                Some(name) => Ok(Err(name)),
+                None => Err(anyhow!(
+                    "{} reverted with unknown data {data}",
+                    C::SIGNATURE
+                )),
+            },
+        }
+    }
+
+    /// Counts `gas_used` by a call of `C` to `to` under `Contract.method`.
+    fn record_gas<C: SolCall>(&mut self, to: Address, gas_used: u64) {
+        let contract = match to {
+            t if t == self.blobs => "BasaltBlobs",
+            t if t == self.providers => "BasaltProviders",
+            t if t == self.token => "BasaltTestToken",
+            _ => "?",
+        };
+        let method = C::SIGNATURE.split('(').next().unwrap_or(C::SIGNATURE);
+        self.gas
+            .entry(format!("{contract}.{method}"))
+            .or_default()
+            .push(gas_used);
+    }
+
+    /// A view's answer.
+    fn view<C: SolCall>(&mut self, to: Address, call: &C) -> Result<C::Return> {
+        Ok(self.evm.ok(DEPLOYER, to, call)?.0)
+    }
+
+    /// The id of the latest registration of `blob`'s content (an id no blob has when it
+    /// was never registered).
+    fn blob_id(&self, blob: &TestBlob) -> B256 {
+        let cid = blob.cid_digest();
+        let owner = self
+            .registrations
+            .iter()
+            .rev()
+            .find(|(c, _)| *c == cid)
+            .map_or(Address::ZERO, |(_, owner)| *owner);
+        basalt_evm_client::blob_id(owner, B256::from(cid))
+    }
+
+    fn blobs_call<C: SolCall>(&mut self, who: &str, call: &C) -> Outcome {
+        let to = self.blobs;
+        self.send(who, to, call)
+    }
+
+    fn providers_call<C: SolCall>(&mut self, who: &str, call: &C) -> Outcome {
+        let to = self.providers;
+        self.send(who, to, call)
+    }
+}
+
+impl Chain for EvmChain {
+    fn name(&self) -> &'static str {
+        "evm"
+    }
+
+    fn go_to(&mut self, epoch: u64, offset: u64) -> Result<()> {
+        let target = epoch * EPOCH + offset;
+        let now = self.evm.block();
+        if target < now {
+            bail!("time only moves forward ({now} -> {target})");
+        }
+        self.evm.set_block(target);
+        Ok(())
+    }
+
+    fn advance(&mut self, blocks: u64) -> Result<()> {
+        let now = self.evm.block();
+        self.evm.set_block(now + blocks);
+        Ok(())
+    }
+
+    fn register_provider(&mut self, who: &str, roles: u8) -> Outcome {
+        let call = BasaltProviders::registerCall {
+            endpoint: format!("https://{who}.example"),
+            region: "eu".into(),
+            roles,
+            capacity: 1 << 40,
+        };
+        self.providers_call(who, &call)
+    }
+
+    fn stake(&mut self, who: &str, amount: u64) -> Outcome {
+        let call = BasaltProviders::stakeCall {
+            amount: U256::from(amount),
+        };
+        self.providers_call(who, &call)
+    }
+
+    fn unstake(&mut self, who: &str, amount: u64) -> Outcome {
+        let call = BasaltProviders::unstakeCall {
+            amount: U256::from(amount),
+        };
+        self.providers_call(who, &call)
+    }
+
+    fn withdraw_stake(&mut self, who: &str) -> Outcome {
+        self.providers_call(who, &BasaltProviders::withdrawCall {})
+    }
+
+    fn unjail(&mut self, who: &str) -> Outcome {
+        self.providers_call(who, &BasaltProviders::unjailCall {})
+    }
+
+    fn deregister(&mut self, who: &str) -> Outcome {
+        self.providers_call(who, &BasaltProviders::deregisterCall {})
+    }
+
+    fn is_registered(&mut self, who: &str) -> Result<bool> {
+        let who = self.actor(who)?;
+        let call = BasaltProviders::providerCall { who };
+        match self.evm.call(DEPLOYER, self.providers, &call)? {
+            EvmOutcome::Returned { .. } => Ok(true),
+            EvmOutcome::Reverted(data)
+                if error_name(&data).as_deref() == Some("ProviderNotFound") =>
+            {
+                Ok(false)
+            }
+            EvmOutcome::Reverted(data) => bail!("provider view reverted: {data}"),
+        }
+    }
+
+    fn provider(&mut self, who: &str) -> Result<ProviderView> {
+        let address = self.actor(who)?;
+        let call = BasaltProviders::providerCall { who: address };
+        let p = self
+            .view(self.providers, &call)
+            .with_context(|| format!("{who} is not registered"))?;
+        let status = match p.status {
+            0 => "Active",
+            1 => "Unbonding",
+            2 => "Jailed",
+            other => bail!("unknown provider status {other}"),
+        };
+        Ok(ProviderView {
+            stake: to_u64(p.stake, "stake")?,
+            unbonding: to_u64(p.unbondingAmount, "unbonding")?,
+            status: status.to_owned(),
+            reputation: p.reputation,
+        })
+    }
+
+    fn register_blob(&mut self, owner: &str, blob: &TestBlob, expiry_epoch: u64) -> Outcome {
+        let owner_address = self.actor(owner)?;
+        let layout = blob.manifest.layout();
+        let call = BasaltBlobs::registerCall {
+            args: BasaltBlobs::BlobArgs {
+                cidDigest: blob.cid_digest().into(),
+                size: layout.size(),
+                chunkSize: layout.chunk_size(),
+                leafSize: layout.leaf_size(),
+                k: layout.k(),
+                m: layout.m(),
+                commitmentRoot: blob.manifest.commitment.commitment_root().into(),
+                expiryEpoch: expiry_epoch,
+                isPublic: false,
+                encrypted: false,
+            },
+        };
+        let outcome = self.blobs_call(owner, &call);
+        if matches!(outcome, Ok(Ok(()))) {
+            let registration = (blob.cid_digest(), owner_address);
+            self.registrations.retain(|r| *r != registration);
+            self.registrations.push(registration);
+        }
+        outcome
+    }
+
+    fn place(&mut self, signer: &str, blob: &TestBlob, first: u16, holders: &[&str]) -> Outcome {
+        let start = usize::from(first);
+        let roots = blob
+            .column_roots()
+            .get(start..start + holders.len())
+            .context("shard range")?
+            .iter()
+            .map(|r| B256::from(*r))
+            .collect();
+        let holders = holders
+            .iter()
+            .map(|h| self.actor(h))
+            .collect::<Result<Vec<_>>>()?;
+        let call = BasaltBlobs::placeCall {
+            id: self.blob_id(blob),
+            first,
+            holders,
+            columnRoots: roots,
+        };
+        self.blobs_call(signer, &call)
+    }
+
+    fn accept(&mut self, holder: &str, blob: &TestBlob, index: u16, terms: &Terms) -> Outcome {
+        let call = BasaltBlobs::acceptCall {
+            id: self.blob_id(blob),
+            index,
+            terms: BasaltBlobs::Terms {
+                columnRoot: terms.column_root.into(),
+                expiryEpoch: terms.expiry_epoch,
+                pricePerShardEpoch: terms.price_per_shard_epoch,
+            },
+        };
+        self.blobs_call(holder, &call)
+    }
+
+    fn release(&mut self, holder: &str, blob: &TestBlob, index: u16) -> Outcome {
+        let call = BasaltBlobs::releaseCall {
+            id: self.blob_id(blob),
+            index,
+        };
+        self.blobs_call(holder, &call)
+    }
+
+    fn heartbeat(&mut self, who: &str) -> Outcome {
+        self.providers_call(who, &BasaltProviders::heartbeatCall {})
+    }
+
+    fn evict(&mut self, cranker: &str, blob: &TestBlob, index: u16) -> Outcome {
+        let call = BasaltBlobs::evictCall {
+            id: self.blob_id(blob),
+            index,
+        };
+        self.blobs_call(cranker, &call)
+    }
+
+    fn grant(&mut self, signer: &str, blob: &TestBlob, grantee: &str, roles: u8) -> Outcome {
+        let call = BasaltBlobs::createGrantCall {
+            id: self.blob_id(blob),
+            grantee: self.actor(grantee)?,
+            roles,
+            expiresAt: 0,
+            wrappedKey: vec![0; 80].into(),
+        };
+        self.blobs_call(signer, &call)
+    }
+
+    fn revoke(&mut self, signer: &str, blob: &TestBlob, grantee: &str) -> Outcome {
+        let call = BasaltBlobs::revokeGrantCall {
+            id: self.blob_id(blob),
+            grantee: self.actor(grantee)?,
+        };
+        self.blobs_call(signer, &call)
+    }
+
+    fn can_read(&mut self, blob: &TestBlob, who: &str) -> Result<bool> {
+        let call = BasaltBlobs::readDecisionCall {
+            id: self.blob_id(blob),
+            reader: self.actor(who)?,
+        };
+        // ReadDecision: Owner, Public, Grant and TokenGate admit.
+        Ok(self.view(self.blobs, &call)? <= 3)
+    }
+
+    fn fund_deal(&mut self, payer: &str, blob: &TestBlob, price: u64, amount: u64) -> Outcome {
+        let call = BasaltBlobs::fundDealCall {
+            id: self.blob_id(blob),
+            price: u128::from(price),
+            amount: u128::from(amount),
+        };
+        self.blobs_call(payer, &call)
+    }
+
+    fn top_up(&mut self, payer: &str, blob: &TestBlob, amount: u64) -> Outcome {
+        let call = BasaltBlobs::topUpCall {
+            id: self.blob_id(blob),
+            amount: u128::from(amount),
+        };
+        self.blobs_call(payer, &call)
+    }
+
+    fn deal_balance(&mut self, blob: &TestBlob) -> Result<Option<u64>> {
+        let call = BasaltBlobs::dealCall {
+            id: self.blob_id(blob),
+        };
+        let deal = self.view(self.blobs, &call)?;
+        if deal.payer == Address::ZERO {
+            return Ok(None);
+        }
+        Ok(Some(to_u64(deal.balance, "a deal's balance")?))
+    }
+
+    fn settle_deal(&mut self, blob: &TestBlob, index: u16) -> Outcome {
+        let call = BasaltBlobs::settleCall {
+            id: self.blob_id(blob),
+            index,
+        };
+        // A crank: any account sends it.
+        let to = self.blobs;
+        match self.evm.call(DEPLOYER, to, &call)? {
+            EvmOutcome::Returned { gas_used, .. } => {
+                self.record_gas::<BasaltBlobs::settleCall>(to, gas_used);
+                Ok(Ok(()))
+            }
+            EvmOutcome::Reverted(data) => Ok(Err(
+                error_name(&data).context("settle reverted with unknown data")?
+            )),
+        }
+    }
+
+    fn refund_deal(&mut self, signer: &str, blob: &TestBlob) -> Outcome {
+        let call = BasaltBlobs::refundCall {
+            id: self.blob_id(blob),
+        };
+        self.blobs_call(signer, &call)
+    }
+
+    fn delete_blob(&mut self, signer: &str, blob: &TestBlob) -> Outcome {
+        let call = BasaltBlobs::deleteBlobCall {
+            id: self.blob_id(blob),
+            grantees: Vec::new(),
+        };
+        self.blobs_call(signer, &call)
+    }
+
+    fn prove(
+        &mut self,
+        holder: &str,
+        blob: &TestBlob,
+        index: u16,
+        epoch: u64,
+        data_of: u16,
+    ) -> Outcome {
+        // The seed as a node reads it: the hash of the epoch's first block.
+        let seed = self.evm.block_hash(epoch * EPOCH)?;
+        let proof = blob.proof(&seed, index, epoch, data_of)?;
+        let call = BasaltBlobs::submitProofCall {
+            id: self.blob_id(blob),
+            index,
+            epoch,
+            leaf: proof.leaf.into(),
+            path: proof.path.into_iter().map(B256::from).collect(),
+        };
+        self.blobs_call(holder, &call)
+    }
+
+    fn slash_missed(&mut self, cranker: &str, blob: &TestBlob, index: u16, epoch: u64) -> Outcome {
+        let call = BasaltBlobs::slashMissedProofCall {
+            id: self.blob_id(blob),
+            index,
+            epoch,
+        };
+        self.blobs_call(cranker, &call)
+    }
+
+    fn post_job_storing(
+        &mut self,
+        _requester: &str,
+        _nonce: u64,
+        _workers: (u8, u8),
+        _reward: u64,
+        _deadlines: [u64; 3],
+        _output: Option<&OutputAsk>,
+    ) -> Outcome {
+        Err(NotOnEvm("jobs").into())
+    }
+
+    fn register_output(&mut self, _: &str, _: &str, _: u64, _: &TestBlob) -> Outcome {
+        Err(NotOnEvm("jobs").into())
+    }
+
+    fn link_output(&mut self, _: &str, _: &str, _: u64, _: &TestBlob) -> Outcome {
+        Err(NotOnEvm("jobs").into())
+    }
+
+    fn post_job_publishing(
+        &mut self,
+        _: &str,
+        _: u64,
+        _: (u8, u8),
+        _: u64,
+        _: [u64; 3],
+        _: &PublicationAsk<'_>,
+    ) -> Outcome {
+        Err(NotOnEvm("jobs").into())
+    }
+
+    fn publish_output(
+        &mut self,
+        _: &str,
+        _: &str,
+        _: u64,
+        _: &PublicationAsk<'_>,
+        _: &TestBlob,
+    ) -> Outcome {
+        Err(NotOnEvm("jobs").into())
+    }
+
+    fn apply(&mut self, _: &str, _: &str, _: u64) -> Outcome {
+        Err(NotOnEvm("jobs").into())
+    }
+
+    fn select(&mut self, _: &str, _: u64) -> Outcome {
+        Err(NotOnEvm("jobs").into())
+    }
+
+    fn selected(&mut self, _: &str, _: u64) -> Result<Vec<String>> {
+        Err(NotOnEvm("jobs").into())
+    }
+
+    fn job_exists(&mut self, _: &str, _: u64) -> Result<bool> {
+        Err(NotOnEvm("jobs").into())
+    }
+
+    fn commit(&mut self, _: &str, _: &str, _: u64, _: [u8; 32]) -> Outcome {
+        Err(NotOnEvm("jobs").into())
+    }
+
+    fn reveal(&mut self, _: &str, _: &str, _: u64, _: [u8; 32]) -> Outcome {
+        Err(NotOnEvm("jobs").into())
+    }
+
+    fn finalize(&mut self, _: &str, _: u64) -> Outcome {
+        Err(NotOnEvm("jobs").into())
+    }
+
+    fn settle_worker(&mut self, _: &str, _: u64, _: &str) -> Outcome {
+        Err(NotOnEvm("jobs").into())
+    }
+
+    fn create_dataset(&mut self, _: &str, _: &str, _: bool) -> Outcome {
+        Err(NotOnEvm("datasets").into())
+    }
+
+    fn grant_dataset(&mut self, _: &str, _: &str, _: &str, _: &str, _: u8) -> Outcome {
+        Err(NotOnEvm("datasets").into())
+    }
+
+    fn publish(
+        &mut self,
+        _: &str,
+        _: VersionRef<'_>,
+        _: [u8; 32],
+        _: &TestBlob,
+        _: &[VersionRef<'_>],
+        _: Option<(&str, u64)>,
+    ) -> Outcome {
+        Err(NotOnEvm("datasets").into())
+    }
+
+    fn retract(&mut self, _: &str, _: VersionRef<'_>) -> Outcome {
+        Err(NotOnEvm("datasets").into())
+    }
+
+    fn version(&mut self, _: VersionRef<'_>) -> Result<Option<VersionView>> {
+        Err(NotOnEvm("datasets").into())
+    }
+
+    fn tokens(&mut self, who: &str) -> Result<u64> {
+        let account = self.actor(who)?;
+        let call = BasaltTestToken::balanceOfCall { account };
+        to_u64(self.view(self.token, &call)?, "a balance")
+    }
+}

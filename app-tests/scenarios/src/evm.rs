@@ -3,9 +3,9 @@
 //! addresses holding the ERC-20 stake token, and time as block numbers. A refusal is named
 //! by the contracts' custom error, which carries the Solana program's name.
 //!
-//! Jobs and datasets are not on the EVM backend yet: their calls fail as a driver error
-//! ([`NotOnEvm`]), never as a protocol answer, and `tests/evm.rs` lists the scenarios that
-//! need them.
+//! Job outputs and datasets are not on the EVM backend yet: their calls fail as a driver
+//! error ([`NotOnEvm`]), never as a protocol answer, and `tests/evm.rs` lists the scenarios
+//! that need them.
 
 use std::collections::BTreeMap;
 
@@ -16,13 +16,14 @@ use basalt_evm_client::alloy;
 use basalt_evm_client::in_process::{Evm, Outcome as EvmOutcome};
 use basalt_evm_client::BasaltBlobs::{self, BasaltBlobsErrors};
 use basalt_evm_client::BasaltConfig::{self, BasaltConfigErrors, Params};
+use basalt_evm_client::BasaltJobs::{self, BasaltJobsErrors};
 use basalt_evm_client::BasaltProviders::{self, BasaltProvidersErrors};
 use basalt_evm_client::BasaltTestToken::{self, BasaltTestTokenErrors};
 
 use crate::blob::TestBlob;
 use crate::chain::*;
 
-/// What the EVM backend cannot do yet: the jobs and datasets contracts are still to come.
+/// What the EVM backend cannot do yet: storing or publishing a job's output, and datasets.
 #[derive(Debug)]
 pub struct NotOnEvm(pub &'static str);
 
@@ -43,6 +44,7 @@ pub struct EvmChain {
     token: Address,
     providers: Address,
     blobs: Address,
+    jobs: Address,
     /// Actors by name, funded on first use.
     actors: BTreeMap<String, Address>,
     /// Every registration that landed, as (CID digest, owner), oldest first (see the Solana
@@ -76,6 +78,7 @@ fn error_name(data: &[u8]) -> Option<String> {
         .map(|e| format!("{e:?}"))
         .or_else(|_| BasaltProvidersErrors::abi_decode(data).map(|e| format!("{e:?}")))
         .or_else(|_| BasaltConfigErrors::abi_decode(data).map(|e| format!("{e:?}")))
+        .or_else(|_| BasaltJobsErrors::abi_decode(data).map(|e| format!("{e:?}")))
         .or_else(|_| BasaltTestTokenErrors::abi_decode(data).map(|e| format!("{e:?}")))
         .ok()?;
     debug.split(['(', ' ']).next().map(str::to_owned)
@@ -88,7 +91,7 @@ fn to_u64(value: impl TryInto<u64>, what: &str) -> Result<u64> {
 }
 
 impl EvmChain {
-    /// The token, configuration, registry and storage contracts deployed and bound.
+    /// The token, configuration, registry, storage and jobs contracts deployed and bound.
     ///
     /// # Errors
     ///
@@ -123,10 +126,15 @@ impl EvmChain {
             providers_: providers,
         };
         let blobs = evm.deploy(DEPLOYER, &BasaltBlobs::BYTECODE, &blobs_args.abi_encode())?;
+        let jobs_args = BasaltJobs::constructorCall {
+            config_: config,
+            providers_: providers,
+        };
+        let jobs = evm.deploy(DEPLOYER, &BasaltJobs::BYTECODE, &jobs_args.abi_encode())?;
         let bind = BasaltConfig::bindCall {
             providers_: providers,
             blobs_: blobs,
-            jobs_: Address::ZERO,
+            jobs_: jobs,
         };
         evm.ok(DEPLOYER, config, &bind)?;
         Ok(Self {
@@ -134,6 +142,7 @@ impl EvmChain {
             token,
             providers,
             blobs,
+            jobs,
             actors: BTreeMap::new(),
             registrations: Vec::new(),
             gas: BTreeMap::new(),
@@ -152,7 +161,7 @@ impl EvmChain {
             amount: U256::from(FUNDS),
         };
         self.evm.ok(DEPLOYER, self.token, &mint)?;
-        for spender in [self.providers, self.blobs] {
+        for spender in [self.providers, self.blobs, self.jobs] {
             let approve = BasaltTestToken::approveCall {
                 spender,
                 value: U256::MAX,
@@ -166,6 +175,10 @@ impl EvmChain {
     /// Sends `call` to `to` as `who`; a revert with a contract error is a refusal.
     fn send<C: SolCall>(&mut self, who: &str, to: Address, call: &C) -> Outcome {
         let from = self.actor(who)?;
+        self.send_from(from, to, call)
+    }
+
+    fn send_from<C: SolCall>(&mut self, from: Address, to: Address, call: &C) -> Outcome {
         match self.evm.call(from, to, call)? {
             EvmOutcome::Returned { gas_used, .. } => {
                 self.record_gas::<C>(to, gas_used);
@@ -181,11 +194,30 @@ impl EvmChain {
         }
     }
 
+    /// Sends a crank, which anyone may send: from the deployer, which no scenario names.
+    fn crank<C: SolCall>(&mut self, to: Address, call: &C) -> Outcome {
+        self.send_from(DEPLOYER, to, call)
+    }
+
+    /// The id of `requester`'s job `nonce`.
+    fn job_id(&mut self, requester: &str, nonce: u64) -> Result<B256> {
+        Ok(basalt_evm_client::job_id(self.actor(requester)?, nonce))
+    }
+
+    /// The name of the actor at `address`, if one is.
+    fn name_of(&self, address: Address) -> Option<String> {
+        self.actors
+            .iter()
+            .find(|(_, a)| **a == address)
+            .map(|(name, _)| name.clone())
+    }
+
     /// Counts `gas_used` by a call of `C` to `to` under `Contract.method`.
     fn record_gas<C: SolCall>(&mut self, to: Address, gas_used: u64) {
         let contract = match to {
             t if t == self.blobs => "BasaltBlobs",
             t if t == self.providers => "BasaltProviders",
+            t if t == self.jobs => "BasaltJobs",
             t if t == self.token => "BasaltTestToken",
             _ => "?",
         };
@@ -458,17 +490,7 @@ impl Chain for EvmChain {
             id: self.blob_id(blob),
             index,
         };
-        // A crank: any account sends it.
-        let to = self.blobs;
-        match self.evm.call(DEPLOYER, to, &call)? {
-            EvmOutcome::Returned { gas_used, .. } => {
-                self.record_gas::<BasaltBlobs::settleCall>(to, gas_used);
-                Ok(Ok(()))
-            }
-            EvmOutcome::Reverted(data) => Ok(Err(
-                error_name(&data).context("settle reverted with unknown data")?
-            )),
-        }
+        self.crank(self.blobs, &call)
     }
 
     fn refund_deal(&mut self, signer: &str, blob: &TestBlob) -> Outcome {
@@ -518,22 +540,41 @@ impl Chain for EvmChain {
 
     fn post_job_storing(
         &mut self,
-        _requester: &str,
-        _nonce: u64,
-        _workers: (u8, u8),
-        _reward: u64,
-        _deadlines: [u64; 3],
-        _output: Option<&OutputAsk>,
+        requester: &str,
+        nonce: u64,
+        (n, k): (u8, u8),
+        reward: u64,
+        [apply_in, commit_in, reveal_in]: [u64; 3],
+        output: Option<&OutputAsk>,
     ) -> Outcome {
-        Err(NotOnEvm("jobs").into())
+        if output.is_some() {
+            return Err(NotOnEvm("job outputs").into());
+        }
+        let now = self.evm.block();
+        let call = BasaltJobs::postCall {
+            args: BasaltJobs::JobArgs {
+                nonce,
+                moduleCid: B256::repeat_byte(1),
+                inputCid: B256::repeat_byte(2),
+                fuelLimit: 1_000_000,
+                n,
+                k,
+                rewardPerWorker: u128::from(reward),
+                applyDeadline: now + apply_in,
+                commitDeadline: now + commit_in,
+                revealDeadline: now + reveal_in,
+            },
+        };
+        let to = self.jobs;
+        self.send(requester, to, &call)
     }
 
     fn register_output(&mut self, _: &str, _: &str, _: u64, _: &TestBlob) -> Outcome {
-        Err(NotOnEvm("jobs").into())
+        Err(NotOnEvm("job outputs").into())
     }
 
     fn link_output(&mut self, _: &str, _: &str, _: u64, _: &TestBlob) -> Outcome {
-        Err(NotOnEvm("jobs").into())
+        Err(NotOnEvm("job outputs").into())
     }
 
     fn post_job_publishing(
@@ -545,7 +586,7 @@ impl Chain for EvmChain {
         _: [u64; 3],
         _: &PublicationAsk<'_>,
     ) -> Outcome {
-        Err(NotOnEvm("jobs").into())
+        Err(NotOnEvm("datasets").into())
     }
 
     fn publish_output(
@@ -556,39 +597,86 @@ impl Chain for EvmChain {
         _: &PublicationAsk<'_>,
         _: &TestBlob,
     ) -> Outcome {
-        Err(NotOnEvm("jobs").into())
+        Err(NotOnEvm("datasets").into())
     }
 
-    fn apply(&mut self, _: &str, _: &str, _: u64) -> Outcome {
-        Err(NotOnEvm("jobs").into())
+    fn apply(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome {
+        let call = BasaltJobs::applyForCall {
+            id: self.job_id(requester, nonce)?,
+        };
+        let to = self.jobs;
+        self.send(worker, to, &call)
     }
 
-    fn select(&mut self, _: &str, _: u64) -> Outcome {
-        Err(NotOnEvm("jobs").into())
+    fn select(&mut self, requester: &str, nonce: u64) -> Outcome {
+        let call = BasaltJobs::selectCall {
+            id: self.job_id(requester, nonce)?,
+        };
+        self.crank(self.jobs, &call)
     }
 
-    fn selected(&mut self, _: &str, _: u64) -> Result<Vec<String>> {
-        Err(NotOnEvm("jobs").into())
+    fn selected(&mut self, requester: &str, nonce: u64) -> Result<Vec<String>> {
+        let call = BasaltJobs::workersCall {
+            id: self.job_id(requester, nonce)?,
+        };
+        let workers = self.view(self.jobs, &call)?;
+        workers
+            .iter()
+            .filter(|w| w.selected)
+            .map(|w| {
+                self.name_of(w.worker)
+                    .with_context(|| format!("{} is no actor", w.worker))
+            })
+            .collect()
     }
 
-    fn job_exists(&mut self, _: &str, _: u64) -> Result<bool> {
-        Err(NotOnEvm("jobs").into())
+    fn job_exists(&mut self, requester: &str, nonce: u64) -> Result<bool> {
+        let call = BasaltJobs::jobCall {
+            id: self.job_id(requester, nonce)?,
+        };
+        match self.evm.call(DEPLOYER, self.jobs, &call)? {
+            EvmOutcome::Returned { .. } => Ok(true),
+            EvmOutcome::Reverted(data) if error_name(&data).as_deref() == Some("JobNotFound") => {
+                Ok(false)
+            }
+            EvmOutcome::Reverted(data) => bail!("job view reverted: {data}"),
+        }
     }
 
-    fn commit(&mut self, _: &str, _: &str, _: u64, _: [u8; 32]) -> Outcome {
-        Err(NotOnEvm("jobs").into())
+    fn commit(&mut self, worker: &str, requester: &str, nonce: u64, result: [u8; 32]) -> Outcome {
+        let address = self.actor(worker)?;
+        let commitment = job_commitment(&result, address, &SALT);
+        let call = BasaltJobs::commitCall {
+            id: self.job_id(requester, nonce)?,
+            commitment: commitment.into(),
+        };
+        let to = self.jobs;
+        self.send(worker, to, &call)
     }
 
-    fn reveal(&mut self, _: &str, _: &str, _: u64, _: [u8; 32]) -> Outcome {
-        Err(NotOnEvm("jobs").into())
+    fn reveal(&mut self, worker: &str, requester: &str, nonce: u64, result: [u8; 32]) -> Outcome {
+        let call = BasaltJobs::revealCall {
+            id: self.job_id(requester, nonce)?,
+            resultHash: result.into(),
+            salt: SALT.into(),
+        };
+        let to = self.jobs;
+        self.send(worker, to, &call)
     }
 
-    fn finalize(&mut self, _: &str, _: u64) -> Outcome {
-        Err(NotOnEvm("jobs").into())
+    fn finalize(&mut self, requester: &str, nonce: u64) -> Outcome {
+        let call = BasaltJobs::finalizeCall {
+            id: self.job_id(requester, nonce)?,
+        };
+        self.crank(self.jobs, &call)
     }
 
-    fn settle_worker(&mut self, _: &str, _: u64, _: &str) -> Outcome {
-        Err(NotOnEvm("jobs").into())
+    fn settle_worker(&mut self, requester: &str, nonce: u64, worker: &str) -> Outcome {
+        let call = BasaltJobs::settleCall {
+            id: self.job_id(requester, nonce)?,
+            worker: self.actor(worker)?,
+        };
+        self.crank(self.jobs, &call)
     }
 
     fn create_dataset(&mut self, _: &str, _: &str, _: bool) -> Outcome {
@@ -624,4 +712,15 @@ impl Chain for EvmChain {
         let call = BasaltTestToken::balanceOfCall { account };
         to_u64(self.view(self.token, &call)?, "a balance")
     }
+}
+
+/// What a worker commits to, as `BasaltJobs.commitmentOf`: `sha256(result || worker || salt)`.
+fn job_commitment(result: &[u8; 32], worker: Address, salt: &[u8; 32]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::new()
+        .chain_update(result)
+        .chain_update(worker)
+        .chain_update(salt)
+        .finalize()
+        .into()
 }

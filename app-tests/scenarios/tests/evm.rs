@@ -1,20 +1,15 @@
 //! Every shared scenario against the Solidity contracts in an in-process EVM (revm): the
 //! same scenarios `tests/solana.rs` and `tests/near.rs` run, with the gas each method used.
-//! The scenarios that need jobs or datasets wait for those contracts (`PENDING`): each must
-//! stop at the driver's `NotOnEvm`, so the list cannot outlive the contracts.
+//! The scenarios that need job outputs or datasets wait for those contracts (`PENDING`):
+//! each must stop at the driver's `NotOnEvm`, so the list cannot outlive the contracts.
 
 use anyhow::{bail, Context, Result};
 use basalt_scenarios::evm::{EvmChain, NotOnEvm};
 use basalt_scenarios::scenarios::ALL;
 
-/// Scenarios that need the jobs or datasets contracts, not yet on the EVM backend.
+/// Scenarios that store or publish a job's output, or use datasets: not on the EVM backend
+/// yet.
 const PENDING: &[&str] = &[
-    // Its storage half runs; its last part is a job place as an obligation.
-    "stake_stays_while_obligations_stay",
-    "job_two_of_three_with_a_cheater",
-    "job_without_quorum_refunds",
-    "a_wallet_farm_cannot_buy_a_job_quorum",
-    "a_quorum_without_a_majority_slashes_nobody",
     "an_agreeing_worker_stores_the_output_for_the_requester",
     "an_output_budget_nobody_uses_goes_back",
     "an_output_the_requester_already_stores_is_linked",
@@ -23,7 +18,7 @@ const PENDING: &[&str] = &[
 ];
 
 #[test]
-fn every_storage_scenario_runs_on_the_evm_contracts() -> Result<()> {
+fn every_scenario_runs_on_the_evm_contracts() -> Result<()> {
     let mut gas = std::collections::BTreeMap::<String, Vec<u64>>::new();
     let mut ran = 0;
     for (name, scenario) in ALL {
@@ -33,7 +28,7 @@ fn every_storage_scenario_runs_on_the_evm_contracts() -> Result<()> {
             match outcome {
                 Err(e) if e.chain().any(|c| c.downcast_ref::<NotOnEvm>().is_some()) => continue,
                 Err(e) => bail!(
-                    "scenario {name} on the EVM failed before reaching jobs or datasets: {e:#}"
+                    "scenario {name} on the EVM failed before reaching job outputs or datasets: {e:#}"
                 ),
                 Ok(()) => bail!("scenario {name} ran on the EVM: take it off PENDING"),
             }

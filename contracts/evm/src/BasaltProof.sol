@@ -103,6 +103,15 @@ library BasaltProof {
         return (true, uint32(global / perChunk), uint32(global % perChunk));
     }
 
+    /// `basalt_proof::selection_draw`: the `i`-th uniform 128-bit number of a job's
+    /// selection seed, the first 16 bytes of `sha256(seed || i as u64 LE)` read little-endian.
+    function selectionDraw(bytes32 seed, uint256 i) internal pure returns (uint256 x) {
+        bytes32 hash = sha256(abi.encodePacked(seed, _le64(uint64(i))));
+        for (uint256 b = 0; b < 16; b++) {
+            x |= uint256(uint8(hash[b])) << (8 * b);
+        }
+    }
+
     /// `basalt_proof::verify_storage_proof`: `leaf`, at `leafIndex` of the shard of
     /// `chunk`, with `path` (the shard tree's siblings, then the column tree's), reaches
     /// `columnRoot`.

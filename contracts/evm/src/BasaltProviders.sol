@@ -292,6 +292,35 @@ contract BasaltProviders is ReentrancyGuard {
         if (charged > 0) stakeToken.safeTransfer(to, charged);
     }
 
+    /// `who`'s place in job `job` ended (`basalt_rules::JobOutcome`): the obligation ends,
+    /// its reputation moves by `reputationChange` (+1 paid, -1 a disagreeing result or a
+    /// no-show, 0 otherwise), and when `slash` (a disagreeing result under a strict
+    /// majority) it loses `job_slash_bps` of its slashable tokens to the treasury. The
+    /// protocol's contracts only. Returns the amount taken.
+    function settleJobPlace(address who, int8 reputationChange, bool slash, bytes32 job)
+        external
+        onlyProtocol
+        nonReentrant
+        returns (uint256 slashed)
+    {
+        Provider storage p = _provider(who);
+        _close(p);
+        if (reputationChange > 0 && p.reputation < type(int64).max) p.reputation += 1;
+        if (reputationChange < 0 && p.reputation > type(int64).min) p.reputation -= 1;
+        if (slash) slashed = _take(p, _bpsOf(p.stake + p.unbondingAmount, config.params().job_slash_bps));
+        emit ObligationClosed(who, p.openObligations);
+        if (slashed > 0) {
+            address treasury = config.treasury();
+            emit ProviderSlashed(who, slashed, 0, treasury, job, p.reputation, p.jailedUntilEpoch);
+            stakeToken.safeTransfer(treasury, slashed);
+        }
+    }
+
+    /// `who`'s bonded stake (0 for no provider): its weight in a job's selection.
+    function bondedStake(address who) external view returns (uint256) {
+        return providers[who].stake;
+    }
+
     function _provider(address who) private view returns (Provider storage p) {
         p = providers[who];
         if (!p.registered) revert ProviderNotFound();

@@ -95,3 +95,29 @@ error InvalidProof();
 error DeadlineNotPassed();
 error EpochWasProven();
 error EpochTooOld();
+
+// Jobs
+error InvalidJobParams();
+error JobNotOpen();
+error ApplyPhaseOver();
+error ApplyPhaseOpen();
+error CommitPhaseOver();
+error CommitPhaseOpen();
+error RevealPhaseOver();
+error ApplicantsFull();
+error AlreadyApplied();
+error AlreadySelected();
+error NotJobWorker();
+error NotSelected();
+error AlreadyCommitted();
+error NotCommitted();
+error AlreadyRevealed();
+error RevealMismatch();
+error TooEarlyToFinalize();
+error JobNotFinalized();
+error AlreadySettled();
+/// The requester has a job of this nonce already (the Solana program's account creation
+/// fails the same way).
+error JobExists();
+/// No job has this id: never posted, or closed once every applicant was settled.
+error JobNotFound();

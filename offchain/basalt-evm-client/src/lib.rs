@@ -19,6 +19,12 @@ pub fn blob_id(owner: Address, cid_digest: B256) -> B256 {
     keccak256((owner, cid_digest).abi_encode())
 }
 
+/// The id `BasaltJobs` gives `requester`'s job `nonce` (`jobId`:
+/// `keccak256(abi.encode(requester, nonce))`).
+pub fn job_id(requester: Address, nonce: u64) -> B256 {
+    keccak256((requester, nonce).abi_encode())
+}
+
 sol!(
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
@@ -45,4 +51,11 @@ sol!(
     #[derive(Debug, PartialEq, Eq)]
     BasaltBlobs,
     "../../contracts/evm/out/BasaltBlobs.json"
+);
+
+sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    BasaltJobs,
+    "../../contracts/evm/out/BasaltJobs.json"
 );

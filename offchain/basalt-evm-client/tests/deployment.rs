@@ -7,6 +7,7 @@ use alloy::sol_types::{SolCall, SolConstructor, SolInterface};
 use anyhow::Result;
 use basalt_evm_client::BasaltBlobs;
 use basalt_evm_client::BasaltConfig::{self, Params};
+use basalt_evm_client::BasaltJobs;
 use basalt_evm_client::BasaltProviders;
 use basalt_evm_client::BasaltTestToken;
 
@@ -57,6 +58,7 @@ pub struct Deployment {
     pub config: Address,
     pub providers: Address,
     pub blobs: Address,
+    pub jobs: Address,
 }
 
 /// The constructor arguments of a configuration with `params`.
@@ -71,8 +73,8 @@ pub fn config_args(token: Address, params: Params) -> Vec<u8> {
     .abi_encode()
 }
 
-/// Token, configuration, registry and storage, bound together; `NODE` holds `WALLET`
-/// tokens approved to the registry and the storage contract.
+/// Token, configuration, registry, storage and jobs, bound together; `NODE` holds `WALLET`
+/// tokens approved to each.
 pub fn deploy() -> Result<Deployment> {
     deploy_bound(None)
 }
@@ -106,10 +108,15 @@ fn deploy_bound(blobs_stand_in: Option<Address>) -> Result<Deployment> {
         providers_: providers,
     };
     let blobs = evm.deploy(ADMIN, &BasaltBlobs::BYTECODE, &blobs_args.abi_encode())?;
+    let jobs_args = BasaltJobs::constructorCall {
+        config_: config,
+        providers_: providers,
+    };
+    let jobs = evm.deploy(ADMIN, &BasaltJobs::BYTECODE, &jobs_args.abi_encode())?;
     let bind = BasaltConfig::bindCall {
         providers_: providers,
         blobs_: blobs_stand_in.unwrap_or(blobs),
-        jobs_: Address::ZERO,
+        jobs_: jobs,
     };
     evm.ok(ADMIN, config, &bind)?;
     let mut d = Deployment {
@@ -118,19 +125,20 @@ fn deploy_bound(blobs_stand_in: Option<Address>) -> Result<Deployment> {
         config,
         providers,
         blobs,
+        jobs,
     };
     fund(&mut d, NODE)?;
     Ok(d)
 }
 
-/// Gives `who` `WALLET` tokens, approved to the registry and the storage contract.
+/// Gives `who` `WALLET` tokens, approved to the registry, the storage and jobs contracts.
 pub fn fund(d: &mut Deployment, who: Address) -> Result<()> {
     let mint = BasaltTestToken::mintCall {
         to: who,
         amount: U256::from(WALLET),
     };
     d.evm.ok(FAUCET, d.token, &mint)?;
-    for spender in [d.providers, d.blobs] {
+    for spender in [d.providers, d.blobs, d.jobs] {
         let approve = BasaltTestToken::approveCall {
             spender,
             value: U256::MAX,

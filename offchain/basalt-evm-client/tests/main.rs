@@ -5,5 +5,7 @@ mod anvil;
 mod blobs;
 mod config;
 mod deployment;
+mod gas;
+mod jobs;
 mod providers;
 mod token;

@@ -1,106 +1,37 @@
 //! The second tier: the contracts on anvil (Foundry's local node, from npm) over real
 //! JSON-RPC, deployed and called through `basalt-evm-client`'s contract instances with
-//! locally signed transactions, custom errors decoded from the node's answers.
+//! locally signed transactions, custom errors decoded from the node's answers; and a blob
+//! stored, proven with the real challenge of a real block hash, paid and slashed.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use alloy::network::EthereumWallet;
-use alloy::primitives::{Address, U256};
-use alloy::providers::{Provider, ProviderBuilder};
-use alloy::signers::local::PrivateKeySigner;
-use anyhow::{bail, Context, Result};
-use basalt_evm_client::BasaltConfig;
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::Provider;
+use anyhow::{Context, Result};
+use basalt_core::encoder::encode_blob;
+use basalt_evm_client::anvil::Anvil;
+use basalt_evm_client::deploy::{deploy, Deployed, Network};
+use basalt_evm_client::BasaltBlobs::{self, BasaltBlobsErrors};
 use basalt_evm_client::BasaltProviders::{self, BasaltProvidersErrors};
 use basalt_evm_client::BasaltTestToken;
 
-/// A running anvil on a free port, killed when dropped.
-struct Anvil {
-    child: Child,
-    url: String,
-}
-
-impl Anvil {
-    /// The binary `scripts/evm-contracts.sh` installs (`BASALT_ANVIL` names another).
-    fn binary() -> Result<PathBuf> {
-        if let Some(path) = std::env::var_os("BASALT_ANVIL") {
-            return Ok(path.into());
-        }
-        let tools = match std::env::var_os("BASALT_EVM_TOOLS") {
-            Some(dir) => PathBuf::from(dir),
-            None => PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?)
-                .join(".cache/basalt-evm-tools"),
-        };
-        let path = tools.join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
-        anyhow::ensure!(
-            path.is_file(),
-            "no anvil at {}: run scripts/evm-contracts.sh (scripts/test.sh does)",
-            path.display()
-        );
-        Ok(path)
-    }
-
-    async fn start() -> Result<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new(Self::binary()?)
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--silent",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .context("starting anvil")?;
-        let anvil = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let provider = ProviderBuilder::new().connect_http(anvil.url.parse()?);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while provider.get_chain_id().await.is_err() {
-            if Instant::now() > deadline {
-                bail!("anvil did not answer within 30 s");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Ok(anvil)
-    }
-
-    /// A provider signing as a new key that anvil funds with ether.
-    async fn funded_wallet(&self) -> Result<(Address, impl Provider + Clone)> {
-        let signer = PrivateKeySigner::random();
-        let address = signer.address();
-        // The nonce asked of the node for every transaction: a cached one would be spent
-        // by a call refused at its gas estimate and leave the next one waiting forever.
-        let provider = ProviderBuilder::new()
-            .with_simple_nonce_management()
-            .wallet(EthereumWallet::from(signer))
-            .connect_http(self.url.parse()?);
-        let _: () = provider
-            .raw_request(
-                "anvil_setBalance".into(),
-                (address, U256::from(10u128.pow(20))),
-            )
-            .await?;
-        Ok((address, provider))
-    }
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Longest the anvil test may take (it takes well under a second): a transaction the node
+/// Longest an anvil test may take (each takes about a second): a transaction the node
 /// never mines must fail the test, not hang it.
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Blocks per epoch and proof window on these networks: every transaction mines a block,
+/// so an epoch leaves room for a setup's few dozen.
+const EPOCH_BLOCKS: u64 = 60;
+const PROOF_WINDOW_BLOCKS: u64 = 10;
+
+fn network() -> Network {
+    Network {
+        epoch_blocks: EPOCH_BLOCKS,
+        proof_window_blocks: PROOF_WINDOW_BLOCKS,
+        treasury: Address::repeat_byte(0x7e),
+        params: crate::deployment::params(),
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_registry_works_over_json_rpc_on_anvil() -> Result<()> {
@@ -109,42 +40,46 @@ async fn the_registry_works_over_json_rpc_on_anvil() -> Result<()> {
         .context("the anvil test timed out")?
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_is_stored_proven_paid_and_a_miss_slashed_on_anvil() -> Result<()> {
+    tokio::time::timeout(TEST_TIMEOUT, storage_on_anvil())
+        .await
+        .context("the anvil test timed out")?
+}
+
+/// Mints `amount` to `to` and has it approve the registry and storage through `as_to`.
+async fn fund(
+    deployed: &Deployed,
+    faucet: &(impl Provider + Clone),
+    to: Address,
+    as_to: &(impl Provider + Clone),
+) -> Result<()> {
+    BasaltTestToken::new(deployed.token, faucet)
+        .mint(to, U256::from(10_000))
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    let token = BasaltTestToken::new(deployed.token, as_to);
+    for spender in [deployed.providers, deployed.blobs] {
+        token
+            .approve(spender, U256::MAX)
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+    }
+    Ok(())
+}
+
 async fn registry_on_anvil() -> Result<()> {
-    let anvil = Anvil::start().await?;
+    let anvil = Anvil::start()?;
     let (_, deployer) = anvil.funded_wallet().await?;
     let (node, as_node) = anvil.funded_wallet().await?;
-    let token = BasaltTestToken::deploy(&deployer, "Basalt stake".into(), "BSLT".into()).await?;
-    let config = BasaltConfig::deploy(
-        &deployer,
-        *token.address(),
-        10,
-        4,
-        Address::repeat_byte(0x7e),
-        crate::deployment::params(),
-    )
-    .await?;
-    let registry = BasaltProviders::deploy(&deployer, *config.address()).await?;
-    config
-        .bind(*registry.address(), Address::ZERO, Address::ZERO)
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
-    token
-        .mint(node, U256::from(1_000))
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
+    let deployed = deploy(&deployer, &network()).await?;
+    fund(&deployed, &deployer, node, &as_node).await?;
 
-    let token = BasaltTestToken::new(*token.address(), &as_node);
-    let registry = BasaltProviders::new(*registry.address(), &as_node);
-    token
-        .approve(*registry.address(), U256::MAX)
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
+    let registry = BasaltProviders::new(deployed.providers, &as_node);
     let registered = registry
         .register("http://127.0.0.1:9000".into(), "eu-west".into(), 1, 1 << 30)
         .send()
@@ -181,7 +116,185 @@ async fn registry_on_anvil() -> Result<()> {
         .call()
         .await?;
     assert_eq!((record.stake, record.roles), (U256::from(500), 1));
-    assert_eq!(token.balanceOf(node).call().await?, U256::from(500));
+    let token = BasaltTestToken::new(deployed.token, &as_node);
+    assert_eq!(token.balanceOf(node).call().await?, U256::from(9_500));
     assert!(registry.isEligible(node, 1).call().await?);
     Ok(())
+}
+
+async fn storage_on_anvil() -> Result<()> {
+    let anvil = Anvil::start()?;
+    let (_, deployer) = anvil.funded_wallet().await?;
+    let (owner, as_owner) = anvil.funded_wallet().await?;
+    let (cranker, as_cranker) = anvil.funded_wallet().await?;
+    let deployed = deploy(&deployer, &network()).await?;
+    let mut holders = Vec::new();
+    for _ in 0..2 {
+        let (holder, as_holder) = anvil.funded_wallet().await?;
+        fund(&deployed, &deployer, holder, &as_holder).await?;
+        let registry = BasaltProviders::new(deployed.providers, &as_holder);
+        registry
+            .register("http://127.0.0.1:9000".into(), "eu".into(), 1, 1 << 30)
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        registry
+            .stake(U256::from(2_000))
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        holders.push((holder, as_holder));
+    }
+    fund(&deployed, &deployer, owner, &as_owner).await?;
+
+    // A real blob: 40 KB of RS(1, 1) in 16 KiB chunks, every shard kept.
+    let data: Vec<u8> = (0..40_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let mut shards: Vec<Vec<Vec<u8>>> = Vec::new();
+    let manifest = encode_blob(&data, 16 << 10, 1, 1, None, |chunk| {
+        shards.push(chunk.shards().map(<[u8]>::to_vec).collect());
+    })?;
+    let commitment = &manifest.commitment;
+    let layout = commitment.layout();
+    let blobs = BasaltBlobs::new(deployed.blobs, &as_owner);
+    let epoch = blobs.currentEpoch().call().await?;
+    let args = BasaltBlobs::BlobArgs {
+        cidDigest: B256::from(*manifest.cid.digest()),
+        size: layout.size(),
+        chunkSize: layout.chunk_size(),
+        leafSize: layout.leaf_size(),
+        k: layout.k(),
+        m: layout.m(),
+        commitmentRoot: commitment.commitment_root().into(),
+        expiryEpoch: epoch + 20,
+        isPublic: false,
+        encrypted: false,
+    };
+    let id = basalt_evm_client::blob_id(owner, args.cidDigest);
+    let registered = blobs.register(args).send().await?.get_receipt().await?;
+    assert!(registered
+        .decoded_log::<BasaltBlobs::BlobRegistered>()
+        .is_some());
+    let roots: Vec<B256> = commitment
+        .column_roots()
+        .iter()
+        .map(|r| B256::from(*r))
+        .collect();
+    blobs
+        .place(id, 0, holders.iter().map(|h| h.0).collect(), roots.clone())
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    blobs
+        .fundDeal(id, 10, 1_000)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    for (index, (_, as_holder)) in holders.iter().enumerate() {
+        let terms = BasaltBlobs::Terms {
+            columnRoot: roots[index],
+            expiryEpoch: epoch + 20,
+            pricePerShardEpoch: 10,
+        };
+        BasaltBlobs::new(deployed.blobs, as_holder)
+            .accept(id, index as u16, terms)
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+    }
+    assert!(blobs.blob(id).call().await?.active);
+
+    // Into the next epoch's proof window, one block past its first (whose hash, the seed,
+    // a block can read only from the next one on).
+    let proven = blobs.currentEpoch().call().await? + 1;
+    let start = proven * EPOCH_BLOCKS;
+    let now = deployer.get_block_number().await?;
+    anvil.mine(&deployer, start + 1 - now).await?;
+    let (as_h0, as_h1) = (&holders[0].1, &holders[1].1);
+    let challenge = blobs.challengeOf(id, 0, proven).call().await?;
+    // The challenge is basalt-proof's under the node's own hash of the epoch's first block.
+    let first = deployer
+        .get_block_by_number(start.into())
+        .await?
+        .context("no block at the epoch's start")?;
+    let want = basalt_proof::derive_challenge(
+        &first.header.hash.0,
+        &commitment.commitment_root(),
+        0,
+        proven,
+        layout,
+    )
+    .context("a non-empty blob")?;
+    assert_eq!((challenge.chunk, challenge.leaf), (want.chunk, want.leaf));
+    let proof = || {
+        let shard = &shards[challenge.chunk as usize][0];
+        commitment
+            .storage_proof(shard, challenge.chunk, 0, challenge.leaf)
+            .context("no proof of the challenged leaf")
+    };
+    let holder_blobs = BasaltBlobs::new(deployed.blobs, as_h0);
+    // A leaf with one bit changed does not verify (with k = 1 the parity shard is a copy,
+    // so another index's data would).
+    let mut wrong = proof()?;
+    wrong.leaf[0] ^= 1;
+    let refused = holder_blobs
+        .submitProof(id, 0, proven, wrong.leaf.into(), to_b256(&wrong.path))
+        .send()
+        .await
+        .expect_err("another shard's data");
+    assert!(
+        matches!(
+            refused.as_decoded_interface_error::<BasaltBlobsErrors>(),
+            Some(BasaltBlobsErrors::InvalidProof(_))
+        ),
+        "{refused}"
+    );
+    let right = proof()?;
+    let accepted = holder_blobs
+        .submitProof(id, 0, proven, right.leaf.into(), to_b256(&right.path))
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    let event = accepted
+        .decoded_log::<BasaltBlobs::ProofAccepted>()
+        .context("no ProofAccepted")?;
+    assert_eq!((event.chunk, event.leaf), (want.chunk, want.leaf));
+
+    // Holder 1 never proves: after the window anyone slashes it, and holder 0 is paid.
+    anvil.mine(&deployer, PROOF_WINDOW_BLOCKS).await?;
+    let slashed = BasaltBlobs::new(deployed.blobs, &as_cranker)
+        .slashMissedProof(id, 1, proven)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    assert!(slashed.decoded_log::<BasaltBlobs::ProofMissed>().is_some());
+    let registry = BasaltProviders::new(deployed.providers, as_h1);
+    let h1 = registry
+        .call_builder(&BasaltProviders::providerCall { who: holders[1].0 })
+        .call()
+        .await?;
+    assert_eq!(
+        (h1.stake, h1.status),
+        (U256::from(1_800), 2),
+        "10 %, jailed"
+    );
+    let token = BasaltTestToken::new(deployed.token, &as_cranker);
+    assert_eq!(token.balanceOf(cranker).call().await?, U256::from(40));
+    let before = token.balanceOf(holders[0].0).call().await?;
+    blobs.settle(id, 0).send().await?.get_receipt().await?;
+    assert_eq!(
+        token.balanceOf(holders[0].0).call().await?,
+        before + U256::from(10)
+    );
+    Ok(())
+}
+
+fn to_b256(path: &[[u8; 32]]) -> Vec<B256> {
+    path.iter().map(|h| B256::from(*h)).collect()
 }

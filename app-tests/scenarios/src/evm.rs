@@ -3,9 +3,9 @@
 //! addresses holding the ERC-20 stake token, and time as block numbers. A refusal is named
 //! by the contracts' custom error, which carries the Solana program's name.
 //!
-//! Job outputs and datasets are not on the EVM backend yet: their calls fail as a driver
-//! error ([`NotOnEvm`]), never as a protocol answer, and `tests/evm.rs` lists the scenarios
-//! that need them.
+//! Datasets (and publishing a job's output as a version) are not on the EVM backend yet:
+//! their calls fail as a driver error ([`NotOnEvm`]), never as a protocol answer, and
+//! `tests/evm.rs` lists the scenarios that need them.
 
 use std::collections::BTreeMap;
 
@@ -23,7 +23,7 @@ use basalt_evm_client::BasaltTestToken::{self, BasaltTestTokenErrors};
 use crate::blob::TestBlob;
 use crate::chain::*;
 
-/// What the EVM backend cannot do yet: storing or publishing a job's output, and datasets.
+/// What the EVM backend cannot do yet: datasets, and publishing a job's output as a version.
 #[derive(Debug)]
 pub struct NotOnEvm(pub &'static str);
 
@@ -129,6 +129,7 @@ impl EvmChain {
         let jobs_args = BasaltJobs::constructorCall {
             config_: config,
             providers_: providers,
+            blobs_: blobs,
         };
         let jobs = evm.deploy(DEPLOYER, &BasaltJobs::BYTECODE, &jobs_args.abi_encode())?;
         let bind = BasaltConfig::bindCall {
@@ -547,9 +548,6 @@ impl Chain for EvmChain {
         [apply_in, commit_in, reveal_in]: [u64; 3],
         output: Option<&OutputAsk>,
     ) -> Outcome {
-        if output.is_some() {
-            return Err(NotOnEvm("job outputs").into());
-        }
         let now = self.evm.block();
         let call = BasaltJobs::postCall {
             args: BasaltJobs::JobArgs {
@@ -563,18 +561,53 @@ impl Chain for EvmChain {
                 applyDeadline: now + apply_in,
                 commitDeadline: now + commit_in,
                 revealDeadline: now + reveal_in,
+                outputBudget: output.map_or(0, |o| u128::from(o.budget)),
+                outputPrice: output.map_or(0, |o| u128::from(o.price)),
+                outputDeadline: output.map_or(0, |o| now + o.deadline_in),
+                outputEncrypted: output.is_some_and(|o| o.encrypted),
             },
         };
         let to = self.jobs;
         self.send(requester, to, &call)
     }
 
-    fn register_output(&mut self, _: &str, _: &str, _: u64, _: &TestBlob) -> Outcome {
-        Err(NotOnEvm("job outputs").into())
+    fn register_output(
+        &mut self,
+        worker: &str,
+        requester: &str,
+        nonce: u64,
+        blob: &TestBlob,
+    ) -> Outcome {
+        let layout = blob.manifest.layout();
+        let call = BasaltJobs::registerOutputCall {
+            id: self.job_id(requester, nonce)?,
+            args: BasaltJobs::OutputArgs {
+                cidDigest: blob.cid_digest().into(),
+                size: layout.size(),
+                chunkSize: layout.chunk_size(),
+                leafSize: layout.leaf_size(),
+                k: layout.k(),
+                m: layout.m(),
+                commitmentRoot: blob.manifest.commitment.commitment_root().into(),
+            },
+        };
+        let to = self.jobs;
+        let outcome = self.send(worker, to, &call);
+        if matches!(outcome, Ok(Ok(()))) {
+            // The output is the requester's registration of its content.
+            let registration = (blob.cid_digest(), self.actor(requester)?);
+            self.registrations.retain(|r| *r != registration);
+            self.registrations.push(registration);
+        }
+        outcome
     }
 
-    fn link_output(&mut self, _: &str, _: &str, _: u64, _: &TestBlob) -> Outcome {
-        Err(NotOnEvm("job outputs").into())
+    fn link_output(&mut self, worker: &str, requester: &str, nonce: u64, _: &TestBlob) -> Outcome {
+        let call = BasaltJobs::linkOutputCall {
+            id: self.job_id(requester, nonce)?,
+        };
+        let to = self.jobs;
+        self.send(worker, to, &call)
     }
 
     fn post_job_publishing(

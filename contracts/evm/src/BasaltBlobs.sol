@@ -285,6 +285,28 @@ contract BasaltBlobs is ReentrancyGuard {
     ///
     /// `BlobExists`, `TooManyShards`, `InvalidLayout`, `InvalidExpiry`.
     function register(BlobArgs calldata args) external returns (bytes32 id) {
+        return _register(msg.sender, address(0), args);
+    }
+
+    /// Registers a job's output for its requester `owner`, as the jobs contract decided
+    /// (`basalt_rules::OutputRegistration`), with `writer` (the registering worker) allowed
+    /// to place it, and opens its deal: `owner` the payer, `budget` the balance, which the
+    /// jobs contract has moved here. The jobs contract only.
+    ///
+    /// # Errors
+    ///
+    /// `NotProtocol`, and what `register` refuses.
+    function registerOutput(address owner, address writer, BlobArgs calldata args, uint128 price, uint128 budget)
+        external
+        returns (bytes32 id)
+    {
+        if (msg.sender != config.jobs()) revert NotProtocol();
+        id = _register(owner, writer, args);
+        deals[id] = Deal(owner, price, budget, 0);
+        emit DealFunded(id, owner, price, budget, budget);
+    }
+
+    function _register(address owner, address writer, BlobArgs calldata args) private returns (bytes32 id) {
         if (uint256(args.k) + args.m > BasaltRules.MAX_BLOB_SHARDS) revert TooManyShards();
         (BasaltProof.Layout memory l, bool ok) =
             BasaltProof.layout(args.size, args.chunkSize, args.k, args.m, args.leafSize);
@@ -294,10 +316,11 @@ contract BasaltBlobs is ReentrancyGuard {
         if (args.expiryEpoch <= epoch || args.expiryEpoch - epoch > config.params().max_deal_epochs) {
             revert InvalidExpiry();
         }
-        id = blobId(msg.sender, args.cidDigest);
+        id = blobId(owner, args.cidDigest);
         Blob storage b = blobs[id];
         if (b.owner != address(0)) revert BlobExists();
-        b.owner = msg.sender;
+        b.owner = owner;
+        b.writer = writer;
         b.isPublic = args.isPublic;
         b.encrypted = args.encrypted;
         b.k = args.k;
@@ -310,7 +333,7 @@ contract BasaltBlobs is ReentrancyGuard {
         b.chunkCount = l.chunkCount;
         b.expiryEpoch = args.expiryEpoch;
         b.createdBlock = uint64(block.number);
-        emit BlobRegistered(id, msg.sender, args, l.chunkCount);
+        emit BlobRegistered(id, owner, args, l.chunkCount);
     }
 
     /// Offers indices `first..first + holders.length` of blob `id` to `holders`, with the

@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
+import {BasaltBlobs} from "./BasaltBlobs.sol";
 import {BasaltConfig} from "./BasaltConfig.sol";
 import {BasaltProof} from "./BasaltProof.sol";
 import {BasaltProviders} from "./BasaltProviders.sol";
@@ -22,8 +23,12 @@ import "./Errors.sol";
 /// application to the settlement. Every loop runs over a job's applicants, at most
 /// `MAX_JOB_APPLICANTS`.
 ///
-/// Storing or publishing a job's output (`job_output_*`) is not here yet: a job asks for
-/// none.
+/// A job may ask for its output to be stored (`basalt_rules::OutputTerms`): a budget
+/// escrowed beside the rewards opens the deal of the output blob an agreeing worker
+/// registers for the requester (`registerOutput`), or links when the requester stores the
+/// result already (`linkOutput`); agreeing workers are paid once it is stored or its
+/// deadline passed, and an unused budget goes back. Publishing an output as a dataset
+/// version is not here yet.
 contract BasaltJobs is ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -60,6 +65,25 @@ contract BasaltJobs is ReentrancyGuard {
         uint64 applyDeadline;
         uint64 commitDeadline;
         uint64 revealDeadline;
+        /// Escrowed for the output blob's deal; 0: the output is not stored (price and
+        /// deadline 0 too).
+        uint128 outputBudget;
+        uint128 outputPrice;
+        /// Last block the output may be registered at; after the reveal deadline.
+        uint64 outputDeadline;
+        /// The output is sealed for the requester (a private blob) instead of public.
+        bool outputEncrypted;
+    }
+
+    /// What a worker registers as a job's output: the blob `basalt-core` encoded.
+    struct OutputArgs {
+        bytes32 cidDigest;
+        uint64 size;
+        uint32 chunkSize;
+        uint32 leafSize;
+        uint16 k;
+        uint16 m;
+        bytes32 commitmentRoot;
     }
 
     struct Job {
@@ -87,6 +111,14 @@ contract BasaltJobs is ReentrancyGuard {
         bytes32 inputCid;
         /// The agreed result once `Succeeded`.
         bytes32 resultHash;
+        /// Beside `escrow`, for the output's deal; moves there at registration, back to the
+        /// requester when the job ends without one.
+        uint128 outputBudget;
+        uint128 outputPrice;
+        uint64 outputDeadline;
+        bool outputEncrypted;
+        /// The output's blob once registered or linked; zero until then.
+        bytes32 outputBlob;
     }
 
     struct Worker {
@@ -106,6 +138,7 @@ contract BasaltJobs is ReentrancyGuard {
 
     BasaltConfig public immutable config;
     BasaltProviders public immutable providers;
+    BasaltBlobs public immutable blobs;
     IERC20 public immutable stakeToken;
 
     mapping(bytes32 => Job) private jobs;
@@ -129,12 +162,17 @@ contract BasaltJobs is ReentrancyGuard {
         WorkerOutcome outcome,
         uint128 paid,
         uint256 slashed,
-        bool jobClosed
+        bool jobClosed,
+        uint128 outputRefunded
+    );
+    event JobOutputRegistered(
+        bytes32 indexed job, bytes32 indexed blob, address indexed worker, bytes32 cidDigest, uint128 budget
     );
 
-    constructor(BasaltConfig config_, BasaltProviders providers_) {
+    constructor(BasaltConfig config_, BasaltProviders providers_, BasaltBlobs blobs_) {
         config = config_;
         providers = providers_;
+        blobs = blobs_;
         stakeToken = config_.stakeToken();
     }
 
@@ -167,8 +205,8 @@ contract BasaltJobs is ReentrancyGuard {
 
     // ---------------------------------------------------------------- the job's life
 
-    /// Posts a job and escrows `n * rewardPerWorker` of the stake token (approved to this
-    /// contract).
+    /// Posts a job and escrows `n * rewardPerWorker` and the output budget of the stake
+    /// token (approved to this contract).
     ///
     /// # Errors
     ///
@@ -177,6 +215,13 @@ contract BasaltJobs is ReentrancyGuard {
         bool valid = args.k >= 1 && args.k <= args.n && args.n <= BasaltRules.MAX_JOB_WORKERS && args.fuelLimit > 0
             && args.applyDeadline > block.number && args.commitDeadline > args.applyDeadline
             && args.revealDeadline > args.commitDeadline;
+        // basalt_rules::OutputTerms::check
+        valid = valid
+            && (
+                args.outputBudget > 0
+                    ? args.outputPrice > 0 && args.outputDeadline > args.revealDeadline
+                    : args.outputPrice == 0 && args.outputDeadline == 0
+            );
         if (!valid) revert InvalidJobParams();
         if (args.rewardPerWorker == 0) revert ZeroAmount();
         id = jobId(msg.sender, args.nonce);
@@ -195,8 +240,12 @@ contract BasaltJobs is ReentrancyGuard {
         j.escrow = escrow;
         j.moduleCid = args.moduleCid;
         j.inputCid = args.inputCid;
+        j.outputBudget = args.outputBudget;
+        j.outputPrice = args.outputPrice;
+        j.outputDeadline = args.outputDeadline;
+        j.outputEncrypted = args.outputEncrypted;
         emit JobPosted(id, msg.sender, args);
-        stakeToken.safeTransferFrom(msg.sender, address(this), escrow);
+        stakeToken.safeTransferFrom(msg.sender, address(this), escrow + args.outputBudget);
     }
 
     /// The caller, an eligible compute provider, applies with its bonded stake as weight;
@@ -323,7 +372,9 @@ contract BasaltJobs is ReentrancyGuard {
         if (block.number <= j.revealDeadline && !early) revert TooEarlyToFinalize();
         (bool agreed, bytes32 result, uint256 votes) = _quorum(id, j.workerCount, j.k);
         uint128 reserved = agreed ? j.rewardPerWorker * uint128(votes) : 0;
-        uint128 refund = j.escrow - reserved;
+        // A failed job has no output to store: its budget goes back with the rewards.
+        uint128 refund = j.escrow - reserved + (agreed ? 0 : j.outputBudget);
+        if (!agreed) j.outputBudget = 0;
         j.escrow = reserved;
         j.status = agreed ? JobStatus.Succeeded : JobStatus.Failed;
         j.resultHash = result;
@@ -346,10 +397,74 @@ contract BasaltJobs is ReentrancyGuard {
         WorkerOutcome outcome = _markSettled(id, j, worker);
         (uint128 paid, int8 reputation, bool slash) = _consequences(id, j, outcome);
         bool closed = j.status != JobStatus.Open && j.settledCount == j.workerCount;
+        // INV: outputBudget is what the contract holds for an output not registered.
+        uint128 outputRefunded = closed ? j.outputBudget : 0;
+        address requester = j.requester;
         if (closed) _close(id, j);
         uint256 slashed = providers.settleJobPlace(worker, reputation, slash, id);
-        emit JobWorkerSettled(id, worker, outcome, paid, slashed, closed);
+        emit JobWorkerSettled(id, worker, outcome, paid, slashed, closed, outputRefunded);
         if (paid > 0) stakeToken.safeTransfer(worker, paid);
+        if (outputRefunded > 0) stakeToken.safeTransfer(requester, outputRefunded);
+    }
+
+    /// A selected worker that revealed the agreed result registers the job's output as a
+    /// blob of the requester, once, up to the output deadline
+    /// (`basalt_rules::OutputRegistration`): a plain output is public and its digest is the
+    /// agreed result; a sealed one is private. It expires after as many epochs as the
+    /// budget pays for every shard (at most `max_deal_epochs`); its deal opens with the
+    /// budget, the requester its payer; the worker may place it until it is active.
+    ///
+    /// # Errors
+    ///
+    /// `JobNotSucceeded`, `OutputAlreadyStored`, `NoOutputWanted`, `OutputDeadlinePassed`,
+    /// `NotAgreeingWorker`, `OutputMismatch`, `OutputBudgetTooSmall`, and what the blob's
+    /// registration refuses.
+    function registerOutput(bytes32 id, OutputArgs calldata args) external nonReentrant returns (bytes32 blob) {
+        Job storage j = _job(id);
+        _checkOutput(id, j, j.outputEncrypted ? j.resultHash : args.cidDigest);
+        uint256 perEpoch = uint256(j.outputPrice) * (uint256(args.k) + args.m);
+        if (perEpoch == 0 || j.outputBudget < perEpoch) revert OutputBudgetTooSmall();
+        uint256 epochs = j.outputBudget / perEpoch;
+        uint64 maxEpochs = config.params().max_deal_epochs;
+        if (epochs > maxEpochs) epochs = maxEpochs;
+        uint128 budget = j.outputBudget;
+        j.outputBudget = 0;
+        BasaltBlobs.BlobArgs memory register = BasaltBlobs.BlobArgs(
+            args.cidDigest,
+            args.size,
+            args.chunkSize,
+            args.leafSize,
+            args.k,
+            args.m,
+            args.commitmentRoot,
+            blobs.currentEpoch() + uint64(epochs),
+            !j.outputEncrypted,
+            j.outputEncrypted
+        );
+        // The budget moves to the storage contract, which holds deals' escrow.
+        stakeToken.safeTransfer(address(blobs), budget);
+        blob = blobs.registerOutput(j.requester, msg.sender, register, j.outputPrice, budget);
+        j.outputBlob = blob;
+        emit JobOutputRegistered(id, blob, msg.sender, args.cidDigest, budget);
+    }
+
+    /// Records as the output the blob the requester already stores with exactly the agreed
+    /// result as its content (the output's own blob would have its id). Signed, once, by an
+    /// agreeing worker up to the output deadline; nothing is funded, and the budget goes
+    /// back when the job closes.
+    ///
+    /// # Errors
+    ///
+    /// As `registerOutput` (the plain rule), and `BlobNotFound` when the requester stores
+    /// no such blob.
+    function linkOutput(bytes32 id) external {
+        Job storage j = _job(id);
+        _checkOutput(id, j, j.resultHash);
+        bytes32 blob = blobs.blobId(j.requester, j.resultHash);
+        // Reverts with BlobNotFound when the requester stores no blob of that content.
+        blobs.blob(blob);
+        j.outputBlob = blob;
+        emit JobOutputRegistered(id, blob, msg.sender, j.resultHash, 0);
     }
 
     // ---------------------------------------------------------------- internals
@@ -376,6 +491,20 @@ contract BasaltJobs is ReentrancyGuard {
         delete jobs[id];
     }
 
+    /// `basalt_rules::OutputRegistration::check` for the caller and an output of digest
+    /// `cidDigest` (the agreed result itself for a sealed output, which any digest fits).
+    function _checkOutput(bytes32 id, Job storage j, bytes32 cidDigest) private view {
+        if (j.status != JobStatus.Succeeded) revert JobNotSucceeded();
+        if (j.outputBlob != bytes32(0)) revert OutputAlreadyStored();
+        if (j.outputDeadline == 0) revert NoOutputWanted();
+        if (block.number > j.outputDeadline) revert OutputDeadlinePassed();
+        uint256 index = applicantIndex[id][msg.sender];
+        if (index == 0) revert NotAgreeingWorker();
+        Worker storage w = applicants[id][index - 1];
+        if (!w.selected || !w.revealed || w.resultHash != j.resultHash) revert NotAgreeingWorker();
+        if (cidDigest != j.resultHash) revert OutputMismatch();
+    }
+
     /// Marks `worker`'s application settled and returns its outcome.
     function _markSettled(bytes32 id, Job storage j, address worker) private returns (WorkerOutcome outcome) {
         uint256 index = applicantIndex[id][worker];
@@ -396,6 +525,10 @@ contract BasaltJobs is ReentrancyGuard {
         returns (uint128 paid, int8 reputation, bool slash)
     {
         if (outcome == WorkerOutcome.Paid) {
+            // basalt_rules::OutputTerms::pending: storing a wanted output is part of the work.
+            if (j.outputBudget > 0 && j.outputBlob == bytes32(0) && block.number <= j.outputDeadline) {
+                revert OutputPending();
+            }
             paid = j.rewardPerWorker;
             j.escrow -= paid;
             reputation = 1;

@@ -121,3 +121,12 @@ error AlreadySettled();
 error JobExists();
 /// No job has this id: never posted, or closed once every applicant was settled.
 error JobNotFound();
+error JobNotSucceeded();
+error OutputAlreadyStored();
+error NoOutputWanted();
+error OutputDeadlinePassed();
+error NotAgreeingWorker();
+error OutputMismatch();
+error OutputBudgetTooSmall();
+/// An agreeing worker is paid once the job's output is stored, or its deadline passed.
+error OutputPending();

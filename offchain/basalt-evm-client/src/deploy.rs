@@ -48,7 +48,13 @@ pub async fn deploy(deployer: &(impl Provider + Clone), network: &Network) -> Re
     .await?;
     let providers = BasaltProviders::deploy(deployer, *config.address()).await?;
     let blobs = BasaltBlobs::deploy(deployer, *config.address(), *providers.address()).await?;
-    let jobs = BasaltJobs::deploy(deployer, *config.address(), *providers.address()).await?;
+    let jobs = BasaltJobs::deploy(
+        deployer,
+        *config.address(),
+        *providers.address(),
+        *blobs.address(),
+    )
+    .await?;
     config
         .bind(*providers.address(), *blobs.address(), *jobs.address())
         .send()

@@ -349,3 +349,25 @@ fn only_the_owner_or_its_grantees_place_fund_and_only_holders_accept() -> Result
     assert_eq!(refusal(&mut d, STRANGER, &place)?, "GrantExpired");
     Ok(())
 }
+
+#[test]
+fn only_the_jobs_contract_registers_a_blob_for_someone_else() -> Result<()> {
+    let mut d = deploy()?;
+    // The attack: a stranger registering a blob in the owner's name, with itself as the
+    // writer that places it and a deal the owner would pay.
+    let call = BasaltBlobs::registerOutputCall {
+        owner: OWNER,
+        writer: STRANGER,
+        args: args(B256::repeat_byte(3), 1, 1, 5),
+        price: 1,
+        budget: 0,
+    };
+    assert_eq!(refusal(&mut d, STRANGER, &call)?, "NotProtocol");
+    assert_eq!(refusal(&mut d, OWNER, &call)?, "NotProtocol");
+    let id = basalt_evm_client::blob_id(OWNER, B256::repeat_byte(0xc1));
+    assert_eq!(
+        refusal(&mut d, STRANGER, &BasaltBlobs::blobCall { id })?,
+        "BlobNotFound"
+    );
+    Ok(())
+}

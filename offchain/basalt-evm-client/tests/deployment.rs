@@ -111,6 +111,7 @@ fn deploy_bound(blobs_stand_in: Option<Address>) -> Result<Deployment> {
     let jobs_args = BasaltJobs::constructorCall {
         config_: config,
         providers_: providers,
+        blobs_: blobs,
     };
     let jobs = evm.deploy(ADMIN, &BasaltJobs::BYTECODE, &jobs_args.abi_encode())?;
     let bind = BasaltConfig::bindCall {

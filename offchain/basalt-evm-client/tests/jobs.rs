@@ -46,6 +46,10 @@ fn post(d: &mut Deployment, nonce: u64, n: u8, apply: u64) -> Result<B256> {
             applyDeadline: apply,
             commitDeadline: apply + 10,
             revealDeadline: apply + 20,
+            outputBudget: 0,
+            outputPrice: 0,
+            outputDeadline: 0,
+            outputEncrypted: false,
         },
     };
     Ok(d.evm.ok(REQUESTER, d.jobs, &call)?.0)

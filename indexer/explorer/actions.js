@@ -295,19 +295,24 @@ async function deleteBlob(detail, status) {
   const last = [];
   const dealAddress = program_.address("deal_top_up", "deal", {}, { blob });
   const deal = await decodedAccount(program_, "Deal", dealAddress);
-  if (deal) {
-    const mint = await stakeMint(program_);
+  const mint = deal ? await stakeMint(program_) : null;
+  // Pays every holder for the epochs it proved and was not paid for yet.
+  const settleProven = async () => {
     const settles = state.shards
       .map((shard, index) => [shard, index])
       .filter(([shard]) => shard.unpaid_epochs > 0n)
       .map(([shard, index]) => program_.instruction("deal_settle", { index },
         { blob, provider_tokens: tokenAccount(shard.provider, mint, program_) }));
     for (let i = 0; i < settles.length; i += SETTLES_PER_TRANSACTION) await send(settles.slice(i, i + SETTLES_PER_TRANSACTION));
+  };
+  if (deal) {
+    await settleProven();
     last.push(program_.instruction("deal_refund", {},
       { signer: session.publicKey, blob, payer: deal.payer, payer_tokens: tokenAccount(deal.payer, mint, program_), grant: null }));
   }
-  // A holder may accept its shard between the read and the transaction: the program then
-  // refuses it (HoldersMismatch) and nothing changes, so read again and retry.
+  // A holder may accept its shard between the read and the transaction (HoldersMismatch),
+  // or prove an epoch after the settlements (the refund's UnsettledPayouts); the program
+  // then changes nothing, so read again, settle what is new and retry.
   for (let attempt = 1; ; attempt += 1) {
     const holders = state.shards.filter((s) => s.accepted).map((s) => ({
       pubkey: program_.address("provider_heartbeat", "provider", {}, { authority: s.provider }), isSigner: false, isWritable: true,
@@ -317,9 +322,11 @@ async function deleteBlob(detail, status) {
     try {
       return await send([...last, close]);
     } catch (error) {
-      if (!error.message.startsWith("HoldersMismatch") || attempt >= 3) throw error;
+      const raced = error.message.startsWith("HoldersMismatch") || error.message.startsWith("UnsettledPayouts");
+      if (!raced || attempt >= 4) throw error;
       state = await decodedAccount(program_, "Blob", blob);
       if (!state) throw new Error("the chain has no such blob any more");
+      if (deal) await settleProven();
     }
   }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::client::{ix, pda};
-use basalt::state::{Deal, Grant, ROLE_READ};
+use basalt::state::{Blob, Deal, Grant, ROLE_READ};
 use basalt_core::BlobId;
 use rand_core::OsRng;
 use solana_keypair::Keypair;
@@ -112,23 +112,13 @@ pub async fn delete(
     }
     let mut ixs = Vec::new();
     let deal: Option<Deal> = chain.program_account(&pda::deal(&address), "Deal").await?;
-    if let Some(deal) = deal {
-        let mint = chain.stake_mint().await?;
-        // Settling pays holders what they proved; a few per transaction keeps each small.
-        let settles: Vec<_> = blob
-            .shards
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.unpaid_epochs > 0)
-            .map(|(i, s)| {
-                let tokens = associated_token_address(&s.provider, &mint);
-                ix::deal_settle(&address, i as u16, &tokens)
-            })
-            .collect();
-        for batch in settles.chunks(4) {
-            chain.send(batch, owner, &[]).await?;
-        }
-        let payer_tokens = associated_token_address(&deal.payer, &mint);
+    let mint = match &deal {
+        Some(_) => Some(chain.stake_mint().await?),
+        None => None,
+    };
+    if let (Some(deal), Some(mint)) = (&deal, &mint) {
+        settle_proven(chain, owner, &address, &blob, mint).await?;
+        let payer_tokens = associated_token_address(&deal.payer, mint);
         ixs.push(ix::deal_refund(
             &owner.pubkey(),
             &address,
@@ -139,7 +129,8 @@ pub async fn delete(
     }
     // The holders that accepted a shard, whose obligations end with the blob. A node may
     // accept between the read and the transaction (the program then refuses it with
-    // HoldersMismatch, changing nothing): read again and retry.
+    // HoldersMismatch), or prove an epoch after the settlements (the refund then refuses
+    // with UnsettledPayouts); either changes nothing: read again, settle what is new, retry.
     let mut accepted = blob.accepted_holders();
     let mut attempts = 0;
     let signature = loop {
@@ -154,12 +145,14 @@ pub async fn delete(
             &[],
         ));
         match chain.send(&attempt, owner, &[]).await {
-            Err(ChainError::Program { name, .. }) if name == "HoldersMismatch" && attempts < 4 => {
-                accepted = chain
-                    .blob(id)
-                    .await?
-                    .ok_or(GetError::NotFound(*id))?
-                    .accepted_holders();
+            Err(ChainError::Program { name, .. })
+                if (name == "HoldersMismatch" || name == "UnsettledPayouts") && attempts < 4 =>
+            {
+                let fresh = chain.blob(id).await?.ok_or(GetError::NotFound(*id))?;
+                if let Some(mint) = &mint {
+                    settle_proven(chain, owner, &address, &fresh, mint).await?;
+                }
+                accepted = fresh.accepted_holders();
             }
             sent => break sent?,
         }
@@ -168,6 +161,31 @@ pub async fn delete(
         signature,
         delete_shards(&holders, id, blob.chunk_count).await,
     ))
+}
+
+/// Pays every holder of `blob` (at `address`) for the epochs it proved and was not paid
+/// for yet, a few settlements per transaction to keep each small.
+async fn settle_proven(
+    chain: &ChainClient,
+    owner: &Keypair,
+    address: &Pubkey,
+    blob: &Blob,
+    mint: &Pubkey,
+) -> Result<(), GetError> {
+    let settles: Vec<_> = blob
+        .shards
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.unpaid_epochs > 0)
+        .map(|(i, s)| {
+            let tokens = associated_token_address(&s.provider, mint);
+            ix::deal_settle(address, i as u16, &tokens)
+        })
+        .collect();
+    for batch in settles.chunks(4) {
+        chain.send(batch, owner, &[]).await?;
+    }
+    Ok(())
 }
 
 /// How long a holder may take to confirm a shard deletion. Deleting shards after the

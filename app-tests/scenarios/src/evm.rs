@@ -10,12 +10,13 @@
 use std::collections::BTreeMap;
 
 use alloy::primitives::{keccak256, Address, B256, U256};
-use alloy::sol_types::{SolCall, SolConstructor, SolInterface};
+use alloy::sol_types::{SolCall, SolInterface};
 use anyhow::{anyhow, bail, Context, Result};
 use basalt_evm_client::alloy;
-use basalt_evm_client::in_process::{Evm, Outcome as EvmOutcome};
+use basalt_evm_client::deploy::Network;
+use basalt_evm_client::in_process::{self, Evm, Outcome as EvmOutcome};
 use basalt_evm_client::BasaltBlobs::{self, BasaltBlobsErrors};
-use basalt_evm_client::BasaltConfig::{self, BasaltConfigErrors, Params};
+use basalt_evm_client::BasaltConfig::{BasaltConfigErrors, Params};
 use basalt_evm_client::BasaltJobs::{self, BasaltJobsErrors};
 use basalt_evm_client::BasaltProviders::{self, BasaltProvidersErrors};
 use basalt_evm_client::BasaltTestToken::{self, BasaltTestTokenErrors};
@@ -35,7 +36,7 @@ impl std::fmt::Display for NotOnEvm {
 
 impl std::error::Error for NotOnEvm {}
 
-/// Deploys and administers the contracts; mints the stake token.
+/// Deploys and administers the contracts; mints the stake token (and sends cranks).
 const DEPLOYER: Address = Address::repeat_byte(0xde);
 const TREASURY: Address = Address::repeat_byte(0x7e);
 
@@ -98,52 +99,19 @@ impl EvmChain {
     /// When a deployment fails.
     pub fn new() -> Result<Self> {
         let mut evm = Evm::new();
-        let token_args = BasaltTestToken::constructorCall {
-            name_: "Basalt stake".into(),
-            symbol_: "BSLT".into(),
+        let network = Network {
+            epoch_blocks: EPOCH,
+            proof_window_blocks: PROOF_WINDOW,
+            treasury: TREASURY,
+            params: params(),
         };
-        let token = evm.deploy(
-            DEPLOYER,
-            &BasaltTestToken::BYTECODE,
-            &token_args.abi_encode(),
-        )?;
-        let config_args = BasaltConfig::constructorCall {
-            stakeToken_: token,
-            epochBlocks_: EPOCH,
-            proofWindowBlocks_: PROOF_WINDOW,
-            treasury_: TREASURY,
-            params_: params(),
-        };
-        let config = evm.deploy(DEPLOYER, &BasaltConfig::BYTECODE, &config_args.abi_encode())?;
-        let providers_args = BasaltProviders::constructorCall { config_: config };
-        let providers = evm.deploy(
-            DEPLOYER,
-            &BasaltProviders::BYTECODE,
-            &providers_args.abi_encode(),
-        )?;
-        let blobs_args = BasaltBlobs::constructorCall {
-            config_: config,
-            providers_: providers,
-        };
-        let blobs = evm.deploy(DEPLOYER, &BasaltBlobs::BYTECODE, &blobs_args.abi_encode())?;
-        let jobs_args = BasaltJobs::constructorCall {
-            config_: config,
-            providers_: providers,
-            blobs_: blobs,
-        };
-        let jobs = evm.deploy(DEPLOYER, &BasaltJobs::BYTECODE, &jobs_args.abi_encode())?;
-        let bind = BasaltConfig::bindCall {
-            providers_: providers,
-            blobs_: blobs,
-            jobs_: jobs,
-        };
-        evm.ok(DEPLOYER, config, &bind)?;
+        let deployed = in_process::deploy(&mut evm, DEPLOYER, &network)?;
         Ok(Self {
             evm,
-            token,
-            providers,
-            blobs,
-            jobs,
+            token: deployed.token,
+            providers: deployed.providers,
+            blobs: deployed.blobs,
+            jobs: deployed.jobs,
             actors: BTreeMap::new(),
             registrations: Vec::new(),
             gas: BTreeMap::new(),
@@ -227,6 +195,17 @@ impl EvmChain {
             .entry(format!("{contract}.{method}"))
             .or_default()
             .push(gas_used);
+    }
+
+    /// Whether the view `call` finds its record: it answers, or reverts with `not_found`.
+    fn exists<C: SolCall>(&mut self, to: Address, call: &C, not_found: &str) -> Result<bool> {
+        match self.evm.call(DEPLOYER, to, call)? {
+            EvmOutcome::Returned { .. } => Ok(true),
+            EvmOutcome::Reverted(data) if error_name(&data).as_deref() == Some(not_found) => {
+                Ok(false)
+            }
+            EvmOutcome::Reverted(data) => bail!("{} reverted: {data}", C::SIGNATURE),
+        }
     }
 
     /// A view's answer.
@@ -317,16 +296,11 @@ impl Chain for EvmChain {
 
     fn is_registered(&mut self, who: &str) -> Result<bool> {
         let who = self.actor(who)?;
-        let call = BasaltProviders::providerCall { who };
-        match self.evm.call(DEPLOYER, self.providers, &call)? {
-            EvmOutcome::Returned { .. } => Ok(true),
-            EvmOutcome::Reverted(data)
-                if error_name(&data).as_deref() == Some("ProviderNotFound") =>
-            {
-                Ok(false)
-            }
-            EvmOutcome::Reverted(data) => bail!("provider view reverted: {data}"),
-        }
+        self.exists(
+            self.providers,
+            &BasaltProviders::providerCall { who },
+            "ProviderNotFound",
+        )
     }
 
     fn provider(&mut self, who: &str) -> Result<ProviderView> {
@@ -667,13 +641,7 @@ impl Chain for EvmChain {
         let call = BasaltJobs::jobCall {
             id: self.job_id(requester, nonce)?,
         };
-        match self.evm.call(DEPLOYER, self.jobs, &call)? {
-            EvmOutcome::Returned { .. } => Ok(true),
-            EvmOutcome::Reverted(data) if error_name(&data).as_deref() == Some("JobNotFound") => {
-                Ok(false)
-            }
-            EvmOutcome::Reverted(data) => bail!("job view reverted: {data}"),
-        }
+        self.exists(self.jobs, &call, "JobNotFound")
     }
 
     fn commit(&mut self, worker: &str, requester: &str, nonce: u64, result: [u8; 32]) -> Outcome {

@@ -5,7 +5,7 @@
 //! the contracts read through BLOCKHASH like any other.
 
 use alloy::primitives::{Address, Bytes, Log, U256};
-use alloy::sol_types::{SolCall, SolInterface};
+use alloy::sol_types::{SolCall, SolConstructor, SolInterface};
 use anyhow::{bail, Context as _, Result};
 use revm::context::result::{ExecutionResult, Output};
 use revm::context::TxEnv;
@@ -13,6 +13,9 @@ use revm::database::{CacheDB, EmptyDB};
 use revm::handler::{MainnetContext, MainnetEvm};
 use revm::primitives::TxKind;
 use revm::{Context, DatabaseRef, ExecuteCommitEvm, MainBuilder, MainContext};
+
+use crate::deploy::{Deployed, Network};
+use crate::{BasaltBlobs, BasaltConfig, BasaltJobs, BasaltProviders, BasaltTestToken};
 
 /// Enough gas for any call of the tests; fees are zero (no base fee, no gas price).
 const GAS_LIMIT: u64 = 30_000_000;
@@ -188,4 +191,70 @@ impl Evm {
             Outcome::Returned { .. } => bail!("the call succeeded"),
         }
     }
+}
+
+/// Deploys the five contracts into `evm` as `deployer` (the configuration's admin and the
+/// token's faucet), without binding them: [`deploy`] binds them, a test may bind others.
+///
+/// # Errors
+///
+/// When a deployment fails (the configuration refuses `network`'s parameters, for one).
+pub fn deploy_unbound(evm: &mut Evm, deployer: Address, network: &Network) -> Result<Deployed> {
+    let token_args = BasaltTestToken::constructorCall {
+        name_: "Basalt stake".into(),
+        symbol_: "BSLT".into(),
+    };
+    let token = evm.deploy(
+        deployer,
+        &BasaltTestToken::BYTECODE,
+        &token_args.abi_encode(),
+    )?;
+    let config_args = BasaltConfig::constructorCall {
+        stakeToken_: token,
+        epochBlocks_: network.epoch_blocks,
+        proofWindowBlocks_: network.proof_window_blocks,
+        treasury_: network.treasury,
+        params_: network.params.clone(),
+    };
+    let config = evm.deploy(deployer, &BasaltConfig::BYTECODE, &config_args.abi_encode())?;
+    let providers_args = BasaltProviders::constructorCall { config_: config };
+    let providers = evm.deploy(
+        deployer,
+        &BasaltProviders::BYTECODE,
+        &providers_args.abi_encode(),
+    )?;
+    let blobs_args = BasaltBlobs::constructorCall {
+        config_: config,
+        providers_: providers,
+    };
+    let blobs = evm.deploy(deployer, &BasaltBlobs::BYTECODE, &blobs_args.abi_encode())?;
+    let jobs_args = BasaltJobs::constructorCall {
+        config_: config,
+        providers_: providers,
+        blobs_: blobs,
+    };
+    let jobs = evm.deploy(deployer, &BasaltJobs::BYTECODE, &jobs_args.abi_encode())?;
+    Ok(Deployed {
+        token,
+        config,
+        providers,
+        blobs,
+        jobs,
+    })
+}
+
+/// As [`crate::deploy::deploy`], in `evm`: the five contracts deployed and bound.
+///
+/// # Errors
+///
+/// As [`deploy_unbound`], and when the binding fails.
+pub fn deploy(evm: &mut Evm, deployer: Address, network: &Network) -> Result<Deployed> {
+    let deployed = deploy_unbound(evm, deployer, network)?;
+    let bind = BasaltConfig::bindCall {
+        providers_: deployed.providers,
+        blobs_: deployed.blobs,
+        jobs_: deployed.jobs,
+    };
+    evm.ok(deployer, deployed.config, &bind)?;
+    Ok(deployed)
 }

@@ -5,16 +5,14 @@
 use alloy::primitives::{address, Address, U256};
 use alloy::sol_types::{SolCall, SolConstructor, SolInterface};
 use anyhow::Result;
-use basalt_evm_client::BasaltBlobs;
 use basalt_evm_client::BasaltConfig::{self, Params};
-use basalt_evm_client::BasaltJobs;
 use basalt_evm_client::BasaltProviders;
 use basalt_evm_client::BasaltTestToken;
 
-use basalt_evm_client::in_process::Evm;
+use basalt_evm_client::deploy::Network;
+use basalt_evm_client::in_process::{self, Evm};
 
-pub const FAUCET: Address = address!("00000000000000000000000000000000000fa0ce");
-/// Deploys and administers the network.
+/// Deploys and administers the network, and mints the test token.
 pub const ADMIN: Address = address!("000000000000000000000000000000000000ad00");
 pub const TREASURY: Address = address!("0000000000000000000000000000000000007ea5");
 pub const NODE: Address = address!("000000000000000000000000000000000000a0de");
@@ -87,46 +85,26 @@ pub fn deploy_with_stand_in() -> Result<Deployment> {
 
 fn deploy_bound(blobs_stand_in: Option<Address>) -> Result<Deployment> {
     let mut evm = Evm::new();
-    let token_args = BasaltTestToken::constructorCall {
-        name_: "Basalt stake".into(),
-        symbol_: "BSLT".into(),
+    let network = Network {
+        epoch_blocks: EPOCH_BLOCKS,
+        proof_window_blocks: PROOF_WINDOW_BLOCKS,
+        treasury: TREASURY,
+        params: params(),
     };
-    let token = evm.deploy(FAUCET, &BasaltTestToken::BYTECODE, &token_args.abi_encode())?;
-    let config = evm.deploy(
-        ADMIN,
-        &BasaltConfig::BYTECODE,
-        &config_args(token, params()),
-    )?;
-    let providers_args = BasaltProviders::constructorCall { config_: config };
-    let providers = evm.deploy(
-        ADMIN,
-        &BasaltProviders::BYTECODE,
-        &providers_args.abi_encode(),
-    )?;
-    let blobs_args = BasaltBlobs::constructorCall {
-        config_: config,
-        providers_: providers,
-    };
-    let blobs = evm.deploy(ADMIN, &BasaltBlobs::BYTECODE, &blobs_args.abi_encode())?;
-    let jobs_args = BasaltJobs::constructorCall {
-        config_: config,
-        providers_: providers,
-        blobs_: blobs,
-    };
-    let jobs = evm.deploy(ADMIN, &BasaltJobs::BYTECODE, &jobs_args.abi_encode())?;
+    let deployed = in_process::deploy_unbound(&mut evm, ADMIN, &network)?;
     let bind = BasaltConfig::bindCall {
-        providers_: providers,
-        blobs_: blobs_stand_in.unwrap_or(blobs),
-        jobs_: jobs,
+        providers_: deployed.providers,
+        blobs_: blobs_stand_in.unwrap_or(deployed.blobs),
+        jobs_: deployed.jobs,
     };
-    evm.ok(ADMIN, config, &bind)?;
+    evm.ok(ADMIN, deployed.config, &bind)?;
     let mut d = Deployment {
         evm,
-        token,
-        config,
-        providers,
-        blobs,
-        jobs,
+        token: deployed.token,
+        config: deployed.config,
+        providers: deployed.providers,
+        blobs: deployed.blobs,
+        jobs: deployed.jobs,
     };
     fund(&mut d, NODE)?;
     Ok(d)
@@ -138,7 +116,7 @@ pub fn fund(d: &mut Deployment, who: Address) -> Result<()> {
         to: who,
         amount: U256::from(WALLET),
     };
-    d.evm.ok(FAUCET, d.token, &mint)?;
+    d.evm.ok(ADMIN, d.token, &mint)?;
     for spender in [d.providers, d.blobs, d.jobs] {
         let approve = BasaltTestToken::approveCall {
             spender,

@@ -541,8 +541,7 @@ impl Chain for EvmChain {
                 outputEncrypted: output.is_some_and(|o| o.encrypted),
             },
         };
-        let to = self.jobs;
-        self.send(requester, to, &call)
+        self.send(requester, self.jobs, &call)
     }
 
     fn register_output(
@@ -565,8 +564,7 @@ impl Chain for EvmChain {
                 commitmentRoot: blob.manifest.commitment.commitment_root().into(),
             },
         };
-        let to = self.jobs;
-        let outcome = self.send(worker, to, &call);
+        let outcome = self.send(worker, self.jobs, &call);
         if matches!(outcome, Ok(Ok(()))) {
             // The output is the requester's registration of its content.
             let registration = (blob.cid_digest(), self.actor(requester)?);
@@ -580,8 +578,7 @@ impl Chain for EvmChain {
         let call = BasaltJobs::linkOutputCall {
             id: self.job_id(requester, nonce)?,
         };
-        let to = self.jobs;
-        self.send(worker, to, &call)
+        self.send(worker, self.jobs, &call)
     }
 
     fn post_job_publishing(
@@ -611,8 +608,7 @@ impl Chain for EvmChain {
         let call = BasaltJobs::applyForCall {
             id: self.job_id(requester, nonce)?,
         };
-        let to = self.jobs;
-        self.send(worker, to, &call)
+        self.send(worker, self.jobs, &call)
     }
 
     fn select(&mut self, requester: &str, nonce: u64) -> Outcome {
@@ -651,8 +647,7 @@ impl Chain for EvmChain {
             id: self.job_id(requester, nonce)?,
             commitment: commitment.into(),
         };
-        let to = self.jobs;
-        self.send(worker, to, &call)
+        self.send(worker, self.jobs, &call)
     }
 
     fn reveal(&mut self, worker: &str, requester: &str, nonce: u64, result: [u8; 32]) -> Outcome {
@@ -661,8 +656,7 @@ impl Chain for EvmChain {
             resultHash: result.into(),
             salt: SALT.into(),
         };
-        let to = self.jobs;
-        self.send(worker, to, &call)
+        self.send(worker, self.jobs, &call)
     }
 
     fn finalize(&mut self, requester: &str, nonce: u64) -> Outcome {

@@ -2,10 +2,6 @@
 //! `basalt-evm-client`) deployed in an in-process EVM (revm, real gas metering), actors as
 //! addresses holding the ERC-20 stake token, and time as block numbers. A refusal is named
 //! by the contracts' custom error, which carries the Solana program's name.
-//!
-//! Datasets (and publishing a job's output as a version) are not on the EVM backend yet:
-//! their calls fail as a driver error ([`NotOnEvm`]), never as a protocol answer, and
-//! `tests/evm.rs` lists the scenarios that need them.
 
 use std::collections::BTreeMap;
 
@@ -17,24 +13,13 @@ use basalt_evm_client::deploy::Network;
 use basalt_evm_client::in_process::{self, Evm, Outcome as EvmOutcome};
 use basalt_evm_client::BasaltBlobs::{self, BasaltBlobsErrors};
 use basalt_evm_client::BasaltConfig::{BasaltConfigErrors, Params};
+use basalt_evm_client::BasaltDatasets::{self, BasaltDatasetsErrors};
 use basalt_evm_client::BasaltJobs::{self, BasaltJobsErrors};
 use basalt_evm_client::BasaltProviders::{self, BasaltProvidersErrors};
 use basalt_evm_client::BasaltTestToken::{self, BasaltTestTokenErrors};
 
 use crate::blob::TestBlob;
 use crate::chain::*;
-
-/// What the EVM backend cannot do yet: datasets, and publishing a job's output as a version.
-#[derive(Debug)]
-pub struct NotOnEvm(pub &'static str);
-
-impl std::fmt::Display for NotOnEvm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} are not on the EVM backend yet", self.0)
-    }
-}
-
-impl std::error::Error for NotOnEvm {}
 
 /// Deploys and administers the contracts; mints the stake token (and sends cranks).
 const DEPLOYER: Address = Address::repeat_byte(0xde);
@@ -46,6 +31,7 @@ pub struct EvmChain {
     providers: Address,
     blobs: Address,
     jobs: Address,
+    datasets: Address,
     /// Actors by name, funded on first use.
     actors: BTreeMap<String, Address>,
     /// Every registration that landed, as (CID digest, owner), oldest first (see the Solana
@@ -80,6 +66,7 @@ fn error_name(data: &[u8]) -> Option<String> {
         .or_else(|_| BasaltProvidersErrors::abi_decode(data).map(|e| format!("{e:?}")))
         .or_else(|_| BasaltConfigErrors::abi_decode(data).map(|e| format!("{e:?}")))
         .or_else(|_| BasaltJobsErrors::abi_decode(data).map(|e| format!("{e:?}")))
+        .or_else(|_| BasaltDatasetsErrors::abi_decode(data).map(|e| format!("{e:?}")))
         .or_else(|_| BasaltTestTokenErrors::abi_decode(data).map(|e| format!("{e:?}")))
         .ok()?;
     debug.split(['(', ' ']).next().map(str::to_owned)
@@ -92,7 +79,8 @@ fn to_u64(value: impl TryInto<u64>, what: &str) -> Result<u64> {
 }
 
 impl EvmChain {
-    /// The token, configuration, registry, storage and jobs contracts deployed and bound.
+    /// The token, configuration, registry, storage, datasets and jobs contracts deployed
+    /// and bound.
     ///
     /// # Errors
     ///
@@ -112,6 +100,7 @@ impl EvmChain {
             providers: deployed.providers,
             blobs: deployed.blobs,
             jobs: deployed.jobs,
+            datasets: deployed.datasets,
             actors: BTreeMap::new(),
             registrations: Vec::new(),
             gas: BTreeMap::new(),
@@ -187,6 +176,7 @@ impl EvmChain {
             t if t == self.blobs => "BasaltBlobs",
             t if t == self.providers => "BasaltProviders",
             t if t == self.jobs => "BasaltJobs",
+            t if t == self.datasets => "BasaltDatasets",
             t if t == self.token => "BasaltTestToken",
             _ => "?",
         };
@@ -199,13 +189,100 @@ impl EvmChain {
 
     /// Whether the view `call` finds its record: it answers, or reverts with `not_found`.
     fn exists<C: SolCall>(&mut self, to: Address, call: &C, not_found: &str) -> Result<bool> {
+        Ok(self.find(to, call, not_found)?.is_some())
+    }
+
+    /// The record the view `call` answers with; `None` when it reverts with `not_found`.
+    fn find<C: SolCall>(
+        &mut self,
+        to: Address,
+        call: &C,
+        not_found: &str,
+    ) -> Result<Option<C::Return>> {
         match self.evm.call(DEPLOYER, to, call)? {
-            EvmOutcome::Returned { .. } => Ok(true),
+            EvmOutcome::Returned { output, .. } => Ok(Some(C::abi_decode_returns(&output)?)),
             EvmOutcome::Reverted(data) if error_name(&data).as_deref() == Some(not_found) => {
-                Ok(false)
+                Ok(None)
             }
             EvmOutcome::Reverted(data) => bail!("{} reverted: {data}", C::SIGNATURE),
         }
+    }
+
+    /// Notes that `owner` registered `blob`'s content: the scenarios' name for the blob
+    /// from now on.
+    fn note_registration(&mut self, blob: &TestBlob, owner: Address) {
+        let registration = (blob.cid_digest(), owner);
+        self.registrations.retain(|r| *r != registration);
+        self.registrations.push(registration);
+    }
+
+    /// Sends `worker`'s jobs `call` that registers `blob` for `requester` (a job's output,
+    /// or the manifest of its publication): once it lands, the blob is the requester's
+    /// registration of its content.
+    fn register_for<C: SolCall>(
+        &mut self,
+        worker: &str,
+        requester: &str,
+        call: &C,
+        blob: &TestBlob,
+    ) -> Outcome {
+        let outcome = self.send(worker, self.jobs, call);
+        if matches!(outcome, Ok(Ok(()))) {
+            let requester = self.actor(requester)?;
+            self.note_registration(blob, requester);
+        }
+        outcome
+    }
+
+    /// The id of `owner`'s dataset `name`.
+    fn dataset_id(&mut self, owner: &str, name: &str) -> Result<B256> {
+        Ok(basalt_evm_client::dataset_id(self.actor(owner)?, name))
+    }
+
+    /// The id of `version`'s record.
+    fn version_key(&mut self, version: VersionRef<'_>) -> Result<B256> {
+        let dataset = self.dataset_id(version.owner, version.name)?;
+        Ok(basalt_evm_client::version_key(dataset, version.tag))
+    }
+
+    /// Posts `requester`'s job `nonce` over `input` (a version key and its manifest id),
+    /// storing the output as `output` asks and publishing it as `publication` asks.
+    #[allow(clippy::too_many_arguments)]
+    fn post_job(
+        &mut self,
+        requester: &str,
+        nonce: u64,
+        (n, k): (u8, u8),
+        reward: u64,
+        [apply_in, commit_in, reveal_in]: [u64; 3],
+        output: Option<&OutputAsk>,
+        input: Option<(B256, [u8; 32])>,
+        publication: Option<(B256, &str, u64)>,
+    ) -> Outcome {
+        let now = self.evm.block();
+        let call = BasaltJobs::postCall {
+            args: BasaltJobs::JobArgs {
+                nonce,
+                moduleCid: B256::repeat_byte(1),
+                inputCid: input.map_or(B256::repeat_byte(2), |(_, id)| id.into()),
+                fuelLimit: 1_000_000,
+                n,
+                k,
+                rewardPerWorker: u128::from(reward),
+                applyDeadline: now + apply_in,
+                commitDeadline: now + commit_in,
+                revealDeadline: now + reveal_in,
+                outputBudget: output.map_or(0, |o| u128::from(o.budget)),
+                outputPrice: output.map_or(0, |o| u128::from(o.price)),
+                outputDeadline: output.map_or(0, |o| now + o.deadline_in),
+                outputEncrypted: output.is_some_and(|o| o.encrypted),
+                inputVersion: input.map_or(B256::ZERO, |(key, _)| key),
+                publishDataset: publication.map_or(B256::ZERO, |(dataset, _, _)| dataset),
+                publishTag: publication.map_or(String::new(), |(_, tag, _)| tag.into()),
+                publishBudget: publication.map_or(0, |(_, _, budget)| u128::from(budget)),
+            },
+        };
+        self.send(requester, self.jobs, &call)
     }
 
     /// A view's answer.
@@ -342,9 +419,7 @@ impl Chain for EvmChain {
         };
         let outcome = self.blobs_call(owner, &call);
         if matches!(outcome, Ok(Ok(()))) {
-            let registration = (blob.cid_digest(), owner_address);
-            self.registrations.retain(|r| *r != registration);
-            self.registrations.push(registration);
+            self.note_registration(blob, owner_address);
         }
         outcome
     }
@@ -517,31 +592,14 @@ impl Chain for EvmChain {
         &mut self,
         requester: &str,
         nonce: u64,
-        (n, k): (u8, u8),
+        workers: (u8, u8),
         reward: u64,
-        [apply_in, commit_in, reveal_in]: [u64; 3],
+        deadlines: [u64; 3],
         output: Option<&OutputAsk>,
     ) -> Outcome {
-        let now = self.evm.block();
-        let call = BasaltJobs::postCall {
-            args: BasaltJobs::JobArgs {
-                nonce,
-                moduleCid: B256::repeat_byte(1),
-                inputCid: B256::repeat_byte(2),
-                fuelLimit: 1_000_000,
-                n,
-                k,
-                rewardPerWorker: u128::from(reward),
-                applyDeadline: now + apply_in,
-                commitDeadline: now + commit_in,
-                revealDeadline: now + reveal_in,
-                outputBudget: output.map_or(0, |o| u128::from(o.budget)),
-                outputPrice: output.map_or(0, |o| u128::from(o.price)),
-                outputDeadline: output.map_or(0, |o| now + o.deadline_in),
-                outputEncrypted: output.is_some_and(|o| o.encrypted),
-            },
-        };
-        self.send(requester, self.jobs, &call)
+        self.post_job(
+            requester, nonce, workers, reward, deadlines, output, None, None,
+        )
     }
 
     fn register_output(
@@ -551,27 +609,11 @@ impl Chain for EvmChain {
         nonce: u64,
         blob: &TestBlob,
     ) -> Outcome {
-        let layout = blob.manifest.layout();
         let call = BasaltJobs::registerOutputCall {
             id: self.job_id(requester, nonce)?,
-            args: BasaltJobs::OutputArgs {
-                cidDigest: blob.cid_digest().into(),
-                size: layout.size(),
-                chunkSize: layout.chunk_size(),
-                leafSize: layout.leaf_size(),
-                k: layout.k(),
-                m: layout.m(),
-                commitmentRoot: blob.manifest.commitment.commitment_root().into(),
-            },
+            args: output_args(blob),
         };
-        let outcome = self.send(worker, self.jobs, &call);
-        if matches!(outcome, Ok(Ok(()))) {
-            // The output is the requester's registration of its content.
-            let registration = (blob.cid_digest(), self.actor(requester)?);
-            self.registrations.retain(|r| *r != registration);
-            self.registrations.push(registration);
-        }
-        outcome
+        self.register_for(worker, requester, &call, blob)
     }
 
     fn link_output(&mut self, worker: &str, requester: &str, nonce: u64, _: &TestBlob) -> Outcome {
@@ -583,25 +625,44 @@ impl Chain for EvmChain {
 
     fn post_job_publishing(
         &mut self,
-        _: &str,
-        _: u64,
-        _: (u8, u8),
-        _: u64,
-        _: [u64; 3],
-        _: &PublicationAsk<'_>,
+        requester: &str,
+        nonce: u64,
+        workers: (u8, u8),
+        reward: u64,
+        deadlines: [u64; 3],
+        ask: &PublicationAsk<'_>,
     ) -> Outcome {
-        Err(NotOnEvm("datasets").into())
+        let input = match ask.input {
+            Some((version, id)) => Some((self.version_key(version)?, id)),
+            None => None,
+        };
+        let dataset = self.dataset_id(ask.publish.owner, ask.publish.name)?;
+        let publication = Some((dataset, ask.publish.tag, ask.budget));
+        self.post_job(
+            requester,
+            nonce,
+            workers,
+            reward,
+            deadlines,
+            Some(&ask.output),
+            input,
+            publication,
+        )
     }
 
     fn publish_output(
         &mut self,
-        _: &str,
-        _: &str,
-        _: u64,
+        worker: &str,
+        requester: &str,
+        nonce: u64,
         _: &PublicationAsk<'_>,
-        _: &TestBlob,
+        manifest: &TestBlob,
     ) -> Outcome {
-        Err(NotOnEvm("datasets").into())
+        let call = BasaltJobs::publishOutputCall {
+            id: self.job_id(requester, nonce)?,
+            manifest: output_args(manifest),
+        };
+        self.register_for(worker, requester, &call, manifest)
     }
 
     fn apply(&mut self, worker: &str, requester: &str, nonce: u64) -> Outcome {
@@ -674,38 +735,102 @@ impl Chain for EvmChain {
         self.crank(self.jobs, &call)
     }
 
-    fn create_dataset(&mut self, _: &str, _: &str, _: bool) -> Outcome {
-        Err(NotOnEvm("datasets").into())
+    fn create_dataset(&mut self, owner: &str, name: &str, public: bool) -> Outcome {
+        let call = BasaltDatasets::createCall {
+            name: name.into(),
+            isPublic: public,
+        };
+        self.send(owner, self.datasets, &call)
     }
 
-    fn grant_dataset(&mut self, _: &str, _: &str, _: &str, _: &str, _: u8) -> Outcome {
-        Err(NotOnEvm("datasets").into())
+    fn grant_dataset(
+        &mut self,
+        signer: &str,
+        owner: &str,
+        name: &str,
+        grantee: &str,
+        roles: u8,
+    ) -> Outcome {
+        let call = BasaltDatasets::createGrantCall {
+            id: self.dataset_id(owner, name)?,
+            grantee: self.actor(grantee)?,
+            roles,
+            expiresAt: 0,
+            wrappedKey: Default::default(),
+        };
+        self.send(signer, self.datasets, &call)
     }
 
     fn publish(
         &mut self,
-        _: &str,
-        _: VersionRef<'_>,
-        _: [u8; 32],
-        _: &TestBlob,
-        _: &[VersionRef<'_>],
-        _: Option<(&str, u64)>,
+        publisher: &str,
+        version: VersionRef<'_>,
+        version_id: [u8; 32],
+        manifest: &TestBlob,
+        parents: &[VersionRef<'_>],
+        job: Option<(&str, u64)>,
     ) -> Outcome {
-        Err(NotOnEvm("datasets").into())
+        let parents = parents
+            .iter()
+            .map(|p| self.version_key(*p))
+            .collect::<Result<Vec<_>>>()?;
+        let job = match job {
+            Some((requester, nonce)) => self.job_id(requester, nonce)?,
+            None => B256::ZERO,
+        };
+        let call = BasaltDatasets::publishCall {
+            id: self.dataset_id(version.owner, version.name)?,
+            args: BasaltDatasets::VersionArgs {
+                tag: version.tag.into(),
+                versionId: version_id.into(),
+                manifestBlob: self.blob_id(manifest),
+                parents,
+                job,
+                message: format!("{} by {publisher}", version.tag),
+            },
+        };
+        self.send(publisher, self.datasets, &call)
     }
 
-    fn retract(&mut self, _: &str, _: VersionRef<'_>) -> Outcome {
-        Err(NotOnEvm("datasets").into())
+    fn retract(&mut self, signer: &str, version: VersionRef<'_>) -> Outcome {
+        let call = BasaltDatasets::retractCall {
+            key: self.version_key(version)?,
+        };
+        self.send(signer, self.datasets, &call)
     }
 
-    fn version(&mut self, _: VersionRef<'_>) -> Result<Option<VersionView>> {
-        Err(NotOnEvm("datasets").into())
+    fn version(&mut self, version: VersionRef<'_>) -> Result<Option<VersionView>> {
+        let call = BasaltDatasets::versionCall {
+            key: self.version_key(version)?,
+        };
+        let found = self.find(self.datasets, &call, "VersionNotFound")?;
+        Ok(found.map(|v| VersionView {
+            seq: v.seq,
+            version_id: v.args.versionId.into(),
+            parents: v.args.parents.len(),
+            retracted: v.retracted,
+            derived_by_job: v.args.job != B256::ZERO,
+        }))
     }
 
     fn tokens(&mut self, who: &str) -> Result<u64> {
         let account = self.actor(who)?;
         let call = BasaltTestToken::balanceOfCall { account };
         to_u64(self.view(self.token, &call)?, "a balance")
+    }
+}
+
+/// What a worker registers as a job's output (or publishes as its manifest): `blob`.
+fn output_args(blob: &TestBlob) -> BasaltJobs::OutputArgs {
+    let layout = blob.manifest.layout();
+    BasaltJobs::OutputArgs {
+        cidDigest: blob.cid_digest().into(),
+        size: layout.size(),
+        chunkSize: layout.chunk_size(),
+        leafSize: layout.leaf_size(),
+        k: layout.k(),
+        m: layout.m(),
+        commitmentRoot: blob.manifest.commitment.commitment_root().into(),
     }
 }
 

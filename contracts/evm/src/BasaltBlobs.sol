@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
+import {BasaltChecks} from "./BasaltChecks.sol";
 import {BasaltConfig, Params} from "./BasaltConfig.sol";
 import {BasaltProof} from "./BasaltProof.sol";
 import {BasaltProviders} from "./BasaltProviders.sol";
@@ -525,9 +526,7 @@ contract BasaltBlobs is ReentrancyGuard {
     {
         Blob storage b = _blob(id);
         _authorize(id, b, BasaltRules.ROLE_ADMIN);
-        if (roles == 0 || roles & ~BasaltRules.ROLE_ADMIN != 0) revert InvalidGrantRoles();
-        if (wrappedKey.length > BasaltRules.MAX_WRAPPED_KEY_LEN) revert WrappedKeyTooLong();
-        if (expiresAt != 0 && expiresAt <= block.timestamp) revert InvalidGrantExpiry();
+        BasaltChecks.checkNewGrant(roles, wrappedKey.length, expiresAt);
         Grant storage g = grants[id][grantee];
         if (g.roles != 0) revert GrantExists();
         g.roles = roles;

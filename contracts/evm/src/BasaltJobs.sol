@@ -6,7 +6,9 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {BasaltBlobs} from "./BasaltBlobs.sol";
+import {BasaltChecks} from "./BasaltChecks.sol";
 import {BasaltConfig} from "./BasaltConfig.sol";
+import {BasaltDatasets} from "./BasaltDatasets.sol";
 import {BasaltProof} from "./BasaltProof.sol";
 import {BasaltProviders} from "./BasaltProviders.sol";
 import {BasaltRules} from "./generated/BasaltRules.sol";
@@ -27,8 +29,15 @@ import "./Errors.sol";
 /// escrowed beside the rewards opens the deal of the output blob an agreeing worker
 /// registers for the requester (`registerOutput`), or links when the requester stores the
 /// result already (`linkOutput`); agreeing workers are paid once it is stored or its
-/// deadline passed, and an unused budget goes back. Publishing an output as a dataset
-/// version is not here yet.
+/// deadline passed, and an unused budget goes back.
+///
+/// A job over a dataset version names it (`inputVersion`, whose manifest id is the input);
+/// a job may ask for its output to be published as a version of a public dataset the
+/// requester may write (`basalt_rules::NewPublication`), escrowing a budget for the
+/// manifest's deal: an agreeing worker registers the manifest for the requester and
+/// publishes the version in its name, derived by the job from the input version
+/// (`publishOutput`); agreeing workers are paid once it is published or the output deadline
+/// passed.
 contract BasaltJobs is ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -73,6 +82,14 @@ contract BasaltJobs is ReentrancyGuard {
         uint64 outputDeadline;
         /// The output is sealed for the requester (a private blob) instead of public.
         bool outputEncrypted;
+        /// The dataset version whose files are the input (its manifest id `inputCid`);
+        /// zero for none.
+        bytes32 inputVersion;
+        /// The dataset to publish the output into, as version `publishTag`, with
+        /// `publishBudget` escrowed for the manifest's deal; zero, empty and 0 for none.
+        bytes32 publishDataset;
+        string publishTag;
+        uint128 publishBudget;
     }
 
     /// What a worker registers as a job's output: the blob `basalt-core` encoded.
@@ -119,6 +136,20 @@ contract BasaltJobs is ReentrancyGuard {
         bool outputEncrypted;
         /// The output's blob once registered or linked; zero until then.
         bytes32 outputBlob;
+        bytes32 inputVersion;
+        Publication publication;
+    }
+
+    /// The publication a job asked for (`basalt_rules::NewPublication`), and its outcome.
+    struct Publication {
+        /// Zero: none asked for.
+        bytes32 dataset;
+        string tag;
+        /// Beside `escrow`, like `outputBudget`, for the manifest's deal; moves there at
+        /// publication, back to the requester when the job ends without one.
+        uint128 budget;
+        /// The published version; zero until then.
+        bytes32 version;
     }
 
     struct Worker {
@@ -139,6 +170,7 @@ contract BasaltJobs is ReentrancyGuard {
     BasaltConfig public immutable config;
     BasaltProviders public immutable providers;
     BasaltBlobs public immutable blobs;
+    BasaltDatasets public immutable datasets;
     IERC20 public immutable stakeToken;
 
     mapping(bytes32 => Job) private jobs;
@@ -168,11 +200,15 @@ contract BasaltJobs is ReentrancyGuard {
     event JobOutputRegistered(
         bytes32 indexed job, bytes32 indexed blob, address indexed worker, bytes32 cidDigest, uint128 budget
     );
+    event JobOutputPublished(
+        bytes32 indexed job, bytes32 indexed version, address indexed worker, bytes32 manifestBlob, uint128 budget
+    );
 
-    constructor(BasaltConfig config_, BasaltProviders providers_, BasaltBlobs blobs_) {
+    constructor(BasaltConfig config_, BasaltProviders providers_, BasaltBlobs blobs_, BasaltDatasets datasets_) {
         config = config_;
         providers = providers_;
         blobs = blobs_;
+        datasets = datasets_;
         stakeToken = config_.stakeToken();
     }
 
@@ -198,6 +234,17 @@ contract BasaltJobs is ReentrancyGuard {
         }
     }
 
+    /// Who posted job `id`, and whether it succeeded with its output stored: what a version
+    /// derived by the job needs (`BasaltDatasets.publish`).
+    ///
+    /// # Errors
+    ///
+    /// `JobNotFound`.
+    function derivation(bytes32 id) external view returns (address requester, bool outputStored) {
+        Job storage j = _job(id);
+        return (j.requester, j.status == JobStatus.Succeeded && j.outputBlob != bytes32(0));
+    }
+
     /// What a worker commits to: `sha256(resultHash || worker || salt)`.
     function commitmentOf(bytes32 resultHash, address worker, bytes32 salt) public pure returns (bytes32) {
         return sha256(abi.encodePacked(resultHash, worker, salt));
@@ -205,12 +252,13 @@ contract BasaltJobs is ReentrancyGuard {
 
     // ---------------------------------------------------------------- the job's life
 
-    /// Posts a job and escrows `n * rewardPerWorker` and the output budget of the stake
-    /// token (approved to this contract).
+    /// Posts a job and escrows `n * rewardPerWorker`, the output budget and the publication
+    /// budget of the stake token (approved to this contract).
     ///
     /// # Errors
     ///
-    /// `InvalidJobParams` (`basalt_rules::JobParams::check`), `ZeroAmount`, `JobExists`.
+    /// `InvalidJobParams` (`basalt_rules::JobParams::check`), `ZeroAmount`, `JobExists`,
+    /// and what `_checkDatasets` refuses.
     function post(JobArgs calldata args) external nonReentrant returns (bytes32 id) {
         bool valid = args.k >= 1 && args.k <= args.n && args.n <= BasaltRules.MAX_JOB_WORKERS && args.fuelLimit > 0
             && args.applyDeadline > block.number && args.commitDeadline > args.applyDeadline
@@ -224,6 +272,7 @@ contract BasaltJobs is ReentrancyGuard {
             );
         if (!valid) revert InvalidJobParams();
         if (args.rewardPerWorker == 0) revert ZeroAmount();
+        _checkDatasets(args);
         id = jobId(msg.sender, args.nonce);
         Job storage j = jobs[id];
         if (j.requester != address(0)) revert JobExists();
@@ -244,8 +293,10 @@ contract BasaltJobs is ReentrancyGuard {
         j.outputPrice = args.outputPrice;
         j.outputDeadline = args.outputDeadline;
         j.outputEncrypted = args.outputEncrypted;
+        j.inputVersion = args.inputVersion;
+        j.publication = Publication(args.publishDataset, args.publishTag, args.publishBudget, bytes32(0));
         emit JobPosted(id, msg.sender, args);
-        stakeToken.safeTransferFrom(msg.sender, address(this), escrow + args.outputBudget);
+        stakeToken.safeTransferFrom(msg.sender, address(this), escrow + args.outputBudget + args.publishBudget);
     }
 
     /// The caller, an eligible compute provider, applies with its bonded stake as weight;
@@ -372,9 +423,10 @@ contract BasaltJobs is ReentrancyGuard {
         if (block.number <= j.revealDeadline && !early) revert TooEarlyToFinalize();
         (bool agreed, bytes32 result, uint256 votes) = _quorum(id, j.workerCount, j.k);
         uint128 reserved = agreed ? j.rewardPerWorker * uint128(votes) : 0;
-        // A failed job has no output to store: its budget goes back with the rewards.
-        uint128 refund = j.escrow - reserved + (agreed ? 0 : j.outputBudget);
-        if (!agreed) j.outputBudget = 0;
+        // A failed job has no output to store or publish: the budgets go back with the
+        // rewards.
+        uint128 refund = j.escrow - reserved + (agreed ? 0 : j.outputBudget + j.publication.budget);
+        if (!agreed) (j.outputBudget, j.publication.budget) = (0, 0);
         j.escrow = reserved;
         j.status = agreed ? JobStatus.Succeeded : JobStatus.Failed;
         j.resultHash = result;
@@ -397,8 +449,9 @@ contract BasaltJobs is ReentrancyGuard {
         WorkerOutcome outcome = _markSettled(id, j, worker);
         (uint128 paid, int8 reputation, bool slash) = _consequences(id, j, outcome);
         bool closed = j.status != JobStatus.Open && j.settledCount == j.workerCount;
-        // INV: outputBudget is what the contract holds for an output not registered.
-        uint128 outputRefunded = closed ? j.outputBudget : 0;
+        // INV: outputBudget and publication.budget are what the contract holds for an
+        // output not registered and a version not published.
+        uint128 outputRefunded = closed ? j.outputBudget + j.publication.budget : 0;
         address requester = j.requester;
         if (closed) _close(id, j);
         uint256 slashed = providers.settleJobPlace(worker, reputation, slash, id);
@@ -422,30 +475,48 @@ contract BasaltJobs is ReentrancyGuard {
     function registerOutput(bytes32 id, OutputArgs calldata args) external nonReentrant returns (bytes32 blob) {
         Job storage j = _job(id);
         _checkOutput(id, j, j.outputEncrypted ? j.resultHash : args.cidDigest);
-        uint256 perEpoch = uint256(j.outputPrice) * (uint256(args.k) + args.m);
-        if (perEpoch == 0 || j.outputBudget < perEpoch) revert OutputBudgetTooSmall();
-        uint256 epochs = j.outputBudget / perEpoch;
-        uint64 maxEpochs = config.params().max_deal_epochs;
-        if (epochs > maxEpochs) epochs = maxEpochs;
         uint128 budget = j.outputBudget;
         j.outputBudget = 0;
-        BasaltBlobs.BlobArgs memory register = BasaltBlobs.BlobArgs(
-            args.cidDigest,
-            args.size,
-            args.chunkSize,
-            args.leafSize,
-            args.k,
-            args.m,
-            args.commitmentRoot,
-            blobs.currentEpoch() + uint64(epochs),
-            !j.outputEncrypted,
-            j.outputEncrypted
-        );
-        // The budget moves to the storage contract, which holds deals' escrow.
-        stakeToken.safeTransfer(address(blobs), budget);
-        blob = blobs.registerOutput(j.requester, msg.sender, register, j.outputPrice, budget);
+        blob = _registerBlob(j, args, budget, !j.outputEncrypted);
         j.outputBlob = blob;
         emit JobOutputRegistered(id, blob, msg.sender, args.cidDigest, budget);
+    }
+
+    /// A selected worker that revealed the agreed result publishes the job's stored output
+    /// as the version the requester asked for, once, up to the output deadline
+    /// (`basalt_rules::OutputPublication`): it registers `manifest` (the canonical manifest
+    /// bytes naming the output's files) as a public blob of the requester, its deal opened
+    /// with the publication budget at the output's price, and the version, its id the
+    /// manifest's digest, in the requester's name, derived by the job from its input
+    /// version.
+    ///
+    /// # Errors
+    ///
+    /// `JobNotSucceeded`, `NoPublicationWanted`, `AlreadyPublished`, `OutputNotStored`,
+    /// `OutputDeadlinePassed`, `NotAgreeingWorker`, `OutputBudgetTooSmall`, and what the
+    /// blob's registration and `BasaltDatasets.recordPublication` refuse.
+    function publishOutput(bytes32 id, OutputArgs calldata manifest)
+        external
+        nonReentrant
+        returns (bytes32 versionKey)
+    {
+        Job storage j = _job(id);
+        if (j.status != JobStatus.Succeeded) revert JobNotSucceeded();
+        if (j.publication.dataset == bytes32(0)) revert NoPublicationWanted();
+        if (j.publication.version != bytes32(0)) revert AlreadyPublished();
+        if (j.outputBlob == bytes32(0)) revert OutputNotStored();
+        if (block.number > j.outputDeadline) revert OutputDeadlinePassed();
+        _requireAgreeing(id, j);
+        uint128 budget = j.publication.budget;
+        j.publication.budget = 0;
+        bytes32 blob = _registerBlob(j, manifest, budget, true);
+        bytes32[] memory parents = new bytes32[](j.inputVersion == bytes32(0) ? 0 : 1);
+        if (parents.length == 1) parents[0] = j.inputVersion;
+        BasaltDatasets.VersionArgs memory version =
+            BasaltDatasets.VersionArgs(j.publication.tag, manifest.cidDigest, blob, parents, id, "");
+        versionKey = datasets.recordPublication(j.publication.dataset, version, j.requester);
+        j.publication.version = versionKey;
+        emit JobOutputPublished(id, versionKey, msg.sender, blob, budget);
     }
 
     /// Records as the output the blob the requester already stores with exactly the agreed
@@ -498,11 +569,70 @@ contract BasaltJobs is ReentrancyGuard {
         if (j.outputBlob != bytes32(0)) revert OutputAlreadyStored();
         if (j.outputDeadline == 0) revert NoOutputWanted();
         if (block.number > j.outputDeadline) revert OutputDeadlinePassed();
+        _requireAgreeing(id, j);
+        if (cidDigest != j.resultHash) revert OutputMismatch();
+    }
+
+    /// The caller was selected and revealed the job's agreed result.
+    function _requireAgreeing(bytes32 id, Job storage j) private view {
         uint256 index = applicantIndex[id][msg.sender];
         if (index == 0) revert NotAgreeingWorker();
         Worker storage w = applicants[id][index - 1];
         if (!w.selected || !w.revealed || w.resultHash != j.resultHash) revert NotAgreeingWorker();
-        if (cidDigest != j.resultHash) revert OutputMismatch();
+    }
+
+    /// Registers `args` as a blob of the requester, `plain` (public) or sealed, that the
+    /// caller may place, its deal opened with `budget` (already taken off the job) at the
+    /// output's price for as many epochs as it pays every shard, at most `max_deal_epochs`
+    /// (`basalt_rules::OutputTerms::epochs`).
+    function _registerBlob(Job storage j, OutputArgs calldata args, uint128 budget, bool plain)
+        private
+        returns (bytes32 blob)
+    {
+        uint256 perEpoch = uint256(j.outputPrice) * (uint256(args.k) + args.m);
+        if (perEpoch == 0 || budget < perEpoch) revert OutputBudgetTooSmall();
+        uint256 epochs = budget / perEpoch;
+        uint64 maxEpochs = config.params().max_deal_epochs;
+        if (epochs > maxEpochs) epochs = maxEpochs;
+        BasaltBlobs.BlobArgs memory register = BasaltBlobs.BlobArgs(
+            args.cidDigest,
+            args.size,
+            args.chunkSize,
+            args.leafSize,
+            args.k,
+            args.m,
+            args.commitmentRoot,
+            blobs.currentEpoch() + uint64(epochs),
+            plain,
+            !plain
+        );
+        // The budget moves to the storage contract, which holds deals' escrow.
+        stakeToken.safeTransfer(address(blobs), budget);
+        return blobs.registerOutput(j.requester, msg.sender, register, j.outputPrice, budget);
+    }
+
+    /// `basalt_rules::NewPublication` and the input version, as a job is posted: the input
+    /// version's manifest id is the input, and it is not retracted; a publication names a
+    /// valid tag and a budget, stores the output plain, and goes into a public dataset the
+    /// requester may write.
+    ///
+    /// # Errors
+    ///
+    /// `VersionNotFound`, `InputVersionMismatch`, `InvalidVersionTag`, `InvalidJobParams`,
+    /// `PublicationNeedsOutput`, `DatasetNotFound`, `DatasetNotPublic`, `NotDatasetWriter`.
+    function _checkDatasets(JobArgs calldata args) private view {
+        if (args.inputVersion != bytes32(0)) {
+            (bytes32 versionId, bool retracted) = datasets.versionIdOf(args.inputVersion);
+            if (versionId != args.inputCid || retracted) revert InputVersionMismatch();
+        }
+        if (args.publishDataset == bytes32(0)) {
+            if (args.publishBudget != 0 || bytes(args.publishTag).length != 0) revert InvalidJobParams();
+            return;
+        }
+        BasaltChecks.checkVersionTag(args.publishTag);
+        if (args.publishBudget == 0) revert InvalidJobParams();
+        if (args.outputBudget == 0 || args.outputEncrypted) revert PublicationNeedsOutput();
+        datasets.checkPublicationInto(args.publishDataset, msg.sender);
     }
 
     /// Marks `worker`'s application settled and returns its outcome.
@@ -526,9 +656,10 @@ contract BasaltJobs is ReentrancyGuard {
     {
         if (outcome == WorkerOutcome.Paid) {
             // basalt_rules::OutputTerms::pending: storing a wanted output is part of the work.
-            if (j.outputBudget > 0 && j.outputBlob == bytes32(0) && block.number <= j.outputDeadline) {
-                revert OutputPending();
-            }
+            // basalt_rules::publication_pending: so is publishing it, when asked.
+            bool outputPending = j.outputBudget > 0 && j.outputBlob == bytes32(0);
+            bool publicationPending = j.publication.dataset != bytes32(0) && j.publication.version == bytes32(0);
+            if ((outputPending || publicationPending) && block.number <= j.outputDeadline) revert OutputPending();
             paid = j.rewardPerWorker;
             j.escrow -= paid;
             reputation = 1;

@@ -130,3 +130,32 @@ error OutputMismatch();
 error OutputBudgetTooSmall();
 /// An agreeing worker is paid once the job's output is stored, or its deadline passed.
 error OutputPending();
+
+// Datasets and versions
+error InvalidDatasetName();
+error InvalidVersionTag();
+error VersionMessageTooLong();
+error InvalidVersionId();
+error TooManyParents();
+error DuplicateParent();
+error NotDatasetWriter();
+error NotDatasetAdmin();
+error ParentRetracted();
+error ParentsMismatch();
+error VersionTagTaken();
+error AlreadyRetracted();
+error ManifestMismatch();
+error DerivationJobMismatch();
+error InputVersionMismatch();
+error NoPublicationWanted();
+error AlreadyPublished();
+error DatasetNotPublic();
+error PublicationNeedsOutput();
+error OutputNotStored();
+/// The owner has a dataset of this name already (the Solana program's account creation
+/// fails the same way).
+error DatasetExists();
+/// No dataset has this id.
+error DatasetNotFound();
+/// No version has this id: never published (versions are never removed).
+error VersionNotFound();

@@ -1,5 +1,5 @@
 //! Deploying the protocol: the stake token (the test token, minted by its deployer), the
-//! configuration, the registry, storage and jobs, bound together, through any alloy
+//! configuration, the registry, storage, datasets and jobs, bound together, through any alloy
 //! provider that signs as the deployer (who becomes the configuration's admin).
 
 use alloy::primitives::Address;
@@ -7,7 +7,9 @@ use alloy::providers::Provider;
 use anyhow::Result;
 
 use crate::BasaltConfig::Params;
-use crate::{BasaltBlobs, BasaltConfig, BasaltJobs, BasaltProviders, BasaltTestToken};
+use crate::{
+    BasaltBlobs, BasaltConfig, BasaltDatasets, BasaltJobs, BasaltProviders, BasaltTestToken,
+};
 
 /// What is fixed when a network is deployed.
 #[derive(Debug, Clone)]
@@ -26,10 +28,11 @@ pub struct Deployed {
     pub config: Address,
     pub providers: Address,
     pub blobs: Address,
+    pub datasets: Address,
     pub jobs: Address,
 }
 
-/// Deploys the five contracts and binds them.
+/// Deploys the six contracts and binds them.
 ///
 /// # Errors
 ///
@@ -48,11 +51,13 @@ pub async fn deploy(deployer: &(impl Provider + Clone), network: &Network) -> Re
     .await?;
     let providers = BasaltProviders::deploy(deployer, *config.address()).await?;
     let blobs = BasaltBlobs::deploy(deployer, *config.address(), *providers.address()).await?;
+    let datasets = BasaltDatasets::deploy(deployer, *config.address(), *blobs.address()).await?;
     let jobs = BasaltJobs::deploy(
         deployer,
         *config.address(),
         *providers.address(),
         *blobs.address(),
+        *datasets.address(),
     )
     .await?;
     config
@@ -66,6 +71,7 @@ pub async fn deploy(deployer: &(impl Provider + Clone), network: &Network) -> Re
         config: *config.address(),
         providers: *providers.address(),
         blobs: *blobs.address(),
+        datasets: *datasets.address(),
         jobs: *jobs.address(),
     })
 }

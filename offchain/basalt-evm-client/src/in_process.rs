@@ -15,7 +15,9 @@ use revm::primitives::TxKind;
 use revm::{Context, DatabaseRef, ExecuteCommitEvm, MainBuilder, MainContext};
 
 use crate::deploy::{Deployed, Network};
-use crate::{BasaltBlobs, BasaltConfig, BasaltJobs, BasaltProviders, BasaltTestToken};
+use crate::{
+    BasaltBlobs, BasaltConfig, BasaltDatasets, BasaltJobs, BasaltProviders, BasaltTestToken,
+};
 
 /// Enough gas for any call of the tests; fees are zero (no base fee, no gas price).
 const GAS_LIMIT: u64 = 30_000_000;
@@ -193,7 +195,7 @@ impl Evm {
     }
 }
 
-/// Deploys the five contracts into `evm` as `deployer` (the configuration's admin and the
+/// Deploys the six contracts into `evm` as `deployer` (the configuration's admin and the
 /// token's faucet), without binding them: [`deploy`] binds them, a test may bind others.
 ///
 /// # Errors
@@ -228,10 +230,20 @@ pub fn deploy_unbound(evm: &mut Evm, deployer: Address, network: &Network) -> Re
         providers_: providers,
     };
     let blobs = evm.deploy(deployer, &BasaltBlobs::BYTECODE, &blobs_args.abi_encode())?;
+    let datasets_args = BasaltDatasets::constructorCall {
+        config_: config,
+        blobs_: blobs,
+    };
+    let datasets = evm.deploy(
+        deployer,
+        &BasaltDatasets::BYTECODE,
+        &datasets_args.abi_encode(),
+    )?;
     let jobs_args = BasaltJobs::constructorCall {
         config_: config,
         providers_: providers,
         blobs_: blobs,
+        datasets_: datasets,
     };
     let jobs = evm.deploy(deployer, &BasaltJobs::BYTECODE, &jobs_args.abi_encode())?;
     Ok(Deployed {
@@ -239,11 +251,12 @@ pub fn deploy_unbound(evm: &mut Evm, deployer: Address, network: &Network) -> Re
         config,
         providers,
         blobs,
+        datasets,
         jobs,
     })
 }
 
-/// As [`crate::deploy::deploy`], in `evm`: the five contracts deployed and bound.
+/// As [`crate::deploy::deploy`], in `evm`: the six contracts deployed and bound.
 ///
 /// # Errors
 ///

@@ -31,6 +31,18 @@ pub fn job_id(requester: Address, nonce: u64) -> B256 {
     keccak256((requester, nonce).abi_encode())
 }
 
+/// The id `BasaltDatasets` gives `owner`'s dataset `name` (`datasetId`:
+/// `keccak256(abi.encode(owner, name))`).
+pub fn dataset_id(owner: Address, name: &str) -> B256 {
+    keccak256((owner, name.to_owned()).abi_encode_params())
+}
+
+/// The key `BasaltDatasets` gives dataset `dataset`'s version `tag` (`versionKey`:
+/// `keccak256(abi.encode(dataset, tag))`).
+pub fn version_key(dataset: B256, tag: &str) -> B256 {
+    keccak256((dataset, tag.to_owned()).abi_encode_params())
+}
+
 sol!(
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
@@ -64,4 +76,11 @@ sol!(
     #[derive(Debug, PartialEq, Eq)]
     BasaltJobs,
     "../../contracts/evm/out/BasaltJobs.json"
+);
+
+sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    BasaltDatasets,
+    "../../contracts/evm/out/BasaltDatasets.json"
 );

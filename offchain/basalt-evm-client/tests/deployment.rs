@@ -56,6 +56,7 @@ pub struct Deployment {
     pub config: Address,
     pub providers: Address,
     pub blobs: Address,
+    pub datasets: Address,
     pub jobs: Address,
 }
 
@@ -71,7 +72,7 @@ pub fn config_args(token: Address, params: Params) -> Vec<u8> {
     .abi_encode()
 }
 
-/// Token, configuration, registry, storage and jobs, bound together; `NODE` holds `WALLET`
+/// Token, configuration, registry, storage, datasets and jobs, bound together; `NODE` holds `WALLET`
 /// tokens approved to each.
 pub fn deploy() -> Result<Deployment> {
     deploy_bound(None)
@@ -104,6 +105,7 @@ fn deploy_bound(blobs_stand_in: Option<Address>) -> Result<Deployment> {
         config: deployed.config,
         providers: deployed.providers,
         blobs: deployed.blobs,
+        datasets: deployed.datasets,
         jobs: deployed.jobs,
     };
     fund(&mut d, NODE)?;

@@ -1,12 +1,13 @@
 //! The gas of the methods the shared scenarios never call (the scenarios print the rest):
-//! the configuration's, a profile update, a blob's access settings. Each call must succeed;
+//! the configuration's, a profile update, a blob's and a dataset's access settings, a
+//! dataset grant's revocation. Each call must succeed;
 //! its gas is printed for the table in docs/evm.md.
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::sol_types::SolCall;
 use anyhow::{bail, Result};
 use basalt_evm_client::in_process::{Evm, Outcome};
-use basalt_evm_client::{BasaltBlobs, BasaltConfig, BasaltProviders};
+use basalt_evm_client::{BasaltBlobs, BasaltConfig, BasaltDatasets, BasaltProviders};
 
 use crate::deployment::{deploy, params, register, ADMIN, EPOCH_BLOCKS, NODE};
 
@@ -77,6 +78,35 @@ fn gas_of_the_methods_no_scenario_calls() -> Result<()> {
     rows.push((
         "BasaltBlobs.setAccess",
         gas(&mut d.evm, NODE, d.blobs, &access)?,
+    ));
+    let create = BasaltDatasets::createCall {
+        name: "corpus".into(),
+        isPublic: false,
+    };
+    let (dataset, _) = d.evm.ok(NODE, d.datasets, &create)?;
+    let access = BasaltDatasets::setAccessCall {
+        id: dataset,
+        isPublic: true,
+    };
+    rows.push((
+        "BasaltDatasets.setAccess",
+        gas(&mut d.evm, NODE, d.datasets, &access)?,
+    ));
+    let grant = BasaltDatasets::createGrantCall {
+        id: dataset,
+        grantee: ADMIN,
+        roles: 1,
+        expiresAt: 0,
+        wrappedKey: vec![7; 80].into(),
+    };
+    d.evm.ok(NODE, d.datasets, &grant)?;
+    let revoke = BasaltDatasets::revokeGrantCall {
+        id: dataset,
+        grantee: ADMIN,
+    };
+    rows.push((
+        "BasaltDatasets.revokeGrant",
+        gas(&mut d.evm, NODE, d.datasets, &revoke)?,
     ));
     for (method, used) in rows {
         println!("{method:<34} {used:>9}");

@@ -50,6 +50,10 @@ fn post(d: &mut Deployment, nonce: u64, n: u8, apply: u64) -> Result<B256> {
             outputPrice: 0,
             outputDeadline: 0,
             outputEncrypted: false,
+            inputVersion: B256::ZERO,
+            publishDataset: B256::ZERO,
+            publishTag: String::new(),
+            publishBudget: 0,
         },
     };
     Ok(d.evm.ok(REQUESTER, d.jobs, &call)?.0)

@@ -4,6 +4,7 @@
 mod anvil;
 mod blobs;
 mod config;
+mod datasets;
 mod deployment;
 mod gas;
 mod jobs;

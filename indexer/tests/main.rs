@@ -7,5 +7,6 @@ mod datasets;
 mod explorer;
 mod follow;
 mod near_follow;
+mod reorg;
 mod store;
 mod typed_client;

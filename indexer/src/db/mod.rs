@@ -5,11 +5,13 @@
 
 mod datasets;
 mod read;
+mod reorg;
 mod rows;
 mod write;
 
 pub use datasets::{DatasetRow, Direction, Lineage, LineageEdge, VersionRow};
 pub use read::{Listed, PageRequest, ProviderFilter, MAX_PAGE};
+pub use reorg::UnfinalizedBatch;
 pub use rows::{
     BlobDetail, BlobRow, BlobTotals, CursorRow, DealRow, DealTotals, EpochProofs, EventRow,
     GrantRow, History, HistoryPoint, JobDetail, JobResultRow, JobRow, JobTotals, PayoutRow,

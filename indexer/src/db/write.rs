@@ -34,7 +34,7 @@ impl InsertMethod {
 
 /// The commitment a batch's events are stored with (the `events.commitment` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Commitment {
+pub(super) enum Commitment {
     /// Read at `confirmed`; the finality pass raises it later (Solana).
     Confirmed,
     /// Read from blocks already final (NEAR).
@@ -192,7 +192,7 @@ pub struct BlockCursor {
 /// Moves the cursor of `program_id` to (`signature`, `slot`) and raises its finalized
 /// watermark to `finalized_slot` when given.
 // INV: the cursor only moves forward, and only with the rows it covers (same transaction).
-async fn move_cursor(
+pub(super) async fn move_cursor(
     db: &mut PgConnection,
     program_id: &str,
     signature: &str,
@@ -218,7 +218,7 @@ async fn move_cursor(
 }
 
 /// The transactions, events and undecoded records of a batch, inside its transaction.
-async fn insert_records(
+pub(super) async fn insert_records(
     db: &mut PgConnection,
     txs: &[TxRecord],
     method: InsertMethod,

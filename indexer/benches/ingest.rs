@@ -2,14 +2,17 @@
 //!
 //! 1. Ingest: synthetic batches of consistent events (blob registrations with placement,
 //!    proofs, payouts) written through the indexer's own batch writer, derived tables and
-//!    cursor included, with each insert method in turn, interleaved in the same run.
-//!    Prints events/s per method and the ratio to row-by-row INSERT.
+//!    cursor included, with each insert method in turn, interleaved in the same run; and
+//!    the EVM follower's write (UNNEST with an undo record of every derived change, for a
+//!    reorg's rollback). Prints events/s per method and the ratio to row-by-row INSERT.
 //! 2. API: a `basalt-indexer --api-only` child process over the ingested database, loaded
 //!    from this process at a fixed rate (open loop: requests are sent on schedule whether
 //!    or not earlier ones finished). Prints p50/p99/max latency.
 //!
 //! `BENCH_BLOBS` (blobs per batch, default 20 = 900 events), `BENCH_ROUNDS` (default 5),
-//! `BENCH_RPS` (default 1000), `BENCH_SECONDS` (default 5). Without `--bench` (which
+//! `BENCH_RPS` (default 1000), `BENCH_SECONDS` (default 5); `BENCH_WITHOUT_UNDO_TRIGGERS`
+//! set: the undo triggers dropped first (the bound of the writes that record no undo; the
+//! EVM row then records nothing either). Without `--bench` (which
 //! `cargo bench` passes) it runs a small smoke pass: what `cargo test --all-targets` does.
 
 #[path = "../tests/common/db.rs"]
@@ -24,7 +27,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use basalt_indexer::db::InsertMethod;
+use basalt_indexer::db::{BlockCursor, InsertMethod, UnfinalizedBatch};
+use basalt_indexer::record::TxRecord;
 use basalt_indexer::Store;
 use harness::env_or;
 use synthetic::{event_count, Generator};
@@ -40,19 +44,31 @@ async fn run(quick: bool) -> Result<()> {
     let blobs = if quick { 2 } else { env_or("BENCH_BLOBS", 20) };
     let rounds = if quick { 1 } else { env_or("BENCH_ROUNDS", 5) };
 
+    if std::env::var_os("BENCH_WITHOUT_UNDO_TRIGGERS").is_some() {
+        // The bound for the Solana and NEAR writes: what they reach without the undo
+        // triggers, which record nothing for them but are still checked.
+        sqlx::query(DROP_UNDO_TRIGGERS)
+            .execute(store.pool())
+            .await?;
+    }
     let mut generator = Generator::new("bench");
     store.write_batch(program, &generator.providers(64)).await?;
+    // The EVM follower's write: UNNEST, recording undo (`None` below).
     let methods = [
-        ("UNNEST", InsertMethod::Unnest),
-        ("COPY", InsertMethod::Copy),
-        ("row-by-row INSERT", InsertMethod::RowByRow),
+        ("UNNEST", Some(InsertMethod::Unnest)),
+        ("COPY", Some(InsertMethod::Copy)),
+        ("row-by-row INSERT", Some(InsertMethod::RowByRow)),
+        ("UNNEST + undo (EVM)", None),
     ];
-    let mut totals = [(0usize, Duration::ZERO); 3];
+    let mut totals = [(0usize, Duration::ZERO); 4];
     for _ in 0..rounds {
         for (i, (_, method)) in methods.iter().enumerate() {
             let batch: Vec<_> = (0..blobs).flat_map(|_| generator.blob()).collect();
             let start = Instant::now();
-            let written = store.write_batch_with(program, &batch, *method).await?;
+            let written = match method {
+                Some(method) => store.write_batch_with(program, &batch, *method).await?,
+                None => write_unfinalized(&store, program, &batch).await?,
+            };
             totals[i].1 += start.elapsed();
             totals[i].0 += event_count(&batch);
             if written.events as usize != event_count(&batch) {
@@ -85,6 +101,35 @@ async fn run(quick: bool) -> Result<()> {
     let rps = if quick { 50 } else { env_or("BENCH_RPS", 1000) };
     let seconds = if quick { 1 } else { env_or("BENCH_SECONDS", 5) };
     api_latency(&temp.url, &generator, rps, seconds).await
+}
+
+/// Drops the triggers that record undo (`migrations/*_reorg_undo.sql`).
+const DROP_UNDO_TRIGGERS: &str = "\
+    DO $$ DECLARE r record; BEGIN \
+        FOR r IN SELECT tgname, tgrelid::regclass AS tbl FROM pg_trigger \
+                 WHERE tgname LIKE '%undo%' LOOP \
+            EXECUTE format('DROP TRIGGER %I ON %s', r.tgname, r.tbl); \
+        END LOOP; \
+    END $$";
+
+/// Writes `batch` as the EVM follower does: above the finalized block, with undo records.
+async fn write_unfinalized(
+    store: &Store,
+    program: &str,
+    batch: &[TxRecord],
+) -> Result<basalt_indexer::db::Written> {
+    let last = batch.last().context("an empty batch")?;
+    let cursor = BlockCursor {
+        hash: last.signature.clone(),
+        height: last.slot,
+    };
+    let batch = UnfinalizedBatch {
+        fork: None,
+        txs: batch,
+        cursor,
+        finalized: 0,
+    };
+    Ok(store.write_unfinalized_batch(program, &batch).await?)
 }
 
 /// Loads a child `basalt-indexer --api-only` at `rps` requests per second.

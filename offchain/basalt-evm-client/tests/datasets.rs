@@ -34,6 +34,12 @@ fn create(d: &mut Deployment, name: &str) -> Result<B256> {
     Ok(id)
 }
 
+/// Dataset `id` as the contract holds it.
+fn dataset_record(d: &mut Deployment, id: B256) -> Result<BasaltDatasets::Dataset> {
+    let call = BasaltDatasets::datasetCall { id };
+    Ok(d.evm.ok(OWNER, d.datasets, &call)?.0)
+}
+
 /// A manifest blob of `owner` (its content digest `digest`).
 fn manifest(d: &mut Deployment, owner: Address, digest: u8) -> Result<B256> {
     let args = BasaltBlobs::BlobArgs {
@@ -129,14 +135,7 @@ fn names_and_tags_are_labels_exactly_as_basalt_rules_says() -> Result<()> {
     }
     // Neither everything nor nothing passed.
     assert!(names > 60 && names == tags, "{names} names, {tags} tags");
-    let record = d
-        .evm
-        .ok(
-            OWNER,
-            d.datasets,
-            &BasaltDatasets::datasetCall { id: dataset },
-        )?
-        .0;
+    let record = dataset_record(&mut d, dataset)?;
     assert_eq!(record.versions, tags, "every tag was a version");
     Ok(())
 }
@@ -241,14 +240,7 @@ fn an_expired_grant_publishes_nothing_and_a_grantee_may_renounce() -> Result<()>
     assert_eq!(refusal(&mut d, WRITER, &access)?, "NotDatasetAdmin");
     // An ADMIN grantee changes the dataset's access.
     d.evm.ok(STRANGER, d.datasets, &access)?;
-    let record = d
-        .evm
-        .ok(
-            OWNER,
-            d.datasets,
-            &BasaltDatasets::datasetCall { id: dataset },
-        )?
-        .0;
+    let record = dataset_record(&mut d, dataset)?;
     assert!(!record.isPublic);
     Ok(())
 }

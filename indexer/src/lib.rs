@@ -1,17 +1,19 @@
 //! Basalt's indexer: follows the program's events over Solana JSON-RPC (or the NEAR
-//! contract's over NEAR JSON-RPC) into PostgreSQL exactly once, and serves them to dApps
-//! over HTTP.
+//! contract's over NEAR JSON-RPC, or the EVM contracts' over Ethereum JSON-RPC) into
+//! PostgreSQL exactly once, and serves them to dApps over HTTP.
 //!
 //! - [`record`]: what is written, whichever chain it came from (transactions, events).
 //! - [`solana`]: follows the program over Solana RPC: list, fetch, decode with the
 //!   program's own types, write in batches with the cursor; finalize.
 //! - [`near`]: the same for a NEAR deployment, into the same tables.
+//! - [`evm`]: the same for an EVM deployment, with reorgs rolled back.
 //! - [`db`]: the PostgreSQL side: migrations, the one-transaction batch writer, the reads.
 //! - [`api`]: REST + server-sent events + OpenAPI for dApps.
 //! - [`explorer`]: the web page at `/` that shows the network from the API.
 
 pub mod api;
 pub mod db;
+pub mod evm;
 pub mod explorer;
 pub mod metrics;
 pub mod near;
@@ -26,6 +28,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 
 pub use db::Store;
+pub use evm::{EvmFollowOptions, EvmFollower};
 pub use metrics::Metrics;
 pub use near::{NearFollowOptions, NearFollower};
 pub use solana::{FollowOptions, Follower};
@@ -52,6 +55,7 @@ pub struct IndexerOptions {
 pub enum Follow {
     Solana(FollowOptions),
     Near(NearFollowOptions),
+    Evm(EvmFollowOptions),
 }
 
 /// Connects to the database (migrating it), then follows the chain and serves the API
@@ -82,6 +86,14 @@ pub async fn run(
         }
         Some(Follow::Near(follow)) => {
             let follower = NearFollower::new(store.clone(), follow, Arc::clone(&metrics));
+            let link = follower.link();
+            let stop = stop.clone();
+            tasks.spawn(async move { follower.run(stop).await });
+            Some(link)
+        }
+        Some(Follow::Evm(follow)) => {
+            let follower = EvmFollower::new(store.clone(), follow, Arc::clone(&metrics))
+                .context("the EVM RPC URL")?;
             let link = follower.link();
             let stop = stop.clone();
             tasks.spawn(async move { follower.run(stop).await });
@@ -124,6 +136,62 @@ pub async fn run(
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
     Ok(())
+}
+
+/// How a follower paces its passes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pacing {
+    /// Wait between passes once caught up.
+    pub poll: std::time::Duration,
+    /// Wait after an RPC or database error before trying again, doubling with each
+    /// failure in a row up to `retry_max`.
+    pub retry: std::time::Duration,
+    pub retry_max: std::time::Duration,
+}
+
+/// A pass that failed: whether the chain's RPC failed (rather than the database or the
+/// configuration), for `/health`.
+pub(crate) trait PassError: std::fmt::Display {
+    fn is_chain(&self) -> bool;
+}
+
+/// The NEAR and EVM followers' loop, until `stop` turns true: `pass` back to back while it
+/// says the follower is behind, every `poll` once caught up; after a failure, again after
+/// a wait that doubles with each failure in a row.
+pub(crate) async fn follow_passes<E: PassError, F: Future<Output = Result<bool, E>>>(
+    rpc_url: &str,
+    pacing: Pacing,
+    metrics: &Metrics,
+    link: &basalt_core::LinkMonitor,
+    mut stop: watch::Receiver<bool>,
+    mut pass: impl FnMut() -> F,
+) {
+    let mut backoff = basalt_core::Backoff::new(pacing.retry, pacing.retry_max);
+    loop {
+        let wait = match pass().await {
+            Ok(behind) => {
+                backoff.succeeded();
+                link.answered();
+                if behind {
+                    std::time::Duration::ZERO
+                } else {
+                    pacing.poll
+                }
+            }
+            Err(e) => {
+                let wait = backoff.failed();
+                tracing::warn!("following {rpc_url}: {e}; retrying in {wait:?}");
+                metrics.errors.inc();
+                if e.is_chain() {
+                    link.failed(&e);
+                }
+                wait
+            }
+        };
+        if sleep_or_stop(wait, &mut stop).await {
+            return;
+        }
+    }
 }
 
 /// Waits `wait`, or less if `stop` changes; whether the follower must stop.

@@ -1,18 +1,19 @@
-//! `basalt-indexer`: follows the Basalt program (Solana) or contract (NEAR) into PostgreSQL
-//! and serves the dApp API.
+//! `basalt-indexer`: follows the Basalt program (Solana) or contracts (NEAR, EVM) into
+//! PostgreSQL and serves the dApp API.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use basalt::anchor_lang::prelude::Pubkey;
+use basalt_evm_client::alloy::primitives::Address;
 use basalt_indexer::explorer::{ExplorerOptions, WalletEndpoint};
-use basalt_indexer::{Follow, FollowOptions, IndexerOptions, NearFollowOptions};
+use basalt_indexer::{EvmFollowOptions, Follow, FollowOptions, IndexerOptions, NearFollowOptions};
 use basalt_near_client::AccountId;
 use clap::{Parser, ValueEnum};
 
-/// Follows the Basalt program (Solana) or contract (NEAR) into PostgreSQL and serves the
-/// dApp API. One database indexes one deployment.
+/// Follows the Basalt program (Solana) or contracts (NEAR, EVM) into PostgreSQL and serves
+/// the dApp API. One database indexes one deployment.
 #[derive(Debug, Parser)]
 #[command(name = "basalt-indexer", version)]
 struct Cli {
@@ -22,8 +23,9 @@ struct Cli {
     /// The chain the deployment runs on.
     #[arg(long, env = "BASALT_CHAIN", value_enum, default_value_t = Chain::Solana)]
     chain: Chain,
-    /// JSON-RPC URL to follow: any standard Solana RPC (`confirmed` commitment), or a NEAR
-    /// RPC node (final blocks). Default: the local network's Solana RPC; NEAR needs one.
+    /// JSON-RPC URL to follow: any standard Solana RPC (`confirmed` commitment), a NEAR
+    /// RPC node (final blocks), or an Ethereum JSON-RPC node (to the head, reorgs rolled
+    /// back). Default: the local network's Solana RPC; NEAR and EVM need one.
     #[arg(long, env = "BASALT_RPC_URL")]
     rpc_url: Option<String>,
     /// The Basalt program's id (Solana).
@@ -40,6 +42,13 @@ struct Cli {
     /// (NEAR; ignored once the database has a cursor).
     #[arg(long, env = "BASALT_NEAR_START_BLOCK")]
     near_start_block: Option<u64>,
+    /// The deployment's `BasaltConfig` contract (EVM): it names the others.
+    #[arg(long, env = "BASALT_EVM_CONFIG", required_if_eq("chain", "evm"))]
+    evm_config: Option<String>,
+    /// The block the contracts were deployed in: where a new database starts reading
+    /// (EVM; ignored once the database has a cursor).
+    #[arg(long, env = "BASALT_EVM_START_BLOCK")]
+    evm_start_block: Option<u64>,
     /// API address (port 0 picks a free one).
     #[arg(long, env = "BASALT_INDEXER_LISTEN", default_value = "127.0.0.1:8790")]
     listen: SocketAddr,
@@ -49,7 +58,7 @@ struct Cli {
     /// Follow only, without the API.
     #[arg(long)]
     no_api: bool,
-    /// Transactions (Solana) or block heights (NEAR) per database transaction.
+    /// Transactions (Solana) or blocks (NEAR, EVM) per database transaction.
     #[arg(long, default_value_t = 200)]
     batch: usize,
     /// Milliseconds between polls once caught up.
@@ -77,6 +86,7 @@ struct Cli {
 enum Chain {
     Solana,
     Near,
+    Evm,
 }
 
 impl Cli {
@@ -88,7 +98,7 @@ impl Cli {
                 WalletEndpoint::new(url, &self.wallet_cluster)
                     .map_err(|e| anyhow::anyhow!("--wallet-rpc-url {e}"))?,
             ),
-            (Some(_), Chain::Near) => {
+            (Some(_), Chain::Near | Chain::Evm) => {
                 anyhow::bail!("--wallet-rpc-url: the explorer's wallet actions are for Solana")
             }
         };
@@ -127,6 +137,24 @@ impl Cli {
                 f.poll = poll;
                 let id = f.contract.to_string();
                 Ok((Follow::Near(f), id))
+            }
+            Chain::Evm => {
+                let url = self
+                    .rpc_url
+                    .as_deref()
+                    .context("--chain evm needs --rpc-url: an Ethereum JSON-RPC node")?;
+                let text = self.evm_config.as_deref().unwrap_or_default();
+                let config: Address = text
+                    .parse()
+                    .with_context(|| format!("--evm-config {text:?}: not an EVM address"))?;
+                let mut f = EvmFollowOptions::new(url, config);
+                f.start_block = self.evm_start_block;
+                f.batch = u64::try_from(self.batch).unwrap_or(u64::MAX);
+                f.poll = poll;
+                Ok((
+                    Follow::Evm(f),
+                    basalt_indexer::evm::payload::account(config),
+                ))
             }
         }
     }

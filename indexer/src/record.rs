@@ -1,9 +1,11 @@
 //! The records the store writes, whichever chain they come from: a transaction with its
 //! decoded events ([`TxRecord`]), one event in its stored form ([`EventRecord`]), and an
 //! event-tagged instruction that did not decode ([`Undecoded`]). The Solana follower
-//! (`solana/`) and the NEAR follower (`near/`) both produce them; `db/` writes them.
+//! (`solana/`), the NEAR follower (`near/`) and the EVM follower (`evm/`) produce them;
+//! `db/` writes them. [`Fields`] builds a stored payload for the followers that translate
+//! another chain's events into the Solana program's form.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Everything the indexer keeps of one transaction.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,4 +41,50 @@ pub struct EventRecord {
     pub payload: Value,
     /// Every address the event names, each once, in field order.
     pub accounts: Vec<String>,
+}
+
+/// Builds a payload field by field, collecting every address it names (accounts, blobs,
+/// jobs) once, in field order.
+#[derive(Default)]
+pub(crate) struct Fields {
+    payload: Map<String, Value>,
+    accounts: Vec<String>,
+}
+
+impl Fields {
+    pub(crate) fn value(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.payload.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// A field that names an address, noted among the event's accounts.
+    pub(crate) fn address(mut self, name: &str, address: String) -> Self {
+        self.note(&address);
+        self.value(name, address)
+    }
+
+    /// Notes an address the event names without a field of its own (inside a list or a
+    /// nested value).
+    pub(crate) fn note(&mut self, address: &str) {
+        if !self.accounts.iter().any(|a| a == address) {
+            self.accounts.push(address.to_owned());
+        }
+    }
+
+    pub(crate) fn optional_address(self, name: &str, address: Option<String>) -> Self {
+        match address {
+            Some(a) => self.address(name, a),
+            None => self.value(name, Value::Null),
+        }
+    }
+
+    /// The record of event `kind` at chain position `slot` (a block height off Solana).
+    pub(crate) fn done(self, kind: &'static str, slot: u64) -> EventRecord {
+        let fields = self.value("slot", slot);
+        EventRecord {
+            kind,
+            payload: Value::Object(fields.payload),
+            accounts: fields.accounts,
+        }
+    }
 }

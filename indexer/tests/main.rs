@@ -4,6 +4,7 @@
 mod common;
 
 mod datasets;
+mod evm_follow;
 mod explorer;
 mod follow;
 mod near_follow;

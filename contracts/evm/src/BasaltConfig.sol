@@ -72,6 +72,15 @@ contract BasaltConfig {
     address public blobs;
     address public jobs;
 
+    /// The deployment's configuration as its constructor set it.
+    event ConfigInitialized(
+        address admin,
+        IERC20 stakeToken,
+        uint64 epochBlocks,
+        uint64 proofWindowBlocks,
+        address treasury,
+        Params params
+    );
     /// The configuration as it now stands, after every change.
     event ConfigUpdated(
         address admin, address pendingAdmin, Params params, Params pendingParams, uint64 pendingParamsAt
@@ -99,7 +108,7 @@ contract BasaltConfig {
         treasury = treasury_;
         admin = msg.sender;
         current = params_;
-        emit ConfigUpdated(admin, address(0), current, pending, 0);
+        emit ConfigInitialized(admin, stakeToken_, epochBlocks_, proofWindowBlocks_, treasury_, params_);
     }
 
     /// Names the protocol's contracts; the admin does it once, right after deploying them.

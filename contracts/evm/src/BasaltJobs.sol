@@ -194,6 +194,7 @@ contract BasaltJobs is ReentrancyGuard {
         WorkerOutcome outcome,
         uint128 paid,
         uint256 slashed,
+        int64 reputation,
         bool jobClosed,
         uint128 outputRefunded
     );
@@ -454,10 +455,26 @@ contract BasaltJobs is ReentrancyGuard {
         uint128 outputRefunded = closed ? j.outputBudget + j.publication.budget : 0;
         address requester = j.requester;
         if (closed) _close(id, j);
-        uint256 slashed = providers.settleJobPlace(worker, reputation, slash, id);
-        emit JobWorkerSettled(id, worker, outcome, paid, slashed, closed, outputRefunded);
+        _endPlace(id, worker, outcome, paid, reputation, slash, closed, outputRefunded);
         if (paid > 0) stakeToken.safeTransfer(worker, paid);
         if (outputRefunded > 0) stakeToken.safeTransfer(requester, outputRefunded);
+    }
+
+    /// Ends `worker`'s place in the registry (its obligation, reputation and any slash)
+    /// and logs the settlement with the reputation it leaves. A function of its own for
+    /// the stack: `settle` holds too many values to make the call itself.
+    function _endPlace(
+        bytes32 id,
+        address worker,
+        WorkerOutcome outcome,
+        uint128 paid,
+        int8 reputationChange,
+        bool slash,
+        bool closed,
+        uint128 outputRefunded
+    ) private {
+        (uint256 slashed, int64 reputation) = providers.settleJobPlace(worker, reputationChange, slash, id);
+        emit JobWorkerSettled(id, worker, outcome, paid, slashed, reputation, closed, outputRefunded);
     }
 
     /// A selected worker that revealed the agreed result registers the job's output as a

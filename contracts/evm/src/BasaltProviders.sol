@@ -296,17 +296,18 @@ contract BasaltProviders is ReentrancyGuard {
     /// its reputation moves by `reputationChange` (+1 paid, -1 a disagreeing result or a
     /// no-show, 0 otherwise), and when `slash` (a disagreeing result under a strict
     /// majority) it loses `job_slash_bps` of its slashable tokens to the treasury. The
-    /// protocol's contracts only. Returns the amount taken.
+    /// protocol's contracts only. Returns the amount taken and the reputation after.
     function settleJobPlace(address who, int8 reputationChange, bool slash, bytes32 job)
         external
         onlyProtocol
         nonReentrant
-        returns (uint256 slashed)
+        returns (uint256 slashed, int64 reputation)
     {
         Provider storage p = _provider(who);
         _close(p);
         if (reputationChange > 0 && p.reputation < type(int64).max) p.reputation += 1;
         if (reputationChange < 0 && p.reputation > type(int64).min) p.reputation -= 1;
+        reputation = p.reputation;
         if (slash) slashed = _take(p, _bpsOf(p.stake + p.unbondingAmount, config.params().job_slash_bps));
         emit ObligationClosed(who, p.openObligations);
         if (slashed > 0) {

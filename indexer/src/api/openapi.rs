@@ -6,9 +6,9 @@ use std::sync::LazyLock;
 
 use basalt::client::decode::BasaltEvent;
 
-/// Every event kind either chain's index stores (`kind` filter values), each once: the
+/// Every event kind any chain's index stores (`kind` filter values), each once: the
 /// Solana program's, as its event decoder lists them (what the follower stores), then the
-/// NEAR contract's own (`basalt_near::events::kinds`).
+/// NEAR contract's own (`basalt_near::events::kinds`), then the EVM contracts' own.
 pub fn event_kinds() -> &'static [&'static str] {
     static KINDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
         let mut kinds = BasaltEvent::NAMES.to_vec();
@@ -17,6 +17,7 @@ pub fn event_kinds() -> &'static [&'static str] {
                 kinds.push(kind);
             }
         }
+        kinds.extend(crate::evm::payload::EVM_OWN_KINDS);
         kinds
     });
     &KINDS
@@ -38,8 +39,12 @@ pub fn base() -> utoipa::openapi::OpenApi {
                      index of a NEAR deployment has the same fields: wallets and providers are \
                      account IDs, a blob and its deal are named by the blob's id (base58 of \
                      `basalt_proof::blob_id`), a job by `requester:nonce`, slots are block \
-                     heights, and amounts in event payloads are decimal strings (u128). \
-                     Parameters accept both chains' forms; the other chain's matches nothing.",
+                     heights, and amounts in event payloads are decimal strings (u128). An index \
+                     of an EVM deployment likewise: wallets and providers are lower-case hex \
+                     addresses, blobs, deals, datasets, versions and jobs their bytes32 ids in \
+                     base58, slots are block numbers, amounts in event payloads decimal \
+                     strings (uint256). Parameters accept every chain's forms; another \
+                     chain's matches nothing.",
                 ))
                 .build(),
         )
@@ -74,8 +79,8 @@ mod tests {
         assert_eq!(unique.len(), event_kinds().len(), "each kind once");
         assert_eq!(
             event_kinds().len(),
-            in_idl.len() + 2,
-            "the NEAR contract has two kinds of its own"
+            in_idl.len() + 2 + crate::evm::payload::EVM_OWN_KINDS.len(),
+            "the NEAR contract has two kinds of its own, the EVM contracts theirs"
         );
     }
 }

@@ -131,20 +131,38 @@ fn has_near_account_shape(s: &str) -> bool {
     })
 }
 
+/// An EVM address: `0x` and 40 hex digits, in any case (EIP-55 mixes them as a checksum).
+/// An EVM index stores addresses in lower case, so it is read in lower case.
+pub const EVM_ADDRESS_PATTERN: &str = "^0x[0-9a-fA-F]{40}$";
+
+/// `s` in the EVM index's form (lower case), if it is an EVM address.
+fn evm_address(s: &str) -> Option<String> {
+    let hex = s.strip_prefix("0x")?;
+    (hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
+}
+
+fn evm_address_schema(description: &str) -> ObjectBuilder {
+    text_schema(EVM_ADDRESS_PATTERN, description)
+}
+
 /// A wallet or provider as the indexed chain names it: a base58 address on Solana
-/// ([`ADDRESS_PATTERN`]), an account ID on NEAR ([`NEAR_ACCOUNT_PATTERN`]). Either form
-/// is accepted on both; on the other chain's index it matches nothing.
+/// ([`ADDRESS_PATTERN`]), an account ID on NEAR ([`NEAR_ACCOUNT_PATTERN`]), a hex address
+/// on an EVM chain ([`EVM_ADDRESS_PATTERN`]). Every form is accepted on every index; on
+/// another chain's index it matches nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account(pub String);
 
 impl FromStr for Account {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        if is_base58_address(s) || is_near_account(s) {
+        if let Some(evm) = evm_address(s) {
+            Ok(Self(evm))
+        } else if is_base58_address(s) || is_near_account(s) {
             Ok(Self(s.to_owned()))
         } else {
             Err(format!(
-                "{s:?} is neither a base58 address (Solana) nor a NEAR account ID"
+                "{s:?} is neither a base58 address (Solana), a NEAR account ID nor a hex \
+                 address (EVM)"
             ))
         }
     }
@@ -171,6 +189,7 @@ text_param!(
         near_account_schema("On a NEAR index: an account ID"),
         "A wallet or provider, as the indexed chain names it"
     )
+    .item(evm_address_schema("On an EVM index: a hex address"))
 );
 
 /// `requester:nonce`, how a NEAR index names a job: the requester's account ID and the
@@ -196,8 +215,8 @@ fn near_job_schema(description: &str) -> ObjectBuilder {
     text_schema(NEAR_JOB_PATTERN, description).max_length(Some(MAX_NEAR_JOB_LEN))
 }
 
-/// A job as the indexed chain names it: its account's base58 address on Solana,
-/// `requester:nonce` on NEAR ([`NEAR_JOB_PATTERN`]).
+/// A job as the indexed chain names it: its account's base58 address on Solana (its id in
+/// base58 on an EVM chain), `requester:nonce` on NEAR ([`NEAR_JOB_PATTERN`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobKey(pub String);
 
@@ -227,18 +246,21 @@ text_param!(
 );
 
 /// Anything an event names, as the indexed chain names it: an address or account
-/// ([`Account`]) or a NEAR job ([`JobKey`]).
+/// ([`Account`], an EVM address read in lower case) or a NEAR job ([`JobKey`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Named(pub String);
 
 impl FromStr for Named {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        if is_base58_address(s) || is_near_account(s) || is_near_job(s) {
+        if let Some(evm) = evm_address(s) {
+            Ok(Self(evm))
+        } else if is_base58_address(s) || is_near_account(s) || is_near_job(s) {
             Ok(Self(s.to_owned()))
         } else {
             Err(format!(
-                "{s:?} is neither a base58 address (Solana) nor a NEAR account ID or job"
+                "{s:?} is neither a base58 address (Solana), a NEAR account ID or job nor a \
+                 hex address (EVM)"
             ))
         }
     }
@@ -253,6 +275,7 @@ text_param!(
         ))
         .item(near_account_schema("On a NEAR index: an account ID"))
         .item(near_job_schema("On a NEAR index: a job, requester:nonce"))
+        .item(evm_address_schema("On an EVM index: a hex address"))
         .description(Some("An account, blob or job an event names"))
 );
 
@@ -568,6 +591,36 @@ mod tests {
             if job.len() <= MAX_NEAR_JOB_LEN {
                 prop_assert!(job.parse::<JobKey>().is_ok(), "{}", job);
             }
+        }
+    }
+
+    proptest! {
+        // EVM addresses parse in any mix of cases, to the lower case the index stores;
+        // one character changed, they parse as EVM addresses exactly when the pattern
+        // matches.
+        #[test]
+        fn evm_addresses_parse_in_any_case_to_lower_case(
+            bytes in any::<[u8; 20]>(),
+            upper in any::<u64>(),
+            at in 0usize..42,
+            with in prop::char::any(),
+        ) {
+            let re = regex::Regex::new(EVM_ADDRESS_PATTERN).expect("pattern");
+            let hex: String = data_encoding::HEXLOWER
+                .encode(&bytes)
+                .chars()
+                .enumerate()
+                .map(|(i, c)| if upper >> i & 1 == 1 { c.to_ascii_uppercase() } else { c })
+                .collect();
+            let s = format!("0x{hex}");
+            prop_assert!(re.is_match(&s));
+            let lower = s.to_ascii_lowercase();
+            prop_assert_eq!(s.parse::<Account>(), Ok(Account(lower.clone())));
+            prop_assert_eq!(s.parse::<Named>(), Ok(Named(lower)));
+            let mut chars: Vec<char> = s.chars().collect();
+            chars[at] = with;
+            let t: String = chars.into_iter().collect();
+            prop_assert_eq!(evm_address(&t).is_some(), re.is_match(&t), "{:?}", t);
         }
     }
 

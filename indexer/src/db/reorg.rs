@@ -53,10 +53,14 @@ impl Store {
                 .execute(&mut *db)
                 .await?;
         }
-        // Transaction-local: the triggers record undo for this batch's events only.
-        sqlx::query("SELECT set_config('basalt.undo', 'on', true)")
-            .execute(&mut *db)
-            .await?;
+        // Transaction-local: the triggers record undo for this batch's events only, and
+        // only when some of its blocks are above the finalized one (no reorg reaches the
+        // others, so a batch of a follower catching up records nothing).
+        if batch.cursor.height > batch.finalized {
+            sqlx::query("SELECT set_config('basalt.undo', 'on', true)")
+                .execute(&mut *db)
+                .await?;
+        }
         let written = insert_records(
             &mut db,
             batch.txs,

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use basalt_core::{Backoff, LinkMonitor};
+use basalt_core::LinkMonitor;
 use basalt_near_client::{AccountId, BlockEvents, NearClient, NearError};
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::watch;
@@ -21,7 +21,7 @@ use crate::db::{BlockCursor, Store};
 use crate::metrics::Metrics;
 use crate::near::tx_record;
 use crate::record::TxRecord;
-use crate::sleep_or_stop;
+use crate::{follow_passes, Pacing, PassError};
 
 /// How the NEAR follower runs.
 #[derive(Debug, Clone)]
@@ -76,9 +76,8 @@ pub enum NearFollowError {
     NoStart(AccountId),
 }
 
-impl NearFollowError {
-    /// Whether the chain's RPC failed, rather than the database or the configuration.
-    pub fn is_chain(&self) -> bool {
+impl PassError for NearFollowError {
+    fn is_chain(&self) -> bool {
         matches!(self, Self::Rpc(_))
     }
 }
@@ -131,36 +130,21 @@ impl NearFollower {
     /// Follows until `stop` turns true: passes back to back while behind, every `poll`
     /// once caught up; after a failure, again after a wait that doubles with each failure
     /// in a row.
-    pub async fn run(&self, mut stop: watch::Receiver<bool>) {
-        let mut backoff = Backoff::new(self.options.retry, self.options.retry_max);
-        loop {
-            let wait = match self.pass().await {
-                Ok(pass) => {
-                    backoff.succeeded();
-                    self.link.answered();
-                    if pass.behind > 0 {
-                        Duration::ZERO
-                    } else {
-                        self.options.poll
-                    }
-                }
-                Err(e) => {
-                    let wait = backoff.failed();
-                    tracing::warn!(
-                        "following {}: {e}; retrying in {wait:?}",
-                        self.options.rpc_url
-                    );
-                    self.metrics.errors.inc();
-                    if e.is_chain() {
-                        self.link.failed(&e);
-                    }
-                    wait
-                }
-            };
-            if sleep_or_stop(wait, &mut stop).await {
-                return;
-            }
-        }
+    pub async fn run(&self, stop: watch::Receiver<bool>) {
+        let pacing = Pacing {
+            poll: self.options.poll,
+            retry: self.options.retry,
+            retry_max: self.options.retry_max,
+        };
+        follow_passes(
+            &self.options.rpc_url,
+            pacing,
+            &self.metrics,
+            &self.link,
+            stop,
+            || async { self.pass().await.map(|pass| pass.behind > 0) },
+        )
+        .await;
     }
 
     /// Reads and writes the next batch of final heights after the cursor.

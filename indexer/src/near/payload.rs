@@ -23,9 +23,9 @@ use basalt_near::events::Event;
 use basalt_near::state::{ConfigParams, Digest, JobStatus, TokenGate, WorkerOutcome};
 use near_sdk::json_types::U128;
 use near_sdk::AccountId;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use crate::record::EventRecord;
+use crate::record::{EventRecord, Fields};
 
 /// The event versions this indexer reads; an event of another version is kept aside
 /// (`undecoded`) rather than read with the wrong field meanings.
@@ -63,50 +63,28 @@ pub fn record(event: &str, version: &str, data: &Value) -> Result<EventRecord, N
     Ok(of(&parsed))
 }
 
-/// Builds a payload field by field, collecting every address it names (accounts, blob
-/// CIDs, job ids) once, in field order.
-#[derive(Default)]
-struct Fields {
-    payload: Map<String, Value>,
-    accounts: Vec<String>,
+/// What a NEAR event names beside plain values: accounts, blob ids, jobs, digests and u128
+/// amounts, each in the stored form.
+trait NearFields: Sized {
+    fn account(self, name: &str, account: &AccountId) -> Self;
+    fn optional_account(self, name: &str, account: Option<&AccountId>) -> Self;
+    /// An account the event names inside a nested value (a token gate's token).
+    fn names(self, account: &AccountId) -> Self;
+    fn blob(self, id: &Digest) -> Self;
+    fn job(self, requester: &AccountId, nonce: u64) -> Self;
+    fn hex(self, name: &str, digest: &Digest) -> Self;
+    fn amount(self, name: &str, amount: U128) -> Self;
 }
 
-impl Fields {
-    fn value(mut self, name: &str, value: impl Into<Value>) -> Self {
-        self.payload.insert(name.to_owned(), value.into());
-        self
-    }
-
-    fn address(mut self, name: &str, address: String) -> Self {
-        self.note(&address);
-        self.value(name, address)
-    }
-
-    fn note(&mut self, address: &str) {
-        if !self.accounts.iter().any(|a| a == address) {
-            self.accounts.push(address.to_owned());
-        }
-    }
-
+impl NearFields for Fields {
     fn account(self, name: &str, account: &AccountId) -> Self {
         self.address(name, account.to_string())
     }
 
-    fn optional_address(self, name: &str, address: Option<String>) -> Self {
-        match address {
-            Some(a) => self.address(name, a),
-            None => self.value(name, Value::Null),
-        }
-    }
-
     fn optional_account(self, name: &str, account: Option<&AccountId>) -> Self {
-        match account {
-            Some(a) => self.account(name, a),
-            None => self.value(name, Value::Null),
-        }
+        self.optional_address(name, account.map(ToString::to_string))
     }
 
-    /// An account the event names inside a nested value (a token gate's token).
     fn names(mut self, account: &AccountId) -> Self {
         self.note(account.as_str());
         self
@@ -128,15 +106,6 @@ impl Fields {
 
     fn amount(self, name: &str, amount: U128) -> Self {
         self.value(name, amount.0.to_string())
-    }
-
-    fn done(self, kind: &'static str, block: u64) -> EventRecord {
-        let fields = self.value("slot", block);
-        EventRecord {
-            kind,
-            payload: Value::Object(fields.payload),
-            accounts: fields.accounts,
-        }
     }
 }
 

@@ -2,10 +2,11 @@
 //! `scripts/evm-contracts.sh`): started on a free port of 127.0.0.1, killed when dropped.
 //! For the tests' second tier and anything else that needs a real EVM node over JSON-RPC.
 
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, U256};
@@ -46,39 +47,49 @@ impl Anvil {
         Ok(path)
     }
 
-    /// Starts anvil (one block per transaction, no interval mining) and waits until it
-    /// listens.
+    /// Starts anvil (one block per transaction, no interval mining) on a port it picks
+    /// itself, and waits until it says it listens.
+    ///
+    /// Anvil binds port 0 and prints the address it got: a port picked here and handed
+    /// over could be taken by another process in between.
     ///
     /// # Errors
     ///
     /// When the binary is missing, does not start, or does not listen in time.
     pub fn start() -> Result<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new(Self::binary()?)
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--silent",
-            ])
+        let mut child = Command::new(Self::binary()?)
+            .args(["--host", "127.0.0.1", "--port", "0"])
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .context("starting anvil")?;
+        let stdout = child.stdout.take().context("anvil's stdout")?;
+        // Owned at once, so that anvil is killed on every early return below.
         let mut anvil = Self {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: String::new(),
         };
-        let deadline = Instant::now() + START_TIMEOUT;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(status) = anvil.child.try_wait()? {
-                bail!("anvil exited before listening: {status}");
+        let (address_tx, address_rx) = mpsc::channel();
+        // Reads anvil's log to the end: the address line first, then (discarded) every
+        // line after it, so that anvil never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut address_tx = Some(address_tx);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(address) = line.strip_prefix("Listening on ") {
+                    if let Some(tx) = address_tx.take() {
+                        let _ = tx.send(address.trim().to_owned());
+                    }
+                }
             }
-            if Instant::now() > deadline {
-                bail!("anvil did not listen within {START_TIMEOUT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        });
+        match address_rx.recv_timeout(START_TIMEOUT) {
+            Ok(address) => anvil.url = format!("http://{address}"),
+            Err(_) => match anvil.child.try_wait()? {
+                Some(status) => bail!("anvil exited before listening: {status}"),
+                None => bail!("anvil did not listen within {START_TIMEOUT:?}"),
+            },
         }
         Ok(anvil)
     }

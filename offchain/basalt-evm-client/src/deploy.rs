@@ -21,6 +21,32 @@ pub struct Network {
     pub params: Params,
 }
 
+impl Network {
+    /// A local network's: epochs of 60 blocks with a proof window of 10 (every transaction
+    /// mines a block on a local node, so an epoch leaves room for a few dozen), parameters
+    /// within every rule, slashes to a fixed treasury address.
+    pub fn local() -> Self {
+        Self {
+            epoch_blocks: 60,
+            proof_window_blocks: 10,
+            treasury: Address::repeat_byte(0x7e),
+            params: Params {
+                min_stake: 100,
+                unbonding_epochs: 2,
+                proof_slash_bps: 1_000,
+                job_slash_bps: 500,
+                bounty_bps: 2_000,
+                default_k: 10,
+                default_m: 4,
+                max_deal_epochs: 10_000,
+                max_slashes_per_epoch: 1,
+                accept_window_ticks: 20,
+                offline_ticks: 30,
+            },
+        }
+    }
+}
+
 /// The contracts' addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deployed {

@@ -74,6 +74,9 @@ sol!(
 sol!(
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
+    // The generated constructors of an event take one argument per field, and a job's
+    // settlement has eight.
+    #[allow(clippy::too_many_arguments)]
     BasaltJobs,
     "../../contracts/evm/out/BasaltJobs.json"
 );

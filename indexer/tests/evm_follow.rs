@@ -341,6 +341,8 @@ async fn reorg() -> Result<()> {
         pass.fork == Some(before_fork) && pass.blocks == 0,
         "rolled back to block {before_fork}: {pass:?}"
     );
+    let notices = count_where(store.pool(), "events", "kind = 'ChainReorganized'").await?;
+    ensure!(notices == 1, "the rollback left its notice: {notices}");
     let (_fresh_db, fresh) = fresh_index(&net).await?;
     common::assert_same(
         &snapshot(fresh.pool()).await?,

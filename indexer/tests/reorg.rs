@@ -1,8 +1,8 @@
 //! Reorgs (EVM chains): blocks written above the finalized block are taken back exactly
 //! when the chain orphans them, and the canonical ones applied, in one transaction.
 
-use anyhow::Result;
-use basalt_indexer::db::{BlockCursor, UnfinalizedBatch};
+use anyhow::{Context, Result};
+use basalt_indexer::db::{BlockCursor, PageRequest, UnfinalizedBatch, REORG_NOTICE};
 use basalt_indexer::record::TxRecord;
 use basalt_indexer::Store;
 
@@ -157,6 +157,119 @@ async fn a_failed_rollback_keeps_the_index_and_a_reorg_below_finality_is_refused
     assert_eq!(
         store.cursor(PROGRAM).await?.map(|c| c.slot),
         Some(head.height)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_rollback_leaves_a_notice_of_the_events_it_took_back() -> Result<()> {
+    let k = keys();
+    let history = scenario(&k);
+    let (_db, store) = fresh(&history).await?;
+    let kept = history.len() / 2;
+    let fork = block(&history[kept - 1]);
+    let above = i64::try_from(fork.height)?;
+    // What the rollback takes back, as a reader of the API may already hold it.
+    let (first, last, count, first_slot): (i64, i64, i64, i64) =
+        sqlx::query_as("SELECT min(id), max(id), count(*), min(slot) FROM events WHERE slot > $1")
+            .bind(above)
+            .fetch_one(store.pool())
+            .await?;
+    let named: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT a FROM events, unnest(accounts) AS a WHERE slot > $1 ORDER BY a",
+    )
+    .bind(above)
+    .fetch_all(store.pool())
+    .await?;
+    let rollback = UnfinalizedBatch {
+        fork: Some(fork.clone()),
+        txs: &[],
+        cursor: fork.clone(),
+        finalized: 0,
+    };
+    store.write_unfinalized_batch(PROGRAM, &rollback).await?;
+
+    // A reader past the kept events, filtering by any kind, meets the notice next.
+    let after_kept = PageRequest {
+        after: Some((first - 1).to_string()),
+        limit: None,
+    };
+    let listed = store
+        .events(Some("ProviderRegistered"), None, &after_kept)
+        .await?;
+    let notice = listed
+        .items
+        .first()
+        .filter(|e| e.kind == REORG_NOTICE)
+        .context("the notice passes a kind filter")?;
+    assert!(notice.id > last, "after every id it removed");
+    assert_eq!(
+        (
+            &notice.payload["first_removed_id"],
+            &notice.payload["last_removed_id"],
+            &notice.payload["removed"],
+        ),
+        (
+            &serde_json::json!(first),
+            &serde_json::json!(last),
+            &serde_json::json!(count)
+        )
+    );
+    assert_eq!(notice.slot, above, "the fork");
+    assert!(first_slot > above);
+    // Every account the removed events named sees it.
+    for account in &named {
+        let theirs = store.events(None, Some(account), &after_kept).await?;
+        assert!(
+            theirs.items.iter().any(|e| e.id == notice.id),
+            "{account} is told"
+        );
+    }
+
+    // The canonical blocks' events come after the notice, and a deeper rollback takes the
+    // notice back with them and names its id.
+    let again = UnfinalizedBatch {
+        fork: Some(fork),
+        txs: &history[kept..],
+        cursor: block(history.last().unwrap_or_else(|| unreachable!())),
+        finalized: 0,
+    };
+    store.write_unfinalized_batch(PROGRAM, &again).await?;
+    let after_notice = PageRequest {
+        after: Some(notice.id.to_string()),
+        limit: None,
+    };
+    let reapplied = store.events(None, None, &after_notice).await?;
+    assert_eq!(
+        i64::try_from(reapplied.items.len())?,
+        count,
+        "the canonical events"
+    );
+    let deeper = block(&history[0]);
+    store
+        .write_unfinalized_batch(
+            PROGRAM,
+            &UnfinalizedBatch {
+                fork: Some(deeper.clone()),
+                txs: &[],
+                cursor: deeper,
+                finalized: 0,
+            },
+        )
+        .await?;
+    let notices: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT (payload->>'first_removed_id')::bigint, (payload->>'last_removed_id')::bigint \
+         FROM events WHERE kind = $1",
+    )
+    .bind(REORG_NOTICE)
+    .fetch_all(store.pool())
+    .await?;
+    assert_eq!(notices.len(), 1, "the first notice went with its blocks");
+    let (from, to) = notices[0];
+    assert!(
+        from <= notice.id && notice.id <= to,
+        "{notices:?} names {}",
+        notice.id
     );
     Ok(())
 }

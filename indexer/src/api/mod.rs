@@ -515,7 +515,9 @@ async fn job(State(s): State<Arc<ApiState>>, Path(p): Path<JobPath>) -> ApiResul
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct EventQuery {
-    /// Only events of this kind.
+    /// Only events of this kind, and the notices of a reorg's rollback
+    /// (`ChainReorganized`: the events with ids from its `first_removed_id` to its
+    /// `last_removed_id` are gone).
     #[param(inline)]
     kind: Option<EventKind>,
     /// Only events naming this account, blob or job.

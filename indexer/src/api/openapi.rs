@@ -8,7 +8,8 @@ use basalt::client::decode::BasaltEvent;
 
 /// Every event kind any chain's index stores (`kind` filter values), each once: the
 /// Solana program's, as its event decoder lists them (what the follower stores), then the
-/// NEAR contract's own (`basalt_near::events::kinds`), then the EVM contracts' own.
+/// NEAR contract's own (`basalt_near::events::kinds`), then the EVM contracts' own, then
+/// the indexer's own notice of a reorg's rollback.
 pub fn event_kinds() -> &'static [&'static str] {
     static KINDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
         let mut kinds = BasaltEvent::NAMES.to_vec();
@@ -18,6 +19,7 @@ pub fn event_kinds() -> &'static [&'static str] {
             }
         }
         kinds.extend(crate::evm::payload::EVM_OWN_KINDS);
+        kinds.push(crate::db::REORG_NOTICE);
         kinds
     });
     &KINDS
@@ -79,8 +81,8 @@ mod tests {
         assert_eq!(unique.len(), event_kinds().len(), "each kind once");
         assert_eq!(
             event_kinds().len(),
-            in_idl.len() + 2 + crate::evm::payload::EVM_OWN_KINDS.len(),
-            "the NEAR contract has two kinds of its own, the EVM contracts theirs"
+            in_idl.len() + 2 + crate::evm::payload::EVM_OWN_KINDS.len() + 1,
+            "the NEAR contract has two kinds of its own, the EVM contracts theirs, the indexer one"
         );
     }
 }

@@ -11,7 +11,7 @@ mod write;
 
 pub use datasets::{DatasetRow, Direction, Lineage, LineageEdge, VersionRow};
 pub use read::{Listed, PageRequest, ProviderFilter, MAX_PAGE};
-pub use reorg::UnfinalizedBatch;
+pub use reorg::{UnfinalizedBatch, REORG_NOTICE};
 pub use rows::{
     BlobDetail, BlobRow, BlobTotals, CursorRow, DealRow, DealTotals, EpochProofs, EventRow,
     GrantRow, History, HistoryPoint, JobDetail, JobResultRow, JobRow, JobTotals, PayoutRow,

@@ -12,7 +12,7 @@ use super::rows::{
     GrantRow, History, JobDetail, JobRow, JobTotals, PayoutRow, ProofRow, ProofTotals, ProviderRow,
     ProviderTotals, SearchHits, SlashRow, Stats,
 };
-use super::Store;
+use super::{Store, REORG_NOTICE};
 
 /// The most rows one page returns.
 pub const MAX_PAGE: u32 = 500;
@@ -602,7 +602,8 @@ impl Store {
         Ok(Some(JobDetail { job, results }))
     }
 
-    /// Raw events after event id `after`, optionally of one kind and naming one account.
+    /// Raw events after event id `after`, optionally of one kind (and every reorg notice,
+    /// [`REORG_NOTICE`]) and naming one account.
     ///
     /// # Errors
     ///
@@ -614,9 +615,11 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Listed<EventRow>, sqlx::Error> {
         let after = page.after_id().map_err(sqlx::Error::Protocol)?;
+        // A reorg's notice passes a kind filter: whoever read events of any kind must
+        // learn that some were taken back.
         let rows = sqlx::query_as(&format!(
             "SELECT {EVENT_COLUMNS} FROM events \
-             WHERE ($1::text IS NULL OR kind = $1) \
+             WHERE ($1::text IS NULL OR kind = $1 OR kind = '{REORG_NOTICE}') \
                AND ($2::text IS NULL OR accounts @> ARRAY[$2::text]) \
                AND ($3::bigint IS NULL OR id > $3) \
              ORDER BY id LIMIT $4"

@@ -6,13 +6,20 @@
 //! follower writes the canonical blocks as one batch that first rolls back everything above
 //! the fork (`rollback_to`: the recorded changes replayed in reverse, then the orphaned
 //! events, transactions and undecoded records removed), all in ONE PostgreSQL transaction:
-//! a reader sees the index before the reorg or after it, never between. Records at or below
-//! the chain's finalized block are pruned, since no reorg reaches them.
+//! a reader sees the index before the reorg or after it, never between. The removed events
+//! leave one [`REORG_NOTICE`] event in their place (migrations/*_reorg_notice.sql), so a
+//! reader that already had them learns they are gone. Records at or below the chain's
+//! finalized block are pruned, since no reorg reaches them.
 
 use super::write::{insert_records, move_cursor, Commitment};
 use super::{to_sql, Store};
 use crate::db::{BlockCursor, InsertMethod, Written};
 use crate::record::TxRecord;
+
+/// The kind of the event a rollback leaves where it removed events: its payload names the
+/// range of ids removed (`first_removed_id`, `last_removed_id`), their count and slots,
+/// and its accounts every account they named. The indexer's own kind, no chain's.
+pub const REORG_NOTICE: &str = "ChainReorganized";
 
 /// A batch of blocks read above the chain's finalized block.
 #[derive(Debug, Clone)]
@@ -46,6 +53,12 @@ impl Store {
     ) -> Result<Written, sqlx::Error> {
         let mut db = self.pool.begin().await?;
         if let Some(fork) = &batch.fork {
+            // Transaction-local: the slot the rollback's notice names (the events_removed
+            // trigger reads it).
+            sqlx::query("SELECT set_config('basalt.fork', $1, true)")
+                .bind(fork.height.to_string())
+                .execute(&mut *db)
+                .await?;
             sqlx::query("SELECT rollback_to($1, $2, $3)")
                 .bind(program_id)
                 .bind(&fork.hash)

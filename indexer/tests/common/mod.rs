@@ -37,12 +37,14 @@ const NATURAL: &[(&str, &str)] = &[
 
 /// Every table of the index as JSON, independent of the event ids the sequence handed
 /// out (a replay after a crash consumes other ids): events are named by (signature,
-/// position) instead. Two indexes of the same chain must have equal snapshots.
+/// position) instead. Two indexes of the same chain must have equal snapshots. A reorg's
+/// notices (`ChainReorganized`) are the index's own history, not the chain's, and are
+/// left out.
 pub async fn snapshot(pool: &PgPool) -> Result<Vec<(String, Value)>> {
     let mut out = Vec::new();
     let events: Value = sqlx::query_scalar(
         "SELECT coalesce(jsonb_agg(to_jsonb(e) - 'id' - 'commitment' ORDER BY e.id), '[]') \
-         FROM events e",
+         FROM events e WHERE kind <> 'ChainReorganized'",
     )
     .fetch_one(pool)
     .await?;

@@ -33,21 +33,16 @@ pub const ACTIVE: u8 = 0;
 pub const UNBONDING: u8 = 1;
 pub const JAILED: u8 = 2;
 
-/// Parameters within every rule, as the Solana and NEAR tests start from.
+/// Parameters within every rule, as the Solana and NEAR tests start from: a local
+/// network's.
 pub fn params() -> Params {
-    Params {
-        min_stake: MIN_STAKE,
-        unbonding_epochs: UNBONDING_EPOCHS,
-        proof_slash_bps: 1_000,
-        job_slash_bps: 500,
-        bounty_bps: 2_000,
-        default_k: 10,
-        default_m: 4,
-        max_deal_epochs: 10_000,
-        max_slashes_per_epoch: 1,
-        accept_window_ticks: 20,
-        offline_ticks: 30,
-    }
+    let params = Network::local().params;
+    assert_eq!(
+        (params.min_stake, params.unbonding_epochs),
+        (MIN_STAKE, UNBONDING_EPOCHS),
+        "the constants the tests compare with"
+    );
+    params
 }
 
 pub struct Deployment {

@@ -312,6 +312,9 @@ async fn a_reorg_leaves_what_a_fresh_index_of_the_canonical_chain_holds() -> Res
 async fn reorg() -> Result<()> {
     let net = Net::new().await?;
     let a = net.provider("http://127.0.0.1:9001").await?;
+    // Past anvil's finality distance (64 blocks), so that the index records a finalized
+    // block above the deployment: where a restarted follower rolls back to.
+    net.anvil.mine(&net.deployer, 80).await?;
     let db = TempDb::create().await?;
     let store = Store::connect(&db.url).await?;
     let follower = net.follower(&store)?;
@@ -370,15 +373,27 @@ async fn reorg() -> Result<()> {
     ensure!(endpoint.is_none(), "the orphaned provider is gone");
 
     // Again after a restart: a new follower knows no block hashes and rolls back to the
-    // finalized block the index recorded (none yet here: the whole history), with the
-    // same result.
+    // finalized block the index recorded, with the same result.
     let second = net.snapshot().await?;
     net.provider("http://127.0.0.1:9004").await?;
     catch_up(&follower).await?;
     net.revert(second).await?;
     net.anvil.mine(&net.deployer, 3).await?;
+    let finalized = store
+        .cursor(&account(net.deployed.config))
+        .await?
+        .context("a cursor")?
+        .finalized_slot;
+    ensure!(
+        finalized > net.start,
+        "a finalized block above the deployment: {finalized}"
+    );
     let restarted = net.follower(&store)?;
-    ensure!(catch_up(&restarted).await?.len() == 1, "one rollback");
+    let forks = catch_up(&restarted).await?;
+    ensure!(
+        forks == [finalized],
+        "back to the finalized block {finalized}: {forks:?}"
+    );
     let (_fresh_db, fresh) = fresh_index(&net).await?;
     common::assert_same(
         &snapshot(fresh.pool()).await?,

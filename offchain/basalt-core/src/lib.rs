@@ -21,6 +21,7 @@ pub mod decoder;
 pub mod encoder;
 pub mod encryption;
 pub mod erasure;
+pub mod evm_auth;
 pub mod header;
 pub mod liveness;
 pub mod manifest;

@@ -9,4 +9,5 @@ mod deployment;
 mod gas;
 mod jobs;
 mod providers;
+mod request_auth;
 mod token;

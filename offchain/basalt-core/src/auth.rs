@@ -123,25 +123,12 @@ impl RequestAuth {
         nonce: Option<&str>,
         signature: Option<&str>,
     ) -> Result<Self, AuthError> {
-        let key = key.ok_or(AuthError::Missing(HEADER_KEY))?;
-        let timestamp = timestamp.ok_or(AuthError::Missing(HEADER_TIMESTAMP))?;
-        let nonce = nonce.ok_or(AuthError::Missing(HEADER_NONCE))?;
-        let signature = signature.ok_or(AuthError::Missing(HEADER_SIGNATURE))?;
+        let headers = Headers::parse(key, timestamp, nonce, signature)?;
         Ok(Self {
-            key: base58_array(HEADER_KEY, key)?,
-            timestamp_ms: timestamp.parse().map_err(|e| AuthError::Malformed {
-                header: HEADER_TIMESTAMP,
-                why: format!("{e}"),
-            })?,
-            nonce: data_encoding::HEXLOWER
-                .decode(nonce.as_bytes())
-                .ok()
-                .and_then(|v| v.try_into().ok())
-                .ok_or_else(|| AuthError::Malformed {
-                    header: HEADER_NONCE,
-                    why: "expected 32 lowercase hex digits".into(),
-                })?,
-            signature: base58_array(HEADER_SIGNATURE, signature)?,
+            key: base58_array(HEADER_KEY, headers.key)?,
+            timestamp_ms: headers.timestamp_ms,
+            nonce: headers.nonce,
+            signature: base58_array(HEADER_SIGNATURE, headers.signature)?,
         })
     }
 
@@ -159,13 +146,7 @@ impl RequestAuth {
         now_ms: u64,
         window_ms: u64,
     ) -> Result<(), AuthError> {
-        if self.timestamp_ms.abs_diff(now_ms) > window_ms {
-            return Err(AuthError::Expired {
-                signed_ms: self.timestamp_ms,
-                now_ms,
-                window_ms,
-            });
-        }
+        check_clock(self.timestamp_ms, now_ms, window_ms)?;
         let key = VerifyingKey::from_bytes(&self.key).map_err(|_| AuthError::BadSignature)?;
         let message = Self::message(
             method,
@@ -177,6 +158,65 @@ impl RequestAuth {
         key.verify(&message, &Signature::from_bytes(&self.signature))
             .map_err(|_| AuthError::BadSignature)
     }
+}
+
+/// The four header values every signed request carries, whichever kind of key signed it:
+/// the timestamp and the nonce parsed, the key and the signature as sent.
+pub(crate) struct Headers<'a> {
+    pub key: &'a str,
+    pub timestamp_ms: u64,
+    pub nonce: [u8; 16],
+    pub signature: &'a str,
+}
+
+impl<'a> Headers<'a> {
+    /// # Errors
+    ///
+    /// [`AuthError::Missing`] for an absent header, [`AuthError::Malformed`] for a
+    /// timestamp or nonce that does not parse.
+    pub(crate) fn parse(
+        key: Option<&'a str>,
+        timestamp: Option<&str>,
+        nonce: Option<&str>,
+        signature: Option<&'a str>,
+    ) -> Result<Self, AuthError> {
+        let key = key.ok_or(AuthError::Missing(HEADER_KEY))?;
+        let timestamp = timestamp.ok_or(AuthError::Missing(HEADER_TIMESTAMP))?;
+        let nonce = nonce.ok_or(AuthError::Missing(HEADER_NONCE))?;
+        let signature = signature.ok_or(AuthError::Missing(HEADER_SIGNATURE))?;
+        Ok(Self {
+            key,
+            timestamp_ms: timestamp.parse().map_err(|e| AuthError::Malformed {
+                header: HEADER_TIMESTAMP,
+                why: format!("{e}"),
+            })?,
+            nonce: data_encoding::HEXLOWER
+                .decode(nonce.as_bytes())
+                .ok()
+                .and_then(|v| v.try_into().ok())
+                .ok_or_else(|| AuthError::Malformed {
+                    header: HEADER_NONCE,
+                    why: "expected 32 lowercase hex digits".into(),
+                })?,
+            signature,
+        })
+    }
+}
+
+/// The clock check every signed request passes: signed within `window_ms` of `now_ms`.
+///
+/// # Errors
+///
+/// [`AuthError::Expired`].
+pub(crate) fn check_clock(signed_ms: u64, now_ms: u64, window_ms: u64) -> Result<(), AuthError> {
+    if signed_ms.abs_diff(now_ms) > window_ms {
+        return Err(AuthError::Expired {
+            signed_ms,
+            now_ms,
+            window_ms,
+        });
+    }
+    Ok(())
 }
 
 fn base58_array<const N: usize>(header: &'static str, s: &str) -> Result<[u8; N], AuthError> {

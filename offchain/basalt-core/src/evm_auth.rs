@@ -21,7 +21,8 @@ use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 use sha3::{Digest, Keccak256};
 
 use crate::auth::{
-    AuthError, RequestAuth, HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP,
+    check_clock, AuthError, Headers, RequestAuth, HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
 };
 
 /// The authentication of one request by an EVM account.
@@ -104,11 +105,8 @@ impl EvmRequestAuth {
         nonce: Option<&str>,
         signature: Option<&str>,
     ) -> Result<Self, AuthError> {
-        let key = key.ok_or(AuthError::Missing(HEADER_KEY))?;
-        let timestamp = timestamp.ok_or(AuthError::Missing(HEADER_TIMESTAMP))?;
-        let nonce = nonce.ok_or(AuthError::Missing(HEADER_NONCE))?;
-        let signature = signature.ok_or(AuthError::Missing(HEADER_SIGNATURE))?;
-        let mut signature: [u8; 65] = prefixed_hex(HEADER_SIGNATURE, signature)?;
+        let headers = Headers::parse(key, timestamp, nonce, signature)?;
+        let mut signature: [u8; 65] = prefixed_hex(HEADER_SIGNATURE, headers.signature)?;
         signature[64] = match signature[64] {
             0 | 1 => signature[64] + 27,
             27 | 28 => signature[64],
@@ -120,19 +118,9 @@ impl EvmRequestAuth {
             }
         };
         Ok(Self {
-            address: prefixed_hex(HEADER_KEY, key)?,
-            timestamp_ms: timestamp.parse().map_err(|e| AuthError::Malformed {
-                header: HEADER_TIMESTAMP,
-                why: format!("{e}"),
-            })?,
-            nonce: data_encoding::HEXLOWER
-                .decode(nonce.as_bytes())
-                .ok()
-                .and_then(|v| v.try_into().ok())
-                .ok_or_else(|| AuthError::Malformed {
-                    header: HEADER_NONCE,
-                    why: "expected 32 lowercase hex digits".into(),
-                })?,
+            address: prefixed_hex(HEADER_KEY, headers.key)?,
+            timestamp_ms: headers.timestamp_ms,
+            nonce: headers.nonce,
             signature,
         })
     }
@@ -152,13 +140,7 @@ impl EvmRequestAuth {
         now_ms: u64,
         window_ms: u64,
     ) -> Result<(), AuthError> {
-        if self.timestamp_ms.abs_diff(now_ms) > window_ms {
-            return Err(AuthError::Expired {
-                signed_ms: self.timestamp_ms,
-                now_ms,
-                window_ms,
-            });
-        }
+        check_clock(self.timestamp_ms, now_ms, window_ms)?;
         let message = RequestAuth::message(
             method,
             path_and_query,

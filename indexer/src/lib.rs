@@ -138,15 +138,26 @@ pub async fn run(
     Ok(())
 }
 
-/// How a follower paces its passes.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Pacing {
+/// How the NEAR and EVM followers pace their passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pacing {
     /// Wait between passes once caught up.
     pub poll: std::time::Duration,
     /// Wait after an RPC or database error before trying again, doubling with each
     /// failure in a row up to `retry_max`.
     pub retry: std::time::Duration,
     pub retry_max: std::time::Duration,
+}
+
+impl Pacing {
+    /// Polls every `poll` once caught up; retries after 1 s, doubling up to 10 s.
+    pub fn new(poll: std::time::Duration) -> Self {
+        Self {
+            poll,
+            retry: std::time::Duration::from_secs(1),
+            retry_max: std::time::Duration::from_secs(10),
+        }
+    }
 }
 
 /// A pass that failed: whether the chain's RPC failed (rather than the database or the

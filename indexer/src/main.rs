@@ -134,7 +134,7 @@ impl Cli {
                 let mut f = NearFollowOptions::new(url, contract, token);
                 f.start_height = self.near_start_block;
                 f.batch = u64::try_from(self.batch).unwrap_or(u64::MAX);
-                f.poll = poll;
+                f.pacing.poll = poll;
                 let id = f.contract.to_string();
                 Ok((Follow::Near(f), id))
             }
@@ -150,7 +150,7 @@ impl Cli {
                 let mut f = EvmFollowOptions::new(url, config);
                 f.start_block = self.evm_start_block;
                 f.batch = u64::try_from(self.batch).unwrap_or(u64::MAX);
-                f.poll = poll;
+                f.pacing.poll = poll;
                 Ok((
                     Follow::Evm(f),
                     basalt_indexer::evm::payload::account(config),

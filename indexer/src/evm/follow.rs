@@ -50,12 +50,8 @@ pub struct EvmFollowOptions {
     pub batch: u64,
     /// Header requests in flight.
     pub fetch_concurrency: usize,
-    /// Wait between passes once caught up.
-    pub poll: Duration,
-    /// Wait after an RPC or database error before trying again, doubling with each
-    /// failure in a row up to `retry_max`.
-    pub retry: Duration,
-    pub retry_max: Duration,
+    /// Waits between passes, once caught up and after a failure.
+    pub pacing: Pacing,
 }
 
 impl EvmFollowOptions {
@@ -66,9 +62,7 @@ impl EvmFollowOptions {
             start_block: None,
             batch: 1_000,
             fetch_concurrency: 8,
-            poll: Duration::from_millis(500),
-            retry: Duration::from_secs(1),
-            retry_max: Duration::from_secs(10),
+            pacing: Pacing::new(Duration::from_millis(500)),
         }
     }
 }
@@ -183,14 +177,9 @@ impl EvmFollower {
     /// once caught up; after a failure, again after a wait that doubles with each failure
     /// in a row.
     pub async fn run(&self, stop: watch::Receiver<bool>) {
-        let pacing = Pacing {
-            poll: self.options.poll,
-            retry: self.options.retry,
-            retry_max: self.options.retry_max,
-        };
         follow_passes(
             &self.options.rpc_url,
-            pacing,
+            self.options.pacing,
             &self.metrics,
             &self.link,
             stop,

@@ -38,12 +38,8 @@ pub struct NearFollowOptions {
     pub batch: u64,
     /// `block_events` calls in flight.
     pub fetch_concurrency: usize,
-    /// Wait between passes once caught up (NEAR makes a block about every second).
-    pub poll: Duration,
-    /// Wait after an RPC or database error before trying again, doubling with each
-    /// failure in a row up to `retry_max`.
-    pub retry: Duration,
-    pub retry_max: Duration,
+    /// Waits between passes, once caught up and after a failure.
+    pub pacing: Pacing,
 }
 
 impl NearFollowOptions {
@@ -55,9 +51,7 @@ impl NearFollowOptions {
             start_height: None,
             batch: 100,
             fetch_concurrency: 4,
-            poll: Duration::from_millis(500),
-            retry: Duration::from_secs(1),
-            retry_max: Duration::from_secs(10),
+            pacing: Pacing::new(Duration::from_millis(500)),
         }
     }
 }
@@ -131,14 +125,9 @@ impl NearFollower {
     /// once caught up; after a failure, again after a wait that doubles with each failure
     /// in a row.
     pub async fn run(&self, stop: watch::Receiver<bool>) {
-        let pacing = Pacing {
-            poll: self.options.poll,
-            retry: self.options.retry,
-            retry_max: self.options.retry_max,
-        };
         follow_passes(
             &self.options.rpc_url,
-            pacing,
+            self.options.pacing,
             &self.metrics,
             &self.link,
             stop,

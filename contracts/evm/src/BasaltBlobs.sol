@@ -228,6 +228,14 @@ contract BasaltBlobs is ReentrancyGuard {
         s.assignedEpoch = _assigned(b, slots[id][index]);
     }
 
+    /// Whether `who` may act on blob `id` with every bit of `roles` now: its owner, or the
+    /// holder of an unexpired grant with them, the check `deleteBlob` makes of its caller.
+    /// Reverts `BlobNotFound`.
+    function mayAct(bytes32 id, address who, uint8 roles) external view returns (bool) {
+        Blob storage b = _blob(id);
+        return who == b.owner || _allows(grants[id][who], roles);
+    }
+
     /// The deal of blob `id` (all zero when it has none).
     function deal(bytes32 id) external view returns (Deal memory) {
         return deals[id];

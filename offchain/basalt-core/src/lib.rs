@@ -14,6 +14,7 @@
 pub mod archive;
 pub mod auth;
 pub mod blob_id;
+pub mod caller;
 pub mod chain_link;
 pub mod cid;
 pub mod dataset;
@@ -33,6 +34,7 @@ pub use auth::{AuthError, RequestAuth};
 pub use basalt_proof as proof;
 pub use basalt_proof::BlobLayout;
 pub use blob_id::{BlobId, BlobIdError};
+pub use caller::{Caller, CallerParseError, RequestKey, SignedRequest};
 pub use chain_link::{Backoff, ChainLink, LinkMonitor};
 pub use cid::{Cid, CidError, CidHasher};
 pub use decoder::{BlobReader, ChunkDecoder, DecodeError, DecodedChunk, ShardSource};

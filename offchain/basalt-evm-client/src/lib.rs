@@ -18,6 +18,7 @@ pub use alloy;
 pub mod anvil;
 pub mod deploy;
 pub mod in_process;
+pub mod records;
 
 /// The id `BasaltBlobs` gives `owner`'s registration of content `cid_digest`
 /// (`blobId`: `keccak256(abi.encode(owner, cidDigest))`).

@@ -252,6 +252,54 @@ fn reads_follow_the_shared_rule_with_grant_expiry_and_any_token_as_gate() -> Res
 }
 
 #[test]
+fn may_act_answers_as_delete_blob_decides() -> Result<()> {
+    let mut d = deploy()?;
+    let id = placed_blob(&mut d)?;
+    let expiring = Address::repeat_byte(0xd1);
+    let admin = Address::repeat_byte(0xd2);
+    let until = d.evm.time() + 100;
+    for (grantee, roles, expires_at) in [(READER, 1, 0), (expiring, 4, until), (admin, 7, 0)] {
+        let grant = BasaltBlobs::createGrantCall {
+            id,
+            grantee,
+            roles,
+            expiresAt: expires_at,
+            wrappedKey: Default::default(),
+        };
+        d.evm.ok(OWNER, d.blobs, &grant)?;
+    }
+    let may_delete = |d: &mut Deployment, who: Address| -> Result<bool> {
+        let call = BasaltBlobs::mayActCall { id, who, roles: 4 };
+        Ok(d.evm.ok(STRANGER, d.blobs, &call)?.0)
+    };
+    for (who, allowed) in [
+        (OWNER, true),
+        (expiring, true),
+        (admin, true),
+        (READER, false),
+        (STRANGER, false),
+    ] {
+        assert_eq!(may_delete(&mut d, who)?, allowed, "{who}");
+    }
+    d.evm.set_block(d.evm.block() + 100);
+    assert!(!may_delete(&mut d, expiring)?, "the grant expired");
+    // deleteBlob refuses whom mayAct refuses, for the same reason.
+    let delete = BasaltBlobs::deleteBlobCall {
+        id,
+        grantees: vec![READER, expiring, admin],
+    };
+    assert_eq!(refusal(&mut d, expiring, &delete)?, "GrantExpired");
+    assert_eq!(refusal(&mut d, READER, &delete)?, "Unauthorized");
+    let unknown = BasaltBlobs::mayActCall {
+        id: B256::repeat_byte(9),
+        who: OWNER,
+        roles: 4,
+    };
+    assert_eq!(refusal(&mut d, STRANGER, &unknown)?, "BlobNotFound");
+    Ok(())
+}
+
+#[test]
 fn a_deletion_revokes_the_grants_it_names_and_leaves_none() -> Result<()> {
     let mut d = deploy()?;
     let id = placed_blob(&mut d)?;

@@ -41,9 +41,28 @@ pub fn implicit_account(key: &[u8; 32]) -> AccountId {
     near_primitives::utils::derive_near_implicit_account_id(&key)
 }
 
+/// The NEAR account of the Ethereum address `address`: its ETH-implicit account (`0x` and
+/// the address in lowercase hex, NEP-518), which the holder of that address's secp256k1 key
+/// controls. A request a node gets signed by an EVM account is this account's.
+pub fn eth_implicit_account(address: &[u8; 20]) -> AccountId {
+    let hex: String = address.iter().map(|b| format!("{b:02x}")).collect();
+    format!("0x{hex}")
+        .parse()
+        .unwrap_or_else(|e| unreachable!("0x and 40 lowercase hex digits is an account id: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
+    use near_primitives::account::id::AccountType;
+
     use super::*;
+
+    #[test]
+    fn an_eth_implicit_account_is_the_address_in_hex() {
+        let account = eth_implicit_account(&[0xcd; 20]);
+        assert_eq!(account.as_str(), format!("0x{}", "cd".repeat(20)));
+        assert_eq!(account.get_account_type(), AccountType::EthImplicitAccount);
+    }
 
     #[test]
     fn an_implicit_account_is_the_key_in_hex() {

@@ -206,11 +206,7 @@ async fn accept_offer(
             );
             true
         }
-        Some(_) => match node
-            .chain
-            .accept(blob, offer.index, &terms, &node.identity)
-            .await
-        {
+        Some(_) => match node.chain.accept(blob, offer.index, &terms).await {
             Ok(()) => {
                 report.accepted += 1;
                 node.metrics.placements_accepted.inc();

@@ -1,5 +1,6 @@
 //! Request authentication on the node: the signature and clock checks of
-//! [`basalt_core::auth`], a replay cache of nonces, and a per-caller rate limit.
+//! [`basalt_core::SignedRequest`] (an ed25519 key's or an EVM account's), a replay cache of
+//! nonces, and a per-caller rate limit.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -7,7 +8,8 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::HeaderMap;
-use basalt_core::auth::{AuthError, RequestAuth};
+use basalt_core::auth::AuthError;
+use basalt_core::{Caller, SignedRequest};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 /// Why a request was refused before it reached its handler.
@@ -39,15 +41,15 @@ impl Refusal {
 pub struct Authenticator {
     window_ms: u64,
     per_second: u32,
-    limiter: DefaultKeyedRateLimiter<[u8; 32]>,
-    // INV: holds only (key, nonce) pairs whose timestamp is within `window_ms` of the
+    limiter: DefaultKeyedRateLimiter<Caller>,
+    // INV: holds only (caller, nonce) pairs whose timestamp is within `window_ms` of the
     // clock at the last prune; any nonce older than that is rejected by the clock check
     // anyway, so forgetting it cannot let a replay through.
     seen: Mutex<Seen>,
 }
 
 struct Seen {
-    nonces: HashMap<([u8; 32], [u8; 16]), u64>,
+    nonces: HashMap<(Caller, [u8; 16]), u64>,
     last_prune_ms: u64,
 }
 
@@ -78,24 +80,24 @@ impl Authenticator {
         }
     }
 
-    /// Authenticates one request and returns the caller's key.
+    /// Authenticates one request and returns who signed it.
     ///
     /// `body_hash` is the BLAKE3 hash of the whole body (of the empty string when there is
     /// none).
     ///
     /// # Errors
     ///
-    /// A [`Refusal`] naming the failed check. A request is charged to its key's rate limit
-    /// only once its signature verified, so nobody can spend another key's budget.
+    /// A [`Refusal`] naming the failed check. A request is charged to its caller's rate
+    /// limit only once its signature verified, so nobody can spend another caller's budget.
     pub fn check(
         &self,
         method: &str,
         path_and_query: &str,
         headers: &HeaderMap,
         body_hash: &[u8; 32],
-    ) -> Result<[u8; 32], Refusal> {
+    ) -> Result<Caller, Refusal> {
         let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let auth = RequestAuth::parse(
+        let auth = SignedRequest::parse(
             get(basalt_core::auth::HEADER_KEY),
             get(basalt_core::auth::HEADER_TIMESTAMP),
             get(basalt_core::auth::HEADER_NONCE),
@@ -103,16 +105,22 @@ impl Authenticator {
         )?;
         let now = now_ms();
         auth.verify(method, path_and_query, body_hash, now, self.window_ms)?;
-        if self.limiter.check_key(&auth.key).is_err() {
+        let caller = auth.caller();
+        if self.limiter.check_key(&caller).is_err() {
             return Err(Refusal::RateLimited {
                 per_second: self.per_second,
             });
         }
-        self.remember_nonce(&auth, now)?;
-        Ok(auth.key)
+        self.remember_nonce(caller, &auth, now)?;
+        Ok(caller)
     }
 
-    fn remember_nonce(&self, auth: &RequestAuth, now: u64) -> Result<(), Refusal> {
+    fn remember_nonce(
+        &self,
+        caller: Caller,
+        auth: &SignedRequest,
+        now: u64,
+    ) -> Result<(), Refusal> {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if now.saturating_sub(seen.last_prune_ms) > self.window_ms {
             let horizon = now.saturating_sub(2 * self.window_ms);
@@ -123,10 +131,10 @@ impl Authenticator {
         if seen.nonces.len() >= MAX_NONCES {
             return Err(Refusal::Busy);
         }
-        match seen.nonces.entry((auth.key, auth.nonce)) {
+        match seen.nonces.entry((caller, auth.nonce())) {
             std::collections::hash_map::Entry::Occupied(_) => Err(AuthError::Replayed.into()),
             std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(auth.timestamp_ms);
+                v.insert(auth.timestamp_ms());
                 Ok(())
             }
         }
@@ -136,14 +144,20 @@ impl Authenticator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use basalt_core::evm_auth::{self, EvmRequestAuth};
+    use basalt_core::RequestAuth;
     use ed25519_dalek::SigningKey;
 
-    fn headers(auth: &RequestAuth) -> HeaderMap {
+    fn header_map(values: [(&'static str, String); 4]) -> HeaderMap {
         let mut h = HeaderMap::new();
-        for (name, value) in auth.headers() {
+        for (name, value) in values {
             h.insert(name, value.parse().expect("header value"));
         }
         h
+    }
+
+    fn headers(auth: &RequestAuth) -> HeaderMap {
+        header_map(auth.headers())
     }
 
     #[test]
@@ -176,5 +190,40 @@ mod tests {
         assert!(other
             .check("GET", "/v1/stats", &headers(&sign(5)), &hash)
             .is_ok());
+    }
+
+    #[test]
+    fn an_evm_account_is_a_caller_of_its_own() -> Result<(), Refusal> {
+        let a = Authenticator::new(30_000, 1);
+        let hash = *blake3::hash(b"").as_bytes();
+        let evm = evm_auth::SigningKey::from_bytes(&[3; 32].into()).expect("a valid scalar");
+        let sign = |nonce: u8| {
+            EvmRequestAuth::sign(&evm, "GET", "/v1/stats", &hash, now_ms(), [nonce; 16])
+        };
+        let first = header_map(sign(1).headers());
+        assert_eq!(
+            a.check("GET", "/v1/stats", &first, &hash)?,
+            Caller::Evm(evm_auth::address_of(evm.verifying_key()))
+        );
+        assert!(
+            a.check("GET", "/v1/stats", &first, &hash).is_err(),
+            "replayed"
+        );
+        // Its budget is its own: an ed25519 key with the same nonce still gets through.
+        let ed = SigningKey::from_bytes(&[3; 32]);
+        let same_nonce = RequestAuth::sign(&ed, "GET", "/v1/stats", &hash, now_ms(), [1; 16]);
+        a.check("GET", "/v1/stats", &headers(&same_nonce), &hash)?;
+        // Another request under its signature is refused for what it is.
+        let mut forged = sign(2);
+        forged.address = evm_auth::address_of(
+            evm_auth::SigningKey::from_bytes(&[4; 32].into())
+                .expect("a valid scalar")
+                .verifying_key(),
+        );
+        assert!(matches!(
+            a.check("GET", "/v1/stats", &header_map(forged.headers()), &hash),
+            Err(Refusal::Auth(AuthError::BadSignature))
+        ));
+        Ok(())
     }
 }

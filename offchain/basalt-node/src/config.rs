@@ -7,9 +7,12 @@
 //! keypair = "/etc/basalt/node.json"
 //! capacity = 1099511627776          # bytes
 //! sync = "fsync"                    # or "wal"; see SyncPolicy
-//! chain = "solana"                 # or "near", with near_contract set
+//! chain = "solana"                 # or "near" with near_contract, or "evm" with evm_config
 //! rpc_url = "http://127.0.0.1:8899"
 //! # near_contract = "basalt.testnet"
+//! # evm_config = "0x…"              # the BasaltConfig contract
+//! # evm_start_block = 0             # the block it was deployed at (or earlier)
+//! # evm_key = "/etc/basalt/node-evm.key"
 //! max_shard_bytes = 67108864
 //! request_timeout_secs = 60
 //! rate_limit_per_second = 200
@@ -60,6 +63,15 @@ pub struct NodeConfig {
     pub rpc_url: String,
     /// The NEAR account the Basalt contract is deployed at (`chain = "near"` only).
     pub near_contract: Option<String>,
+    /// The address of the deployment's `BasaltConfig` contract (`chain = "evm"` only): the
+    /// node reads the other contracts' addresses from it.
+    pub evm_config: Option<String>,
+    /// A block at or before the deployment (`chain = "evm"`): the registry's events are read
+    /// from it on.
+    pub evm_start_block: u64,
+    /// The provider's secp256k1 key on the EVM (`chain = "evm"`), a file holding the
+    /// private key in hex; created if missing.
+    pub evm_key: PathBuf,
     /// Largest accepted request body (a shard plus its 108-byte header).
     pub max_shard_bytes: usize,
     /// A request that takes longer is answered 408 and its partial upload dropped.
@@ -149,6 +161,9 @@ impl Default for NodeConfig {
             chain: ChainKind::Solana,
             rpc_url: "http://127.0.0.1:8899".into(),
             near_contract: None,
+            evm_config: None,
+            evm_start_block: 0,
+            evm_key: PathBuf::from("basalt-node-data/evm.key"),
             max_shard_bytes: 64 << 20,
             request_timeout_secs: 60,
             rate_limit_per_second: 200,
@@ -182,6 +197,8 @@ pub enum ChainKind {
     Solana,
     /// The NEAR contract (`contracts/basalt-near`).
     Near,
+    /// The EVM contracts (`contracts/evm`).
+    Evm,
 }
 
 /// Command-line flags; each also reads a `BASALT_NODE_*` environment variable.
@@ -210,6 +227,15 @@ pub struct Cli {
     /// The NEAR contract account (with `--chain near`).
     #[arg(long, env = "BASALT_NODE_NEAR_CONTRACT")]
     pub near_contract: Option<String>,
+    /// The `BasaltConfig` contract's address (with `--chain evm`).
+    #[arg(long, env = "BASALT_NODE_EVM_CONFIG")]
+    pub evm_config: Option<String>,
+    /// A block at or before the deployment (with `--chain evm`).
+    #[arg(long, env = "BASALT_NODE_EVM_START_BLOCK")]
+    pub evm_start_block: Option<u64>,
+    /// The provider's EVM key file (with `--chain evm`).
+    #[arg(long, env = "BASALT_NODE_EVM_KEY")]
+    pub evm_key: Option<PathBuf>,
     #[arg(long, env = "BASALT_NODE_MAX_SHARD_BYTES")]
     pub max_shard_bytes: Option<usize>,
     #[arg(long, env = "BASALT_NODE_REQUEST_TIMEOUT_SECS")]
@@ -288,6 +314,8 @@ impl Cli {
             sync,
             chain,
             rpc_url,
+            evm_start_block,
+            evm_key,
             max_shard_bytes,
             request_timeout_secs,
             rate_limit_per_second,
@@ -314,6 +342,9 @@ impl Cli {
         }
         if let Some(contract) = self.near_contract {
             c.near_contract = Some(contract);
+        }
+        if let Some(config) = self.evm_config {
+            c.evm_config = Some(config);
         }
         if let Some(threads) = self.worker_threads {
             c.worker_threads = Some(threads);

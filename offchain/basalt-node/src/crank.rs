@@ -77,7 +77,7 @@ pub async fn pass(node: &Node) -> CrankReport {
     if blobs.is_empty() {
         return report;
     }
-    let view = match node.chain.crank_view(&blobs, &node.identity).await {
+    let view = match node.chain.crank_view(&blobs).await {
         Ok(v) => v,
         Err(e) => {
             report.chain_errors += 1;
@@ -91,7 +91,7 @@ pub async fn pass(node: &Node) -> CrankReport {
         .flat_map(|b| plan(b, &view.clock, &view.candidates))
         .collect();
     if !actions.is_empty() {
-        let outcomes = node.chain.crank(&actions, &node.identity).await;
+        let outcomes = node.chain.crank(&actions).await;
         for (action, outcome) in actions.iter().zip(outcomes) {
             record(&mut report, action, &outcome);
         }
@@ -116,7 +116,7 @@ async fn notify(node: &Node, notice: &RepairNotice) {
     let client = basalt_sdk::NodeClient::new(
         reqwest::Client::new(),
         &notice.endpoint,
-        node.identity.clone(),
+        node.request_key.clone(),
     );
     if let Err(e) = client
         .placement_registered(&notice.blob, Duration::from_secs(10))

@@ -37,7 +37,7 @@ pub async fn run(
 
 /// Sends one heartbeat and counts it; returns whether it landed. A failure is logged.
 pub async fn beat(node: &Node) -> bool {
-    match node.chain.heartbeat(&node.identity).await {
+    match node.chain.heartbeat().await {
         Ok(()) => {
             node.metrics.heartbeats.inc();
             true

@@ -1,9 +1,12 @@
 //! The node's identity: an ed25519 key in a Solana CLI keypair file (a JSON array of 64
-//! bytes: secret seed, then public key), the same format `solana-keygen` writes.
+//! bytes: secret seed, then public key), the same format `solana-keygen` writes; and on the
+//! EVM its provider's secp256k1 key, in a file holding the private key as `0x` and 64 hex
+//! digits (as `cast wallet new` prints it and wallets import it).
 
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use basalt_core::evm_auth::SigningKey as EvmKey;
 use ed25519_dalek::SigningKey;
 
 /// Reads a Solana CLI keypair file.
@@ -39,21 +42,56 @@ pub fn read_keypair(path: &Path) -> Result<SigningKey> {
 /// When the file cannot be written.
 pub fn write_keypair(path: &Path, key: &SigningKey) -> Result<()> {
     let json = serde_json::to_string(&key.to_keypair_bytes().to_vec())?;
+    write_private(path, &json)
+}
+
+/// Reads an EVM private key file: `0x` (optional) and 64 hex digits, surrounding
+/// whitespace ignored.
+///
+/// # Errors
+///
+/// When the file is missing or does not hold a valid secp256k1 private key.
+pub fn read_evm_key(path: &Path) -> Result<EvmKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading EVM key file {}", path.display()))?;
+    let digits = text.trim();
+    let digits = digits.strip_prefix("0x").unwrap_or(digits);
+    let bytes = data_encoding::HEXLOWER_PERMISSIVE
+        .decode(digits.as_bytes())
+        .ok()
+        .filter(|b| b.len() == 32)
+        .with_context(|| {
+            format!(
+                "{} does not hold an EVM private key (0x and 64 hex digits)",
+                path.display()
+            )
+        })?;
+    EvmKey::from_slice(&bytes)
+        .with_context(|| format!("{}: not a valid secp256k1 private key", path.display()))
+}
+
+/// Writes `key` as an EVM private key file readable only by its owner.
+///
+/// # Errors
+///
+/// When the file cannot be written.
+pub fn write_evm_key(path: &Path, key: &EvmKey) -> Result<()> {
+    let hex = data_encoding::HEXLOWER.encode(&key.to_bytes());
+    write_private(path, &format!("0x{hex}\n"))
+}
+
+/// Writes `text` to `path` (creating its directory), readable only by its owner.
+fn write_private(path: &Path, text: &str) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(())
-}
-
-/// The base58 address of a key, as Solana tools print it.
-pub fn address(key: &[u8; 32]) -> String {
-    bs58::encode(key).into_string()
 }
 
 #[cfg(test)]
@@ -77,6 +115,27 @@ mod tests {
         mismatched[40] ^= 1;
         std::fs::write(&path, serde_json::to_string(&mismatched.to_vec())?)?;
         assert!(read_keypair(&path).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn an_evm_key_file_round_trips_and_bad_ones_are_explained() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("evm.key");
+        let key = EvmKey::from_slice(&[3; 32])?;
+        write_evm_key(&path, &key)?;
+        assert_eq!(read_evm_key(&path)?.to_bytes(), key.to_bytes());
+        // As other tools write it: no prefix, upper case, a trailing newline.
+        std::fs::write(&path, format!("{}\n", "03".repeat(32).to_uppercase()))?;
+        assert_eq!(read_evm_key(&path)?.to_bytes(), key.to_bytes());
+        for junk in ["0x1234", "not hex", &format!("0x{}", "00".repeat(32))] {
+            std::fs::write(&path, junk)?;
+            let err = read_evm_key(&path).expect_err(junk);
+            assert!(
+                format!("{err:#}").contains(&path.display().to_string()),
+                "{err:#}"
+            );
+        }
         Ok(())
     }
 }

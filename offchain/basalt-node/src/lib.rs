@@ -39,26 +39,32 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use basalt_core::RequestKey;
 use ed25519_dalek::SigningKey;
 
-use crate::chain::{Chain, Deadlines, DecisionCache, NearChain, SolanaChain, WatchedChain};
+use crate::chain::{
+    Chain, Deadlines, DecisionCache, EvmChain, NearChain, SolanaChain, WatchedChain,
+};
 use crate::config::{ChainKind, NodeConfig};
 use crate::node::Node;
 use crate::store::ShardStore;
 
-/// The chain client the configuration names, watched: every call bounded by
-/// `chain_timeout_ms` and reported to its monitor, read decisions cached for
-/// `acl_cache_ms` (and served up to `acl_stale_secs` while the chain does not answer).
+/// The chain client the configuration names, sending as `provider` (see
+/// [`provider_key`]), watched: every call bounded by `chain_timeout_ms` and reported to its
+/// monitor, read decisions cached for `acl_cache_ms` (and served up to `acl_stale_secs`
+/// while the chain does not answer).
 ///
 /// # Errors
 ///
-/// When `chain = "near"` comes without a valid `near_contract` account.
-pub fn connect_chain(config: &NodeConfig) -> Result<WatchedChain> {
-    let inner: Arc<dyn Chain> = match config.chain {
-        ChainKind::Solana => Arc::new(
-            SolanaChain::new(&config.rpc_url).with_proof_priority_fee(config.proof_priority_fee),
+/// When `chain = "near"` comes without a valid `near_contract` account, `chain = "evm"`
+/// without a valid `evm_config` address, or `provider` is not of the chain's kind.
+pub fn connect_chain(config: &NodeConfig, provider: &RequestKey) -> Result<WatchedChain> {
+    let inner: Arc<dyn Chain> = match (config.chain, provider) {
+        (ChainKind::Solana, RequestKey::Ed25519(identity)) => Arc::new(
+            SolanaChain::new(&config.rpc_url, identity.clone())
+                .with_proof_priority_fee(config.proof_priority_fee),
         ),
-        ChainKind::Near => {
+        (ChainKind::Near, RequestKey::Ed25519(identity)) => {
             let contract = config
                 .near_contract
                 .as_deref()
@@ -66,8 +72,26 @@ pub fn connect_chain(config: &NodeConfig) -> Result<WatchedChain> {
             let contract = contract
                 .parse()
                 .with_context(|| format!("near_contract {contract:?} is not a NEAR account id"))?;
-            Arc::new(NearChain::new(&config.rpc_url, contract))
+            Arc::new(NearChain::new(&config.rpc_url, contract, identity.clone()))
         }
+        (ChainKind::Evm, RequestKey::Evm(key)) => {
+            let text = config.evm_config.as_deref().context(
+                "chain = \"evm\" needs evm_config: the address of the deployment's BasaltConfig contract",
+            )?;
+            let address = text
+                .parse()
+                .with_context(|| format!("evm_config {text:?} is not an EVM address"))?;
+            Arc::new(EvmChain::new(
+                &config.rpc_url,
+                address,
+                config.evm_start_block,
+                key,
+            )?)
+        }
+        (chain, key) => anyhow::bail!(
+            "a {chain:?} node's provider key cannot be {} (see provider_key)",
+            key.caller()
+        ),
     };
     Ok(WatchedChain::new(
         inner,
@@ -95,10 +119,39 @@ pub fn load_or_create_identity(config: &NodeConfig) -> Result<SigningKey> {
     Ok(key)
 }
 
+/// The key the node's provider signs with on its chain: the node's identity on Solana and
+/// NEAR, its EVM key (read, or created on first start) on the EVM.
+///
+/// # Errors
+///
+/// When the EVM key file is not a valid key, or a new one cannot be written.
+pub fn provider_key(config: &NodeConfig, identity: &SigningKey) -> Result<RequestKey> {
+    Ok(match config.chain {
+        ChainKind::Solana | ChainKind::Near => RequestKey::Ed25519(identity.clone()),
+        ChainKind::Evm => RequestKey::Evm(load_or_create_evm_key(config)?),
+    })
+}
+
+/// Reads the provider's EVM key (`chain = "evm"`), creating one on first start.
+///
+/// # Errors
+///
+/// When an existing file is not a valid key, or a new one cannot be written.
+pub fn load_or_create_evm_key(config: &NodeConfig) -> Result<basalt_core::evm_auth::SigningKey> {
+    if config.evm_key.exists() {
+        return identity::read_evm_key(&config.evm_key);
+    }
+    let key = basalt_core::evm_auth::SigningKey::random(&mut rand_core::OsRng);
+    identity::write_evm_key(&config.evm_key, &key)?;
+    tracing::info!(path = %config.evm_key.display(), "created a new EVM provider key");
+    Ok(key)
+}
+
 /// Runs the node until `shutdown` resolves: binds, serves, accepts placements, proves
 /// them, cranks settlements and slashes, collects garbage, and on shutdown lets in-flight requests finish before flushing the store.
 ///
-/// `on_ready` is called with the bound address once the node accepts connections.
+/// `on_ready` is called with the bound address and the node's provider (as its chain names
+/// it) once the node accepts connections.
 ///
 /// # Errors
 ///
@@ -106,7 +159,7 @@ pub fn load_or_create_identity(config: &NodeConfig) -> Result<SigningKey> {
 pub async fn serve(
     config: NodeConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    on_ready: impl FnOnce(std::net::SocketAddr, &SigningKey),
+    on_ready: impl FnOnce(std::net::SocketAddr, &basalt_core::Caller),
 ) -> Result<()> {
     let identity = load_or_create_identity(&config)?;
     let store = ShardStore::open_tuned(
@@ -117,7 +170,8 @@ pub async fn serve(
     )
     .with_context(|| format!("opening the shard store in {}", config.data_dir.display()))?;
     let store = Arc::new(store);
-    let chain = connect_chain(&config)?;
+    let provider = provider_key(&config, &identity)?;
+    let chain = connect_chain(&config, &provider)?;
     let chain_link = chain.link();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -129,9 +183,10 @@ pub async fn serve(
     let crank_interval = config.crank_interval_secs;
     let heartbeat_interval = config.heartbeat_interval_secs;
     let repair_interval = config.repair_interval_secs;
-    let node = Node::new(Arc::clone(&store), Arc::new(chain), identity, config);
+    let node =
+        Node::new(Arc::clone(&store), Arc::new(chain), identity, config).with_request_key(provider);
     let node = Arc::new(node.with_chain_link(chain_link));
-    on_ready(bound, &node.identity);
+    on_ready(bound, &node.address());
 
     let (stop_tasks, tasks_stopped) = tokio::sync::watch::channel(false);
     let gc = (gc_interval > 0).then(|| {

@@ -20,8 +20,8 @@ fn main() -> Result<()> {
     runtime.build()?.block_on(basalt_node::serve(
         config,
         shutdown_signal(),
-        |addr, key| {
-            let address = basalt_node::identity::address(&key.verifying_key().to_bytes());
+        |addr, provider| {
+            let address = provider.to_string();
             // One line on stdout that scripts (and the localnet) read to find the node.
             println!("basalt-node listening on {addr} as {address}");
             tracing::info!(%addr, %address, "serving");

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use basalt_core::wire::{CrankStats, ProofStats};
-use basalt_core::{BlobId, LinkMonitor, Receipt, ShardHeader};
+use basalt_core::{BlobId, Caller, LinkMonitor, Receipt, RequestKey, ShardHeader};
 use ed25519_dalek::SigningKey;
 use tokio::sync::{Notify, Semaphore};
 
@@ -30,7 +30,12 @@ pub struct Node {
     pub chain_link: Arc<LinkMonitor>,
     pub auth: Authenticator,
     pub metrics: Metrics,
+    /// Signs the node's receipts.
     pub identity: SigningKey,
+    /// Signs the node's requests to other nodes (a repair's reads, a crank's notices): its
+    /// provider's key, of its chain's kind, which the other holders' chain knows.
+    // INV: request_key.caller() == chain.provider()
+    pub request_key: RequestKey,
     pub config: NodeConfig,
     /// INV: a request body is buffered only while one of these permits is held.
     pub upload_slots: Arc<Semaphore>,
@@ -52,7 +57,8 @@ pub struct Node {
 }
 
 impl Node {
-    /// Assembles a node from its parts.
+    /// Assembles a node from its parts; its requests are signed by `identity` until
+    /// [`Self::with_request_key`] says otherwise.
     pub fn new(
         store: Arc<ShardStore>,
         chain: Arc<dyn Chain>,
@@ -70,6 +76,7 @@ impl Node {
             store,
             chain,
             metrics,
+            request_key: RequestKey::Ed25519(identity.clone()),
             identity,
             config,
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
@@ -80,6 +87,12 @@ impl Node {
             proving: Mutex::new(ProofStats::default()),
             cranking: Mutex::new(CrankStats::default()),
         }
+    }
+
+    /// The node signing its requests to other nodes with `key` (its provider's on the EVM).
+    pub fn with_request_key(mut self, key: RequestKey) -> Self {
+        self.request_key = key;
+        self
     }
 
     /// The node with `link` as its chain's monitor (the one its [`crate::chain::WatchedChain`]
@@ -170,9 +183,9 @@ impl Node {
         recent.insert(blob, Instant::now());
     }
 
-    /// The node's public key.
-    pub fn address(&self) -> [u8; 32] {
-        self.identity.verifying_key().to_bytes()
+    /// The node's provider, as the chain names it.
+    pub fn address(&self) -> Caller {
+        self.chain.provider()
     }
 
     /// Copies the store's usage into the gauges.

@@ -130,7 +130,7 @@ async fn prove_epoch(node: &Node, epoch: u64, report: &mut ProveReport) {
             return;
         }
     };
-    let duties = match node.chain.proof_duties(&blobs, &node.identity, epoch).await {
+    let duties = match node.chain.proof_duties(&blobs, epoch).await {
         Ok(d) => d,
         Err(e) => {
             report.chain_errors += 1;
@@ -153,7 +153,7 @@ async fn prove_epoch(node: &Node, epoch: u64, report: &mut ProveReport) {
     if proofs.is_empty() {
         return;
     }
-    let outcomes = node.chain.submit_proofs(&proofs, &node.identity).await;
+    let outcomes = node.chain.submit_proofs(&proofs).await;
     for (proof, outcome) in proofs.iter().zip(outcomes) {
         let duty = proof.duty;
         match outcome {

@@ -171,8 +171,9 @@ async fn sources(
     let holders: Vec<Option<basalt_sdk::NodeClient>> = endpoints
         .into_iter()
         .map(|endpoint| {
-            endpoint
-                .map(|url| basalt_sdk::NodeClient::new(http.clone(), &url, node.identity.clone()))
+            endpoint.map(|url| {
+                basalt_sdk::NodeClient::new(http.clone(), &url, node.request_key.clone())
+            })
         })
         .collect();
     let store = Arc::clone(&node.store);

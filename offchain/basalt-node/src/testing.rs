@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use basalt_core::encoder::BlobManifest;
-use basalt_core::{encode_blob, BlobId};
+use basalt_core::{encode_blob, BlobId, Caller};
 use basalt_rules::ReadDecision;
 use ed25519_dalek::SigningKey;
 
@@ -58,12 +58,16 @@ impl TableChain {
     }
 }
 
-/// A node with its identity `[7; 32]` and default settings over `store` and `chain`.
+/// The secret key of the test node's identity, which is also its chain's provider.
+const TEST_IDENTITY: [u8; 32] = [7; 32];
+
+/// A node with its identity [`TEST_IDENTITY`] and default settings over `store` and
+/// `chain`.
 pub fn test_node(store: std::sync::Arc<ShardStore>, chain: std::sync::Arc<TableChain>) -> Node {
     Node::new(
         store,
         chain,
-        SigningKey::from_bytes(&[7; 32]),
+        SigningKey::from_bytes(&TEST_IDENTITY),
         NodeConfig::default(),
     )
 }
@@ -77,7 +81,15 @@ fn unreachable() -> ChainError {
 
 #[async_trait]
 impl Chain for TableChain {
-    async fn read_access(&self, _: &BlobId, _: &[u8; 32]) -> Result<ReadDecision, ChainError> {
+    fn provider(&self) -> Caller {
+        Caller::Ed25519(
+            SigningKey::from_bytes(&TEST_IDENTITY)
+                .verifying_key()
+                .to_bytes(),
+        )
+    }
+
+    async fn read_access(&self, _: &BlobId, _: &Caller) -> Result<ReadDecision, ChainError> {
         self.answer().await;
         Ok(self
             .read
@@ -86,7 +98,7 @@ impl Chain for TableChain {
             .unwrap_or(ReadDecision::Deny))
     }
 
-    async fn may_delete(&self, _: &BlobId, _: &[u8; 32]) -> Result<Option<bool>, ChainError> {
+    async fn may_delete(&self, _: &BlobId, _: &Caller) -> Result<Option<bool>, ChainError> {
         self.answer().await;
         Ok(Some(false))
     }
@@ -96,12 +108,12 @@ impl Chain for TableChain {
         self.states.get(blob).copied().ok_or_else(unreachable)
     }
 
-    async fn holds(&self, blob: &BlobId, _: &[u8; 32]) -> Result<bool, ChainError> {
+    async fn holds(&self, blob: &BlobId, _: &Caller) -> Result<bool, ChainError> {
         self.answer().await;
         Ok(!self.not_held.contains(blob))
     }
 
-    async fn placement(&self, blob: &BlobId, _: &[u8; 32]) -> Result<Placement, ChainError> {
+    async fn placement(&self, blob: &BlobId, _: &Caller) -> Result<Placement, ChainError> {
         self.answer().await;
         let placements = self.placements.lock().expect("not poisoned");
         placements.get(blob).copied().ok_or_else(unreachable)
@@ -118,7 +130,6 @@ impl Chain for TableChain {
     async fn proof_duties(
         &self,
         blobs: &[BlobId],
-        _: &SigningKey,
         epoch: u64,
     ) -> Result<Vec<ProofDuty>, ChainError> {
         self.answer().await;
@@ -132,7 +143,7 @@ impl Chain for TableChain {
 
     /// Counts each proof of a duty still owed (and removes the duty); a proof of a duty
     /// already counted is `AlreadyProven`, any other is refused.
-    async fn submit_proofs(&self, proofs: &[ProofSubmission], _: &SigningKey) -> Vec<ProofOutcome> {
+    async fn submit_proofs(&self, proofs: &[ProofSubmission]) -> Vec<ProofOutcome> {
         self.answer().await;
         let mut duties = self.duties.lock().expect("not poisoned");
         let mut counted = self.proofs.lock().expect("not poisoned");
@@ -152,7 +163,7 @@ impl Chain for TableChain {
             .collect()
     }
 
-    async fn crank_view(&self, blobs: &[BlobId], _: &SigningKey) -> Result<CrankView, ChainError> {
+    async fn crank_view(&self, blobs: &[BlobId]) -> Result<CrankView, ChainError> {
         self.answer().await;
         let view = self.crank_view.lock().expect("not poisoned");
         let mut view = view.clone().ok_or_else(unreachable)?;
@@ -162,7 +173,7 @@ impl Chain for TableChain {
 
     /// Applies each action to the view as the program would, paying the deal's price per
     /// unpaid epoch and a bounty of 1.
-    async fn crank(&self, actions: &[CrankAction], _: &SigningKey) -> Vec<CrankOutcome> {
+    async fn crank(&self, actions: &[CrankAction]) -> Vec<CrankOutcome> {
         self.answer().await;
         let mut view = self.crank_view.lock().expect("not poisoned");
         let Some(CrankView { blobs, .. }) = view.as_mut() else {
@@ -216,7 +227,7 @@ impl Chain for TableChain {
         Ok(self.endpoints.get(blob).cloned().unwrap_or_default())
     }
 
-    async fn heartbeat(&self, _: &SigningKey) -> Result<(), ChainError> {
+    async fn heartbeat(&self) -> Result<(), ChainError> {
         self.answer().await;
         self.heartbeats
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -224,13 +235,7 @@ impl Chain for TableChain {
     }
 
     /// Records the acceptance; the offer is then settled, as on chain.
-    async fn accept(
-        &self,
-        blob: &BlobId,
-        index: u16,
-        terms: &Terms,
-        _: &SigningKey,
-    ) -> Result<(), ChainError> {
+    async fn accept(&self, blob: &BlobId, index: u16, terms: &Terms) -> Result<(), ChainError> {
         self.answer().await;
         let mut placements = self.placements.lock().expect("not poisoned");
         let offer = match placements.get(blob) {

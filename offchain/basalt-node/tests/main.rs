@@ -3,5 +3,7 @@
 
 mod common;
 
+mod evm_chain;
+mod evm_node;
 mod near_chain;
 mod node;

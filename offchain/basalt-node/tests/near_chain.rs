@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use basalt_core::{BlobId, LinkMonitor};
+use basalt_core::{BlobId, Caller, LinkMonitor};
 use basalt_near_client::replay::{Recording, ReplayServer};
 use basalt_node::chain::{
     BlobState, Chain, Deadlines, DecisionCache, NearChain, ReadDecision, WatchedChain,
@@ -21,10 +21,15 @@ macro_rules! recordings {
 }
 
 /// The recorded requesters: implicit accounts of keys filled with one byte.
-const OWNER: [u8; 32] = [0x01; 32];
-const STRANGER: [u8; 32] = [0x02; 32];
-const RICH: [u8; 32] = [0x03; 32];
-const POOR: [u8; 32] = [0x04; 32];
+const OWNER: Caller = Caller::Ed25519([0x01; 32]);
+const STRANGER: Caller = Caller::Ed25519([0x02; 32]);
+const RICH: Caller = Caller::Ed25519([0x03; 32]);
+const POOR: Caller = Caller::Ed25519([0x04; 32]);
+
+/// The node's key (these tests send nothing).
+fn identity() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[9; 32])
+}
 
 /// The recorded blobs: stored, never registered (or deleted), expired.
 fn stored() -> BlobId {
@@ -58,7 +63,7 @@ async fn chain(ttl: Duration) -> Result<(ReplayServer, WatchedChain), std::io::E
     .await?;
     let contract = "basalt.testnet".parse().expect("account id");
     let chain = WatchedChain::new(
-        Arc::new(NearChain::new(server.url(), contract)),
+        Arc::new(NearChain::new(server.url(), contract, identity())),
         Arc::new(LinkMonitor::new(server.url())),
         Deadlines::new(Duration::from_secs(5)),
         DecisionCache::new(ttl, ttl),
@@ -166,6 +171,7 @@ async fn an_unreachable_or_silent_rpc_is_an_error_not_a_decision() -> TestResult
     let closed = NearChain::new(
         "http://127.0.0.1:9",
         "basalt.testnet".parse().expect("account id"),
+        identity(),
     );
     assert!(closed.blob_state(&stored()).await.is_err());
     Ok(())
@@ -177,7 +183,7 @@ fn a_near_node_needs_the_contract_account() {
         chain: ChainKind::Near,
         ..NodeConfig::default()
     };
-    let err = basalt_node::connect_chain(&config)
+    let err = basalt_node::connect_chain(&config, &identity().into())
         .err()
         .expect("near without a contract");
     assert!(format!("{err:#}").contains("near_contract"), "{err:#}");
@@ -186,7 +192,7 @@ fn a_near_node_needs_the_contract_account() {
         near_contract: Some("Not An Account".into()),
         ..NodeConfig::default()
     };
-    let err = basalt_node::connect_chain(&config)
+    let err = basalt_node::connect_chain(&config, &identity().into())
         .err()
         .expect("a bad account id");
     assert!(

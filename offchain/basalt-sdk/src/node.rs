@@ -6,10 +6,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use basalt_core::wire::{self, ErrorAnswer, PutShardAnswer, StatsAnswer};
 use basalt_core::{
-    BlobId, BlobManifest, CheckedShard, Receipt, RequestAuth, ShardHeader, HEADER_LEN,
+    BlobId, BlobManifest, CheckedShard, Receipt, RequestKey, ShardHeader, HEADER_LEN,
 };
 use bytes::Bytes;
-use ed25519_dalek::SigningKey;
 use rand_core::{OsRng, RngCore};
 use reqwest::{Method, StatusCode};
 
@@ -75,16 +74,17 @@ impl NodeError {
 pub struct NodeClient {
     http: reqwest::Client,
     url: String,
-    wallet: SigningKey,
+    wallet: RequestKey,
 }
 
 impl NodeClient {
-    /// A client of the node at `url` (e.g. `http://127.0.0.1:7001`) signing with `wallet`.
-    pub fn new(http: reqwest::Client, url: &str, wallet: SigningKey) -> Self {
+    /// A client of the node at `url` (e.g. `http://127.0.0.1:7001`) signing with `wallet`
+    /// (an ed25519 key, or an EVM account's secp256k1 key).
+    pub fn new(http: reqwest::Client, url: &str, wallet: impl Into<RequestKey>) -> Self {
         Self {
             http,
             url: url.trim_end_matches('/').to_owned(),
-            wallet,
+            wallet: wallet.into(),
         }
     }
 
@@ -122,14 +122,9 @@ impl NodeClient {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or_default();
-        let auth = RequestAuth::sign(
-            &self.wallet,
-            method.as_str(),
-            path,
-            body_hash,
-            now_ms,
-            nonce,
-        );
+        let auth = self
+            .wallet
+            .sign(method.as_str(), path, body_hash, now_ms, nonce);
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.url))
@@ -138,7 +133,7 @@ impl NodeClient {
         if let Some(length) = content_length {
             request = request.header(reqwest::header::CONTENT_LENGTH, length);
         }
-        for (name, value) in auth.headers() {
+        for (name, value) in auth {
             request = request.header(name, value);
         }
         let response = request

@@ -7,7 +7,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use basalt_core::BlobId;
+use basalt_core::{BlobId, Caller};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::ApiError;
@@ -15,10 +15,10 @@ use crate::metrics::RefusalLabels;
 use crate::node::Node;
 use crate::store::ShardKey;
 
-/// The key that signed a request without a body.
-pub struct Caller(pub [u8; 32]);
+/// Who signed a request without a body.
+pub struct SignedBy(pub Caller);
 
-impl FromRequestParts<Arc<Node>> for Caller {
+impl FromRequestParts<Arc<Node>> for SignedBy {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, node: &Arc<Node>) -> Result<Self, ApiError> {
@@ -30,14 +30,14 @@ impl FromRequestParts<Arc<Node>> for Caller {
             &parts.headers,
             empty.as_bytes(),
         )
-        .map(Caller)
+        .map(SignedBy)
     }
 }
 
 /// A signed upload: the body, read whole within `max_shard_bytes` while holding one of the
-/// node's upload slots, and the key that signed it over the body's hash.
+/// node's upload slots, and who signed it over the body's hash.
 pub struct SignedBody {
-    pub caller: [u8; 32],
+    pub caller: Caller,
     pub bytes: Bytes,
     /// BLAKE3 of `bytes`, as the signature covers it.
     pub hash: [u8; 32],
@@ -119,7 +119,7 @@ fn parse_blob_id(blob: &str) -> Result<BlobId, ApiError> {
 }
 
 /// Checks a request's signature, freshness and rate over a body hashing to `body_hash`
-/// and returns the signing key. Every refusal is counted under its code in
+/// and returns who signed. Every refusal is counted under its code in
 /// `basalt_node_refusals_total`.
 fn authenticate(
     node: &Node,
@@ -127,7 +127,7 @@ fn authenticate(
     uri: &Uri,
     headers: &HeaderMap,
     body_hash: &[u8; 32],
-) -> Result<[u8; 32], ApiError> {
+) -> Result<Caller, ApiError> {
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     node.auth
         .check(method.as_str(), path, headers, body_hash)

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use basalt_core::wire::PutManifestAnswer;
 
-use super::extract::{BlobAt, Caller, SignedBody};
+use super::extract::{BlobAt, SignedBody, SignedBy};
 use super::{authorize_blob_read, blocking, octet_stream, put_status, ApiError};
 use crate::auth::now_ms;
 use crate::chain::Placement;
@@ -22,7 +22,7 @@ pub async fn put(
     BlobAt(blob): BlobAt,
     upload: SignedBody,
 ) -> Result<Response, ApiError> {
-    let (bytes, uploader) = (upload.bytes.clone(), upload.caller);
+    let (bytes, uploader) = (upload.bytes.clone(), upload.caller.word());
     let outcome = blocking(&node, "put_manifest", move |s| {
         s.put_manifest(&blob, &bytes, uploader, now_ms())
     })
@@ -43,7 +43,7 @@ pub async fn put(
 pub async fn registered(
     State(node): State<Arc<Node>>,
     BlobAt(blob): BlobAt,
-    _signed: Caller,
+    _signed: SignedBy,
 ) -> Result<StatusCode, ApiError> {
     let recent = node
         .recent_uploads
@@ -71,7 +71,7 @@ pub async fn registered(
 pub async fn get(
     State(node): State<Arc<Node>>,
     BlobAt(blob): BlobAt,
-    Caller(caller): Caller,
+    SignedBy(caller): SignedBy,
 ) -> Result<Response, ApiError> {
     let found = blocking(&node, "get_manifest", move |s| s.get_manifest(&blob)).await?;
     authorize_blob_read(&node, &blob, found.as_ref().map(|r| r.uploader), &caller).await?;

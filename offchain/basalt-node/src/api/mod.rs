@@ -36,7 +36,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use basalt_core::wire;
-use basalt_core::BlobId;
+use basalt_core::{BlobId, Caller};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::metrics::{OpLabels, RequestLabels};
@@ -144,16 +144,17 @@ fn octet_stream(body: impl IntoResponse) -> Response {
         .into_response()
 }
 
-/// Allows a read of `blob`'s data by the key that uploaded it here (`uploader`), by
-/// whoever the chain's ACL admits, or by another holder of the blob (a repair).
+/// Allows a read of `blob`'s data by the caller that uploaded it here (`uploader`, its
+/// [`Caller::word`]), by whoever the chain's ACL admits, or by another holder of the blob
+/// (a repair).
 /// Unauthorized callers get 403 whether or not the data exists here.
 async fn authorize_blob_read(
     node: &Node,
     blob: &BlobId,
     uploader: Option<[u8; 32]>,
-    caller: &[u8; 32],
+    caller: &Caller,
 ) -> Result<(), ApiError> {
-    if uploader == Some(*caller) {
+    if uploader == Some(caller.word()) {
         return Ok(());
     }
     let decision = node.chain.read_access(blob, caller).await?;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use basalt_core::wire::{HealthAnswer, StatsAnswer};
 
-use super::extract::Caller;
+use super::extract::SignedBy;
 use super::ApiError;
 use crate::node::Node;
 
@@ -19,7 +19,7 @@ pub async fn health(State(node): State<Arc<Node>>) -> Json<HealthAnswer> {
     let chain = node.chain_link.link();
     Json(HealthAnswer {
         status: if chain.reachable { "ok" } else { "degraded" }.to_owned(),
-        node: crate::identity::address(&node.address()),
+        node: node.address().to_string(),
         chain,
     })
 }
@@ -45,7 +45,7 @@ pub async fn metrics(State(node): State<Arc<Node>>) -> Response {
 /// accepts placements on. Signed by any key.
 pub async fn stats(
     State(node): State<Arc<Node>>,
-    _signed: Caller,
+    _signed: SignedBy,
 ) -> Result<Json<StatsAnswer>, ApiError> {
     let marked_for_repair = node
         .refresh_repair_gauge()
@@ -53,7 +53,7 @@ pub async fn stats(
         .map_err(ApiError::internal)?;
     let u = node.store.usage();
     Ok(Json(StatsAnswer {
-        node: crate::identity::address(&node.address()),
+        node: node.address().to_string(),
         capacity_bytes: u.capacity_bytes,
         used_bytes: u.used_bytes,
         shards: u.shards,

@@ -8,10 +8,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use basalt_core::wire::{LeafProofAnswer, PutShardAnswer, SHARD_ROOT_HEADER};
-use basalt_core::{ShardHeader, HEADER_LEN};
+use basalt_core::{Caller, ShardHeader, HEADER_LEN};
 
 use super::body::Pieces;
-use super::extract::{Caller, ShardAt, SignedBody};
+use super::extract::{ShardAt, SignedBody, SignedBy};
 use super::{authorize_blob_read, blocking, octet_stream, put_status, ApiError};
 use crate::auth::now_ms;
 use crate::node::Node;
@@ -21,7 +21,7 @@ type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 /// Allows a read of a shard by its uploader, or by whoever the chain's ACL admits.
 /// Unauthorized callers get 403 whether or not the shard exists here.
-async fn authorize_read(node: &Node, key: &ShardKey, caller: &[u8; 32]) -> Result<ShardHeader> {
+async fn authorize_read(node: &Node, key: &ShardKey, caller: &Caller) -> Result<ShardHeader> {
     let k = *key;
     let head = blocking(node, "head", move |s| s.head(&k)).await?;
     let uploader = head.as_ref().map(|(_, uploader)| *uploader);
@@ -60,7 +60,7 @@ pub async fn put(
         ));
     }
     let len = upload.data().len() as u64;
-    let uploader = body.caller;
+    let uploader = body.caller.word();
     let outcome = blocking(&node, "put", move |s| s.put(&upload, uploader, now_ms())).await?;
     drop(body);
     node.note_upload(key.blob);
@@ -75,12 +75,13 @@ pub async fn put(
 pub async fn get(
     State(node): State<Arc<Node>>,
     ShardAt(key): ShardAt,
-    Caller(caller): Caller,
+    SignedBy(caller): SignedBy,
     headers: HeaderMap,
 ) -> Result<Response> {
     // The uploader reading its own shard (the common case) is served in one store call;
     // anybody else is checked against the chain's ACL before the data is read.
-    let lookup = blocking(&node, "get", move |s| s.get_if(&key, |up| *up == caller)).await?;
+    let word = caller.word();
+    let lookup = blocking(&node, "get", move |s| s.get_if(&key, |up| *up == word)).await?;
     let shard = match lookup {
         Lookup::Found(shard) => shard,
         Lookup::Missing => {
@@ -157,7 +158,7 @@ fn parse_range(value: &HeaderValue, total: u64) -> Result<(u64, u64)> {
 pub async fn head(
     State(node): State<Arc<Node>>,
     ShardAt(key): ShardAt,
-    Caller(caller): Caller,
+    SignedBy(caller): SignedBy,
 ) -> Result<Response> {
     let header = authorize_read(&node, &key, &caller).await?;
     let len = HEADER_LEN as u64 + u64::from(header.shard_len());
@@ -178,13 +179,13 @@ pub async fn head(
 pub async fn delete(
     State(node): State<Arc<Node>>,
     ShardAt(key): ShardAt,
-    Caller(caller): Caller,
+    SignedBy(caller): SignedBy,
 ) -> Result<Response> {
     let head = blocking(&node, "head", move |s| s.head(&key)).await?;
     let allowed = match node.chain.may_delete(&key.blob, &caller).await? {
         Some(allowed) => allowed,
         // Unregistered: only whoever uploaded it may take it back.
-        None => head.is_some_and(|(_, uploader)| uploader == caller),
+        None => head.is_some_and(|(_, uploader)| uploader == caller.word()),
     };
     if !allowed {
         return Err(ApiError::forbidden(
@@ -210,7 +211,7 @@ pub async fn proof(
     State(node): State<Arc<Node>>,
     ShardAt(key): ShardAt,
     Path(LeafPath { leaf }): Path<LeafPath>,
-    Caller(caller): Caller,
+    SignedBy(caller): SignedBy,
 ) -> Result<Json<LeafProofAnswer>> {
     authorize_read(&node, &key, &caller).await?;
     let proof = blocking(&node, "leaf_proof", move |s| s.leaf_proof(&key, leaf)).await?;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use basalt_core::BlobId;
+use basalt_core::{BlobId, Caller};
 use basalt_rules::ReadDecision;
 
 /// Recent read decisions: fresh for `ttl`, then stale (used only while the chain cannot
@@ -31,7 +31,7 @@ pub enum Cached {
 const CACHE_LIMIT: usize = 100_000;
 
 /// (blob, requester): what a cached read decision is about.
-type ReadKey = (BlobId, [u8; 32]);
+type ReadKey = (BlobId, Caller);
 
 impl DecisionCache {
     /// A cache whose decisions are fresh for `ttl` and kept, stale, until `stale_for`
@@ -51,7 +51,7 @@ impl DecisionCache {
     }
 
     /// The decision kept about `requester` reading `blob`, if one is.
-    pub fn get(&self, blob: &BlobId, requester: &[u8; 32]) -> Option<Cached> {
+    pub fn get(&self, blob: &BlobId, requester: &Caller) -> Option<Cached> {
         let (at, decision) = *self.reads().get(&(*blob, *requester))?;
         let age = at.elapsed();
         if age < self.ttl {
@@ -64,7 +64,7 @@ impl DecisionCache {
     }
 
     /// Keeps `decision`, read from the chain now.
-    pub fn put(&self, blob: &BlobId, requester: &[u8; 32], decision: ReadDecision) {
+    pub fn put(&self, blob: &BlobId, requester: &Caller, decision: ReadDecision) {
         let mut cache = self.reads();
         if cache.len() >= CACHE_LIMIT {
             cache.clear();
@@ -80,14 +80,18 @@ mod tests {
     #[test]
     fn a_decision_is_fresh_then_stale_then_gone() {
         let cache = DecisionCache::new(Duration::from_millis(40), Duration::from_millis(120));
-        let (blob, who) = (BlobId::from_bytes([1; 32]), [2; 32]);
+        let (blob, who) = (BlobId::from_bytes([1; 32]), Caller::Ed25519([2; 32]));
         assert_eq!(cache.get(&blob, &who), None);
         cache.put(&blob, &who, ReadDecision::Owner);
         assert_eq!(
             cache.get(&blob, &who),
             Some(Cached::Fresh(ReadDecision::Owner))
         );
-        assert_eq!(cache.get(&blob, &[3; 32]), None, "another requester");
+        assert_eq!(
+            cache.get(&blob, &Caller::Evm([3; 20])),
+            None,
+            "another requester"
+        );
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(
             cache.get(&blob, &who),

@@ -1,12 +1,15 @@
-//! What the node asks the chain: may this key read (or delete) this blob, is the blob still
-//! alive, and which placements await this node's acceptance; and the one transaction it
-//! sends, the acceptance itself. [`Chain`] is the small trait the API, GC and the acceptor
+//! What the node asks the chain: may this caller read (or delete) this blob, is the blob
+//! still alive, and which placements await this node's acceptance; and the transactions its
+//! provider sends (acceptances, proofs, heartbeats, the crank's), signed by the provider's
+//! key, which each implementation holds. [`Chain`] is the small trait the API, GC and the acceptor
 //! use. Its implementations:
 //!
 //! - [`SolanaChain`]: reads the Solana program's accounts over JSON-RPC and applies the
 //!   program crate's own read rule ([`basalt::client::access::may_read`]);
 //! - [`NearChain`]: asks the NEAR contract's views (`read_access`, `may_act`,
-//!   `blob_state`), which run the contract's own rules, over NEAR JSON-RPC.
+//!   `blob_state`), which run the contract's own rules, over NEAR JSON-RPC;
+//! - [`EvmChain`]: asks the EVM contracts' views (`readDecision`, `mayAct`, `blob`, `slot`)
+//!   over Ethereum JSON-RPC.
 //!
 //! The node uses either through [`WatchedChain`], which bounds every call by a deadline,
 //! reports each outcome to the node's health, and caches read decisions for a short time
@@ -14,20 +17,21 @@
 //! GC always read the chain.
 
 use async_trait::async_trait;
-use basalt_core::BlobId;
-use ed25519_dalek::SigningKey;
+use basalt_core::{BlobId, Caller};
 
 pub use basalt_rules::{ReadDecision, Terms};
 pub use crank::{
     Candidate, CrankAction, CrankBlob, CrankClock, CrankOutcome, CrankSlot, CrankView, RepairNotice,
 };
 pub use decisions::{Cached, DecisionCache};
+pub use evm::EvmChain;
 pub use near::NearChain;
 pub use solana::SolanaChain;
 pub use watched::{Deadlines, WatchedChain};
 
 pub mod crank;
 mod decisions;
+mod evm;
 mod near;
 mod solana;
 mod watched;
@@ -220,21 +224,24 @@ pub fn duties_of(
         .collect()
 }
 
-/// The chain questions a storage node asks.
+/// The chain questions a storage node asks, and the transactions its provider sends.
 #[async_trait]
 pub trait Chain: Send + Sync + 'static {
+    /// The provider this node acts as, as the chain names it: the key that signs its
+    /// transactions.
+    fn provider(&self) -> Caller;
     /// Whether `requester` may read `blob`, and by which rule.
     async fn read_access(
         &self,
         blob: &BlobId,
-        requester: &[u8; 32],
+        requester: &Caller,
     ) -> Result<ReadDecision, ChainError>;
     /// Whether `requester` may delete `blob`'s shards (owner or DELETE grant). `None` when
     /// the blob is not registered.
     async fn may_delete(
         &self,
         blob: &BlobId,
-        requester: &[u8; 32],
+        requester: &Caller,
     ) -> Result<Option<bool>, ChainError>;
     /// The blob's state, for garbage collection.
     async fn blob_state(&self, blob: &BlobId) -> Result<BlobState, ChainError>;
@@ -242,54 +249,38 @@ pub trait Chain: Send + Sync + 'static {
     /// `false` once that placement lapsed, was released or slashed and moved, or when the
     /// blob never named it (an upload whose column went to a spare). GC asks it of live
     /// blobs.
-    async fn holds(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<bool, ChainError>;
+    async fn holds(&self, blob: &BlobId, holder: &Caller) -> Result<bool, ChainError>;
     /// Whether `holder` has a placement in `blob` to accept.
-    async fn placement(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<Placement, ChainError>;
+    async fn placement(&self, blob: &BlobId, holder: &Caller) -> Result<Placement, ChainError>;
     /// Where the chain is in its epochs.
     async fn proof_clock(&self) -> Result<ProofClock, ChainError>;
-    /// The shards of `blobs` that the provider of `identity` owes a proof of in `epoch`
-    /// (the current one) and has not proven yet, with the chain's challenges. On NEAR it
-    /// draws the epoch's seed, signed by `identity`, when nobody has yet.
+    /// The shards of `blobs` that the provider owes a proof of in `epoch` (the current
+    /// one) and has not proven yet, with the chain's challenges. On NEAR it draws the
+    /// epoch's seed when nobody has yet.
     async fn proof_duties(
         &self,
         blobs: &[BlobId],
-        identity: &SigningKey,
         epoch: u64,
     ) -> Result<Vec<ProofDuty>, ChainError>;
-    /// Submits `proofs`, signed by `identity`, many at once; one outcome per proof, in
-    /// order.
-    async fn submit_proofs(
-        &self,
-        proofs: &[ProofSubmission],
-        identity: &SigningKey,
-    ) -> Vec<ProofOutcome>;
+    /// Submits `proofs` from the provider, many at once; one outcome per proof, in order.
+    async fn submit_proofs(&self, proofs: &[ProofSubmission]) -> Vec<ProofOutcome>;
     /// The slots of `blobs` (those registered) and the deals that pay them, read at one
-    /// chain tick, and the providers a lost index may move to, for the crank; `identity`
-    /// is the crank's provider.
-    async fn crank_view(
-        &self,
-        blobs: &[BlobId],
-        identity: &SigningKey,
-    ) -> Result<CrankView, ChainError>;
-    /// Sends `actions`, signed by `identity` (which pays the fees and earns the bounties);
-    /// one outcome per action, in order.
-    async fn crank(&self, actions: &[CrankAction], identity: &SigningKey) -> Vec<CrankOutcome>;
+    /// chain tick, and the providers a lost index may move to, for the crank (the
+    /// provider's).
+    async fn crank_view(&self, blobs: &[BlobId]) -> Result<CrankView, ChainError>;
+    /// Sends `actions` from the provider (which pays the fees and earns the bounties); one
+    /// outcome per action, in order.
+    async fn crank(&self, actions: &[CrankAction]) -> Vec<CrankOutcome>;
     /// The endpoint of each index's holder of `blob`, in index order (`None` for an
     /// unplaced index or a holder without a registered provider): where a repair fetches
     /// the shards it rebuilds from. Empty when the blob is not registered.
     async fn holder_endpoints(&self, blob: &BlobId) -> Result<Vec<Option<String>>, ChainError>;
-    /// Records on chain that the provider of `identity` is up (`provider_heartbeat`), and
-    /// waits until it is confirmed.
-    async fn heartbeat(&self, identity: &SigningKey) -> Result<(), ChainError>;
-    /// Accepts shard `index` of `blob` on `terms` (an [`Offer`]'s), signed by `identity`
-    /// (the provider's authority key), and waits until the acceptance is confirmed.
-    async fn accept(
-        &self,
-        blob: &BlobId,
-        index: u16,
-        terms: &Terms,
-        identity: &SigningKey,
-    ) -> Result<(), ChainError>;
+    /// Records on chain that the provider is up (`provider_heartbeat`), and waits until it
+    /// is confirmed.
+    async fn heartbeat(&self) -> Result<(), ChainError>;
+    /// Accepts shard `index` of `blob` on `terms` (an [`Offer`]'s) as the provider, and
+    /// waits until the acceptance is confirmed.
+    async fn accept(&self, blob: &BlobId, index: u16, terms: &Terms) -> Result<(), ChainError>;
 }
 
 #[cfg(test)]

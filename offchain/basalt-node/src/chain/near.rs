@@ -7,19 +7,20 @@
 //! contract): `read_access` hands it back as `gated`, and the node asks the token's
 //! `ft_balance_of` at the same block the answer came from.
 //!
-//! Requests to a node are signed by a bare ed25519 key, so the requester is the key's NEAR
-//! implicit account (the key in hex). A named account (`alice.near`) reads through a grant
-//! to its implicit account, or by owning the blob from it.
+//! Requests to a node are signed by a bare key, so the requester is that key's NEAR
+//! implicit account: an ed25519 key's is the key in hex, an EVM account's is its
+//! ETH-implicit account (`0x` and the address). A named account (`alice.near`) reads through
+//! a grant to its implicit account, or by owning the blob from it.
 
 use async_trait::async_trait;
 use basalt_core::proof::derive_challenge;
-use basalt_core::BlobId;
+use basalt_core::{BlobId, Caller};
 use basalt_near::state::{
     Blob, BlobState as ContractBlobState, Config, Deal, Digest, ReadAccess, ROLE_DELETE,
 };
 use basalt_near_client::{
-    implicit_account, AccountId, BlockAt, FunctionCall, InMemorySigner, NearClient, NearError,
-    SecretKey, Signer,
+    eth_implicit_account, implicit_account, AccountId, BlockAt, FunctionCall, InMemorySigner,
+    NearClient, NearError, SecretKey, Signer,
 };
 use ed25519_dalek::SigningKey;
 use serde_json::json;
@@ -40,15 +41,25 @@ pub struct NearChain {
     client: NearClient,
     /// Blocks per epoch and of its proof window, fixed when the contract was initialized.
     epoch_geometry: tokio::sync::OnceCell<(u64, u64)>,
+    /// The provider's key: its implicit account signs acceptances, proofs, heartbeats and
+    /// cranks.
+    identity: SigningKey,
 }
 
 impl NearChain {
-    /// A client for the RPC endpoint `url` and the Basalt contract at `contract`.
-    pub fn new(url: &str, contract: AccountId) -> Self {
+    /// A client for the RPC endpoint `url` and the Basalt contract at `contract`, sending
+    /// as the implicit account of `identity`.
+    pub fn new(url: &str, contract: AccountId, identity: SigningKey) -> Self {
         Self {
             client: NearClient::new(url, contract),
             epoch_geometry: tokio::sync::OnceCell::new(),
+            identity,
         }
+    }
+
+    /// The provider's implicit account.
+    fn me(&self) -> AccountId {
+        implicit_account(&self.identity.verifying_key().to_bytes())
     }
 
     fn error(&self, error: NearError) -> ChainError {
@@ -62,9 +73,9 @@ impl NearChain {
     async fn decide_read(
         &self,
         blob: &BlobId,
-        requester: &[u8; 32],
+        requester: &Caller,
     ) -> Result<ReadDecision, ChainError> {
-        let account = implicit_account(requester);
+        let account = account_of(requester);
         let args = json!({ "blob_id": digest(blob), "account_id": account });
         let (access, at) = self
             .client
@@ -96,13 +107,13 @@ impl NearChain {
 }
 
 impl NearChain {
-    /// The node key's implicit account as a transaction signer.
-    fn signer(&self, identity: &SigningKey) -> Result<Signer, ChainError> {
-        let account = implicit_account(&identity.verifying_key().to_bytes());
+    /// The provider's implicit account as a transaction signer.
+    fn signer(&self) -> Result<Signer, ChainError> {
+        let account = self.me();
         // NEAR writes an ed25519 secret key as the 64 bytes seed ‖ public key, in base58.
         let secret: SecretKey = format!(
             "ed25519:{}",
-            bs58::encode(identity.to_keypair_bytes()).into_string()
+            bs58::encode(self.identity.to_keypair_bytes()).into_string()
         )
         .parse()
         .map_err(|e| {
@@ -128,15 +139,14 @@ impl NearChain {
         })
     }
 
-    /// Signs and sends `calls` as `identity`, one after another (the node key's calls
+    /// Signs and sends `calls` as the provider, one after another (the node key's calls
     /// share one nonce sequence); each one's outcome, or why it was not built or refused,
     /// in order.
     async fn call_each(
         &self,
-        identity: &SigningKey,
         calls: Vec<Result<FunctionCall, ChainError>>,
     ) -> Vec<Result<basalt_near_client::CallOutcome, String>> {
-        let signer = match self.signer(identity) {
+        let signer = match self.signer() {
             Ok(s) => s,
             Err(e) => return calls.iter().map(|_| Err(e.to_string())).collect(),
         };
@@ -258,13 +268,9 @@ impl NearChain {
         }
     }
 
-    /// The seed of `epoch` and the block it was read at, drawn first (signed by
-    /// `identity`) when nobody has yet: on NEAR a holder draws the seed it proves against.
-    async fn seed(
-        &self,
-        epoch: u64,
-        identity: &SigningKey,
-    ) -> Result<([u8; 32], BlockAt), ChainError> {
+    /// The seed of `epoch` and the block it was read at, drawn first (by the provider)
+    /// when nobody has yet: on NEAR a holder draws the seed it proves against.
+    async fn seed(&self, epoch: u64) -> Result<([u8; 32], BlockAt), ChainError> {
         let args = json!({ "epoch": epoch });
         let (seed, at) = self
             .client
@@ -276,7 +282,7 @@ impl NearChain {
         }
         let draw = self.function_call("challenge_seed_draw", &json!({}))?;
         self.client
-            .call(&self.signer(identity)?, draw)
+            .call(&self.signer()?, draw)
             .await
             .map_err(|e| self.error(e))?;
         let (seed, at) = self
@@ -318,16 +324,28 @@ fn crank_result(action: &CrankAction, done: &basalt_near_client::CallOutcome) ->
     read.unwrap_or(CrankOutcome::Landed)
 }
 
+/// The implicit account a request's signer acts as.
+fn account_of(caller: &Caller) -> AccountId {
+    match caller {
+        Caller::Ed25519(key) => implicit_account(key),
+        Caller::Evm(address) => eth_implicit_account(address),
+    }
+}
+
 fn digest(blob: &BlobId) -> Digest {
     Digest::from(*blob.as_bytes())
 }
 
 #[async_trait]
 impl Chain for NearChain {
+    fn provider(&self) -> Caller {
+        Caller::Ed25519(self.identity.verifying_key().to_bytes())
+    }
+
     async fn read_access(
         &self,
         blob: &BlobId,
-        requester: &[u8; 32],
+        requester: &Caller,
     ) -> Result<ReadDecision, ChainError> {
         self.decide_read(blob, requester).await
     }
@@ -335,12 +353,12 @@ impl Chain for NearChain {
     async fn may_delete(
         &self,
         blob: &BlobId,
-        requester: &[u8; 32],
+        requester: &Caller,
     ) -> Result<Option<bool>, ChainError> {
         // Never cached: deletion is rare and must see a revocation at once.
         let args = json!({
             "blob_id": digest(blob),
-            "account_id": implicit_account(requester),
+            "account_id": account_of(requester),
             "roles": ROLE_DELETE,
         });
         let (allowed, _) = self
@@ -365,10 +383,10 @@ impl Chain for NearChain {
         })
     }
 
-    async fn holds(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<bool, ChainError> {
+    async fn holds(&self, blob: &BlobId, holder: &Caller) -> Result<bool, ChainError> {
         let args = json!({ "blob_id": digest(blob) });
         let (record, at) = self.blob_record(&args).await?;
-        let holder = implicit_account(holder);
+        let holder = account_of(holder);
         Ok(record.is_some_and(|record| {
             let slots = record.shards.iter().map(|s| SlotView {
                 names_holder: s.provider.as_ref() == Some(&holder),
@@ -379,7 +397,7 @@ impl Chain for NearChain {
         }))
     }
 
-    async fn placement(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<Placement, ChainError> {
+    async fn placement(&self, blob: &BlobId, holder: &Caller) -> Result<Placement, ChainError> {
         let args = json!({ "blob_id": digest(blob) });
         let (record, at) = self.blob_record(&args).await?;
         let Some(record) = record else {
@@ -396,7 +414,7 @@ impl Chain for NearChain {
             .view::<_, Option<Deal>>("deal_get", &args, Some(at))
             .await
             .map_err(|e| self.error(e))?;
-        let holder = implicit_account(holder);
+        let holder = account_of(holder);
         let slots = record.shards.iter().map(|s| SlotView {
             names_holder: s.provider.as_ref() == Some(&holder),
             acceptance: s.acceptance(),
@@ -423,10 +441,9 @@ impl Chain for NearChain {
     async fn proof_duties(
         &self,
         blobs: &[BlobId],
-        identity: &SigningKey,
         epoch: u64,
     ) -> Result<Vec<ProofDuty>, ChainError> {
-        let holder = implicit_account(&identity.verifying_key().to_bytes());
+        let holder = self.me();
         let mut duties = Vec::new();
         let mut seed = None;
         for id in blobs {
@@ -458,7 +475,7 @@ impl Chain for NearChain {
             // Drawn (or read) once per pass, only when something is owed.
             let seed = match seed {
                 Some(seed) => seed,
-                None => *seed.insert(self.seed(epoch, identity).await?.0),
+                None => *seed.insert(self.seed(epoch).await?.0),
             };
             let commitment_root = <[u8; 32]>::from(record.commitment_root);
             duties.extend(duties_of(*id, epoch, slots, |index| {
@@ -469,13 +486,9 @@ impl Chain for NearChain {
         Ok(duties)
     }
 
-    async fn crank_view(
-        &self,
-        blobs: &[BlobId],
-        identity: &SigningKey,
-    ) -> Result<CrankView, ChainError> {
+    async fn crank_view(&self, blobs: &[BlobId]) -> Result<CrankView, ChainError> {
         let (epoch_ticks, window_ticks) = self.epoch_geometry().await?;
-        let me = implicit_account(&identity.verifying_key().to_bytes());
+        let me = self.me();
         let mut now = None::<u64>;
         let mut read = Vec::with_capacity(blobs.len());
         for id in blobs {
@@ -538,7 +551,7 @@ impl Chain for NearChain {
         })
     }
 
-    async fn crank(&self, actions: &[CrankAction], identity: &SigningKey) -> Vec<CrankOutcome> {
+    async fn crank(&self, actions: &[CrankAction]) -> Vec<CrankOutcome> {
         let calls = actions.iter().map(|action| match action {
             CrankAction::Place {
                 blob,
@@ -573,7 +586,7 @@ impl Chain for NearChain {
                 )
                 .map(|call| call.with_deposit(SLASH_DEPOSIT)),
         });
-        let done = self.call_each(identity, calls.collect()).await;
+        let done = self.call_each(calls.collect()).await;
         actions
             .iter()
             .zip(done)
@@ -584,11 +597,7 @@ impl Chain for NearChain {
             .collect()
     }
 
-    async fn submit_proofs(
-        &self,
-        proofs: &[ProofSubmission],
-        identity: &SigningKey,
-    ) -> Vec<ProofOutcome> {
+    async fn submit_proofs(&self, proofs: &[ProofSubmission]) -> Vec<ProofOutcome> {
         let calls = proofs.iter().map(|p| {
             self.function_call(
                 "proof_submit",
@@ -601,7 +610,7 @@ impl Chain for NearChain {
                 }),
             )
         });
-        self.call_each(identity, calls.collect())
+        self.call_each(calls.collect())
             .await
             .into_iter()
             .map(|done| match done {
@@ -639,8 +648,8 @@ impl Chain for NearChain {
         Ok(endpoints)
     }
 
-    async fn heartbeat(&self, identity: &SigningKey) -> Result<(), ChainError> {
-        let signer = self.signer(identity)?;
+    async fn heartbeat(&self) -> Result<(), ChainError> {
+        let signer = self.signer()?;
         let call = self.function_call("provider_heartbeat", &json!({}))?;
         self.client
             .call(&signer, call)
@@ -649,14 +658,8 @@ impl Chain for NearChain {
             .map_err(|e| self.error(e))
     }
 
-    async fn accept(
-        &self,
-        blob: &BlobId,
-        index: u16,
-        terms: &Terms,
-        identity: &SigningKey,
-    ) -> Result<(), ChainError> {
-        let signer = self.signer(identity)?;
+    async fn accept(&self, blob: &BlobId, index: u16, terms: &Terms) -> Result<(), ChainError> {
+        let signer = self.signer()?;
         let call = self.function_call(
             "shard_accept",
             &json!({

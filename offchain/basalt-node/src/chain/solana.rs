@@ -3,6 +3,10 @@
 //!
 //! The read decision itself is the program crate's [`basalt::client::access::may_read`],
 //! applied to the accounts listed in `programs/basalt/src/state/grant.rs`.
+//!
+//! A caller is the Solana address its [`Caller::word`] spells: an ed25519 key is its own
+//! address; an EVM account's padded address is an address no Solana key signs for, which
+//! only a grant naming it admits.
 
 use async_trait::async_trait;
 use basalt::anchor_lang::prelude::Pubkey;
@@ -14,7 +18,7 @@ use basalt::client::{decode, ix, pda};
 use basalt::randomness::slot_hash_at_or_before;
 use basalt::state::{Blob, Config, Deal, Grant, Provider, ROLE_DELETE};
 use basalt_core::proof::derive_challenge;
-use basalt_core::BlobId;
+use basalt_core::{BlobId, Caller};
 use basalt_sdk::chain::blob_address;
 use ed25519_dalek::SigningKey;
 use solana_commitment_config::CommitmentConfig;
@@ -59,11 +63,13 @@ pub struct SolanaChain {
     program: Pubkey,
     /// Micro-lamports per compute unit paid as priority fee on each proof.
     proof_priority_fee: u64,
+    /// The provider's authority key: signs its acceptances, proofs, heartbeats and cranks.
+    identity: SigningKey,
 }
 
 impl SolanaChain {
-    /// A client for the RPC endpoint `url`.
-    pub fn new(url: &str) -> Self {
+    /// A client for the RPC endpoint `url`, sending as the provider of `identity`.
+    pub fn new(url: &str, identity: SigningKey) -> Self {
         Self {
             rpc: RpcClient::new_with_commitment(url.to_string(), CommitmentConfig::confirmed()),
             epoch_geometry: tokio::sync::OnceCell::new(),
@@ -72,7 +78,18 @@ impl SolanaChain {
             url: url.to_string(),
             program: basalt::ID,
             proof_priority_fee: 0,
+            identity,
         }
+    }
+
+    /// The provider's address.
+    fn me(&self) -> Pubkey {
+        Pubkey::new_from_array(self.identity.verifying_key().to_bytes())
+    }
+
+    /// The provider's key as a transaction signer.
+    fn keypair(&self) -> Keypair {
+        Keypair::new_from_array(self.identity.to_bytes())
     }
 
     /// Pays `micro_lamports_per_unit` as priority fee on each proof transaction.
@@ -450,9 +467,9 @@ impl SolanaChain {
     async fn decide_read(
         &self,
         blob: &BlobId,
-        requester: &[u8; 32],
+        requester: &Caller,
     ) -> Result<ReadDecision, ChainError> {
-        let who = Pubkey::new_from_array(*requester);
+        let who = Pubkey::new_from_array(requester.word());
         let snap = self.snapshot(blob, Some(&who)).await?;
         let decide = |gate_balance| {
             may_read(
@@ -511,10 +528,14 @@ impl SolanaChain {
 
 #[async_trait]
 impl Chain for SolanaChain {
+    fn provider(&self) -> Caller {
+        Caller::Ed25519(self.me().to_bytes())
+    }
+
     async fn read_access(
         &self,
         blob: &BlobId,
-        requester: &[u8; 32],
+        requester: &Caller,
     ) -> Result<ReadDecision, ChainError> {
         self.decide_read(blob, requester).await
     }
@@ -522,10 +543,10 @@ impl Chain for SolanaChain {
     async fn may_delete(
         &self,
         blob: &BlobId,
-        requester: &[u8; 32],
+        requester: &Caller,
     ) -> Result<Option<bool>, ChainError> {
         // Never cached: deletion is rare and must see a revocation at once.
-        let who = Pubkey::new_from_array(*requester);
+        let who = Pubkey::new_from_array(requester.word());
         let snap = self.snapshot(blob, Some(&who)).await?;
         Ok(snap.blob.as_ref().map(|b| {
             may_act(
@@ -548,9 +569,9 @@ impl Chain for SolanaChain {
         })
     }
 
-    async fn holds(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<bool, ChainError> {
+    async fn holds(&self, blob: &BlobId, holder: &Caller) -> Result<bool, ChainError> {
         let snap = self.snapshot(blob, None).await?;
-        let holder = Pubkey::new_from_array(*holder);
+        let holder = Pubkey::new_from_array(holder.word());
         Ok(snap.blob.is_some_and(|blob| {
             let slots = blob.shards.iter().map(|s| SlotView {
                 names_holder: s.provider == holder,
@@ -561,13 +582,13 @@ impl Chain for SolanaChain {
         }))
     }
 
-    async fn placement(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<Placement, ChainError> {
+    async fn placement(&self, blob: &BlobId, holder: &Caller) -> Result<Placement, ChainError> {
         let snap = self.snapshot(blob, None).await?;
         let Some(blob) = snap.blob else {
             return Ok(Placement::Unregistered);
         };
         let epoch = blob.epoch_at(snap.slot);
-        let holder = Pubkey::new_from_array(*holder);
+        let holder = Pubkey::new_from_array(holder.word());
         let deal_address = pda::deal(&snap.address);
         let deal = self
             .rpc
@@ -597,10 +618,9 @@ impl Chain for SolanaChain {
     async fn proof_duties(
         &self,
         blobs: &[BlobId],
-        identity: &SigningKey,
         epoch: u64,
     ) -> Result<Vec<ProofDuty>, ChainError> {
-        let holder = Pubkey::new_from_array(identity.verifying_key().to_bytes());
+        let holder = self.me();
         let mut duties = Vec::new();
         for group in blobs.chunks(BLOBS_PER_READ) {
             duties.extend(self.duties_in(group, &holder, epoch).await?);
@@ -608,13 +628,9 @@ impl Chain for SolanaChain {
         Ok(duties)
     }
 
-    async fn submit_proofs(
-        &self,
-        proofs: &[ProofSubmission],
-        identity: &SigningKey,
-    ) -> Vec<ProofOutcome> {
-        let key = Keypair::new_from_array(identity.to_bytes());
-        let prover = Pubkey::new_from_array(identity.verifying_key().to_bytes());
+    async fn submit_proofs(&self, proofs: &[ProofSubmission]) -> Vec<ProofOutcome> {
+        let key = self.keypair();
+        let prover = self.me();
         let batch: Vec<_> = proofs
             .iter()
             .map(|p| {
@@ -646,13 +662,9 @@ impl Chain for SolanaChain {
             .collect()
     }
 
-    async fn crank_view(
-        &self,
-        blobs: &[BlobId],
-        identity: &SigningKey,
-    ) -> Result<CrankView, ChainError> {
+    async fn crank_view(&self, blobs: &[BlobId]) -> Result<CrankView, ChainError> {
         let (epoch_ticks, window_ticks) = self.epoch_geometry().await?;
-        let me = Pubkey::new_from_array(identity.verifying_key().to_bytes());
+        let me = self.me();
         let mut now = None::<u64>;
         let mut read = Vec::with_capacity(blobs.len());
         for group in blobs.chunks(CRANK_BLOBS_PER_READ) {
@@ -685,9 +697,9 @@ impl Chain for SolanaChain {
         })
     }
 
-    async fn crank(&self, actions: &[CrankAction], identity: &SigningKey) -> Vec<CrankOutcome> {
-        let key = Keypair::new_from_array(identity.to_bytes());
-        let me = Pubkey::new_from_array(identity.verifying_key().to_bytes());
+    async fn crank(&self, actions: &[CrankAction]) -> Vec<CrankOutcome> {
+        let key = self.keypair();
+        let me = self.me();
         let mint = match self.stake_mint().await {
             Ok(mint) => mint,
             Err(e) => {
@@ -746,9 +758,9 @@ impl Chain for SolanaChain {
         Ok(endpoints)
     }
 
-    async fn heartbeat(&self, identity: &SigningKey) -> Result<(), ChainError> {
-        let key = Keypair::new_from_array(identity.to_bytes());
-        let me = Pubkey::new_from_array(identity.verifying_key().to_bytes());
+    async fn heartbeat(&self) -> Result<(), ChainError> {
+        let key = self.keypair();
+        let me = self.me();
         // A node starts before its operator registers it: say so instead of sending a
         // transaction the program can only refuse.
         let registered = self.sender.provider(&me).await.map_err(|e| self.error(e))?;
@@ -763,20 +775,9 @@ impl Chain for SolanaChain {
             .map_err(|e| self.error(e))
     }
 
-    async fn accept(
-        &self,
-        blob: &BlobId,
-        index: u16,
-        terms: &Terms,
-        identity: &SigningKey,
-    ) -> Result<(), ChainError> {
-        let key = Keypair::new_from_array(identity.to_bytes());
-        let ix = ix::shard_accept(
-            &Pubkey::new_from_array(identity.verifying_key().to_bytes()),
-            &blob_address(blob),
-            index,
-            terms,
-        );
+    async fn accept(&self, blob: &BlobId, index: u16, terms: &Terms) -> Result<(), ChainError> {
+        let key = self.keypair();
+        let ix = ix::shard_accept(&self.me(), &blob_address(blob), index, terms);
         self.sender
             .send(&[ix], &key, &[])
             .await

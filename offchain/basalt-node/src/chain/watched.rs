@@ -15,8 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use basalt_core::{BlobId, LinkMonitor};
-use ed25519_dalek::SigningKey;
+use basalt_core::{BlobId, Caller, LinkMonitor};
 
 use super::{
     BlobState, Cached, Chain, ChainError, CrankAction, CrankOutcome, CrankView, DecisionCache,
@@ -128,10 +127,14 @@ impl WatchedChain {
 
 #[async_trait]
 impl Chain for WatchedChain {
+    fn provider(&self) -> Caller {
+        self.inner.provider()
+    }
+
     async fn read_access(
         &self,
         blob: &BlobId,
-        requester: &[u8; 32],
+        requester: &Caller,
     ) -> Result<ReadDecision, ChainError> {
         let cached = self.reads.get(blob, requester);
         let deadline = match cached {
@@ -156,7 +159,7 @@ impl Chain for WatchedChain {
     async fn may_delete(
         &self,
         blob: &BlobId,
-        requester: &[u8; 32],
+        requester: &Caller,
     ) -> Result<Option<bool>, ChainError> {
         let call = self.inner.may_delete(blob, requester);
         self.read("may_delete", self.deadlines.read, call).await
@@ -167,12 +170,12 @@ impl Chain for WatchedChain {
         self.read("blob_state", self.deadlines.read, call).await
     }
 
-    async fn holds(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<bool, ChainError> {
+    async fn holds(&self, blob: &BlobId, holder: &Caller) -> Result<bool, ChainError> {
         let call = self.inner.holds(blob, holder);
         self.read("holds", self.deadlines.read, call).await
     }
 
-    async fn placement(&self, blob: &BlobId, holder: &[u8; 32]) -> Result<Placement, ChainError> {
+    async fn placement(&self, blob: &BlobId, holder: &Caller) -> Result<Placement, ChainError> {
         let call = self.inner.placement(blob, holder);
         self.read("placement", self.deadlines.read, call).await
     }
@@ -185,36 +188,27 @@ impl Chain for WatchedChain {
     async fn proof_duties(
         &self,
         blobs: &[BlobId],
-        identity: &SigningKey,
         epoch: u64,
     ) -> Result<Vec<ProofDuty>, ChainError> {
         // On NEAR it may draw the epoch's seed: a transaction.
-        let call = self.inner.proof_duties(blobs, identity, epoch);
+        let call = self.inner.proof_duties(blobs, epoch);
         self.read("proof_duties", self.deadlines.send, call).await
     }
 
-    async fn submit_proofs(
-        &self,
-        proofs: &[ProofSubmission],
-        identity: &SigningKey,
-    ) -> Vec<ProofOutcome> {
-        let call = self.inner.submit_proofs(proofs, identity);
+    async fn submit_proofs(&self, proofs: &[ProofSubmission]) -> Vec<ProofOutcome> {
+        let call = self.inner.submit_proofs(proofs);
         self.send("submit_proofs", call)
             .await
             .unwrap_or_else(|e| vec![ProofOutcome::Failed(e.to_string()); proofs.len()])
     }
 
-    async fn crank_view(
-        &self,
-        blobs: &[BlobId],
-        identity: &SigningKey,
-    ) -> Result<CrankView, ChainError> {
-        let call = self.inner.crank_view(blobs, identity);
+    async fn crank_view(&self, blobs: &[BlobId]) -> Result<CrankView, ChainError> {
+        let call = self.inner.crank_view(blobs);
         self.read("crank_view", self.deadlines.send, call).await
     }
 
-    async fn crank(&self, actions: &[CrankAction], identity: &SigningKey) -> Vec<CrankOutcome> {
-        let call = self.inner.crank(actions, identity);
+    async fn crank(&self, actions: &[CrankAction]) -> Vec<CrankOutcome> {
+        let call = self.inner.crank(actions);
         self.send("crank", call)
             .await
             .unwrap_or_else(|e| vec![CrankOutcome::Failed(e.to_string()); actions.len()])
@@ -226,21 +220,14 @@ impl Chain for WatchedChain {
             .await
     }
 
-    async fn heartbeat(&self, identity: &SigningKey) -> Result<(), ChainError> {
-        self.send("heartbeat", self.inner.heartbeat(identity))
-            .await??;
+    async fn heartbeat(&self) -> Result<(), ChainError> {
+        self.send("heartbeat", self.inner.heartbeat()).await??;
         self.note_answer();
         Ok(())
     }
 
-    async fn accept(
-        &self,
-        blob: &BlobId,
-        index: u16,
-        terms: &Terms,
-        identity: &SigningKey,
-    ) -> Result<(), ChainError> {
-        let call = self.inner.accept(blob, index, terms, identity);
+    async fn accept(&self, blob: &BlobId, index: u16, terms: &Terms) -> Result<(), ChainError> {
+        let call = self.inner.accept(blob, index, terms);
         self.send("accept", call).await??;
         self.note_answer();
         Ok(())
@@ -275,25 +262,24 @@ mod tests {
         let table = Arc::new(TableChain::default());
         let (chain, link) = watched(&table);
         let blob = BlobId::from_bytes([1; 32]);
-        chain.holds(&blob, &[2; 32]).await?;
+        chain.holds(&blob, &Caller::Ed25519([2; 32])).await?;
         assert!(link.is_reachable());
 
         table.hung.store(true, Ordering::SeqCst);
         let started = Instant::now();
-        let err = chain.holds(&blob, &[2; 32]).await.expect_err("hung");
+        let err = chain
+            .holds(&blob, &Caller::Ed25519([2; 32]))
+            .await
+            .expect_err("hung");
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(err.why.contains("no answer to holds within"), "{err}");
-        let key = SigningKey::from_bytes(&[7; 32]);
-        assert!(
-            chain.heartbeat(&key).await.is_err(),
-            "a send is bounded too"
-        );
+        assert!(chain.heartbeat().await.is_err(), "a send is bounded too");
         let down = link.link();
         assert!(!down.reachable);
         assert_eq!(down.failures_in_a_row, 2);
 
         table.hung.store(false, Ordering::SeqCst);
-        chain.heartbeat(&key).await?;
+        chain.heartbeat().await?;
         assert!(link.is_reachable(), "recovered");
         Ok(())
     }
@@ -305,7 +291,7 @@ mod tests {
         let (chain, link) = watched(&table);
         let blob = BlobId::from_bytes([1; 32]);
         assert_eq!(
-            chain.read_access(&blob, &[2; 32]).await?,
+            chain.read_access(&blob, &Caller::Ed25519([2; 32])).await?,
             ReadDecision::Owner
         );
 
@@ -313,7 +299,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(60)).await;
         let started = Instant::now();
         assert_eq!(
-            chain.read_access(&blob, &[2; 32]).await?,
+            chain.read_access(&blob, &Caller::Ed25519([2; 32])).await?,
             ReadDecision::Owner,
             "the stale decision"
         );
@@ -323,7 +309,7 @@ mod tests {
         );
         assert!(!link.is_reachable(), "the failure still shows");
         let err = chain
-            .read_access(&blob, &[3; 32])
+            .read_access(&blob, &Caller::Evm([3; 20]))
             .await
             .expect_err("nothing kept");
         assert!(err.why.contains("read_access"), "{err}");
@@ -332,7 +318,7 @@ mod tests {
         table.hung.store(false, Ordering::SeqCst);
         *table.read.lock().expect("not poisoned") = Some(ReadDecision::Deny);
         assert_eq!(
-            chain.read_access(&blob, &[2; 32]).await?,
+            chain.read_access(&blob, &Caller::Ed25519([2; 32])).await?,
             ReadDecision::Deny
         );
         assert!(link.is_reachable());

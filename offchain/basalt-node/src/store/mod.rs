@@ -3,10 +3,13 @@
 //! | column family | key | value |
 //! |---|---|---|
 //! | `shards` | [`ShardKey`] (38 bytes) | the shard data, without its header |
-//! | `meta` | [`ShardKey`] | shard header (108 B) ‖ uploader key (32 B) ‖ stored-at ms (u64 LE) ‖ BLAKE3 of header ‖ data (32 B) |
-//! | `blobs` | blob CID digest (32 B) | uploader key (32 B) ‖ first-seen ms (u64 LE) |
+//! | `meta` | [`ShardKey`] | shard header (108 B) ‖ uploader (32 B) ‖ stored-at ms (u64 LE) ‖ BLAKE3 of header ‖ data (32 B) |
+//! | `blobs` | blob CID digest (32 B) | uploader (32 B) ‖ first-seen ms (u64 LE) |
 //! | `repair` | [`ShardKey`] | why the shard was marked (UTF-8) |
-//! | `manifests` | blob CID digest (32 B) | uploader key (32 B) ‖ [`basalt_core::StoredManifest`] |
+//! | `manifests` | blob CID digest (32 B) | uploader (32 B) ‖ [`basalt_core::StoredManifest`] |
+//!
+//! An uploader is recorded as its [`basalt_core::Caller::word`]: an ed25519 key as is, an
+//! EVM address padded to 32 bytes.
 //!
 //! Keys are big-endian (digest ‖ chunk ‖ shard) so that every shard of a blob, and every
 //! chunk of one column, sits under one key prefix in order.

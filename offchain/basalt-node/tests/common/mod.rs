@@ -272,14 +272,24 @@ pub struct TestBlob {
 impl TestBlob {
     /// `size` random bytes in chunks of `chunk_size`, RS(k, m), not encrypted.
     pub fn random(size: usize, chunk_size: u32, k: u16, m: u16) -> Result<Self> {
+        Self::random_with_id(size, chunk_size, k, m, |digest| {
+            BlobId::from_bytes(basalt_core::proof::blob_id(b"tester", digest))
+        })
+    }
+
+    /// As [`Self::random`], with the id a chain gives content of CID digest `digest`.
+    pub fn random_with_id(
+        size: usize,
+        chunk_size: u32,
+        k: u16,
+        m: u16,
+        id: impl FnOnce(&[u8; 32]) -> BlobId,
+    ) -> Result<Self> {
         let mut data = vec![0u8; size];
         OsRng.fill_bytes(&mut data);
         let mut chunks = Vec::new();
         let manifest = encode_blob(&data, chunk_size, k, m, None, |c| chunks.push(c))?;
-        let id = BlobId::from_bytes(basalt_core::proof::blob_id(
-            b"tester",
-            manifest.cid.digest(),
-        ));
+        let id = id(manifest.cid.digest());
         let mut shards = Vec::new();
         for chunk in &chunks {
             for (j, shard) in chunk.shards().enumerate() {

@@ -15,7 +15,9 @@ use basalt_core::encoder::encode_blob;
 use basalt_evm_client::alloy;
 use basalt_evm_client::anvil::Anvil;
 use basalt_evm_client::deploy::{deploy, Deployed, Network};
-use basalt_evm_client::{BasaltBlobs, BasaltDatasets, BasaltProviders, BasaltTestToken};
+use basalt_evm_client::records::column_roots;
+use basalt_evm_client::setup::{fund_stake, register_storage};
+use basalt_evm_client::{BasaltBlobs, BasaltDatasets};
 use basalt_indexer::evm::follow::EvmPass;
 use basalt_indexer::evm::payload::{account, base58_id};
 use basalt_indexer::{EvmFollowOptions, EvmFollower, Metrics, Store};
@@ -55,40 +57,21 @@ impl Net {
     async fn wallet(&self, tokens: u64) -> Result<(Address, DynProvider)> {
         let (who, as_who) = self.anvil.funded_wallet().await?;
         let as_who = as_who.erased();
-        BasaltTestToken::new(self.deployed.token, &self.deployer)
-            .mint(who, U256::from(tokens))
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-        let token = BasaltTestToken::new(self.deployed.token, &as_who);
-        for spender in [self.deployed.providers, self.deployed.blobs] {
-            token
-                .approve(spender, U256::MAX)
-                .send()
-                .await?
-                .get_receipt()
-                .await?;
-        }
+        fund_stake(
+            &self.deployed,
+            &self.deployer,
+            who,
+            &as_who,
+            U256::from(tokens),
+        )
+        .await?;
         Ok((who, as_who))
     }
 
     /// A provider registered at `endpoint` with 2,000 staked.
     async fn provider(&self, endpoint: &str) -> Result<(Address, DynProvider)> {
         let (who, as_who) = self.wallet(5_000).await?;
-        let registry = BasaltProviders::new(self.deployed.providers, &as_who);
-        registry
-            .register(endpoint.into(), "eu-west".into(), 1, 1 << 30)
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-        registry
-            .stake(U256::from(2_000))
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
+        register_storage(&self.deployed, &as_who, endpoint, U256::from(2_000)).await?;
         Ok((who, as_who))
     }
 
@@ -101,29 +84,12 @@ impl Net {
         data: &[u8],
     ) -> Result<(B256, String)> {
         let manifest = encode_blob(data, 16 << 10, 1, 1, None, |_| {})?;
-        let commitment = &manifest.commitment;
-        let layout = commitment.layout();
         let blobs = BasaltBlobs::new(self.deployed.blobs, owner.1);
         let expiry = blobs.currentEpoch().call().await? + 20;
-        let args = BasaltBlobs::BlobArgs {
-            cidDigest: B256::from(*manifest.cid.digest()),
-            size: layout.size(),
-            chunkSize: layout.chunk_size(),
-            leafSize: layout.leaf_size(),
-            k: layout.k(),
-            m: layout.m(),
-            commitmentRoot: commitment.commitment_root().into(),
-            expiryEpoch: expiry,
-            isPublic: false,
-            encrypted: false,
-        };
+        let args = BasaltBlobs::BlobArgs::of(&manifest, expiry, false);
         let id = basalt_evm_client::blob_id(owner.0, args.cidDigest);
         blobs.register(args).send().await?.get_receipt().await?;
-        let roots: Vec<B256> = commitment
-            .column_roots()
-            .iter()
-            .map(|r| B256::from(*r))
-            .collect();
+        let roots = column_roots(&manifest);
         blobs
             .place(id, 0, holders.iter().map(|h| h.0).collect(), roots.clone())
             .send()

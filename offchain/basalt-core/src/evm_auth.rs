@@ -57,6 +57,35 @@ pub fn address_of(key: &VerifyingKey) -> [u8; 20] {
     address
 }
 
+/// `message` signed by `key` as an Ethereum wallet signs a message (`personal_sign`):
+/// `r ‖ s ‖ v` over [`eip191_digest`], `s` low, `v` 27 or 28.
+pub fn personal_sign(key: &SigningKey, message: &[u8]) -> [u8; 65] {
+    let (signature, recovery) = key
+        .sign_prehash_recoverable(&eip191_digest(message))
+        .unwrap_or_else(|e| unreachable!("a 32-byte digest is signable: {e}"));
+    let mut bytes = [0; 65];
+    bytes[..64].copy_from_slice(&signature.to_bytes());
+    bytes[64] = 27 + recovery.to_byte();
+    bytes
+}
+
+/// The address whose key made `signature` (as [`personal_sign`] makes it) over `message`.
+/// `None` for a signature no key made over it, or one in the malleable high-`s` form (the
+/// same signature with `s` negated recovers the same key: only the low-`s` form is
+/// accepted, as Ethereum accepts transactions, EIP-2).
+pub fn recover_signer(message: &[u8], signature: &[u8; 65]) -> Option<[u8; 20]> {
+    let parsed = Signature::from_slice(&signature[..64]).ok()?;
+    if parsed.normalize_s().is_some() {
+        return None;
+    }
+    let recovery = signature[64]
+        .checked_sub(27)
+        .and_then(RecoveryId::from_byte)?;
+    let signer =
+        VerifyingKey::recover_from_prehash(&eip191_digest(message), &parsed, recovery).ok()?;
+    Some(address_of(&signer))
+}
+
 impl EvmRequestAuth {
     /// Signs a request with `key`.
     pub fn sign(
@@ -68,18 +97,11 @@ impl EvmRequestAuth {
         nonce: [u8; 16],
     ) -> Self {
         let message = RequestAuth::message(method, path_and_query, body_hash, timestamp_ms, &nonce);
-        let digest = eip191_digest(&message);
-        let (signature, recovery) = key
-            .sign_prehash_recoverable(&digest)
-            .unwrap_or_else(|e| unreachable!("a 32-byte digest is signable: {e}"));
-        let mut bytes = [0; 65];
-        bytes[..64].copy_from_slice(&signature.to_bytes());
-        bytes[64] = 27 + recovery.to_byte();
         Self {
             address: address_of(key.verifying_key()),
             timestamp_ms,
             nonce,
-            signature: bytes,
+            signature: personal_sign(key, &message),
         }
     }
 
@@ -148,21 +170,7 @@ impl EvmRequestAuth {
             self.timestamp_ms,
             &self.nonce,
         );
-        let signature =
-            Signature::from_slice(&self.signature[..64]).map_err(|_| AuthError::BadSignature)?;
-        // The same signature with s negated recovers the same key: only the low-s form is
-        // accepted, as Ethereum accepts transactions (EIP-2).
-        if signature.normalize_s().is_some() {
-            return Err(AuthError::BadSignature);
-        }
-        let recovery = self.signature[64]
-            .checked_sub(27)
-            .and_then(RecoveryId::from_byte)
-            .ok_or(AuthError::BadSignature)?;
-        let signer =
-            VerifyingKey::recover_from_prehash(&eip191_digest(&message), &signature, recovery)
-                .map_err(|_| AuthError::BadSignature)?;
-        if address_of(&signer) == self.address {
+        if recover_signer(&message, &self.signature) == Some(self.address) {
             Ok(())
         } else {
             Err(AuthError::BadSignature)

@@ -48,4 +48,4 @@ pub use header::{HeaderError, ShardHeader, HEADER_LEN};
 pub use liveness::{Liveness, LivenessThresholds};
 pub use manifest::{ManifestError, StoredManifest};
 pub use merkle::{shard_root, BlobCommitment, MerkleTree, StorageProof};
-pub use receipt::{Receipt, ReceiptError, RECEIPT_LEN};
+pub use receipt::{Receipt, ReceiptError, ReceiptSignature, EVM_RECEIPT_LEN, RECEIPT_LEN};

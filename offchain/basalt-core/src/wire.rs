@@ -66,7 +66,7 @@ pub fn placement_path(blob: &BlobId) -> String {
 pub struct PutShardAnswer {
     /// The node's signed receipt ([`Receipt::to_bytes`]), base64.
     pub receipt: String,
-    /// The signing node's address (base58 of its ed25519 key).
+    /// The signing node's provider: base58 of its ed25519 key, or its EVM address (`0x`).
     pub node: String,
     /// False when the node already held the shard.
     pub stored: bool,
@@ -77,7 +77,7 @@ impl PutShardAnswer {
     pub fn new(receipt: &Receipt, stored: bool) -> Self {
         Self {
             receipt: data_encoding::BASE64.encode(&receipt.to_bytes()),
-            node: bs58::encode(receipt.node).into_string(),
+            node: receipt.node.to_string(),
             stored,
         }
     }

@@ -109,6 +109,17 @@ impl Anvil {
     pub async fn funded_wallet(&self) -> Result<(Address, impl Provider + Clone)> {
         let signer = PrivateKeySigner::random();
         let address = signer.address();
+        Ok((address, self.wallet(signer).await?))
+    }
+
+    /// A provider signing as `signer`, funded with ether by anvil, asking the node for
+    /// every nonce (see [`Self::funded_wallet`]).
+    ///
+    /// # Errors
+    ///
+    /// When the node does not answer.
+    pub async fn wallet(&self, signer: PrivateKeySigner) -> Result<impl Provider + Clone> {
+        let address = signer.address();
         let provider = ProviderBuilder::new()
             .with_simple_nonce_management()
             .wallet(EthereumWallet::from(signer))
@@ -119,7 +130,7 @@ impl Anvil {
                 (address, U256::from(10u128.pow(20))),
             )
             .await?;
-        Ok((address, provider))
+        Ok(provider)
     }
 
     /// Mines `blocks` empty blocks.

@@ -4,9 +4,10 @@
 //! from the artifact itself, so the client cannot drift from what the compiler made; with
 //! `#[sol(rpc)]`, contract instances that deploy and call them through an alloy provider.
 //!
-//! Beside the bindings: [`deploy`] deploys and binds the whole protocol, [`anvil`] runs a
-//! local node, and [`in_process`] an EVM without one (revm), as LiteSVM is for the Solana
-//! program.
+//! Beside the bindings: [`deploy`] deploys and binds the whole protocol, [`setup`] funds
+//! accounts and registers providers on it, [`records`] hands the contracts' records to
+//! `basalt_rules`, [`anvil`] runs a local node, and [`in_process`] an EVM without one
+//! (revm), as LiteSVM is for the Solana program.
 
 use alloy::primitives::{keccak256, Address, B256};
 use alloy::sol;
@@ -19,6 +20,7 @@ pub mod anvil;
 pub mod deploy;
 pub mod in_process;
 pub mod records;
+pub mod setup;
 
 /// The id `BasaltBlobs` gives `owner`'s registration of content `cid_digest`
 /// (`blobId`: `keccak256(abi.encode(owner, cidDigest))`).

@@ -2,10 +2,40 @@
 //! node, a crank) decides with the rules the contracts apply, as the Solana program's
 //! accounts and the NEAR contract's state convert for the other chains.
 
-use alloy::primitives::Address;
+use alloy::primitives::{Address, B256};
+use basalt_core::BlobManifest;
 use basalt_rules::{DealCover, ReadDecision, SlotState};
 
 use crate::BasaltBlobs;
+
+impl BasaltBlobs::BlobArgs {
+    /// What registers the blob `manifest` describes until `expiry_epoch`.
+    pub fn of(manifest: &BlobManifest, expiry_epoch: u64, is_public: bool) -> Self {
+        let layout = manifest.commitment.layout();
+        Self {
+            cidDigest: B256::from(*manifest.cid.digest()),
+            size: layout.size(),
+            chunkSize: layout.chunk_size(),
+            leafSize: layout.leaf_size(),
+            k: layout.k(),
+            m: layout.m(),
+            commitmentRoot: manifest.commitment.commitment_root().into(),
+            expiryEpoch: expiry_epoch,
+            isPublic: is_public,
+            encrypted: manifest.encrypted,
+        }
+    }
+}
+
+/// The column roots of the blob `manifest` describes, in index order: what `place` names.
+pub fn column_roots(manifest: &BlobManifest) -> Vec<B256> {
+    manifest
+        .commitment
+        .column_roots()
+        .iter()
+        .map(|root| B256::from(*root))
+        .collect()
+}
 
 impl BasaltBlobs::Slot {
     /// The index's state, holder aside.

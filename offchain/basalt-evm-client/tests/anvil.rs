@@ -11,6 +11,8 @@ use anyhow::{Context, Result};
 use basalt_core::encoder::encode_blob;
 use basalt_evm_client::anvil::Anvil;
 use basalt_evm_client::deploy::{deploy, Deployed, Network};
+use basalt_evm_client::records::column_roots;
+use basalt_evm_client::setup::{fund_stake, register_storage};
 use basalt_evm_client::BasaltBlobs::{self, BasaltBlobsErrors};
 use basalt_evm_client::BasaltProviders::{self, BasaltProvidersErrors};
 use basalt_evm_client::BasaltTestToken;
@@ -47,29 +49,14 @@ async fn a_blob_is_stored_proven_paid_and_a_miss_slashed_on_anvil() -> Result<()
         .context("the anvil test timed out")?
 }
 
-/// Mints `amount` to `to` and has it approve the registry and storage through `as_to`.
+/// Mints 10,000 stake tokens to `to` and has it approve the registry and storage.
 async fn fund(
     deployed: &Deployed,
     faucet: &(impl Provider + Clone),
     to: Address,
     as_to: &(impl Provider + Clone),
 ) -> Result<()> {
-    BasaltTestToken::new(deployed.token, faucet)
-        .mint(to, U256::from(10_000))
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
-    let token = BasaltTestToken::new(deployed.token, as_to);
-    for spender in [deployed.providers, deployed.blobs] {
-        token
-            .approve(spender, U256::MAX)
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-    }
-    Ok(())
+    fund_stake(deployed, faucet, to, as_to, U256::from(10_000)).await
 }
 
 async fn registry_on_anvil() -> Result<()> {
@@ -132,19 +119,13 @@ async fn storage_on_anvil() -> Result<()> {
     for _ in 0..2 {
         let (holder, as_holder) = anvil.funded_wallet().await?;
         fund(&deployed, &deployer, holder, &as_holder).await?;
-        let registry = BasaltProviders::new(deployed.providers, &as_holder);
-        registry
-            .register("http://127.0.0.1:9000".into(), "eu".into(), 1, 1 << 30)
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-        registry
-            .stake(U256::from(2_000))
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
+        register_storage(
+            &deployed,
+            &as_holder,
+            "http://127.0.0.1:9000",
+            U256::from(2_000),
+        )
+        .await?;
         holders.push((holder, as_holder));
     }
     fund(&deployed, &deployer, owner, &as_owner).await?;
@@ -159,28 +140,13 @@ async fn storage_on_anvil() -> Result<()> {
     let layout = commitment.layout();
     let blobs = BasaltBlobs::new(deployed.blobs, &as_owner);
     let epoch = blobs.currentEpoch().call().await?;
-    let args = BasaltBlobs::BlobArgs {
-        cidDigest: B256::from(*manifest.cid.digest()),
-        size: layout.size(),
-        chunkSize: layout.chunk_size(),
-        leafSize: layout.leaf_size(),
-        k: layout.k(),
-        m: layout.m(),
-        commitmentRoot: commitment.commitment_root().into(),
-        expiryEpoch: epoch + 20,
-        isPublic: false,
-        encrypted: false,
-    };
+    let args = BasaltBlobs::BlobArgs::of(&manifest, epoch + 20, false);
     let id = basalt_evm_client::blob_id(owner, args.cidDigest);
     let registered = blobs.register(args).send().await?.get_receipt().await?;
     assert!(registered
         .decoded_log::<BasaltBlobs::BlobRegistered>()
         .is_some());
-    let roots: Vec<B256> = commitment
-        .column_roots()
-        .iter()
-        .map(|r| B256::from(*r))
-        .collect();
+    let roots = column_roots(&manifest);
     blobs
         .place(id, 0, holders.iter().map(|h| h.0).collect(), roots.clone())
         .send()

@@ -113,11 +113,8 @@ pub async fn pass(node: &Node) -> CrankReport {
 /// Tells the node at `notice.endpoint` that it was offered a repaired index of
 /// `notice.blob` (`POST /v1/placements/{blob}`); it checks that on chain itself.
 async fn notify(node: &Node, notice: &RepairNotice) {
-    let client = basalt_sdk::NodeClient::new(
-        reqwest::Client::new(),
-        &notice.endpoint,
-        node.request_key.clone(),
-    );
+    let client =
+        basalt_sdk::NodeClient::new(reqwest::Client::new(), &notice.endpoint, node.key.clone());
     if let Err(e) = client
         .placement_registered(&notice.blob, Duration::from_secs(10))
         .await

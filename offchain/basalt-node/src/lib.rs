@@ -183,8 +183,7 @@ pub async fn serve(
     let crank_interval = config.crank_interval_secs;
     let heartbeat_interval = config.heartbeat_interval_secs;
     let repair_interval = config.repair_interval_secs;
-    let node =
-        Node::new(Arc::clone(&store), Arc::new(chain), identity, config).with_request_key(provider);
+    let node = Node::new(Arc::clone(&store), Arc::new(chain), provider, config);
     let node = Arc::new(node.with_chain_link(chain_link));
     on_ready(bound, &node.address());
 

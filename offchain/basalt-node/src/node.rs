@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use basalt_core::wire::{CrankStats, ProofStats};
 use basalt_core::{BlobId, Caller, LinkMonitor, Receipt, RequestKey, ShardHeader};
-use ed25519_dalek::SigningKey;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::auth::Authenticator;
@@ -22,7 +21,7 @@ use crate::store::ShardStore;
 /// Uploads buffered at once: bounds memory at this many times `max_shard_bytes`.
 const UPLOAD_SLOTS: usize = 32;
 
-/// A storage node: its store, its view of the chain, its identity and settings.
+/// A storage node: its store, its view of the chain, its provider's key and settings.
 pub struct Node {
     pub store: Arc<ShardStore>,
     pub chain: Arc<dyn Chain>,
@@ -30,12 +29,11 @@ pub struct Node {
     pub chain_link: Arc<LinkMonitor>,
     pub auth: Authenticator,
     pub metrics: Metrics,
-    /// Signs the node's receipts.
-    pub identity: SigningKey,
-    /// Signs the node's requests to other nodes (a repair's reads, a crank's notices): its
-    /// provider's key, of its chain's kind, which the other holders' chain knows.
-    // INV: request_key.caller() == chain.provider()
-    pub request_key: RequestKey,
+    /// The provider's key, of its chain's kind: signs the node's receipts and its requests
+    /// to other nodes (a repair's reads, a crank's notices), so that clients and the other
+    /// holders tie both to the provider their chain lists.
+    // INV: key.caller() == chain.provider()
+    pub key: RequestKey,
     pub config: NodeConfig,
     /// INV: a request body is buffered only while one of these permits is held.
     pub upload_slots: Arc<Semaphore>,
@@ -57,12 +55,11 @@ pub struct Node {
 }
 
 impl Node {
-    /// Assembles a node from its parts; its requests are signed by `identity` until
-    /// [`Self::with_request_key`] says otherwise.
+    /// Assembles a node from its parts; `key` is its provider's on `chain`.
     pub fn new(
         store: Arc<ShardStore>,
         chain: Arc<dyn Chain>,
-        identity: SigningKey,
+        key: impl Into<RequestKey>,
         config: NodeConfig,
     ) -> Self {
         let metrics = Metrics::new();
@@ -76,8 +73,7 @@ impl Node {
             store,
             chain,
             metrics,
-            request_key: RequestKey::Ed25519(identity.clone()),
-            identity,
+            key: key.into(),
             config,
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
             recent_uploads: Mutex::new(HashMap::new()),
@@ -87,12 +83,6 @@ impl Node {
             proving: Mutex::new(ProofStats::default()),
             cranking: Mutex::new(CrankStats::default()),
         }
-    }
-
-    /// The node signing its requests to other nodes with `key` (its provider's on the EVM).
-    pub fn with_request_key(mut self, key: RequestKey) -> Self {
-        self.request_key = key;
-        self
     }
 
     /// The node with `link` as its chain's monitor (the one its [`crate::chain::WatchedChain`]
@@ -197,6 +187,6 @@ impl Node {
 
     /// The node's signed receipt for a stored shard.
     pub fn receipt(&self, header: &ShardHeader) -> Receipt {
-        Receipt::sign(&self.identity, header)
+        Receipt::sign(&self.key, header)
     }
 }

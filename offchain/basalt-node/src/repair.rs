@@ -171,9 +171,7 @@ async fn sources(
     let holders: Vec<Option<basalt_sdk::NodeClient>> = endpoints
         .into_iter()
         .map(|endpoint| {
-            endpoint.map(|url| {
-                basalt_sdk::NodeClient::new(http.clone(), &url, node.request_key.clone())
-            })
+            endpoint.map(|url| basalt_sdk::NodeClient::new(http.clone(), &url, node.key.clone()))
         })
         .collect();
     let store = Arc::clone(&node.store);

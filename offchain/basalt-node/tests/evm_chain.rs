@@ -9,13 +9,14 @@ use anyhow::{ensure, Context, Result};
 use basalt_core::encoder::encode_blob;
 use basalt_core::evm_auth::{address_of, SigningKey};
 use basalt_core::{BlobId, Caller};
-use basalt_evm_client::alloy::network::EthereumWallet;
-use basalt_evm_client::alloy::primitives::{Address, B256, U256};
-use basalt_evm_client::alloy::providers::{Provider, ProviderBuilder};
+use basalt_evm_client::alloy::primitives::{Address, U256};
+use basalt_evm_client::alloy::providers::Provider;
 use basalt_evm_client::alloy::signers::local::PrivateKeySigner;
 use basalt_evm_client::anvil::Anvil;
 use basalt_evm_client::deploy::{deploy, Deployed, Network};
-use basalt_evm_client::{BasaltBlobs, BasaltProviders, BasaltTestToken};
+use basalt_evm_client::records::column_roots;
+use basalt_evm_client::setup::{fund_stake, register_storage};
+use basalt_evm_client::BasaltBlobs;
 use basalt_node::chain::{
     BlobState, Chain, CrankAction, CrankOutcome, EvmChain, Placement, ProofOutcome,
     ProofSubmission, ReadDecision,
@@ -35,47 +36,13 @@ async fn a_node_reads_and_acts_through_the_evm_contracts() -> Result<()> {
 
 /// A provider signing as `key`, funded with ether by anvil.
 pub(crate) async fn wallet_of(anvil: &Anvil, key: &SigningKey) -> Result<impl Provider + Clone> {
-    let signer = PrivateKeySigner::from_signing_key(key.clone());
-    let address = signer.address();
-    let provider = ProviderBuilder::new()
-        .with_simple_nonce_management()
-        .wallet(EthereumWallet::from(signer))
-        .connect_http(anvil.url().parse()?);
-    let _: () = provider
-        .raw_request(
-            "anvil_setBalance".into(),
-            (address, U256::from(10u128.pow(20))),
-        )
-        .await?;
-    Ok(provider)
+    anvil
+        .wallet(PrivateKeySigner::from_signing_key(key.clone()))
+        .await
 }
 
-/// Mints stake tokens to `to` and has it approve the registry and storage.
-pub(crate) async fn fund(
-    deployed: &Deployed,
-    faucet: &(impl Provider + Clone),
-    to: Address,
-    as_to: &(impl Provider + Clone),
-) -> Result<()> {
-    BasaltTestToken::new(deployed.token, faucet)
-        .mint(to, U256::from(10_000))
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
-    let token = BasaltTestToken::new(deployed.token, as_to);
-    for spender in [deployed.providers, deployed.blobs] {
-        token
-            .approve(spender, U256::MAX)
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-    }
-    Ok(())
-}
-
-/// Registers `as_provider` as a storage provider at `endpoint` with 2,000 staked.
+/// Funds `who` (signing as `as_provider`) and registers it for storage at `endpoint` with
+/// 2,000 staked.
 pub(crate) async fn storage_provider(
     deployed: &Deployed,
     faucet: &(impl Provider + Clone),
@@ -83,21 +50,8 @@ pub(crate) async fn storage_provider(
     as_provider: &(impl Provider + Clone),
     endpoint: &str,
 ) -> Result<()> {
-    fund(deployed, faucet, who, as_provider).await?;
-    let registry = BasaltProviders::new(deployed.providers, as_provider);
-    registry
-        .register(endpoint.into(), "eu".into(), 1, 1 << 30)
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
-    registry
-        .stake(U256::from(2_000))
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
-    Ok(())
+    fund_stake(deployed, faucet, who, as_provider, U256::from(10_000)).await?;
+    register_storage(deployed, as_provider, endpoint, U256::from(2_000)).await
 }
 
 async fn on_anvil() -> Result<()> {
@@ -113,7 +67,7 @@ async fn on_anvil() -> Result<()> {
     let (other, as_other) = anvil.funded_wallet().await?;
     storage_provider(&deployed, &deployer, other, &as_other, "http://node-b").await?;
     let (owner, as_owner) = anvil.funded_wallet().await?;
-    fund(&deployed, &deployer, owner, &as_owner).await?;
+    fund_stake(&deployed, &deployer, owner, &as_owner, U256::from(10_000)).await?;
     let (stranger, _) = anvil.funded_wallet().await?;
 
     let chain = EvmChain::new(anvil.url(), deployed.config, 0, &node_key)?;
@@ -128,21 +82,9 @@ async fn on_anvil() -> Result<()> {
         shards.push(chunk.shards().map(<[u8]>::to_vec).collect());
     })?;
     let commitment = &manifest.commitment;
-    let layout = commitment.layout();
     let blobs = BasaltBlobs::new(deployed.blobs, &as_owner);
     let expiry = blobs.currentEpoch().call().await? + 20;
-    let args = BasaltBlobs::BlobArgs {
-        cidDigest: B256::from(*manifest.cid.digest()),
-        size: layout.size(),
-        chunkSize: layout.chunk_size(),
-        leafSize: layout.leaf_size(),
-        k: layout.k(),
-        m: layout.m(),
-        commitmentRoot: commitment.commitment_root().into(),
-        expiryEpoch: expiry,
-        isPublic: false,
-        encrypted: false,
-    };
+    let args = BasaltBlobs::BlobArgs::of(&manifest, expiry, false);
     let id = basalt_evm_client::blob_id(owner, args.cidDigest);
     let blob = BlobId::from_bytes(id.0);
     let unknown = BlobId::from_bytes([9; 32]);
@@ -159,11 +101,7 @@ async fn on_anvil() -> Result<()> {
     ensure!(chain.placement(&blob, &evm(node)).await? == Placement::Settled);
 
     // Placed on the node and another holder, with a deal: the node is offered index 0.
-    let roots: Vec<B256> = commitment
-        .column_roots()
-        .iter()
-        .map(|r| B256::from(*r))
-        .collect();
+    let roots = column_roots(&manifest);
     blobs
         .place(id, 0, vec![node, other], roots.clone())
         .send()

@@ -1,5 +1,6 @@
 //! A `basalt-node` process on the EVM (`--chain evm`), end to end on anvil: it takes
-//! uploads signed by an EVM account, accepts its placement with its own secp256k1 key, and
+//! uploads signed by an EVM account (its receipts signed by its provider's EVM key),
+//! accepts its placement with its own secp256k1 key, and
 //! serves or refuses reads and deletions as the contracts decide, for requests signed as
 //! Ethereum wallets sign messages.
 
@@ -7,17 +8,20 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use basalt_core::evm_auth::{address_of, EvmRequestAuth, SigningKey};
-use basalt_core::BlobId;
-use basalt_evm_client::alloy::primitives::{Address, B256};
+use basalt_core::wire::PutShardAnswer;
+use basalt_core::{BlobId, Caller};
+use basalt_evm_client::alloy::primitives::{Address, B256, U256};
 use basalt_evm_client::anvil::Anvil;
 use basalt_evm_client::deploy::{deploy, Network};
+use basalt_evm_client::records::column_roots;
+use basalt_evm_client::setup::fund_stake;
 use basalt_evm_client::BasaltBlobs;
 use basalt_rules::ROLE_READ;
 use rand_core::{OsRng, RngCore};
 use reqwest::StatusCode;
 
 use crate::common::{Client, NodeProcess, TestBlob};
-use crate::evm_chain::{fund, storage_provider, wallet_of};
+use crate::evm_chain::{storage_provider, wallet_of};
 
 /// Longest the test may take (it takes a few seconds).
 const TEST_TIMEOUT: Duration = Duration::from_secs(180);
@@ -126,7 +130,7 @@ async fn serve_on_anvil() -> Result<()> {
     let owner_key = SigningKey::from_slice(&[0x44; 32])?;
     let owner = Address::from(address_of(owner_key.verifying_key()));
     let as_owner = wallet_of(&anvil, &owner_key).await?;
-    fund(&deployed, &deployer, owner, &as_owner).await?;
+    fund_stake(&deployed, &deployer, owner, &as_owner, U256::from(10_000)).await?;
     let grantee = SigningKey::from_slice(&[0x55; 32])?;
     let stranger = SigningKey::from_slice(&[0x66; 32])?;
 
@@ -139,36 +143,25 @@ async fn serve_on_anvil() -> Result<()> {
         let path = blob.path(header.chunk, 0);
         let put = send_as(&node, &owner_key, "PUT", &path, body.clone(), |_| {}).await?;
         ensure!(put.status().is_success(), "PUT {path}: {}", put.status());
+        // The receipt is the provider's, signed by its EVM key.
+        let answer: PutShardAnswer = put.json().await?;
+        let receipt = answer.receipt()?;
+        receipt.verify(header)?;
+        ensure!(receipt.node == Caller::Evm(provider.into_array()));
+        ensure!(answer.node == node.address);
     }
 
     // Registered, placed on this node and another, with a deal: the node accepts.
-    let commitment = &blob.manifest.commitment;
-    let layout = commitment.layout();
     let blobs = BasaltBlobs::new(deployed.blobs, &as_owner);
     let expiry = blobs.currentEpoch().call().await? + 20;
     let id = B256::from(*blob.id.as_bytes());
     blobs
-        .register(BasaltBlobs::BlobArgs {
-            cidDigest: B256::from(*blob.manifest.cid.digest()),
-            size: layout.size(),
-            chunkSize: layout.chunk_size(),
-            leafSize: layout.leaf_size(),
-            k: layout.k(),
-            m: layout.m(),
-            commitmentRoot: commitment.commitment_root().into(),
-            expiryEpoch: expiry,
-            isPublic: false,
-            encrypted: false,
-        })
+        .register(BasaltBlobs::BlobArgs::of(&blob.manifest, expiry, false))
         .send()
         .await?
         .get_receipt()
         .await?;
-    let roots: Vec<B256> = commitment
-        .column_roots()
-        .iter()
-        .map(|r| B256::from(*r))
-        .collect();
+    let roots = column_roots(&blob.manifest);
     blobs
         .place(id, 0, vec![provider, other], roots.clone())
         .send()

@@ -30,7 +30,7 @@ async fn put_all(client: &Client, node: &NodeProcess, blob: &TestBlob) -> Result
         let receipt = answer.receipt()?;
         receipt.verify(header)?;
         ensure!(
-            bs58::encode(receipt.node).into_string() == node.address,
+            receipt.node.to_string() == node.address,
             "receipt from another key"
         );
         receipts.push(receipt);

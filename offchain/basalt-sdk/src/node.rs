@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use basalt_core::wire::{self, ErrorAnswer, PutShardAnswer, StatsAnswer};
 use basalt_core::{
-    BlobId, BlobManifest, CheckedShard, Receipt, RequestKey, ShardHeader, HEADER_LEN,
+    BlobId, BlobManifest, Caller, CheckedShard, Receipt, RequestKey, ShardHeader, HEADER_LEN,
 };
 use bytes::Bytes;
 use rand_core::{OsRng, RngCore};
@@ -217,11 +217,11 @@ impl NodeClient {
         receipt
             .verify(header)
             .map_err(|e| self.bad(format!("receipt does not verify: {e}")))?;
-        if receipt.node != *expected_node {
+        if receipt.node.word() != *expected_node {
             return Err(self.bad(format!(
                 "receipt signed by {}, but the chain lists {} at this endpoint",
-                bs58::encode(receipt.node).into_string(),
-                bs58::encode(expected_node).into_string()
+                receipt.node,
+                Caller::from_word(*expected_node)
             )));
         }
         Ok(receipt)

@@ -292,6 +292,14 @@ async fn on_anvil() -> Result<()> {
         "{:?}",
         view.candidates
     );
+
+    // Past its expiry the blob is garbage to its holders and served to nobody.
+    let now = deployer.get_block_number().await?;
+    anvil
+        .mine(&deployer, expiry * network.epoch_blocks - now)
+        .await?;
+    ensure!(chain.blob_state(&blob).await? == BlobState::Expired);
+    ensure!(chain.read_access(&blob, &evm(owner)).await? == ReadDecision::DenyExpired);
     Ok(())
 }
 

@@ -472,7 +472,9 @@ impl Chain for EvmChain {
     async fn blob_state(&self, blob: &BlobId) -> Result<BlobState, ChainError> {
         let blobs = self.blobs().await?;
         let id = B256::from(*blob.as_bytes());
-        let (record, epoch) = (blobs.blob(id), blobs.currentEpoch());
+        // Both at one block, so that the expiry is judged by the epoch of the record.
+        let at = BlockId::number(self.head().await?);
+        let (record, epoch) = (blobs.blob(id).block(at), blobs.currentEpoch().block(at));
         let (record, epoch) = tokio::join!(record.call(), epoch.call());
         let epoch = epoch.map_err(|e| self.error(e))?;
         Ok(match record {

@@ -119,15 +119,18 @@ pub fn load_or_create_identity(config: &NodeConfig) -> Result<SigningKey> {
     Ok(key)
 }
 
-/// The key the node's provider signs with on its chain: the node's identity on Solana and
-/// NEAR, its EVM key (read, or created on first start) on the EVM.
+/// The key the node's provider signs with on its chain, read (or created on first start)
+/// from the file of its kind: the keypair on Solana and NEAR, the EVM key on the EVM. Only
+/// that file is touched: an EVM node has no ed25519 identity.
 ///
 /// # Errors
 ///
-/// When the EVM key file is not a valid key, or a new one cannot be written.
-pub fn provider_key(config: &NodeConfig, identity: &SigningKey) -> Result<RequestKey> {
+/// When the key file is not a valid key, or a new one cannot be written.
+pub fn provider_key(config: &NodeConfig) -> Result<RequestKey> {
     Ok(match config.chain {
-        ChainKind::Solana | ChainKind::Near => RequestKey::Ed25519(identity.clone()),
+        ChainKind::Solana | ChainKind::Near => {
+            RequestKey::Ed25519(load_or_create_identity(config)?)
+        }
         ChainKind::Evm => RequestKey::Evm(load_or_create_evm_key(config)?),
     })
 }
@@ -161,7 +164,6 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(std::net::SocketAddr, &basalt_core::Caller),
 ) -> Result<()> {
-    let identity = load_or_create_identity(&config)?;
     let store = ShardStore::open_tuned(
         &config.data_dir,
         config.capacity,
@@ -170,7 +172,7 @@ pub async fn serve(
     )
     .with_context(|| format!("opening the shard store in {}", config.data_dir.display()))?;
     let store = Arc::new(store);
-    let provider = provider_key(&config, &identity)?;
+    let provider = provider_key(&config)?;
     let chain = connect_chain(&config, &provider)?;
     let chain_link = chain.link();
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -122,6 +122,10 @@ async fn serve_on_anvil() -> Result<()> {
         "the node names its provider: {}",
         node.address
     );
+    ensure!(
+        !dir.path().join("identity.json").exists(),
+        "an EVM node makes no ed25519 identity"
+    );
     let as_node = wallet_of(&anvil, &node_key).await?;
     storage_provider(&deployed, &deployer, provider, &as_node, &node.url()).await?;
     let (other, as_other) = anvil.funded_wallet().await?;

@@ -5,6 +5,10 @@
 //! Follows the Solana CLI's conventions: `--url` takes `localnet`, `devnet`,
 //! `mainnet-beta` or an RPC URL; `--keypair` is a Solana CLI keypair file (default
 //! `~/.config/solana/id.json`); `--json` prints machine-readable output.
+//!
+//! `--chain evm` runs the data commands (put, get, grant, revoke, delete) and `address`
+//! and `keygen` against the EVM contracts instead: `--url` is an EVM JSON-RPC URL,
+//! `--evm-config` the deployment's `BasaltConfig` address, `--key` the account's key file.
 
 mod cluster;
 mod commands;
@@ -37,8 +41,33 @@ pub struct Cli {
     /// Machine-readable JSON output.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The chain the protocol runs on.
+    #[arg(long, global = true, value_enum, default_value_t = ChainKind::Solana, env = "BASALT_CHAIN")]
+    pub chain: ChainKind,
+    /// EVM: the deployment's `BasaltConfig` address.
+    #[arg(long, global = true, env = "BASALT_EVM_CONFIG")]
+    pub evm_config: Option<String>,
+    /// EVM: the block the deployment was made at (its events are read from there).
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 0,
+        env = "BASALT_EVM_START_BLOCK"
+    )]
+    pub evm_start_block: u64,
+    /// EVM: the account's key file, hex (`0x` and 64 digits) or a keystore (Web3 Secret
+    /// Storage JSON) whose password is in BASALT_KEYSTORE_PASSWORD.
+    #[arg(long, global = true, env = "BASALT_EVM_KEY")]
+    pub key: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Which chain `basalt` talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChainKind {
+    Solana,
+    Evm,
 }
 
 #[derive(Debug, Subcommand)]

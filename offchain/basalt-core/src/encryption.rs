@@ -58,7 +58,7 @@ pub enum CryptoError {
     WrappedKeyLength { actual: usize },
     #[error("wrapped key does not open with this wallet key (it was wrapped for another reader, or altered)")]
     Unwrap,
-    #[error("{0} is not a valid ed25519 public key")]
+    #[error("{0} is not a valid public key (ed25519 in base58, or secp256k1 as 0x and hex)")]
     RecipientKey(String),
     #[error(
         "wallet keypair bytes are inconsistent: the public half does not match the secret half"

@@ -28,6 +28,7 @@ pub mod liveness;
 pub mod manifest;
 pub mod merkle;
 pub mod receipt;
+pub mod recipient;
 pub mod wire;
 
 pub use auth::{AuthError, RequestAuth};
@@ -49,3 +50,4 @@ pub use liveness::{Liveness, LivenessThresholds};
 pub use manifest::{ManifestError, StoredManifest};
 pub use merkle::{shard_root, BlobCommitment, MerkleTree, StorageProof};
 pub use receipt::{Receipt, ReceiptError, ReceiptSignature, EVM_RECEIPT_LEN, RECEIPT_LEN};
+pub use recipient::{unwrap_key_with, wrap_key_for, KeyRecipient, SECP256K1_WRAPPED_KEY_LEN};

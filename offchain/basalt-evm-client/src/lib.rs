@@ -6,7 +6,8 @@
 //!
 //! Beside the bindings: [`deploy`] deploys and binds the whole protocol, [`setup`] funds
 //! accounts and registers providers on it, [`records`] hands the contracts' records to
-//! `basalt_rules`, [`anvil`] runs a local node, and [`in_process`] an EVM without one
+//! `basalt_rules`, [`session`] is one account's connection to a deployment (what the SDK
+//! and the storage node send and read through), [`anvil`] runs a local node, and [`in_process`] an EVM without one
 //! (revm), as LiteSVM is for the Solana program.
 
 use alloy::primitives::{keccak256, Address, B256};
@@ -19,7 +20,9 @@ pub use alloy;
 pub mod anvil;
 pub mod deploy;
 pub mod in_process;
+pub mod keys;
 pub mod records;
+pub mod session;
 pub mod setup;
 
 /// The id `BasaltBlobs` gives `owner`'s registration of content `cid_digest`

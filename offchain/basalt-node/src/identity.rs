@@ -45,29 +45,15 @@ pub fn write_keypair(path: &Path, key: &SigningKey) -> Result<()> {
     write_private(path, &json)
 }
 
-/// Reads an EVM private key file: `0x` (optional) and 64 hex digits, surrounding
-/// whitespace ignored.
+/// Reads an EVM private key file: a hex key, or a keystore whose password is in
+/// `BASALT_KEYSTORE_PASSWORD` (`basalt_evm_client::keys`).
 ///
 /// # Errors
 ///
 /// When the file is missing or does not hold a valid secp256k1 private key.
 pub fn read_evm_key(path: &Path) -> Result<EvmKey> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading EVM key file {}", path.display()))?;
-    let digits = text.trim();
-    let digits = digits.strip_prefix("0x").unwrap_or(digits);
-    let bytes = data_encoding::HEXLOWER_PERMISSIVE
-        .decode(digits.as_bytes())
-        .ok()
-        .filter(|b| b.len() == 32)
-        .with_context(|| {
-            format!(
-                "{} does not hold an EVM private key (0x and 64 hex digits)",
-                path.display()
-            )
-        })?;
-    EvmKey::from_slice(&bytes)
-        .with_context(|| format!("{}: not a valid secp256k1 private key", path.display()))
+    let password = std::env::var("BASALT_KEYSTORE_PASSWORD").ok();
+    basalt_evm_client::keys::read_key(path, password.as_deref())
 }
 
 /// Writes `key` as an EVM private key file readable only by its owner.
@@ -76,8 +62,7 @@ pub fn read_evm_key(path: &Path) -> Result<EvmKey> {
 ///
 /// When the file cannot be written.
 pub fn write_evm_key(path: &Path, key: &EvmKey) -> Result<()> {
-    let hex = data_encoding::HEXLOWER.encode(&key.to_bytes());
-    write_private(path, &format!("0x{hex}\n"))
+    write_private(path, &basalt_evm_client::keys::key_file_text(key))
 }
 
 /// Writes `text` to `path` (creating its directory), readable only by its owner.
@@ -119,21 +104,18 @@ mod tests {
     }
 
     #[test]
-    fn an_evm_key_file_round_trips_and_bad_ones_are_explained() -> Result<()> {
+    fn an_evm_key_file_round_trips_readable_by_its_owner_only() -> Result<()> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("evm.key");
         let key = EvmKey::from_slice(&[3; 32])?;
         write_evm_key(&path, &key)?;
         assert_eq!(read_evm_key(&path)?.to_bytes(), key.to_bytes());
-        // As other tools write it: no prefix, upper case, a trailing newline.
-        std::fs::write(&path, format!("{}\n", "03".repeat(32).to_uppercase()))?;
-        assert_eq!(read_evm_key(&path)?.to_bytes(), key.to_bytes());
-        for junk in ["0x1234", "not hex", &format!("0x{}", "00".repeat(32))] {
-            std::fs::write(&path, junk)?;
-            let err = read_evm_key(&path).expect_err(junk);
-            assert!(
-                format!("{err:#}").contains(&path.display().to_string()),
-                "{err:#}"
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path)?.permissions().mode() & 0o777,
+                0o600
             );
         }
         Ok(())

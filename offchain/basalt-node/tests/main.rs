@@ -5,5 +5,6 @@ mod common;
 
 mod evm_chain;
 mod evm_node;
+mod evm_sdk;
 mod near_chain;
 mod node;

@@ -17,19 +17,16 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use basalt::anchor_lang::prelude::Pubkey;
-use basalt::client::pda;
-use basalt::state::{Blob, Grant};
 use basalt_core::encryption::TAG_LEN;
 use basalt_core::{BlobId, BlobManifest, CheckedShard, ChunkDecoder, Cid, DataKey, StoredManifest};
 use futures::stream::{FuturesUnordered, StreamExt};
 use solana_keypair::Keypair;
-use solana_signer::Signer;
 
+use crate::backend::solana::SolanaBackend;
+use crate::backend::{BlobRecord, ChainBackend};
 use crate::chain::{ChainClient, ChainError};
 use crate::latency::{Latencies, LatencyPolicy};
 use crate::node::{NodeClient, NodeError};
-use crate::put::wallet_signing_key;
 
 /// How to read a blob.
 #[derive(Debug, Clone)]
@@ -179,6 +176,10 @@ pub enum GetError {
         "blob {0} is encrypted and this wallet holds no key for it: ask its owner for a READ grant"
     )]
     NoKey(BlobId),
+    /// A READ grant on an encrypted blob carries the data key wrapped for the grantee,
+    /// which takes its public key: an EVM address is a hash of it.
+    #[error("granting READ on an encrypted blob needs {0}'s public key, not its address")]
+    NeedsPublicKey(basalt_core::Caller),
     #[error("the data key for this wallet does not open: {0}")]
     Key(#[from] basalt_core::CryptoError),
     #[error("chunk {chunk}: only {good} of the {needed} shards needed could be fetched and verified ({why})")]
@@ -198,16 +199,39 @@ pub enum GetError {
     Internal(String),
 }
 
-/// Reads blob `id` with `wallet`'s access and writes its plaintext to `out`. `progress`
-/// is called with the bytes written so far.
+/// Reads blob `id` from the Basalt program with `wallet`'s access: [`get_from`] with
+/// Solana's [`SolanaBackend`].
+///
+/// # Errors
+///
+/// [`GetError`], as [`get_from`].
+pub async fn get<W: Write + Send + 'static>(
+    chain: &ChainClient,
+    wallet: &Keypair,
+    id: &BlobId,
+    out: W,
+    options: &GetOptions,
+    progress: impl Fn(u64) + Send + Sync,
+) -> Result<GetReport, GetError> {
+    get_from(
+        &SolanaBackend::new(chain, wallet),
+        id,
+        out,
+        options,
+        progress,
+    )
+    .await
+}
+
+/// Reads blob `id` from `chain` with its wallet's access and writes its plaintext to
+/// `out`. `progress` is called with the bytes written so far.
 ///
 /// # Errors
 ///
 /// [`GetError`]. Nothing unverified is ever written: a chunk is written only after each of
 /// its shards matched the committed root.
-pub async fn get<W: Write + Send + 'static>(
-    chain: &ChainClient,
-    wallet: &Keypair,
+pub async fn get_from<W: Write + Send + 'static>(
+    chain: &impl ChainBackend,
     id: &BlobId,
     out: W,
     options: &GetOptions,
@@ -218,12 +242,12 @@ pub async fn get<W: Write + Send + 'static>(
     if !blob.is_placed() {
         return Err(GetError::NotActive(*id));
     }
-    let holders = holders_of(chain, wallet, &blob).await?;
+    let holders = holders_of(chain, &blob).await?;
     let state = Arc::new(ReadState::new(options, &holders));
     let stored = fetch_manifest(&blob, id, &holders, options, &state).await?;
     let key = match (&options.data_key, blob.encrypted) {
         (Some(key), true) => Some(key.clone()),
-        _ => data_key(chain, wallet, &blob, &stored).await?,
+        _ => data_key(chain, &blob, &stored).await?,
     };
     let manifest = Arc::new(stored.manifest);
     let layout = manifest.layout();
@@ -324,22 +348,22 @@ fn clip(range: &Range<u64>, chunk_start: u64, len: usize) -> Range<usize> {
     start as usize..end.max(start) as usize
 }
 
-/// A client of each shard index's holder, signing as `wallet` (`None` where the holder's
-/// provider account or endpoint is gone).
+/// A client of each shard index's holder, signing as the chain's wallet (`None` where the
+/// index is unplaced or its holder's registration or endpoint is gone).
 pub(crate) async fn holders_of(
-    chain: &ChainClient,
-    wallet: &Keypair,
-    blob: &Blob,
+    chain: &impl ChainBackend,
+    blob: &BlobRecord,
 ) -> Result<Vec<Option<NodeClient>>, ChainError> {
-    let signing_key = wallet_signing_key(wallet);
     let http = reqwest::Client::new();
-    let authorities: Vec<Pubkey> = blob.shards.iter().map(|slot| slot.provider).collect();
-    Ok(chain
-        .providers_of(&authorities)
-        .await?
-        .into_iter()
-        .map(|provider| {
-            provider.map(|p| NodeClient::new(http.clone(), &p.endpoint, signing_key.clone()))
+    let placed: Vec<_> = blob.slots.iter().filter_map(|s| s.provider).collect();
+    let mut endpoints = chain.endpoints(&placed).await?.into_iter();
+    Ok(blob
+        .slots
+        .iter()
+        .map(|slot| {
+            slot.provider
+                .and_then(|_| endpoints.next().flatten())
+                .map(|url| NodeClient::new(http.clone(), &url, chain.wallet().clone()))
         })
         .collect())
 }
@@ -349,7 +373,7 @@ pub(crate) async fn holders_of(
 /// passed without an answer, the earlier requests still running: a hung holder costs one
 /// hedge delay, not a timeout.
 pub(crate) async fn fetch_manifest(
-    blob: &Blob,
+    blob: &BlobRecord,
     id: &BlobId,
     holders: &[Option<NodeClient>],
     options: &GetOptions,
@@ -433,7 +457,11 @@ pub(crate) async fn fetch_manifest(
 }
 
 /// Decodes a manifest of blob `id` a holder served and checks it against the chain.
-fn checked_manifest(id: &BlobId, bytes: &[u8], blob: &Blob) -> Result<StoredManifest, String> {
+fn checked_manifest(
+    id: &BlobId,
+    bytes: &[u8],
+    blob: &BlobRecord,
+) -> Result<StoredManifest, String> {
     let stored = StoredManifest::decode(bytes).map_err(|e| e.to_string())?;
     matches_chain(id, &stored, blob)?;
     Ok(stored)
@@ -442,7 +470,7 @@ fn checked_manifest(id: &BlobId, bytes: &[u8], blob: &Blob) -> Result<StoredMani
 /// Checks a manifest of blob `id` against its Blob account: same blob, CID, layout,
 /// encryption, column roots and commitment root. Every shard root in it is then
 /// authenticated by the chain.
-fn matches_chain(id: &BlobId, stored: &StoredManifest, blob: &Blob) -> Result<(), String> {
+fn matches_chain(id: &BlobId, stored: &StoredManifest, blob: &BlobRecord) -> Result<(), String> {
     let manifest = &stored.manifest;
     let l = manifest.layout();
     if stored.blob != *id || manifest.cid.digest() != &blob.cid_digest {
@@ -461,7 +489,7 @@ fn matches_chain(id: &BlobId, stored: &StoredManifest, blob: &Blob) -> Result<()
             .commitment
             .column_roots()
             .iter()
-            .zip(&blob.shards)
+            .zip(&blob.slots)
             .any(|(root, slot)| *root != slot.column_root)
     {
         return Err("manifest roots differ from the chain's commitment".into());
@@ -469,31 +497,27 @@ fn matches_chain(id: &BlobId, stored: &StoredManifest, blob: &Blob) -> Result<()
     Ok(())
 }
 
-/// The data key for `wallet`: the owner's from the manifest, anyone else's from their
-/// grant on chain. `None` for a blob stored in the clear.
+/// The data key for the chain's wallet: the owner's from the manifest, anyone else's from
+/// their grant on chain. `None` for a blob stored in the clear.
 pub(crate) async fn data_key(
-    chain: &ChainClient,
-    wallet: &Keypair,
-    blob: &Blob,
+    chain: &impl ChainBackend,
+    blob: &BlobRecord,
     stored: &StoredManifest,
 ) -> Result<Option<DataKey>, GetError> {
     if !blob.encrypted {
         return Ok(None);
     }
-    let signing_key = wallet_signing_key(wallet);
-    if blob.owner == wallet.pubkey() {
-        return Ok(Some(basalt_core::unwrap_key(
+    let wallet = chain.wallet();
+    let me = wallet.caller();
+    if blob.owner == me {
+        return Ok(Some(basalt_core::unwrap_key_with(
             &stored.owner_key,
-            &signing_key,
+            wallet,
         )?));
     }
-    let grant_address = pda::grant(&crate::chain::blob_address(&stored.blob), &wallet.pubkey());
-    let grant: Option<Grant> = chain.program_account(&grant_address, "Grant").await?;
-    match grant {
-        Some(g) if !g.wrapped_key.is_empty() => {
-            Ok(Some(basalt_core::unwrap_key(&g.wrapped_key, &signing_key)?))
-        }
-        _ => Err(GetError::NoKey(stored.blob)),
+    match chain.wrapped_key(&stored.blob, &me).await? {
+        Some(wrapped) => Ok(Some(basalt_core::unwrap_key_with(&wrapped, wallet)?)),
+        None => Err(GetError::NoKey(stored.blob)),
     }
 }
 

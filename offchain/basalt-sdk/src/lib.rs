@@ -6,9 +6,12 @@
 //! - [`node`]: signed HTTP requests to one storage node, answers checked.
 //! - [`put`] and [`get`]: the data path, as `docs/architecture.md` describes it.
 //! - [`access`]: grant, revoke, delete.
+//! - [`backend`]: what those ask a chain, answered by Solana's program and by the EVM
+//!   contracts.
 //! - [`dataset`]: pushing a directory as a dataset version, pulling one back.
 
 pub mod access;
+pub mod backend;
 pub mod chain;
 pub mod dataset;
 pub mod get;
@@ -16,9 +19,11 @@ pub mod latency;
 pub mod node;
 pub mod put;
 
+pub use backend::{ChainBackend, Grantee};
 pub use chain::{ChainClient, ChainError};
-pub use get::{get, GetError, GetOptions, GetReport, HolderReport};
+pub use get::{get, get_from, GetError, GetOptions, GetReport, HolderReport};
 pub use node::{NodeClient, NodeError};
 pub use put::{
-    put, BeforeRegister, JobPublicationTarget, PutError, PutOptions, PutReport, Registrar,
+    put, put_on, BeforeRegister, JobPublicationTarget, PutError, PutOptions, PutReport, Registrar,
+    Stored,
 };

@@ -1,7 +1,9 @@
 //! `put`: encrypt → chunk → Reed-Solomon → shard Merkle trees → providers from the on-chain
-//! registry → parallel upload with signed receipts → manifest on every holder → ONE
-//! wallet-signed transaction that registers the blob, places its shards and funds its deal
-//! → the holders' nodes accept their shards on chain, which `put` waits for.
+//! registry → parallel upload with signed receipts → manifest on every holder → the
+//! wallet's registration, which places the shards and funds the deal (ONE transaction on
+//! Solana; four on the EVM, `backend::evm`) → the holders' nodes accept their shards on
+//! chain, which `put` waits for. Written once over [`ChainBackend`] ([`put_on`]); [`put`]
+//! is its Solana form.
 //!
 //! Nothing is registered unless every shard has a verified receipt from the provider the
 //! transaction names (receipts are signed after the node's durable write). Uploads are
@@ -12,23 +14,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use basalt::anchor_lang::prelude::Pubkey;
-use basalt::anchor_lang::solana_program::instruction::Instruction;
-use basalt::client::{ix, pda};
-use basalt::instructions::{JobOutputArgs, JobOutputPublishArgs};
-use basalt::state::{Config, Provider, ProviderStatus, ROLE_STORAGE};
 use basalt_core::{
-    BlobEncoder, BlobId, BlobManifest, Cid, DataKey, EncodedChunk, Liveness, LivenessThresholds,
-    StoredManifest,
+    BlobEncoder, BlobId, BlobManifest, Caller, Cid, DataKey, EncodedChunk, Liveness,
+    LivenessThresholds, StoredManifest,
 };
 use bytes::Bytes;
 use ed25519_dalek::SigningKey;
 use rand_core::{OsRng, RngCore};
 use solana_keypair::Keypair;
 use solana_signature::Signature;
-use solana_signer::Signer;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
+use crate::backend::solana::{solana_account, SolanaBackend};
+use crate::backend::{ChainBackend, StorageProvider};
 use crate::chain::{ChainClient, ChainError};
 use crate::latency::{Latencies, LatencyPolicy};
 use crate::node::{NodeClient, NodeError};
@@ -158,6 +157,39 @@ impl Default for PutOptions {
     }
 }
 
+/// What a put did on any chain, with its timings ([`PutReport`] is Solana's).
+#[derive(Debug, Clone)]
+pub struct Stored<Tx> {
+    /// The blob's id: what `get`, `grant` and `delete` take.
+    pub id: BlobId,
+    /// The content's CID.
+    pub cid: Cid,
+    /// The transaction that completed the registration.
+    pub tx: Tx,
+    /// Bytes read from the source.
+    pub plain_bytes: u64,
+    /// Bytes sent to nodes (every shard, parity included).
+    pub shard_bytes: u64,
+    /// Storage providers, one per shard index.
+    pub providers: Vec<Caller>,
+    /// Encoding and uploading, until the last receipt.
+    pub upload: Duration,
+    /// From sending the registration until it was confirmed.
+    pub confirm: Duration,
+    /// Holders that had accepted their shard when the put returned.
+    // INV: accepted <= providers.len()
+    pub accepted: usize,
+    /// From the confirmed registration until every holder accepted (or the wait ended).
+    pub acceptance: Duration,
+}
+
+impl<Tx> Stored<Tx> {
+    /// Whether every holder accepted its shard before the put returned.
+    pub fn fully_accepted(&self) -> bool {
+        self.accepted == self.providers.len()
+    }
+}
+
 /// What a put did, with its timings.
 #[derive(Debug, Clone)]
 pub struct PutReport {
@@ -214,12 +246,12 @@ pub enum PutError {
     Upload {
         chunk: u32,
         shard: u16,
-        provider: Pubkey,
+        provider: Caller,
         attempts: u32,
         last: NodeError,
     },
     #[error("the manifest could not be stored on {provider}: {last}")]
-    Manifest { provider: Pubkey, last: NodeError },
+    Manifest { provider: Caller, last: NodeError },
     #[error("wrapping the data key: {0}")]
     Crypto(#[from] basalt_core::CryptoError),
     #[error("reading the source: {0}")]
@@ -229,6 +261,16 @@ pub enum PutError {
     /// The owner already registered these exact stored bytes: the blob exists.
     #[error("the owner already stores these bytes as blob {0}")]
     AlreadyStored(BlobId),
+    /// The blob is registered, but a later step of its registration failed (on the EVM
+    /// it takes several transactions): its owner may delete it, or run the put again
+    /// once the cause is mended (it is then [`PutError::AlreadyStored`]: delete first).
+    #[error("blob {id} is registered, but {step} failed: {source}")]
+    Incomplete {
+        id: BlobId,
+        step: &'static str,
+        #[source]
+        source: Box<ChainError>,
+    },
     /// [`PutOptions::before_register`] refused: nothing was registered.
     #[error("before registering blob {id}: {reason}")]
     BeforeRegister { id: BlobId, reason: String },
@@ -242,20 +284,16 @@ pub fn wallet_signing_key(wallet: &Keypair) -> SigningKey {
 /// One provider chosen for one shard index.
 #[derive(Clone)]
 struct Holder {
-    authority: Pubkey,
+    authority: Caller,
     node: NodeClient,
 }
 
-/// Stores `size` bytes and registers them on chain. `open` opens the source; it is called
-/// twice, because every shard header names the blob's id, which binds the CID, a hash of
-/// all the stored bytes: a first pass seals and hashes, a second one codes and uploads (and
-/// fails if the source changed in between). `progress` is called with the number of
-/// source bytes uploaded so far.
+/// Stores `size` bytes and registers them on the Basalt program, signed by `wallet`:
+/// [`put_on`] with Solana's [`SolanaBackend`].
 ///
 /// # Errors
 ///
-/// [`PutError`]; in every case but a failed registration transaction, nothing was
-/// registered (uploaded shards of an unregistered blob are collected by the nodes).
+/// [`PutError`], as [`put_on`].
 pub async fn put<R: Read + Send + 'static>(
     chain: &ChainClient,
     wallet: &Keypair,
@@ -264,27 +302,70 @@ pub async fn put<R: Read + Send + 'static>(
     options: &PutOptions,
     progress: impl Fn(u64) + Send + Sync + 'static,
 ) -> Result<PutReport, PutError> {
+    let stored = put_on(
+        &SolanaBackend::new(chain, wallet),
+        open,
+        size,
+        options,
+        progress,
+    )
+    .await?;
+    let providers = stored
+        .providers
+        .iter()
+        .map(solana_account)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(PutReport {
+        id: stored.id,
+        cid: stored.cid,
+        blob: crate::chain::blob_address(&stored.id),
+        signature: stored.tx,
+        plain_bytes: stored.plain_bytes,
+        shard_bytes: stored.shard_bytes,
+        providers,
+        upload: stored.upload,
+        confirm: stored.confirm,
+        accepted: stored.accepted,
+        acceptance: stored.acceptance,
+    })
+}
+
+/// Stores `size` bytes and registers them on `chain`. `open` opens the source; it is
+/// called twice, because every shard header names the blob's id, which binds the CID, a
+/// hash of all the stored bytes: a first pass seals and hashes, a second one codes and
+/// uploads (and fails if the source changed in between). `progress` is called with the
+/// number of source bytes uploaded so far.
+///
+/// # Errors
+///
+/// [`PutError`]; in every case but a failed registration, nothing was registered
+/// (uploaded shards of an unregistered blob are collected by the nodes).
+pub async fn put_on<B: ChainBackend, R: Read + Send + 'static>(
+    chain: &B,
+    open: impl Fn() -> std::io::Result<R> + Send + Sync + 'static,
+    size: u64,
+    options: &PutOptions,
+    progress: impl Fn(u64) + Send + Sync + 'static,
+) -> Result<Stored<B::Tx>, PutError> {
     let started = Instant::now();
-    let config = chain.config().await?.ok_or(PutError::NoConfig)?;
-    // The program refuses it too, but only after every shard was uploaded.
-    if options.epochs > config.max_deal_epochs {
+    let terms = chain.terms().await?;
+    // The chain refuses it too, but only after every shard was uploaded.
+    if options.epochs > terms.max_deal_epochs {
         return Err(PutError::Invalid(format!(
             "a blob may be stored for at most {} epochs on this network, not {}",
-            config.max_deal_epochs, options.epochs
+            terms.max_deal_epochs, options.epochs
         )));
     }
-    let k = options.k.unwrap_or(config.default_k);
-    let m = options.m.unwrap_or(config.default_m);
+    let k = options.k.unwrap_or(terms.default_k);
+    let m = options.m.unwrap_or(terms.default_m);
     let n = usize::from(k) + usize::from(m);
-    let signing_key = wallet_signing_key(wallet);
     let http = reqwest::Client::new();
-    let providers = chain.providers().await?;
-    let silence = chain.heartbeat_silence(&providers).await?;
-    let mut holders: Vec<Holder> = pick_providers(providers, &silence, &config, options, n)?
+    let providers = chain.storage_providers().await?;
+    let mut holders: Vec<Holder> = pick_providers(providers, options, n)?
         .into_iter()
         .map(|p| Holder {
-            authority: p.authority,
-            node: NodeClient::new(http.clone(), &p.endpoint, signing_key.clone()),
+            authority: p.id,
+            node: NodeClient::new(http.clone(), &p.endpoint, chain.wallet().clone()),
         })
         .collect();
     // Providers beyond the first n stand by for columns whose holder fails.
@@ -305,12 +386,8 @@ pub async fn put<R: Read + Send + 'static>(
     };
     // The blob is its owner's registration of this content: its id binds both, so a
     // registration of the same digest by anyone else is another blob.
-    let owner = match &options.registrar {
-        Registrar::Owner => wallet.pubkey(),
-        Registrar::JobOutput { requester, .. } => *requester,
-        Registrar::JobPublication(target) => target.requester,
-    };
-    let id = BlobId::from_bytes(pda::blob(&owner, cid.digest()).to_bytes());
+    let (owner, owner_recipient) = chain.owner(options)?;
+    let id = chain.blob_id(&owner, &cid)?;
     // The same owner's registration of the same stored bytes (plain data put twice, or a
     // dataset's convergently sealed blob): registering it again would fail only after
     // every shard was uploaded.
@@ -341,7 +418,7 @@ pub async fn put<R: Read + Send + 'static>(
         return Err(changed_source());
     }
     let owner_key = match &key {
-        Some(key) => basalt_core::wrap_key(key, &owner.to_bytes(), &mut OsRng)?.to_vec(),
+        Some(key) => basalt_core::wrap_key_for(key, &owner_recipient, &mut OsRng)?,
         None => Vec::new(),
     };
     let stored = StoredManifest {
@@ -379,19 +456,15 @@ pub async fn put<R: Read + Send + 'static>(
     }
     let upload = started.elapsed();
 
-    let providers: Vec<Pubkey> = holders.iter().map(|h| h.authority).collect();
+    let providers: Vec<Caller> = holders.iter().map(|h| h.authority).collect();
     let sent = Instant::now();
-    let blob = crate::chain::blob_address(&id);
     if let Some(BeforeRegister(hook)) = &options.before_register {
         hook(&id).map_err(|e| PutError::BeforeRegister {
             id,
             reason: e.to_string(),
         })?;
     }
-    let signature = register(
-        chain, wallet, &config, &manifest, &blob, &providers, options,
-    )
-    .await?;
+    let tx = chain.register(&id, &manifest, &providers, options).await?;
     let confirm = sent.elapsed();
     let waited = Instant::now();
     let accepted = match options.acceptance_timeout {
@@ -403,11 +476,10 @@ pub async fn put<R: Read + Send + 'static>(
         }
         None => 0,
     };
-    Ok(PutReport {
+    Ok(Stored {
         id,
         cid: manifest.cid,
-        blob,
-        signature,
+        tx,
         plain_bytes: size,
         shard_bytes,
         providers,
@@ -443,7 +515,7 @@ async fn tell_holders(holders: &[Holder], id: &BlobId, timeout: Duration) {
 /// least [`STRAGGLER_FLOOR`]): a hung holder's node never accepts, and waiting out the
 /// whole timeout for it would make every put it holds a column of that slow. An offer left
 /// unaccepted lapses and is repaired.
-async fn wait_for_acceptances(chain: &ChainClient, id: &BlobId, timeout: Duration) -> usize {
+async fn wait_for_acceptances(chain: &impl ChainBackend, id: &BlobId, timeout: Duration) -> usize {
     // The holders' acceptances take about one confirmation: poll at a fraction of it for
     // the first second, then back off, so a holder that never answers costs the RPC
     // endpoint a few reads a second, not forty.
@@ -458,11 +530,11 @@ async fn wait_for_acceptances(chain: &ChainClient, id: &BlobId, timeout: Duratio
     loop {
         match chain.blob(id).await {
             Ok(Some(blob)) => {
-                accepted = blob.shards.iter().filter(|s| s.accepted).count();
-                if accepted == blob.shards.len() {
+                accepted = blob.accepted();
+                if accepted == blob.slots.len() {
                     return accepted;
                 }
-                if !half_accepted && accepted * 2 >= blob.shards.len() {
+                if !half_accepted && accepted * 2 >= blob.slots.len() {
                     half_accepted = true;
                     let rest = started
                         .elapsed()
@@ -495,30 +567,20 @@ fn changed_source() -> PutError {
     )
 }
 
-/// Every provider the program will accept for new shards and that is `online` (each
-/// silent for `silence[i]` seconds), in random order so load spreads across the registry:
-/// the first `n` hold the shards, the rest stand by.
+/// Every provider the chain will accept for new shards that is `online`, in random order
+/// so load spreads across the registry: the first `n` hold the shards, the rest stand by.
 ///
 /// # Errors
 ///
 /// [`PutError::NotEnoughProviders`].
 fn pick_providers(
-    providers: Vec<Provider>,
-    silence: &[Option<u64>],
-    config: &Config,
+    providers: Vec<StorageProvider>,
     options: &PutOptions,
     n: usize,
-) -> Result<Vec<Provider>, PutError> {
-    let mut eligible: Vec<(u64, Provider)> = providers
+) -> Result<Vec<StorageProvider>, PutError> {
+    let mut eligible: Vec<(u64, StorageProvider)> = providers
         .into_iter()
-        .zip(silence)
-        .filter(|(p, silent)| {
-            p.roles & ROLE_STORAGE != 0
-                && p.status == ProviderStatus::Active
-                && p.stake >= config.min_stake
-                && options.liveness.classify(**silent) == Liveness::Online
-        })
-        .map(|(p, _)| p)
+        .filter(|p| options.liveness.classify(p.silence) == Liveness::Online)
         .map(|p| (OsRng.next_u64(), p))
         .collect();
     if eligible.len() < n {
@@ -707,7 +769,7 @@ async fn upload_shard(
     stall: Option<&Latencies>,
 ) -> Result<u64, PutError> {
     let header = chunk.header(j);
-    let holder_key = holder.authority.to_bytes();
+    let holder_key = holder.authority.word();
     // A view of the shard in the chunk buffer that the other uploads share: no copy.
     let data = Bytes::from_owner(ShardOf(Arc::clone(chunk), usize::from(j)));
     let mut last = None;
@@ -856,127 +918,15 @@ fn move_to_spares(
     Ok(moved)
 }
 
-/// Registers, places and funds the blob in one transaction signed by `wallet` (the
-/// program funds a job's output from its budget); `blob` is the Blob account that
-/// registration creates (its owner's, for this CID).
-async fn register(
-    chain: &ChainClient,
-    wallet: &Keypair,
-    config: &Config,
-    manifest: &BlobManifest,
-    blob: &Pubkey,
-    providers: &[Pubkey],
-    options: &PutOptions,
-) -> Result<Signature, PutError> {
-    let roots = manifest.commitment.column_roots();
-    let signer = wallet.pubkey();
-    let place = |first: usize, end: usize| {
-        ix::blob_place(
-            &signer,
-            blob,
-            first as u16,
-            roots[first..end].to_vec(),
-            &providers[first..end],
-            false,
-        )
-    };
-    let layout = manifest.layout();
-    // The blob as the manifest describes it; an owner's registration adds its terms.
-    let described = JobOutputArgs {
-        cid_digest: *manifest.cid.digest(),
-        size: layout.size(),
-        chunk_size: layout.chunk_size(),
-        leaf_size: layout.leaf_size(),
-        k: layout.k(),
-        m: layout.m(),
-        commitment_root: manifest.commitment.commitment_root(),
-    };
-    let register = match &options.registrar {
-        Registrar::Owner => None,
-        Registrar::JobOutput { job, requester } => Some(ix::job_output_register(
-            &signer,
-            job,
-            requester,
-            described.clone(),
-        )),
-        Registrar::JobPublication(t) => Some(ix::job_output_publish(
-            &signer,
-            &t.job,
-            &t.requester,
-            &t.dataset,
-            t.input_version.as_ref(),
-            t.via_grant,
-            JobOutputPublishArgs {
-                tag: t.tag.clone(),
-                manifest: described.clone(),
-            },
-        )),
-    };
-    if let Some(register) = register {
-        return send_registration(
-            chain,
-            wallet,
-            register,
-            &place,
-            None,
-            providers.len(),
-            options,
-        )
-        .await;
-    }
-    let slot = chain.slot().await?;
-    let expiry_epoch = slot / config.epoch_slots + options.epochs.max(1);
-    let args = described.to_register(expiry_epoch, options.public, manifest.encrypted);
-    let owner = wallet.pubkey();
-    let amount = options
+/// The escrow a deal of `options` over `shards` shards needs.
+///
+/// # Errors
+///
+/// [`PutError::Invalid`] when it overflows.
+pub(crate) fn deal_amount(options: &PutOptions, shards: usize) -> Result<u64, PutError> {
+    options
         .price_per_shard_epoch
-        .checked_mul(providers.len() as u64)
+        .checked_mul(shards as u64)
         .and_then(|a| a.checked_mul(options.epochs.max(1)))
-        .ok_or_else(|| PutError::Invalid("deal amount overflows".into()))?;
-    let from = crate::chain::associated_token_address(&owner, &config.stake_mint);
-    let register = ix::blob_register(&owner, args);
-    let fund = ix::deal_fund(&owner, blob, &from, options.price_per_shard_epoch, amount);
-    send_registration(
-        chain,
-        wallet,
-        register,
-        &place,
-        Some(fund),
-        providers.len(),
-        options,
-    )
-    .await
-}
-
-/// Sends `register`, the placement of all `n` shards and `fund` in one transaction.
-/// Without the network's lookup table a wide blob's provider accounts do not fit in one:
-/// half is placed with the registration, the rest with the funding. The blob only becomes
-/// active (readable, provable) once every shard is placed.
-async fn send_registration(
-    chain: &ChainClient,
-    wallet: &Keypair,
-    register: Instruction,
-    place: &(dyn Fn(usize, usize) -> Instruction + Sync),
-    fund: Option<Instruction>,
-    n: usize,
-    options: &PutOptions,
-) -> Result<Signature, PutError> {
-    let mut all = vec![register.clone(), place(0, n)];
-    all.extend(fund.clone());
-    match chain
-        .send_with_lookup(&all, wallet, &[], options.lookup_table)
-        .await
-    {
-        Err(ChainError::TooLarge {
-            with_table: false, ..
-        }) => {
-            let half = n / 2;
-            chain.send(&[register, place(0, half)], wallet, &[]).await?;
-            let mut rest = vec![place(half, n)];
-            rest.extend(fund);
-            Ok(chain.send(&rest, wallet, &[]).await?)
-        }
-        Err(e) => Err(e.into()),
-        Ok(signature) => Ok(signature),
-    }
+        .ok_or_else(|| PutError::Invalid("deal amount overflows".into()))
 }

@@ -1,12 +1,15 @@
-//! put, get, ls, info, grant, revoke, delete.
+//! put, get, ls, info, grant, revoke, delete. put, get, grant, revoke and delete are
+//! written once over [`ChainBackend`] (`*_with`); the Solana commands call them with the
+//! program's backend, `--chain evm` with the contracts' (`super::evm`).
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
 use basalt::anchor_lang::prelude::Pubkey;
 use basalt::state::{ROLE_DELETE, ROLE_READ, ROLE_WRITE};
-use basalt_core::{BlobId, Cid};
-use basalt_sdk::{GetOptions, PutOptions};
+use basalt_core::{BlobId, Caller, Cid, KeyRecipient};
+use basalt_sdk::backend::solana::SolanaBackend;
+use basalt_sdk::{ChainBackend, GetOptions, Grantee, PutOptions};
 use serde_json::json;
 use solana_signer::Signer;
 
@@ -60,7 +63,9 @@ pub struct GetArgs {
 pub struct GrantArgs {
     /// The blob's id.
     pub blob: String,
-    /// The grantee's wallet address.
+    /// The grantee: a Solana wallet address; on the EVM an account's public key (`0x` and
+    /// 66 or 130 hex digits, what `basalt address` prints as `public_key`), or its address
+    /// for a grant that carries no key (a plain blob, or roles without read).
     pub grantee: String,
     /// Comma-separated roles: read, write, delete, admin.
     #[arg(long, default_value = "read")]
@@ -70,7 +75,7 @@ pub struct GrantArgs {
     pub expires_at: Option<i64>,
 }
 
-fn parse_blob_id(blob: &str) -> Result<BlobId> {
+pub(crate) fn parse_blob_id(blob: &str) -> Result<BlobId> {
     blob.parse().map_err(|e| anyhow::anyhow!("{blob}: {e}"))
 }
 
@@ -93,8 +98,36 @@ pub(crate) fn parse_roles(s: &str) -> Result<u8> {
     Ok(roles)
 }
 
+/// Who a grant is for: a public key (a Solana address, or an EVM account's key), or an EVM
+/// address, which names the account without its key.
+pub(crate) fn parse_grantee(s: &str) -> Result<Grantee> {
+    if s.starts_with("0x") && s.len() == 42 {
+        let caller: Caller = s.parse().map_err(|e| anyhow::anyhow!("{s}: {e}"))?;
+        return Ok(Grantee::Account(caller));
+    }
+    match s.parse::<KeyRecipient>() {
+        Ok(key) => Ok(Grantee::Key(key)),
+        // A Solana address off the curve (a program's) has no key, but may hold a grant.
+        Err(_) if !s.starts_with("0x") => Ok(Grantee::Account(Caller::Ed25519(
+            parse_pubkey(s)?.to_bytes(),
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
     let wallet = ctx.wallet()?;
+    let backend = SolanaBackend::new(&ctx.chain, &wallet);
+    put_with(&backend, ctx.json, args, ctx.cluster.lookup_table).await
+}
+
+/// `put` on any chain; `lookup_table` is Solana's provider table.
+pub async fn put_with(
+    backend: &impl ChainBackend,
+    json_out: bool,
+    args: &PutArgs,
+    lookup_table: Option<Pubkey>,
+) -> Result<()> {
     let size = std::fs::metadata(&args.file)
         .with_context(|| format!("reading {}", args.file.display()))?
         .len();
@@ -105,7 +138,7 @@ pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
         public: args.public,
         epochs: args.epochs,
         price_per_shard_epoch: args.price,
-        lookup_table: ctx.cluster.lookup_table,
+        lookup_table,
         acceptance_timeout: if args.no_wait {
             None
         } else {
@@ -113,15 +146,14 @@ pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
         },
         ..PutOptions::default()
     };
-    let bar = bytes_bar(ctx.json, size, "put");
+    let bar = bytes_bar(json_out, size, "put");
     let progress = {
         let bar = bar.clone();
         move |done: u64| bar.set_position(done)
     };
     let path = args.file.clone();
-    let report = basalt_sdk::put(
-        &ctx.chain,
-        &wallet,
+    let report = basalt_sdk::put_on(
+        backend,
         move || std::fs::File::open(&path),
         size,
         &options,
@@ -138,12 +170,14 @@ pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
         );
     }
     print(
-        ctx.json,
+        json_out,
         &json!({
             "id": report.id.to_string(),
             "cid": report.cid.to_string(),
-            "blob": report.blob.to_string(),
-            "signature": report.signature.to_string(),
+            // On Solana the Blob account's address, which the id is.
+            "blob": report.id.to_string(),
+            "signature": report.tx.to_string(),
+            "transaction": report.tx.to_string(),
             "bytes": report.plain_bytes,
             "shard_bytes": report.shard_bytes,
             "upload_ms": report.upload.as_millis() as u64,
@@ -162,7 +196,7 @@ pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
                 report.upload.as_secs_f64(),
                 mb_per_s(report.plain_bytes, report.upload),
                 report.confirm.as_millis(),
-                report.signature
+                report.tx
             )
         },
     );
@@ -171,22 +205,26 @@ pub async fn put(ctx: &Context, args: &PutArgs) -> Result<()> {
 
 pub async fn get(ctx: &Context, args: &GetArgs) -> Result<()> {
     let wallet = ctx.wallet()?;
+    get_with(&SolanaBackend::new(&ctx.chain, &wallet), ctx.json, args).await
+}
+
+/// `get` on any chain.
+pub async fn get_with(backend: &impl ChainBackend, json_out: bool, args: &GetArgs) -> Result<()> {
     let id = parse_blob_id(&args.blob)?;
-    let blob = ctx.chain.blob(&id).await?;
+    let blob = backend.blob(&id).await?;
     let total = blob.as_ref().map_or(0, |b| b.size);
     // Write to a temporary file next to the output and rename at the end, so a failed get
     // never leaves a partial file under the requested name.
     let tmp = args.output.with_extension("basalt-partial");
     let file =
         std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let bar = bytes_bar(ctx.json, total, "get");
+    let bar = bytes_bar(json_out, total, "get");
     let progress = {
         let bar = bar.clone();
         move |done: u64| bar.set_position(done)
     };
-    let result = basalt_sdk::get(
-        &ctx.chain,
-        &wallet,
+    let result = basalt_sdk::get_from(
+        backend,
         &id,
         std::io::BufWriter::new(file),
         &GetOptions::default(),
@@ -204,7 +242,7 @@ pub async fn get(ctx: &Context, args: &GetArgs) -> Result<()> {
     std::fs::rename(&tmp, &args.output)
         .with_context(|| format!("moving the file to {}", args.output.display()))?;
     print(
-        ctx.json,
+        json_out,
         &json!({
             "id": id.to_string(),
             "cid": report.cid.to_string(),
@@ -366,19 +404,27 @@ pub async fn info(ctx: &Context, blob: &str) -> Result<()> {
 
 pub async fn grant(ctx: &Context, args: &GrantArgs) -> Result<()> {
     let wallet = ctx.wallet()?;
+    grant_with(&SolanaBackend::new(&ctx.chain, &wallet), ctx.json, args).await
+}
+
+/// `grant` on any chain.
+pub async fn grant_with(
+    backend: &impl ChainBackend,
+    json_out: bool,
+    args: &GrantArgs,
+) -> Result<()> {
     let id = parse_blob_id(&args.blob)?;
-    let grantee = parse_pubkey(&args.grantee)?;
+    let grantee = parse_grantee(&args.grantee)?;
     let roles = parse_roles(&args.roles)?;
-    let signature =
-        basalt_sdk::access::grant(&ctx.chain, &wallet, &id, &grantee, roles, args.expires_at)
-            .await?;
+    let tx = basalt_sdk::access::grant_on(backend, &id, &grantee, roles, args.expires_at).await?;
     print(
-        ctx.json,
-        &json!({ "signature": signature.to_string() }),
+        json_out,
+        &json!({ "signature": tx.to_string(), "transaction": tx.to_string() }),
         || {
             format!(
-                "granted {} on {id} to {grantee}\ntransaction {signature}",
-                args.roles
+                "granted {} on {id} to {}\ntransaction {tx}",
+                args.roles,
+                grantee.caller()
             )
         },
     );
@@ -387,26 +433,47 @@ pub async fn grant(ctx: &Context, args: &GrantArgs) -> Result<()> {
 
 pub async fn revoke(ctx: &Context, blob: &str, grantee: &str) -> Result<()> {
     let wallet = ctx.wallet()?;
-    let id = parse_blob_id(blob)?;
-    let grantee = parse_pubkey(grantee)?;
-    let signature = basalt_sdk::access::revoke(&ctx.chain, &wallet, &id, &grantee).await?;
-    print(
+    revoke_with(
+        &SolanaBackend::new(&ctx.chain, &wallet),
         ctx.json,
-        &json!({ "signature": signature.to_string() }),
-        || format!("revoked {grantee}'s grant on {id}\ntransaction {signature}"),
+        blob,
+        grantee,
+    )
+    .await
+}
+
+/// `revoke` on any chain.
+pub async fn revoke_with(
+    backend: &impl ChainBackend,
+    json_out: bool,
+    blob: &str,
+    grantee: &str,
+) -> Result<()> {
+    let id = parse_blob_id(blob)?;
+    let grantee = parse_grantee(grantee)?.caller();
+    let tx = basalt_sdk::access::revoke_on(backend, &id, &grantee).await?;
+    print(
+        json_out,
+        &json!({ "signature": tx.to_string(), "transaction": tx.to_string() }),
+        || format!("revoked {grantee}'s grant on {id}\ntransaction {tx}"),
     );
     Ok(())
 }
 
 pub async fn delete(ctx: &Context, blob: &str) -> Result<()> {
     let wallet = ctx.wallet()?;
+    delete_with(&SolanaBackend::new(&ctx.chain, &wallet), ctx.json, blob).await
+}
+
+/// `delete` on any chain.
+pub async fn delete_with(backend: &impl ChainBackend, json_out: bool, blob: &str) -> Result<()> {
     let id = parse_blob_id(blob)?;
-    let (signature, shards) = basalt_sdk::access::delete(&ctx.chain, &wallet, &id).await?;
+    let (tx, shards) = basalt_sdk::access::delete_on(backend, &id).await?;
     print(
-        ctx.json,
-        &json!({ "signature": signature.to_string(), "shards_deleted": shards }),
+        json_out,
+        &json!({ "signature": tx.to_string(), "transaction": tx.to_string(), "shards_deleted": shards }),
         || {
-            format!("deleted {id} ({shards} shards removed now; holders collect the rest)\ntransaction {signature}")
+            format!("deleted {id} ({shards} shards removed now; holders collect the rest)\ntransaction {tx}")
         },
     );
     Ok(())

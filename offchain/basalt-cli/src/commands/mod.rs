@@ -3,6 +3,7 @@
 pub mod data;
 pub mod dataset;
 pub mod demo;
+pub mod evm;
 pub mod job;
 pub mod localnet;
 pub mod provider;
@@ -15,7 +16,7 @@ use basalt_sdk::ChainClient;
 use solana_keypair::Keypair;
 
 use crate::cluster::{self, Cluster};
-use crate::{Cli, Command};
+use crate::{ChainKind, Cli, Command};
 
 /// What every chain command needs: the cluster, a client of it, and the wallet.
 pub struct Context {
@@ -77,6 +78,9 @@ pub fn localnet_dir(cli: &Cli) -> PathBuf {
 ///
 /// Whatever the command failed with, phrased for the user.
 pub async fn run(cli: Cli) -> Result<()> {
+    if cli.chain == ChainKind::Evm {
+        return evm::run(&cli).await;
+    }
     match &cli.command {
         Command::Keygen { outfile, force } => {
             let path = outfile.clone().unwrap_or_else(|| keypair_path(&cli));

@@ -10,26 +10,22 @@
 //! A caller is an EVM account; an ed25519 key names no account here, so it may read only
 //! what anyone may (a public blob) and delete nothing.
 //!
-//! The provider's transactions ask the node for every nonce: alloy's cached nonce is spent
-//! by a call refused at its gas estimate, and the next transaction would then never mine.
+//! Reads and transactions go through `basalt_evm_client::session`, as the SDK's do.
 
 use async_trait::async_trait;
-use basalt_core::evm_auth::{address_of, SigningKey};
+use basalt_core::evm_auth::SigningKey;
 use basalt_core::{BlobId, Caller};
 use basalt_evm_client::alloy::eips::BlockId;
-use basalt_evm_client::alloy::network::EthereumWallet;
 use basalt_evm_client::alloy::primitives::{Address, Bytes, B256};
-use basalt_evm_client::alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use basalt_evm_client::alloy::rpc::types::{Filter, TransactionRequest};
-use basalt_evm_client::alloy::signers::local::PrivateKeySigner;
-use basalt_evm_client::alloy::sol_types::{SolCall, SolEvent};
+use basalt_evm_client::alloy::providers::DynProvider;
+use basalt_evm_client::alloy::sol_types::SolCall;
 use basalt_evm_client::records::read_decision;
-use basalt_evm_client::BasaltBlobs::{self, BasaltBlobsErrors};
+use basalt_evm_client::session::{refusal, BlobRead, Deployment, Session, SessionError};
+use basalt_evm_client::BasaltBlobs;
 use basalt_evm_client::BasaltConfig;
-use basalt_evm_client::BasaltProviders::{self, BasaltProvidersErrors};
+use basalt_evm_client::BasaltProviders;
 use basalt_rules::{check_provable, HolderSilence, ReadDecision, SlotUnderProof, ROLE_DELETE};
 use futures::future::try_join_all;
-use tokio::sync::OnceCell;
 
 use super::{
     crank, duties_of, holds_any, placement_of, BlobState, BlobTerms, Candidate, Chain, ChainError,
@@ -37,46 +33,28 @@ use super::{
     ProofDuty, ProofOutcome, ProofSubmission, SlotView, Terms,
 };
 
-/// Where the protocol lives, read once from its configuration contract.
-#[derive(Debug, Clone, Copy)]
-struct Deployment {
-    providers: Address,
-    blobs: Address,
-    epoch_blocks: u64,
-    window_blocks: u64,
+/// The slots of `read` as the shared placement rules see them, for `holder`.
+fn views(read: &BlobRead, holder: Address) -> impl Iterator<Item = SlotView> + '_ {
+    read.slots.iter().map(move |s| SlotView {
+        names_holder: s.holder() == Some(holder),
+        acceptance: s.state().acceptance(),
+        column_root: s.columnRoot.0,
+    })
 }
 
-/// A blob read at one block: its record, its slots in index order, its deal.
-struct BlobRead {
-    blob: BasaltBlobs::Blob,
-    slots: Vec<BasaltBlobs::Slot>,
-    deal: BasaltBlobs::Deal,
-    /// The block it was read at, and the contracts' epoch there.
-    block: u64,
-    epoch: u64,
-}
-
-impl BlobRead {
-    fn views(&self, holder: Address) -> impl Iterator<Item = SlotView> + '_ {
-        self.slots.iter().map(move |s| SlotView {
-            names_holder: s.holder() == Some(holder),
-            acceptance: s.state().acceptance(),
-            column_root: s.columnRoot.0,
-        })
+/// What a failed transaction says: the contract's error name when it refused.
+fn why(e: SessionError) -> String {
+    match e {
+        SessionError::Refused(name) => name,
+        SessionError::Rpc { why, .. } => why,
     }
 }
 
 pub struct EvmChain {
-    url: String,
-    /// Signs as the provider; reads go through it too.
-    rpc: DynProvider,
+    /// The provider's account on the deployment: it signs, reads go through it too.
+    session: Session,
     /// The provider's address.
     me: Address,
-    /// `BasaltConfig`'s address.
-    config: Address,
-    /// The block the protocol was deployed at: the registry's events start there.
-    from_block: u64,
-    deployment: OnceCell<Deployment>,
 }
 
 impl EvmChain {
@@ -93,71 +71,36 @@ impl EvmChain {
         from_block: u64,
         key: &SigningKey,
     ) -> Result<Self, ChainError> {
-        let me = Address::from(address_of(key.verifying_key()));
-        let signer = PrivateKeySigner::from_signing_key(key.clone());
-        let parsed = url.parse().map_err(|e| ChainError {
+        let session = Session::new(url, config, from_block, key).map_err(|e| ChainError {
             url: url.to_owned(),
-            why: format!("not a URL: {e}"),
+            why: why(e),
         })?;
-        let rpc = ProviderBuilder::new()
-            .with_simple_nonce_management()
-            .wallet(EthereumWallet::from(signer))
-            .connect_http(parsed)
-            .erased();
         Ok(Self {
-            url: url.to_owned(),
-            rpc,
-            me,
-            config,
-            from_block,
-            deployment: OnceCell::new(),
+            me: session.address(),
+            session,
         })
     }
 
     fn error(&self, why: impl std::fmt::Display) -> ChainError {
         ChainError {
-            url: self.url.clone(),
+            url: self.session.url().to_owned(),
             why: why.to_string(),
         }
     }
 
     /// The contracts' addresses and epoch geometry (read once: they never change).
     async fn deployment(&self) -> Result<Deployment, ChainError> {
-        self.deployment
-            .get_or_try_init(|| async {
-                let config = BasaltConfig::new(self.config, &self.rpc);
-                let (providers, blobs, epoch_blocks, window_blocks) = (
-                    config.providers(),
-                    config.blobs(),
-                    config.epochBlocks(),
-                    config.proofWindowBlocks(),
-                );
-                let (providers, blobs, epoch_blocks, window_blocks) = tokio::try_join!(
-                    providers.call(),
-                    blobs.call(),
-                    epoch_blocks.call(),
-                    window_blocks.call(),
-                )
-                .map_err(|e| self.error(format!("reading BasaltConfig at {}: {e}", self.config)))?;
-                if blobs == Address::ZERO {
-                    return Err(self.error(format!(
-                        "the configuration at {} is not bound to its contracts yet",
-                        self.config
-                    )));
-                }
-                Ok(Deployment {
-                    providers,
-                    blobs,
-                    epoch_blocks,
-                    window_blocks,
-                })
-            })
+        self.session
+            .deployment()
             .await
-            .copied()
+            .map_err(|e| self.error(why(e)))
     }
 
     async fn blobs(&self) -> Result<BasaltBlobs::BasaltBlobsInstance<&DynProvider>, ChainError> {
-        Ok(BasaltBlobs::new(self.deployment().await?.blobs, &self.rpc))
+        Ok(BasaltBlobs::new(
+            self.deployment().await?.blobs,
+            self.session.rpc(),
+        ))
     }
 
     async fn registry(
@@ -165,45 +108,21 @@ impl EvmChain {
     ) -> Result<BasaltProviders::BasaltProvidersInstance<&DynProvider>, ChainError> {
         Ok(BasaltProviders::new(
             self.deployment().await?.providers,
-            &self.rpc,
+            self.session.rpc(),
         ))
     }
 
     async fn head(&self) -> Result<u64, ChainError> {
-        self.rpc.get_block_number().await.map_err(|e| self.error(e))
+        self.session.head().await.map_err(|e| self.error(why(e)))
     }
 
     /// Blob `blob` with its slots and deal, all read at the latest block; `None` when it is
     /// not registered.
     async fn read_blob(&self, blob: &BlobId) -> Result<Option<BlobRead>, ChainError> {
-        let blobs = self.blobs().await?;
-        let block = self.head().await?;
-        let at = BlockId::number(block);
-        let id = B256::from(*blob.as_bytes());
-        let record = match blobs.blob(id).block(at).call().await {
-            Ok(record) => record,
-            Err(e) if refusal(&e).as_deref() == Some("BlobNotFound") => return Ok(None),
-            Err(e) => return Err(self.error(e)),
-        };
-        let count = u16::try_from(u32::from(record.k) + u32::from(record.m))
-            .map_err(|_| self.error("a blob with more than 65,535 shards"))?;
-        let slots = try_join_all((0..count).map(|index| {
-            let call = blobs.slot(id, index).block(at);
-            async move { call.call().await }
-        }));
-        let (slots, deal, epoch) = tokio::try_join!(
-            slots,
-            async { blobs.deal(id).block(at).call().await },
-            async { blobs.currentEpoch().block(at).call().await },
-        )
-        .map_err(|e| self.error(e))?;
-        Ok(Some(BlobRead {
-            blob: record,
-            slots,
-            deal,
-            block,
-            epoch,
-        }))
+        self.session
+            .read_blob(B256::from(*blob.as_bytes()))
+            .await
+            .map_err(|e| self.error(why(e)))
     }
 
     /// Sends `call` (its calldata) to `to` as the provider and waits for its receipt; a
@@ -213,27 +132,14 @@ impl EvmChain {
         to: Address,
         call: Vec<u8>,
     ) -> Result<basalt_evm_client::alloy::rpc::types::TransactionReceipt, String> {
-        let tx = TransactionRequest::default()
-            .from(self.me)
-            .to(to)
-            .input(Bytes::from(call).into());
-        let pending = self.rpc.send_transaction(tx).await.map_err(|e| {
-            let e = basalt_evm_client::alloy::contract::Error::from(e);
-            refusal(&e).unwrap_or_else(|| e.to_string())
-        })?;
-        let receipt = pending.get_receipt().await.map_err(|e| e.to_string())?;
-        if receipt.status() {
-            Ok(receipt)
-        } else {
-            Err(format!("transaction {} reverted", receipt.transaction_hash))
-        }
+        self.session.send(to, call).await.map_err(why)
     }
 
     /// When the chain last heard from the other holders in `blobs` (the registry), into
     /// their slots; returns the configuration's `offline_ticks`, read afresh since the
     /// admin may change it.
     async fn read_silence(&self, blobs: &mut [CrankBlob]) -> Result<u64, ChainError> {
-        let params = BasaltConfig::new(self.config, &self.rpc)
+        let params = BasaltConfig::new(self.session.config(), self.session.rpc())
             .params()
             .call()
             .await
@@ -272,23 +178,11 @@ impl EvmChain {
     /// asked whether it still is eligible.
     async fn candidates(&self, now: u64, offline_ticks: u64) -> Result<Vec<Candidate>, ChainError> {
         let registry = self.registry().await?;
-        let filter = Filter::new()
-            .address(*registry.address())
-            .event_signature(BasaltProviders::ProviderRegistered::SIGNATURE_HASH)
-            .from_block(self.from_block)
-            .to_block(now);
-        let logs = self
-            .rpc
-            .get_logs(&filter)
+        let seen = self
+            .session
+            .registered_providers(now)
             .await
-            .map_err(|e| self.error(e))?;
-        let mut seen: Vec<Address> = logs
-            .iter()
-            .filter_map(|log| log.log_decode::<BasaltProviders::ProviderRegistered>().ok())
-            .map(|log| log.inner.data.provider)
-            .collect();
-        seen.sort();
-        seen.dedup();
+            .map_err(|e| self.error(why(e)))?;
         let at = BlockId::number(now);
         let judged = try_join_all(seen.into_iter().map(|who| {
             let registry = &registry;
@@ -328,15 +222,10 @@ impl EvmChain {
         who: Address,
         at: BlockId,
     ) -> Result<Option<BasaltProviders::Provider>, ChainError> {
-        let registry = self.registry().await?;
-        let call = registry
-            .call_builder(&BasaltProviders::providerCall { who })
-            .block(at);
-        match call.call().await {
-            Ok(record) => Ok(Some(record)),
-            Err(e) if refusal(&e).as_deref() == Some("ProviderNotFound") => Ok(None),
-            Err(e) => Err(self.error(e)),
-        }
+        self.session
+            .provider_record(who, at)
+            .await
+            .map_err(|e| self.error(why(e)))
     }
 
     /// The transaction `action` is.
@@ -378,20 +267,6 @@ impl EvmChain {
             .abi_encode(),
         })
     }
-}
-
-/// The name of the contract error `e` carries (storage's or the registry's, which storage
-/// calls), if it carries one.
-fn refusal(e: &basalt_evm_client::alloy::contract::Error) -> Option<String> {
-    let debug = match e.as_decoded_interface_error::<BasaltBlobsErrors>() {
-        Some(decoded) => format!("{decoded:?}"),
-        None => format!(
-            "{:?}",
-            e.as_decoded_interface_error::<BasaltProvidersErrors>()?
-        ),
-    };
-    // `Name(Name { .. })`: the variant's name.
-    Some(debug.split('(').next().unwrap_or(&debug).to_owned())
 }
 
 /// The EVM account a caller is; `None` for an ed25519 key.
@@ -489,7 +364,7 @@ impl Chain for EvmChain {
         let (Some(holder), Some(read)) = (account(holder), self.read_blob(blob).await?) else {
             return Ok(false);
         };
-        Ok(holds_any(read.views(holder), read.block))
+        Ok(holds_any(views(&read, holder), read.block))
     }
 
     async fn placement(&self, blob: &BlobId, holder: &Caller) -> Result<Placement, ChainError> {
@@ -505,7 +380,7 @@ impl Chain for EvmChain {
             expiry_epoch: read.blob.expiryEpoch,
         };
         Ok(placement_of(
-            read.views(holder),
+            views(&read, holder),
             read.block,
             read.epoch,
             &terms,

@@ -76,6 +76,17 @@ pub enum ChainError {
         what: &'static str,
         after: Duration,
     },
+    /// The Basalt contracts of an EVM deployment refused the transaction (the error's
+    /// name, as `contracts/evm/src/Errors.sol` declares it).
+    #[error("the Basalt contracts refused: {name}")]
+    Contract { name: String },
+    /// An EVM JSON-RPC endpoint could not be reached, answered with an error, or a
+    /// transaction failed without a named refusal.
+    #[error("EVM RPC {url}: {why}")]
+    Evm { url: String, why: String },
+    /// The call names an account of a kind this chain does not have.
+    #[error("{0}")]
+    Unsupported(String),
     /// The RPC endpoint could not be reached or answered with an error.
     #[error("RPC {url}: {source}")]
     Rpc {

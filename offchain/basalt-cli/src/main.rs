@@ -6,9 +6,10 @@
 //! `mainnet-beta` or an RPC URL; `--keypair` is a Solana CLI keypair file (default
 //! `~/.config/solana/id.json`); `--json` prints machine-readable output.
 //!
-//! `--chain evm` runs the data commands (put, get, grant, revoke, delete) and `address`
-//! and `keygen` against the EVM contracts instead: `--url` is an EVM JSON-RPC URL,
-//! `--evm-config` the deployment's `BasaltConfig` address, `--key` the account's key file.
+//! `--chain evm` runs the data commands (put, get, grant, revoke, delete), `address`,
+//! `keygen`, `localnet` and `demo` against the EVM contracts instead: `--url` is an EVM
+//! JSON-RPC URL (`localnet`: the one `basalt --chain evm localnet` runs), `--evm-config`
+//! the deployment's `BasaltConfig` address, `--key` the account's key file.
 
 mod cluster;
 mod commands;

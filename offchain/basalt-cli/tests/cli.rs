@@ -686,3 +686,189 @@ fn a_killed_or_terminated_localnet_leaves_no_process_behind() -> Result<()> {
     }
     Ok(())
 }
+
+/// Runs `basalt --json --chain evm --key KEY ARGS` with the test's network directory.
+fn evm(home: &Path, key: &str, args: &[&str]) -> Result<Output> {
+    Ok(Command::new(BASALT)
+        .args(["--json", "--chain", "evm", "--localnet-dir"])
+        .arg(home.join("net"))
+        .arg("--key")
+        .arg(home.join(key))
+        .args(args)
+        .output()?)
+}
+
+/// An EVM command that must succeed; its JSON output.
+fn evm_ok(home: &Path, key: &str, args: &[&str]) -> Result<Value> {
+    let out = evm(home, key, args)?;
+    ensure!(
+        out.status.success(),
+        "basalt --chain evm {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// An EVM command that must fail; its stderr.
+fn evm_fails(home: &Path, key: &str, args: &[&str]) -> Result<String> {
+    let out = evm(home, key, args)?;
+    ensure!(
+        !out.status.success(),
+        "basalt --chain evm {args:?} unexpectedly succeeded"
+    );
+    Ok(String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Issue 34: `basalt --chain evm localnet` (anvil, the contracts, three nodes, the
+/// indexer) and the data commands against it with Ethereum keys: a hex key file for the
+/// owner, a keystore for the reader.
+#[test]
+fn the_data_commands_on_an_evm_local_network() -> Result<()> {
+    let home = tempfile::tempdir()?;
+    let home = home.path();
+    std::fs::set_permissions(home, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    ensure!(
+        evm_fails(home, "owner.key", &["address"])?.contains("keygen"),
+        "a missing key says how to make one"
+    );
+    let made = evm_ok(home, "reader.key", &["keygen"])?;
+    let reader = made["address"].as_str().unwrap_or_default().to_owned();
+    let reader_key = made["public_key"].as_str().unwrap_or_default().to_owned();
+    ensure!(reader.starts_with("0x") && reader_key.len() == 68, "{made}");
+    ensure!(evm_fails(home, "reader.key", &["keygen"])?.contains("already exists"));
+    ensure!(
+        evm_fails(home, "reader.key", &["ls"])?.contains("Solana only"),
+        "a command without an EVM form says so"
+    );
+
+    let mut child = Command::new(BASALT)
+        .args(["--json", "--chain", "evm", "--localnet-dir"])
+        .arg(home.join("net"))
+        .arg("--key")
+        .arg(home.join("owner.key"))
+        .args(["localnet", "--nodes", "3"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(home.join("localnet.err"))?)
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let line = match rx.recv_timeout(Duration::from_secs(180)) {
+        Ok(line) => line,
+        Err(_) => {
+            let _ = child.kill();
+            let log = std::fs::read_to_string(home.join("localnet.err")).unwrap_or_default();
+            bail!("basalt --chain evm localnet printed nothing within 180 s:\n{log}");
+        }
+    };
+    let result = evm_session(home, &serde_json::from_str(&line)?, &reader, &reader_key);
+    let stopped = interrupt(child);
+    result?;
+    stopped
+}
+
+/// The commands against a running EVM local network described by `info`.
+fn evm_session(home: &Path, info: &Value, reader: &str, reader_key: &str) -> Result<()> {
+    ensure!(
+        info["network"]["nodes"].as_array().map(Vec::len) == Some(3),
+        "{info}"
+    );
+    let owner = info["wallet"].as_str().unwrap_or_default().to_owned();
+    ensure!(evm_ok(home, "owner.key", &["address"])?["address"] == owner.as_str());
+    let indexer = info["network"]["indexer_url"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no indexer in {info}"))?
+        .to_owned();
+
+    let file = home.join("notes.txt");
+    std::fs::write(&file, b"basalt on the EVM, through the CLI".repeat(1_000))?;
+    let file = file.to_str().ok_or_else(|| anyhow!("path"))?;
+    let put = evm_ok(home, "owner.key", &["put", file, "--k", "2", "--m", "1"])?;
+    let blob = put["id"].as_str().unwrap_or_default().to_owned();
+    ensure!(put["accepted"] == 3, "every holder accepted: {put}");
+    let copy = home.join("copy.txt");
+    let copy_s = copy.to_str().ok_or_else(|| anyhow!("path"))?;
+    evm_ok(home, "owner.key", &["get", &blob, "-o", copy_s])?;
+    ensure!(
+        std::fs::read(&copy)? == std::fs::read(file)?,
+        "owner's copy differs"
+    );
+    indexed(&indexer, &blob, "active")?;
+
+    // The reader signs with a keystore; refused until granted, by its public key.
+    let keystore_dir = home.join("keystore");
+    std::fs::create_dir_all(&keystore_dir)?;
+    let reader_hex = std::fs::read_to_string(home.join("reader.key"))?;
+    write_keystore(
+        &keystore_dir.join("reader.json"),
+        reader_hex.trim(),
+        "s3cret",
+    )?;
+    let as_reader = |args: &[&str]| -> Result<Output> {
+        Ok(Command::new(BASALT)
+            .args(["--json", "--chain", "evm", "--localnet-dir"])
+            .arg(home.join("net"))
+            .arg("--key")
+            .arg(keystore_dir.join("reader.json"))
+            .env("BASALT_KEYSTORE_PASSWORD", "s3cret")
+            .args(args)
+            .output()?)
+    };
+    let address = as_reader(&["address"])?;
+    ensure!(
+        serde_json::from_slice::<Value>(&address.stdout)?["address"] == reader,
+        "the keystore opens to the reader's key: {}",
+        String::from_utf8_lossy(&address.stderr)
+    );
+    let denied = as_reader(&["get", &blob, "-o", copy_s])?;
+    ensure!(!denied.status.success(), "an ungranted reader is refused");
+    ensure!(
+        evm_fails(home, "owner.key", &["grant", &blob, reader])?.contains("public key"),
+        "a READ grant to a bare address says it needs the key"
+    );
+    evm_ok(home, "owner.key", &["grant", &blob, reader_key])?;
+    std::fs::remove_file(&copy)?;
+    let read = as_reader(&["get", &blob, "-o", copy_s])?;
+    ensure!(
+        read.status.success(),
+        "the grantee reads: {}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    ensure!(
+        std::fs::read(&copy)? == std::fs::read(file)?,
+        "reader's copy differs"
+    );
+    evm_ok(home, "owner.key", &["revoke", &blob, reader])?;
+    let revoked = as_reader(&["get", &blob, "-o", copy_s])?;
+    ensure!(!revoked.status.success(), "a revoked reader is refused");
+
+    let deleted = evm_ok(home, "owner.key", &["delete", &blob])?;
+    ensure!(deleted["shards_deleted"].as_u64() > Some(0), "{deleted}");
+    indexed(&indexer, &blob, "deleted")?;
+    ensure!(evm_fails(home, "owner.key", &["get", &blob, "-o", copy_s])?.contains("no blob"));
+    Ok(())
+}
+
+/// Writes the hex key `hex` as a Web3 Secret Storage keystore at `path` under `password`,
+/// as geth and `cast wallet import` write them (alloy's local signer, the same library
+/// `basalt` opens it with; the fixed test vector of the format is checked in
+/// `basalt_evm_client::keys`).
+fn write_keystore(path: &Path, hex: &str, password: &str) -> Result<()> {
+    use basalt_evm_client::alloy::signers::local::PrivateKeySigner;
+    let digits = hex.strip_prefix("0x").unwrap_or(hex);
+    let bytes: Vec<u8> = (0..digits.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16))
+        .collect::<Result<_, _>>()?;
+    let dir = path.parent().ok_or_else(|| anyhow!("no directory"))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| anyhow!("no file name"))?;
+    PrivateKeySigner::encrypt_keystore(dir, &mut rand_core::OsRng, bytes, password, Some(name))?;
+    Ok(())
+}

@@ -57,8 +57,27 @@ impl Anvil {
     ///
     /// When the binary is missing, does not start, or does not listen in time.
     pub fn start() -> Result<Self> {
-        let mut child = Command::new(Self::binary()?)
-            .args(["--host", "127.0.0.1", "--port", "0"])
+        Self::start_with(None)
+    }
+
+    /// Starts anvil mining a block every `block_time` (transactions wait for the next
+    /// one, as on a real chain), or one block per transaction when `None`; see
+    /// [`Self::start`].
+    ///
+    /// Interval mining keeps a window of blocks a window of time however many
+    /// transactions arrive: with one block per transaction, a dozen holders' proofs would
+    /// use up a proof window of ten blocks by themselves.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::start`].
+    pub fn start_with(block_time: Option<Duration>) -> Result<Self> {
+        let mut command = Command::new(Self::binary()?);
+        command.args(["--host", "127.0.0.1", "--port", "0"]);
+        if let Some(every) = block_time {
+            command.args(["--block-time", &every.as_secs().max(1).to_string()]);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -92,6 +92,40 @@ mod tests {
         Ok(())
     }
 
+    /// The PBKDF2 test vector of the Web3 Secret Storage definition: what geth and
+    /// every wallet read.
+    #[test]
+    fn the_formats_own_test_vector_opens() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("vector.json");
+        std::fs::write(
+            &path,
+            r#"{
+                "crypto": {
+                    "cipher": "aes-128-ctr",
+                    "cipherparams": { "iv": "6087dab2f9fdbbfaddc31a909735c1e6" },
+                    "ciphertext": "5318b4d5bcd28de64ee5559e671353e16f075ecae9f99c7a79a38af5f869aa46",
+                    "kdf": "pbkdf2",
+                    "kdfparams": {
+                        "c": 262144,
+                        "dklen": 32,
+                        "prf": "hmac-sha256",
+                        "salt": "ae3cd4e7013836a3df6bd7241b12db061dbe2c6785853cce422d148a624ce0bd"
+                    },
+                    "mac": "517ead924a9d0dc3124507e3393d175ce3ff7c1e96529c6c555ce9e51205e9b2"
+                },
+                "id": "3198bc9c-6672-5ab3-d995-4942343ae5b6",
+                "version": 3
+            }"#,
+        )?;
+        let key = read_key(&path, Some("testpassword"))?;
+        assert_eq!(
+            data_encoding::HEXLOWER.encode(&key.to_bytes()),
+            "7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d"
+        );
+        Ok(())
+    }
+
     #[test]
     fn other_files_are_refused_with_a_reason() -> Result<()> {
         let dir = tempfile::tempdir()?;

@@ -27,6 +27,16 @@ pub async fn fund_stake(
         .await?
         .get_receipt()
         .await?;
+    approve_stake(deployed, as_to).await
+}
+
+/// Has the account signing as `as_to` let the registry and storage take any amount of its
+/// stake tokens.
+///
+/// # Errors
+///
+/// When a transaction is refused or the node does not answer.
+pub async fn approve_stake(deployed: &Deployed, as_to: &(impl Provider + Clone)) -> Result<()> {
     let token = BasaltTestToken::new(deployed.token, as_to);
     for spender in [deployed.providers, deployed.blobs] {
         token

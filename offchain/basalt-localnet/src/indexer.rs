@@ -70,12 +70,33 @@ impl IndexerProcess {
         port: u16,
         liveness: Option<IndexerLiveness>,
     ) -> Result<Self> {
+        // The local chain is the browser's too: the explorer's wallet actions use it.
+        let chain_args = ["--rpc-url", rpc_url, "--wallet-rpc-url", rpc_url]
+            .into_iter()
+            .chain(["--wallet-cluster", "localnet"])
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
+        Self::start_on(dir, database_url, &chain_args, port, liveness)
+    }
+
+    /// [`Self::start`] with `chain_args` naming the chain to follow (`--rpc-url` and, for
+    /// another chain than Solana, `--chain` and its deployment).
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::start`].
+    pub fn start_on(
+        dir: &Path,
+        database_url: &str,
+        chain_args: &[String],
+        port: u16,
+        liveness: Option<IndexerLiveness>,
+    ) -> Result<Self> {
         std::fs::create_dir_all(dir)?;
         let mut command = Command::new(sibling_binary("basalt-indexer", "BASALT_INDEXER_BIN")?);
         command
-            .args(["--database-url", database_url, "--rpc-url", rpc_url])
-            // The local chain is the browser's too: the explorer's wallet actions use it.
-            .args(["--wallet-rpc-url", rpc_url, "--wallet-cluster", "localnet"])
+            .args(["--database-url", database_url])
+            .args(chain_args)
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"));
         if let Some(l) = liveness {

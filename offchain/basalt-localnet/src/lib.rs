@@ -10,11 +10,13 @@
 //! - [`indexer`], [`postgres`]: the `basalt-indexer` child process and its database.
 //! - [`gateway`]: the `basalt-gateway` child process, the S3 endpoint.
 //! - [`network`]: all of it together, resumable, described in `localnet.json`.
+//! - [`evm`]: the same on the EVM: anvil with the contracts, nodes, indexer.
 
 mod account_mirror;
 pub mod admin;
 pub mod bootstrap;
 pub mod chain;
+pub mod evm;
 pub mod gateway;
 pub mod indexer;
 pub mod network;
@@ -25,6 +27,7 @@ pub mod workers;
 
 pub use bootstrap::{fund_wallet, initialize, NetworkKeys, NetworkParams, SOL, TOKEN};
 pub use chain::{redirect_program_stdout, ChainOptions, LocalChain};
+pub use evm::{EvmLocalnet, EvmLocalnetOptions, EvmNetworkInfo};
 pub use gateway::GatewayProcess;
 pub use indexer::{IndexerLiveness, IndexerProcess};
 pub use network::{GatewayInfo, GatewayOptions, Localnet, LocalnetOptions, NetworkInfo, NodeInfo};

@@ -84,6 +84,23 @@ impl NodeProcess {
         rpc_url: &str,
         settings: &NodeSettings,
     ) -> Result<Self> {
+        Self::start_on(binary, dir, port, rpc_url, settings, &[])
+    }
+
+    /// [`Self::start`] with `chain_args` choosing and configuring the node's chain (the
+    /// Solana program when empty; `--chain evm --evm-config …` for the EVM contracts).
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::start`].
+    pub fn start_on(
+        binary: &Path,
+        dir: &Path,
+        port: u16,
+        rpc_url: &str,
+        settings: &NodeSettings,
+        chain_args: &[String],
+    ) -> Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let mut command = Command::new(binary);
         command
@@ -94,6 +111,7 @@ impl NodeProcess {
             .arg("--keypair")
             .arg(dir.join("identity.json"))
             .args(["--rpc-url", rpc_url])
+            .args(chain_args)
             .args(["--sync", &settings.sync])
             .args(["--capacity", &settings.capacity.to_string()])
             .args(["--acl-cache-ms", &settings.acl_cache_ms.to_string()])

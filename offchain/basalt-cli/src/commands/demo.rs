@@ -360,7 +360,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// How long a demo step may take before the demo gives up on it.
-const STEP_TIMEOUT: Duration = Duration::from_secs(120);
+pub(super) const STEP_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Waits until every holder proved one epoch and the deal paid every holder for it (each
 /// node's crank settles its own pay); returns the epoch, the time and the amount.
@@ -462,7 +462,7 @@ async fn wait_for(
 }
 
 /// Writes `size` random bytes to `path`.
-fn write_sample(path: &Path, size: u64) -> Result<()> {
+pub(super) fn write_sample(path: &Path, size: u64) -> Result<()> {
     let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
     let mut block = vec![0u8; 1 << 20];
     let mut left = size;
@@ -477,7 +477,7 @@ fn write_sample(path: &Path, size: u64) -> Result<()> {
 }
 
 /// Compares two files byte for byte.
-fn same_bytes(a: &Path, b: &Path) -> Result<bool> {
+pub(super) fn same_bytes(a: &Path, b: &Path) -> Result<bool> {
     if std::fs::metadata(a)?.len() != std::fs::metadata(b)?.len() {
         return Ok(false);
     }

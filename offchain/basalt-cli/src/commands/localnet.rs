@@ -38,12 +38,38 @@ pub struct LocalnetArgs {
     pub no_gateway: bool,
 }
 
+/// Ctrl-C, or SIGTERM from a service manager or `kill`: the same orderly stop.
+pub struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Takes both signals from here on, so that one arriving while a network starts stops
+    /// it once started.
+    ///
+    /// # Errors
+    ///
+    /// When the handlers cannot be installed.
+    pub fn listen() -> Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("listening for Ctrl-C")?,
+            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
+    }
+
+    /// Resolves at the first of them, naming it.
+    pub async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "interrupted",
+            _ = self.terminate.recv() => "terminated",
+        }
+    }
+}
+
 pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
-    // Ctrl-C, or SIGTERM from a service manager or `kill`: the same orderly stop, taken
-    // from here on, so that one arriving while the network starts stops it once started.
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut interrupt = signal(SignalKind::interrupt()).context("listening for Ctrl-C")?;
-    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut signals = StopSignals::listen()?;
     let dir: PathBuf = localnet_dir(cli);
     if args.fresh && dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
@@ -78,8 +104,7 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
     // A signal while starting stops the start: what it started so far is dropped (killed).
     let started = tokio::select! {
         started = Localnet::start(&options) => started,
-        _ = interrupt.recv() => anyhow::bail!("interrupted while starting"),
-        _ = terminate.recv() => anyhow::bail!("terminated while starting"),
+        why = signals.recv() => anyhow::bail!("{why} while starting"),
     };
     let net = started.map_err(|e| {
         if options.indexer {
@@ -128,10 +153,7 @@ pub async fn run(cli: &Cli, args: &LocalnetArgs) -> Result<()> {
             text
         },
     );
-    tokio::select! {
-        _ = interrupt.recv() => {}
-        _ = terminate.recv() => {}
-    }
+    signals.recv().await;
     eprintln!("stopping: indexer and nodes first, then the chain …");
     tokio::task::spawn_blocking(move || net.stop())
         .await

@@ -3,6 +3,7 @@
 pub mod data;
 pub mod dataset;
 pub mod demo;
+mod demo_evm;
 pub mod evm;
 pub mod job;
 pub mod localnet;

@@ -1,8 +1,9 @@
 //! `basalt --chain evm demo`: the demo on the EVM contracts. A throwaway EVM local network
 //! (anvil mining a block a second, 10-block epochs), a sample file stored by a fresh
-//! account, an epoch of storage proofs and the deal's payouts for it, 4 holders killed,
-//! the file read back and compared byte for byte, with timings. The Solana demo also
-//! repairs a lost shard and runs a compute job; on the EVM those are not shown yet.
+//! account, an epoch of storage proofs and the deal's payouts for it, a holder killed for
+//! good and its shard repaired onto a spare, 4 more holders killed, the file read back and
+//! compared byte for byte, with timings. The Solana demo also runs a compute job; on the
+//! EVM it is not shown yet.
 
 use std::time::{Duration, Instant};
 
@@ -117,8 +118,40 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
         t_proofs.elapsed().as_secs_f64()
     ));
 
-    // Kill the holders of `kill` random shard indices.
-    let mut victims: Vec<usize> = (0..put.providers.len()).collect();
+    // The holder of shard 0 dies for good: its missed proof is slashed, a crank evicts it
+    // and places the index on a spare node, which rebuilds the column from the others.
+    let lost = put.providers[0].to_string();
+    let node = net
+        .nodes
+        .iter_mut()
+        .find(|n| n.address == lost)
+        .context("no node holds shard 0")?;
+    node.kill()?;
+    say(format!(
+        "killed the holder of shard 0 ({}) for good …",
+        node.url
+    ));
+    let t_repair = Instant::now();
+    let repaired = wait_for(&backend, id, "the repair of shard 0", |b| {
+        let slot = &b.slots[0];
+        slot.accepted
+            && slot
+                .holder()
+                .is_some_and(|h| h.to_string().to_lowercase() != lost)
+    })
+    .await?;
+    let repaired_s = t_repair.elapsed().as_secs_f64();
+    let new_holder = repaired.slots[0]
+        .holder()
+        .map(|h| h.to_string().to_lowercase())
+        .unwrap_or_default();
+    say(format!(
+        "  shard 0 rebuilt and accepted by {new_holder} {repaired_s:.1} s later"
+    ));
+
+    // Kill the holders of `kill` random shard indices (not the repaired one: its holder
+    // is new).
+    let mut victims: Vec<usize> = (1..put.providers.len()).collect();
     for i in (1..victims.len()).rev() {
         victims.swap(i, (OsRng.next_u64() % (i as u64 + 1)) as usize);
     }
@@ -166,6 +199,7 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
         "put_mb_s": mb_per_s(size, put.upload),
         "confirm_ms": put.confirm.as_millis() as u64,
         "proofs": { "epoch": epoch, "proved_s": proved_s, "paid": paid.to_string() },
+        "repair": { "lost": lost, "holder": new_holder, "repaired_s": repaired_s },
         "killed": killed,
         "get_s": get.elapsed.as_secs_f64(),
         "get_mb_s": mb_per_s(get.bytes, get.elapsed),
@@ -175,7 +209,7 @@ pub async fn run(args: &DemoArgs, json_out: bool) -> Result<()> {
     });
     print(json_out, &report, || {
         format!(
-            "\nBasalt demo on the EVM\n  file:       {} MiB, {}\n  put:        {:.1} MB/s ({:.2} s), registered, placed and funded in {} ms\n  proofs:     every holder proved epoch {epoch} ({proved_s:.1} s after the put); the deal paid {paid} tokens for it\n  killed:     {} of {} nodes\n  get:        {:.1} MB/s ({:.2} s)\n  byte-for-byte identical: {}",
+            "\nBasalt demo on the EVM\n  file:       {} MiB, {}\n  put:        {:.1} MB/s ({:.2} s), registered, placed and funded in {} ms\n  proofs:     every holder proved epoch {epoch} ({proved_s:.1} s after the put); the deal paid {paid} tokens for it\n  repair:     shard 0 rebuilt and accepted on another node {repaired_s:.1} s after its holder died\n  killed:     {} more of {} nodes\n  get:        {:.1} MB/s ({:.2} s)\n  byte-for-byte identical: {}",
             args.size_mib,
             put.cid,
             mb_per_s(size, put.upload),
